@@ -1,0 +1,133 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+type authHandler struct {
+	auth       *auth.Service
+	workspaces *workspace.Service
+}
+
+type loginRequest struct {
+	Email    string `json:"email" example:"owner@example.com"`
+	Password string `json:"password" example:"correct horse battery"`
+} // @name LoginRequest
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" example:"sbr_AZOlsHweHSqfAGsc..."`
+} // @name RefreshRequest
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token" example:"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`
+	RefreshToken string `json:"refresh_token" example:"sbr_AZOlsHweHSqfAGsc..."`
+	ExpiresIn    int    `json:"expires_in" example:"900"`
+	TokenType    string `json:"token_type" example:"Bearer"`
+} // @name TokenResponse
+
+func toTokenResponse(t auth.Tokens) tokenResponse {
+	return tokenResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresIn: t.ExpiresIn, TokenType: "Bearer"}
+}
+
+// login godoc
+// @Summary     Log in
+// @Description Exchanges a user's email and password for a short-lived access token and a refresh token.
+// @Tags        auth
+// @Accept      json
+// @Produce     json
+// @Param       body body loginRequest true "Credentials"
+// @Success     200 {object} tokenResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem "invalid_credentials"
+// @Failure     413 {object} Problem
+// @Router      /v1/auth/login [post]
+func (h *authHandler) login(c echo.Context) error {
+	var req loginRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := h.auth.Login(c.Request().Context(), req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTokenResponse(t))
+}
+
+// refresh godoc
+// @Summary     Rotate a refresh token
+// @Description Answers new tokens; the presented refresh token stops working. Presenting a rotated token again revokes the whole session.
+// @Tags        auth
+// @Accept      json
+// @Produce     json
+// @Param       body body refreshRequest true "Refresh token"
+// @Success     200 {object} tokenResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem "invalid_token or refresh_token_reused"
+// @Router      /v1/auth/refresh [post]
+func (h *authHandler) refresh(c echo.Context) error {
+	var req refreshRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := h.auth.Refresh(c.Request().Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTokenResponse(t))
+}
+
+// logout godoc
+// @Summary     Log out
+// @Description Revokes the caller's session: its access token and refresh tokens stop working at once.
+// @Tags        auth
+// @Produce     json
+// @Security    BearerAuth
+// @Success     204
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem "not_a_session (API keys cannot log out)"
+// @Router      /v1/auth/logout [post]
+func (h *authHandler) logout(c echo.Context) error {
+	if err := h.auth.Logout(c.Request().Context(), principal(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type meResponse struct {
+	Kind        string        `json:"kind" enums:"user,api_key" example:"user"`
+	WorkspaceID string        `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	User        *userResponse `json:"user" extensions:"x-nullable"`
+	APIKeyID    *string       `json:"api_key_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
+	Scopes      []string      `json:"scopes" example:"contacts:read,contacts:write"`
+} // @name Me
+
+// me godoc
+// @Summary     Who am I
+// @Description The caller: a user (with role) or an API key, its workspace and scopes.
+// @Tags        auth
+// @Produce     json
+// @Security    BearerAuth
+// @Success     200 {object} meResponse
+// @Failure     401 {object} Problem
+// @Router      /v1/me [get]
+func (h *authHandler) me(c echo.Context) error {
+	p := principal(c)
+	out := meResponse{Kind: p.Kind, WorkspaceID: p.WorkspaceID.String(), Scopes: p.Scopes}
+	if p.IsUser() {
+		u, err := h.workspaces.User(c.Request().Context(), p.WorkspaceID, p.UserID)
+		if err != nil {
+			return err
+		}
+		ur := toUserResponse(u)
+		out.User = &ur
+	} else {
+		id := p.KeyID.String()
+		out.APIKeyID = &id
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+)
+
+var (
+	errUnsupportedMediaType = errkind.New(errkind.KindBadRequest, "unsupported_media_type", "Send the body as application/json.")
+	errEmptyBody            = errkind.New(errkind.KindBadRequest, "invalid_json", "The request body is empty; send a JSON object.")
+	errBodyTooLarge         = errkind.New(errkind.KindTooLarge, "body_too_large", "The request body is over the size limit.")
+)
+
+// bind decodes a JSON body strictly: the right content type, one JSON object, no unknown
+// fields, and every value of the declared type. Every failure is a 4xx naming the field.
+func bind(c echo.Context, dst any) error {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errUnsupportedMediaType
+		}
+	}
+	if req.Body == nil || req.ContentLength == 0 {
+		return errEmptyBody
+	}
+	dec := json.NewDecoder(req.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errBodyTooLarge
+		}
+		return errkind.New(errkind.KindBadRequest, "invalid_json", "The body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &mbe), errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+		return errBodyTooLarge
+	case errors.Is(err, io.EOF):
+		return errEmptyBody
+	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
+		return errkind.New(errkind.KindBadRequest, "invalid_json", "The body is not valid JSON: "+err.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		e := errkind.New(errkind.KindBadRequest, "invalid_type", fmt.Sprintf("%s: must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value))
+		e.Fields = []errkind.Field{{Field: field, Message: fmt.Sprintf("must be %s", jsonKind(typ.Type.Kind().String()))}}
+		return e
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e := errkind.New(errkind.KindBadRequest, "unknown_field", fmt.Sprintf("%s: is not a field of this request", name))
+		e.Fields = []errkind.Field{{Field: name, Message: "is not a field of this request"}}
+		return e
+	default:
+		return errkind.New(errkind.KindBadRequest, "invalid_json", "The body could not be read: "+err.Error())
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int32", "int64", "uint", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// invalidParam is a 400 naming a query or path parameter.
+func invalidParam(name, message string) error {
+	e := errkind.New(errkind.KindBadRequest, "invalid_parameter", name+": "+message)
+	e.Fields = []errkind.Field{{Field: name, Message: message}}
+	return e
+}
+
+// pageParams reads limit and cursor.
+func pageParams(c echo.Context) (page.Request, error) {
+	p := page.Request{Limit: page.DefaultLimit, Cursor: c.QueryParam("cursor")}
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > page.MaxLimit {
+			return p, invalidParam("limit", fmt.Sprintf("must be an integer from 1 to %d", page.MaxLimit))
+		}
+		p.Limit = n
+	}
+	if len(p.Cursor) > 512 {
+		return p, errkind.ErrInvalidCursor
+	}
+	return p, nil
+}
+
+// enumParam reads a query parameter that must be one of values; "" gives def.
+func enumParam(c echo.Context, name, def string, values ...string) (string, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	for _, ok := range values {
+		if v == ok {
+			return v, nil
+		}
+	}
+	return "", invalidParam(name, "must be one of "+strings.Join(values, ", "))
+}
+
+// uuidParam reads an optional id from the query.
+func uuidParam(c echo.Context, name string) (*uuid.UUID, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return nil, invalidParam(name, "must be an id")
+	}
+	return &id, nil
+}
+
+// pathID reads the {id} path parameter; a malformed id names nothing, so it is notFound.
+func pathID(c echo.Context, notFound error) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return uuid.Nil, notFound
+	}
+	return id, nil
+}
+
+// nextCursor is "" → null in list responses.
+func nextCursor(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	echoSwagger "github.com/swaggo/echo-swagger"
+
+	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/errkind"
+)
+
+type statusResponse struct {
+	Status string `json:"status" example:"ok"`
+} // @name Status
+
+// health godoc
+// @Summary     Liveness
+// @Description The process is up.
+// @Tags        operations
+// @Produce     json
+// @Success     200 {object} statusResponse
+// @Router      /healthz [get]
+func health(c echo.Context) error {
+	return c.JSON(http.StatusOK, statusResponse{"ok"})
+}
+
+// ready godoc
+// @Summary     Readiness
+// @Description The database answers.
+// @Tags        operations
+// @Produce     json
+// @Success     200 {object} statusResponse
+// @Failure     503 {object} Problem
+// @Router      /readyz [get]
+func ready(ping func(context.Context) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := ping(ctx); err != nil {
+			return errkind.New(errkind.KindUnavailable, "database_unavailable", "The database does not answer.")
+		}
+		return c.JSON(http.StatusOK, statusResponse{"ok"})
+	}
+}
+
+// spec serves the committed OpenAPI document.
+func spec(c echo.Context) error {
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openapi.JSON)
+}
+
+// registerDocs serves the API reference: Swagger UI, with assets embedded in the binary.
+func registerDocs(e *echo.Echo) {
+	ui := echoSwagger.EchoWrapHandler(echoSwagger.URL("/openapi.json"), echoSwagger.DocExpansion("list"))
+	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/index.html") })
+	e.GET("/docs/*", ui)
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+)
+
+// Problem is an RFC 9457 problem details object. Members beyond the standard five carry the
+// stable code, the offending fields and, for some errors, more context (existing_id, decision).
+type Problem struct {
+	Type      string       `json:"type" example:"urn:switchboard:problem:validation_failed"`
+	Title     string       `json:"title" example:"Unprocessable Entity"`
+	Status    int          `json:"status" example:"422"`
+	Detail    string       `json:"detail" example:"email: must be a valid email address"`
+	Code      string       `json:"code" example:"validation_failed"`
+	RequestID string       `json:"request_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Errors    []FieldError `json:"errors,omitempty" extensions:"x-optional"`
+	// ExistingID names the contact that already holds an email or phone (contact_exists).
+	ExistingID string `json:"existing_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+} // @name Problem
+
+// FieldError names one offending input field.
+type FieldError struct {
+	Field   string `json:"field" example:"email"`
+	Message string `json:"message" example:"must be a valid email address"`
+} // @name FieldError
+
+const problemContentType = "application/problem+json"
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = map[errkind.Kind]int{
+	errkind.KindInvalid:         http.StatusUnprocessableEntity,
+	errkind.KindBadRequest:      http.StatusBadRequest,
+	errkind.KindNotFound:        http.StatusNotFound,
+	errkind.KindConflict:        http.StatusConflict,
+	errkind.KindForbidden:       http.StatusForbidden,
+	errkind.KindUnauthenticated: http.StatusUnauthorized,
+	errkind.KindRefused:         http.StatusUnprocessableEntity,
+	errkind.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	errkind.KindRateLimited:     http.StatusTooManyRequests,
+	errkind.KindUnavailable:     http.StatusServiceUnavailable,
+}
+
+// echoCodes names echo's own errors (routing, body limit) with stable codes.
+var echoCodes = map[int]string{
+	http.StatusNotFound:              "route_not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "body_too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthenticated",
+	http.StatusForbidden:             "forbidden",
+	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+// errorHandler is echo's HTTPErrorHandler: the only place that turns an error into a status.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		body := map[string]any{}
+		var status int
+		var code, detail string
+		var he *echo.HTTPError
+		if e, ok := errkind.As(err); ok {
+			status = statusOf[e.Kind]
+			if status == 0 {
+				status = http.StatusInternalServerError
+			}
+			code, detail = e.Code, e.Detail
+			for k, v := range e.Extra {
+				body[k] = v
+			}
+			if len(e.Fields) > 0 {
+				fe := make([]FieldError, len(e.Fields))
+				for i, f := range e.Fields {
+					fe[i] = FieldError{f.Field, f.Message}
+				}
+				body["errors"] = fe
+			}
+		} else if errors.As(err, &he) {
+			status = he.Code
+			code = echoCodes[status]
+			if code == "" {
+				code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+			}
+			detail = http.StatusText(status)
+			if m, ok := he.Message.(string); ok && m != "" {
+				detail = m
+			}
+			if status == http.StatusNotFound {
+				detail = "No route matches " + c.Request().Method + " " + c.Request().URL.Path + "."
+			}
+		} else {
+			status = http.StatusInternalServerError
+		}
+		if status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error(),
+				"request_id", requestID(c), "method", c.Request().Method, "path", c.Path())
+			if code == "" {
+				code = "internal_error"
+			}
+			// The chain may hold SQL or internals; the client gets the request id to quote.
+			detail = "An unexpected error occurred; quote the request id when reporting it."
+		}
+		body["type"] = "urn:switchboard:problem:" + code
+		body["title"] = http.StatusText(status)
+		body["status"] = status
+		body["detail"] = detail
+		body["code"] = code
+		if id := requestID(c); id != "" {
+			body["request_id"] = id
+		}
+		if status == http.StatusUnauthorized {
+			v := `Bearer realm="switchboard"`
+			if code != "unauthenticated" {
+				v += `, error="invalid_token"`
+			}
+			c.Response().Header().Set("WWW-Authenticate", v)
+		}
+		b, mErr := json.Marshal(body)
+		if mErr != nil {
+			b = []byte(`{"type":"urn:switchboard:problem:internal_error","title":"Internal Server Error","status":500,"detail":"error encoding failed","code":"internal_error"}`)
+			status = http.StatusInternalServerError
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.Blob(status, problemContentType, b)
+	}
+}

@@ -1,0 +1,172 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+type userHandler struct {
+	workspaces *workspace.Service
+}
+
+type userResponse struct {
+	ID        string    `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Email     string    `json:"email" example:"ana@example.com"`
+	Name      string    `json:"name" example:"Ana Silva"`
+	Role      string    `json:"role" enums:"owner,manager,agent" example:"agent"`
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name User
+
+type userList struct {
+	Data       []userResponse `json:"data"`
+	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
+} // @name UserList
+
+type createUserRequest struct {
+	Email    string `json:"email" example:"ana@example.com"`
+	Name     string `json:"name" example:"Ana Silva"`
+	Password string `json:"password" example:"a long passphrase"`
+	Role     string `json:"role" enums:"owner,manager,agent" example:"agent"`
+} // @name CreateUserRequest
+
+type updateUserRequest struct {
+	Name     *string `json:"name" example:"Ana Silva"`
+	Role     *string `json:"role" enums:"owner,manager,agent" example:"manager"`
+	Password *string `json:"password" example:"another long passphrase"`
+} // @name UpdateUserRequest
+
+func toUserResponse(u workspace.User) userResponse {
+	return userResponse{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func actor(c echo.Context) workspace.Actor {
+	p := principal(c)
+	if p.IsUser() {
+		return workspace.Actor{Role: p.Role}
+	}
+	// An admin key acts as a manager: it manages members but cannot touch owners.
+	return workspace.Actor{Role: workspace.RoleManager}
+}
+
+// list godoc
+// @Summary     List users
+// @Description Members of the workspace, oldest first.
+// @Tags        users
+// @Produce     json
+// @Security    BearerAuth
+// @Param       limit  query int    false "Page size (1-100)" default(25)
+// @Param       cursor query string false "Cursor from the previous page"
+// @Success     200 {object} userList
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Router      /v1/users [get]
+func (h *userHandler) list(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	users, next, err := h.workspaces.Users(c.Request().Context(), principal(c).WorkspaceID, p)
+	if err != nil {
+		return err
+	}
+	out := userList{Data: make([]userResponse, len(users)), NextCursor: nextCursor(next)}
+	for i, u := range users {
+		out.Data[i] = toUserResponse(u)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// create godoc
+// @Summary     Create a user
+// @Description Adds a member. Owners and managers (or admin keys) only; only an owner may create another owner. Passwords need at least 10 characters.
+// @Tags        users
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       body body createUserRequest true "User"
+// @Success     201 {object} userResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     409 {object} Problem "email_taken"
+// @Failure     422 {object} Problem
+// @Router      /v1/users [post]
+func (h *userHandler) create(c echo.Context) error {
+	var req createUserRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := h.workspaces.CreateUser(c.Request().Context(), principal(c).WorkspaceID, actor(c),
+		workspace.NewUser{Email: req.Email, Name: req.Name, Password: req.Password, Role: workspace.Role(req.Role)})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toUserResponse(u))
+}
+
+// update godoc
+// @Summary     Update a user
+// @Description Changes name, role or password. The last owner cannot be demoted (409 last_owner); only owners change the owner role.
+// @Tags        users
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string            true "User id"
+// @Param       body body updateUserRequest true "Changes"
+// @Success     200 {object} userResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem
+// @Failure     409 {object} Problem "last_owner"
+// @Failure     422 {object} Problem
+// @Router      /v1/users/{id} [patch]
+func (h *userHandler) update(c echo.Context) error {
+	id, err := pathID(c, workspace.ErrUserNotFound)
+	if err != nil {
+		return err
+	}
+	var req updateUserRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	p := workspace.UserPatch{Name: req.Name, Password: req.Password}
+	if req.Role != nil {
+		r := workspace.Role(*req.Role)
+		p.Role = &r
+	}
+	u, err := h.workspaces.UpdateUser(c.Request().Context(), principal(c).WorkspaceID, id, actor(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserResponse(u))
+}
+
+// delete godoc
+// @Summary     Delete a user
+// @Description Removes a member; their conversations become unassigned. The last owner cannot be removed.
+// @Tags        users
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "User id"
+// @Success     204
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem
+// @Failure     409 {object} Problem "last_owner"
+// @Router      /v1/users/{id} [delete]
+func (h *userHandler) delete(c echo.Context) error {
+	id, err := pathID(c, workspace.ErrUserNotFound)
+	if err != nil {
+		return err
+	}
+	if err := h.workspaces.DeleteUser(c.Request().Context(), principal(c).WorkspaceID, id, actor(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,115 @@
+// Command specgen turns the Swagger 2.0 document that swag generates from the handlers'
+// annotations into the committed OpenAPI 3 document (openapi/openapi.json and .yaml).
+//
+// swag only writes Swagger 2.0; kin-openapi's openapi2conv converts it. On the way, error
+// responses get their real media type, application/problem+json, which Swagger 2.0's one
+// global "produces" list cannot say.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"sigs.k8s.io/yaml"
+)
+
+func main() {
+	in := flag.String("in", "", "swagger.json written by swag")
+	out := flag.String("out", "openapi", "directory for openapi.json and openapi.yaml")
+	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "specgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, out string) error {
+	if in == "" {
+		return errors.New("-in is required")
+	}
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		return fmt.Errorf("read swagger: %w", err)
+	}
+	var v2 openapi2.T
+	if err := json.Unmarshal(raw, &v2); err != nil {
+		return fmt.Errorf("parse swagger: %w", err)
+	}
+	doc, err := openapi2conv.ToV3(&v2)
+	if err != nil {
+		return fmt.Errorf("convert to OpenAPI 3: %w", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: "/", Description: "This server"}}
+	doc.Info.License = &openapi3.License{Name: "Proprietary"}
+	fixErrorMediaTypes(doc)
+	requireResponseFields(doc)
+	if err := doc.Validate(context.Background()); err != nil {
+		return fmt.Errorf("the generated document is invalid: %w", err)
+	}
+	js, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	js = append(js, '\n')
+	ya, err := yaml.JSONToYAML(js)
+	if err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "openapi.json"), js, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "openapi.yaml"), ya, 0o644)
+}
+
+// requireResponseFields marks every property of a response schema required, since the API
+// always writes every key (null when empty); clients can rely on that and tests check it.
+// Schemas named *Request are inputs and keep their own rules; a property tagged x-optional
+// (extensions:"x-optional") may be absent.
+func requireResponseFields(doc *openapi3.T) {
+	for name, ref := range doc.Components.Schemas {
+		s := ref.Value
+		if s == nil || strings.HasSuffix(name, "Request") {
+			continue
+		}
+		s.Required = s.Required[:0]
+		for prop, pr := range s.Properties {
+			if pr.Value != nil {
+				if _, ok := pr.Value.Extensions["x-optional"]; ok {
+					delete(pr.Value.Extensions, "x-optional")
+					continue
+				}
+			}
+			s.Required = append(s.Required, prop)
+		}
+		sort.Strings(s.Required)
+	}
+}
+
+// fixErrorMediaTypes serves every 4xx/5xx response as application/problem+json, and gives
+// operations without one a description so the linter has nothing to say.
+func fixErrorMediaTypes(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for code, ref := range op.Responses.Map() {
+				n, err := strconv.Atoi(code)
+				if err != nil || n < 400 || ref.Value == nil {
+					continue
+				}
+				if mt, ok := ref.Value.Content["application/json"]; ok {
+					ref.Value.Content = openapi3.Content{"application/problem+json": mt}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,377 @@
+// Package auth provides Switchboard's credentials: user sessions with short-lived JWT access
+// tokens and rotating refresh tokens, workspace API keys with scopes, and the Principal every
+// request acts as.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/password"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// Scopes an API key can hold. Users get theirs from their role.
+const (
+	ScopeContactsRead       = "contacts:read"
+	ScopeContactsWrite      = "contacts:write"
+	ScopeConversationsRead  = "conversations:read"
+	ScopeConversationsWrite = "conversations:write"
+	ScopeMessagesSend       = "messages:send"
+	ScopeAdmin              = "admin"
+)
+
+// AllScopes lists every scope, in a stable order.
+var AllScopes = []string{ScopeContactsRead, ScopeContactsWrite, ScopeConversationsRead,
+	ScopeConversationsWrite, ScopeMessagesSend, ScopeAdmin}
+
+// KeyPrefix starts every API key, so keys are recognisable in code and by secret scanners.
+const KeyPrefix = "sbk_"
+
+const refreshPrefix = "sbr_"
+
+// Principal kinds.
+const (
+	KindUser   = "user"
+	KindAPIKey = "api_key"
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	WorkspaceID uuid.UUID
+	Kind        string
+	UserID      uuid.UUID // users only
+	Role        workspace.Role
+	SessionID   uuid.UUID
+	KeyID       uuid.UUID // keys only
+	Scopes      []string
+}
+
+// Has reports whether the principal holds scope (admin implies every scope).
+func (p Principal) Has(scope string) bool {
+	return slices.Contains(p.Scopes, scope) || slices.Contains(p.Scopes, ScopeAdmin)
+}
+
+// Manages reports whether the principal acts on all of the workspace: an owner, a manager, or
+// an admin key.
+func (p Principal) Manages() bool { return p.Has(ScopeAdmin) }
+
+// IsUser reports whether a person (not a key) is acting.
+func (p Principal) IsUser() bool { return p.Kind == KindUser }
+
+// ScopesForRole are the scopes a user of the role holds.
+func ScopesForRole(r workspace.Role) []string {
+	if r.Manages() {
+		return slices.Clone(AllScopes)
+	}
+	return []string{ScopeContactsRead, ScopeContactsWrite, ScopeConversationsRead, ScopeConversationsWrite, ScopeMessagesSend}
+}
+
+// Key is an API key, without its secret.
+type Key struct {
+	WorkspaceID uuid.UUID
+	ID          uuid.UUID
+	Name        string
+	Prefix      string
+	Scopes      []string
+	CreatedBy   *uuid.UUID
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+}
+
+// Session is one login: the family of its refresh tokens.
+type Session struct {
+	WorkspaceID uuid.UUID
+	ID          uuid.UUID
+	UserID      uuid.UUID
+	CreatedAt   time.Time
+}
+
+// RefreshToken is a stored refresh token (hash only).
+type RefreshToken struct {
+	WorkspaceID uuid.UUID
+	ID          uuid.UUID
+	SessionID   uuid.UUID
+	Hash        []byte
+	ExpiresAt   time.Time
+	CreatedAt   time.Time
+}
+
+// Errors of this package.
+var (
+	ErrInvalidCredentials = errkind.New(errkind.KindUnauthenticated, "invalid_credentials", "Email or password is wrong.")
+	ErrInvalidToken       = errkind.New(errkind.KindUnauthenticated, "invalid_token", "The token is invalid, expired or revoked.")
+	ErrRefreshReused      = errkind.New(errkind.KindUnauthenticated, "refresh_token_reused", "This refresh token was already used; the whole session is revoked.")
+	ErrKeyNotFound        = errkind.New(errkind.KindNotFound, "api_key_not_found", "No such API key in this workspace.")
+	ErrScopeExceeds       = errkind.New(errkind.KindForbidden, "scope_exceeds_creator", "A key cannot have scopes its creator lacks.")
+)
+
+// Store is what auth needs from persistence.
+type Store interface {
+	UserByEmail(ctx context.Context, email string) (workspace.User, error)
+	CreateSession(ctx context.Context, s Session, first RefreshToken) error
+	// RotateRefresh consumes the token with hash and stores next in its family. A token already
+	// used revokes its session and returns ErrRefreshReused; an unknown, expired or revoked one
+	// returns ErrInvalidToken.
+	RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, next func(Session) RefreshToken) (Session, error)
+	RevokeSession(ctx context.Context, ws, id uuid.UUID) error
+	// SessionUser returns the user of a live session.
+	SessionUser(ctx context.Context, ws, session, user uuid.UUID) (workspace.User, error)
+	CreateKey(ctx context.Context, k Key, hash []byte) error
+	// KeyByHash returns a live key and records its use (at most once a minute).
+	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key, string, error)
+	RevokeKey(ctx context.Context, ws, id uuid.UUID) error
+}
+
+// Config holds the token settings.
+type Config struct {
+	Secret     []byte
+	Issuer     string
+	Audience   string
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+}
+
+// Service issues and checks credentials.
+type Service struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+	// dummyHash is verified when an email is unknown, so a login takes as long either way.
+	dummyHash string
+}
+
+// NewService builds a Service.
+func NewService(st Store, cfg Config, now func() time.Time) *Service {
+	h, _ := password.Hash("not-a-real-password-" + uuid.NewString())
+	return &Service{store: st, cfg: cfg, now: now, dummyHash: h}
+}
+
+// Tokens is what a login or refresh answers.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    int
+}
+
+type claims struct {
+	jwt.RegisteredClaims
+	WorkspaceID string `json:"ws"`
+	SessionID   string `json:"sid"`
+}
+
+// Login checks email and password and starts a session.
+func (s *Service) Login(ctx context.Context, email, plain string) (Tokens, error) {
+	email, ok := workspace.NormalizeEmail(email)
+	if !ok || plain == "" || len(plain) > password.MaxLength {
+		return Tokens{}, ErrInvalidCredentials
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		if errors.Is(err, workspace.ErrUserNotFound) {
+			_, _ = password.Verify(s.dummyHash, plain)
+			return Tokens{}, ErrInvalidCredentials
+		}
+		return Tokens{}, fmt.Errorf("login: %w", err)
+	}
+	match, err := password.Verify(u.PasswordHash, plain)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("login: %w", err)
+	}
+	if !match {
+		return Tokens{}, ErrInvalidCredentials
+	}
+	now := s.now().UTC()
+	sess := Session{WorkspaceID: u.WorkspaceID, ID: uuid.Must(uuid.NewV7()), UserID: u.ID, CreatedAt: now}
+	raw, rt := s.newRefresh(sess, now)
+	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+		return Tokens{}, fmt.Errorf("login: %w", err)
+	}
+	return s.tokens(sess, raw, now)
+}
+
+// Refresh rotates a refresh token: the old one stops working, and presenting it again
+// revokes the session.
+func (s *Service) Refresh(ctx context.Context, raw string) (Tokens, error) {
+	ws, ok := refreshWorkspace(raw)
+	if !ok {
+		return Tokens{}, ErrInvalidToken
+	}
+	now := s.now().UTC()
+	var nextRaw string
+	sess, err := s.store.RotateRefresh(ctx, ws, hash(raw), func(sess Session) RefreshToken {
+		r, rt := s.newRefresh(sess, now)
+		nextRaw = r
+		return rt
+	})
+	if err != nil {
+		return Tokens{}, err
+	}
+	return s.tokens(sess, nextRaw, now)
+}
+
+// Logout revokes the principal's session: its access and refresh tokens stop working at once.
+func (s *Service) Logout(ctx context.Context, p Principal) error {
+	if p.Kind != KindUser {
+		return errkind.New(errkind.KindForbidden, "not_a_session", "Only a user session can log out; revoke an API key with DELETE /v1/api-keys/{id}.")
+	}
+	return s.store.RevokeSession(ctx, p.WorkspaceID, p.SessionID)
+}
+
+func (s *Service) tokens(sess Session, refresh string, now time.Time) (Tokens, error) {
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.cfg.Issuer,
+			Subject:   sess.UserID.String(),
+			Audience:  jwt.ClaimStrings{s.cfg.Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
+			ID:        uuid.NewString(),
+		},
+		WorkspaceID: sess.WorkspaceID.String(),
+		SessionID:   sess.ID.String(),
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.cfg.Secret)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return Tokens{AccessToken: tok, RefreshToken: refresh, ExpiresIn: int(s.cfg.AccessTTL / time.Second)}, nil
+}
+
+func (s *Service) newRefresh(sess Session, now time.Time) (string, RefreshToken) {
+	b := make([]byte, 16+32)
+	copy(b, sess.WorkspaceID[:])
+	_, _ = rand.Read(b[16:])
+	raw := refreshPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return raw, RefreshToken{WorkspaceID: sess.WorkspaceID, ID: uuid.Must(uuid.NewV7()), SessionID: sess.ID,
+		Hash: hash(raw), ExpiresAt: now.Add(s.cfg.RefreshTTL), CreatedAt: now}
+}
+
+// refreshWorkspace reads the workspace a refresh token names, so its lookup stays in one
+// workspace.
+func refreshWorkspace(raw string) (uuid.UUID, bool) {
+	if !strings.HasPrefix(raw, refreshPrefix) {
+		return uuid.Nil, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw[len(refreshPrefix):])
+	if err != nil || len(b) != 48 {
+		return uuid.Nil, false
+	}
+	id, _ := uuid.FromBytes(b[:16])
+	return id, true
+}
+
+func hash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// Authenticate resolves a bearer token (a user's JWT or an API key) to a principal.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+	if strings.HasPrefix(bearer, KeyPrefix) {
+		if len(bearer) > 200 {
+			return Principal{}, ErrInvalidToken
+		}
+		k, err := s.store.KeyByHash(ctx, hash(bearer))
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}, nil
+	}
+	var c claims
+	_, err := jwt.ParseWithClaims(bearer, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithAudience(s.cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	if err != nil {
+		return Principal{}, ErrInvalidToken
+	}
+	ws, err1 := uuid.Parse(c.WorkspaceID)
+	sid, err2 := uuid.Parse(c.SessionID)
+	uid, err3 := uuid.Parse(c.Subject)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return Principal{}, ErrInvalidToken
+	}
+	u, err := s.store.SessionUser(ctx, ws, sid, uid)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{WorkspaceID: ws, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: sid, Scopes: ScopesForRole(u.Role)}, nil
+}
+
+// CreateKey makes an API key. Its scopes default to, and may not exceed, the creator's.
+// The secret is returned only here.
+func (s *Service) CreateKey(ctx context.Context, by Principal, name string, scopes []string) (Key, string, error) {
+	var f errkind.Fields
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		f.Add("name", "must be 1 to 100 characters")
+	}
+	if scopes == nil {
+		scopes = slices.Clone(by.Scopes)
+	}
+	seen := map[string]bool{}
+	clean := make([]string, 0, len(scopes))
+	for i, sc := range scopes {
+		if !slices.Contains(AllScopes, sc) {
+			f.Add(fmt.Sprintf("scopes[%d]", i), "must be one of "+strings.Join(AllScopes, ", "))
+			continue
+		}
+		if !seen[sc] {
+			seen[sc] = true
+			clean = append(clean, sc)
+		}
+	}
+	if len(scopes) == 0 {
+		f.Add("scopes", "must not be empty")
+	}
+	if err := f.Err(); err != nil {
+		return Key{}, "", err
+	}
+	for _, sc := range clean {
+		if !by.Has(sc) {
+			return Key{}, "", ErrScopeExceeds.Detailf("You lack the %q scope, so a key you create cannot have it.", sc)
+		}
+	}
+	slices.SortFunc(clean, func(a, b string) int { return slices.Index(AllScopes, a) - slices.Index(AllScopes, b) })
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	raw := KeyPrefix + base64.RawURLEncoding.EncodeToString(secret)
+	k := Key{WorkspaceID: by.WorkspaceID, ID: uuid.Must(uuid.NewV7()), Name: name, Prefix: raw[:len(KeyPrefix)+6],
+		Scopes: clean, CreatedAt: s.now().UTC()}
+	if by.Kind == KindUser {
+		uid := by.UserID
+		k.CreatedBy = &uid
+	}
+	if err := s.store.CreateKey(ctx, k, hash(raw)); err != nil {
+		return Key{}, "", fmt.Errorf("create key: %w", err)
+	}
+	return k, raw, nil
+}
+
+// Keys lists the workspace's live keys.
+func (s *Service) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key, string, error) {
+	return s.store.Keys(ctx, ws, p)
+}
+
+// RevokeKey revokes a key; requests with it get 401 from then on.
+func (s *Service) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
+	return s.store.RevokeKey(ctx, ws, id)
+}

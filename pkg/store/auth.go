@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+type sessionRow struct {
+	WorkspaceID uuid.UUID `gorm:"primaryKey"`
+	ID          uuid.UUID `gorm:"primaryKey"`
+	UserID      uuid.UUID
+	CreatedAt   time.Time
+	RevokedAt   *time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+type refreshRow struct {
+	WorkspaceID uuid.UUID `gorm:"primaryKey"`
+	ID          uuid.UUID `gorm:"primaryKey"`
+	SessionID   uuid.UUID
+	TokenHash   []byte
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+	CreatedAt   time.Time
+}
+
+func (refreshRow) TableName() string { return "refresh_tokens" }
+
+func toRefreshRow(t auth.RefreshToken) refreshRow {
+	return refreshRow{WorkspaceID: t.WorkspaceID, ID: t.ID, SessionID: t.SessionID, TokenHash: t.Hash,
+		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
+}
+
+// CreateSession stores a new session with its first refresh token.
+func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		sr := sessionRow{WorkspaceID: sess.WorkspaceID, ID: sess.ID, UserID: sess.UserID, CreatedAt: sess.CreatedAt}
+		if err := tx.Create(&sr).Error; err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		rr := toRefreshRow(first)
+		if err := tx.Create(&rr).Error; err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return nil
+	})
+}
+
+// RotateRefresh consumes a refresh token and stores its successor, detecting reuse.
+func (s *Store) RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, next func(auth.Session) auth.RefreshToken) (auth.Session, error) {
+	var out auth.Session
+	reused := false
+	now := s.Now()
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var row struct {
+			refreshRow
+			UserID         uuid.UUID
+			SessionRevoked *time.Time
+		}
+		// Lock the token so two concurrent refreshes with it cannot both succeed.
+		const q = `
+SELECT t.*, s.user_id, s.revoked_at AS session_revoked
+FROM refresh_tokens t JOIN sessions s ON s.workspace_id = t.workspace_id AND s.id = t.session_id
+WHERE t.workspace_id = ? AND t.token_hash = ?
+FOR UPDATE OF t`
+		res := tx.Raw(q, ws, hash).Scan(&row)
+		if res.Error != nil {
+			return fmt.Errorf("lock refresh token: %w", res.Error)
+		}
+		if res.RowsAffected == 0 || row.SessionRevoked != nil || !now.Before(row.ExpiresAt) {
+			return auth.ErrInvalidToken
+		}
+		if row.UsedAt != nil {
+			reused = true
+			if err := tx.Exec(`UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND id = ?`, now, ws, row.SessionID).Error; err != nil {
+				return fmt.Errorf("revoke session: %w", err)
+			}
+			return nil
+		}
+		if err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE workspace_id = ? AND id = ?`, now, ws, row.ID).Error; err != nil {
+			return fmt.Errorf("consume refresh token: %w", err)
+		}
+		out = auth.Session{WorkspaceID: ws, ID: row.SessionID, UserID: row.UserID}
+		nr := toRefreshRow(next(out))
+		if err := tx.Create(&nr).Error; err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return auth.Session{}, err
+	}
+	if reused {
+		return auth.Session{}, auth.ErrRefreshReused
+	}
+	return out, nil
+}
+
+// RevokeSession ends a session.
+func (s *Store) RevokeSession(ctx context.Context, ws, id uuid.UUID) error {
+	err := s.conn(ctx).Exec(`UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`, s.Now(), ws, id).Error
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return nil
+}
+
+// SessionUser returns the user of a live session in one query.
+func (s *Store) SessionUser(ctx context.Context, ws, session, user uuid.UUID) (workspace.User, error) {
+	var r userRow
+	const q = `
+SELECT u.* FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
+WHERE s.workspace_id = ? AND s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL`
+	res := s.conn(ctx).Raw(q, ws, session, user).Scan(&r)
+	if res.Error != nil {
+		return workspace.User{}, fmt.Errorf("session user: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return workspace.User{}, auth.ErrInvalidToken
+	}
+	return r.domain(), nil
+}
+
+type keyRow struct {
+	WorkspaceID uuid.UUID `gorm:"primaryKey"`
+	ID          uuid.UUID `gorm:"primaryKey"`
+	Name        string
+	Prefix      string
+	KeyHash     []byte
+	Scopes      textArray
+	CreatedBy   *uuid.UUID
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+func (keyRow) TableName() string { return "api_keys" }
+
+func (r keyRow) domain() auth.Key {
+	return auth.Key{WorkspaceID: r.WorkspaceID, ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: []string(r.Scopes),
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt}
+}
+
+// CreateKey stores a key's hash.
+func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte) error {
+	r := keyRow{WorkspaceID: k.WorkspaceID, ID: k.ID, Name: k.Name, Prefix: k.Prefix, KeyHash: hash,
+		Scopes: textArray(k.Scopes), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt}
+	if err := s.conn(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// KeyByHash finds a live key and, in the same round trip, records its use when the last
+// record is over a minute old, so busy keys don't turn every request into a write.
+func (s *Store) KeyByHash(ctx context.Context, hash []byte) (auth.Key, error) {
+	var r keyRow
+	const q = `
+WITH k AS (
+    SELECT * FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
+), touched AS (
+    UPDATE api_keys a SET last_used_at = @now FROM k
+    WHERE a.workspace_id = k.workspace_id AND a.id = k.id
+      AND (k.last_used_at IS NULL OR k.last_used_at < @now::timestamptz - interval '1 minute')
+)
+SELECT * FROM k`
+	res := s.conn(ctx).Raw(q, map[string]any{"hash": hash, "now": s.Now()}).Scan(&r)
+	if res.Error != nil {
+		return auth.Key{}, fmt.Errorf("find api key: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return auth.Key{}, auth.ErrInvalidToken
+	}
+	return r.domain(), nil
+}
+
+// Keys lists live keys, oldest first.
+func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
+	q := s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws)
+	if p.Cursor != "" {
+		var c idCursor
+		if err := page.Decode(p.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("id > ?", c.ID)
+	}
+	var rows []keyRow
+	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list api keys: %w", err)
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		next = page.Encode(idCursor{rows[len(rows)-1].ID})
+	}
+	out := make([]auth.Key, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// RevokeKey revokes a live key.
+func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
+	res := s.conn(ctx).Exec(`UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`, s.Now(), ws, id)
+	if res.Error != nil {
+		return fmt.Errorf("revoke api key: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return auth.ErrKeyNotFound
+	}
+	return nil
+}
+
+var _ = errors.New

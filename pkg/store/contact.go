@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/page"
+)
+
+type contactRow struct {
+	WorkspaceID        uuid.UUID `gorm:"primaryKey"`
+	ID                 uuid.UUID `gorm:"primaryKey"`
+	FirstName          string
+	LastName           string
+	Email              *string
+	Phone              *string
+	Language           string
+	Country            string
+	Tags               textArray
+	CustomFields       jsonObject
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ConversationID     uuid.UUID `gorm:"->"`
+	ConversationStatus string    `gorm:"->"`
+}
+
+func (contactRow) TableName() string { return "contacts" }
+
+func (r contactRow) domain() contact.Contact {
+	return contact.Contact{WorkspaceID: r.WorkspaceID, ID: r.ID, FirstName: r.FirstName, LastName: r.LastName,
+		Email: r.Email, Phone: r.Phone, Language: r.Language, Country: r.Country, Tags: []string(r.Tags),
+		CustomFields: map[string]any(r.CustomFields), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Conversation: contact.ConversationRef{ID: r.ConversationID, Status: r.ConversationStatus}}
+}
+
+// contactColumns are the contact's own columns plus its conversation, for every contact read.
+const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+       c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status`
+
+// contactExists turns a unique violation on email or phone into contact.ErrExists naming the
+// contact that holds the value.
+func (s *Store) contactExists(ctx context.Context, err error, ws uuid.UUID, c *contact.Contact) error {
+	code, constraint := pgCode(err)
+	if code != uniqueViolation {
+		return err
+	}
+	var col string
+	var val *string
+	switch constraint {
+	case "contacts_email_key":
+		col, val = "email", c.Email
+	case "contacts_phone_key":
+		col, val = "phone", c.Phone
+	default:
+		return err
+	}
+	var id uuid.UUID
+	if val != nil {
+		_ = s.conn(ctx).Raw(`SELECT id FROM contacts WHERE workspace_id = ? AND `+col+` = ?`, ws, *val).Scan(&id).Error
+	}
+	return contact.ErrExists.Detailf("A contact with this %s already exists.", col).With("existing_id", id.String()).With("field", col)
+}
+
+// CreateContact inserts a contact, its conversation and the conversation's opened event.
+func (s *Store) CreateContact(ctx context.Context, c *contact.Contact) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		return insertContact(tx, c)
+	})
+	if err != nil {
+		return s.contactExists(ctx, err, c.WorkspaceID, c)
+	}
+	return nil
+}
+
+// insertContact writes a contact with its open conversation inside tx.
+func insertContact(tx *gorm.DB, c *contact.Contact) error {
+	r := contactRow{WorkspaceID: c.WorkspaceID, ID: c.ID, FirstName: c.FirstName, LastName: c.LastName,
+		Email: c.Email, Phone: c.Phone, Language: c.Language, Country: c.Country, Tags: textArray(c.Tags),
+		CustomFields: jsonObject(c.CustomFields), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if err := tx.Create(&r).Error; err != nil {
+		return fmt.Errorf("insert contact: %w", err)
+	}
+	conv := uuid.Must(uuid.NewV7())
+	const q = `
+WITH v AS (
+    INSERT INTO conversations (workspace_id, id, contact_id, status, last_message_at, created_at, updated_at)
+    VALUES (@ws, @conv, @contact, 'open', @at, @at, @at)
+)
+INSERT INTO conversation_events (workspace_id, id, conversation_id, type, actor_kind, at)
+VALUES (@ws, @event, @conv, 'opened', 'system', @at)`
+	if err := tx.Exec(q, map[string]any{"ws": c.WorkspaceID, "conv": conv, "contact": c.ID,
+		"event": uuid.Must(uuid.NewV7()), "at": c.CreatedAt}).Error; err != nil {
+		return fmt.Errorf("insert conversation: %w", err)
+	}
+	c.Conversation = contact.ConversationRef{ID: conv, Status: "open"}
+	return nil
+}
+
+// Contact returns one contact with its conversation.
+func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
+	var r contactRow
+	q := `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE c.workspace_id = ? AND c.id = ?`
+	res := s.conn(ctx).Raw(q, ws, id).Scan(&r)
+	if res.Error != nil {
+		return contact.Contact{}, fmt.Errorf("get contact: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return contact.Contact{}, contact.ErrNotFound
+	}
+	return r.domain(), nil
+}
+
+// likePattern escapes LIKE's wildcards in a user's fragment and wraps it in %.
+func likePattern(fragment string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(fragment) + "%"
+}
+
+// searchCondition is the q predicate shared by contact search and the inbox: a fragment of the
+// lower-cased "first last email" text, or of the phone's digits. Both sides are served by
+// trigram GIN indexes (contacts_search_trgm, contacts_phone_trgm).
+func searchCondition(alias, q string) (string, []any) {
+	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
+	cond := alias + `.search_text LIKE ?`
+	args := []any{likePattern(q)}
+	if d := contact.SearchDigits(q); d != "" {
+		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ?)`
+		args = append(args, likePattern(d))
+	}
+	return cond, args
+}
+
+type contactCursor struct {
+	ID uuid.UUID `json:"id"`
+}
+
+// Contacts lists contacts newest first, with optional search and tag filter.
+func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
+	where := []string{"c.workspace_id = ?"}
+	args := []any{ws}
+	if f.Q != "" {
+		cond, a := searchCondition("c", f.Q)
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Tag != "" {
+		where = append(where, "c.tags @> ARRAY[?]::text[]")
+		args = append(args, f.Tag)
+	}
+	if p.Cursor != "" {
+		var cur contactCursor
+		if err := page.Decode(p.Cursor, &cur); err != nil {
+			return nil, "", err
+		}
+		where = append(where, "c.id < ?")
+		args = append(args, cur.ID)
+	}
+	q := `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE ` + strings.Join(where, " AND ") + `
+ORDER BY c.id DESC
+LIMIT ?`
+	args = append(args, p.Limit+1)
+	var rows []contactRow
+	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list contacts: %w", err)
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		next = page.Encode(contactCursor{rows[len(rows)-1].ID})
+	}
+	out := make([]contact.Contact, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// UpdateContact locks a contact, applies the change and saves it.
+func (s *Store) UpdateContact(ctx context.Context, ws, id uuid.UUID, apply func(*contact.Contact) error) (contact.Contact, error) {
+	var out contact.Contact
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var r contactRow
+		q := `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE c.workspace_id = ? AND c.id = ? FOR UPDATE OF c`
+		res := tx.Raw(q, ws, id).Scan(&r)
+		if res.Error != nil {
+			return fmt.Errorf("lock contact: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return contact.ErrNotFound
+		}
+		c := r.domain()
+		if err := apply(&c); err != nil {
+			return err
+		}
+		out = c
+		const u = `
+UPDATE contacts SET first_name = ?, last_name = ?, email = ?, phone = ?, language = ?, country = ?,
+       tags = ?, custom_fields = ?, updated_at = ?
+WHERE workspace_id = ? AND id = ?`
+		if err := tx.Exec(u, c.FirstName, c.LastName, c.Email, c.Phone, c.Language, c.Country,
+			textArray(c.Tags), jsonObject(c.CustomFields), c.UpdatedAt, ws, id).Error; err != nil {
+			return fmt.Errorf("update contact: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return contact.Contact{}, s.contactExists(ctx, err, ws, &out)
+	}
+	return out, nil
+}
+
+// DeleteContact removes a contact; its conversation, events and messages go with it.
+func (s *Store) DeleteContact(ctx context.Context, ws, id uuid.UUID) error {
+	res := s.conn(ctx).Exec(`DELETE FROM contacts WHERE workspace_id = ? AND id = ?`, ws, id)
+	if res.Error != nil {
+		return fmt.Errorf("delete contact: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return contact.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package store is Switchboard's persistence: every table is read and written here and nowhere
+// else, with gorm for plain rows and hand-written SQL where the query shape matters.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store holds the one connection pool shared by gorm, migrations and raw queries.
+type Store struct {
+	Pool *pgxpool.Pool
+	SQL  *sql.DB
+	db   *gorm.DB
+	now  func() time.Time
+}
+
+// Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
+// comes from, so tests can fix it.
+func Open(ctx context.Context, url string, maxConns int32, now func() time.Time) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	// Two cores serve best with a small pool: more connections only queue inside PostgreSQL.
+	cfg.MaxConns = maxConns
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return now().UTC() },
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false, // pgx already caches prepared statements per connection
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open gorm: %w", err)
+	}
+	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now}, nil
+}
+
+// Close releases the pool.
+func (s *Store) Close() {
+	_ = s.SQL.Close()
+	s.Pool.Close()
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.Pool.Ping(ctx)
+}
+
+// Now is the store's clock in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// tx runs fn in one transaction.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.conn(ctx).Transaction(fn)
+}
+
+// pgCode returns the SQLSTATE and constraint of a PostgreSQL error.
+func pgCode(err error) (code, constraint string) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code, pe.ConstraintName
+	}
+	return "", ""
+}
+
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+func isNotFound(err error) bool {
+	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows)
+}

@@ -1,0 +1,349 @@
+// Package workspace provides the tenant: its settings, its members and their roles, and the
+// bootstrap that creates a workspace with its first owner.
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/password"
+	"github.com/switchboard/switchboard/pkg/phone"
+)
+
+// Role is what a user may do in a workspace.
+type Role string
+
+// The roles. Owners and managers manage the workspace; agents work conversations.
+const (
+	RoleOwner   Role = "owner"
+	RoleManager Role = "manager"
+	RoleAgent   Role = "agent"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleOwner || r == RoleManager || r == RoleAgent }
+
+// Manages reports whether the role may manage users, keys, channels and settings.
+func (r Role) Manages() bool { return r == RoleOwner || r == RoleManager }
+
+// Settings shape how conversations behave in a workspace.
+type Settings struct {
+	UnassignOnClose       bool
+	ClosingNoteRequired   bool
+	ClosingNoteCategories []string
+	DefaultPhoneRegion    string
+}
+
+// Workspace is the tenant.
+type Workspace struct {
+	ID        uuid.UUID
+	Name      string
+	Settings  Settings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// User is a member of a workspace.
+type User struct {
+	WorkspaceID  uuid.UUID
+	ID           uuid.UUID
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Errors of this package.
+var (
+	ErrNotFound     = errkind.New(errkind.KindNotFound, "workspace_not_found", "The workspace does not exist.")
+	ErrUserNotFound = errkind.New(errkind.KindNotFound, "user_not_found", "No such user in this workspace.")
+	ErrEmailTaken   = errkind.New(errkind.KindConflict, "email_taken", "A user with this email already exists.")
+	ErrLastOwner    = errkind.New(errkind.KindConflict, "last_owner", "The workspace must keep at least one owner.")
+	ErrOwnerOnly    = errkind.New(errkind.KindForbidden, "owner_only", "Only an owner may grant, change or remove the owner role.")
+)
+
+// Store is what the workspace service needs from persistence.
+type Store interface {
+	CreateWorkspace(ctx context.Context, ws Workspace, owner User) error
+	Workspace(ctx context.Context, id uuid.UUID) (Workspace, error)
+	UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*Workspace) error) (Workspace, error)
+	CreateUser(ctx context.Context, u User) error
+	User(ctx context.Context, ws, id uuid.UUID) (User, error)
+	Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]User, string, error)
+	// UpdateUser locks the workspace's owners and the user, and calls apply with the number of
+	// owners, so the last owner can never be demoted by two concurrent requests.
+	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) error) (User, error)
+	DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(u User, owners int) error) error
+}
+
+// Service runs the workspace use cases.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService builds a Service.
+func NewService(st Store, now func() time.Time) *Service { return &Service{store: st, now: now} }
+
+// NormalizeEmail trims and lower-cases an address and checks it is a bare address.
+func NormalizeEmail(raw string) (string, bool) {
+	e := strings.ToLower(strings.TrimSpace(raw))
+	if e == "" || len(e) > 254 {
+		return "", false
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", false
+	}
+	return e, true
+}
+
+// NewUser is the input for creating a user.
+type NewUser struct {
+	Email, Name, Password string
+	Role                  Role
+}
+
+func (n *NewUser) validate() error {
+	var f errkind.Fields
+	email, ok := NormalizeEmail(n.Email)
+	if !ok {
+		f.Add("email", "must be a valid email address")
+	}
+	n.Email = email
+	n.Name = strings.TrimSpace(n.Name)
+	if len(n.Name) > 200 {
+		f.Add("name", "must be at most 200 characters")
+	}
+	if msg := password.Check(n.Password); msg != "" {
+		f.Add("password", msg)
+	}
+	if !n.Role.Valid() {
+		f.Add("role", "must be one of owner, manager, agent")
+	}
+	return f.Err()
+}
+
+func (s *Service) newUser(ws uuid.UUID, n NewUser) (User, error) {
+	hash, err := password.Hash(n.Password)
+	if err != nil {
+		return User{}, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now().UTC()
+	return User{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Email: n.Email, Name: n.Name, Role: n.Role,
+		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// Bootstrap creates a workspace and its owner. An email already in use changes nothing.
+func (s *Service) Bootstrap(ctx context.Context, name string, owner NewUser) (Workspace, User, error) {
+	owner.Role = RoleOwner
+	var f errkind.Fields
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		f.Add("workspace", "must be 1 to 200 characters")
+	}
+	if err := owner.validate(); err != nil {
+		e, _ := errkind.As(err)
+		f = append(f, e.Fields...)
+	}
+	if err := f.Err(); err != nil {
+		return Workspace{}, User{}, err
+	}
+	now := s.now().UTC()
+	ws := Workspace{ID: uuid.Must(uuid.NewV7()), Name: name, CreatedAt: now, UpdatedAt: now,
+		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}}}
+	u, err := s.newUser(ws.ID, owner)
+	if err != nil {
+		return Workspace{}, User{}, err
+	}
+	if err := s.store.CreateWorkspace(ctx, ws, u); err != nil {
+		return Workspace{}, User{}, fmt.Errorf("bootstrap workspace: %w", err)
+	}
+	return ws, u, nil
+}
+
+// Get returns the workspace.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (Workspace, error) {
+	return s.store.Workspace(ctx, id)
+}
+
+// Patch changes a workspace; nil fields stay as they are.
+type Patch struct {
+	Name                  *string
+	UnassignOnClose       *bool
+	ClosingNoteRequired   *bool
+	ClosingNoteCategories *[]string
+	DefaultPhoneRegion    *string
+}
+
+// Update applies a patch after validating it.
+func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace, error) {
+	var f errkind.Fields
+	if p.Name != nil {
+		n := strings.TrimSpace(*p.Name)
+		if n == "" || len(n) > 200 {
+			f.Add("name", "must be 1 to 200 characters")
+		}
+		p.Name = &n
+	}
+	if p.ClosingNoteCategories != nil {
+		seen := map[string]bool{}
+		cats := make([]string, 0, len(*p.ClosingNoteCategories))
+		for i, c := range *p.ClosingNoteCategories {
+			c = strings.TrimSpace(c)
+			switch {
+			case c == "" || len(c) > 100:
+				f.Add(fmt.Sprintf("closing_note_categories[%d]", i), "must be 1 to 100 characters")
+			case seen[c]:
+				f.Add(fmt.Sprintf("closing_note_categories[%d]", i), "is a duplicate")
+			}
+			seen[c] = true
+			cats = append(cats, c)
+		}
+		if len(cats) > 50 {
+			f.Add("closing_note_categories", "at most 50 categories")
+		}
+		p.ClosingNoteCategories = &cats
+	}
+	if p.DefaultPhoneRegion != nil {
+		r := strings.ToUpper(strings.TrimSpace(*p.DefaultPhoneRegion))
+		if !phone.ValidRegion(r) {
+			f.Add("default_phone_region", "must be an ISO 3166-1 alpha-2 region with a phone numbering plan, e.g. US, GB, DE")
+		}
+		p.DefaultPhoneRegion = &r
+	}
+	if err := f.Err(); err != nil {
+		return Workspace{}, err
+	}
+	return s.store.UpdateWorkspace(ctx, id, func(w *Workspace) error {
+		if p.Name != nil {
+			w.Name = *p.Name
+		}
+		if p.UnassignOnClose != nil {
+			w.Settings.UnassignOnClose = *p.UnassignOnClose
+		}
+		if p.ClosingNoteRequired != nil {
+			w.Settings.ClosingNoteRequired = *p.ClosingNoteRequired
+		}
+		if p.ClosingNoteCategories != nil {
+			w.Settings.ClosingNoteCategories = *p.ClosingNoteCategories
+		}
+		if p.DefaultPhoneRegion != nil {
+			w.Settings.DefaultPhoneRegion = *p.DefaultPhoneRegion
+		}
+		w.UpdatedAt = s.now().UTC()
+		return nil
+	})
+}
+
+// Actor is who asks for a user change: their role decides what they may do.
+type Actor struct {
+	Role Role
+}
+
+// CreateUser adds a member. Only owners may create owners.
+func (s *Service) CreateUser(ctx context.Context, ws uuid.UUID, by Actor, n NewUser) (User, error) {
+	if err := n.validate(); err != nil {
+		return User{}, err
+	}
+	if n.Role == RoleOwner && by.Role != RoleOwner {
+		return User{}, ErrOwnerOnly
+	}
+	u, err := s.newUser(ws, n)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// User returns one member.
+func (s *Service) User(ctx context.Context, ws, id uuid.UUID) (User, error) {
+	return s.store.User(ctx, ws, id)
+}
+
+// Users lists members, oldest first.
+func (s *Service) Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]User, string, error) {
+	return s.store.Users(ctx, ws, p)
+}
+
+// UserPatch changes a user; nil fields stay.
+type UserPatch struct {
+	Name     *string
+	Role     *Role
+	Password *string
+}
+
+// UpdateUser changes a member's name, role or password, keeping at least one owner.
+func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p UserPatch) (User, error) {
+	var f errkind.Fields
+	if p.Name != nil {
+		n := strings.TrimSpace(*p.Name)
+		if len(n) > 200 {
+			f.Add("name", "must be at most 200 characters")
+		}
+		p.Name = &n
+	}
+	if p.Role != nil && !p.Role.Valid() {
+		f.Add("role", "must be one of owner, manager, agent")
+	}
+	var hash string
+	if p.Password != nil {
+		if msg := password.Check(*p.Password); msg != "" {
+			f.Add("password", msg)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return User{}, err
+	}
+	if p.Password != nil {
+		h, err := password.Hash(*p.Password)
+		if err != nil {
+			return User{}, fmt.Errorf("hash password: %w", err)
+		}
+		hash = h
+	}
+	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) error {
+		if p.Role != nil && *p.Role != u.Role {
+			if (u.Role == RoleOwner || *p.Role == RoleOwner) && by.Role != RoleOwner {
+				return ErrOwnerOnly
+			}
+			if u.Role == RoleOwner && owners <= 1 {
+				return ErrLastOwner
+			}
+			u.Role = *p.Role
+		}
+		if p.Name != nil {
+			u.Name = *p.Name
+		}
+		if hash != "" {
+			u.PasswordHash = hash
+		}
+		u.UpdatedAt = s.now().UTC()
+		return nil
+	})
+}
+
+// DeleteUser removes a member; their conversations become unassigned.
+func (s *Service) DeleteUser(ctx context.Context, ws, id uuid.UUID, by Actor) error {
+	return s.store.DeleteUser(ctx, ws, id, func(u User, owners int) error {
+		if u.Role == RoleOwner && by.Role != RoleOwner {
+			return ErrOwnerOnly
+		}
+		if u.Role == RoleOwner && owners <= 1 {
+			return ErrLastOwner
+		}
+		return nil
+	})
+}
