@@ -70,7 +70,7 @@ func New(d Deps) *echo.Echo {
 	if limit == "" {
 		limit = "1M"
 	}
-	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), middleware.BodyLimit(limit))
+	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), middleware.BodyLimit(limit), validQuery)
 
 	e.GET("/healthz", health)
 	e.GET("/readyz", ready(d.Ready))
@@ -83,37 +83,43 @@ func New(d Deps) *echo.Echo {
 		e.GET("/debug/pprof/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
 	}
 
-	v1 := e.Group("/v1")
 	ah := &authHandler{auth: d.Auth, workspaces: d.Workspaces}
-	v1.POST("/auth/login", ah.login)
-	v1.POST("/auth/refresh", ah.refresh)
+	e.POST("/v1/auth/login", ah.login)
+	e.POST("/v1/auth/refresh", ah.refresh)
 
-	authed := v1.Group("", authenticate(d.Auth))
-	authed.POST("/auth/logout", ah.logout)
-	authed.GET("/me", ah.me)
+	// Authentication is attached per route, not to a group: echo gives a group with middleware
+	// a catch-all route, which would turn an unknown path into 401 instead of 404.
+	authn := authenticate(d.Auth)
+	route := func(method, path string, h echo.HandlerFunc, scope string) {
+		mw := []echo.MiddlewareFunc{authn}
+		if scope != "" {
+			mw = append(mw, require(scope))
+		}
+		e.Add(method, "/v1"+path, h, mw...)
+	}
+	route(http.MethodPost, "/auth/logout", ah.logout, "")
+	route(http.MethodGet, "/me", ah.me, "")
 
-	admin := require(auth.ScopeAdmin)
 	kh := &apiKeyHandler{auth: d.Auth}
-	authed.GET("/api-keys", kh.list, admin)
-	authed.POST("/api-keys", kh.create, admin)
-	authed.DELETE("/api-keys/:id", kh.revoke, admin)
+	route(http.MethodGet, "/api-keys", kh.list, auth.ScopeAdmin)
+	route(http.MethodPost, "/api-keys", kh.create, auth.ScopeAdmin)
+	route(http.MethodDelete, "/api-keys/:id", kh.revoke, auth.ScopeAdmin)
 
 	uh := &userHandler{workspaces: d.Workspaces}
-	authed.GET("/users", uh.list)
-	authed.POST("/users", uh.create, admin)
-	authed.PATCH("/users/:id", uh.update, admin)
-	authed.DELETE("/users/:id", uh.delete, admin)
+	route(http.MethodGet, "/users", uh.list, "")
+	route(http.MethodPost, "/users", uh.create, auth.ScopeAdmin)
+	route(http.MethodPatch, "/users/:id", uh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/users/:id", uh.delete, auth.ScopeAdmin)
 
 	wh := &workspaceHandler{workspaces: d.Workspaces}
-	authed.GET("/workspace", wh.get)
-	authed.PATCH("/workspace", wh.update, admin)
+	route(http.MethodGet, "/workspace", wh.get, "")
+	route(http.MethodPatch, "/workspace", wh.update, auth.ScopeAdmin)
 
 	ch := &contactHandler{contacts: d.Contacts}
-	read, write := require(auth.ScopeContactsRead), require(auth.ScopeContactsWrite)
-	authed.GET("/contacts", ch.list, read)
-	authed.POST("/contacts", ch.create, write)
-	authed.GET("/contacts/:id", ch.get, read)
-	authed.PATCH("/contacts/:id", ch.update, write)
-	authed.DELETE("/contacts/:id", ch.delete, write)
+	route(http.MethodGet, "/contacts", ch.list, auth.ScopeContactsRead)
+	route(http.MethodPost, "/contacts", ch.create, auth.ScopeContactsWrite)
+	route(http.MethodGet, "/contacts/:id", ch.get, auth.ScopeContactsRead)
+	route(http.MethodPatch, "/contacts/:id", ch.update, auth.ScopeContactsWrite)
+	route(http.MethodDelete, "/contacts/:id", ch.delete, auth.ScopeContactsWrite)
 	return e
 }

@@ -16,12 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/config"
-	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -127,19 +124,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer st.Close()
 
-	authSvc := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, time.Now)
-	e := api.New(api.Deps{
-		Log:        log,
-		Auth:       authSvc,
-		Workspaces: workspace.NewService(st, time.Now),
-		Contacts:   contact.NewService(st, time.Now),
-		Ready:      st.Ping,
-		Collectors: []prometheus.Collector{store.PoolCollector(st.Pool)},
-		BodyLimit:  cfg.BodyLimit,
-		Pprof:      cfg.EnablePprof,
-		Version:    version,
-	})
+	e := app.NewHTTP(cfg, st, app.NewServices(cfg, st, time.Now), log, version)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() {

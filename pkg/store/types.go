@@ -68,3 +68,9 @@ func (o jsonObject) Value() (driver.Value, error) {
 	}
 	return string(b), nil
 }
+
+// GormDataType tells gorm the column type, since it cannot infer one for a named slice.
+func (textArray) GormDataType() string { return "text[]" }
+
+// GormDataType tells gorm the column type.
+func (jsonObject) GormDataType() string { return "jsonb" }
