@@ -63,3 +63,51 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 	e.Get(t, "/v1/nope", "").ExpectProblem(t, http.StatusNotFound, "route_not_found")
 	e.Do(t, apitest.Request{Method: http.MethodPut, Path: "/v1/contacts"}).ExpectProblem(t, http.StatusMethodNotAllowed, "method_not_allowed")
 }
+
+func TestChannelRulesTable(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+	var table struct {
+		RuleVersion string `json:"rule_version"`
+		Data        []struct {
+			Type        string `json:"type"`
+			WindowHours *int   `json:"window_hours"`
+			Options     []struct {
+				Name    string `json:"name"`
+				Default any    `json:"default"`
+			} `json:"options"`
+			Sources []string `json:"sources"`
+		} `json:"data"`
+	}
+	e.Get(t, "/v1/channel-rules", agent.Token).Expect(t, http.StatusOK).JSON(t, &table)
+	if table.RuleVersion == "" || len(table.Data) != 11 {
+		t.Fatalf("table: version %q, %d rows", table.RuleVersion, len(table.Data))
+	}
+	byType := map[string]int{}
+	for i, r := range table.Data {
+		byType[r.Type] = i
+		if len(r.Sources) == 0 {
+			t.Errorf("%s has no source", r.Type)
+		}
+	}
+	want := map[string]*int{"whatsapp": ptr(24), "messenger": ptr(24), "instagram": ptr(24), "viber": ptr(24), "wechat": ptr(48),
+		"telegram": nil, "line": nil, "webchat": nil, "sms": nil, "email": nil, "custom": nil}
+	for typ, hours := range want {
+		r := table.Data[byType[typ]]
+		if r.Type != typ || (hours == nil) != (r.WindowHours == nil) || (hours != nil && *hours != *r.WindowHours) {
+			t.Errorf("%s: window %v, want %v", typ, r.WindowHours, hours)
+		}
+	}
+	m := table.Data[byType["messenger"]]
+	if len(m.Options) != 1 || m.Options[0].Name != "human_agent_tag" || m.Options[0].Default != true {
+		t.Errorf("messenger options: %+v", m.Options)
+	}
+	v := table.Data[byType["viber"]]
+	if len(v.Options) != 2 || v.Options[0].Default != float64(10000) {
+		t.Errorf("viber options: %+v", v.Options)
+	}
+	e.Get(t, "/v1/channel-rules", "").ExpectProblem(t, http.StatusUnauthorized, "unauthenticated")
+}
+
+func ptr(i int) *int { return &i }

@@ -115,6 +115,8 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/workspace", wh.get, "")
 	route(http.MethodPatch, "/workspace", wh.update, auth.ScopeAdmin)
 
+	route(http.MethodGet, "/channel-rules", channelRules, "")
+
 	ch := &contactHandler{contacts: d.Contacts}
 	route(http.MethodGet, "/contacts", ch.list, auth.ScopeContactsRead)
 	route(http.MethodPost, "/contacts", ch.create, auth.ScopeContactsWrite)

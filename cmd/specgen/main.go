@@ -135,7 +135,7 @@ func camel(summary string) string {
 }
 
 // fixNullableRefs gives a nullable allOf wrapper (swag's form of a nullable $ref) its type,
-// as OpenAPI 3.0 wants a type beside nullable.
+// as OpenAPI 3.0 wants a type beside nullable, and untypes properties marked x-any.
 func fixNullableRefs(doc *openapi3.T) {
 	for _, ref := range doc.Components.Schemas {
 		if ref.Value == nil {
@@ -144,6 +144,14 @@ func fixNullableRefs(doc *openapi3.T) {
 		for _, p := range ref.Value.Properties {
 			if v := p.Value; v != nil && v.Nullable && v.Type == nil && len(v.AllOf) > 0 {
 				v.Type = &openapi3.Types{openapi3.TypeObject}
+			}
+			// swag cannot say "any JSON value"; x-any marks such a property and loses its type here.
+			if v := p.Value; v != nil {
+				if _, ok := v.Extensions["x-any"]; ok {
+					delete(v.Extensions, "x-any")
+					v.Type = nil
+					v.Example = nil
+				}
 			}
 		}
 	}
