@@ -1,5 +1,6 @@
 # Switchboard. `make run` serves the API with a demo workspace; `make test` runs every test.
 # Without DATABASE_URL both start a private PostgreSQL (.ci/postgres) under .data/.
+# `make bench` measures the API at scale (README, "Benchmarks").
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,7 +12,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: help build run test db db-stop openapi openapi-check lint spec-lint fmt
+.PHONY: help build run test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -76,3 +77,18 @@ spec-lint: ## lint openapi/openapi.yaml with Redocly's recommended rules (needs 
 
 fmt: ## format the code
 	gofmt -w .
+
+# The benchmark uses its own database (switchboard_bench on the private PostgreSQL unless
+# BENCH_DATABASE_URL names another), never DATABASE_URL: it drops and reseeds it at will.
+BENCH_RUN = if [[ -z "$${BENCH_DATABASE_URL:-}" ]]; then .ci/postgres start; fi; \
+	export BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$(.ci/postgres url switchboard_bench)}"; \
+	$(GO) build -o bin/bench ./bench; bin/bench
+
+bench: build ## seed once (kept in .data/bench), measure the API against raw SQL, write bench/results/
+	@$(BENCH_RUN) run
+
+bench-explain: build ## write EXPLAIN (ANALYZE, BUFFERS) of every read scenario to bench/results/
+	@$(BENCH_RUN) explain
+
+bench-reset: ## drop the bench database and state; the next make bench seeds again
+	@$(BENCH_RUN) reset

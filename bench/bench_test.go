@@ -1,0 +1,178 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatement(t *testing.T) {
+	tests := []struct {
+		name              string
+		st                statement
+		literal, numbered string
+	}{
+		{"strings and ints", statement{`SELECT a FROM t WHERE b = ? AND c LIKE ? LIMIT ?`, []any{"x", "%o'k%", 26}},
+			`SELECT a FROM t WHERE b = 'x' AND c LIKE '%o''k%' LIMIT 26`,
+			`SELECT a FROM t WHERE b = $1 AND c LIKE $2 LIMIT $3`},
+		{"no arguments", statement{`SELECT 1`, nil}, `SELECT 1`, `SELECT 1`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.st.literal(); got != tc.literal {
+				t.Errorf("literal() = %q, want %q", got, tc.literal)
+			}
+			if got := tc.st.numbered(); got != tc.numbered {
+				t.Errorf("numbered() = %q, want %q", got, tc.numbered)
+			}
+		})
+	}
+}
+
+func TestContactSearch(t *testing.T) {
+	tests := []struct {
+		name, q  string
+		phone    bool
+		patterns []any
+	}{
+		{"digits search the phone too", "2119", true, []any{"%2119%", "%2119%"}},
+		{"a name searches the text only", "Gonz", false, []any{"%gonz%"}},
+		{"wildcards are escaped", "a_b%", false, []any{`%a\_b\%%`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := contactSearch("ws", tc.q)
+			if got := strings.Contains(st.sql, "phone_digits LIKE"); got != tc.phone {
+				t.Errorf("searches phone_digits: %v, want %v", got, tc.phone)
+			}
+			want := append(append([]any{"ws"}, tc.patterns...), 26)
+			if len(st.args) != len(want) {
+				t.Fatalf("args = %v, want %v", st.args, want)
+			}
+			for i := range want {
+				if st.args[i] != want[i] {
+					t.Errorf("args = %v, want %v", st.args, want)
+				}
+			}
+			_ = st.literal() // placeholders and arguments agree
+		})
+	}
+}
+
+func TestScenarios(t *testing.T) {
+	ids := map[string]bool{}
+	for _, s := range scenarios {
+		t.Run(s.id, func(t *testing.T) {
+			if s.id == "" || s.name == "" || ids[s.id] {
+				t.Errorf("scenario %q: wants a unique id and a name", s.id)
+			}
+			ids[s.id] = true
+			if (s.pending == "") == (s.request == nil) {
+				t.Errorf("scenario %q: wants either a request or a pending reason", s.id)
+			}
+		})
+	}
+}
+
+func TestFragment(t *testing.T) {
+	tests := []struct {
+		name, s string
+		n       int
+		want    string
+	}{
+		{"short stays whole", "Lee", 3, "Lee"},
+		{"start", "Gonzalez", 0, "Gonz"},
+		{"moves with n", "Gonzalez", 1, "nzal"},
+		{"runes, not bytes", "Müller", 1, "ülle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fragment([]rune(tc.s), tc.n); got != tc.want {
+				t.Errorf("fragment(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50}, {0.95, 95}, {0.99, 99}, {1, 100}} {
+		if got := quantile(d, tc.q); got != tc.want {
+			t.Errorf("quantile(%v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if got := quantile(nil, 0.5); got != 0 {
+		t.Errorf("quantile of nothing = %v", got)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1 000", 1234567: "1 234 567", -1000: "-1 000"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestTPSLine(t *testing.T) {
+	out := "latency average = 0.077 ms\ninitial connection time = 2.221 ms\ntps = 12973.764877 (without initial connection time)\n"
+	m := tpsLine.FindStringSubmatch(out)
+	if m == nil || m[1] != "12973.764877" {
+		t.Fatalf("tps not found in %q: %v", out, m)
+	}
+}
+
+func TestProcessFigures(t *testing.T) {
+	if _, err := cpuTime(os.Getpid()); err != nil {
+		t.Errorf("cpuTime: %v", err)
+	}
+	if rss, err := vmRSS(os.Getpid()); err != nil || rss <= 0 {
+		t.Errorf("vmRSS = %d, %v", rss, err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"defaults", map[string]string{"BENCH_DATABASE_URL": "postgres://x/switchboard_bench"}, ""},
+		{"database required", map[string]string{}, "BENCH_DATABASE_URL"},
+		{"bad levels", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_LEVELS": "1,x"}, "BENCH_LEVELS"},
+		{"unknown scenario", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_SCENARIOS": "nope"}, "BENCH_SCENARIOS"},
+		{"sub-second duration", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "500ms"}, "BENCH_DURATION"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(env(tc.env))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.contacts != 1_000_000 || c.duration != 10*time.Second || len(c.levels) != 3 {
+					t.Errorf("defaults: %+v", c)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("err = %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestAdminURL(t *testing.T) {
+	admin, name, err := adminURL("postgres://postgres@127.0.0.1:5432/switchboard_bench?sslmode=disable")
+	if err != nil || name != "switchboard_bench" || admin != "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" {
+		t.Errorf("adminURL = %q, %q, %v", admin, name, err)
+	}
+}

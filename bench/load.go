@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// measurement is one scenario at one concurrency level.
+type measurement struct {
+	scenario      scenario
+	clients       int
+	ok            int         // 2xx answers
+	errors        map[int]int // every other answer by status (0: no answer)
+	elapsed       time.Duration
+	p50, p95, p99 time.Duration
+	rssPeak       int64         // bytes, the server's VmRSS sampled every 100 ms
+	cpu           time.Duration // the server's user+system CPU time
+	sqlTPS        float64       // pgbench, for read scenarios (0: not run)
+	sqlErr        string
+	sqlUnverified []string // statements of the scenario not seen among the server's queries
+}
+
+func (m measurement) errorCount() int {
+	n := 0
+	for _, c := range m.errors {
+		n += c
+	}
+	return n
+}
+
+func (m measurement) rate() float64 { return float64(m.ok) / m.elapsed.Seconds() }
+
+// measure runs every selected scenario at every level: the API first, then pgbench.
+func measure(ctx context.Context, e *env) ([]measurement, error) {
+	tmp, err := os.MkdirTemp("", "switchboard-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	var out []measurement
+	for _, s := range scenarios {
+		if !e.cfg.selected(s) {
+			continue
+		}
+		if s.pending != "" {
+			logf("%s: pending (%s)", s.name, s.pending)
+			out = append(out, measurement{scenario: s})
+			continue
+		}
+		logf("%s: warming up for %s", s.name, e.cfg.warmup)
+		unverified, err := warmUp(ctx, e, s)
+		if err != nil {
+			return nil, err
+		}
+		var scripts []string
+		if s.sql != nil {
+			if scripts, err = writeScripts(filepath.Join(tmp, s.id), e.fix, s); err != nil {
+				return nil, err
+			}
+		}
+		for _, n := range e.cfg.levels {
+			m, err := attack(ctx, e, s, n, e.cfg.duration)
+			if err != nil {
+				return nil, err
+			}
+			m.sqlUnverified = unverified
+			if scripts != nil {
+				m.sqlTPS, err = pgbench(ctx, e.cfg.dbURL, scripts, n, e.cfg.duration)
+				if err != nil {
+					m.sqlErr = err.Error()
+					logf("%s, %d clients: pgbench: %v", s.name, n, err)
+				}
+			}
+			logf("%s, %d clients: %.0f req/s, p99 %s, %d errors, SQL %.0f tps", s.name, n, m.rate(),
+				m.p99.Round(10*time.Microsecond), m.errorCount(), m.sqlTPS)
+			out = append(out, m)
+		}
+	}
+	return out, ctx.Err()
+}
+
+// warmUp runs the scenario briefly at 16 clients (caches, prepared statements, connections)
+// and meanwhile checks that the SQL replayed by pgbench is what the server executes. It
+// returns the scenario's statements that were not seen.
+func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]bool{}
+	)
+	watchCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if s.sql != nil {
+		wg.Go(func() { watchQueries(watchCtx, e.pool, func(q string) { mu.Lock(); seen[q] = true; mu.Unlock() }) })
+	}
+	m, err := attack(ctx, e, s, 16, e.cfg.warmup)
+	stop()
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if m.ok == 0 {
+		return nil, fmt.Errorf("%s: no successful request while warming up (%v); see %s", s.name, m.errors,
+			filepath.Join(e.cfg.stateDir, "server.log"))
+	}
+	if s.sql == nil {
+		return nil, nil
+	}
+	var missing []string
+	for _, st := range s.sql(e.fix, 0) {
+		want := squash(st.numbered())
+		found := false
+		for q := range seen {
+			// pg_stat_activity cuts queries at track_activity_query_size.
+			if q == want || (len(q) >= 1000 && strings.HasPrefix(want, q)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, firstWords(want, 8))
+			logf("%s: WARNING: the server never ran this statement; the copy in bench/scenario.go may be stale: %s", s.name, want)
+		}
+	}
+	return missing, nil
+}
+
+// watchQueries reports the queries of the other sessions on the bench database every 20 ms.
+func watchQueries(ctx context.Context, pool *pgxpool.Pool, seen func(string)) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		rows, err := pool.Query(ctx, `SELECT query FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)
+		if err == nil {
+			for rows.Next() {
+				var q string
+				if rows.Scan(&q) == nil {
+					seen(squash(q))
+				}
+			}
+			rows.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// squash folds whitespace, to compare statements however they are indented.
+func squash(q string) string { return strings.Join(strings.Fields(q), " ") }
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) <= n {
+		return s
+	}
+	return strings.Join(f[:n], " ") + " …"
+}
+
+// attack drives the API with a closed loop of n clients: vegeta with n workers and no rate
+// limit, so each worker sends its next request as soon as the previous answer arrives.
+func attack(ctx context.Context, e *env, s scenario, n int, d time.Duration) (measurement, error) {
+	m := measurement{scenario: s, clients: n, errors: map[int]int{}}
+	atk := vegeta.NewAttacker(
+		vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)),
+		vegeta.Connections(n), vegeta.KeepAlive(true),
+		vegeta.Timeout(30*time.Second), vegeta.Redirects(vegeta.NoFollow),
+	)
+	defer context.AfterFunc(ctx, func() { atk.Stop() })()
+	targeter := func(t *vegeta.Target) error {
+		*t = s.request(e.fix, rand.IntN(1<<30))
+		return nil
+	}
+
+	pid := e.server.pid()
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return m, err
+	}
+	rssCtx, stopRSS := context.WithCancel(ctx)
+	rss := make(chan int64, 1)
+	go func() { rss <- sampleRSS(rssCtx, pid) }()
+
+	latencies := make([]time.Duration, 0, 1<<16)
+	shown := 0
+	start := time.Now()
+	for r := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, d, s.id) {
+		latencies = append(latencies, r.Latency)
+		if r.Code >= 200 && r.Code < 300 {
+			m.ok++
+			continue
+		}
+		m.errors[int(r.Code)]++
+		if shown < 3 {
+			shown++
+			logf("%s: error %d %s: %s", s.name, r.Code, r.Error, bytes.TrimSpace(r.Body))
+		}
+	}
+	m.elapsed = time.Since(start)
+	stopRSS()
+	m.rssPeak = <-rss
+	cpu1, err := cpuTime(pid)
+	if err != nil {
+		return m, err
+	}
+	m.cpu = cpu1 - cpu0
+	slices.Sort(latencies)
+	m.p50, m.p95, m.p99 = quantile(latencies, 0.50), quantile(latencies, 0.95), quantile(latencies, 0.99)
+	return m, ctx.Err()
+}
+
+// quantile of sorted latencies, nearest rank.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// sampleRSS returns the highest VmRSS of pid seen every 100 ms until ctx ends.
+func sampleRSS(ctx context.Context, pid int) int64 {
+	var peak int64
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if v, err := vmRSS(pid); err == nil {
+			peak = max(peak, v)
+		}
+		select {
+		case <-ctx.Done():
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+func vmRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}
+
+// cpuTime is utime+stime of pid from /proc/<pid>/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may contain spaces; the fields after it are fixed: state is field 3,
+	// utime 14 and stime 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return time.Duration(ut+st) * time.Second / time.Duration(clockTicks()), nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times.
+var clockTicks = sync.OnceValue(func() int64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if n, perr := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && perr == nil && n > 0 {
+		return n
+	}
+	return 100
+})
+
+// writeScripts writes one pgbench script per parameter variant: the scenario's statements
+// with that variant's arguments written in (pgbench variables hold only numbers).
+func writeScripts(dir string, f *fixture, s scenario) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i := range variants {
+		var b strings.Builder
+		for _, st := range s.sql(f, i) {
+			// pgbench ends a statement at a semicolon at the end of a line; one line each.
+			b.WriteString(squash(st.literal()) + ";\n")
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%02d.sql", i))
+		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+var tpsLine = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench runs the scripts (each transaction picks one at random) with n clients over two
+// threads, with prepared statements, and returns transactions per second.
+func pgbench(ctx context.Context, dbURL string, scripts []string, n int, d time.Duration) (float64, error) {
+	args := []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)),
+		"-T", strconv.Itoa(int((d + time.Second - 1) / time.Second)), "-M", "prepared"}
+	for _, s := range scripts {
+		args = append(args, "-f", s+"@1")
+	}
+	cmd := exec.CommandContext(ctx, pgbenchPath(), append(args, dbURL)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil || strings.Contains(stderr.String(), "error") {
+		return 0, fmt.Errorf("%v: %s", err, firstLine(stderr.String()))
+	}
+	mt := tpsLine.FindStringSubmatch(stdout.String())
+	if mt == nil {
+		return 0, fmt.Errorf("no tps in pgbench output: %s", firstLine(stdout.String()))
+	}
+	return strconv.ParseFloat(mt[1], 64)
+}
+
+// pgbenchPath is pgbench from PATH, else from the newest PostgreSQL under /usr/lib/postgresql.
+func pgbenchPath() string {
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p
+	}
+	ms, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
+	if len(ms) == 0 {
+		return "pgbench"
+	}
+	slices.Sort(ms)
+	return ms[len(ms)-1]
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

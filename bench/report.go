@@ -1,0 +1,296 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// facts describe the machine and the data, printed above every table.
+type facts struct {
+	date          time.Time
+	cores         int
+	cpuModel      string
+	memory        string
+	postgres      string
+	commit        string
+	contacts      int64
+	conversations string // "N (x open, y closed)"
+	messages      string // a count, or why there is none
+	seed          string
+	dbMaxConns    string
+	logLevel      string
+}
+
+func gatherFacts(ctx context.Context, e *env) (facts, error) {
+	f := facts{date: time.Now().UTC(), cores: runtime.NumCPU(), seed: seedNote(e.state.Seed.Method)}
+	if out, err := exec.Command("nproc").Output(); err == nil {
+		f.cores, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(b); m != nil {
+			f.cpuModel = string(m[1])
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^MemTotal:\s*(\d+) kB`).FindSubmatch(b); m != nil {
+			kb, _ := strconv.ParseFloat(string(m[1]), 64)
+			f.memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+		}
+	}
+	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+		f.commit = strings.TrimSpace(string(out))
+	}
+	f.dbMaxConns = os.Getenv("DB_MAX_CONNS")
+	if f.dbMaxConns == "" {
+		f.dbMaxConns = "16 (default)"
+	}
+	f.logLevel = e.cfg.logLevel
+	if f.logLevel == "" {
+		f.logLevel = "info (default)"
+	}
+
+	ws := e.state.WorkspaceID
+	if err := e.pool.QueryRow(ctx, `SHOW server_version`).Scan(&f.postgres); err != nil {
+		return f, err
+	}
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE workspace_id = $1`, ws).Scan(&f.contacts); err != nil {
+		return f, err
+	}
+	var total, open int64
+	if err := e.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'open') FROM conversations WHERE workspace_id = $1`, ws).Scan(&total, &open); err != nil {
+		return f, err
+	}
+	f.conversations = fmt.Sprintf("%s (%s open, %s closed)", thousands(total), thousands(open), thousands(total-open))
+	var hasMessages bool
+	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('messages') IS NOT NULL`).Scan(&hasMessages); err != nil {
+		return f, err
+	}
+	f.messages = "none (no messages table yet)"
+	if hasMessages {
+		var n int64
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE workspace_id = $1`, ws).Scan(&n); err != nil {
+			return f, err
+		}
+		f.messages = thousands(n)
+	}
+	return f, nil
+}
+
+func (f facts) markdown(agents int) string {
+	var b strings.Builder
+	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
+	b.WriteString("| | |\n| --- | --- |\n")
+	row("date", f.date.Format("2006-01-02 15:04 UTC"))
+	row("machine", fmt.Sprintf("%d cores (nproc), %s, %s", f.cores, f.memory, f.cpuModel))
+	row("PostgreSQL", f.postgres)
+	row("commit", "`"+f.commit+"`")
+	row("data", fmt.Sprintf("%s contacts; conversations: %s; messages: %s; %d agents", thousands(f.contacts), f.conversations, f.messages, agents))
+	row("seed", f.seed)
+	row("server", fmt.Sprintf("DB_MAX_CONNS=%s, LOG_LEVEL=%s, started by the harness on 127.0.0.1", f.dbMaxConns, f.logLevel))
+	return b.String()
+}
+
+// writeResults prints the table and writes it to bench/results/YYYY-MM-DD-<N>core.md.
+func writeResults(cfg config, f facts, agents int, ms []measurement) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Switchboard benchmark, %s, %d cores\n\n", f.date.Format("2006-01-02"), f.cores)
+	b.WriteString(f.markdown(agents) + "\n")
+	fmt.Fprintf(&b, "Load: vegeta v12.13.0 as a library, a closed loop of N clients (N workers, unlimited rate, keep-alive), "+
+		"%s per level after a %s warm-up at 16 clients. SQL: pgbench -M prepared -j 2 with the same N clients and duration, "+
+		"replaying the statements one request runs (authentication included), %d parameter sets shared with the API run.\n\n",
+		cfg.duration, cfg.warmup, variants)
+	b.WriteString("| scenario | clients | API req/s | p50 ms | p95 ms | p99 ms | errors | SQL tps | API % of SQL | server RSS MB | server CPU s |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	var pending, unverified, sqlErrors []string
+	for _, m := range ms {
+		s := m.scenario
+		if s.pending != "" {
+			pending = append(pending, fmt.Sprintf("- %s (`%s`): %s", s.name, s.id, s.pending))
+			continue
+		}
+		sqlTPS, ratio := "—", "—"
+		switch {
+		case m.sqlErr != "":
+			sqlTPS = "error"
+			sqlErrors = append(sqlErrors, fmt.Sprintf("- %s, %d clients: %s", s.name, m.clients, m.sqlErr))
+		case m.sqlTPS > 0:
+			sqlTPS = thousands(int64(m.sqlTPS + 0.5))
+			ratio = fmt.Sprintf("%.0f %%", 100*m.rate()/m.sqlTPS)
+		}
+		if len(m.sqlUnverified) > 0 && m.clients == cfg.levels[0] {
+			unverified = append(unverified, fmt.Sprintf("- %s: %s", s.name, strings.Join(m.sqlUnverified, "; ")))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |\n", s.name, m.clients,
+			thousands(int64(m.rate()+0.5)), millis(m.p50), millis(m.p95), millis(m.p99), errorCell(m), sqlTPS, ratio,
+			float64(m.rssPeak)/(1<<20), m.cpu.Seconds())
+	}
+	b.WriteString("\nAPI req/s counts 2xx answers; every other answer is an error. API % of SQL is API req/s ÷ SQL tps: " +
+		"the share of the database's own throughput that survives HTTP, authentication, Go and JSON. " +
+		"Server RSS is the peak VmRSS during the level, CPU the server process's user+system seconds in it.\n")
+	section := func(title string, lines []string) {
+		if len(lines) > 0 {
+			fmt.Fprintf(&b, "\n%s\n\n%s\n", title, strings.Join(lines, "\n"))
+		}
+	}
+	section("Not measured yet (pending scenarios):", pending)
+	section("WARNING: SQL copies in bench/scenario.go that the server did not run (their SQL figures compare different queries):", unverified)
+	section("pgbench failures:", sqlErrors)
+
+	fmt.Println()
+	fmt.Print(b.String())
+	if err := os.MkdirAll(cfg.resultsDir, 0o755); err != nil {
+		return err
+	}
+	p := filepath.Join(cfg.resultsDir, fmt.Sprintf("%s-%dcore.md", f.date.Format("2006-01-02"), f.cores))
+	logf("results written to %s", p)
+	return os.WriteFile(p, []byte(b.String()), 0o644)
+}
+
+func errorCell(m measurement) string {
+	n := m.errorCount()
+	if n == 0 {
+		return "0"
+	}
+	var parts []string
+	for _, code := range slices.Sorted(maps.Keys(m.errors)) {
+		label := strconv.Itoa(code)
+		if code == 0 {
+			label = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s×%d", label, m.errors[code]))
+	}
+	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
+}
+
+func millis(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+
+// thousands writes n with thin spaces between groups of three digits (1 000 000).
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + " " + s[i:]
+	}
+	return s
+}
+
+var (
+	executionTime = regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
+	sharedBuffers = regexp.MustCompile(`Buffers: shared((?: \w+=\d+)+)`)
+	seqScan       = regexp.MustCompile(`Seq Scan on (\w+)`)
+)
+
+// writeExplain writes EXPLAIN (ANALYZE, BUFFERS) of every read scenario's statements to
+// bench/results/YYYY-MM-DD-explain.md: a summary over all parameter sets, and the plan of the
+// one that touched the most buffers.
+func writeExplain(ctx context.Context, e *env, f facts) error {
+	var summary, plans strings.Builder
+	summary.WriteString("| scenario | statement | execution ms (median / max) | shared buffers (median / max) | index | seq scans |\n")
+	summary.WriteString("| --- | --- | ---: | ---: | --- | --- |\n")
+	for _, s := range scenarios {
+		if !e.cfg.selected(s) || s.pending != "" || s.sql == nil {
+			continue
+		}
+		for n := range s.sql(e.fix, 0) {
+			var runs []explained
+			for i := range variants {
+				st := s.sql(e.fix, i)[n]
+				x, err := explain(ctx, e, st)
+				if err != nil {
+					return fmt.Errorf("explain %s: %w", s.name, err)
+				}
+				runs = append(runs, x)
+			}
+			worst := slices.MaxFunc(runs, func(a, b explained) int { return cmp.Compare(a.buffers, b.buffers) })
+			index, seqs := "yes", map[string]bool{}
+			for _, x := range runs {
+				if !x.index {
+					index = "not always"
+				}
+				for _, t := range x.seqScans {
+					seqs[t] = true
+				}
+			}
+			what := firstWords(squash(s.sql(e.fix, 0)[n].sql), 6)
+			ms := func(x explained) float64 { return x.ms }
+			bufs := func(x explained) float64 { return float64(x.buffers) }
+			fmt.Fprintf(&summary, "| %s | `%s` | %.2f / %.2f | %s / %s | %s | %s |\n", s.name, what,
+				median(runs, ms), ms(slices.MaxFunc(runs, func(a, b explained) int { return cmp.Compare(a.ms, b.ms) })), thousands(int64(median(runs, bufs))), thousands(worst.buffers),
+				index, strings.Join(slices.Sorted(maps.Keys(seqs)), ", "))
+			fmt.Fprintf(&plans, "\n## %s: `%s`\n\nThe parameter set with the most buffers of %d:\n\n```sql\n%s\n```\n\n```\n%s\n```\n",
+				s.name, what, len(runs), strings.TrimSpace(worst.sql), worst.plan)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# EXPLAIN (ANALYZE, BUFFERS) of the read scenarios, %s\n\n", f.date.Format("2006-01-02"))
+	b.WriteString(f.markdown(len(e.fix.agents)) + "\n")
+	fmt.Fprintf(&b, "Each statement of each read scenario with each of its %d parameter sets, run once on the warm "+
+		"database (after the benchmark when written by `make bench`). Buffers are the root node's, so the whole "+
+		"statement's.\n\n", variants)
+	b.WriteString(summary.String() + plans.String())
+	if err := os.MkdirAll(e.cfg.resultsDir, 0o755); err != nil {
+		return err
+	}
+	p := filepath.Join(e.cfg.resultsDir, f.date.Format("2006-01-02")+"-explain.md")
+	logf("EXPLAIN plans written to %s", p)
+	return os.WriteFile(p, []byte(b.String()), 0o644)
+}
+
+// explained is one EXPLAIN (ANALYZE, BUFFERS) and the figures read from it.
+type explained struct {
+	sql, plan string
+	ms        float64
+	buffers   int64 // shared hit + read of the root node
+	index     bool
+	seqScans  []string
+}
+
+func explain(ctx context.Context, e *env, st statement) (explained, error) {
+	x := explained{sql: st.literal()}
+	rows, err := e.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+x.sql)
+	if err != nil {
+		return x, err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return x, err
+	}
+	x.plan = strings.Join(lines, "\n")
+	if m := executionTime.FindStringSubmatch(x.plan); m != nil {
+		x.ms, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := sharedBuffers.FindStringSubmatch(x.plan); m != nil { // the first is the root node's
+		for kv := range strings.FieldsSeq(m[1]) {
+			if k, v, _ := strings.Cut(kv, "="); k == "hit" || k == "read" {
+				c, _ := strconv.ParseInt(v, 10, 64)
+				x.buffers += c
+			}
+		}
+	}
+	x.index = strings.Contains(x.plan, "Index Scan") || strings.Contains(x.plan, "Index Only Scan")
+	for _, m := range seqScan.FindAllStringSubmatch(x.plan, -1) {
+		x.seqScans = append(x.seqScans, m[1])
+	}
+	return x, nil
+}
+
+func median[T any](xs []T, v func(T) float64) float64 {
+	vs := make([]float64, len(xs))
+	for i, x := range xs {
+		vs[i] = v(x)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
+}

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// env is a prepared benchmark: a seeded database, a running server and the fixture.
+type env struct {
+	cfg    config
+	state  state
+	pool   *pgxpool.Pool // the harness's own connections to the bench database
+	server *server
+	fix    *fixture
+}
+
+func (e *env) close() {
+	if e.server != nil {
+		if err := e.server.stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: stop server:", err)
+		}
+	}
+	if e.pool != nil {
+		e.pool.Close()
+	}
+}
+
+// state is what the harness keeps between runs in .data/bench/state.json (git-ignored).
+type state struct {
+	WorkspaceID string    `json:"workspace_id"`
+	OwnerEmail  string    `json:"owner_email"`
+	Password    string    `json:"password"` // the owner's and every bench agent's
+	APIKey      string    `json:"api_key"`
+	JWTSecret   string    `json:"jwt_secret"`
+	SecretsKey  string    `json:"secrets_key"`
+	Agents      []member  `json:"agents"`
+	Seed        *seedSize `json:"seed"` // set once seeding finished
+}
+
+type member struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+}
+
+// seedSize identifies a seeded data set: a different size, or a different seed method, means
+// seeding again.
+type seedSize struct {
+	Method             string `json:"method"`
+	Contacts           int    `json:"contacts"`
+	MessagesPerContact int    `json:"messages_per_contact"`
+	Agents             int    `json:"agents"`
+}
+
+func (c config) statePath() string { return filepath.Join(c.stateDir, "state.json") }
+
+func loadState(path string) (state, error) {
+	var st state
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+func saveState(path string, st state) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	return os.WriteFile(path, b, 0o600)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// prepare makes the bench database ready and starts the server: it reuses the seeded data
+// when it matches the requested size and seeds afresh otherwise.
+func prepare(ctx context.Context, cfg config) (*env, error) {
+	want := seedSize{Method: seedMethod, Contacts: cfg.contacts, MessagesPerContact: cfg.messages, Agents: cfg.agents}
+	st, err := loadState(cfg.statePath())
+	if err != nil {
+		return nil, err
+	}
+	reuse := st.Seed != nil && *st.Seed == want
+	if st.Seed != nil && !reuse {
+		logf("the bench data was seeded as %+v; seeding again as %+v", *st.Seed, want)
+	}
+	if reuse {
+		reuse, err = workspaceExists(ctx, cfg.dbURL, st.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !reuse {
+		// Anything short of a finished seed of the wanted size is thrown away, so an
+		// interrupted seed never leaves half a data set behind.
+		if err := dropDatabase(ctx, cfg.dbURL); err != nil {
+			return nil, err
+		}
+		st = state{Password: randomString(18), JWTSecret: randomString(48), SecretsKey: base64.StdEncoding.EncodeToString(randomBytes(32))}
+		if err := saveState(cfg.statePath(), st); err != nil {
+			return nil, err
+		}
+	}
+	if err := createDatabase(ctx, cfg.dbURL); err != nil {
+		return nil, err
+	}
+	// Always migrate: migrations merged since the seed apply to the kept data.
+	if _, err := switchboard(ctx, cfg, "migrate", "up"); err != nil {
+		return nil, err
+	}
+
+	e := &env{cfg: cfg, state: st}
+	if e.pool, err = pgxpool.New(ctx, cfg.dbURL); err != nil {
+		return nil, err
+	}
+	if e.server, err = startServer(ctx, cfg, st); err != nil {
+		e.close()
+		return nil, err
+	}
+	if !reuse {
+		if err := e.seed(ctx, want); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	if e.fix, err = e.loadFixture(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// seed creates the bench workspace, its agents and the data set, and records it as done.
+func (e *env) seed(ctx context.Context, want seedSize) error {
+	start := time.Now()
+	out, err := switchboard(ctx, e.cfg, "bootstrap", "--workspace", "Switchboard bench",
+		"--email", "owner@bench.switchboard.test", "--name", "Bench Owner", "--password", e.state.Password)
+	if err != nil {
+		return err
+	}
+	var boot struct {
+		WorkspaceID string `json:"workspace_id"`
+		APIKey      string `json:"api_key"`
+	}
+	if err := json.Unmarshal(out, &boot); err != nil {
+		return fmt.Errorf("bootstrap output %q: %w", out, err)
+	}
+	e.state.WorkspaceID, e.state.APIKey, e.state.OwnerEmail = boot.WorkspaceID, boot.APIKey, "owner@bench.switchboard.test"
+
+	logf("creating %d agents through the API", want.Agents)
+	for n := 1; n <= want.Agents; n++ {
+		email := fmt.Sprintf("agent%03d@bench.switchboard.test", n)
+		var u member
+		err := e.server.call(ctx, http.MethodPost, "/v1/users", e.state.APIKey, map[string]string{
+			"email": email, "name": fmt.Sprintf("Agent %d", n), "password": e.state.Password, "role": "agent"}, &u)
+		if err != nil {
+			return fmt.Errorf("create agent %s: %w", email, err)
+		}
+		e.state.Agents = append(e.state.Agents, member{ID: u.ID, Email: email})
+	}
+	if err := seedData(ctx, e.pool, e.state, want); err != nil {
+		return err
+	}
+	e.state.Seed = &want
+	logf("seeded in %s", time.Since(start).Round(time.Second))
+	return saveState(e.cfg.statePath(), e.state)
+}
+
+// switchboard runs the switchboard binary against the bench database and returns its stdout.
+func switchboard(ctx context.Context, cfg config, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, cfg.bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+cfg.dbURL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("switchboard %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// adminURL is the same server's postgres database, to create and drop the bench database.
+func adminURL(dbURL string) (admin, name string, err error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", "", fmt.Errorf("BENCH_DATABASE_URL: %w", err)
+	}
+	name = strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return "", "", errors.New("BENCH_DATABASE_URL: names no database")
+	}
+	u.Path = "/postgres"
+	return u.String(), name, nil
+}
+
+func createDatabase(ctx context.Context, dbURL string) error {
+	admin, name, err := adminURL(dbURL)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to the postgres database: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	logf("creating database %s", name)
+	_, err = conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize())
+	return err
+}
+
+// dropDatabase drops the bench database. It refuses a database whose name does not say
+// "bench", so a mistyped BENCH_DATABASE_URL cannot destroy real data.
+func dropDatabase(ctx context.Context, dbURL string) error {
+	admin, name, err := adminURL(dbURL)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(name, "bench") {
+		return fmt.Errorf("refusing to drop database %q: a bench database's name contains \"bench\"", name)
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to the postgres database: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+	return err
+}
+
+func workspaceExists(ctx context.Context, dbURL, id string) (bool, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		var pe interface{ SQLState() string }
+		if errors.As(err, &pe) && pe.SQLState() == "3D000" { // invalid_catalog_name: no such database
+			return false, nil
+		}
+		return false, err
+	}
+	defer conn.Close(ctx)
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = $1)`, id).Scan(&ok)
+	if err != nil {
+		return false, nil // no schema yet: nothing to reuse
+	}
+	return ok, nil
+}
+
+// server is `switchboard serve` on a loopback port, started by the harness so it can read
+// the process's memory and CPU.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	done chan error
+	log  *os.File
+}
+
+func startServer(ctx context.Context, cfg config, st state) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+
+	logPath := filepath.Join(cfg.stateDir, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(cfg.bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+cfg.dbURL,
+		"HTTP_ADDR="+addr,
+		"JWT_SECRET="+st.JWTSecret,
+		"SECRETS_KEY="+st.SecretsKey,
+		"ENABLE_PPROF=true",
+		// Tokens are issued once per run; a full run outlasts the default 15 minutes.
+		"ACCESS_TOKEN_TTL=12h",
+	)
+	if cfg.logLevel != "" {
+		cmd.Env = append(cmd.Env, "LOG_LEVEL="+cfg.logLevel)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s serve: %w", cfg.bin, err)
+	}
+	s := &server{cmd: cmd, base: "http://" + addr, done: make(chan error, 1), log: logFile}
+	go func() { s.done <- cmd.Wait() }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := s.call(ctx, http.MethodGet, "/readyz", "", nil, nil); err == nil {
+			logf("server pid %d on %s (log: %s)", cmd.Process.Pid, addr, logPath)
+			return s, nil
+		}
+		select {
+		case err := <-s.done:
+			logFile.Close()
+			return nil, fmt.Errorf("server exited before it was ready (%v); see %s", err, logPath)
+		case <-ctx.Done():
+			_ = s.stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = s.stop()
+			return nil, fmt.Errorf("server not ready after 30s; see %s", logPath)
+		}
+	}
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// stop sends SIGTERM and waits for the graceful shutdown, killing the server if it hangs.
+func (s *server) stop() error {
+	defer s.log.Close()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(40 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		return errors.New("server ignored SIGTERM for 40s and was killed")
+	}
+}
+
+var setupClient = &http.Client{Timeout: 30 * time.Second}
+
+// call sends one JSON request and decodes a 2xx answer into out.
+func (s *server) call(ctx context.Context, method, path, bearer string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := setupClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// loadFixture logs every agent in and samples the seeded data for the scenarios' parameters.
+func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
+	f := &fixture{base: e.server.base, workspaceID: e.state.WorkspaceID}
+	for _, m := range e.state.Agents {
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		err := e.server.call(ctx, http.MethodPost, "/v1/auth/login", "", map[string]string{"email": m.Email, "password": e.state.Password}, &tok)
+		if err != nil {
+			return nil, fmt.Errorf("log in %s: %w", m.Email, err)
+		}
+		var claims struct {
+			Sub string `json:"sub"`
+			Sid string `json:"sid"`
+		}
+		parts := strings.Split(tok.AccessToken, ".")
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("log in %s: the access token is not a JWT", m.Email)
+		}
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Sid == "" {
+			return nil, fmt.Errorf("log in %s: no session id in the access token", m.Email)
+		}
+		f.agents = append(f.agents, agent{id: claims.Sub, email: m.Email, token: tok.AccessToken, session: claims.Sid,
+			auth: http.Header{"Authorization": {"Bearer " + tok.AccessToken}}})
+	}
+	if len(f.agents) == 0 {
+		return nil, errors.New("the bench workspace has no agents")
+	}
+
+	// A fixed, spread-out sample (ordered by a hash of the id) so every run searches for the
+	// same fragments on the same data.
+	rows, err := e.pool.Query(ctx, `
+SELECT id::text, phone_digits, lower(last_name) FROM contacts
+WHERE workspace_id = $1 AND phone IS NOT NULL AND last_name <> ''
+ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
+	if err != nil {
+		return nil, fmt.Errorf("sample contacts: %w", err)
+	}
+	defer rows.Close()
+	for n := 0; rows.Next(); n++ {
+		var id, digits, last string
+		if err := rows.Scan(&id, &digits, &last); err != nil {
+			return nil, err
+		}
+		f.contactIDs = append(f.contactIDs, id)
+		if n < variants {
+			// Skip the country code: "1" would open every fragment of a +1 number.
+			f.phoneFragments = append(f.phoneFragments, fragment([]rune(digits[1:]), n))
+			f.nameFragments = append(f.nameFragments, fragment([]rune(last), n))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(f.phoneFragments) == 0 {
+		return nil, errors.New("the bench workspace has no contacts with a phone and a last name")
+	}
+	return f, nil
+}
+
+const (
+	// variants is how many parameter sets (fragments) the read scenarios use: the API draws
+	// from them at random and pgbench gets one script each (it allows at most 128).
+	variants = 64
+	// contactSample is how many contacts the per-contact scenarios spread over.
+	contactSample = 4096
+)
+
+// fragment is 4 consecutive runes of s, at a position that depends on n, as an agent would
+// type part of a name or number.
+func fragment(s []rune, n int) string {
+	const size = 4
+	if len(s) <= size {
+		return string(s)
+	}
+	at := (n * 7) % (len(s) - size + 1)
+	return string(s[at : at+size])
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
