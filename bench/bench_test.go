@@ -64,8 +64,8 @@ func TestScenarios(t *testing.T) {
 	ids := map[string]bool{}
 	for _, s := range scenarios {
 		t.Run(s.id, func(t *testing.T) {
-			if s.id == "" || s.name == "" || ids[s.id] {
-				t.Errorf("scenario %q: wants a unique id and a name", s.id)
+			if s.id == "" || s.name == "" || ids[s.id] || s.needs == "" {
+				t.Errorf("scenario %q: wants a unique id, a name and the route it needs", s.id)
 			}
 			ids[s.id] = true
 			if (s.pending == "") == (s.request == nil) {

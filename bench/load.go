@@ -22,6 +22,7 @@ import (
 // measurement is one scenario at one concurrency level.
 type measurement struct {
 	scenario      scenario
+	skipped       string // why the scenario did not run
 	clients       int
 	ok            int         // 2xx answers
 	errors        map[int]int // every other answer by status (0: no answer)
@@ -57,9 +58,9 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 		if !e.cfg.selected(s) {
 			continue
 		}
-		if s.pending != "" {
-			logf("%s: pending (%s)", s.name, s.pending)
-			out = append(out, measurement{scenario: s})
+		if why := e.unavailable(s); why != "" {
+			logf("%s: not run: %s", s.name, why)
+			out = append(out, measurement{scenario: s, skipped: why})
 			continue
 		}
 		logf("%s: warming up for %s", s.name, e.cfg.warmup)
@@ -100,12 +101,14 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	var (
 		mu   sync.Mutex
-		seen = map[string]bool{}
+		seen = map[string]bool{} // squashed query → cut short by track_activity_query_size
 	)
 	watchCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if s.sql != nil {
-		wg.Go(func() { watchQueries(watchCtx, e.pool, func(q string) { mu.Lock(); seen[q] = true; mu.Unlock() }) })
+		wg.Go(func() {
+			watchQueries(watchCtx, e.pool, func(q string, cut bool) { mu.Lock(); seen[q] = cut; mu.Unlock() })
+		})
 	}
 	m, err := attack(ctx, e, s, 16, e.cfg.warmup)
 	stop()
@@ -124,9 +127,8 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	for _, st := range s.sql(e.fix, 0) {
 		want := squash(st.numbered())
 		found := false
-		for q := range seen {
-			// pg_stat_activity cuts queries at track_activity_query_size.
-			if q == want || (len(q) >= 1000 && strings.HasPrefix(want, q)) {
+		for q, cut := range seen {
+			if q == want || (cut && strings.HasPrefix(want, q)) {
 				found = true
 				break
 			}
@@ -139,21 +141,30 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	return missing, nil
 }
 
-// watchQueries reports the queries of the other sessions on the bench database every 20 ms.
-func watchQueries(ctx context.Context, pool *pgxpool.Pool, seen func(string)) {
+// watchQueries reports the queries of the other sessions on the bench database every 20 ms,
+// and whether PostgreSQL cut them short (at track_activity_query_size).
+func watchQueries(ctx context.Context, pool *pgxpool.Pool, seen func(q string, cut bool)) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		rows, err := pool.Query(ctx, `SELECT query FROM pg_stat_activity
+		rows, err := pool.Query(ctx, `
+SELECT query, octet_length(query) >= (SELECT setting::int - 1 FROM pg_settings WHERE name = 'track_activity_query_size')
+FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)
 		if err == nil {
 			for rows.Next() {
 				var q string
-				if rows.Scan(&q) == nil {
-					seen(squash(q))
+				var cut bool
+				if rows.Scan(&q, &cut) == nil {
+					seen(squash(q), cut)
 				}
 			}
 			rows.Close()
+			err = rows.Err()
+		}
+		if err != nil && ctx.Err() == nil {
+			logf("watching pg_stat_activity: %v", err)
+			return
 		}
 		select {
 		case <-ctx.Done():

@@ -117,8 +117,8 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 	var pending, unverified, sqlErrors []string
 	for _, m := range ms {
 		s := m.scenario
-		if s.pending != "" {
-			pending = append(pending, fmt.Sprintf("- %s (`%s`): %s", s.name, s.id, s.pending))
+		if m.skipped != "" {
+			pending = append(pending, fmt.Sprintf("- %s (`%s`): %s", s.name, s.id, m.skipped))
 			continue
 		}
 		sqlTPS, ratio := "—", "—"
@@ -145,7 +145,7 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 			fmt.Fprintf(&b, "\n%s\n\n%s\n", title, strings.Join(lines, "\n"))
 		}
 	}
-	section("Not measured yet (pending scenarios):", pending)
+	section("Not measured:", pending)
 	section("WARNING: SQL copies in bench/scenario.go that the server did not run (their SQL figures compare different queries):", unverified)
 	section("pgbench failures:", sqlErrors)
 
@@ -200,7 +200,7 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 	summary.WriteString("| scenario | statement | execution ms (median / max) | shared buffers (median / max) | index | seq scans |\n")
 	summary.WriteString("| --- | --- | ---: | ---: | --- | --- |\n")
 	for _, s := range scenarios {
-		if !e.cfg.selected(s) || s.pending != "" || s.sql == nil {
+		if !e.cfg.selected(s) || e.unavailable(s) != "" || s.sql == nil {
 			continue
 		}
 		for n := range s.sql(e.fix, 0) {

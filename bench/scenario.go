@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -17,8 +23,11 @@ import (
 type scenario struct {
 	id   string // for BENCH_SCENARIOS and file names
 	name string // as printed in the results
-	// pending says why the scenario cannot run yet (its endpoint is not on main); it is
-	// listed in the results and skipped.
+	// needs is the route the scenario drives ("GET /v1/conversations"). A server whose
+	// spec (/openapi.json) lacks it does not run the scenario, so scenarios can be written
+	// ahead of their endpoint and start running once it is merged.
+	needs string
+	// pending says why the scenario has no implementation yet; it is listed in the results.
 	pending string
 	// request builds the request for variant i. i is random per request; pick parameters
 	// with pick(pool, i) so that the API and pgbench draw from the same pools.
@@ -33,8 +42,9 @@ type scenario struct {
 // endpoint lands on main.
 var scenarios = []scenario{
 	{
-		id:   "contacts-phone",
-		name: "contact search: 4 phone digits",
+		id:    "contacts-phone",
+		name:  "contact search: 4 phone digits",
+		needs: "GET /v1/contacts",
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/contacts?q="+url.QueryEscape(pick(f.phoneFragments, i)))
 		},
@@ -43,8 +53,9 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		id:   "contacts-name",
-		name: "contact search: last-name fragment",
+		id:    "contacts-name",
+		name:  "contact search: last-name fragment",
+		needs: "GET /v1/contacts",
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/contacts?q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
@@ -53,31 +64,62 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		id:      "inbox-mine",
-		name:    "inbox list: open, mine",
-		pending: "GET /v1/conversations?status=open&inbox=mine is not on main yet (issue 4)",
+		id:    "inbox-mine",
+		name:  "inbox list: open, mine",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=open&inbox=mine")
+		},
+		sql: func(f *fixture, i int) []statement {
+			return []statement{f.sessionUser(i), inboxList(f.workspaceID, "v.status = 'open'",
+				statement{sql: "v.assignee_id = ?", args: []any{pick(f.agents, i).id}})}
+		},
 	},
 	{
-		id:      "closed-search",
-		name:    "inbox: closed + last-name fragment",
-		pending: "GET /v1/conversations?status=closed&q= is not on main yet (issue 4)",
+		id:    "closed-search",
+		name:  "inbox: closed + last-name fragment",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=closed&q="+url.QueryEscape(pick(f.nameFragments, i)))
+		},
+		sql: func(f *fixture, i int) []statement {
+			q := pick(f.nameFragments, i)
+			first := searchFirst(f.workspaceID, q)
+			return []statement{f.sessionUser(i), first, inboxList(f.workspaceID, "v.status = 'closed'", f.inboxSearch(first, q))}
+		},
 	},
 	{
 		id:      "send-eligibility",
 		name:    "send-eligibility",
+		needs:   "GET /v1/contacts/{id}/send-eligibility",
 		pending: "GET /v1/contacts/{id}/send-eligibility is not on main yet (issue 5)",
 	},
 	{
 		id:      "send",
 		name:    "rule-checked send, many contacts",
+		needs:   "POST /v1/contacts/{id}/messages",
 		pending: "POST /v1/contacts/{id}/messages is not on main yet (issue 5)",
 	},
 	{
-		id:      "inbound",
-		name:    "inbound ingestion",
-		pending: "POST /v1/channels/{id}/inbound and `switchboard seed` channels are not on main yet (issue 4)",
+		// A bridge (API key) delivers customers' messages on WhatsApp: seeded identities
+		// writing again, each message new (unique external_id).
+		id:    "inbound",
+		name:  "inbound ingestion",
+		needs: "POST /v1/channels/{id}/inbound",
+		request: func(f *fixture, i int) vegeta.Target {
+			body, _ := json.Marshal(map[string]string{
+				"identifier":  pick(f.inboundIdentifiers, i),
+				"text":        pick(inboundTexts, i),
+				"external_id": "bench-" + strconv.FormatUint(f.sequence.Add(1), 36) + "-" + f.runID,
+			})
+			return vegeta.Target{Method: http.MethodPost, URL: f.base + "/v1/channels/" + f.inboundChannel + "/inbound",
+				Header: f.keyAuth, Body: body}
+		},
 	},
 }
+
+var inboundTexts = []string{"Hi, my order hasn't arrived yet", "Can I change the delivery address?",
+	"Thanks, that worked!", "Is the store open on Sunday?", "I'd like to return an item", "Hello?"}
 
 // fixture is what the scenarios draw their parameters from: the bench workspace, its agents
 // (logged in for this run) and samples of the seeded data.
@@ -88,6 +130,16 @@ type fixture struct {
 	phoneFragments []string // 4 digits of seeded phone numbers
 	nameFragments  []string // 4 letters of seeded last names, lower-cased
 	contactIDs     []string // a sample of seeded contacts, for per-contact scenarios
+
+	keyAuth            http.Header // the bench owner's API key, as an integration calls
+	inboundChannel     string      // the seeded WhatsApp channel
+	inboundIdentifiers []string    // a sample of its identities
+	runID              string      // makes external ids unique across runs
+	sequence           atomic.Uint64
+
+	db        *pgxpool.Pool // for statements whose shape depends on the data (inboxSearch)
+	mu        sync.Mutex
+	searchIDs map[string][]string
 }
 
 // agent is a logged-in agent of the bench workspace.
@@ -161,22 +213,79 @@ WHERE s.workspace_id = ? AND s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL
 		args: []any{f.workspaceID, a.session, a.id}}
 }
 
+// searchCondition is store.searchCondition: a fragment of the names and email, or of the
+// phone's digits.
+func searchCondition(alias, q string) statement {
+	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
+	st := statement{sql: alias + `.search_text LIKE ?`, args: []any{likePattern(q)}}
+	if d := contact.SearchDigits(q); d != "" {
+		st = statement{sql: `(` + st.sql + ` OR ` + alias + `.phone_digits LIKE ?)`, args: append(st.args, likePattern(d))}
+	}
+	return st
+}
+
 // contactSearch is store.Contacts (contactsQuery with searchCondition) for q: the first page
 // at the default limit, one extra row to know whether there is a next page.
 func contactSearch(ws, q string) statement {
-	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	cond := `c.search_text LIKE ?`
-	args := []any{ws, likePattern(q)}
-	if d := contact.SearchDigits(q); d != "" {
-		cond = `(` + cond + ` OR c.phone_digits LIKE ?)`
-		args = append(args, likePattern(d))
-	}
+	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = ? AND ` + cond + `
+WHERE c.workspace_id = ? AND ` + cond.sql + `
 ORDER BY c.id DESC
-LIMIT ?`, args: append(args, page.DefaultLimit+1)}
+LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+}
+
+// inboxList is store.Conversations, first page, newest first, with the status literal and
+// one more condition.
+func inboxList(ws, status string, cond statement) statement {
+	return statement{sql: `
+SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
+       v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
+       v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
+       v.created_at, v.updated_at,
+       c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email
+FROM conversations v
+JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
+LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id
+WHERE v.workspace_id = ? AND ` + status + ` AND ` + cond.sql + `
+ORDER BY v.last_message_at DESC, v.id DESC
+LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+}
+
+// searchFirstLimit is store.DefaultSearchFirstLimit: up to this many matching contacts the
+// inbox looks their conversations up by id; beyond it, it filters conversations by q.
+const searchFirstLimit = 1000
+
+// searchFirst is store.searchContacts: the capped lookup that decides how the inbox searches.
+func searchFirst(ws, q string) statement {
+	cond := searchCondition("c", q)
+	return statement{sql: `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND ` + cond.sql + ` LIMIT ?`,
+		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1)}
+}
+
+// inboxSearch is the inbox's q condition as the store builds it from first's answer: the
+// matching contacts by id when there are few, else the search condition itself.
+func (f *fixture) inboxSearch(first statement, q string) statement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := first.literal()
+	ids, ok := f.searchIDs[key]
+	if !ok {
+		rows, err := f.db.Query(context.Background(), key)
+		if err == nil {
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil {
+			panic(fmt.Sprintf("inbox search lookup: %v", err)) // the harness's own query: a bug
+		}
+		f.searchIDs[key] = ids
+	}
+	if len(ids) > searchFirstLimit {
+		return searchCondition("c", q)
+	}
+	return statement{sql: "v.contact_id = ANY(?::uuid[])", args: []any{"{" + strings.Join(ids, ",") + "}"}}
 }
 
 // likePattern is store.likePattern.

@@ -2,20 +2,66 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strings"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// TEMPORARY SEED. `switchboard seed` (issue 4) is not on main yet, so the harness loads
-// contacts and their conversations with plain SQL: enough for the contact search scenarios,
-// no channels, identities or messages. Replace seedData by a call to
-// `switchboard seed --workspace ID --contacts N --messages-per-contact M --agents K` once it
-// lands, and change seedMethod so existing bench databases are seeded again.
-const seedMethod = "temporary-sql-contacts"
+// Seed methods. The harness seeds with `switchboard seed` when the binary has it, and else
+// with the temporary SQL seed below; the method is part of the seed's identity, so a bench
+// database seeded one way is seeded again when the other becomes available.
+const (
+	seedCommand   = "switchboard-seed"
+	seedTemporary = "temporary-sql-contacts"
+)
+
+var hasSeedCommand = regexp.MustCompile(`(?m)^\s+seed\s`)
+
+// seedMethod is seedCommand when `switchboard --help` lists the seed command.
+func seedMethod(cfg config) string {
+	out, _ := exec.Command(cfg.bin, "--help").CombinedOutput()
+	if hasSeedCommand.Match(out) {
+		return seedCommand
+	}
+	return seedTemporary
+}
+
+// seedWithCommand runs `switchboard seed`, which also creates the agents, and returns them
+// with their password.
+func seedWithCommand(ctx context.Context, cfg config, ws string, size seedSize) ([]member, string, error) {
+	cmd := exec.CommandContext(ctx, cfg.bin, "seed", "--workspace", ws, "--contacts", strconv.Itoa(size.Contacts),
+		"--messages-per-contact", strconv.Itoa(size.MessagesPerContact), "--agents", strconv.Itoa(size.Agents),
+		"--seed", "42") // the same data on every machine
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+cfg.dbURL)
+	cmd.Stderr = os.Stderr // its progress
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("switchboard seed: %w", err)
+	}
+	var res struct {
+		Agents        []member `json:"agents"`
+		AgentPassword string   `json:"agent_password"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, "", fmt.Errorf("switchboard seed output: %w", err)
+	}
+	if len(res.Agents) == 0 || res.AgentPassword == "" {
+		return nil, "", fmt.Errorf("switchboard seed printed no agents with a password: %s", out)
+	}
+	return res.Agents, res.AgentPassword, nil
+}
+
+// TEMPORARY SEED, used while `switchboard seed` (issue 4) is not on main: plain SQL loads
+// contacts and their conversations, enough for the contact search scenarios, with no
+// channels, identities or messages. Delete seedData and seedTemporary once the seed command
+// has landed.
 
 // Names and numbers are spread deterministically over i, so two seeds of one size are equal.
 var (
@@ -101,8 +147,8 @@ FROM generate_series($4::int, $5::int) i`
 
 // seedNote describes the seed in the results.
 func seedNote(method string) string {
-	if strings.HasPrefix(method, "temporary-sql") {
-		return "temporary SQL seed (contacts and conversations only; `switchboard seed` not on main yet)"
+	if method == seedTemporary {
+		return "temporary SQL seed in bench/seed.go (contacts and conversations only; `switchboard seed` not on main yet)"
 	}
-	return "`switchboard seed`"
+	return "`switchboard seed --seed 42`"
 }

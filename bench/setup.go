@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +32,20 @@ type env struct {
 	pool   *pgxpool.Pool // the harness's own connections to the bench database
 	server *server
 	fix    *fixture
+	routes map[string]bool // the server's operations, from its spec
+}
+
+// unavailable says why scenario s cannot run against this server and data, or "".
+func (e *env) unavailable(s scenario) string {
+	switch {
+	case s.pending != "":
+		return s.pending
+	case !e.routes[s.needs]:
+		return s.needs + " is not served by this build (not in its /openapi.json)"
+	case s.id == "inbound" && len(e.fix.inboundIdentifiers) == 0:
+		return "the seed made no WhatsApp identities to write from"
+	}
+	return ""
 }
 
 func (e *env) close() {
@@ -47,7 +63,8 @@ func (e *env) close() {
 type state struct {
 	WorkspaceID string    `json:"workspace_id"`
 	OwnerEmail  string    `json:"owner_email"`
-	Password    string    `json:"password"` // the owner's and every bench agent's
+	Password    string    `json:"password"` // the owner's
+	AgentPass   string    `json:"agent_password"`
 	APIKey      string    `json:"api_key"`
 	JWTSecret   string    `json:"jwt_secret"`
 	SecretsKey  string    `json:"secrets_key"`
@@ -103,7 +120,7 @@ func randomString(n int) string {
 // prepare makes the bench database ready and starts the server: it reuses the seeded data
 // when it matches the requested size and seeds afresh otherwise.
 func prepare(ctx context.Context, cfg config) (*env, error) {
-	want := seedSize{Method: seedMethod, Contacts: cfg.contacts, MessagesPerContact: cfg.messages, Agents: cfg.agents}
+	want := seedSize{Method: seedMethod(cfg), Contacts: cfg.contacts, MessagesPerContact: cfg.messages, Agents: cfg.agents}
 	st, err := loadState(cfg.statePath())
 	if err != nil {
 		return nil, err
@@ -155,6 +172,10 @@ func prepare(ctx context.Context, cfg config) (*env, error) {
 		e.close()
 		return nil, err
 	}
+	if e.routes, err = e.server.routes(ctx); err != nil {
+		e.close()
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -181,19 +202,26 @@ func (e *env) seed(ctx context.Context, want seedSize) error {
 	}
 	e.state.WorkspaceID, e.state.APIKey, e.state.OwnerEmail = boot.WorkspaceID, boot.APIKey, "owner@bench.switchboard.test"
 
-	logf("creating %d agents through the API", want.Agents)
-	for n := 1; n <= want.Agents; n++ {
-		email := fmt.Sprintf("agent%03d@bench.switchboard.test", n)
-		var u member
-		err := e.server.call(ctx, http.MethodPost, "/v1/users", e.state.APIKey, map[string]string{
-			"email": email, "name": fmt.Sprintf("Agent %d", n), "password": e.state.Password, "role": "agent"}, &u)
-		if err != nil {
-			return fmt.Errorf("create agent %s: %w", email, err)
+	if want.Method == seedCommand {
+		if e.state.Agents, e.state.AgentPass, err = seedWithCommand(ctx, e.cfg, boot.WorkspaceID, want); err != nil {
+			return err
 		}
-		e.state.Agents = append(e.state.Agents, member{ID: u.ID, Email: email})
-	}
-	if err := seedData(ctx, e.pool, e.state, want); err != nil {
-		return err
+	} else {
+		logf("creating %d agents through the API", want.Agents)
+		e.state.AgentPass = e.state.Password
+		for n := 1; n <= want.Agents; n++ {
+			email := fmt.Sprintf("agent%03d@bench.switchboard.test", n)
+			var u member
+			err := e.server.call(ctx, http.MethodPost, "/v1/users", e.state.APIKey, map[string]string{
+				"email": email, "name": fmt.Sprintf("Agent %d", n), "password": e.state.Password, "role": "agent"}, &u)
+			if err != nil {
+				return fmt.Errorf("create agent %s: %w", email, err)
+			}
+			e.state.Agents = append(e.state.Agents, member{ID: u.ID, Email: email})
+		}
+		if err := seedData(ctx, e.pool, e.state, want); err != nil {
+			return err
+		}
 	}
 	e.state.Seed = &want
 	logf("seeded in %s", time.Since(start).Round(time.Second))
@@ -403,12 +431,14 @@ func (s *server) call(ctx context.Context, method, path, bearer string, in, out 
 
 // loadFixture logs every agent in and samples the seeded data for the scenarios' parameters.
 func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
-	f := &fixture{base: e.server.base, workspaceID: e.state.WorkspaceID}
+	f := &fixture{base: e.server.base, workspaceID: e.state.WorkspaceID, db: e.pool, searchIDs: map[string][]string{},
+		keyAuth: http.Header{"Authorization": {"Bearer " + e.state.APIKey}, "Content-Type": {"application/json"}},
+		runID:   strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, m := range e.state.Agents {
 		var tok struct {
 			AccessToken string `json:"access_token"`
 		}
-		err := e.server.call(ctx, http.MethodPost, "/v1/auth/login", "", map[string]string{"email": m.Email, "password": e.state.Password}, &tok)
+		err := e.server.call(ctx, http.MethodPost, "/v1/auth/login", "", map[string]string{"email": m.Email, "password": cmp.Or(e.state.AgentPass, e.state.Password)}, &tok)
 		if err != nil {
 			return nil, fmt.Errorf("log in %s: %w", m.Email, err)
 		}
@@ -448,8 +478,9 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 		}
 		f.contactIDs = append(f.contactIDs, id)
 		if n < variants {
-			// Skip the country code: "1" would open every fragment of a +1 number.
-			f.phoneFragments = append(f.phoneFragments, fragment([]rune(digits[1:]), n))
+			// From the subscriber number (the last 7 digits), as an agent would type it: the
+			// country and area codes are shared by too many contacts to be searched for.
+			f.phoneFragments = append(f.phoneFragments, fragment([]rune(digits[max(0, len(digits)-7):]), n))
 			f.nameFragments = append(f.nameFragments, fragment([]rune(last), n))
 		}
 	}
@@ -459,7 +490,54 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 	if len(f.phoneFragments) == 0 {
 		return nil, errors.New("the bench workspace has no contacts with a phone and a last name")
 	}
+	if err := e.loadChannels(ctx, f); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// loadChannels samples the identities of the seeded WhatsApp channel, when the schema has
+// channels and the seed made them.
+func (e *env) loadChannels(ctx context.Context, f *fixture) error {
+	var has bool
+	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('contact_identities') IS NOT NULL`).Scan(&has); err != nil || !has {
+		return err
+	}
+	rows, err := e.pool.Query(ctx, `
+SELECT i.channel_id::text, i.identifier FROM contact_identities i
+JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+WHERE i.workspace_id = $1 AND ch.type = 'whatsapp' AND ch.archived_at IS NULL
+ORDER BY md5(i.id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
+	if err != nil {
+		return fmt.Errorf("sample identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ch, ident string
+		if err := rows.Scan(&ch, &ident); err != nil {
+			return err
+		}
+		f.inboundChannel = ch
+		f.inboundIdentifiers = append(f.inboundIdentifiers, ident)
+	}
+	return rows.Err()
+}
+
+// routes lists the server's operations from its spec, as "GET /v1/contacts".
+func (s *server) routes(ctx context.Context) (map[string]bool, error) {
+	var spec struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := s.call(ctx, http.MethodGet, "/openapi.json", "", nil, &spec); err != nil {
+		return nil, fmt.Errorf("read the server's spec: %w", err)
+	}
+	out := map[string]bool{}
+	for path, ops := range spec.Paths {
+		for method := range ops {
+			out[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	return out, nil
 }
 
 const (
