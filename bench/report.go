@@ -50,8 +50,11 @@ func gatherFacts(ctx context.Context, e *env) (facts, error) {
 			f.memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
 		}
 	}
-	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+	// The measured binary's version (make stamps it with git describe), else the checkout's.
+	if out, err := exec.Command(e.cfg.bin, "version").Output(); err == nil && strings.TrimSpace(string(out)) != "dev" {
 		f.commit = strings.TrimSpace(string(out))
+	} else if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+		f.commit = strings.TrimSpace(string(out)) + " (checkout)"
 	}
 	f.dbMaxConns = os.Getenv("DB_MAX_CONNS")
 	if f.dbMaxConns == "" {
@@ -96,7 +99,7 @@ func (f facts) markdown(agents int) string {
 	row("date", f.date.Format("2006-01-02 15:04 UTC"))
 	row("machine", fmt.Sprintf("%d cores (nproc), %s, %s", f.cores, f.memory, f.cpuModel))
 	row("PostgreSQL", f.postgres)
-	row("commit", "`"+f.commit+"`")
+	row("build", "`"+f.commit+"`")
 	row("data", fmt.Sprintf("%s contacts; conversations: %s; messages: %s; %d agents", thousands(f.contacts), f.conversations, f.messages, agents))
 	row("seed", f.seed)
 	row("server", fmt.Sprintf("DB_MAX_CONNS=%s, LOG_LEVEL=%s, started by the harness on 127.0.0.1", f.dbMaxConns, f.logLevel))
