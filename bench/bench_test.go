@@ -46,7 +46,7 @@ func TestContactSearch(t *testing.T) {
 			if got := strings.Contains(st.sql, "phone_digits LIKE"); got != tc.phone {
 				t.Errorf("searches phone_digits: %v, want %v", got, tc.phone)
 			}
-			want := append(append([]any{"ws"}, tc.patterns...), 26)
+			want := append(append([]any{uuidArg("ws")}, tc.patterns...), 26)
 			if len(st.args) != len(want) {
 				t.Fatalf("args = %v, want %v", st.args, want)
 			}
@@ -57,6 +57,19 @@ func TestContactSearch(t *testing.T) {
 			}
 			_ = st.literal() // placeholders and arguments agree
 		})
+	}
+}
+
+func TestPgbenchStatement(t *testing.T) {
+	sql := `SELECT 1 FROM t WHERE ws = ? AND id = ? AND name LIKE ? AND ids = ANY(?::uuid[]) LIMIT ?`
+	variants := []statement{
+		{sql, []any{uuidArg("w"), uuidArg("a"), "%x%", "{a,b}", 26}},
+		{sql, []any{uuidArg("w"), uuidArg("b"), "%y'%", "{c}", 26}},
+	}
+	want := `SELECT 1 FROM t WHERE ws = 'w' AND id = ((ARRAY['a','b']::uuid[])[:i]) AND ` +
+		`name LIKE ((ARRAY['%x%','%y''%']::text[])[:i]) AND ids = ANY(((ARRAY['{a,b}','{c}']::text[])[:i])::uuid[]) LIMIT 26`
+	if got := pgbenchStatement(variants); got != want {
+		t.Errorf("pgbenchStatement =\n%s\nwant\n%s", got, want)
 	}
 }
 

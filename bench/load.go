@@ -306,37 +306,58 @@ var clockTicks = sync.OnceValue(func() int64 {
 	return 100
 })
 
-// writeScripts writes one pgbench script per parameter variant: the scenario's statements
-// with that variant's arguments written in (pgbench variables hold only numbers).
+// writeScripts writes the pgbench scripts of a read scenario: the statements of its request
+// for all parameter variants. Variants whose statements differ in shape (the inbox searches
+// one way or another depending on the data) go to separate scripts, weighted by how many
+// variants each holds, so pgbench runs each shape as often as the API does.
 func writeScripts(dir string, f *fixture, s scenario) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	var paths []string
+	var shapes []string
+	groups := map[string][][]statement{}
 	for i := range variants {
-		var b strings.Builder
-		for _, st := range s.sql(f, i) {
-			// pgbench ends a statement at a semicolon at the end of a line; one line each.
-			b.WriteString(squash(st.literal()) + ";\n")
+		sts := s.sql(f, i)
+		var key strings.Builder
+		for _, st := range sts {
+			key.WriteString(st.sql + "\x00")
 		}
-		p := filepath.Join(dir, fmt.Sprintf("%02d.sql", i))
+		if _, ok := groups[key.String()]; !ok {
+			shapes = append(shapes, key.String())
+		}
+		groups[key.String()] = append(groups[key.String()], sts)
+	}
+	var scripts []string
+	for n, shape := range shapes {
+		g := groups[shape]
+		var b strings.Builder
+		fmt.Fprintf(&b, "\\set i random(1, %d)\n", len(g))
+		for k := range g[0] {
+			same := make([]statement, len(g))
+			for v := range g {
+				same[v] = g[v][k]
+			}
+			// pgbench ends a statement at a semicolon at the end of a line; one line each.
+			b.WriteString(squash(pgbenchStatement(same)) + ";\n")
+		}
+		p := filepath.Join(dir, fmt.Sprintf("shape%d.sql", n))
 		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
 			return nil, err
 		}
-		paths = append(paths, p)
+		scripts = append(scripts, fmt.Sprintf("%s@%d", p, len(g)))
 	}
-	return paths, nil
+	return scripts, nil
 }
 
 var tpsLine = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connection time\)`)
 
-// pgbench runs the scripts (each transaction picks one at random) with n clients over two
-// threads, with prepared statements, and returns transactions per second.
+// pgbench runs the scripts ("path@weight"; each transaction picks one) with n clients over
+// two threads, with prepared statements, and returns transactions per second.
 func pgbench(ctx context.Context, dbURL string, scripts []string, n int, d time.Duration) (float64, error) {
 	args := []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)),
 		"-T", strconv.Itoa(int((d + time.Second - 1) / time.Second)), "-M", "prepared"}
 	for _, s := range scripts {
-		args = append(args, "-f", s+"@1")
+		args = append(args, "-f", s)
 	}
 	cmd := exec.CommandContext(ctx, pgbenchPath(), append(args, dbURL)...)
 	var stdout, stderr bytes.Buffer

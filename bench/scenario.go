@@ -125,7 +125,7 @@ var inboundTexts = []string{"Hi, my order hasn't arrived yet", "Can I change the
 // (logged in for this run) and samples of the seeded data.
 type fixture struct {
 	base           string // http://127.0.0.1:port
-	workspaceID    string
+	workspaceID    uuidArg
 	agents         []agent
 	phoneFragments []string // 4 digits of seeded phone numbers
 	nameFragments  []string // 4 letters of seeded last names, lower-cased
@@ -144,8 +144,9 @@ type fixture struct {
 
 // agent is a logged-in agent of the bench workspace.
 type agent struct {
-	id, email, token, session string
-	auth                      http.Header
+	id, session  uuidArg
+	email, token string
+	auth         http.Header
 }
 
 // pick returns the pool entry of variant i.
@@ -157,24 +158,63 @@ func (f *fixture) get(i int, path string) vegeta.Target {
 }
 
 // statement is one SQL statement as the store sends it, with gorm's ? placeholders, and the
-// arguments of one request.
+// arguments of one request: string (text), int or uuidArg.
 type statement struct {
 	sql  string
 	args []any
 }
 
-// literal is the statement with its arguments written in, for pgbench (which cannot hold
-// string variables) and EXPLAIN.
+// uuidArg is a uuid argument; its type matters where pgbench gets it out of an array.
+type uuidArg string
+
+// literal is the statement with its arguments written in, for EXPLAIN and the lookups.
 func (s statement) literal() string {
-	return s.fill(func(n int) string {
-		switch v := s.args[n].(type) {
-		case int:
-			return strconv.Itoa(v)
-		case string:
-			return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		default:
-			panic(fmt.Sprintf("statement argument %d: unsupported type %T", n, v))
+	return s.fill(func(n int) string { return sqlLiteral(s.args[n]) })
+}
+
+func sqlLiteral(v any) string {
+	switch v := v.(type) {
+	case int:
+		return strconv.Itoa(v)
+	case string:
+		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	case uuidArg:
+		return "'" + string(v) + "'"
+	default:
+		panic(fmt.Sprintf("statement argument of unsupported type %T", v))
+	}
+}
+
+// sqlType is the PostgreSQL type of an argument.
+func sqlType(v any) string {
+	switch v.(type) {
+	case int:
+		return "int"
+	case uuidArg:
+		return "uuid"
+	default:
+		return "text"
+	}
+}
+
+// pgbenchStatement is one statement for several variants of a request, with the same shape:
+// an argument equal in all of them is written in, any other is picked from an array of the
+// variants' values by the script's variable :i (1-based). Under -M prepared the statement is
+// prepared once per connection, as the API's is, and when PostgreSQL plans it for the bound
+// :i it folds the array element to a constant, as it would the API's bound parameter.
+func pgbenchStatement(variants []statement) string {
+	first := variants[0]
+	return first.fill(func(n int) string {
+		vals := make([]string, len(variants))
+		same := true
+		for k, v := range variants {
+			vals[k] = sqlLiteral(v.args[n])
+			same = same && vals[k] == vals[0]
 		}
+		if same {
+			return vals[0]
+		}
+		return "((ARRAY[" + strings.Join(vals, ",") + "]::" + sqlType(first.args[n]) + "[])[:i])"
 	})
 }
 
@@ -226,7 +266,7 @@ func searchCondition(alias, q string) statement {
 
 // contactSearch is store.Contacts (contactsQuery with searchCondition) for q: the first page
 // at the default limit, one extra row to know whether there is a next page.
-func contactSearch(ws, q string) statement {
+func contactSearch(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status
@@ -238,7 +278,7 @@ LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
 
 // inboxList is store.Conversations, first page, newest first, with the status literal and
 // one more condition.
-func inboxList(ws, status string, cond statement) statement {
+func inboxList(ws uuidArg, status string, cond statement) statement {
 	return statement{sql: `
 SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
@@ -259,7 +299,7 @@ LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
 const searchFirstLimit = 1000
 
 // searchFirst is store.searchContacts: the capped lookup that decides how the inbox searches.
-func searchFirst(ws, q string) statement {
+func searchFirst(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND ` + cond.sql + ` LIMIT ?`,
 		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1)}

@@ -431,7 +431,7 @@ func (s *server) call(ctx context.Context, method, path, bearer string, in, out 
 
 // loadFixture logs every agent in and samples the seeded data for the scenarios' parameters.
 func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
-	f := &fixture{base: e.server.base, workspaceID: e.state.WorkspaceID, db: e.pool, searchIDs: map[string][]string{},
+	f := &fixture{base: e.server.base, workspaceID: uuidArg(e.state.WorkspaceID), db: e.pool, searchIDs: map[string][]string{},
 		keyAuth: http.Header{"Authorization": {"Bearer " + e.state.APIKey}, "Content-Type": {"application/json"}},
 		runID:   strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, m := range e.state.Agents {
@@ -454,7 +454,7 @@ func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
 		if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Sid == "" {
 			return nil, fmt.Errorf("log in %s: no session id in the access token", m.Email)
 		}
-		f.agents = append(f.agents, agent{id: claims.Sub, email: m.Email, token: tok.AccessToken, session: claims.Sid,
+		f.agents = append(f.agents, agent{id: uuidArg(claims.Sub), email: m.Email, token: tok.AccessToken, session: uuidArg(claims.Sid),
 			auth: http.Header{"Authorization": {"Bearer " + tok.AccessToken}}})
 	}
 	if len(f.agents) == 0 {
