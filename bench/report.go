@@ -196,52 +196,62 @@ var (
 )
 
 // writeExplain writes EXPLAIN (ANALYZE, BUFFERS) of every read scenario's statements to
-// bench/results/YYYY-MM-DD-explain.md: a summary over all parameter sets, and the plan of the
-// one that touched the most buffers.
+// bench/results/YYYY-MM-DD-explain.md, over all parameter sets and under both plans the API's
+// prepared statements can get: a custom plan for the bound arguments (PostgreSQL's first
+// five executions, and later ones when it stays cheaper), and the generic plan that the plan
+// cache may switch to after that. For each, the plan that touched the most buffers is shown.
 func writeExplain(ctx context.Context, e *env, f facts) error {
 	var summary, plans strings.Builder
-	summary.WriteString("| scenario | statement | execution ms (median / max) | shared buffers (median / max) | index | seq scans |\n")
-	summary.WriteString("| --- | --- | ---: | ---: | --- | --- |\n")
+	summary.WriteString("| scenario | statement | plan | ms (median / max) | shared buffers (median / max) | index | seq scans |\n")
+	summary.WriteString("| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, s := range scenarios {
 		if !e.cfg.selected(s) || e.unavailable(s) != "" || s.sql == nil {
 			continue
 		}
 		for n := range s.sql(e.fix, 0) {
-			var runs []explained
-			for i := range variants {
-				st := s.sql(e.fix, i)[n]
-				x, err := explain(ctx, e, st)
-				if err != nil {
-					return fmt.Errorf("explain %s: %w", s.name, err)
-				}
-				runs = append(runs, x)
-			}
-			worst := slices.MaxFunc(runs, func(a, b explained) int { return cmp.Compare(a.buffers, b.buffers) })
-			index, seqs := "yes", map[string]bool{}
-			for _, x := range runs {
-				if !x.index {
-					index = "not always"
-				}
-				for _, t := range x.seqScans {
-					seqs[t] = true
-				}
-			}
 			what := firstWords(squash(s.sql(e.fix, 0)[n].sql), 6)
-			ms := func(x explained) float64 { return x.ms }
-			bufs := func(x explained) float64 { return float64(x.buffers) }
-			fmt.Fprintf(&summary, "| %s | `%s` | %.2f / %.2f | %s / %s | %s | %s |\n", s.name, what,
-				median(runs, ms), ms(slices.MaxFunc(runs, func(a, b explained) int { return cmp.Compare(a.ms, b.ms) })), thousands(int64(median(runs, bufs))), thousands(worst.buffers),
-				index, strings.Join(slices.Sorted(maps.Keys(seqs)), ", "))
-			fmt.Fprintf(&plans, "\n## %s: `%s`\n\nThe parameter set with the most buffers of %d:\n\n```sql\n%s\n```\n\n```\n%s\n```\n",
-				s.name, what, len(runs), strings.TrimSpace(worst.sql), worst.plan)
+			for _, generic := range []bool{false, true} {
+				var runs []explained
+				for i := range variants {
+					x, err := explain(ctx, e, s.sql(e.fix, i)[n], generic)
+					if err != nil {
+						return fmt.Errorf("explain %s: %w", s.name, err)
+					}
+					runs = append(runs, x)
+				}
+				byBuffers := func(a, b explained) int { return cmp.Compare(a.buffers, b.buffers) }
+				byMS := func(a, b explained) int { return cmp.Compare(a.ms, b.ms) }
+				worst := slices.MaxFunc(runs, byBuffers)
+				index, seqs := "yes", map[string]bool{}
+				for _, x := range runs {
+					if !x.index {
+						index = "not always"
+					}
+					for _, t := range x.seqScans {
+						seqs[t] = true
+					}
+				}
+				kind := "custom"
+				if generic {
+					kind = "generic"
+				}
+				fmt.Fprintf(&summary, "| %s | `%s` | %s | %.2f / %.2f | %s / %s | %s | %s |\n", s.name, what, kind,
+					median(runs, func(x explained) float64 { return x.ms }), slices.MaxFunc(runs, byMS).ms,
+					thousands(int64(median(runs, func(x explained) float64 { return float64(x.buffers) }))),
+					thousands(worst.buffers), index, strings.Join(slices.Sorted(maps.Keys(seqs)), ", "))
+				fmt.Fprintf(&plans, "\n## %s: `%s`, %s plan\n\nThe parameter set with the most buffers of %d:\n\n```sql\n%s\n```\n\n```\n%s\n```\n",
+					s.name, what, kind, len(runs), strings.TrimSpace(worst.sql), worst.plan)
+			}
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# EXPLAIN (ANALYZE, BUFFERS) of the read scenarios, %s\n\n", f.date.Format("2006-01-02"))
 	b.WriteString(f.markdown(len(e.fix.agents)) + "\n")
-	fmt.Fprintf(&b, "Each statement of each read scenario with each of its %d parameter sets, run once on the warm "+
-		"database (after the benchmark when written by `make bench`). Buffers are the root node's, so the whole "+
-		"statement's.\n\n", variants)
+	fmt.Fprintf(&b, "Each statement of each read scenario with each of its %d parameter sets, on the warm database "+
+		"(after the benchmark when written by `make bench`). *custom*: planned for the arguments, as PostgreSQL "+
+		"plans the API's prepared statements for their first five executions and whenever that stays cheaper; "+
+		"*generic*: the one plan for any arguments that the plan cache may switch to after five executions "+
+		"(plan_cache_mode = force_generic_plan here). Buffers are the root node's, so the whole statement's.\n\n", variants)
 	b.WriteString(summary.String() + plans.String())
 	if err := os.MkdirAll(e.cfg.resultsDir, 0o755); err != nil {
 		return err
@@ -260,9 +270,33 @@ type explained struct {
 	seqScans  []string
 }
 
-func explain(ctx context.Context, e *env, st statement) (explained, error) {
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of st: with its arguments written in (a custom
+// plan), or prepared from the API's text ($1, $2, ...) under a forced generic plan.
+func explain(ctx context.Context, e *env, st statement, generic bool) (explained, error) {
 	x := explained{sql: st.literal()}
-	rows, err := e.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+x.sql)
+	conn, err := e.pool.Acquire(ctx)
+	if err != nil {
+		return x, err
+	}
+	defer conn.Release()
+	q := "EXPLAIN (ANALYZE, BUFFERS) " + x.sql
+	if generic {
+		args := make([]string, len(st.args))
+		for i, a := range st.args {
+			args[i] = sqlLiteral(a)
+		}
+		x.sql = "PREPARE bench_explain AS " + strings.TrimSpace(st.numbered()) + ";\nEXECUTE bench_explain(" + strings.Join(args, ", ") + ");"
+		// Simple protocol: PREPARE's $n are its own, not parameters of this message.
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; PREPARE bench_explain AS "+st.numbered(),
+			pgx.QueryExecModeSimpleProtocol); err != nil {
+			return x, err
+		}
+		defer func() {
+			_, _ = conn.Exec(ctx, "DEALLOCATE bench_explain; RESET plan_cache_mode", pgx.QueryExecModeSimpleProtocol)
+		}()
+		q = "EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_explain(" + strings.Join(args, ", ") + ")"
+	}
+	rows, err := conn.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
 		return x, err
 	}
