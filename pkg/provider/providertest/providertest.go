@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -132,5 +133,23 @@ func Equal[T comparable](t testing.TB, field string, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s = %#v, want %#v", field, got, want)
+	}
+}
+
+// JSONEqual fails the test unless got is the same JSON value as want, field by field (object
+// key order and spacing do not matter; extra or missing fields do).
+func JSONEqual(t testing.TB, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got is not JSON: %v\n%s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("want is not JSON: %v\n%s", err, want)
+	}
+	if !reflect.DeepEqual(g, w) {
+		gb, _ := json.MarshalIndent(g, "", "  ")
+		wb, _ := json.MarshalIndent(w, "", "  ")
+		t.Errorf("JSON body differs\ngot:  %s\nwant: %s", gb, wb)
 	}
 }
