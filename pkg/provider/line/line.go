@@ -44,6 +44,8 @@ type Client struct {
 	http *http.Client
 }
 
+var _ provider.Sender = (*Client)(nil)
+
 // New returns a client; a nil http.Client means http.DefaultClient.
 func New(cfg Config, client *http.Client) *Client {
 	if cfg.APIBase == "" {

@@ -20,6 +20,8 @@ var Statuses = []string{provider.StatusSent, provider.StatusDelivered}
 // Client accepts every well-formed message.
 type Client struct{}
 
+var _ provider.Sender = (*Client)(nil)
+
 // New returns a sandbox client.
 func New() *Client { return &Client{} }
 

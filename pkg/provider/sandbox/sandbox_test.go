@@ -11,8 +11,6 @@ import (
 	"github.com/switchboard/switchboard/pkg/provider/sandbox"
 )
 
-var _ provider.Sender = sandbox.New()
-
 func TestSend(t *testing.T) {
 	tests := []struct {
 		name   string

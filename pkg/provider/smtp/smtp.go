@@ -64,6 +64,8 @@ type Client struct {
 	now func() time.Time
 }
 
+var _ provider.Sender = (*Client)(nil)
+
 // New returns a client. tlsConfig may be nil (system roots, ServerName = Host); tests pass one
 // that trusts their own certificate.
 func New(cfg Config, tlsConfig *tls.Config) *Client {

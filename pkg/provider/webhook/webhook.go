@@ -57,6 +57,8 @@ type Client struct {
 	now  func() time.Time
 }
 
+var _ provider.Sender = (*Client)(nil)
+
 // New returns a client; a nil http.Client means http.DefaultClient.
 func New(cfg Config, client *http.Client) *Client {
 	return &Client{cfg: cfg, http: client, now: time.Now}

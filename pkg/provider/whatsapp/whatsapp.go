@@ -43,6 +43,8 @@ type Client struct {
 	http *http.Client
 }
 
+var _ provider.Sender = (*Client)(nil)
+
 // New returns a client; a nil http.Client means http.DefaultClient.
 func New(cfg Config, client *http.Client) *Client {
 	if cfg.APIBase == "" {
@@ -158,7 +160,8 @@ func build(m provider.Message) (request, error) {
 			return request{}, provider.Invalid(name, "an attachment message needs a URL")
 		}
 		md := &media{Link: a.URL, Caption: m.Text}
-		switch kind := mediaKind(a.MIMEType); kind {
+		r.Type = mediaKind(a.MIMEType)
+		switch r.Type {
 		case "image":
 			r.Image = md
 		case "video":
@@ -170,7 +173,6 @@ func build(m provider.Message) (request, error) {
 			md.Filename = a.Filename
 			r.Document = md
 		}
-		r.Type = mediaKind(a.MIMEType)
 	default:
 		return request{}, provider.Invalid(name, fmt.Sprintf("unsupported message type %q", m.Type))
 	}
