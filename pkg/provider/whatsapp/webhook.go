@@ -87,8 +87,9 @@ type webhook struct {
 }
 
 // Parse reads a messages webhook: customers' messages become Inbound (text, captions, button
-// and list replies, media by id), statuses become Receipts. Other fields and unknown statuses
-// are ignored.
+// and list replies, media by id; other kinds such as a location as "[location]", since they
+// restart the 24-hour window too), statuses become Receipts. Reactions, system messages, other
+// fields and unknown statuses are ignored.
 func Parse(body []byte) (provider.Event, error) {
 	var w webhook
 	if err := json.Unmarshal(body, &w); err != nil {
@@ -119,10 +120,16 @@ func Parse(body []byte) (provider.Event, error) {
 					in.Text = msg.Button.Text
 				case "interactive":
 					in.Text = msg.Interactive.ButtonReply.Title + msg.Interactive.ListReply.Title
+				case "reaction", "system":
+					continue // a reaction or a number change is not a message to answer
 				default:
 					if md := firstMedia(msg.Image, msg.Video, msg.Audio, msg.Document, msg.Sticker); md != nil {
 						in.Text = md.Caption
 						in.Attachment = &provider.Attachment{ID: md.ID, MIMEType: md.MIMEType, Filename: md.Filename}
+					} else {
+						// location, contacts, order, unsupported: still a customer message that
+						// restarts the 24-hour window, shown by its type.
+						in.Text = "[" + msg.Type + "]"
 					}
 				}
 				ev.Inbound = append(ev.Inbound, in)

@@ -240,7 +240,11 @@ const inboundWebhook = `{
           {"from": "16505551234", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
            "timestamp": "1749416383", "type": "text", "text": {"body": "Does it come in another color?"}},
           {"from": "16505551234", "id": "wamid.IMG", "timestamp": "1749416390", "type": "image",
-           "image": {"caption": "this one", "mime_type": "image/jpeg", "sha256": "abc", "id": "1003383421387256"}}
+           "image": {"caption": "this one", "mime_type": "image/jpeg", "sha256": "abc", "id": "1003383421387256"}},
+          {"from": "16505551234", "id": "wamid.LOC", "timestamp": "1749416391", "type": "location",
+           "location": {"latitude": 37.48, "longitude": -122.14, "name": "Main St store"}},
+          {"from": "16505551234", "id": "wamid.REACT", "timestamp": "1749416392", "type": "reaction",
+           "reaction": {"message_id": "wamid.A", "emoji": "\uD83D\uDC4D"}}
         ]
       },
       "field": "messages"
@@ -280,7 +284,7 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ev.Inbound) != 2 || len(ev.Receipts) != 0 {
+		if len(ev.Inbound) != 3 || len(ev.Receipts) != 0 {
 			t.Fatalf("got %+v", ev)
 		}
 		in := ev.Inbound[0]
@@ -294,6 +298,7 @@ func TestParse(t *testing.T) {
 		if img.Attachment == nil || img.Attachment.ID != "1003383421387256" || img.Attachment.MIMEType != "image/jpeg" {
 			t.Errorf("image attachment = %+v", img.Attachment)
 		}
+		pt.Equal(t, "location shown by its type", ev.Inbound[2].Text, "[location]")
 	})
 	t.Run("statuses", func(t *testing.T) {
 		ev, err := whatsapp.Parse([]byte(statusWebhook))
