@@ -5,6 +5,18 @@
 // Each provider lives in its own package below this one (whatsapp, messenger, telegram, twilio,
 // smtp, viber, line, webhook, sandbox). They are plain clients: no database, no queue, no
 // package-level state; the dispatcher and the webhook routes are built on top of them.
+//
+// Every package offers the same three things:
+//
+//   - New(cfg Config, ...) *Client, a Sender. A failed Send returns an *Error: the dispatcher
+//     marks the message failed when IsPermanent(err), and otherwise retries no sooner than
+//     Error.RetryAfter. Providers with an idempotency key get Message.ID (LINE, webhook).
+//   - Verify(h http.Header, body []byte, secret ...) error, the provider's own webhook
+//     authentication, to run on the raw body before anything is parsed; failures wrap
+//     ErrSignature (401, store nothing). Meta's GET handshake is whatsapp.Handshake and
+//     messenger.Handshake.
+//   - Parse(body []byte) (Event, error), turning a verified webhook into Inbound messages (the
+//     ingestion path, deduplicated on ExternalID) and Receipts; failures wrap ErrMalformed.
 package provider
 
 import (

@@ -48,7 +48,7 @@ const defaultTimeout = time.Minute
 // Config is the channel's provider configuration (DESIGN §6, smtp).
 type Config struct {
 	Host     string
-	Port     int
+	Port     int    // 0: 587 for starttls, 465 for tls, 25 for none
 	Username string // empty: no AUTH
 	Password string // secret
 	From     string // "Support <support@example.com>" or "support@example.com"
@@ -71,6 +71,9 @@ var _ provider.Sender = (*Client)(nil)
 func New(cfg Config, tlsConfig *tls.Config) *Client {
 	if cfg.TLS == "" {
 		cfg.TLS = TLSStartTLS
+	}
+	if cfg.Port == 0 {
+		cfg.Port = map[string]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[cfg.TLS]
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if tlsConfig != nil {
