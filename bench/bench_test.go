@@ -163,6 +163,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad levels", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_LEVELS": "1,x"}, "BENCH_LEVELS"},
 		{"unknown scenario", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_SCENARIOS": "nope"}, "BENCH_SCENARIOS"},
 		{"sub-second duration", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "500ms"}, "BENCH_DURATION"},
+		{"fractional seconds", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "2500ms"}, "BENCH_DURATION"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -355,7 +355,7 @@ var tpsLine = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connect
 // two threads, with prepared statements, and returns transactions per second.
 func pgbench(ctx context.Context, dbURL string, scripts []string, n int, d time.Duration) (float64, error) {
 	args := []string{"-n", "-c", strconv.Itoa(n), "-j", strconv.Itoa(min(2, n)),
-		"-T", strconv.Itoa(int((d + time.Second - 1) / time.Second)), "-M", "prepared"}
+		"-T", strconv.Itoa(int(d / time.Second)), "-M", "prepared"}
 	for _, s := range scripts {
 		args = append(args, "-f", s)
 	}

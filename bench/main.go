@@ -131,8 +131,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.dbURL == "" {
 		errs = append(errs, errors.New("BENCH_DATABASE_URL: required (make bench sets it to the private PostgreSQL's switchboard_bench)"))
 	}
-	if c.duration < time.Second {
-		errs = append(errs, errors.New("BENCH_DURATION: at least 1s (pgbench counts whole seconds)"))
+	if c.duration < time.Second || c.duration%time.Second != 0 {
+		errs = append(errs, errors.New("BENCH_DURATION: whole seconds, at least 1s (pgbench runs for whole seconds, and the API as long)"))
 	}
 	for _, f := range strings.Split(get("BENCH_LEVELS", "1,16,64"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
