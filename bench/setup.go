@@ -111,11 +111,7 @@ func saveState(path string, st state) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func randomString(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }
 
 // prepare makes the bench database ready and starts the server: it reuses the seeded data
 // when it matches the requested size and seeds afresh otherwise.
