@@ -25,7 +25,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -35,6 +37,9 @@ type Deps struct {
 	Auth       *auth.Service
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
+	Channels   *channel.Service
+	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
+	Conversations *conversation.Service
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -115,5 +120,27 @@ func New(d Deps) *echo.Echo {
 	authed.GET("/contacts/:id", ch.get, read)
 	authed.PATCH("/contacts/:id", ch.update, write)
 	authed.DELETE("/contacts/:id", ch.delete, write)
+
+	chh := &channelHandler{channels: d.Channels}
+	authed.GET("/contacts/:id/channels", chh.identities, read)
+	authed.POST("/contacts/:id/channels", chh.addIdentity, write)
+
+	convRead, convWrite := require(auth.ScopeConversationsRead), require(auth.ScopeConversationsWrite)
+	authed.GET("/channels", chh.list, convRead)
+	authed.POST("/channels", chh.create, admin)
+	authed.GET("/channels/:id", chh.get, convRead)
+	authed.PATCH("/channels/:id", chh.update, admin)
+	authed.DELETE("/channels/:id", chh.delete, admin)
+	ih := &inboundHandler{conversations: d.Conversations}
+	authed.POST("/channels/:id/inbound", ih.ingest, convWrite)
+
+	vh := &conversationHandler{conversations: d.Conversations}
+	authed.GET("/conversations", vh.list, convRead)
+	authed.GET("/conversations/:id", vh.get, convRead)
+	authed.GET("/conversations/:id/messages", vh.messages, convRead)
+	authed.GET("/conversations/:id/events", vh.events, convRead)
+	authed.POST("/conversations/:id/close", vh.close, convWrite)
+	authed.POST("/conversations/:id/reopen", vh.reopen, convWrite)
+	authed.PUT("/conversations/:id/assignee", vh.assign, convWrite)
 	return e
 }
