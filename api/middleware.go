@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -39,6 +40,17 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 type ctxRequestID struct{}
+
+// validQuery refuses a query string that cannot be parsed: Go would silently drop the broken
+// pairs, and a filter the client thinks it sent would be ignored.
+func validQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := url.ParseQuery(c.Request().URL.RawQuery); err != nil {
+			return errkind.New(errkind.KindBadRequest, "invalid_query", "The query string is malformed: "+err.Error())
+		}
+		return next(c)
+	}
+}
 
 func requestID(c echo.Context) string {
 	id, _ := c.Get(keyRequestID).(string)

@@ -46,7 +46,13 @@ func ready(ping func(context.Context) error) echo.HandlerFunc {
 	}
 }
 
-// spec serves the committed OpenAPI document.
+// spec godoc
+// @Summary     The OpenAPI document
+// @Description This API's OpenAPI 3 description (the committed openapi/openapi.json).
+// @Tags        operations
+// @Produce     json
+// @Success     200 {object} object
+// @Router      /openapi.json [get]
 func spec(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openapi.JSON)
 }

@@ -75,7 +75,7 @@ func New(d Deps) *echo.Echo {
 	if limit == "" {
 		limit = "1M"
 	}
-	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), middleware.BodyLimit(limit))
+	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), middleware.BodyLimit(limit), validQuery)
 
 	e.GET("/healthz", health)
 	e.GET("/readyz", ready(d.Ready))
@@ -88,59 +88,66 @@ func New(d Deps) *echo.Echo {
 		e.GET("/debug/pprof/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
 	}
 
-	v1 := e.Group("/v1")
 	ah := &authHandler{auth: d.Auth, workspaces: d.Workspaces}
-	v1.POST("/auth/login", ah.login)
-	v1.POST("/auth/refresh", ah.refresh)
+	e.POST("/v1/auth/login", ah.login)
+	e.POST("/v1/auth/refresh", ah.refresh)
 
-	authed := v1.Group("", authenticate(d.Auth))
-	authed.POST("/auth/logout", ah.logout)
-	authed.GET("/me", ah.me)
+	// Authentication is attached per route, not to a group: echo gives a group with middleware
+	// a catch-all route, which would turn an unknown path into 401 instead of 404.
+	authn := authenticate(d.Auth)
+	route := func(method, path string, h echo.HandlerFunc, scope string) {
+		mw := []echo.MiddlewareFunc{authn}
+		if scope != "" {
+			mw = append(mw, require(scope))
+		}
+		e.Add(method, "/v1"+path, h, mw...)
+	}
+	route(http.MethodPost, "/auth/logout", ah.logout, "")
+	route(http.MethodGet, "/me", ah.me, "")
 
-	admin := require(auth.ScopeAdmin)
 	kh := &apiKeyHandler{auth: d.Auth}
-	authed.GET("/api-keys", kh.list, admin)
-	authed.POST("/api-keys", kh.create, admin)
-	authed.DELETE("/api-keys/:id", kh.revoke, admin)
+	route(http.MethodGet, "/api-keys", kh.list, auth.ScopeAdmin)
+	route(http.MethodPost, "/api-keys", kh.create, auth.ScopeAdmin)
+	route(http.MethodDelete, "/api-keys/:id", kh.revoke, auth.ScopeAdmin)
 
 	uh := &userHandler{workspaces: d.Workspaces}
-	authed.GET("/users", uh.list)
-	authed.POST("/users", uh.create, admin)
-	authed.PATCH("/users/:id", uh.update, admin)
-	authed.DELETE("/users/:id", uh.delete, admin)
+	route(http.MethodGet, "/users", uh.list, "")
+	route(http.MethodPost, "/users", uh.create, auth.ScopeAdmin)
+	route(http.MethodPatch, "/users/:id", uh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/users/:id", uh.delete, auth.ScopeAdmin)
 
 	wh := &workspaceHandler{workspaces: d.Workspaces}
-	authed.GET("/workspace", wh.get)
-	authed.PATCH("/workspace", wh.update, admin)
+	route(http.MethodGet, "/workspace", wh.get, "")
+	route(http.MethodPatch, "/workspace", wh.update, auth.ScopeAdmin)
+
+	route(http.MethodGet, "/channel-rules", channelRules, "")
 
 	ch := &contactHandler{contacts: d.Contacts}
-	read, write := require(auth.ScopeContactsRead), require(auth.ScopeContactsWrite)
-	authed.GET("/contacts", ch.list, read)
-	authed.POST("/contacts", ch.create, write)
-	authed.GET("/contacts/:id", ch.get, read)
-	authed.PATCH("/contacts/:id", ch.update, write)
-	authed.DELETE("/contacts/:id", ch.delete, write)
+	route(http.MethodGet, "/contacts", ch.list, auth.ScopeContactsRead)
+	route(http.MethodPost, "/contacts", ch.create, auth.ScopeContactsWrite)
+	route(http.MethodGet, "/contacts/:id", ch.get, auth.ScopeContactsRead)
+	route(http.MethodPatch, "/contacts/:id", ch.update, auth.ScopeContactsWrite)
+	route(http.MethodDelete, "/contacts/:id", ch.delete, auth.ScopeContactsWrite)
 
 	chh := &channelHandler{channels: d.Channels}
-	authed.GET("/contacts/:id/channels", chh.identities, read)
-	authed.POST("/contacts/:id/channels", chh.addIdentity, write)
+	route(http.MethodGet, "/contacts/:id/channels", chh.identities, auth.ScopeContactsRead)
+	route(http.MethodPost, "/contacts/:id/channels", chh.addIdentity, auth.ScopeContactsWrite)
 
-	convRead, convWrite := require(auth.ScopeConversationsRead), require(auth.ScopeConversationsWrite)
-	authed.GET("/channels", chh.list, convRead)
-	authed.POST("/channels", chh.create, admin)
-	authed.GET("/channels/:id", chh.get, convRead)
-	authed.PATCH("/channels/:id", chh.update, admin)
-	authed.DELETE("/channels/:id", chh.delete, admin)
+	route(http.MethodGet, "/channels", chh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/channels", chh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/channels/:id", chh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/channels/:id", chh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/channels/:id", chh.delete, auth.ScopeAdmin)
 	ih := &inboundHandler{conversations: d.Conversations}
-	authed.POST("/channels/:id/inbound", ih.ingest, convWrite)
+	route(http.MethodPost, "/channels/:id/inbound", ih.ingest, auth.ScopeConversationsWrite)
 
 	vh := &conversationHandler{conversations: d.Conversations}
-	authed.GET("/conversations", vh.list, convRead)
-	authed.GET("/conversations/:id", vh.get, convRead)
-	authed.GET("/conversations/:id/messages", vh.messages, convRead)
-	authed.GET("/conversations/:id/events", vh.events, convRead)
-	authed.POST("/conversations/:id/close", vh.close, convWrite)
-	authed.POST("/conversations/:id/reopen", vh.reopen, convWrite)
-	authed.PUT("/conversations/:id/assignee", vh.assign, convWrite)
+	route(http.MethodGet, "/conversations", vh.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id", vh.get, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id/messages", vh.messages, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id/events", vh.events, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
+	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
+	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
 	return e
 }

@@ -51,9 +51,10 @@ func run(in, out string) error {
 		return fmt.Errorf("convert to OpenAPI 3: %w", err)
 	}
 	doc.Servers = openapi3.Servers{{URL: "/", Description: "This server"}}
-	doc.Info.License = &openapi3.License{Name: "Proprietary"}
 	fixErrorMediaTypes(doc)
 	requireResponseFields(doc)
+	fixOperations(doc)
+	fixNullableRefs(doc)
 	if err := doc.Validate(context.Background()); err != nil {
 		return fmt.Errorf("the generated document is invalid: %w", err)
 	}
@@ -93,6 +94,66 @@ func requireResponseFields(doc *openapi3.T) {
 			s.Required = append(s.Required, prop)
 		}
 		sort.Strings(s.Required)
+	}
+}
+
+// fixOperations names every operation after its summary ("List API keys" → listAPIKeys), so
+// generated clients get stable method names, and marks operations without a security
+// requirement as public explicitly.
+func fixOperations(doc *openapi3.T) {
+	seen := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" {
+				op.OperationID = camel(op.Summary)
+			}
+			if prev, dup := seen[op.OperationID]; dup {
+				panic(fmt.Sprintf("operationId %q of %s %s repeats %s", op.OperationID, method, path, prev))
+			}
+			seen[op.OperationID] = method + " " + path
+			if op.Security == nil {
+				op.Security = &openapi3.SecurityRequirements{}
+			}
+		}
+	}
+}
+
+func camel(summary string) string {
+	var b strings.Builder
+	for i, w := range strings.Fields(summary) {
+		w = strings.Trim(w, ".,:;'\"()")
+		if w == "" {
+			continue
+		}
+		if i == 0 {
+			b.WriteString(strings.ToLower(w[:1]) + w[1:])
+		} else {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
+}
+
+// fixNullableRefs gives a nullable allOf wrapper (swag's form of a nullable $ref) its type,
+// as OpenAPI 3.0 wants a type beside nullable, and untypes properties marked x-any.
+func fixNullableRefs(doc *openapi3.T) {
+	for _, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		for _, p := range ref.Value.Properties {
+			if v := p.Value; v != nil && v.Nullable && v.Type == nil && len(v.AllOf) > 0 {
+				v.Type = &openapi3.Types{openapi3.TypeObject}
+			}
+			// swag cannot say "any JSON value"; x-any marks such a property and loses its type here.
+			if v := p.Value; v != nil {
+				if _, ok := v.Extensions["x-any"]; ok {
+					delete(v.Extensions, "x-any")
+					v.Type = nil
+					v.Example = nil
+				}
+			}
+		}
 	}
 }
 

@@ -16,16 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
-	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
-	"github.com/switchboard/switchboard/pkg/contact"
-	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
-	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -130,28 +124,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer st.Close()
 
-	box, err := secret.New(cfg.SecretsKey)
-	if err != nil {
-		return fmt.Errorf("SECRETS_KEY: %w", err)
-	}
-	if !box.Configured() {
+	if len(cfg.SecretsKey) == 0 {
 		log.Warn("SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
 	}
-	authSvc := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, time.Now)
-	e := api.New(api.Deps{
-		Log:           log,
-		Auth:          authSvc,
-		Workspaces:    workspace.NewService(st, time.Now),
-		Contacts:      contact.NewService(st, time.Now),
-		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, time.Now),
-		Conversations: conversation.NewService(st, time.Now),
-		Ready:         st.Ping,
-		Collectors:    []prometheus.Collector{store.PoolCollector(st.Pool)},
-		BodyLimit:     cfg.BodyLimit,
-		Pprof:         cfg.EnablePprof,
-		Version:       version,
-	})
+	e := app.NewHTTP(cfg, st, app.NewServices(cfg, st, time.Now), log, version)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() {

@@ -63,13 +63,16 @@ func (s *Store) RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, ne
 	now := s.Now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var row struct {
-			refreshRow
+			ID             uuid.UUID
+			SessionID      uuid.UUID
+			ExpiresAt      time.Time
+			UsedAt         *time.Time
 			UserID         uuid.UUID
 			SessionRevoked *time.Time
 		}
 		// Lock the token so two concurrent refreshes with it cannot both succeed.
 		const q = `
-SELECT t.*, s.user_id, s.revoked_at AS session_revoked
+SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at AS session_revoked
 FROM refresh_tokens t JOIN sessions s ON s.workspace_id = t.workspace_id AND s.id = t.session_id
 WHERE t.workspace_id = ? AND t.token_hash = ?
 FOR UPDATE OF t`
@@ -171,7 +174,7 @@ WITH k AS (
 ), touched AS (
     UPDATE api_keys a SET last_used_at = @now FROM k
     WHERE a.workspace_id = k.workspace_id AND a.id = k.id
-      AND (k.last_used_at IS NULL OR k.last_used_at < @now::timestamptz - interval '1 minute')
+      AND (k.last_used_at IS NULL OR k.last_used_at < CAST(@now AS timestamptz) - interval '1 minute')
 )
 SELECT * FROM k`
 	res := s.conn(ctx).Raw(q, map[string]any{"hash": hash, "now": s.Now()}).Scan(&r)

@@ -62,7 +62,7 @@ func (s *Store) contactExists(ctx context.Context, err error, ws uuid.UUID, c *c
 	}
 	var id uuid.UUID
 	if val != nil {
-		_ = s.conn(ctx).Raw(`SELECT id FROM contacts WHERE workspace_id = ? AND `+col+` = ?`, ws, *val).Scan(&id).Error
+		_ = s.Pool.QueryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 AND `+col+` = $2`, ws, *val).Scan(&id)
 	}
 	return contact.ErrExists.Detailf("A contact with this %s already exists.", col).With("existing_id", id.String()).With("field", col)
 }
@@ -146,8 +146,8 @@ type contactCursor struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// Contacts lists contacts newest first, with optional search and tag filter.
-func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
+// contactsQuery builds the contact list query: newest first, keyset on id.
+func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []any, error) {
 	where := []string{"c.workspace_id = ?"}
 	args := []any{ws}
 	if f.Q != "" {
@@ -162,7 +162,7 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 	if p.Cursor != "" {
 		var cur contactCursor
 		if err := page.Decode(p.Cursor, &cur); err != nil {
-			return nil, "", err
+			return "", nil, err
 		}
 		where = append(where, "c.id < ?")
 		args = append(args, cur.ID)
@@ -172,7 +172,15 @@ FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.co
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY c.id DESC
 LIMIT ?`
-	args = append(args, p.Limit+1)
+	return q, append(args, p.Limit+1), nil
+}
+
+// Contacts lists contacts newest first, with optional search and tag filter.
+func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
+	q, args, err := contactsQuery(ws, f, p)
+	if err != nil {
+		return nil, "", err
+	}
 	var rows []contactRow
 	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
@@ -187,6 +195,24 @@ LIMIT ?`
 		out[i] = r.domain()
 	}
 	return out, next, nil
+}
+
+// ExplainContacts returns EXPLAIN (ANALYZE, BUFFERS) of the exact query Contacts runs, for
+// tests and benchmarks that check it uses the trigram indexes.
+func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) (string, error) {
+	q, args, err := contactsQuery(ws, f, p)
+	if err != nil {
+		return "", err
+	}
+	return s.explain(ctx, q, args...)
+}
+
+func (s *Store) explain(ctx context.Context, q string, args ...any) (string, error) {
+	var lines []string
+	if err := s.conn(ctx).Raw("EXPLAIN (ANALYZE, BUFFERS) "+q, args...).Scan(&lines).Error; err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	return strings.Join(lines, "\n"), nil
 }
 
 // UpdateContact locks a contact, applies the change and saves it.

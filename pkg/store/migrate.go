@@ -5,44 +5,60 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"log"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
 	"github.com/switchboard/switchboard/migrations"
 )
 
-func provider(db *sql.DB, out io.Writer) (*goose.Provider, error) {
-	opts := []goose.ProviderOption{}
-	if out != nil {
-		opts = append(opts, goose.WithLogger(log.New(out, "", 0)), goose.WithVerbose(true))
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, opts...)
+func provider(db *sql.DB) (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
 	return p, nil
 }
 
+func report(out io.Writer, verb string, res []*goose.MigrationResult) {
+	if out == nil {
+		return
+	}
+	for _, r := range res {
+		if r.Error == nil {
+			fmt.Fprintf(out, "migrations: %s %s (%s)\n", verb, r.Source.Path, r.Duration.Round(time.Millisecond))
+		}
+	}
+}
+
 // MigrateUp applies every pending migration.
 func MigrateUp(ctx context.Context, db *sql.DB, out io.Writer) error {
-	p, err := provider(db, out)
+	p, err := provider(db)
 	if err != nil {
 		return err
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	report(out, "applied", res)
+	if err != nil {
 		return fmt.Errorf("migrate up: %w", err)
+	}
+	if out != nil && len(res) == 0 {
+		fmt.Fprintln(out, "migrations: up to date")
 	}
 	return nil
 }
 
 // MigrateDown rolls back the newest applied migration.
 func MigrateDown(ctx context.Context, db *sql.DB, out io.Writer) error {
-	p, err := provider(db, out)
+	p, err := provider(db)
 	if err != nil {
 		return err
 	}
-	if _, err := p.Down(ctx); err != nil {
+	res, err := p.Down(ctx)
+	if res != nil {
+		report(out, "rolled back", []*goose.MigrationResult{res})
+	}
+	if err != nil {
 		return fmt.Errorf("migrate down: %w", err)
 	}
 	return nil
@@ -58,7 +74,7 @@ type MigrationStatus struct {
 
 // MigrateStatus lists every migration and whether it is applied.
 func MigrateStatus(ctx context.Context, db *sql.DB) ([]MigrationStatus, error) {
-	p, err := provider(db, nil)
+	p, err := provider(db)
 	if err != nil {
 		return nil, err
 	}

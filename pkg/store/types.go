@@ -116,3 +116,9 @@ func fromNullJSON[T any](j nullJSON) *T {
 	}
 	return v
 }
+
+// GormDataType tells gorm the column type, since it cannot infer one for a named slice.
+func (textArray) GormDataType() string { return "text[]" }
+
+// GormDataType tells gorm the column type.
+func (jsonObject) GormDataType() string { return "jsonb" }

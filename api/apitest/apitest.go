@@ -1,0 +1,343 @@
+// Package apitest runs the real HTTP API on a fresh PostgreSQL database for a test, and
+// validates every response the test sees against the committed OpenAPI document.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/app"
+	"github.com/switchboard/switchboard/pkg/config"
+	"github.com/switchboard/switchboard/pkg/store"
+	"github.com/switchboard/switchboard/pkg/store/storetest"
+)
+
+// Clock is a settable clock shared by the server's services and the test.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t.UTC()
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Env is one running API on its own database.
+type Env struct {
+	URL      string
+	Store    *store.Store
+	Clock    *Clock
+	Config   config.Config
+	Services app.Services
+	Logs     *bytes.Buffer // every log line the server wrote
+	server   *httptest.Server
+	logMu    *sync.Mutex
+}
+
+// Option changes the configuration before the server starts.
+type Option func(*config.Config)
+
+// New starts the API for the test. The clock starts at the current second.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	clock := &Clock{t: time.Now().UTC().Truncate(time.Second)}
+	cfg, err := config.Load(func(name string) string {
+		switch name {
+		case "DATABASE_URL":
+			return "postgres://unused"
+		case "JWT_SECRET":
+			return "test-secret-test-secret-test-secret-0123456789"
+		case "SECRETS_KEY":
+			return "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes, tests only
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	cfg.BodyLimit = "64K"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st := storetest.New(t, clock.Now)
+	logs := &bytes.Buffer{}
+	mu := &sync.Mutex{}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs, mu: mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := app.NewServices(cfg, st, clock.Now)
+	e := app.NewHTTP(cfg, st, svc, log, "test")
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &Env{URL: srv.URL, Store: st, Clock: clock, Config: cfg, Services: svc, Logs: logs, server: srv, logMu: mu}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// LogText returns everything the server has logged so far.
+func (e *Env) LogText() string {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.Logs.String()
+}
+
+// Response is one answer, already checked against the spec.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as an object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	m := map[string]any{}
+	r.JSON(t, &m)
+	return m
+}
+
+// Code is the problem's code ("" when the body is not a problem).
+func (r *Response) Code() string {
+	var p struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(r.Body, &p)
+	return p.Code
+}
+
+// Expect fails the test unless the status is want.
+func (r *Response) Expect(t testing.TB, want int) *Response {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)
+	}
+	return r
+}
+
+// ExpectProblem fails unless the answer is a problem with the status and code.
+func (r *Response) ExpectProblem(t testing.TB, status int, code string) *Response {
+	t.Helper()
+	if r.Status != status || r.Code() != code {
+		t.Fatalf("got %d %q, want %d %q: %s", r.Status, r.Code(), status, code, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("problem Content-Type %q", ct)
+	}
+	return r
+}
+
+// Request describes one call. Body may be nil, a string or []byte (sent as is) or any value
+// (sent as JSON).
+type Request struct {
+	Method string
+	Path   string
+	Token  string
+	Body   any
+	Header map[string]string
+}
+
+// Do sends a request and validates the answer against the spec.
+func (e *Env) Do(t testing.TB, r Request) *Response {
+	t.Helper()
+	var body io.Reader
+	switch b := r.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("encode body: %v", err)
+		}
+		body = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(r.Method, e.URL+r.Path, body)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	validate(t, req, out)
+	if out.Status >= 500 {
+		t.Fatalf("%s %s answered %d: %s", r.Method, r.Path, out.Status, b)
+	}
+	return out
+}
+
+// Get, Post, Patch, Put and Delete are shorthands for Do.
+func (e *Env) Get(t testing.TB, path, token string) *Response {
+	t.Helper()
+	return e.Do(t, Request{Method: http.MethodGet, Path: path, Token: token})
+}
+
+// Post sends body as JSON.
+func (e *Env) Post(t testing.TB, path, token string, body any) *Response {
+	t.Helper()
+	return e.Do(t, Request{Method: http.MethodPost, Path: path, Token: token, Body: body})
+}
+
+// Patch sends body as JSON.
+func (e *Env) Patch(t testing.TB, path, token string, body any) *Response {
+	t.Helper()
+	return e.Do(t, Request{Method: http.MethodPatch, Path: path, Token: token, Body: body})
+}
+
+// Put sends body as JSON.
+func (e *Env) Put(t testing.TB, path, token string, body any) *Response {
+	t.Helper()
+	return e.Do(t, Request{Method: http.MethodPut, Path: path, Token: token, Body: body})
+}
+
+// Delete sends a DELETE.
+func (e *Env) Delete(t testing.TB, path, token string) *Response {
+	t.Helper()
+	return e.Do(t, Request{Method: http.MethodDelete, Path: path, Token: token})
+}
+
+// Unvalidated fetches a non-API resource (docs assets, metrics) that the spec does not describe.
+func (e *Env) Unvalidated(t testing.TB, path string) *Response {
+	t.Helper()
+	resp, err := http.Get(e.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+var (
+	specOnce   sync.Once
+	specDoc    *openapi3.T
+	specRouter routers.Router
+	specErr    error
+)
+
+func spec() (*openapi3.T, routers.Router, error) {
+	specOnce.Do(func() {
+		loader := openapi3.NewLoader()
+		specDoc, specErr = loader.LoadFromData(openapi.JSON)
+		if specErr != nil {
+			return
+		}
+		if specErr = specDoc.Validate(context.Background()); specErr != nil {
+			return
+		}
+		specRouter, specErr = gorillamux.NewRouter(specDoc)
+	})
+	return specDoc, specRouter, specErr
+}
+
+// validate checks a response against the committed spec: the operation must document its
+// status, and the body must match the schema and media type. Requests to paths the spec
+// does not have must get a problem (404/405).
+func validate(t testing.TB, req *http.Request, r *Response) {
+	t.Helper()
+	doc, router, err := spec()
+	if err != nil {
+		t.Fatalf("load openapi/openapi.json: %v", err)
+	}
+	// Route on a copy of the URL without the test server's host.
+	rr := req.Clone(context.Background())
+	rr.URL.Scheme, rr.URL.Host, rr.Host = "", "", ""
+	route, params, err := router.FindRoute(rr)
+	if err != nil {
+		if r.Status != http.StatusNotFound && r.Status != http.StatusMethodNotAllowed {
+			t.Fatalf("%s %s is not in the spec but answered %d: %s", req.Method, req.URL.Path, r.Status, r.Body)
+		}
+		var v any
+		if err := json.Unmarshal(r.Body, &v); err != nil {
+			t.Fatalf("%s %s: problem body is not JSON: %s", req.Method, req.URL.Path, r.Body)
+		}
+		if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v); err != nil {
+			t.Fatalf("%s %s: body is not a Problem: %v", req.Method, req.URL.Path, err)
+		}
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: rr, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status:  r.Status,
+		Header:  r.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(r.Body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s answered %d, which the spec does not allow: %v\nbody: %s", req.Method, req.URL.Path, r.Status, err, r.Body)
+	}
+}

@@ -1,0 +1,61 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/switchboard/switchboard/api/apitest"
+)
+
+// TestWorkspacesAreIsolated checks that no request in workspace B reads or changes A's data,
+// with B's user token and B's API key alike.
+func TestWorkspacesAreIsolated(t *testing.T) {
+	e := apitest.New(t)
+	a := e.NewWorkspace(t, "A")
+	b := e.NewWorkspace(t, "B")
+	aContact := e.NewContact(t, a.OwnerToken, map[string]any{"first_name": "Alice", "email": "alice@a.example"})
+	aAgent := e.NewUser(t, a, "agent")
+	var aKey struct {
+		ID string `json:"id"`
+	}
+	e.Post(t, "/v1/api-keys", a.OwnerToken, map[string]any{"name": "a"}).Expect(t, http.StatusCreated).JSON(t, &aKey)
+
+	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
+		t.Run(token.name, func(t *testing.T) {
+			tok := token.value
+			e.Get(t, "/v1/contacts/"+aContact, tok).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			e.Patch(t, "/v1/contacts/"+aContact, tok, map[string]any{"first_name": "Mallory"}).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			e.Delete(t, "/v1/contacts/"+aContact, tok).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			e.Patch(t, "/v1/users/"+aAgent.ID, tok, map[string]any{"role": "manager"}).ExpectProblem(t, http.StatusNotFound, "user_not_found")
+			e.Delete(t, "/v1/users/"+aAgent.ID, tok).ExpectProblem(t, http.StatusNotFound, "user_not_found")
+			e.Delete(t, "/v1/api-keys/"+aKey.ID, tok).ExpectProblem(t, http.StatusNotFound, "api_key_not_found")
+
+			// Lists and searches show only B's own rows.
+			var contacts contactPage
+			e.Get(t, "/v1/contacts?q=alice", tok).Expect(t, http.StatusOK).JSON(t, &contacts)
+			if len(contacts.Data) != 0 {
+				t.Errorf("B's search sees A's contacts: %+v", contacts.Data)
+			}
+			users := e.Get(t, "/v1/users", tok).Expect(t, http.StatusOK).Map(t)
+			for _, u := range users["data"].([]any) {
+				if u.(map[string]any)["id"] == aAgent.ID || u.(map[string]any)["id"] == a.OwnerID {
+					t.Errorf("B lists A's user %v", u)
+				}
+			}
+			ws := e.Get(t, "/v1/workspace", tok).Expect(t, http.StatusOK).Map(t)
+			if ws["id"] != b.ID {
+				t.Errorf("B's workspace is %v", ws["id"])
+			}
+		})
+	}
+
+	// The same email or phone may exist in both workspaces.
+	e.NewContact(t, b.OwnerToken, map[string]any{"email": "alice@a.example"})
+
+	// A's data is untouched.
+	c := e.Get(t, "/v1/contacts/"+aContact, a.OwnerToken).Expect(t, http.StatusOK).Map(t)
+	if c["first_name"] != "Alice" {
+		t.Fatalf("A's contact changed: %v", c)
+	}
+	e.Get(t, "/v1/me", aAgent.Token).Expect(t, http.StatusOK)
+}
