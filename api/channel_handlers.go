@@ -81,6 +81,7 @@ func toChannelResponse(ch channel.Channel) channelResponse {
 
 // list godoc
 // @Summary     List channels
+// @ID          listChannels
 // @Description The workspace's channels, oldest first; archived ones only with include_archived=true.
 // @Tags        channels
 // @Produce     json
@@ -119,6 +120,7 @@ func (h *channelHandler) list(c echo.Context) error {
 
 // create godoc
 // @Summary     Connect a channel
+// @ID          createChannel
 // @Description Creates a channel of a rule-table type. Without provider it uses the sandbox, which delivers nothing outside the server. Provider secrets are sealed with AES-256-GCM and never returned; a server without SECRETS_KEY answers 503 secrets_unavailable for a provider with secrets. An unknown type answers 422 listing the valid types; bad rule_options answer 422 naming each option. Owners, managers and admin keys.
 // @Tags        channels
 // @Accept      json
@@ -148,6 +150,7 @@ func (h *channelHandler) create(c echo.Context) error {
 
 // get godoc
 // @Summary     Get a channel
+// @ID          getChannel
 // @Description One channel, archived or not. Secrets are never returned; secrets_set names those that are set.
 // @Tags        channels
 // @Produce     json
@@ -172,6 +175,7 @@ func (h *channelHandler) get(c echo.Context) error {
 
 // update godoc
 // @Summary     Update a channel
+// @ID          updateChannel
 // @Description Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
 // @Tags        channels
 // @Accept      json
@@ -207,6 +211,7 @@ func (h *channelHandler) update(c echo.Context) error {
 
 // delete godoc
 // @Summary     Delete or archive a channel
+// @ID          deleteChannel
 // @Description A channel without messages is deleted with its identities. A channel with messages is archived instead: it stays readable with archived_at set (GET, and lists with include_archived=true), keeps its messages and identities, and refuses inbound messages and new identities with 409 channel_archived. Deleting an archived channel changes nothing. Owners, managers and admin keys.
 // @Tags        channels
 // @Produce     json
@@ -261,6 +266,7 @@ func toIdentityResponse(i channel.Identity) identityResponse {
 
 // identities godoc
 // @Summary     List a contact's channel identities
+// @ID          listContactIdentities
 // @Description The contact's addresses on channels, in the order they were added, each with last_inbound_at (the start of its messaging window).
 // @Tags        contacts
 // @Produce     json
@@ -296,6 +302,7 @@ func (h *channelHandler) identities(c echo.Context) error {
 
 // addIdentity godoc
 // @Summary     Add a channel identity to a contact
+// @ID          createContactIdentity
 // @Description Gives the contact an address on a channel. Identifiers are unique per channel: one held by another contact answers 409 identity_exists with existing_id (the contact holding it). A channel_id that is not a channel of this workspace answers 422; an archived channel 409 channel_archived.
 // @Tags        contacts
 // @Accept      json

@@ -242,6 +242,7 @@ func caller(c echo.Context) conversation.Caller {
 
 // list godoc
 // @Summary     The inbox
+// @ID          listConversations
 // @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 // @Tags        conversations
 // @Produce     json
@@ -302,6 +303,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 
 // get godoc
 // @Summary     Get a conversation
+// @ID          getConversation
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
@@ -325,6 +327,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 
 // messages godoc
 // @Summary     A conversation's messages
+// @ID          listConversationMessages
 // @Description Newest first (by the time each message happened), keyset-paginated.
 // @Tags        conversations
 // @Produce     json
@@ -360,6 +363,7 @@ func (h *conversationHandler) messages(c echo.Context) error {
 
 // events godoc
 // @Summary     A conversation's lifecycle
+// @ID          listConversationEvents
 // @Description Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
 // @Tags        conversations
 // @Produce     json
@@ -395,6 +399,7 @@ func (h *conversationHandler) events(c echo.Context) error {
 
 // close godoc
 // @Summary     Close a conversation
+// @ID          closeConversation
 // @Description Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 // @Tags        conversations
 // @Accept      json
@@ -429,6 +434,7 @@ func (h *conversationHandler) close(c echo.Context) error {
 
 // reopen godoc
 // @Summary     Reopen a conversation
+// @ID          reopenConversation
 // @Description Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 // @Tags        conversations
 // @Accept      json
@@ -471,6 +477,7 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 
 // assign godoc
 // @Summary     Assign or unassign a conversation
+// @ID          assignConversation
 // @Description Sets the assignee to a user of this workspace, or clears it with {"user_id": null}. A user_id that is not a member of this workspace (another workspace's user included) answers 422. Agents may assign only to themselves and unassign only themselves (else 403 assignment_forbidden); owners, managers and API keys assign anyone. Assigning the current assignee changes nothing.
 // @Tags        conversations
 // @Accept      json

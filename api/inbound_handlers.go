@@ -52,6 +52,7 @@ type inboundResponse struct {
 
 // ingest godoc
 // @Summary     Ingest a customer's message
+// @ID          ingestInboundMessage
 // @Description For custom channels, bridges and tests. Finds the contact by the identity (or, for a new identity, by its phone or email, or by contact.phone / contact.email), creates contact and identity when new, stores the message, moves the identity's last_inbound_at forward (never backward: a late delivery of an older message does not restart the window), and reopens a closed conversation (event reopened, actor contact). The same external_id on the same channel again answers 200 with the stored message and the contact and conversation, writing nothing. An archived channel answers 409 channel_archived; a future received_at 422.
 // @Tags        channels
 // @Accept      json

@@ -46,6 +46,7 @@ Commands:
   serve                      serve the HTTP API
   migrate up|down|status     apply, roll back one, or list database migrations
   bootstrap                  create a workspace with its owner and an all-scope API key; prints JSON
+  seed                       fill a workspace with a realistic data set (contacts, conversations, messages)
   version                    print the version
 
 Run "switchboard <command> --help" for a command's flags.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "bootstrap":
 		return bootstrap(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return nil

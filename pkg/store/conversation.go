@@ -160,9 +160,23 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 		args = append(args, *f.ChannelID)
 	}
 	if f.Q != "" {
-		cond, a := searchCondition("c", f.Q)
-		where = append(where, cond)
-		args = append(args, a...)
+		ids, few, err := s.searchContacts(ctx, ws, f.Q)
+		if err != nil {
+			return nil, "", err
+		}
+		if few {
+			// An array literal: gorm would expand a Go slice into a row of parameters.
+			lit := make([]string, len(ids))
+			for i, id := range ids {
+				lit[i] = id.String()
+			}
+			where = append(where, "v.contact_id = ANY(?::uuid[])")
+			args = append(args, "{"+strings.Join(lit, ",")+"}")
+		} else {
+			cond, a := searchCondition("c", f.Q)
+			where = append(where, cond)
+			args = append(args, a...)
+		}
 	}
 	dir, cmp := "DESC", "<"
 	if f.Sort == conversation.SortOldest {
@@ -197,6 +211,28 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 		out[i] = r.domain()
 	}
 	return out, next, nil
+}
+
+// searchFirstLimit is how many matching contacts the inbox still handles search-first.
+const searchFirstLimit = 1000
+
+// searchContacts decides how the inbox searches. A selective q (a last name, an email
+// fragment, phone digits) matches few contacts: the trigram indexes find them, and their
+// conversations are then looked up and sorted, a few milliseconds whatever the filters. A
+// broad q matches many: walking the conversations in last-message order and keeping the
+// matches fills a page soonest. The planner cannot tell the two apart from LIKE '%...%'
+// statistics, so one capped lookup asks, and few reports whether ids holds every match.
+func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids []uuid.UUID, few bool, err error) {
+	cond, args := searchCondition("c", q)
+	args = append([]any{ws}, append(args, searchFirstLimit+1)...)
+	err = s.conn(ctx).Raw(`SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond+` LIMIT ?`, args...).Scan(&ids).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("search contacts: %w", err)
+	}
+	if ids == nil {
+		ids = []uuid.UUID{}
+	}
+	return ids, len(ids) <= searchFirstLimit, nil
 }
 
 type eventRow struct {
