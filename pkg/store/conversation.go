@@ -213,8 +213,8 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 	return out, next, nil
 }
 
-// searchFirstLimit is how many matching contacts the inbox still handles search-first.
-const searchFirstLimit = 1000
+// DefaultSearchFirstLimit is how many matching contacts the inbox still handles search-first.
+const DefaultSearchFirstLimit = 1000
 
 // searchContacts decides how the inbox searches. A selective q (a last name, an email
 // fragment, phone digits) matches few contacts: the trigram indexes find them, and their
@@ -224,7 +224,8 @@ const searchFirstLimit = 1000
 // statistics, so one capped lookup asks, and few reports whether ids holds every match.
 func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids []uuid.UUID, few bool, err error) {
 	cond, args := searchCondition("c", q)
-	args = append([]any{ws}, append(args, searchFirstLimit+1)...)
+	limit := s.SearchFirstLimit
+	args = append([]any{ws}, append(args, limit+1)...)
 	err = s.conn(ctx).Raw(`SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond+` LIMIT ?`, args...).Scan(&ids).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("search contacts: %w", err)
@@ -232,7 +233,7 @@ func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids
 	if ids == nil {
 		ids = []uuid.UUID{}
 	}
-	return ids, len(ids) <= searchFirstLimit, nil
+	return ids, len(ids) <= limit, nil
 }
 
 type eventRow struct {
