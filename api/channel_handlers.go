@@ -121,7 +121,7 @@ func (h *channelHandler) list(c echo.Context) error {
 // create godoc
 // @Summary     Connect a channel
 // @ID          createChannel
-// @Description Creates a channel of a rule-table type. Without provider it uses the sandbox, which delivers nothing outside the server. Provider secrets are sealed with AES-256-GCM and never returned; a server without SECRETS_KEY answers 503 secrets_unavailable for a provider with secrets. An unknown type answers 422 listing the valid types; bad rule_options answer 422 naming each option. Owners, managers and admin keys.
+// @Description Creates a channel of a rule-table type. Without provider it uses the sandbox, which delivers nothing outside the server. Provider secrets are sealed with AES-256-GCM and never returned; a server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An unknown type answers 422 listing the valid types; bad rule_options answer 422 naming each option. Owners, managers and admin keys.
 // @Tags        channels
 // @Accept      json
 // @Produce     json
@@ -132,8 +132,7 @@ func (h *channelHandler) list(c echo.Context) error {
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "validation_failed"
-// @Failure     503 {object} Problem "secrets_unavailable"
+// @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
 // @Router      /v1/channels [post]
 func (h *channelHandler) create(c echo.Context) error {
 	var req createChannelRequest
@@ -189,8 +188,7 @@ func (h *channelHandler) get(c echo.Context) error {
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "channel_not_found"
 // @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "validation_failed"
-// @Failure     503 {object} Problem "secrets_unavailable"
+// @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
 // @Router      /v1/channels/{id} [patch]
 func (h *channelHandler) update(c echo.Context) error {
 	id, err := pathID(c, channel.ErrNotFound)

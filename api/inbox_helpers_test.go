@@ -183,3 +183,11 @@ func q(kv ...string) url.Values {
 	}
 	return v
 }
+
+func mustQuery(s string) url.Values {
+	v, err := url.ParseQuery(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -69,9 +69,11 @@ var (
 	ErrArchived       = errkind.New(errkind.KindConflict, "channel_archived", "The channel is archived: it keeps its history but takes no new messages or identities.")
 	ErrIdentityExists = errkind.New(errkind.KindConflict, "identity_exists", "This identifier is already a contact's identity on this channel.")
 	// ErrSecretsUnavailable means the server has no SECRETS_KEY, so provider secrets can be
-	// neither stored nor read. It is the operator's to fix, hence 503 rather than 422.
-	ErrSecretsUnavailable = errkind.New(errkind.KindUnavailable, "secrets_unavailable",
-		"This server has no SECRETS_KEY configured, so it cannot store provider secrets; use the sandbox provider or ask the operator to set SECRETS_KEY.")
+	// neither stored nor read. It is a 422 with its own code rather than a 503, so the client
+	// gets the explanation (5xx details are hidden) and does not retry.
+	ErrSecretsUnavailable = &errkind.Error{Kind: errkind.KindInvalid, Code: "secrets_unavailable",
+		Detail: "This server has no SECRETS_KEY configured, so it cannot store or read provider secrets; use the sandbox provider or ask the operator to set SECRETS_KEY.",
+		Fields: []errkind.Field{{Field: "config", Message: "provider secrets cannot be stored: the server has no SECRETS_KEY"}}}
 )
 
 // Filter selects channels in a list.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
@@ -90,6 +91,9 @@ func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p 
 		var c idCursor
 		if err := page.Decode(p.Cursor, &c); err != nil {
 			return nil, "", err
+		}
+		if c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
 		}
 		q = q.Where("id > ?", c.ID)
 	}
@@ -204,6 +208,9 @@ func (s *Store) Identities(ctx context.Context, ws, contactID uuid.UUID, p page.
 		if err := page.Decode(p.Cursor, &c); err != nil {
 			return nil, "", err
 		}
+		if c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
 		cond = ` AND i.id > ?`
 		args = append(args, c.ID)
 	}
@@ -248,8 +255,8 @@ func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error 
 	switch code, constraint := pgCode(err); {
 	case code == uniqueViolation && constraint == "contact_identities_identifier_key":
 		var holder uuid.UUID
-		_ = s.conn(ctx).Raw(`SELECT contact_id FROM contact_identities WHERE workspace_id = ? AND channel_id = ? AND identifier = ?`,
-			id.WorkspaceID, id.ChannelID, id.Identifier).Scan(&holder).Error
+		_ = s.Pool.QueryRow(ctx, `SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $2 AND identifier = $3`,
+			id.WorkspaceID, id.ChannelID, id.Identifier).Scan(&holder)
 		return channel.ErrIdentityExists.With("existing_id", holder.String())
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_contact_id_fkey":
 		return contact.ErrNotFound

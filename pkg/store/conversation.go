@@ -187,6 +187,9 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 		if err := page.Decode(p.Cursor, &cur); err != nil {
 			return nil, "", err
 		}
+		if cur.At.IsZero() || cur.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
 		if cur.Sort != f.Sort {
 			return nil, "", errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", cur.Sort, f.Sort)
 		}
@@ -370,6 +373,9 @@ func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) 
 		if err := page.Decode(p.Cursor, &c); err != nil {
 			return nil, "", err
 		}
+		if c.At.IsZero() || c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
 		q = q.Where("(created_at, id) < (?, ?)", c.At, c.ID)
 	}
 	var rows []messageRow
@@ -399,6 +405,9 @@ func (s *Store) Events(ctx context.Context, ws, id uuid.UUID, p page.Request) ([
 		var c idCursor
 		if err := page.Decode(p.Cursor, &c); err != nil {
 			return nil, "", err
+		}
+		if c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
 		}
 		q = q.Where("id > ?", c.ID)
 	}
