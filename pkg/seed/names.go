@@ -55,7 +55,7 @@ var locales = []locale{
 		first:   pairs("José", "jose", "María", "maria", "Guadalupe", "guadalupe", "Juan", "juan", "Sofía", "sofia", "Luis", "luis", "Camila", "camila", "Carlos", "carlos", "Valentina", "valentina", "Jesús", "jesus", "Ximena", "ximena", "Miguel Ángel", "miguelangel", "Fernanda", "fernanda", "Alejandro", "alejandro"),
 		last:    pairs("García", "garcia", "Hernández", "hernandez", "López", "lopez", "Martínez", "martinez", "González", "gonzalez", "Pérez", "perez", "Rodríguez", "rodriguez", "Sánchez", "sanchez", "Ramírez", "ramirez", "Cruz", "cruz", "Flores", "flores", "Gómez", "gomez"),
 		domains: []string{"gmail.com", "hotmail.com", "outlook.com", "yahoo.com.mx"},
-		phone:   phonePlan{cc: "52", prefixes: []string{"55", "33", "81", "222"}, width: 8, low: 0, span: 100_000_000}},
+		phone:   phonePlan{cc: "52", prefixes: []string{"55", "33", "81", "22"}, width: 8, low: 0, span: 100_000_000}},
 	{language: "pt-BR", country: "BR", weight: 10, chat: "whatsapp",
 		first:   pairs("João", "joao", "Ana", "ana", "Pedro", "pedro", "Maria Eduarda", "mariaeduarda", "Lucas", "lucas", "Júlia", "julia", "Gabriel", "gabriel", "Beatriz", "beatriz", "Mateus", "mateus", "Larissa", "larissa", "Rafael", "rafael", "Letícia", "leticia"),
 		last:    pairs("Silva", "silva", "Santos", "santos", "Oliveira", "oliveira", "Souza", "souza", "Rodrigues", "rodrigues", "Ferreira", "ferreira", "Alves", "alves", "Pereira", "pereira", "Lima", "lima", "Gomes", "gomes", "Conceição", "conceicao", "Araújo", "araujo"),
