@@ -180,8 +180,8 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "seed: analyzing tables\n")
-	if err := st.Analyze(ctx); err != nil {
+	fmt.Fprintf(stderr, "seed: vacuuming and analyzing the tables (%.1fs)\n", time.Since(start).Seconds())
+	if err := st.VacuumAnalyze(ctx); err != nil {
 		return err
 	}
 	res.Contacts, res.Identities, res.Messages, res.Events = int(done.Load()), int(ids.Load()), int(msgs.Load()), int(events.Load())

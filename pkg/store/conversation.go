@@ -90,16 +90,21 @@ func deref(s *string) string {
 	return *s
 }
 
-const conversationSelect = `
+const conversationColumns = `
 SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email
-FROM conversations v
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+
+// conversationJoins embeds the contact summary and the assignee.
+const conversationJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
 LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
+
+const conversationSelect = conversationColumns + `
+FROM conversations v` + conversationJoins
 
 // conversationWhere reads one conversation; lock takes the conversation row (not the contact's
 // or the user's) FOR UPDATE.
@@ -133,6 +138,8 @@ type inboxCursor struct {
 // Conversations is the inbox: one query joins the contact and the assignee, and walks an index
 // in last-message order (see migration 0002), so a page costs the same on any page.
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
+	from := conversationSelect
+	var fromArgs []any
 	where := []string{"v.workspace_id = ?"}
 	args := []any{ws}
 	// Statuses are literals, not parameters, so the planner can match the partial indexes
@@ -165,13 +172,18 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 			return nil, "", err
 		}
 		if few {
-			// An array literal: gorm would expand a Go slice into a row of parameters.
+			// Start from the matching contacts: at most SearchFirstLimit index lookups and a
+			// top-N sort, however the matches spread over the conversations. (As a filter,
+			// contact_id = ANY(...), the planner walks the last-message index instead.)
+			// An array literal, since gorm would expand a Go slice into a row of parameters.
 			lit := make([]string, len(ids))
 			for i, id := range ids {
 				lit[i] = id.String()
 			}
-			where = append(where, "v.contact_id = ANY(?::uuid[])")
-			args = append(args, "{"+strings.Join(lit, ",")+"}")
+			from = conversationColumns + `
+FROM unnest(?::uuid[]) AS m(id)
+JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + conversationJoins
+			fromArgs = []any{"{" + strings.Join(lit, ",") + "}", ws}
 		} else {
 			cond, a := searchCondition("c", f.Q)
 			where = append(where, cond)
@@ -196,9 +208,9 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 		where = append(where, "(v.last_message_at, v.id) "+cmp+" (?, ?)")
 		args = append(args, cur.At, cur.ID)
 	}
-	q := conversationSelect + "\nWHERE " + strings.Join(where, " AND ") +
+	q := from + "\nWHERE " + strings.Join(where, " AND ") +
 		"\nORDER BY v.last_message_at " + dir + ", v.id " + dir + "\nLIMIT ?"
-	args = append(args, p.Limit+1)
+	args = append(append(fromArgs, args...), p.Limit+1)
 	var rows []conversationRow
 	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
