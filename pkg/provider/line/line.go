@@ -1,0 +1,192 @@
+// Package line sends messages through the LINE Messaging API (push messages) and reads its
+// webhooks.
+//
+// References followed:
+//   - Send push message: POST https://api.line.me/v2/bot/message/push, Authorization: Bearer
+//     {channel access token}, JSON {to, messages[]} (at most 5); answer {sentMessages:[{id,
+//     quoteToken}]}. https://developers.line.biz/en/reference/messaging-api/#send-push-message
+//   - Retrying a failed API request: X-Line-Retry-Key is a UUID; a request with an accepted
+//     key answers 409 with the x-line-accepted-request-id header; retry 5xx and timeouts, not
+//     4xx. https://developers.line.biz/en/docs/messaging-api/retrying-api-request/
+//   - Verify webhook signature: X-Line-Signature = base64 HMAC-SHA256(channel secret, body).
+//     https://developers.line.biz/en/docs/messaging-api/verify-webhook-signature/
+//   - Webhook event objects (message event: message.id, message.text, source.userId,
+//     timestamp in milliseconds): https://developers.line.biz/en/reference/messaging-api/#webhook-event-objects
+package line
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+)
+
+const name = "line"
+
+// DefaultAPIBase is the Messaging API host.
+const DefaultAPIBase = "https://api.line.me"
+
+// Config is the channel's provider configuration (DESIGN §6, line).
+type Config struct {
+	ChannelAccessToken string // secret
+	ChannelSecret      string // secret; signs webhooks
+	APIBase            string // optional; default DefaultAPIBase
+}
+
+// Client sends as one LINE Official Account.
+type Client struct {
+	cfg  Config
+	http *http.Client
+}
+
+var _ provider.Sender = (*Client)(nil)
+
+// New returns a client; a nil http.Client means http.DefaultClient.
+func New(cfg Config, client *http.Client) *Client {
+	if cfg.APIBase == "" {
+		cfg.APIBase = DefaultAPIBase
+	}
+	cfg.APIBase = strings.TrimRight(cfg.APIBase, "/")
+	return &Client{cfg: cfg, http: client}
+}
+
+type message struct {
+	Type               string `json:"type"`
+	Text               string `json:"text,omitempty"`
+	OriginalContentURL string `json:"originalContentUrl,omitempty"`
+	PreviewImageURL    string `json:"previewImageUrl,omitempty"`
+}
+
+type request struct {
+	To       string    `json:"to"`
+	Messages []message `json:"messages"`
+}
+
+type sentMessages struct {
+	Message      string `json:"message"`
+	SentMessages []struct {
+		ID string `json:"id"`
+	} `json:"sentMessages"`
+	Details []struct {
+		Message  string `json:"message"`
+		Property string `json:"property"`
+	} `json:"details"`
+}
+
+// Send pushes the message with X-Line-Retry-Key derived from the message id, so a retried
+// push after a timeout or 5xx is executed at most once; the 409 LINE answers to a key it has
+// already accepted counts as success, identified by the sent message id when LINE repeats it
+// and by x-line-accepted-request-id otherwise. An image goes as an image message followed by its
+// caption in the same push; other attachments go as a text with the link, since LINE's video
+// and audio messages need a preview image and a duration. LINE has no templates.
+func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
+	body, err := build(m)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	req, err := provider.JSONRequest(ctx, name, c.cfg.APIBase+"/v2/bot/message/push", body)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.ChannelAccessToken)
+	if m.ID != "" {
+		req.Header.Set("X-Line-Retry-Key", RetryKey(m.ID))
+	}
+	resp, err := provider.Do(c.http, name, req)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	var answer sentMessages
+	decodeErr := json.Unmarshal(resp.Body, &answer)
+	switch {
+	case resp.OK():
+		if decodeErr != nil || len(answer.SentMessages) == 0 || answer.SentMessages[0].ID == "" {
+			return provider.Result{}, provider.Unreadable(name, resp)
+		}
+		return provider.Result{ProviderMessageID: answer.SentMessages[0].ID}, nil
+	case resp.StatusCode == http.StatusConflict && m.ID != "":
+		// Already accepted under this retry key: the first attempt went through.
+		if len(answer.SentMessages) > 0 && answer.SentMessages[0].ID != "" {
+			return provider.Result{ProviderMessageID: answer.SentMessages[0].ID}, nil
+		}
+		return provider.Result{ProviderMessageID: resp.Header.Get("X-Line-Accepted-Request-Id")}, nil
+	}
+	text := answer.Message
+	if len(answer.Details) > 0 {
+		text += ": " + answer.Details[0].Property + " " + answer.Details[0].Message
+	}
+	return provider.Result{}, provider.FromResponse(name, resp, "", text).Redact(c.cfg.ChannelAccessToken, c.cfg.ChannelSecret)
+}
+
+func build(m provider.Message) (request, error) {
+	if m.To == "" {
+		return request{}, provider.Invalid(name, "the message has no recipient")
+	}
+	r := request{To: m.To}
+	switch m.Type {
+	case provider.TypeText, "":
+		if m.Text == "" {
+			return request{}, provider.Invalid(name, "a text message needs text")
+		}
+		r.Messages = []message{{Type: "text", Text: m.Text}}
+	case provider.TypeAttachment:
+		a := m.Attachment
+		if a == nil || a.URL == "" {
+			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		}
+		if mt := strings.ToLower(a.MIMEType); mt == "image/jpeg" || mt == "image/png" {
+			r.Messages = []message{{Type: "image", OriginalContentURL: a.URL, PreviewImageURL: a.URL}}
+			if m.Text != "" {
+				r.Messages = append(r.Messages, message{Type: "text", Text: m.Text})
+			}
+		} else {
+			text := a.URL
+			if m.Text != "" {
+				text = m.Text + "\n" + a.URL
+			}
+			r.Messages = []message{{Type: "text", Text: text}}
+		}
+	default:
+		return request{}, provider.Invalid(name, fmt.Sprintf("LINE has no %q messages", m.Type))
+	}
+	return r, nil
+}
+
+// RetryKey returns the X-Line-Retry-Key for a message id: the id itself when it is a UUID (our
+// ids are UUIDv7), otherwise a UUID derived from the id's SHA-256, so every attempt at the same
+// message carries the same key.
+func RetryKey(messageID string) string {
+	if isUUID(messageID) {
+		return strings.ToLower(messageID)
+	}
+	sum := sha256.Sum256([]byte(messageID))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x80 // version 8: custom
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
+}

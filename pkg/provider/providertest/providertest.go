@@ -1,0 +1,155 @@
+// Package providertest provides a fake provider API for the adapters' tests: an httptest server
+// that records every request and replays canned answers, and a check that no credential leaks
+// into an error or a result.
+package providertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Request is what the fake provider received.
+type Request struct {
+	Method   string
+	Path     string // the escaped path, exactly as sent
+	RawQuery string
+	Header   http.Header
+	Body     []byte
+}
+
+// JSON decodes the body into a generic map, failing the test when it is not a JSON object.
+func (r Request) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("request body is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return m
+}
+
+// Reply is a canned answer.
+type Reply struct {
+	Status int
+	Header map[string]string
+	Body   string
+}
+
+// Server is a fake provider API. Each request gets the next reply; the last one repeats.
+type Server struct {
+	URL string
+
+	mu       sync.Mutex
+	requests []Request
+	replies  []Reply
+}
+
+// NewServer starts a fake provider that answers with replies in order; it stops with the test.
+func NewServer(t testing.TB, replies ...Reply) *Server {
+	t.Helper()
+	if len(replies) == 0 {
+		replies = []Reply{{Status: http.StatusOK, Body: "{}"}}
+	}
+	s := &Server{replies: replies}
+	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{
+		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
+		Header: r.Header.Clone(), Body: body,
+	})
+	reply := s.replies[min(len(s.requests), len(s.replies))-1]
+	s.mu.Unlock()
+	for k, v := range reply.Header {
+		w.Header().Set(k, v)
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	status := reply.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, reply.Body)
+}
+
+// Requests returns every request received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Only returns the single request received, failing the test when there was not exactly one.
+func (s *Server) Only(t testing.TB) Request {
+	t.Helper()
+	reqs := s.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("fake provider got %d requests, want 1", len(reqs))
+	}
+	return reqs[0]
+}
+
+// NoSecret fails the test when a secret appears in err's message or in the printed result.
+func NoSecret(t testing.TB, err error, result any, secrets ...string) {
+	t.Helper()
+	var texts []string
+	if err != nil {
+		texts = append(texts, err.Error())
+		for u := err; u != nil; {
+			texts = append(texts, u.Error())
+			next, ok := u.(interface{ Unwrap() error })
+			if !ok {
+				break
+			}
+			u = next.Unwrap()
+		}
+	}
+	texts = append(texts, fmt.Sprintf("%+v", result))
+	for _, text := range texts {
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(text, secret) {
+				t.Errorf("secret %q leaked into %q", secret, text)
+			}
+		}
+	}
+}
+
+// Equal fails the test when got != want, naming the field.
+func Equal[T comparable](t testing.TB, field string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %#v, want %#v", field, got, want)
+	}
+}
+
+// JSONEqual fails the test unless got is the same JSON value as want, field by field (object
+// key order and spacing do not matter; extra or missing fields do).
+func JSONEqual(t testing.TB, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got is not JSON: %v\n%s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("want is not JSON: %v\n%s", err, want)
+	}
+	if !reflect.DeepEqual(g, w) {
+		gb, _ := json.MarshalIndent(g, "", "  ")
+		wb, _ := json.MarshalIndent(w, "", "  ")
+		t.Errorf("JSON body differs\ngot:  %s\nwant: %s", gb, wb)
+	}
+}

@@ -1,0 +1,295 @@
+// Package smtp sends email through an SMTP server (net/smtp, PLAIN auth, STARTTLS or implicit
+// TLS) as RFC 5322 text/plain UTF-8 messages threaded with Message-ID, In-Reply-To and
+// References, and parses inbound mail handed to Switchboard as raw RFC 5322.
+//
+// References followed:
+//   - RFC 5321 (SMTP; reply codes 4yz transient, 5yz permanent), RFC 3207 (STARTTLS),
+//     RFC 8314 (implicit TLS for submission), RFC 4616 (PLAIN).
+//   - RFC 5322 (Internet Message Format: From, To, Subject, Date, Message-ID, In-Reply-To,
+//     References), RFC 2045 (MIME, quoted-printable), RFC 2047 (encoded words in headers).
+//   - Go's net/smtp, net/mail, mime, mime/multipart and mime/quotedprintable documentation.
+package smtp
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	netsmtp "net/smtp"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+)
+
+const name = "smtp"
+
+// TLS modes of Config.TLS.
+const (
+	TLSNone     = "none"     // plain SMTP; PLAIN auth is then only allowed to localhost
+	TLSStartTLS = "starttls" // upgrade with STARTTLS, required when chosen (port 587)
+	TLSImplicit = "tls"      // TLS from the first byte (port 465)
+)
+
+// defaultTimeout bounds a send whose context has no deadline.
+const defaultTimeout = time.Minute
+
+// Config is the channel's provider configuration (DESIGN §6, smtp).
+type Config struct {
+	Host     string
+	Port     int    // 0: 587 for starttls, 465 for tls, 25 for none
+	Username string // empty: no AUTH
+	Password string // secret
+	From     string // "Support <support@example.com>" or "support@example.com"
+	TLS      string // TLSNone, TLSStartTLS or TLSImplicit; empty means TLSStartTLS
+	// InboundSecret is the bearer secret the mail gateway presents when it posts inbound mail.
+	InboundSecret string // secret
+}
+
+// Client sends through one SMTP server.
+type Client struct {
+	cfg Config
+	tls *tls.Config
+	now func() time.Time
+}
+
+var _ provider.Sender = (*Client)(nil)
+
+// New returns a client. tlsConfig may be nil (system roots, ServerName = Host); tests pass one
+// that trusts their own certificate.
+func New(cfg Config, tlsConfig *tls.Config) *Client {
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	if cfg.Port == 0 {
+		cfg.Port = map[string]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[cfg.TLS]
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if tlsConfig != nil {
+		tc = tlsConfig.Clone()
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = cfg.Host
+	}
+	return &Client{cfg: cfg, tls: tc, now: time.Now}
+}
+
+// Send delivers m as one email and returns its Message-ID (without angle brackets) as the
+// provider message id. Attachments are sent as a link in the text: the adapter never fetches a
+// URL. Email has no templates.
+func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
+	from, err := mail.ParseAddress(c.cfg.From)
+	if err != nil {
+		return provider.Result{}, &provider.Error{Provider: name, Permanent: true, Code: "invalid_config", Text: "the from address is invalid"}
+	}
+	to, err := mail.ParseAddress(m.To)
+	if err != nil {
+		return provider.Result{}, provider.Invalid(name, "the recipient is not an email address")
+	}
+	msgID, raw, err := c.compose(from, to, m)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	if err := c.deliver(ctx, from.Address, to.Address, raw); err != nil {
+		return provider.Result{}, err
+	}
+	return provider.Result{ProviderMessageID: msgID}, nil
+}
+
+// compose builds the RFC 5322 message. Header values come from mail.Address and mime encoding,
+// and line breaks are removed from the subject, so no input can add a header.
+func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []byte, error) {
+	var text string
+	switch m.Type {
+	case provider.TypeText, "":
+		text = m.Text
+	case provider.TypeAttachment:
+		if m.Attachment == nil || m.Attachment.URL == "" {
+			return "", nil, provider.Invalid(name, "an attachment message needs a URL")
+		}
+		text = strings.TrimSpace(m.Text + "\n\n" + m.Attachment.URL)
+	default:
+		return "", nil, provider.Invalid(name, fmt.Sprintf("email has no %q messages", m.Type))
+	}
+	if text == "" {
+		return "", nil, provider.Invalid(name, "an email needs text")
+	}
+	local := m.ID
+	if local == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		local = hex.EncodeToString(b)
+	}
+	msgID := local + "@" + domain(from.Address)
+	if !validID(msgID) {
+		return "", nil, provider.Invalid(name, "the message id cannot form a Message-ID")
+	}
+
+	var b bytes.Buffer
+	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	header("From", from.String())
+	header("To", to.String())
+	if s := oneLine(m.Subject); s != "" {
+		header("Subject", mime.QEncoding.Encode("utf-8", s))
+	}
+	header("Date", c.now().Format(time.RFC1123Z))
+	header("Message-ID", "<"+msgID+">")
+	if id := bare(m.InReplyTo); validID(id) {
+		header("In-Reply-To", "<"+id+">")
+	}
+	var refs []string
+	for _, r := range m.References {
+		if id := bare(r); validID(id) {
+			refs = append(refs, "<"+id+">")
+		}
+	}
+	if len(refs) > 0 {
+		header("References", strings.Join(refs, "\r\n "))
+	}
+	header("MIME-Version", "1.0")
+	header("Content-Type", "text/plain; charset=UTF-8")
+	header("Content-Transfer-Encoding", "quoted-printable")
+	b.WriteString("\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	_, _ = qp.Write([]byte(strings.ReplaceAll(text, "\r\n", "\n")))
+	_ = qp.Close()
+	b.WriteString("\r\n")
+	return msgID, b.Bytes(), nil
+}
+
+func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err error) {
+	addr := net.JoinHostPort(c.cfg.Host, strconv.Itoa(c.cfg.Port))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return provider.FromTransport(name, err)
+	}
+	defer conn.Close()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultTimeout)
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = provider.FromTransport(name, ctx.Err())
+		}
+	}()
+
+	if c.cfg.TLS == TLSImplicit {
+		tc := tls.Client(conn, c.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return c.classify(err)
+		}
+		conn = tc
+	}
+	sc, err := netsmtp.NewClient(conn, c.cfg.Host)
+	if err != nil {
+		return c.classify(err)
+	}
+	defer sc.Close()
+	if err := sc.Hello(domain(from)); err != nil {
+		return c.classify(err)
+	}
+	if c.cfg.TLS == TLSStartTLS {
+		if ok, _ := sc.Extension("STARTTLS"); !ok {
+			return &provider.Error{Provider: name, Permanent: true, Code: "starttls_unavailable",
+				Text: "the server does not offer STARTTLS; refusing to send credentials or mail in the clear"}
+		}
+		if err := sc.StartTLS(c.tls); err != nil {
+			return c.classify(err)
+		}
+	}
+	if c.cfg.Username != "" {
+		// PlainAuth itself refuses a connection that is neither TLS nor to localhost.
+		if err := sc.Auth(netsmtp.PlainAuth("", c.cfg.Username, c.cfg.Password, c.cfg.Host)); err != nil {
+			return c.classify(err)
+		}
+	}
+	if err := sc.Mail(from); err != nil {
+		return c.classify(err)
+	}
+	if err := sc.Rcpt(to); err != nil {
+		return c.classify(err)
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return c.classify(err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return c.classify(err)
+	}
+	if err := w.Close(); err != nil {
+		return c.classify(err)
+	}
+	_ = sc.Quit() // the message is accepted once DATA is; a failed QUIT changes nothing
+	return nil
+}
+
+// classify turns an SMTP reply or a connection error into a provider error: 4yz replies and
+// network failures are transient, 5yz replies and certificate or configuration problems final.
+func (c *Client) classify(err error) error {
+	var tp *textproto.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var e *provider.Error
+	switch {
+	case errors.As(err, &tp):
+		e = &provider.Error{Provider: name, Permanent: tp.Code >= 500, Code: strconv.Itoa(tp.Code), Text: tp.Msg}
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
+		e = &provider.Error{Provider: name, Permanent: true, Code: "tls_certificate", Text: err.Error()}
+	case isNetError(err):
+		e = provider.FromTransport(name, err)
+	default: // net/smtp's own refusals: unencrypted connection, wrong host name, no AUTH
+		e = &provider.Error{Provider: name, Permanent: true, Code: "smtp", Text: err.Error()}
+	}
+	return e.Redact(c.cfg.Password, c.cfg.InboundSecret)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func domain(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return "localhost"
+}
+
+// bare strips the angle brackets and spaces around a Message-ID.
+func bare(id string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(id), "<"), ">")
+}
+
+// validID accepts a Message-ID body: printable ASCII without spaces or brackets, with one "@".
+func validID(id string) bool {
+	if id == "" || strings.Count(id, "@") != 1 {
+		return false
+	}
+	for _, r := range id {
+		if r <= ' ' || r > '~' || r == '<' || r == '>' {
+			return false
+		}
+	}
+	return true
+}
+
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s))
+}

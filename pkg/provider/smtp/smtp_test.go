@@ -1,0 +1,233 @@
+package smtp_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
+	"github.com/switchboard/switchboard/pkg/provider/smtp"
+)
+
+const (
+	password      = "smtp-p4ssw0rd!"
+	inboundSecret = "inbound-gateway-secret"
+	msgID         = "0192f0c1-7a2b-7000-8000-000000000001"
+)
+
+func config(f *fakeServer, mode string) smtp.Config {
+	return smtp.Config{Host: "127.0.0.1", Port: f.port, Username: "support@acme.example", Password: password,
+		From: "Acme Support <support@acme.example>", TLS: mode, InboundSecret: inboundSecret}
+}
+
+func TestSendComposesAThreadedMessage(t *testing.T) {
+	f := startFake(t, &fakeServer{})
+	c := smtp.New(config(f, smtp.TLSNone), nil)
+	res, err := c.Send(context.Background(), provider.Message{
+		ID: msgID, To: "Ann Lee <ann@example.com>", Type: "text",
+		Subject:    "Re: Order #12345 – delivery",
+		Text:       "Hi Ann,\nyour order ships today. Grüße!\n" + strings.Repeat("long line ", 12),
+		InReplyTo:  "<CAF=abc@mail.example.com>",
+		References: []string{"<root@mail.example.com>", "CAF=abc@mail.example.com"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, msgID+"@acme.example")
+
+	s := f.only(t)
+	pt.Equal(t, "MAIL FROM", s.MailFrom, "FROM:<support@acme.example>")
+	if !slices.Equal(s.RcptTo, []string{"TO:<ann@example.com>"}) {
+		t.Errorf("RCPT TO = %v", s.RcptTo)
+	}
+	pt.Equal(t, "AUTH PLAIN", s.AuthPlain, "\x00support@acme.example\x00"+password)
+	if !slices.Equal(s.Commands, []string{"EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"}) {
+		t.Errorf("commands = %v", s.Commands)
+	}
+
+	m, err := mail.ReadMessage(strings.NewReader(s.Data))
+	if err != nil {
+		t.Fatalf("DATA is not RFC 5322: %v\n%s", err, s.Data)
+	}
+	h := m.Header
+	pt.Equal(t, "From", h.Get("From"), `"Acme Support" <support@acme.example>`)
+	pt.Equal(t, "To", h.Get("To"), `"Ann Lee" <ann@example.com>`)
+	subject, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	pt.Equal(t, "Subject", subject, "Re: Order #12345 – delivery")
+	pt.Equal(t, "Message-ID", h.Get("Message-ID"), "<"+msgID+"@acme.example>")
+	pt.Equal(t, "In-Reply-To", h.Get("In-Reply-To"), "<CAF=abc@mail.example.com>")
+	pt.Equal(t, "References", h.Get("References"), "<root@mail.example.com> <CAF=abc@mail.example.com>")
+	pt.Equal(t, "MIME-Version", h.Get("MIME-Version"), "1.0")
+	pt.Equal(t, "Content-Type", h.Get("Content-Type"), "text/plain; charset=UTF-8")
+	pt.Equal(t, "Content-Transfer-Encoding", h.Get("Content-Transfer-Encoding"), "quoted-printable")
+	if d, err := h.Date(); err != nil || time.Since(d) > time.Minute {
+		t.Errorf("Date = %q (%v)", h.Get("Date"), err)
+	}
+	body, _ := io.ReadAll(quotedprintable.NewReader(m.Body))
+	pt.Equal(t, "body", strings.TrimRight(string(body), "\r\n"),
+		"Hi Ann,\r\nyour order ships today. Grüße!\r\n"+strings.Repeat("long line ", 12))
+	for _, line := range strings.Split(s.Data, "\r\n") {
+		if len(line) > 78 {
+			t.Errorf("line longer than 78 characters: %q", line)
+		}
+	}
+}
+
+func TestSendCannotInjectHeaders(t *testing.T) {
+	f := startFake(t, &fakeServer{})
+	_, err := smtp.New(config(f, smtp.TLSNone), nil).Send(context.Background(), provider.Message{
+		ID: msgID, To: "ann@example.com", Subject: "Hello\r\nBcc: victim@example.com", Text: "x",
+		InReplyTo: "<a@b>\r\nBcc: victim@example.com",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(strings.NewReader(f.only(t).Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get("Bcc") != "" || m.Header.Get("In-Reply-To") != "" {
+		t.Errorf("injected headers: %v", m.Header)
+	}
+	pt.Equal(t, "Subject", m.Header.Get("Subject"), "Hello Bcc: victim@example.com")
+}
+
+func TestSendTLSModes(t *testing.T) {
+	c := newCerts(t)
+	tests := []struct {
+		name     string
+		mode     string
+		server   *fakeServer
+		commands []string
+	}{
+		{"starttls upgrades before AUTH", smtp.TLSStartTLS, &fakeServer{offerTLS: true, tlsConfig: c.server},
+			[]string{"EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"}},
+		{"implicit tls", smtp.TLSImplicit, &fakeServer{implicitTLS: true, tlsConfig: c.server},
+			[]string{"EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFake(t, tc.server)
+			_, err := smtp.New(config(f, tc.mode), c.client).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := f.only(t)
+			if !slices.Equal(s.Commands, tc.commands) {
+				t.Errorf("commands = %v, want %v", s.Commands, tc.commands)
+			}
+			if !s.AuthOnTLS {
+				t.Error("credentials were sent before TLS")
+			}
+		})
+	}
+}
+
+func TestSendRefusesWhatItMustNot(t *testing.T) {
+	c := newCerts(t)
+	t.Run("starttls required but not offered: no AUTH, no mail", func(t *testing.T) {
+		f := startFake(t, &fakeServer{})
+		res, err := smtp.New(config(f, smtp.TLSStartTLS), c.client).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		if !provider.IsPermanent(err) {
+			t.Fatalf("want a permanent error, got %v", err)
+		}
+		if s := f.only(t); slices.Contains(s.Commands, "AUTH") || slices.Contains(s.Commands, "MAIL") {
+			t.Errorf("commands = %v", s.Commands)
+		}
+		pt.NoSecret(t, err, res, password)
+	})
+	t.Run("untrusted certificate is permanent", func(t *testing.T) {
+		f := startFake(t, &fakeServer{implicitTLS: true, tlsConfig: c.server})
+		_, err := smtp.New(config(f, smtp.TLSImplicit), nil).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		var e *provider.Error
+		if !errors.As(err, &e) || !e.Permanent || e.Code != "tls_certificate" {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestSendErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		server    *fakeServer
+		msg       provider.Message
+		permanent bool
+		code      string
+	}{
+		{"mailbox unavailable", &fakeServer{rcptReply: "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown"},
+			provider.Message{ID: msgID, To: "nobody@example.com", Text: "hi"}, true, "550"},
+		{"greylisted", &fakeServer{rcptReply: "451 4.7.1 Greylisted, please try again later"},
+			provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"}, false, "451"},
+		{"bad credentials", &fakeServer{authReply: "535 5.7.8 Error: authentication failed"},
+			provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"}, true, "535"},
+		{"not an address", &fakeServer{}, provider.Message{ID: msgID, To: "ann at example", Text: "hi"}, true, "invalid_message"},
+		{"templates do not exist in email", &fakeServer{}, provider.Message{ID: msgID, To: "ann@example.com", Type: "template", Template: &provider.Template{Name: "x"}}, true, "invalid_message"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFake(t, tc.server)
+			res, err := smtp.New(config(f, smtp.TLSNone), nil).Send(context.Background(), tc.msg)
+			var e *provider.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want *provider.Error, got %v", err)
+			}
+			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
+			pt.Equal(t, "Code", e.Code, tc.code)
+			pt.NoSecret(t, err, res, password, inboundSecret)
+		})
+	}
+	t.Run("nothing listening is transient", func(t *testing.T) {
+		cfg := smtp.Config{Host: "127.0.0.1", Port: 1, From: "a@acme.example", TLS: smtp.TLSNone, Password: password}
+		_, err := smtp.New(cfg, nil).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		if err == nil || provider.IsPermanent(err) {
+			t.Fatalf("want a transient error, got %v", err)
+		}
+	})
+	t.Run("a cancelled context is transient", func(t *testing.T) {
+		f := startFake(t, &fakeServer{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := smtp.New(config(f, smtp.TLSNone), nil).Send(ctx, provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		if err == nil || provider.IsPermanent(err) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("want a transient cancellation, got %v", err)
+		}
+	})
+}
+
+func TestVerify(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string
+		ok     bool
+	}{
+		{"right bearer secret", "Bearer " + inboundSecret, true},
+		{"wrong secret", "Bearer inbound-gateway-secreT", false},
+		{"basic auth", "Basic " + inboundSecret, false},
+		{"missing header", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("Authorization", tc.header)
+			}
+			err := smtp.Verify(h, nil, inboundSecret)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, provider.ErrSignature)) {
+				t.Fatalf("Verify = %v", err)
+			}
+			pt.NoSecret(t, err, nil, inboundSecret)
+		})
+	}
+	if err := smtp.Verify(http.Header{"Authorization": {"Bearer "}}, nil, ""); err == nil {
+		t.Error("an empty configured secret must never verify")
+	}
+}

@@ -1,0 +1,198 @@
+package telegram_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
+	"github.com/switchboard/switchboard/pkg/provider/telegram"
+)
+
+const (
+	botToken    = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+	secretToken = "tg-webhook-secret_42"
+)
+
+func client(srv *pt.Server) *telegram.Client {
+	return telegram.New(telegram.Config{BotToken: botToken, SecretToken: secretToken, APIBase: srv.URL}, nil)
+}
+
+const okReply = `{"ok":true,"result":{"message_id":4242,"from":{"id":7012345678,"is_bot":true,"first_name":"Switchboard"},"chat":{"id":123456789,"first_name":"Ann","type":"private"},"date":1762164000,"text":"hi"}}`
+
+func TestSendRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		msg    provider.Message
+		method string
+		want   string
+	}{
+		{"text to a private chat", provider.Message{To: "123456789", Text: "Your ticket is resolved."},
+			"sendMessage", `{"chat_id":123456789,"text":"Your ticket is resolved."}`},
+		{"text to a channel username", provider.Message{To: "@switchboard_news", Type: "text", Text: "News"},
+			"sendMessage", `{"chat_id":"@switchboard_news","text":"News"}`},
+		{"negative group id", provider.Message{To: "-1001234567890", Text: "hi all"},
+			"sendMessage", `{"chat_id":-1001234567890,"text":"hi all"}`},
+		{"pdf by URL through sendDocument", provider.Message{To: "123456789", Type: "attachment", Text: "Invoice",
+			Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}},
+			"sendDocument", `{"chat_id":123456789,"document":"https://cdn.example.com/inv.pdf","caption":"Invoice"}`},
+		{"jpeg by URL through sendPhoto", provider.Message{To: "123456789", Type: "attachment",
+			Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.jpg", MIMEType: "image/jpeg"}},
+			"sendPhoto", `{"chat_id":123456789,"photo":"https://cdn.example.com/a.jpg"}`},
+		{"gif stays a document", provider.Message{To: "123456789", Type: "attachment",
+			Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.gif", MIMEType: "image/gif"}},
+			"sendDocument", `{"chat_id":123456789,"document":"https://cdn.example.com/a.gif"}`},
+		{"mp4 through sendVideo", provider.Message{To: "123456789", Type: "attachment", Text: "demo",
+			Attachment: &provider.Attachment{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}},
+			"sendVideo", `{"chat_id":123456789,"video":"https://cdn.example.com/v.mp4","caption":"demo"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pt.NewServer(t, pt.Reply{Body: okReply})
+			res, err := client(srv).Send(context.Background(), tc.msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, "4242")
+			r := srv.Only(t)
+			pt.Equal(t, "method", r.Method, http.MethodPost)
+			pt.Equal(t, "path", r.Path, "/bot"+botToken+"/"+tc.method)
+			pt.Equal(t, "Content-Type", r.Header.Get("Content-Type"), "application/json")
+			pt.Equal(t, "Authorization", r.Header.Get("Authorization"), "")
+			pt.JSONEqual(t, r.Body, tc.want)
+		})
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		reply      pt.Reply
+		permanent  bool
+		code       string
+		retryAfter time.Duration
+	}{
+		{"blocked by the user", pt.Reply{Status: 403, Body: `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`}, true, "403", 0},
+		{"chat not found", pt.Reply{Status: 400, Body: `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`}, true, "400", 0},
+		{"flood control with retry_after", pt.Reply{Status: 429, Body: `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}}`}, false, "429", 35 * time.Second},
+		{"bad gateway", pt.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: `<html>502 Bad Gateway</html>`}, false, "502", 0},
+		{"500 from the bot api", pt.Reply{Status: 500, Body: `{"ok":false,"error_code":500,"description":"Internal Server Error"}`}, false, "500", 0},
+		{"wrong token", pt.Reply{Status: 401, Body: `{"ok":false,"error_code":401,"description":"Unauthorized"}`}, true, "401", 0},
+		{"ok true without a message id", pt.Reply{Status: 200, Body: `{"ok":true,"result":true}`}, true, "unreadable_response", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pt.NewServer(t, tc.reply)
+			res, err := client(srv).Send(context.Background(), provider.Message{To: "123456789", Text: "hi"})
+			var e *provider.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want *provider.Error, got %v", err)
+			}
+			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
+			pt.Equal(t, "Code", e.Code, tc.code)
+			pt.Equal(t, "RetryAfter", e.RetryAfter, tc.retryAfter)
+			pt.NoSecret(t, err, res, botToken, secretToken)
+		})
+	}
+}
+
+func TestTransportErrorNeverShowsTheToken(t *testing.T) {
+	// Nothing listens on port 1: the request fails before any answer, with the token in the URL.
+	c := telegram.New(telegram.Config{BotToken: botToken, APIBase: "http://127.0.0.1:1"}, nil)
+	res, err := c.Send(context.Background(), provider.Message{To: "1", Text: "hi"})
+	if err == nil || provider.IsPermanent(err) {
+		t.Fatalf("want a transient error, got %v", err)
+	}
+	pt.NoSecret(t, err, res, botToken)
+}
+
+func TestSendRejectsTemplates(t *testing.T) {
+	srv := pt.NewServer(t)
+	_, err := client(srv).Send(context.Background(), provider.Message{To: "1", Type: "template", Template: &provider.Template{Name: "x"}})
+	if !provider.IsPermanent(err) || len(srv.Requests()) != 0 {
+		t.Fatalf("want a permanent error and no request, got %v", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string
+		secret string
+		ok     bool
+	}{
+		{"matching secret", secretToken, secretToken, true},
+		{"wrong secret", "tg-webhook-secret_43", secretToken, false},
+		{"missing header", "", secretToken, false},
+		{"nothing configured", "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("X-Telegram-Bot-Api-Secret-Token", tc.header)
+			}
+			err := telegram.Verify(h, []byte(textUpdate), tc.secret)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, provider.ErrSignature)) {
+				t.Fatalf("Verify = %v", err)
+			}
+			pt.NoSecret(t, err, nil, secretToken)
+		})
+	}
+}
+
+// Shapes from the Bot API Update and Message objects.
+const textUpdate = `{"update_id":10000,
+ "message":{"message_id":1365,"date":1441645532,"text":"/start hello",
+  "from":{"id":1111111,"is_bot":false,"first_name":"Ann","last_name":"Lee","username":"annlee","language_code":"en"},
+  "chat":{"id":1111111,"first_name":"Ann","last_name":"Lee","username":"annlee","type":"private"}}}`
+
+const photoUpdate = `{"update_id":10001,
+ "message":{"message_id":1366,"date":1441645540,"caption":"the receipt",
+  "from":{"id":1111111,"is_bot":false,"first_name":"Ann"},
+  "chat":{"id":1111111,"type":"private"},
+  "photo":[{"file_id":"AgACAgQAAxkBAAIBsmall","file_unique_id":"s","width":90,"height":67,"file_size":1200},
+           {"file_id":"AgACAgQAAxkBAAIBlarge","file_unique_id":"l","width":1280,"height":960,"file_size":98000}]}}`
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []provider.Inbound
+	}{
+		{"text message", textUpdate, []provider.Inbound{{ExternalID: "1111111:1365", From: "1111111", ContactName: "Ann Lee",
+			Text: "/start hello", ReceivedAt: time.Unix(1441645532, 0).UTC()}}},
+		{"photo with caption keeps the largest size", photoUpdate, []provider.Inbound{{ExternalID: "1111111:1366", From: "1111111", ContactName: "Ann",
+			Text: "the receipt", ReceivedAt: time.Unix(1441645540, 0).UTC(),
+			Attachment: &provider.Attachment{ID: "AgACAgQAAxkBAAIBlarge", MIMEType: "image/jpeg"}}}},
+		{"edited message is not new", `{"update_id":10002,"edited_message":{"message_id":1,"chat":{"id":1},"date":1,"edit_date":2,"text":"x"}}`, nil},
+		{"service message", `{"update_id":10003,"message":{"message_id":2,"chat":{"id":-100},"date":1,"new_chat_members":[{"id":5,"is_bot":false,"first_name":"Bo"}]}}`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := telegram.Parse([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Inbound) != len(tc.want) || len(ev.Receipts) != 0 {
+				t.Fatalf("got %+v", ev)
+			}
+			for i, want := range tc.want {
+				got := ev.Inbound[i]
+				if (got.Attachment == nil) != (want.Attachment == nil) || (got.Attachment != nil && *got.Attachment != *want.Attachment) {
+					t.Errorf("attachment = %+v, want %+v", got.Attachment, want.Attachment)
+				}
+				got.Attachment, want.Attachment = nil, nil
+				pt.Equal(t, "inbound", got, want)
+			}
+		})
+	}
+	for _, body := range []string{`{"message":{}}`, `not json`} {
+		if _, err := telegram.Parse([]byte(body)); !errors.Is(err, provider.ErrMalformed) {
+			t.Errorf("Parse(%s) = %v, want ErrMalformed", body, err)
+		}
+	}
+}

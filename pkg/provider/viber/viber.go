@@ -1,0 +1,181 @@
+// Package viber sends messages through the Viber REST Bot API and reads its callbacks.
+//
+// References followed:
+//   - Viber REST Bot API (send_message, callbacks, X-Viber-Content-Signature, error codes):
+//     https://developers.viber.com/docs/api/rest-bot-api/
+//   - Send a Message (POST https://chatapi.viber.com/pa/send_message, X-Viber-Auth-Token;
+//     answer {status, status_message, message_token}; status 12 "Too many requests" after 100
+//     messages in an hour without a reply): https://creators.viber.com/docs/bots-api/resources/messaging/send-message
+//   - Common errors: https://creators.viber.com/docs/bots-api/errors
+//
+// Viber answers HTTP 200 for refused sends too; the JSON status says what happened.
+package viber
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+)
+
+const name = "viber"
+
+// DefaultAPIBase is the public bot API.
+const DefaultAPIBase = "https://chatapi.viber.com/pa"
+
+// Config is the channel's provider configuration (DESIGN §6, viber).
+type Config struct {
+	AuthToken  string // secret; also signs callbacks
+	SenderName string // shown as the sender, at most 28 characters
+	APIBase    string // optional; default DefaultAPIBase
+}
+
+// Client sends as one Viber bot.
+type Client struct {
+	cfg  Config
+	http *http.Client
+}
+
+var _ provider.Sender = (*Client)(nil)
+
+// New returns a client; a nil http.Client means http.DefaultClient.
+func New(cfg Config, client *http.Client) *Client {
+	if cfg.APIBase == "" {
+		cfg.APIBase = DefaultAPIBase
+	}
+	cfg.APIBase = strings.TrimRight(cfg.APIBase, "/")
+	return &Client{cfg: cfg, http: client}
+}
+
+type sender struct {
+	Name string `json:"name"`
+}
+
+type request struct {
+	Receiver      string `json:"receiver"`
+	MinAPIVersion int    `json:"min_api_version"`
+	Sender        sender `json:"sender"`
+	Type          string `json:"type"`
+	Text          string `json:"text,omitempty"`
+	Media         string `json:"media,omitempty"`
+}
+
+// Send posts to {base}/send_message. Images go as picture messages (the text as description),
+// other attachments as url messages, since Viber's file messages need the file size up front.
+// Viber has no templates.
+func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
+	body, err := c.build(m)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	req, err := provider.JSONRequest(ctx, name, c.cfg.APIBase+"/send_message", body)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	req.Header.Set("X-Viber-Auth-Token", c.cfg.AuthToken)
+	resp, err := provider.Do(c.http, name, req)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	if !resp.OK() {
+		return provider.Result{}, provider.FromResponse(name, resp, "", "").Redact(c.cfg.AuthToken)
+	}
+	var answer struct {
+		Status        *int        `json:"status"`
+		StatusMessage string      `json:"status_message"`
+		MessageToken  provider.ID `json:"message_token"`
+	}
+	if err := json.Unmarshal(resp.Body, &answer); err != nil || answer.Status == nil {
+		return provider.Result{}, provider.Unreadable(name, resp)
+	}
+	if *answer.Status != 0 {
+		e := &provider.Error{
+			Provider:   name,
+			Permanent:  permanent(*answer.Status),
+			Code:       strconv.Itoa(*answer.Status),
+			Text:       answer.StatusMessage,
+			HTTPStatus: resp.StatusCode,
+		}
+		return provider.Result{}, e.Redact(c.cfg.AuthToken)
+	}
+	if answer.MessageToken == "" {
+		return provider.Result{}, provider.Unreadable(name, resp)
+	}
+	return provider.Result{ProviderMessageID: string(answer.MessageToken)}, nil
+}
+
+func (c *Client) build(m provider.Message) (request, error) {
+	if m.To == "" {
+		return request{}, provider.Invalid(name, "the message has no receiver")
+	}
+	r := request{Receiver: m.To, MinAPIVersion: 1, Sender: sender{Name: c.cfg.SenderName}}
+	switch m.Type {
+	case provider.TypeText, "":
+		if m.Text == "" {
+			return request{}, provider.Invalid(name, "a text message needs text")
+		}
+		r.Type, r.Text = "text", m.Text
+	case provider.TypeAttachment:
+		if m.Attachment == nil || m.Attachment.URL == "" {
+			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		}
+		r.Media = m.Attachment.URL
+		if strings.HasPrefix(strings.ToLower(m.Attachment.MIMEType), "image/") {
+			r.Type, r.Text = "picture", m.Text
+		} else {
+			r.Type = "url"
+		}
+	default:
+		return request{}, provider.Invalid(name, fmt.Sprintf("Viber has no %q messages", m.Type))
+	}
+	return r, nil
+}
+
+// permanent reports whether a non-zero send status is final. 12 (too many requests) and the
+// general error (any code outside the documented 1–24) are worth retrying; the documented
+// others are about the receiver, the account or the request, which a retry does not change:
+// 5 receiver not registered, 6 receiver not subscribed, 2 invalid auth token, 3 bad data, ...
+func permanent(status int) bool {
+	if status == 12 {
+		return false
+	}
+	return status >= 1 && status <= 24
+}
+
+// SignatureHeader carries hex HMAC-SHA256(auth token, raw body).
+const SignatureHeader = "X-Viber-Content-Signature"
+
+// Verify checks X-Viber-Content-Signature against the raw body, in constant time.
+func Verify(h http.Header, body []byte, authToken string) error {
+	if authToken == "" {
+		return fmt.Errorf("%w: no auth token is configured", provider.ErrSignature)
+	}
+	got := h.Get(SignatureHeader)
+	if got == "" {
+		return fmt.Errorf("%w: missing %s", provider.ErrSignature, SignatureHeader)
+	}
+	sig, err := hex.DecodeString(got)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not hex", provider.ErrSignature, SignatureHeader)
+	}
+	if !hmac.Equal(sig, mac(body, authToken)) {
+		return fmt.Errorf("%w: %s does not match the body", provider.ErrSignature, SignatureHeader)
+	}
+	return nil
+}
+
+// Sign returns the X-Viber-Content-Signature Viber would send for body.
+func Sign(body []byte, authToken string) string { return hex.EncodeToString(mac(body, authToken)) }
+
+func mac(body []byte, key string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(body)
+	return m.Sum(nil)
+}

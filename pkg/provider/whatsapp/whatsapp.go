@@ -1,0 +1,237 @@
+// Package whatsapp sends messages through Meta's WhatsApp Cloud API and reads its webhooks
+// (provider "whatsapp_cloud").
+//
+// References followed:
+//   - Cloud API messages: POST /{phone-number-id}/messages with text, template (name,
+//     language.code, components[].parameters[]) and media by link; answer messages[0].id.
+//     https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+//   - Error codes (131047 re-engagement, 131026 undeliverable, 132xxx templates, 130429 and
+//     131056 rate limits): https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+//   - messages webhook (incoming messages, contacts[].profile.name) and status webhook
+//     (statuses[]: id, status, timestamp, recipient_id, errors[]):
+//     https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+//     https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
+//   - Signature and GET verification: see package meta.
+package whatsapp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+	"github.com/switchboard/switchboard/pkg/provider/meta"
+)
+
+const name = "whatsapp"
+
+// Config is the channel's provider configuration (DESIGN §6, whatsapp_cloud).
+type Config struct {
+	PhoneNumberID string
+	AccessToken   string // secret
+	AppSecret     string // secret; signs webhooks
+	VerifyToken   string // secret; answers the GET handshake
+	APIBase       string // optional; default meta.DefaultAPIBase
+}
+
+// Client sends through one WhatsApp business phone number.
+type Client struct {
+	cfg  Config
+	http *http.Client
+}
+
+var _ provider.Sender = (*Client)(nil)
+
+// New returns a client; a nil http.Client means http.DefaultClient.
+func New(cfg Config, client *http.Client) *Client {
+	if cfg.APIBase == "" {
+		cfg.APIBase = meta.DefaultAPIBase
+	}
+	cfg.APIBase = strings.TrimRight(cfg.APIBase, "/")
+	return &Client{cfg: cfg, http: client}
+}
+
+type textBody struct {
+	Body       string `json:"body"`
+	PreviewURL bool   `json:"preview_url"`
+}
+
+type media struct {
+	Link     string `json:"link"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+type parameter struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+type component struct {
+	Type       string      `json:"type"`
+	Parameters []parameter `json:"parameters"`
+}
+
+type template struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+	Components []component `json:"components,omitempty"`
+}
+
+type request struct {
+	MessagingProduct string    `json:"messaging_product"`
+	RecipientType    string    `json:"recipient_type"`
+	To               string    `json:"to"`
+	Type             string    `json:"type"`
+	Text             *textBody `json:"text,omitempty"`
+	Template         *template `json:"template,omitempty"`
+	Image            *media    `json:"image,omitempty"`
+	Video            *media    `json:"video,omitempty"`
+	Audio            *media    `json:"audio,omitempty"`
+	Document         *media    `json:"document,omitempty"`
+}
+
+// Send posts the message to {base}/{phone_number_id}/messages.
+func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
+	body, err := build(m)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	endpoint := c.cfg.APIBase + "/" + url.PathEscape(c.cfg.PhoneNumberID) + "/messages"
+	req, err := provider.JSONRequest(ctx, name, endpoint, body)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	resp, err := provider.Do(c.http, name, req)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	if !resp.OK() {
+		return provider.Result{}, meta.ErrorFor(name, resp, permanent, transient).Redact(c.cfg.AccessToken, c.cfg.AppSecret)
+	}
+	var ok struct {
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(resp.Body, &ok); err != nil || len(ok.Messages) == 0 || ok.Messages[0].ID == "" {
+		return provider.Result{}, provider.Unreadable(name, resp)
+	}
+	return provider.Result{ProviderMessageID: ok.Messages[0].ID}, nil
+}
+
+func build(m provider.Message) (request, error) {
+	to := digits(m.To)
+	if to == "" {
+		return request{}, provider.Invalid(name, "the recipient has no phone digits")
+	}
+	r := request{MessagingProduct: "whatsapp", RecipientType: "individual", To: to}
+	switch m.Type {
+	case provider.TypeText, "":
+		if m.Text == "" {
+			return request{}, provider.Invalid(name, "a text message needs text")
+		}
+		r.Type = "text"
+		r.Text = &textBody{Body: m.Text, PreviewURL: strings.Contains(m.Text, "https://") || strings.Contains(m.Text, "http://")}
+	case provider.TypeTemplate:
+		if m.Template == nil || m.Template.Name == "" || m.Template.Language == "" {
+			return request{}, provider.Invalid(name, "a template message needs a template name and language")
+		}
+		t := &template{Name: m.Template.Name}
+		t.Language.Code = m.Template.Language
+		if len(m.Template.Variables) > 0 {
+			params := make([]parameter, len(m.Template.Variables))
+			for i, v := range m.Template.Variables {
+				params[i] = parameter{Type: "text", Text: v}
+			}
+			t.Components = []component{{Type: "body", Parameters: params}}
+		}
+		r.Type = "template"
+		r.Template = t
+	case provider.TypeAttachment:
+		a := m.Attachment
+		if a == nil || a.URL == "" {
+			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		}
+		md := &media{Link: a.URL, Caption: m.Text}
+		r.Type = mediaKind(a.MIMEType)
+		switch r.Type {
+		case "image":
+			r.Image = md
+		case "video":
+			r.Video = md
+		case "audio":
+			md.Caption = "" // audio takes no caption
+			r.Audio = md
+		default:
+			md.Filename = a.Filename
+			r.Document = md
+		}
+	default:
+		return request{}, provider.Invalid(name, fmt.Sprintf("unsupported message type %q", m.Type))
+	}
+	return r, nil
+}
+
+// mediaKind picks the Cloud API media type from a MIME type; anything that is not an image,
+// a video or audio travels as a document.
+func mediaKind(mimeType string) string {
+	switch major, _, _ := strings.Cut(strings.ToLower(mimeType), "/"); major {
+	case "image", "video", "audio":
+		return major
+	default:
+		return "document"
+	}
+}
+
+// digits keeps only the digits of an E.164 number: the Cloud API takes "to" without "+".
+func digits(phone string) string {
+	var b strings.Builder
+	for _, r := range phone {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// permanent lists the Cloud API codes a retry cannot fix even when the HTTP status would
+// suggest otherwise.
+func permanent(code, _ int) bool {
+	switch {
+	case code == 131047: // re-engagement: more than 24 hours since the customer wrote
+	case code == 131026: // message undeliverable (not on WhatsApp, old client, terms not accepted)
+	case code >= 132000 && code < 133000: // template missing, paused, disabled or parameters wrong
+	case code == 131051: // unsupported message type
+	case code == 131052, code == 131053: // media download or upload failed
+	case code == 131030: // recipient not in the allowed list (test numbers)
+	case code == 131031: // business account locked
+	case code == 190: // access token expired or invalid
+	default:
+		return false
+	}
+	return true
+}
+
+// transient lists the codes that are worth retrying even though Graph answers them with 400.
+func transient(code, _ int) bool {
+	switch code {
+	case 130429, // Cloud API throughput reached
+		131056, // too many messages to the same recipient in a short time
+		131048, // spam rate limit
+		80007,  // WhatsApp Business Account rate limit
+		4,      // application request limit
+		1, 2,   // unknown / service temporarily unavailable
+		131000, // something went wrong
+		131016, // service unavailable
+		133004: // server temporarily unavailable
+		return true
+	}
+	return false
+}
