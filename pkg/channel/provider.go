@@ -36,15 +36,18 @@ const (
 	kindString fieldKind = iota
 	kindURL
 	kindPort
-	kindBool
+	kindEnum
 )
 
-// field is one setting of a provider's config.
+// field is one setting of a provider's config, named as the adapter's Config in
+// pkg/provider/<name> takes it.
 type field struct {
 	name     string
 	kind     fieldKind
 	secret   bool // write-only, sealed at rest, never returned
 	required bool
+	enum     []string // kindEnum
+	max      int      // characters; 0 means maxConfigValue
 }
 
 // providerSpec is one row of DESIGN §6: which channel types a provider delivers and its config.
@@ -54,6 +57,8 @@ type providerSpec struct {
 	fields []field
 	// oneOf lists groups of fields of which exactly one must be set (Twilio's sender).
 	oneOf [][]string
+	// apiBase says whether the adapter has a base URL that api_base may replace.
+	apiBase bool
 }
 
 var metaFields = []field{
@@ -67,19 +72,19 @@ var metaFields = []field{
 // are required; the rest are optional.
 var providers = []providerSpec{
 	{name: ProviderSandbox},
-	{name: ProviderWhatsAppCloud, types: []rules.ChannelType{rules.WhatsApp}, fields: []field{
+	{name: ProviderWhatsAppCloud, types: []rules.ChannelType{rules.WhatsApp}, apiBase: true, fields: []field{
 		{name: "phone_number_id", required: true},
 		{name: "access_token", secret: true, required: true},
 		{name: "app_secret", secret: true, required: true},
 		{name: "verify_token", secret: true},
 	}},
-	{name: ProviderMessenger, types: []rules.ChannelType{rules.Messenger}, fields: metaFields},
-	{name: ProviderInstagram, types: []rules.ChannelType{rules.Instagram}, fields: metaFields},
-	{name: ProviderTelegram, types: []rules.ChannelType{rules.Telegram}, fields: []field{
+	{name: ProviderMessenger, types: []rules.ChannelType{rules.Messenger}, apiBase: true, fields: metaFields},
+	{name: ProviderInstagram, types: []rules.ChannelType{rules.Instagram}, apiBase: true, fields: metaFields},
+	{name: ProviderTelegram, types: []rules.ChannelType{rules.Telegram}, apiBase: true, fields: []field{
 		{name: "bot_token", secret: true, required: true},
 		{name: "secret_token", secret: true, required: true},
 	}},
-	{name: ProviderTwilio, types: []rules.ChannelType{rules.SMS, rules.WhatsApp}, fields: []field{
+	{name: ProviderTwilio, types: []rules.ChannelType{rules.SMS, rules.WhatsApp}, apiBase: true, fields: []field{
 		{name: "account_sid", required: true},
 		{name: "auth_token", secret: true, required: true},
 		{name: "from"},
@@ -91,13 +96,15 @@ var providers = []providerSpec{
 		{name: "username"},
 		{name: "password", secret: true},
 		{name: "from", required: true},
-		{name: "tls", kind: kindBool},
+		{name: "tls", kind: kindEnum, enum: []string{"starttls", "tls", "none"}},
+		// The bearer secret the mail gateway presents when it posts inbound mail.
+		{name: "inbound_secret", secret: true},
 	}},
-	{name: ProviderViber, types: []rules.ChannelType{rules.Viber}, fields: []field{
+	{name: ProviderViber, types: []rules.ChannelType{rules.Viber}, apiBase: true, fields: []field{
 		{name: "auth_token", secret: true, required: true},
-		{name: "sender_name", required: true},
+		{name: "sender_name", required: true, max: 28},
 	}},
-	{name: ProviderLINE, types: []rules.ChannelType{rules.LINE}, fields: []field{
+	{name: ProviderLINE, types: []rules.ChannelType{rules.LINE}, apiBase: true, fields: []field{
 		{name: "channel_access_token", secret: true, required: true},
 		{name: "channel_secret", secret: true, required: true},
 	}},
@@ -137,7 +144,7 @@ func (p providerSpec) typeNames() string {
 }
 
 func (p providerSpec) field(name string) (field, bool) {
-	if name == APIBaseField && p.name != ProviderSandbox {
+	if name == APIBaseField && p.apiBase {
 		return field{name: APIBaseField, kind: kindURL}, true
 	}
 	i := slices.IndexFunc(p.fields, func(f field) bool { return f.name == name })
@@ -212,12 +219,12 @@ func hasField(errs errkind.Fields, name string) bool {
 // parse checks one value and returns it in its stored form, or why it is wrong.
 func (f field) parse(v any) (any, string) {
 	switch f.kind {
-	case kindBool:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, "must be a boolean"
+	case kindEnum:
+		s, ok := v.(string)
+		if !ok || !slices.Contains(f.enum, s) {
+			return nil, "must be one of " + strings.Join(f.enum, ", ")
 		}
-		return b, ""
+		return s, ""
 	case kindPort:
 		n, ok := v.(float64)
 		if !ok || n != math.Trunc(n) || n < 1 || n > 65535 {
@@ -230,8 +237,12 @@ func (f field) parse(v any) (any, string) {
 		return nil, "must be a string"
 	}
 	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > maxConfigValue || !utf8.ValidString(s) {
-		return nil, fmt.Sprintf("must be 1 to %d characters", maxConfigValue)
+	limit := maxConfigValue
+	if f.max > 0 {
+		limit = f.max
+	}
+	if s == "" || utf8.RuneCountInString(s) > limit || !utf8.ValidString(s) {
+		return nil, fmt.Sprintf("must be 1 to %d characters", limit)
 	}
 	if f.kind == kindURL {
 		u, err := url.Parse(s)
