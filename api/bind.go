@@ -163,3 +163,23 @@ func nextCursor(s string) *string {
 	}
 	return &s
 }
+
+// bindOptional is bind for a body the client may leave out entirely: no body leaves dst as it is.
+func bindOptional(c echo.Context, dst any) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	if err := bind(c, dst); err != nil && !errors.Is(err, errEmptyBody) {
+		return err
+	}
+	return nil
+}
+
+// uuidField reads an id from a request body; a malformed one is a 422 naming the field.
+func uuidField(field, v string) (uuid.UUID, error) {
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return uuid.Nil, errkind.Invalid(errkind.Field{Field: field, Message: "must be an id"})
+	}
+	return id, nil
+}

@@ -25,7 +25,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -35,6 +37,9 @@ type Deps struct {
 	Auth       *auth.Service
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
+	Channels   *channel.Service
+	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
+	Conversations *conversation.Service
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -123,5 +128,26 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/contacts/:id", ch.get, auth.ScopeContactsRead)
 	route(http.MethodPatch, "/contacts/:id", ch.update, auth.ScopeContactsWrite)
 	route(http.MethodDelete, "/contacts/:id", ch.delete, auth.ScopeContactsWrite)
+
+	chh := &channelHandler{channels: d.Channels}
+	route(http.MethodGet, "/contacts/:id/channels", chh.identities, auth.ScopeContactsRead)
+	route(http.MethodPost, "/contacts/:id/channels", chh.addIdentity, auth.ScopeContactsWrite)
+
+	route(http.MethodGet, "/channels", chh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/channels", chh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/channels/:id", chh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/channels/:id", chh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/channels/:id", chh.delete, auth.ScopeAdmin)
+	ih := &inboundHandler{conversations: d.Conversations}
+	route(http.MethodPost, "/channels/:id/inbound", ih.ingest, auth.ScopeConversationsWrite)
+
+	vh := &conversationHandler{conversations: d.Conversations}
+	route(http.MethodGet, "/conversations", vh.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id", vh.get, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id/messages", vh.messages, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/:id/events", vh.events, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
+	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
+	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
 	return e
 }

@@ -46,6 +46,7 @@ Commands:
   serve                      serve the HTTP API
   migrate up|down|status     apply, roll back one, or list database migrations
   bootstrap                  create a workspace with its owner and an all-scope API key; prints JSON
+  seed                       fill a workspace with a realistic data set (contacts, conversations, messages)
   version                    print the version
 
 Run "switchboard <command> --help" for a command's flags.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "bootstrap":
 		return bootstrap(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -124,6 +127,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer st.Close()
 
+	if len(cfg.SecretsKey) == 0 {
+		log.Warn("SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
+	}
 	e := app.NewHTTP(cfg, st, app.NewServices(cfg, st, time.Now), log, version)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)

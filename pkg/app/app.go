@@ -11,8 +11,11 @@ import (
 
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -22,29 +25,39 @@ type Services struct {
 	Auth       *auth.Service
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
+	Channels   *channel.Service
+	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
+	Conversations *conversation.Service
 }
 
 // NewServices builds every domain service on the store with the clock.
 func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Services {
+	// config.Load admits only a 32-byte key or none, so this cannot fail; without a key the box
+	// is nil and channels that need secrets answer secrets_unavailable.
+	box, _ := secret.New(cfg.SecretsKey)
 	return Services{
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
-		Workspaces: workspace.NewService(st, now),
-		Contacts:   contact.NewService(st, now),
+		Workspaces:    workspace.NewService(st, now),
+		Contacts:      contact.NewService(st, now),
+		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
+		Conversations: conversation.NewService(st, now),
 	}
 }
 
 // NewHTTP builds the HTTP server on the services.
 func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger, version string) *echo.Echo {
 	return api.New(api.Deps{
-		Log:        log,
-		Auth:       svc.Auth,
-		Workspaces: svc.Workspaces,
-		Contacts:   svc.Contacts,
-		Ready:      st.Ping,
-		Collectors: []prometheus.Collector{store.PoolCollector(st.Pool)},
-		BodyLimit:  cfg.BodyLimit,
-		Pprof:      cfg.EnablePprof,
-		Version:    version,
+		Log:           log,
+		Auth:          svc.Auth,
+		Workspaces:    svc.Workspaces,
+		Contacts:      svc.Contacts,
+		Channels:      svc.Channels,
+		Conversations: svc.Conversations,
+		Ready:         st.Ping,
+		Collectors:    []prometheus.Collector{store.PoolCollector(st.Pool)},
+		BodyLimit:     cfg.BodyLimit,
+		Pprof:         cfg.EnablePprof,
+		Version:       version,
 	})
 }

@@ -206,16 +206,26 @@ func validLanguage(s string) bool {
 	return true
 }
 
+// New builds a new contact from validated fields (not yet stored). region parses national
+// phone numbers.
+func New(ws uuid.UUID, f Fields, region string, now time.Time) (Contact, error) {
+	c := Contact{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Tags: []string{}, CustomFields: map[string]any{},
+		CreatedAt: now, UpdatedAt: now}
+	if err := f.apply(&c, region); err != nil {
+		return Contact{}, err
+	}
+	return c, nil
+}
+
 // Create adds a contact with its conversation.
 func (s *Service) Create(ctx context.Context, ws uuid.UUID, f Fields) (Contact, error) {
 	w, err := s.store.Workspace(ctx, ws)
 	if err != nil {
 		return Contact{}, fmt.Errorf("create contact: %w", err)
 	}
-	now := s.now().UTC()
-	c := Contact{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Tags: []string{}, CustomFields: map[string]any{},
-		CreatedAt: now, UpdatedAt: now}
-	if err := f.apply(&c, w.Settings.DefaultPhoneRegion); err != nil {
+	// Microseconds, as stored, so the answer equals what a read returns later.
+	c, err := New(ws, f, w.Settings.DefaultPhoneRegion, s.now().UTC().Truncate(time.Microsecond))
+	if err != nil {
 		return Contact{}, err
 	}
 	if err := s.store.CreateContact(ctx, &c); err != nil {

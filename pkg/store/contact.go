@@ -104,11 +104,15 @@ VALUES (@ws, @event, @conv, 'opened', 'system', @at)`
 
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
+	return contactByID(s.conn(ctx), ws, id)
+}
+
+func contactByID(db *gorm.DB, ws, id uuid.UUID) (contact.Contact, error) {
 	var r contactRow
 	q := `SELECT ` + contactColumns + `
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 WHERE c.workspace_id = ? AND c.id = ?`
-	res := s.conn(ctx).Raw(q, ws, id).Scan(&r)
+	res := db.Raw(q, ws, id).Scan(&r)
 	if res.Error != nil {
 		return contact.Contact{}, fmt.Errorf("get contact: %w", res.Error)
 	}

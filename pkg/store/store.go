@@ -23,6 +23,9 @@ type Store struct {
 	SQL  *sql.DB
 	db   *gorm.DB
 	now  func() time.Time
+	// SearchFirstLimit is how many contacts an inbox search may match and still be run
+	// search-first (see searchContacts); tests lower it to exercise the other plan.
+	SearchFirstLimit int
 }
 
 // Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
@@ -54,7 +57,7 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 		pool.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now}, nil
+	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, SearchFirstLimit: DefaultSearchFirstLimit}, nil
 }
 
 // Close releases the pool.

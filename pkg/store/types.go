@@ -69,6 +69,54 @@ func (o jsonObject) Value() (driver.Value, error) {
 	return string(b), nil
 }
 
+// nullJSON is a nullable jsonb column kept as raw JSON.
+type nullJSON []byte
+
+func (j *nullJSON) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*j = nil
+	case []byte:
+		*j = append(nullJSON(nil), v...)
+	case string:
+		*j = nullJSON(v)
+	default:
+		return fmt.Errorf("scan jsonb: unexpected %T", src)
+	}
+	return nil
+}
+
+func (j nullJSON) Value() (driver.Value, error) {
+	if j == nil {
+		return nil, nil
+	}
+	return string(j), nil
+}
+
+// toNullJSON encodes v (a pointer) as JSON; nil stays NULL.
+func toNullJSON[T any](v *T) (nullJSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode jsonb: %w", err)
+	}
+	return b, nil
+}
+
+// fromNullJSON decodes a nullable jsonb column; NULL gives nil.
+func fromNullJSON[T any](j nullJSON) *T {
+	if j == nil {
+		return nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(j, v); err != nil {
+		return nil
+	}
+	return v
+}
+
 // GormDataType tells gorm the column type, since it cannot infer one for a named slice.
 func (textArray) GormDataType() string { return "text[]" }
 

@@ -1,0 +1,338 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/contact"
+)
+
+type channelHandler struct {
+	channels *channel.Service
+}
+
+type channelResponse struct {
+	ID   string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Type string `json:"type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	Name string `json:"name" example:"WhatsApp Support"`
+	// Provider delivers the channel's messages; sandbox delivers nothing outside the server.
+	Provider string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
+	// Config holds the provider's non-secret settings.
+	Config map[string]any `json:"config"`
+	// SecretsSet names the provider secrets that are set. Their values are write-only.
+	SecretsSet []string `json:"secrets_set" example:"access_token,app_secret"`
+	// RuleOptions are the channel's rule options, every option of its type with defaults applied.
+	RuleOptions map[string]any `json:"rule_options"`
+	// ArchivedAt is set when the channel was deleted while it had messages: it keeps its
+	// history but takes no new messages or identities.
+	ArchivedAt *time.Time `json:"archived_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	CreatedAt  time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt  time.Time  `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Channel
+
+type channelList struct {
+	Data       []channelResponse `json:"data"`
+	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
+} // @name ChannelList
+
+// createChannelRequest connects a channel.
+type createChannelRequest struct {
+	// Type is the channel's row in the rule table.
+	Type string `json:"type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	Name string `json:"name" example:"WhatsApp Support"`
+	// Provider defaults to sandbox. Each provider delivers some channel types (DESIGN §6).
+	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
+	// Config is the provider's settings, secrets included (they are sealed and never returned).
+	// api_base is accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	Config map[string]any `json:"config"`
+	// RuleOptions are validated per type: human_agent_tag (messenger, instagram),
+	// monthly_initiated_limit and commercial_terms_accepted (viber), window_hours and
+	// after_window (custom).
+	RuleOptions map[string]any `json:"rule_options"`
+} // @name CreateChannelRequest
+
+// updateChannelRequest changes a channel; its type never changes. config is merged over the
+// current settings (null clears one) unless provider changes, when it replaces them;
+// rule_options is merged over the current options (null restores the default).
+type updateChannelRequest struct {
+	Name        *string        `json:"name" example:"WhatsApp EU"`
+	Provider    *string        `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"twilio"`
+	Config      map[string]any `json:"config"`
+	RuleOptions map[string]any `json:"rule_options"`
+} // @name UpdateChannelRequest
+
+func toChannelResponse(ch channel.Channel) channelResponse {
+	cfg := ch.Config
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	names := ch.SecretNames
+	if names == nil {
+		names = []string{}
+	}
+	return channelResponse{ID: ch.ID.String(), Type: string(ch.Type), Name: ch.Name, Provider: ch.Provider, Config: cfg,
+		SecretsSet: names, RuleOptions: ch.RuleOptions.Map(ch.Type), ArchivedAt: ch.ArchivedAt,
+		CreatedAt: ch.CreatedAt, UpdatedAt: ch.UpdatedAt}
+}
+
+// list godoc
+// @Summary     List channels
+// @ID          listChannels
+// @Description The workspace's channels, oldest first; archived ones only with include_archived=true.
+// @Tags        channels
+// @Produce     json
+// @Security    BearerAuth
+// @Param       include_archived query bool   false "Include archived channels" default(false)
+// @Param       limit            query int    false "Page size (1-100)" default(25)
+// @Param       cursor           query string false "Cursor from the previous page"
+// @Success     200 {object} channelList
+// @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Router      /v1/channels [get]
+func (h *channelHandler) list(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	var f channel.Filter
+	if v := c.QueryParam("include_archived"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalidParam("include_archived", "must be true or false")
+		}
+		f.IncludeArchived = b
+	}
+	chs, next, err := h.channels.List(c.Request().Context(), principal(c).WorkspaceID, f, p)
+	if err != nil {
+		return err
+	}
+	out := channelList{Data: make([]channelResponse, len(chs)), NextCursor: nextCursor(next)}
+	for i, ch := range chs {
+		out.Data[i] = toChannelResponse(ch)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// create godoc
+// @Summary     Connect a channel
+// @ID          createChannel
+// @Description Creates a channel of a rule-table type. Without provider it uses the sandbox, which delivers nothing outside the server. Provider secrets are sealed with AES-256-GCM and never returned; a server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An unknown type answers 422 listing the valid types; bad rule_options answer 422 naming each option. Owners, managers and admin keys.
+// @Tags        channels
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       body body createChannelRequest true "Channel"
+// @Success     201 {object} channelResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
+// @Router      /v1/channels [post]
+func (h *channelHandler) create(c echo.Context) error {
+	var req createChannelRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ch, err := h.channels.Create(c.Request().Context(), principal(c).WorkspaceID, channel.New{Type: req.Type, Name: req.Name,
+		Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toChannelResponse(ch))
+}
+
+// get godoc
+// @Summary     Get a channel
+// @ID          getChannel
+// @Description One channel, archived or not. Secrets are never returned; secrets_set names those that are set.
+// @Tags        channels
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "Channel id"
+// @Success     200 {object} channelResponse
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Router      /v1/channels/{id} [get]
+func (h *channelHandler) get(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	ch, err := h.channels.Get(c.Request().Context(), principal(c).WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toChannelResponse(ch))
+}
+
+// update godoc
+// @Summary     Update a channel
+// @ID          updateChannel
+// @Description Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// @Tags        channels
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string               true "Channel id"
+// @Param       body body updateChannelRequest true "Changes"
+// @Success     200 {object} channelResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
+// @Router      /v1/channels/{id} [patch]
+func (h *channelHandler) update(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req updateChannelRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	ch, err := h.channels.Update(c.Request().Context(), principal(c).WorkspaceID, id,
+		channel.Patch{Name: req.Name, Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toChannelResponse(ch))
+}
+
+// delete godoc
+// @Summary     Delete or archive a channel
+// @ID          deleteChannel
+// @Description A channel without messages is deleted with its identities. A channel with messages is archived instead: it stays readable with archived_at set (GET, and lists with include_archived=true), keeps its messages and identities, and refuses inbound messages and new identities with 409 channel_archived. Deleting an archived channel changes nothing. Owners, managers and admin keys.
+// @Tags        channels
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "Channel id"
+// @Success     204
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Router      /v1/channels/{id} [delete]
+func (h *channelHandler) delete(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	if _, err := h.channels.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type identityResponse struct {
+	ID          string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
+	ChannelID   string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	ChannelType string `json:"channel_type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	// Identifier is the contact's address on the channel: E.164 for WhatsApp and SMS, a
+	// lower-cased address for email, the platform's user id elsewhere.
+	Identifier string `json:"identifier" example:"+12025550123"`
+	// LastInboundAt is the contact's latest message on this identity: the start of the
+	// channel's messaging window. Null until they write.
+	LastInboundAt *time.Time `json:"last_inbound_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	CreatedAt     time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name ChannelIdentity
+
+type identityList struct {
+	Data       []identityResponse `json:"data"`
+	NextCursor *string            `json:"next_cursor" extensions:"x-nullable"`
+} // @name ChannelIdentityList
+
+type createIdentityRequest struct {
+	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	// Identifier is normalised for the channel's type: phones to E.164 (national numbers in
+	// the workspace's default_phone_region) for WhatsApp and SMS, emails lower-cased, other
+	// platforms' user ids kept as given.
+	Identifier string `json:"identifier" example:"(202) 555-0123"`
+} // @name CreateChannelIdentityRequest
+
+func toIdentityResponse(i channel.Identity) identityResponse {
+	return identityResponse{ID: i.ID.String(), ChannelID: i.ChannelID.String(), ChannelType: string(i.ChannelType),
+		Identifier: i.Identifier, LastInboundAt: i.LastInboundAt, CreatedAt: i.CreatedAt}
+}
+
+// identities godoc
+// @Summary     List a contact's channel identities
+// @ID          listContactIdentities
+// @Description The contact's addresses on channels, in the order they were added, each with last_inbound_at (the start of its messaging window).
+// @Tags        contacts
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id     path  string true  "Contact id"
+// @Param       limit  query int    false "Page size (1-100)" default(25)
+// @Param       cursor query string false "Cursor from the previous page"
+// @Success     200 {object} identityList
+// @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "contact_not_found"
+// @Router      /v1/contacts/{id}/channels [get]
+func (h *channelHandler) identities(c echo.Context) error {
+	id, err := pathID(c, contact.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ids, next, err := h.channels.Identities(c.Request().Context(), principal(c).WorkspaceID, id, p)
+	if err != nil {
+		return err
+	}
+	out := identityList{Data: make([]identityResponse, len(ids)), NextCursor: nextCursor(next)}
+	for i, x := range ids {
+		out.Data[i] = toIdentityResponse(x)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// addIdentity godoc
+// @Summary     Add a channel identity to a contact
+// @ID          createContactIdentity
+// @Description Gives the contact an address on a channel. Identifiers are unique per channel: one held by another contact answers 409 identity_exists with existing_id (the contact holding it). A channel_id that is not a channel of this workspace answers 422; an archived channel 409 channel_archived.
+// @Tags        contacts
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string                true "Contact id"
+// @Param       body body createIdentityRequest true "Identity"
+// @Success     201 {object} identityResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "contact_not_found"
+// @Failure     409 {object} Problem "identity_exists, channel_archived"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/contacts/{id}/channels [post]
+func (h *channelHandler) addIdentity(c echo.Context) error {
+	id, err := pathID(c, contact.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req createIdentityRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	chID, err := uuidField("channel_id", req.ChannelID)
+	if err != nil {
+		return err
+	}
+	x, err := h.channels.AddIdentity(c.Request().Context(), principal(c).WorkspaceID, id, chID, req.Identifier)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toIdentityResponse(x))
+}

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/errkind"
+)
+
+type inboundHandler struct {
+	conversations *conversation.Service
+}
+
+type attachmentRequest struct {
+	URL      string `json:"url" example:"https://example.com/photo.jpg"`
+	MimeType string `json:"mime_type" example:"image/jpeg"`
+	Filename string `json:"filename" example:"photo.jpg"`
+} // @name AttachmentRequest
+
+// inboundContactRequest fills a contact created for a new identity; it is ignored when the
+// contact already exists.
+type inboundContactRequest struct {
+	FirstName *string `json:"first_name" example:"Maria"`
+	LastName  *string `json:"last_name" example:"Gonzalez"`
+	Email     *string `json:"email" example:"maria@example.com"`
+	Phone     *string `json:"phone" example:"+12025550123"`
+} // @name InboundContactRequest
+
+type inboundRequest struct {
+	// Identifier is the customer's address on the channel, normalised like identities.
+	Identifier string `json:"identifier" example:"+1 202 555 0123"`
+	// Text is required unless an attachment is given (then it is the caption).
+	Text       string             `json:"text" example:"Hi, my order hasn't arrived yet"`
+	Attachment *attachmentRequest `json:"attachment"`
+	// ReceivedAt defaults to now and must not be in the future (RFC 3339).
+	ReceivedAt *string                `json:"received_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	Contact    *inboundContactRequest `json:"contact"`
+	// ExternalID is the sender's message id: the same id on the same channel is ingested once.
+	ExternalID *string `json:"external_id" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
+} // @name InboundMessageRequest
+
+type inboundResponse struct {
+	Message      messageResponse      `json:"message"`
+	Contact      contactResponse      `json:"contact"`
+	Conversation conversationResponse `json:"conversation"`
+} // @name InboundResult
+
+// ingest godoc
+// @Summary     Ingest a customer's message
+// @ID          ingestInboundMessage
+// @Description For custom channels, bridges and tests. Finds the contact by the identity (or, for a new identity, by its phone or email, or by contact.phone / contact.email), creates contact and identity when new, stores the message, moves the identity's last_inbound_at forward (never backward: a late delivery of an older message does not restart the window), and reopens a closed conversation (event reopened, actor contact). The same external_id on the same channel again answers 200 with the stored message and the contact and conversation, writing nothing. An archived channel answers 409 channel_archived; a future received_at 422.
+// @Tags        channels
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string         true "Channel id"
+// @Param       body body inboundRequest true "Message"
+// @Success     201 {object} inboundResponse
+// @Success     200 {object} inboundResponse "external_id already ingested: nothing written"
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Failure     409 {object} Problem "channel_archived"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/channels/{id}/inbound [post]
+func (h *inboundHandler) ingest(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req inboundRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	in := conversation.InboundMessage{Identifier: req.Identifier, Text: req.Text, ExternalID: req.ExternalID}
+	if a := req.Attachment; a != nil {
+		in.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+	}
+	if req.ReceivedAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *req.ReceivedAt)
+		if err != nil {
+			return errkind.Invalid(errkind.Field{Field: "received_at", Message: "must be an RFC 3339 time such as 2026-11-29T08:00:00Z"})
+		}
+		in.ReceivedAt = &t
+	}
+	if ct := req.Contact; ct != nil {
+		in.Contact = contact.Fields{FirstName: ct.FirstName, LastName: ct.LastName, Email: ct.Email, Phone: ct.Phone}
+	}
+	out, replayed, err := h.conversations.Ingest(c.Request().Context(), principal(c).WorkspaceID, id, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+	}
+	return c.JSON(status, inboundResponse{Message: toMessageResponse(out.Message), Contact: toContactResponse(out.Contact),
+		Conversation: toConversationResponse(out.Conversation)})
+}

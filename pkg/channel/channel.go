@@ -1,0 +1,395 @@
+// Package channel provides a workspace's connected channels (their type in the rule table,
+// delivery provider, sealed provider secrets and rule options) and contacts' identities on
+// them, with identifiers normalised per channel type.
+package channel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/phone"
+	"github.com/switchboard/switchboard/pkg/rules"
+	"github.com/switchboard/switchboard/pkg/secret"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// Channel is a connected channel instance.
+type Channel struct {
+	WorkspaceID uuid.UUID
+	ID          uuid.UUID
+	Type        rules.ChannelType
+	Name        string
+	Provider    string
+	// Config holds the provider's non-secret settings.
+	Config map[string]any
+	// SecretNames are the provider secrets that are set; their values are only in Secrets.
+	SecretNames []string
+	// Secrets is the sealed JSON object of the provider's secrets (nil when there are none).
+	Secrets     []byte
+	RuleOptions rules.Options
+	ArchivedAt  *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Archived reports whether the channel is archived: kept for its history, closed to new traffic.
+func (c Channel) Archived() bool { return c.ArchivedAt != nil }
+
+// Identity is a contact's address on one channel.
+type Identity struct {
+	WorkspaceID uuid.UUID
+	ID          uuid.UUID
+	ContactID   uuid.UUID
+	ChannelID   uuid.UUID
+	ChannelType rules.ChannelType
+	Identifier  string
+	// LastInboundAt is the customer's latest message on this identity: the window's start.
+	LastInboundAt *time.Time
+	// OutboundSinceInbound counts messages sent to the identity since LastInboundAt.
+	OutboundSinceInbound int
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// Errors of this package.
+var (
+	ErrNotFound       = errkind.New(errkind.KindNotFound, "channel_not_found", "No such channel in this workspace.")
+	ErrArchived       = errkind.New(errkind.KindConflict, "channel_archived", "The channel is archived: it keeps its history but takes no new messages or identities.")
+	ErrIdentityExists = errkind.New(errkind.KindConflict, "identity_exists", "This identifier is already a contact's identity on this channel.")
+	// ErrSecretsUnavailable means the server has no SECRETS_KEY, so provider secrets can be
+	// neither stored nor read. It is a 422 with its own code rather than a 503, so the client
+	// gets the explanation (5xx details are hidden) and does not retry.
+	ErrSecretsUnavailable = &errkind.Error{Kind: errkind.KindInvalid, Code: "secrets_unavailable",
+		Detail: "This server has no SECRETS_KEY configured, so it cannot store or read provider secrets; use the sandbox provider or ask the operator to set SECRETS_KEY.",
+		Fields: []errkind.Field{{Field: "config", Message: "provider secrets cannot be stored: the server has no SECRETS_KEY"}}}
+)
+
+// Filter selects channels in a list.
+type Filter struct {
+	IncludeArchived bool
+}
+
+// Store is what the channel service needs from persistence.
+type Store interface {
+	Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspace, error)
+	CreateChannel(ctx context.Context, ch Channel) error
+	Channel(ctx context.Context, ws, id uuid.UUID) (Channel, error)
+	Channels(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Channel, string, error)
+	// UpdateChannel locks the channel, applies the change and saves it.
+	UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*Channel) error) (Channel, error)
+	// DeleteChannel deletes a channel without messages or archives one with messages, and
+	// reports which.
+	DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (archived bool, err error)
+	// Identities lists a contact's identities; an unknown contact is contact.ErrNotFound.
+	Identities(ctx context.Context, ws, contactID uuid.UUID, p page.Request) ([]Identity, string, error)
+	// CreateIdentity stores an identity; the identifier taken on the channel is
+	// ErrIdentityExists with the holder's contact id, an unknown contact contact.ErrNotFound.
+	CreateIdentity(ctx context.Context, id *Identity) error
+}
+
+// Service runs the channel use cases.
+type Service struct {
+	store        Store
+	box          *secret.Box
+	allowAPIBase bool
+	now          func() time.Time
+}
+
+// NewService builds a Service. box seals provider secrets (nil: no key, so channels that need
+// secrets cannot be created); allowAPIBase accepts a provider's api_base override.
+func NewService(st Store, box *secret.Box, allowAPIBase bool, now func() time.Time) *Service {
+	return &Service{store: st, box: box, allowAPIBase: allowAPIBase, now: now}
+}
+
+// Now returns the service's clock at the database's precision (microseconds), so a value
+// returned before a write equals the one read back after it.
+func Now(now func() time.Time) time.Time { return now().UTC().Truncate(time.Microsecond) }
+
+// New is the input for creating a channel.
+type New struct {
+	Type        string
+	Name        string
+	Provider    *string
+	Config      map[string]any
+	RuleOptions map[string]any
+}
+
+// Patch changes a channel; nil fields stay as they are. Config is merged over the current
+// settings (a null value clears one) unless Provider changes, when it replaces them.
+// RuleOptions is merged over the current options (a null value restores the default).
+type Patch struct {
+	Name        *string
+	Provider    *string
+	Config      map[string]any
+	RuleOptions map[string]any
+}
+
+const maxName = 100
+
+func checkName(name string, errs *errkind.Fields) string {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
+		errs.Add("name", fmt.Sprintf("must be 1 to %d characters", maxName))
+	}
+	return name
+}
+
+func typeNames() string {
+	ts := rules.Types()
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ParseType returns the channel type named s, or a validation error listing the valid types.
+func ParseType(s string) (rules.ChannelType, error) {
+	t, ok := rules.ParseType(s)
+	if !ok {
+		return "", errkind.Invalid(errkind.Field{Field: "type", Message: "must be one of " + typeNames()})
+	}
+	return t, nil
+}
+
+func checkOptions(t rules.ChannelType, raw map[string]any, errs *errkind.Fields) rules.Options {
+	opts, fe := rules.ParseOptions(t, raw)
+	for _, f := range fe {
+		errs.Add(f.Field, f.Message)
+	}
+	return opts
+}
+
+// secretsAD binds sealed secrets to their channel, so they cannot be replayed onto another.
+func secretsAD(ws, id uuid.UUID) []byte { return append(ws[:len(ws):len(ws)], id[:]...) }
+
+// applyProvider validates provider and config for the channel and stores them on it, sealing
+// the secrets.
+func (s *Service) applyProvider(ch *Channel, provider string, config map[string]any, errs *errkind.Fields) error {
+	spec, ok := lookupProvider(provider)
+	if !ok {
+		errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
+		return nil
+	}
+	if !spec.delivers(ch.Type) {
+		errs.Add("provider", fmt.Sprintf("the %s provider delivers only %s channels, not %s", spec.name, spec.typeNames(), ch.Type))
+		return nil
+	}
+	public, secrets, fe := parseConfig(spec, config, s.allowAPIBase)
+	*errs = append(*errs, fe...)
+	if len(*errs) > 0 {
+		return nil
+	}
+	ch.Provider, ch.Config, ch.Secrets, ch.SecretNames = provider, public, nil, []string{}
+	if len(secrets) == 0 {
+		return nil
+	}
+	if !s.box.Configured() {
+		return ErrSecretsUnavailable
+	}
+	plain, err := json.Marshal(secrets)
+	if err != nil {
+		return fmt.Errorf("encode secrets: %w", err)
+	}
+	sealed, err := s.box.Seal(plain, secretsAD(ch.WorkspaceID, ch.ID))
+	if err != nil {
+		return fmt.Errorf("seal secrets: %w", err)
+	}
+	ch.Secrets, ch.SecretNames = sealed, slices.Sorted(maps.Keys(secrets))
+	return nil
+}
+
+// openSecrets returns a channel's secrets in the clear.
+func (s *Service) openSecrets(ch Channel) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ch.Secrets) == 0 {
+		return out, nil
+	}
+	if !s.box.Configured() {
+		return nil, ErrSecretsUnavailable
+	}
+	plain, err := s.box.Open(ch.Secrets, secretsAD(ch.WorkspaceID, ch.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open secrets of channel %s: %w", ch.ID, err)
+	}
+	if err := json.Unmarshal(plain, &out); err != nil {
+		return nil, fmt.Errorf("decode secrets of channel %s: %w", ch.ID, err)
+	}
+	return out, nil
+}
+
+// Secrets returns a channel's provider secrets in the clear, for the code that delivers.
+func (s *Service) Secrets(ch Channel) (map[string]string, error) { return s.openSecrets(ch) }
+
+// Create connects a channel. Without a provider it uses the sandbox.
+func (s *Service) Create(ctx context.Context, ws uuid.UUID, n New) (Channel, error) {
+	var errs errkind.Fields
+	t, ok := rules.ParseType(n.Type)
+	if !ok {
+		errs.Add("type", "must be one of "+typeNames())
+	}
+	now := Now(s.now)
+	ch := Channel{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Type: t, Name: checkName(n.Name, &errs),
+		Provider: ProviderSandbox, Config: map[string]any{}, SecretNames: []string{}, CreatedAt: now, UpdatedAt: now}
+	if ok {
+		ch.RuleOptions = checkOptions(t, n.RuleOptions, &errs)
+		provider := ProviderSandbox
+		if n.Provider != nil {
+			provider = *n.Provider
+		}
+		if err := s.applyProvider(&ch, provider, n.Config, &errs); err != nil {
+			return Channel{}, err
+		}
+	} else if n.Provider != nil && !slices.Contains(ProviderNames(), *n.Provider) {
+		errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
+	}
+	if err := errs.Err(); err != nil {
+		return Channel{}, err
+	}
+	if err := s.store.CreateChannel(ctx, ch); err != nil {
+		return Channel{}, fmt.Errorf("create channel: %w", err)
+	}
+	return ch, nil
+}
+
+// Get returns one channel.
+func (s *Service) Get(ctx context.Context, ws, id uuid.UUID) (Channel, error) {
+	return s.store.Channel(ctx, ws, id)
+}
+
+// List returns a page of channels, oldest first.
+func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Channel, string, error) {
+	return s.store.Channels(ctx, ws, f, p)
+}
+
+// Update changes a channel's name, provider, config or rule options. Its type never changes.
+func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channel, error) {
+	return s.store.UpdateChannel(ctx, ws, id, func(ch *Channel) error {
+		var errs errkind.Fields
+		if p.Name != nil {
+			ch.Name = checkName(*p.Name, &errs)
+		}
+		if p.RuleOptions != nil {
+			merged := ch.RuleOptions.Map(ch.Type)
+			for k, v := range p.RuleOptions {
+				if v == nil {
+					delete(merged, k)
+				} else {
+					merged[k] = v
+				}
+			}
+			ch.RuleOptions = checkOptions(ch.Type, merged, &errs)
+		}
+		if p.Provider != nil || p.Config != nil {
+			provider, config := ch.Provider, map[string]any{}
+			if p.Provider != nil && *p.Provider != ch.Provider {
+				provider = *p.Provider
+			} else {
+				old, err := s.openSecrets(*ch)
+				if err != nil {
+					return err
+				}
+				maps.Copy(config, ch.Config)
+				for k, v := range old {
+					config[k] = v
+				}
+			}
+			maps.Copy(config, p.Config)
+			if err := s.applyProvider(ch, provider, config, &errs); err != nil {
+				return err
+			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		ch.UpdatedAt = Now(s.now)
+		return nil
+	})
+}
+
+// Delete deletes a channel without messages, or archives one with messages (its history
+// stays; it takes no new messages or identities). It reports whether it archived.
+func (s *Service) Delete(ctx context.Context, ws, id uuid.UUID) (bool, error) {
+	return s.store.DeleteChannel(ctx, ws, id, Now(s.now))
+}
+
+// Identities lists a contact's channel identities.
+func (s *Service) Identities(ctx context.Context, ws, contactID uuid.UUID, p page.Request) ([]Identity, string, error) {
+	return s.store.Identities(ctx, ws, contactID, p)
+}
+
+// AddIdentity gives a contact an address on a channel. The identifier is normalised for the
+// channel's type; it must be free on that channel.
+func (s *Service) AddIdentity(ctx context.Context, ws, contactID, channelID uuid.UUID, identifier string) (Identity, error) {
+	ch, err := s.store.Channel(ctx, ws, channelID)
+	if errors.Is(err, ErrNotFound) {
+		return Identity{}, errkind.Invalid(errkind.Field{Field: "channel_id", Message: "must be a channel of this workspace"})
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("add identity: %w", err)
+	}
+	if ch.Archived() {
+		return Identity{}, ErrArchived
+	}
+	w, err := s.store.Workspace(ctx, ws)
+	if err != nil {
+		return Identity{}, fmt.Errorf("add identity: %w", err)
+	}
+	norm, err := NormalizeIdentifier(ch.Type, identifier, w.Settings.DefaultPhoneRegion)
+	if err != nil {
+		return Identity{}, err
+	}
+	now := Now(s.now)
+	id := Identity{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), ContactID: contactID, ChannelID: ch.ID,
+		ChannelType: ch.Type, Identifier: norm, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateIdentity(ctx, &id); err != nil {
+		return Identity{}, err
+	}
+	return id, nil
+}
+
+// MaxIdentifier bounds an opaque platform id.
+const MaxIdentifier = 256
+
+// NormalizeIdentifier returns the canonical form of a contact's address on a channel type:
+// E.164 for WhatsApp and SMS (national numbers read in region), a lower-cased address for
+// email, and the platform's opaque id, trimmed, for the others. Errors name "identifier".
+func NormalizeIdentifier(t rules.ChannelType, raw, region string) (string, error) {
+	bad := func(msg string) error {
+		return errkind.Invalid(errkind.Field{Field: "identifier", Message: msg})
+	}
+	raw = strings.TrimSpace(raw)
+	switch t {
+	case rules.WhatsApp, rules.SMS:
+		p, err := phone.Normalize(raw, region)
+		if err != nil {
+			return "", bad("must be a phone number, international (+1 202 555 0123) or national to the workspace's default_phone_region")
+		}
+		return p, nil
+	case rules.Email:
+		e, ok := workspace.NormalizeEmail(raw)
+		if !ok {
+			return "", bad("must be an email address")
+		}
+		return e, nil
+	}
+	if raw == "" || utf8.RuneCountInString(raw) > MaxIdentifier || !utf8.ValidString(raw) {
+		return "", bad(fmt.Sprintf("must be 1 to %d characters", MaxIdentifier))
+	}
+	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
+		return "", bad("must not contain control characters")
+	}
+	return raw, nil
+}

@@ -1,0 +1,91 @@
+package conversation
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Direction is which way a message travels.
+type Direction string
+
+// The directions.
+const (
+	Incoming Direction = "incoming"
+	Outgoing Direction = "outgoing"
+)
+
+// MessageType is the form of a message.
+type MessageType string
+
+// The message types.
+const (
+	TypeText       MessageType = "text"
+	TypeTemplate   MessageType = "template"
+	TypeAttachment MessageType = "attachment"
+)
+
+// MessageStatus is where a message is: received (incoming), or on its way out.
+type MessageStatus string
+
+// The message statuses. Outgoing messages move queued → sent → delivered → read, or failed.
+const (
+	StatusReceived  MessageStatus = "received"
+	StatusQueued    MessageStatus = "queued"
+	StatusSent      MessageStatus = "sent"
+	StatusDelivered MessageStatus = "delivered"
+	StatusRead      MessageStatus = "read"
+	StatusFailed    MessageStatus = "failed"
+)
+
+// Attachment is a file sent with a message, by reference.
+type Attachment struct {
+	URL      string `json:"url"`
+	MimeType string `json:"mime_type"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// TemplateRef names the template an outgoing message was rendered from.
+type TemplateRef struct {
+	Name      string   `json:"name"`
+	Language  string   `json:"language"`
+	Variables []string `json:"variables"`
+}
+
+// Message is one message of a conversation, on one channel.
+type Message struct {
+	WorkspaceID    uuid.UUID
+	ID             uuid.UUID
+	ConversationID uuid.UUID
+	ContactID      uuid.UUID
+	ChannelID      uuid.UUID
+	IdentityID     *uuid.UUID
+	Direction      Direction
+	Type           MessageType
+	Text           string
+	Attachment     *Attachment
+	Template       *TemplateRef
+	Tag            *string
+	// Sender is the contact (incoming), or the user, API key or system that sent it.
+	Sender            Actor
+	Status            MessageStatus
+	Billable          bool
+	ProviderMessageID *string
+	// ExternalID is the sender's id of an ingested message: the same id on the same channel
+	// is ingested once.
+	ExternalID   *string
+	ErrorCode    *string
+	ErrorMessage *string
+	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Preview returns the message as the inbox shows it.
+func (m Message) Preview() Preview {
+	text := m.Text
+	if r := []rune(text); len(r) > PreviewLength {
+		text = string(r[:PreviewLength])
+	}
+	return Preview{ID: m.ID, ChannelID: m.ChannelID, Direction: m.Direction, Type: m.Type, Text: text, At: m.CreatedAt}
+}

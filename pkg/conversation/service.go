@@ -1,0 +1,356 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/rules"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// Inbox filter values.
+const (
+	FilterAll        = "all"
+	InboxMine        = "mine"
+	InboxUnassigned  = "unassigned"
+	SortNewest       = "newest"
+	SortOldest       = "oldest"
+	maxQ             = 200
+	maxText          = 20000
+	maxSummary       = 2000
+	maxCategory      = 100
+	maxExternalID    = 256
+	maxAttachmentURL = 2000
+)
+
+// Filter selects and orders the inbox.
+type Filter struct {
+	Status string // open, closed or all
+	Inbox  string // all, mine or unassigned
+	// Me is the user "mine" means.
+	Me         uuid.UUID
+	AssigneeID *uuid.UUID
+	// ChannelID keeps conversations whose contact has an identity on the channel.
+	ChannelID *uuid.UUID
+	Q         string
+	Sort      string // newest or oldest, by last message time
+}
+
+// Inbound is a customer's message ready to store: the store finds or creates the contact,
+// identity and conversation around it in one transaction.
+type Inbound struct {
+	Channel    channel.Channel
+	Identifier string // normalised for the channel's type
+	// Message carries the content, time and external id; the store fills in whose it is.
+	Message Message
+	// NewContact is created when no contact matches the identity, the identifier (as phone or
+	// email) or NewContact's own phone or email.
+	NewContact contact.Contact
+	Now        time.Time
+	// Apply is called with the contact's locked conversation after the message is recorded on
+	// it, and returns the lifecycle events to store (a reopen).
+	Apply func(*Conversation) ([]Event, error)
+}
+
+// Ingested is what an inbound message produced, as the API answers it.
+type Ingested struct {
+	Message      Message
+	Contact      contact.Contact
+	Conversation Conversation
+}
+
+// Store is what the conversation service needs from persistence.
+type Store interface {
+	Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspace, error)
+	User(ctx context.Context, ws, id uuid.UUID) (workspace.User, error)
+	Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel, error)
+	Conversation(ctx context.Context, ws, id uuid.UUID) (Conversation, error)
+	Conversations(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Conversation, string, error)
+	Messages(ctx context.Context, ws, conversationID uuid.UUID, p page.Request) ([]Message, string, error)
+	Events(ctx context.Context, ws, conversationID uuid.UUID, p page.Request) ([]Event, string, error)
+	// ChangeConversation locks the conversation row (SELECT ... FOR UPDATE), calls change, and
+	// saves the changed conversation with the events change returns, in one transaction.
+	ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*Conversation) ([]Event, error)) (Conversation, error)
+	// Ingest stores an inbound message. With an external id already ingested on the channel
+	// it writes nothing and answers the stored message with replayed set.
+	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
+}
+
+// Service runs the conversation use cases.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService builds a Service.
+func NewService(st Store, now func() time.Time) *Service { return &Service{store: st, now: now} }
+
+func (s *Service) clock() time.Time { return channel.Now(s.now) }
+
+// Caller is who asks for a change.
+type Caller struct {
+	Actor Actor
+	// User is the person acting: the user, or the user an API key acts for. Nil for a key
+	// acting on its own.
+	User *uuid.UUID
+	// Agent restricts the caller to what agents may do.
+	Agent bool
+	// OnBehalfOf names the user an API key acts for; the service checks it and turns the
+	// caller into that user.
+	OnBehalfOf *uuid.UUID
+}
+
+// resolve turns an API key's on_behalf_of into the user it names.
+func (s *Service) resolve(ctx context.Context, ws uuid.UUID, c Caller) (Caller, error) {
+	if c.OnBehalfOf == nil {
+		return c, nil
+	}
+	if c.Actor.Kind != ActorAPIKey {
+		return Caller{}, errkind.Invalid(errkind.Field{Field: "on_behalf_of", Message: "only an API key may act on behalf of a user"})
+	}
+	u, err := s.store.User(ctx, ws, *c.OnBehalfOf)
+	if errors.Is(err, workspace.ErrUserNotFound) {
+		return Caller{}, errkind.Invalid(errkind.Field{Field: "on_behalf_of", Message: "must be a user of this workspace"})
+	}
+	if err != nil {
+		return Caller{}, fmt.Errorf("resolve on_behalf_of: %w", err)
+	}
+	id := u.ID
+	return Caller{Actor: Actor{Kind: ActorUser, ID: id}, User: &id, Agent: u.Role == workspace.RoleAgent}, nil
+}
+
+// Get returns one conversation.
+func (s *Service) Get(ctx context.Context, ws, id uuid.UUID) (Conversation, error) {
+	return s.store.Conversation(ctx, ws, id)
+}
+
+// List returns a page of the inbox.
+func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Conversation, string, error) {
+	f.Q = strings.TrimSpace(f.Q)
+	if utf8.RuneCountInString(f.Q) > maxQ {
+		return nil, "", errkind.Invalid(errkind.Field{Field: "q", Message: fmt.Sprintf("must be at most %d characters", maxQ)})
+	}
+	if f.Status == "" {
+		f.Status = string(StatusOpen)
+	}
+	if f.Inbox == "" {
+		f.Inbox = FilterAll
+	}
+	if f.Sort == "" {
+		f.Sort = SortNewest
+	}
+	return s.store.Conversations(ctx, ws, f, p)
+}
+
+// Messages returns a page of a conversation's messages, newest first.
+func (s *Service) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]Message, string, error) {
+	return s.store.Messages(ctx, ws, id, p)
+}
+
+// Events returns a page of a conversation's lifecycle, oldest first.
+func (s *Service) Events(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]Event, string, error) {
+	return s.store.Events(ctx, ws, id, p)
+}
+
+// optional trims s; empty means absent.
+func optional(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	v := strings.TrimSpace(*s)
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// Close closes an open conversation with an optional closing note. The category must be one
+// of the workspace's closing_note_categories when any are set, and is required when
+// closing_note_required; unassign_on_close unassigns it.
+func (s *Service) Close(ctx context.Context, ws, id uuid.UUID, by Caller, category, summary *string) (Conversation, error) {
+	w, err := s.store.Workspace(ctx, ws)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("close conversation: %w", err)
+	}
+	set := w.Settings
+	category, summary = optional(category), optional(summary)
+	var errs errkind.Fields
+	switch {
+	case category == nil && set.ClosingNoteRequired:
+		errs.Add("category", "is required: this workspace needs a closing note category")
+	case category != nil && len(set.ClosingNoteCategories) > 0 && !slices.Contains(set.ClosingNoteCategories, *category):
+		errs.Add("category", "must be one of "+strings.Join(set.ClosingNoteCategories, ", "))
+	case category != nil && utf8.RuneCountInString(*category) > maxCategory:
+		errs.Add("category", fmt.Sprintf("must be at most %d characters", maxCategory))
+	}
+	if summary != nil && utf8.RuneCountInString(*summary) > maxSummary {
+		errs.Add("summary", fmt.Sprintf("must be at most %d characters", maxSummary))
+	}
+	if err := errs.Err(); err != nil {
+		return Conversation{}, err
+	}
+	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+		return c.Close(category, summary, set.UnassignOnClose, by.Actor, s.clock())
+	})
+}
+
+// Reopen opens a closed conversation and assigns it to the person reopening it: the user, or
+// the user an API key names in on_behalf_of. A key acting on its own leaves the assignee.
+func (s *Service) Reopen(ctx context.Context, ws, id uuid.UUID, by Caller) (Conversation, error) {
+	by, err := s.resolve(ctx, ws, by)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+		return c.Reopen(by.User, by.Actor, s.clock())
+	})
+}
+
+// Assign sets (to a user of the workspace) or clears the assignee. Agents may assign only to
+// themselves and unassign only themselves; managers, owners and API keys assign anyone.
+func (s *Service) Assign(ctx context.Context, ws, id uuid.UUID, by Caller, to *uuid.UUID) (Conversation, error) {
+	if to != nil {
+		_, err := s.store.User(ctx, ws, *to)
+		if errors.Is(err, workspace.ErrUserNotFound) {
+			return Conversation{}, ErrUnknownAssignee
+		}
+		if err != nil {
+			return Conversation{}, fmt.Errorf("assign conversation: %w", err)
+		}
+	}
+	if by.Agent && to != nil && (by.User == nil || *to != *by.User) {
+		return Conversation{}, ErrAssignForbidden
+	}
+	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+		if by.Agent && to == nil && c.AssigneeID != nil && (by.User == nil || *c.AssigneeID != *by.User) {
+			return nil, ErrAssignForbidden
+		}
+		return c.Assign(to, by.Actor, s.clock()), nil
+	})
+}
+
+// ErrUnknownAssignee: the user to assign is not a member of this workspace.
+var ErrUnknownAssignee = errkind.Invalid(errkind.Field{Field: "user_id", Message: "must be a user of this workspace"})
+
+// InboundMessage is a customer's message as an integration hands it in.
+type InboundMessage struct {
+	Identifier string
+	Text       string
+	Attachment *Attachment
+	// ReceivedAt defaults to now and must not be in the future.
+	ReceivedAt *time.Time
+	// Contact fills a new contact; it is ignored when the contact already exists.
+	Contact    contact.Fields
+	ExternalID *string
+}
+
+// Ingest stores a customer's inbound message on a channel: it finds the contact by identity
+// (or by the phone or email of a new identity, or of the given contact fields), creates
+// contact and identity when new, moves the identity's last_inbound_at forward (never
+// backward), and reopens a closed conversation with the contact as actor. An external id
+// already ingested on the channel writes nothing and answers replayed with the first message.
+func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in InboundMessage) (Ingested, bool, error) {
+	ch, err := s.store.Channel(ctx, ws, channelID)
+	if err != nil {
+		return Ingested{}, false, err
+	}
+	if ch.Archived() {
+		return Ingested{}, false, channel.ErrArchived
+	}
+	w, err := s.store.Workspace(ctx, ws)
+	if err != nil {
+		return Ingested{}, false, fmt.Errorf("ingest: %w", err)
+	}
+	region := w.Settings.DefaultPhoneRegion
+	now := s.clock()
+	var errs errkind.Fields
+	identifier, err := channel.NormalizeIdentifier(ch.Type, in.Identifier, region)
+	if e, ok := errkind.As(err); ok {
+		errs = append(errs, e.Fields...)
+	}
+	msg := Message{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), ChannelID: ch.ID, Direction: Incoming,
+		Type: TypeText, Text: strings.TrimSpace(in.Text), Status: StatusReceived, CreatedAt: now, UpdatedAt: now}
+	if !utf8.ValidString(msg.Text) || utf8.RuneCountInString(msg.Text) > maxText {
+		errs.Add("text", fmt.Sprintf("must be at most %d characters", maxText))
+	}
+	if in.Attachment != nil {
+		a, fe := checkAttachment(*in.Attachment)
+		errs = append(errs, fe...)
+		msg.Attachment, msg.Type = &a, TypeAttachment
+	} else if msg.Text == "" {
+		errs.Add("text", "is required unless an attachment is given")
+	}
+	if in.ReceivedAt != nil {
+		at := in.ReceivedAt.UTC().Truncate(time.Microsecond)
+		if at.After(now) {
+			errs.Add("received_at", "must not be in the future")
+		}
+		msg.CreatedAt = at
+	}
+	if x := optional(in.ExternalID); x != nil {
+		if utf8.RuneCountInString(*x) > maxExternalID {
+			errs.Add("external_id", fmt.Sprintf("must be at most %d characters", maxExternalID))
+		}
+		msg.ExternalID = x
+	}
+	nc, err := contact.New(ws, in.Contact, region, now)
+	if e, ok := errkind.As(err); ok {
+		for _, f := range e.Fields {
+			errs.Add("contact."+f.Field, f.Message)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return Ingested{}, false, err
+	}
+	// A new contact reached on a phone or email channel is reachable there: keep the address.
+	switch ch.Type {
+	case rules.WhatsApp, rules.SMS:
+		if nc.Phone == nil {
+			nc.Phone = &identifier
+		}
+	case rules.Email:
+		if nc.Email == nil {
+			nc.Email = &identifier
+		}
+	}
+	out, replayed, err := s.store.Ingest(ctx, Inbound{Channel: ch, Identifier: identifier, Message: msg, NewContact: nc, Now: now,
+		Apply: func(c *Conversation) ([]Event, error) {
+			if c.Status != StatusClosed {
+				return nil, nil
+			}
+			return c.Reopen(nil, Actor{Kind: ActorContact, ID: c.Contact.ID}, now)
+		}})
+	if err != nil {
+		return Ingested{}, false, fmt.Errorf("ingest: %w", err)
+	}
+	return out, replayed, nil
+}
+
+func checkAttachment(a Attachment) (Attachment, errkind.Fields) {
+	var errs errkind.Fields
+	a.URL, a.MimeType, a.Filename = strings.TrimSpace(a.URL), strings.ToLower(strings.TrimSpace(a.MimeType)), strings.TrimSpace(a.Filename)
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > maxAttachmentURL {
+		errs.Add("attachment.url", "must be an absolute http or https URL")
+	}
+	if mt, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.Contains(mt, "/") || len(a.MimeType) > 255 {
+		errs.Add("attachment.mime_type", "must be a media type such as image/jpeg")
+	}
+	if utf8.RuneCountInString(a.Filename) > 255 {
+		errs.Add("attachment.filename", "must be at most 255 characters")
+	}
+	return a, errs
+}

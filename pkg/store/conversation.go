@@ -1,0 +1,514 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/page"
+)
+
+// conversationRow is a conversation with what the inbox embeds: the contact summary and the
+// assignee's name and email (the last message and closing note live on the row itself).
+type conversationRow struct {
+	WorkspaceID          uuid.UUID
+	ID                   uuid.UUID
+	ContactID            uuid.UUID
+	Status               string
+	AssigneeID           *uuid.UUID
+	LastMessageAt        time.Time
+	LastMessageID        *uuid.UUID
+	LastMessageChannelID *uuid.UUID
+	LastMessageDirection *string
+	LastMessageType      *string
+	LastMessageText      *string
+	ClosedAt             *time.Time
+	ClosingCategory      *string
+	ClosingSummary       *string
+	ClosingAt            *time.Time
+	ClosingActorKind     *string
+	ClosingActorID       *uuid.UUID
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	ContactFirstName     string
+	ContactLastName      string
+	ContactEmail         *string
+	ContactPhone         *string
+	AssigneeName         *string
+	AssigneeEmail        *string
+}
+
+func actorOf(kind string, id *uuid.UUID) conversation.Actor {
+	a := conversation.Actor{Kind: conversation.ActorKind(kind)}
+	if id != nil {
+		a.ID = *id
+	}
+	return a
+}
+
+func actorID(a conversation.Actor) *uuid.UUID {
+	if a.ID == uuid.Nil {
+		return nil
+	}
+	id := a.ID
+	return &id
+}
+
+func (r conversationRow) domain() conversation.Conversation {
+	c := conversation.Conversation{WorkspaceID: r.WorkspaceID, ID: r.ID, Status: conversation.Status(r.Status),
+		Contact: conversation.ContactSummary{ID: r.ContactID, FirstName: r.ContactFirstName, LastName: r.ContactLastName,
+			Email: r.ContactEmail, Phone: r.ContactPhone},
+		AssigneeID: r.AssigneeID, LastMessageAt: r.LastMessageAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt}
+	if r.AssigneeID != nil && r.AssigneeName != nil {
+		c.Assignee = &conversation.Assignee{ID: *r.AssigneeID, Name: *r.AssigneeName, Email: deref(r.AssigneeEmail)}
+	}
+	if r.LastMessageID != nil {
+		p := conversation.Preview{ID: *r.LastMessageID, Direction: conversation.Direction(deref(r.LastMessageDirection)),
+			Type: conversation.MessageType(deref(r.LastMessageType)), Text: deref(r.LastMessageText), At: r.LastMessageAt}
+		if r.LastMessageChannelID != nil {
+			p.ChannelID = *r.LastMessageChannelID
+		}
+		c.LastMessage = &p
+	}
+	if r.ClosingAt != nil {
+		c.ClosingNote = &conversation.ClosingNote{Category: r.ClosingCategory, Summary: r.ClosingSummary,
+			ClosedAt: *r.ClosingAt, ClosedBy: actorOf(deref(r.ClosingActorKind), r.ClosingActorID)}
+	}
+	return c
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+const conversationColumns = `
+SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
+       v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
+       v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
+       v.created_at, v.updated_at,
+       c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+
+// conversationJoins embeds the contact summary and the assignee.
+const conversationJoins = `
+JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
+LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
+
+const conversationSelect = conversationColumns + `
+FROM conversations v` + conversationJoins
+
+// conversationWhere reads one conversation; lock takes the conversation row (not the contact's
+// or the user's) FOR UPDATE.
+func conversationWhere(db *gorm.DB, cond string, lock bool, args ...any) (conversation.Conversation, error) {
+	q := conversationSelect + "\nWHERE " + cond
+	if lock {
+		q += "\nFOR UPDATE OF v"
+	}
+	var r conversationRow
+	res := db.Raw(q, args...).Scan(&r)
+	if res.Error != nil {
+		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return conversation.Conversation{}, conversation.ErrNotFound
+	}
+	return r.domain(), nil
+}
+
+// Conversation returns one conversation with its contact summary and assignee.
+func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversation.Conversation, error) {
+	return conversationWhere(s.conn(ctx), "v.workspace_id = ? AND v.id = ?", false, ws, id)
+}
+
+type inboxCursor struct {
+	Sort string    `json:"s"`
+	At   time.Time `json:"t"`
+	ID   uuid.UUID `json:"id"`
+}
+
+// Conversations is the inbox: one query joins the contact and the assignee, and walks an index
+// in last-message order (see migration 0002), so a page costs the same on any page.
+func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
+	from := conversationSelect
+	var fromArgs []any
+	where := []string{"v.workspace_id = ?"}
+	args := []any{ws}
+	// Statuses are literals, not parameters, so the planner can match the partial indexes
+	// even with a generic plan.
+	switch f.Status {
+	case string(conversation.StatusOpen):
+		where = append(where, "v.status = 'open'")
+	case string(conversation.StatusClosed):
+		where = append(where, "v.status = 'closed'")
+	}
+	switch f.Inbox {
+	case conversation.InboxMine:
+		where = append(where, "v.assignee_id = ?")
+		args = append(args, f.Me)
+	case conversation.InboxUnassigned:
+		where = append(where, "v.assignee_id IS NULL")
+	}
+	if f.AssigneeID != nil {
+		where = append(where, "v.assignee_id = ?")
+		args = append(args, *f.AssigneeID)
+	}
+	if f.ChannelID != nil {
+		where = append(where, `EXISTS (SELECT 1 FROM contact_identities i
+    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = ?)`)
+		args = append(args, *f.ChannelID)
+	}
+	if f.Q != "" {
+		ids, few, err := s.searchContacts(ctx, ws, f.Q)
+		if err != nil {
+			return nil, "", err
+		}
+		if few {
+			// Start from the matching contacts: at most SearchFirstLimit index lookups and a
+			// top-N sort, however the matches spread over the conversations. (As a filter,
+			// contact_id = ANY(...), the planner walks the last-message index instead.)
+			// An array literal, since gorm would expand a Go slice into a row of parameters.
+			lit := make([]string, len(ids))
+			for i, id := range ids {
+				lit[i] = id.String()
+			}
+			from = conversationColumns + `
+FROM unnest(?::uuid[]) AS m(id)
+JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + conversationJoins
+			fromArgs = []any{"{" + strings.Join(lit, ",") + "}", ws}
+		} else {
+			cond, a := searchCondition("c", f.Q)
+			where = append(where, cond)
+			args = append(args, a...)
+		}
+	}
+	dir, cmp := "DESC", "<"
+	if f.Sort == conversation.SortOldest {
+		dir, cmp = "ASC", ">"
+	}
+	if p.Cursor != "" {
+		var cur inboxCursor
+		if err := page.Decode(p.Cursor, &cur); err != nil {
+			return nil, "", err
+		}
+		if cur.At.IsZero() || cur.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
+		if cur.Sort != f.Sort {
+			return nil, "", errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", cur.Sort, f.Sort)
+		}
+		where = append(where, "(v.last_message_at, v.id) "+cmp+" (?, ?)")
+		args = append(args, cur.At, cur.ID)
+	}
+	q := from + "\nWHERE " + strings.Join(where, " AND ") +
+		"\nORDER BY v.last_message_at " + dir + ", v.id " + dir + "\nLIMIT ?"
+	args = append(append(fromArgs, args...), p.Limit+1)
+	var rows []conversationRow
+	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		last := rows[len(rows)-1]
+		next = page.Encode(inboxCursor{Sort: f.Sort, At: last.LastMessageAt, ID: last.ID})
+	}
+	out := make([]conversation.Conversation, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// DefaultSearchFirstLimit is how many matching contacts the inbox still handles search-first.
+const DefaultSearchFirstLimit = 1000
+
+// searchContacts decides how the inbox searches. A selective q (a last name, an email
+// fragment, phone digits) matches few contacts: the trigram indexes find them, and their
+// conversations are then looked up and sorted, a few milliseconds whatever the filters. A
+// broad q matches many: walking the conversations in last-message order and keeping the
+// matches fills a page soonest. The planner cannot tell the two apart from LIKE '%...%'
+// statistics, so one capped lookup asks, and few reports whether ids holds every match.
+func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids []uuid.UUID, few bool, err error) {
+	cond, args := searchCondition("c", q)
+	limit := s.SearchFirstLimit
+	args = append([]any{ws}, append(args, limit+1)...)
+	err = s.conn(ctx).Raw(`SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond+` LIMIT ?`, args...).Scan(&ids).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("search contacts: %w", err)
+	}
+	if ids == nil {
+		ids = []uuid.UUID{}
+	}
+	return ids, len(ids) <= limit, nil
+}
+
+type eventRow struct {
+	WorkspaceID     uuid.UUID `gorm:"primaryKey"`
+	ID              uuid.UUID `gorm:"primaryKey"`
+	ConversationID  uuid.UUID
+	Type            string
+	ActorKind       string
+	ActorID         *uuid.UUID
+	AssigneeID      *uuid.UUID
+	ClosingCategory *string
+	ClosingSummary  *string
+	At              time.Time
+}
+
+func (eventRow) TableName() string { return "conversation_events" }
+
+func (r eventRow) domain() conversation.Event {
+	return conversation.Event{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
+		Type: conversation.EventType(r.Type), Actor: actorOf(r.ActorKind, r.ActorID), AssigneeID: r.AssigneeID,
+		Category: r.ClosingCategory, Summary: r.ClosingSummary, At: r.At}
+}
+
+func insertEvents(tx *gorm.DB, events []conversation.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]eventRow, len(events))
+	for i, e := range events {
+		rows[i] = eventRow{WorkspaceID: e.WorkspaceID, ID: e.ID, ConversationID: e.ConversationID, Type: string(e.Type),
+			ActorKind: string(e.Actor.Kind), ActorID: actorID(e.Actor), AssigneeID: e.AssigneeID,
+			ClosingCategory: e.Category, ClosingSummary: e.Summary, At: e.At}
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("insert conversation events: %w", err)
+	}
+	return nil
+}
+
+// saveConversation writes a conversation's state, last message and closing note.
+func saveConversation(tx *gorm.DB, c conversation.Conversation) error {
+	var lastID, lastChannel *uuid.UUID
+	var lastDir, lastType, lastText *string
+	if m := c.LastMessage; m != nil {
+		id, ch := m.ID, m.ChannelID
+		d, t, x := string(m.Direction), string(m.Type), m.Text
+		lastID, lastChannel, lastDir, lastType, lastText = &id, &ch, &d, &t, &x
+	}
+	var cat, sum, kind *string
+	var closingBy *uuid.UUID
+	var at *time.Time
+	if n := c.ClosingNote; n != nil {
+		k := string(n.ClosedBy.Kind)
+		cat, sum, kind, closingBy = n.Category, n.Summary, &k, actorID(n.ClosedBy)
+		t := n.ClosedAt
+		at = &t
+	}
+	const q = `
+UPDATE conversations SET status = @status, assignee_id = @assignee, closed_at = @closed_at,
+       last_message_at = @last_at, last_message_id = @last_id, last_message_channel_id = @last_channel,
+       last_message_direction = @last_dir, last_message_type = @last_type, last_message_text = @last_text,
+       closing_category = @cat, closing_summary = @sum, closing_at = @closing_at,
+       closing_actor_kind = @closing_kind, closing_actor_id = @closing_by, updated_at = @updated_at
+WHERE workspace_id = @ws AND id = @id`
+	err := tx.Exec(q, map[string]any{"status": string(c.Status), "assignee": c.AssigneeID, "closed_at": c.ClosedAt,
+		"last_at": c.LastMessageAt, "last_id": lastID, "last_channel": lastChannel, "last_dir": lastDir,
+		"last_type": lastType, "last_text": lastText, "cat": cat, "sum": sum, "closing_at": at,
+		"closing_kind": kind, "closing_by": closingBy, "updated_at": c.UpdatedAt, "ws": c.WorkspaceID, "id": c.ID}).Error
+	if err != nil {
+		if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
+			return conversation.ErrUnknownAssignee
+		}
+		return fmt.Errorf("update conversation: %w", err)
+	}
+	return nil
+}
+
+// ChangeConversation locks the conversation row, lets change decide, and saves the result with
+// its events in the same transaction: two concurrent changes serialise on the row lock, so
+// the second sees the first's outcome (and, say, answers conversation_open).
+func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*conversation.Conversation) ([]conversation.Event, error)) (conversation.Conversation, error) {
+	var out conversation.Conversation
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		c, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", true, ws, id)
+		if err != nil {
+			return err
+		}
+		events, err := change(&c)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			out = c
+			return nil
+		}
+		if err := saveConversation(tx, c); err != nil {
+			return err
+		}
+		if err := insertEvents(tx, events); err != nil {
+			return err
+		}
+		// Read back for the assignee's name and email.
+		out, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, id)
+		return err
+	})
+	return out, err
+}
+
+type conversationCursor struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"id"`
+}
+
+// conversationExists reports conversation.ErrNotFound for an unknown id.
+func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error {
+	var ok bool
+	if err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?)`, ws, id).Scan(&ok).Error; err != nil {
+		return fmt.Errorf("check conversation: %w", err)
+	}
+	if !ok {
+		return conversation.ErrNotFound
+	}
+	return nil
+}
+
+// Messages lists a conversation's messages newest first.
+func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]conversation.Message, string, error) {
+	if err := s.conversationExists(ctx, ws, id); err != nil {
+		return nil, "", err
+	}
+	q := s.conn(ctx).Where("workspace_id = ? AND conversation_id = ?", ws, id)
+	if p.Cursor != "" {
+		var c conversationCursor
+		if err := page.Decode(p.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		if c.At.IsZero() || c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
+		q = q.Where("(created_at, id) < (?, ?)", c.At, c.ID)
+	}
+	var rows []messageRow
+	if err := q.Order("created_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		last := rows[len(rows)-1]
+		next = page.Encode(conversationCursor{At: last.CreatedAt, ID: last.ID})
+	}
+	out := make([]conversation.Message, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+// Events lists a conversation's lifecycle in the order it happened.
+func (s *Store) Events(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]conversation.Event, string, error) {
+	if err := s.conversationExists(ctx, ws, id); err != nil {
+		return nil, "", err
+	}
+	q := s.conn(ctx).Where("workspace_id = ? AND conversation_id = ?", ws, id)
+	if p.Cursor != "" {
+		var c idCursor
+		if err := page.Decode(p.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		if c.ID == uuid.Nil {
+			return nil, "", errkind.ErrInvalidCursor
+		}
+		q = q.Where("id > ?", c.ID)
+	}
+	var rows []eventRow
+	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list conversation events: %w", err)
+	}
+	next := ""
+	if len(rows) > p.Limit {
+		rows = rows[:p.Limit]
+		next = page.Encode(idCursor{rows[len(rows)-1].ID})
+	}
+	out := make([]conversation.Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, next, nil
+}
+
+type messageRow struct {
+	WorkspaceID       uuid.UUID `gorm:"primaryKey"`
+	ID                uuid.UUID `gorm:"primaryKey"`
+	ConversationID    uuid.UUID
+	ContactID         uuid.UUID
+	ChannelID         uuid.UUID
+	IdentityID        *uuid.UUID
+	Direction         string
+	Type              string
+	Text              string
+	Attachment        nullJSON
+	Template          nullJSON
+	Tag               *string
+	SenderKind        string
+	SenderID          *uuid.UUID
+	Status            string
+	Billable          bool
+	ProviderMessageID *string
+	ExternalID        *string
+	ErrorCode         *string
+	ErrorMessage      *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (messageRow) TableName() string { return "messages" }
+
+func (r messageRow) domain() conversation.Message {
+	return conversation.Message{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
+		ContactID: r.ContactID, ChannelID: r.ChannelID, IdentityID: r.IdentityID,
+		Direction: conversation.Direction(r.Direction), Type: conversation.MessageType(r.Type), Text: r.Text,
+		Attachment: fromNullJSON[conversation.Attachment](r.Attachment), Template: fromNullJSON[conversation.TemplateRef](r.Template),
+		Tag: r.Tag, Sender: actorOf(r.SenderKind, r.SenderID), Status: conversation.MessageStatus(r.Status),
+		Billable: r.Billable, ProviderMessageID: r.ProviderMessageID, ExternalID: r.ExternalID, ErrorCode: r.ErrorCode,
+		ErrorMessage: r.ErrorMessage, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func toMessageRow(m conversation.Message) (messageRow, error) {
+	att, err := toNullJSON(m.Attachment)
+	if err != nil {
+		return messageRow{}, err
+	}
+	tpl, err := toNullJSON(m.Template)
+	if err != nil {
+		return messageRow{}, err
+	}
+	return messageRow{WorkspaceID: m.WorkspaceID, ID: m.ID, ConversationID: m.ConversationID, ContactID: m.ContactID,
+		ChannelID: m.ChannelID, IdentityID: m.IdentityID, Direction: string(m.Direction), Type: string(m.Type),
+		Text: m.Text, Attachment: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
+		SenderID: actorID(m.Sender), Status: string(m.Status), Billable: m.Billable,
+		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
+		ErrorMessage: m.ErrorMessage, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+}
+
+// insertMessage stores a message inside tx.
+func insertMessage(tx *gorm.DB, m conversation.Message) error {
+	r, err := toMessageRow(m)
+	if err != nil {
+		return err
+	}
+	if err := tx.Create(&r).Error; err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	return nil
+}
+
+func messageByID(db *gorm.DB, ws, id uuid.UUID) (conversation.Message, error) {
+	var r messageRow
+	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
+		return conversation.Message{}, fmt.Errorf("get message: %w", err)
+	}
+	return r.domain(), nil
+}
