@@ -26,6 +26,7 @@ type Store struct {
 	// SearchFirstLimit is how many contacts an inbox search may match and still be run
 	// search-first (see searchContacts); tests lower it to exercise the other plan.
 	SearchFirstLimit int
+	queue            DeliveryQueue
 }
 
 // Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
