@@ -76,6 +76,10 @@ type Message struct {
 	ExternalID   *string
 	ErrorCode    *string
 	ErrorMessage *string
+	// Attempts counts the dispatcher's calls to the provider for an outgoing message, and
+	// LastAttemptAt is when the latest began.
+	Attempts      int
+	LastAttemptAt *time.Time
 	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -460,6 +460,8 @@ type messageRow struct {
 	ExternalID        *string
 	ErrorCode         *string
 	ErrorMessage      *string
+	Attempts          int
+	LastAttemptAt     *time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
@@ -473,7 +475,8 @@ func (r messageRow) domain() conversation.Message {
 		Attachment: fromNullJSON[conversation.Attachment](r.Attachment), Template: fromNullJSON[conversation.TemplateRef](r.Template),
 		Tag: r.Tag, Sender: actorOf(r.SenderKind, r.SenderID), Status: conversation.MessageStatus(r.Status),
 		Billable: r.Billable, ProviderMessageID: r.ProviderMessageID, ExternalID: r.ExternalID, ErrorCode: r.ErrorCode,
-		ErrorMessage: r.ErrorMessage, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		ErrorMessage: r.ErrorMessage, Attempts: r.Attempts, LastAttemptAt: r.LastAttemptAt,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func toMessageRow(m conversation.Message) (messageRow, error) {
@@ -490,7 +493,8 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 		Text: m.Text, Attachment: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
 		SenderID: actorID(m.Sender), Status: string(m.Status), Billable: m.Billable,
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
-		ErrorMessage: m.ErrorMessage, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
 }
 
 // insertMessage stores a message inside tx.

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/switchboard/switchboard/migrations"
 )
@@ -31,7 +34,16 @@ func report(out io.Writer, verb string, res []*goose.MigrationResult) {
 	}
 }
 
-// MigrateUp applies every pending migration.
+// riverMigrator migrates River's own tables (river_job and friends): the delivery queue.
+func riverMigrator(db *sql.DB) (*rivermigrate.Migrator[*sql.Tx], error) {
+	m, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, fmt.Errorf("load river migrations: %w", err)
+	}
+	return m, nil
+}
+
+// MigrateUp applies every pending migration: Switchboard's, then River's (the job queue).
 func MigrateUp(ctx context.Context, db *sql.DB, out io.Writer) error {
 	p, err := provider(db)
 	if err != nil {
@@ -42,17 +54,53 @@ func MigrateUp(ctx context.Context, db *sql.DB, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
-	if out != nil && len(res) == 0 {
+	rm, err := riverMigrator(db)
+	if err != nil {
+		return err
+	}
+	rres, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrate river up: %w", err)
+	}
+	reportRiver(out, "applied", rres)
+	if out != nil && len(res) == 0 && len(rres.Versions) == 0 {
 		fmt.Fprintln(out, "migrations: up to date")
 	}
 	return nil
 }
 
-// MigrateDown rolls back the newest applied migration.
+func reportRiver(out io.Writer, verb string, res *rivermigrate.MigrateResult) {
+	if out == nil || res == nil {
+		return
+	}
+	for _, v := range res.Versions {
+		fmt.Fprintf(out, "migrations: %s river %03d_%s (%s)\n", verb, v.Version, v.Name, v.Duration.Round(time.Millisecond))
+	}
+}
+
+// MigrateDown rolls back the newest applied Switchboard migration. River's tables hold the
+// delivery queue, so they are removed only once every Switchboard migration is rolled back:
+// a down with none of ours left applied removes River's schema entirely.
 func MigrateDown(ctx context.Context, db *sql.DB, out io.Writer) error {
 	p, err := provider(db)
 	if err != nil {
 		return err
+	}
+	version, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	if version == 0 {
+		rm, err := riverMigrator(db)
+		if err != nil {
+			return err
+		}
+		rres, err := rm.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1})
+		if err != nil {
+			return fmt.Errorf("migrate river down: %w", err)
+		}
+		reportRiver(out, "rolled back", rres)
+		return nil
 	}
 	res, err := p.Down(ctx)
 	if res != nil {
@@ -64,7 +112,8 @@ func MigrateDown(ctx context.Context, db *sql.DB, out io.Writer) error {
 	return nil
 }
 
-// MigrationStatus describes one migration.
+// MigrationStatus describes one migration. River's migrations follow Switchboard's, with
+// sources "river/NNN_name".
 type MigrationStatus struct {
 	Version int64  `json:"version"`
 	Source  string `json:"source"`
@@ -90,5 +139,43 @@ func MigrateStatus(ctx context.Context, db *sql.DB) ([]MigrationStatus, error) {
 		}
 		out = append(out, m)
 	}
+	rm, err := riverMigrator(db)
+	if err != nil {
+		return nil, err
+	}
+	applied := map[int]bool{}
+	// Before River's first migration its version table does not exist: nothing is applied.
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('river_migration') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("migrate status: %w", err)
+	}
+	if exists {
+		existing, err := rm.ExistingVersions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate status: river: %w", err)
+		}
+		for _, v := range existing {
+			applied[v.Version] = true
+		}
+	}
+	for _, v := range rm.AllVersions() {
+		m := MigrationStatus{Version: int64(v.Version), Source: fmt.Sprintf("river/%03d_%s", v.Version, v.Name)}
+		m.Applied = applied[v.Version]
+		out = append(out, m)
+	}
 	return out, nil
+}
+
+// RiverSchemaVersion is the newest River migration MigrateUp applies; test templates are
+// rebuilt when it changes.
+func RiverSchemaVersion() int {
+	rm, err := riverMigrator(nil)
+	if err != nil {
+		return 0
+	}
+	all := rm.AllVersions()
+	if len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Version
 }

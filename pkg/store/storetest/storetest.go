@@ -87,8 +87,8 @@ func URL(t testing.TB) string {
 	return withDatabase(admin, name)
 }
 
-// template returns the name of a database migrated to the current migrations, creating it
-// once per set of migration files.
+// template returns the name of a database migrated to the current migrations (River's queue
+// tables included), creating it once per set of migration files.
 func template(ctx context.Context, conn *pgx.Conn, admin string) (string, error) {
 	name := "sbtpl_" + migrationsHash()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey); err != nil {
@@ -136,6 +136,7 @@ func migrationsHash() string {
 		h.Write(b)
 		return nil
 	})
+	fmt.Fprintf(h, "river:%d", store.RiverSchemaVersion())
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
