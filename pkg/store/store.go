@@ -39,6 +39,12 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 	// Two cores serve best with a small pool: more connections only queue inside PostgreSQL.
 	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	return OpenPool(ctx, cfg, now)
+}
+
+// OpenPool connects with a prepared pool configuration (tests use it to control the
+// connections themselves).
+func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*Store, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)

@@ -1,0 +1,462 @@
+// Package dispatch delivers outgoing messages to their channel's provider and applies what
+// providers report back.
+//
+// Delivery is a River job queue on PostgreSQL: the send path inserts a job in the transaction
+// that stores the message (InsertTx), so a committed message always has its job. Workers in
+// any number of processes fetch jobs with row locks (FOR UPDATE SKIP LOCKED), so one job runs
+// in one place at a time; a worker records the attempt, builds the channel's provider adapter
+// (pkg/provider/...) and calls it. Success moves the message to sent; a permanent error to
+// failed with the provider's code; a transient one is retried with exponential backoff and
+// jitter, no sooner than the provider's Retry-After, until the attempts run out. A killed
+// worker's jobs are rescued by River once they have run longer than RescueAfter; the provider
+// call carries the message id as its idempotency key where the provider has one (LINE's retry
+// key, the webhook id of custom channels), so a rescued job does not deliver twice.
+//
+// Statuses only move forward (queued → sent → delivered → read, or failed), in one UPDATE each:
+// a late receipt never undoes a newer one. The Receiver applies provider webhooks: inbound
+// messages go through the same ingestion as POST /v1/channels/{id}/inbound, receipts move
+// statuses.
+package dispatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/egress"
+	"github.com/switchboard/switchboard/pkg/provider"
+	"github.com/switchboard/switchboard/pkg/provider/sandbox"
+)
+
+// JobKind is the River job kind of a delivery.
+const JobKind = "deliver_message"
+
+// QueueName is the River queue deliveries run on.
+const QueueName = "delivery"
+
+// Args are a delivery job's arguments: which message to deliver.
+type Args struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	MessageID   uuid.UUID `json:"message_id"`
+}
+
+// Kind names the job kind for River.
+func (Args) Kind() string { return JobKind }
+
+// Config tunes the dispatcher. Zero values take the defaults noted.
+type Config struct {
+	// Workers is how many deliveries this process runs at once; 0 makes an insert-only
+	// dispatcher (the API enqueues, other processes deliver).
+	Workers int
+	// MaxAttempts bounds the provider calls per message (default 8); after the last one a
+	// transient error fails the message.
+	MaxAttempts int
+	// SendTimeout bounds one provider call (default 20s).
+	SendTimeout time.Duration
+	// JobTimeout cancels a job that runs longer (default SendTimeout + 10s).
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before River takes it for a crashed
+	// worker's and retries it (default 2 × JobTimeout; must exceed JobTimeout). River's rescuer
+	// looks every 30 seconds.
+	RescueAfter time.Duration
+	// FetchPollInterval is the fallback poll for new jobs (default 1s, at least 100ms); new jobs
+	// normally arrive at once through LISTEN/NOTIFY.
+	FetchPollInterval time.Duration
+	// FetchCooldown is the least time between two fetches (default 100ms).
+	FetchCooldown time.Duration
+	// RetryBase and RetryMax shape the backoff: RetryBase × 2^(attempt-1), ±25 % jitter,
+	// at most RetryMax (defaults 1s and 1h).
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	// MaxRetryAfter caps a provider's Retry-After (default 1h).
+	MaxRetryAfter time.Duration
+	// PublicBaseURL is where providers reach this server (Twilio's StatusCallback); empty:
+	// no status callback is requested.
+	PublicBaseURL string
+	// WebhookAllowLoopback lets custom channels' webhook URLs point at loopback (development,
+	// tests); private and link-local addresses stay refused.
+	WebhookAllowLoopback bool
+	// LeaderElectionDisabled keeps this process out of River's maintenance (rescue, cleanup);
+	// another process must run it.
+	LeaderElectionDisabled bool
+	// ID names this process's River client (default: River picks one).
+	ID string
+	// TestOnly skips River's jittered start-up of maintenance services.
+	TestOnly bool
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	def(&c.SendTimeout, 20*time.Second)
+	def(&c.JobTimeout, c.SendTimeout+10*time.Second)
+	def(&c.RescueAfter, 2*c.JobTimeout)
+	if c.RescueAfter <= c.JobTimeout {
+		c.RescueAfter = c.JobTimeout + time.Second
+	}
+	def(&c.FetchPollInterval, time.Second)
+	c.FetchPollInterval = max(c.FetchPollInterval, 100*time.Millisecond)
+	def(&c.FetchCooldown, 100*time.Millisecond)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, time.Hour)
+	def(&c.MaxRetryAfter, time.Hour)
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
+	return c
+}
+
+// Dispatcher enqueues deliveries and, with workers, runs them.
+type Dispatcher struct {
+	cfg      Config
+	store    Store
+	secrets  Secrets
+	log      *slog.Logger
+	now      func() time.Time
+	http     clients
+	metrics  *metrics
+	inserter *river.Client[*sql.Tx]
+	client   *river.Client[pgx.Tx] // nil without workers
+}
+
+// New builds a dispatcher. Jobs are inserted through db (the *sql.DB whose transactions the
+// send path uses) and worked through pool; both are the store's one pool.
+func New(cfg Config, pool *pgxpool.Pool, db *sql.DB, st Store, sec Secrets, log *slog.Logger, now func() time.Time) (*Dispatcher, error) {
+	cfg = cfg.withDefaults()
+	d := &Dispatcher{cfg: cfg, store: st, secrets: sec, log: log, now: now, metrics: newMetrics(st, log),
+		http: clients{
+			api:    &http.Client{Transport: http.DefaultTransport},
+			tenant: egress.Client(cfg.WebhookAllowLoopback, 0),
+		}}
+	riverLog := slog.New(minLevel{h: log.Handler(), min: slog.LevelWarn}).With("component", "river")
+	var err error
+	d.inserter, err = river.NewClient(riverdatabasesql.New(db), &river.Config{Logger: riverLog, MaxAttempts: cfg.MaxAttempts})
+	if err != nil {
+		return nil, fmt.Errorf("river insert client: %w", err)
+	}
+	if cfg.Workers <= 0 {
+		return d, nil
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{d: d}); err != nil {
+		return nil, fmt.Errorf("register delivery worker: %w", err)
+	}
+	d.client, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
+		ID:                     cfg.ID,
+		Logger:                 riverLog,
+		Queues:                 map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}},
+		Workers:                workers,
+		MaxAttempts:            cfg.MaxAttempts,
+		JobTimeout:             cfg.JobTimeout,
+		RescueStuckJobsAfter:   cfg.RescueAfter,
+		FetchPollInterval:      cfg.FetchPollInterval,
+		FetchCooldown:          cfg.FetchCooldown,
+		RetryPolicy:            backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		LeaderElectionDisabled: cfg.LeaderElectionDisabled,
+		TestOnly:               cfg.TestOnly,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return d, nil
+}
+
+// InsertTx enqueues the delivery of message id inside tx (store.DeliveryQueue).
+func (d *Dispatcher) InsertTx(ctx context.Context, tx *sql.Tx, ws, id uuid.UUID) error {
+	_, err := d.inserter.InsertTx(ctx, tx, Args{WorkspaceID: ws, MessageID: id},
+		&river.InsertOpts{Queue: QueueName, MaxAttempts: d.cfg.MaxAttempts})
+	if err != nil {
+		return fmt.Errorf("insert delivery job: %w", err)
+	}
+	return nil
+}
+
+// Workers reports how many deliveries this process runs at once.
+func (d *Dispatcher) Workers() int {
+	if d.client == nil {
+		return 0
+	}
+	return d.cfg.Workers
+}
+
+// Collectors are the dispatcher's Prometheus metrics.
+func (d *Dispatcher) Collectors() []prometheus.Collector { return d.metrics.collectors() }
+
+// Start starts the workers (nothing without workers). They run until Stop, whatever ctx does
+// afterwards.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if d.client == nil {
+		return nil
+	}
+	if err := d.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start delivery workers: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching and lets running deliveries finish until ctx ends; then it cancels the
+// rest, which releases their jobs for another worker.
+func (d *Dispatcher) Stop(ctx context.Context) error {
+	if d.client == nil {
+		return nil
+	}
+	err := d.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if cerr := d.client.StopAndCancel(cctx); cerr != nil {
+		return fmt.Errorf("stop delivery workers: %w", errors.Join(err, cerr))
+	}
+	return nil
+}
+
+// StopAndCancel stops at once, cancelling running deliveries.
+func (d *Dispatcher) StopAndCancel(ctx context.Context) error {
+	if d.client == nil {
+		return nil
+	}
+	return d.client.StopAndCancel(ctx)
+}
+
+type worker struct {
+	river.WorkerDefaults[Args]
+	d *Dispatcher
+}
+
+func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	return w.d.deliver(ctx, job.Args.WorkspaceID, job.Args.MessageID, job.Attempt >= job.MaxAttempts)
+}
+
+// backoff is the retry policy: exponential with jitter, so a provider that is down is not
+// hammered and many failed messages do not retry in lockstep.
+type backoff struct{ base, max time.Duration }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(b.delay(job.Attempt))
+}
+
+func (b backoff) delay(attempt int) time.Duration {
+	d := b.base
+	for i := 1; i < attempt && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	// ±25 %: uniform in [0.75 d, 1.25 d).
+	d = d*3/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return min(d, b.max)
+}
+
+func (d *Dispatcher) clock() time.Time { return d.now().UTC().Truncate(time.Microsecond) }
+
+// deliver runs one attempt at a message. lastJobAttempt says River will not run the job again.
+func (d *Dispatcher) deliver(ctx context.Context, ws, id uuid.UUID, lastJobAttempt bool) error {
+	dl, err := d.store.Delivery(ctx, ws, id)
+	if errors.Is(err, ErrMessageGone) {
+		d.log.Info("delivery skipped: the message no longer exists", "workspace_id", ws.String(), "message_id", id.String())
+		return nil
+	}
+	if err != nil {
+		d.log.Warn("delivery: cannot load the message; will retry", "workspace_id", ws.String(), "message_id", id.String(), "error", err.Error())
+		return err
+	}
+	if dl.Message.Status != conversation.StatusQueued {
+		return nil // already delivered or failed: a duplicate or rescued job
+	}
+	prov := dl.Channel.Provider
+	log := d.log.With("workspace_id", ws.String(), "message_id", id.String(), "channel_id", dl.Channel.ID.String(), "provider", prov)
+	attempts, started, err := d.store.StartAttempt(ctx, ws, id, d.clock())
+	if err != nil {
+		log.Warn("delivery: cannot record the attempt; will retry", "error", err.Error())
+		return err
+	}
+	if !started {
+		return nil
+	}
+	final := lastJobAttempt || attempts >= d.cfg.MaxAttempts
+
+	a, s, err := open(dl.Channel, d.secrets)
+	if err != nil {
+		return d.failed(ctx, log, dl, attempts, final, err, nil)
+	}
+	m, err := message(dl, d.cfg.PublicBaseURL)
+	if err != nil {
+		return d.failed(ctx, log, dl, attempts, final, err, s.secretValues())
+	}
+	if dl.Channel.Archived() {
+		return d.failed(ctx, log, dl, attempts, final, &provider.Error{Provider: prov, Permanent: true, Code: "channel_archived",
+			Text: "the channel was archived before the message could be delivered"}, nil)
+	}
+	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	res, err := a.sender(s, d.http).Send(sctx, m)
+	cancel()
+	if err != nil {
+		return d.failed(ctx, log, dl, attempts, final, err, s.secretValues())
+	}
+	return d.sent(ctx, log, dl, attempts, res)
+}
+
+// record runs a status write that must survive the job's cancellation: the provider has
+// already answered, and losing its answer would mean sending again.
+func record(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for i := range 3 {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = fn(c)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(i+1) * 200 * time.Millisecond)
+	}
+	return err
+}
+
+func (d *Dispatcher) sent(ctx context.Context, log *slog.Logger, dl Delivery, attempts int, res provider.Result) error {
+	ws, id, prov := dl.Message.WorkspaceID, dl.Message.ID, dl.Channel.Provider
+	now := d.clock()
+	err := record(ctx, func(ctx context.Context) error {
+		_, err := d.store.Advance(ctx, ws, id, Change{Status: conversation.StatusSent, ProviderMessageID: res.ProviderMessageID, At: now})
+		return err
+	})
+	if err != nil {
+		log.Error("delivery: the provider accepted the message but its status could not be saved", "error", err.Error())
+		return fmt.Errorf("save sent status: %w", err)
+	}
+	d.metrics.attempts.WithLabelValues(prov, resultSent).Inc()
+	d.metrics.outcomes.WithLabelValues(prov, string(conversation.StatusSent)).Inc()
+	d.metrics.latency.WithLabelValues(prov).Observe(max(now.Sub(dl.Message.CreatedAt).Seconds(), 0))
+	log.Info("delivery: sent", "attempts", attempts, "provider_message_id", res.ProviderMessageID)
+	if dl.Channel.Provider == "sandbox" {
+		// The sandbox reports its receipts at once instead of by webhook.
+		for _, r := range sandbox.Receipts(res, now) {
+			if err := record(ctx, func(ctx context.Context) error {
+				_, err := d.store.ApplyReceipt(ctx, ws, dl.Channel.ID, r, now)
+				return err
+			}); err != nil {
+				log.Warn("delivery: sandbox receipt not applied", "error", err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// maxErrorText bounds the provider's error text kept on the message.
+const maxErrorText = 1000
+
+// failed settles a failed attempt: permanent errors and the last attempt fail the message
+// (and cancel the job), a Retry-After snoozes the job, other errors go back to River to retry
+// with backoff. A cancelled job (shutdown) is released at once for another worker.
+func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, dl Delivery, attempts int, final bool, err error, secrets []string) error {
+	prov := dl.Channel.Provider
+	code, text := "delivery_error", err.Error()
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		code, text = pe.Code, pe.Text
+	}
+	permanent := provider.IsPermanent(err) || errors.Is(err, ErrUnknownProvider)
+	if errors.Is(err, egress.ErrForbiddenAddress) {
+		permanent, code, text = true, "forbidden_destination", "the webhook URL points at an address this server may not call"
+	}
+	text = provider.Redact(text, secrets...)
+	if r := []rune(text); len(r) > maxErrorText {
+		text = string(r[:maxErrorText])
+	}
+	if !permanent && errors.Is(ctx.Err(), context.Canceled) {
+		d.metrics.attempts.WithLabelValues(prov, resultCancelled).Inc()
+		log.Info("delivery: interrupted by shutdown; released for another worker", "attempts", attempts)
+		return river.JobSnooze(0)
+	}
+	if permanent || final {
+		now := d.clock()
+		if rerr := record(ctx, func(ctx context.Context) error {
+			_, err := d.store.Advance(ctx, dl.Message.WorkspaceID, dl.Message.ID,
+				Change{Status: conversation.StatusFailed, ErrorCode: code, ErrorMessage: text, At: now})
+			return err
+		}); rerr != nil {
+			return fmt.Errorf("save failed status: %w", rerr)
+		}
+		d.metrics.attempts.WithLabelValues(prov, resultFailed).Inc()
+		d.metrics.outcomes.WithLabelValues(prov, string(conversation.StatusFailed)).Inc()
+		log.Warn("delivery: failed", "attempts", attempts, "permanent", permanent, "error_code", code, "error", text)
+		return river.JobCancel(fmt.Errorf("%s: %s", code, text))
+	}
+	if pe != nil && pe.RetryAfter > 0 {
+		wait := min(pe.RetryAfter, d.cfg.MaxRetryAfter)
+		d.metrics.attempts.WithLabelValues(prov, resultSnoozed).Inc()
+		log.Info("delivery: provider asked to retry later", "attempts", attempts, "retry_after", wait.String(), "error_code", code)
+		return river.JobSnooze(wait)
+	}
+	d.metrics.attempts.WithLabelValues(prov, resultRetry).Inc()
+	log.Info("delivery: transient error; will retry", "attempts", attempts, "error_code", code, "error", text)
+	return fmt.Errorf("deliver: %s: %s", code, text)
+}
+
+// message translates a stored message into the provider's. Its ID is the message id, so every
+// attempt carries the same idempotency key.
+func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
+	m := dl.Message
+	if dl.To == "" {
+		return provider.Message{}, provider.Invalid(dl.Channel.Provider, "the message has no channel identity to send to")
+	}
+	pm := provider.Message{ID: m.ID.String(), To: dl.To, Type: string(m.Type), Text: m.Text, InReplyTo: dl.InReplyTo}
+	if pm.Type == "" {
+		pm.Type = provider.TypeText
+	}
+	if m.Tag != nil {
+		pm.Tag = *m.Tag
+	}
+	if t := m.Template; t != nil {
+		pm.Template = &provider.Template{Name: t.Name, Language: t.Language, Variables: t.Variables}
+	}
+	if a := m.Attachment; a != nil {
+		pm.Attachment = &provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename}
+	}
+	if dl.InReplyTo != "" {
+		pm.References = []string{dl.InReplyTo}
+	}
+	if publicBaseURL != "" && dl.Channel.Provider == "twilio" {
+		pm.StatusCallbackURL = publicBaseURL + "/webhooks/" + dl.Channel.ID.String() + "/twilio"
+	}
+	return pm, nil
+}
+
+// minLevel drops records below min: River's routine reports (a job errored and will retry)
+// repeat what the dispatcher logs in its own words.
+type minLevel struct {
+	h   slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.h.Enabled(ctx, l)
+}
+func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
+func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h: m.h.WithAttrs(attrs), min: m.min}
+}
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h: m.h.WithGroup(name), min: m.min}
+}

@@ -1,0 +1,344 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/secret"
+	"github.com/switchboard/switchboard/pkg/store"
+	"github.com/switchboard/switchboard/pkg/store/storetest"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// env is one test's database with a workspace, and the services deliveries need.
+type env struct {
+	url      string
+	st       *store.Store
+	ws       uuid.UUID
+	channels *channel.Service
+	convs    *conversation.Service
+	logs     *syncBuffer
+	log      *slog.Logger
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	url := storetest.URL(t)
+	st, err := store.Open(context.Background(), url, 8, time.Now)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	w, _, err := workspace.NewService(st, time.Now).Bootstrap(context.Background(), "Acme",
+		workspace.NewUser{Email: "owner-" + uuid.NewString()[:8] + "@example.com", Name: "Owner", Password: "a long passphrase"})
+	if err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	e := &env{url: url, st: st, ws: w.ID, channels: channel.NewService(st, box, true, time.Now), convs: conversation.NewService(st, time.Now),
+		logs: logs, log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", logs.String())
+		}
+	})
+	return e
+}
+
+// channel connects a channel on provider with config.
+func (e *env) channel(t *testing.T, typ, prov string, config map[string]any) channel.Channel {
+	t.Helper()
+	ch, err := e.channels.Create(context.Background(), e.ws, channel.New{Type: typ, Name: typ + " " + prov, Provider: &prov, Config: config})
+	if err != nil {
+		t.Fatalf("create %s channel on %s: %v", typ, prov, err)
+	}
+	return ch
+}
+
+// customer makes a contact write in on the channel, so it has an identity and a conversation.
+func (e *env) customer(t *testing.T, ch channel.Channel, identifier string) conversation.Ingested {
+	t.Helper()
+	in, _, err := e.convs.Ingest(context.Background(), e.ws, ch.ID, conversation.InboundMessage{Identifier: identifier, Text: "hello"})
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	return in
+}
+
+// outgoing describes a message to queue.
+type outgoing struct {
+	Type       string
+	Text       string
+	Tag        string
+	Template   *conversation.TemplateRef
+	Attachment *conversation.Attachment
+}
+
+// queue stores a queued outgoing message to the customer and enqueues its delivery in the
+// same transaction, as the send path does.
+func (e *env) queue(t testing.TB, q store.DeliveryQueue, to conversation.Ingested, m outgoing) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	id := uuid.Must(uuid.NewV7())
+	if m.Type == "" {
+		m.Type = "text"
+	}
+	var tag *string
+	if m.Tag != "" {
+		tag = &m.Tag
+	}
+	jsonOrNil := func(v any) any {
+		if v == nil {
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		if string(b) == "null" {
+			return nil
+		}
+		return string(b)
+	}
+	tx, err := e.st.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	now := time.Now().UTC()
+	_, err = tx.ExecContext(ctx, `
+INSERT INTO messages (workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
+                      template, attachment, tag, sender_kind, status, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'queued', $12, $12)`,
+		e.ws, id, to.Conversation.ID, to.Contact.ID, to.Message.ChannelID, to.Message.IdentityID, m.Type, m.Text,
+		jsonOrNil(m.Template), jsonOrNil(m.Attachment), tag, now)
+	if err != nil {
+		t.Fatalf("insert message: %v", err)
+	}
+	if err := q.InsertTx(ctx, tx, e.ws, id); err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// fast is a dispatcher configuration for tests: quick polls and retries.
+func fast(c dispatch.Config) dispatch.Config {
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	c.FetchPollInterval = 100 * time.Millisecond
+	c.FetchCooldown = 20 * time.Millisecond
+	if c.RetryBase == 0 {
+		c.RetryBase = 20 * time.Millisecond
+	}
+	c.RetryMax = time.Second
+	c.SendTimeout = cmpDur(c.SendTimeout, 5*time.Second)
+	c.TestOnly = true
+	c.WebhookAllowLoopback = true
+	return c
+}
+
+func cmpDur(a, b time.Duration) time.Duration {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// dispatcher starts a dispatcher on the env's store; it stops with the test.
+func (e *env) dispatcher(t *testing.T, cfg dispatch.Config) *dispatch.Dispatcher {
+	t.Helper()
+	return e.dispatcherOn(t, e.st, cfg)
+}
+
+// dispatcherOn starts a dispatcher on another store (another "process") of the same database.
+func (e *env) dispatcherOn(t *testing.T, st *store.Store, cfg dispatch.Config) *dispatch.Dispatcher {
+	t.Helper()
+	d, err := dispatch.New(fast(cfg), st.Pool, st.SQL, st, e.channels, e.log, time.Now)
+	if err != nil {
+		t.Fatalf("new dispatcher: %v", err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = d.Stop(ctx)
+	})
+	return d
+}
+
+// message reads a message back.
+func (e *env) message(t testing.TB, id uuid.UUID) conversation.Message {
+	t.Helper()
+	var m struct {
+		Status            string
+		ProviderMessageID *string
+		ErrorCode         *string
+		ErrorMessage      *string
+		Attempts          int
+		LastAttemptAt     *time.Time
+	}
+	err := e.st.Pool.QueryRow(context.Background(), `SELECT status, provider_message_id, error_code, error_message, attempts, last_attempt_at
+FROM messages WHERE workspace_id = $1 AND id = $2`, e.ws, id).Scan(&m.Status, &m.ProviderMessageID, &m.ErrorCode, &m.ErrorMessage, &m.Attempts, &m.LastAttemptAt)
+	if err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	return conversation.Message{ID: id, Status: conversation.MessageStatus(m.Status), ProviderMessageID: m.ProviderMessageID,
+		ErrorCode: m.ErrorCode, ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt}
+}
+
+// waitStatus waits until the message has the status, failing after timeout.
+func (e *env) waitStatus(t testing.TB, id uuid.UUID, want conversation.MessageStatus, timeout time.Duration) conversation.Message {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := e.message(t, id)
+		if m.Status == want {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s is %s after %s, want %s (attempts %d, error %v)", id, m.Status, timeout, want, m.Attempts, deref(m.ErrorMessage))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// lineFake is a fake LINE Messaging API that honours X-Line-Retry-Key like LINE does: a key
+// it accepted before answers 409 with the accepted request's id, so a retried push is never
+// delivered twice. It counts deliveries per key and can hold requests until released.
+type lineFake struct {
+	URL string
+
+	mu        sync.Mutex
+	delivered map[string]int // retry key → deliveries accepted
+	requests  map[string]int // retry key → requests received
+	conflicts int
+	hold      chan struct{} // while non-nil, requests wait on it (and are still accepted)
+	held      int
+}
+
+func newLineFake(t *testing.T) *lineFake {
+	f := &lineFake{delivered: map[string]int{}, requests: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	t.Cleanup(f.release)
+	f.URL = srv.URL
+	return f
+}
+
+func (f *lineFake) serve(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	key := r.Header.Get("X-Line-Retry-Key")
+	f.mu.Lock()
+	f.requests[key]++
+	seen := f.delivered[key] > 0
+	if !seen {
+		// The provider takes the message as soon as it reads the request, whatever happens
+		// to the connection afterwards.
+		f.delivered[key]++
+	} else {
+		f.conflicts++
+	}
+	hold := f.hold
+	if hold != nil {
+		f.held++
+	}
+	f.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if seen {
+		w.Header().Set("X-Line-Accepted-Request-Id", "req-"+key)
+		w.WriteHeader(http.StatusConflict)
+		_, _ = io.WriteString(w, `{"message":"The retry key is already accepted"}`)
+		return
+	}
+	fmt.Fprintf(w, `{"sentMessages":[{"id":"line-%s","quoteToken":"q"}]}`, key)
+}
+
+// holdRequests makes new requests wait until release.
+func (f *lineFake) holdRequests() {
+	f.mu.Lock()
+	f.hold = make(chan struct{})
+	f.mu.Unlock()
+}
+
+func (f *lineFake) release() {
+	f.mu.Lock()
+	if f.hold != nil {
+		close(f.hold)
+		f.hold = nil
+	}
+	f.mu.Unlock()
+}
+
+func (f *lineFake) heldCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held
+}
+
+func (f *lineFake) stats() (delivered, requests map[string]int, conflicts int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, r := map[string]int{}, map[string]int{}
+	for k, v := range f.delivered {
+		d[k] = v
+	}
+	for k, v := range f.requests {
+		r[k] = v
+	}
+	return d, r, f.conflicts
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,171 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/provider"
+)
+
+// Ingester stores a customer's inbound message (conversation.Service.Ingest, the path behind
+// POST /v1/channels/{id}/inbound).
+type Ingester interface {
+	Ingest(ctx context.Context, ws, channelID uuid.UUID, in conversation.InboundMessage) (conversation.Ingested, bool, error)
+}
+
+// Errors of provider webhooks.
+var (
+	ErrNoWebhook = errkind.New(errkind.KindNotFound, "webhook_not_found",
+		"No such provider webhook: the channel does not use this provider, or the provider has no webhooks here.")
+	ErrHandshake = errkind.New(errkind.KindForbidden, "handshake_refused",
+		"The verification request does not match the channel's verify token.")
+)
+
+// Received counts what one webhook call carried.
+type Received struct {
+	Inbound    int // messages ingested
+	Duplicates int // messages already ingested (same provider message id)
+	Skipped    int // messages that could not be ingested (logged)
+	Receipts   int // messages whose status moved
+}
+
+// Receiver applies provider webhooks to a channel.
+type Receiver struct {
+	store   Store
+	secrets Secrets
+	ingest  Ingester
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewReceiver builds a Receiver.
+func NewReceiver(st Store, sec Secrets, in Ingester, log *slog.Logger, now func() time.Time) *Receiver {
+	return &Receiver{store: st, secrets: sec, ingest: in, log: log, now: now}
+}
+
+// channel loads the channel a webhook names and checks that it uses the provider named.
+func (r *Receiver) channel(ctx context.Context, channelID uuid.UUID, providerName string) (channel.Channel, adapter, settings, error) {
+	ch, err := r.store.ChannelByID(ctx, channelID)
+	if err != nil {
+		return channel.Channel{}, adapter{}, settings{}, err
+	}
+	if ch.Provider != providerName {
+		return channel.Channel{}, adapter{}, settings{}, ErrNoWebhook
+	}
+	a, s, err := open(ch, r.secrets)
+	if err != nil {
+		return channel.Channel{}, adapter{}, settings{}, err
+	}
+	if a.verify == nil {
+		return channel.Channel{}, adapter{}, settings{}, ErrNoWebhook
+	}
+	return ch, a, s, nil
+}
+
+// Receive verifies a provider webhook with the provider's own signature, before reading
+// anything from it, then ingests its inbound messages (deduplicated by the provider's message
+// id) and applies its receipts. A bad or missing signature is provider.ErrSignature and nothing
+// is stored. A message that cannot be ingested (no text, an unreadable identifier) is logged
+// and skipped, so the provider does not retry it forever; a storage failure is an error, so the
+// provider retries the call and deduplication absorbs what was already stored.
+func (r *Receiver) Receive(ctx context.Context, channelID uuid.UUID, providerName string, w Webhook) (Received, error) {
+	ch, a, s, err := r.channel(ctx, channelID, providerName)
+	if err != nil {
+		return Received{}, err
+	}
+	if err := a.verify(s, w); err != nil {
+		return Received{}, err
+	}
+	ev, err := a.parse(w.Body)
+	if err != nil {
+		return Received{}, err
+	}
+	log := r.log.With("workspace_id", ch.WorkspaceID.String(), "channel_id", ch.ID.String(), "provider", ch.Provider)
+	var out Received
+	now := r.now().UTC()
+	for _, in := range ev.Inbound {
+		_, replayed, err := r.ingest.Ingest(ctx, ch.WorkspaceID, ch.ID, inbound(in, now))
+		switch e, ok := errkind.As(err); {
+		case err == nil && replayed:
+			out.Duplicates++
+		case err == nil:
+			out.Inbound++
+		case ok && e.Kind != errkind.KindUnavailable:
+			out.Skipped++
+			log.Warn("provider webhook: inbound message skipped", "external_id", in.ExternalID, "code", e.Code, "detail", e.Detail)
+		default:
+			return out, fmt.Errorf("ingest provider message: %w", err)
+		}
+	}
+	for _, rc := range ev.Receipts {
+		n, err := r.store.ApplyReceipt(ctx, ch.WorkspaceID, ch.ID, rc, now)
+		if err != nil {
+			return out, err
+		}
+		out.Receipts += int(n)
+	}
+	log.Info("provider webhook", "inbound", out.Inbound, "duplicates", out.Duplicates, "skipped", out.Skipped,
+		"receipts", len(ev.Receipts), "statuses_moved", out.Receipts)
+	return out, nil
+}
+
+// Handshake answers a provider's webhook verification request (Meta's hub.challenge) and
+// returns the challenge to echo.
+func (r *Receiver) Handshake(ctx context.Context, channelID uuid.UUID, providerName string, query url.Values) (string, error) {
+	_, a, s, err := r.channel(ctx, channelID, providerName)
+	if err != nil {
+		return "", err
+	}
+	if a.handshake == nil {
+		return "", ErrNoWebhook
+	}
+	challenge, err := a.handshake(s, query)
+	if errors.Is(err, provider.ErrSignature) {
+		return "", ErrHandshake
+	}
+	return challenge, err
+}
+
+// inbound turns a provider's message into the ingestion input. Media the provider sends only
+// by id (no URL) is noted in the text, since fetching it needs the provider's media API.
+func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
+	out := conversation.InboundMessage{Identifier: in.From, Text: in.Text}
+	if in.ExternalID != "" {
+		id := in.ExternalID
+		out.ExternalID = &id
+	}
+	if in.Subject != "" && in.Text == "" {
+		out.Text = in.Subject
+	}
+	if a := in.Attachment; a != nil {
+		if a.URL != "" {
+			out.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename}
+		} else if out.Text == "" {
+			out.Text = "[" + strings.TrimSpace("attachment "+a.MIMEType) + "]"
+		}
+	}
+	// A provider's clock may run ahead of ours; such a time becomes now.
+	if !in.ReceivedAt.IsZero() && !in.ReceivedAt.After(now) {
+		at := in.ReceivedAt
+		out.ReceivedAt = &at
+	}
+	if name := strings.TrimSpace(in.ContactName); name != "" {
+		first, last, _ := strings.Cut(name, " ")
+		out.Contact = contact.Fields{FirstName: &first}
+		if last = strings.TrimSpace(last); last != "" {
+			out.Contact.LastName = &last
+		}
+	}
+	return out
+}

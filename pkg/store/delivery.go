@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/dispatch"
+	sendprovider "github.com/switchboard/switchboard/pkg/provider"
+)
+
+// advances is the forward-only condition every status change carries (see 0005_delivery.sql):
+// a higher rank replaces a lower one, and failed replaces only queued or sent.
+const advances = `message_status_rank(m.status) < message_status_rank(@status)
+  AND NOT (@status = 'failed' AND m.status IN ('delivered', 'read'))`
+
+// Delivery loads an outgoing message with its channel, its identity's identifier, and the
+// external id of the customer's latest earlier message on the same channel (email threading).
+func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delivery, error) {
+	db := s.conn(ctx)
+	var r messageRow
+	res := db.Raw(`SELECT * FROM messages WHERE workspace_id = ? AND id = ? AND direction = 'outgoing'`, ws, id).Scan(&r)
+	if res.Error != nil {
+		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return dispatch.Delivery{}, dispatch.ErrMessageGone
+	}
+	const q = `
+SELECT (SELECT identifier FROM contact_identities WHERE workspace_id = @ws AND id = @identity) AS to_identifier,
+       (SELECT p.external_id FROM messages p
+        WHERE p.workspace_id = @ws AND p.conversation_id = @conv AND p.channel_id = @ch
+          AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= @at
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS in_reply_to`
+	var extra struct {
+		ToIdentifier *string
+		InReplyTo    *string
+	}
+	if err := db.Raw(q, map[string]any{"ws": ws, "identity": r.IdentityID, "conv": r.ConversationID, "ch": r.ChannelID, "at": r.CreatedAt}).
+		Scan(&extra).Error; err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
+	}
+	ch, err := channelByID(db, ws, r.ChannelID, false)
+	if err != nil {
+		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
+	}
+	return dispatch.Delivery{Message: r.domain(), Channel: ch, To: deref(extra.ToIdentifier), InReplyTo: deref(extra.InReplyTo)}, nil
+}
+
+// StartAttempt counts an attempt on a still-queued message.
+func (s *Store) StartAttempt(ctx context.Context, ws, id uuid.UUID, at time.Time) (int, bool, error) {
+	const q = `
+UPDATE messages SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?
+WHERE workspace_id = ? AND id = ? AND direction = 'outgoing' AND status = 'queued'
+RETURNING attempts`
+	var attempts []int
+	if err := s.conn(ctx).Raw(q, at, at, ws, id).Scan(&attempts).Error; err != nil {
+		return 0, false, fmt.Errorf("start attempt: %w", err)
+	}
+	if len(attempts) == 0 {
+		return 0, false, nil
+	}
+	return attempts[0], true, nil
+}
+
+func changeArgs(c dispatch.Change) map[string]any {
+	null := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return map[string]any{"status": string(c.Status), "pmid": null(c.ProviderMessageID),
+		"code": null(c.ErrorCode), "text": null(c.ErrorMessage), "at": c.At}
+}
+
+// Advance applies a forward-only status change to one message in one UPDATE.
+func (s *Store) Advance(ctx context.Context, ws, id uuid.UUID, c dispatch.Change) (bool, error) {
+	const q = `
+UPDATE messages m SET status = @status,
+       provider_message_id = COALESCE(@pmid, m.provider_message_id),
+       error_code = COALESCE(@code, m.error_code), error_message = COALESCE(@text, m.error_message),
+       updated_at = @at
+WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + advances
+	args := changeArgs(c)
+	args["ws"], args["id"] = ws, id
+	res := s.conn(ctx).Exec(q, args)
+	if res.Error != nil {
+		return false, fmt.Errorf("advance message status: %w", res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// ApplyReceipt applies a provider's receipt within one channel, forward only. A receipt with a
+// provider message id changes that message; a watermark receipt (Messenger: no id, a recipient
+// and a time) changes every message sent to the recipient up to that time.
+func (s *Store) ApplyReceipt(ctx context.Context, ws, channelID uuid.UUID, r sendprovider.Receipt, now time.Time) (int64, error) {
+	status, ok := receiptStatus[r.Status]
+	if !ok {
+		return 0, nil
+	}
+	args := changeArgs(dispatch.Change{Status: status, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorText, At: now})
+	args["ws"], args["ch"] = ws, channelID
+	var q string
+	switch {
+	case r.ProviderMessageID != "":
+		args["pmid"] = r.ProviderMessageID
+		q = `
+UPDATE messages m SET status = @status,
+       error_code = COALESCE(@code, m.error_code), error_message = COALESCE(@text, m.error_message),
+       updated_at = @at
+WHERE m.workspace_id = @ws AND m.channel_id = @ch AND m.provider_message_id = @pmid
+  AND m.direction = 'outgoing' AND ` + advances
+	case r.Recipient != "" && !r.At.IsZero() && status != conversation.StatusFailed:
+		args["rcpt"], args["upto"] = r.Recipient, r.At
+		// The recipient's one conversation holds the messages; its index walks them by time.
+		q = `
+UPDATE messages m SET status = @status, updated_at = @at
+FROM contact_identities i
+JOIN conversations c ON c.workspace_id = i.workspace_id AND c.contact_id = i.contact_id
+WHERE i.workspace_id = @ws AND i.channel_id = @ch AND i.identifier = @rcpt
+  AND m.workspace_id = @ws AND m.conversation_id = c.id AND m.channel_id = @ch
+  AND m.direction = 'outgoing' AND m.status IN ('sent', 'delivered')
+  AND COALESCE(m.last_attempt_at, m.created_at) <= @upto AND ` + advances
+	default:
+		return 0, nil
+	}
+	res := s.conn(ctx).Exec(q, args)
+	if res.Error != nil {
+		return 0, fmt.Errorf("apply receipt: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+var receiptStatus = map[string]conversation.MessageStatus{
+	sendprovider.StatusSent:      conversation.StatusSent,
+	sendprovider.StatusDelivered: conversation.StatusDelivered,
+	sendprovider.StatusRead:      conversation.StatusRead,
+	sendprovider.StatusFailed:    conversation.StatusFailed,
+}
+
+// ChannelByID finds a channel by its id alone (channels_id_key), for provider webhooks.
+func (s *Store) ChannelByID(ctx context.Context, id uuid.UUID) (channel.Channel, error) {
+	var r channelRow
+	res := s.conn(ctx).Raw(`SELECT * FROM channels WHERE id = ?`, id).Scan(&r)
+	if res.Error != nil {
+		return channel.Channel{}, fmt.Errorf("get channel: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return channel.Channel{}, channel.ErrNotFound
+	}
+	return r.domain(), nil
+}
+
+// QueueDepth counts unfinished delivery jobs by River state.
+func (s *Store) QueueDepth(ctx context.Context) (map[string]int64, error) {
+	const q = `
+SELECT state::text, count(*) FROM river_job
+WHERE kind = $1 AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')
+GROUP BY state`
+	rows, err := s.Pool.Query(ctx, q, dispatch.JobKind)
+	if err != nil {
+		return nil, fmt.Errorf("queue depth: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var state string
+		var n int64
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("queue depth: %w", err)
+		}
+		out[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue depth: %w", err)
+	}
+	return out, nil
+}
