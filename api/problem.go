@@ -24,6 +24,8 @@ type Problem struct {
 	Errors    []FieldError `json:"errors,omitempty" extensions:"x-optional"`
 	// ExistingID names the contact that already holds an email or phone (contact_exists).
 	ExistingID string `json:"existing_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	// Decision is the rule table's answer, on a refused send.
+	Decision *decisionResponse `json:"decision,omitempty" extensions:"x-optional"`
 } // @name Problem
 
 // FieldError names one offending input field.

@@ -40,6 +40,8 @@ type Deps struct {
 	Channels   *channel.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
+	// Sends runs rule-checked sends and eligibility answers.
+	Sends *conversation.SendService
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -149,5 +151,10 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
 	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
+
+	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
+	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
+	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
 	return e
 }

@@ -28,6 +28,8 @@ type Services struct {
 	Channels   *channel.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
+	// Sends runs rule-checked sends and eligibility answers.
+	Sends *conversation.SendService
 }
 
 // NewServices builds every domain service on the store with the clock.
@@ -35,13 +37,15 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	// config.Load admits only a 32-byte key or none, so this cannot fail; without a key the box
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
+	convs := conversation.NewService(st, now)
 	return Services{
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
-		Conversations: conversation.NewService(st, now),
+		Conversations: convs,
+		Sends:         conversation.NewSendService(st, convs, now),
 	}
 }
 
@@ -54,6 +58,7 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger,
 		Contacts:      svc.Contacts,
 		Channels:      svc.Channels,
 		Conversations: svc.Conversations,
+		Sends:         svc.Sends,
 		Ready:         st.Ping,
 		Collectors:    []prometheus.Collector{store.PoolCollector(st.Pool)},
 		BodyLimit:     cfg.BodyLimit,
