@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -96,15 +95,11 @@ func (s sendEnv) eligibility(t *testing.T, token string) decisionBody {
 	return decisionBody{}
 }
 
-// addTemplate stores a template on the channel.
-func addTemplate(t *testing.T, e *apitest.Env, ws, channel, name, status, body string) {
+// addTemplate creates a template on the channel through the API.
+func addTemplate(t *testing.T, e *apitest.Env, token, channel, name, status, body string) {
 	t.Helper()
-	_, err := e.Store.Pool.Exec(context.Background(), `
-INSERT INTO templates (workspace_id, id, channel_id, name, language, category, status, body, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'en_US', 'utility', $5, $6, now(), now())`, ws, uuid.Must(uuid.NewV7()), channel, name, status, body)
-	if err != nil {
-		t.Fatalf("add template: %v", err)
-	}
+	e.Post(t, "/v1/channels/"+channel+"/templates", token, map[string]any{"name": name, "language": "en_US",
+		"category": "utility", "status": status, "body": body}).Expect(t, http.StatusCreated)
 }
 
 var (
@@ -187,8 +182,8 @@ func TestRuleTableThroughTheAPI(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSendEnv(t, e, w, tc.typ, tc.options, tc.ident, tc.ago)
-			addTemplate(t, e, w.ID, s.channel, "order_update", "approved", "Hi {{1}}, your order has shipped.")
-			addTemplate(t, e, w.ID, s.channel, "promo", "pending", "Sale!")
+			addTemplate(t, e, w.OwnerToken, s.channel, "order_update", "approved", "Hi {{1}}, your order has shipped.")
+			addTemplate(t, e, w.OwnerToken, s.channel, "promo", "pending", "Sale!")
 			d := s.eligibility(t, agent.Token)
 			if d.Decision != tc.decision || d.ReasonCode != tc.reason || d.RuleVersion == "" || d.Reason == "" {
 				t.Fatalf("eligibility %+v, want %s/%s", d, tc.decision, tc.reason)

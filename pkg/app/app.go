@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
+	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -26,6 +27,7 @@ type Services struct {
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
 	Channels   *channel.Service
+	Templates  *template.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -44,6 +46,7 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
+		Templates:     template.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now),
 	}
@@ -57,6 +60,7 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger,
 		Workspaces:    svc.Workspaces,
 		Contacts:      svc.Contacts,
 		Channels:      svc.Channels,
+		Templates:     svc.Templates,
 		Conversations: svc.Conversations,
 		Sends:         svc.Sends,
 		Ready:         st.Ping,

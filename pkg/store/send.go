@@ -181,13 +181,8 @@ RETURNING initiated`
 
 // templateByName returns the channel's template with the name and language, or nil.
 func templateByName(tx *gorm.DB, ws, ch uuid.UUID, name, language string) (*template.Template, error) {
-	// Only what a send needs: the status the rules check and the body it renders.
-	var r struct {
-		ID     uuid.UUID
-		Status string
-		Body   string
-	}
-	res := tx.Raw(`SELECT id, status, body FROM templates WHERE workspace_id = ? AND channel_id = ? AND name = ? AND language = ?`,
+	var r templateRow
+	res := tx.Raw(`SELECT * FROM templates WHERE workspace_id = ? AND channel_id = ? AND name = ? AND language = ?`,
 		ws, ch, name, language).Scan(&r)
 	if res.Error != nil {
 		return nil, fmt.Errorf("read template: %w", res.Error)
@@ -195,7 +190,8 @@ func templateByName(tx *gorm.DB, ws, ch uuid.UUID, name, language string) (*temp
 	if res.RowsAffected == 0 {
 		return nil, nil
 	}
-	return &template.Template{WorkspaceID: ws, ID: r.ID, ChannelID: ch, Name: name, Language: language, Status: r.Status, Body: r.Body}, nil
+	t := r.domain()
+	return &t, nil
 }
 
 // Eligibility reads a contact's identities on live channels with what the rules need, in one
