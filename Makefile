@@ -12,7 +12,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: help build run test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: bench-go help build run test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -92,3 +92,7 @@ bench-explain: build ## write EXPLAIN (ANALYZE, BUFFERS) of every read scenario 
 
 bench-reset: ## drop the bench database and state; the next make bench seeds again
 	@$(BENCH_RUN) reset
+
+bench-go: db ## Go benchmarks of rule-checked sends (one conversation, many contacts) and eligibility
+	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./api/

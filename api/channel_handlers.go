@@ -210,7 +210,7 @@ func (h *channelHandler) update(c echo.Context) error {
 // delete godoc
 // @Summary     Delete or archive a channel
 // @ID          deleteChannel
-// @Description A channel without messages is deleted with its identities. A channel with messages is archived instead: it stays readable with archived_at set (GET, and lists with include_archived=true), keeps its messages and identities, and refuses inbound messages and new identities with 409 channel_archived. Deleting an archived channel changes nothing. Owners, managers and admin keys.
+// @Description A channel without messages is deleted with its identities. A channel with messages is archived instead: it stays readable with archived_at set (GET, and lists with include_archived=true), keeps its messages, identities and templates, and refuses inbound messages, new identities and new templates with 409 channel_archived. Deleting an archived channel changes nothing. Owners, managers and admin keys.
 // @Tags        channels
 // @Produce     json
 // @Security    BearerAuth

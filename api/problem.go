@@ -22,8 +22,12 @@ type Problem struct {
 	Code      string       `json:"code" example:"validation_failed"`
 	RequestID string       `json:"request_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	Errors    []FieldError `json:"errors,omitempty" extensions:"x-optional"`
-	// ExistingID names the contact that already holds an email or phone (contact_exists).
+	// ExistingID names what already holds the value: the contact with the email or phone
+	// (contact_exists), the contact with the identifier (identity_exists), the template with
+	// the name and language (template_exists).
 	ExistingID string `json:"existing_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	// Decision is the rule table's answer, on a refused send.
+	Decision *decisionResponse `json:"decision,omitempty" extensions:"x-optional"`
 } // @name Problem
 
 // FieldError names one offending input field.

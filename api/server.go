@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -38,8 +39,11 @@ type Deps struct {
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
 	Channels   *channel.Service
+	Templates  *template.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
+	// Sends runs rule-checked sends and eligibility answers.
+	Sends *conversation.SendService
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -138,6 +142,13 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/channels/:id", chh.get, auth.ScopeConversationsRead)
 	route(http.MethodPatch, "/channels/:id", chh.update, auth.ScopeAdmin)
 	route(http.MethodDelete, "/channels/:id", chh.delete, auth.ScopeAdmin)
+	// Agents read templates to pick one for a send; registering them is an admin's job.
+	th := &templateHandler{templates: d.Templates}
+	route(http.MethodGet, "/channels/:id/templates", th.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/channels/:id/templates", th.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/templates/:id", th.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/templates/:id", th.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/templates/:id", th.delete, auth.ScopeAdmin)
 	ih := &inboundHandler{conversations: d.Conversations}
 	route(http.MethodPost, "/channels/:id/inbound", ih.ingest, auth.ScopeConversationsWrite)
 
@@ -149,5 +160,10 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
 	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
+
+	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
+	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
+	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
 	return e
 }

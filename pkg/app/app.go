@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
+	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -26,8 +27,11 @@ type Services struct {
 	Workspaces *workspace.Service
 	Contacts   *contact.Service
 	Channels   *channel.Service
+	Templates  *template.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
+	// Sends runs rule-checked sends and eligibility answers.
+	Sends *conversation.SendService
 }
 
 // NewServices builds every domain service on the store with the clock.
@@ -35,13 +39,16 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	// config.Load admits only a 32-byte key or none, so this cannot fail; without a key the box
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
+	convs := conversation.NewService(st, now)
 	return Services{
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
-		Conversations: conversation.NewService(st, now),
+		Templates:     template.NewService(st, now),
+		Conversations: convs,
+		Sends:         conversation.NewSendService(st, convs, now),
 	}
 }
 
@@ -53,7 +60,9 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger,
 		Workspaces:    svc.Workspaces,
 		Contacts:      svc.Contacts,
 		Channels:      svc.Channels,
+		Templates:     svc.Templates,
 		Conversations: svc.Conversations,
+		Sends:         svc.Sends,
 		Ready:         st.Ping,
 		Collectors:    []prometheus.Collector{store.PoolCollector(st.Pool)},
 		BodyLimit:     cfg.BodyLimit,

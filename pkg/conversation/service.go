@@ -80,6 +80,8 @@ type Store interface {
 	Conversation(ctx context.Context, ws, id uuid.UUID) (Conversation, error)
 	Conversations(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Conversation, string, error)
 	Messages(ctx context.Context, ws, conversationID uuid.UUID, p page.Request) ([]Message, string, error)
+	// Message returns one message, or ErrMessageNotFound.
+	Message(ctx context.Context, ws, id uuid.UUID) (Message, error)
 	Events(ctx context.Context, ws, conversationID uuid.UUID, p page.Request) ([]Event, string, error)
 	// ChangeConversation locks the conversation row (SELECT ... FOR UPDATE), calls change, and
 	// saves the changed conversation with the events change returns, in one transaction.
@@ -158,6 +160,11 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 // Messages returns a page of a conversation's messages, newest first.
 func (s *Service) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]Message, string, error) {
 	return s.store.Messages(ctx, ws, id, p)
+}
+
+// Message returns one message with its delivery status.
+func (s *Service) Message(ctx context.Context, ws, id uuid.UUID) (Message, error) {
+	return s.store.Message(ctx, ws, id)
 }
 
 // Events returns a page of a conversation's lifecycle, oldest first.

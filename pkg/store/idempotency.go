@@ -8,23 +8,12 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 )
 
 // IdempotencyTTL is how long a key's answer is kept for replay.
 const IdempotencyTTL = 24 * time.Hour
-
-// Idempotency is a request's Idempotency-Key with a hash of what it asks.
-type Idempotency struct {
-	Key  string
-	Hash []byte
-}
-
-// Replay is a stored answer to send again.
-type Replay struct {
-	Status int
-	Body   []byte
-}
 
 // ErrIdempotencyKeyReused means the key was first used for a different request.
 var ErrIdempotencyKeyReused = errkind.New(errkind.KindInvalid, "idempotency_key_reused",
@@ -34,7 +23,7 @@ var ErrIdempotencyKeyReused = errkind.New(errkind.KindInvalid, "idempotency_key_
 // it returns the stored answer: the INSERT waits on the unique index while another
 // transaction holds the same key, so a concurrent duplicate replays the first answer once it
 // commits, and takes over the key if the first rolls back. An expired record is reused.
-func claimIdempotency(tx *gorm.DB, ws uuid.UUID, in Idempotency, now time.Time) (*Replay, error) {
+func claimIdempotency(tx *gorm.DB, ws uuid.UUID, in conversation.Idempotency, now time.Time) (*conversation.Replay, error) {
 	const claim = `
 INSERT INTO idempotency_keys (workspace_id, key, request_hash, created_at, expires_at)
 VALUES (?, ?, ?, ?, ?)
@@ -67,7 +56,7 @@ RETURNING key`
 		// never does; refuse rather than run the request twice.
 		return nil, errkind.New(errkind.KindConflict, "idempotency_in_progress", "A request with this Idempotency-Key is still in progress.")
 	}
-	return &Replay{Status: *row.ResponseStatus, Body: row.ResponseBody}, nil
+	return &conversation.Replay{Status: *row.ResponseStatus, Body: row.ResponseBody}, nil
 }
 
 // saveIdempotency stores the answer for the key claimed in the same transaction.

@@ -1,0 +1,288 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/rules"
+)
+
+type sendHandler struct {
+	sends         *conversation.SendService
+	conversations *conversation.Service
+}
+
+type quotaResponse struct {
+	Limit    int       `json:"limit" example:"10000"`
+	Used     int       `json:"used" example:"9876"`
+	ResetsAt time.Time `json:"resets_at" format:"date-time" example:"2026-12-01T00:00:00Z"`
+} // @name Quota
+
+// decisionResponse is the rule table's answer for one channel.
+type decisionResponse struct {
+	Decision string `json:"decision" enums:"allowed,template_required,tag_required,blocked" example:"template_required"`
+	// ReasonCode is stable: within_window, no_window, window_closed_template_required, human_agent_tag_window, human_agent_tag_person_only, window_closed, tag_window_expired, quota_available, quota_exceeded, commercial_terms, wechat_reply_limit.
+	ReasonCode string `json:"reason_code" example:"window_closed_template_required"`
+	Reason     string `json:"reason" example:"The customer last wrote 30 hours ago; WhatsApp allows only approved templates after 24 hours."`
+	// WindowExpiresAt is when the messaging window closes (or closed); null on channels without one or before the first inbound message.
+	WindowExpiresAt *time.Time `json:"window_expires_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	// TagExpiresAt is when the HUMAN_AGENT tag stops being allowed, where it applies.
+	TagExpiresAt *time.Time `json:"tag_expires_at" extensions:"x-nullable" format:"date-time" example:"2026-12-05T08:00:00Z"`
+	AllowedTags  []string   `json:"allowed_tags" example:"HUMAN_AGENT"`
+	// Quota is the channel's allowance where one applies (Viber's monthly chatbot-initiated messages, WeChat's five replies).
+	Quota *quotaResponse `json:"quota" extensions:"x-nullable"`
+	// Billable is set when the message is charged (Viber under commercial terms).
+	Billable    bool   `json:"billable" example:"false"`
+	RuleVersion string `json:"rule_version" example:"2026-11-01"`
+} // @name Decision
+
+func toDecisionResponse(d rules.Result) decisionResponse {
+	out := decisionResponse{Decision: string(d.Decision), ReasonCode: d.ReasonCode, Reason: d.Reason,
+		WindowExpiresAt: d.WindowExpiresAt, TagExpiresAt: d.TagExpiresAt, AllowedTags: d.AllowedTags,
+		Billable: d.Billable, RuleVersion: d.RuleVersion}
+	if out.AllowedTags == nil {
+		out.AllowedTags = []string{}
+	}
+	if q := d.Quota; q != nil {
+		out.Quota = &quotaResponse{Limit: q.Limit, Used: q.Used, ResetsAt: q.ResetsAt}
+	}
+	return out
+}
+
+type channelEligibility struct {
+	ChannelID   string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	ChannelType string `json:"channel_type" example:"whatsapp"`
+	Identifier  string `json:"identifier" example:"+14155550142"`
+	// LastInboundAt is the customer's last message on this channel: the window's start.
+	LastInboundAt *time.Time `json:"last_inbound_at" extensions:"x-nullable" format:"date-time" example:"2026-11-28T02:00:00Z"`
+	decisionResponse
+} // @name ChannelEligibility
+
+type eligibilityResponse struct {
+	ContactID string `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	// DefaultChannelID is where a send without channel_id goes: the channel the contact last wrote on (else the newest identity); null without identities.
+	DefaultChannelID *string              `json:"default_channel_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Channels         []channelEligibility `json:"channels"`
+} // @name SendEligibility
+
+type templateSendRequest struct {
+	Name      string   `json:"name" example:"order_update"`
+	Language  string   `json:"language" example:"en_US"`
+	Variables []string `json:"variables" example:"Maria,#1234"`
+} // @name TemplateSendRequest
+
+type sendMessageRequest struct {
+	// ChannelID defaults to the channel the contact last wrote on.
+	ChannelID  *string              `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Type       string               `json:"type" enums:"text,template,attachment" example:"text"`
+	Text       string               `json:"text" example:"Your parcel is on its way."`
+	Template   *templateSendRequest `json:"template"`
+	Attachment *attachmentRequest   `json:"attachment"`
+	// Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
+	Tag string `json:"tag" example:"HUMAN_AGENT"`
+	// OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	OnBehalfOf *string `json:"on_behalf_of" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+} // @name SendMessageRequest
+
+type sendResponse struct {
+	Message      messageResponse      `json:"message"`
+	Conversation conversationResponse `json:"conversation"`
+	Decision     decisionResponse     `json:"decision"`
+} // @name SendResult
+
+func (r sendMessageRequest) draft() (conversation.Draft, error) {
+	d := conversation.Draft{Type: conversation.MessageType(r.Type), Text: r.Text, Tag: r.Tag}
+	if r.ChannelID != nil {
+		id, err := uuidField("channel_id", *r.ChannelID)
+		if err != nil {
+			return d, err
+		}
+		d.ChannelID = &id
+	}
+	if t := r.Template; t != nil {
+		d.Template = &conversation.TemplateRef{Name: t.Name, Language: t.Language, Variables: t.Variables}
+	}
+	if a := r.Attachment; a != nil {
+		d.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+	}
+	return d, nil
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+// send godoc
+// @Summary     Send a message
+// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// @Tags        messages
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id              path   string             true  "Contact id"
+// @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable characters), kept 24 hours"
+// @Param       body            body   sendMessageRequest true  "Message"
+// @Success     201 {object} sendResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "contact_not_found"
+// @Failure     409 {object} Problem "channel_archived"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "A refusal (with decision), validation_failed or idempotency_key_reused"
+// @Router      /v1/contacts/{id}/messages [post]
+func (h *sendHandler) send(c echo.Context) error {
+	id, err := pathID(c, contact.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if err := checkIdempotencyKey(key); err != nil {
+		return err
+	}
+	var req sendMessageRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	draft, err := req.draft()
+	if err != nil {
+		return err
+	}
+	by := caller(c)
+	if req.OnBehalfOf != nil {
+		u, err := uuidField("on_behalf_of", *req.OnBehalfOf)
+		if err != nil {
+			return err
+		}
+		by.OnBehalfOf = &u
+	}
+	var idem *conversation.Idempotency
+	if key != "" {
+		// The hash covers what the request asks, decoded, so whitespace or key order in the
+		// JSON does not make a retry a different request.
+		canon, _ := json.Marshal(req)
+		h := sha256.New()
+		h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
+		h.Write(canon)
+		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil), Render: renderSent}
+	}
+	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idem)
+	if err != nil {
+		return refusalProblem(err)
+	}
+	if replay != nil {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+		return c.Blob(replay.Status, echo.MIMEApplicationJSON, replay.Body)
+	}
+	body := sent.Body
+	if body == nil {
+		_, body, err = renderSent(sent)
+		if err != nil {
+			return err
+		}
+	}
+	return c.Blob(http.StatusCreated, echo.MIMEApplicationJSON, body)
+}
+
+// renderSent is the 201 answer of a send, as stored for replays.
+func renderSent(s conversation.Sent) (int, []byte, error) {
+	b, err := json.Marshal(sendResponse{Message: toMessageResponse(s.Message), Conversation: toConversationResponse(s.Conversation),
+		Decision: toDecisionResponse(s.Decision)})
+	return http.StatusCreated, b, err
+}
+
+// refusalProblem adds the decision to a rule refusal.
+func refusalProblem(err error) error {
+	var r *conversation.Refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	e := errkind.New(errkind.KindRefused, r.Code, r.Detail)
+	if r.Decision.RuleVersion != "" {
+		e = e.With("decision", toDecisionResponse(r.Decision))
+	}
+	return e
+}
+
+func checkIdempotencyKey(key string) error {
+	if key == "" {
+		return nil
+	}
+	ok := len(key) <= maxIdempotencyKey
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] >= 0x21 && key[i] <= 0x7e
+	}
+	if !ok {
+		e := errkind.New(errkind.KindBadRequest, "invalid_parameter", "Idempotency-Key: must be 1 to 255 printable ASCII characters without spaces")
+		e.Fields = []errkind.Field{{Field: "Idempotency-Key", Message: "must be 1 to 255 printable ASCII characters without spaces"}}
+		return e
+	}
+	return nil
+}
+
+// eligibility godoc
+// @Summary     May I write to this contact now?
+// @Description For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// @Tags        messages
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id      path  string true  "Contact id"
+// @Param       as_user query string false "Answer for this user of the workspace"
+// @Success     200 {object} eligibilityResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "contact_not_found"
+// @Router      /v1/contacts/{id}/send-eligibility [get]
+func (h *sendHandler) eligibility(c echo.Context) error {
+	id, err := pathID(c, contact.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	asUser, err := uuidParam(c, "as_user")
+	if err != nil {
+		return err
+	}
+	el, err := h.sends.Eligibility(c.Request().Context(), principal(c).WorkspaceID, id, caller(c), asUser)
+	if err != nil {
+		return err
+	}
+	out := eligibilityResponse{ContactID: el.ContactID.String(), DefaultChannelID: optID(el.DefaultChannelID),
+		Channels: make([]channelEligibility, len(el.Channels))}
+	for i, ch := range el.Channels {
+		out.Channels[i] = channelEligibility{ChannelID: ch.Identity.ChannelID.String(), ChannelType: string(ch.Identity.ChannelType),
+			Identifier: ch.Identity.Identifier, LastInboundAt: ch.Identity.LastInboundAt, decisionResponse: toDecisionResponse(ch.Decision)}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// message godoc
+// @Summary     Get a message
+// @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+// @Tags        messages
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "Message id"
+// @Success     200 {object} messageResponse
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "message_not_found"
+// @Router      /v1/messages/{id} [get]
+func (h *sendHandler) message(c echo.Context) error {
+	id, err := pathID(c, conversation.ErrMessageNotFound)
+	if err != nil {
+		return err
+	}
+	m, err := h.conversations.Message(c.Request().Context(), principal(c).WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toMessageResponse(m))
+}

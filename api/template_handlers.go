@@ -1,0 +1,253 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/template"
+)
+
+type templateHandler struct {
+	templates *template.Service
+}
+
+type templateButton struct {
+	Type string `json:"type" enums:"quick_reply,url,phone_number" example:"url"`
+	Text string `json:"text" example:"Track order"`
+	// Value is the URL of a url button or the number of a phone_number button; empty for a
+	// quick_reply.
+	Value string `json:"value" example:"https://example.com/track"`
+} // @name TemplateButton
+
+type templateResponse struct {
+	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
+	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Name      string `json:"name" example:"order_update"`
+	Language  string `json:"language" example:"en_US"`
+	Category  string `json:"category" enums:"marketing,utility,authentication" example:"utility"`
+	// Status mirrors the platform's review; only an approved template can be sent.
+	Status string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
+	Body   string `json:"body" example:"Hi {{1}}, your order {{2}} has shipped."`
+	// Header and Footer are empty when the template has none.
+	Header  string           `json:"header" example:"Order update"`
+	Footer  string           `json:"footer" example:"Reply STOP to opt out"`
+	Buttons []templateButton `json:"buttons"`
+	// Variables is the number of {{n}} placeholders in the body: the values a send supplies.
+	Variables int       `json:"variables" example:"2"`
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Template
+
+type templateList struct {
+	Data       []templateResponse `json:"data"`
+	NextCursor *string            `json:"next_cursor" extensions:"x-nullable" example:"eyJuIjoib3JkZXJfdXBkYXRlIiwibCI6ImVuX1VTIn0"`
+} // @name TemplateList
+
+type templateButtonRequest struct {
+	Type string `json:"type" enums:"quick_reply,url,phone_number" example:"url"`
+	// Text is 1 to 25 characters.
+	Text string `json:"text" example:"Track order"`
+	// Value is an http(s) URL for url, a phone number for phone_number, absent for quick_reply.
+	Value string `json:"value" example:"https://example.com/track"`
+} // @name TemplateButtonRequest
+
+// templateRequest creates or patches a template. In a patch an absent field stays as it is;
+// an empty header or footer clears it, and buttons replaces the whole list.
+type templateRequest struct {
+	// Name is 1 to 512 characters of a-z, 0-9 and _.
+	Name *string `json:"name" example:"order_update"`
+	// Language is a BCP 47 tag or a WhatsApp code: en, en_US, pt-BR.
+	Language *string `json:"language" example:"en_US"`
+	Category *string `json:"category" enums:"marketing,utility,authentication" example:"utility"`
+	// Status mirrors the platform's review of the template; only approved ones can be sent.
+	Status *string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
+	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
+	Body *string `json:"body" example:"Hi {{1}}, your order {{2}} has shipped."`
+	// Header is at most 60 characters.
+	Header *string `json:"header" example:"Order update"`
+	// Footer is at most 60 characters.
+	Footer *string `json:"footer" example:"Reply STOP to opt out"`
+	// Buttons are at most 10.
+	Buttons *[]templateButtonRequest `json:"buttons"`
+} // @name TemplateRequest
+
+func (r templateRequest) fields() template.Fields {
+	f := template.Fields{Name: r.Name, Language: r.Language, Category: r.Category, Status: r.Status,
+		Body: r.Body, Header: r.Header, Footer: r.Footer}
+	if r.Buttons != nil {
+		bs := make([]template.Button, len(*r.Buttons))
+		for i, b := range *r.Buttons {
+			bs[i] = template.Button{Type: b.Type, Text: b.Text, Value: b.Value}
+		}
+		f.Buttons = &bs
+	}
+	return f
+}
+
+func toTemplateResponse(t template.Template) templateResponse {
+	bs := make([]templateButton, len(t.Buttons))
+	for i, b := range t.Buttons {
+		bs[i] = templateButton{Type: b.Type, Text: b.Text, Value: b.Value}
+	}
+	return templateResponse{ID: t.ID.String(), ChannelID: t.ChannelID.String(), Name: t.Name, Language: t.Language,
+		Category: t.Category, Status: t.Status, Body: t.Body, Header: t.Header, Footer: t.Footer, Buttons: bs,
+		Variables: t.Variables(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+// list godoc
+// @Summary     List a channel's templates
+// @ID          listTemplates
+// @Description The channel's templates by name, then language. Archived channels keep theirs readable. Agents read templates to pick one for a send.
+// @Tags        templates
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id     path  string true  "Channel id"
+// @Param       limit  query int    false "Page size (1-100)" default(25)
+// @Param       cursor query string false "Cursor from the previous page"
+// @Success     200 {object} templateList
+// @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Router      /v1/channels/{id}/templates [get]
+func (h *templateHandler) list(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ts, next, err := h.templates.List(c.Request().Context(), principal(c).WorkspaceID, id, p)
+	if err != nil {
+		return err
+	}
+	out := templateList{Data: make([]templateResponse, len(ts)), NextCursor: nextCursor(next)}
+	for i, t := range ts {
+		out.Data[i] = toTemplateResponse(t)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// create godoc
+// @Summary     Add a template to a channel
+// @ID          createTemplate
+// @Description Registers a channel's pre-approved message. name, language, category, status and body are required; the body's placeholders must be numbered {{1}} to {{n}} without gaps. Any channel may hold templates; the rule table decides where one is required. A name and language the channel already has answers 409 template_exists with existing_id; an archived channel 409 channel_archived. Owners, managers and admin keys.
+// @Tags        templates
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string          true "Channel id"
+// @Param       body body templateRequest true "Template"
+// @Success     201 {object} templateResponse
+// @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Failure     409 {object} Problem "template_exists, channel_archived"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/channels/{id}/templates [post]
+func (h *templateHandler) create(c echo.Context) error {
+	id, err := pathID(c, channel.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req templateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := h.templates.Create(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toTemplateResponse(t))
+}
+
+// get godoc
+// @Summary     Get a template
+// @ID          getTemplate
+// @Description One template, with the number of variables a send must supply.
+// @Tags        templates
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "Template id"
+// @Success     200 {object} templateResponse
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "template_not_found"
+// @Router      /v1/templates/{id} [get]
+func (h *templateHandler) get(c echo.Context) error {
+	id, err := pathID(c, template.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	t, err := h.templates.Get(c.Request().Context(), principal(c).WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTemplateResponse(t))
+}
+
+// update godoc
+// @Summary     Update a template
+// @ID          updateTemplate
+// @Description Changes any field, e.g. status as the platform reviews the template (approved → paused). Absent fields stay; an empty header or footer clears it; buttons replaces the list. A name and language another template of the channel has answers 409 template_exists with existing_id. Owners, managers and admin keys.
+// @Tags        templates
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string          true "Template id"
+// @Param       body body templateRequest true "Changes"
+// @Success     200 {object} templateResponse
+// @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "template_not_found"
+// @Failure     409 {object} Problem "template_exists"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/templates/{id} [patch]
+func (h *templateHandler) update(c echo.Context) error {
+	id, err := pathID(c, template.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req templateRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	t, err := h.templates.Update(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTemplateResponse(t))
+}
+
+// delete godoc
+// @Summary     Delete a template
+// @ID          deleteTemplate
+// @Description Removes the template. Messages already sent with it keep their rendered text. Owners, managers and admin keys.
+// @Tags        templates
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id path string true "Template id"
+// @Success     204
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "template_not_found"
+// @Router      /v1/templates/{id} [delete]
+func (h *templateHandler) delete(c echo.Context) error {
+	id, err := pathID(c, template.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	if err := h.templates.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
