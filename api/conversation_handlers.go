@@ -117,6 +117,10 @@ type messageResponse struct {
 	// ExternalID is the sender's id of an ingested message (dedupe key per channel).
 	ExternalID *string       `json:"external_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
 	Error      *messageError `json:"error" extensions:"x-nullable"`
+	// Attempts counts the dispatcher's calls to the provider (0 for incoming messages and
+	// outgoing ones not tried yet); LastAttemptAt is when the latest began.
+	Attempts      int        `json:"attempts" example:"1"`
+	LastAttemptAt *time.Time `json:"last_attempt_at" format:"date-time" extensions:"x-nullable" example:"2026-11-29T08:00:01Z"`
 	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
 	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
@@ -203,7 +207,8 @@ func toMessageResponse(m conversation.Message) messageResponse {
 	out := messageResponse{ID: m.ID.String(), ConversationID: m.ConversationID.String(), ContactID: m.ContactID.String(),
 		ChannelID: m.ChannelID.String(), IdentityID: optID(m.IdentityID), Direction: string(m.Direction), Type: string(m.Type),
 		Text: m.Text, Tag: m.Tag, Sender: toActor(m.Sender), Status: string(m.Status), Billable: m.Billable,
-		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 	if a := m.Attachment; a != nil {
 		out.Attachment = &attachmentResponse{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -44,6 +45,11 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Webhooks receives provider webhooks (inbound messages and delivery receipts).
+	Webhooks *dispatch.Receiver
+	// PublicBaseURL is this server's public URL, for signatures over the full URL (Twilio);
+	// empty means the request's scheme and host.
+	PublicBaseURL string
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -165,5 +171,10 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
+
+	// Provider webhooks carry the provider's own signature instead of a bearer token.
+	hh := &webhookHandler{receiver: d.Webhooks, publicBaseURL: d.PublicBaseURL}
+	e.POST("/webhooks/:id/:provider", hh.receive)
+	e.GET("/webhooks/:id/:provider", hh.handshake)
 	return e
 }

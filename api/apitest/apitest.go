@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/config"
+	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
 )
@@ -69,6 +70,10 @@ type Env struct {
 // Option changes the configuration before the server starts.
 type Option func(*config.Config)
 
+// WithWorkers runs n delivery workers in the test's server, so sends move from queued to
+// their provider's answer (they poll every 100 ms and retry after tens of milliseconds).
+func WithWorkers(n int) Option { return func(c *config.Config) { c.DeliveryWorkers = n } }
+
 // New starts the API for the test. The clock starts at the current second.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
@@ -88,6 +93,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("test config: %v", err)
 	}
 	cfg.BodyLimit = "64K"
+	cfg.DeliveryWorkers = 0 // sends stay queued unless a test asks for workers (WithWorkers)
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -96,7 +102,23 @@ func New(t testing.TB, opts ...Option) *Env {
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs, mu: mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := app.NewServices(cfg, st, clock.Now)
-	e := app.NewHTTP(cfg, st, svc, log, "test")
+	d, err := app.NewDispatcher(cfg, st, svc, log, clock.Now, func(c *dispatch.Config) {
+		// Deliveries in HTTP tests should take milliseconds, not the production backoff.
+		c.FetchPollInterval, c.FetchCooldown, c.RetryBase, c.RetryMax = 100*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond, time.Second
+		c.TestOnly = true
+	})
+	if err != nil {
+		t.Fatalf("dispatcher: %v", err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatalf("start dispatcher: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = d.Stop(ctx)
+	})
+	e := app.NewHTTP(cfg, st, svc, d, log, "test")
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {

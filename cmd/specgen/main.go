@@ -169,6 +169,14 @@ func fixErrorMediaTypes(doc *openapi3.T) {
 				}
 				if mt, ok := ref.Value.Content["application/json"]; ok {
 					ref.Value.Content = openapi3.Content{"application/problem+json": mt}
+					continue
+				}
+				// An operation that produces another type (plain text) still fails with problems.
+				for _, mt := range ref.Value.Content {
+					if mt.Schema != nil && strings.HasSuffix(mt.Schema.Ref, "/Problem") {
+						ref.Value.Content = openapi3.Content{"application/problem+json": mt}
+						break
+					}
 				}
 			}
 		}

@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/config"
+	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -43,7 +45,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage: switchboard <command> [flags]
 
 Commands:
-  serve                      serve the HTTP API
+  serve                      serve the HTTP API and deliver messages (DELIVERY_WORKERS; 0: API only)
+  worker                     deliver messages only (no API; /healthz, /readyz, /metrics on HTTP_ADDR)
   migrate up|down|status     apply, roll back one, or list database migrations
   bootstrap                  create a workspace with its owner and an all-scope API key; prints JSON
   seed                       fill a workspace with a realistic data set (contacts, conversations, messages)
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "worker":
+		return worker(ctx, args[1:], getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "bootstrap":
@@ -130,22 +135,102 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(cfg.SecretsKey) == 0 {
 		log.Warn("SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
 	}
-	e := app.NewHTTP(cfg, st, app.NewServices(cfg, st, time.Now), log, version)
+	svc := app.NewServices(cfg, st, time.Now)
+	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	e := app.NewHTTP(cfg, st, svc, d, log, version)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
-		log.Info("serving", "addr", cfg.HTTPAddr, "version", version)
+		log.Info("serving", "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
 		errc <- srv.ListenAndServe()
 	}()
+	var listenErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen: %w", err)
+		listenErr = fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	log.Info("shutting down: draining in-flight requests and deliveries", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	var wg sync.WaitGroup
+	var httpErr, deliveryErr error
+	wg.Go(func() { httpErr = srv.Shutdown(sctx) })
+	wg.Go(func() { deliveryErr = stopDeliveries(sctx, d, log) })
+	wg.Wait()
+	if err := errors.Join(listenErr, httpErr, deliveryErr); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// stopDeliveries stops fetching jobs and lets running deliveries finish until ctx ends; the
+// rest are cancelled and released for another process.
+func stopDeliveries(ctx context.Context, d *dispatch.Dispatcher, log *slog.Logger) error {
+	if d.Workers() == 0 {
+		return nil
+	}
+	if err := d.Stop(ctx); err != nil {
+		return err
+	}
+	log.Info("delivery workers stopped")
+	return nil
+}
+
+// worker runs delivery workers without the API: scale delivery apart from HTTP. It serves
+// /healthz, /readyz and /metrics on HTTP_ADDR for probes and scraping.
+func worker(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flags("worker", "worker", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DeliveryWorkers < 1 {
+		return errors.New("DELIVERY_WORKERS: worker needs at least 1")
+	}
+	log := newLogger(cfg.LogLevel, stderr)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(cfg.SecretsKey) == 0 {
+		log.Warn("SECRETS_KEY is not set: only sandbox channels can be delivered")
+	}
+	d, err := app.NewDispatcher(cfg, st, app.NewServices(cfg, st, time.Now), log, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: app.NewOps(st, d), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("delivering", "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
+		errc <- srv.ListenAndServe()
+	}()
+	var listenErr error
+	select {
+	case err := <-errc:
+		listenErr = fmt.Errorf("listen: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting in-flight deliveries finish", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = errors.Join(listenErr, stopDeliveries(sctx, d, log), srv.Shutdown(sctx))
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")

@@ -3,11 +3,15 @@
 package app
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/pkg/auth"
@@ -15,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/template"
@@ -52,8 +57,32 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	}
 }
 
-// NewHTTP builds the HTTP server on the services.
-func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger, version string) *echo.Echo {
+// NewDispatcher builds the delivery dispatcher (cfg.DeliveryWorkers workers; none makes it
+// enqueue only) and makes the store enqueue every outgoing message's delivery through it.
+// tune adjusts its settings (tests make it poll and retry fast). The caller starts and stops it.
+func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.Logger, now func() time.Time,
+	tune ...func(*dispatch.Config)) (*dispatch.Dispatcher, error) {
+	dc := dispatch.Config{
+		Workers:              cfg.DeliveryWorkers,
+		MaxAttempts:          cfg.DeliveryMaxAttempts,
+		SendTimeout:          cfg.DeliverySendTimeout,
+		PublicBaseURL:        cfg.PublicBaseURL,
+		WebhookAllowLoopback: cfg.WebhookAllowLoopback,
+	}
+	for _, f := range tune {
+		f(&dc)
+	}
+	d, err := dispatch.New(dc, st.Pool, st.SQL, st, svc.Channels, log, now)
+	if err != nil {
+		return nil, err
+	}
+	st.SetDeliveryQueue(d)
+	return d, nil
+}
+
+// NewHTTP builds the HTTP server on the services; d provides the delivery metrics and the
+// provider webhooks.
+func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispatcher, log *slog.Logger, version string) *echo.Echo {
 	return api.New(api.Deps{
 		Log:           log,
 		Auth:          svc.Auth,
@@ -63,10 +92,39 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, log *slog.Logger,
 		Templates:     svc.Templates,
 		Conversations: svc.Conversations,
 		Sends:         svc.Sends,
+		Webhooks:      d.Receiver(svc.Conversations),
+		PublicBaseURL: cfg.PublicBaseURL,
 		Ready:         st.Ping,
-		Collectors:    []prometheus.Collector{store.PoolCollector(st.Pool)},
+		Collectors:    append([]prometheus.Collector{store.PoolCollector(st.Pool)}, d.Collectors()...),
 		BodyLimit:     cfg.BodyLimit,
 		Pprof:         cfg.EnablePprof,
 		Version:       version,
 	})
+}
+
+// NewOps serves what a worker process offers besides delivering: liveness, readiness (the
+// database answers) and its metrics.
+func NewOps(st *store.Store, d *dispatch.Dispatcher) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		store.PoolCollector(st.Pool))
+	reg.MustRegister(d.Collectors()...)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := st.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	return mux
 }

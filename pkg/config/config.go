@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,14 @@ type Config struct {
 	ShutdownTimeout         time.Duration
 	EnablePprof             bool
 	ProductionErrors        bool
+	// DeliveryWorkers is how many deliveries `serve` and `worker` run at once (0: serve only
+	// enqueues; another process delivers).
+	DeliveryWorkers     int
+	DeliveryMaxAttempts int
+	DeliverySendTimeout time.Duration
+	// PublicBaseURL is where providers reach this server ("https://api.example.com"); empty
+	// means the request's own scheme and host.
+	PublicBaseURL string
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -49,10 +58,14 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SECRETS_KEY", "", "Base64 of 32 random bytes; encrypts provider secrets at rest (required to store channel secrets)."},
 	{"PROVIDER_API_BASE_OVERRIDE", "false", "Accept a channel's provider api_base (tests, staging)."},
-	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow subscriber webhooks to loopback addresses (development only)."},
+	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow webhooks (custom channels, subscribers) to loopback addresses (development only; private ranges stay refused)."},
 	{"BODY_LIMIT", "1M", "Largest accepted request body."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests."},
 	{"ENABLE_PPROF", "false", "Serve /debug/pprof (profiling; keep off in production)."},
+	{"DELIVERY_WORKERS", "10", "Deliveries run at once by serve and worker; 0: serve only enqueues and a worker process delivers."},
+	{"DELIVERY_MAX_ATTEMPTS", "8", "Provider calls per message before a transient error fails it."},
+	{"DELIVERY_SEND_TIMEOUT", "20s", "Bound of one provider call; a worker killed mid-call has its jobs retried after about twice this plus 20s."},
+	{"PUBLIC_BASE_URL", "", "Public URL of this server (https://api.example.com), for provider webhooks: Twilio's signature and StatusCallback. Empty: the request's scheme and host."},
 }
 
 // Load reads the environment through getenv. It names the variable at fault.
@@ -107,6 +120,19 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("DB_MAX_CONNS: want 1..1000, got %q", get("DB_MAX_CONNS")))
 	}
 	c.DBMaxConns = int32(n)
+	if c.DeliveryWorkers, err = strconv.Atoi(get("DELIVERY_WORKERS")); err != nil || c.DeliveryWorkers < 0 || c.DeliveryWorkers > 1000 {
+		errs = append(errs, fmt.Errorf("DELIVERY_WORKERS: want 0..1000, got %q", get("DELIVERY_WORKERS")))
+	}
+	if c.DeliveryMaxAttempts, err = strconv.Atoi(get("DELIVERY_MAX_ATTEMPTS")); err != nil || c.DeliveryMaxAttempts < 1 || c.DeliveryMaxAttempts > 100 {
+		errs = append(errs, fmt.Errorf("DELIVERY_MAX_ATTEMPTS: want 1..100, got %q", get("DELIVERY_MAX_ATTEMPTS")))
+	}
+	c.DeliverySendTimeout = dur("DELIVERY_SEND_TIMEOUT")
+	if c.PublicBaseURL = strings.TrimRight(get("PUBLIC_BASE_URL"), "/"); c.PublicBaseURL != "" {
+		u, err := url.Parse(c.PublicBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("PUBLIC_BASE_URL: want an absolute http(s) URL such as https://api.example.com, got %q", c.PublicBaseURL))
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

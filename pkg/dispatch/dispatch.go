@@ -273,7 +273,7 @@ func (d *Dispatcher) clock() time.Time { return d.now().UTC().Truncate(time.Micr
 // deliver runs one attempt at a message. lastJobAttempt says River will not run the job again.
 func (d *Dispatcher) deliver(ctx context.Context, ws, id uuid.UUID, lastJobAttempt bool) error {
 	dl, err := d.store.Delivery(ctx, ws, id)
-	if errors.Is(err, ErrMessageGone) {
+	if errors.Is(err, conversation.ErrMessageNotFound) {
 		d.log.Info("delivery skipped: the message no longer exists", "workspace_id", ws.String(), "message_id", id.String())
 		return nil
 	}

@@ -49,6 +49,12 @@ type Receiver struct {
 	now     func() time.Time
 }
 
+// Receiver returns the Receiver of provider webhooks on the dispatcher's store, secrets, log
+// and clock, ingesting inbound messages through in.
+func (d *Dispatcher) Receiver(in Ingester) *Receiver {
+	return NewReceiver(d.store, d.secrets, in, d.log, d.now)
+}
+
 // NewReceiver builds a Receiver.
 func NewReceiver(st Store, sec Secrets, in Ingester, log *slog.Logger, now func() time.Time) *Receiver {
 	return &Receiver{store: st, secrets: sec, ingest: in, log: log, now: now}

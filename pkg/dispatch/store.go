@@ -8,7 +8,6 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
-	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/provider"
 )
 
@@ -34,13 +33,10 @@ type Change struct {
 	At                time.Time
 }
 
-// ErrMessageGone means the message to deliver no longer exists (its contact was deleted).
-var ErrMessageGone = errkind.New(errkind.KindNotFound, "message_not_found", "No such message in this workspace.")
-
 // Store is what delivery needs from persistence.
 type Store interface {
-	// Delivery loads an outgoing message with its channel and recipient; ErrMessageGone when
-	// it does not exist.
+	// Delivery loads an outgoing message with its channel and recipient;
+	// conversation.ErrMessageNotFound when it does not exist.
 	Delivery(ctx context.Context, ws, id uuid.UUID) (Delivery, error)
 	// StartAttempt counts an attempt on a message that is still queued, and reports the count;
 	// started is false (and nothing changes) when the message is no longer queued.

@@ -28,7 +28,7 @@ func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delive
 		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return dispatch.Delivery{}, dispatch.ErrMessageGone
+		return dispatch.Delivery{}, conversation.ErrMessageNotFound
 	}
 	const q = `
 SELECT (SELECT identifier FROM contact_identities WHERE workspace_id = @ws AND id = @identity) AS to_identifier,
