@@ -174,6 +174,20 @@ func TestProviderFailureThroughTheAPI(t *testing.T) {
 	m = waitMessage(t, e, w.OwnerToken, send(), "failed")
 	pt.Equal(t, "error code", m.Error.Code, "403")
 	pt.Equal(t, "error message", m.Error.Message, "Forbidden: bot was blocked by the user")
+
+	metrics := string(e.Unvalidated(t, "/metrics").Body)
+	for _, want := range []string{
+		`switchboard_delivery_attempts_total{provider="telegram",result="retry"} 2`,
+		`switchboard_delivery_attempts_total{provider="telegram",result="sent"} 1`,
+		`switchboard_delivery_attempts_total{provider="telegram",result="failed"} 1`,
+		`switchboard_delivery_outcomes_total{provider="telegram",status="failed"} 1`,
+		`switchboard_delivery_latency_seconds_count{provider="telegram"} 1`,
+		`switchboard_delivery_queue_depth{state="available"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestSignedWebhooksPerProvider: each provider's own signature is accepted, a tampered body

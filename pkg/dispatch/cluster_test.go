@@ -209,3 +209,71 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 		t.Errorf("%d messages were called twice, want the doomed worker's 4", retried)
 	}
 }
+
+// TestGracefulStop: Stop lets a delivery in flight finish; when its time is up it cancels the
+// delivery instead, which releases the job at once for another process.
+func TestGracefulStop(t *testing.T) {
+	e := newEnv(t)
+	fake := newLineFake(t)
+	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
+	to := e.customer(t, ch, "Ustop")
+	start := func(id string) *dispatch.Dispatcher {
+		d, err := dispatch.New(fast(dispatch.Config{ID: id, Workers: 2}), e.st.Pool, e.st.SQL, e.st, e.channels, e.log, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	waitHeld := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for fake.heldCount() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("provider calls in flight: %d, want %d", fake.heldCount(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Enough time: the delivery in flight completes and Stop returns cleanly.
+	fake.holdRequests()
+	d := start("graceful")
+	id := e.queue(t, d, to, outgoing{Text: "finish me"})
+	waitHeld(1)
+	go func() { time.Sleep(300 * time.Millisecond); fake.release() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := d.Stop(ctx); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	cancel()
+	m := e.message(t, id)
+	if m.Status != conversation.StatusSent {
+		t.Fatalf("after a graceful stop the message is %s, want sent", m.Status)
+	}
+
+	// Not enough time: the delivery is cancelled and released, and the next process
+	// delivers it (the provider already had it: the retry key makes that a 409, not a repeat).
+	fake.holdRequests()
+	d = start("impatient")
+	id = e.queue(t, d, to, outgoing{Text: "release me"})
+	waitHeld(2)
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	_ = d.Stop(ctx)
+	cancel()
+	fake.release()
+	if m := e.message(t, id); m.Status != conversation.StatusQueued {
+		t.Fatalf("a cancelled delivery left the message %s, want queued", m.Status)
+	}
+	e.dispatcher(t, dispatch.Config{ID: "next"})
+	m = e.waitStatus(t, id, conversation.StatusSent, waitLong)
+	if m.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2 (the cancelled one and the delivery)", m.Attempts)
+	}
+	delivered, _, _ := fake.stats()
+	if delivered[id.String()] != 1 {
+		t.Errorf("delivered %d times", delivered[id.String()])
+	}
+}
