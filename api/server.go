@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -44,6 +47,11 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Events serves the event outbox and the live stream; Webhooks manages subscribers.
+	Events    *event.Service
+	Webhooks  *subscription.Service
+	Heartbeat time.Duration // between heartbeat comments on idle streams
+	Closing   <-chan struct{} // closed at shutdown: ends every stream
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -165,5 +173,21 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
+
+	hb := d.Heartbeat
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, closing: d.Closing}
+	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
+	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))
+
+	wbh := &webhookHandler{webhooks: d.Webhooks}
+	route(http.MethodGet, "/webhooks", wbh.list, auth.ScopeAdmin)
+	route(http.MethodPost, "/webhooks", wbh.create, auth.ScopeAdmin)
+	route(http.MethodPatch, "/webhooks/:id", wbh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/webhooks/:id", wbh.delete, auth.ScopeAdmin)
+	route(http.MethodGet, "/webhooks/:id/deliveries", wbh.deliveries, auth.ScopeAdmin)
 	return e
 }

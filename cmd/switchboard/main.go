@@ -130,8 +130,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(cfg.SecretsKey) == 0 {
 		log.Warn("SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
 	}
-	e := app.NewHTTP(cfg, st, app.NewServices(cfg, st, time.Now), log, version)
+	svc := app.NewServices(cfg, st, time.Now)
+	closing := make(chan struct{})
+	e := app.NewHTTP(cfg, st, svc, log, version, closing)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
+	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
+	srv.RegisterOnShutdown(func() { close(closing) })
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
+	defer func() { stopWorkers(); <-workersDone }()
 	errc := make(chan error, 1)
 	go func() {
 		log.Info("serving", "addr", cfg.HTTPAddr, "version", version)
