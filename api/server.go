@@ -28,9 +28,9 @@ import (
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/subscription"
-	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -50,7 +50,7 @@ type Deps struct {
 	// Events serves the event outbox and the live stream; Webhooks manages subscribers.
 	Events    *event.Service
 	Webhooks  *subscription.Service
-	Heartbeat time.Duration // between heartbeat comments on idle streams
+	Heartbeat time.Duration   // between heartbeat comments on idle streams
 	Closing   <-chan struct{} // closed at shutdown: ends every stream
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error

@@ -279,7 +279,7 @@ func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscr
 UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next,
        last_attempt_at = @at, last_status_code = @code, last_latency_ms = @latency, last_error = @err,
        delivered_at = @delivered,
-       attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= @keep THEN attempt_log - 0 ELSE attempt_log END) || jsonb_build_array(@entry::jsonb)
+       attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= @keep THEN attempt_log - 0 ELSE attempt_log END) || jsonb_build_array(CAST(@entry AS jsonb))
 WHERE workspace_id = @ws AND id = @id`
 		if err := tx.Exec(q, map[string]any{"status": o.Status, "next": next, "at": at, "code": o.Attempt.StatusCode,
 			"latency": o.Attempt.LatencyMS, "err": o.Attempt.Error, "delivered": delivered, "keep": attemptLogSize,
