@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -45,11 +48,16 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
-	// Webhooks receives provider webhooks (inbound messages and delivery receipts).
-	Webhooks *dispatch.Receiver
+	// ProviderWebhooks receives provider webhooks (inbound messages and delivery receipts).
+	ProviderWebhooks *dispatch.Receiver
 	// PublicBaseURL is this server's public URL, for signatures over the full URL (Twilio);
 	// empty means the request's scheme and host.
 	PublicBaseURL string
+	// Events serves the event outbox and the live stream; Webhooks manages subscribers.
+	Events    *event.Service
+	Webhooks  *subscription.Service
+	Heartbeat time.Duration   // between heartbeat comments on idle streams
+	Closing   <-chan struct{} // closed at shutdown: ends every stream
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -173,8 +181,24 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
 
 	// Provider webhooks carry the provider's own signature instead of a bearer token.
-	hh := &webhookHandler{receiver: d.Webhooks, publicBaseURL: d.PublicBaseURL}
-	e.POST("/webhooks/:id/:provider", hh.receive)
-	e.GET("/webhooks/:id/:provider", hh.handshake)
+	pwh := &providerWebhookHandler{receiver: d.ProviderWebhooks, publicBaseURL: d.PublicBaseURL}
+	e.POST("/webhooks/:id/:provider", pwh.receive)
+	e.GET("/webhooks/:id/:provider", pwh.handshake)
+
+	hb := d.Heartbeat
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, closing: d.Closing}
+	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
+	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))
+
+	wbh := &webhookHandler{webhooks: d.Webhooks}
+	route(http.MethodGet, "/webhooks", wbh.list, auth.ScopeAdmin)
+	route(http.MethodPost, "/webhooks", wbh.create, auth.ScopeAdmin)
+	route(http.MethodPatch, "/webhooks/:id", wbh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/webhooks/:id", wbh.delete, auth.ScopeAdmin)
+	route(http.MethodGet, "/webhooks/:id/deliveries", wbh.deliveries, auth.ScopeAdmin)
 	return e
 }

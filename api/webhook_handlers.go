@@ -1,98 +1,249 @@
 package api
 
 import (
-	"io"
 	"net/http"
-	"strings"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/switchboard/switchboard/pkg/channel"
-	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/subscription"
 )
 
 type webhookHandler struct {
-	receiver      *dispatch.Receiver
-	publicBaseURL string
+	webhooks *subscription.Service
 }
 
-// webhookAck is the short answer providers get: they only look at the status.
-type webhookAck struct {
-	// Received counts the messages ingested, Duplicates those already ingested (the provider
-	// retried), Receipts the messages whose delivery status moved.
-	Received   int `json:"received" example:"1"`
-	Duplicates int `json:"duplicates" example:"0"`
-	Receipts   int `json:"receipts" example:"0"`
-} // @name WebhookAck
+type createWebhookRequest struct {
+	URL         string   `json:"url" example:"https://crm.example.com/hooks/switchboard"`
+	Description string   `json:"description" example:"CRM sync"`
+	Events      []string `json:"events" example:"message.created,conversation.closed"`
+} // @name CreateWebhookRequest
 
-// fullURL is the URL the provider called, as it signed it: PUBLIC_BASE_URL (or the request's
-// scheme and host) with the request's path and query.
-func (h *webhookHandler) fullURL(c echo.Context) string {
-	base := h.publicBaseURL
-	if base == "" {
-		base = c.Scheme() + "://" + c.Request().Host
+type updateWebhookRequest struct {
+	URL         *string  `json:"url" example:"https://crm.example.com/hooks/switchboard"`
+	Description *string  `json:"description" example:"CRM sync"`
+	Events      []string `json:"events" example:"*"`
+	// Enabled true re-enables a webhook that was disabled after failing.
+	Enabled *bool `json:"enabled" example:"true"`
+} // @name UpdateWebhookRequest
+
+type webhookResponse struct {
+	ID             string     `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	URL            string     `json:"url" example:"https://crm.example.com/hooks/switchboard"`
+	Description    string     `json:"description" example:"CRM sync"`
+	Events         []string   `json:"events" example:"message.created,conversation.closed"`
+	Enabled        bool       `json:"enabled" example:"true"`
+	FailingSince   *time.Time `json:"failing_since" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	DisabledAt     *time.Time `json:"disabled_at" extensions:"x-nullable" format:"date-time" example:"2026-12-02T08:00:00Z"`
+	DisabledReason *string    `json:"disabled_reason" extensions:"x-nullable" example:"every delivery failed since 2026-11-29T08:00:00Z"`
+	CreatedAt      time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt      time.Time  `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Webhook
+
+type createdWebhookResponse struct {
+	webhookResponse
+	// Secret signs every delivery (Standard Webhooks); it is shown only in this answer.
+	Secret string `json:"secret" example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`
+} // @name CreatedWebhook
+
+type webhookList struct {
+	Data       []webhookResponse `json:"data"`
+	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
+} // @name WebhookList
+
+type attemptResponse struct {
+	Attempt    int       `json:"attempt" example:"1"`
+	At         time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	StatusCode *int      `json:"status_code" extensions:"x-nullable" example:"500"`
+	LatencyMS  int       `json:"latency_ms" example:"84"`
+	Error      *string   `json:"error" extensions:"x-nullable" example:"HTTP 500: oops"`
+} // @name WebhookAttempt
+
+type deliveryResponse struct {
+	ID             string            `json:"id" example:"311"`
+	EventID        string            `json:"event_id" example:"1042"`
+	EventType      string            `json:"event_type" example:"message.created"`
+	Status         string            `json:"status" enums:"pending,delivered,failed" example:"delivered"`
+	Attempts       int               `json:"attempts" example:"3"`
+	NextAttemptAt  *time.Time        `json:"next_attempt_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:40Z"`
+	LastStatusCode *int              `json:"last_status_code" extensions:"x-nullable" example:"200"`
+	LastLatencyMS  *int              `json:"last_latency_ms" extensions:"x-nullable" example:"84"`
+	LastError      *string           `json:"last_error" extensions:"x-nullable" example:"HTTP 500: oops"`
+	AttemptLog     []attemptResponse `json:"attempt_log"`
+	CreatedAt      time.Time         `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	DeliveredAt    *time.Time        `json:"delivered_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:41Z"`
+} // @name WebhookDelivery
+
+type deliveryList struct {
+	Data       []deliveryResponse `json:"data"`
+	NextCursor *string            `json:"next_cursor" extensions:"x-nullable"`
+} // @name WebhookDeliveryList
+
+func toWebhookResponse(w subscription.Webhook) webhookResponse {
+	return webhookResponse{ID: w.ID.String(), URL: w.URL, Description: w.Description, Events: w.Events,
+		Enabled: w.Enabled, FailingSince: w.FailingSince, DisabledAt: w.DisabledAt, DisabledReason: w.DisabledReason,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+}
+
+func toDeliveryResponse(d subscription.Delivery) deliveryResponse {
+	r := deliveryResponse{ID: itoa(d.ID), EventID: itoa(d.EventID), EventType: d.EventType, Status: d.Status,
+		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt, LastStatusCode: d.LastStatusCode,
+		LastLatencyMS: d.LastLatencyMS, LastError: d.LastError, CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt,
+		AttemptLog: make([]attemptResponse, len(d.Log))}
+	for i, a := range d.Log {
+		r.AttemptLog[i] = attemptResponse(a)
 	}
-	return strings.TrimRight(base, "/") + c.Request().URL.RequestURI()
+	return r
 }
 
-// receive godoc
-// @Summary     Receive a provider webhook
-// @ID          receiveProviderWebhook
-// @Description Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// create godoc
+// @Summary     Subscribe a webhook
+// @ID          createWebhook
+// @Description Registers an endpoint for the workspace's events. `url` must be https (plain http only to loopback on a server run with WEBHOOK_ALLOW_LOOPBACK=true); credentials in the URL and private, link-local, loopback and unspecified addresses are refused (422 webhook_url_refused), by the literal address and by what the name resolves to, and again when each delivery connects. `events` lists event types, or is ["*"] for all. The signing secret is in this answer only. Each delivery is a POST of the Event JSON with Standard Webhooks headers: webhook-id (the event id, for dedupe), webhook-timestamp and webhook-signature ("v1," + base64 HMAC-SHA256 over id.timestamp.body with the secret's bytes).
 // @Tags        webhooks
-// @Accept      json,x-www-form-urlencoded,message/rfc822
+// @Accept      json
 // @Produce     json
-// @Param       id       path string true "Channel id"
-// @Param       provider path string true "The channel's provider" Enums(whatsapp_cloud, messenger, instagram, telegram, twilio, smtp, viber, line)
-// @Param       body     body object true "The provider's webhook payload, as the provider sends it (JSON, form or message/rfc822)"
-// @Success     200 {object} webhookAck
-// @Failure     400 {object} Problem "malformed_webhook: signed but unreadable"
-// @Failure     401 {object} Problem "invalid_signature"
-// @Failure     404 {object} Problem "channel_not_found, webhook_not_found (the channel uses another provider, or one without webhooks)"
-// @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "secrets_unavailable: the server cannot open the channel's secrets"
-// @Router      /webhooks/{id}/{provider} [post]
-func (h *webhookHandler) receive(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
+// @Security    BearerAuth
+// @Param       body body createWebhookRequest true "Webhook"
+// @Success     201 {object} createdWebhookResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     422 {object} Problem "validation_failed, webhook_url_refused, secrets_unavailable"
+// @Router      /v1/webhooks [post]
+func (h *webhookHandler) create(c echo.Context) error {
+	var req createWebhookRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	w, secret, err := h.webhooks.Create(c.Request().Context(), principal(c).WorkspaceID,
+		subscription.New{URL: req.URL, Description: req.Description, Events: req.Events})
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return err // the body limit's 413
-	}
-	got, err := h.receiver.Receive(c.Request().Context(), id, c.Param("provider"),
-		dispatch.Webhook{Header: c.Request().Header, Body: body, URL: h.fullURL(c)})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, webhookAck{Received: got.Inbound, Duplicates: got.Duplicates, Receipts: got.Receipts})
+	return c.JSON(http.StatusCreated, createdWebhookResponse{webhookResponse: toWebhookResponse(w), Secret: secret})
 }
 
-// handshake godoc
-// @Summary     Verify a provider webhook (Meta)
-// @ID          verifyProviderWebhook
-// @Description Meta's subscription check for whatsapp_cloud, messenger and instagram channels: with `hub.mode=subscribe` and the channel's `verify_token` as `hub.verify_token`, answers `hub.challenge` as plain text. A wrong token answers 403.
+// list godoc
+// @Summary     List webhooks
+// @ID          listWebhooks
 // @Tags        webhooks
-// @Produce     plain
-// @Param       id                path  string true "Channel id"
-// @Param       provider          path  string true "The channel's provider" Enums(whatsapp_cloud, messenger, instagram)
-// @Param       hub.mode          query string true "subscribe"
-// @Param       hub.verify_token  query string true "The channel's verify_token"
-// @Param       hub.challenge     query string true "Echoed back"
-// @Success     200 {string} string "the challenge"
-// @Failure     403 {object} Problem "handshake_refused"
-// @Failure     404 {object} Problem "channel_not_found, webhook_not_found"
-// @Failure     422 {object} Problem "secrets_unavailable"
-// @Router      /webhooks/{id}/{provider} [get]
-func (h *webhookHandler) handshake(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
+// @Produce     json
+// @Security    BearerAuth
+// @Param       limit  query int    false "Page size (1-100)" default(25)
+// @Param       cursor query string false "Cursor from the previous page"
+// @Success     200 {object} webhookList
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Router      /v1/webhooks [get]
+func (h *webhookHandler) list(c echo.Context) error {
+	p, err := pageParams(c)
 	if err != nil {
 		return err
 	}
-	challenge, err := h.receiver.Handshake(c.Request().Context(), id, c.Param("provider"), c.QueryParams())
+	ws, next, err := h.webhooks.List(c.Request().Context(), principal(c).WorkspaceID, p)
 	if err != nil {
 		return err
 	}
-	return c.String(http.StatusOK, challenge)
+	out := webhookList{Data: make([]webhookResponse, len(ws)), NextCursor: nextCursor(next)}
+	for i, w := range ws {
+		out.Data[i] = toWebhookResponse(w)
+	}
+	return c.JSON(http.StatusOK, out)
 }
+
+// update godoc
+// @Summary     Change a webhook
+// @ID          updateWebhook
+// @Description Changes the URL (checked as on creation), description or events; {"enabled": true} re-enables a webhook that was disabled after failing continuously for WEBHOOK_DISABLE_AFTER (default 3 days), {"enabled": false} pauses it. Events that happen while a webhook is disabled are not delivered to it.
+// @Tags        webhooks
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string               true "Webhook id"
+// @Param       body body updateWebhookRequest true "Changes"
+// @Success     200 {object} webhookResponse
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "webhook_not_found"
+// @Failure     422 {object} Problem "validation_failed, webhook_url_refused"
+// @Router      /v1/webhooks/{id} [patch]
+func (h *webhookHandler) update(c echo.Context) error {
+	id, err := pathID(c, subscription.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	var req updateWebhookRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	w, err := h.webhooks.Update(c.Request().Context(), principal(c).WorkspaceID, id,
+		subscription.Patch{URL: req.URL, Description: req.Description, Events: req.Events, Enabled: req.Enabled})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toWebhookResponse(w))
+}
+
+// delete godoc
+// @Summary     Delete a webhook
+// @ID          deleteWebhook
+// @Tags        webhooks
+// @Security    BearerAuth
+// @Param       id path string true "Webhook id"
+// @Success     204
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "webhook_not_found"
+// @Router      /v1/webhooks/{id} [delete]
+func (h *webhookHandler) delete(c echo.Context) error {
+	id, err := pathID(c, subscription.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	if err := h.webhooks.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// deliveries godoc
+// @Summary     A webhook's delivery log
+// @ID          listWebhookDeliveries
+// @Description Newest first: each delivery of an event with its status (pending, delivered, or failed once retries ended after WEBHOOK_RETRY_FOR, default 24 h), the number of attempts, the next attempt, and the latest attempts with status code, latency and error.
+// @Tags        webhooks
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id     path  string true  "Webhook id"
+// @Param       limit  query int    false "Page size (1-100)" default(25)
+// @Param       cursor query string false "Cursor from the previous page"
+// @Success     200 {object} deliveryList
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "webhook_not_found"
+// @Router      /v1/webhooks/{id}/deliveries [get]
+func (h *webhookHandler) deliveries(c echo.Context) error {
+	id, err := pathID(c, subscription.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ds, next, err := h.webhooks.Deliveries(c.Request().Context(), principal(c).WorkspaceID, id, p)
+	if err != nil {
+		return err
+	}
+	out := deliveryList{Data: make([]deliveryResponse, len(ds)), NextCursor: nextCursor(next)}
+	for i, d := range ds {
+		out.Data[i] = toDeliveryResponse(d)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

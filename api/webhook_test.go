@@ -133,6 +133,9 @@ func TestDeliveryThroughWebhooks(t *testing.T) {
 		pt.Equal(t, "status after a "+step.status+" receipt", got.Status, step.want)
 	}
 
+	// Subscribers heard of each change that happened, and of nothing else: sent, delivered, read.
+	pt.Equal(t, "message.status_changed events", count(t, e, `SELECT count(*) FROM events WHERE type = 'message.status_changed'`), 3)
+
 	// A tampered body with the old signature, and no signature: 401, nothing stored.
 	before := count(t, e, `SELECT count(*) FROM messages`)
 	tampered := strings.Replace(inbound, "wamid.IN1", "wamid.IN2", 1)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,16 +90,32 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		id:      "send-eligibility",
-		name:    "send-eligibility",
-		needs:   "GET /v1/contacts/{id}/send-eligibility",
-		pending: "GET /v1/contacts/{id}/send-eligibility is not on main yet (issue 5)",
+		id:    "send-eligibility",
+		name:  "send-eligibility",
+		needs: "GET /v1/contacts/{id}/send-eligibility",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/contacts/"+pick(f.contactIDs, i)+"/send-eligibility")
+		},
+		sql: func(f *fixture, i int) []statement {
+			return []statement{f.sessionUser(i), eligibility(f.workspaceID, uuidArg(pick(f.contactIDs, i)))}
+		},
 	},
 	{
-		id:      "send",
-		name:    "rule-checked send, many contacts",
-		needs:   "POST /v1/contacts/{id}/messages",
-		pending: "POST /v1/contacts/{id}/messages is not on main yet (issue 5)",
+		// An agent follows up on a channel without a window (Telegram, SMS, email, LINE,
+		// website chat), so every send is allowed and the figure is the send path's cost,
+		// spread over many contacts.
+		id:    "send",
+		name:  "rule-checked send, many contacts",
+		needs: "POST /v1/contacts/{id}/messages",
+		request: func(f *fixture, i int) vegeta.Target {
+			t := pick(f.sendTargets, i)
+			body, _ := json.Marshal(map[string]string{"type": "text", "text": pick(sendTexts, i), "channel_id": t.channel})
+			tg := f.get(i, "/v1/contacts/"+t.contact+"/messages")
+			tg.Method, tg.Body = http.MethodPost, body
+			tg.Header = tg.Header.Clone()
+			tg.Header.Set("Content-Type", "application/json")
+			return tg
+		},
 	},
 	{
 		// A bridge (API key) delivers customers' messages on WhatsApp: seeded identities
@@ -118,8 +135,14 @@ var scenarios = []scenario{
 	},
 }
 
+var sendTexts = []string{"Following up on your order: it ships today.", "Did the replacement arrive?",
+	"Your refund has been issued.", "We're open 9-5 on Sunday."}
+
 var inboundTexts = []string{"Hi, my order hasn't arrived yet", "Can I change the delivery address?",
 	"Thanks, that worked!", "Is the store open on Sunday?", "I'd like to return an item", "Hello?"}
+
+// sendTarget is a contact with an identity on a channel that has no messaging window.
+type sendTarget struct{ contact, channel string }
 
 // fixture is what the scenarios draw their parameters from: the bench workspace, its agents
 // (logged in for this run) and samples of the seeded data.
@@ -130,6 +153,7 @@ type fixture struct {
 	phoneFragments []string // 4 digits of seeded phone numbers
 	nameFragments  []string // 4 letters of seeded last names, lower-cased
 	contactIDs     []string // a sample of seeded contacts, for per-contact scenarios
+	sendTargets    []sendTarget
 
 	keyAuth            http.Header // the bench owner's API key, as an integration calls
 	inboundChannel     string      // the seeded WhatsApp channel
@@ -332,4 +356,21 @@ func (f *fixture) inboxSearch(first statement, q string) statement {
 func likePattern(fragment string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(fragment) + "%"
+}
+
+// eligibility is store.Eligibility: a contact's identities with their channels and this
+// month's usage, in one statement.
+func eligibility(ws, contactID uuidArg) statement {
+	now := time.Now().UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05+00")
+	return statement{sql: `
+SELECT c.id AS contact_id, i.id AS identity_id, i.channel_id, ch.type AS channel_type, i.identifier,
+       i.last_inbound_at, i.outbound_since_inbound, i.created_at AS identity_created_at, ch.rule_options,
+       coalesce(u.initiated, 0) AS initiated
+FROM contacts c
+LEFT JOIN contact_identities i ON i.workspace_id = c.workspace_id AND i.contact_id = c.id
+LEFT JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+LEFT JOIN channel_usage u ON u.workspace_id = ch.workspace_id AND u.channel_id = ch.id AND u.month = ?
+WHERE c.workspace_id = ? AND c.id = ? AND (i.id IS NULL OR ch.archived_at IS NULL)
+ORDER BY i.created_at, i.id`, args: []any{month, ws, contactID}}
 }

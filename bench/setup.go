@@ -44,6 +44,8 @@ func (e *env) unavailable(s scenario) string {
 		return s.needs + " is not served by this build (not in its /openapi.json)"
 	case s.id == "inbound" && len(e.fix.inboundIdentifiers) == 0:
 		return "the seed made no WhatsApp identities to write from"
+	case s.id == "send" && len(e.fix.sendTargets) == 0:
+		return "the seed made no identities on channels without a window"
 	}
 	return ""
 }
@@ -515,6 +517,26 @@ ORDER BY md5(i.id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 		}
 		f.inboundChannel = ch
 		f.inboundIdentifiers = append(f.inboundIdentifiers, ident)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	rows, err = e.pool.Query(ctx, `
+SELECT i.contact_id::text, i.channel_id::text FROM contact_identities i
+JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+WHERE i.workspace_id = $1 AND ch.type IN ('telegram', 'sms', 'email', 'line', 'webchat') AND ch.archived_at IS NULL
+ORDER BY md5(i.id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
+	if err != nil {
+		return fmt.Errorf("sample send targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t sendTarget
+		if err := rows.Scan(&t.contact, &t.channel); err != nil {
+			return err
+		}
+		f.sendTargets = append(f.sendTargets, t)
 	}
 	return rows.Err()
 }

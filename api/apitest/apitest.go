@@ -65,6 +65,7 @@ type Env struct {
 	Logs     *bytes.Buffer // every log line the server wrote
 	server   *httptest.Server
 	logMu    *sync.Mutex
+	dbURL    string
 }
 
 // Option changes the configuration before the server starts.
@@ -97,7 +98,23 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	st := storetest.New(t, clock.Now)
+	return start(t, cfg, clock, storetest.URL(t))
+}
+
+// Twin starts a second API process on the same database, with its own store, event listener
+// and webhook worker, and the same clock and configuration.
+func (e *Env) Twin(t testing.TB) *Env {
+	t.Helper()
+	return start(t, e.Config, e.Clock, e.dbURL)
+}
+
+func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
+	t.Helper()
+	st, err := store.Open(context.Background(), dbURL, 8, clock.Now)
+	if err != nil {
+		t.Fatalf("open test store: %v", err)
+	}
+	t.Cleanup(st.Close)
 	logs := &bytes.Buffer{}
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs, mu: mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -118,9 +135,21 @@ func New(t testing.TB, opts ...Option) *Env {
 		defer cancel()
 		_ = d.Stop(ctx)
 	})
-	e := app.NewHTTP(cfg, st, svc, d, log, "test")
+	closing := make(chan struct{})
+	e := app.NewHTTP(cfg, st, svc, d, log, "test", closing)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(closing) })
+	// The event listener and the webhook worker run as in serve.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); app.RunWorkers(ctx, cfg, st, svc, log) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-svc.Events.Hub.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("event listener did not start")
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			mu.Lock()
@@ -128,7 +157,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{URL: srv.URL, Store: st, Clock: clock, Config: cfg, Services: svc, Logs: logs, server: srv, logMu: mu}
+	return &Env{URL: srv.URL, Store: st, Clock: clock, Config: cfg, Services: svc, Logs: logs, server: srv, logMu: mu, dbURL: dbURL}
 }
 
 type lockedWriter struct {

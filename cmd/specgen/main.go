@@ -167,7 +167,16 @@ func fixErrorMediaTypes(doc *openapi3.T) {
 				if err != nil || n < 400 || ref.Value == nil {
 					continue
 				}
-				if mt, ok := ref.Value.Content["application/json"]; ok {
+				mt, ok := ref.Value.Content["application/json"]
+				if !ok {
+					// An operation that produces something else (text/event-stream) still
+					// answers its errors as problems.
+					for _, m := range ref.Value.Content {
+						mt, ok = m, true
+						break
+					}
+				}
+				if ok {
 					ref.Value.Content = openapi3.Content{"application/problem+json": mt}
 					continue
 				}

@@ -143,8 +143,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
-	e := app.NewHTTP(cfg, st, svc, d, log, version)
+	closing := make(chan struct{})
+	e := app.NewHTTP(cfg, st, svc, d, log, version, closing)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
+	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
+	srv.RegisterOnShutdown(func() { close(closing) })
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
+	defer func() { stopWorkers(); <-workersDone }()
 	errc := make(chan error, 1)
 	go func() {
 		log.Info("serving", "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
@@ -184,8 +192,9 @@ func stopDeliveries(ctx context.Context, d *dispatch.Dispatcher, log *slog.Logge
 	return nil
 }
 
-// worker runs delivery workers without the API: scale delivery apart from HTTP. It serves
-// /healthz, /readyz and /metrics on HTTP_ADDR for probes and scraping.
+// worker runs delivery workers (and subscriber webhooks) without the API: scale delivery
+// apart from HTTP. It serves /healthz, /readyz and /metrics on HTTP_ADDR for probes and
+// scraping.
 func worker(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flags("worker", "worker", stderr)
 	if err := fs.Parse(args); err != nil {
@@ -207,13 +216,19 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	if len(cfg.SecretsKey) == 0 {
 		log.Warn("SECRETS_KEY is not set: only sandbox channels can be delivered")
 	}
-	d, err := app.NewDispatcher(cfg, st, app.NewServices(cfg, st, time.Now), log, time.Now)
+	svc := app.NewServices(cfg, st, time.Now)
+	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
 	if err != nil {
 		return err
 	}
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
+	// Subscriber webhooks and the event listener run here too, as in serve.
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workersDone := make(chan struct{})
+	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
+	defer func() { stopWorkers(); <-workersDone }()
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: app.NewOps(st, d), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,8 +21,10 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
+	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -37,6 +40,12 @@ type Services struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
+	Events   *event.Service
+	Webhooks *subscription.Service
+	guard    subscription.Guard
+	box      *secret.Box
+	now      func() time.Time
 }
 
 // NewServices builds every domain service on the store with the clock.
@@ -45,7 +54,15 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
 	convs := conversation.NewService(st, now)
+	// Events carry resources as the API returns them.
+	st.SetEventEncoder(api.EncodeEvent)
+	guard := subscription.Guard{AllowLoopback: cfg.WebhookAllowLoopback}
 	return Services{
+		Events:   event.NewService(st, event.NewHub(st.ListenConn)),
+		Webhooks: subscription.NewService(st, box, guard, now),
+		guard:    guard,
+		box:      box,
+		now:      now,
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
 		Workspaces:    workspace.NewService(st, now),
@@ -81,24 +98,30 @@ func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.L
 }
 
 // NewHTTP builds the HTTP server on the services; d provides the delivery metrics and the
-// provider webhooks.
-func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispatcher, log *slog.Logger, version string) *echo.Echo {
+// provider webhooks. closing ends every event stream when it closes (graceful shutdown); nil
+// never does.
+func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispatcher, log *slog.Logger, version string,
+	closing <-chan struct{}) *echo.Echo {
 	return api.New(api.Deps{
-		Log:           log,
-		Auth:          svc.Auth,
-		Workspaces:    svc.Workspaces,
-		Contacts:      svc.Contacts,
-		Channels:      svc.Channels,
-		Templates:     svc.Templates,
-		Conversations: svc.Conversations,
-		Sends:         svc.Sends,
-		Webhooks:      d.Receiver(svc.Conversations),
-		PublicBaseURL: cfg.PublicBaseURL,
-		Ready:         st.Ping,
-		Collectors:    append([]prometheus.Collector{store.PoolCollector(st.Pool)}, d.Collectors()...),
-		BodyLimit:     cfg.BodyLimit,
-		Pprof:         cfg.EnablePprof,
-		Version:       version,
+		Log:              log,
+		Auth:             svc.Auth,
+		Workspaces:       svc.Workspaces,
+		Contacts:         svc.Contacts,
+		Channels:         svc.Channels,
+		Templates:        svc.Templates,
+		Conversations:    svc.Conversations,
+		Sends:            svc.Sends,
+		ProviderWebhooks: d.Receiver(svc.Conversations),
+		PublicBaseURL:    cfg.PublicBaseURL,
+		Events:           svc.Events,
+		Webhooks:         svc.Webhooks,
+		Heartbeat:        cfg.EventHeartbeat,
+		Closing:          closing,
+		Ready:            st.Ping,
+		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool)}, d.Collectors()...),
+		BodyLimit:        cfg.BodyLimit,
+		Pprof:            cfg.EnablePprof,
+		Version:          version,
 	})
 }
 
@@ -127,4 +150,21 @@ func NewOps(st *store.Store, d *dispatch.Dispatcher) http.Handler {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	return mux
+}
+
+// RunWorkers runs what a process does besides answering requests until ctx ends: the event
+// listener that feeds this process's streams, and the webhook delivery worker (any number of
+// processes may run it; they share the work through row locks). It returns once both stopped.
+func RunWorkers(ctx context.Context, cfg config.Config, st *store.Store, svc Services, log *slog.Logger) {
+	hub := svc.Events.Hub
+	wake := hub.SubscribeAll()
+	defer wake.Close()
+	w := subscription.NewWorker(st, svc.box, svc.guard, subscription.WorkerConfig{Poll: cfg.WebhookPoll,
+		RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Retention: cfg.EventRetention,
+		Timeout: cfg.WebhookTimeout}, svc.now, log, wake.C)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hub.Run(ctx, log) }()
+	go func() { defer wg.Done(); w.Run(ctx) }()
+	wg.Wait()
 }

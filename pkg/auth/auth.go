@@ -375,3 +375,83 @@ func (s *Service) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key
 func (s *Service) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
 	return s.store.RevokeKey(ctx, ws, id)
 }
+
+// StreamTokenTTL is how long a stream token may be used to open an event stream.
+const StreamTokenTTL = 2 * time.Minute
+
+// streamClaims are a stream token's: the principal it stands for, under an audience of its
+// own, so it opens an event stream and nothing else, and an access token cannot be put in a URL.
+type streamClaims struct {
+	jwt.RegisteredClaims
+	WorkspaceID string   `json:"ws"`
+	Kind        string   `json:"knd"`
+	SessionID   string   `json:"sid,omitempty"`
+	KeyID       string   `json:"kid,omitempty"`
+	Scopes      []string `json:"scp,omitempty"`
+}
+
+func (s *Service) streamAudience() string { return s.cfg.Audience + "/events-stream" }
+
+// StreamToken issues a short-lived token that opens GET /v1/events/stream as p, for clients
+// such as the browser's EventSource that cannot set an Authorization header.
+func (s *Service) StreamToken(p Principal) (string, time.Time, error) {
+	now := s.now().UTC()
+	exp := now.Add(StreamTokenTTL)
+	c := streamClaims{
+		RegisteredClaims: jwt.RegisteredClaims{Issuer: s.cfg.Issuer, Audience: jwt.ClaimStrings{s.streamAudience()},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp), ID: uuid.NewString()},
+		WorkspaceID: p.WorkspaceID.String(), Kind: p.Kind,
+	}
+	switch p.Kind {
+	case KindUser:
+		c.Subject, c.SessionID = p.UserID.String(), p.SessionID.String()
+	case KindAPIKey:
+		c.KeyID, c.Scopes = p.KeyID.String(), p.Scopes
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.cfg.Secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign stream token: %w", err)
+	}
+	return tok, exp, nil
+}
+
+// AuthenticateStream resolves a stream token. A user's token is checked against the live
+// session, so logging out also stops new streams; a key's token lives at most StreamTokenTTL.
+func (s *Service) AuthenticateStream(ctx context.Context, tok string) (Principal, error) {
+	var c streamClaims
+	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithAudience(s.streamAudience()),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(s.now),
+	)
+	if err != nil {
+		return Principal{}, ErrInvalidToken
+	}
+	ws, err := uuid.Parse(c.WorkspaceID)
+	if err != nil {
+		return Principal{}, ErrInvalidToken
+	}
+	switch c.Kind {
+	case KindUser:
+		sid, err1 := uuid.Parse(c.SessionID)
+		uid, err2 := uuid.Parse(c.Subject)
+		if err1 != nil || err2 != nil {
+			return Principal{}, ErrInvalidToken
+		}
+		u, err := s.store.SessionUser(ctx, ws, sid, uid)
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{WorkspaceID: ws, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: sid, Scopes: ScopesForRole(u.Role)}, nil
+	case KindAPIKey:
+		kid, err := uuid.Parse(c.KeyID)
+		if err != nil {
+			return Principal{}, ErrInvalidToken
+		}
+		return Principal{WorkspaceID: ws, Kind: KindAPIKey, KeyID: kid, Scopes: c.Scopes}, nil
+	}
+	return Principal{}, ErrInvalidToken
+}

@@ -26,10 +26,17 @@ type Config struct {
 	SecretsKey              []byte
 	ProviderAPIBaseOverride bool
 	WebhookAllowLoopback    bool
-	BodyLimit               string
-	ShutdownTimeout         time.Duration
-	EnablePprof             bool
-	ProductionErrors        bool
+	// Live events (issue 8).
+	EventHeartbeat      time.Duration
+	EventRetention      time.Duration
+	WebhookPoll         time.Duration
+	WebhookRetryFor     time.Duration
+	WebhookDisableAfter time.Duration
+	WebhookTimeout      time.Duration
+	BodyLimit           string
+	ShutdownTimeout     time.Duration
+	EnablePprof         bool
+	ProductionErrors    bool
 	// DeliveryWorkers is how many deliveries `serve` and `worker` run at once (0: serve only
 	// enqueues; another process delivers).
 	DeliveryWorkers     int
@@ -58,7 +65,13 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SECRETS_KEY", "", "Base64 of 32 random bytes; encrypts provider secrets at rest (required to store channel secrets)."},
 	{"PROVIDER_API_BASE_OVERRIDE", "false", "Accept a channel's provider api_base (tests, staging)."},
-	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow webhooks (custom channels, subscribers) to loopback addresses (development only; private ranges stay refused)."},
+	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow webhooks (subscribers, custom channels) to loopback addresses (development only; private ranges stay refused)."},
+	{"EVENT_HEARTBEAT", "15s", "Interval of heartbeat comments on idle event streams."},
+	{"EVENT_RETENTION", "168h", "How long events are kept for replay (Last-Event-ID, GET /v1/events) and delivery logs."},
+	{"WEBHOOK_POLL_INTERVAL", "1s", "How often the delivery worker looks for due webhook deliveries (new events also wake it)."},
+	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
+	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
+	{"WEBHOOK_TIMEOUT", "10s", "Timeout of one webhook delivery attempt."},
 	{"BODY_LIMIT", "1M", "Largest accepted request body."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests."},
 	{"ENABLE_PPROF", "false", "Serve /debug/pprof (profiling; keep off in production)."},
@@ -108,9 +121,18 @@ func Load(getenv func(string) string) (Config, error) {
 		ProviderAPIBaseOverride: boolean("PROVIDER_API_BASE_OVERRIDE"),
 		WebhookAllowLoopback:    boolean("WEBHOOK_ALLOW_LOOPBACK"),
 		BodyLimit:               get("BODY_LIMIT"),
+		EventHeartbeat:          dur("EVENT_HEARTBEAT"),
+		EventRetention:          dur("EVENT_RETENTION"),
+		WebhookPoll:             dur("WEBHOOK_POLL_INTERVAL"),
+		WebhookRetryFor:         dur("WEBHOOK_RETRY_FOR"),
+		WebhookDisableAfter:     dur("WEBHOOK_DISABLE_AFTER"),
+		WebhookTimeout:          dur("WEBHOOK_TIMEOUT"),
 		ShutdownTimeout:         dur("SHUTDOWN_TIMEOUT"),
 		EnablePprof:             boolean("ENABLE_PPROF"),
 		ProductionErrors:        true,
+	}
+	if c.WebhookRetryFor < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("WEBHOOK_RETRY_FOR: want at least 24h, got %q", get("WEBHOOK_RETRY_FOR")))
 	}
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL: required"))

@@ -164,6 +164,13 @@ func TestSandboxDelivers(t *testing.T) {
 	id := e.queue(t, d, e.customer(t, ch, "+16505550100"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusDelivered, waitLong)
 	pt.Equal(t, "provider_message_id", deref(m.ProviderMessageID), "sandbox-"+id.String())
+	// Each change was published in its own transaction: sent, then delivered.
+	var events int
+	if err := e.st.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM events WHERE workspace_id = $1 AND type = 'message.status_changed'`, e.ws).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	pt.Equal(t, "message.status_changed events", events, 2)
 }
 
 // TestRetries: 500, 500, 200 is one delivery after three attempts, all recorded.

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
@@ -70,7 +71,15 @@ func (s *Store) contactExists(ctx context.Context, err error, ws uuid.UUID, c *c
 // CreateContact inserts a contact, its conversation and the conversation's opened event.
 func (s *Store) CreateContact(ctx context.Context, c *contact.Contact) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		return insertContact(tx, c)
+		if err := insertContact(tx, c); err != nil {
+			return err
+		}
+		conv, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, c.WorkspaceID, c.Conversation.ID)
+		if err != nil {
+			return err
+		}
+		return s.publish(tx, c.WorkspaceID, []pending{contactEvent(event.ContactCreated, *c),
+			{typ: event.ConversationOpened, conv: &conv.ID, v: conv}})
 	})
 	if err != nil {
 		return s.contactExists(ctx, err, c.WorkspaceID, c)
@@ -243,7 +252,7 @@ WHERE workspace_id = ? AND id = ?`
 			textArray(c.Tags), jsonObject(c.CustomFields), c.UpdatedAt, ws, id).Error; err != nil {
 			return fmt.Errorf("update contact: %w", err)
 		}
-		return nil
+		return s.publish(tx, ws, []pending{contactEvent(event.ContactUpdated, c)})
 	})
 	if err != nil {
 		return contact.Contact{}, s.contactExists(ctx, err, ws, &out)

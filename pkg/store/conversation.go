@@ -351,8 +351,10 @@ func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change
 			return err
 		}
 		// Read back for the assignee's name and email.
-		out, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, id)
-		return err
+		if out, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, id); err != nil {
+			return err
+		}
+		return s.publish(tx, ws, conversationEvents(events, out))
 	})
 	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -88,11 +89,31 @@ UPDATE messages m SET status = @status,
 WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + advances
 	args := changeArgs(c)
 	args["ws"], args["id"] = ws, id
-	res := s.conn(ctx).Exec(q, args)
-	if res.Error != nil {
-		return false, fmt.Errorf("advance message status: %w", res.Error)
+	n, err := s.changeStatus(ctx, q, args)
+	if err != nil {
+		return false, fmt.Errorf("advance message status: %w", err)
 	}
-	return res.RowsAffected > 0, nil
+	return n > 0, nil
+}
+
+// changeStatus runs a status UPDATE and publishes message.status_changed for every message it
+// changed, in one transaction: subscribers hear of exactly the changes that committed.
+func (s *Store) changeStatus(ctx context.Context, update string, args map[string]any) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var rows []messageRow
+		if err := tx.Raw(update+"\nRETURNING m.*", args).Scan(&rows).Error; err != nil {
+			return err
+		}
+		n = int64(len(rows))
+		for _, r := range rows {
+			if err := s.PublishMessageStatusChanged(tx, r.domain()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // ApplyReceipt applies a provider's receipt within one channel, forward only. A receipt with a
@@ -129,11 +150,11 @@ WHERE i.workspace_id = @ws AND i.channel_id = @ch AND i.identifier = @rcpt
 	default:
 		return 0, nil
 	}
-	res := s.conn(ctx).Exec(q, args)
-	if res.Error != nil {
-		return 0, fmt.Errorf("apply receipt: %w", res.Error)
+	n, err := s.changeStatus(ctx, q, args)
+	if err != nil {
+		return 0, fmt.Errorf("apply receipt: %w", err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 var receiptStatus = map[string]conversation.MessageStatus{

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
 
@@ -72,6 +73,7 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 				return readIngested(tx, prior.domain(), &out)
 			}
 		}
+		newContact := false
 		id, err := findIdentity(tx, ws, ch, in.Identifier)
 		if err != nil {
 			return err
@@ -87,6 +89,7 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 					return err
 				}
 				contactID = nc.ID
+				newContact = true
 			}
 			r := identityRow{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), ContactID: contactID, ChannelID: ch,
 				Identifier: in.Identifier, CreatedAt: in.Now, UpdatedAt: in.Now}
@@ -130,7 +133,16 @@ WHERE workspace_id = @ws AND id = @id AND (last_inbound_at IS NULL OR last_inbou
 		if err := insertEvents(tx, events); err != nil {
 			return err
 		}
-		return readIngested(tx, m, &out)
+		if err := readIngested(tx, m, &out); err != nil {
+			return err
+		}
+		var evs []pending
+		if newContact {
+			evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
+				pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
+		}
+		evs = append(evs, messageCreated(out.Message))
+		return s.publish(tx, ws, append(evs, conversationEvents(events, out.Conversation)...))
 	})
 	if err != nil {
 		return conversation.Ingested{}, false, err

@@ -93,6 +93,9 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 		if err != nil {
 			return err
 		}
+		if err := s.publish(tx, ws, append([]pending{messageCreated(m)}, conversationEvents(events, c)...)); err != nil {
+			return err
+		}
 		out = conversation.Sent{Message: m, Conversation: c, Decision: decision}
 		if idem := in.Idempotency; idem != nil {
 			status, body, err := idem.Render(out)

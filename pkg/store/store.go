@@ -27,6 +27,7 @@ type Store struct {
 	// search-first (see searchContacts); tests lower it to exercise the other plan.
 	SearchFirstLimit int
 	queue            DeliveryQueue
+	encode           EventEncoder
 }
 
 // Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp

@@ -1,0 +1,290 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/page"
+)
+
+// EncodeEvent renders an event's resource as the API returns it; the store calls it (set at
+// wiring time) when it writes an event in the change's transaction.
+func EncodeEvent(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case conversation.Message:
+		return json.Marshal(toMessageResponse(x))
+	case conversation.Conversation:
+		return json.Marshal(toConversationResponse(x))
+	case contact.Contact:
+		return json.Marshal(toContactResponse(x))
+	}
+	return nil, fmt.Errorf("no event payload for %T", v)
+}
+
+// eventResponse is event.Envelope as documented: the SSE data line, a webhook body and a row
+// of GET /v1/events all have this shape.
+type liveEventResponse struct {
+	ID             string    `json:"id" example:"1042"`
+	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created"`
+	OccurredAt     time.Time `json:"occurred_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
+	// conversation.*, a Contact for contact.*.
+	Data json.RawMessage `json:"data" swaggertype:"object"`
+} // @name Event
+
+type eventPage struct {
+	Data       []liveEventResponse `json:"data"`
+	NextCursor *string             `json:"next_cursor" extensions:"x-nullable"`
+} // @name EventList
+
+type streamTokenResponse struct {
+	Token     string    `json:"token" example:"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`
+	ExpiresAt time.Time `json:"expires_at" format:"date-time" example:"2026-11-29T08:02:00Z"`
+} // @name StreamToken
+
+type eventHandler struct {
+	events    *event.Service
+	auth      *auth.Service
+	heartbeat time.Duration
+	closing   <-chan struct{}
+}
+
+type eventCursor struct {
+	After int64 `json:"a"`
+}
+
+// eventFilter reads types and conversation_id, and keeps contact events from a caller that may
+// not read contacts.
+func eventFilter(c echo.Context) (event.Filter, error) {
+	var f event.Filter
+	var err error
+	if f.Types, err = event.ParseTypes("types", c.QueryParam("types")); err != nil {
+		return f, err
+	}
+	if f.ConversationID, err = uuidParam(c, "conversation_id"); err != nil {
+		return f, err
+	}
+	if !principal(c).Has(auth.ScopeContactsRead) {
+		if len(f.Types) == 0 {
+			f.Types = slices.Clone(event.Types)
+		}
+		f.Types = slices.DeleteFunc(f.Types, func(t string) bool { return strings.HasPrefix(t, "contact.") })
+		if len(f.Types) == 0 {
+			return f, errkind.ErrForbidden.Detailf(`contact events need the %q scope.`, auth.ScopeContactsRead)
+		}
+	}
+	return f, nil
+}
+
+func eventIDParam(name, v string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, invalidParam(name, "must be an event id (a non-negative integer)")
+	}
+	return id, nil
+}
+
+// list godoc
+// @Summary     Past events
+// @ID          listEvents
+// @Description The workspace's events oldest first, for polling clients: pass the id of the last event you processed as `after` (or `next_cursor` back as `cursor`). Events are kept for EVENT_RETENTION (default 7 days). `types` is a comma-separated list of event types; contact events need the contacts:read scope.
+// @Tags        events
+// @Produce     json
+// @Security    BearerAuth
+// @Param       after           query string false "Only events after this event id"
+// @Param       types           query string false "Comma-separated event types"
+// @Param       conversation_id query string false "Only events of this conversation"
+// @Param       limit           query int    false "Page size (1-100)" default(25)
+// @Param       cursor          query string false "Cursor from the previous page"
+// @Success     200 {object} eventPage
+// @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Router      /v1/events [get]
+func (h *eventHandler) list(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	f, err := eventFilter(c)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if v := c.QueryParam("after"); v != "" {
+		if after, err = eventIDParam("after", v); err != nil {
+			return err
+		}
+	}
+	if p.Cursor != "" {
+		var cur eventCursor
+		if err := page.Decode(p.Cursor, &cur); err != nil || cur.After <= 0 {
+			return errkind.ErrInvalidCursor
+		}
+		after = max(after, cur.After)
+	}
+	evs, err := h.events.After(c.Request().Context(), principal(c).WorkspaceID, after, f, p.Limit+1)
+	if err != nil {
+		return err
+	}
+	out := eventPage{Data: make([]liveEventResponse, 0, len(evs))}
+	if len(evs) > p.Limit {
+		evs = evs[:p.Limit]
+		out.NextCursor = nextCursor(page.Encode(eventCursor{After: evs[len(evs)-1].ID}))
+	}
+	for _, e := range evs {
+		env := e.ToEnvelope()
+		out.Data = append(out.Data, liveEventResponse{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt,
+			WorkspaceID: env.WorkspaceID, ConversationID: env.ConversationID, Data: env.Data})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// streamToken godoc
+// @Summary     A token for the event stream
+// @ID          createStreamToken
+// @Description A short-lived token (2 minutes) that opens GET /v1/events/stream as the caller when passed as `?token=`, for the browser's EventSource, which cannot send an Authorization header. It opens the stream and nothing else, and only the opening is checked: a stream once open stays open. A user's token stops working when the session ends.
+// @Tags        events
+// @Produce     json
+// @Security    BearerAuth
+// @Success     201 {object} streamTokenResponse
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Router      /v1/events/stream-token [post]
+func (h *eventHandler) streamToken(c echo.Context) error {
+	tok, exp, err := h.auth.StreamToken(principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, streamTokenResponse{Token: tok, ExpiresAt: exp})
+}
+
+// streamAuth authenticates the stream: a bearer header as everywhere, or ?token= holding a
+// stream token (never an access token or API key, which must not appear in URLs).
+func streamAuth(a *auth.Service) echo.MiddlewareFunc {
+	bearer := authenticate(a)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withBearer := bearer(next)
+		return func(c echo.Context) error {
+			tok := c.QueryParam("token")
+			if tok == "" || c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+				return withBearer(c)
+			}
+			p, err := a.AuthenticateStream(c.Request().Context(), tok)
+			if err != nil {
+				return err
+			}
+			c.Set(keyPrincipal, p)
+			return next(c)
+		}
+	}
+}
+
+// stream godoc
+// @Summary     Live event stream (Server-Sent Events)
+// @ID          streamEvents
+// @Description Server-Sent Events of the workspace: each event has `id:` (the event id), `event:` (its type) and one `data:` line holding the Event as JSON. Authenticate with the Authorization header, or with `?token=` from POST /v1/events/stream-token (EventSource). Filter with `types` (comma-separated) and `conversation_id`. To resume, send `Last-Event-ID` (EventSource does so itself) or `last_event_id`: the events after it that are still kept (EVENT_RETENTION) are replayed, then live ones follow; without it the stream starts with the next event. A `: connected` comment opens the stream and `: heartbeat` comments keep idle connections open. Events reach streams on every API process.
+// @Tags        events
+// @Produce     text/event-stream
+// @Security    BearerAuth
+// @Param       types           query  string false "Comma-separated event types"
+// @Param       conversation_id query  string false "Only events of this conversation"
+// @Param       last_event_id   query  string false "Resume after this event id (as the Last-Event-ID header)"
+// @Param       token           query  string false "Stream token (instead of the Authorization header)"
+// @Param       Last-Event-ID   header string false "Resume after this event id"
+// @Success     200 {string} string "text/event-stream"
+// @Failure     400 {object} Problem "invalid_parameter"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Router      /v1/events/stream [get]
+func (h *eventHandler) stream(c echo.Context) error {
+	f, err := eventFilter(c)
+	if err != nil {
+		return err
+	}
+	ws := principal(c).WorkspaceID
+	resume := c.Request().Header.Get("Last-Event-ID")
+	name := "Last-Event-ID"
+	if resume == "" {
+		resume, name = c.QueryParam("last_event_id"), "last_event_id"
+	}
+	var cursor int64
+	if resume != "" {
+		if cursor, err = eventIDParam(name, strings.TrimSpace(resume)); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	// Subscribe before reading the start, so nothing committed in between is missed.
+	sub := h.events.Hub.Subscribe(ws)
+	defer sub.Close()
+	if resume == "" {
+		if cursor, err = h.events.Last(ctx, ws); err != nil {
+			return err
+		}
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, "retry: 3000\n: connected\n\n"); err != nil {
+		return nil
+	}
+	w.Flush()
+	beat := time.NewTicker(h.heartbeat)
+	defer beat.Stop()
+	for {
+		// Drain everything after the cursor; the table is the source of truth.
+		for {
+			evs, err := h.events.After(ctx, ws, cursor, f, 200)
+			if err != nil {
+				if errors.Is(err, ctx.Err()) || ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			for _, e := range evs {
+				b, err := event.Marshal(e)
+				if err != nil {
+					return err
+				}
+				if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b); err != nil {
+					return nil
+				}
+				cursor = e.ID
+			}
+			w.Flush()
+			if len(evs) < 200 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.closing:
+			return nil
+		case <-sub.C:
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+				return nil
+			}
+			w.Flush()
+		}
+	}
+}

@@ -1,0 +1,117 @@
+// Package event provides Switchboard's live events: the event model every change is published
+// as (written to an outbox in the change's transaction), the filters subscribers choose, and the
+// Hub that fans PostgreSQL notifications out to the streams of one process.
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+)
+
+// Event types. The payload of message.* is a Message, of conversation.* a Conversation (its
+// state once the change committed), of contact.* a Contact, each as the API returns it.
+const (
+	MessageCreated         = "message.created"
+	MessageStatusChanged   = "message.status_changed"
+	ConversationOpened     = "conversation.opened"
+	ConversationClosed     = "conversation.closed"
+	ConversationReopened   = "conversation.reopened"
+	ConversationAssigned   = "conversation.assigned"
+	ConversationUnassigned = "conversation.unassigned"
+	ContactCreated         = "contact.created"
+	ContactUpdated         = "contact.updated"
+)
+
+// Types lists every event type, in a stable order.
+var Types = []string{MessageCreated, MessageStatusChanged, ConversationOpened, ConversationClosed,
+	ConversationReopened, ConversationAssigned, ConversationUnassigned, ContactCreated, ContactUpdated}
+
+// Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
+const Channel = "switchboard_events"
+
+// Event is one published change.
+type Event struct {
+	WorkspaceID    uuid.UUID
+	ID             int64
+	Type           string
+	OccurredAt     time.Time
+	ConversationID *uuid.UUID
+	Payload        json.RawMessage
+}
+
+// Filter narrows what a subscriber receives within its workspace.
+type Filter struct {
+	Types          []string // empty: every type
+	ConversationID *uuid.UUID
+}
+
+// Match reports whether e passes the filter.
+func (f Filter) Match(e Event) bool {
+	if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
+		return false
+	}
+	if f.ConversationID != nil && (e.ConversationID == nil || *e.ConversationID != *f.ConversationID) {
+		return false
+	}
+	return true
+}
+
+// ParseTypes reads a comma-separated list of event types; field names the parameter in errors.
+func ParseTypes(field, s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(Types, t) {
+			msg := strconv.Quote(t) + " is not an event type; want a comma-separated list of " + strings.Join(Types, ", ")
+			e := errkind.New(errkind.KindBadRequest, "invalid_parameter", field+": "+msg)
+			e.Fields = []errkind.Field{{Field: field, Message: msg}}
+			return nil, e
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Envelope is an event on the wire: the SSE data line, a webhook body and a row of
+// GET /v1/events are all this.
+type Envelope struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	OccurredAt     time.Time       `json:"occurred_at"`
+	WorkspaceID    string          `json:"workspace_id"`
+	ConversationID *string         `json:"conversation_id"`
+	Data           json.RawMessage `json:"data"`
+}
+
+// ToEnvelope renders e for the wire.
+func (e Event) ToEnvelope() Envelope {
+	env := Envelope{ID: strconv.FormatInt(e.ID, 10), Type: e.Type, OccurredAt: e.OccurredAt.UTC(),
+		WorkspaceID: e.WorkspaceID.String(), Data: e.Payload}
+	if e.ConversationID != nil {
+		s := e.ConversationID.String()
+		env.ConversationID = &s
+	}
+	return env
+}
+
+// Marshal is the JSON of e's envelope.
+func Marshal(e Event) ([]byte, error) {
+	b, err := json.Marshal(e.ToEnvelope())
+	if err != nil {
+		return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
+	}
+	return b, nil
+}

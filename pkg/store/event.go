@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/event"
+)
+
+// EventEncoder renders a domain value (conversation.Message, conversation.Conversation or
+// contact.Contact) as the API returns it. The API sets it at wiring time, so events carry the
+// resource in its public shape while the store knows nothing of HTTP.
+type EventEncoder func(v any) ([]byte, error)
+
+// SetEventEncoder sets how event payloads are rendered. Without one, payloads are the domain
+// values' plain JSON (only tools that write without the API run that way).
+func (s *Store) SetEventEncoder(enc EventEncoder) { s.encode = enc }
+
+// pending is an event a transaction will publish.
+type pending struct {
+	typ  string
+	conv *uuid.UUID
+	v    any
+}
+
+func conversationEvents(evs []conversation.Event, c conversation.Conversation) []pending {
+	out := make([]pending, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, pending{typ: "conversation." + string(e.Type), conv: &c.ID, v: c})
+	}
+	return out
+}
+
+func messageCreated(m conversation.Message) pending {
+	return pending{typ: event.MessageCreated, conv: &m.ConversationID, v: m}
+}
+
+func contactEvent(typ string, c contact.Contact) pending {
+	conv := c.Conversation.ID
+	return pending{typ: typ, conv: &conv, v: c}
+}
+
+// publish writes a transaction's events to the outbox, queues their webhook deliveries and
+// notifies listeners (PostgreSQL sends the notification on commit). It must be the last write
+// of the transaction that takes row locks: it takes a per-workspace transaction lock, so the
+// workspace's event ids are allocated in commit order and a stream resuming after id N can
+// never miss an event that committed later with a smaller id.
+func (s *Store) publish(tx *gorm.DB, ws uuid.UUID, evs []pending) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "events/"+ws.String()).Error; err != nil {
+		return fmt.Errorf("lock workspace events: %w", err)
+	}
+	now := s.Now()
+	ids := make([]int64, 0, len(evs))
+	for _, e := range evs {
+		enc := s.encode
+		if enc == nil {
+			enc = func(v any) ([]byte, error) { return json.Marshal(v) }
+		}
+		b, err := enc(e.v)
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", e.typ, err)
+		}
+		var id int64
+		if err := tx.Raw(`INSERT INTO events (workspace_id, type, occurred_at, conversation_id, payload)
+VALUES (?, ?, ?, ?, ?::jsonb) RETURNING id`, ws, e.typ, now, e.conv, string(b)).Scan(&id).Error; err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	const deliveries = `
+INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, order_key, next_attempt_at, created_at)
+SELECT e.workspace_id, w.id, e.id, coalesce(e.conversation_id, w.id), @now, @now
+FROM events e
+JOIN webhooks w ON w.workspace_id = e.workspace_id AND w.enabled AND (w.events && ARRAY['*', e.type])
+WHERE e.workspace_id = @ws AND e.id BETWEEN @first AND @last
+ORDER BY e.id, w.id`
+	if err := tx.Exec(deliveries, map[string]any{"now": now, "ws": ws, "first": ids[0], "last": ids[len(ids)-1]}).Error; err != nil {
+		return fmt.Errorf("queue webhook deliveries: %w", err)
+	}
+	if err := tx.Exec(`SELECT pg_notify(?, ?)`, event.Channel, ws.String()+":"+strconv.FormatInt(ids[len(ids)-1], 10)).Error; err != nil {
+		return fmt.Errorf("notify event: %w", err)
+	}
+	return nil
+}
+
+type eventOutRow struct {
+	WorkspaceID    uuid.UUID
+	ID             int64
+	Type           string
+	OccurredAt     time.Time
+	ConversationID *uuid.UUID
+	Payload        []byte
+}
+
+func (r eventOutRow) domain() event.Event {
+	return event.Event{WorkspaceID: r.WorkspaceID, ID: r.ID, Type: r.Type, OccurredAt: r.OccurredAt,
+		ConversationID: r.ConversationID, Payload: json.RawMessage(r.Payload)}
+}
+
+// EventsAfter returns the workspace's events with id > after that pass the filter, oldest
+// first, at most limit.
+func (s *Store) EventsAfter(ctx context.Context, ws uuid.UUID, after int64, f event.Filter, limit int) ([]event.Event, error) {
+	q := `SELECT workspace_id, id, type, occurred_at, conversation_id, payload FROM events WHERE workspace_id = ? AND id > ?`
+	args := []any{ws, after}
+	if len(f.Types) > 0 {
+		q += ` AND type = ANY(?)`
+		args = append(args, textArray(f.Types))
+	}
+	if f.ConversationID != nil {
+		q += ` AND conversation_id = ?`
+		args = append(args, *f.ConversationID)
+	}
+	q += ` ORDER BY id LIMIT ?`
+	args = append(args, limit)
+	var rows []eventOutRow
+	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	out := make([]event.Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// LastEventID is the workspace's newest event id (0 when there is none): where a stream that
+// does not ask for a replay starts.
+func (s *Store) LastEventID(ctx context.Context, ws uuid.UUID) (int64, error) {
+	var id int64
+	if err := s.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, ws).Scan(&id); err != nil {
+		return 0, fmt.Errorf("last event id: %w", err)
+	}
+	return id, nil
+}
+
+// PruneEvents deletes events that occurred before cutoff (with their delivery log), at most
+// batch per call; it answers how many went.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM events WHERE (workspace_id, id) IN (
+    SELECT workspace_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff, batch)
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ListenConn opens a connection of its own for LISTEN, taken out of the pool; the caller
+// closes it.
+func (s *Store) ListenConn(ctx context.Context) (*pgx.Conn, error) {
+	c, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire listen connection: %w", err)
+	}
+	return c.Hijack(), nil
+}
+
+// PublishMessageStatusChanged is the dispatcher's hook (changeStatus in delivery.go calls it):
+// inside the transaction that moves a message's status, after the update and as its last
+// locking write, with the message as stored, so message.status_changed reaches streams and
+// webhooks with the same guarantees as every other event.
+func (s *Store) PublishMessageStatusChanged(tx *gorm.DB, m conversation.Message) error {
+	return s.publish(tx, m.WorkspaceID, []pending{{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}})
+}

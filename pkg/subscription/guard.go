@@ -1,0 +1,141 @@
+package subscription
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/errkind"
+)
+
+// Guard keeps tenant-supplied webhook URLs away from the server's own network (SSRF): only
+// https (or http to loopback when AllowLoopback is set, for development), no credentials in
+// the URL, and no private, link-local, loopback, unspecified, multicast or shared (CGNAT)
+// address, checked on the literal host, on every address the name resolves to when the
+// webhook is saved, and again on the address actually dialled at delivery time, which also
+// covers DNS rebinding.
+type Guard struct {
+	AllowLoopback bool
+	// Resolve looks a host name up; nil uses net.DefaultResolver.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+var (
+	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
+	benchmark = netip.MustParsePrefix("198.18.0.0/15")
+)
+
+// CheckAddr reports why a dialled address is refused, or nil.
+func (g Guard) CheckAddr(a netip.Addr) error {
+	a = a.Unmap()
+	switch {
+	case !a.IsValid():
+		return errors.New("not an IP address")
+	case a.IsUnspecified() || thisNet.Contains(a):
+		return errors.New("unspecified address")
+	case a.IsLoopback():
+		if g.AllowLoopback {
+			return nil
+		}
+		return errors.New("loopback address (allowed only with WEBHOOK_ALLOW_LOOPBACK=true)")
+	case a.IsPrivate():
+		return errors.New("private address")
+	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
+		return errors.New("link-local address")
+	case a.IsMulticast() || a.IsInterfaceLocalMulticast():
+		return errors.New("multicast address")
+	case cgnat.Contains(a) || benchmark.Contains(a):
+		return errors.New("shared or reserved address")
+	case a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return errors.New("broadcast address")
+	}
+	return nil
+}
+
+func refused(reason string) error {
+	return ErrURLRefused.Detailf("url: %s.", reason).With("field", "url")
+}
+
+// CheckURL validates a webhook URL and returns it normalised; resolve also checks every
+// address a host name resolves to (at save time; delivery checks the dialled address).
+func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errkind.Invalid(errkind.Field{Field: "url", Message: "is required"})
+	}
+	if len(raw) > 2000 {
+		return "", errkind.Invalid(errkind.Field{Field: "url", Message: "must be at most 2000 characters"})
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", refused("must be an absolute http(s) URL")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", refused(fmt.Sprintf("scheme %q is not allowed; use https", u.Scheme))
+	}
+	if u.User != nil {
+		return "", refused("credentials in the URL are not allowed; authenticate the delivery by its signature")
+	}
+	u.Scheme, u.Fragment = scheme, ""
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		addrs = []netip.Addr{a}
+	} else if resolve {
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		lookup := g.Resolve
+		if lookup == nil {
+			lookup = func(ctx context.Context, h string) ([]netip.Addr, error) {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+			}
+		}
+		addrs, err = lookup(rctx, host)
+		if err != nil || len(addrs) == 0 {
+			return "", refused(fmt.Sprintf("host %q does not resolve", host))
+		}
+	}
+	loopbackOnly := len(addrs) > 0
+	for _, a := range addrs {
+		if err := g.CheckAddr(a); err != nil {
+			return "", refused(fmt.Sprintf("host %q is a %s", host, err))
+		}
+		loopbackOnly = loopbackOnly && a.Unmap().IsLoopback()
+	}
+	if scheme == "http" && !(g.AllowLoopback && loopbackOnly) {
+		return "", refused("must use https (plain http only to loopback with WEBHOOK_ALLOW_LOOPBACK=true)")
+	}
+	return u.String(), nil
+}
+
+// Client is an HTTP client for deliveries: it dials only addresses the guard allows, never
+// follows redirects and gives up after timeout.
+func (g Guard) Client(timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return fmt.Errorf("webhook dial %s: %w", address, err)
+		}
+		if err := g.CheckAddr(a); err != nil {
+			return fmt.Errorf("webhook dial %s refused: %w", address, err)
+		}
+		return nil
+	}}
+	tr := &http.Transport{Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true,
+		TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 60 * time.Second}
+	return &http.Client{Transport: tr, Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
