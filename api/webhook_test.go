@@ -340,3 +340,21 @@ func TestProviderSecretsNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestTwilioSignatureWithoutPublicBaseURL: without PUBLIC_BASE_URL the signed URL is the
+// request's own scheme, host, path and query.
+func TestTwilioSignatureWithoutPublicBaseURL(t *testing.T) {
+	e := providerEnv(t)
+	w := e.NewWorkspace(t, "Acme")
+	var ch channelBody
+	e.Post(t, "/v1/channels", w.OwnerToken, map[string]any{"type": "sms", "name": "SMS", "provider": "twilio",
+		"config": map[string]any{"account_sid": "AC1", "auth_token": "twilio-auth-token", "from": "+15017122661"}}).
+		Expect(t, http.StatusCreated).JSON(t, &ch)
+	form := url.Values{"MessageSid": {"SM1"}, "AccountSid": {"AC1"}, "From": {"+15558675310"}, "To": {"+15017122661"}, "Body": {"hi"}}
+	sig := twilio.Sign("twilio-auth-token", e.URL+"/webhooks/"+ch.ID+"/twilio", form)
+	hook(t, e, ch.ID, "twilio", "application/x-www-form-urlencoded", form.Encode(), map[string]string{twilio.SignatureHeader: sig}).
+		Expect(t, http.StatusOK)
+	wrongHost := twilio.Sign("twilio-auth-token", "https://elsewhere.example.com/webhooks/"+ch.ID+"/twilio", form)
+	hook(t, e, ch.ID, "twilio", "application/x-www-form-urlencoded", form.Encode(), map[string]string{twilio.SignatureHeader: wrongHost}).
+		ExpectProblem(t, http.StatusUnauthorized, "invalid_signature")
+}
