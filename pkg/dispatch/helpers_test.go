@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,5 +339,3 @@ func (f *lineFake) stats() (delivered, requests map[string]int, conflicts int) {
 	}
 	return d, r, f.conflicts
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
