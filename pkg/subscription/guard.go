@@ -9,9 +9,9 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
 )
 
@@ -27,19 +27,14 @@ type Guard struct {
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
-var (
-	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
-	benchmark = netip.MustParsePrefix("198.18.0.0/15")
-)
-
-// CheckAddr reports why a dialled address is refused, or nil.
+// CheckAddr reports why an address is refused, or nil. The decision is egress.Allowed's, the
+// one list of internal ranges; the cases before it only name the reason for the problem text.
 func (g Guard) CheckAddr(a netip.Addr) error {
 	a = a.Unmap()
 	switch {
 	case !a.IsValid():
 		return errors.New("not an IP address")
-	case a.IsUnspecified() || thisNet.Contains(a):
+	case a.IsUnspecified():
 		return errors.New("unspecified address")
 	case a.IsLoopback():
 		if g.AllowLoopback {
@@ -52,10 +47,8 @@ func (g Guard) CheckAddr(a netip.Addr) error {
 		return errors.New("link-local address")
 	case a.IsMulticast() || a.IsInterfaceLocalMulticast():
 		return errors.New("multicast address")
-	case cgnat.Contains(a) || benchmark.Contains(a):
-		return errors.New("shared or reserved address")
-	case a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return errors.New("broadcast address")
+	case !egress.Allowed(a, g.AllowLoopback):
+		return errors.New("shared, reserved or internal address")
 	}
 	return nil
 }
@@ -117,23 +110,11 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 	return u.String(), nil
 }
 
-// Client is an HTTP client for deliveries: it dials only addresses the guard allows, never
-// follows redirects and gives up after timeout.
+// Client is an HTTP client for deliveries: it dials only addresses egress allows (the check
+// runs on the address actually dialled), never follows redirects (a signed delivery goes
+// where it was registered or nowhere) and gives up after timeout.
 func (g Guard) Client(timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		a, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("webhook dial %s: %w", address, err)
-		}
-		if err := g.CheckAddr(a); err != nil {
-			return fmt.Errorf("webhook dial %s refused: %w", address, err)
-		}
-		return nil
-	}}
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: egress.Control(g.AllowLoopback)}
 	tr := &http.Transport{Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true,
 		TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 60 * time.Second}
 	return &http.Client{Transport: tr, Timeout: timeout,
