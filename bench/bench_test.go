@@ -190,3 +190,39 @@ func TestAdminURL(t *testing.T) {
 		t.Errorf("adminURL = %q, %q, %v", admin, name, err)
 	}
 }
+
+func TestInboxSearch(t *testing.T) {
+	first := searchFirst("ws", "gonz")
+	many := make([]string, searchFirstLimit+1)
+	for i := range many {
+		many[i] = "id"
+	}
+	tests := []struct {
+		name     string
+		ids      []string
+		contains string
+		args     []any
+	}{
+		{"few matches start from them", []string{"a", "b"}, "FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2",
+			[]any{"{a,b}", uuidArg("ws"), uuidArg("ws"), 26}},
+		{"many matches filter by the search", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND c.search_text LIKE $2",
+			[]any{uuidArg("ws"), "%gonz%", 26}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fixture{searchIDs: map[string][]string{first.literal(): tc.ids}}
+			st := f.inboxSearch("ws", "v.status = 'closed'", first, "gonz")
+			if got := squash(st.numbered()); !strings.Contains(got, tc.contains) {
+				t.Errorf("statement\n%s\ndoes not contain\n%s", got, tc.contains)
+			}
+			if len(st.args) != len(tc.args) {
+				t.Fatalf("args = %v, want %v", st.args, tc.args)
+			}
+			for i := range tc.args {
+				if st.args[i] != tc.args[i] {
+					t.Errorf("args = %v, want %v", st.args, tc.args)
+				}
+			}
+		})
+	}
+}

@@ -123,22 +123,35 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	if s.sql == nil {
 		return nil, nil
 	}
+	// Every shape the scenario's statements take (the inbox searches one way or another
+	// depending on the data), not only variant 0's.
 	var missing []string
-	for _, st := range s.sql(e.fix, 0) {
-		want := squash(st.numbered())
-		found := false
-		for q, cut := range seen {
-			if q == want || (cut && strings.HasPrefix(want, q)) {
-				found = true
-				break
+	checked := map[string]bool{}
+	for i := range variants {
+		for _, st := range s.sql(e.fix, i) {
+			want := squash(st.numbered())
+			if checked[want] {
+				continue
 			}
-		}
-		if !found {
-			missing = append(missing, firstWords(want, 8))
-			logf("%s: WARNING: the server never ran this statement; the copy in bench/scenario.go may be stale: %s", s.name, want)
+			checked[want] = true
+			if !ranStatement(seen, want) {
+				missing = append(missing, firstWords(want, 8))
+				logf("%s: WARNING: the server never ran this statement; the copy in bench/scenario.go may be stale: %s", s.name, want)
+			}
 		}
 	}
 	return missing, nil
+}
+
+// ranStatement reports whether want is among the statements seen in pg_stat_activity (or
+// starts with one PostgreSQL cut short).
+func ranStatement(seen map[string]bool, want string) bool {
+	for q, cut := range seen {
+		if q == want || (cut && strings.HasPrefix(want, q)) {
+			return true
+		}
+	}
+	return false
 }
 
 // watchQueries reports the queries of the other sessions on the bench database every 20 ms,

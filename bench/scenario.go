@@ -85,7 +85,7 @@ var scenarios = []scenario{
 		sql: func(f *fixture, i int) []statement {
 			q := pick(f.nameFragments, i)
 			first := searchFirst(f.workspaceID, q)
-			return []statement{f.sessionUser(i), first, inboxList(f.workspaceID, "v.status = 'closed'", f.inboxSearch(first, q))}
+			return []statement{f.sessionUser(i), first, f.inboxSearch(f.workspaceID, "v.status = 'closed'", first, q)}
 		},
 	},
 	{
@@ -276,22 +276,37 @@ ORDER BY c.id DESC
 LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
 }
 
-// inboxList is store.Conversations, first page, newest first, with the status literal and
-// one more condition.
-func inboxList(ws uuidArg, status string, cond statement) statement {
-	return statement{sql: `
+// inboxColumns and inboxJoins are store.conversationColumns and store.conversationJoins.
+const inboxColumns = `
 SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email
-FROM conversations v
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+
+const inboxJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
-LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id
-WHERE v.workspace_id = ? AND ` + status + ` AND ` + cond.sql + `
+LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
+
+// inboxList is store.Conversations, first page, newest first, with the status literal and
+// one more condition.
+func inboxList(ws uuidArg, status string, cond statement) statement {
+	return inboxPage(statement{sql: inboxColumns + `
+FROM conversations v` + inboxJoins}, ws, status, cond)
+}
+
+// inboxPage is the inbox's first page from a FROM clause (with its arguments).
+func inboxPage(from statement, ws uuidArg, status string, cond statement) statement {
+	where, args := `WHERE v.workspace_id = ? AND `+status, append(append([]any{}, from.args...), ws)
+	if cond.sql != "" {
+		where += ` AND ` + cond.sql
+		args = append(args, cond.args...)
+	}
+	return statement{sql: from.sql + `
+` + where + `
 ORDER BY v.last_message_at DESC, v.id DESC
-LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+LIMIT ?`, args: append(args, page.DefaultLimit+1)}
 }
 
 // searchFirstLimit is store.DefaultSearchFirstLimit: up to this many matching contacts the
@@ -305,9 +320,10 @@ func searchFirst(ws uuidArg, q string) statement {
 		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1)}
 }
 
-// inboxSearch is the inbox's q condition as the store builds it from first's answer: the
-// matching contacts by id when there are few, else the search condition itself.
-func (f *fixture) inboxSearch(first statement, q string) statement {
+// inboxSearch is the inbox's page for q as the store builds it from first's answer: when few
+// contacts match, it starts from them (store.Conversations, search-first); else it filters the
+// conversations by the search condition itself.
+func (f *fixture) inboxSearch(ws uuidArg, status string, first statement, q string) statement {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := first.literal()
@@ -323,9 +339,13 @@ func (f *fixture) inboxSearch(first statement, q string) statement {
 		f.searchIDs[key] = ids
 	}
 	if len(ids) > searchFirstLimit {
-		return searchCondition("c", q)
+		return inboxList(ws, status, searchCondition("c", q))
 	}
-	return statement{sql: "v.contact_id = ANY(?::uuid[])", args: []any{"{" + strings.Join(ids, ",") + "}"}}
+	from := statement{sql: inboxColumns + `
+FROM unnest(?::uuid[]) AS m(id)
+JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + inboxJoins,
+		args: []any{"{" + strings.Join(ids, ",") + "}", ws}}
+	return inboxPage(from, ws, status, statement{})
 }
 
 // likePattern is store.likePattern.
