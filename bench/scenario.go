@@ -248,7 +248,8 @@ func (s statement) fill(arg func(n int) string) string {
 func (f *fixture) sessionUser(i int) statement {
 	a := pick(f.agents, i)
 	return statement{sql: `
-SELECT u.* FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
+SELECT u.workspace_id, u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at
+FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
 WHERE s.workspace_id = ? AND s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL`,
 		args: []any{f.workspaceID, a.session, a.id}}
 }
