@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -104,9 +105,36 @@ VALUES (@ws, @event, @conv, 'opened', 'system', @at)`
 
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
-	return contactByID(s.conn(ctx), ws, id)
+	const q = `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE c.workspace_id = $1 AND c.id = $2`
+	rows, _ := s.Pool.Query(ctx, q, ws, id)
+	r, err := pgx.CollectExactlyOneRow(rows, scanContact)
+	if isNotFound(err) {
+		return contact.Contact{}, contact.ErrNotFound
+	}
+	if err != nil {
+		return contact.Contact{}, fmt.Errorf("get contact: %w", err)
+	}
+	return r.domain(), nil
 }
 
+// scanContact reads a row of contactColumns.
+func scanContact(row pgx.CollectableRow) (contactRow, error) {
+	var r contactRow
+	err := row.Scan(&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
+		(*[]string)(&r.Tags), (*map[string]any)(&r.CustomFields), &r.CreatedAt, &r.UpdatedAt,
+		&r.ConversationID, &r.ConversationStatus)
+	if r.Tags == nil {
+		r.Tags = textArray{}
+	}
+	if r.CustomFields == nil {
+		r.CustomFields = jsonObject{}
+	}
+	return r, err
+}
+
+// contactByID reads a contact inside a gorm transaction.
 func contactByID(db *gorm.DB, ws, id uuid.UUID) (contact.Contact, error) {
 	var r contactRow
 	q := `SELECT ` + contactColumns + `
@@ -131,15 +159,13 @@ func likePattern(fragment string) string {
 // searchCondition is the q predicate shared by contact search and the inbox: a fragment of the
 // lower-cased "first last email" text, or of the phone's digits. Both sides are served by
 // trigram GIN indexes (contacts_search_trgm, contacts_phone_trgm).
-func searchCondition(alias, q string) (string, []any) {
+func searchCondition(alias, q string, p *params) string {
 	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	cond := alias + `.search_text LIKE ?`
-	args := []any{likePattern(q)}
+	cond := alias + `.search_text LIKE ` + p.add(likePattern(q))
 	if d := contact.SearchDigits(q); d != "" {
-		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ?)`
-		args = append(args, likePattern(d))
+		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ` + p.add(likePattern(d)) + `)`
 	}
-	return cond, args
+	return cond
 }
 
 type contactCursor struct {
@@ -148,31 +174,27 @@ type contactCursor struct {
 
 // contactsQuery builds the contact list query: newest first, keyset on id.
 func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []any, error) {
-	where := []string{"c.workspace_id = ?"}
-	args := []any{ws}
+	var args params
+	where := []string{"c.workspace_id = " + args.add(ws)}
 	if f.Q != "" {
-		cond, a := searchCondition("c", f.Q)
-		where = append(where, cond)
-		args = append(args, a...)
+		where = append(where, searchCondition("c", f.Q, &args))
 	}
 	if f.Tag != "" {
-		where = append(where, "c.tags @> ARRAY[?]::text[]")
-		args = append(args, f.Tag)
+		where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
 	}
 	if p.Cursor != "" {
 		var cur contactCursor
 		if err := page.Decode(p.Cursor, &cur); err != nil {
 			return "", nil, err
 		}
-		where = append(where, "c.id < ?")
-		args = append(args, cur.ID)
+		where = append(where, "c.id < "+args.add(cur.ID))
 	}
 	q := `SELECT ` + contactColumns + `
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY c.id DESC
-LIMIT ?`
-	return q, append(args, p.Limit+1), nil
+LIMIT ` + args.add(p.Limit+1)
+	return q, args, nil
 }
 
 // Contacts lists contacts newest first, with optional search and tag filter.
@@ -181,17 +203,18 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 	if err != nil {
 		return nil, "", err
 	}
-	var rows []contactRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	rows, _ := s.Pool.Query(ctx, q, args...)
+	found, err := pgx.CollectRows(rows, scanContact)
+	if err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
 	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(contactCursor{rows[len(rows)-1].ID})
+	if len(found) > p.Limit {
+		found = found[:p.Limit]
+		next = page.Encode(contactCursor{found[len(found)-1].ID})
 	}
-	out := make([]contact.Contact, len(rows))
-	for i, r := range rows {
+	out := make([]contact.Contact, len(found))
+	for i, r := range found {
 		out[i] = r.domain()
 	}
 	return out, next, nil
@@ -207,9 +230,11 @@ func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Fil
 	return s.explain(ctx, q, args...)
 }
 
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args.
 func (s *Store) explain(ctx context.Context, q string, args ...any) (string, error) {
-	var lines []string
-	if err := s.conn(ctx).Raw("EXPLAIN (ANALYZE, BUFFERS) "+q, args...).Scan(&lines).Error; err != nil {
+	rows, _ := s.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return "", fmt.Errorf("explain: %w", err)
 	}
 	return strings.Join(lines, "\n"), nil

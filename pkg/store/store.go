@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,7 +18,9 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// Store holds the one connection pool shared by gorm, migrations and raw queries.
+// Store holds the one connection pool shared by gorm, migrations and raw queries. The hot
+// reads (authentication, contact search, the inbox) use Pool directly: gorm's reflection
+// over database/sql cost more CPU than the queries themselves.
 type Store struct {
 	Pool *pgxpool.Pool
 	SQL  *sql.DB
@@ -98,4 +101,13 @@ const (
 
 func isNotFound(err error) bool {
 	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows)
+}
+
+// params collects a hand-written query's arguments in the order it mentions them.
+type params []any
+
+// add appends v and returns its placeholder ($1, $2, ...).
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return "$" + strconv.Itoa(len(*p))
 }
