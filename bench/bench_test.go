@@ -13,10 +13,10 @@ func TestStatement(t *testing.T) {
 		st                statement
 		literal, numbered string
 	}{
-		{"strings and ints", statement{`SELECT a FROM t WHERE b = ? AND c LIKE ? LIMIT ?`, []any{"x", "%o'k%", 26}},
+		{"strings and ints", statement{sql: `SELECT a FROM t WHERE b = ? AND c LIKE ? LIMIT ?`, args: []any{"x", "%o'k%", 26}},
 			`SELECT a FROM t WHERE b = 'x' AND c LIKE '%o''k%' LIMIT 26`,
 			`SELECT a FROM t WHERE b = $1 AND c LIKE $2 LIMIT $3`},
-		{"no arguments", statement{`SELECT 1`, nil}, `SELECT 1`, `SELECT 1`},
+		{"no arguments", statement{sql: `SELECT 1`}, `SELECT 1`, `SELECT 1`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,8 +63,8 @@ func TestContactSearch(t *testing.T) {
 func TestPgbenchStatement(t *testing.T) {
 	sql := `SELECT 1 FROM t WHERE ws = ? AND id = ? AND name LIKE ? AND ids = ANY(?::uuid[]) LIMIT ?`
 	variants := []statement{
-		{sql, []any{uuidArg("w"), uuidArg("a"), "%x%", "{a,b}", 26}},
-		{sql, []any{uuidArg("w"), uuidArg("b"), "%y'%", "{c}", 26}},
+		{sql: sql, args: []any{uuidArg("w"), uuidArg("a"), "%x%", "{a,b}", 26}},
+		{sql: sql, args: []any{uuidArg("w"), uuidArg("b"), "%y'%", "{c}", 26}},
 	}
 	want := `SELECT 1 FROM t WHERE ws = 'w' AND id = ((ARRAY['a','b']::uuid[])[:i]) AND ` +
 		`name LIKE ((ARRAY['%x%','%y''%']::text[])[:i]) AND ids = ANY(((ARRAY['{a,b}','{c}']::text[])[:i])::uuid[]) LIMIT 26`

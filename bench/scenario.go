@@ -157,11 +157,14 @@ func (f *fixture) get(i int, path string) vegeta.Target {
 	return vegeta.Target{Method: http.MethodGet, URL: f.base + path, Header: pick(f.agents, i).auth}
 }
 
-// statement is one SQL statement as the store sends it, with gorm's ? placeholders, and the
-// arguments of one request: string (text), int or uuidArg.
+// statement is one SQL statement as the store sends it, with ? for its placeholders ($1, $2,
+// ... in the store), and the arguments of one request: string (text), int or uuidArg.
 type statement struct {
 	sql  string
 	args []any
+	// planned is set for a statement the store plans for its arguments on every execution
+	// (store.planEach: pgx's unnamed statement) instead of preparing it once per connection.
+	planned bool
 }
 
 // uuidArg is a uuid argument; its type matters where pgbench gets it out of an array.
@@ -274,7 +277,7 @@ func contactSearch(ws uuidArg, q string) statement {
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 WHERE c.workspace_id = ? AND ` + cond.sql + `
 ORDER BY c.id DESC
-LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1), planned: true}
 }
 
 // inboxColumns and inboxJoins are store.conversationColumns and store.conversationJoins.
@@ -318,7 +321,7 @@ const searchFirstLimit = 1000
 func searchFirst(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND ` + cond.sql + ` LIMIT ?`,
-		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1)}
+		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1), planned: true}
 }
 
 // inboxSearch is the inbox's page for q as the store builds it from first's answer: when few
@@ -339,14 +342,18 @@ func (f *fixture) inboxSearch(ws uuidArg, status string, first statement, q stri
 		}
 		f.searchIDs[key] = ids
 	}
+	var st statement
 	if len(ids) > searchFirstLimit {
-		return inboxList(ws, status, searchCondition("c", q))
-	}
-	from := statement{sql: inboxColumns + `
+		st = inboxList(ws, status, searchCondition("c", q))
+	} else {
+		from := statement{sql: inboxColumns + `
 FROM unnest(?::uuid[]) AS m(id)
 JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + inboxJoins,
-		args: []any{"{" + strings.Join(ids, ",") + "}", ws}}
-	return inboxPage(from, ws, status, statement{})
+			args: []any{"{" + strings.Join(ids, ",") + "}", ws}}
+		st = inboxPage(from, ws, status, statement{})
+	}
+	st.planned = true
+	return st
 }
 
 // likePattern is store.likePattern.

@@ -172,7 +172,9 @@ type contactCursor struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// contactsQuery builds the contact list query: newest first, keyset on id.
+// contactsQuery builds the contact list query: newest first, keyset on id. A search or a tag
+// filter is planned for its arguments on every execution (see planEach): how many contacts
+// match decides between walking contacts_pkey and looking the matches up in an index.
 func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []any, error) {
 	var args params
 	where := []string{"c.workspace_id = " + args.add(ws)}
@@ -194,6 +196,9 @@ FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.co
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY c.id DESC
 LIMIT ` + args.add(p.Limit+1)
+	if f.Q != "" || f.Tag != "" {
+		return q, planEach(args), nil
+	}
 	return q, args, nil
 }
 
@@ -230,7 +235,7 @@ func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Fil
 	return s.explain(ctx, q, args...)
 }
 
-// explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args.
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args as given (planEach included).
 func (s *Store) explain(ctx context.Context, q string, args ...any) (string, error) {
 	rows, _ := s.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])

@@ -158,7 +158,8 @@ type inboxCursor struct {
 }
 
 // Conversations is the inbox: one query joins the contact and the assignee, and walks an index
-// in last-message order (see migration 0002), so a page costs the same on any page.
+// in last-message order (see migration 0002), so a page costs the same on any page. A search
+// is planned for its arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
 	var matches []uuid.UUID
 	searchFirst := false
@@ -223,7 +224,11 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id =
 	}
 	q := from + "\nWHERE " + strings.Join(where, " AND ") +
 		"\nORDER BY v.last_message_at " + dir + ", v.id " + dir + "\nLIMIT " + args.add(p.Limit+1)
-	rows, _ := s.Pool.Query(ctx, q, args...)
+	qargs := []any(args)
+	if f.Q != "" {
+		qargs = planEach(args)
+	}
+	rows, _ := s.Pool.Query(ctx, q, qargs...)
 	found, err := pgx.CollectRows(rows, scanConversation)
 	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
@@ -255,7 +260,7 @@ func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids
 	limit := s.SearchFirstLimit
 	sql := `SELECT c.id FROM contacts c WHERE c.workspace_id = ` + args.add(ws) + ` AND ` + searchCondition("c", q, &args) +
 		` LIMIT ` + args.add(limit+1)
-	rows, _ := s.Pool.Query(ctx, sql, args...)
+	rows, _ := s.Pool.Query(ctx, sql, planEach(args)...)
 	ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
 		return nil, false, fmt.Errorf("search contacts: %w", err)

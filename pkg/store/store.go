@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -110,4 +111,15 @@ type params []any
 func (p *params) add(v any) string {
 	*p = append(*p, v)
 	return "$" + strconv.Itoa(len(*p))
+}
+
+// planEach prefixes a query's arguments so that PostgreSQL plans it for these arguments on
+// every execution. pgx then sends it as the unnamed statement (its description cached per
+// connection, still one round trip), which PostgreSQL never switches to a generic plan. A
+// search needs that: the best plan for LIKE '%...%' depends on the pattern, and the generic
+// plan the plan cache adopts after five executions walks contacts_pkey with the LIKE as a
+// filter, which reads the whole workspace for a rare fragment. Queries whose plan does not
+// depend on their arguments keep the prepared statement and its cached plan.
+func planEach(args []any) []any {
+	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 }
