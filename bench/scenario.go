@@ -274,10 +274,14 @@ func contactSearch(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = ? AND ` + cond.sql + `
-ORDER BY c.id DESC
-LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1), planned: true}
+FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+             c.tags, c.custom_fields, c.created_at, c.updated_at
+      FROM contacts c
+      WHERE c.workspace_id = ? AND ` + cond.sql + `
+      ORDER BY c.id DESC
+      LIMIT ?) c
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1), planned: true}
 }
 
 // inboxColumns and inboxJoins are store.conversationColumns and store.conversationJoins.

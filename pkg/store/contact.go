@@ -191,11 +191,18 @@ func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []an
 		}
 		where = append(where, "c.id < "+args.add(cur.ID))
 	}
+	// The page of contacts is chosen before their conversations are joined, so a plan that
+	// finds every match in a trigram index and sorts them joins only the page, not each match
+	// (every contact has exactly one conversation, so the join keeps every row).
 	q := `SELECT ` + contactColumns + `
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE ` + strings.Join(where, " AND ") + `
-ORDER BY c.id DESC
-LIMIT ` + args.add(p.Limit+1)
+FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+             c.tags, c.custom_fields, c.created_at, c.updated_at
+      FROM contacts c
+      WHERE ` + strings.Join(where, " AND ") + `
+      ORDER BY c.id DESC
+      LIMIT ` + args.add(p.Limit+1) + `) c
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`
 	if f.Q != "" || f.Tag != "" {
 		return q, planEach(args), nil
 	}
