@@ -203,7 +203,8 @@ func TestInboxSearch(t *testing.T) {
 		contains string
 		args     []any
 	}{
-		{"few matches start from them", []string{"a", "b"}, "FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2",
+		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.* FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2 " +
+			"AND v.contact_id = m.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) v JOIN contacts c",
 			[]any{"{a,b}", uuidArg("ws"), uuidArg("ws"), 26}},
 		{"many matches filter by the search", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND c.search_text LIKE $2",
 			[]any{uuidArg("ws"), "%gonz%", 26}},

@@ -350,11 +350,14 @@ func (f *fixture) inboxSearch(ws uuidArg, status string, first statement, q stri
 	if len(ids) > searchFirstLimit {
 		st = inboxList(ws, status, searchCondition("c", q))
 	} else {
-		from := statement{sql: inboxColumns + `
+		from := statement{sql: `
 FROM unnest(?::uuid[]) AS m(id)
-JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + inboxJoins,
+JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id`,
 			args: []any{"{" + strings.Join(ids, ",") + "}", ws}}
 		st = inboxPage(from, ws, status, statement{})
+		st.sql = inboxColumns + `
+FROM (SELECT v.*` + st.sql + `) v` + inboxJoins + `
+ORDER BY v.last_message_at DESC, v.id DESC`
 	}
 	st.planned = true
 	return st

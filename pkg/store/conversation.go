@@ -175,10 +175,12 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 	if searchFirst {
 		// Start from the matching contacts: at most SearchFirstLimit index lookups and a
 		// top-N sort, however the matches spread over the conversations. (As a filter,
-		// contact_id = ANY(...), the planner walks the last-message index instead.)
-		from = conversationColumns + `
+		// contact_id = ANY(...), the planner walks the last-message index instead.) The
+		// page is chosen before the contact and the assignee are joined, so only its rows
+		// pay for those lookups.
+		from = `
 FROM unnest(` + args.add(matches) + `::uuid[]) AS m(id)
-JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = m.id` + conversationJoins
+JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = m.id`
 	}
 	where := []string{"v.workspace_id = " + args.add(ws)}
 	// Statuses are literals, not parameters, so the planner can match the partial indexes
@@ -222,8 +224,11 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id =
 		}
 		where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(cur.At)+", "+args.add(cur.ID)+")")
 	}
-	q := from + "\nWHERE " + strings.Join(where, " AND ") +
-		"\nORDER BY v.last_message_at " + dir + ", v.id " + dir + "\nLIMIT " + args.add(p.Limit+1)
+	order := "\nORDER BY v.last_message_at " + dir + ", v.id " + dir
+	q := from + "\nWHERE " + strings.Join(where, " AND ") + order + "\nLIMIT " + args.add(p.Limit+1)
+	if searchFirst {
+		q = conversationColumns + "\nFROM (SELECT v.*" + q + ") v" + conversationJoins + order
+	}
 	qargs := []any(args)
 	if f.Q != "" {
 		qargs = planEach(args)
