@@ -43,6 +43,10 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 	// Two cores serve best with a small pool: more connections only queue inside PostgreSQL.
 	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)

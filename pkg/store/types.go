@@ -3,8 +3,10 @@ package store
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -122,3 +124,72 @@ func (textArray) GormDataType() string { return "text[]" }
 
 // GormDataType tells gorm the column type.
 func (jsonObject) GormDataType() string { return "jsonb" }
+
+// registerUUID teaches a connection's type map to move uuid.UUID in and out of uuid columns
+// as its 16 bytes. Left to itself pgx takes uuid.UUID's driver.Valuer and sql.Scanner: every
+// argument was formatted as text (after a failed binary attempt that built an error) and every
+// scanned id parsed back from text, a visible share of the inbox's CPU.
+func registerUUID(m *pgtype.Map) {
+	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
+	m.RegisterType(t)
+	m.RegisterType(&pgtype.Type{Name: "_uuid", OID: pgtype.UUIDArrayOID, Codec: &pgtype.ArrayCodec{ElementType: t}})
+}
+
+// uuidCodec is pgx's uuid codec with binary plans for uuid.UUID and *uuid.UUID.
+type uuidCodec struct{ pgtype.UUIDCodec }
+
+func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(uuid.UUID); ok && format == pgtype.BinaryFormatCode {
+		return encodeUUID{}
+	}
+	return c.UUIDCodec.PlanEncode(m, oid, format, value)
+}
+
+func (c uuidCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+	if format == pgtype.BinaryFormatCode {
+		switch target.(type) {
+		case *uuid.UUID:
+			return scanUUID{}
+		case **uuid.UUID:
+			return scanNullUUID{}
+		}
+	}
+	return c.UUIDCodec.PlanScan(m, oid, format, target)
+}
+
+type encodeUUID struct{}
+
+func (encodeUUID) Encode(value any, buf []byte) ([]byte, error) {
+	u := value.(uuid.UUID)
+	return append(buf, u[:]...), nil
+}
+
+type scanUUID struct{}
+
+func (scanUUID) Scan(src []byte, dst any) error {
+	if src == nil {
+		return errors.New("scan uuid: NULL into uuid.UUID")
+	}
+	if len(src) != 16 {
+		return fmt.Errorf("scan uuid: %d bytes", len(src))
+	}
+	copy(dst.(*uuid.UUID)[:], src)
+	return nil
+}
+
+type scanNullUUID struct{}
+
+func (scanNullUUID) Scan(src []byte, dst any) error {
+	p := dst.(**uuid.UUID)
+	if src == nil {
+		*p = nil
+		return nil
+	}
+	if len(src) != 16 {
+		return fmt.Errorf("scan uuid: %d bytes", len(src))
+	}
+	u := new(uuid.UUID)
+	copy(u[:], src)
+	*p = u
+	return nil
+}
