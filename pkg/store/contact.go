@@ -108,8 +108,8 @@ func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact,
 	const q = `SELECT ` + contactColumns + `
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 WHERE c.workspace_id = $1 AND c.id = $2`
-	rows, _ := s.Pool.Query(ctx, q, ws, id)
-	r, err := pgx.CollectExactlyOneRow(rows, scanContact)
+	var r contactRow
+	err := scanContact(s.Pool.QueryRow(ctx, q, ws, id), &r)
 	if isNotFound(err) {
 		return contact.Contact{}, contact.ErrNotFound
 	}
@@ -120,8 +120,7 @@ WHERE c.workspace_id = $1 AND c.id = $2`
 }
 
 // scanContact reads a row of contactColumns.
-func scanContact(row pgx.CollectableRow) (contactRow, error) {
-	var r contactRow
+func scanContact(row pgx.Row, r *contactRow) error {
 	err := row.Scan(&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
 		(*[]string)(&r.Tags), (*map[string]any)(&r.CustomFields), &r.CreatedAt, &r.UpdatedAt,
 		&r.ConversationID, &r.ConversationStatus)
@@ -131,7 +130,7 @@ func scanContact(row pgx.CollectableRow) (contactRow, error) {
 	if r.CustomFields == nil {
 		r.CustomFields = jsonObject{}
 	}
-	return r, err
+	return err
 }
 
 // contactByID reads a contact inside a gorm transaction.
@@ -216,7 +215,7 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 		return nil, "", err
 	}
 	rows, _ := s.Pool.Query(ctx, q, args...)
-	found, err := pgx.CollectRows(rows, scanContact)
+	found, err := scanAll(rows, p.Limit+1, scanContact)
 	if err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}

@@ -129,8 +129,8 @@ func conversationWhere(db *gorm.DB, cond string, lock bool, args ...any) (conver
 func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversation.Conversation, error) {
 	const q = conversationSelect + `
 WHERE v.workspace_id = $1 AND v.id = $2`
-	rows, _ := s.Pool.Query(ctx, q, ws, id)
-	r, err := pgx.CollectExactlyOneRow(rows, scanConversation)
+	var r conversationRow
+	err := scanConversation(s.Pool.QueryRow(ctx, q, ws, id), &r)
 	if isNotFound(err) {
 		return conversation.Conversation{}, conversation.ErrNotFound
 	}
@@ -141,14 +141,12 @@ WHERE v.workspace_id = $1 AND v.id = $2`
 }
 
 // scanConversation reads a row of conversationColumns.
-func scanConversation(row pgx.CollectableRow) (conversationRow, error) {
-	var r conversationRow
-	err := row.Scan(&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
+func scanConversation(row pgx.Row, r *conversationRow) error {
+	return row.Scan(&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
 		&r.LastMessageChannelID, &r.LastMessageDirection, &r.LastMessageType, &r.LastMessageText,
 		&r.ClosedAt, &r.ClosingCategory, &r.ClosingSummary, &r.ClosingAt, &r.ClosingActorKind, &r.ClosingActorID,
 		&r.CreatedAt, &r.UpdatedAt,
 		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail)
-	return r, err
 }
 
 type inboxCursor struct {
@@ -234,7 +232,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id =
 		qargs = planEach(args)
 	}
 	rows, _ := s.Pool.Query(ctx, q, qargs...)
-	found, err := pgx.CollectRows(rows, scanConversation)
+	found, err := scanAll(rows, p.Limit+1, scanConversation)
 	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
@@ -406,13 +404,11 @@ const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_i
        error_code, error_message, created_at, updated_at`
 
 // scanMessage reads a row of messageColumns.
-func scanMessage(row pgx.CollectableRow) (messageRow, error) {
-	var r messageRow
-	err := row.Scan(&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
+func scanMessage(row pgx.Row, r *messageRow) error {
+	return row.Scan(&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
 		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
 		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
 		&r.CreatedAt, &r.UpdatedAt)
-	return r, err
 }
 
 // Messages lists a conversation's messages newest first.
@@ -438,7 +434,7 @@ WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
 ORDER BY created_at DESC, id DESC
 LIMIT ` + args.add(p.Limit+1)
 	rows, _ := s.Pool.Query(ctx, q, args...)
-	found, err := pgx.CollectRows(rows, scanMessage)
+	found, err := scanAll(rows, p.Limit+1, scanMessage)
 	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}

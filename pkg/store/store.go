@@ -44,7 +44,7 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
-		registerUUID(c.TypeMap())
+		registerTypes(c.TypeMap())
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -126,4 +126,19 @@ func (p *params) add(v any) string {
 // depend on their arguments keep the prepared statement and its cached plan.
 func planEach(args []any) []any {
 	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+}
+
+// scanAll reads every row into a slice with room for n rows, scanning each in place (a row
+// struct returned by value would be allocated on the heap per row, then copied).
+func scanAll[T any](rows pgx.Rows, n int, scan func(pgx.Row, *T) error) ([]T, error) {
+	defer rows.Close()
+	out := make([]T, 0, n)
+	for rows.Next() {
+		var zero T
+		out = append(out, zero)
+		if err := scan(rows, &out[len(out)-1]); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
 }

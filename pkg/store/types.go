@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -125,14 +126,50 @@ func (textArray) GormDataType() string { return "text[]" }
 // GormDataType tells gorm the column type.
 func (jsonObject) GormDataType() string { return "jsonb" }
 
-// registerUUID teaches a connection's type map to move uuid.UUID in and out of uuid columns
-// as its 16 bytes. Left to itself pgx takes uuid.UUID's driver.Valuer and sql.Scanner: every
-// argument was formatted as text (after a failed binary attempt that built an error) and every
-// scanned id parsed back from text, a visible share of the inbox's CPU.
-func registerUUID(m *pgtype.Map) {
+// registerTypes speeds up the scans and arguments of a connection's type map.
+//
+// uuid.UUID goes in and out of uuid columns as its 16 bytes. Left to itself pgx takes
+// uuid.UUID's driver.Valuer and sql.Scanner: every argument was formatted as text (after a
+// failed binary attempt that built an error) and every scanned id parsed back from text, a
+// visible share of the inbox's CPU.
+//
+// A nullable text or timestamptz column scans into *string or *time.Time without reflection
+// (pgx's generic plan for a pointer to a pointer allocates through reflect for each value).
+func registerTypes(m *pgtype.Map) {
 	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
 	m.RegisterType(t)
 	m.RegisterType(&pgtype.Type{Name: "_uuid", OID: pgtype.UUIDArrayOID, Codec: &pgtype.ArrayCodec{ElementType: t}})
+	m.TryWrapScanPlanFuncs = append([]pgtype.TryWrapScanPlanFunc{tryNullable}, m.TryWrapScanPlanFuncs...)
+}
+
+// tryNullable plans a scan into **string or **time.Time: NULL leaves nil, a value is
+// scanned into a new string or time.Time by the plan for that type.
+func tryNullable(target any) (pgtype.WrappedScanPlanNextSetter, any, bool) {
+	switch target.(type) {
+	case **string:
+		return &nullable[string]{}, new(string), true
+	case **time.Time:
+		return &nullable[time.Time]{}, new(time.Time), true
+	}
+	return nil, nil, false
+}
+
+type nullable[T any] struct{ next pgtype.ScanPlan }
+
+func (p *nullable[T]) SetNext(next pgtype.ScanPlan) { p.next = next }
+
+func (p *nullable[T]) Scan(src []byte, dst any) error {
+	ptr := dst.(**T)
+	if src == nil {
+		*ptr = nil
+		return nil
+	}
+	v := new(T)
+	if err := p.next.Scan(src, v); err != nil {
+		return err
+	}
+	*ptr = v
+	return nil
 }
 
 // uuidCodec is pgx's uuid codec with binary plans for uuid.UUID and *uuid.UUID.
