@@ -192,7 +192,7 @@ func TestAdminURL(t *testing.T) {
 }
 
 func TestInboxSearch(t *testing.T) {
-	first := searchFirst("ws", "gonz")
+	first0 := searchFirst("ws", "gonz")
 	many := make([]string, searchFirstLimit+1)
 	for i := range many {
 		many[i] = "id"
@@ -205,14 +205,17 @@ func TestInboxSearch(t *testing.T) {
 	}{
 		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.* FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2 " +
 			"AND v.contact_id = m.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) v JOIN contacts c",
-			[]any{"{a,b}", uuidArg("ws"), uuidArg("ws"), 26}},
+			[]any{idsArg{literal: "{a,b}", from: "ids"}, uuidArg("ws"), uuidArg("ws"), 26}},
 		{"many matches filter by the search", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND c.search_text LIKE $2",
 			[]any{uuidArg("ws"), "%gonz%", 26}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fixture{searchIDs: map[string][]string{first.literal(): tc.ids}}
-			st := f.inboxSearch("ws", "v.status = 'closed'", first, "gonz")
+			f := &fixture{searchIDs: map[string][]string{first0.literal(): tc.ids}}
+			first, st := f.inboxSearch("ws", "v.status = 'closed'", "gonz")
+			if few := len(tc.ids) <= searchFirstLimit; (first.gset != "") != few {
+				t.Errorf("first.gset = %q with %d ids", first.gset, len(tc.ids))
+			}
 			if got := squash(st.numbered()); !strings.Contains(got, tc.contains) {
 				t.Errorf("statement\n%s\ndoes not contain\n%s", got, tc.contains)
 			}

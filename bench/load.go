@@ -353,7 +353,13 @@ func writeScripts(dir string, f *fixture, s scenario) ([]string, error) {
 				same[v] = g[v][k]
 			}
 			// pgbench ends a statement at a semicolon at the end of a line; one line each.
-			b.WriteString(squash(pgbenchStatement(same)) + ";\n")
+			st := squash(pgbenchStatement(same))
+			if v := g[0][k].gset; v != "" {
+				// The ids it found, as one uuid[] in :v for the statement that uses them.
+				fmt.Fprintf(&b, "SELECT coalesce(array_agg(id), '{}') AS %s FROM (%s) found \\gset\n", v, st)
+				continue
+			}
+			b.WriteString(st + ";\n")
 		}
 		p := filepath.Join(dir, fmt.Sprintf("shape%d.sql", n))
 		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {

@@ -83,9 +83,8 @@ var scenarios = []scenario{
 			return f.get(i, "/v1/conversations?status=closed&q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
 		sql: func(f *fixture, i int) []statement {
-			q := pick(f.nameFragments, i)
-			first := searchFirst(f.workspaceID, q)
-			return []statement{f.sessionUser(i), first, f.inboxSearch(f.workspaceID, "v.status = 'closed'", first, q)}
+			first, list := f.inboxSearch(f.workspaceID, "v.status = 'closed'", pick(f.nameFragments, i))
+			return []statement{f.sessionUser(i), first, list}
 		},
 	},
 	{
@@ -165,6 +164,17 @@ type statement struct {
 	// planned is set for a statement the store plans for its arguments on every execution
 	// (store.planEach: pgx's unnamed statement) instead of preparing it once per connection.
 	planned bool
+	// gset names the pgbench variable that keeps the ids this statement finds, for an idsArg
+	// of a later statement in the script, as the store passes one query's answer to the next.
+	gset string
+}
+
+// idsArg is a uuid[] argument that holds what an earlier statement found: written out as an
+// array literal, and in pgbench taken from the variable the earlier statement set (gset), so
+// pgbench neither parses every variant's array nor skips the lookup.
+type idsArg struct {
+	literal string // {id,id,...}
+	from    string // the pgbench variable
 }
 
 // uuidArg is a uuid argument; its type matters where pgbench gets it out of an array.
@@ -183,6 +193,8 @@ func sqlLiteral(v any) string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case uuidArg:
 		return "'" + string(v) + "'"
+	case idsArg:
+		return "'" + v.literal + "'"
 	default:
 		panic(fmt.Sprintf("statement argument of unsupported type %T", v))
 	}
@@ -208,6 +220,9 @@ func sqlType(v any) string {
 func pgbenchStatement(variants []statement) string {
 	first := variants[0]
 	return first.fill(func(n int) string {
+		if ids, ok := first.args[n].(idsArg); ok {
+			return ":" + ids.from
+		}
 		vals := make([]string, len(variants))
 		same := true
 		for k, v := range variants {
@@ -328,10 +343,12 @@ func searchFirst(ws uuidArg, q string) statement {
 		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1), planned: true}
 }
 
-// inboxSearch is the inbox's page for q as the store builds it from first's answer: when few
-// contacts match, it starts from them (store.Conversations, search-first); else it filters the
-// conversations by the search condition itself.
-func (f *fixture) inboxSearch(ws uuidArg, status string, first statement, q string) statement {
+// inboxSearch is the inbox's search for q as the store runs it: the capped lookup of the
+// matching contacts (searchFirst) and the page built from its answer. When few contacts match,
+// the page starts from them (store.Conversations, search-first; pgbench passes the lookup's
+// ids on in :ids); else it filters the conversations by the search condition itself.
+func (f *fixture) inboxSearch(ws uuidArg, status string, q string) (first, list statement) {
+	first = searchFirst(ws, q)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := first.literal()
@@ -346,21 +363,21 @@ func (f *fixture) inboxSearch(ws uuidArg, status string, first statement, q stri
 		}
 		f.searchIDs[key] = ids
 	}
-	var st statement
 	if len(ids) > searchFirstLimit {
-		st = inboxList(ws, status, searchCondition("c", q))
+		list = inboxList(ws, status, searchCondition("c", q))
 	} else {
+		first.gset = "ids"
 		from := statement{sql: `
 FROM unnest(?::uuid[]) AS m(id)
 JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id`,
-			args: []any{"{" + strings.Join(ids, ",") + "}", ws}}
-		st = inboxPage(from, ws, status, statement{})
-		st.sql = inboxColumns + `
-FROM (SELECT v.*` + st.sql + `) v` + inboxJoins + `
+			args: []any{idsArg{literal: "{" + strings.Join(ids, ",") + "}", from: first.gset}, ws}}
+		list = inboxPage(from, ws, status, statement{})
+		list.sql = inboxColumns + `
+FROM (SELECT v.*` + list.sql + `) v` + inboxJoins + `
 ORDER BY v.last_message_at DESC, v.id DESC`
 	}
-	st.planned = true
-	return st
+	list.planned = true
+	return first, list
 }
 
 // likePattern is store.likePattern.
