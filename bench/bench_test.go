@@ -13,10 +13,10 @@ func TestStatement(t *testing.T) {
 		st                statement
 		literal, numbered string
 	}{
-		{"strings and ints", statement{`SELECT a FROM t WHERE b = ? AND c LIKE ? LIMIT ?`, []any{"x", "%o'k%", 26}},
+		{"strings and ints", statement{sql: `SELECT a FROM t WHERE b = ? AND c LIKE ? LIMIT ?`, args: []any{"x", "%o'k%", 26}},
 			`SELECT a FROM t WHERE b = 'x' AND c LIKE '%o''k%' LIMIT 26`,
 			`SELECT a FROM t WHERE b = $1 AND c LIKE $2 LIMIT $3`},
-		{"no arguments", statement{`SELECT 1`, nil}, `SELECT 1`, `SELECT 1`},
+		{"no arguments", statement{sql: `SELECT 1`}, `SELECT 1`, `SELECT 1`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,8 +63,8 @@ func TestContactSearch(t *testing.T) {
 func TestPgbenchStatement(t *testing.T) {
 	sql := `SELECT 1 FROM t WHERE ws = ? AND id = ? AND name LIKE ? AND ids = ANY(?::uuid[]) LIMIT ?`
 	variants := []statement{
-		{sql, []any{uuidArg("w"), uuidArg("a"), "%x%", "{a,b}", 26}},
-		{sql, []any{uuidArg("w"), uuidArg("b"), "%y'%", "{c}", 26}},
+		{sql: sql, args: []any{uuidArg("w"), uuidArg("a"), "%x%", "{a,b}", 26}},
+		{sql: sql, args: []any{uuidArg("w"), uuidArg("b"), "%y'%", "{c}", 26}},
 	}
 	want := `SELECT 1 FROM t WHERE ws = 'w' AND id = ((ARRAY['a','b']::uuid[])[:i]) AND ` +
 		`name LIKE ((ARRAY['%x%','%y''%']::text[])[:i]) AND ids = ANY(((ARRAY['{a,b}','{c}']::text[])[:i])::uuid[]) LIMIT 26`
@@ -188,5 +188,45 @@ func TestAdminURL(t *testing.T) {
 	admin, name, err := adminURL("postgres://postgres@127.0.0.1:5432/switchboard_bench?sslmode=disable")
 	if err != nil || name != "switchboard_bench" || admin != "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" {
 		t.Errorf("adminURL = %q, %q, %v", admin, name, err)
+	}
+}
+
+func TestInboxSearch(t *testing.T) {
+	first0 := searchFirst("ws", "gonz")
+	many := make([]string, searchFirstLimit+1)
+	for i := range many {
+		many[i] = "id"
+	}
+	tests := []struct {
+		name     string
+		ids      []string
+		contains string
+		args     []any
+	}{
+		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.* FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2 " +
+			"AND v.contact_id = m.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) v JOIN contacts c",
+			[]any{idsArg{literal: "{a,b}", from: "ids"}, uuidArg("ws"), uuidArg("ws"), 26}},
+		{"many matches filter by the search", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND c.search_text LIKE $2",
+			[]any{uuidArg("ws"), "%gonz%", 26}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fixture{searchIDs: map[string][]string{first0.literal(): tc.ids}}
+			first, st := f.inboxSearch("ws", "v.status = 'closed'", "gonz")
+			if few := len(tc.ids) <= searchFirstLimit; (first.gset != "") != few {
+				t.Errorf("first.gset = %q with %d ids", first.gset, len(tc.ids))
+			}
+			if got := squash(st.numbered()); !strings.Contains(got, tc.contains) {
+				t.Errorf("statement\n%s\ndoes not contain\n%s", got, tc.contains)
+			}
+			if len(st.args) != len(tc.args) {
+				t.Fatalf("args = %v, want %v", st.args, tc.args)
+			}
+			for i := range tc.args {
+				if st.args[i] != tc.args[i] {
+					t.Errorf("args = %v, want %v", st.args, tc.args)
+				}
+			}
+		})
 	}
 }

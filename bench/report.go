@@ -113,7 +113,8 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 	b.WriteString(f.markdown(agents) + "\n")
 	fmt.Fprintf(&b, "Load: vegeta v12.13.0 as a library, a closed loop of N clients (N workers, unlimited rate, keep-alive), "+
 		"%s per level after a %s warm-up at 16 clients. SQL: pgbench -M prepared -j 2 with the same N clients and duration, "+
-		"replaying the statements one request runs (authentication included), %d parameter sets shared with the API run.\n\n",
+		"replaying the statements one request runs (authentication included), %d parameter sets shared with the API run; "+
+		"-M extended for the scenarios whose statements the server plans for their arguments on every execution (the searches).\n\n",
 		cfg.duration, cfg.warmup, variants)
 	b.WriteString("| scenario | clients | API req/s | p50 ms | p95 ms | p99 ms | errors | SQL tps | API % of SQL | server RSS MB | server CPU s |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -211,6 +212,11 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 		for n := range s.sql(e.fix, 0) {
 			what := firstWords(squash(s.sql(e.fix, 0)[n].sql), 6)
 			for _, generic := range []bool{false, true} {
+				if generic && s.sql(e.fix, 0)[n].planned {
+					// The server never lets the plan cache give it a generic plan.
+					fmt.Fprintf(&summary, "| %s | `%s` | generic | not used: planned on every execution | | | |\n", s.name, what)
+					continue
+				}
 				var runs []explained
 				for i := range variants {
 					x, err := explain(ctx, e, s.sql(e.fix, i)[n], generic)
@@ -251,7 +257,8 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 		"(after the benchmark when written by `make bench`). *custom*: planned for the arguments, as PostgreSQL "+
 		"plans the API's prepared statements for their first five executions and whenever that stays cheaper; "+
 		"*generic*: the one plan for any arguments that the plan cache may switch to after five executions "+
-		"(plan_cache_mode = force_generic_plan here). Buffers are the root node's, so the whole statement's.\n\n", variants)
+		"(plan_cache_mode = force_generic_plan here), except for the statements the server plans for their arguments on "+
+		"every execution (the searches), which never get it. Buffers are the root node's, so the whole statement's.\n\n", variants)
 	b.WriteString(summary.String() + plans.String())
 	if err := os.MkdirAll(e.cfg.resultsDir, 0o755); err != nil {
 		return err

@@ -84,9 +84,8 @@ var scenarios = []scenario{
 			return f.get(i, "/v1/conversations?status=closed&q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
 		sql: func(f *fixture, i int) []statement {
-			q := pick(f.nameFragments, i)
-			first := searchFirst(f.workspaceID, q)
-			return []statement{f.sessionUser(i), first, inboxList(f.workspaceID, "v.status = 'closed'", f.inboxSearch(first, q))}
+			first, list := f.inboxSearch(f.workspaceID, "v.status = 'closed'", pick(f.nameFragments, i))
+			return []statement{f.sessionUser(i), first, list}
 		},
 	},
 	{
@@ -181,11 +180,25 @@ func (f *fixture) get(i int, path string) vegeta.Target {
 	return vegeta.Target{Method: http.MethodGet, URL: f.base + path, Header: pick(f.agents, i).auth}
 }
 
-// statement is one SQL statement as the store sends it, with gorm's ? placeholders, and the
-// arguments of one request: string (text), int or uuidArg.
+// statement is one SQL statement as the store sends it, with ? for its placeholders ($1, $2,
+// ... in the store), and the arguments of one request: string (text), int or uuidArg.
 type statement struct {
 	sql  string
 	args []any
+	// planned is set for a statement the store plans for its arguments on every execution
+	// (store.planEach: pgx's unnamed statement) instead of preparing it once per connection.
+	planned bool
+	// gset names the pgbench variable that keeps the ids this statement finds, for an idsArg
+	// of a later statement in the script, as the store passes one query's answer to the next.
+	gset string
+}
+
+// idsArg is a uuid[] argument that holds what an earlier statement found: written out as an
+// array literal, and in pgbench taken from the variable the earlier statement set (gset), so
+// pgbench neither parses every variant's array nor skips the lookup.
+type idsArg struct {
+	literal string // {id,id,...}
+	from    string // the pgbench variable
 }
 
 // uuidArg is a uuid argument; its type matters where pgbench gets it out of an array.
@@ -204,6 +217,8 @@ func sqlLiteral(v any) string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case uuidArg:
 		return "'" + string(v) + "'"
+	case idsArg:
+		return "'" + v.literal + "'"
 	default:
 		panic(fmt.Sprintf("statement argument of unsupported type %T", v))
 	}
@@ -229,6 +244,9 @@ func sqlType(v any) string {
 func pgbenchStatement(variants []statement) string {
 	first := variants[0]
 	return first.fill(func(n int) string {
+		if ids, ok := first.args[n].(idsArg); ok {
+			return ":" + ids.from
+		}
 		vals := make([]string, len(variants))
 		same := true
 		for k, v := range variants {
@@ -272,7 +290,8 @@ func (s statement) fill(arg func(n int) string) string {
 func (f *fixture) sessionUser(i int) statement {
 	a := pick(f.agents, i)
 	return statement{sql: `
-SELECT u.* FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
+SELECT u.workspace_id, u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at
+FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
 WHERE s.workspace_id = ? AND s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL`,
 		args: []any{f.workspaceID, a.session, a.id}}
 }
@@ -294,28 +313,47 @@ func contactSearch(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = ? AND ` + cond.sql + `
-ORDER BY c.id DESC
-LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+             c.tags, c.custom_fields, c.created_at, c.updated_at
+      FROM contacts c
+      WHERE c.workspace_id = ? AND ` + cond.sql + `
+      ORDER BY c.id DESC
+      LIMIT ?) c
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1), planned: true}
 }
 
-// inboxList is store.Conversations, first page, newest first, with the status literal and
-// one more condition.
-func inboxList(ws uuidArg, status string, cond statement) statement {
-	return statement{sql: `
+// inboxColumns and inboxJoins are store.conversationColumns and store.conversationJoins.
+const inboxColumns = `
 SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email
-FROM conversations v
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+
+const inboxJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
-LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id
-WHERE v.workspace_id = ? AND ` + status + ` AND ` + cond.sql + `
+LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
+
+// inboxList is store.Conversations, first page, newest first, with the status literal and
+// one more condition.
+func inboxList(ws uuidArg, status string, cond statement) statement {
+	return inboxPage(statement{sql: inboxColumns + `
+FROM conversations v` + inboxJoins}, ws, status, cond)
+}
+
+// inboxPage is the inbox's first page from a FROM clause (with its arguments).
+func inboxPage(from statement, ws uuidArg, status string, cond statement) statement {
+	where, args := `WHERE v.workspace_id = ? AND `+status, append(append([]any{}, from.args...), ws)
+	if cond.sql != "" {
+		where += ` AND ` + cond.sql
+		args = append(args, cond.args...)
+	}
+	return statement{sql: from.sql + `
+` + where + `
 ORDER BY v.last_message_at DESC, v.id DESC
-LIMIT ?`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1)}
+LIMIT ?`, args: append(args, page.DefaultLimit+1)}
 }
 
 // searchFirstLimit is store.DefaultSearchFirstLimit: up to this many matching contacts the
@@ -326,12 +364,15 @@ const searchFirstLimit = 1000
 func searchFirst(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND ` + cond.sql + ` LIMIT ?`,
-		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1)}
+		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1), planned: true}
 }
 
-// inboxSearch is the inbox's q condition as the store builds it from first's answer: the
-// matching contacts by id when there are few, else the search condition itself.
-func (f *fixture) inboxSearch(first statement, q string) statement {
+// inboxSearch is the inbox's search for q as the store runs it: the capped lookup of the
+// matching contacts (searchFirst) and the page built from its answer. When few contacts match,
+// the page starts from them (store.Conversations, search-first; pgbench passes the lookup's
+// ids on in :ids); else it filters the conversations by the search condition itself.
+func (f *fixture) inboxSearch(ws uuidArg, status string, q string) (first, list statement) {
+	first = searchFirst(ws, q)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := first.literal()
@@ -347,9 +388,20 @@ func (f *fixture) inboxSearch(first statement, q string) statement {
 		f.searchIDs[key] = ids
 	}
 	if len(ids) > searchFirstLimit {
-		return searchCondition("c", q)
+		list = inboxList(ws, status, searchCondition("c", q))
+	} else {
+		first.gset = "ids"
+		from := statement{sql: `
+FROM unnest(?::uuid[]) AS m(id)
+JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id`,
+			args: []any{idsArg{literal: "{" + strings.Join(ids, ",") + "}", from: first.gset}, ws}}
+		list = inboxPage(from, ws, status, statement{})
+		list.sql = inboxColumns + `
+FROM (SELECT v.*` + list.sql + `) v` + inboxJoins + `
+ORDER BY v.last_message_at DESC, v.id DESC`
 	}
-	return statement{sql: "v.contact_id = ANY(?::uuid[])", args: []any{"{" + strings.Join(ids, ",") + "}"}}
+	list.planned = true
+	return first, list
 }
 
 // likePattern is store.likePattern.

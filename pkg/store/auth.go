@@ -118,18 +118,21 @@ func (s *Store) RevokeSession(ctx context.Context, ws, id uuid.UUID) error {
 	return nil
 }
 
-// SessionUser returns the user of a live session in one query.
+// SessionUser returns the user of a live session in one query. Every request with an access
+// token runs it, so it goes to pgx directly and scans by position, without gorm's reflection.
 func (s *Store) SessionUser(ctx context.Context, ws, session, user uuid.UUID) (workspace.User, error) {
-	var r userRow
 	const q = `
-SELECT u.* FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
-WHERE s.workspace_id = ? AND s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL`
-	res := s.conn(ctx).Raw(q, ws, session, user).Scan(&r)
-	if res.Error != nil {
-		return workspace.User{}, fmt.Errorf("session user: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+SELECT u.workspace_id, u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at
+FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
+WHERE s.workspace_id = $1 AND s.id = $2 AND s.user_id = $3 AND s.revoked_at IS NULL`
+	var r userRow
+	err := s.Pool.QueryRow(ctx, q, ws, session, user).Scan(&r.WorkspaceID, &r.ID, &r.Email, &r.Name, &r.Role,
+		&r.PasswordHash, &r.CreatedAt, &r.UpdatedAt)
+	if isNotFound(err) {
 		return workspace.User{}, auth.ErrInvalidToken
+	}
+	if err != nil {
+		return workspace.User{}, fmt.Errorf("session user: %w", err)
 	}
 	return r.domain(), nil
 }
@@ -165,24 +168,27 @@ func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte) error {
 }
 
 // KeyByHash finds a live key and, in the same round trip, records its use when the last
-// record is over a minute old, so busy keys don't turn every request into a write.
+// record is over a minute old, so busy keys don't turn every request into a write. Every
+// request with an API key runs it: pgx directly, scanned by position.
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (auth.Key, error) {
-	var r keyRow
 	const q = `
 WITH k AS (
-    SELECT * FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
+    SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at
+    FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 ), touched AS (
-    UPDATE api_keys a SET last_used_at = @now FROM k
+    UPDATE api_keys a SET last_used_at = $2 FROM k
     WHERE a.workspace_id = k.workspace_id AND a.id = k.id
-      AND (k.last_used_at IS NULL OR k.last_used_at < CAST(@now AS timestamptz) - interval '1 minute')
+      AND (k.last_used_at IS NULL OR k.last_used_at < CAST($2 AS timestamptz) - interval '1 minute')
 )
-SELECT * FROM k`
-	res := s.conn(ctx).Raw(q, map[string]any{"hash": hash, "now": s.Now()}).Scan(&r)
-	if res.Error != nil {
-		return auth.Key{}, fmt.Errorf("find api key: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at FROM k`
+	var r keyRow
+	err := s.Pool.QueryRow(ctx, q, hash, s.Now()).Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix,
+		(*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
+	if isNotFound(err) {
 		return auth.Key{}, auth.ErrInvalidToken
+	}
+	if err != nil {
+		return auth.Key{}, fmt.Errorf("find api key: %w", err)
 	}
 	return r.domain(), nil
 }

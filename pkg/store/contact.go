@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -113,9 +114,35 @@ VALUES (@ws, @event, @conv, 'opened', 'system', @at)`
 
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
-	return contactByID(s.conn(ctx), ws, id)
+	const q = `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE c.workspace_id = $1 AND c.id = $2`
+	var r contactRow
+	err := scanContact(s.Pool.QueryRow(ctx, q, ws, id), &r)
+	if isNotFound(err) {
+		return contact.Contact{}, contact.ErrNotFound
+	}
+	if err != nil {
+		return contact.Contact{}, fmt.Errorf("get contact: %w", err)
+	}
+	return r.domain(), nil
 }
 
+// scanContact reads a row of contactColumns.
+func scanContact(row pgx.Row, r *contactRow) error {
+	err := row.Scan(&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
+		(*[]string)(&r.Tags), (*map[string]any)(&r.CustomFields), &r.CreatedAt, &r.UpdatedAt,
+		&r.ConversationID, &r.ConversationStatus)
+	if r.Tags == nil {
+		r.Tags = textArray{}
+	}
+	if r.CustomFields == nil {
+		r.CustomFields = jsonObject{}
+	}
+	return err
+}
+
+// contactByID reads a contact inside a gorm transaction.
 func contactByID(db *gorm.DB, ws, id uuid.UUID) (contact.Contact, error) {
 	var r contactRow
 	q := `SELECT ` + contactColumns + `
@@ -140,48 +167,54 @@ func likePattern(fragment string) string {
 // searchCondition is the q predicate shared by contact search and the inbox: a fragment of the
 // lower-cased "first last email" text, or of the phone's digits. Both sides are served by
 // trigram GIN indexes (contacts_search_trgm, contacts_phone_trgm).
-func searchCondition(alias, q string) (string, []any) {
+func searchCondition(alias, q string, p *params) string {
 	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	cond := alias + `.search_text LIKE ?`
-	args := []any{likePattern(q)}
+	cond := alias + `.search_text LIKE ` + p.add(likePattern(q))
 	if d := contact.SearchDigits(q); d != "" {
-		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ?)`
-		args = append(args, likePattern(d))
+		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ` + p.add(likePattern(d)) + `)`
 	}
-	return cond, args
+	return cond
 }
 
 type contactCursor struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// contactsQuery builds the contact list query: newest first, keyset on id.
+// contactsQuery builds the contact list query: newest first, keyset on id. A search or a tag
+// filter is planned for its arguments on every execution (see planEach): how many contacts
+// match decides between walking contacts_pkey and looking the matches up in an index.
 func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []any, error) {
-	where := []string{"c.workspace_id = ?"}
-	args := []any{ws}
+	var args params
+	where := []string{"c.workspace_id = " + args.add(ws)}
 	if f.Q != "" {
-		cond, a := searchCondition("c", f.Q)
-		where = append(where, cond)
-		args = append(args, a...)
+		where = append(where, searchCondition("c", f.Q, &args))
 	}
 	if f.Tag != "" {
-		where = append(where, "c.tags @> ARRAY[?]::text[]")
-		args = append(args, f.Tag)
+		where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
 	}
 	if p.Cursor != "" {
 		var cur contactCursor
 		if err := page.Decode(p.Cursor, &cur); err != nil {
 			return "", nil, err
 		}
-		where = append(where, "c.id < ?")
-		args = append(args, cur.ID)
+		where = append(where, "c.id < "+args.add(cur.ID))
 	}
+	// The page of contacts is chosen before their conversations are joined, so a plan that
+	// finds every match in a trigram index and sorts them joins only the page, not each match
+	// (every contact has exactly one conversation, so the join keeps every row).
 	q := `SELECT ` + contactColumns + `
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE ` + strings.Join(where, " AND ") + `
-ORDER BY c.id DESC
-LIMIT ?`
-	return q, append(args, p.Limit+1), nil
+FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+             c.tags, c.custom_fields, c.created_at, c.updated_at
+      FROM contacts c
+      WHERE ` + strings.Join(where, " AND ") + `
+      ORDER BY c.id DESC
+      LIMIT ` + args.add(p.Limit+1) + `) c
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`
+	if f.Q != "" || f.Tag != "" {
+		return q, planEach(args), nil
+	}
+	return q, args, nil
 }
 
 // Contacts lists contacts newest first, with optional search and tag filter.
@@ -190,17 +223,18 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 	if err != nil {
 		return nil, "", err
 	}
-	var rows []contactRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	rows, _ := s.Pool.Query(ctx, q, args...)
+	found, err := scanAll(rows, p.Limit+1, scanContact)
+	if err != nil {
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
 	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(contactCursor{rows[len(rows)-1].ID})
+	if len(found) > p.Limit {
+		found = found[:p.Limit]
+		next = page.Encode(contactCursor{found[len(found)-1].ID})
 	}
-	out := make([]contact.Contact, len(rows))
-	for i, r := range rows {
+	out := make([]contact.Contact, len(found))
+	for i, r := range found {
 		out[i] = r.domain()
 	}
 	return out, next, nil
@@ -216,9 +250,11 @@ func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Fil
 	return s.explain(ctx, q, args...)
 }
 
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args as given (planEach included).
 func (s *Store) explain(ctx context.Context, q string, args ...any) (string, error) {
-	var lines []string
-	if err := s.conn(ctx).Raw("EXPLAIN (ANALYZE, BUFFERS) "+q, args...).Scan(&lines).Error; err != nil {
+	rows, _ := s.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return "", fmt.Errorf("explain: %w", err)
 	}
 	return strings.Join(lines, "\n"), nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -126,7 +127,26 @@ func conversationWhere(db *gorm.DB, cond string, lock bool, args ...any) (conver
 
 // Conversation returns one conversation with its contact summary and assignee.
 func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversation.Conversation, error) {
-	return conversationWhere(s.conn(ctx), "v.workspace_id = ? AND v.id = ?", false, ws, id)
+	const q = conversationSelect + `
+WHERE v.workspace_id = $1 AND v.id = $2`
+	var r conversationRow
+	err := scanConversation(s.Pool.QueryRow(ctx, q, ws, id), &r)
+	if isNotFound(err) {
+		return conversation.Conversation{}, conversation.ErrNotFound
+	}
+	if err != nil {
+		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", err)
+	}
+	return r.domain(), nil
+}
+
+// scanConversation reads a row of conversationColumns.
+func scanConversation(row pgx.Row, r *conversationRow) error {
+	return row.Scan(&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
+		&r.LastMessageChannelID, &r.LastMessageDirection, &r.LastMessageType, &r.LastMessageText,
+		&r.ClosedAt, &r.ClosingCategory, &r.ClosingSummary, &r.ClosingAt, &r.ClosingActorKind, &r.ClosingActorID,
+		&r.CreatedAt, &r.UpdatedAt,
+		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail)
 }
 
 type inboxCursor struct {
@@ -136,12 +156,31 @@ type inboxCursor struct {
 }
 
 // Conversations is the inbox: one query joins the contact and the assignee, and walks an index
-// in last-message order (see migration 0002), so a page costs the same on any page.
+// in last-message order (see migration 0002), so a page costs the same on any page. A search
+// is planned for its arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
+	var matches []uuid.UUID
+	searchFirst := false
+	if f.Q != "" {
+		ids, few, err := s.searchContacts(ctx, ws, f.Q)
+		if err != nil {
+			return nil, "", err
+		}
+		matches, searchFirst = ids, few
+	}
+	var args params
 	from := conversationSelect
-	var fromArgs []any
-	where := []string{"v.workspace_id = ?"}
-	args := []any{ws}
+	if searchFirst {
+		// Start from the matching contacts: at most SearchFirstLimit index lookups and a
+		// top-N sort, however the matches spread over the conversations. (As a filter,
+		// contact_id = ANY(...), the planner walks the last-message index instead.) The
+		// page is chosen before the contact and the assignee are joined, so only its rows
+		// pay for those lookups.
+		from = `
+FROM unnest(` + args.add(matches) + `::uuid[]) AS m(id)
+JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = m.id`
+	}
+	where := []string{"v.workspace_id = " + args.add(ws)}
 	// Statuses are literals, not parameters, so the planner can match the partial indexes
 	// even with a generic plan.
 	switch f.Status {
@@ -152,43 +191,19 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 	}
 	switch f.Inbox {
 	case conversation.InboxMine:
-		where = append(where, "v.assignee_id = ?")
-		args = append(args, f.Me)
+		where = append(where, "v.assignee_id = "+args.add(f.Me))
 	case conversation.InboxUnassigned:
 		where = append(where, "v.assignee_id IS NULL")
 	}
 	if f.AssigneeID != nil {
-		where = append(where, "v.assignee_id = ?")
-		args = append(args, *f.AssigneeID)
+		where = append(where, "v.assignee_id = "+args.add(*f.AssigneeID))
 	}
 	if f.ChannelID != nil {
 		where = append(where, `EXISTS (SELECT 1 FROM contact_identities i
-    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = ?)`)
-		args = append(args, *f.ChannelID)
+    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = `+args.add(*f.ChannelID)+`)`)
 	}
-	if f.Q != "" {
-		ids, few, err := s.searchContacts(ctx, ws, f.Q)
-		if err != nil {
-			return nil, "", err
-		}
-		if few {
-			// Start from the matching contacts: at most SearchFirstLimit index lookups and a
-			// top-N sort, however the matches spread over the conversations. (As a filter,
-			// contact_id = ANY(...), the planner walks the last-message index instead.)
-			// An array literal, since gorm would expand a Go slice into a row of parameters.
-			lit := make([]string, len(ids))
-			for i, id := range ids {
-				lit[i] = id.String()
-			}
-			from = conversationColumns + `
-FROM unnest(?::uuid[]) AS m(id)
-JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + conversationJoins
-			fromArgs = []any{"{" + strings.Join(lit, ",") + "}", ws}
-		} else {
-			cond, a := searchCondition("c", f.Q)
-			where = append(where, cond)
-			args = append(args, a...)
-		}
+	if f.Q != "" && !searchFirst {
+		where = append(where, searchCondition("c", f.Q, &args))
 	}
 	dir, cmp := "DESC", "<"
 	if f.Sort == conversation.SortOldest {
@@ -205,24 +220,30 @@ JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id` + conversati
 		if cur.Sort != f.Sort {
 			return nil, "", errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", cur.Sort, f.Sort)
 		}
-		where = append(where, "(v.last_message_at, v.id) "+cmp+" (?, ?)")
-		args = append(args, cur.At, cur.ID)
+		where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(cur.At)+", "+args.add(cur.ID)+")")
 	}
-	q := from + "\nWHERE " + strings.Join(where, " AND ") +
-		"\nORDER BY v.last_message_at " + dir + ", v.id " + dir + "\nLIMIT ?"
-	args = append(append(fromArgs, args...), p.Limit+1)
-	var rows []conversationRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	order := "\nORDER BY v.last_message_at " + dir + ", v.id " + dir
+	q := from + "\nWHERE " + strings.Join(where, " AND ") + order + "\nLIMIT " + args.add(p.Limit+1)
+	if searchFirst {
+		q = conversationColumns + "\nFROM (SELECT v.*" + q + ") v" + conversationJoins + order
+	}
+	qargs := []any(args)
+	if f.Q != "" {
+		qargs = planEach(args)
+	}
+	rows, _ := s.Pool.Query(ctx, q, qargs...)
+	found, err := scanAll(rows, p.Limit+1, scanConversation)
+	if err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
 	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		last := rows[len(rows)-1]
+	if len(found) > p.Limit {
+		found = found[:p.Limit]
+		last := found[len(found)-1]
 		next = page.Encode(inboxCursor{Sort: f.Sort, At: last.LastMessageAt, ID: last.ID})
 	}
-	out := make([]conversation.Conversation, len(rows))
-	for i, r := range rows {
+	out := make([]conversation.Conversation, len(found))
+	for i, r := range found {
 		out[i] = r.domain()
 	}
 	return out, next, nil
@@ -238,10 +259,12 @@ const DefaultSearchFirstLimit = 1000
 // matches fills a page soonest. The planner cannot tell the two apart from LIKE '%...%'
 // statistics, so one capped lookup asks, and few reports whether ids holds every match.
 func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids []uuid.UUID, few bool, err error) {
-	cond, args := searchCondition("c", q)
+	var args params
 	limit := s.SearchFirstLimit
-	args = append([]any{ws}, append(args, limit+1)...)
-	err = s.conn(ctx).Raw(`SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond+` LIMIT ?`, args...).Scan(&ids).Error
+	sql := `SELECT c.id FROM contacts c WHERE c.workspace_id = ` + args.add(ws) + ` AND ` + searchCondition("c", q, &args) +
+		` LIMIT ` + args.add(limit+1)
+	rows, _ := s.Pool.Query(ctx, sql, planEach(args)...)
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
 		return nil, false, fmt.Errorf("search contacts: %w", err)
 	}
@@ -367,7 +390,8 @@ type conversationCursor struct {
 // conversationExists reports conversation.ErrNotFound for an unknown id.
 func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error {
 	var ok bool
-	if err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM conversations WHERE workspace_id = ? AND id = ?)`, ws, id).Scan(&ok).Error; err != nil {
+	const q = `SELECT EXISTS (SELECT 1 FROM conversations WHERE workspace_id = $1 AND id = $2)`
+	if err := s.Pool.QueryRow(ctx, q, ws, id).Scan(&ok); err != nil {
 		return fmt.Errorf("check conversation: %w", err)
 	}
 	if !ok {
@@ -376,12 +400,28 @@ func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error 
 	return nil
 }
 
+// messageColumns are a message's columns in scanMessage's order.
+const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
+       attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id, external_id,
+       error_code, error_message, created_at, updated_at`
+
+// scanMessage reads a row of messageColumns.
+func scanMessage(row pgx.Row, r *messageRow) error {
+	return row.Scan(&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
+		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
+		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
+		&r.CreatedAt, &r.UpdatedAt)
+}
+
 // Messages lists a conversation's messages newest first.
 func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]conversation.Message, string, error) {
 	if err := s.conversationExists(ctx, ws, id); err != nil {
 		return nil, "", err
 	}
-	q := s.conn(ctx).Where("workspace_id = ? AND conversation_id = ?", ws, id)
+	var args params
+	q := `SELECT ` + messageColumns + `
+FROM messages
+WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
 	if p.Cursor != "" {
 		var c conversationCursor
 		if err := page.Decode(p.Cursor, &c); err != nil {
@@ -390,20 +430,24 @@ func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) 
 		if c.At.IsZero() || c.ID == uuid.Nil {
 			return nil, "", errkind.ErrInvalidCursor
 		}
-		q = q.Where("(created_at, id) < (?, ?)", c.At, c.ID)
+		q += ` AND (created_at, id) < (` + args.add(c.At) + `, ` + args.add(c.ID) + `)`
 	}
-	var rows []messageRow
-	if err := q.Order("created_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+	q += `
+ORDER BY created_at DESC, id DESC
+LIMIT ` + args.add(p.Limit+1)
+	rows, _ := s.Pool.Query(ctx, q, args...)
+	found, err := scanAll(rows, p.Limit+1, scanMessage)
+	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
 	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		last := rows[len(rows)-1]
+	if len(found) > p.Limit {
+		found = found[:p.Limit]
+		last := found[len(found)-1]
 		next = page.Encode(conversationCursor{At: last.CreatedAt, ID: last.ID})
 	}
-	out := make([]conversation.Message, len(rows))
-	for i, r := range rows {
+	out := make([]conversation.Message, len(found))
+	for i, r := range found {
 		out[i] = r.domain()
 	}
 	return out, next, nil

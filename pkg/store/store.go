@@ -7,8 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -17,7 +19,9 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// Store holds the one connection pool shared by gorm, migrations and raw queries.
+// Store holds the one connection pool shared by gorm, migrations and raw queries. The hot
+// reads (authentication, contact search, the inbox) use Pool directly: gorm's reflection
+// over database/sql cost more CPU than the queries themselves.
 type Store struct {
 	Pool *pgxpool.Pool
 	SQL  *sql.DB
@@ -46,6 +50,14 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 // OpenPool connects with a prepared pool configuration (tests use it to control the
 // connections themselves).
 func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*Store, error) {
+	after := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		registerTypes(c.TypeMap())
+		if after != nil {
+			return after(ctx, c)
+		}
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
@@ -105,4 +117,39 @@ const (
 
 func isNotFound(err error) bool {
 	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows)
+}
+
+// params collects a hand-written query's arguments in the order it mentions them.
+type params []any
+
+// add appends v and returns its placeholder ($1, $2, ...).
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return "$" + strconv.Itoa(len(*p))
+}
+
+// planEach prefixes a query's arguments so that PostgreSQL plans it for these arguments on
+// every execution. pgx then sends it as the unnamed statement (its description cached per
+// connection, still one round trip), which PostgreSQL never switches to a generic plan. A
+// search needs that: the best plan for LIKE '%...%' depends on the pattern, and the generic
+// plan the plan cache adopts after five executions walks contacts_pkey with the LIKE as a
+// filter, which reads the whole workspace for a rare fragment. Queries whose plan does not
+// depend on their arguments keep the prepared statement and its cached plan.
+func planEach(args []any) []any {
+	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+}
+
+// scanAll reads every row into a slice with room for n rows, scanning each in place (a row
+// struct returned by value would be allocated on the heap per row, then copied).
+func scanAll[T any](rows pgx.Rows, n int, scan func(pgx.Row, *T) error) ([]T, error) {
+	defer rows.Close()
+	out := make([]T, 0, n)
+	for rows.Next() {
+		var zero T
+		out = append(out, zero)
+		if err := scan(rows, &out[len(out)-1]); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
 }
