@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"testing"
@@ -404,6 +406,16 @@ func TestSendReopensAndAssigns(t *testing.T) {
 	s.send(t, other.Token, copyBody(text)).Expect(t, http.StatusCreated).JSON(t, &out)
 	if out.Conversation.Assignee == nil || out.Conversation.Assignee.ID != holder {
 		t.Fatalf("assignee changed to %+v", out.Conversation.Assignee)
+	}
+	// The send answers the conversation exactly as a read of it does.
+	r := s.send(t, other.Token, copyBody(text)).Expect(t, http.StatusCreated)
+	var raw struct {
+		Conversation json.RawMessage `json:"conversation"`
+	}
+	r.JSON(t, &raw)
+	read := e.Get(t, "/v1/conversations/"+c.Conversation.ID, w.OwnerToken).Expect(t, http.StatusOK)
+	if !bytes.Equal(bytes.TrimSpace(read.Body), raw.Conversation) {
+		t.Fatalf("send answered\n%s\nbut a read gives\n%s", raw.Conversation, read.Body)
 	}
 	// GET /v1/messages/{id} shows the stored message.
 	var m messageBody

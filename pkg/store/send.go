@@ -89,9 +89,13 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 		if err := s.enqueueDelivery(ctx, tx, ws, m.ID); err != nil {
 			return err
 		}
-		c, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, conv.ID)
-		if err != nil {
-			return err
+		// The locked row, as changed, is the answer; only a new assignee needs a read for the
+		// assignee's name and email.
+		c := st.Conversation
+		if c.AssigneeID != nil && c.Assignee == nil {
+			if c, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, conv.ID); err != nil {
+				return err
+			}
 		}
 		if err := s.publish(tx, ws, append([]pending{messageCreated(m)}, conversationEvents(events, c)...)); err != nil {
 			return err
