@@ -149,13 +149,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
+	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "serving", "draining in-flight requests and deliveries")
+}
+
+// runUntilStopped starts the background work (subscriber webhooks, the event listener) and srv, waits for
+// ctx to end (SIGTERM) or the listener to fail, then drains srv and the deliveries together
+// within the shutdown timeout: in-flight requests finish, running deliveries finish or are
+// released for another process.
+func runUntilStopped(ctx context.Context, cfg config.Config, st *store.Store, svc app.Services, d *dispatch.Dispatcher,
+	srv *http.Server, log *slog.Logger, started, draining string) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workersDone := make(chan struct{})
 	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
 	defer func() { stopWorkers(); <-workersDone }()
 	errc := make(chan error, 1)
 	go func() {
-		log.Info("serving", "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
+		log.Info(started, "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
 		errc <- srv.ListenAndServe()
 	}()
 	var listenErr error
@@ -164,7 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		listenErr = fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests and deliveries", "timeout", cfg.ShutdownTimeout.String())
+	log.Info("shutting down: "+draining, "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -225,31 +234,8 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 		return err
 	}
 	// Subscriber webhooks and the event listener run here too, as in serve.
-	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	workersDone := make(chan struct{})
-	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
-	defer func() { stopWorkers(); <-workersDone }()
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: app.NewOps(st, d), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() {
-		log.Info("delivering", "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
-		errc <- srv.ListenAndServe()
-	}()
-	var listenErr error
-	select {
-	case err := <-errc:
-		listenErr = fmt.Errorf("listen: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: letting in-flight deliveries finish", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	err = errors.Join(listenErr, stopDeliveries(sctx, d, log), srv.Shutdown(sctx))
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "delivering", "letting in-flight deliveries finish")
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
