@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	serverconfig "github.com/switchboard/switchboard/pkg/config"
 )
 
 // facts describe the machine and the data, printed above every table.
@@ -58,7 +60,11 @@ func gatherFacts(ctx context.Context, e *env) (facts, error) {
 	}
 	f.dbMaxConns = os.Getenv("DB_MAX_CONNS")
 	if f.dbMaxConns == "" {
-		f.dbMaxConns = "16 (default)"
+		for _, v := range serverconfig.Vars {
+			if v.Name == "DB_MAX_CONNS" {
+				f.dbMaxConns = v.Default + " (default)"
+			}
+		}
 	}
 	f.logLevel = e.cfg.logLevel
 	if f.logLevel == "" {

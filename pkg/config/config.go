@@ -61,7 +61,7 @@ var Vars = []Var{
 	{"JWT_AUDIENCE", "switchboard-api", "aud claim of issued and accepted tokens."},
 	{"ACCESS_TOKEN_TTL", "15m", "Lifetime of access tokens."},
 	{"REFRESH_TOKEN_TTL", "720h", "Lifetime of refresh tokens."},
-	{"DB_MAX_CONNS", "16", "Upper bound of the database connection pool."},
+	{"DB_MAX_CONNS", "8", "Upper bound of the database connection pool."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SECRETS_KEY", "", "Base64 of 32 random bytes; encrypts provider secrets at rest (required to store channel secrets)."},
 	{"PROVIDER_API_BASE_OVERRIDE", "false", "Accept a channel's provider api_base (tests, staging)."},
