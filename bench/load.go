@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/switchboard/switchboard/pkg/store"
 )
 
 // measurement is one scenario at one concurrency level.
@@ -397,6 +400,12 @@ func pgbench(ctx context.Context, dbURL string, scripts []string, mode string, n
 		args = append(args, "-f", s)
 	}
 	cmd := exec.CommandContext(ctx, pgbenchPath(), append(args, dbURL)...)
+	// pgbench's sessions run under the server's settings (store.Settings).
+	opts := strings.TrimSpace(os.Getenv("PGOPTIONS"))
+	for _, k := range slices.Sorted(maps.Keys(store.Settings())) {
+		opts += " -c " + k + "=" + store.Settings()[k]
+	}
+	cmd.Env = append(os.Environ(), "PGOPTIONS="+strings.TrimSpace(opts))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

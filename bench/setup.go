@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard/switchboard/pkg/store"
 )
 
 // env is a prepared benchmark: a seeded database, a running server and the fixture.
@@ -153,7 +156,14 @@ func prepare(ctx context.Context, cfg config) (*env, error) {
 	}
 
 	e := &env{cfg: cfg, state: st}
-	if e.pool, err = pgxpool.New(ctx, cfg.dbURL); err != nil {
+	// The harness's own connections (EXPLAIN, the inbox search's lookups) run under the
+	// server's settings, so its plans are the server's.
+	pcfg, err := pgxpool.ParseConfig(cfg.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(pcfg.ConnConfig.RuntimeParams, store.Settings())
+	if e.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, err
 	}
 	if e.server, err = startServer(ctx, cfg, st); err != nil {
