@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,22 +174,24 @@ func TestContactSearch(t *testing.T) {
 		{"digits with spaces", "867 53"},
 		{"international prefix with punctuation", "+1 (415)"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			found := false
-			for _, c := range search(t, tc.q) {
-				if c.ID == target {
-					found = true
+	searchStrategies(t, e, func(t *testing.T) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				found := false
+				for _, c := range search(t, tc.q) {
+					if c.ID == target {
+						found = true
+					}
+					if !matches(c, tc.q) {
+						t.Errorf("%q matched %+v, which does not contain it", tc.q, c)
+					}
 				}
-				if !matches(c, tc.q) {
-					t.Errorf("%q matched %+v, which does not contain it", tc.q, c)
+				if !found {
+					t.Errorf("%q did not find the contact", tc.q)
 				}
-			}
-			if !found {
-				t.Errorf("%q did not find the contact", tc.q)
-			}
-		})
-	}
+			})
+		}
+	})
 	if got := search(t, "no-such-person-anywhere"); len(got) != 0 {
 		t.Errorf("nonsense query found %d contacts", len(got))
 	}
@@ -200,13 +204,54 @@ func TestContactSearch(t *testing.T) {
 	if got := search(t, "иванов"); len(got) == 0 {
 		t.Error("Cyrillic last name not found")
 	}
+	// Paging through a common fragment gives the same contacts, newest first, at any page
+	// size and whichever way the search is answered.
+	pageAll := func(t *testing.T, q string, limit int) []string {
+		var ids []string
+		path := fmt.Sprintf("/v1/contacts?limit=%d&q=%s", limit, url.QueryEscape(q))
+		for next := path; ; {
+			var p contactPage
+			e.Get(t, next, w.OwnerToken).Expect(t, http.StatusOK).JSON(t, &p)
+			for _, c := range p.Data {
+				if len(ids) > 0 && c.ID >= ids[len(ids)-1] {
+					t.Fatalf("%s after %s: not newest first", c.ID, ids[len(ids)-1])
+				}
+				ids = append(ids, c.ID)
+			}
+			if p.NextCursor == nil {
+				return ids
+			}
+			next = path + "&cursor=" + url.QueryEscape(*p.NextCursor)
+		}
+	}
+	want := pageAll(t, "müller", 100)
+	if len(want) < 10 {
+		t.Fatalf("müller: %d contacts, want a fragment common enough to page", len(want))
+	}
+	searchStrategies(t, e, func(t *testing.T) {
+		if got := pageAll(t, "müller", 7); !slices.Equal(got, want) {
+			t.Errorf("paging by 7 found %d contacts, by 100 %d", len(got), len(want))
+		}
+	})
 
-	// The plans use the trigram indexes, not a scan of the workspace's contacts.
+	// As autovacuum leaves a table that has settled, so that index-only scans need no heap.
+	if _, err := e.Store.Pool.Exec(context.Background(), "VACUUM (ANALYZE) contacts"); err != nil {
+		t.Fatal(err)
+	}
+	// A rare fragment: the bounded walk reads only its index (no table row), finds less than
+	// a page, and the trigram indexes find every match; nothing scans the contacts.
 	wsID := uuid.MustParse(w.ID)
 	for _, q := range []string{"yelara", "8675"} {
-		plan, err := e.Store.ExplainContacts(context.Background(), wsID, contact.Filter{Q: q}, page.Request{Limit: 25})
+		plans, err := e.Store.ExplainContacts(context.Background(), wsID, contact.Filter{Q: q}, page.Request{Limit: 25})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(plans) != 3 || !strings.Contains(plans[0], "Index Only Scan Backward using contacts_search_walk") {
+			t.Errorf("plans for %q: want a bounded index-only walk, a lookup and the page:\n%s", q, strings.Join(plans, "\n\n"))
+		}
+		plan := strings.Join(plans, "\n\n")
+		if strings.Contains(plan, "Seq Scan on contacts") {
+			t.Errorf("plan for %q scans contacts:\n%s", q, plan)
 		}
 		if !strings.Contains(plan, "contacts_search_trgm") {
 			t.Errorf("plan for %q does not use contacts_search_trgm:\n%s", q, plan)
@@ -216,6 +261,23 @@ func TestContactSearch(t *testing.T) {
 		}
 		t.Logf("EXPLAIN ANALYZE for q=%q on 10 001 contacts:\n%s", q, plan)
 	}
+}
+
+// searchStrategies runs the subtests once for each way a search can be answered (see
+// store.searchSteps): a bounded walk and then a lookup of the matches (the default; the
+// walk fills a page of a common fragment), the lookup alone, and the unbounded walk (the
+// lookup finding too many).
+func searchStrategies(t *testing.T, e *apitest.Env, run func(t *testing.T)) {
+	t.Helper()
+	bound, first := e.Store.SearchWalkBound, e.Store.SearchFirstLimit
+	defer func() { e.Store.SearchWalkBound, e.Store.SearchFirstLimit = bound, first }()
+	t.Run("bounded walk", run)
+	e.Store.SearchWalkBound = 0
+	t.Run("lookup", run)
+	e.Store.SearchFirstLimit = 1
+	t.Run("walk", run)
+	e.Store.SearchWalkBound = 2
+	t.Run("short walk then walk", run)
 }
 
 // matches applies the documented semantics: a fragment of "first last email", or of the

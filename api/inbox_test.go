@@ -91,11 +91,8 @@ func TestInboxFilters(t *testing.T) {
 			})
 		}
 	}
-	t.Run("search-first", run)
-	// The same answers when q matches too many contacts to search first.
-	e.Store.SearchFirstLimit = 1
-	t.Run("walk-first", run)
-	e.Store.SearchFirstLimit = 1000
+	// The same answers from each of the search's steps (store.searchSteps).
+	searchStrategies(t, e, run)
 
 	// Each row embeds the contact, assignee, last message and closing note.
 	p := inbox(t, e, ana.Token, q("status", "closed", "assignee_id", ben.ID))
@@ -106,6 +103,18 @@ func TestInboxFilters(t *testing.T) {
 		*row.ClosingNote.Summary != "done" || row.ClosingNote.Category != nil || row.ClosedAt == nil {
 		t.Fatalf("row: %+v", row)
 	}
+	// The inbox searches what the contact is called now (conversations copy the contact's
+	// search text, migration 0008).
+	c4Contact := e.Get(t, "/v1/conversations/"+c[3], w.OwnerToken).Map(t)["contact"].(map[string]any)["id"].(string)
+	e.Patch(t, "/v1/contacts/"+c4Contact, w.OwnerToken, map[string]any{"last_name": "Novák", "phone": "+1 202 555 0199"}).Expect(t, http.StatusOK)
+	searchStrategies(t, e, func(t *testing.T) {
+		for q, want := range map[string][]string{"nová": {c[3]}, "dvoř": {}, "0199": {c[3]}} {
+			if got := inboxIDs(t, e, ana.Token, url.Values{"q": {q}, "status": {"all"}}); !slices.Equal(got, want) {
+				t.Errorf("q=%s after the rename: got %v, want %v", q, got, want)
+			}
+		}
+	})
+
 	// An API key has no inbox of its own.
 	e.Get(t, "/v1/conversations?inbox=mine", w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_parameter")
 }
@@ -137,46 +146,49 @@ func TestInboxPagination(t *testing.T) {
 		{"oldest, all", q("status", "all", "sort", "oldest", "limit", "7"), 45},
 		{"newest, closed", q("status", "closed", "limit", "4"), 12},
 		{"oldest, open, searched", q("q", "pager", "sort", "oldest", "limit", "10"), 33},
+		{"newest, closed, searched", q("q", "pager", "status", "closed", "limit", "5"), 12},
 		{"exactly one page", q("status", "all", "limit", "45"), 45},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			seen := map[string]bool{}
-			var last *conversationBody
-			query := tc.query
-			pages := 0
-			for {
-				p := inbox(t, e, w.APIKey, query)
-				pages++
-				for _, c := range p.Data {
-					if seen[c.ID] || !all[c.ID] {
-						t.Fatalf("page %d repeats or invents %s", pages, c.ID)
-					}
-					seen[c.ID] = true
-					if last != nil {
-						prev, cur := last.LastMessage.CreatedAt, c.LastMessage.CreatedAt
-						newest := query.Get("sort") != "oldest"
-						if (newest && (cur.After(prev) || cur.Equal(prev) && c.ID > last.ID)) ||
-							(!newest && (cur.Before(prev) || cur.Equal(prev) && c.ID < last.ID)) {
-							t.Fatalf("out of order: %s@%v after %s@%v", c.ID, cur, last.ID, prev)
+	searchStrategies(t, e, func(t *testing.T) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				seen := map[string]bool{}
+				var last *conversationBody
+				query := tc.query
+				pages := 0
+				for {
+					p := inbox(t, e, w.APIKey, query)
+					pages++
+					for _, c := range p.Data {
+						if seen[c.ID] || !all[c.ID] {
+							t.Fatalf("page %d repeats or invents %s", pages, c.ID)
 						}
+						seen[c.ID] = true
+						if last != nil {
+							prev, cur := last.LastMessage.CreatedAt, c.LastMessage.CreatedAt
+							newest := query.Get("sort") != "oldest"
+							if (newest && (cur.After(prev) || cur.Equal(prev) && c.ID > last.ID)) ||
+								(!newest && (cur.Before(prev) || cur.Equal(prev) && c.ID < last.ID)) {
+								t.Fatalf("out of order: %s@%v after %s@%v", c.ID, cur, last.ID, prev)
+							}
+						}
+						last = &c
 					}
-					last = &c
+					if p.NextCursor == nil {
+						break
+					}
+					query = url.Values{}
+					for k, v := range tc.query {
+						query[k] = v
+					}
+					query.Set("cursor", *p.NextCursor)
 				}
-				if p.NextCursor == nil {
-					break
+				if len(seen) != tc.want {
+					t.Fatalf("saw %d conversations in %d pages, want %d", len(seen), pages, tc.want)
 				}
-				query = url.Values{}
-				for k, v := range tc.query {
-					query[k] = v
-				}
-				query.Set("cursor", *p.NextCursor)
-			}
-			if len(seen) != tc.want {
-				t.Fatalf("saw %d conversations in %d pages, want %d", len(seen), pages, tc.want)
-			}
-		})
-	}
+			})
+		}
+	})
 	// A cursor belongs to its sort.
 	p := inbox(t, e, w.APIKey, q("status", "all", "limit", "5"))
 	e.Get(t, "/v1/conversations?status=all&sort=oldest&cursor="+*p.NextCursor, w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_cursor")

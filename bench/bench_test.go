@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ func TestStatement(t *testing.T) {
 	}
 }
 
-func TestContactSearch(t *testing.T) {
+func TestSearchCondition(t *testing.T) {
 	tests := []struct {
 		name, q  string
 		phone    bool
@@ -42,20 +44,59 @@ func TestContactSearch(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := contactSearch("ws", tc.q)
+			st := searchCondition("c", tc.q)
 			if got := strings.Contains(st.sql, "phone_digits LIKE"); got != tc.phone {
 				t.Errorf("searches phone_digits: %v, want %v", got, tc.phone)
 			}
-			want := append(append([]any{uuidArg("ws")}, tc.patterns...), 26)
-			if len(st.args) != len(want) {
-				t.Fatalf("args = %v, want %v", st.args, want)
+			if !slices.Equal(st.args, tc.patterns) {
+				t.Errorf("args = %v, want %v", st.args, tc.patterns)
 			}
-			for i := range want {
-				if st.args[i] != want[i] {
-					t.Errorf("args = %v, want %v", st.args, want)
+		})
+	}
+}
+
+// TestSearchSteps checks that the harness runs the statements the store's search steps run,
+// given what each step finds (kept in the fixture's cache, as if read from the database).
+func TestSearchSteps(t *testing.T) {
+	rows := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("00000000-0000-0000-0000-%012d", i)
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		q             string
+		walked, found int // rows the bounded walk and the lookup find
+		want          []string
+	}{
+		{"the bounded walk fills the page", "gonz", 26, 0, []string{"LIMIT ?) c WHERE"}},
+		{"few matches: the page from the lookup", "gonz", 3, 2, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "unnest(?::uuid[])"}},
+		{"many matches: the unbounded walk", "gonz", 3, 1001, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "WHERE c.workspace_id = ? AND c.search_text LIKE ?"}},
+		{"no trigram: no lookup", "li", 3, 0, []string{"LIMIT ?) c WHERE", "WHERE c.workspace_id = ? AND c.search_text LIKE ?"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fixture{searchIDs: map[string][]string{}}
+			// The walk's and the lookup's literal SQL, as found() keys them.
+			f.searchIDs[contactWalk("ws", tc.q, searchWalkBound).literal()] = rows(tc.walked)
+			f.searchIDs[searchFirst("ws", tc.q).literal()] = rows(tc.found)
+			sts := f.contactSearch("ws", tc.q)
+			if len(sts) != len(tc.want) {
+				t.Fatalf("%d statements, want %d", len(sts), len(tc.want))
+			}
+			for i, st := range sts {
+				if got := squash(st.sql); !strings.Contains(got, tc.want[i]) {
+					t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, tc.want[i])
+				}
+				_ = st.literal() // placeholders and arguments agree
+			}
+			if tc.found == 2 {
+				if ids := sts[2].args[0]; ids != "{"+rows(2)[1]+","+rows(2)[0]+"}" {
+					t.Errorf("page ids %v, want newest first", ids)
 				}
 			}
-			_ = st.literal() // placeholders and arguments agree
 		})
 	}
 }
@@ -192,7 +233,6 @@ func TestAdminURL(t *testing.T) {
 }
 
 func TestInboxSearch(t *testing.T) {
-	first0 := searchFirst("ws", "gonz")
 	many := make([]string, searchFirstLimit+1)
 	for i := range many {
 		many[i] = "id"
@@ -201,32 +241,26 @@ func TestInboxSearch(t *testing.T) {
 		name     string
 		ids      []string
 		contains string
-		args     []any
 	}{
-		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.* FROM unnest($1::uuid[]) AS m(id) JOIN conversations v ON v.workspace_id = $2 " +
-			"AND v.contact_id = m.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) v JOIN contacts c",
-			[]any{idsArg{literal: "{a,b}", from: "ids"}, uuidArg("ws"), uuidArg("ws"), 26}},
-		{"many matches filter by the search", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND c.search_text LIKE $2",
-			[]any{uuidArg("ws"), "%gonz%", 26}},
+		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.id FROM unnest($1::uuid[]) AS c(id) JOIN conversations v ON v.workspace_id = $2 " +
+			"AND v.contact_id = c.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) m"},
+		{"many matches walk the conversations", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND v.search_text LIKE $2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fixture{searchIDs: map[string][]string{first0.literal(): tc.ids}}
-			first, st := f.inboxSearch("ws", "v.status = 'closed'", "gonz")
-			if few := len(tc.ids) <= searchFirstLimit; (first.gset != "") != few {
-				t.Errorf("first.gset = %q with %d ids", first.gset, len(tc.ids))
+			f := &fixture{searchIDs: map[string][]string{searchFirst("ws", "gonz").literal(): tc.ids}}
+			f.searchIDs[inboxWalk("ws", "v.status = 'closed'", "gonz", searchWalkBound).literal()] = []string{}
+			sts := f.inboxSearch("ws", "v.status = 'closed'", "gonz")
+			if len(sts) != 3 {
+				t.Fatalf("%d statements, want the bounded walk, the lookup and the page", len(sts))
 			}
-			if got := squash(st.numbered()); !strings.Contains(got, tc.contains) {
+			if few := len(tc.ids) <= searchFirstLimit; (sts[1].gset != "") != few {
+				t.Errorf("lookup gset = %q with %d ids", sts[1].gset, len(tc.ids))
+			}
+			if got := squash(sts[2].numbered()); !strings.Contains(got, tc.contains) {
 				t.Errorf("statement\n%s\ndoes not contain\n%s", got, tc.contains)
 			}
-			if len(st.args) != len(tc.args) {
-				t.Fatalf("args = %v, want %v", st.args, tc.args)
-			}
-			for i := range tc.args {
-				if st.args[i] != tc.args[i] {
-					t.Errorf("args = %v, want %v", st.args, tc.args)
-				}
-			}
+			_ = sts[2].literal()
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/store"
 )
 
 // scenario is one row of the benchmark. Adding a scenario is adding one entry to scenarios.
@@ -50,7 +52,7 @@ var scenarios = []scenario{
 			return f.get(i, "/v1/contacts?q="+url.QueryEscape(pick(f.phoneFragments, i)))
 		},
 		sql: func(f *fixture, i int) []statement {
-			return []statement{f.sessionUser(i), contactSearch(f.workspaceID, pick(f.phoneFragments, i))}
+			return append([]statement{f.sessionUser(i)}, f.contactSearch(f.workspaceID, pick(f.phoneFragments, i))...)
 		},
 	},
 	{
@@ -61,7 +63,7 @@ var scenarios = []scenario{
 			return f.get(i, "/v1/contacts?q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
 		sql: func(f *fixture, i int) []statement {
-			return []statement{f.sessionUser(i), contactSearch(f.workspaceID, pick(f.nameFragments, i))}
+			return append([]statement{f.sessionUser(i)}, f.contactSearch(f.workspaceID, pick(f.nameFragments, i))...)
 		},
 	},
 	{
@@ -84,8 +86,7 @@ var scenarios = []scenario{
 			return f.get(i, "/v1/conversations?status=closed&q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
 		sql: func(f *fixture, i int) []statement {
-			first, list := f.inboxSearch(f.workspaceID, "v.status = 'closed'", pick(f.nameFragments, i))
-			return []statement{f.sessionUser(i), first, list}
+			return append([]statement{f.sessionUser(i)}, f.inboxSearch(f.workspaceID, "v.status = 'closed'", pick(f.nameFragments, i))...)
 		},
 	},
 	{
@@ -307,12 +308,99 @@ func searchCondition(alias, q string) statement {
 	return st
 }
 
-// contactSearch is store.Contacts (contactsQuery with searchCondition) for q: the first page
-// at the default limit, one extra row to know whether there is a next page.
-func contactSearch(ws uuidArg, q string) statement {
+// The searches below are store.Contacts and store.Conversations with q: up to three steps
+// (store.searchSteps), each stopping once it has the page. Which steps a request runs depends
+// on the data, so searchSteps asks the bench database, as the store does.
+
+// searchWalkBound is store.DefaultSearchWalkBound.
+const searchWalkBound = 5000
+
+// searchFirstLimit is store.DefaultSearchFirstLimit.
+const searchFirstLimit = 1000
+
+// searchSteps is store.searchSteps: the bounded walk; when it finds less than a page, the
+// lookup (searchFirst) if q has a trigram, and then the page from the lookup's ids when they
+// are all the matches, else the unbounded walk.
+func (f *fixture) searchSteps(ws uuidArg, q string, walk func(bound int) statement,
+	fromIDs func(first *statement, ids []string) statement) []statement {
+	bounded := walk(searchWalkBound)
+	if len(f.found(bounded)) >= page.DefaultLimit+1 {
+		return []statement{bounded}
+	}
+	if !store.HasTrigram(q) {
+		return []statement{bounded, walk(0)}
+	}
+	first := searchFirst(ws, q)
+	ids := f.found(first)
+	if len(ids) > searchFirstLimit {
+		return []statement{bounded, first, walk(0)}
+	}
+	list := fromIDs(&first, ids)
+	return []statement{bounded, first, list}
+}
+
+// found runs st on the bench database once and keeps the first column of its rows.
+func (f *fixture) found(st statement) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := st.literal()
+	ids, ok := f.searchIDs[key]
+	if !ok {
+		rows, err := f.db.Query(context.Background(), key)
+		if err == nil {
+			ids, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+				vals, err := r.Values()
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprint(vals[0]), nil
+			})
+		}
+		if err != nil {
+			panic(fmt.Sprintf("search step: %v\n%s", err, key)) // the harness's own query: a bug
+		}
+		f.searchIDs[key] = ids
+	}
+	return ids
+}
+
+// contactColumns is store.contactColumns.
+const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
+       c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status`
+
+// contactSearch is store.Contacts for q, first page at the default limit (one extra row to
+// know whether there is a next page).
+func (f *fixture) contactSearch(ws uuidArg, q string) []statement {
+	walk := func(bound int) statement { return contactWalk(ws, q, bound) }
+	fromIDs := func(_ *statement, ids []string) statement {
+		// The page's ids, newest first (uuid order is the order of their text).
+		ids = slices.Clone(ids)
+		slices.Sort(ids)
+		slices.Reverse(ids)
+		ids = ids[:min(len(ids), page.DefaultLimit+1)]
+		return contactPage(ws, `SELECT m.id FROM unnest(?::uuid[]) m(id)`, []any{"{" + strings.Join(ids, ",") + "}"})
+	}
+	return f.searchSteps(ws, q, walk, fromIDs)
+}
+
+// contactPage joins the conversations to the contacts m picked (by id).
+func contactPage(ws uuidArg, m string, args []any) statement {
+	return statement{sql: `SELECT ` + contactColumns + `
+FROM (` + m + `) m
+JOIN contacts c ON c.workspace_id = ? AND c.id = m.id
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`, args: append(args, ws), planned: true}
+}
+
+// contactWalk is contact search walking contacts newest first, over at most bound contacts
+// (index-only) or without bound (0).
+func contactWalk(ws uuidArg, q string, bound int) statement {
 	cond := searchCondition("c", q)
-	return statement{sql: `SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
-       c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status
+	if bound > 0 {
+		return contactPage(ws, `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id DESC LIMIT ?) c
+      WHERE `+cond.sql+` ORDER BY c.id DESC LIMIT ?`, append(append([]any{ws, bound}, cond.args...), page.DefaultLimit+1))
+	}
+	return statement{sql: `SELECT ` + contactColumns + `
 FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
              c.tags, c.custom_fields, c.created_at, c.updated_at
       FROM contacts c
@@ -356,52 +444,49 @@ ORDER BY v.last_message_at DESC, v.id DESC
 LIMIT ?`, args: append(args, page.DefaultLimit+1)}
 }
 
-// searchFirstLimit is store.DefaultSearchFirstLimit: up to this many matching contacts the
-// inbox looks their conversations up by id; beyond it, it filters conversations by q.
-const searchFirstLimit = 1000
-
-// searchFirst is store.searchContacts: the capped lookup that decides how the inbox searches.
+// searchFirst is store.searchContacts: the lookup of at most searchFirstLimit (+1) contacts.
 func searchFirst(ws uuidArg, q string) statement {
 	cond := searchCondition("c", q)
 	return statement{sql: `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND ` + cond.sql + ` LIMIT ?`,
 		args: append(append([]any{ws}, cond.args...), searchFirstLimit+1), planned: true}
 }
 
-// inboxSearch is the inbox's search for q as the store runs it: the capped lookup of the
-// matching contacts (searchFirst) and the page built from its answer. When few contacts match,
-// the page starts from them (store.Conversations, search-first; pgbench passes the lookup's
-// ids on in :ids); else it filters the conversations by the search condition itself.
-func (f *fixture) inboxSearch(ws uuidArg, status string, q string) (first, list statement) {
-	first = searchFirst(ws, q)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := first.literal()
-	ids, ok := f.searchIDs[key]
-	if !ok {
-		rows, err := f.db.Query(context.Background(), key)
-		if err == nil {
-			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		}
-		if err != nil {
-			panic(fmt.Sprintf("inbox search lookup: %v", err)) // the harness's own query: a bug
-		}
-		f.searchIDs[key] = ids
-	}
-	if len(ids) > searchFirstLimit {
-		list = inboxList(ws, status, searchCondition("c", q))
-	} else {
+// inboxSearch is store.Conversations for q with the status literal, first page, newest first.
+// When the lookup finds every match, pgbench passes its ids on in :ids.
+func (f *fixture) inboxSearch(ws uuidArg, status string, q string) []statement {
+	walk := func(bound int) statement { return inboxWalk(ws, status, q, bound) }
+	fromIDs := func(first *statement, ids []string) statement {
 		first.gset = "ids"
-		from := statement{sql: `
-FROM unnest(?::uuid[]) AS m(id)
-JOIN conversations v ON v.workspace_id = ? AND v.contact_id = m.id`,
-			args: []any{idsArg{literal: "{" + strings.Join(ids, ",") + "}", from: first.gset}, ws}}
-		list = inboxPage(from, ws, status, statement{})
-		list.sql = inboxColumns + `
-FROM (SELECT v.*` + list.sql + `) v` + inboxJoins + `
-ORDER BY v.last_message_at DESC, v.id DESC`
+		return inboxPageOf(ws, `SELECT v.id FROM unnest(?::uuid[]) AS c(id)
+      JOIN conversations v ON v.workspace_id = ? AND v.contact_id = c.id
+      WHERE v.workspace_id = ? AND `+status+` `+inboxOrder+` LIMIT ?`,
+			[]any{idsArg{literal: "{" + strings.Join(ids, ",") + "}", from: first.gset}, ws, ws, page.DefaultLimit + 1})
 	}
-	list.planned = true
-	return first, list
+	return f.searchSteps(ws, q, walk, fromIDs)
+}
+
+const inboxOrder = `ORDER BY v.last_message_at DESC, v.id DESC`
+
+// inboxPageOf joins the contacts and assignees to the conversations m picked (by id).
+func inboxPageOf(ws uuidArg, m string, args []any) statement {
+	return statement{sql: inboxColumns + `
+FROM (` + m + `) m
+JOIN conversations v ON v.workspace_id = ? AND v.id = m.id` + inboxJoins + `
+` + inboxOrder, args: append(args, ws), planned: true}
+}
+
+// inboxWalk is the inbox's search walking conversations by last message, over at most bound
+// of them (index-only) or without bound (0).
+func inboxWalk(ws uuidArg, status, q string, bound int) statement {
+	cond := searchCondition("v", q)
+	if bound > 0 {
+		return inboxPageOf(ws, `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
+      WHERE v.workspace_id = ? AND `+status+` `+inboxOrder+` LIMIT ?) v
+      WHERE `+cond.sql+` `+inboxOrder+` LIMIT ?`, append(append([]any{ws, bound}, cond.args...), page.DefaultLimit+1))
+	}
+	st := inboxList(ws, status, cond)
+	st.planned = true
+	return st
 }
 
 // likePattern is store.likePattern.

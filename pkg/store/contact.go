@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,51 +160,65 @@ WHERE c.workspace_id = ? AND c.id = ?`
 	return r.domain(), nil
 }
 
-// likePattern escapes LIKE's wildcards in a user's fragment and wraps it in %.
-func likePattern(fragment string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(fragment) + "%"
-}
-
-// searchCondition is the q predicate shared by contact search and the inbox: a fragment of the
-// lower-cased "first last email" text, or of the phone's digits. Both sides are served by
-// trigram GIN indexes (contacts_search_trgm, contacts_phone_trgm).
-func searchCondition(alias, q string, p *params) string {
-	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	cond := alias + `.search_text LIKE ` + p.add(likePattern(q))
-	if d := contact.SearchDigits(q); d != "" {
-		cond = `(` + cond + ` OR ` + alias + `.phone_digits LIKE ` + p.add(likePattern(d)) + `)`
-	}
-	return cond
-}
-
 type contactCursor struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// contactsQuery builds the contact list query: newest first, keyset on id. A search or a tag
-// filter is planned for its arguments on every execution (see planEach): how many contacts
-// match decides between walking contacts_pkey and looking the matches up in an index.
-func contactsQuery(ws uuid.UUID, f contact.Filter, p page.Request) (string, []any, error) {
-	var args params
-	where := []string{"c.workspace_id = " + args.add(ws)}
-	if f.Q != "" {
-		where = append(where, searchCondition("c", f.Q, &args))
-	}
-	if f.Tag != "" {
-		where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
-	}
+// Contacts lists contacts newest first (keyset on id), with optional search (see searchSteps)
+// and tag filter. Each statement chooses the page's contact ids first and joins the rest
+// (every contact has exactly one conversation) for those rows only.
+func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
+	var after *uuid.UUID
 	if p.Cursor != "" {
 		var cur contactCursor
 		if err := page.Decode(p.Cursor, &cur); err != nil {
-			return "", nil, err
+			return nil, "", err
 		}
-		where = append(where, "c.id < "+args.add(cur.ID))
+		after = &cur.ID
 	}
-	// The page of contacts is chosen before their conversations are joined, so a plan that
-	// finds every match in a trigram index and sorts them joins only the page, not each match
-	// (every contact has exactly one conversation, so the join keeps every row).
-	q := `SELECT ` + contactColumns + `
+	var found []contactRow
+	// joinPage joins the conversation to the contacts a query picked: by id (m), or with their
+	// columns (c).
+	joinPage := func(m string, args *params) string {
+		return `SELECT ` + contactColumns + `
+FROM (` + m + `) m
+JOIN contacts c ON c.workspace_id = ` + args.add(ws) + ` AND c.id = m.id
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`
+	}
+	run := func(q string, args params) (int, error) {
+		qargs := []any(args)
+		if f.Q != "" || f.Tag != "" {
+			// How many contacts match decides the plan (see planEach).
+			qargs = planEach(args)
+		}
+		var err error
+		found, err = scanAll(s.query(ctx, q, qargs...), p.Limit+1, scanContact)
+		if err != nil {
+			return 0, fmt.Errorf("list contacts: %w", err)
+		}
+		return len(found), nil
+	}
+	walk := func(bound int) (int, error) {
+		var args params
+		where := []string{"c.workspace_id = " + args.add(ws)}
+		if f.Tag != "" {
+			where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
+		}
+		if after != nil {
+			where = append(where, "c.id < "+args.add(*after))
+		}
+		if bound > 0 {
+			// Only indexed columns (contacts_search_walk), so the walk reads no table row.
+			m := `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE ` + strings.Join(where, " AND ") +
+				` ORDER BY c.id DESC LIMIT ` + args.add(bound) + `) c
+      WHERE ` + searchCondition("c", f.Q, &args) + ` ORDER BY c.id DESC LIMIT ` + args.add(p.Limit+1)
+			return run(joinPage(m, &args), args)
+		}
+		if f.Q != "" {
+			where = append(where, searchCondition("c", f.Q, &args))
+		}
+		q := `SELECT ` + contactColumns + `
 FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
              c.tags, c.custom_fields, c.created_at, c.updated_at
       FROM contacts c
@@ -211,22 +227,34 @@ FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, 
       LIMIT ` + args.add(p.Limit+1) + `) c
 JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
-	if f.Q != "" || f.Tag != "" {
-		return q, planEach(args), nil
+		return run(q, args)
 	}
-	return q, args, nil
-}
-
-// Contacts lists contacts newest first, with optional search and tag filter.
-func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
-	q, args, err := contactsQuery(ws, f, p)
+	fromIDs := func(ids []uuid.UUID) error {
+		// Every match is known: newest first after the cursor, in Go.
+		slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(b[:], a[:]) })
+		if after != nil {
+			ids = slices.DeleteFunc(ids, func(id uuid.UUID) bool { return bytes.Compare(id[:], after[:]) >= 0 })
+		}
+		var args params
+		var m string
+		if f.Tag == "" {
+			m = `SELECT m.id FROM unnest(` + args.add(ids[:min(len(ids), p.Limit+1)]) + `::uuid[]) m(id)`
+		} else {
+			m = `SELECT c.id FROM unnest(` + args.add(ids) + `::uuid[]) m(id)
+      JOIN contacts c ON c.workspace_id = ` + args.add(ws) + ` AND c.id = m.id
+      WHERE c.tags @> ARRAY[` + args.add(f.Tag) + `]::text[] ORDER BY c.id DESC LIMIT ` + args.add(p.Limit+1)
+		}
+		_, err := run(joinPage(m, &args), args)
+		return err
+	}
+	var err error
+	if f.Q == "" {
+		_, err = walk(0)
+	} else {
+		err = s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs)
+	}
 	if err != nil {
 		return nil, "", err
-	}
-	rows, _ := s.Pool.Query(ctx, q, args...)
-	found, err := scanAll(rows, p.Limit+1, scanContact)
-	if err != nil {
-		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
 	next := ""
 	if len(found) > p.Limit {
@@ -240,14 +268,14 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 	return out, next, nil
 }
 
-// ExplainContacts returns EXPLAIN (ANALYZE, BUFFERS) of the exact query Contacts runs, for
-// tests and benchmarks that check it uses the trigram indexes.
-func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) (string, error) {
-	q, args, err := contactsQuery(ws, f, p)
-	if err != nil {
-		return "", err
+// ExplainContacts returns EXPLAIN (ANALYZE, BUFFERS) of each statement Contacts runs for this
+// request, in order, for tests and benchmarks that check their plans.
+func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]string, error) {
+	ctx, plans := withPlans(ctx)
+	if _, _, err := s.Contacts(ctx, ws, f, p); err != nil {
+		return nil, err
 	}
-	return s.explain(ctx, q, args...)
+	return *plans, nil
 }
 
 // explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args as given (planEach included).

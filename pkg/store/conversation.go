@@ -155,63 +155,20 @@ type inboxCursor struct {
 	ID   uuid.UUID `json:"id"`
 }
 
-// Conversations is the inbox: one query joins the contact and the assignee, and walks an index
-// in last-message order (see migration 0002), so a page costs the same on any page. A search
-// is planned for its arguments on every execution (see planEach).
+// Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
+// id). Every statement walks an index in that order (see migration 0002) or starts from known
+// contacts, picks the page's conversation ids, and only then joins the contact and the
+// assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
+// arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
-	var matches []uuid.UUID
-	searchFirst := false
-	if f.Q != "" {
-		ids, few, err := s.searchContacts(ctx, ws, f.Q)
-		if err != nil {
-			return nil, "", err
-		}
-		matches, searchFirst = ids, few
-	}
-	var args params
-	from := conversationSelect
-	if searchFirst {
-		// Start from the matching contacts: at most SearchFirstLimit index lookups and a
-		// top-N sort, however the matches spread over the conversations. (As a filter,
-		// contact_id = ANY(...), the planner walks the last-message index instead.) The
-		// page is chosen before the contact and the assignee are joined, so only its rows
-		// pay for those lookups.
-		from = `
-FROM unnest(` + args.add(matches) + `::uuid[]) AS m(id)
-JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = m.id`
-	}
-	where := []string{"v.workspace_id = " + args.add(ws)}
-	// Statuses are literals, not parameters, so the planner can match the partial indexes
-	// even with a generic plan.
-	switch f.Status {
-	case string(conversation.StatusOpen):
-		where = append(where, "v.status = 'open'")
-	case string(conversation.StatusClosed):
-		where = append(where, "v.status = 'closed'")
-	}
-	switch f.Inbox {
-	case conversation.InboxMine:
-		where = append(where, "v.assignee_id = "+args.add(f.Me))
-	case conversation.InboxUnassigned:
-		where = append(where, "v.assignee_id IS NULL")
-	}
-	if f.AssigneeID != nil {
-		where = append(where, "v.assignee_id = "+args.add(*f.AssigneeID))
-	}
-	if f.ChannelID != nil {
-		where = append(where, `EXISTS (SELECT 1 FROM contact_identities i
-    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = `+args.add(*f.ChannelID)+`)`)
-	}
-	if f.Q != "" && !searchFirst {
-		where = append(where, searchCondition("c", f.Q, &args))
-	}
 	dir, cmp := "DESC", "<"
 	if f.Sort == conversation.SortOldest {
 		dir, cmp = "ASC", ">"
 	}
+	var cur *inboxCursor
 	if p.Cursor != "" {
-		var cur inboxCursor
-		if err := page.Decode(p.Cursor, &cur); err != nil {
+		cur = new(inboxCursor)
+		if err := page.Decode(p.Cursor, cur); err != nil {
 			return nil, "", err
 		}
 		if cur.At.IsZero() || cur.ID == uuid.Nil {
@@ -220,21 +177,92 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id =
 		if cur.Sort != f.Sort {
 			return nil, "", errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", cur.Sort, f.Sort)
 		}
-		where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(cur.At)+", "+args.add(cur.ID)+")")
 	}
-	order := "\nORDER BY v.last_message_at " + dir + ", v.id " + dir
-	q := from + "\nWHERE " + strings.Join(where, " AND ") + order + "\nLIMIT " + args.add(p.Limit+1)
-	if searchFirst {
-		q = conversationColumns + "\nFROM (SELECT v.*" + q + ") v" + conversationJoins + order
+	order := "ORDER BY v.last_message_at " + dir + ", v.id " + dir
+	// filters are the request's conditions on v other than q.
+	filters := func(args *params) []string {
+		where := []string{"v.workspace_id = " + args.add(ws)}
+		// Statuses are literals, not parameters, so the planner can match the partial
+		// indexes even with a generic plan.
+		switch f.Status {
+		case string(conversation.StatusOpen):
+			where = append(where, "v.status = 'open'")
+		case string(conversation.StatusClosed):
+			where = append(where, "v.status = 'closed'")
+		}
+		switch f.Inbox {
+		case conversation.InboxMine:
+			where = append(where, "v.assignee_id = "+args.add(f.Me))
+		case conversation.InboxUnassigned:
+			where = append(where, "v.assignee_id IS NULL")
+		}
+		if f.AssigneeID != nil {
+			where = append(where, "v.assignee_id = "+args.add(*f.AssigneeID))
+		}
+		if f.ChannelID != nil {
+			where = append(where, `EXISTS (SELECT 1 FROM contact_identities i
+    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = `+args.add(*f.ChannelID)+`)`)
+		}
+		if cur != nil {
+			where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(cur.At)+", "+args.add(cur.ID)+")")
+		}
+		return where
 	}
-	qargs := []any(args)
-	if f.Q != "" {
-		qargs = planEach(args)
+	var found []conversationRow
+	// joinPage joins the contact and the assignee to the conversations a query picked by id.
+	joinPage := func(m string, args *params) string {
+		return conversationColumns + `
+FROM (` + m + `) m
+JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` + conversationJoins + `
+` + order
 	}
-	rows, _ := s.Pool.Query(ctx, q, qargs...)
-	found, err := scanAll(rows, p.Limit+1, scanConversation)
+	run := func(q string, args params) (int, error) {
+		qargs := []any(args)
+		if f.Q != "" {
+			qargs = planEach(args)
+		}
+		var err error
+		found, err = scanAll(s.query(ctx, q, qargs...), p.Limit+1, scanConversation)
+		if err != nil {
+			return 0, fmt.Errorf("list conversations: %w", err)
+		}
+		return len(found), nil
+	}
+	walk := func(bound int) (int, error) {
+		var args params
+		where := filters(&args)
+		if bound > 0 {
+			// Only columns of the walked index (conversations_open, _closed, _recent,
+			// _assignee carry the search text), so the walk reads no table row.
+			m := `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
+      WHERE ` + strings.Join(where, " AND ") + ` ` + order + ` LIMIT ` + args.add(bound) + `) v
+      WHERE ` + searchCondition("v", f.Q, &args) + ` ` + order + ` LIMIT ` + args.add(p.Limit+1)
+			return run(joinPage(m, &args), args)
+		}
+		if f.Q != "" {
+			where = append(where, searchCondition("v", f.Q, &args))
+		}
+		return run(conversationSelect+"\nWHERE "+strings.Join(where, " AND ")+"\n"+order+"\nLIMIT "+args.add(p.Limit+1), args)
+	}
+	fromIDs := func(ids []uuid.UUID) error {
+		// At most SearchFirstLimit index lookups and a top-N sort, however the matches
+		// spread over the conversations. (As a filter, contact_id = ANY(...), the planner
+		// walks the last-message index instead.)
+		var args params
+		m := `SELECT v.id FROM unnest(` + args.add(ids) + `::uuid[]) AS c(id)
+      JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = c.id
+      WHERE ` + strings.Join(filters(&args), " AND ") + ` ` + order + ` LIMIT ` + args.add(p.Limit+1)
+		_, err := run(joinPage(m, &args), args)
+		return err
+	}
+	var err error
+	if f.Q == "" {
+		_, err = walk(0)
+	} else {
+		err = s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs)
+	}
 	if err != nil {
-		return nil, "", fmt.Errorf("list conversations: %w", err)
+		return nil, "", err
 	}
 	next := ""
 	if len(found) > p.Limit {
@@ -249,29 +277,14 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id =
 	return out, next, nil
 }
 
-// DefaultSearchFirstLimit is how many matching contacts the inbox still handles search-first.
-const DefaultSearchFirstLimit = 1000
-
-// searchContacts decides how the inbox searches. A selective q (a last name, an email
-// fragment, phone digits) matches few contacts: the trigram indexes find them, and their
-// conversations are then looked up and sorted, a few milliseconds whatever the filters. A
-// broad q matches many: walking the conversations in last-message order and keeping the
-// matches fills a page soonest. The planner cannot tell the two apart from LIKE '%...%'
-// statistics, so one capped lookup asks, and few reports whether ids holds every match.
-func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids []uuid.UUID, few bool, err error) {
-	var args params
-	limit := s.SearchFirstLimit
-	sql := `SELECT c.id FROM contacts c WHERE c.workspace_id = ` + args.add(ws) + ` AND ` + searchCondition("c", q, &args) +
-		` LIMIT ` + args.add(limit+1)
-	rows, _ := s.Pool.Query(ctx, sql, planEach(args)...)
-	ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, false, fmt.Errorf("search contacts: %w", err)
+// ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations runs
+// for this request, in order.
+func (s *Store) ExplainConversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]string, error) {
+	ctx, plans := withPlans(ctx)
+	if _, _, err := s.Conversations(ctx, ws, f, p); err != nil {
+		return nil, err
 	}
-	if ids == nil {
-		ids = []uuid.UUID{}
-	}
-	return ids, len(ids) <= limit, nil
+	return *plans, nil
 }
 
 type eventRow struct {

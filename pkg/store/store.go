@@ -30,8 +30,11 @@ type Store struct {
 	// SearchFirstLimit is how many contacts an inbox search may match and still be run
 	// search-first (see searchContacts); tests lower it to exercise the other plan.
 	SearchFirstLimit int
-	queue            DeliveryQueue
-	encode           EventEncoder
+	// SearchWalkBound is how many index entries a search's first walk reads (see
+	// searchSteps); 0 skips that walk.
+	SearchWalkBound int
+	queue           DeliveryQueue
+	encode          EventEncoder
 }
 
 // Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
@@ -82,7 +85,8 @@ func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*
 		pool.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, SearchFirstLimit: DefaultSearchFirstLimit}, nil
+	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, SearchFirstLimit: DefaultSearchFirstLimit,
+		SearchWalkBound: DefaultSearchWalkBound}, nil
 }
 
 // Settings are the PostgreSQL settings the store's connections run with, unless DATABASE_URL
