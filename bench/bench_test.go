@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -73,8 +74,8 @@ func TestSearchSteps(t *testing.T) {
 	}{
 		{"the bounded walk fills the page", "gonz", 26, 0, []string{"LIMIT ?) c WHERE"}},
 		{"few matches: the page from the lookup", "gonz", 3, 2, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "unnest(?::uuid[])"}},
-		{"many matches: the unbounded walk", "gonz", 3, 1001, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "WHERE c.workspace_id = ? AND c.search_text LIKE ?"}},
-		{"no trigram: no lookup", "li", 3, 0, []string{"LIMIT ?) c WHERE", "WHERE c.workspace_id = ? AND c.search_text LIKE ?"}},
+		{"many matches: the unbounded walk", "gonz", 3, 1001, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "LIMIT ?) c WHERE"}},
+		{"no trigram: no lookup", "li", 3, 0, []string{"LIMIT ?) c WHERE", "LIMIT ?) c WHERE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +92,9 @@ func TestSearchSteps(t *testing.T) {
 					t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, tc.want[i])
 				}
 				_ = st.literal() // placeholders and arguments agree
+			}
+			if last := sts[len(sts)-1]; strings.Contains(last.sql, "LIMIT ?) c") && len(sts) > 1 && last.args[1] != math.MaxInt {
+				t.Errorf("the last walk is bounded by %v, want no bound", last.args[1])
 			}
 			if tc.found == 2 {
 				if ids := sts[2].args[0]; ids != "{"+rows(2)[1]+","+rows(2)[0]+"}" {
@@ -244,7 +248,7 @@ func TestInboxSearch(t *testing.T) {
 	}{
 		{"few matches start from them", []string{"a", "b"}, "FROM (SELECT v.id FROM unnest($1::uuid[]) AS c(id) JOIN conversations v ON v.workspace_id = $2 " +
 			"AND v.contact_id = c.id WHERE v.workspace_id = $3 AND v.status = 'closed' ORDER BY v.last_message_at DESC, v.id DESC LIMIT $4) m"},
-		{"many matches walk the conversations", many, "WHERE v.workspace_id = $1 AND v.status = 'closed' AND v.search_text LIKE $2"},
+		{"many matches walk the conversations", many, "LIMIT $2) v WHERE v.search_text LIKE $3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -215,17 +215,35 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 		if !e.cfg.selected(s) || e.unavailable(s) != "" || s.sql == nil {
 			continue
 		}
-		for n := range s.sql(e.fix, 0) {
-			what := firstWords(squash(s.sql(e.fix, 0)[n].sql), 6)
+		// A request's statements depend on its parameters (a search runs one, two or three
+		// steps), so statements are grouped by their text: each group is explained with every
+		// parameter set that runs it.
+		var shapes []string
+		groups := map[string][]statement{}
+		for i := range variants {
+			for _, st := range s.sql(e.fix, i) {
+				if _, ok := groups[st.sql]; !ok {
+					shapes = append(shapes, st.sql)
+				}
+				groups[st.sql] = append(groups[st.sql], st)
+			}
+		}
+		for _, shape := range shapes {
+			group := groups[shape]
+			what := firstWords(squash(shape), 6)
+			share := ""
+			if len(group) < variants {
+				share = fmt.Sprintf(" (%d of %d requests)", len(group), variants)
+			}
 			for _, generic := range []bool{false, true} {
-				if generic && s.sql(e.fix, 0)[n].planned {
+				if generic && group[0].planned {
 					// The server never lets the plan cache give it a generic plan.
-					fmt.Fprintf(&summary, "| %s | `%s` | generic | not used: planned on every execution | | | |\n", s.name, what)
+					fmt.Fprintf(&summary, "| %s | `%s`%s | generic | not used: planned on every execution | | | |\n", s.name, what, share)
 					continue
 				}
 				var runs []explained
-				for i := range variants {
-					x, err := explain(ctx, e, s.sql(e.fix, i)[n], generic)
+				for _, st := range group {
+					x, err := explain(ctx, e, st, generic)
 					if err != nil {
 						return fmt.Errorf("explain %s: %w", s.name, err)
 					}
@@ -247,12 +265,12 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 				if generic {
 					kind = "generic"
 				}
-				fmt.Fprintf(&summary, "| %s | `%s` | %s | %.2f / %.2f | %s / %s | %s | %s |\n", s.name, what, kind,
+				fmt.Fprintf(&summary, "| %s | `%s`%s | %s | %.2f / %.2f | %s / %s | %s | %s |\n", s.name, what, share, kind,
 					median(runs, func(x explained) float64 { return x.ms }), slices.MaxFunc(runs, byMS).ms,
 					thousands(int64(median(runs, func(x explained) float64 { return float64(x.buffers) }))),
 					thousands(worst.buffers), index, strings.Join(slices.Sorted(maps.Keys(seqs)), ", "))
-				fmt.Fprintf(&plans, "\n## %s: `%s`, %s plan\n\nThe parameter set with the most buffers of %d:\n\n```sql\n%s\n```\n\n```\n%s\n```\n",
-					s.name, what, kind, len(runs), strings.TrimSpace(worst.sql), worst.plan)
+				fmt.Fprintf(&plans, "\n## %s: `%s`%s, %s plan\n\nThe parameter set with the most buffers of %d:\n\n```sql\n%s\n```\n\n```\n%s\n```\n",
+					s.name, what, share, kind, len(runs), strings.TrimSpace(worst.sql), worst.plan)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -328,12 +330,12 @@ func (f *fixture) searchSteps(ws uuidArg, q string, walk func(bound int) stateme
 		return []statement{bounded}
 	}
 	if !store.HasTrigram(q) {
-		return []statement{bounded, walk(0)}
+		return []statement{bounded, walk(math.MaxInt)}
 	}
 	first := searchFirst(ws, q)
 	ids := f.found(first)
 	if len(ids) > searchFirstLimit {
-		return []statement{bounded, first, walk(0)}
+		return []statement{bounded, first, walk(math.MaxInt)}
 	}
 	list := fromIDs(&first, ids)
 	return []statement{bounded, first, list}
@@ -352,6 +354,9 @@ func (f *fixture) found(st statement) []string {
 				vals, err := r.Values()
 				if err != nil {
 					return "", err
+				}
+				if id, ok := vals[0].([16]byte); ok {
+					return uuid.UUID(id).String(), nil
 				}
 				return fmt.Sprint(vals[0]), nil
 			})
@@ -393,22 +398,11 @@ ORDER BY c.id DESC`, args: append(args, ws), planned: true}
 }
 
 // contactWalk is contact search walking contacts newest first, over at most bound contacts
-// (index-only) or without bound (0).
+// (index-only; math.MaxInt: to the end).
 func contactWalk(ws uuidArg, q string, bound int) statement {
 	cond := searchCondition("c", q)
-	if bound > 0 {
-		return contactPage(ws, `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id DESC LIMIT ?) c
+	return contactPage(ws, `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id DESC LIMIT ?) c
       WHERE `+cond.sql+` ORDER BY c.id DESC LIMIT ?`, append(append([]any{ws, bound}, cond.args...), page.DefaultLimit+1))
-	}
-	return statement{sql: `SELECT ` + contactColumns + `
-FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
-             c.tags, c.custom_fields, c.created_at, c.updated_at
-      FROM contacts c
-      WHERE c.workspace_id = ? AND ` + cond.sql + `
-      ORDER BY c.id DESC
-      LIMIT ?) c
-JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-ORDER BY c.id DESC`, args: append(append([]any{ws}, cond.args...), page.DefaultLimit+1), planned: true}
 }
 
 // inboxColumns and inboxJoins are store.conversationColumns and store.conversationJoins.
@@ -476,17 +470,12 @@ JOIN conversations v ON v.workspace_id = ? AND v.id = m.id` + inboxJoins + `
 }
 
 // inboxWalk is the inbox's search walking conversations by last message, over at most bound
-// of them (index-only) or without bound (0).
+// of them (index-only; math.MaxInt: to the end).
 func inboxWalk(ws uuidArg, status, q string, bound int) statement {
 	cond := searchCondition("v", q)
-	if bound > 0 {
-		return inboxPageOf(ws, `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
+	return inboxPageOf(ws, `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
       WHERE v.workspace_id = ? AND `+status+` `+inboxOrder+` LIMIT ?) v
       WHERE `+cond.sql+` `+inboxOrder+` LIMIT ?`, append(append([]any{ws, bound}, cond.args...), page.DefaultLimit+1))
-	}
-	st := inboxList(ws, status, cond)
-	st.planned = true
-	return st
 }
 
 // likePattern is store.likePattern.

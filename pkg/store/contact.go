@@ -208,15 +208,14 @@ ORDER BY c.id DESC`
 		if after != nil {
 			where = append(where, "c.id < "+args.add(*after))
 		}
-		if bound > 0 {
-			// Only indexed columns (contacts_search_walk), so the walk reads no table row.
+		if f.Q != "" {
+			// Only indexed columns (contacts_search_walk), so the walk reads no table row. The
+			// subquery's LIMIT keeps the walk a walk: the planner could otherwise prefer the
+			// trigram indexes, which find every match of a common fragment to sort them.
 			m := `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE ` + strings.Join(where, " AND ") +
 				` ORDER BY c.id DESC LIMIT ` + args.add(bound) + `) c
       WHERE ` + searchCondition("c", f.Q, &args) + ` ORDER BY c.id DESC LIMIT ` + args.add(p.Limit+1)
 			return run(joinPage(m, &args), args)
-		}
-		if f.Q != "" {
-			where = append(where, searchCondition("c", f.Q, &args))
 		}
 		q := `SELECT ` + contactColumns + `
 FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,

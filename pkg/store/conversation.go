@@ -231,16 +231,14 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` +
 	walk := func(bound int) (int, error) {
 		var args params
 		where := filters(&args)
-		if bound > 0 {
+		if f.Q != "" {
 			// Only columns of the walked index (conversations_open, _closed, _recent,
-			// _assignee carry the search text), so the walk reads no table row.
+			// _assignee carry the search text), so the walk reads no table row. The
+			// subquery's LIMIT keeps the walk a walk (see Contacts).
 			m := `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
       WHERE ` + strings.Join(where, " AND ") + ` ` + order + ` LIMIT ` + args.add(bound) + `) v
       WHERE ` + searchCondition("v", f.Q, &args) + ` ` + order + ` LIMIT ` + args.add(p.Limit+1)
 			return run(joinPage(m, &args), args)
-		}
-		if f.Q != "" {
-			where = append(where, searchCondition("v", f.Q, &args))
 		}
 		return run(conversationSelect+"\nWHERE "+strings.Join(where, " AND ")+"\n"+order+"\nLIMIT "+args.add(p.Limit+1), args)
 	}

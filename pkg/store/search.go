@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 
@@ -37,8 +38,8 @@ const DefaultSearchWalkBound = 5000
 // DefaultSearchFirstLimit is how many matching contacts a search still builds its page from.
 const DefaultSearchFirstLimit = 1000
 
-// searchSteps runs the steps. walk runs the list's query walking at most bound entries (no
-// bound when 0) and reports how many rows it found; fromIDs builds the page from the contacts
+// searchSteps runs the steps. walk runs the list's query walking at most bound entries
+// (math.MaxInt: to the end) and reports how many rows it found; fromIDs builds the page from the contacts
 // that match (all of them). want is the page size plus one, a full page.
 func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want int,
 	walk func(bound int) (int, error), fromIDs func(ids []uuid.UUID) error) error {
@@ -57,7 +58,7 @@ func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want in
 			return fromIDs(ids)
 		}
 	}
-	_, err := walk(0)
+	_, err := walk(math.MaxInt)
 	return err
 }
 
