@@ -187,17 +187,8 @@ JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
 	}
 	run := func(q string, args params) (int, error) {
-		qargs := []any(args)
-		if f.Q != "" || f.Tag != "" {
-			// How many contacts match decides the plan (see planEach).
-			qargs = planEach(args)
-		}
-		var err error
-		found, err = scanAll(s.query(ctx, q, qargs...), p.Limit+1, scanContact)
-		if err != nil {
-			return 0, fmt.Errorf("list contacts: %w", err)
-		}
-		return len(found), nil
+		// How many contacts match decides a search's or a tag's plan (see planEach).
+		return listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, scanContact, &found)
 	}
 	walk := func(bound int) (int, error) {
 		var args params
@@ -246,13 +237,7 @@ ORDER BY c.id DESC`
 		_, err := run(joinPage(m, &args), args)
 		return err
 	}
-	var err error
-	if f.Q == "" {
-		_, err = walk(0)
-	} else {
-		err = s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs)
-	}
-	if err != nil {
+	if err := s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs); err != nil {
 		return nil, "", err
 	}
 	next := ""

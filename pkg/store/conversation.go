@@ -217,16 +217,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` +
 ` + order
 	}
 	run := func(q string, args params) (int, error) {
-		qargs := []any(args)
-		if f.Q != "" {
-			qargs = planEach(args)
-		}
-		var err error
-		found, err = scanAll(s.query(ctx, q, qargs...), p.Limit+1, scanConversation)
-		if err != nil {
-			return 0, fmt.Errorf("list conversations: %w", err)
-		}
-		return len(found), nil
+		return listRows(ctx, s, "conversations", q, args, f.Q != "", p.Limit+1, scanConversation, &found)
 	}
 	walk := func(bound int) (int, error) {
 		var args params
@@ -253,13 +244,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` +
 		_, err := run(joinPage(m, &args), args)
 		return err
 	}
-	var err error
-	if f.Q == "" {
-		_, err = walk(0)
-	} else {
-		err = s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs)
-	}
-	if err != nil {
+	if err := s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs); err != nil {
 		return nil, "", err
 	}
 	next := ""

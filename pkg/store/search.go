@@ -38,11 +38,16 @@ const DefaultSearchWalkBound = 5000
 // DefaultSearchFirstLimit is how many matching contacts a search still builds its page from.
 const DefaultSearchFirstLimit = 1000
 
-// searchSteps runs the steps. walk runs the list's query walking at most bound entries
-// (math.MaxInt: to the end) and reports how many rows it found; fromIDs builds the page from the contacts
+// searchSteps runs the steps (without q, the list's own walk: walk(0)). walk runs the list's
+// query walking at most bound entries (math.MaxInt: to the end) and reports how many rows it
+// found; fromIDs builds the page from the contacts
 // that match (all of them). want is the page size plus one, a full page.
 func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want int,
 	walk func(bound int) (int, error), fromIDs func(ids []uuid.UUID) error) error {
+	if q == "" {
+		_, err := walk(0)
+		return err
+	}
 	if s.SearchWalkBound > 0 {
 		n, err := walk(s.SearchWalkBound)
 		if err != nil || n >= want {
@@ -136,4 +141,20 @@ func (s *Store) query(ctx context.Context, q string, args ...any) pgx.Rows {
 	}
 	rows, _ := s.Pool.Query(ctx, q, args...)
 	return rows
+}
+
+// listRows runs one statement of a list (see query), planned for its arguments on every
+// execution when perExecution is set, and keeps up to n rows in found; it returns how many it kept.
+func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int,
+	scan func(pgx.Row, *T) error, found *[]T) (int, error) {
+	qargs := []any(args)
+	if perExecution {
+		qargs = planEach(args)
+	}
+	rows, err := scanAll(s.query(ctx, q, qargs...), n, scan)
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	*found = rows
+	return len(rows), nil
 }
