@@ -121,7 +121,7 @@ func randomString(n int) string { return base64.RawURLEncoding.EncodeToString(ra
 // prepare makes the bench database ready and starts the server: it reuses the seeded data
 // when it matches the requested size and seeds afresh otherwise.
 func prepare(ctx context.Context, cfg config) (*env, error) {
-	want := seedSize{Method: seedMethod(cfg), Contacts: cfg.contacts, MessagesPerContact: cfg.messages, Agents: cfg.agents}
+	want := seedSize{Method: seedCommand, Contacts: cfg.contacts, MessagesPerContact: cfg.messages, Agents: cfg.agents}
 	st, err := loadState(cfg.statePath())
 	if err != nil {
 		return nil, err
@@ -210,26 +210,8 @@ func (e *env) seed(ctx context.Context, want seedSize) error {
 	}
 	e.state.WorkspaceID, e.state.APIKey, e.state.OwnerEmail = boot.WorkspaceID, boot.APIKey, "owner@bench.switchboard.test"
 
-	if want.Method == seedCommand {
-		if e.state.Agents, e.state.AgentPass, err = seedWithCommand(ctx, e.cfg, boot.WorkspaceID, want); err != nil {
-			return err
-		}
-	} else {
-		logf("creating %d agents through the API", want.Agents)
-		e.state.AgentPass = e.state.Password
-		for n := 1; n <= want.Agents; n++ {
-			email := fmt.Sprintf("agent%03d@bench.switchboard.test", n)
-			var u member
-			err := e.server.call(ctx, http.MethodPost, "/v1/users", e.state.APIKey, map[string]string{
-				"email": email, "name": fmt.Sprintf("Agent %d", n), "password": e.state.Password, "role": "agent"}, &u)
-			if err != nil {
-				return fmt.Errorf("create agent %s: %w", email, err)
-			}
-			e.state.Agents = append(e.state.Agents, member{ID: u.ID, Email: email})
-		}
-		if err := seedData(ctx, e.pool, e.state, want); err != nil {
-			return err
-		}
+	if e.state.Agents, e.state.AgentPass, err = seedWithCommand(ctx, e.cfg, boot.WorkspaceID, want); err != nil {
+		return err
 	}
 	e.state.Seed = &want
 	logf("seeded in %s", time.Since(start).Round(time.Second))
