@@ -133,7 +133,7 @@ func (jsonObject) GormDataType() string { return "jsonb" }
 // failed binary attempt that built an error) and every scanned id parsed back from text, a
 // visible share of the inbox's CPU.
 //
-// A nullable text or timestamptz column scans into *string or *time.Time without reflection
+// A nullable text, timestamptz or integer column scans into *string, *time.Time or *int32 without reflection
 // (pgx's generic plan for a pointer to a pointer allocates through reflect for each value).
 func registerTypes(m *pgtype.Map) {
 	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
@@ -142,7 +142,7 @@ func registerTypes(m *pgtype.Map) {
 	m.TryWrapScanPlanFuncs = append([]pgtype.TryWrapScanPlanFunc{tryNullable}, m.TryWrapScanPlanFuncs...)
 }
 
-// tryNullable plans a scan into **string or **time.Time: NULL leaves nil, a value is
+// tryNullable plans a scan into **string, **time.Time or **int32: NULL leaves nil, a value is
 // scanned into a new string or time.Time by the plan for that type.
 func tryNullable(target any) (pgtype.WrappedScanPlanNextSetter, any, bool) {
 	switch target.(type) {
@@ -150,6 +150,8 @@ func tryNullable(target any) (pgtype.WrappedScanPlanNextSetter, any, bool) {
 		return &nullable[string]{}, new(string), true
 	case **time.Time:
 		return &nullable[time.Time]{}, new(time.Time), true
+	case **int32:
+		return &nullable[int32]{}, new(int32), true
 	}
 	return nil, nil, false
 }
