@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/channel"
@@ -233,9 +232,9 @@ LEFT JOIN channel_usage u ON u.workspace_id = ch.workspace_id AND u.channel_id =
 WHERE c.workspace_id = $2 AND c.id = $3 AND (i.id IS NULL OR ch.archived_at IS NULL)
 ORDER BY i.created_at, i.id`
 	rows, _ := s.Pool.Query(ctx, q, monthStart(now), ws, contactID)
-	found, err := scanAll(rows, 4, func(row pgx.Row, r *eligibilityRow) error {
-		return row.Scan(&r.ContactID, &r.IdentityID, &r.ChannelID, &r.ChannelType, &r.Identifier, &r.LastInboundAt,
-			&r.OutboundSinceInbound, &r.IdentityCreatedAt, &r.RuleOptions, &r.Initiated)
+	found, err := scanAll(rows, 4, func(r *eligibilityRow) []any {
+		return []any{&r.ContactID, &r.IdentityID, &r.ChannelID, &r.ChannelType, &r.Identifier, &r.LastInboundAt,
+			&r.OutboundSinceInbound, &r.IdentityCreatedAt, &r.RuleOptions, &r.Initiated}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read eligibility: %w", err)
