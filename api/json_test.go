@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -50,23 +51,44 @@ func TestJSONSerializerMatchesEncodingJSON(t *testing.T) {
 	}
 	e := echo.New()
 	s := newJSONSerializer()
+	// What encoding/json refuses is refused too, with nothing written, so the error handler
+	// still answers 500.
+	for _, bad := range []any{math.NaN(), math.Inf(1), make(chan int), map[string]any{"f": func() {}}} {
+		rec := httptest.NewRecorder()
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+		if err := s.Serialize(c, bad, ""); err == nil || rec.Body.Len() > 0 {
+			t.Errorf("%T: err %v, wrote %q", bad, err, rec.Body.String())
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var want bytes.Buffer
 			if err := json.NewEncoder(&want).Encode(tc.v); err != nil {
 				t.Fatal(err)
 			}
-			rec := httptest.NewRecorder()
-			c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
-			if err := s.Serialize(c, tc.v, ""); err != nil {
+			check := func(indent string, want *bytes.Buffer) {
+				t.Helper()
+				rec := httptest.NewRecorder()
+				c := e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+				if err := s.Serialize(c, tc.v, indent); err != nil {
+					t.Fatal(err)
+				}
+				if got := rec.Body.String(); got != want.String() {
+					t.Errorf("indent %q: got  %s\nwant %s", indent, got, want.String())
+				}
+				if got := rec.Header().Get(echo.HeaderContentLength); got != strconv.Itoa(want.Len()) {
+					t.Errorf("indent %q: Content-Length %s, want %d", indent, got, want.Len())
+				}
+			}
+			check("", &want)
+			// ?pretty asks echo for an indented answer.
+			var pretty bytes.Buffer
+			enc := json.NewEncoder(&pretty)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(tc.v); err != nil {
 				t.Fatal(err)
 			}
-			if got := rec.Body.String(); got != want.String() {
-				t.Errorf("got  %s\nwant %s", got, want.String())
-			}
-			if got := rec.Header().Get(echo.HeaderContentLength); got != strconv.Itoa(want.Len()) {
-				t.Errorf("Content-Length %s, want %d", got, want.Len())
-			}
+			check("  ", &pretty)
 		})
 	}
 }
