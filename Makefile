@@ -93,6 +93,6 @@ bench-explain: build ## write EXPLAIN (ANALYZE, BUFFERS) of every read scenario 
 bench-reset: ## drop the bench database and state; the next make bench seeds again
 	@$(BENCH_RUN) reset
 
-bench-go: db ## Go benchmarks of rule-checked sends (one conversation, many contacts) and eligibility
+bench-go: db ## Go benchmarks of rule-checked sends, eligibility and the inbox (req/s, CPU µs per request)
 	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./api/

@@ -153,3 +153,18 @@ func TestForgedTokensAreRejected(t *testing.T) {
 		r.ExpectProblem(t, http.StatusUnauthorized, "unauthenticated")
 	}
 }
+
+// An access token is refused from its expiry on, however often it was accepted before (the
+// server remembers tokens it verified, and must check their expiry again).
+func TestAccessTokenExpiresWhileInUse(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	e.Get(t, "/v1/me", w.OwnerToken).Expect(t, http.StatusOK)
+	e.Clock.Advance(e.Config.AccessTokenTTL - time.Second)
+	e.Get(t, "/v1/me", w.OwnerToken).Expect(t, http.StatusOK)
+	e.Clock.Advance(time.Second)
+	e.Get(t, "/v1/me", w.OwnerToken).ExpectProblem(t, http.StatusUnauthorized, "invalid_token")
+	// A clock set back before the token's issue time refuses it too, as the first check would.
+	e.Clock.Advance(-e.Config.AccessTokenTTL - time.Minute)
+	e.Get(t, "/v1/me", w.OwnerToken).ExpectProblem(t, http.StatusUnauthorized, "invalid_token")
+}

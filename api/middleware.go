@@ -58,7 +58,12 @@ func requestID(c echo.Context) string {
 }
 
 // accessLog writes one JSON line per request.
+//
+// It hands the record to the handler itself, as slog's documentation shows for wrappers:
+// Logger.LogAttrs would also walk the stack for the caller's program counter (runtime.Callers,
+// a sixth of the line's cost), which only a handler with AddSource uses and ours has not.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	h := log.Handler()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -72,17 +77,22 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			ctx := c.Request().Context()
+			if !h.Enabled(ctx, level) {
+				return nil
+			}
+			r := slog.NewRecord(time.Now(), level, "request", 0)
+			r.AddAttrs(
 				slog.String("request_id", requestID(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", c.Path()),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			}
+			)
 			if p, ok := c.Get(keyPrincipal).(auth.Principal); ok {
-				attrs = append(attrs, slog.String("workspace_id", p.WorkspaceID.String()), slog.String("actor", p.Kind))
+				r.AddAttrs(slog.String("workspace_id", p.WorkspaceID.String()), slog.String("actor", p.Kind))
 			}
-			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			_ = h.Handle(ctx, r)
 			return nil
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -125,6 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := cfg.RequireServe(); err != nil {
 		return err
 	}
+	tuneGC(cfg)
 	log := newLogger(cfg.LogLevel, stderr)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -150,6 +152,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
 	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "serving", "draining in-flight requests and deliveries")
+}
+
+// tuneGC applies GOGC and GOMEMLIMIT with the defaults of config.Vars (the runtime has
+// already applied them when they are set). The server's live heap is small, tens of
+// megabytes, so at Go's default GOGC=100 a loaded server collected many times a second: the
+// collector took about 10 % of the CPU of the read scenarios. At 400 it collects a quarter as
+// often, and the soft memory limit makes it collect sooner rather than let the heap outgrow
+// a small machine.
+func tuneGC(cfg config.Config) {
+	debug.SetGCPercent(cfg.GCPercent)
+	debug.SetMemoryLimit(cfg.MemoryLimit)
 }
 
 // runUntilStopped starts the background work (subscriber webhooks, the event listener) and srv, waits for
@@ -216,6 +229,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	if cfg.DeliveryWorkers < 1 {
 		return errors.New("DELIVERY_WORKERS: worker needs at least 1")
 	}
+	tuneGC(cfg)
 	log := newLogger(cfg.LogLevel, stderr)
 	st, err := openStore(ctx, cfg)
 	if err != nil {

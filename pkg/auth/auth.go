@@ -152,13 +152,32 @@ type Service struct {
 	now   func() time.Time
 	// dummyHash is verified when an email is unknown, so a login takes as long either way.
 	dummyHash string
+	// access and stream check access and stream tokens. Built once: every authenticated
+	// request parses a token, and building a parser from its options allocated each time.
+	access, stream *jwt.Parser
+	verified       *tokenCache
 }
 
 // NewService builds a Service.
 func NewService(st Store, cfg Config, now func() time.Time) *Service {
 	h, _ := password.Hash("not-a-real-password-" + uuid.NewString())
-	return &Service{store: st, cfg: cfg, now: now, dummyHash: h}
+	parser := func(audience string) *jwt.Parser {
+		return jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithTimeFunc(now),
+		)
+	}
+	s := &Service{store: st, cfg: cfg, now: now, dummyHash: h, verified: newTokenCache(verifiedTokens)}
+	s.access, s.stream = parser(cfg.Audience), parser(s.streamAudience())
+	return s
 }
+
+// secret is the key function of both parsers: one HMAC secret, whatever the token says.
+func (s *Service) secret(*jwt.Token) (any, error) { return s.cfg.Secret, nil }
 
 // Tokens is what a login or refresh answers.
 type Tokens struct {
@@ -291,29 +310,47 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		}
 		return Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}, nil
 	}
-	var c claims
-	_, err := jwt.ParseWithClaims(bearer, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(s.cfg.Issuer),
-		jwt.WithAudience(s.cfg.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(s.now),
-	)
+	t, err := s.accessToken(bearer)
 	if err != nil {
-		return Principal{}, ErrInvalidToken
+		return Principal{}, err
+	}
+	ws, sid := t.workspace, t.session
+	u, err := s.store.SessionUser(ctx, ws, sid, t.user)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{WorkspaceID: ws, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: sid, Scopes: ScopesForRole(u.Role)}, nil
+}
+
+// accessToken checks an access token's signature and claims, or finds that it already did.
+// Whether the session behind it is live is for the caller to ask, on every request.
+func (s *Service) accessToken(bearer string) (verifiedToken, error) {
+	now := s.now()
+	if t, ok := s.verified.get(bearer); ok {
+		// The claims that depend on the time are checked again, as the parser does.
+		if !now.Before(t.expires) || now.Before(t.issued) {
+			return verifiedToken{}, ErrInvalidToken
+		}
+		return t, nil
+	}
+	var c claims
+	if _, err := s.access.ParseWithClaims(bearer, &c, s.secret); err != nil {
+		return verifiedToken{}, ErrInvalidToken
 	}
 	ws, err1 := uuid.Parse(c.WorkspaceID)
 	sid, err2 := uuid.Parse(c.SessionID)
 	uid, err3 := uuid.Parse(c.Subject)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return Principal{}, ErrInvalidToken
+		return verifiedToken{}, ErrInvalidToken
 	}
-	u, err := s.store.SessionUser(ctx, ws, sid, uid)
-	if err != nil {
-		return Principal{}, err
+	t := verifiedToken{workspace: ws, session: sid, user: uid, expires: c.ExpiresAt.Time}
+	if c.IssuedAt != nil {
+		t.issued = c.IssuedAt.Time
 	}
-	return Principal{WorkspaceID: ws, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: sid, Scopes: ScopesForRole(u.Role)}, nil
+	if c.NotBefore == nil { // ours never have one; a token that does is checked every time
+		s.verified.put(bearer, t)
+	}
+	return t, nil
 }
 
 // CreateKey makes an API key. Its scopes default to, and may not exceed, the creator's.
@@ -419,14 +456,7 @@ func (s *Service) StreamToken(p Principal) (string, time.Time, error) {
 // session, so logging out also stops new streams; a key's token lives at most StreamTokenTTL.
 func (s *Service) AuthenticateStream(ctx context.Context, tok string) (Principal, error) {
 	var c streamClaims
-	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(s.cfg.Issuer),
-		jwt.WithAudience(s.streamAudience()),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(s.now),
-	)
+	_, err := s.stream.ParseWithClaims(tok, &c, s.secret)
 	if err != nil {
 		return Principal{}, ErrInvalidToken
 	}

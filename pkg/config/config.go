@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,6 +46,10 @@ type Config struct {
 	// PublicBaseURL is where providers reach this server ("https://api.example.com"); empty
 	// means the request's own scheme and host.
 	PublicBaseURL string
+	// GCPercent and MemoryLimit tune Go's garbage collector (GOGC, GOMEMLIMIT): -1 and
+	// math.MaxInt64 mean off.
+	GCPercent   int
+	MemoryLimit int64
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -79,6 +84,8 @@ var Vars = []Var{
 	{"DELIVERY_MAX_ATTEMPTS", "8", "Provider calls per message before a transient error fails it."},
 	{"DELIVERY_SEND_TIMEOUT", "20s", "Bound of one provider call; a worker killed mid-call has its jobs retried after about twice this plus 20s."},
 	{"PUBLIC_BASE_URL", "", "Public URL of this server (https://api.example.com), for provider webhooks: Twilio's signature and StatusCallback. Empty: the request's scheme and host."},
+	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
+	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
 }
 
 // Load reads the environment through getenv. It names the variable at fault.
@@ -160,6 +167,14 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
 	}
+	if v := get("GOGC"); v == "off" {
+		c.GCPercent = -1
+	} else if c.GCPercent, err = strconv.Atoi(v); err != nil || c.GCPercent < 1 {
+		errs = append(errs, fmt.Errorf("GOGC: want a percentage of at least 1 or off, got %q", v))
+	}
+	if c.MemoryLimit, err = memoryLimit(get("GOMEMLIMIT")); err != nil {
+		errs = append(errs, fmt.Errorf("GOMEMLIMIT: want a size such as 150MiB or off, got %q", get("GOMEMLIMIT")))
+	}
 	if k := get("SECRETS_KEY"); k != "" {
 		b, err := base64.StdEncoding.DecodeString(k)
 		if err != nil || len(b) != 32 {
@@ -168,6 +183,26 @@ func Load(getenv func(string) string) (Config, error) {
 		c.SecretsKey = b
 	}
 	return c, errors.Join(errs...)
+}
+
+// memoryLimit parses a GOMEMLIMIT value as the Go runtime does: bytes with an optional unit
+// B, KiB, MiB, GiB or TiB, or off.
+func memoryLimit(v string) (int64, error) {
+	if v == "off" {
+		return math.MaxInt64, nil
+	}
+	num, mul := v, int64(1)
+	for i, unit := range []string{"TiB", "GiB", "MiB", "KiB", "B"} {
+		if n, ok := strings.CutSuffix(v, unit); ok {
+			num, mul = n, int64(1)<<(10*(4-i))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mul {
+		return 0, errors.New("invalid size")
+	}
+	return n * mul, nil
 }
 
 // RequireServe checks what serving needs beyond the database.

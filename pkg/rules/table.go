@@ -213,16 +213,28 @@ func Table() []Rule {
 }
 
 // Lookup returns the row of type t. An unknown type gives a Rule with only Type set, which Decide blocks.
+// The row's slices are shared with every other caller: read them, never change them (Table
+// gives copies to change).
 func Lookup(t ChannelType) Rule {
 	r, _ := lookup(t)
 	return r
 }
 
-func lookup(t ChannelType) (Rule, bool) {
+// rows is the table indexed by type, built once. It is never written after: Lookup runs for
+// every identity in every eligibility answer and send (twice, with ParseOptions), and
+// building the table for each call cost 4 µs and 17 allocations, about 8 % of an
+// eligibility answer's CPU.
+var rows = func() map[ChannelType]Rule {
+	m := make(map[ChannelType]Rule)
 	for _, r := range Table() {
-		if r.Type == t {
-			return r, true
-		}
+		m[r.Type] = r
+	}
+	return m
+}()
+
+func lookup(t ChannelType) (Rule, bool) {
+	if r, ok := rows[t]; ok {
+		return r, true
 	}
 	return Rule{Type: t}, false
 }

@@ -120,7 +120,8 @@ func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact,
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 WHERE c.workspace_id = $1 AND c.id = $2`
 	var r contactRow
-	err := scanContact(s.Pool.QueryRow(ctx, q, ws, id), &r)
+	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(contactFields(&r)...)
+	r.fill()
 	if isNotFound(err) {
 		return contact.Contact{}, contact.ErrNotFound
 	}
@@ -130,18 +131,21 @@ WHERE c.workspace_id = $1 AND c.id = $2`
 	return r.domain(), nil
 }
 
-// scanContact reads a row of contactColumns.
-func scanContact(row pgx.Row, r *contactRow) error {
-	err := row.Scan(&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
+// contactFields are the scan destinations of a row of contactColumns; fill completes it.
+func contactFields(r *contactRow) []any {
+	return []any{&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
 		(*[]string)(&r.Tags), (*map[string]any)(&r.CustomFields), &r.CreatedAt, &r.UpdatedAt,
-		&r.ConversationID, &r.ConversationStatus)
+		&r.ConversationID, &r.ConversationStatus}
+}
+
+// fill gives a scanned row empty tags and custom fields where the scan left none.
+func (r *contactRow) fill() {
 	if r.Tags == nil {
 		r.Tags = textArray{}
 	}
 	if r.CustomFields == nil {
 		r.CustomFields = jsonObject{}
 	}
-	return err
 }
 
 // contactByID reads a contact inside a gorm transaction.
@@ -188,7 +192,7 @@ ORDER BY c.id DESC`
 	}
 	run := func(q string, args params) (int, error) {
 		// How many contacts match decides a search's or a tag's plan (see planEach).
-		return listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, scanContact, &found)
+		return listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, contactFields, &found)
 	}
 	walk := func(bound int) (int, error) {
 		var args params
@@ -247,6 +251,7 @@ ORDER BY c.id DESC`
 	}
 	out := make([]contact.Contact, len(found))
 	for i, r := range found {
+		r.fill()
 		out[i] = r.domain()
 	}
 	return out, next, nil

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -130,7 +129,7 @@ func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversatio
 	const q = conversationSelect + `
 WHERE v.workspace_id = $1 AND v.id = $2`
 	var r conversationRow
-	err := scanConversation(s.Pool.QueryRow(ctx, q, ws, id), &r)
+	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(conversationFields(&r)...)
 	if isNotFound(err) {
 		return conversation.Conversation{}, conversation.ErrNotFound
 	}
@@ -140,13 +139,13 @@ WHERE v.workspace_id = $1 AND v.id = $2`
 	return r.domain(), nil
 }
 
-// scanConversation reads a row of conversationColumns.
-func scanConversation(row pgx.Row, r *conversationRow) error {
-	return row.Scan(&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
+// conversationFields are the scan destinations of a row of conversationColumns.
+func conversationFields(r *conversationRow) []any {
+	return []any{&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
 		&r.LastMessageChannelID, &r.LastMessageDirection, &r.LastMessageType, &r.LastMessageText,
 		&r.ClosedAt, &r.ClosingCategory, &r.ClosingSummary, &r.ClosingAt, &r.ClosingActorKind, &r.ClosingActorID,
 		&r.CreatedAt, &r.UpdatedAt,
-		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail)
+		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail}
 }
 
 type inboxCursor struct {
@@ -217,7 +216,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` +
 ` + order
 	}
 	run := func(q string, args params) (int, error) {
-		return listRows(ctx, s, "conversations", q, args, f.Q != "", p.Limit+1, scanConversation, &found)
+		return listRows(ctx, s, "conversations", q, args, f.Q != "", p.Limit+1, conversationFields, &found)
 	}
 	walk := func(bound int) (int, error) {
 		var args params
@@ -396,17 +395,17 @@ func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error 
 	return nil
 }
 
-// messageColumns are a message's columns in scanMessage's order.
+// messageColumns are a message's columns in messageFields' order.
 const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
        attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id, external_id,
        error_code, error_message, created_at, updated_at`
 
-// scanMessage reads a row of messageColumns.
-func scanMessage(row pgx.Row, r *messageRow) error {
-	return row.Scan(&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
+// messageFields are the scan destinations of a row of messageColumns.
+func messageFields(r *messageRow) []any {
+	return []any{&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
 		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
 		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt}
 }
 
 // Messages lists a conversation's messages newest first.
@@ -432,7 +431,7 @@ WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
 ORDER BY created_at DESC, id DESC
 LIMIT ` + args.add(p.Limit+1)
 	rows, _ := s.Pool.Query(ctx, q, args...)
-	found, err := scanAll(rows, p.Limit+1, scanMessage)
+	found, err := scanAll(rows, p.Limit+1, messageFields)
 	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}

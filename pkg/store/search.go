@@ -146,12 +146,12 @@ func (s *Store) query(ctx context.Context, q string, args ...any) pgx.Rows {
 // listRows runs one statement of a list (see query), planned for its arguments on every
 // execution when perExecution is set, and keeps up to n rows in found; it returns how many it kept.
 func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int,
-	scan func(pgx.Row, *T) error, found *[]T) (int, error) {
+	fields func(*T) []any, found *[]T) (int, error) {
 	qargs := []any(args)
 	if perExecution {
 		qargs = planEach(args)
 	}
-	rows, err := scanAll(s.query(ctx, q, qargs...), n, scan)
+	rows, err := scanAll(s.query(ctx, q, qargs...), n, fields)
 	if err != nil {
 		return 0, fmt.Errorf("list %s: %w", what, err)
 	}
