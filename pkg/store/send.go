@@ -28,54 +28,53 @@ func monthStart(t time.Time) time.Time {
 // those locks, and the message, its count, the conversation's change and the delivery job
 // commit together.
 //
-// It runs on pgx directly, in few round trips: one statement locks and reads everything the
-// rules need, the delivery job goes in next, and the writes, the idempotent answer and the
-// events go in one batch, the events last so the workspace's event lock is held only from
-// that batch to COMMIT.
+// It runs on pgx directly, in four round trips: BEGIN; one statement that locks and reads
+// everything the rules need; the delivery job; and one batch with the writes, the idempotent
+// answer, the events and COMMIT. The events go last, so the workspace's event lock is held
+// only while PostgreSQL finishes that batch (see pgxTx).
 func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Sent, *conversation.Replay, error) {
-	tx, err := s.Pool.Begin(ctx)
+	var out conversation.Sent
+	var replay *conversation.Replay
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (last *pgx.Batch, read func(*batchResults), err error) {
+		out, replay, last, read, err = s.send(ctx, tx, in)
+		return last, read, err
+	})
 	if err != nil {
-		return conversation.Sent{}, nil, fmt.Errorf("begin send: %w", err)
+		return conversation.Sent{}, nil, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	out, replay, err := s.send(ctx, tx, in)
-	if err != nil || replay != nil {
-		return conversation.Sent{}, replay, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return conversation.Sent{}, nil, fmt.Errorf("commit send: %w", err)
-	}
-	return out, nil, nil
+	return out, replay, nil
 }
 
-func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.Sent, *conversation.Replay, error) {
+// send does the work of Send up to its last batch, which it returns with the function that
+// reads the batch's results (nil when a replay ends the transaction early).
+func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.Sent, *conversation.Replay, *pgx.Batch, func(*batchResults), error) {
 	ws := in.WorkspaceID
 	if in.Idempotency != nil {
 		r, err := claimIdempotency(ctx, tx, ws, *in.Idempotency, in.Now)
 		if err != nil || r != nil {
-			return conversation.Sent{}, r, err
+			return conversation.Sent{}, r, nil, nil, err
 		}
 	}
 	st, sender, err := lockSend(ctx, tx, in)
 	if err != nil {
-		return conversation.Sent{}, nil, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
 	if in.TemplateName != "" {
 		if st.Template, err = templateByName(ctx, tx, ws, st.Channel.ID, in.TemplateName, in.TemplateLanguage); err != nil {
-			return conversation.Sent{}, nil, err
+			return conversation.Sent{}, nil, nil, nil, err
 		}
 	}
 	month := monthStart(in.Now)
 	if st.Channel.Type == rules.Viber {
 		const q = `SELECT coalesce((SELECT initiated FROM channel_usage WHERE workspace_id = $1 AND channel_id = $2 AND month = $3), 0)`
 		if err := tx.QueryRow(ctx, q, ws, st.Channel.ID, month).Scan(&st.MonthInitiated); err != nil {
-			return conversation.Sent{}, nil, fmt.Errorf("read channel usage: %w", err)
+			return conversation.Sent{}, nil, nil, nil, fmt.Errorf("read channel usage: %w", err)
 		}
 	}
 
 	m, decision, events, err := in.Decide(&st)
 	if err != nil {
-		return conversation.Sent{}, nil, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
 	// The locked row, as changed, is the answer; a new assignee is the sender, read with the
 	// locks, or else (not a path a send takes today) read here.
@@ -84,34 +83,34 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conv
 		if sender != nil && sender.ID == *c.AssigneeID {
 			c.Assignee = sender
 		} else if c.Assignee, err = assigneeByID(ctx, tx, ws, *c.AssigneeID); err != nil {
-			return conversation.Sent{}, nil, err
+			return conversation.Sent{}, nil, nil, nil, err
 		}
 	}
 	if err := s.enqueueDelivery(ctx, tx, ws, m.ID); err != nil {
-		return conversation.Sent{}, nil, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
 
-	var b pgx.Batch
+	b := &pgx.Batch{}
 	insert, err := messageInsert(m)
 	if err != nil {
-		return conversation.Sent{}, nil, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
-	insert.queue(&b)
+	insert.queue(b)
 	b.Queue(`UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
 		in.Now, ws, st.Identity.ID)
 	limit := -1
 	if decision.Initiated {
-		limit = countInitiated(&b, ws, st.Channel, month)
+		limit = countInitiated(b, ws, st.Channel, month)
 	}
-	conversationUpdate(st.Conversation).queue(&b)
+	conversationUpdate(st.Conversation).queue(b)
 	if len(events) > 0 {
-		eventsInsert(events).queue(&b)
+		eventsInsert(events).queue(b)
 	}
 	out := conversation.Sent{Message: m, Conversation: c, Decision: decision}
 	if idem := in.Idempotency; idem != nil {
 		status, body, err := idem.Render(out)
 		if err != nil {
-			return conversation.Sent{}, nil, fmt.Errorf("render idempotent answer: %w", err)
+			return conversation.Sent{}, nil, nil, nil, fmt.Errorf("render idempotent answer: %w", err)
 		}
 		out.Body = body
 		b.Queue(`UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE workspace_id = $3 AND key = $4`,
@@ -119,36 +118,41 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conv
 	}
 	pub, err := s.publishStatement(ws, append([]pending{messageCreated(m)}, conversationEvents(events, c)...))
 	if err != nil {
-		return conversation.Sent{}, nil, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
-	pub.queue(&b)
+	pub.queue(b)
 
-	r := batchResults{br: tx.SendBatch(ctx, &b)}
-	r.exec(wrapf("insert message"))
-	r.exec(wrapf("count outbound"))
-	if decision.Initiated && r.err == nil {
-		var n []int
-		rows, _ := r.br.Query()
-		n, err := pgx.CollectRows(rows, pgx.RowTo[int])
-		switch {
-		case err != nil:
-			r.err = fmt.Errorf("count initiated message: %w", err)
-		case len(n) == 0 || (limit >= 0 && n[0] > limit):
-			r.err = conversation.ErrQuotaRace
+	read := func(r *batchResults) {
+		r.exec(wrapf("insert message"))
+		r.exec(wrapf("count outbound"))
+		if decision.Initiated && r.err == nil {
+			rows, _ := r.br.Query()
+			n, err := pgx.CollectRows(rows, pgx.RowTo[int])
+			switch {
+			case err != nil:
+				r.err = fmt.Errorf("count initiated message: %w", err)
+			case len(n) == 0 || (limit >= 0 && n[0] > limit):
+				r.err = conversation.ErrQuotaRace
+			}
 		}
+		r.exec(conversationSaveError)
+		if len(events) > 0 {
+			r.exec(wrapf("insert conversation events"))
+		}
+		if in.Idempotency != nil {
+			r.exec(wrapf("save idempotent answer"))
+		}
+		r.exec(wrapf("publish events"))
 	}
-	r.exec(conversationSaveError)
-	if len(events) > 0 {
-		r.exec(wrapf("insert conversation events"))
+	if decision.Initiated {
+		// The count is checked before COMMIT, so this batch goes out without it (Viber's
+		// chatbot-initiated messages only).
+		if err := runBatch(ctx, tx, b, read); err != nil {
+			return conversation.Sent{}, nil, nil, nil, err
+		}
+		return out, nil, nil, nil, nil
 	}
-	if in.Idempotency != nil {
-		r.exec(wrapf("save idempotent answer"))
-	}
-	r.exec(wrapf("publish events"))
-	if err := r.close(); err != nil {
-		return conversation.Sent{}, nil, err
-	}
-	return out, nil, nil
+	return out, nil, b, read, nil
 }
 
 // sendLockSQL locks the contact's conversation, then (the identity's lookup needs the

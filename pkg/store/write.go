@@ -153,3 +153,56 @@ func (r *batchResults) close() error {
 func wrapf(msg string) func(error) error {
 	return func(err error) error { return fmt.Errorf("%s: %w", msg, err) }
 }
+
+// pgxTx runs fn in a transaction on one pooled connection, on pgx. fn returns the
+// transaction's last batch and the function that reads its results, or a nil batch when it has
+// nothing more to write. COMMIT goes out in that batch: a lock the batch takes (publish's) is
+// held while PostgreSQL runs the batch and commits, not also for a round trip to the server
+// and back. A statement that fails makes PostgreSQL skip the rest of the batch, COMMIT
+// included, and the transaction is rolled back.
+func (s *Store) pgxTx(ctx context.Context, fn func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error)) error {
+	c, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer c.Release() // a connection left inside a transaction is closed, not reused
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	last, read, err := fn(tx)
+	if err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	if last == nil {
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	last.Queue("COMMIT")
+	r := batchResults{br: tx.SendBatch(ctx, last)}
+	read(&r)
+	if r.err == nil {
+		tag, err := r.br.Exec()
+		switch {
+		case err != nil:
+			r.err = fmt.Errorf("commit: %w", err)
+		case tag.String() != "COMMIT":
+			r.err = pgx.ErrTxCommitRollback
+		}
+	}
+	if err := r.close(); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return nil
+}
+
+// runBatch sends a batch inside tx and reads its results.
+func runBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, read func(*batchResults)) error {
+	r := batchResults{br: tx.SendBatch(ctx, b)}
+	read(&r)
+	return r.close()
+}
