@@ -92,7 +92,10 @@ func deref(s *string) string {
 }
 
 const conversationColumns = `
-SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
+SELECT ` + conversationColumnList
+
+// conversationColumnList are conversationColumns without the SELECT.
+const conversationColumnList = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
@@ -142,11 +145,16 @@ WHERE v.workspace_id = $1 AND v.id = $2`
 
 // scanConversation reads a row of conversationColumns.
 func scanConversation(row pgx.Row, r *conversationRow) error {
-	return row.Scan(&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
+	return row.Scan(conversationDest(r)...)
+}
+
+// conversationDest are the scan destinations of conversationColumns.
+func conversationDest(r *conversationRow) []any {
+	return []any{&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
 		&r.LastMessageChannelID, &r.LastMessageDirection, &r.LastMessageType, &r.LastMessageText,
 		&r.ClosedAt, &r.ClosingCategory, &r.ClosingSummary, &r.ClosingAt, &r.ClosingActorKind, &r.ClosingActorID,
 		&r.CreatedAt, &r.UpdatedAt,
-		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail)
+		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail}
 }
 
 type inboxCursor struct {
@@ -371,10 +379,15 @@ const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_i
 
 // scanMessage reads a row of messageColumns.
 func scanMessage(row pgx.Row, r *messageRow) error {
-	return row.Scan(&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
+	return row.Scan(messageDest(r)...)
+}
+
+// messageDest are the scan destinations of messageColumns.
+func messageDest(r *messageRow) []any {
+	return []any{&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
 		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
 		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
-		&r.CreatedAt, &r.UpdatedAt)
+		&r.CreatedAt, &r.UpdatedAt}
 }
 
 // Messages lists a conversation's messages newest first.
@@ -505,24 +518,4 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
 		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
-}
-
-// insertMessage stores a message inside tx.
-func insertMessage(tx *gorm.DB, m conversation.Message) error {
-	st, err := messageInsert(m)
-	if err != nil {
-		return err
-	}
-	if err := execSQL(tx, st); err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
-	return nil
-}
-
-func messageByID(db *gorm.DB, ws, id uuid.UUID) (conversation.Message, error) {
-	var r messageRow
-	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
-		return conversation.Message{}, fmt.Errorf("get message: %w", err)
-	}
-	return r.domain(), nil
 }
