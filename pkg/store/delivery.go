@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/event"
 	sendprovider "github.com/switchboard/switchboard/pkg/provider"
 )
 
@@ -96,22 +97,42 @@ WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + a
 	return n > 0, nil
 }
 
+// changedMessageColumns are what changeStatus reads back of each changed message m.
+const changedMessageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
+       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
+       m.provider_message_id, m.external_id, m.error_code, m.error_message, m.created_at, m.updated_at,
+       m.attempts, m.last_attempt_at`
+
 // changeStatus runs a status UPDATE and publishes message.status_changed for every message it
-// changed, in one transaction: subscribers hear of exactly the changes that committed.
+// changed, in one transaction: subscribers hear of exactly the changes that committed. publish
+// goes out with COMMIT (see pgxTx), as the send path's does: each delivery takes the same
+// workspace lock as the sends.
 func (s *Store) changeStatus(ctx context.Context, update string, args map[string]any) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var rows []messageRow
-		if err := tx.Raw(update+"\nRETURNING m.*", args).Scan(&rows).Error; err != nil {
-			return err
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
+		rows, _ := tx.Query(ctx, update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args))
+		changed, err := scanAll(rows, 1, func(row pgx.Row, r *messageRow) error {
+			return row.Scan(append(messageDest(r), &r.Attempts, &r.LastAttemptAt)...)
+		})
+		if err != nil {
+			return nil, nil, err
 		}
-		n = int64(len(rows))
-		for _, r := range rows {
-			if err := s.PublishMessageStatusChanged(tx, r.domain()); err != nil {
-				return err
-			}
+		n = int64(len(changed))
+		if n == 0 {
+			return nil, nil, nil
 		}
-		return nil
+		evs := make([]pending, len(changed))
+		for i, r := range changed {
+			m := r.domain()
+			evs[i] = pending{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}
+		}
+		pub, err := s.publishStatement(changed[0].WorkspaceID, evs)
+		if err != nil {
+			return nil, nil, err
+		}
+		b := &pgx.Batch{}
+		pub.queue(b)
+		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
 	})
 	return n, err
 }

@@ -180,11 +180,3 @@ func (s *Store) ListenConn(ctx context.Context) (*pgx.Conn, error) {
 	}
 	return c.Hijack(), nil
 }
-
-// PublishMessageStatusChanged is the dispatcher's hook (changeStatus in delivery.go calls it):
-// inside the transaction that moves a message's status, after the update and as its last
-// locking write, with the message as stored, so message.status_changed reaches streams and
-// webhooks with the same guarantees as every other event.
-func (s *Store) PublishMessageStatusChanged(tx *gorm.DB, m conversation.Message) error {
-	return s.publish(tx, m.WorkspaceID, []pending{{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}})
-}
