@@ -21,36 +21,45 @@ const advances = `message_status_rank(m.status) < message_status_rank(@status)
   AND NOT (@status = 'failed' AND m.status IN ('delivered', 'read'))`
 
 // Delivery loads an outgoing message with its channel, its identity's identifier, and the
-// external id of the customer's latest earlier message on the same channel (email threading).
+// external id of the customer's latest earlier message on the same channel (email threading),
+// in one query straight through pgx (every send's delivery runs it).
 func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delivery, error) {
-	db := s.conn(ctx)
+	const q = `
+SELECT ` + changedMessageColumns + `,
+       ch.workspace_id, ch.id, ch.type, ch.name, ch.provider, ch.config, ch.secrets, ch.secret_names, ch.rule_options,
+       ch.archived_at, ch.created_at, ch.updated_at,
+       (SELECT identifier FROM contact_identities WHERE workspace_id = m.workspace_id AND id = m.identity_id),
+       (SELECT p.external_id FROM messages p
+        WHERE p.workspace_id = m.workspace_id AND p.conversation_id = m.conversation_id AND p.channel_id = m.channel_id
+          AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= m.created_at
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+FROM messages m JOIN channels ch ON ch.workspace_id = m.workspace_id AND ch.id = m.channel_id
+WHERE m.workspace_id = $1 AND m.id = $2 AND m.direction = 'outgoing'`
 	var r messageRow
-	res := db.Raw(`SELECT * FROM messages WHERE workspace_id = ? AND id = ? AND direction = 'outgoing'`, ws, id).Scan(&r)
-	if res.Error != nil {
-		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	var ch channelRow
+	var to, inReplyTo *string
+	dest := append(messageDest(&r), &r.Attempts, &r.LastAttemptAt)
+	err := scanChannel(rowWith{s.Pool.QueryRow(ctx, q, ws, id), dest, []any{&to, &inReplyTo}}, &ch)
+	if isNotFound(err) {
 		return dispatch.Delivery{}, conversation.ErrMessageNotFound
 	}
-	const q = `
-SELECT (SELECT identifier FROM contact_identities WHERE workspace_id = @ws AND id = @identity) AS to_identifier,
-       (SELECT p.external_id FROM messages p
-        WHERE p.workspace_id = @ws AND p.conversation_id = @conv AND p.channel_id = @ch
-          AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= @at
-        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS in_reply_to`
-	var extra struct {
-		ToIdentifier *string
-		InReplyTo    *string
-	}
-	if err := db.Raw(q, map[string]any{"ws": ws, "identity": r.IdentityID, "conv": r.ConversationID, "ch": r.ChannelID, "at": r.CreatedAt}).
-		Scan(&extra).Error; err != nil {
-		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
-	}
-	ch, err := channelByID(db, ws, r.ChannelID, false)
 	if err != nil {
 		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
 	}
-	return dispatch.Delivery{Message: r.domain(), Channel: ch, To: deref(extra.ToIdentifier), InReplyTo: deref(extra.InReplyTo)}, nil
+	return dispatch.Delivery{Message: r.domain(), Channel: ch.domain(), To: deref(to), InReplyTo: deref(inReplyTo)}, nil
+}
+
+// rowWith scans before and after around the columns another scan function reads, so a row
+// that joins several tables can reuse each table's scan.
+type rowWith struct {
+	row           pgx.Row
+	before, after []any
+}
+
+func (r rowWith) Scan(dest ...any) error {
+	all := make([]any, 0, len(r.before)+len(dest)+len(r.after))
+	all = append(append(append(all, r.before...), dest...), r.after...)
+	return r.row.Scan(all...)
 }
 
 // StartAttempt counts an attempt on a still-queued message.
