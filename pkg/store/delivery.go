@@ -119,11 +119,17 @@ const changedMessageColumns = `m.workspace_id, m.id, m.conversation_id, m.contac
 func (s *Store) changeStatus(ctx context.Context, update string, args map[string]any) (int64, error) {
 	var n int64
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
-		rows, _ := tx.Query(ctx, update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args))
-		changed, err := scanAll(rows, 1, func(row pgx.Row, r *messageRow) error {
-			return row.Scan(append(messageDest(r), &r.Attempts, &r.LastAttemptAt)...)
+		// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
+		var changed []messageRow
+		b := &pgx.Batch{}
+		b.Queue(update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args)).Query(func(rows pgx.Rows) error {
+			var err error
+			changed, err = scanAll(rows, 1, func(row pgx.Row, r *messageRow) error {
+				return row.Scan(append(messageDest(r), &r.Attempts, &r.LastAttemptAt)...)
+			})
+			return err
 		})
-		if err != nil {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return nil, nil, err
 		}
 		n = int64(len(changed))
@@ -139,7 +145,7 @@ func (s *Store) changeStatus(ctx context.Context, update string, args map[string
 		if err != nil {
 			return nil, nil, err
 		}
-		b := &pgx.Batch{}
+		b = &pgx.Batch{}
 		pub.queue(b)
 		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
 	})

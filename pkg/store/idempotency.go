@@ -34,17 +34,27 @@ ON CONFLICT (workspace_id, key) DO UPDATE
         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
     WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
 RETURNING key`
-	rows, _ := tx.Query(ctx, claim, ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL))
-	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
+	b := &pgx.Batch{}
+	claimed := false
+	b.Queue(claim, ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL)).QueryRow(func(row pgx.Row) error {
+		var key string
+		err := row.Scan(&key)
+		claimed = err == nil
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if len(claimed) == 1 {
+	if claimed {
 		return nil, nil
 	}
 	var hash, body []byte
 	var status *int
-	err = tx.QueryRow(ctx, `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
+	err := tx.QueryRow(ctx, `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
 		ws, in.Key).Scan(&hash, &status, &body)
 	if err != nil && !isNotFound(err) {
 		return nil, fmt.Errorf("read idempotency key: %w", err)

@@ -126,8 +126,11 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conv
 		r.exec(wrapf("insert message"))
 		r.exec(wrapf("count outbound"))
 		if decision.Initiated && r.err == nil {
-			rows, _ := r.br.Query()
-			n, err := pgx.CollectRows(rows, pgx.RowTo[int])
+			rows, err := r.br.Query()
+			var n []int
+			if err == nil {
+				n, err = pgx.CollectRows(rows, pgx.RowTo[int])
+			}
 			switch {
 			case err != nil:
 				r.err = fmt.Errorf("count initiated message: %w", err)
@@ -212,15 +215,24 @@ func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversatio
 		idOutbound                               *int
 		senderName, senderEmail                  *string
 	)
-	err := tx.QueryRow(ctx, sendLockSQL, ws, in.ContactID, *channelID, in.UserID).Scan(
-		&cr.WorkspaceID, &cr.ID, &cr.ContactID, &cr.Status, &cr.AssigneeID, &cr.LastMessageAt, &cr.LastMessageID,
-		&cr.LastMessageChannelID, &cr.LastMessageDirection, &cr.LastMessageType, &cr.LastMessageText,
-		&cr.ClosedAt, &cr.ClosingCategory, &cr.ClosingSummary, &cr.ClosingAt, &cr.ClosingActorKind, &cr.ClosingActorID,
-		&cr.CreatedAt, &cr.UpdatedAt,
-		&cr.ContactFirstName, &cr.ContactLastName, &cr.ContactEmail, &cr.ContactPhone, &cr.AssigneeName, &cr.AssigneeEmail,
-		&chID, &chType, &chName, &chProvider, &chConfig, &chSecrets, &chSecretNames, &chRules, &chArchived, &chCreated, &chUpdated,
-		&idID, &idIdentifier, &idLastInbound, &idOutbound, &idCreated, &idUpdated,
-		&senderName, &senderEmail)
+	b := &pgx.Batch{}
+	row := b.Queue(sendLockSQL, ws, in.ContactID, *channelID, in.UserID)
+	var err error
+	row.QueryRow(func(row pgx.Row) error {
+		err = row.Scan(
+			&cr.WorkspaceID, &cr.ID, &cr.ContactID, &cr.Status, &cr.AssigneeID, &cr.LastMessageAt, &cr.LastMessageID,
+			&cr.LastMessageChannelID, &cr.LastMessageDirection, &cr.LastMessageType, &cr.LastMessageText,
+			&cr.ClosedAt, &cr.ClosingCategory, &cr.ClosingSummary, &cr.ClosingAt, &cr.ClosingActorKind, &cr.ClosingActorID,
+			&cr.CreatedAt, &cr.UpdatedAt,
+			&cr.ContactFirstName, &cr.ContactLastName, &cr.ContactEmail, &cr.ContactPhone, &cr.AssigneeName, &cr.AssigneeEmail,
+			&chID, &chType, &chName, &chProvider, &chConfig, &chSecrets, &chSecretNames, &chRules, &chArchived, &chCreated, &chUpdated,
+			&idID, &idIdentifier, &idLastInbound, &idOutbound, &idCreated, &idUpdated,
+			&senderName, &senderEmail)
+		return nil
+	})
+	if berr := tx.SendBatch(ctx, b).Close(); err == nil {
+		err = berr
+	}
 	if isNotFound(err) {
 		return conversation.SendState{}, nil, contact.ErrNotFound
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -159,17 +160,15 @@ func wrapf(msg string) func(error) error {
 // nothing more to write. COMMIT goes out in that batch: a lock the batch takes (publish's) is
 // held while PostgreSQL runs the batch and commits, not also for a round trip to the server
 // and back. A statement that fails makes PostgreSQL skip the rest of the batch, COMMIT
-// included, and the transaction is rolled back.
+// included, and the transaction is rolled back. BEGIN goes out with fn's first batch (see
+// lazyTx), so a transaction whose statements all go in batches costs one round trip per batch.
 func (s *Store) pgxTx(ctx context.Context, fn func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error)) error {
 	c, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire connection: %w", err)
 	}
 	defer c.Release() // a connection left inside a transaction is closed, not reused
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
+	tx := &lazyTx{conn: c.Conn()}
 	last, read, err := fn(tx)
 	if err != nil {
 		_ = tx.Rollback(ctx)
@@ -199,6 +198,110 @@ func (s *Store) pgxTx(ctx context.Context, fn func(tx pgx.Tx) (*pgx.Batch, func(
 	}
 	return nil
 }
+
+// lazyTx is a transaction whose BEGIN is sent with its first batch, in the same round trip;
+// any other first statement sends BEGIN on its own first. It serves the store's pgx paths and
+// River's inserts (which run Exec and Query on it); it has no nested transactions or large
+// objects. pgxTx commits or rolls it back.
+type lazyTx struct {
+	conn  *pgx.Conn
+	begun bool
+}
+
+var _ pgx.Tx = (*lazyTx)(nil)
+
+func (t *lazyTx) begin(ctx context.Context) error {
+	if t.begun {
+		return nil
+	}
+	if _, err := t.conn.Exec(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t.begun = true
+	return nil
+}
+
+// Begin refuses: nothing on these paths nests a transaction.
+func (t *lazyTx) Begin(context.Context) (pgx.Tx, error) {
+	return nil, errors.New("nested transactions are not supported")
+}
+
+func (t *lazyTx) Commit(ctx context.Context) error {
+	if !t.begun {
+		return nil
+	}
+	t.begun = false
+	tag, err := t.conn.Exec(ctx, "COMMIT")
+	if err == nil && tag.String() != "COMMIT" {
+		err = pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+func (t *lazyTx) Rollback(ctx context.Context) error {
+	if !t.begun {
+		return nil
+	}
+	t.begun = false
+	_, err := t.conn.Exec(ctx, "ROLLBACK")
+	return err
+}
+
+func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if t.begun {
+		return t.conn.SendBatch(ctx, b)
+	}
+	t.begun = true
+	withBegin := &pgx.Batch{}
+	withBegin.Queue("BEGIN")
+	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
+	br := t.conn.SendBatch(ctx, withBegin)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return pgx.FailedBatchResults(b, fmt.Errorf("begin: %w", err))
+	}
+	return br
+}
+
+func (t *lazyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	if err := t.begin(ctx); err != nil {
+		return 0, err
+	}
+	return t.conn.CopyFrom(ctx, table, columns, src)
+}
+
+func (t *lazyTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
+
+func (t *lazyTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return t.conn.Prepare(ctx, name, sql)
+}
+
+func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := t.begin(ctx); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return t.conn.Exec(ctx, sql, args...)
+}
+
+func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := t.begin(ctx); err != nil {
+		return nil, err
+	}
+	return t.conn.Query(ctx, sql, args...)
+}
+
+func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if err := t.begin(ctx); err != nil {
+		return failedRow{err}
+	}
+	return t.conn.QueryRow(ctx, sql, args...)
+}
+
+func (t *lazyTx) Conn() *pgx.Conn { return t.conn }
+
+type failedRow struct{ err error }
+
+func (f failedRow) Scan(...any) error { return f.err }
 
 // runBatch sends a batch inside tx and reads its results.
 func runBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, read func(*batchResults)) error {
