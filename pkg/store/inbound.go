@@ -51,7 +51,7 @@ func (s *Store) Ingest(ctx context.Context, in conversation.Inbound) (conversati
 	}
 }
 
-// ingestOnce runs on pgx in four round trips when the identity exists: BEGIN; a batch that
+// ingestOnce runs on pgx in three round trips when the identity exists: a batch that begins,
 // takes the identifier's lock, looks for the external id and, with the identity, locks its
 // contact's conversation (each statement sees what committed before it ran, so the lookups
 // see what a transaction that held the lock before us wrote); a batch that writes the message,

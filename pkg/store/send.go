@@ -28,7 +28,7 @@ func monthStart(t time.Time) time.Time {
 // those locks, and the message, its count, the conversation's change and the delivery job
 // commit together.
 //
-// It runs on pgx directly, in four round trips: BEGIN; one statement that locks and reads
+// It runs on pgx directly, in three round trips: BEGIN with one statement that locks and reads
 // everything the rules need; the delivery job; and one batch with the writes, the idempotent
 // answer, the events and COMMIT. The events go last, so the workspace's event lock is held
 // only while PostgreSQL finishes that batch (see pgxTx).
