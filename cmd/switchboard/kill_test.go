@@ -185,7 +185,7 @@ func TestKill9Worker(t *testing.T) {
 	// can after the dead process's leader lease runs out.
 	survivor, err := dispatch.New(dispatch.Config{Workers: 4, SendTimeout: time.Second, JobTimeout: 2 * time.Second,
 		RescueAfter: 3 * time.Second, FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true},
-		st.Pool, st.SQL, st, svc.Channels, log, time.Now)
+		st.Pool, st, svc.Channels, log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

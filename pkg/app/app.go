@@ -89,7 +89,7 @@ func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.L
 	for _, f := range tune {
 		f(&dc)
 	}
-	d, err := dispatch.New(dc, st.Pool, st.SQL, st, svc.Channels, log, now)
+	d, err := dispatch.New(dc, st.Pool, st, svc.Channels, log, now)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,10 @@ type Send struct {
 	TemplateName, TemplateLanguage string
 	Idempotency                    *Idempotency
 	Now                            time.Time
+	// UserID is the person who sends (a user, or the user a key acts for), nil for a key on
+	// its own: the store reads their name and email with the locks, for the answer when the
+	// send assigns the conversation to them.
+	UserID *uuid.UUID
 	// Decide checks the state against the rules and returns the message to store, the
 	// decision and the lifecycle events (reopen, assign); a refusal is an error.
 	Decide func(st *SendState) (Message, rules.Result, []Event, error)
@@ -216,7 +220,7 @@ func (s *SendService) Send(ctx context.Context, ws, contactID uuid.UUID, by Call
 		return Sent{}, nil, err
 	}
 	now := channel.Now(s.now)
-	in := Send{WorkspaceID: ws, ContactID: contactID, ChannelID: out.ChannelID, Idempotency: idem, Now: now}
+	in := Send{WorkspaceID: ws, ContactID: contactID, ChannelID: out.ChannelID, Idempotency: idem, Now: now, UserID: by.User}
 	if out.Type == TypeTemplate {
 		in.TemplateName, in.TemplateLanguage = out.Template.Name, out.Template.Language
 	}

@@ -150,7 +150,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 	// The doomed process leaves River's maintenance (the rescuer) to the survivor.
 	cfgA := timing
 	cfgA.ID, cfgA.LeaderElectionDisabled = "doomed", true
-	a, err := dispatch.New(fast(cfgA), doomed.Pool, doomed.SQL, doomed, e.channels, e.log, time.Now)
+	a, err := dispatch.New(fast(cfgA), doomed.Pool, doomed, e.channels, e.log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestGracefulStop(t *testing.T) {
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
 	to := e.customer(t, ch, "Ustop")
 	start := func(id string) *dispatch.Dispatcher {
-		d, err := dispatch.New(fast(dispatch.Config{ID: id, Workers: 2}), e.st.Pool, e.st.SQL, e.st, e.channels, e.log, time.Now)
+		d, err := dispatch.New(fast(dispatch.Config{ID: id, Workers: 2}), e.st.Pool, e.st, e.channels, e.log, time.Now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -265,7 +265,7 @@ func TestRetryAfter(t *testing.T) {
 func TestForbiddenWebhookDestination(t *testing.T) {
 	e := newEnv(t)
 	d, err := dispatch.New(dispatch.Config{Workers: 2, FetchPollInterval: 100 * time.Millisecond, TestOnly: true},
-		e.st.Pool, e.st.SQL, e.st, e.channels, e.log, time.Now)
+		e.st.Pool, e.st, e.channels, e.log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,13 +132,13 @@ func (e *env) queue(t testing.TB, q store.DeliveryQueue, to conversation.Ingeste
 		}
 		return string(b)
 	}
-	tx, err := e.st.SQL.BeginTx(ctx, nil)
+	tx, err := e.st.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback() //nolint:errcheck
+	defer tx.Rollback(ctx) //nolint:errcheck
 	now := time.Now().UTC()
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(ctx, `
 INSERT INTO messages (workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
                       template, attachment, tag, sender_kind, status, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'queued', $12, $12)`,
@@ -150,7 +150,7 @@ VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'que
 	if err := q.InsertTx(ctx, tx, e.ws, id); err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -189,7 +189,7 @@ func (e *env) dispatcher(t *testing.T, cfg dispatch.Config) *dispatch.Dispatcher
 // dispatcherOn starts a dispatcher on another store (another "process") of the same database.
 func (e *env) dispatcherOn(t *testing.T, st *store.Store, cfg dispatch.Config) *dispatch.Dispatcher {
 	t.Helper()
-	d, err := dispatch.New(fast(cfg), st.Pool, st.SQL, st, e.channels, e.log, time.Now)
+	d, err := dispatch.New(fast(cfg), st.Pool, st, e.channels, e.log, time.Now)
 	if err != nil {
 		t.Fatalf("new dispatcher: %v", err)
 	}

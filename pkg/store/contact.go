@@ -92,26 +92,47 @@ func (s *Store) CreateContact(ctx context.Context, c *contact.Contact) error {
 
 // insertContact writes a contact with its open conversation inside tx.
 func insertContact(tx *gorm.DB, c *contact.Contact) error {
-	r := contactRow{WorkspaceID: c.WorkspaceID, ID: c.ID, FirstName: c.FirstName, LastName: c.LastName,
-		Email: c.Email, Phone: c.Phone, Language: c.Language, Country: c.Country, Tags: textArray(c.Tags),
-		CustomFields: jsonObject(c.CustomFields), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-	if err := tx.Create(&r).Error; err != nil {
+	contactSt, convSt, err := contactInsert(c)
+	if err != nil {
+		return err
+	}
+	if err := execSQL(tx, contactSt); err != nil {
 		return fmt.Errorf("insert contact: %w", err)
 	}
-	conv := uuid.Must(uuid.NewV7())
-	const q = `
-WITH v AS (
-    INSERT INTO conversations (workspace_id, id, contact_id, status, last_message_at, created_at, updated_at)
-    VALUES (@ws, @conv, @contact, 'open', @at, @at, @at)
-)
-INSERT INTO conversation_events (workspace_id, id, conversation_id, type, actor_kind, at)
-VALUES (@ws, @event, @conv, 'opened', 'system', @at)`
-	if err := tx.Exec(q, map[string]any{"ws": c.WorkspaceID, "conv": conv, "contact": c.ID,
-		"event": uuid.Must(uuid.NewV7()), "at": c.CreatedAt}).Error; err != nil {
+	if err := execSQL(tx, convSt); err != nil {
 		return fmt.Errorf("insert conversation: %w", err)
 	}
-	c.Conversation = contact.ConversationRef{ID: conv, Status: "open"}
 	return nil
+}
+
+// contactInsert builds the statements that write a new contact and its open conversation
+// with the conversation's opened event, and sets c.Conversation.
+func contactInsert(c *contact.Contact) (contactSt, convSt statement, err error) {
+	tags, err := textArray(c.Tags).Value()
+	if err != nil {
+		return statement{}, statement{}, err
+	}
+	fields, err := jsonObject(c.CustomFields).Value()
+	if err != nil {
+		return statement{}, statement{}, err
+	}
+	contactSt = statement{`
+INSERT INTO contacts (workspace_id, id, first_name, last_name, email, phone, language, country, tags, custom_fields,
+                      created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12)`,
+		[]any{c.WorkspaceID, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.Language, c.Country, tags, fields,
+			c.CreatedAt, c.UpdatedAt}}
+	conv := uuid.Must(uuid.NewV7())
+	convSt = statement{`
+WITH v AS (
+    INSERT INTO conversations (workspace_id, id, contact_id, status, last_message_at, created_at, updated_at)
+    VALUES ($1, $2, $3, 'open', $4, $4, $4)
+)
+INSERT INTO conversation_events (workspace_id, id, conversation_id, type, actor_kind, at)
+VALUES ($1, $5, $2, 'opened', 'system', $4)`,
+		[]any{c.WorkspaceID, conv, c.ID, c.CreatedAt, uuid.Must(uuid.NewV7())}}
+	c.Conversation = contact.ConversationRef{ID: conv, Status: "open"}
+	return contactSt, convSt, nil
 }
 
 // Contact returns one contact with its conversation.
@@ -138,6 +159,13 @@ func contactFields(r *contactRow) []any {
 		&r.ConversationID, &r.ConversationStatus}
 }
 
+// scanContact reads one row of contactColumns.
+func scanContact(row pgx.Row, r *contactRow) error {
+	err := row.Scan(contactFields(r)...)
+	r.fill()
+	return err
+}
+
 // fill gives a scanned row empty tags and custom fields where the scan left none.
 func (r *contactRow) fill() {
 	if r.Tags == nil {
@@ -146,22 +174,6 @@ func (r *contactRow) fill() {
 	if r.CustomFields == nil {
 		r.CustomFields = jsonObject{}
 	}
-}
-
-// contactByID reads a contact inside a gorm transaction.
-func contactByID(db *gorm.DB, ws, id uuid.UUID) (contact.Contact, error) {
-	var r contactRow
-	q := `SELECT ` + contactColumns + `
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = ? AND c.id = ?`
-	res := db.Raw(q, ws, id).Scan(&r)
-	if res.Error != nil {
-		return contact.Contact{}, fmt.Errorf("get contact: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return contact.Contact{}, contact.ErrNotFound
-	}
-	return r.domain(), nil
 }
 
 type contactCursor struct {

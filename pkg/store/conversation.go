@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -91,7 +92,10 @@ func deref(s *string) string {
 }
 
 const conversationColumns = `
-SELECT v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
+SELECT ` + conversationColumnList
+
+// conversationColumnList are conversationColumns without the SELECT.
+const conversationColumnList = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
@@ -137,6 +141,11 @@ WHERE v.workspace_id = $1 AND v.id = $2`
 		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
 	return r.domain(), nil
+}
+
+// scanConversation reads one row of conversationColumns.
+func scanConversation(row pgx.Row, r *conversationRow) error {
+	return row.Scan(conversationFields(r)...)
 }
 
 // conversationFields are the scan destinations of a row of conversationColumns.
@@ -294,13 +303,7 @@ func insertEvents(tx *gorm.DB, events []conversation.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	rows := make([]eventRow, len(events))
-	for i, e := range events {
-		rows[i] = eventRow{WorkspaceID: e.WorkspaceID, ID: e.ID, ConversationID: e.ConversationID, Type: string(e.Type),
-			ActorKind: string(e.Actor.Kind), ActorID: actorID(e.Actor), AssigneeID: e.AssigneeID,
-			ClosingCategory: e.Category, ClosingSummary: e.Summary, At: e.At}
-	}
-	if err := tx.Create(&rows).Error; err != nil {
+	if err := execSQL(tx, eventsInsert(events)); err != nil {
 		return fmt.Errorf("insert conversation events: %w", err)
 	}
 	return nil
@@ -308,38 +311,8 @@ func insertEvents(tx *gorm.DB, events []conversation.Event) error {
 
 // saveConversation writes a conversation's state, last message and closing note.
 func saveConversation(tx *gorm.DB, c conversation.Conversation) error {
-	var lastID, lastChannel *uuid.UUID
-	var lastDir, lastType, lastText *string
-	if m := c.LastMessage; m != nil {
-		id, ch := m.ID, m.ChannelID
-		d, t, x := string(m.Direction), string(m.Type), m.Text
-		lastID, lastChannel, lastDir, lastType, lastText = &id, &ch, &d, &t, &x
-	}
-	var cat, sum, kind *string
-	var closingBy *uuid.UUID
-	var at *time.Time
-	if n := c.ClosingNote; n != nil {
-		k := string(n.ClosedBy.Kind)
-		cat, sum, kind, closingBy = n.Category, n.Summary, &k, actorID(n.ClosedBy)
-		t := n.ClosedAt
-		at = &t
-	}
-	const q = `
-UPDATE conversations SET status = @status, assignee_id = @assignee, closed_at = @closed_at,
-       last_message_at = @last_at, last_message_id = @last_id, last_message_channel_id = @last_channel,
-       last_message_direction = @last_dir, last_message_type = @last_type, last_message_text = @last_text,
-       closing_category = @cat, closing_summary = @sum, closing_at = @closing_at,
-       closing_actor_kind = @closing_kind, closing_actor_id = @closing_by, updated_at = @updated_at
-WHERE workspace_id = @ws AND id = @id`
-	err := tx.Exec(q, map[string]any{"status": string(c.Status), "assignee": c.AssigneeID, "closed_at": c.ClosedAt,
-		"last_at": c.LastMessageAt, "last_id": lastID, "last_channel": lastChannel, "last_dir": lastDir,
-		"last_type": lastType, "last_text": lastText, "cat": cat, "sum": sum, "closing_at": at,
-		"closing_kind": kind, "closing_by": closingBy, "updated_at": c.UpdatedAt, "ws": c.WorkspaceID, "id": c.ID}).Error
-	if err != nil {
-		if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
-			return conversation.ErrUnknownAssignee
-		}
-		return fmt.Errorf("update conversation: %w", err)
+	if err := execSQL(tx, conversationUpdate(c)); err != nil {
+		return conversationSaveError(err)
 	}
 	return nil
 }
@@ -536,24 +509,4 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
 		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
-}
-
-// insertMessage stores a message inside tx.
-func insertMessage(tx *gorm.DB, m conversation.Message) error {
-	r, err := toMessageRow(m)
-	if err != nil {
-		return err
-	}
-	if err := tx.Create(&r).Error; err != nil {
-		return fmt.Errorf("insert message: %w", err)
-	}
-	return nil
-}
-
-func messageByID(db *gorm.DB, ws, id uuid.UUID) (conversation.Message, error) {
-	var r messageRow
-	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
-		return conversation.Message{}, fmt.Errorf("get message: %w", err)
-	}
-	return r.domain(), nil
 }

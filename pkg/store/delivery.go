@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/event"
 	sendprovider "github.com/switchboard/switchboard/pkg/provider"
 )
 
@@ -20,36 +21,45 @@ const advances = `message_status_rank(m.status) < message_status_rank(@status)
   AND NOT (@status = 'failed' AND m.status IN ('delivered', 'read'))`
 
 // Delivery loads an outgoing message with its channel, its identity's identifier, and the
-// external id of the customer's latest earlier message on the same channel (email threading).
+// external id of the customer's latest earlier message on the same channel (email threading),
+// in one query straight through pgx (every send's delivery runs it).
 func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delivery, error) {
-	db := s.conn(ctx)
+	const q = `
+SELECT ` + changedMessageColumns + `,
+       ch.workspace_id, ch.id, ch.type, ch.name, ch.provider, ch.config, ch.secrets, ch.secret_names, ch.rule_options,
+       ch.archived_at, ch.created_at, ch.updated_at,
+       (SELECT identifier FROM contact_identities WHERE workspace_id = m.workspace_id AND id = m.identity_id),
+       (SELECT p.external_id FROM messages p
+        WHERE p.workspace_id = m.workspace_id AND p.conversation_id = m.conversation_id AND p.channel_id = m.channel_id
+          AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= m.created_at
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+FROM messages m JOIN channels ch ON ch.workspace_id = m.workspace_id AND ch.id = m.channel_id
+WHERE m.workspace_id = $1 AND m.id = $2 AND m.direction = 'outgoing'`
 	var r messageRow
-	res := db.Raw(`SELECT * FROM messages WHERE workspace_id = ? AND id = ? AND direction = 'outgoing'`, ws, id).Scan(&r)
-	if res.Error != nil {
-		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	var ch channelRow
+	var to, inReplyTo *string
+	dest := append(messageFields(&r), &r.Attempts, &r.LastAttemptAt)
+	err := scanChannel(rowWith{s.Pool.QueryRow(ctx, q, ws, id), dest, []any{&to, &inReplyTo}}, &ch)
+	if isNotFound(err) {
 		return dispatch.Delivery{}, conversation.ErrMessageNotFound
 	}
-	const q = `
-SELECT (SELECT identifier FROM contact_identities WHERE workspace_id = @ws AND id = @identity) AS to_identifier,
-       (SELECT p.external_id FROM messages p
-        WHERE p.workspace_id = @ws AND p.conversation_id = @conv AND p.channel_id = @ch
-          AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= @at
-        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS in_reply_to`
-	var extra struct {
-		ToIdentifier *string
-		InReplyTo    *string
-	}
-	if err := db.Raw(q, map[string]any{"ws": ws, "identity": r.IdentityID, "conv": r.ConversationID, "ch": r.ChannelID, "at": r.CreatedAt}).
-		Scan(&extra).Error; err != nil {
-		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
-	}
-	ch, err := channelByID(db, ws, r.ChannelID, false)
 	if err != nil {
 		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
 	}
-	return dispatch.Delivery{Message: r.domain(), Channel: ch, To: deref(extra.ToIdentifier), InReplyTo: deref(extra.InReplyTo)}, nil
+	return dispatch.Delivery{Message: r.domain(), Channel: ch.domain(), To: deref(to), InReplyTo: deref(inReplyTo)}, nil
+}
+
+// rowWith scans before and after around the columns another scan function reads, so a row
+// that joins several tables can reuse each table's scan.
+type rowWith struct {
+	row           pgx.Row
+	before, after []any
+}
+
+func (r rowWith) Scan(dest ...any) error {
+	all := make([]any, 0, len(r.before)+len(dest)+len(r.after))
+	all = append(append(append(all, r.before...), dest...), r.after...)
+	return r.row.Scan(all...)
 }
 
 // StartAttempt counts an attempt on a still-queued message.
@@ -96,22 +106,48 @@ WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + a
 	return n > 0, nil
 }
 
+// changedMessageColumns are what changeStatus reads back of each changed message m.
+const changedMessageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
+       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
+       m.provider_message_id, m.external_id, m.error_code, m.error_message, m.created_at, m.updated_at,
+       m.attempts, m.last_attempt_at`
+
 // changeStatus runs a status UPDATE and publishes message.status_changed for every message it
-// changed, in one transaction: subscribers hear of exactly the changes that committed.
+// changed, in one transaction: subscribers hear of exactly the changes that committed. publish
+// goes out with COMMIT (see pgxTx), as the send path's does: each delivery takes the same
+// workspace lock as the sends.
 func (s *Store) changeStatus(ctx context.Context, update string, args map[string]any) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var rows []messageRow
-		if err := tx.Raw(update+"\nRETURNING m.*", args).Scan(&rows).Error; err != nil {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
+		// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
+		var changed []messageRow
+		b := &pgx.Batch{}
+		b.Queue(update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args)).Query(func(rows pgx.Rows) error {
+			var err error
+			changed, err = scanAll(rows, 1, func(r *messageRow) []any {
+				return append(messageFields(r), &r.Attempts, &r.LastAttemptAt)
+			})
 			return err
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, nil, err
 		}
-		n = int64(len(rows))
-		for _, r := range rows {
-			if err := s.PublishMessageStatusChanged(tx, r.domain()); err != nil {
-				return err
-			}
+		n = int64(len(changed))
+		if n == 0 {
+			return nil, nil, nil
 		}
-		return nil
+		evs := make([]pending, len(changed))
+		for i, r := range changed {
+			m := r.domain()
+			evs[i] = pending{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}
+		}
+		pub, err := s.publishStatement(changed[0].WorkspaceID, evs)
+		if err != nil {
+			return nil, nil, err
+		}
+		b = &pgx.Batch{}
+		pub.queue(b)
+		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
 	})
 	return n, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,41 +57,57 @@ func (s *Store) publish(tx *gorm.DB, ws uuid.UUID, evs []pending) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, "events/"+ws.String()).Error; err != nil {
-		return fmt.Errorf("lock workspace events: %w", err)
+	st, err := s.publishStatement(ws, evs)
+	if err != nil {
+		return err
 	}
-	now := s.Now()
-	ids := make([]int64, 0, len(evs))
-	for _, e := range evs {
+	if err := execSQL(tx, st); err != nil {
+		return fmt.Errorf("publish events: %w", err)
+	}
+	return nil
+}
+
+// publishSQL is publish in one statement: the workspace's lock, then (the insert reads the
+// lock's row, so it cannot start before the lock is held) the events, numbered in the order
+// given, their webhook deliveries, and the notification naming the last id. Held from here to
+// COMMIT, the lock spans one round trip.
+const publishSQL = `
+WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) AS held),
+ev AS (
+    INSERT INTO events (workspace_id, type, occurred_at, conversation_id, payload)
+    SELECT $2, e.type, $3, nullif(e.conv, '')::uuid, e.payload::jsonb
+    FROM lock, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(type, conv, payload, n)
+    ORDER BY e.n
+    RETURNING id, type, conversation_id),
+deliveries AS (
+    INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, order_key, next_attempt_at, created_at)
+    SELECT w.workspace_id, w.id, e.id, coalesce(e.conversation_id, w.id), $3, $3
+    FROM ev e
+    JOIN webhooks w ON w.workspace_id = $2 AND w.enabled AND (w.events && ARRAY['*', e.type])
+    ORDER BY e.id, w.id)
+SELECT pg_notify($7, $8 || ':' || max(id)) FROM ev`
+
+// publishStatement renders the events and builds publishSQL.
+func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error) {
+	types := make([]string, len(evs))
+	convs := make([]string, len(evs))
+	payloads := make([]string, len(evs))
+	for i, e := range evs {
 		enc := s.encode
 		if enc == nil {
 			enc = func(v any) ([]byte, error) { return json.Marshal(v) }
 		}
 		b, err := enc(e.v)
 		if err != nil {
-			return fmt.Errorf("encode %s event: %w", e.typ, err)
+			return statement{}, fmt.Errorf("encode %s event: %w", e.typ, err)
 		}
-		var id int64
-		if err := tx.Raw(`INSERT INTO events (workspace_id, type, occurred_at, conversation_id, payload)
-VALUES (?, ?, ?, ?, ?::jsonb) RETURNING id`, ws, e.typ, now, e.conv, string(b)).Scan(&id).Error; err != nil {
-			return fmt.Errorf("insert event: %w", err)
+		types[i], payloads[i] = e.typ, string(b)
+		if e.conv != nil {
+			convs[i] = e.conv.String()
 		}
-		ids = append(ids, id)
 	}
-	const deliveries = `
-INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, order_key, next_attempt_at, created_at)
-SELECT e.workspace_id, w.id, e.id, coalesce(e.conversation_id, w.id), @now, @now
-FROM events e
-JOIN webhooks w ON w.workspace_id = e.workspace_id AND w.enabled AND (w.events && ARRAY['*', e.type])
-WHERE e.workspace_id = @ws AND e.id BETWEEN @first AND @last
-ORDER BY e.id, w.id`
-	if err := tx.Exec(deliveries, map[string]any{"now": now, "ws": ws, "first": ids[0], "last": ids[len(ids)-1]}).Error; err != nil {
-		return fmt.Errorf("queue webhook deliveries: %w", err)
-	}
-	if err := tx.Exec(`SELECT pg_notify(?, ?)`, event.Channel, ws.String()+":"+strconv.FormatInt(ids[len(ids)-1], 10)).Error; err != nil {
-		return fmt.Errorf("notify event: %w", err)
-	}
-	return nil
+	wsID := ws.String()
+	return statement{publishSQL, []any{"events/" + wsID, ws, s.Now(), types, convs, payloads, event.Channel, wsID}}, nil
 }
 
 type eventOutRow struct {
@@ -164,12 +179,4 @@ func (s *Store) ListenConn(ctx context.Context) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("acquire listen connection: %w", err)
 	}
 	return c.Hijack(), nil
-}
-
-// PublishMessageStatusChanged is the dispatcher's hook (changeStatus in delivery.go calls it):
-// inside the transaction that moves a message's status, after the update and as its last
-// locking write, with the message as stored, so message.status_changed reaches streams and
-// webhooks with the same guarantees as every other event.
-func (s *Store) PublishMessageStatusChanged(tx *gorm.DB, m conversation.Message) error {
-	return s.publish(tx, m.WorkspaceID, []pending{{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}})
 }

@@ -2,11 +2,12 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
@@ -19,54 +20,54 @@ const IdempotencyTTL = 24 * time.Hour
 var ErrIdempotencyKeyReused = errkind.New(errkind.KindInvalid, "idempotency_key_reused",
 	"This Idempotency-Key was used for a different request; use a new key for a new request.")
 
-// claimIdempotency reserves the key inside tx, before any other work. When the key is taken,
+// claimIdempotency reserves the key inside tx, before any other work (send queues the answer
+// with its writes). When the key is taken,
 // it returns the stored answer: the INSERT waits on the unique index while another
 // transaction holds the same key, so a concurrent duplicate replays the first answer once it
 // commits, and takes over the key if the first rolls back. An expired record is reused.
-func claimIdempotency(tx *gorm.DB, ws uuid.UUID, in conversation.Idempotency, now time.Time) (*conversation.Replay, error) {
+func claimIdempotency(ctx context.Context, tx pgx.Tx, ws uuid.UUID, in conversation.Idempotency, now time.Time) (*conversation.Replay, error) {
 	const claim = `
 INSERT INTO idempotency_keys (workspace_id, key, request_hash, created_at, expires_at)
-VALUES (?, ?, ?, ?, ?)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (workspace_id, key) DO UPDATE
     SET request_hash = EXCLUDED.request_hash, response_status = NULL, response_body = NULL,
         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
     WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
 RETURNING key`
-	var claimed []string
-	if err := tx.Raw(claim, ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL)).Scan(&claimed).Error; err != nil {
+	// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
+	b := &pgx.Batch{}
+	claimed := false
+	b.Queue(claim, ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL)).QueryRow(func(row pgx.Row) error {
+		var key string
+		err := row.Scan(&key)
+		claimed = err == nil
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if len(claimed) == 1 {
+	if claimed {
 		return nil, nil
 	}
-	var row struct {
-		RequestHash    []byte
-		ResponseStatus *int
-		ResponseBody   []byte
-	}
-	if err := tx.Raw(`SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = ? AND key = ?`,
-		ws, in.Key).Scan(&row).Error; err != nil {
+	var hash, body []byte
+	var status *int
+	err := tx.QueryRow(ctx, `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
+		ws, in.Key).Scan(&hash, &status, &body)
+	if err != nil && !isNotFound(err) {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if !bytes.Equal(row.RequestHash, in.Hash) {
+	if !bytes.Equal(hash, in.Hash) {
 		return nil, ErrIdempotencyKeyReused
 	}
-	if row.ResponseStatus == nil {
+	if status == nil {
 		// Only reachable if a record was committed without its answer, which the send path
 		// never does; refuse rather than run the request twice.
 		return nil, errkind.New(errkind.KindConflict, "idempotency_in_progress", "A request with this Idempotency-Key is still in progress.")
 	}
-	return &conversation.Replay{Status: *row.ResponseStatus, Body: row.ResponseBody}, nil
-}
-
-// saveIdempotency stores the answer for the key claimed in the same transaction.
-func saveIdempotency(tx *gorm.DB, ws uuid.UUID, key string, status int, body []byte) error {
-	err := tx.Exec(`UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE workspace_id = ? AND key = ?`,
-		status, body, ws, key).Error
-	if err != nil {
-		return fmt.Errorf("save idempotent answer: %w", err)
-	}
-	return nil
+	return &conversation.Replay{Status: *status, Body: body}, nil
 }
 
 // PurgeIdempotency deletes expired records, at most limit at a time.

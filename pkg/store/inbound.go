@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/event"
@@ -53,96 +51,119 @@ func (s *Store) Ingest(ctx context.Context, in conversation.Inbound) (conversati
 	}
 }
 
+// ingestOnce runs on pgx in three round trips when the identity exists: a batch that begins,
+// takes the identifier's lock, looks for the external id and, with the identity, locks its
+// contact's conversation (each statement sees what committed before it ran, so the lookups
+// see what a transaction that held the lock before us wrote); a batch that writes the message,
+// the window and the conversation and reads back the answer; and publish with COMMIT.
 func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conversation.Ingested, bool, error) {
 	var out conversation.Ingested
 	replayed := false
 	ws, ch := in.Channel.WorkspaceID, in.Channel.ID
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		key := ws.String() + "/" + ch.String() + "/" + in.Identifier
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, key).Error; err != nil {
-			return fmt.Errorf("lock identifier: %w", err)
-		}
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, ws.String()+"/"+ch.String()+"/"+in.Identifier)
 		if x := in.Message.ExternalID; x != nil {
-			var prior messageRow
-			res := tx.Raw(`SELECT * FROM messages WHERE workspace_id = ? AND channel_id = ? AND external_id = ?`, ws, ch, *x).Scan(&prior)
-			if res.Error != nil {
-				return fmt.Errorf("find external id: %w", res.Error)
+			b.Queue(`SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`, ws, ch, *x)
+		}
+		b.Queue(identityConversationSQL, ws, ch, in.Identifier)
+		var prior *conversation.Message
+		var identityID, contactID uuid.UUID
+		var c conversationRow
+		found := false
+		err := runBatch(ctx, tx, b, func(r *batchResults) {
+			r.exec(wrapf("lock identifier"))
+			if in.Message.ExternalID != nil && r.err == nil {
+				var m conversation.Message
+				err := r.br.QueryRow().Scan(&m.ID, &m.ConversationID, &m.ContactID)
+				switch {
+				case err == nil:
+					m.WorkspaceID = ws
+					prior = &m
+				case !isNotFound(err):
+					r.err = fmt.Errorf("find external id: %w", err)
+				}
 			}
-			if res.RowsAffected > 0 {
-				replayed = true
-				return readIngested(tx, prior.domain(), &out)
+			if r.err != nil {
+				return
 			}
+			err := scanIdentityConversation(r.br.QueryRow(), &identityID, &contactID, &c)
+			switch {
+			case err == nil:
+				found = true
+			case !isNotFound(err):
+				r.err = fmt.Errorf("find identity: %w", err)
+			}
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if prior != nil {
+			replayed = true
+			return nil, nil, readIngested(ctx, tx, *prior, &out)
 		}
 		newContact := false
-		id, err := findIdentity(tx, ws, ch, in.Identifier)
-		if err != nil {
-			return err
-		}
-		if id == nil {
-			contactID, err := matchContact(tx, in)
-			if err != nil {
-				return err
+		if !found {
+			if identityID, contactID, newContact, err = addIdentity(ctx, tx, in, &c); err != nil {
+				return nil, nil, err
 			}
-			if contactID == uuid.Nil {
-				nc := in.NewContact
-				if err := insertContact(tx, &nc); err != nil {
-					return err
-				}
-				contactID = nc.ID
-				newContact = true
-			}
-			r := identityRow{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), ContactID: contactID, ChannelID: ch,
-				Identifier: in.Identifier, CreatedAt: in.Now, UpdatedAt: in.Now}
-			if err := tx.Create(&r).Error; err != nil {
-				return fmt.Errorf("insert identity: %w", err)
-			}
-			r.ChannelType = string(in.Channel.Type)
-			d := r.domain()
-			id = &d
 		}
-		c, err := conversationWhere(tx, "v.workspace_id = ? AND v.contact_id = ?", true, ws, id.ContactID)
-		if err != nil {
-			return err
-		}
+		conv := c.domain()
 		m := in.Message
-		m.ConversationID, m.ContactID, m.IdentityID = c.ID, id.ContactID, &id.ID
-		m.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: id.ContactID}
-		if err := insertMessage(tx, m); err != nil {
-			return err
-		}
-		// The window only moves forward: a late delivery of an older message keeps it.
-		const moveWindow = `
-UPDATE contact_identities SET last_inbound_at = @at, outbound_since_inbound = 0, updated_at = @now
-WHERE workspace_id = @ws AND id = @id AND (last_inbound_at IS NULL OR last_inbound_at < @at)`
-		if err := tx.Exec(moveWindow, map[string]any{"at": m.CreatedAt, "now": in.Now, "ws": ws, "id": id.ID}).Error; err != nil {
-			return fmt.Errorf("move window: %w", err)
-		}
-		if c.LastMessage == nil || m.CreatedAt.After(c.LastMessageAt) ||
-			(m.CreatedAt.Equal(c.LastMessageAt) && m.ID.String() > c.LastMessage.ID.String()) {
+		m.ConversationID, m.ContactID, m.IdentityID = conv.ID, contactID, &identityID
+		m.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: contactID}
+		if conv.LastMessage == nil || m.CreatedAt.After(conv.LastMessageAt) ||
+			(m.CreatedAt.Equal(conv.LastMessageAt) && m.ID.String() > conv.LastMessage.ID.String()) {
 			p := m.Preview()
-			c.LastMessage, c.LastMessageAt = &p, m.CreatedAt
+			conv.LastMessage, conv.LastMessageAt = &p, m.CreatedAt
 		}
-		events, err := in.Apply(&c)
+		events, err := in.Apply(&conv)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		c.UpdatedAt = in.Now
-		if err := saveConversation(tx, c); err != nil {
-			return err
+		conv.UpdatedAt = in.Now
+
+		b = &pgx.Batch{}
+		insert, err := messageInsert(m)
+		if err != nil {
+			return nil, nil, err
 		}
-		if err := insertEvents(tx, events); err != nil {
-			return err
+		insert.queue(b)
+		// The window only moves forward: a late delivery of an older message keeps it.
+		b.Queue(`
+UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
+WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`, m.CreatedAt, in.Now, ws, identityID)
+		conversationUpdate(conv).queue(b)
+		if len(events) > 0 {
+			eventsInsert(events).queue(b)
 		}
-		if err := readIngested(tx, m, &out); err != nil {
-			return err
+		queueIngested(b, m)
+		err = runBatch(ctx, tx, b, func(r *batchResults) {
+			r.exec(wrapf("insert message"))
+			r.exec(wrapf("move window"))
+			r.exec(conversationSaveError)
+			if len(events) > 0 {
+				r.exec(wrapf("insert conversation events"))
+			}
+			readQueuedIngested(r, m, &out)
+		})
+		if err != nil {
+			return nil, nil, err
 		}
+
 		var evs []pending
 		if newContact {
 			evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
 				pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
 		}
 		evs = append(evs, messageCreated(out.Message))
-		return s.publish(tx, ws, append(evs, conversationEvents(events, out.Conversation)...))
+		pub, err := s.publishStatement(ws, append(evs, conversationEvents(events, out.Conversation)...))
+		if err != nil {
+			return nil, nil, err
+		}
+		b = &pgx.Batch{}
+		pub.queue(b)
+		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
 	})
 	if err != nil {
 		return conversation.Ingested{}, false, err
@@ -150,22 +171,63 @@ WHERE workspace_id = @ws AND id = @id AND (last_inbound_at IS NULL OR last_inbou
 	return out, replayed, nil
 }
 
-func findIdentity(tx *gorm.DB, ws, ch uuid.UUID, identifier string) (*channel.Identity, error) {
-	var r identityRow
-	res := tx.Raw(`SELECT * FROM contact_identities WHERE workspace_id = ? AND channel_id = ? AND identifier = ?`, ws, ch, identifier).Scan(&r)
-	if res.Error != nil {
-		return nil, fmt.Errorf("find identity: %w", res.Error)
+// identityConversationSQL finds the identity and locks its contact's conversation.
+const identityConversationSQL = `
+SELECT i.id, i.contact_id, ` + conversationColumnList + `
+FROM contact_identities i
+JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
+WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3
+FOR UPDATE OF v`
+
+func scanIdentityConversation(row pgx.Row, identityID, contactID *uuid.UUID, r *conversationRow) error {
+	return row.Scan(append([]any{identityID, contactID}, conversationFields(r)...)...)
+}
+
+// addIdentity makes the identity of a new identifier, on the contact it matches or a new one,
+// and locks the contact's conversation into c.
+func addIdentity(ctx context.Context, tx pgx.Tx, in conversation.Inbound, c *conversationRow) (identityID, contactID uuid.UUID, newContact bool, err error) {
+	ws := in.Channel.WorkspaceID
+	contactID, err = matchContact(ctx, tx, in)
+	if err != nil {
+		return uuid.Nil, uuid.Nil, false, err
 	}
-	if res.RowsAffected == 0 {
-		return nil, nil
+	b := &pgx.Batch{}
+	if contactID == uuid.Nil {
+		nc := in.NewContact
+		contactSt, convSt, err := contactInsert(&nc)
+		if err != nil {
+			return uuid.Nil, uuid.Nil, false, err
+		}
+		contactSt.queue(b)
+		convSt.queue(b)
+		contactID, newContact = nc.ID, true
 	}
-	d := r.domain()
-	return &d, nil
+	identityID = uuid.Must(uuid.NewV7())
+	b.Queue(`
+INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
+                                outbound_since_inbound, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $6)`, ws, identityID, contactID, in.Channel.ID, in.Identifier, in.Now)
+	b.Queue(conversationSelect+`
+WHERE v.workspace_id = $1 AND v.contact_id = $2
+FOR UPDATE OF v`, ws, contactID)
+	err = runBatch(ctx, tx, b, func(r *batchResults) {
+		if newContact {
+			r.exec(wrapf("insert contact"))
+			r.exec(wrapf("insert conversation"))
+		}
+		r.exec(wrapf("insert identity"))
+		if r.err == nil {
+			if err := scanConversation(r.br.QueryRow(), c); err != nil {
+				r.err = fmt.Errorf("get conversation: %w", err)
+			}
+		}
+	})
+	return identityID, contactID, newContact, err
 }
 
 // matchContact finds the contact a new identity belongs to: by the identifier itself when it
 // is a phone number or email address, then by the phone and email given for a new contact.
-func matchContact(tx *gorm.DB, in conversation.Inbound) (uuid.UUID, error) {
+func matchContact(ctx context.Context, tx pgx.Tx, in conversation.Inbound) (uuid.UUID, error) {
 	type probe struct{ column, value string }
 	var probes []probe
 	switch in.Channel.Type {
@@ -181,35 +243,61 @@ func matchContact(tx *gorm.DB, in conversation.Inbound) (uuid.UUID, error) {
 		probes = append(probes, probe{"email", *e})
 	}
 	for _, p := range probes {
-		var ids []uuid.UUID
-		if err := tx.Raw(`SELECT id FROM contacts WHERE workspace_id = ? AND `+p.column+` = ?`, in.Channel.WorkspaceID, p.value).Scan(&ids).Error; err != nil {
-			return uuid.Nil, fmt.Errorf("match contact by %s: %w", p.column, err)
+		var id uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = $1 AND `+p.column+` = $2 LIMIT 1`, in.Channel.WorkspaceID, p.value).Scan(&id)
+		if err == nil {
+			return id, nil
 		}
-		if len(ids) > 0 {
-			return ids[0], nil
+		if !isNotFound(err) {
+			return uuid.Nil, fmt.Errorf("match contact by %s: %w", p.column, err)
 		}
 	}
 	return uuid.Nil, nil
 }
 
-// readIngested reads what the API answers for an ingested message: the same reads serve the
-// first answer and a replay, so both are the same body.
-func readIngested(tx *gorm.DB, m conversation.Message, out *conversation.Ingested) error {
-	ct, err := contactByID(tx, m.WorkspaceID, m.ContactID)
-	if err != nil {
-		if errors.Is(err, contact.ErrNotFound) {
-			return fmt.Errorf("ingested message %s lost its contact: %w", m.ID, err)
+// queueIngested queues the reads of what the API answers for an ingested message: the same
+// reads serve the first answer and a replay, so both are the same body.
+func queueIngested(b *pgx.Batch, m conversation.Message) {
+	b.Queue(`SELECT `+contactColumns+`
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+WHERE c.workspace_id = $1 AND c.id = $2`, m.WorkspaceID, m.ContactID)
+	b.Queue(conversationSelect+`
+WHERE v.workspace_id = $1 AND v.id = $2`, m.WorkspaceID, m.ConversationID)
+	b.Queue(`SELECT `+messageColumns+`, attempts, last_attempt_at FROM messages WHERE workspace_id = $1 AND id = $2`, m.WorkspaceID, m.ID)
+}
+
+// readQueuedIngested reads queueIngested's results into out.
+func readQueuedIngested(r *batchResults, m conversation.Message, out *conversation.Ingested) {
+	if r.err != nil {
+		return
+	}
+	var ct contactRow
+	if err := scanContact(r.br.QueryRow(), &ct); err != nil {
+		if isNotFound(err) {
+			err = fmt.Errorf("ingested message %s lost its contact: %w", m.ID, contact.ErrNotFound)
 		}
-		return err
+		r.err = fmt.Errorf("get contact: %w", err)
+		return
 	}
-	c, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, m.WorkspaceID, m.ConversationID)
-	if err != nil {
-		return err
+	var c conversationRow
+	if err := scanConversation(r.br.QueryRow(), &c); err != nil {
+		if isNotFound(err) {
+			err = conversation.ErrNotFound
+		}
+		r.err = fmt.Errorf("get conversation: %w", err)
+		return
 	}
-	stored, err := messageByID(tx, m.WorkspaceID, m.ID)
-	if err != nil {
-		return err
+	var mr messageRow
+	if err := r.br.QueryRow().Scan(append(messageFields(&mr), &mr.Attempts, &mr.LastAttemptAt)...); err != nil {
+		r.err = fmt.Errorf("get message: %w", err)
+		return
 	}
-	*out = conversation.Ingested{Message: stored, Contact: ct, Conversation: c}
-	return nil
+	*out = conversation.Ingested{Message: mr.domain(), Contact: ct.domain(), Conversation: c.domain()}
+}
+
+// readIngested reads what the API answers for an ingested message, in one round trip.
+func readIngested(ctx context.Context, tx pgx.Tx, m conversation.Message, out *conversation.Ingested) error {
+	b := &pgx.Batch{}
+	queueIngested(b, m)
+	return runBatch(ctx, tx, b, func(r *batchResults) { readQueuedIngested(r, m, out) })
 }

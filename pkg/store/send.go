@@ -2,12 +2,11 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -28,88 +27,17 @@ func monthStart(t time.Time) time.Time {
 // (in that order, as in every path that takes both), the rules decide on what is read under
 // those locks, and the message, its count, the conversation's change and the delivery job
 // commit together.
+//
+// It runs on pgx directly, in three round trips: BEGIN with one statement that locks and reads
+// everything the rules need; the delivery job; and one batch with the writes, the idempotent
+// answer, the events and COMMIT. The events go last, so the workspace's event lock is held
+// only while PostgreSQL finishes that batch (see pgxTx).
 func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Sent, *conversation.Replay, error) {
 	var out conversation.Sent
 	var replay *conversation.Replay
-	ws := in.WorkspaceID
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if in.Idempotency != nil {
-			r, err := claimIdempotency(tx, ws, *in.Idempotency, in.Now)
-			if err != nil || r != nil {
-				replay = r
-				return err
-			}
-		}
-		conv, err := conversationWhere(tx, "v.workspace_id = ? AND v.contact_id = ?", true, ws, in.ContactID)
-		if errors.Is(err, conversation.ErrNotFound) {
-			return contact.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		st := conversation.SendState{Conversation: conv}
-		if st.Identity, st.Channel, err = lockSendIdentity(tx, ws, in.ContactID, in.ChannelID); err != nil {
-			return err
-		}
-		if in.TemplateName != "" {
-			if st.Template, err = templateByName(tx, ws, st.Channel.ID, in.TemplateName, in.TemplateLanguage); err != nil {
-				return err
-			}
-		}
-		month := monthStart(in.Now)
-		if st.Channel.Type == rules.Viber {
-			if err := tx.Raw(`SELECT coalesce((SELECT initiated FROM channel_usage WHERE workspace_id = ? AND channel_id = ? AND month = ?), 0)`,
-				ws, st.Channel.ID, month).Scan(&st.MonthInitiated).Error; err != nil {
-				return fmt.Errorf("read channel usage: %w", err)
-			}
-		}
-
-		m, decision, events, err := in.Decide(&st)
-		if err != nil {
-			return err
-		}
-		if err := insertMessage(tx, m); err != nil {
-			return err
-		}
-		if err := tx.Exec(`UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			in.Now, ws, st.Identity.ID).Error; err != nil {
-			return fmt.Errorf("count outbound: %w", err)
-		}
-		if decision.Initiated {
-			if err := countInitiated(tx, ws, st.Channel, month); err != nil {
-				return err
-			}
-		}
-		if err := saveConversation(tx, st.Conversation); err != nil {
-			return err
-		}
-		if err := insertEvents(tx, events); err != nil {
-			return err
-		}
-		if err := s.enqueueDelivery(ctx, tx, ws, m.ID); err != nil {
-			return err
-		}
-		// The locked row, as changed, is the answer; only a new assignee needs a read for the
-		// assignee's name and email.
-		c := st.Conversation
-		if c.AssigneeID != nil && c.Assignee == nil {
-			if c, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, conv.ID); err != nil {
-				return err
-			}
-		}
-		if err := s.publish(tx, ws, append([]pending{messageCreated(m)}, conversationEvents(events, c)...)); err != nil {
-			return err
-		}
-		out = conversation.Sent{Message: m, Conversation: c, Decision: decision}
-		if idem := in.Idempotency; idem != nil {
-			status, body, err := idem.Render(out)
-			if err != nil {
-				return fmt.Errorf("render idempotent answer: %w", err)
-			}
-			out.Body = body
-			return saveIdempotency(tx, ws, idem.Key, status, body)
-		}
-		return nil
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (last *pgx.Batch, read func(*batchResults), err error) {
+		out, replay, last, read, err = s.send(ctx, tx, in)
+		return last, read, err
 	})
 	if err != nil {
 		return conversation.Sent{}, nil, err
@@ -117,85 +45,301 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 	return out, replay, nil
 }
 
-// lockSendIdentity finds the identity to send to, locks it and reads its channel: the one on
-// channelID, or the contact's default (the channel they last wrote on, else the newest
-// identity) when channelID is nil.
-func lockSendIdentity(tx *gorm.DB, ws, contactID uuid.UUID, channelID *uuid.UUID) (channel.Identity, channel.Channel, error) {
-	if channelID == nil {
-		var rows []identityRow
-		const q = `
-SELECT i.*, ch.type AS channel_type
-FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
-WHERE i.workspace_id = ? AND i.contact_id = ? AND ch.archived_at IS NULL`
-		if err := tx.Raw(q, ws, contactID).Scan(&rows).Error; err != nil {
-			return channel.Identity{}, channel.Channel{}, fmt.Errorf("read identities: %w", err)
+// send does the work of Send up to its last batch, which it returns with the function that
+// reads the batch's results (nil when a replay ends the transaction early).
+func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.Sent, *conversation.Replay, *pgx.Batch, func(*batchResults), error) {
+	ws := in.WorkspaceID
+	if in.Idempotency != nil {
+		r, err := claimIdempotency(ctx, tx, ws, *in.Idempotency, in.Now)
+		if err != nil || r != nil {
+			return conversation.Sent{}, r, nil, nil, err
 		}
-		ids := make([]channel.Identity, len(rows))
-		for i, r := range rows {
-			ids[i] = r.domain()
-		}
-		best := conversation.DefaultIdentity(ids)
-		if best == nil {
-			return channel.Identity{}, channel.Channel{}, conversation.ErrNoChannelIdentity
-		}
-		ch := best.ChannelID
-		channelID = &ch
 	}
-	c, err := channelByID(tx, ws, *channelID, false)
-	if errors.Is(err, channel.ErrNotFound) {
-		return channel.Identity{}, channel.Channel{}, errkind.Invalid(errkind.Field{Field: "channel_id", Message: "must be a channel of this workspace"})
-	}
+	st, sender, err := lockSend(ctx, tx, in)
 	if err != nil {
-		return channel.Identity{}, channel.Channel{}, err
+		return conversation.Sent{}, nil, nil, nil, err
 	}
-	if c.Archived() {
-		return channel.Identity{}, channel.Channel{}, channel.ErrArchived
+	if in.TemplateName != "" {
+		if st.Template, err = templateByName(ctx, tx, ws, st.Channel.ID, in.TemplateName, in.TemplateLanguage); err != nil {
+			return conversation.Sent{}, nil, nil, nil, err
+		}
 	}
-	var r identityRow
-	res := tx.Raw(`SELECT i.*, ? AS channel_type FROM contact_identities i WHERE i.workspace_id = ? AND i.contact_id = ? AND i.channel_id = ? FOR UPDATE`,
-		string(c.Type), ws, contactID, c.ID).Scan(&r)
-	if res.Error != nil {
-		return channel.Identity{}, channel.Channel{}, fmt.Errorf("lock identity: %w", res.Error)
+	month := monthStart(in.Now)
+	if st.Channel.Type == rules.Viber {
+		const q = `SELECT coalesce((SELECT initiated FROM channel_usage WHERE workspace_id = $1 AND channel_id = $2 AND month = $3), 0)`
+		if err := tx.QueryRow(ctx, q, ws, st.Channel.ID, month).Scan(&st.MonthInitiated); err != nil {
+			return conversation.Sent{}, nil, nil, nil, fmt.Errorf("read channel usage: %w", err)
+		}
 	}
-	if res.RowsAffected == 0 {
-		return channel.Identity{}, channel.Channel{}, conversation.ErrNoChannelIdentity
+
+	m, decision, events, err := in.Decide(&st)
+	if err != nil {
+		return conversation.Sent{}, nil, nil, nil, err
 	}
-	return r.domain(), c, nil
+	// The locked row, as changed, is the answer; a new assignee is the sender, read with the
+	// locks, or else (not a path a send takes today) read here.
+	c := st.Conversation
+	if c.AssigneeID != nil && c.Assignee == nil {
+		if sender != nil && sender.ID == *c.AssigneeID {
+			c.Assignee = sender
+		} else if c.Assignee, err = assigneeByID(ctx, tx, ws, *c.AssigneeID); err != nil {
+			return conversation.Sent{}, nil, nil, nil, err
+		}
+	}
+	if err := s.enqueueDelivery(ctx, tx, ws, m.ID); err != nil {
+		return conversation.Sent{}, nil, nil, nil, err
+	}
+
+	b := &pgx.Batch{}
+	insert, err := messageInsert(m)
+	if err != nil {
+		return conversation.Sent{}, nil, nil, nil, err
+	}
+	insert.queue(b)
+	b.Queue(`UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
+		in.Now, ws, st.Identity.ID)
+	limit := -1
+	if decision.Initiated {
+		limit = countInitiated(b, ws, st.Channel, month)
+	}
+	conversationUpdate(st.Conversation).queue(b)
+	if len(events) > 0 {
+		eventsInsert(events).queue(b)
+	}
+	out := conversation.Sent{Message: m, Conversation: c, Decision: decision}
+	if idem := in.Idempotency; idem != nil {
+		status, body, err := idem.Render(out)
+		if err != nil {
+			return conversation.Sent{}, nil, nil, nil, fmt.Errorf("render idempotent answer: %w", err)
+		}
+		out.Body = body
+		b.Queue(`UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE workspace_id = $3 AND key = $4`,
+			status, body, ws, idem.Key)
+	}
+	pub, err := s.publishStatement(ws, append([]pending{messageCreated(m)}, conversationEvents(events, c)...))
+	if err != nil {
+		return conversation.Sent{}, nil, nil, nil, err
+	}
+	pub.queue(b)
+
+	read := func(r *batchResults) {
+		r.exec(wrapf("insert message"))
+		r.exec(wrapf("count outbound"))
+		if decision.Initiated && r.err == nil {
+			rows, err := r.br.Query()
+			var n []int
+			if err == nil {
+				n, err = pgx.CollectRows(rows, pgx.RowTo[int])
+			}
+			switch {
+			case err != nil:
+				r.err = fmt.Errorf("count initiated message: %w", err)
+			case len(n) == 0 || (limit >= 0 && n[0] > limit):
+				r.err = conversation.ErrQuotaRace
+			}
+		}
+		r.exec(conversationSaveError)
+		if len(events) > 0 {
+			r.exec(wrapf("insert conversation events"))
+		}
+		if in.Idempotency != nil {
+			r.exec(wrapf("save idempotent answer"))
+		}
+		r.exec(wrapf("publish events"))
+	}
+	if decision.Initiated {
+		// The count is checked before COMMIT, so this batch goes out without it (Viber's
+		// chatbot-initiated messages only).
+		if err := runBatch(ctx, tx, b, read); err != nil {
+			return conversation.Sent{}, nil, nil, nil, err
+		}
+		return out, nil, nil, nil, nil
+	}
+	return out, nil, b, read, nil
 }
 
-// countInitiated counts a chatbot-initiated message against the channel's month. Without
-// the commercial terms the increment is guarded by the limit, so two sends that both read
-// the last free unit cannot both pass: the second finds the guard false and fails.
-func countInitiated(tx *gorm.DB, ws uuid.UUID, ch channel.Channel, month time.Time) error {
+// sendLockSQL locks the contact's conversation, then (the identity's lookup needs the
+// conversation's contact, so it cannot run first) the identity on channel $3, and reads the
+// channel and the sending user ($4) with them: everything the rules and the answer need, in
+// one round trip. A missing channel or identity comes back as NULLs.
+const sendLockSQL = `
+WITH v AS (` + conversationSelect + `
+    WHERE v.workspace_id = $1 AND v.contact_id = $2
+    FOR UPDATE OF v)
+SELECT v.*,
+       ch.id, ch.type, ch.name, ch.provider, ch.config, ch.secrets, ch.secret_names, ch.rule_options, ch.archived_at,
+       ch.created_at, ch.updated_at,
+       i.id, i.identifier, i.last_inbound_at, i.outbound_since_inbound, i.created_at, i.updated_at,
+       su.name, su.email
+FROM v
+LEFT JOIN channels ch ON ch.workspace_id = $1 AND ch.id = $3
+LEFT JOIN LATERAL (
+    SELECT * FROM contact_identities i
+    WHERE i.workspace_id = $1 AND i.contact_id = v.contact_id AND i.channel_id = $3
+    FOR UPDATE) i ON true
+LEFT JOIN users su ON su.workspace_id = $1 AND su.id = $4`
+
+// lockSend locks the conversation and the identity to send to and reads the state the rules
+// decide on, and the sender's name for the answer (nil without a sending user). The identity
+// is the one on in.ChannelID, or on the contact's default channel (the one they last wrote
+// on, else the newest identity) when it is nil.
+func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.SendState, *conversation.Assignee, error) {
+	ws := in.WorkspaceID
+	channelID := in.ChannelID
+	if channelID == nil {
+		// Lock the conversation before reading which identity is the default, as the
+		// statement below would.
+		var id uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2 FOR UPDATE`, ws, in.ContactID).Scan(&id)
+		if isNotFound(err) {
+			return conversation.SendState{}, nil, contact.ErrNotFound
+		}
+		if err != nil {
+			return conversation.SendState{}, nil, fmt.Errorf("get conversation: %w", err)
+		}
+		best, err := defaultIdentity(ctx, tx, ws, in.ContactID)
+		if err != nil {
+			return conversation.SendState{}, nil, err
+		}
+		channelID = &best
+	}
+	var (
+		cr                                       conversationRow
+		chID, idID                               *uuid.UUID
+		chType, chName, chProvider, idIdentifier *string
+		chConfig, chRules                        map[string]any
+		chSecrets                                []byte
+		chSecretNames                            []string
+		chArchived, chCreated, chUpdated         *time.Time
+		idLastInbound, idCreated, idUpdated      *time.Time
+		idOutbound                               *int
+		senderName, senderEmail                  *string
+	)
+	b := &pgx.Batch{}
+	row := b.Queue(sendLockSQL, ws, in.ContactID, *channelID, in.UserID)
+	var err error
+	row.QueryRow(func(row pgx.Row) error {
+		err = row.Scan(
+			&cr.WorkspaceID, &cr.ID, &cr.ContactID, &cr.Status, &cr.AssigneeID, &cr.LastMessageAt, &cr.LastMessageID,
+			&cr.LastMessageChannelID, &cr.LastMessageDirection, &cr.LastMessageType, &cr.LastMessageText,
+			&cr.ClosedAt, &cr.ClosingCategory, &cr.ClosingSummary, &cr.ClosingAt, &cr.ClosingActorKind, &cr.ClosingActorID,
+			&cr.CreatedAt, &cr.UpdatedAt,
+			&cr.ContactFirstName, &cr.ContactLastName, &cr.ContactEmail, &cr.ContactPhone, &cr.AssigneeName, &cr.AssigneeEmail,
+			&chID, &chType, &chName, &chProvider, &chConfig, &chSecrets, &chSecretNames, &chRules, &chArchived, &chCreated, &chUpdated,
+			&idID, &idIdentifier, &idLastInbound, &idOutbound, &idCreated, &idUpdated,
+			&senderName, &senderEmail)
+		return nil
+	})
+	if berr := tx.SendBatch(ctx, b).Close(); err == nil {
+		err = berr
+	}
+	if isNotFound(err) {
+		return conversation.SendState{}, nil, contact.ErrNotFound
+	}
+	if err != nil {
+		return conversation.SendState{}, nil, fmt.Errorf("lock send: %w", err)
+	}
+	if chID == nil {
+		return conversation.SendState{}, nil, errkind.Invalid(errkind.Field{Field: "channel_id", Message: "must be a channel of this workspace"})
+	}
+	if chConfig == nil {
+		chConfig = map[string]any{}
+	}
+	if chRules == nil {
+		chRules = map[string]any{}
+	}
+	if chSecretNames == nil {
+		chSecretNames = []string{}
+	}
+	ch := channelRow{WorkspaceID: ws, ID: *chID, Type: *chType, Name: *chName, Provider: *chProvider, Config: chConfig,
+		Secrets: chSecrets, SecretNames: chSecretNames, RuleOptions: chRules, ArchivedAt: chArchived,
+		CreatedAt: *chCreated, UpdatedAt: *chUpdated}.domain()
+	if ch.Archived() {
+		return conversation.SendState{}, nil, channel.ErrArchived
+	}
+	if idID == nil {
+		return conversation.SendState{}, nil, conversation.ErrNoChannelIdentity
+	}
+	ir := identityRow{WorkspaceID: ws, ID: *idID, ContactID: in.ContactID, ChannelID: ch.ID, Identifier: *idIdentifier,
+		LastInboundAt: idLastInbound, OutboundSinceInbound: *idOutbound, CreatedAt: *idCreated, UpdatedAt: *idUpdated,
+		ChannelType: string(ch.Type)}
+	st := conversation.SendState{Conversation: cr.domain(), Identity: ir.domain(), Channel: ch}
+	var sender *conversation.Assignee
+	if in.UserID != nil && senderName != nil {
+		sender = &conversation.Assignee{ID: *in.UserID, Name: *senderName, Email: deref(senderEmail)}
+	}
+	return st, sender, nil
+}
+
+// defaultIdentity is the channel of the contact's default identity on a live channel.
+func defaultIdentity(ctx context.Context, tx pgx.Tx, ws, contactID uuid.UUID) (uuid.UUID, error) {
+	const q = `
+SELECT i.id, i.channel_id, i.last_inbound_at, i.created_at
+FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+WHERE i.workspace_id = $1 AND i.contact_id = $2 AND ch.archived_at IS NULL`
+	rows, _ := tx.Query(ctx, q, ws, contactID)
+	ids, err := scanAll(rows, 4, func(i *channel.Identity) []any {
+		return []any{&i.ID, &i.ChannelID, &i.LastInboundAt, &i.CreatedAt}
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("read identities: %w", err)
+	}
+	best := conversation.DefaultIdentity(ids)
+	if best == nil {
+		return uuid.Nil, conversation.ErrNoChannelIdentity
+	}
+	return best.ChannelID, nil
+}
+
+// assigneeByID reads a user's name and email for a conversation's assignee.
+func assigneeByID(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (*conversation.Assignee, error) {
+	var name string
+	var email *string
+	err := tx.QueryRow(ctx, `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&name, &email)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read assignee: %w", err)
+	}
+	return &conversation.Assignee{ID: id, Name: name, Email: deref(email)}, nil
+}
+
+// countInitiated queues the count of a chatbot-initiated message against the channel's month
+// and returns the limit its answer is checked against (-1: none). Without the commercial
+// terms the increment is guarded by the limit, so two sends that both read the last free unit
+// cannot both pass: the second finds the guard false and gets no row.
+func countInitiated(b *pgx.Batch, ws uuid.UUID, ch channel.Channel, month time.Time) int {
 	limit := -1
 	if !ch.RuleOptions.CommercialTermsAccepted {
 		limit = ch.RuleOptions.MonthlyInitiatedLimit
 	}
 	const q = `
-INSERT INTO channel_usage (workspace_id, channel_id, month, initiated) VALUES (@ws, @ch, @month, 1)
+INSERT INTO channel_usage (workspace_id, channel_id, month, initiated) VALUES ($1, $2, $3, 1)
 ON CONFLICT (workspace_id, channel_id, month) DO UPDATE SET initiated = channel_usage.initiated + 1
-    WHERE @limit < 0 OR channel_usage.initiated < @limit
+    WHERE $4 < 0 OR channel_usage.initiated < $4
 RETURNING initiated`
-	var n []int
-	if err := tx.Raw(q, map[string]any{"ws": ws, "ch": ch.ID, "month": month, "limit": limit}).Scan(&n).Error; err != nil {
-		return fmt.Errorf("count initiated message: %w", err)
-	}
-	if len(n) == 0 || (limit >= 0 && n[0] > limit) {
-		return conversation.ErrQuotaRace
-	}
-	return nil
+	b.Queue(q, ws, ch.ID, month, limit)
+	return limit
 }
 
 // templateByName returns the channel's template with the name and language, or nil.
-func templateByName(tx *gorm.DB, ws, ch uuid.UUID, name, language string) (*template.Template, error) {
+func templateByName(ctx context.Context, tx pgx.Tx, ws, ch uuid.UUID, name, language string) (*template.Template, error) {
+	const q = `
+SELECT workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons, created_at, updated_at
+FROM templates WHERE workspace_id = $1 AND channel_id = $2 AND name = $3 AND language = $4`
 	var r templateRow
-	res := tx.Raw(`SELECT * FROM templates WHERE workspace_id = ? AND channel_id = ? AND name = ? AND language = ?`,
-		ws, ch, name, language).Scan(&r)
-	if res.Error != nil {
-		return nil, fmt.Errorf("read template: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	var buttons []byte
+	err := tx.QueryRow(ctx, q, ws, ch, name, language).Scan(&r.WorkspaceID, &r.ID, &r.ChannelID, &r.Name, &r.Language,
+		&r.Category, &r.Status, &r.Body, &r.Header, &r.Footer, &buttons, &r.CreatedAt, &r.UpdatedAt)
+	if isNotFound(err) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	if err := r.Buttons.Scan(buttons); err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
 	}
 	t := r.domain()
 	return &t, nil

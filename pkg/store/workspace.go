@@ -86,13 +86,23 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, own
 }
 
 // Workspace returns one workspace.
+//
+// It reads straight through pgx: every inbound message needs the workspace's phone region,
+// and gorm's reflection cost more than the query.
 func (s *Store) Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspace, error) {
+	const q = `SELECT id, name, unassign_on_close, closing_note_required, closing_note_categories, default_phone_region,
+       created_at, updated_at FROM workspaces WHERE id = $1`
 	var r workspaceRow
-	if err := s.conn(ctx).Take(&r, "id = ?", id).Error; err != nil {
-		if isNotFound(err) {
-			return workspace.Workspace{}, workspace.ErrNotFound
-		}
+	err := s.Pool.QueryRow(ctx, q, id).Scan(&r.ID, &r.Name, &r.UnassignOnClose, &r.ClosingNoteRequired,
+		(*[]string)(&r.ClosingNoteCategories), &r.DefaultPhoneRegion, &r.CreatedAt, &r.UpdatedAt)
+	if isNotFound(err) {
+		return workspace.Workspace{}, workspace.ErrNotFound
+	}
+	if err != nil {
 		return workspace.Workspace{}, fmt.Errorf("get workspace: %w", err)
+	}
+	if r.ClosingNoteCategories == nil {
+		r.ClosingNoteCategories = textArray{}
 	}
 	return r.domain(), nil
 }
