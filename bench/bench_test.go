@@ -56,9 +56,25 @@ func TestSearchCondition(t *testing.T) {
 	}
 }
 
-// TestSearchSteps checks that the harness runs the statements the store's search steps run,
+func TestContactSearch(t *testing.T) {
+	f := &fixture{}
+	if sts := f.contactSearch("ws", "gonz"); len(sts) != 1 || !strings.Contains(squash(sts[0].sql),
+		"FROM (SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.search_text LIKE ? ORDER BY c.id DESC LIMIT ?) m") {
+		t.Errorf("a fragment with a trigram: one planned statement, got %+v", sts)
+	}
+	sts := f.contactSearch("ws", "li")
+	if len(sts) != 1 || !strings.Contains(squash(sts[0].sql), "LIMIT ?) c WHERE c.search_text LIKE ?") || sts[0].args[1] != math.MaxInt {
+		t.Errorf("a fragment without a trigram: the walk to the end, got %+v", sts)
+	}
+	for _, st := range sts {
+		_ = st.literal() // placeholders and arguments agree
+	}
+}
+
+// TestSearchSteps checks that the harness runs the statements the inbox's search steps run,
 // given what each step finds (kept in the fixture's cache, as if read from the database).
 func TestSearchSteps(t *testing.T) {
+	const closed = "v.status = 'closed'"
 	rows := func(n int) []string {
 		out := make([]string, n)
 		for i := range out {
@@ -72,18 +88,18 @@ func TestSearchSteps(t *testing.T) {
 		walked, found int // rows the bounded walk and the lookup find
 		want          []string
 	}{
-		{"the bounded walk fills the page", "gonz", 26, 0, []string{"LIMIT ?) c WHERE"}},
-		{"few matches: the page from the lookup", "gonz", 3, 2, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "unnest(?::uuid[])"}},
-		{"many matches: the unbounded walk", "gonz", 3, 1001, []string{"LIMIT ?) c WHERE", "SELECT c.id FROM contacts c", "LIMIT ?) c WHERE"}},
-		{"no trigram: no lookup", "li", 3, 0, []string{"LIMIT ?) c WHERE", "LIMIT ?) c WHERE"}},
+		{"the bounded walk fills the page", "gonz", 26, 0, []string{"LIMIT ?) v WHERE"}},
+		{"few matches: the page from the lookup", "gonz", 3, 2, []string{"LIMIT ?) v WHERE", "SELECT c.id FROM contacts c", "unnest(?::uuid[])"}},
+		{"many matches: the unbounded walk", "gonz", 3, 1001, []string{"LIMIT ?) v WHERE", "SELECT c.id FROM contacts c", "LIMIT ?) v WHERE"}},
+		{"no trigram: no lookup", "li", 3, 0, []string{"LIMIT ?) v WHERE", "LIMIT ?) v WHERE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fixture{searchIDs: map[string][]string{}}
 			// The walk's and the lookup's literal SQL, as found() keys them.
-			f.searchIDs[contactWalk("ws", tc.q, searchWalkBound).literal()] = rows(tc.walked)
+			f.searchIDs[inboxWalk("ws", closed, tc.q, searchWalkBound).literal()] = rows(tc.walked)
 			f.searchIDs[searchFirst("ws", tc.q).literal()] = rows(tc.found)
-			sts := f.contactSearch("ws", tc.q)
+			sts := f.inboxSearch("ws", closed, tc.q)
 			if len(sts) != len(tc.want) {
 				t.Fatalf("%d statements, want %d", len(sts), len(tc.want))
 			}
@@ -93,13 +109,11 @@ func TestSearchSteps(t *testing.T) {
 				}
 				_ = st.literal() // placeholders and arguments agree
 			}
-			if last := sts[len(sts)-1]; strings.Contains(last.sql, "LIMIT ?) c") && len(sts) > 1 && last.args[1] != math.MaxInt {
+			if last := sts[len(sts)-1]; strings.Contains(last.sql, "LIMIT ?) v") && len(sts) > 1 && last.args[1] != math.MaxInt {
 				t.Errorf("the last walk is bounded by %v, want no bound", last.args[1])
 			}
-			if tc.found == 2 {
-				if ids := sts[2].args[0]; ids != "{"+rows(2)[1]+","+rows(2)[0]+"}" {
-					t.Errorf("page ids %v, want newest first", ids)
-				}
+			if few := tc.found > 0 && tc.found <= searchFirstLimit; (len(sts) == 3 && sts[1].gset != "") != few {
+				t.Errorf("lookup gset = %q with %d ids", sts[1].gset, tc.found)
 			}
 		})
 	}

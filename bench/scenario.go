@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,9 +309,9 @@ func searchCondition(alias, q string) statement {
 	return st
 }
 
-// The searches below are store.Contacts and store.Conversations with q: up to three steps
-// (store.searchSteps), each stopping once it has the page. Which steps a request runs depends
-// on the data, so searchSteps asks the bench database, as the store does.
+// The inbox's search (store.Conversations with q) runs up to three steps (store.searchSteps),
+// each stopping once it has the page. Which steps a request runs depends on the data, so
+// searchSteps asks the bench database, as the store does.
 
 // searchWalkBound is store.DefaultSearchWalkBound.
 const searchWalkBound = 5000
@@ -374,18 +373,15 @@ const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status`
 
 // contactSearch is store.Contacts for q, first page at the default limit (one extra row to
-// know whether there is a next page).
+// know whether there is a next page): one statement the planner chooses for, or, for a q
+// without a trigram, the walk to the end.
 func (f *fixture) contactSearch(ws uuidArg, q string) []statement {
-	walk := func(bound int) statement { return contactWalk(ws, q, bound) }
-	fromIDs := func(_ *statement, ids []string) statement {
-		// The page's ids, newest first (uuid order is the order of their text).
-		ids = slices.Clone(ids)
-		slices.Sort(ids)
-		slices.Reverse(ids)
-		ids = ids[:min(len(ids), page.DefaultLimit+1)]
-		return contactPage(ws, `SELECT m.id FROM unnest(?::uuid[]) m(id)`, []any{"{" + strings.Join(ids, ",") + "}"})
+	if !store.HasTrigram(q) {
+		return []statement{contactWalk(ws, q, math.MaxInt)}
 	}
-	return f.searchSteps(ws, q, walk, fromIDs)
+	cond := searchCondition("c", q)
+	return []statement{contactPage(ws, `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond.sql+` ORDER BY c.id DESC LIMIT ?`,
+		append(append([]any{ws}, cond.args...), page.DefaultLimit+1))}
 }
 
 // contactPage joins the conversations to the contacts m picked (by id).
@@ -397,8 +393,8 @@ JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`, args: append(args, ws), planned: true}
 }
 
-// contactWalk is contact search walking contacts newest first, over at most bound contacts
-// (index-only; math.MaxInt: to the end).
+// contactWalk is contact search walking contacts newest first (index-only) to the end
+// (bound math.MaxInt), for a q without a trigram.
 func contactWalk(ws uuidArg, q string, bound int) statement {
 	cond := searchCondition("c", q)
 	return contactPage(ws, `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id DESC LIMIT ?) c

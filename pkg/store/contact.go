@@ -1,10 +1,9 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
+	"math"
 	"strings"
 	"time"
 
@@ -180,51 +179,32 @@ type contactCursor struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// Contacts lists contacts newest first (keyset on id), with optional search (see searchSteps)
-// and tag filter. Each statement chooses the page's contact ids first and joins the rest
-// (every contact has exactly one conversation) for those rows only.
+// Contacts lists contacts newest first (keyset on id), with optional search and tag filter.
+// With q, the page's contact ids are chosen from contacts_search_walk's columns alone and the
+// rest (every contact has exactly one conversation) is joined for those rows only. The search
+// is one statement planned for its arguments (see planEach): the planner weighs, from the
+// column's statistics (migration 0007), walking that index newest first — index-only, a LIKE
+// per entry — against collecting every match from the trigram indexes and sorting them, and at
+// 1 000 000 contacts it chooses as well as any fixed rule we measured (the inbox, which has no
+// such choice, runs in steps: see searchSteps). A q without a trigram cannot use the trigram
+// indexes except by reading them whole, so it always walks.
 func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
-	var after *uuid.UUID
+	var args params
+	where := []string{"c.workspace_id = " + args.add(ws)}
+	if f.Tag != "" {
+		where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
+	}
 	if p.Cursor != "" {
 		var cur contactCursor
 		if err := page.Decode(p.Cursor, &cur); err != nil {
 			return nil, "", err
 		}
-		after = &cur.ID
+		where = append(where, "c.id < "+args.add(cur.ID))
 	}
-	var found []contactRow
-	// joinPage joins the conversation to the contacts a query picked: by id (m), or with their
-	// columns (c).
-	joinPage := func(m string, args *params) string {
-		return `SELECT ` + contactColumns + `
-FROM (` + m + `) m
-JOIN contacts c ON c.workspace_id = ` + args.add(ws) + ` AND c.id = m.id
-JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-ORDER BY c.id DESC`
-	}
-	run := func(q string, args params) (int, error) {
-		// How many contacts match decides a search's or a tag's plan (see planEach).
-		return listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, contactFields, &found)
-	}
-	walk := func(bound int) (int, error) {
-		var args params
-		where := []string{"c.workspace_id = " + args.add(ws)}
-		if f.Tag != "" {
-			where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
-		}
-		if after != nil {
-			where = append(where, "c.id < "+args.add(*after))
-		}
-		if f.Q != "" {
-			// Only indexed columns (contacts_search_walk), so the walk reads no table row. The
-			// subquery's LIMIT keeps the walk a walk: the planner could otherwise prefer the
-			// trigram indexes, which find every match of a common fragment to sort them.
-			m := `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE ` + strings.Join(where, " AND ") +
-				` ORDER BY c.id DESC LIMIT ` + args.add(bound) + `) c
-      WHERE ` + searchCondition("c", f.Q, &args) + ` ORDER BY c.id DESC LIMIT ` + args.add(p.Limit+1)
-			return run(joinPage(m, &args), args)
-		}
-		q := `SELECT ` + contactColumns + `
+	var q string
+	switch {
+	case f.Q == "":
+		q = `SELECT ` + contactColumns + `
 FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
              c.tags, c.custom_fields, c.created_at, c.updated_at
       FROM contacts c
@@ -233,27 +213,19 @@ FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, 
       LIMIT ` + args.add(p.Limit+1) + `) c
 JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
-		return run(q, args)
+	case HasTrigram(f.Q):
+		where = append(where, searchCondition("c", f.Q, &args))
+		q = contactsByID(`SELECT c.id FROM contacts c WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY c.id DESC LIMIT `+args.add(p.Limit+1), &args, ws)
+	default:
+		// The subquery's LIMIT (none in effect) keeps the walk a walk.
+		q = contactsByID(`SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY c.id DESC LIMIT `+args.add(math.MaxInt)+`) c
+      WHERE `+searchCondition("c", f.Q, &args)+` ORDER BY c.id DESC LIMIT `+args.add(p.Limit+1), &args, ws)
 	}
-	fromIDs := func(ids []uuid.UUID) error {
-		// Every match is known: newest first after the cursor, in Go.
-		slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(b[:], a[:]) })
-		if after != nil {
-			ids = slices.DeleteFunc(ids, func(id uuid.UUID) bool { return bytes.Compare(id[:], after[:]) >= 0 })
-		}
-		var args params
-		var m string
-		if f.Tag == "" {
-			m = `SELECT m.id FROM unnest(` + args.add(ids[:min(len(ids), p.Limit+1)]) + `::uuid[]) m(id)`
-		} else {
-			m = `SELECT c.id FROM unnest(` + args.add(ids) + `::uuid[]) m(id)
-      JOIN contacts c ON c.workspace_id = ` + args.add(ws) + ` AND c.id = m.id
-      WHERE c.tags @> ARRAY[` + args.add(f.Tag) + `]::text[] ORDER BY c.id DESC LIMIT ` + args.add(p.Limit+1)
-		}
-		_, err := run(joinPage(m, &args), args)
-		return err
-	}
-	if err := s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs); err != nil {
+	var found []contactRow
+	// How many contacts match decides a search's or a tag's plan (see planEach).
+	if _, err := listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, contactFields, &found); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -267,6 +239,15 @@ ORDER BY c.id DESC`
 		out[i] = r.domain()
 	}
 	return out, next, nil
+}
+
+// contactsByID joins the conversation to the contacts that m picked by id.
+func contactsByID(m string, args *params, ws uuid.UUID) string {
+	return `SELECT ` + contactColumns + `
+FROM (` + m + `) m
+JOIN contacts c ON c.workspace_id = ` + args.add(ws) + ` AND c.id = m.id
+JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
+ORDER BY c.id DESC`
 }
 
 // ExplainContacts returns EXPLAIN (ANALYZE, BUFFERS) of each statement Contacts runs for this

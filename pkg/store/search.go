@@ -13,22 +13,25 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 )
 
-// Contact search and the inbox's search answer q ("a fragment of first name, last name, email
-// or phone digits") in up to three steps, each stopping when it has the page:
+// The inbox's search answers q ("a fragment of first name, last name, email or phone
+// digits") in up to three steps, each stopping when it has the page:
 //
-//  1. A bounded walk: the list's own order (contacts newest first, conversations by last
-//     message), at most SearchWalkBound index entries, keeping the matches. The walked indexes
-//     carry the search text (migration 0008), so this is an index-only scan: a common fragment
-//     fills a page after a few dozen index pages.
-//  2. A lookup: the matching contacts from the trigram indexes, at most SearchFirstLimit of
-//     them (searchContacts). When every match fits, the page is built from them alone: a rare
-//     fragment costs as many lookups as it has matches, however far apart they lie.
+//  1. A bounded walk: the inbox's own order (the status or assignee index by last message), at
+//     most SearchWalkBound entries, keeping the matches. The walked indexes carry the search
+//     text (migration 0008), so this is an index-only scan: a common fragment fills a page
+//     after a few dozen index pages.
+//  2. A lookup: the matching contacts from the trigram indexes on contacts, at most
+//     SearchFirstLimit of them (searchContacts). When every match fits, the page is built from
+//     their conversations alone: a rare fragment costs as many lookups as it has matches,
+//     however far apart they lie.
 //  3. The walk without bound: q matches more contacts than the lookup takes, but they are
 //     thin at the start of the order (an old, common name).
 //
-// The planner cannot choose between these from LIKE '%...%' statistics (it guesses a common
-// name rare and the other way round), so the steps ask the data. Step 2 is skipped when q has
-// no trigram (one or two letters: 조, Li): pg_trgm would read its whole index to find nothing.
+// The planner cannot choose between these in one statement: the trigram indexes are on
+// contacts and the order is the conversations'. So the steps ask the data. Step 2 is skipped
+// when q has no trigram (one or two letters: 조, Li): pg_trgm would read its whole index to
+// find nothing. (Contact search, whose order and trigram indexes are on the same table, is
+// one statement the planner chooses for; see Contacts.)
 
 // DefaultSearchWalkBound is how many index entries the first, bounded walk reads at most.
 // Entries carry about 80 bytes, so that is ~60 index pages; a fragment shared by one contact
@@ -38,7 +41,7 @@ const DefaultSearchWalkBound = 5000
 // DefaultSearchFirstLimit is how many matching contacts a search still builds its page from.
 const DefaultSearchFirstLimit = 1000
 
-// searchSteps runs the steps (without q, the list's own walk: walk(0)). walk runs the list's
+// searchSteps runs the steps (without q, the list's own walk: walk(0)). walk runs the inbox's
 // query walking at most bound entries (math.MaxInt: to the end) and reports how many rows it
 // found; fromIDs builds the page from the contacts
 // that match (all of them). want is the page size plus one, a full page.
