@@ -57,17 +57,35 @@ func TestSearchCondition(t *testing.T) {
 }
 
 func TestContactSearch(t *testing.T) {
-	f := &fixture{}
-	if sts := f.contactSearch("ws", "gonz"); len(sts) != 1 || !strings.Contains(squash(sts[0].sql),
-		"FROM (SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.search_text LIKE ? ORDER BY c.id DESC LIMIT ?) m") {
-		t.Errorf("a fragment with a trigram: one planned statement, got %+v", sts)
+	page := make([]string, 26)
+	tests := []struct {
+		name   string
+		q      string
+		walked []string // what the bounded walk finds
+		want   []string
+	}{
+		{"the bounded walk fills the page", "gonz", page, []string{"LIMIT ?) c WHERE c.search_text LIKE ?"}},
+		{"then one planned statement", "gonz", page[:3], []string{"LIMIT ?) c WHERE c.search_text LIKE ?",
+			"FROM (SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND c.search_text LIKE ? ORDER BY c.id DESC LIMIT ?) m"}},
+		{"no trigram: the walk to the end", "li", nil, []string{"LIMIT ?) c WHERE c.search_text LIKE ?"}},
 	}
-	sts := f.contactSearch("ws", "li")
-	if len(sts) != 1 || !strings.Contains(squash(sts[0].sql), "LIMIT ?) c WHERE c.search_text LIKE ?") || sts[0].args[1] != math.MaxInt {
-		t.Errorf("a fragment without a trigram: the walk to the end, got %+v", sts)
-	}
-	for _, st := range sts {
-		_ = st.literal() // placeholders and arguments agree
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fixture{searchIDs: map[string][]string{contactWalk("ws", tc.q, searchWalkBound).literal(): tc.walked}}
+			sts := f.contactSearch("ws", tc.q)
+			if len(sts) != len(tc.want) {
+				t.Fatalf("%d statements, want %d", len(sts), len(tc.want))
+			}
+			for i, st := range sts {
+				if got := squash(st.sql); !strings.Contains(got, tc.want[i]) {
+					t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, tc.want[i])
+				}
+				_ = st.literal() // placeholders and arguments agree
+			}
+			if bound := sts[0].args[1]; (tc.walked == nil) != (bound == math.MaxInt) {
+				t.Errorf("first walk bounded by %v", bound)
+			}
+		})
 	}
 }
 

@@ -230,7 +230,7 @@ func sqlLiteral(v any) string {
 func sqlType(v any) string {
 	switch v.(type) {
 	case int:
-		return "int"
+		return "bigint"
 	case uuidArg:
 		return "uuid"
 	default:
@@ -373,14 +373,18 @@ const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status`
 
 // contactSearch is store.Contacts for q, first page at the default limit (one extra row to
-// know whether there is a next page): one statement the planner chooses for, or, for a q
-// without a trigram, the walk to the end.
+// know whether there is a next page): the bounded walk, and when it finds less than a page
+// one statement the planner chooses for; for a q without a trigram, the walk to the end.
 func (f *fixture) contactSearch(ws uuidArg, q string) []statement {
 	if !store.HasTrigram(q) {
 		return []statement{contactWalk(ws, q, math.MaxInt)}
 	}
+	bounded := contactWalk(ws, q, searchWalkBound)
+	if len(f.found(bounded)) >= page.DefaultLimit+1 {
+		return []statement{bounded}
+	}
 	cond := searchCondition("c", q)
-	return []statement{contactPage(ws, `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond.sql+` ORDER BY c.id DESC LIMIT ?`,
+	return []statement{bounded, contactPage(ws, `SELECT c.id FROM contacts c WHERE c.workspace_id = ? AND `+cond.sql+` ORDER BY c.id DESC LIMIT ?`,
 		append(append([]any{ws}, cond.args...), page.DefaultLimit+1))}
 }
 
@@ -393,8 +397,8 @@ JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`, args: append(args, ws), planned: true}
 }
 
-// contactWalk is contact search walking contacts newest first (index-only) to the end
-// (bound math.MaxInt), for a q without a trigram.
+// contactWalk is contact search walking contacts newest first (index-only) over at most
+// bound entries (math.MaxInt: to the end).
 func contactWalk(ws uuidArg, q string, bound int) statement {
 	cond := searchCondition("c", q)
 	return contactPage(ws, `SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id DESC LIMIT ?) c
