@@ -56,6 +56,21 @@ func TestSearchCondition(t *testing.T) {
 	}
 }
 
+// wantStatements checks that sts are len(want) statements, the i-th containing want[i]
+// (whitespace squashed), each with as many arguments as placeholders.
+func wantStatements(t *testing.T, sts []statement, want []string) {
+	t.Helper()
+	if len(sts) != len(want) {
+		t.Fatalf("%d statements, want %d", len(sts), len(want))
+	}
+	for i, st := range sts {
+		if got := squash(st.sql); !strings.Contains(got, want[i]) {
+			t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, want[i])
+		}
+		_ = st.literal() // placeholders and arguments agree
+	}
+}
+
 func TestContactSearch(t *testing.T) {
 	page := make([]string, 26)
 	tests := []struct {
@@ -73,15 +88,7 @@ func TestContactSearch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fixture{searchIDs: map[string][]string{contactWalk("ws", tc.q, searchWalkBound).literal(): tc.walked}}
 			sts := f.contactSearch("ws", tc.q)
-			if len(sts) != len(tc.want) {
-				t.Fatalf("%d statements, want %d", len(sts), len(tc.want))
-			}
-			for i, st := range sts {
-				if got := squash(st.sql); !strings.Contains(got, tc.want[i]) {
-					t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, tc.want[i])
-				}
-				_ = st.literal() // placeholders and arguments agree
-			}
+			wantStatements(t, sts, tc.want)
 			if bound := sts[0].args[1]; (tc.walked == nil) != (bound == math.MaxInt) {
 				t.Errorf("first walk bounded by %v", bound)
 			}
@@ -118,15 +125,7 @@ func TestSearchSteps(t *testing.T) {
 			f.searchIDs[inboxWalk("ws", closed, tc.q, searchWalkBound).literal()] = rows(tc.walked)
 			f.searchIDs[searchFirst("ws", tc.q).literal()] = rows(tc.found)
 			sts := f.inboxSearch("ws", closed, tc.q)
-			if len(sts) != len(tc.want) {
-				t.Fatalf("%d statements, want %d", len(sts), len(tc.want))
-			}
-			for i, st := range sts {
-				if got := squash(st.sql); !strings.Contains(got, tc.want[i]) {
-					t.Errorf("statement %d\n%s\ndoes not contain %s", i, got, tc.want[i])
-				}
-				_ = st.literal() // placeholders and arguments agree
-			}
+			wantStatements(t, sts, tc.want)
 			if last := sts[len(sts)-1]; strings.Contains(last.sql, "LIMIT ?) v") && len(sts) > 1 && last.args[1] != math.MaxInt {
 				t.Errorf("the last walk is bounded by %v, want no bound", last.args[1])
 			}
