@@ -265,23 +265,6 @@ func TestContactSearch(t *testing.T) {
 	}
 }
 
-// searchStrategies runs the subtests once for each way the inbox's search can be answered
-// (see store.searchSteps): a bounded walk and then a lookup of the matches (the default; the
-// walk fills a page of a common fragment), the lookup alone, and the unbounded walk (the
-// lookup finding too many).
-func searchStrategies(t *testing.T, e *apitest.Env, run func(t *testing.T)) {
-	t.Helper()
-	bound, first := e.Store.SearchWalkBound, e.Store.SearchFirstLimit
-	defer func() { e.Store.SearchWalkBound, e.Store.SearchFirstLimit = bound, first }()
-	t.Run("bounded walk", run)
-	e.Store.SearchWalkBound = 0
-	t.Run("lookup", run)
-	e.Store.SearchFirstLimit = 1
-	t.Run("walk", run)
-	e.Store.SearchWalkBound = 2
-	t.Run("short walk then walk", run)
-}
-
 // matches applies the documented semantics: a fragment of "first last email", or of the
 // phone's digits.
 func matches(c contactBody, q string) bool {

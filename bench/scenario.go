@@ -313,11 +313,11 @@ func searchCondition(alias, q string) statement {
 // each stopping once it has the page. Which steps a request runs depends on the data, so
 // searchSteps asks the bench database, as the store does.
 
-// searchWalkBound is store.DefaultSearchWalkBound.
-const searchWalkBound = 5000
-
-// searchFirstLimit is store.DefaultSearchFirstLimit.
-const searchFirstLimit = 1000
+// The server runs with the store's defaults; the harness decides the steps with the same.
+const (
+	searchWalkBound  = store.DefaultSearchWalkBound
+	searchFirstLimit = store.DefaultSearchFirstLimit
+)
 
 // searchSteps is store.searchSteps: the bounded walk; when it finds less than a page, the
 // lookup (searchFirst) if q has a trigram, and then the page from the lookup's ids when they

@@ -43,8 +43,8 @@ const DefaultSearchFirstLimit = 1000
 
 // searchSteps runs the steps (without q, the list's own walk: walk(0)). walk runs the inbox's
 // query walking at most bound entries (math.MaxInt: to the end) and reports how many rows it
-// found; fromIDs builds the page from the contacts
-// that match (all of them). want is the page size plus one, a full page.
+// found; fromIDs builds the page from the contacts that match (all of them). want is the page
+// size plus one, a full page.
 func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want int,
 	walk func(bound int) (int, error), fromIDs func(ids []uuid.UUID) error) error {
 	if q == "" {
@@ -91,7 +91,7 @@ func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids
 // letters or digits. Without one, the trigram index can only be read whole.
 func HasTrigram(q string) bool {
 	run := 0
-	for _, r := range strings.ToLower(q) {
+	for _, r := range q {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if run++; run >= 3 {
 				return true
@@ -147,7 +147,8 @@ func (s *Store) query(ctx context.Context, q string, args ...any) pgx.Rows {
 }
 
 // listRows runs one statement of a list (see query), planned for its arguments on every
-// execution when perExecution is set, and keeps up to n rows in found; it returns how many it kept.
+// execution when perExecution is set, and keeps up to n rows in found; it returns how many it
+// kept.
 func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int,
 	fields func(*T) []any, found *[]T) (int, error) {
 	qargs := []any(args)
