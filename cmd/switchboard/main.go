@@ -126,25 +126,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := cfg.RequireServe(); err != nil {
 		return err
 	}
-	tuneGC(cfg)
-	log := newLogger(cfg.LogLevel, stderr)
-	st, err := openStore(ctx, cfg)
+	log, st, svc, d, err := start(ctx, cfg, stderr,
+		"SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	if len(cfg.SecretsKey) == 0 {
-		log.Warn("SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
-	}
-	svc := app.NewServices(cfg, st, time.Now)
-	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
-	if err != nil {
-		return err
-	}
-	if err := d.Start(ctx); err != nil {
-		return err
-	}
 	closing := make(chan struct{})
 	e := app.NewHTTP(cfg, st, svc, d, log, version, closing)
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
@@ -152,6 +139,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
 	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "serving", "draining in-flight requests and deliveries")
+}
+
+// start is what serve and worker share before they differ: the collector's settings, the
+// logger, the store, the services and the started delivery workers. noSecrets is the warning
+// logged when SECRETS_KEY is unset. The caller closes the store.
+func start(ctx context.Context, cfg config.Config, stderr io.Writer, noSecrets string) (
+	*slog.Logger, *store.Store, app.Services, *dispatch.Dispatcher, error) {
+	tuneGC(cfg)
+	log := newLogger(cfg.LogLevel, stderr)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, app.Services{}, nil, err
+	}
+	if len(cfg.SecretsKey) == 0 {
+		log.Warn(noSecrets)
+	}
+	svc := app.NewServices(cfg, st, time.Now)
+	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
+	if err == nil {
+		err = d.Start(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, nil, app.Services{}, nil, err
+	}
+	return log, st, svc, d, nil
 }
 
 // tuneGC applies GOGC and GOMEMLIMIT with the defaults of config.Vars (the runtime has
@@ -229,24 +242,11 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	if cfg.DeliveryWorkers < 1 {
 		return errors.New("DELIVERY_WORKERS: worker needs at least 1")
 	}
-	tuneGC(cfg)
-	log := newLogger(cfg.LogLevel, stderr)
-	st, err := openStore(ctx, cfg)
+	log, st, svc, d, err := start(ctx, cfg, stderr, "SECRETS_KEY is not set: only sandbox channels can be delivered")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if len(cfg.SecretsKey) == 0 {
-		log.Warn("SECRETS_KEY is not set: only sandbox channels can be delivered")
-	}
-	svc := app.NewServices(cfg, st, time.Now)
-	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
-	if err != nil {
-		return err
-	}
-	if err := d.Start(ctx); err != nil {
-		return err
-	}
 	// Subscriber webhooks and the event listener run here too, as in serve.
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: app.NewOps(st, d), ReadHeaderTimeout: 10 * time.Second}
 	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "delivering", "letting in-flight deliveries finish")
