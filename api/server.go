@@ -132,7 +132,9 @@ func New(d Deps) *echo.Echo {
 	uh := &userHandler{workspaces: d.Workspaces}
 	route(http.MethodGet, "/users", uh.list, "")
 	route(http.MethodPost, "/users", uh.create, auth.ScopeAdmin)
-	route(http.MethodPatch, "/users/:id", uh.update, auth.ScopeAdmin)
+	// No scope: every user may change their own name and password; the workspace service
+	// decides who may change whom.
+	route(http.MethodPatch, "/users/:id", uh.update, "")
 	route(http.MethodDelete, "/users/:id", uh.delete, auth.ScopeAdmin)
 
 	wh := &workspaceHandler{workspaces: d.Workspaces}

@@ -47,10 +47,13 @@ func toUserResponse(u workspace.User) userResponse {
 func actor(c echo.Context) workspace.Actor {
 	p := principal(c)
 	if p.IsUser() {
-		return workspace.Actor{Role: p.Role}
+		return workspace.Actor{Role: p.Role, UserID: p.UserID}
 	}
-	// An admin key acts as a manager: it manages members but cannot touch owners.
-	return workspace.Actor{Role: workspace.RoleManager}
+	if p.Manages() {
+		// An admin key acts as a manager: it manages agents, never owners, managers or passwords.
+		return workspace.Actor{Role: workspace.RoleManager}
+	}
+	return workspace.Actor{} // any other key manages nobody
 }
 
 // list godoc
@@ -111,7 +114,9 @@ func (h *userHandler) create(c echo.Context) error {
 
 // update godoc
 // @Summary     Update a user
-// @Description Changes name, role or password. The last owner cannot be demoted (409 last_owner); only owners change the owner role.
+// @Description Changes name, role or password. Every user may change their own name and password (no admin scope needed for that).
+// @Description Otherwise: an owner changes anyone; a manager, or an admin key (which acts as a manager), changes agents only (403 owner_only for an owner or another manager); an agent or another key changes nobody (403 forbidden).
+// @Description Only the user themself or an owner sets a password (403 password_change_forbidden), and only owners grant or take the owner role (403 owner_only). The last owner cannot be demoted (409 last_owner).
 // @Tags        users
 // @Accept      json
 // @Produce     json
@@ -121,7 +126,7 @@ func (h *userHandler) create(c echo.Context) error {
 // @Success     200 {object} userResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
-// @Failure     403 {object} Problem
+// @Failure     403 {object} Problem "forbidden, owner_only or password_change_forbidden"
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "last_owner"
 // @Failure     422 {object} Problem
@@ -149,14 +154,14 @@ func (h *userHandler) update(c echo.Context) error {
 
 // delete godoc
 // @Summary     Delete a user
-// @Description Removes a member; their conversations become unassigned. The last owner cannot be removed.
+// @Description Removes a member; their conversations become unassigned. An owner removes anyone; a manager, or an admin key, removes agents only (403 owner_only for an owner or another manager); an owner or manager may remove themself. The last owner cannot be removed (409 last_owner).
 // @Tags        users
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "User id"
 // @Success     204
 // @Failure     401 {object} Problem
-// @Failure     403 {object} Problem
+// @Failure     403 {object} Problem "forbidden or owner_only"
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "last_owner"
 // @Router      /v1/users/{id} [delete]

@@ -68,7 +68,9 @@ var (
 	ErrUserNotFound = errkind.New(errkind.KindNotFound, "user_not_found", "No such user in this workspace.")
 	ErrEmailTaken   = errkind.New(errkind.KindConflict, "email_taken", "A user with this email already exists.")
 	ErrLastOwner    = errkind.New(errkind.KindConflict, "last_owner", "The workspace must keep at least one owner.")
-	ErrOwnerOnly    = errkind.New(errkind.KindForbidden, "owner_only", "Only an owner may grant, change or remove the owner role.")
+	ErrOwnerOnly    = errkind.New(errkind.KindForbidden, "owner_only", "Only an owner may grant or take the owner role, or change or remove an owner or another manager.")
+	// ErrPasswordForbidden guards against takeover: whoever sets a password can log in as the user.
+	ErrPasswordForbidden = errkind.New(errkind.KindForbidden, "password_change_forbidden", "Only the user themself or an owner may set a password.")
 )
 
 // Store is what the workspace service needs from persistence.
@@ -245,9 +247,40 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 	})
 }
 
-// Actor is who asks for a user change: their role decides what they may do.
+// Actor is who asks for a user change: their role decides what they may do to others, and
+// being the user themself lets anyone change their own name and password.
 type Actor struct {
+	// Role is the acting user's role; an admin key acts as a manager, and a key without the
+	// admin scope has no role (it manages nobody).
 	Role Role
+	// UserID is the acting user (uuid.Nil for a key: a key is never "themself").
+	UserID uuid.UUID
+}
+
+func (a Actor) isUser(id uuid.UUID) bool { return a.UserID != uuid.Nil && a.UserID == id }
+
+// outranks reports whether a may change or remove a user of the role (someone else): owners
+// anyone, managers (and admin keys) agents only, so a manager cannot take over an owner or
+// another manager.
+func (a Actor) outranks(r Role) bool {
+	switch a.Role {
+	case RoleOwner:
+		return true
+	case RoleManager:
+		return r == RoleAgent
+	}
+	return false
+}
+
+// mayTouch is the check updates and deletes share: whether a may change or remove u at all.
+func (a Actor) mayTouch(u User) error {
+	if a.isUser(u.ID) || a.outranks(u.Role) {
+		return nil
+	}
+	if a.Role.Manages() {
+		return ErrOwnerOnly.Detailf("Only an owner may change or remove a user with the %s role.", u.Role)
+	}
+	return errkind.ErrForbidden
 }
 
 // CreateUser adds a member. Only owners may create owners.
@@ -286,7 +319,19 @@ type UserPatch struct {
 }
 
 // UpdateUser changes a member's name, role or password, keeping at least one owner.
+//
+// Anyone may change their own name and password. Otherwise owners change anyone, managers
+// (and admin keys) change agents only, agents nobody; only owners grant or take the owner role;
+// and only the user or an owner sets a password, since whoever sets it can log in as the user.
 func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p UserPatch) (User, error) {
+	self := by.isUser(id)
+	// Decided before the password is hashed or the user read: a refusal costs nothing.
+	if !self && !by.Role.Manages() {
+		return User{}, errkind.ErrForbidden
+	}
+	if p.Password != nil && !self && by.Role != RoleOwner {
+		return User{}, ErrPasswordForbidden
+	}
 	var f errkind.Fields
 	if p.Name != nil {
 		n := strings.TrimSpace(*p.Name)
@@ -315,7 +360,13 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		hash = h
 	}
 	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) error {
+		if err := by.mayTouch(*u); err != nil {
+			return err
+		}
 		if p.Role != nil && *p.Role != u.Role {
+			if !by.Role.Manages() { // an agent changing their own role
+				return errkind.ErrForbidden
+			}
 			if (u.Role == RoleOwner || *p.Role == RoleOwner) && by.Role != RoleOwner {
 				return ErrOwnerOnly
 			}
@@ -335,11 +386,15 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 	})
 }
 
-// DeleteUser removes a member; their conversations become unassigned.
+// DeleteUser removes a member; their conversations become unassigned. The rule is
+// UpdateUser's: owners remove anyone, managers (and admin keys) agents only, anyone themself.
 func (s *Service) DeleteUser(ctx context.Context, ws, id uuid.UUID, by Actor) error {
+	if !by.isUser(id) && !by.Role.Manages() {
+		return errkind.ErrForbidden
+	}
 	return s.store.DeleteUser(ctx, ws, id, func(u User, owners int) error {
-		if u.Role == RoleOwner && by.Role != RoleOwner {
-			return ErrOwnerOnly
+		if err := by.mayTouch(u); err != nil {
+			return err
 		}
 		if u.Role == RoleOwner && owners <= 1 {
 			return ErrLastOwner

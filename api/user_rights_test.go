@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/switchboard/switchboard/api/apitest"
+)
+
+// TestUserChangeRights is the rule for changing and removing members: only the user themself or
+// an owner changes an owner or a manager, or sets a password; a manager, or an admin key (which
+// acts as one), changes agents only; an agent changes only their own name and password.
+func TestUserChangeRights(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	readKey := e.NewKey(t, w, "contacts:read")
+	const newPassword = "an entirely new passphrase"
+
+	cases := []struct {
+		name   string
+		actor  string // owner, manager, agent, admin_key, read_key
+		target string // owner, manager, agent, self
+		delete bool   // DELETE instead of PATCH
+		body   map[string]any
+		status int
+		code   string
+	}{
+		// The takeover the review found: a manager or an admin key sets an owner's password. A
+		// password set by anyone but the user or an owner is refused before the target is read.
+		{"manager sets owner password", "manager", "owner", false, map[string]any{"password": newPassword}, 403, "password_change_forbidden"},
+		{"manager renames owner", "manager", "owner", false, map[string]any{"name": "Mallory"}, 403, "owner_only"},
+		{"manager demotes owner", "manager", "owner", false, map[string]any{"role": "agent"}, 403, "owner_only"},
+		{"admin key sets owner password", "admin_key", "owner", false, map[string]any{"password": newPassword}, 403, "password_change_forbidden"},
+		{"admin key renames owner", "admin_key", "owner", false, map[string]any{"name": "Mallory"}, 403, "owner_only"},
+		// Managers do not change each other.
+		{"manager sets manager password", "manager", "manager", false, map[string]any{"password": newPassword}, 403, "password_change_forbidden"},
+		{"manager renames manager", "manager", "manager", false, map[string]any{"name": "Mallory"}, 403, "owner_only"},
+		{"manager demotes manager", "manager", "manager", false, map[string]any{"role": "agent"}, 403, "owner_only"},
+		{"admin key demotes manager", "admin_key", "manager", false, map[string]any{"role": "agent"}, 403, "owner_only"},
+		// Nobody but the user or an owner sets a password.
+		{"manager sets agent password", "manager", "agent", false, map[string]any{"password": newPassword}, 403, "password_change_forbidden"},
+		{"admin key sets agent password", "admin_key", "agent", false, map[string]any{"password": newPassword}, 403, "password_change_forbidden"},
+		{"manager renames agent and sets password", "manager", "agent", false, map[string]any{"name": "Ana", "password": newPassword}, 403, "password_change_forbidden"},
+		{"agent sets agent password", "agent", "agent", false, map[string]any{"password": newPassword}, 403, "forbidden"},
+		{"read key renames agent", "read_key", "agent", false, map[string]any{"name": "Ana"}, 403, "forbidden"},
+		{"agent promotes self", "agent", "self", false, map[string]any{"role": "manager"}, 403, "forbidden"},
+		// What stays allowed.
+		{"manager renames agent", "manager", "agent", false, map[string]any{"name": "Ana"}, 200, ""},
+		{"manager promotes agent", "manager", "agent", false, map[string]any{"role": "manager"}, 200, ""},
+		{"admin key renames agent", "admin_key", "agent", false, map[string]any{"name": "Ana"}, 200, ""},
+		{"owner sets manager password", "owner", "manager", false, map[string]any{"password": newPassword}, 200, ""},
+		{"owner sets owner password", "owner", "owner", false, map[string]any{"password": newPassword}, 200, ""},
+		{"owner renames owner", "owner", "owner", false, map[string]any{"name": "Olga"}, 200, ""},
+		{"agent sets own password", "agent", "self", false, map[string]any{"password": newPassword}, 200, ""},
+		{"agent renames self", "agent", "self", false, map[string]any{"name": "Ana"}, 200, ""},
+		{"manager sets own password", "manager", "self", false, map[string]any{"password": newPassword}, 200, ""},
+		{"owner sets own password", "owner", "self", false, map[string]any{"password": newPassword}, 200, ""},
+		// Removing members follows the same rule.
+		{"manager deletes owner", "manager", "owner", true, nil, 403, "owner_only"},
+		{"manager deletes manager", "manager", "manager", true, nil, 403, "owner_only"},
+		{"admin key deletes owner", "admin_key", "owner", true, nil, 403, "owner_only"},
+		{"admin key deletes manager", "admin_key", "manager", true, nil, 403, "owner_only"},
+		{"manager deletes agent", "manager", "agent", true, nil, 204, ""},
+		{"admin key deletes agent", "admin_key", "agent", true, nil, 204, ""},
+		{"owner deletes manager", "owner", "manager", true, nil, 204, ""},
+		{"owner deletes owner", "owner", "owner", true, nil, 204, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var token, actorID string
+			switch tc.actor {
+			case "admin_key":
+				token = w.APIKey
+			case "read_key":
+				token = readKey
+			default:
+				u := e.NewUser(t, w, tc.actor)
+				token, actorID = u.Token, u.ID
+			}
+			var target *apitest.User // nil: the actor themself
+			targetID := actorID
+			if tc.target != "self" {
+				target = e.NewUser(t, w, tc.target)
+				targetID = target.ID
+			}
+			targetEmail := ""
+			if target != nil {
+				targetEmail = target.Email
+			} else {
+				targetEmail = emailOf(t, e, token)
+			}
+
+			var r *apitest.Response
+			if tc.delete {
+				r = e.Delete(t, "/v1/users/"+targetID, token)
+			} else {
+				r = e.Patch(t, "/v1/users/"+targetID, token, tc.body)
+			}
+			if tc.code != "" {
+				r.ExpectProblem(t, tc.status, tc.code)
+			} else {
+				r.Expect(t, tc.status)
+			}
+
+			// The password is what the answer says it is: a refused change leaves the old one.
+			if _, ok := tc.body["password"]; ok {
+				if tc.status == http.StatusOK {
+					e.Login(t, targetEmail, newPassword)
+					loginFails(t, e, targetEmail, apitest.Password)
+				} else {
+					e.Login(t, targetEmail, apitest.Password)
+					loginFails(t, e, targetEmail, newPassword)
+				}
+			}
+			if !tc.delete && tc.status != http.StatusOK && target != nil {
+				// Nothing else of a refused patch was written either.
+				got := userByID(t, e, w.OwnerToken, targetID)
+				if got["name"] != target.Name || got["role"] != tc.target {
+					t.Errorf("refused patch changed the user: %v", got)
+				}
+			}
+			if tc.delete && tc.status != http.StatusNoContent {
+				if userByID(t, e, w.OwnerToken, targetID) == nil {
+					t.Errorf("refused delete removed the user")
+				}
+			}
+		})
+	}
+}
+
+func emailOf(t *testing.T, e *apitest.Env, token string) string {
+	t.Helper()
+	var me struct {
+		User struct {
+			Email string `json:"email"`
+		} `json:"user"`
+	}
+	e.Get(t, "/v1/me", token).Expect(t, http.StatusOK).JSON(t, &me)
+	return me.User.Email
+}
+
+func loginFails(t *testing.T, e *apitest.Env, email, password string) {
+	t.Helper()
+	e.Post(t, "/v1/auth/login", "", map[string]string{"email": email, "password": password}).
+		ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
+}
+
+// userByID finds a member through the list (there is no GET /v1/users/{id}); nil if absent.
+func userByID(t *testing.T, e *apitest.Env, token, id string) map[string]any {
+	t.Helper()
+	cursor := ""
+	for {
+		path := "/v1/users?limit=100"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		page := e.Get(t, path, token).Expect(t, http.StatusOK).Map(t)
+		for _, u := range page["data"].([]any) {
+			if m := u.(map[string]any); m["id"] == id {
+				return m
+			}
+		}
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
