@@ -47,7 +47,7 @@ func toUserResponse(u workspace.User) userResponse {
 func actor(c echo.Context) workspace.Actor {
 	p := principal(c)
 	if p.IsUser() {
-		return workspace.Actor{Role: p.Role, UserID: p.UserID}
+		return workspace.Actor{Role: p.Role, UserID: p.UserID, SessionID: p.SessionID}
 	}
 	if p.Manages() {
 		// An admin key acts as a manager: it manages agents, never owners, managers or passwords.
@@ -117,6 +117,7 @@ func (h *userHandler) create(c echo.Context) error {
 // @Description Changes name, role or password. Every user may change their own name and password (no admin scope needed for that).
 // @Description Otherwise: an owner changes anyone; a manager, or an admin key (which acts as a manager), changes agents only (403 owner_only for an owner or another manager); an agent or another key changes nobody (403 forbidden).
 // @Description Only the user themself or an owner sets a password (403 password_change_forbidden), and only owners grant or take the owner role (403 owner_only). The last owner cannot be demoted (409 last_owner).
+// @Description A password change ends all the user's sessions at once (their access and refresh tokens answer 401), except the session that made the change when users change their own password.
 // @Tags        users
 // @Accept      json
 // @Produce     json
@@ -154,7 +155,7 @@ func (h *userHandler) update(c echo.Context) error {
 
 // delete godoc
 // @Summary     Delete a user
-// @Description Removes a member; their conversations become unassigned. An owner removes anyone; a manager, or an admin key, removes agents only (403 owner_only for an owner or another manager); an owner or manager may remove themself. The last owner cannot be removed (409 last_owner).
+// @Description Removes a member; their conversations become unassigned and their sessions end. An owner removes anyone; a manager, or an admin key, removes agents only (403 owner_only for an owner or another manager); an owner or manager may remove themself. The last owner cannot be removed (409 last_owner).
 // @Tags        users
 // @Produce     json
 // @Security    BearerAuth

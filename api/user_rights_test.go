@@ -167,3 +167,58 @@ func userByID(t *testing.T, e *apitest.Env, token, id string) map[string]any {
 		cursor = next
 	}
 }
+
+// TestPasswordChangeEndsSessions: after an owner sets a user's password, every session of that
+// user ends at once (access and refresh tokens); after a user changes their own password, their
+// other sessions end and the one that made the change stays.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+
+	type session struct{ access, refresh string }
+	login := func(password string) session {
+		a, r := e.Login(t, agent.Email, password)
+		// Use it once, so the server has verified (and cached) the access token.
+		e.Get(t, "/v1/me", a).Expect(t, http.StatusOK)
+		return session{a, r}
+	}
+	ended := func(t *testing.T, s session) {
+		t.Helper()
+		e.Get(t, "/v1/me", s.access).ExpectProblem(t, http.StatusUnauthorized, "invalid_token")
+		e.Post(t, "/v1/auth/refresh", "", map[string]string{"refresh_token": s.refresh}).
+			ExpectProblem(t, http.StatusUnauthorized, "invalid_token")
+	}
+	live := func(t *testing.T, s session) {
+		t.Helper()
+		e.Get(t, "/v1/me", s.access).Expect(t, http.StatusOK)
+		e.Post(t, "/v1/auth/refresh", "", map[string]string{"refresh_token": s.refresh}).Expect(t, http.StatusOK)
+	}
+
+	t.Run("set by an owner", func(t *testing.T) {
+		one, two := login(apitest.Password), login(apitest.Password)
+		e.Patch(t, "/v1/users/"+agent.ID, w.OwnerToken, map[string]any{"password": "set by the owner"}).Expect(t, http.StatusOK)
+		ended(t, one)
+		ended(t, two)
+		e.Get(t, "/v1/me", agent.Token).ExpectProblem(t, http.StatusUnauthorized, "invalid_token")
+		// The owner's own session is not touched, and the new password logs in.
+		e.Get(t, "/v1/me", w.OwnerToken).Expect(t, http.StatusOK)
+		loginFails(t, e, agent.Email, apitest.Password)
+		live(t, login("set by the owner"))
+	})
+
+	t.Run("changed by the user", func(t *testing.T) {
+		mine, other := login("set by the owner"), login("set by the owner")
+		e.Patch(t, "/v1/users/"+agent.ID, mine.access, map[string]any{"password": "changed by myself"}).Expect(t, http.StatusOK)
+		ended(t, other)
+		// The session that made the change stays: the user is the one holding it.
+		live(t, mine)
+		live(t, login("changed by myself"))
+	})
+
+	t.Run("other changes keep sessions", func(t *testing.T) {
+		s := login("changed by myself")
+		e.Patch(t, "/v1/users/"+agent.ID, w.OwnerToken, map[string]any{"name": "Ana", "role": "manager"}).Expect(t, http.StatusOK)
+		live(t, s)
+	})
+}

@@ -218,8 +218,10 @@ func lockOwners(tx *gorm.DB, ws, id uuid.UUID) (userRow, int, error) {
 	return *target, owners, nil
 }
 
-// UpdateUser changes a user under the owners' locks.
-func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) error) (workspace.User, error) {
+// UpdateUser changes a user under the owners' locks and ends the sessions apply names in the
+// same transaction: no moment exists where the new password is stored and a session it ends
+// still works.
+func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) (workspace.EndSessions, error)) (workspace.User, error) {
 	var out workspace.User
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		r, owners, err := lockOwners(tx, ws, id)
@@ -227,17 +229,34 @@ func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*wo
 			return err
 		}
 		u := r.domain()
-		if err := apply(&u, owners); err != nil {
+		end, err := apply(&u, owners)
+		if err != nil {
 			return err
 		}
 		nr := toUserRow(u)
 		if err := tx.Save(&nr).Error; err != nil {
 			return fmt.Errorf("save user: %w", err)
 		}
+		if end.All {
+			if err := endSessions(tx, ws, id, end.Except, s.Now()); err != nil {
+				return err
+			}
+		}
 		out = u
 		return nil
 	})
 	return out, err
+}
+
+// endSessions revokes a user's live sessions but keep. The session row is read on every
+// authenticated request and every refresh (the token cache skips only the signature check),
+// so their access and refresh tokens stop working as soon as this commits.
+func endSessions(tx *gorm.DB, ws, user, keep uuid.UUID, now time.Time) error {
+	const q = `UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL`
+	if err := tx.Exec(q, now, ws, user, keep).Error; err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	return nil
 }
 
 // DeleteUser removes a user under the owners' locks; their conversations become unassigned.

@@ -82,8 +82,9 @@ type Store interface {
 	User(ctx context.Context, ws, id uuid.UUID) (User, error)
 	Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]User, string, error)
 	// UpdateUser locks the workspace's owners and the user, and calls apply with the number of
-	// owners, so the last owner can never be demoted by two concurrent requests.
-	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) error) (User, error)
+	// owners, so the last owner can never be demoted by two concurrent requests. It ends the
+	// sessions apply names in the same transaction as the user's new row.
+	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) (EndSessions, error)) (User, error)
 	DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(u User, owners int) error) error
 }
 
@@ -255,6 +256,8 @@ type Actor struct {
 	Role Role
 	// UserID is the acting user (uuid.Nil for a key: a key is never "themself").
 	UserID uuid.UUID
+	// SessionID is the acting user's session: it stays alive when they change their own password.
+	SessionID uuid.UUID
 }
 
 func (a Actor) isUser(id uuid.UUID) bool { return a.UserID != uuid.Nil && a.UserID == id }
@@ -281,6 +284,12 @@ func (a Actor) mayTouch(u User) error {
 		return ErrOwnerOnly.Detailf("Only an owner may change or remove a user with the %s role.", u.Role)
 	}
 	return errkind.ErrForbidden
+}
+
+// EndSessions is what a user change does to the user's sessions, in its transaction.
+type EndSessions struct {
+	All    bool      // end the user's live sessions (access and refresh tokens stop working)
+	Except uuid.UUID // but keep this one (uuid.Nil: none)
 }
 
 // CreateUser adds a member. Only owners may create owners.
@@ -323,6 +332,8 @@ type UserPatch struct {
 // Anyone may change their own name and password. Otherwise owners change anyone, managers
 // (and admin keys) change agents only, agents nobody; only owners grant or take the owner role;
 // and only the user or an owner sets a password, since whoever sets it can log in as the user.
+// A password change ends the user's other sessions; the session that changed its own user's
+// password stays (that user just proved they hold it).
 func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p UserPatch) (User, error) {
 	self := by.isUser(id)
 	// Decided before the password is hashed or the user read: a refusal costs nothing.
@@ -359,30 +370,35 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		}
 		hash = h
 	}
-	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) error {
+	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) (EndSessions, error) {
 		if err := by.mayTouch(*u); err != nil {
-			return err
+			return EndSessions{}, err
 		}
 		if p.Role != nil && *p.Role != u.Role {
 			if !by.Role.Manages() { // an agent changing their own role
-				return errkind.ErrForbidden
+				return EndSessions{}, errkind.ErrForbidden
 			}
 			if (u.Role == RoleOwner || *p.Role == RoleOwner) && by.Role != RoleOwner {
-				return ErrOwnerOnly
+				return EndSessions{}, ErrOwnerOnly
 			}
 			if u.Role == RoleOwner && owners <= 1 {
-				return ErrLastOwner
+				return EndSessions{}, ErrLastOwner
 			}
 			u.Role = *p.Role
 		}
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
+		var end EndSessions
 		if hash != "" {
 			u.PasswordHash = hash
+			end.All = true
+			if self {
+				end.Except = by.SessionID
+			}
 		}
 		u.UpdatedAt = s.now().UTC()
-		return nil
+		return end, nil
 	})
 }
 
