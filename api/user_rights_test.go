@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/api/apitest"
 )
@@ -221,4 +225,62 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		e.Patch(t, "/v1/users/"+agent.ID, w.OwnerToken, map[string]any{"name": "Ana", "role": "manager"}).Expect(t, http.StatusOK)
 		live(t, s)
 	})
+}
+
+// TestPasswordResetDuringLogins: a login that checked the old password while an owner was
+// setting a new one must not leave a session alive. Logins run in a loop while the reset
+// happens; afterwards no token any of them got may work. (Before the fix a login that verified
+// the old hash before the reset committed and stored its session after it kept that session.)
+func TestPasswordResetDuringLogins(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var tokens []string
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Plain HTTP: t.Fatal may not be called from this goroutine, and a 401 after the
+				// reset is expected.
+				b, _ := json.Marshal(map[string]string{"email": agent.Email, "password": apitest.Password})
+				resp, err := http.Post(e.URL+"/v1/auth/login", "application/json", bytes.NewReader(b))
+				if err != nil {
+					return
+				}
+				var tok struct {
+					AccessToken string `json:"access_token"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&tok)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					tokens = append(tokens, tok.AccessToken)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // logins are under way
+	e.Patch(t, "/v1/users/"+agent.ID, w.OwnerToken, map[string]any{"password": "reset by the owner"}).Expect(t, http.StatusOK)
+	close(stop)
+	wg.Wait()
+
+	if len(tokens) == 0 {
+		t.Fatal("no login succeeded before the reset")
+	}
+	for i, tok := range tokens {
+		if r := e.Get(t, "/v1/me", tok); r.Status != http.StatusUnauthorized {
+			t.Errorf("session %d of %d outlived the password reset: %d %s", i+1, len(tokens), r.Status, r.Body)
+		}
+	}
 }

@@ -121,7 +121,10 @@ var (
 // Store is what auth needs from persistence.
 type Store interface {
 	UserByEmail(ctx context.Context, email string) (workspace.User, error)
-	CreateSession(ctx context.Context, s Session, first RefreshToken) error
+	// CreateSession stores a session unless the user's password hash is no longer passwordHash
+	// (the one the login verified): then it returns ErrInvalidCredentials, so a login racing a
+	// password change cannot keep a session the change should have ended.
+	CreateSession(ctx context.Context, s Session, first RefreshToken, passwordHash string) error
 	// RotateRefresh consumes the token with hash and stores next in its family. A token already
 	// used revokes its session and returns ErrRefreshReused; an unknown, expired or revoked one
 	// returns ErrInvalidToken.
@@ -216,7 +219,7 @@ func (s *Service) Login(ctx context.Context, email, plain string) (Tokens, error
 	now := s.now().UTC()
 	sess := Session{WorkspaceID: u.WorkspaceID, ID: uuid.Must(uuid.NewV7()), UserID: u.ID, CreatedAt: now}
 	raw, rt := s.newRefresh(sess, now)
-	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+	if err := s.store.CreateSession(ctx, sess, rt, u.PasswordHash); err != nil {
 		return Tokens{}, fmt.Errorf("login: %w", err)
 	}
 	return s.tokens(sess, raw, now)

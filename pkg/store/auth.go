@@ -41,12 +41,28 @@ func toRefreshRow(t auth.RefreshToken) refreshRow {
 		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
 }
 
-// CreateSession stores a new session with its first refresh token.
-func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken) error {
+// CreateSession stores a new session with its first refresh token, if the user's password is
+// still the one the login verified.
+//
+// A login reads the user, spends tens of milliseconds verifying the password, then gets here;
+// a password change committed in between ends only the sessions that exist when it commits.
+// The insert therefore takes a share lock on the user row and inserts only while the hash is
+// passwordHash: if the change holds the row, the insert waits for its commit and then finds
+// the new hash (no session); if the insert holds it, the change waits, and its revoke, a later
+// statement, sees and ends the new session.
+func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken, passwordHash string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		sr := sessionRow{WorkspaceID: sess.WorkspaceID, ID: sess.ID, UserID: sess.UserID, CreatedAt: sess.CreatedAt}
-		if err := tx.Create(&sr).Error; err != nil {
-			return fmt.Errorf("insert session: %w", err)
+		const q = `
+INSERT INTO sessions (workspace_id, id, user_id, created_at)
+SELECT workspace_id, ?, id, ? FROM users
+WHERE workspace_id = ? AND id = ? AND password_hash = ?
+FOR SHARE`
+		res := tx.Exec(q, sess.ID, sess.CreatedAt, sess.WorkspaceID, sess.UserID, passwordHash)
+		if res.Error != nil {
+			return fmt.Errorf("insert session: %w", res.Error)
+		}
+		if res.RowsAffected == 0 { // the password changed (or the user was removed) since
+			return auth.ErrInvalidCredentials
 		}
 		rr := toRefreshRow(first)
 		if err := tx.Create(&rr).Error; err != nil {
