@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,9 @@ type authHandler struct {
 type loginRequest struct {
 	Email    string `json:"email" example:"owner@example.com"`
 	Password string `json:"password" example:"correct horse battery"`
+	// The workspace whose account logs in, for an email that is a member of several; needed
+	// only when the password matches more than one of them (422 workspace_required).
+	WorkspaceID *string `json:"workspace_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name LoginRequest
 
 type refreshRequest struct {
@@ -36,7 +40,8 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 
 // login godoc
 // @Summary     Log in
-// @Description Exchanges a user's email and password for a short-lived access token and a refresh token.
+// @Description Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: the password picks the account, and when it matches more than one the client names `workspace_id` (422 `workspace_required` otherwise).
+// @Description Failed logins are throttled per email (at most 10 a minute by default) and per client address (at least 50): beyond them every login for that email or from that address, a right password's included, answers 429 `rate_limited` until the time in `Retry-After`. When the server's password checks are saturated a login waits a bounded time, then answers 503 `server_busy` with `Retry-After`.
 // @Tags        auth
 // @Accept      json
 // @Produce     json
@@ -45,13 +50,29 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_credentials"
 // @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "workspace_required (the password matches accounts in several workspaces), validation_failed (workspace_id is not an id)"
+// @Failure     429 {object} Problem "rate_limited"
+// @Header      429 {integer} Retry-After "Seconds to wait before the next login for this email or from this address."
+// @Failure     503 {object} Problem "server_busy"
+// @Header      503 {integer} Retry-After "Seconds to wait before trying again."
 // @Router      /v1/auth/login [post]
 func (h *authHandler) login(c echo.Context) error {
 	var req loginRequest
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	t, err := h.auth.Login(c.Request().Context(), req.Email, req.Password)
+	in := auth.LoginRequest{Email: req.Email, Password: req.Password}
+	if req.WorkspaceID != nil {
+		ws, err := uuidField("workspace_id", *req.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		in.WorkspaceID = &ws
+	}
+	// RealIP is the connection's address unless TRUSTED_PROXIES names the proxy in front (see
+	// New's IPExtractor), so a client cannot pick its own address with X-Forwarded-For.
+	in.Client, _ = netip.ParseAddr(c.RealIP())
+	t, err := h.auth.Login(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,6 +83,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				status = http.StatusInternalServerError
 			}
 			code, detail = e.Code, e.Detail
+			if e.RetryAfter > 0 {
+				// Whole seconds, rounded up, so a client that waits that long is not refused again.
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+			}
 			for k, v := range e.Extra {
 				body[k] = v
 			}

@@ -14,6 +14,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -65,6 +66,9 @@ type Deps struct {
 	BodyLimit  string
 	Pprof      bool
 	Version    string
+	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
+	// without them the connection's address is the client's (the login throttle keys on it).
+	TrustedProxies []string
 }
 
 // New builds the HTTP server with every route.
@@ -73,6 +77,7 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.JSONSerializer = newJSONSerializer()
+	e.IPExtractor = ipExtractor(d.TrustedProxies)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -204,4 +209,22 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodDelete, "/webhooks/:id", wbh.delete, auth.ScopeAdmin)
 	route(http.MethodGet, "/webhooks/:id/deliveries", wbh.deliveries, auth.ScopeAdmin)
 	return e
+}
+
+// ipExtractor picks how c.RealIP finds the client. echo's default reads X-Forwarded-For and
+// X-Real-IP from anyone, which would let a client choose the address the login throttle
+// counts; so headers count only from the configured proxies, and echo's own trust of every
+// loopback, link-local and private address is switched off.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		// config.Load has checked every CIDR.
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -95,6 +95,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	cfg.BodyLimit = "64K"
 	cfg.DeliveryWorkers = 0 // sends stay queued unless a test asks for workers (WithWorkers)
+	// Tests log in in parallel on a shared machine: a login waits for its password hash rather
+	// than failing the test with 503 server_busy.
+	cfg.PasswordHashWait = time.Minute
 	for _, o := range opts {
 		o(&cfg)
 	}

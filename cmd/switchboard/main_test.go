@@ -51,6 +51,20 @@ func TestBootstrap(t *testing.T) {
 	if workspaces != 1 || users != 1 || keys != 1 {
 		t.Fatalf("after the refused bootstrap: %d workspaces, %d users, %d keys; want 1 each", workspaces, users, keys)
 	}
+	// Members' emails are unique per workspace only, but bootstrap still refuses an email that
+	// any workspace has as a member: a new workspace's owner is a new login.
+	if _, err := conn.Exec(context.Background(), `INSERT INTO users (workspace_id, id, email, role, password_hash)
+VALUES ($1, gen_random_uuid(), 'member@example.com', 'agent', 'x')`, got["workspace_id"]); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, env, "bootstrap", "--workspace", "Other", "--email", "Member@example.com", "--password", "a long passphrase")
+	if err == nil || !strings.Contains(err.Error(), "email_taken") || out != "" {
+		t.Fatalf("a member's email: out %q, err %v", out, err)
+	}
+	// A fresh email makes a second workspace.
+	if _, _, err := runCLI(t, env, "bootstrap", "--workspace", "Other", "--email", "other@example.com", "--password", "a long passphrase"); err != nil {
+		t.Fatalf("second workspace: %v", err)
+	}
 	_, _, err = runCLI(t, env, "bootstrap", "--workspace", "Acme", "--email", "x@example.com", "--password", "short")
 	if err == nil || !strings.Contains(err.Error(), "password") {
 		t.Fatalf("short password: %v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/subscription"
@@ -43,9 +44,11 @@ type Services struct {
 	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
 	Events   *event.Service
 	Webhooks *subscription.Service
-	guard    subscription.Guard
-	box      *secret.Box
-	now      func() time.Time
+	// Hashes bounds the password hashes of logins running at once.
+	Hashes *password.Gate
+	guard  subscription.Guard
+	box    *secret.Box
+	now    func() time.Time
 }
 
 // NewServices builds every domain service on the store with the clock.
@@ -57,14 +60,17 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	// Events carry resources as the API returns them.
 	st.SetEventEncoder(api.EncodeEvent)
 	guard := subscription.Guard{AllowLoopback: cfg.WebhookAllowLoopback}
+	hashes := password.NewGate(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
 	return Services{
+		Hashes:   hashes,
 		Events:   event.NewService(st, event.NewHub(st.ListenConn)),
 		Webhooks: subscription.NewService(st, box, guard, now),
 		guard:    guard,
 		box:      box,
 		now:      now,
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
+			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
+			FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now),
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
@@ -118,10 +124,11 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Heartbeat:        cfg.EventHeartbeat,
 		Closing:          closing,
 		Ready:            st.Ping,
-		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool)}, d.Collectors()...),
+		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool), svc.Hashes}, d.Collectors()...),
 		BodyLimit:        cfg.BodyLimit,
 		Pprof:            cfg.EnablePprof,
 		Version:          version,
+		TrustedProxies:   cfg.TrustedProxies,
 	})
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +52,17 @@ type Config struct {
 	// math.MaxInt64 mean off.
 	GCPercent   int
 	MemoryLimit int64
+	// PasswordHashConcurrency bounds the argon2id hashes running at once (19 MiB and a core
+	// each); PasswordHashWait is how long a login waits for a turn before 503 server_busy.
+	PasswordHashConcurrency int
+	PasswordHashWait        time.Duration
+	// LoginFailuresPerEmail and LoginFailuresPerAddress are the failed-login budgets a minute
+	// (429 rate_limited beyond them).
+	LoginFailuresPerEmail   int
+	LoginFailuresPerAddress int
+	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
+	// empty: the connection's own address is the client's.
+	TrustedProxies []string
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -84,6 +97,11 @@ var Vars = []Var{
 	{"DELIVERY_MAX_ATTEMPTS", "8", "Provider calls per message before a transient error fails it."},
 	{"DELIVERY_SEND_TIMEOUT", "20s", "Bound of one provider call; a worker killed mid-call has its jobs retried after about twice this plus 20s."},
 	{"PUBLIC_BASE_URL", "", "Public URL of this server (https://api.example.com), for provider webhooks: Twilio's signature and StatusCallback. Empty: the request's scheme and host."},
+	{"PASSWORD_HASH_CONCURRENCY", "0", "Password hashes (argon2id, 19 MiB each) run at once; 0: half the CPUs (GOMAXPROCS/2), at least 1, so a login flood leaves CPU and memory for other requests."},
+	{"PASSWORD_HASH_WAIT", "3s", "How long a login waits for a password hash to start before it is answered 503 server_busy with Retry-After."},
+	{"LOGIN_FAILURES_PER_EMAIL", "10", "Failed logins for one email in any minute before 429 rate_limited (2..1000; per process without shared limits)."},
+	{"LOGIN_FAILURES_PER_ADDRESS", "50", "Failed logins from one client address (IPv6: its /64) a minute before 429 rate_limited (50..100000)."},
+	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); empty: the connection's address is the client's."},
 	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
 	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
 }
@@ -174,6 +192,30 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.MemoryLimit, err = memoryLimit(get("GOMEMLIMIT")); err != nil {
 		errs = append(errs, fmt.Errorf("GOMEMLIMIT: want a size such as 150MiB or off, got %q", get("GOMEMLIMIT")))
+	}
+	if c.PasswordHashConcurrency, err = strconv.Atoi(get("PASSWORD_HASH_CONCURRENCY")); err != nil || c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > 1000 {
+		errs = append(errs, fmt.Errorf("PASSWORD_HASH_CONCURRENCY: want 0..1000, got %q", get("PASSWORD_HASH_CONCURRENCY")))
+	}
+	if c.PasswordHashConcurrency == 0 {
+		c.PasswordHashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	c.PasswordHashWait = dur("PASSWORD_HASH_WAIT")
+	// DESIGN fixes the bounds: 429 per email after at most 10 failures a minute, per address
+	// not before 50.
+	if c.LoginFailuresPerEmail, err = strconv.Atoi(get("LOGIN_FAILURES_PER_EMAIL")); err != nil || c.LoginFailuresPerEmail < 2 || c.LoginFailuresPerEmail > 1000 {
+		errs = append(errs, fmt.Errorf("LOGIN_FAILURES_PER_EMAIL: want 2..1000, got %q", get("LOGIN_FAILURES_PER_EMAIL")))
+	}
+	if c.LoginFailuresPerAddress, err = strconv.Atoi(get("LOGIN_FAILURES_PER_ADDRESS")); err != nil || c.LoginFailuresPerAddress < 50 || c.LoginFailuresPerAddress > 100000 {
+		errs = append(errs, fmt.Errorf("LOGIN_FAILURES_PER_ADDRESS: want 50..100000, got %q", get("LOGIN_FAILURES_PER_ADDRESS")))
+	}
+	for _, p := range strings.Split(get("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: want comma-separated CIDRs such as 10.0.0.0/8, got %q", p))
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	if k := get("SECRETS_KEY"); k != "" {
 		b, err := base64.StdEncoding.DecodeString(k)

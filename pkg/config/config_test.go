@@ -52,3 +52,50 @@ func TestGarbageCollectorSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestLoginSettings(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(Config) bool
+		err   string
+	}{
+		{name: "defaults", check: func(c Config) bool {
+			return c.PasswordHashConcurrency >= 1 && c.PasswordHashWait.String() == "3s" && c.LoginFailuresPerEmail == 10 &&
+				c.LoginFailuresPerAddress == 50 && len(c.TrustedProxies) == 0
+		}},
+		{name: "set", env: map[string]string{"PASSWORD_HASH_CONCURRENCY": "4", "LOGIN_FAILURES_PER_EMAIL": "6",
+			"LOGIN_FAILURES_PER_ADDRESS": "200", "TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8"},
+			check: func(c Config) bool {
+				return c.PasswordHashConcurrency == 4 && c.LoginFailuresPerEmail == 6 && c.LoginFailuresPerAddress == 200 &&
+					strings.Join(c.TrustedProxies, " ") == "10.0.0.0/8 fd00::/8"
+			}},
+		{name: "email budget below 2", env: map[string]string{"LOGIN_FAILURES_PER_EMAIL": "1"}, err: "LOGIN_FAILURES_PER_EMAIL:"},
+		{name: "address budget below 50", env: map[string]string{"LOGIN_FAILURES_PER_ADDRESS": "49"}, err: "LOGIN_FAILURES_PER_ADDRESS:"},
+		{name: "negative concurrency", env: map[string]string{"PASSWORD_HASH_CONCURRENCY": "-1"}, err: "PASSWORD_HASH_CONCURRENCY:"},
+		{name: "bad wait", env: map[string]string{"PASSWORD_HASH_WAIT": "soon"}, err: "PASSWORD_HASH_WAIT:"},
+		{name: "proxy not a CIDR", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.1"}, err: "TRUSTED_PROXIES:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(func(name string) string {
+				if name == "DATABASE_URL" {
+					return "postgres://localhost/x"
+				}
+				return tc.env[name]
+			})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind is a category of failure the caller can act on.
@@ -38,6 +39,9 @@ type Error struct {
 	Fields []Field        // offending fields for validation errors
 	Extra  map[string]any // additional problem members (e.g. existing_id, decision)
 	Err    error          // cause, if any
+	// RetryAfter tells a client refused for now (KindRateLimited, KindUnavailable) when to try
+	// again; the HTTP layer sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -69,6 +73,13 @@ func (e *Error) With(key string, value any) *Error {
 		c.Extra[k] = v
 	}
 	c.Extra[key] = value
+	return &c
+}
+
+// WithRetryAfter returns a copy that tells the client to wait d before trying again.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
 	return &c
 }
 

@@ -69,9 +69,23 @@ func userErr(err error) error {
 	return err
 }
 
-// CreateWorkspace stores a workspace with its first owner in one transaction.
+// CreateWorkspace stores a workspace with its first owner in one transaction; an owner email
+// that any workspace already has is workspace.ErrEmailTaken.
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// Bootstrap is the operator's command, so refusing an email another workspace has tells
+		// no tenant anything; it keeps a repeated bootstrap from making a second workspace. The
+		// lock makes two concurrent bootstraps of one email take turns at the check.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('bootstrap:' || ?, 0))`, owner.Email).Error; err != nil {
+			return fmt.Errorf("lock owner email: %w", err)
+		}
+		var taken bool
+		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM users WHERE email = ?)`, owner.Email).Scan(&taken).Error; err != nil {
+			return fmt.Errorf("check owner email: %w", err)
+		}
+		if taken {
+			return workspace.ErrEmailTaken.Detailf("A user with this email already exists in a workspace; bootstrap needs an email no workspace has.")
+		}
 		wr := toWorkspaceRow(ws)
 		if err := tx.Create(&wr).Error; err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
@@ -153,16 +167,22 @@ func (s *Store) User(ctx context.Context, ws, id uuid.UUID) (workspace.User, err
 	return r.domain(), nil
 }
 
-// UserByEmail finds a user by login email in any workspace.
-func (s *Store) UserByEmail(ctx context.Context, email string) (workspace.User, error) {
-	var r userRow
-	if err := s.conn(ctx).Take(&r, "email = ?", email).Error; err != nil {
-		if isNotFound(err) {
-			return workspace.User{}, workspace.ErrUserNotFound
-		}
-		return workspace.User{}, fmt.Errorf("get user by email: %w", err)
+// UsersByEmail returns the accounts with the login email, at most limit, oldest first: in
+// every workspace, or in ws only when it is not nil.
+func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, limit int) ([]workspace.User, error) {
+	q := s.conn(ctx).Where("email = ?", email)
+	if ws != nil {
+		q = q.Where("workspace_id = ?", *ws)
 	}
-	return r.domain(), nil
+	var rows []userRow
+	if err := q.Order("created_at, id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find users by email: %w", err)
+	}
+	out := make([]workspace.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
 }
 
 type idCursor struct {

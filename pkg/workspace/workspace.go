@@ -75,6 +75,8 @@ var (
 
 // Store is what the workspace service needs from persistence.
 type Store interface {
+	// CreateWorkspace stores a workspace with its owner; an owner email that any workspace
+	// already has is ErrEmailTaken (members' emails are unique per workspace only).
 	CreateWorkspace(ctx context.Context, ws Workspace, owner User) error
 	Workspace(ctx context.Context, id uuid.UUID) (Workspace, error)
 	UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*Workspace) error) (Workspace, error)
