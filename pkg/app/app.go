@@ -85,6 +85,9 @@ func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.L
 		SendTimeout:          cfg.DeliverySendTimeout,
 		PublicBaseURL:        cfg.PublicBaseURL,
 		WebhookAllowLoopback: cfg.WebhookAllowLoopback,
+		// The switch that lets a channel name an api_base is the one that lets provider
+		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
+		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}
 	for _, f := range tune {
 		f(&dc)

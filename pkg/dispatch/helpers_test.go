@@ -170,6 +170,7 @@ func fast(c dispatch.Config) dispatch.Config {
 	c.SendTimeout = cmpDur(c.SendTimeout, 5*time.Second)
 	c.TestOnly = true
 	c.WebhookAllowLoopback = true
+	c.ProviderAllowLoopback = true // fake provider APIs (api_base) listen on loopback
 	return c
 }
 
