@@ -67,7 +67,7 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL}, now),
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
-		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
+		Channels:      channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now),
 		Templates:     template.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now),
