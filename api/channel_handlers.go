@@ -48,6 +48,10 @@ type createChannelRequest struct {
 	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
 	// Config is the provider's settings, secrets included (they are sealed and never returned).
 	// api_base is accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	// A destination (webhook url, api_base, smtp host) that is an IP address the server may not
+	// connect to (private, loopback, link-local and other internal ranges), or a URL port
+	// outside 1-65535, is refused (422 naming config.<field>); each delivery checks the address
+	// it connects to again, and a refused one fails the message with forbidden_destination.
 	Config map[string]any `json:"config"`
 	// RuleOptions are validated per type: human_agent_tag (messenger, instagram),
 	// monthly_initiated_limit and commercial_terms_accepted (viber), window_hours and

@@ -100,7 +100,7 @@ func toDeliveryResponse(d subscription.Delivery) deliveryResponse {
 // create godoc
 // @Summary     Subscribe a webhook
 // @ID          createWebhook
-// @Description Registers an endpoint for the workspace's events. `url` must be https (plain http only to loopback on a server run with WEBHOOK_ALLOW_LOOPBACK=true); credentials in the URL and private, link-local, loopback and unspecified addresses are refused (422 webhook_url_refused), by the literal address and by what the name resolves to, and again when each delivery connects. `events` lists event types, or is ["*"] for all. The signing secret is in this answer only. Each delivery is a POST of the Event JSON with Standard Webhooks headers: webhook-id (the event id, for dedupe), webhook-timestamp and webhook-signature ("v1," + base64 HMAC-SHA256 over id.timestamp.body with the secret's bytes).
+// @Description Registers an endpoint for the workspace's events. `url` must be https (plain http only to loopback on a server run with WEBHOOK_ALLOW_LOOPBACK=true); credentials in the URL, a port outside 1-65535, and private, link-local, loopback, unspecified and other internal addresses (IPv6 addresses that embed an IPv4 one included) are refused (422 webhook_url_refused, naming url), by the literal address and by what the name resolves to, and again when each delivery connects. `events` lists event types, or is ["*"] for all. The signing secret is in this answer only. Each delivery is a POST of the Event JSON with Standard Webhooks headers: webhook-id (the event id, for dedupe), webhook-timestamp and webhook-signature ("v1," + base64 HMAC-SHA256 over id.timestamp.body with the secret's bytes).
 // @Tags        webhooks
 // @Accept      json
 // @Produce     json

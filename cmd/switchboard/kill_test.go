@@ -144,8 +144,9 @@ func TestKill9Worker(t *testing.T) {
 	// The worker process, on the real command.
 	var out bytes.Buffer
 	child := exec.Command(os.Args[0], "-test.run=^$")
+	// PROVIDER_API_BASE_OVERRIDE lets the worker reach the fake LINE API on loopback.
 	child.Env = append(os.Environ(), execEnv+"=worker", "DATABASE_URL="+dbURL, "SECRETS_KEY="+secretsKey,
-		"DELIVERY_WORKERS=4", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info")
+		"DELIVERY_WORKERS=4", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info", "PROVIDER_API_BASE_OVERRIDE=true")
 	child.Stdout, child.Stderr = &out, &out
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -184,7 +185,8 @@ func TestKill9Worker(t *testing.T) {
 	// The survivor: its rescuer takes jobs running longer than 3 s once it leads, which it
 	// can after the dead process's leader lease runs out.
 	survivor, err := dispatch.New(dispatch.Config{Workers: 4, SendTimeout: time.Second, JobTimeout: 2 * time.Second,
-		RescueAfter: 3 * time.Second, FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true},
+		RescueAfter: 3 * time.Second, FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true,
+		ProviderAllowLoopback: true}, // the fake LINE API is on loopback, as PROVIDER_API_BASE_OVERRIDE allows
 		st.Pool, st, svc.Channels, log, time.Now)
 	if err != nil {
 		t.Fatal(err)

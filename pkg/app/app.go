@@ -73,7 +73,7 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 			FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now),
 		Workspaces:    workspace.NewService(st, now),
 		Contacts:      contact.NewService(st, now),
-		Channels:      channel.NewService(st, box, cfg.ProviderAPIBaseOverride, now),
+		Channels:      channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now),
 		Templates:     template.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now),
@@ -91,6 +91,9 @@ func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.L
 		SendTimeout:          cfg.DeliverySendTimeout,
 		PublicBaseURL:        cfg.PublicBaseURL,
 		WebhookAllowLoopback: cfg.WebhookAllowLoopback,
+		// The switch that lets a channel name an api_base is the one that lets provider
+		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
+		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}
 	for _, f := range tune {
 		f(&dc)

@@ -101,16 +101,27 @@ type Store interface {
 
 // Service runs the channel use cases.
 type Service struct {
-	store        Store
-	box          *secret.Box
-	allowAPIBase bool
-	now          func() time.Time
+	store Store
+	box   *secret.Box
+	dest  Destinations
+	now   func() time.Time
+}
+
+// Destinations says where a channel's config may point. A save refuses what can never be
+// reached (an IP literal in a private range, or on loopback without the switch); every
+// delivery checks the address it actually dials again (pkg/egress), since names can change.
+type Destinations struct {
+	// ProviderOverride accepts a provider's api_base, and lets api_base and SMTP hosts be
+	// loopback (PROVIDER_API_BASE_OVERRIDE: tests, staging).
+	ProviderOverride bool
+	// WebhookLoopback lets a custom channel's webhook url be loopback (WEBHOOK_ALLOW_LOOPBACK).
+	WebhookLoopback bool
 }
 
 // NewService builds a Service. box seals provider secrets (nil: no key, so channels that need
-// secrets cannot be created); allowAPIBase accepts a provider's api_base override.
-func NewService(st Store, box *secret.Box, allowAPIBase bool, now func() time.Time) *Service {
-	return &Service{store: st, box: box, allowAPIBase: allowAPIBase, now: now}
+// secrets cannot be created).
+func NewService(st Store, box *secret.Box, dest Destinations, now func() time.Time) *Service {
+	return &Service{store: st, box: box, dest: dest, now: now}
 }
 
 // Now returns the service's clock at the database's precision (microseconds), so a value
@@ -187,7 +198,7 @@ func (s *Service) applyProvider(ch *Channel, provider string, config map[string]
 		errs.Add("provider", fmt.Sprintf("the %s provider delivers only %s channels, not %s", spec.name, spec.typeNames(), ch.Type))
 		return nil
 	}
-	public, secrets, fe := parseConfig(spec, config, s.allowAPIBase)
+	public, secrets, fe := parseConfig(spec, config, s.dest)
 	*errs = append(*errs, fe...)
 	if len(*errs) > 0 {
 		return nil

@@ -85,12 +85,33 @@ func TestParseConfig(t *testing.T) {
 			map[string]any{"api_base": "http://127.0.0.1:8081"}, []string{"channel_access_token", "channel_secret"}, nil},
 		{"api_base when not allowed", ProviderLINE, map[string]any{"channel_access_token": "t", "channel_secret": "s", "api_base": "http://127.0.0.1:8081"}, false, nil, nil, []string{"config.api_base"}},
 		{"webhook url with credentials", ProviderWebhook, map[string]any{"url": "https://user:pw@example.com/hook", "secret": "s"}, false, nil, nil, []string{"config.url"}},
+		{"smtp host on a private address", ProviderSMTP, map[string]any{"host": "10.0.0.5", "from": "f"}, true, nil, nil, []string{"config.host"}},
+		{"smtp host on loopback without the switch", ProviderSMTP, map[string]any{"host": "127.0.0.1", "from": "f"}, false, nil, nil, []string{"config.host"}},
+		{"smtp host v4-compatible", ProviderSMTP, map[string]any{"host": "[::127.0.0.1]", "from": "f"}, true, nil, nil, []string{"config.host"}},
+		{"smtp host with a port", ProviderSMTP, map[string]any{"host": "smtp.example.com:25", "from": "f"}, false, nil, nil, []string{"config.host"}},
+		{"smtp host numeric name", ProviderSMTP, map[string]any{"host": "127.1", "from": "f"}, false, nil, nil, []string{"config.host"}},
+		{"smtp host decimal address", ProviderSMTP, map[string]any{"host": "2130706433", "from": "f"}, false, nil, nil, []string{"config.host"}},
+		{"smtp host with a space", ProviderSMTP, map[string]any{"host": "smtp example.com", "from": "f"}, false, nil, nil, []string{"config.host"}},
+		{"smtp host on loopback with the switch, stored bare", ProviderSMTP, map[string]any{"host": "[::1]", "from": "f"}, true,
+			map[string]any{"host": "::1", "from": "f"}, nil, nil},
+		{"smtp host public address", ProviderSMTP, map[string]any{"host": "93.184.216.34", "from": "f"}, false,
+			map[string]any{"host": "93.184.216.34", "from": "f"}, nil, nil},
+		{"smtp host name with a final dot", ProviderSMTP, map[string]any{"host": "mail-1.example.com.", "from": "f"}, false,
+			map[string]any{"host": "mail-1.example.com.", "from": "f"}, nil, nil},
+		{"webhook url on a private address", ProviderWebhook, map[string]any{"url": "https://192.168.1.1/hook", "secret": "s"}, true, nil, nil, []string{"config.url"}},
+		{"webhook url on loopback without the switch", ProviderWebhook, map[string]any{"url": "http://[::1]:8080/hook", "secret": "s"}, false, nil, nil, []string{"config.url"}},
+		{"webhook url port out of range", ProviderWebhook, map[string]any{"url": "https://example.com:99999/hook", "secret": "s"}, true, nil, nil, []string{"config.url"}},
+		{"webhook url port zero", ProviderWebhook, map[string]any{"url": "https://example.com:0/hook", "secret": "s"}, true, nil, nil, []string{"config.url"}},
+		{"webhook url port not a number", ProviderWebhook, map[string]any{"url": "https://example.com:https/hook", "secret": "s"}, true, nil, nil, []string{"config.url"}},
+		{"api_base on a private address", ProviderLINE, map[string]any{"channel_access_token": "t", "channel_secret": "s", "api_base": "http://10.0.0.1"}, true, nil, nil, []string{"config.api_base"}},
+		{"api_base v4-compatible", ProviderLINE, map[string]any{"channel_access_token": "t", "channel_secret": "s", "api_base": "http://[::10.0.0.1]"}, true, nil, nil, []string{"config.api_base"}},
+		{"api_base port out of range", ProviderLINE, map[string]any{"channel_access_token": "t", "channel_secret": "s", "api_base": "http://127.0.0.1:65536"}, true, nil, nil, []string{"config.api_base"}},
 		{"null clears an optional field", ProviderMessenger, map[string]any{"page_id": "p", "page_access_token": "t", "app_secret": "s", "verify_token": nil}, false,
 			map[string]any{"page_id": "p"}, []string{"app_secret", "page_access_token"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			public, secrets, errs := parseConfig(spec(tc.provider), tc.raw, tc.allowBase)
+			public, secrets, errs := parseConfig(spec(tc.provider), tc.raw, Destinations{ProviderOverride: tc.allowBase, WebhookLoopback: tc.allowBase})
 			if tc.wantErrField != nil {
 				for _, f := range tc.wantErrField {
 					if !hasField(errs, f) {

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
@@ -35,6 +37,7 @@ type fieldKind int
 const (
 	kindString fieldKind = iota
 	kindURL
+	kindHost // a host name or IP address to connect to, without a port
 	kindPort
 	kindEnum
 )
@@ -91,7 +94,7 @@ var providers = []providerSpec{
 		{name: "messaging_service_sid"},
 	}, oneOf: [][]string{{"from", "messaging_service_sid"}}},
 	{name: ProviderSMTP, types: []rules.ChannelType{rules.Email}, fields: []field{
-		{name: "host", required: true},
+		{name: "host", kind: kindHost, required: true},
 		{name: "port", kind: kindPort},
 		{name: "username"},
 		{name: "password", secret: true},
@@ -157,10 +160,17 @@ func (p providerSpec) field(name string) (field, bool) {
 const maxConfigValue = 2000
 
 // parseConfig validates a provider's complete config: every key known, every value of its
-// kind, required fields present, api_base only when allowed. It splits the result into the
-// public settings and the secrets. Errors name fields as "config.<name>".
-func parseConfig(p providerSpec, raw map[string]any, allowAPIBase bool) (public map[string]any, secrets map[string]string, errs errkind.Fields) {
+// kind, required fields present, api_base only when allowed, destinations not internal. It
+// splits the result into the public settings and the secrets. Errors name fields as
+// "config.<name>".
+func parseConfig(p providerSpec, raw map[string]any, dest Destinations) (public map[string]any, secrets map[string]string, errs errkind.Fields) {
 	public, secrets = map[string]any{}, map[string]string{}
+	// Which switch lets this provider's destinations be loopback: the webhook URL is a
+	// subscriber-like endpoint; api_base and SMTP hosts are provider endpoints.
+	loopback := dest.ProviderOverride
+	if p.name == ProviderWebhook {
+		loopback = dest.WebhookLoopback
+	}
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		v := raw[name]
 		path := "config." + name
@@ -176,11 +186,11 @@ func parseConfig(p providerSpec, raw map[string]any, allowAPIBase bool) (public 
 		if v == nil {
 			continue // null clears an optional setting; required ones are caught below
 		}
-		if name == APIBaseField && !allowAPIBase {
+		if name == APIBaseField && !dest.ProviderOverride {
 			errs.Add(path, "is not accepted by this server (PROVIDER_API_BASE_OVERRIDE is off)")
 			continue
 		}
-		val, msg := f.parse(v)
+		val, msg := f.parse(v, loopback)
 		if msg != "" {
 			errs.Add(path, msg)
 			continue
@@ -216,8 +226,13 @@ func hasField(errs errkind.Fields, name string) bool {
 	return slices.ContainsFunc(errs, func(f errkind.Field) bool { return f.Field == name })
 }
 
-// parse checks one value and returns it in its stored form, or why it is wrong.
-func (f field) parse(v any) (any, string) {
+// notAllowed is the message for a destination egress would refuse; like the delivery's, it
+// does not say which range the address is in.
+const notAllowed = "points at an address this server may not connect to"
+
+// parse checks one value and returns it in its stored form, or why it is wrong. loopback says
+// whether a destination (URL host, SMTP host) may be a loopback address.
+func (f field) parse(v any, loopback bool) (any, string) {
 	switch f.kind {
 	case kindEnum:
 		s, ok := v.(string)
@@ -244,11 +259,53 @@ func (f field) parse(v any) (any, string) {
 	if s == "" || utf8.RuneCountInString(s) > limit || !utf8.ValidString(s) {
 		return nil, fmt.Sprintf("must be 1 to %d characters", limit)
 	}
-	if f.kind == kindURL {
+	switch f.kind {
+	case kindURL:
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 			return nil, "must be an absolute http or https URL without credentials"
 		}
+		if !egress.ValidPort(u.Port()) {
+			return nil, "must have a port from 1 to 65535"
+		}
+		if egress.Literal(u.Hostname(), loopback) != nil {
+			return nil, notAllowed
+		}
+	case kindHost:
+		if egress.Literal(s, loopback) != nil {
+			return nil, notAllowed
+		}
+		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
+			return a.String(), "" // stored bare: the provider adds the port, and brackets, itself
+		}
+		if !hostName(s) {
+			return nil, "must be a host name or an IP address, without a port"
+		}
 	}
 	return s, ""
+}
+
+// hostName reports whether s is a DNS host name: dot-separated labels of letters, digits,
+// hyphens and underscores, each 1-63 characters, at most 253 in all, with an optional final
+// dot. The last label may not be all digits: no top-level domain is, and resolvers read
+// such names ("127.1", "2130706433") as IPv4 addresses.
+func hostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	if last := s[strings.LastIndexByte(s, '.')+1:]; strings.Trim(last, "0123456789") == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

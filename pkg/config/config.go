@@ -82,7 +82,7 @@ var Vars = []Var{
 	{"DB_MAX_CONNS", "8", "Upper bound of the database connection pool."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"SECRETS_KEY", "", "Base64 of 32 random bytes; encrypts provider secrets at rest (required to store channel secrets)."},
-	{"PROVIDER_API_BASE_OVERRIDE", "false", "Accept a channel's provider api_base (tests, staging)."},
+	{"PROVIDER_API_BASE_OVERRIDE", "false", "Accept a channel's provider api_base, and let api_base and SMTP hosts be loopback addresses (tests, staging; set it on worker processes too; private ranges stay refused)."},
 	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow webhooks (subscribers, custom channels) to loopback addresses (development only; private ranges stay refused)."},
 	{"EVENT_HEARTBEAT", "15s", "Interval of heartbeat comments on idle event streams."},
 	{"EVENT_RETENTION", "168h", "How long events are kept for replay (Last-Event-ID, GET /v1/events) and delivery logs."},

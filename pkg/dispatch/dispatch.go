@@ -90,6 +90,10 @@ type Config struct {
 	// WebhookAllowLoopback lets custom channels' webhook URLs point at loopback (development,
 	// tests); private and link-local addresses stay refused.
 	WebhookAllowLoopback bool
+	// ProviderAllowLoopback lets providers' api_base overrides and SMTP hosts point at loopback
+	// (PROVIDER_API_BASE_OVERRIDE: tests, staging); private and link-local addresses stay
+	// refused.
+	ProviderAllowLoopback bool
 	// LeaderElectionDisabled keeps this process out of River's maintenance (rescue, cleanup);
 	// another process must run it.
 	LeaderElectionDisabled bool
@@ -143,8 +147,10 @@ func New(cfg Config, pool *pgxpool.Pool, st Store, sec Secrets, log *slog.Logger
 	cfg = cfg.withDefaults()
 	d := &Dispatcher{cfg: cfg, store: st, secrets: sec, log: log, now: now, metrics: newMetrics(st, log),
 		http: clients{
-			api:    &http.Client{Transport: http.DefaultTransport},
-			tenant: egress.Client(cfg.WebhookAllowLoopback, 0),
+			api:     &http.Client{Transport: http.DefaultTransport},
+			apiBase: egress.Client(cfg.ProviderAllowLoopback, 0),
+			tenant:  egress.Client(cfg.WebhookAllowLoopback, 0),
+			smtp:    egress.Dialer(cfg.ProviderAllowLoopback),
 		}}
 	riverLog := slog.New(minLevel{h: log.Handler(), min: slog.LevelWarn}).With("component", "river")
 	var err error
@@ -378,11 +384,17 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, dl Delivery, 
 	}
 	permanent := provider.IsPermanent(err) || errors.Is(err, ErrUnknownProvider)
 	if errors.Is(err, egress.ErrForbiddenAddress) {
-		permanent, code, text = true, "forbidden_destination", "the webhook URL points at an address this server may not call"
+		// One fixed answer for every refused destination, whoever wrapped the refusal.
+		permanent, code, text = true, provider.CodeForbidden, provider.TextForbidden
 	}
 	text = provider.Redact(text, secrets...)
 	if r := []rune(text); len(r) > maxErrorText {
 		text = string(r[:maxErrorText])
+	}
+	// The tenant sees text; the cause behind a fixed text (which address was refused, whether
+	// the connection was refused, closed or timed out) is for the operator's log only.
+	if pe != nil && pe.Unwrap() != nil {
+		log = log.With("cause", provider.Redact(pe.Unwrap().Error(), secrets...))
 	}
 	if !permanent && errors.Is(ctx.Err(), context.Canceled) {
 		d.metrics.attempts.WithLabelValues(prov, resultCancelled).Inc()

@@ -260,8 +260,9 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-// TestForbiddenWebhookDestination: a custom channel's URL on loopback is refused unless
-// WEBHOOK_ALLOW_LOOPBACK, and the refusal is permanent.
+// TestForbiddenWebhookDestination: a custom channel's URL, or a provider's api_base, on
+// loopback is refused unless WEBHOOK_ALLOW_LOOPBACK (PROVIDER_API_BASE_OVERRIDE for api_base),
+// and the refusal is permanent, with one fixed text, before any request.
 func TestForbiddenWebhookDestination(t *testing.T) {
 	e := newEnv(t)
 	d, err := dispatch.New(dispatch.Config{Workers: 2, FetchPollInterval: 100 * time.Millisecond, TestOnly: true},
@@ -273,10 +274,23 @@ func TestForbiddenWebhookDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Stop(context.Background()) })
-	srv := pt.NewServer(t, pt.Reply{Status: 200})
-	ch := e.channel(t, "custom", "webhook", map[string]any{"url": srv.URL + "/hook", "secret": "s3cr3t"})
-	id := e.queue(t, d, e.customer(t, ch, "visitor-1"), outgoing{Text: "hi"})
-	m := e.waitStatus(t, id, conversation.StatusFailed, waitLong)
-	pt.Equal(t, "error_code", deref(m.ErrorCode), "forbidden_destination")
-	pt.Equal(t, "requests", len(srv.Requests()), 0)
+	for _, tc := range []struct{ name, typ, prov, key string }{
+		{"webhook url", "custom", "webhook", "url"},
+		{"line api_base", "line", "line", "api_base"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pt.NewServer(t, pt.Reply{Status: 200})
+			cfg := map[string]any{"url": srv.URL + "/hook", "secret": "s3cr3t"}
+			if tc.prov == "line" {
+				cfg = map[string]any{"channel_access_token": "line-token", "channel_secret": "line-channel-secret", "api_base": srv.URL}
+			}
+			ch := e.channel(t, tc.typ, tc.prov, cfg)
+			id := e.queue(t, d, e.customer(t, ch, "U4af4980629e4c0b3f2e3f3e3f3e3f3e3"), outgoing{Text: "hi"})
+			m := e.waitStatus(t, id, conversation.StatusFailed, waitLong)
+			pt.Equal(t, "error_code", deref(m.ErrorCode), "forbidden_destination")
+			pt.Equal(t, "error_message", deref(m.ErrorMessage), "destination address is not allowed")
+			pt.Equal(t, "attempts", m.Attempts, 1)
+			pt.Equal(t, "requests", len(srv.Requests()), 0)
+		})
+	}
 }

@@ -70,7 +70,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	e := &env{url: url, st: st, ws: w.ID, channels: channel.NewService(st, box, true, time.Now), convs: conversation.NewService(st, time.Now),
+	e := &env{url: url, st: st, ws: w.ID, channels: channel.NewService(st, box, channel.Destinations{ProviderOverride: true, WebhookLoopback: true}, time.Now), convs: conversation.NewService(st, time.Now),
 		logs: logs, log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -170,6 +170,7 @@ func fast(c dispatch.Config) dispatch.Config {
 	c.SendTimeout = cmpDur(c.SendTimeout, 5*time.Second)
 	c.TestOnly = true
 	c.WebhookAllowLoopback = true
+	c.ProviderAllowLoopback = true // fake provider APIs (api_base) listen on loopback
 	return c
 }
 

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 
@@ -54,11 +55,23 @@ func (s settings) port(name string) int {
 // accepted it only while PROVIDER_API_BASE_OVERRIDE was on.
 func (s settings) apiBase() string { return s.str(channel.APIBaseField) }
 
-// clients are the HTTP clients adapters send with: providers' public APIs, and the tenant's own
-// URL (webhook), whose client refuses internal addresses.
+// api is the client for an HTTP provider: its public API's own, or, when the channel names an
+// api_base, one that refuses internal addresses, since the tenant chose that host.
+func (s settings) api(c clients) *http.Client {
+	if s.apiBase() != "" {
+		return c.apiBase
+	}
+	return c.api
+}
+
+// clients are what adapters send with: providers' public APIs (fixed hosts), and the
+// destinations a tenant chooses, whose clients refuse internal addresses: an api_base
+// override, a custom channel's webhook URL, an SMTP host.
 type clients struct {
-	api    *http.Client
-	tenant *http.Client
+	api     *http.Client
+	apiBase *http.Client
+	tenant  *http.Client
+	smtp    *net.Dialer
 }
 
 // Webhook is one provider webhook call as it arrived.
@@ -85,7 +98,7 @@ var adapters = map[string]adapter{
 	channel.ProviderWhatsAppCloud: {
 		sender: func(s settings, c clients) provider.Sender {
 			return whatsapp.New(whatsapp.Config{PhoneNumberID: s.str("phone_number_id"), AccessToken: s.str("access_token"),
-				AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, c.api)
+				AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, s.api(c))
 		},
 		verify:    func(s settings, w Webhook) error { return whatsapp.Verify(w.Header, w.Body, s.str("app_secret")) },
 		parse:     whatsapp.Parse,
@@ -95,7 +108,7 @@ var adapters = map[string]adapter{
 	channel.ProviderInstagram: metaAdapter,
 	channel.ProviderTelegram: {
 		sender: func(s settings, c clients) provider.Sender {
-			return telegram.New(telegram.Config{BotToken: s.str("bot_token"), SecretToken: s.str("secret_token"), APIBase: s.apiBase()}, c.api)
+			return telegram.New(telegram.Config{BotToken: s.str("bot_token"), SecretToken: s.str("secret_token"), APIBase: s.apiBase()}, s.api(c))
 		},
 		verify: func(s settings, w Webhook) error { return telegram.Verify(w.Header, w.Body, s.str("secret_token")) },
 		parse:  telegram.Parse,
@@ -103,22 +116,22 @@ var adapters = map[string]adapter{
 	channel.ProviderTwilio: {
 		sender: func(s settings, c clients) provider.Sender {
 			return twilio.New(twilio.Config{AccountSID: s.str("account_sid"), AuthToken: s.str("auth_token"), From: s.str("from"),
-				MessagingServiceSID: s.str("messaging_service_sid"), WhatsApp: s.ch.Type == rules.WhatsApp, APIBase: s.apiBase()}, c.api)
+				MessagingServiceSID: s.str("messaging_service_sid"), WhatsApp: s.ch.Type == rules.WhatsApp, APIBase: s.apiBase()}, s.api(c))
 		},
 		verify: func(s settings, w Webhook) error { return twilio.Verify(w.Header, w.Body, s.str("auth_token"), w.URL) },
 		parse:  twilio.Parse,
 	},
 	channel.ProviderSMTP: {
-		sender: func(s settings, _ clients) provider.Sender {
+		sender: func(s settings, c clients) provider.Sender {
 			return smtp.New(smtp.Config{Host: s.str("host"), Port: s.port("port"), Username: s.str("username"),
-				Password: s.str("password"), From: s.str("from"), TLS: s.str("tls"), InboundSecret: s.str("inbound_secret")}, nil)
+				Password: s.str("password"), From: s.str("from"), TLS: s.str("tls"), InboundSecret: s.str("inbound_secret")}, nil, c.smtp)
 		},
 		verify: func(s settings, w Webhook) error { return smtp.Verify(w.Header, w.Body, s.str("inbound_secret")) },
 		parse:  smtp.Parse,
 	},
 	channel.ProviderViber: {
 		sender: func(s settings, c clients) provider.Sender {
-			return viber.New(viber.Config{AuthToken: s.str("auth_token"), SenderName: s.str("sender_name"), APIBase: s.apiBase()}, c.api)
+			return viber.New(viber.Config{AuthToken: s.str("auth_token"), SenderName: s.str("sender_name"), APIBase: s.apiBase()}, s.api(c))
 		},
 		verify: func(s settings, w Webhook) error { return viber.Verify(w.Header, w.Body, s.str("auth_token")) },
 		parse:  viber.Parse,
@@ -126,7 +139,7 @@ var adapters = map[string]adapter{
 	channel.ProviderLINE: {
 		sender: func(s settings, c clients) provider.Sender {
 			return line.New(line.Config{ChannelAccessToken: s.str("channel_access_token"), ChannelSecret: s.str("channel_secret"),
-				APIBase: s.apiBase()}, c.api)
+				APIBase: s.apiBase()}, s.api(c))
 		},
 		verify: func(s settings, w Webhook) error { return line.Verify(w.Header, w.Body, s.str("channel_secret")) },
 		parse:  line.Parse,
@@ -142,7 +155,7 @@ var adapters = map[string]adapter{
 var metaAdapter = adapter{
 	sender: func(s settings, c clients) provider.Sender {
 		return messenger.New(messenger.Config{PageID: s.str("page_id"), PageAccessToken: s.str("page_access_token"),
-			AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, c.api)
+			AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, s.api(c))
 	},
 	verify:    func(s settings, w Webhook) error { return messenger.Verify(w.Header, w.Body, s.str("app_secret")) },
 	parse:     messenger.Parse,

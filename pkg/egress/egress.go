@@ -1,5 +1,6 @@
-// Package egress provides the HTTP client for URLs a tenant controls (a custom channel's
-// webhook URL): it refuses to connect to loopback, private, link-local and other internal
+// Package egress provides the HTTP client and the dialer for destinations a tenant controls (a
+// custom channel's webhook URL, a provider's api_base override, an SMTP host, a subscriber's
+// webhook): they refuse to connect to loopback, private, link-local and other internal
 // addresses, so a workspace cannot make the server call into its own network.
 //
 // The check runs in the dialer's Control hook, on the address actually being dialled after
@@ -21,31 +22,47 @@ import (
 // ErrForbiddenAddress is the cause of a refused connection; callers treat it as permanent.
 var ErrForbiddenAddress = errors.New("destination address is not allowed")
 
-// blocked are the ranges beyond what netip's predicates cover: shared address space (CGNAT),
-// "this network", IETF protocol assignments, benchmarking, documentation, reserved and
-// broadcast, NAT64, discard-only, IPv6 documentation and unique local.
-var blocked = []netip.Prefix{
+// blocked4 are the IPv4 ranges beyond what netip's predicates cover: "this network", shared
+// address space (CGNAT), IETF protocol assignments, documentation, the 6to4 relay anycast,
+// benchmarking, reserved and broadcast.
+var blocked4 = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.88.99.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"),
-	netip.MustParsePrefix("100::/64"),
-	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("fc00::/7"),
 }
+
+// global6 is the IPv6 global unicast space. Everything outside it is loopback, unspecified,
+// link-local, unique local, multicast, discard-only or an address that embeds an IPv4 one
+// (IPv4-compatible ::/96, IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and
+// 64:ff9b:1::/48), which could otherwise smuggle an internal IPv4 address past the checks.
+var global6 = netip.MustParsePrefix("2000::/3")
+
+// blocked6 are the ranges inside global6 that are not destinations: IETF protocol
+// assignments (Teredo 2001::/32, which embeds IPv4 addresses, benchmarking, ORCHID) and
+// documentation.
+var blocked6 = []netip.Prefix{
+	netip.MustParsePrefix("2001::/23"),
+	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("3fff::/20"),
+}
+
+// sixToFour is 6to4 (RFC 3056): bits 16-47 are an IPv4 address, which must pass on its own.
+var sixToFour = netip.MustParsePrefix("2002::/16")
 
 // Allowed reports whether a connection to ip may be made. Loopback is allowed only with
 // allowLoopback (development and tests); private, link-local and the other internal ranges
-// never are.
+// never are, nor is an IPv6 address that embeds a refused IPv4 one, nor one with a zone.
 func Allowed(ip netip.Addr, allowLoopback bool) bool {
 	ip = ip.Unmap()
-	if !ip.IsValid() {
+	// A zone only scopes link-local and multicast addresses, and netip.Prefix.Contains never
+	// matches a zoned address, which would let it through the range checks below.
+	if !ip.IsValid() || ip.Zone() != "" {
 		return false
 	}
 	if ip.IsLoopback() {
@@ -55,12 +72,66 @@ func Allowed(ip netip.Addr, allowLoopback bool) bool {
 		ip.IsMulticast() || ip.IsUnspecified() {
 		return false
 	}
-	for _, p := range blocked {
+	if ip.Is4() {
+		for _, p := range blocked4 {
+			if p.Contains(ip) {
+				return false
+			}
+		}
+		return true
+	}
+	if !global6.Contains(ip) {
+		return false
+	}
+	for _, p := range blocked6 {
 		if p.Contains(ip) {
 			return false
 		}
 	}
+	if sixToFour.Contains(ip) {
+		b := ip.As16()
+		return Allowed(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), false)
+	}
 	return true
+}
+
+// Literal reports whether host (a URL's host name or an SMTP host, with or without the
+// brackets of an IPv6 literal) is an IP address Allowed refuses. Names are not resolved: this
+// is the early answer when a destination is saved; the dial-time check is the one that counts,
+// since what a name resolves to can change.
+func Literal(host string, allowLoopback bool) error {
+	h := host
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		h = h[1 : len(h)-1]
+	}
+	ip, err := netip.ParseAddr(h)
+	if err != nil {
+		return nil
+	}
+	if !Allowed(ip, allowLoopback) {
+		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ip)
+	}
+	return nil
+}
+
+// ValidPort reports whether a URL's port is a decimal number from 1 to 65535 (an empty port
+// means the scheme's default and is valid). net/url accepts any run of digits, 0 and 99999
+// included.
+func ValidPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	if len(port) > 5 {
+		return false
+	}
+	n := 0
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n >= 1 && n <= 65535
 }
 
 // Control is a net.Dialer Control hook that refuses addresses Allowed rejects.
@@ -80,13 +151,19 @@ func Control(allowLoopback bool) func(network, address string, _ syscall.RawConn
 // maxRedirects bounds the redirects followed; each one dials through the same check.
 const maxRedirects = 5
 
+// Dialer returns a dialer whose every connection passes Control: the way for anything that is
+// not HTTP (SMTP) to reach a destination a tenant chose. A refused address fails the dial
+// with an error wrapping ErrForbiddenAddress before any packet is sent.
+func Dialer(allowLoopback bool) *net.Dialer {
+	return &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: Control(allowLoopback)}
+}
+
 // Client returns an HTTP client whose every connection passes Control. timeout bounds a whole
 // request (0: none; callers usually bound it with a context).
 func Client(allowLoopback bool, timeout time.Duration) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: Control(allowLoopback)}
 	transport := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		DialContext:           Dialer(allowLoopback).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   4,

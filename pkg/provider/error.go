@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard/switchboard/pkg/egress"
 )
 
 // maxRetryAfter bounds a provider's Retry-After, so an absurd value neither overflows a
@@ -103,13 +105,43 @@ func FromResponse(provider string, resp *Response, code, text string) *Error {
 
 // FromTransport returns the transient error for a request that got no answer (timeout, refused
 // connection, cancelled context). The request URL is dropped: *url.Error prints it, and a URL
-// can hold a credential.
+// can hold a credential. A destination egress refused is Forbidden.
 func FromTransport(provider string, err error) *Error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	if errors.Is(err, egress.ErrForbiddenAddress) {
+		return Forbidden(provider, err)
+	}
 	return &Error{Provider: provider, Code: "transport", Text: err.Error(), cause: err}
+}
+
+// Forbidden texts and codes are fixed, whatever the cause, so a refusal says nothing about
+// the destination beyond that it is not allowed.
+const (
+	CodeForbidden   = "forbidden_destination"
+	TextForbidden   = "destination address is not allowed"
+	TextUnreachable = "the connection to the server failed"
+)
+
+// Forbidden is the permanent error for a destination the egress guard refused (an internal
+// address a tenant aimed a channel at). Its text is fixed; cause, kept for errors.Is and the
+// server's log, names the address.
+func Forbidden(provider string, cause error) *Error {
+	return &Error{Provider: provider, Permanent: true, Code: CodeForbidden, Text: TextForbidden, cause: cause}
+}
+
+// Unreachable is the transient error for a connection that failed below the provider's
+// protocol: refused, reset, closed early or timed out. Its text is fixed because the cause
+// tells which ports answer on a host, and for SMTP the tenant chooses the host; the cause stays
+// reachable through Unwrap for errors.Is and the server's log. A refused destination is
+// Forbidden.
+func Unreachable(provider string, cause error) *Error {
+	if errors.Is(cause, egress.ErrForbiddenAddress) {
+		return Forbidden(provider, cause)
+	}
+	return &Error{Provider: provider, Code: "transport", Text: TextUnreachable, cause: cause}
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date, relative to now.

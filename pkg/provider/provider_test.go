@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/provider"
 )
@@ -96,6 +99,30 @@ func TestFromTransportDropsTheURL(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("errors.Is(err, context.Canceled) = false for %v", err)
+	}
+}
+
+// TestRefusedDestination: a destination egress refused (a tenant's api_base or webhook URL
+// on loopback) is a permanent error with one fixed text, made before any connection.
+func TestRefusedDestination(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the refused destination was called")
+	}))
+	defer srv.Close()
+	req, err := provider.Request(context.Background(), "line", srv.URL+"/v2/bot/message/push", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = provider.Do(egress.Client(false, 0), "line", req)
+	var e *provider.Error
+	if !errors.As(err, &e) || !errors.Is(err, egress.ErrForbiddenAddress) {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	if !e.Permanent || e.Code != provider.CodeForbidden || e.Text != provider.TextForbidden {
+		t.Errorf("refusal = %#v, want permanent %s %q", e, provider.CodeForbidden, provider.TextForbidden)
+	}
+	if e := provider.Unreachable("smtp", io.EOF); e.Permanent || e.Text != provider.TextUnreachable || !errors.Is(e, io.EOF) {
+		t.Errorf("Unreachable(EOF) = %#v", e)
 	}
 }
 

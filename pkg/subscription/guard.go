@@ -54,7 +54,9 @@ func (g Guard) CheckAddr(a netip.Addr) error {
 }
 
 func refused(reason string) error {
-	return ErrURLRefused.Detailf("url: %s.", reason).With("field", "url")
+	e := ErrURLRefused.Detailf("url: %s.", reason).With("field", "url")
+	e.Fields = []errkind.Field{{Field: "url", Message: reason}}
+	return e
 }
 
 // CheckURL validates a webhook URL and returns it normalised; resolve also checks every
@@ -77,6 +79,10 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 	}
 	if u.User != nil {
 		return "", refused("credentials in the URL are not allowed; authenticate the delivery by its signature")
+	}
+	// net/url takes any run of digits as a port (0, 99999); check it before any lookup.
+	if !egress.ValidPort(u.Port()) {
+		return "", refused(fmt.Sprintf("port %q is not a number from 1 to 65535", u.Port()))
 	}
 	u.Scheme, u.Fragment = scheme, ""
 	host := u.Hostname()

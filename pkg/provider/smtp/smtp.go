@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/provider"
 )
 
@@ -59,16 +60,18 @@ type Config struct {
 
 // Client sends through one SMTP server.
 type Client struct {
-	cfg Config
-	tls *tls.Config
-	now func() time.Time
+	cfg    Config
+	tls    *tls.Config
+	dialer *net.Dialer
+	now    func() time.Time
 }
 
 var _ provider.Sender = (*Client)(nil)
 
 // New returns a client. tlsConfig may be nil (system roots, ServerName = Host); tests pass one
-// that trusts their own certificate.
-func New(cfg Config, tlsConfig *tls.Config) *Client {
+// that trusts their own certificate. The host is the tenant's choice, so the connection goes
+// through dialer, an egress.Dialer; nil is egress.Dialer(false), which refuses loopback too.
+func New(cfg Config, tlsConfig *tls.Config, dialer *net.Dialer) *Client {
 	if cfg.TLS == "" {
 		cfg.TLS = TLSStartTLS
 	}
@@ -82,7 +85,10 @@ func New(cfg Config, tlsConfig *tls.Config) *Client {
 	if tc.ServerName == "" {
 		tc.ServerName = cfg.Host
 	}
-	return &Client{cfg: cfg, tls: tc, now: time.Now}
+	if dialer == nil {
+		dialer = egress.Dialer(false)
+	}
+	return &Client{cfg: cfg, tls: tc, dialer: dialer, now: time.Now}
 }
 
 // Send delivers m as one email and returns its Message-ID (without angle brackets) as the
@@ -170,10 +176,9 @@ func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []
 
 func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err error) {
 	addr := net.JoinHostPort(c.cfg.Host, strconv.Itoa(c.cfg.Port))
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := c.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return provider.FromTransport(name, err)
+		return provider.Unreachable(name, err)
 	}
 	defer conn.Close()
 	deadline, ok := ctx.Deadline()
@@ -185,7 +190,7 @@ func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err 
 	defer stop()
 	defer func() {
 		if err != nil && ctx.Err() != nil {
-			err = provider.FromTransport(name, ctx.Err())
+			err = provider.Unreachable(name, ctx.Err())
 		}
 	}()
 
@@ -241,6 +246,8 @@ func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err 
 
 // classify turns an SMTP reply or a connection error into a provider error: 4yz replies and
 // network failures are transient, 5yz replies and certificate or configuration problems final.
+// A network failure has one fixed text (provider.Unreachable): whether the server refused,
+// closed or stopped answering is for the server's log, not the tenant.
 func (c *Client) classify(err error) error {
 	var tp *textproto.Error
 	var certErr *tls.CertificateVerificationError
@@ -253,7 +260,7 @@ func (c *Client) classify(err error) error {
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		e = &provider.Error{Provider: name, Permanent: true, Code: "tls_certificate", Text: err.Error()}
 	case isNetError(err):
-		e = provider.FromTransport(name, err)
+		e = provider.Unreachable(name, err)
 	default: // net/smtp's own refusals: unencrypted connection, wrong host name, no AUTH
 		e = &provider.Error{Provider: name, Permanent: true, Code: "smtp", Text: err.Error()}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"net"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/provider"
 	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
 	"github.com/switchboard/switchboard/pkg/provider/smtp"
@@ -24,6 +26,10 @@ const (
 	msgID         = "0192f0c1-7a2b-7000-8000-000000000001"
 )
 
+// loopback is the dialer for the fake server on 127.0.0.1: egress's, with loopback allowed as
+// PROVIDER_API_BASE_OVERRIDE allows it.
+var loopback = egress.Dialer(true)
+
 func config(f *fakeServer, mode string) smtp.Config {
 	return smtp.Config{Host: "127.0.0.1", Port: f.port, Username: "support@acme.example", Password: password,
 		From: "Acme Support <support@acme.example>", TLS: mode, InboundSecret: inboundSecret}
@@ -31,7 +37,7 @@ func config(f *fakeServer, mode string) smtp.Config {
 
 func TestSendComposesAThreadedMessage(t *testing.T) {
 	f := startFake(t, &fakeServer{})
-	c := smtp.New(config(f, smtp.TLSNone), nil)
+	c := smtp.New(config(f, smtp.TLSNone), nil, loopback)
 	res, err := c.Send(context.Background(), provider.Message{
 		ID: msgID, To: "Ann Lee <ann@example.com>", Type: "text",
 		Subject:    "Re: Order #12345 – delivery",
@@ -84,7 +90,7 @@ func TestSendComposesAThreadedMessage(t *testing.T) {
 
 func TestSendCannotInjectHeaders(t *testing.T) {
 	f := startFake(t, &fakeServer{})
-	_, err := smtp.New(config(f, smtp.TLSNone), nil).Send(context.Background(), provider.Message{
+	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
 		ID: msgID, To: "ann@example.com", Subject: "Hello\r\nBcc: victim@example.com", Text: "x",
 		InReplyTo: "<a@b>\r\nBcc: victim@example.com",
 	})
@@ -117,7 +123,7 @@ func TestSendTLSModes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t, tc.server)
-			_, err := smtp.New(config(f, tc.mode), c.client).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+			_, err := smtp.New(config(f, tc.mode), c.client, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +142,7 @@ func TestSendRefusesWhatItMustNot(t *testing.T) {
 	c := newCerts(t)
 	t.Run("starttls required but not offered: no AUTH, no mail", func(t *testing.T) {
 		f := startFake(t, &fakeServer{})
-		res, err := smtp.New(config(f, smtp.TLSStartTLS), c.client).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		res, err := smtp.New(config(f, smtp.TLSStartTLS), c.client, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		if !provider.IsPermanent(err) {
 			t.Fatalf("want a permanent error, got %v", err)
 		}
@@ -147,12 +153,36 @@ func TestSendRefusesWhatItMustNot(t *testing.T) {
 	})
 	t.Run("untrusted certificate is permanent", func(t *testing.T) {
 		f := startFake(t, &fakeServer{implicitTLS: true, tlsConfig: c.server})
-		_, err := smtp.New(config(f, smtp.TLSImplicit), nil).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		_, err := smtp.New(config(f, smtp.TLSImplicit), nil, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		var e *provider.Error
 		if !errors.As(err, &e) || !e.Permanent || e.Code != "tls_certificate" {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// TestSendRefusesInternalHosts: without loopback allowed (the default dialer, nil), a host on
+// loopback, by address or by name, is refused before connecting: the server never hears a
+// connection, and the error is permanent with one fixed text.
+func TestSendRefusesInternalHosts(t *testing.T) {
+	f := startFake(t, &fakeServer{})
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		t.Run(host, func(t *testing.T) {
+			cfg := config(f, smtp.TLSNone)
+			cfg.Host = host
+			_, err := smtp.New(cfg, nil, nil).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+			var e *provider.Error
+			if !errors.As(err, &e) || !errors.Is(err, egress.ErrForbiddenAddress) {
+				t.Fatalf("want a refusal, got %v", err)
+			}
+			pt.Equal(t, "Permanent", e.Permanent, true)
+			pt.Equal(t, "Code", e.Code, provider.CodeForbidden)
+			pt.Equal(t, "Text", e.Text, provider.TextForbidden)
+		})
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pt.Equal(t, "connections", len(f.sessions), 0)
 }
 
 func TestSendErrors(t *testing.T) {
@@ -175,7 +205,7 @@ func TestSendErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t, tc.server)
-			res, err := smtp.New(config(f, smtp.TLSNone), nil).Send(context.Background(), tc.msg)
+			res, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), tc.msg)
 			var e *provider.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("want *provider.Error, got %v", err)
@@ -187,16 +217,43 @@ func TestSendErrors(t *testing.T) {
 	}
 	t.Run("nothing listening is transient", func(t *testing.T) {
 		cfg := smtp.Config{Host: "127.0.0.1", Port: 1, From: "a@acme.example", TLS: smtp.TLSNone, Password: password}
-		_, err := smtp.New(cfg, nil).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		_, err := smtp.New(cfg, nil, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		if err == nil || provider.IsPermanent(err) {
 			t.Fatalf("want a transient error, got %v", err)
+		}
+		// Refused, closed or timed out: the tenant is told the same thing.
+		var e *provider.Error
+		if !errors.As(err, &e) || e.Text != provider.TextUnreachable || e.Code != "transport" {
+			t.Fatalf("want the fixed unreachable text, got %#v", err)
+		}
+	})
+	t.Run("a server that closes at once reads like one that is not there", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		cfg := smtp.Config{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, From: "a@acme.example", TLS: smtp.TLSNone}
+		_, err = smtp.New(cfg, nil, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		var e *provider.Error
+		if !errors.As(err, &e) || e.Permanent || e.Text != provider.TextUnreachable || !errors.Is(err, io.EOF) {
+			t.Fatalf("want the fixed unreachable text over EOF, got %#v", err)
 		}
 	})
 	t.Run("a cancelled context is transient", func(t *testing.T) {
 		f := startFake(t, &fakeServer{})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := smtp.New(config(f, smtp.TLSNone), nil).Send(ctx, provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
+		_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(ctx, provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		if err == nil || provider.IsPermanent(err) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("want a transient cancellation, got %v", err)
 		}
