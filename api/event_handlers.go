@@ -43,7 +43,9 @@ type liveEventResponse struct {
 	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
 	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
-	// conversation.*, a Contact for contact.*.
+	// conversation.*, a Contact for contact.*. As in answers, a Conversation's contact has a
+	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
+	// admin sets up, carry them).
 	Data json.RawMessage `json:"data" swaggertype:"object"`
 } // @name Event
 
@@ -148,6 +150,9 @@ func (h *eventHandler) list(c echo.Context) error {
 		out.NextCursor = nextCursor(page.Encode(eventCursor{After: evs[len(evs)-1].ID}))
 	}
 	for _, e := range evs {
+		if e, err = eventFor(principal(c), e); err != nil {
+			return err
+		}
 		env := e.ToEnvelope()
 		out.Data = append(out.Data, liveEventResponse{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt,
 			WorkspaceID: env.WorkspaceID, ConversationID: env.ConversationID, Data: env.Data})
@@ -217,7 +222,8 @@ func (h *eventHandler) stream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ws := principal(c).WorkspaceID
+	p := principal(c)
+	ws := p.WorkspaceID
 	resume := c.Request().Header.Get("Last-Event-ID")
 	name := "Last-Event-ID"
 	if resume == "" {
@@ -260,6 +266,10 @@ func (h *eventHandler) stream(c echo.Context) error {
 				return err
 			}
 			for _, e := range evs {
+				e, err := eventFor(p, e)
+				if err != nil {
+					return err
+				}
 				b, err := event.Marshal(e)
 				if err != nil {
 					return err
