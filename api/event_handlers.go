@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -63,7 +64,9 @@ type eventHandler struct {
 	events    *event.Service
 	auth      *auth.Service
 	heartbeat time.Duration
-	closing   <-chan struct{}
+	// writeTimeout bounds each write to a stream; 0: unbounded.
+	writeTimeout time.Duration
+	closing      <-chan struct{}
 }
 
 type eventCursor struct {
@@ -245,16 +248,32 @@ func (h *eventHandler) stream(c echo.Context) error {
 		}
 	}
 	w := c.Response()
+	rc := http.NewResponseController(w)
+	// The server's write timeout (HTTP_WRITE_TIMEOUT) would cut a stream that long: a stream
+	// bounds each write by it instead, so a client that stops reading is cut and one that
+	// listens for hours is not. (net/http lifts the read deadline itself once a body-less
+	// request is read.) An error means a writer without deadlines, which then has none to lift.
+	send := func(frames string) bool {
+		var deadline time.Time
+		if h.writeTimeout > 0 {
+			deadline = time.Now().Add(h.writeTimeout)
+		}
+		_ = rc.SetWriteDeadline(deadline)
+		if _, err := io.WriteString(w, frames); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 3000\n: connected\n\n"); err != nil {
+	if !send("retry: 3000\n: connected\n\n") {
 		return nil
 	}
-	w.Flush()
 	beat := time.NewTicker(h.heartbeat)
 	defer beat.Stop()
+	var frames strings.Builder
 	for {
 		// Drain everything after the cursor; the table is the source of truth.
 		for {
@@ -265,6 +284,7 @@ func (h *eventHandler) stream(c echo.Context) error {
 				}
 				return err
 			}
+			frames.Reset()
 			for _, e := range evs {
 				e, err := eventFor(p, e)
 				if err != nil {
@@ -274,12 +294,12 @@ func (h *eventHandler) stream(c echo.Context) error {
 				if err != nil {
 					return err
 				}
-				if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b); err != nil {
-					return nil
-				}
+				fmt.Fprintf(&frames, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b)
 				cursor = e.ID
 			}
-			w.Flush()
+			if frames.Len() > 0 && !send(frames.String()) {
+				return nil
+			}
 			if len(evs) < 200 {
 				break
 			}
@@ -291,10 +311,9 @@ func (h *eventHandler) stream(c echo.Context) error {
 			return nil
 		case <-sub.C:
 		case <-beat.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+			if !send(": heartbeat\n\n") {
 				return nil
 			}
-			w.Flush()
 		}
 	}
 }

@@ -116,6 +116,7 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Events:           svc.Events,
 		Webhooks:         svc.Webhooks,
 		Heartbeat:        cfg.EventHeartbeat,
+		StreamWrite:      cfg.HTTPWriteTimeout,
 		Closing:          closing,
 		Ready:            st.Ping,
 		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool)}, d.Collectors()...),
@@ -123,6 +124,21 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Pprof:            cfg.EnablePprof,
 		Version:          version,
 	})
+}
+
+// NewServer is the HTTP server for h with the configured timeouts, for serve and worker alike.
+// A request's header and body must arrive within the read timeouts, so a client trickling
+// its body cannot hold a connection and a goroutine for long; event streams lift the read
+// deadline and bound each write themselves (see api's stream handler).
+func NewServer(cfg config.Config, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+	}
 }
 
 // NewOps serves what a worker process offers besides delivering: liveness, readiness (the
