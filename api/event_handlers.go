@@ -64,6 +64,8 @@ type eventHandler struct {
 	events    *event.Service
 	auth      *auth.Service
 	heartbeat time.Duration
+	// recheck is how often a stream checks that its credential is still live.
+	recheck time.Duration
 	// writeTimeout bounds each write to a stream; 0: unbounded.
 	writeTimeout time.Duration
 	closing      <-chan struct{}
@@ -166,7 +168,7 @@ func (h *eventHandler) list(c echo.Context) error {
 // streamToken godoc
 // @Summary     A token for the event stream
 // @ID          createStreamToken
-// @Description A short-lived token (2 minutes) that opens GET /v1/events/stream as the caller when passed as `?token=`, for the browser's EventSource, which cannot send an Authorization header. It opens the stream and nothing else, and only the opening is checked: a stream once open stays open. A user's token stops working when the session ends.
+// @Description A short-lived token (2 minutes) that opens GET /v1/events/stream as the caller when passed as `?token=`, for the browser's EventSource, which cannot send an Authorization header. It opens the stream and nothing else. It stops working at once when the key that minted it is revoked or the session ends (logout), and so do the streams it opened, within seconds (EVENT_STREAM_RECHECK).
 // @Tags        events
 // @Produce     json
 // @Security    BearerAuth
@@ -206,7 +208,7 @@ func streamAuth(a *auth.Service) echo.MiddlewareFunc {
 // stream godoc
 // @Summary     Live event stream (Server-Sent Events)
 // @ID          streamEvents
-// @Description Server-Sent Events of the workspace: each event has `id:` (the event id), `event:` (its type) and one `data:` line holding the Event as JSON. Authenticate with the Authorization header, or with `?token=` from POST /v1/events/stream-token (EventSource). Filter with `types` (comma-separated) and `conversation_id`. To resume, send `Last-Event-ID` (EventSource does so itself) or `last_event_id`: the events after it that are still kept (EVENT_RETENTION) are replayed, then live ones follow; without it the stream starts with the next event. A `: connected` comment opens the stream and `: heartbeat` comments keep idle connections open. Events reach streams on every API process.
+// @Description Server-Sent Events of the workspace: each event has `id:` (the event id), `event:` (its type) and one `data:` line holding the Event as JSON. Authenticate with the Authorization header, or with `?token=` from POST /v1/events/stream-token (EventSource). Filter with `types` (comma-separated) and `conversation_id`. To resume, send `Last-Event-ID` (EventSource does so itself) or `last_event_id`: the events after it that are still kept (EVENT_RETENTION) are replayed, then live ones follow; without it the stream starts with the next event. A `: connected` comment opens the stream and `: heartbeat` comments keep idle connections open. Events reach streams on every API process. The stream ends within seconds (EVENT_STREAM_RECHECK) when its API key is revoked or its session ends, and when the caller's scopes change (reconnect to go on).
 // @Tags        events
 // @Produce     text/event-stream
 // @Security    BearerAuth
@@ -273,6 +275,8 @@ func (h *eventHandler) stream(c echo.Context) error {
 	}
 	beat := time.NewTicker(h.heartbeat)
 	defer beat.Stop()
+	recheck := time.NewTicker(h.recheck)
+	defer recheck.Stop()
 	var frames strings.Builder
 	for {
 		// Drain everything after the cursor; the table is the source of truth.
@@ -312,6 +316,16 @@ func (h *eventHandler) stream(c echo.Context) error {
 		case <-sub.C:
 		case <-beat.C:
 			if !send(": heartbeat\n\n") {
+				return nil
+			}
+		case <-recheck.C:
+			// A revoked key or an ended session ends the stream, on whichever process revoked
+			// it; so does a change of scopes, which would change what the stream may carry.
+			// The client's reconnection then gets 401, or the stream its scopes now allow.
+			// A failed check (the database away) ends it too: the client resumes with
+			// Last-Event-ID.
+			now, err := h.auth.Recheck(ctx, p)
+			if err != nil || !slices.Equal(now.Scopes, p.Scopes) {
 				return nil
 			}
 		}

@@ -57,6 +57,8 @@ type Deps struct {
 	Events    *event.Service
 	Webhooks  *subscription.Service
 	Heartbeat time.Duration // between heartbeat comments on idle streams
+	// StreamRecheck is how often a stream checks that its credential is still live (5s if 0).
+	StreamRecheck time.Duration
 	// StreamWrite bounds each write to a stream (the server's write timeout; none if 0): a
 	// stream lives for hours, so the server-wide write deadline is lifted for it.
 	StreamWrite time.Duration
@@ -193,7 +195,12 @@ func New(d Deps) *echo.Echo {
 	if hb <= 0 {
 		hb = 15 * time.Second
 	}
-	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, writeTimeout: d.StreamWrite, closing: d.Closing}
+	recheck := d.StreamRecheck
+	if recheck <= 0 {
+		recheck = 5 * time.Second
+	}
+	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, recheck: recheck, writeTimeout: d.StreamWrite,
+		closing: d.Closing}
 	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
 	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))

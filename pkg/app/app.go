@@ -116,6 +116,7 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Events:           svc.Events,
 		Webhooks:         svc.Webhooks,
 		Heartbeat:        cfg.EventHeartbeat,
+		StreamRecheck:    cfg.EventStreamRecheck,
 		StreamWrite:      cfg.HTTPWriteTimeout,
 		Closing:          closing,
 		Ready:            st.Ping,

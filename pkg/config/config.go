@@ -34,7 +34,10 @@ type Config struct {
 	WebhookRetryFor     time.Duration
 	WebhookDisableAfter time.Duration
 	WebhookTimeout      time.Duration
-	BodyLimit           string
+	// EventStreamRecheck is how often an open event stream checks that its API key or session
+	// is still live, so a revocation or logout ends it within this long.
+	EventStreamRecheck time.Duration
+	BodyLimit          string
 	// HTTP server timeouts (net/http.Server): a request's header and its whole body must arrive
 	// within the read timeouts, so a client trickling a body cannot hold a connection open;
 	// an answer must be written within the write timeout (event streams bound each write
@@ -85,6 +88,7 @@ var Vars = []Var{
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
 	{"WEBHOOK_TIMEOUT", "10s", "Timeout of one webhook delivery attempt."},
+	{"EVENT_STREAM_RECHECK", "5s", "How often an open event stream checks that its API key or session is still live: a revoked key or a logout ends the stream within this long."},
 	{"BODY_LIMIT", "1M", "Largest accepted request body."},
 	{"HTTP_READ_HEADER_TIMEOUT", "10s", "A request's header must arrive within this long (at most HTTP_READ_TIMEOUT)."},
 	{"HTTP_READ_TIMEOUT", "30s", "A request's header and body must arrive within this long; a slower body is cut with 408."},
@@ -142,6 +146,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:               get("BODY_LIMIT"),
 		EventHeartbeat:          dur("EVENT_HEARTBEAT"),
 		EventRetention:          dur("EVENT_RETENTION"),
+		EventStreamRecheck:      dur("EVENT_STREAM_RECHECK"),
 		HTTPReadHeaderTimeout:   dur("HTTP_READ_HEADER_TIMEOUT"),
 		HTTPReadTimeout:         dur("HTTP_READ_TIMEOUT"),
 		HTTPWriteTimeout:        dur("HTTP_WRITE_TIMEOUT"),
