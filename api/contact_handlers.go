@@ -19,15 +19,17 @@ type conversationRef struct {
 } // @name ConversationRef
 
 type contactResponse struct {
-	ID           string          `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	FirstName    string          `json:"first_name" example:"Maria"`
-	LastName     string          `json:"last_name" example:"Gonzalez"`
+	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	FirstName string `json:"first_name" example:"Maria"`
+	LastName  string `json:"last_name" example:"Gonzalez"`
+	// Email, Phone, Language, Country, Tags and CustomFields are null where the contact is
+	// embedded in an answer to a caller without the contacts:read scope (an inbound answer).
 	Email        *string         `json:"email" extensions:"x-nullable" example:"maria@example.com"`
 	Phone        *string         `json:"phone" extensions:"x-nullable" example:"+12025550123"`
-	Language     string          `json:"language" example:"es"`
-	Country      string          `json:"country" example:"MX"`
-	Tags         []string        `json:"tags" example:"vip,newsletter"`
-	CustomFields map[string]any  `json:"custom_fields"`
+	Language     *string         `json:"language" extensions:"x-nullable" example:"es"`
+	Country      *string         `json:"country" extensions:"x-nullable" example:"MX"`
+	Tags         []string        `json:"tags" extensions:"x-nullable" example:"vip,newsletter"`
+	CustomFields map[string]any  `json:"custom_fields" extensions:"x-nullable"`
 	Conversation conversationRef `json:"conversation"`
 	CreatedAt    time.Time       `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	UpdatedAt    time.Time       `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
@@ -68,7 +70,7 @@ func toContactResponse(c contact.Contact) contactResponse {
 		cf = map[string]any{}
 	}
 	return contactResponse{ID: c.ID.String(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
-		Language: c.Language, Country: c.Country, Tags: tags, CustomFields: cf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Language: &c.Language, Country: &c.Country, Tags: tags, CustomFields: cf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		Conversation: conversationRef{ID: c.Conversation.ID.String(), Status: c.Conversation.Status}}
 }
 

@@ -25,12 +25,15 @@ type actorResponse struct {
 	ID *string `json:"id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name Actor
 
+// conversationContact is the contact embedded in a conversation.
 type conversationContact struct {
-	ID        string  `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	FirstName string  `json:"first_name" example:"Maria"`
-	LastName  string  `json:"last_name" example:"Gonzalez"`
-	Email     *string `json:"email" extensions:"x-nullable" example:"maria@example.com"`
-	Phone     *string `json:"phone" extensions:"x-nullable" example:"+12025550123"`
+	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	FirstName string `json:"first_name" example:"Maria"`
+	LastName  string `json:"last_name" example:"Gonzalez"`
+	// Email and Phone are null when the contact has none, and always for a caller without
+	// the contacts:read scope.
+	Email *string `json:"email" extensions:"x-nullable" example:"maria@example.com"`
+	Phone *string `json:"phone" extensions:"x-nullable" example:"+12025550123"`
 } // @name ConversationContact
 
 type assigneeResponse struct {
@@ -301,7 +304,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 	}
 	out := conversationList{Data: make([]conversationResponse, len(vs)), NextCursor: nextCursor(next)}
 	for i, v := range vs {
-		out.Data[i] = toConversationResponse(v)
+		out.Data[i] = conversationFor(pr, toConversationResponse(v))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -327,7 +330,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toConversationResponse(v))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
 }
 
 // messages godoc
@@ -434,7 +437,7 @@ func (h *conversationHandler) close(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toConversationResponse(v))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
 }
 
 // reopen godoc
@@ -477,7 +480,7 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toConversationResponse(v))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
 }
 
 // assign godoc
@@ -527,5 +530,5 @@ func (h *conversationHandler) assign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toConversationResponse(v))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
 }

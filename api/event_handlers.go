@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -43,7 +44,9 @@ type liveEventResponse struct {
 	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
 	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
-	// conversation.*, a Contact for contact.*.
+	// conversation.*, a Contact for contact.*. As in answers, a Conversation's contact has a
+	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
+	// admin sets up, carry them).
 	Data json.RawMessage `json:"data" swaggertype:"object"`
 } // @name Event
 
@@ -61,7 +64,11 @@ type eventHandler struct {
 	events    *event.Service
 	auth      *auth.Service
 	heartbeat time.Duration
-	closing   <-chan struct{}
+	// recheck is how often a stream checks that its credential is still live.
+	recheck time.Duration
+	// writeTimeout bounds each write to a stream; 0: unbounded.
+	writeTimeout time.Duration
+	closing      <-chan struct{}
 }
 
 type eventCursor struct {
@@ -148,6 +155,9 @@ func (h *eventHandler) list(c echo.Context) error {
 		out.NextCursor = nextCursor(page.Encode(eventCursor{After: evs[len(evs)-1].ID}))
 	}
 	for _, e := range evs {
+		if e, err = eventFor(principal(c), e); err != nil {
+			return err
+		}
 		env := e.ToEnvelope()
 		out.Data = append(out.Data, liveEventResponse{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt,
 			WorkspaceID: env.WorkspaceID, ConversationID: env.ConversationID, Data: env.Data})
@@ -158,7 +168,7 @@ func (h *eventHandler) list(c echo.Context) error {
 // streamToken godoc
 // @Summary     A token for the event stream
 // @ID          createStreamToken
-// @Description A short-lived token (2 minutes) that opens GET /v1/events/stream as the caller when passed as `?token=`, for the browser's EventSource, which cannot send an Authorization header. It opens the stream and nothing else, and only the opening is checked: a stream once open stays open. A user's token stops working when the session ends.
+// @Description A short-lived token (2 minutes) that opens GET /v1/events/stream as the caller when passed as `?token=`, for the browser's EventSource, which cannot send an Authorization header. It opens the stream and nothing else. It stops working at once when the key that minted it is revoked or the session ends (logout), and so do the streams it opened, within seconds (EVENT_STREAM_RECHECK).
 // @Tags        events
 // @Produce     json
 // @Security    BearerAuth
@@ -198,7 +208,7 @@ func streamAuth(a *auth.Service) echo.MiddlewareFunc {
 // stream godoc
 // @Summary     Live event stream (Server-Sent Events)
 // @ID          streamEvents
-// @Description Server-Sent Events of the workspace: each event has `id:` (the event id), `event:` (its type) and one `data:` line holding the Event as JSON. Authenticate with the Authorization header, or with `?token=` from POST /v1/events/stream-token (EventSource). Filter with `types` (comma-separated) and `conversation_id`. To resume, send `Last-Event-ID` (EventSource does so itself) or `last_event_id`: the events after it that are still kept (EVENT_RETENTION) are replayed, then live ones follow; without it the stream starts with the next event. A `: connected` comment opens the stream and `: heartbeat` comments keep idle connections open. Events reach streams on every API process.
+// @Description Server-Sent Events of the workspace: each event has `id:` (the event id), `event:` (its type) and one `data:` line holding the Event as JSON. Authenticate with the Authorization header, or with `?token=` from POST /v1/events/stream-token (EventSource). Filter with `types` (comma-separated) and `conversation_id`. To resume, send `Last-Event-ID` (EventSource does so itself) or `last_event_id`: the events after it that are still kept (EVENT_RETENTION) are replayed, then live ones follow; without it the stream starts with the next event. A `: connected` comment opens the stream and `: heartbeat` comments keep idle connections open. Events reach streams on every API process. The stream ends within seconds (EVENT_STREAM_RECHECK) when its API key is revoked or its session ends, and when the caller's scopes change (reconnect to go on).
 // @Tags        events
 // @Produce     text/event-stream
 // @Security    BearerAuth
@@ -217,7 +227,8 @@ func (h *eventHandler) stream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ws := principal(c).WorkspaceID
+	p := principal(c)
+	ws := p.WorkspaceID
 	resume := c.Request().Header.Get("Last-Event-ID")
 	name := "Last-Event-ID"
 	if resume == "" {
@@ -239,16 +250,34 @@ func (h *eventHandler) stream(c echo.Context) error {
 		}
 	}
 	w := c.Response()
+	rc := http.NewResponseController(w)
+	// The server's write timeout (HTTP_WRITE_TIMEOUT) would cut a stream that long: a stream
+	// bounds each write by it instead, so a client that stops reading is cut and one that
+	// listens for hours is not. (net/http lifts the read deadline itself once a body-less
+	// request is read.) An error means a writer without deadlines, which then has none to lift.
+	send := func(frames string) bool {
+		var deadline time.Time
+		if h.writeTimeout > 0 {
+			deadline = time.Now().Add(h.writeTimeout)
+		}
+		_ = rc.SetWriteDeadline(deadline)
+		if _, err := io.WriteString(w, frames); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, "retry: 3000\n: connected\n\n"); err != nil {
+	if !send("retry: 3000\n: connected\n\n") {
 		return nil
 	}
-	w.Flush()
 	beat := time.NewTicker(h.heartbeat)
 	defer beat.Stop()
+	recheck := time.NewTicker(h.recheck)
+	defer recheck.Stop()
+	var frames strings.Builder
 	for {
 		// Drain everything after the cursor; the table is the source of truth.
 		for {
@@ -259,17 +288,22 @@ func (h *eventHandler) stream(c echo.Context) error {
 				}
 				return err
 			}
+			frames.Reset()
 			for _, e := range evs {
+				e, err := eventFor(p, e)
+				if err != nil {
+					return err
+				}
 				b, err := event.Marshal(e)
 				if err != nil {
 					return err
 				}
-				if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b); err != nil {
-					return nil
-				}
+				fmt.Fprintf(&frames, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b)
 				cursor = e.ID
 			}
-			w.Flush()
+			if frames.Len() > 0 && !send(frames.String()) {
+				return nil
+			}
 			if len(evs) < 200 {
 				break
 			}
@@ -281,10 +315,19 @@ func (h *eventHandler) stream(c echo.Context) error {
 			return nil
 		case <-sub.C:
 		case <-beat.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+			if !send(": heartbeat\n\n") {
 				return nil
 			}
-			w.Flush()
+		case <-recheck.C:
+			// A revoked key or an ended session ends the stream, on whichever process revoked
+			// it; so does a change of scopes, which would change what the stream may carry.
+			// The client's reconnection then gets 401, or the stream its scopes now allow.
+			// A failed check (the database away) ends it too: the client resumes with
+			// Last-Event-ID.
+			now, err := h.auth.Recheck(ctx, p)
+			if err != nil || !slices.Equal(now.Scopes, p.Scopes) {
+				return nil
+			}
 		}
 	}
 }

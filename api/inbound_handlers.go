@@ -101,6 +101,12 @@ func (h *inboundHandler) ingest(c echo.Context) error {
 	if replayed {
 		status = http.StatusOK
 	}
-	return c.JSON(status, inboundResponse{Message: toMessageResponse(out.Message), Contact: toContactResponse(out.Contact),
-		Conversation: toConversationResponse(out.Conversation)})
+	p := principal(c)
+	res := inboundResponse{Message: toMessageResponse(out.Message), Contact: toContactResponse(out.Contact),
+		Conversation: conversationFor(p, toConversationResponse(out.Conversation))}
+	if !seesContacts(p) {
+		// The bridge that posts messages needs no contact's details beyond its id.
+		res.Contact.hideReach()
+	}
+	return c.JSON(status, res)
 }

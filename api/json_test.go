@@ -33,7 +33,7 @@ func TestJSONSerializerMatchesEncodingJSON(t *testing.T) {
 		{"inbox page", conversationList{Data: []conversationResponse{conv, {ID: id, Status: "open"}}, NextCursor: &email}},
 		{"empty page", conversationList{Data: []conversationResponse{}}},
 		{"eligibility", eligibilityResponse{ContactID: id, Channels: []channelEligibility{{ChannelID: id, ChannelType: "whatsapp",
-			Identifier: "+14155550142", LastInboundAt: &at, decisionResponse: decisionResponse{Decision: "template_required",
+			Identifier: &phone, LastInboundAt: &at, decisionResponse: decisionResponse{Decision: "template_required",
 				ReasonCode: "window_closed_template_required", Reason: "The customer last wrote 30 hours ago; ...",
 				WindowExpiresAt: &at, AllowedTags: []string{}, Quota: &quotaResponse{Limit: 5, Used: 2, ResetsAt: at}, RuleVersion: "2026-11-01"}}}}},
 		{"problem", Problem{Type: "urn:switchboard:problem:validation_failed", Title: "Unprocessable Entity", Status: 422,

@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -50,6 +54,50 @@ func validQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+var errRequestTimeout = errkind.New(errkind.KindTimeout, "request_timeout",
+	"The request body did not arrive within the server's read timeout.")
+
+// bodyDeadline answers 408 when the request body stopped arriving at the server's read
+// deadline (http.Server.ReadTimeout): the handler only sees a failed read, which it would
+// report as a malformed body. The server closes the connection after the answer.
+func bodyDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.Body == nil || req.Body == http.NoBody {
+			return next(c)
+		}
+		b := &deadlineBody{ReadCloser: req.Body}
+		req.Body = b
+		if err := next(c); err != nil {
+			if b.expired {
+				// The write deadline (HTTP_WRITE_TIMEOUT) may pass at about the same moment;
+				// the short answer gets a moment of its own.
+				_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(timeoutAnswerWrite))
+				return errRequestTimeout
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// timeoutAnswerWrite is how long the 408 answer to a cut request may take to write.
+const timeoutAnswerWrite = time.Second
+
+// deadlineBody notes whether a read failed at the connection's read deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	expired bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.expired = true
+	}
+	return n, err
 }
 
 func requestID(c echo.Context) string {

@@ -52,6 +52,7 @@ var statusOf = map[errkind.Kind]int{
 	errkind.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	errkind.KindRateLimited:     http.StatusTooManyRequests,
 	errkind.KindUnavailable:     http.StatusServiceUnavailable,
+	errkind.KindTimeout:         http.StatusRequestTimeout,
 }
 
 // echoCodes names echo's own errors (routing, body limit) with stable codes.

@@ -60,7 +60,9 @@ func toDecisionResponse(d rules.Result) decisionResponse {
 type channelEligibility struct {
 	ChannelID   string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
 	ChannelType string `json:"channel_type" example:"whatsapp"`
-	Identifier  string `json:"identifier" example:"+14155550142"`
+	// Identifier is the contact's address on the channel; null for a caller without the
+	// contacts:read scope.
+	Identifier *string `json:"identifier" extensions:"x-nullable" example:"+14155550142"`
 	// LastInboundAt is the customer's last message on this channel: the window's start.
 	LastInboundAt *time.Time `json:"last_inbound_at" extensions:"x-nullable" format:"date-time" example:"2026-11-28T02:00:00Z"`
 	decisionResponse
@@ -177,18 +179,23 @@ func (h *sendHandler) send(c echo.Context) error {
 	if err != nil {
 		return refusalProblem(err)
 	}
+	status, body := http.StatusCreated, sent.Body
 	if replay != nil {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
-		return c.Blob(replay.Status, echo.MIMEApplicationJSON, replay.Body)
-	}
-	body := sent.Body
-	if body == nil {
-		_, body, err = renderSent(sent)
-		if err != nil {
+		status, body = replay.Status, replay.Body
+	} else if body == nil {
+		if _, body, err = renderSent(sent); err != nil {
 			return err
 		}
 	}
-	return c.Blob(http.StatusCreated, echo.MIMEApplicationJSON, body)
+	// The stored answer (for replays) is the full one, whoever sent first; each caller gets
+	// what their scopes show.
+	if !seesContacts(principal(c)) {
+		if body, err = hideReachIn(body, "conversation", "contact"); err != nil {
+			return err
+		}
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, body)
 }
 
 // renderSent is the 201 answer of a send, as stored for replays.
@@ -256,9 +263,14 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 	}
 	out := eligibilityResponse{ContactID: el.ContactID.String(), DefaultChannelID: optID(el.DefaultChannelID),
 		Channels: make([]channelEligibility, len(el.Channels))}
+	sees := seesContacts(principal(c))
 	for i, ch := range el.Channels {
+		var identifier *string
+		if sees {
+			identifier = &ch.Identity.Identifier
+		}
 		out.Channels[i] = channelEligibility{ChannelID: ch.Identity.ChannelID.String(), ChannelType: string(ch.Identity.ChannelType),
-			Identifier: ch.Identity.Identifier, LastInboundAt: ch.Identity.LastInboundAt, decisionResponse: toDecisionResponse(ch.Decision)}
+			Identifier: identifier, LastInboundAt: ch.Identity.LastInboundAt, decisionResponse: toDecisionResponse(ch.Decision)}
 	}
 	return c.JSON(http.StatusOK, out)
 }

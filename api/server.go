@@ -57,8 +57,13 @@ type Deps struct {
 	// Events serves the event outbox and the live stream; Webhooks manages subscribers.
 	Events    *event.Service
 	Webhooks  *subscription.Service
-	Heartbeat time.Duration   // between heartbeat comments on idle streams
-	Closing   <-chan struct{} // closed at shutdown: ends every stream
+	Heartbeat time.Duration // between heartbeat comments on idle streams
+	// StreamRecheck is how often a stream checks that its credential is still live (5s if 0).
+	StreamRecheck time.Duration
+	// StreamWrite bounds each write to a stream (the server's write timeout; none if 0): a
+	// stream lives for hours, so the server-wide write deadline is lifted for it.
+	StreamWrite time.Duration
+	Closing     <-chan struct{} // closed at shutdown: ends every stream
 	// Ready reports whether the database answers (GET /readyz).
 	Ready func(ctx context.Context) error
 	// Collectors are extra Prometheus collectors (e.g. the connection pool's stats).
@@ -99,7 +104,7 @@ func New(d Deps) *echo.Echo {
 	if limit == "" {
 		limit = "1M"
 	}
-	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), middleware.BodyLimit(limit), validQuery)
+	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), bodyDeadline, middleware.BodyLimit(limit), validQuery)
 
 	e.GET("/healthz", health)
 	e.GET("/readyz", ready(d.Ready))
@@ -197,7 +202,12 @@ func New(d Deps) *echo.Echo {
 	if hb <= 0 {
 		hb = 15 * time.Second
 	}
-	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, closing: d.Closing}
+	recheck := d.StreamRecheck
+	if recheck <= 0 {
+		recheck = 5 * time.Second
+	}
+	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, recheck: recheck, writeTimeout: d.StreamWrite,
+		closing: d.Closing}
 	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
 	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))

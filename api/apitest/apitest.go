@@ -140,7 +140,10 @@ func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 	})
 	closing := make(chan struct{})
 	e := app.NewHTTP(cfg, st, svc, d, log, "test", closing)
-	srv := httptest.NewServer(e)
+	// The server has serve's timeouts (tests shorten them through the config).
+	srv := httptest.NewUnstartedServer(e)
+	srv.Config = app.NewServer(cfg, e)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(closing) })
 	// The event listener and the webhook worker run as in serve.

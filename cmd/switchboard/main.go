@@ -134,7 +134,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	defer st.Close()
 	closing := make(chan struct{})
 	e := app.NewHTTP(cfg, st, svc, d, log, version, closing)
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := app.NewServer(cfg, e)
 	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
@@ -248,7 +248,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	}
 	defer st.Close()
 	// Subscriber webhooks and the event listener run here too, as in serve.
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: app.NewOps(st, d), ReadHeaderTimeout: 10 * time.Second}
+	srv := app.NewServer(cfg, app.NewOps(st, d))
 	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "delivering", "letting in-flight deliveries finish")
 }
 

@@ -125,6 +125,8 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Events:           svc.Events,
 		Webhooks:         svc.Webhooks,
 		Heartbeat:        cfg.EventHeartbeat,
+		StreamRecheck:    cfg.EventStreamRecheck,
+		StreamWrite:      cfg.HTTPWriteTimeout,
 		Closing:          closing,
 		Ready:            st.Ping,
 		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool), svc.Hashes}, d.Collectors()...),
@@ -133,6 +135,21 @@ func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispa
 		Version:          version,
 		TrustedProxies:   cfg.TrustedProxies,
 	})
+}
+
+// NewServer is the HTTP server for h with the configured timeouts, for serve and worker alike.
+// A request's header and body must arrive within the read timeouts, so a client trickling
+// its body cannot hold a connection and a goroutine for long; event streams lift the read
+// deadline and bound each write themselves (see api's stream handler).
+func NewServer(cfg config.Config, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+	}
 }
 
 // NewOps serves what a worker process offers besides delivering: liveness, readiness (the

@@ -136,6 +136,8 @@ type Store interface {
 	CreateKey(ctx context.Context, k Key, hash []byte) error
 	// KeyByHash returns a live key and records its use (at most once a minute).
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	// LiveKey returns the key unless it is revoked or unknown (then ErrInvalidToken).
+	LiveKey(ctx context.Context, ws, id uuid.UUID) (Key, error)
 	Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key, string, error)
 	RevokeKey(ctx context.Context, ws, id uuid.UUID) error
 }
@@ -437,8 +439,8 @@ func (s *Service) StreamToken(p Principal) (string, time.Time, error) {
 	return tok, exp, nil
 }
 
-// AuthenticateStream resolves a stream token. A user's token is checked against the live
-// session, so logging out also stops new streams; a key's token lives at most StreamTokenTTL.
+// AuthenticateStream resolves a stream token. The credential that minted it is checked as it
+// stands now, so a token of a revoked key or an ended session opens nothing.
 func (s *Service) AuthenticateStream(ctx context.Context, tok string) (Principal, error) {
 	var c streamClaims
 	_, err := s.stream.ParseWithClaims(tok, &c, s.secret)
@@ -449,6 +451,7 @@ func (s *Service) AuthenticateStream(ctx context.Context, tok string) (Principal
 	if err != nil {
 		return Principal{}, ErrInvalidToken
 	}
+	p := Principal{WorkspaceID: ws, Kind: c.Kind}
 	switch c.Kind {
 	case KindUser:
 		sid, err1 := uuid.Parse(c.SessionID)
@@ -456,17 +459,39 @@ func (s *Service) AuthenticateStream(ctx context.Context, tok string) (Principal
 		if err1 != nil || err2 != nil {
 			return Principal{}, ErrInvalidToken
 		}
-		u, err := s.store.SessionUser(ctx, ws, sid, uid)
-		if err != nil {
-			return Principal{}, err
-		}
-		return Principal{WorkspaceID: ws, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: sid, Scopes: ScopesForRole(u.Role)}, nil
+		p.SessionID, p.UserID = sid, uid
 	case KindAPIKey:
 		kid, err := uuid.Parse(c.KeyID)
 		if err != nil {
 			return Principal{}, ErrInvalidToken
 		}
-		return Principal{WorkspaceID: ws, Kind: KindAPIKey, KeyID: kid, Scopes: c.Scopes}, nil
+		p.KeyID = kid
+	default:
+		return Principal{}, ErrInvalidToken
+	}
+	return s.Recheck(ctx, p)
+}
+
+// Recheck answers p as its credential stands now: ErrInvalidToken once its API key is revoked
+// or its session has ended (logout, revocation, the user deleted), else the principal with
+// the key's scopes or the user's current role. A check when a request starts says nothing
+// about later, so requests that last (event streams) call it every few seconds; it is one
+// primary-key lookup.
+func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
+	switch p.Kind {
+	case KindAPIKey:
+		k, err := s.store.LiveKey(ctx, p.WorkspaceID, p.KeyID)
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}, nil
+	case KindUser:
+		u, err := s.store.SessionUser(ctx, p.WorkspaceID, p.SessionID, p.UserID)
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{WorkspaceID: p.WorkspaceID, Kind: KindUser, UserID: u.ID, Role: u.Role, SessionID: p.SessionID,
+			Scopes: ScopesForRole(u.Role)}, nil
 	}
 	return Principal{}, ErrInvalidToken
 }

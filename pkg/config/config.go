@@ -36,10 +36,21 @@ type Config struct {
 	WebhookRetryFor     time.Duration
 	WebhookDisableAfter time.Duration
 	WebhookTimeout      time.Duration
-	BodyLimit           string
-	ShutdownTimeout     time.Duration
-	EnablePprof         bool
-	ProductionErrors    bool
+	// EventStreamRecheck is how often an open event stream checks that its API key or session
+	// is still live, so a revocation or logout ends it within this long.
+	EventStreamRecheck time.Duration
+	BodyLimit          string
+	// HTTP server timeouts (net/http.Server): a request's header and its whole body must arrive
+	// within the read timeouts, so a client trickling a body cannot hold a connection open;
+	// an answer must be written within the write timeout (event streams bound each write
+	// instead); an idle keep-alive connection is closed after the idle timeout.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	ShutdownTimeout       time.Duration
+	EnablePprof           bool
+	ProductionErrors      bool
 	// DeliveryWorkers is how many deliveries `serve` and `worker` run at once (0: serve only
 	// enqueues; another process delivers).
 	DeliveryWorkers     int
@@ -90,7 +101,12 @@ var Vars = []Var{
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
 	{"WEBHOOK_TIMEOUT", "10s", "Timeout of one webhook delivery attempt."},
+	{"EVENT_STREAM_RECHECK", "5s", "How often an open event stream checks that its API key or session is still live: a revoked key or a logout ends the stream within this long."},
 	{"BODY_LIMIT", "1M", "Largest accepted request body."},
+	{"HTTP_READ_HEADER_TIMEOUT", "10s", "A request's header must arrive within this long (at most HTTP_READ_TIMEOUT)."},
+	{"HTTP_READ_TIMEOUT", "30s", "A request's header and body must arrive within this long; a slower body is cut with 408."},
+	{"HTTP_WRITE_TIMEOUT", "60s", "An answer must be written within this long after its request arrived; event streams bound each write by it instead."},
+	{"HTTP_IDLE_TIMEOUT", "120s", "An idle keep-alive connection is closed after this long."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGTERM waits for in-flight requests."},
 	{"ENABLE_PPROF", "false", "Serve /debug/pprof (profiling; keep off in production)."},
 	{"DELIVERY_WORKERS", "10", "Deliveries run at once by serve and worker; 0: serve only enqueues and a worker process delivers."},
@@ -148,6 +164,11 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:               get("BODY_LIMIT"),
 		EventHeartbeat:          dur("EVENT_HEARTBEAT"),
 		EventRetention:          dur("EVENT_RETENTION"),
+		EventStreamRecheck:      dur("EVENT_STREAM_RECHECK"),
+		HTTPReadHeaderTimeout:   dur("HTTP_READ_HEADER_TIMEOUT"),
+		HTTPReadTimeout:         dur("HTTP_READ_TIMEOUT"),
+		HTTPWriteTimeout:        dur("HTTP_WRITE_TIMEOUT"),
+		HTTPIdleTimeout:         dur("HTTP_IDLE_TIMEOUT"),
 		WebhookPoll:             dur("WEBHOOK_POLL_INTERVAL"),
 		WebhookRetryFor:         dur("WEBHOOK_RETRY_FOR"),
 		WebhookDisableAfter:     dur("WEBHOOK_DISABLE_AFTER"),
@@ -158,6 +179,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.WebhookRetryFor < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("WEBHOOK_RETRY_FOR: want at least 24h, got %q", get("WEBHOOK_RETRY_FOR")))
+	}
+	if c.HTTPReadHeaderTimeout > c.HTTPReadTimeout {
+		errs = append(errs, fmt.Errorf("HTTP_READ_HEADER_TIMEOUT: want at most HTTP_READ_TIMEOUT (%s), got %q",
+			c.HTTPReadTimeout, get("HTTP_READ_HEADER_TIMEOUT")))
 	}
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL: required"))

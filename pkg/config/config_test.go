@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGarbageCollectorSettings(t *testing.T) {
@@ -95,6 +96,48 @@ func TestLoginSettings(t *testing.T) {
 			}
 			if !tc.check(c) {
 				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestHTTPTimeoutsAndStreamRecheck(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want [5]time.Duration // read header, read, write, idle, stream recheck
+		err  string
+	}{
+		{name: "defaults", want: [5]time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Second}},
+		{name: "set", env: map[string]string{"HTTP_READ_HEADER_TIMEOUT": "2s", "HTTP_READ_TIMEOUT": "5s",
+			"HTTP_WRITE_TIMEOUT": "10s", "HTTP_IDLE_TIMEOUT": "30s", "EVENT_STREAM_RECHECK": "1s"},
+			want: [5]time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Second}},
+		{name: "header longer than request", env: map[string]string{"HTTP_READ_HEADER_TIMEOUT": "40s"}, err: "HTTP_READ_HEADER_TIMEOUT:"},
+		{name: "not a duration", env: map[string]string{"HTTP_READ_TIMEOUT": "30"}, err: "HTTP_READ_TIMEOUT:"},
+		{name: "zero write timeout", env: map[string]string{"HTTP_WRITE_TIMEOUT": "0s"}, err: "HTTP_WRITE_TIMEOUT:"},
+		{name: "negative idle timeout", env: map[string]string{"HTTP_IDLE_TIMEOUT": "-1s"}, err: "HTTP_IDLE_TIMEOUT:"},
+		{name: "zero recheck", env: map[string]string{"EVENT_STREAM_RECHECK": "0"}, err: "EVENT_STREAM_RECHECK:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(func(name string) string {
+				if name == "DATABASE_URL" {
+					return "postgres://localhost/x"
+				}
+				return tc.env[name]
+			})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [5]time.Duration{c.HTTPReadHeaderTimeout, c.HTTPReadTimeout, c.HTTPWriteTimeout, c.HTTPIdleTimeout, c.EventStreamRecheck}
+			if got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
 	}

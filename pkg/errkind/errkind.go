@@ -23,6 +23,7 @@ const (
 	KindTooLarge                        // the body is over the limit (413)
 	KindRateLimited                     // too many requests (429)
 	KindUnavailable                     // a dependency is down (503)
+	KindTimeout                         // the request did not arrive in time (408)
 )
 
 // Field names one offending input field.

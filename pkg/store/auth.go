@@ -209,6 +209,24 @@ SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used
 	return r.domain(), nil
 }
 
+// LiveKey returns a key that is not revoked. Open event streams ask it every few seconds, so
+// it is one primary-key lookup through pgx.
+func (s *Store) LiveKey(ctx context.Context, ws, id uuid.UUID) (auth.Key, error) {
+	const q = `
+SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at
+FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL`
+	var r keyRow
+	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix,
+		(*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
+	if isNotFound(err) {
+		return auth.Key{}, auth.ErrInvalidToken
+	}
+	if err != nil {
+		return auth.Key{}, fmt.Errorf("live api key: %w", err)
+	}
+	return r.domain(), nil
+}
+
 // Keys lists live keys, oldest first.
 func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
 	q := s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws)
