@@ -188,7 +188,8 @@ func RunWorkers(ctx context.Context, cfg config.Config, st *store.Store, svc Ser
 	defer wake.Close()
 	w := subscription.NewWorker(st, svc.box, svc.guard, subscription.WorkerConfig{Poll: cfg.WebhookPoll,
 		RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Retention: cfg.EventRetention,
-		Timeout: cfg.WebhookTimeout}, svc.now, log, wake.C)
+		Timeout: cfg.WebhookTimeout, Workers: cfg.WebhookWorkers, MaxPerWorkspace: cfg.WebhookMaxPerWorkspace,
+		MaxPerWebhook: cfg.WebhookMaxPerWebhook}, svc.now, log, wake.C)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); hub.Run(ctx, log) }()

@@ -74,6 +74,13 @@ type Config struct {
 	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
 	// empty: the connection's own address is the client's.
 	TrustedProxies []string
+
+	// WebhookWorkers is how many subscriber deliveries one process attempts at once;
+	// WebhookMaxPerWorkspace and WebhookMaxPerWebhook bound one workspace's and one webhook's
+	// deliveries in flight over all processes, so a hanging endpoint holds only its share.
+	WebhookWorkers         int
+	WebhookMaxPerWorkspace int
+	WebhookMaxPerWebhook   int
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -101,6 +108,9 @@ var Vars = []Var{
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
 	{"WEBHOOK_TIMEOUT", "10s", "Timeout of one webhook delivery attempt."},
+	{"WEBHOOK_WORKERS", "20", "Webhook deliveries one process attempts at once; each runs on its own."},
+	{"WEBHOOK_MAX_PER_WORKSPACE", "8", "Webhook deliveries of one workspace in flight at once, over all processes, so one tenant's slow endpoints cannot take every worker."},
+	{"WEBHOOK_MAX_PER_WEBHOOK", "4", "Webhook deliveries to one webhook in flight at once, over all processes, so an endpoint that hangs holds only its own share."},
 	{"EVENT_STREAM_RECHECK", "5s", "How often an open event stream checks that its API key or session is still live: a revoked key or a logout ends the stream within this long."},
 	{"BODY_LIMIT", "1M", "Largest accepted request body."},
 	{"HTTP_READ_HEADER_TIMEOUT", "10s", "A request's header must arrive within this long (at most HTTP_READ_TIMEOUT)."},
@@ -199,6 +209,14 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("DELIVERY_MAX_ATTEMPTS: want 1..100, got %q", get("DELIVERY_MAX_ATTEMPTS")))
 	}
 	c.DeliverySendTimeout = dur("DELIVERY_SEND_TIMEOUT")
+	for _, v := range []struct {
+		name string
+		to   *int
+	}{{"WEBHOOK_WORKERS", &c.WebhookWorkers}, {"WEBHOOK_MAX_PER_WORKSPACE", &c.WebhookMaxPerWorkspace}, {"WEBHOOK_MAX_PER_WEBHOOK", &c.WebhookMaxPerWebhook}} {
+		if *v.to, err = strconv.Atoi(get(v.name)); err != nil || *v.to < 1 || *v.to > 1000 {
+			errs = append(errs, fmt.Errorf("%s: want 1..1000, got %q", v.name, get(v.name)))
+		}
+	}
 	if c.PublicBaseURL = strings.TrimRight(get("PUBLIC_BASE_URL"), "/"); c.PublicBaseURL != "" {
 		u, err := url.Parse(c.PublicBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -142,3 +142,42 @@ func TestHTTPTimeoutsAndStreamRecheck(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhookConcurrencySettings(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		workers, ws int
+		webhook     int
+		err         string
+	}{
+		{name: "defaults", workers: 20, ws: 8, webhook: 4},
+		{name: "set", env: map[string]string{"WEBHOOK_WORKERS": "50", "WEBHOOK_MAX_PER_WORKSPACE": "10", "WEBHOOK_MAX_PER_WEBHOOK": "1"}, workers: 50, ws: 10, webhook: 1},
+		{name: "no workers", env: map[string]string{"WEBHOOK_WORKERS": "0"}, err: "WEBHOOK_WORKERS:"},
+		{name: "no share", env: map[string]string{"WEBHOOK_MAX_PER_WORKSPACE": "0"}, err: "WEBHOOK_MAX_PER_WORKSPACE:"},
+		{name: "not a number", env: map[string]string{"WEBHOOK_MAX_PER_WEBHOOK": "many"}, err: "WEBHOOK_MAX_PER_WEBHOOK:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(func(name string) string {
+				if name == "DATABASE_URL" {
+					return "postgres://localhost/x"
+				}
+				return tc.env[name]
+			})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.WebhookWorkers != tc.workers || c.WebhookMaxPerWorkspace != tc.ws || c.WebhookMaxPerWebhook != tc.webhook {
+				t.Errorf("got %d, %d, %d; want %d, %d, %d", c.WebhookWorkers, c.WebhookMaxPerWorkspace, c.WebhookMaxPerWebhook,
+					tc.workers, tc.ws, tc.webhook)
+			}
+		})
+	}
+}

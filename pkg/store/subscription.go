@@ -201,32 +201,81 @@ WHERE d.workspace_id = ? AND d.webhook_id = ?`
 	return out, next, nil
 }
 
-// ClaimDeliveries leases due deliveries of enabled webhooks: only the oldest pending delivery
-// of each (webhook, order key) is eligible, so a conversation's events arrive in order, and
-// rows another worker is claiming are skipped. The lease (a later next_attempt_at) keeps
+// claimLockKey serialises claims across processes (pg_advisory_xact_lock), so that each
+// claim counts the leases every earlier claim committed and no share is overrun by two
+// claims racing. A claim holds it for one short statement.
+const claimLockKey = "switchboard/webhook_deliveries/claim"
+
+// claimSQL leases due deliveries of enabled webhooks. Only the oldest pending delivery of each
+// (webhook, order key) is eligible, so a conversation's events arrive in order. Deliveries in
+// flight are the rows whose lease has not run out (every process's); a webhook gets at most
+// @per_webhook of them and a workspace at most @per_workspace, so an endpoint that hangs holds
+// only its own share of the workers. Within the shares, the claim goes round the workspaces
+// (each one's first, then each one's second, ...) and, within a workspace, round its webhooks,
+// oldest first. The lease (leased_until, and next_attempt_at moved to the same time) keeps
 // other workers off the delivery while it is attempted; a worker that dies before recording
 // the outcome leaves it to be retried when the lease ends (at-least-once).
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]subscription.Job, error) {
-	const q = `
-WITH due AS (
+const claimSQL = `
+WITH busy AS (
+    SELECT workspace_id, webhook_id, count(*) AS n
+    FROM webhook_deliveries
+    WHERE leased_until IS NOT NULL AND leased_until > @now
+    GROUP BY workspace_id, webhook_id
+),
+busy_workspace AS (
+    SELECT workspace_id, sum(n) AS n FROM busy GROUP BY workspace_id
+),
+candidate AS (
+    SELECT w.workspace_id, w.id AS webhook_id, c.id, c.next_attempt_at,
+           row_number() OVER (PARTITION BY w.workspace_id, w.id ORDER BY c.next_attempt_at, c.id) AS webhook_rank,
+           coalesce(b.n, 0) AS webhook_busy
+    FROM webhooks w
+    LEFT JOIN busy b ON b.workspace_id = w.workspace_id AND b.webhook_id = w.id
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.next_attempt_at
+        FROM webhook_deliveries d
+        WHERE d.workspace_id = w.workspace_id AND d.webhook_id = w.id
+          AND d.status = 'pending' AND d.next_attempt_at <= @now
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
+              WHERE o.workspace_id = d.workspace_id AND o.webhook_id = d.webhook_id AND o.order_key = d.order_key
+                AND o.status = 'pending' AND o.id < d.id)
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT @per_webhook
+    ) c
+    WHERE w.enabled AND coalesce(b.n, 0) < @per_webhook
+),
+ranked AS (
+    SELECT c.workspace_id, c.id, c.next_attempt_at,
+           row_number() OVER (PARTITION BY c.workspace_id ORDER BY c.webhook_rank, c.next_attempt_at, c.id) AS workspace_rank
+    FROM candidate c
+    WHERE c.webhook_rank <= @per_webhook - c.webhook_busy
+),
+picked AS (
+    SELECT r.workspace_id, r.id
+    FROM ranked r
+    LEFT JOIN busy_workspace bw ON bw.workspace_id = r.workspace_id
+    WHERE r.workspace_rank <= @per_workspace - coalesce(bw.n, 0)
+    ORDER BY r.workspace_rank, r.next_attempt_at, r.id
+    LIMIT @limit
+),
+due AS (
     SELECT d.workspace_id, d.id
     FROM webhook_deliveries d
-    JOIN webhooks w ON w.workspace_id = d.workspace_id AND w.id = d.webhook_id AND w.enabled
+    JOIN picked p ON p.workspace_id = d.workspace_id AND p.id = d.id
     WHERE d.status = 'pending' AND d.next_attempt_at <= @now
-      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
-          WHERE o.workspace_id = d.workspace_id AND o.webhook_id = d.webhook_id AND o.order_key = d.order_key
-            AND o.status = 'pending' AND o.id < d.id)
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT @limit
     FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE webhook_deliveries d SET next_attempt_at = @lease
+UPDATE webhook_deliveries d SET next_attempt_at = @lease, leased_until = @lease
 FROM due, webhooks w, events e
 WHERE d.workspace_id = due.workspace_id AND d.id = due.id
   AND w.workspace_id = d.workspace_id AND w.id = d.webhook_id
   AND e.workspace_id = d.workspace_id AND e.id = d.event_id
 RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sealed, d.attempts, d.created_at,
           e.id AS event_id, e.type AS event_type, e.occurred_at, e.conversation_id, e.payload`
+
+// ClaimDeliveries leases up to c.Limit due deliveries within each workspace's and webhook's
+// share (claimSQL), under the claim lock.
+func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]subscription.Job, error) {
 	var rows []struct {
 		WorkspaceID    uuid.UUID
 		DeliveryID     int64
@@ -241,8 +290,20 @@ RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sea
 		ConversationID *uuid.UUID
 		Payload        []byte
 	}
-	if err := s.conn(ctx).Raw(q, map[string]any{"now": now, "limit": limit, "lease": now.Add(lease)}).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// A statement of its own: the claim's snapshot must be taken after the lock is held.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))`, map[string]any{"key": claimLockKey}).Error; err != nil {
+			return fmt.Errorf("lock webhook delivery claims: %w", err)
+		}
+		args := map[string]any{"now": c.Now, "lease": c.Now.Add(c.Lease), "limit": c.Limit,
+			"per_workspace": c.PerWorkspace, "per_webhook": c.PerWebhook}
+		if err := tx.Raw(claimSQL, args).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]subscription.Job, len(rows))
 	for i, r := range rows {
@@ -257,9 +318,9 @@ RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sea
 // attemptLogSize is how many attempts a delivery's log keeps (the newest).
 const attemptLogSize = 30
 
-// FinishDelivery records an attempt on the delivery and the webhook's failure streak: a
-// success ends it, a failure starts it, and a streak longer than o.DisableAfter disables the
-// webhook until someone enables it again.
+// FinishDelivery records an attempt on the delivery, ends its lease (it no longer counts as in
+// flight) and keeps the webhook's failure streak: a success ends it, a failure starts it, and
+// a streak longer than o.DisableAfter disables the webhook until someone enables it again.
 func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscription.Outcome) error {
 	entry, err := json.Marshal(o.Attempt)
 	if err != nil {
@@ -276,7 +337,7 @@ func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscr
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		const q = `
-UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next,
+UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next, leased_until = NULL,
        last_attempt_at = @at, last_status_code = @code, last_latency_ms = @latency, last_error = @err,
        delivered_at = @delivered,
        attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= @keep THEN attempt_log - 0 ELSE attempt_log END) || jsonb_build_array(CAST(@entry AS jsonb))

@@ -3,10 +3,12 @@ package subscription
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,11 +44,22 @@ type Outcome struct {
 	DisableAfter time.Duration
 }
 
+// Claim asks for due deliveries to attempt now.
+type Claim struct {
+	Now   time.Time
+	Lease time.Duration // how long the claimed deliveries are held for this worker
+	Limit int           // at most this many
+	// PerWorkspace and PerWebhook bound the deliveries in flight at once, counted over every
+	// process: a claim takes none beyond them.
+	PerWorkspace, PerWebhook int
+}
+
 // WorkerStore is what the worker needs from persistence.
 type WorkerStore interface {
-	// ClaimDeliveries leases up to limit due deliveries, only the oldest pending one of each
-	// (webhook, conversation), skipping rows other workers hold.
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// ClaimDeliveries leases due deliveries within the claim's shares, only the oldest pending
+	// one of each (webhook, conversation), skipping rows other workers hold.
+	ClaimDeliveries(ctx context.Context, c Claim) ([]Job, error)
+	// FinishDelivery records the attempt and ends the lease.
 	FinishDelivery(ctx context.Context, j Job, o Outcome) error
 	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int64, error)
 }
@@ -58,7 +71,11 @@ type WorkerConfig struct {
 	DisableAfter time.Duration // disable a webhook failing continuously this long
 	Retention    time.Duration // keep events (and their delivery log) this long
 	Timeout      time.Duration // per attempt
-	Batch        int
+	// Workers is how many deliveries this process attempts at once.
+	Workers int
+	// MaxPerWorkspace and MaxPerWebhook bound one workspace's and one webhook's deliveries in
+	// flight at once over all processes, so endpoints that hang hold only their own share.
+	MaxPerWorkspace, MaxPerWebhook int
 }
 
 // Worker drains the delivery outbox.
@@ -74,22 +91,52 @@ type Worker struct {
 
 // NewWorker builds a worker; wake (may be nil) signals new events.
 func NewWorker(st WorkerStore, box *secret.Box, guard Guard, cfg WorkerConfig, now func() time.Time, log *slog.Logger, wake <-chan struct{}) *Worker {
-	if cfg.Batch <= 0 {
-		cfg.Batch = 20
+	if cfg.Workers <= 0 {
+		cfg.Workers = 20
+	}
+	if cfg.MaxPerWorkspace <= 0 {
+		cfg.MaxPerWorkspace = 8
+	}
+	if cfg.MaxPerWebhook <= 0 {
+		cfg.MaxPerWebhook = 4
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
 	return &Worker{store: st, box: box, client: guard.Client(cfg.Timeout), cfg: cfg, now: now, log: log, wake: wake}
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends, then waits for the attempts under way. Each delivery runs on
+// its own and frees its slot when it ends: there is no batch to wait for, so a slot that
+// frees is filled at once with whatever is due.
 func (w *Worker) Run(ctx context.Context) {
+	// Buffered for every slot, so a finishing delivery never blocks on the loop.
+	done := make(chan struct{}, w.cfg.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	running := 0
+	poll := time.NewTimer(0)
+	defer poll.Stop()
 	lastPrune := time.Time{}
 	for ctx.Err() == nil {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.Error("webhook deliveries", "err", err)
+		if free := w.cfg.Workers - running; free > 0 {
+			jobs, err := w.store.ClaimDeliveries(ctx, Claim{Now: w.now().UTC(), Lease: w.cfg.Timeout + time.Minute,
+				Limit: free, PerWorkspace: w.cfg.MaxPerWorkspace, PerWebhook: w.cfg.MaxPerWebhook})
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("webhook deliveries", "err", err)
+			}
+			for _, j := range jobs {
+				running++
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w.deliver(ctx, j)
+					done <- struct{}{}
+				}()
+			}
 		}
 		if time.Since(lastPrune) > time.Hour && w.cfg.Retention > 0 {
 			lastPrune = time.Now()
@@ -97,36 +144,32 @@ func (w *Worker) Run(ctx context.Context) {
 				w.log.Error("prune events", "err", err)
 			}
 		}
-		if n == w.cfg.Batch {
-			continue
-		}
+		poll.Reset(w.cfg.Poll) // since Go 1.23 a Reset timer never delivers a stale tick
 		select {
 		case <-ctx.Done():
-		case <-time.After(w.cfg.Poll):
+		case <-poll.C:
 		case <-w.wake:
+		case <-done:
+			running--
+		}
+		// Count every slot that freed meanwhile before claiming again.
+		for drained := false; !drained; {
+			select {
+			case <-done:
+				running--
+			default:
+				drained = true
+			}
 		}
 	}
 }
 
-// RunOnce claims one batch and attempts it, answering how many it claimed.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	jobs, err := w.store.ClaimDeliveries(ctx, w.now().UTC(), w.cfg.Timeout+time.Minute, w.cfg.Batch)
-	if err != nil {
-		return 0, err
+// deliver attempts one claimed delivery and records the outcome, even when ctx has ended.
+func (w *Worker) deliver(ctx context.Context, j Job) {
+	o := w.attempt(ctx, j)
+	if err := w.store.FinishDelivery(context.WithoutCancel(ctx), j, o); err != nil {
+		w.log.Error("record webhook delivery", "err", err, "delivery_id", j.DeliveryID)
 	}
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o := w.attempt(ctx, j)
-			if err := w.store.FinishDelivery(context.WithoutCancel(ctx), j, o); err != nil {
-				w.log.Error("record webhook delivery", "err", err, "delivery_id", j.DeliveryID)
-			}
-		}()
-	}
-	wg.Wait()
-	return len(jobs), nil
 }
 
 // Backoff is the wait after the n-th failed attempt: 5 s doubling to at most an hour, ±20 %.
@@ -188,6 +231,11 @@ func (w *Worker) post(ctx context.Context, j Job, now time.Time) (int, time.Dura
 	resp, err := w.client.Do(req)
 	latency := time.Since(start)
 	if err != nil {
+		// Say plainly that the endpoint took too long: it is what the subscriber has to fix.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return 0, latency, fmt.Errorf("timed out: no answer within %s", latency.Round(time.Second))
+		}
 		return 0, latency, err
 	}
 	defer resp.Body.Close()
