@@ -76,6 +76,16 @@ func TestContactReachNeedsContactsRead(t *testing.T) {
 				t.Fatalf("inbox: %v", list.Data)
 			}
 			checkReach(t, "inbox row", obj(t, list.Data[0], "contact"), c.sees)
+			// q matches emails and phone digits, so without contacts:read it would confirm an
+			// address one guess at a time: it is refused whether or not the guess is right.
+			for _, q := range []string{"maria%40example.com", "0142", "nobody%40example.com"} {
+				r := e.Get(t, "/v1/conversations?status=all&q="+q, c.token)
+				if c.sees {
+					r.Expect(t, http.StatusOK)
+				} else {
+					r.ExpectProblem(t, http.StatusForbidden, "forbidden")
+				}
+			}
 			checkReach(t, "thread", obj(t, e.Get(t, "/v1/conversations/"+conv, c.token).Expect(t, http.StatusOK).Map(t), "contact"), c.sees)
 
 			var events struct {

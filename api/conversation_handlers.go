@@ -259,7 +259,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
-// @Param       q           query string false "Fragment of the contact's name, email or phone digits"
+// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)"
 // @Param       sort        query string false "Order by last message time" Enums(newest, oldest) default(newest)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
 // @Param       cursor      query string false "Cursor from the previous page"
@@ -298,6 +298,11 @@ func (h *conversationHandler) list(c echo.Context) error {
 		f.Me = pr.UserID
 	}
 	f.Q = c.QueryParam("q")
+	if f.Q != "" && !seesContacts(pr) {
+		// q matches emails and phone digits: answering it would let a caller who may not read
+		// contacts confirm an address one guess at a time.
+		return errkind.ErrForbidden.Detailf("q searches contacts' names, emails and phones; it needs the %q scope.", auth.ScopeContactsRead)
+	}
 	vs, next, err := h.conversations.List(c.Request().Context(), pr.WorkspaceID, f, p)
 	if err != nil {
 		return err
