@@ -165,6 +165,46 @@ func TestConcurrentLoginsHashWithinTheBound(t *testing.T) {
 	login(t, e, w.OwnerEmail, apitest.Password, "", nil).Expect(t, http.StatusOK)
 }
 
+// TestUserWritesHashWithinTheBound: creating users and setting passwords hash through the
+// same gate as logins, so an admin key flooding POST /v1/users cannot take the memory either.
+func TestUserWritesHashWithinTheBound(t *testing.T) {
+	const bound = 1
+	e := apitest.New(t, func(c *config.Config) { c.PasswordHashConcurrency = bound })
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+	before := metric(t, e, "switchboard_password_hashes_total")
+
+	var wg sync.WaitGroup
+	answers := make([]string, 24)
+	for i := range answers {
+		wg.Go(func() {
+			var r *apitest.Response
+			if i%2 == 0 {
+				r = e.Post(t, "/v1/users", w.APIKey, map[string]any{"email": fmt.Sprintf("new-%d@example.com", i),
+					"password": "a long passphrase", "role": "agent"})
+			} else {
+				r = e.Patch(t, "/v1/users/"+agent.ID, w.OwnerToken, map[string]any{"password": fmt.Sprintf("passphrase number %d", i)})
+			}
+			answers[i] = fmt.Sprint(r.Status)
+		})
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if want := map[bool]string{true: "201", false: "200"}[i%2 == 0]; a != want {
+			t.Errorf("write %d answered %s, want %s", i, a, want)
+		}
+	}
+	if done := metric(t, e, "switchboard_password_hashes_total") - before; done != float64(len(answers)) {
+		t.Fatalf("%v password hashes ran through the gate for %d user writes: each must wait its turn there", done, len(answers))
+	}
+	if peak := metric(t, e, "switchboard_password_hashes_peak"); peak != bound {
+		t.Fatalf("peak concurrent password hashes %v, want %d", peak, bound)
+	}
+	if running := metric(t, e, "switchboard_password_hashes_running"); running != 0 {
+		t.Fatalf("%v hashes still running after every answer", running)
+	}
+}
+
 // metric reads one unlabelled sample from /metrics.
 func metric(t *testing.T, e *apitest.Env, name string) float64 {
 	t.Helper()

@@ -98,6 +98,8 @@ func (h *userHandler) list(c echo.Context) error {
 // @Failure     403 {object} Problem
 // @Failure     409 {object} Problem "email_taken"
 // @Failure     422 {object} Problem
+// @Failure     503 {object} Problem "server_busy: the server's password hashes are saturated"
+// @Header      503 {integer} Retry-After "Seconds to wait before trying again."
 // @Router      /v1/users [post]
 func (h *userHandler) create(c echo.Context) error {
 	var req createUserRequest
@@ -131,6 +133,8 @@ func (h *userHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "last_owner"
 // @Failure     422 {object} Problem
+// @Failure     503 {object} Problem "server_busy: the server's password hashes are saturated"
+// @Header      503 {integer} Retry-After "Seconds to wait before trying again."
 // @Router      /v1/users/{id} [patch]
 func (h *userHandler) update(c echo.Context) error {
 	id, err := pathID(c, workspace.ErrUserNotFound)

@@ -71,7 +71,7 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
 			FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now),
-		Workspaces:    workspace.NewService(st, now),
+		Workspaces:    workspace.NewService(st, hashes, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now),
 		Templates:     template.NewService(st, now),

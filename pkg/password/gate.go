@@ -25,9 +25,10 @@ type Gate struct {
 	size, queue             int64
 	wait                    time.Duration
 	waiting, running, peak  atomic.Int64
-	busy                    atomic.Int64
+	busy, done              atomic.Int64
 	runningDesc, peakDesc   *prometheus.Desc
 	waitingDesc, busiedDesc *prometheus.Desc
+	doneDesc                *prometheus.Desc
 }
 
 // NewGate lets size hashes run at once (at least 1); others wait up to wait for a turn.
@@ -39,6 +40,7 @@ func NewGate(size int, wait time.Duration) *Gate {
 		runningDesc: prometheus.NewDesc("switchboard_password_hashes_running", "Password hashes (logins, password changes) running now.", nil, nil),
 		peakDesc:    prometheus.NewDesc("switchboard_password_hashes_peak", "Most password hashes that ever ran at once in this process (bounded by PASSWORD_HASH_CONCURRENCY).", nil, nil),
 		waitingDesc: prometheus.NewDesc("switchboard_password_hashes_waiting", "Password hashes waiting for a turn.", nil, nil),
+		doneDesc:    prometheus.NewDesc("switchboard_password_hashes_total", "Password hashes run (logins, new users, password changes).", nil, nil),
 		busiedDesc:  prometheus.NewDesc("switchboard_password_hashes_refused_total", "Password hashes refused because none could start in time (answered 503 server_busy).", nil, nil),
 	}
 }
@@ -87,6 +89,7 @@ func (g *Gate) do(ctx context.Context, hash func()) error {
 	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
 	}
 	hash()
+	g.done.Add(1)
 	return nil
 }
 
@@ -96,6 +99,7 @@ func (g *Gate) Describe(ch chan<- *prometheus.Desc) {
 	ch <- g.peakDesc
 	ch <- g.waitingDesc
 	ch <- g.busiedDesc
+	ch <- g.doneDesc
 }
 
 // Collect reports the gate's gauges and its refusals.
@@ -104,4 +108,5 @@ func (g *Gate) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(g.peakDesc, prometheus.GaugeValue, float64(g.peak.Load()))
 	ch <- prometheus.MustNewConstMetric(g.waitingDesc, prometheus.GaugeValue, float64(g.waiting.Load()))
 	ch <- prometheus.MustNewConstMetric(g.busiedDesc, prometheus.CounterValue, float64(g.busy.Load()))
+	ch <- prometheus.MustNewConstMetric(g.doneDesc, prometheus.CounterValue, float64(g.done.Load()))
 }

@@ -92,12 +92,20 @@ type Store interface {
 
 // Service runs the workspace use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	hashes *password.Gate
+	now    func() time.Time
 }
 
-// NewService builds a Service.
-func NewService(st Store, now func() time.Time) *Service { return &Service{store: st, now: now} }
+// NewService builds a Service. Its password hashes (new users, password changes) wait their
+// turn in hashes, the gate logins use, so a flood of user writes cannot take the memory or the
+// CPU either; nil: a gate of one hash at a time.
+func NewService(st Store, hashes *password.Gate, now func() time.Time) *Service {
+	if hashes == nil {
+		hashes = password.NewGate(1, 3*time.Second)
+	}
+	return &Service{store: st, hashes: hashes, now: now}
+}
 
 // NormalizeEmail trims and lower-cases an address and checks it is a bare address.
 func NormalizeEmail(raw string) (string, bool) {
@@ -138,8 +146,8 @@ func (n *NewUser) validate() error {
 	return f.Err()
 }
 
-func (s *Service) newUser(ws uuid.UUID, n NewUser) (User, error) {
-	hash, err := password.Hash(n.Password)
+func (s *Service) newUser(ctx context.Context, ws uuid.UUID, n NewUser) (User, error) {
+	hash, err := s.hashes.Hash(ctx, n.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -166,7 +174,7 @@ func (s *Service) Bootstrap(ctx context.Context, name string, owner NewUser) (Wo
 	now := s.now().UTC()
 	ws := Workspace{ID: uuid.Must(uuid.NewV7()), Name: name, CreatedAt: now, UpdatedAt: now,
 		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}}}
-	u, err := s.newUser(ws.ID, owner)
+	u, err := s.newUser(ctx, ws.ID, owner)
 	if err != nil {
 		return Workspace{}, User{}, err
 	}
@@ -302,7 +310,7 @@ func (s *Service) CreateUser(ctx context.Context, ws uuid.UUID, by Actor, n NewU
 	if n.Role == RoleOwner && by.Role != RoleOwner {
 		return User{}, ErrOwnerOnly
 	}
-	u, err := s.newUser(ws, n)
+	u, err := s.newUser(ctx, ws, n)
 	if err != nil {
 		return User{}, err
 	}
@@ -366,7 +374,7 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		return User{}, err
 	}
 	if p.Password != nil {
-		h, err := password.Hash(*p.Password)
+		h, err := s.hashes.Hash(ctx, *p.Password)
 		if err != nil {
 			return User{}, fmt.Errorf("hash password: %w", err)
 		}
