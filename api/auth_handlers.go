@@ -18,8 +18,8 @@ type authHandler struct {
 type loginRequest struct {
 	Email    string `json:"email" example:"owner@example.com"`
 	Password string `json:"password" example:"correct horse battery"`
-	// The workspace whose account logs in, for an email that is a member of several; needed
-	// only when the password matches more than one of them (422 workspace_required).
+	// The workspace whose account logs in, for an email that is a member of several. Without
+	// it a login tries the email's two most recently updated accounts, newest first.
 	WorkspaceID *string `json:"workspace_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name LoginRequest
 
@@ -40,7 +40,7 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 
 // login godoc
 // @Summary     Log in
-// @Description Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: the password picks the account, and when it matches more than one the client names `workspace_id` (422 `workspace_required` otherwise).
+// @Description Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
 // @Description Failed logins are throttled per email (at most 10 a minute by default) and per client address (at least 50): beyond them every login for that email or from that address, a right password's included, answers 429 `rate_limited` until the time in `Retry-After`. When the server's password checks are saturated a login waits a bounded time, then answers 503 `server_busy` with `Retry-After`.
 // @Tags        auth
 // @Accept      json
@@ -50,7 +50,7 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_credentials"
 // @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "workspace_required (the password matches accounts in several workspaces), validation_failed (workspace_id is not an id)"
+// @Failure     422 {object} Problem "validation_failed (workspace_id is not an id)"
 // @Failure     429 {object} Problem "rate_limited"
 // @Header      429 {integer} Retry-After "Seconds to wait before the next login for this email or from this address."
 // @Failure     503 {object} Problem "server_busy"

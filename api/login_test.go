@@ -72,7 +72,7 @@ func TestLoginThrottlePerEmail(t *testing.T) {
 	// Upper case is the same email.
 	expectThrottled(t, login(t, e, strings.ToUpper(w.OwnerEmail), apitest.Password, "", nil))
 
-	// After the minute the owner logs in again, and the success clears the email's failures.
+	// After the minute the budget has refilled: the owner logs in, and new failures count again.
 	e.Clock.Advance(61 * time.Second)
 	login(t, e, w.OwnerEmail, apitest.Password, "", nil).Expect(t, http.StatusOK)
 	for i := 0; i < 3; i++ {
@@ -254,10 +254,9 @@ func TestSameEmailInTwoWorkspaces(t *testing.T) {
 	}
 	login(t, e, "sam@example.com", "third passphrase", "", nil).ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
 
-	// The same password in both: the client must name the workspace.
-	r := login(t, e, w1.OwnerEmail, apitest.Password, "", nil).ExpectProblem(t, http.StatusUnprocessableEntity, "workspace_required")
-	if f := problemFields(t, r); !f["workspace_id"] {
-		t.Fatalf("workspace_required names %v, want workspace_id", f)
+	// The same password in both: the account updated last logs in, unless the client names one.
+	if got := workspaceOf(login(t, e, w1.OwnerEmail, apitest.Password, "", nil)); got != w2.ID {
+		t.Fatalf("same password in two workspaces logged into %s, want the newer account's %s", got, w2.ID)
 	}
 	if got := workspaceOf(login(t, e, w1.OwnerEmail, apitest.Password, w2.ID, nil)); got != w2.ID {
 		t.Fatalf("login naming %s went to %s", w2.ID, got)
@@ -268,8 +267,62 @@ func TestSameEmailInTwoWorkspaces(t *testing.T) {
 	// Naming a workspace the email is not in, or a wrong password there, is the usual 401.
 	login(t, e, "sam@example.com", "first passphrase", w2.ID, nil).ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
 	login(t, e, w1.OwnerEmail, apitest.Password, uuid.NewString(), nil).ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
-	r = login(t, e, w1.OwnerEmail, apitest.Password, "not-an-id", nil).ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")
+	r := login(t, e, w1.OwnerEmail, apitest.Password, "not-an-id", nil).ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 	if f := problemFields(t, r); !f["workspace_id"] {
 		t.Fatalf("malformed workspace_id: fields %v", f)
 	}
+}
+
+// TestAnotherWorkspaceCannotGuessAnOwnersPassword: emails are unique per workspace, so
+// workspace B may add A's owner's address and set that account's password to each guess. Its
+// logins must say nothing about A's account (an earlier version answered 422
+// workspace_required when a guess matched both: a free oracle for A's owner's password), and
+// logging into its own account must not clear the failures its guesses at A ran up.
+func TestAnotherWorkspaceCannotGuessAnOwnersPassword(t *testing.T) {
+	e := apitest.New(t)
+	a := e.NewWorkspace(t, "Victim")
+	b := e.NewWorkspace(t, "Attacker")
+	var copyOfOwner struct {
+		ID string `json:"id"`
+	}
+	e.Post(t, "/v1/users", b.OwnerToken, map[string]any{"email": a.OwnerEmail, "password": "first guess, wrong", "role": "agent"}).
+		Expect(t, http.StatusCreated).JSON(t, &copyOfOwner)
+	workspaceOf := func(r *apitest.Response) string {
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		r.Expect(t, http.StatusOK).JSON(t, &tok)
+		return e.Get(t, "/v1/me", tok.AccessToken).Expect(t, http.StatusOK).Map(t)["workspace_id"].(string)
+	}
+
+	// Each guess, the right one last: B's copy of the account logs in every time.
+	for _, guess := range []string{"second guess, wrong", "third guess, wrong", apitest.Password} {
+		e.Clock.Advance(time.Second) // each password change makes B's account the newest
+		e.Patch(t, "/v1/users/"+copyOfOwner.ID, b.OwnerToken, map[string]any{"password": guess}).Expect(t, http.StatusOK)
+		if got := workspaceOf(login(t, e, a.OwnerEmail, guess, "", nil)); got != b.ID {
+			t.Fatalf("guess %q logged into %s, want the attacker's own workspace %s", guess, got, b.ID)
+		}
+	}
+
+	// Guesses naming A's workspace count, and B's successful logins in between clear nothing:
+	// at most 10 failures in the minute, then 429 (even for A's owner's right password).
+	failures, throttled := 0, false
+	for i := 1; i <= 12 && !throttled; i++ {
+		r := login(t, e, a.OwnerEmail, fmt.Sprintf("guess number %d", i), a.ID, nil)
+		if throttled = r.Status == http.StatusTooManyRequests; throttled {
+			break
+		}
+		r.ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
+		failures++
+		// B's own login is let through while the budget lasts, and clears nothing.
+		if r := login(t, e, a.OwnerEmail, apitest.Password, b.ID, nil); r.Status == http.StatusTooManyRequests {
+			throttled = true
+		} else {
+			r.Expect(t, http.StatusOK)
+		}
+	}
+	if !throttled || failures > 10 {
+		t.Fatalf("%d wrong guesses at A's owner, each followed by a login to B's copy, throttled=%v: want 429 after at most 10", failures, throttled)
+	}
+	expectThrottled(t, login(t, e, a.OwnerEmail, apitest.Password, a.ID, nil))
 }

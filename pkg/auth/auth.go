@@ -119,8 +119,8 @@ var (
 
 // Store is what auth needs from persistence.
 type Store interface {
-	// UsersByEmail returns the accounts with the login email (at most limit): in every
-	// workspace, or in ws only when it is not nil.
+	// UsersByEmail returns the accounts with the login email (at most limit), most recently
+	// updated first: in every workspace, or in ws only when it is not nil.
 	UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, limit int) ([]workspace.User, error)
 	// CreateSession stores a session unless the user's password hash is no longer passwordHash
 	// (the one the login verified): then it returns ErrInvalidCredentials, so a login racing a

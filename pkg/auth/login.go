@@ -18,23 +18,22 @@ import (
 // LoginRequest is what a client presents to log in.
 type LoginRequest struct {
 	Email, Password string
-	// WorkspaceID picks the account when the email is a member of several workspaces.
+	// WorkspaceID names the account when the email is a member of several workspaces.
 	WorkspaceID *uuid.UUID
 	// Client is the client's address, for the per-address throttle.
 	Client netip.Addr
 }
 
-// Errors of a login beyond invalid_credentials.
-var (
-	ErrLoginThrottled    = errkind.New(errkind.KindRateLimited, "rate_limited", "Too many failed logins for this email or from this address; retry after the time in Retry-After.")
-	ErrWorkspaceRequired = &errkind.Error{Kind: errkind.KindInvalid, Code: "workspace_required",
-		Detail: "This email and password match accounts in several workspaces; name one in workspace_id.",
-		Fields: []errkind.Field{{Field: "workspace_id", Message: "is required: the email and password match accounts in several workspaces"}}}
-)
+// ErrLoginThrottled answers a login past its email's or its address's failure budget.
+var ErrLoginThrottled = errkind.New(errkind.KindRateLimited, "rate_limited", "Too many failed logins for this email or from this address; retry after the time in Retry-After.")
 
-// maxLoginCandidates bounds the password checks of one login: an email that is a member of
-// more workspaces must name its workspace, or one guess would cost that many hashes.
-const maxLoginCandidates = 5
+// loginHashes is how many password hashes every login costs, whatever its outcome, and so
+// how many accounts a login without workspace_id tries. Emails are unique per workspace, so
+// any workspace can add an address that exists elsewhere; an answer or a duration that
+// depended on the other accounts would tell it that they exist, or whether a guess is their
+// password (an earlier version answered 422 when a guess matched two accounts: a free,
+// unthrottled oracle for another workspace's owner's password).
+const loginHashes = 2
 
 // Login checks email and password and starts a session.
 //
@@ -51,7 +50,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (Tokens, error) {
 		return Tokens{}, err
 	}
 	u, failed, err := s.checkPassword(ctx, email, in.Password, in.WorkspaceID)
-	attempt.end(s.now(), failed, err == nil)
+	attempt.end(s.now(), failed)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -64,45 +63,40 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (Tokens, error) {
 	return s.tokens(sess, raw, now)
 }
 
-// checkPassword finds the one account the email and password (and workspace, if named) match.
-// failed reports a wrong guess, which the throttle counts; a busy gate or a password that
-// matches several accounts is not one.
+// checkPassword finds the account the email and password (and workspace, if named) log into.
+// failed reports a wrong guess, which the throttle counts; a busy gate is not one.
+//
+// Without a workspace the accounts are tried most recently updated first, and the first that
+// matches wins. A workspace that adds an address to try guesses against another workspace's
+// account must set its own account's password to each guess, which makes its own account the
+// newest: it logs into that one and learns nothing of the other. Every login runs exactly
+// loginHashes hashes, padded with a dummy, so its duration says nothing either.
 func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uuid.UUID) (workspace.User, bool, error) {
-	users, err := s.store.UsersByEmail(ctx, email, ws, maxLoginCandidates+1)
+	users, err := s.store.UsersByEmail(ctx, email, ws, loginHashes)
 	if err != nil {
 		return workspace.User{}, false, fmt.Errorf("login: %w", err)
 	}
-	if len(users) > maxLoginCandidates {
-		return workspace.User{}, true, ErrWorkspaceRequired
-	}
-	if len(users) == 0 {
-		// An unknown email costs the same hash, in the same queue, so the answer takes as long
-		// and says nothing about whether the address has an account.
-		if _, err := s.hashes.Verify(ctx, s.dummyHash, plain); errors.Is(err, password.ErrBusy) {
-			return workspace.User{}, false, err
+	var match *workspace.User
+	for i := range loginHashes {
+		hash := s.dummyHash
+		if match == nil && i < len(users) {
+			hash = users[i].PasswordHash
 		}
-		return workspace.User{}, true, ErrInvalidCredentials
-	}
-	var match []workspace.User
-	for _, u := range users {
-		ok, err := s.hashes.Verify(ctx, u.PasswordHash, plain)
+		ok, err := s.hashes.Verify(ctx, hash, plain)
 		if errors.Is(err, password.ErrBusy) {
 			return workspace.User{}, false, err
 		}
 		if err != nil {
 			return workspace.User{}, false, fmt.Errorf("login: %w", err)
 		}
-		if ok {
-			match = append(match, u)
+		if ok && hash != s.dummyHash {
+			match = &users[i]
 		}
 	}
-	switch len(match) {
-	case 0:
+	if match == nil {
 		return workspace.User{}, true, ErrInvalidCredentials
-	case 1:
-		return match[0], false, nil
 	}
-	return workspace.User{}, false, ErrWorkspaceRequired
+	return *match, false, nil
 }
 
 // loginThrottle holds the failed-login budgets of this process (DESIGN: per process unless
@@ -150,14 +144,13 @@ func (t *loginThrottle) begin(email string, client netip.Addr, now time.Time) (l
 	return loginAttempt{t: t, email: email, addr: addr}, nil
 }
 
-// end records the outcome. A success clears the email's failures but not the address's, or
-// an attacker with one account of their own could clear their address between guesses.
-func (a loginAttempt) end(now time.Time, failed, succeeded bool) {
+// end records the outcome. A success clears no failures: an email may be a member of several
+// workspaces, and an attacker logging into an account of their own with that email (or from
+// their address) between guesses would otherwise clear the budget of the account they guess.
+// The budgets refill on their own (one try every 12 s by default).
+func (a loginAttempt) end(now time.Time, failed bool) {
 	a.t.addresses.End(a.addr, now, failed)
 	a.t.emails.End(a.email, now, failed)
-	if succeeded {
-		a.t.emails.Reset(a.email)
-	}
 }
 
 // addressKey is the throttle's key for a client: an IPv4 address, or an IPv6 address's /64,

@@ -167,15 +167,16 @@ func (s *Store) User(ctx context.Context, ws, id uuid.UUID) (workspace.User, err
 	return r.domain(), nil
 }
 
-// UsersByEmail returns the accounts with the login email, at most limit, oldest first: in
-// every workspace, or in ws only when it is not nil.
+// UsersByEmail returns the accounts with the login email, at most limit, most recently
+// updated first (the order a login tries them in): in every workspace, or in ws only when it
+// is not nil.
 func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, limit int) ([]workspace.User, error) {
 	q := s.conn(ctx).Where("email = ?", email)
 	if ws != nil {
 		q = q.Where("workspace_id = ?", *ws)
 	}
 	var rows []userRow
-	if err := q.Order("created_at, id").Limit(limit).Find(&rows).Error; err != nil {
+	if err := q.Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find users by email: %w", err)
 	}
 	out := make([]workspace.User, len(rows))

@@ -67,7 +67,7 @@ func (l *Limiter) End(key string, now time.Time, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.keys[key]
-	if !ok { // forgotten by Reset while the attempt ran
+	if !ok { // not expected: sweep keeps the keys of attempts in flight
 		if !failed {
 			return
 		}
@@ -80,20 +80,6 @@ func (l *Limiter) End(key string, now time.Time, failed bool) {
 		// ReserveN always succeeds for one token and may take the bucket below zero, which
 		// only lengthens the wait.
 		e.lim.ReserveN(now, 1)
-	}
-}
-
-// Reset forgets the key's failures (a successful login clears its email's); attempts in flight
-// still end normally.
-func (l *Limiter) Reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e, ok := l.keys[key]; ok {
-		if e.pending == 0 {
-			delete(l.keys, key)
-			return
-		}
-		e.lim = l.fresh()
 	}
 }
 
