@@ -45,6 +45,7 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_credentials"
 // @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field)"
 // @Router      /v1/auth/login [post]
 func (h *authHandler) login(c echo.Context) error {
 	var req loginRequest
@@ -68,6 +69,7 @@ func (h *authHandler) login(c echo.Context) error {
 // @Success     200 {object} tokenResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_token or refresh_token_reused"
+// @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field)"
 // @Router      /v1/auth/refresh [post]
 func (h *authHandler) refresh(c echo.Context) error {
 	var req refreshRequest

@@ -48,6 +48,7 @@ type createChannelRequest struct {
 	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
 	// Config is the provider's settings, secrets included (they are sealed and never returned).
 	// api_base is accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	// Like rule_options, at most 8 levels deep and 16 KiB encoded.
 	Config map[string]any `json:"config"`
 	// RuleOptions are validated per type: human_agent_tag (messenger, instagram),
 	// monthly_initiated_limit and commercial_terms_accepted (viber), window_hours and
