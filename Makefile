@@ -73,11 +73,20 @@ FUZZ_TARGETS := \
 FUZZTIME      ?= 60s
 FUZZTIME_TEST ?= 2s
 
+# Go 1.26's fuzz coordinator may end a run with a bare "context deadline exceeded" and no
+# failing input when -fuzztime expires on a loaded machine (go.dev/issue/75804, fixed in Go
+# 1.27): that alone is reported and skipped; a failing input written to testdata fails.
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		pkg=$${t%%:*}; name=$${t##*:}; log=$$(mktemp); \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg > $$log 2>&1; then \
+			rm -f $$log; \
+		elif grep -q '^    context deadline exceeded$$' $$log && [[ -z "$$(git status --porcelain -- $$pkg/testdata/fuzz/$$name)" ]]; then \
+			echo "  coordinator deadline race (go.dev/issue/75804), no failing input: not a finding"; rm -f $$log; \
+		else \
+			cat $$log; rm -f $$log; exit 1; \
+		fi; \
 	done
 
 openapi: ## regenerate openapi/openapi.{json,yaml} from the handlers' annotations
