@@ -50,7 +50,7 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_credentials"
 // @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "validation_failed (workspace_id is not an id)"
+// @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field, or workspace_id is not an id)"
 // @Failure     429 {object} Problem "rate_limited"
 // @Header      429 {integer} Retry-After "Seconds to wait before the next login for this email or from this address."
 // @Failure     503 {object} Problem "server_busy"
@@ -89,6 +89,7 @@ func (h *authHandler) login(c echo.Context) error {
 // @Success     200 {object} tokenResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_token or refresh_token_reused"
+// @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field)"
 // @Router      /v1/auth/refresh [post]
 func (h *authHandler) refresh(c echo.Context) error {
 	var req refreshRequest

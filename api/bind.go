@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -24,7 +26,9 @@ var (
 )
 
 // bind decodes a JSON body strictly: the right content type, one JSON object, no unknown
-// fields, and every value of the declared type. Every failure is a 4xx naming the field.
+// fields, every value of the declared type, and then checkBody's rules (no NUL character, no
+// null where the field is not nullable, free-form values within their caps). Every failure is
+// a 4xx naming the field.
 func bind(c echo.Context, dst any) error {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
@@ -36,19 +40,35 @@ func bind(c echo.Context, dst any) error {
 	if req.Body == nil || req.ContentLength == 0 {
 		return errEmptyBody
 	}
-	dec := json.NewDecoder(req.Body)
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	return decodeBody(body, dst)
+}
+
+// decodeBody is bind's decoding of a body already read; dst is a pointer to the request type.
+func decodeBody(body []byte, dst any) error {
+	if len(body) == 0 {
+		return errEmptyBody
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errBodyTooLarge
-		}
 		return errkind.New(errkind.KindBadRequest, "invalid_json", "The body must hold exactly one JSON object.")
 	}
-	return nil
+	// The typed value cannot tell an explicit null from an absent field, so the body is read a
+	// second time as plain JSON; it already decoded once, so this cannot fail.
+	var v any
+	gen := json.NewDecoder(bytes.NewReader(body))
+	gen.UseNumber()
+	if err := gen.Decode(&v); err != nil {
+		return decodeError(err)
+	}
+	return checkBody(v, reflect.TypeOf(dst).Elem())
 }
 
 func decodeError(err error) error {

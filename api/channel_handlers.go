@@ -52,6 +52,7 @@ type createChannelRequest struct {
 	// connect to (private, loopback, link-local and other internal ranges), or a URL port
 	// outside 1-65535, is refused (422 naming config.<field>); each delivery checks the address
 	// it connects to again, and a refused one fails the message with forbidden_destination.
+	// Like rule_options, at most 8 levels deep and 16 KiB encoded.
 	Config map[string]any `json:"config"`
 	// RuleOptions are validated per type: human_agent_tag (messenger, instagram),
 	// monthly_initiated_limit and commercial_terms_accepted (viber), window_hours and

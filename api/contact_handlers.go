@@ -48,10 +48,12 @@ type contactRequest struct {
 	// Email is trimmed and lower-cased.
 	Email *string `json:"email" example:"Maria@Example.com"`
 	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.
-	Phone        *string         `json:"phone" example:"(202) 555-0123"`
-	Language     *string         `json:"language" example:"es"`
-	Country      *string         `json:"country" example:"MX"`
-	Tags         *[]string       `json:"tags" example:"vip"`
+	Phone    *string   `json:"phone" example:"(202) 555-0123"`
+	Language *string   `json:"language" example:"es"`
+	Country  *string   `json:"country" example:"MX"`
+	Tags     *[]string `json:"tags" example:"vip"`
+	// CustomFields is free-form JSON, at most 8 levels of objects and arrays deep and 16 KiB
+	// encoded.
 	CustomFields *map[string]any `json:"custom_fields"`
 } // @name ContactRequest
 

@@ -81,6 +81,7 @@ func (h *providerWebhookHandler) receive(c echo.Context) error {
 // @Param       hub.verify_token  query string true "The channel's verify_token"
 // @Param       hub.challenge     query string true "Echoed back"
 // @Success     200 {string} string "the challenge"
+// @Failure     400 {object} Problem "invalid_query, invalid_character"
 // @Failure     403 {object} Problem "handshake_refused"
 // @Failure     404 {object} Problem "channel_not_found, webhook_not_found"
 // @Failure     422 {object} Problem "secrets_unavailable"

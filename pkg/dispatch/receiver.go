@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -97,6 +99,7 @@ func (r *Receiver) Receive(ctx context.Context, channelID uuid.UUID, providerNam
 	if err != nil {
 		return Received{}, err
 	}
+	storable(reflect.ValueOf(&ev).Elem())
 	log := r.log.With("workspace_id", ch.WorkspaceID.String(), "channel_id", ch.ID.String(), "provider", ch.Provider)
 	var out Received
 	now := r.now().UTC()
@@ -174,4 +177,32 @@ func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
 		}
 	}
 	return out
+}
+
+// storable makes every string in a parsed webhook storable as PostgreSQL text, in place: a
+// NUL character (which PostgreSQL refuses) and bytes that are not UTF-8 (a mail in another
+// charset) become U+FFFD. A provider's message must not fail on them: the 500 made the
+// provider redeliver, forever, a message that never went in. It walks the Event by
+// reflection so a field added to provider.Inbound or provider.Receipt is covered too.
+func storable(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		if s := v.String(); !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			v.SetString(strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD"))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			storable(v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			storable(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				storable(v.Field(i))
+			}
+		}
+	}
 }

@@ -1,10 +1,12 @@
 // Package providertest provides a fake provider API for the adapters' tests: an httptest server
 // that records every request and replays canned answers, and a check that no credential leaks
-// into an error or a result.
+// into an error or a result; and FuzzParse, the invariants every webhook parser's fuzz
+// target holds.
 package providertest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchboard/switchboard/pkg/provider"
 )
 
 // Request is what the fake provider received.
@@ -152,4 +156,15 @@ func JSONEqual(t testing.TB, got []byte, want string) {
 		wb, _ := json.MarshalIndent(w, "", "  ")
 		t.Errorf("JSON body differs\ngot:  %s\nwant: %s", gb, wb)
 	}
+}
+
+// FuzzParse fuzzes a provider's webhook Parse from the seed corpus in testdata/fuzz. The
+// invariants: Parse never panics, and a failure wraps provider.ErrMalformed (the webhook
+// route answers 400 for it, never 500).
+func FuzzParse(f *testing.F, parse func(body []byte) (provider.Event, error)) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := parse(body); err != nil && !errors.Is(err, provider.ErrMalformed) {
+			t.Fatalf("Parse failed without ErrMalformed: %v", err)
+		}
+	})
 }

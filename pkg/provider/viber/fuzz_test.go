@@ -1,0 +1,12 @@
+package viber_test
+
+import (
+	"testing"
+
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
+	"github.com/switchboard/switchboard/pkg/provider/viber"
+)
+
+// FuzzParse runs Parse over the seeds in testdata/fuzz/FuzzParse (realistic webhooks, NUL
+// characters, deep nesting) and what the fuzzer derives from them.
+func FuzzParse(f *testing.F) { pt.FuzzParse(f, viber.Parse) }
