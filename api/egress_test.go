@@ -112,11 +112,14 @@ func TestChannelDestinationsRefusedAtSave(t *testing.T) {
 	off := apitest.New(t) // neither PROVIDER_API_BASE_OVERRIDE nor WEBHOOK_ALLOW_LOOPBACK
 	w := off.NewWorkspace(t, "Acme")
 	for _, host := range []string{"10.0.0.5", "127.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-		"::1", "[::1]", "::127.0.0.1", "[::ffff:10.0.0.1]", "fd00::1", "100.64.0.1", "smtp.example.com:25", "a b"} {
+		"::1", "[::1]", "::127.0.0.1", "[::ffff:10.0.0.1]", "fd00::1", "100.64.0.1", "smtp.example.com:25", "a b",
+		// Addresses in disguise, which C resolvers read as 127.0.0.1.
+		"127.1", "2130706433", "0177.0.0.1", "0x7f000001", "0x7f.1"} {
 		expectField(t, off, w.OwnerToken, smtpCfg(host), "config.host")
 	}
 	for _, u := range []string{"https://10.0.0.1/x", "http://127.0.0.1:8080/x", "https://[::127.0.0.1]/x",
-		"https://93.184.215.14:99999/x", "https://example.com:99999/x", "https://example.com:0/x"} {
+		"https://93.184.215.14:99999/x", "https://example.com:99999/x", "https://example.com:0/x",
+		"http://127.1:8089/", "http://2130706433:8089/", "http://0x7f.1:8089/", "http://0177.0.0.1:8089/", "http://0x7f000001/"} {
 		expectField(t, off, w.OwnerToken, hookCfg(u), "config.url")
 	}
 	// Names and public addresses are saved; whether they may be reached is decided at each dial.
@@ -145,7 +148,7 @@ func TestSubscriberURLEmbeddingsAndPorts(t *testing.T) {
 	for _, u := range []string{
 		"https://[::127.0.0.1]/x", "https://[::10.0.0.1]/x", "https://[::a00:1]/x", "https://[2002:a00:1::1]/x",
 		"https://[2001::1]/x", "https://[::ffff:0:a00:1]/x", "https://example.com:99999/x", "https://93.184.215.14:99999/x",
-		"https://93.184.215.14:0/x",
+		"https://93.184.215.14:0/x", "https://127.1/x", "https://2130706433/x", "https://0x7f000001/x", "https://0x7f.1/x",
 	} {
 		r := e.Post(t, "/v1/webhooks", w.OwnerToken, map[string]any{"url": u, "events": []string{"*"}}).
 			ExpectProblem(t, http.StatusUnprocessableEntity, "webhook_url_refused")
@@ -153,6 +156,15 @@ func TestSubscriberURLEmbeddingsAndPorts(t *testing.T) {
 			t.Errorf("%s: problem does not name url: %s", u, r.Body)
 		}
 	}
+	// A name that resolves inside gets the answer a name that does not resolve would get: the
+	// problem must not map the server's hosts file or DNS for the workspace (localhost comes
+	// from /etc/hosts, so this test sends no DNS query).
+	r := e.Post(t, "/v1/webhooks", w.OwnerToken, map[string]any{"url": "https://localhost/x", "events": []string{"*"}}).
+		ExpectProblem(t, http.StatusUnprocessableEntity, "webhook_url_refused")
+	if want := `host "localhost" does not resolve to an address this server may connect to`; problemFieldMessage(t, r, "url") != want {
+		t.Errorf("a name resolving to loopback: %s, want the message %q", r.Body, want)
+	}
+
 	// With loopback allowed (development), an embedded loopback address is still not loopback.
 	dev := apitest.New(t, liveOpts)
 	dw := dev.NewWorkspace(t, "dev")
@@ -166,4 +178,19 @@ func TestSubscriberURLEmbeddingsAndPorts(t *testing.T) {
 		ExpectProblem(t, http.StatusUnprocessableEntity, "webhook_url_refused")
 	dev.Patch(t, "/v1/webhooks/"+hook.ID, dw.OwnerToken, map[string]any{"url": "http://127.0.0.1:99999/x"}).
 		ExpectProblem(t, http.StatusUnprocessableEntity, "webhook_url_refused")
+}
+
+// problemFieldMessage is the message a problem gives for field.
+func problemFieldMessage(t *testing.T, r *apitest.Response, field string) string {
+	t.Helper()
+	var p struct {
+		Errors []struct{ Field, Message string } `json:"errors"`
+	}
+	r.JSON(t, &p)
+	for _, f := range p.Errors {
+		if f.Field == field {
+			return f.Message
+		}
+	}
+	return ""
 }

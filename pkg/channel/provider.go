@@ -271,6 +271,9 @@ func (f field) parse(v any, loopback bool) (any, string) {
 		if egress.Literal(u.Hostname(), loopback) != nil {
 			return nil, notAllowed
 		}
+		if _, err := netip.ParseAddr(u.Hostname()); err != nil && !egress.HostName(u.Hostname()) {
+			return nil, "must have a host name or an IP address as its host"
+		}
 	case kindHost:
 		if egress.Literal(s, loopback) != nil {
 			return nil, notAllowed
@@ -278,34 +281,9 @@ func (f field) parse(v any, loopback bool) (any, string) {
 		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
 			return a.String(), "" // stored bare: the provider adds the port, and brackets, itself
 		}
-		if !hostName(s) {
+		if !egress.HostName(s) {
 			return nil, "must be a host name or an IP address, without a port"
 		}
 	}
 	return s, ""
-}
-
-// hostName reports whether s is a DNS host name: dot-separated labels of letters, digits,
-// hyphens and underscores, each 1-63 characters, at most 253 in all, with an optional final
-// dot. The last label may not be all digits: no top-level domain is, and resolvers read
-// such names ("127.1", "2130706433") as IPv4 addresses.
-func hostName(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	if last := s[strings.LastIndexByte(s, '.')+1:]; strings.Trim(last, "0123456789") == "" {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -182,4 +183,40 @@ func Client(allowLoopback bool, timeout time.Duration) *http.Client {
 			return nil
 		},
 	}
+}
+
+// HostName reports whether s is a DNS host name: dot-separated labels of letters, digits,
+// hyphens and underscores, each 1-63 characters, at most 253 in all, with an optional final
+// dot. The last label may not be all digits: no top-level domain is, and resolvers read
+// such names ("127.1", "2130706433") as IPv4 addresses; nor may every label be a number, as in
+// "0x7f000001", which C resolvers read likewise. Destinations a workspace saves are
+// held to it, so what the server dials is never an address in disguise.
+func HostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	if last := s[strings.LastIndexByte(s, '.')+1:]; strings.Trim(last, "0123456789") == "" {
+		return false
+	}
+	allNumbers := true
+	for label := range strings.SplitSeq(s, ".") {
+		hex, isHex := strings.CutPrefix(strings.ToLower(label), "0x")
+		allNumbers = allNumbers && (isHex && strings.Trim(hex, "0123456789abcdef") == "" || strings.Trim(label, "0123456789") == "")
+	}
+	if allNumbers {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

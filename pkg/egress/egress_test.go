@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,6 +182,39 @@ func TestDialerRefusesLoopbackUnlessAllowed(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); accepted.Load() != 1; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("accepted = %d, want 1", accepted.Load())
+		}
+	}
+}
+
+func TestHostName(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"example.com", true},
+		{"smtp.example.com.", true},
+		{"mail-1.example.co.uk", true},
+		{"_dmarc.example.com", true},
+		{"localhost", true},   // a name: the dial decides what it resolves to
+		{"0x7f.com", true},    // a label that only looks hexadecimal is fine in a name with a TLD
+		{"127.1", false},      // read as 127.0.0.1 by C resolvers
+		{"2130706433", false}, // 127.0.0.1 as one number
+		{"0177.0.0.1", false}, // octal
+		{"0x7f000001", false}, // hexadecimal
+		{"0x7f.1", false},
+		{"a.0X7F", true},
+		{"0x.org", true},
+		{"0X10.0x20", false},
+		{"", false},
+		{"a b", false},
+		{"-a.example.com", false},
+		{"a..example.com", false},
+		{"example.com:25", false},
+		{strings.Repeat("a", 64) + ".com", false},
+	}
+	for _, tc := range tests {
+		if got := HostName(tc.host); got != tc.want {
+			t.Errorf("HostName(%q) = %v, want %v", tc.host, got, tc.want)
 		}
 	}
 }

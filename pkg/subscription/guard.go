@@ -87,8 +87,11 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 	u.Scheme, u.Fragment = scheme, ""
 	host := u.Hostname()
 	var addrs []netip.Addr
+	literal := false
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		addrs = []netip.Addr{a}
+		addrs, literal = []netip.Addr{a}, true
+	} else if !egress.HostName(host) {
+		return "", refused(fmt.Sprintf("host %q is neither a host name nor an IP address", host))
 	} else if resolve {
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
@@ -100,12 +103,17 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 		}
 		addrs, err = lookup(rctx, host)
 		if err != nil || len(addrs) == 0 {
-			return "", refused(fmt.Sprintf("host %q does not resolve", host))
+			return "", refused(fmt.Sprintf("host %q does not resolve to an address this server may connect to", host))
 		}
 	}
 	loopbackOnly := len(addrs) > 0
 	for _, a := range addrs {
 		if err := g.CheckAddr(a); err != nil {
+			if !literal {
+				// One answer for a name that does not resolve and one that resolves inside:
+				// naming the range would let a workspace map the server's own DNS and hosts file.
+				return "", refused(fmt.Sprintf("host %q does not resolve to an address this server may connect to", host))
+			}
 			return "", refused(fmt.Sprintf("host %q is a %s", host, err))
 		}
 		loopbackOnly = loopbackOnly && a.Unmap().IsLoopback()
