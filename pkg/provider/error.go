@@ -114,7 +114,7 @@ func FromTransport(provider string, err error) *Error {
 	if errors.Is(err, egress.ErrForbiddenAddress) {
 		return Forbidden(provider, err)
 	}
-	return &Error{Provider: provider, Code: "transport", Text: err.Error(), cause: err}
+	return Unreachable(provider, err)
 }
 
 // Forbidden texts and codes are fixed, whatever the cause, so a refusal says nothing about

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -198,5 +199,48 @@ func TestSentinelKinds(t *testing.T) {
 	}
 	if e, ok := errkind.As(provider.ErrMalformed); !ok || e.Kind != errkind.KindBadRequest {
 		t.Errorf("ErrMalformed must be a bad request, got %v", provider.ErrMalformed)
+	}
+}
+
+// TestTransportErrorsReadTheSame: a tenant chooses a custom channel's URL or an api_base, so
+// what the connection met (a closed port, a refusal, a service that is not HTTP and its banner)
+// must not reach the message's error text; it is one fixed text, the cause for the log only.
+func TestTransportErrorsReadTheSame(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String() + "/"
+	closed.Close()
+
+	banner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer banner.Close()
+	go func() {
+		for {
+			c, err := banner.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("220 internal-mail.corp ESMTP Postfix\r\n"))
+			c.Close()
+		}
+	}()
+
+	for _, u := range []string{closedURL, "http://" + banner.Addr().String() + "/"} {
+		req, err := provider.Request(context.Background(), "webhook", u, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = provider.Do(egress.Client(true, 5*time.Second), "webhook", req)
+		var e *provider.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%s: want a provider error, got %v", u, err)
+		}
+		if e.Permanent || e.Code != "transport" || e.Text != provider.TextUnreachable || errors.Unwrap(e) == nil {
+			t.Errorf("%s: error %#v (cause %v), want transient transport %q with its cause kept", u, e, errors.Unwrap(e), provider.TextUnreachable)
+		}
 	}
 }
