@@ -38,6 +38,9 @@ type updateUserRequest struct {
 	Name     *string `json:"name" example:"Ana Silva"`
 	Role     *string `json:"role" enums:"owner,manager,agent" example:"manager"`
 	Password *string `json:"password" example:"another long passphrase"`
+	// The caller's current password: required when a user changes their own password (wrong
+	// ones count against the login throttle of their email).
+	CurrentPassword *string `json:"current_password" example:"a long passphrase"`
 } // @name UpdateUserRequest
 
 func toUserResponse(u workspace.User) userResponse {
@@ -119,6 +122,7 @@ func (h *userHandler) create(c echo.Context) error {
 // @Description Changes name, role or password. Every user may change their own name and password (no admin scope needed for that).
 // @Description Otherwise: an owner changes anyone; a manager, or an admin key (which acts as a manager), changes agents only (403 owner_only for an owner or another manager); an agent or another key changes nobody (403 forbidden).
 // @Description Only the user themself or an owner sets a password (403 password_change_forbidden), and only owners grant or take the owner role (403 owner_only). The last owner cannot be demoted (409 last_owner).
+// @Description A user changing their own password gives `current_password` (422 validation_failed when it is missing or wrong; wrong ones count against the login throttle of the user's email, 429 rate_limited past it). An owner resetting someone else's password does not.
 // @Description A password change ends all the user's sessions at once (their access and refresh tokens answer 401), except the session that made the change when users change their own password.
 // @Tags        users
 // @Accept      json
@@ -132,7 +136,9 @@ func (h *userHandler) create(c echo.Context) error {
 // @Failure     403 {object} Problem "forbidden, owner_only or password_change_forbidden"
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "last_owner"
-// @Failure     422 {object} Problem
+// @Failure     422 {object} Problem "validation_failed (e.g. current_password missing or wrong)"
+// @Failure     429 {object} Problem "rate_limited: too many wrong current passwords for this email"
+// @Header      429 {integer} Retry-After "Seconds to wait before the next try."
 // @Failure     503 {object} Problem "server_busy: the server's password hashes are saturated"
 // @Header      503 {integer} Retry-After "Seconds to wait before trying again."
 // @Router      /v1/users/{id} [patch]
@@ -145,7 +151,7 @@ func (h *userHandler) update(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	p := workspace.UserPatch{Name: req.Name, Password: req.Password}
+	p := workspace.UserPatch{Name: req.Name, Password: req.Password, CurrentPassword: req.CurrentPassword}
 	if req.Role != nil {
 		r := workspace.Role(*req.Role)
 		p.Role = &r

@@ -55,10 +55,15 @@ func TestUserChangeRights(t *testing.T) {
 		{"owner sets manager password", "owner", "manager", false, map[string]any{"password": newPassword}, 200, ""},
 		{"owner sets owner password", "owner", "owner", false, map[string]any{"password": newPassword}, 200, ""},
 		{"owner renames owner", "owner", "owner", false, map[string]any{"name": "Olga"}, 200, ""},
-		{"agent sets own password", "agent", "self", false, map[string]any{"password": newPassword}, 200, ""},
+		{"agent sets own password", "agent", "self", false, map[string]any{"password": newPassword, "current_password": apitest.Password}, 200, ""},
 		{"agent renames self", "agent", "self", false, map[string]any{"name": "Ana"}, 200, ""},
-		{"manager sets own password", "manager", "self", false, map[string]any{"password": newPassword}, 200, ""},
-		{"owner sets own password", "owner", "self", false, map[string]any{"password": newPassword}, 200, ""},
+		// Changing your own password takes the current one, so a stolen access token cannot lock
+		// its user out.
+		{"agent sets own password without the current one", "agent", "self", false, map[string]any{"password": newPassword}, 422, "validation_failed"},
+		{"agent sets own password with a wrong current one", "agent", "self", false, map[string]any{"password": newPassword, "current_password": "not my password"}, 422, "validation_failed"},
+		{"owner sets own password without the current one", "owner", "self", false, map[string]any{"password": newPassword}, 422, "validation_failed"},
+		{"manager sets own password", "manager", "self", false, map[string]any{"password": newPassword, "current_password": apitest.Password}, 200, ""},
+		{"owner sets own password", "owner", "self", false, map[string]any{"password": newPassword, "current_password": apitest.Password}, 200, ""},
 		// Removing members follows the same rule.
 		{"manager deletes owner", "manager", "owner", true, nil, 403, "owner_only"},
 		{"manager deletes manager", "manager", "manager", true, nil, 403, "owner_only"},
@@ -213,7 +218,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 
 	t.Run("changed by the user", func(t *testing.T) {
 		mine, other := login("set by the owner"), login("set by the owner")
-		e.Patch(t, "/v1/users/"+agent.ID, mine.access, map[string]any{"password": "changed by myself"}).Expect(t, http.StatusOK)
+		e.Patch(t, "/v1/users/"+agent.ID, mine.access, map[string]any{"password": "changed by myself", "current_password": "set by the owner"}).Expect(t, http.StatusOK)
 		ended(t, other)
 		// The session that made the change stays: the user is the one holding it.
 		live(t, mine)
@@ -283,4 +288,38 @@ func TestPasswordResetDuringLogins(t *testing.T) {
 			t.Errorf("session %d of %d outlived the password reset: %d %s", i+1, len(tokens), r.Status, r.Body)
 		}
 	}
+}
+
+// TestStolenTokenCannotGuessThePassword: with only an access token, guessing the current
+// password to change it spends the email's failed-login budget like logins do.
+func TestStolenTokenCannotGuessThePassword(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+	failures, throttled := 0, false
+	for i := 1; i <= 12; i++ {
+		r := e.Patch(t, "/v1/users/"+agent.ID, agent.Token, map[string]any{"password": "the thief's passphrase",
+			"current_password": "guess number " + string(rune('a'+i))})
+		if r.Status == http.StatusTooManyRequests {
+			throttled = true
+			break
+		}
+		r.ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")
+		if !problemFields(t, r)["current_password"] {
+			t.Fatalf("a wrong current password: %s", r.Body)
+		}
+		failures++
+	}
+	if !throttled || failures > 10 {
+		t.Fatalf("%d wrong current passwords, throttled=%v: want 429 after at most 10", failures, throttled)
+	}
+	// The budget is the email's: logins are throttled too, and the right current password waits.
+	r := e.Post(t, "/v1/auth/login", "", map[string]any{"email": agent.Email, "password": apitest.Password})
+	r.ExpectProblem(t, http.StatusTooManyRequests, "rate_limited")
+	e.Patch(t, "/v1/users/"+agent.ID, agent.Token, map[string]any{"password": "the thief's passphrase", "current_password": apitest.Password}).
+		ExpectProblem(t, http.StatusTooManyRequests, "rate_limited")
+	e.Clock.Advance(time.Minute)
+	e.Patch(t, "/v1/users/"+agent.ID, agent.Token, map[string]any{"password": "my own new passphrase", "current_password": apitest.Password}).
+		Expect(t, http.StatusOK)
+	e.Login(t, agent.Email, "my own new passphrase")
 }

@@ -308,7 +308,7 @@ func bootstrap(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer st.Close()
-	ws, owner, err := workspace.NewService(st, nil, time.Now).Bootstrap(ctx, *wsName,
+	ws, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, *wsName,
 		workspace.NewUser{Email: *email, Name: *name, Password: *pass})
 	if err != nil {
 		return describe(err)

@@ -61,17 +61,18 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	st.SetEventEncoder(api.EncodeEvent)
 	guard := subscription.Guard{AllowLoopback: cfg.WebhookAllowLoopback}
 	hashes := password.NewGate(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
+	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
+		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now)
 	return Services{
-		Hashes:   hashes,
-		Events:   event.NewService(st, event.NewHub(st.ListenConn)),
-		Webhooks: subscription.NewService(st, box, guard, now),
-		guard:    guard,
-		box:      box,
-		now:      now,
-		Auth: auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
-			FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now),
-		Workspaces:    workspace.NewService(st, hashes, now),
+		Hashes:        hashes,
+		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
+		Webhooks:      subscription.NewService(st, box, guard, now),
+		guard:         guard,
+		box:           box,
+		now:           now,
+		Auth:          authn,
+		Workspaces:    workspace.NewService(st, hashes, authn.ConfirmPassword, now),
 		Contacts:      contact.NewService(st, now),
 		Channels:      channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now),
 		Templates:     template.NewService(st, now),

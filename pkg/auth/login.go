@@ -99,6 +99,28 @@ func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uu
 	return *match, false, nil
 }
 
+// ConfirmPassword checks a signed-in user's current password, which they give to change it.
+// It waits for the hash gate and spends the email's failed-login budget like a login, so an
+// access token someone stole cannot guess its user's password faster than logins could (and
+// then lock the user out by changing it).
+func (s *Service) ConfirmPassword(ctx context.Context, u workspace.User, plain string) error {
+	now := s.now()
+	if wait, ok := s.throttle.emails.Begin(u.Email, now); !ok {
+		return ErrLoginThrottled.WithRetryAfter(wait)
+	}
+	ok, err := s.hashes.Verify(ctx, u.PasswordHash, plain)
+	s.throttle.emails.End(u.Email, s.now(), err == nil && !ok)
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		return err
+	case err != nil:
+		return fmt.Errorf("confirm password: %w", err)
+	case !ok:
+		return workspace.ErrCurrentPasswordWrong
+	}
+	return nil
+}
+
 // loginThrottle holds the failed-login budgets of this process (DESIGN: per process unless
 // limits are shared).
 type loginThrottle struct {

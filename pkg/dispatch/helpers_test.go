@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(st.Close)
-	w, _, err := workspace.NewService(st, nil, time.Now).Bootstrap(context.Background(), "Acme",
+	w, _, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(context.Background(), "Acme",
 		workspace.NewUser{Email: "owner-" + uuid.NewString()[:8] + "@example.com", Name: "Owner", Password: "a long passphrase"})
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)

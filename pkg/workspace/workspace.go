@@ -71,6 +71,10 @@ var (
 	ErrOwnerOnly    = errkind.New(errkind.KindForbidden, "owner_only", "Only an owner may grant or take the owner role, or change or remove an owner or another manager.")
 	// ErrPasswordForbidden guards against takeover: whoever sets a password can log in as the user.
 	ErrPasswordForbidden = errkind.New(errkind.KindForbidden, "password_change_forbidden", "Only the user themself or an owner may set a password.")
+	// ErrCurrentPasswordWrong answers a user changing their own password with a wrong current one.
+	ErrCurrentPasswordWrong = &errkind.Error{Kind: errkind.KindInvalid, Code: "validation_failed",
+		Detail: "current_password: is not your current password.",
+		Fields: []errkind.Field{{Field: "current_password", Message: "is not your current password"}}}
 )
 
 // Store is what the workspace service needs from persistence.
@@ -92,19 +96,37 @@ type Store interface {
 
 // Service runs the workspace use cases.
 type Service struct {
-	store  Store
-	hashes *password.Gate
-	now    func() time.Time
+	store   Store
+	hashes  *password.Gate
+	confirm ConfirmFunc
+	now     func() time.Time
 }
+
+// ConfirmFunc checks that plain is u's current password: a user changing their own password
+// proves it first, so a stolen access token cannot lock its user out for good.
+type ConfirmFunc func(ctx context.Context, u User, plain string) error
 
 // NewService builds a Service. Its password hashes (new users, password changes) wait their
 // turn in hashes, the gate logins use, so a flood of user writes cannot take the memory or the
-// CPU either; nil: a gate of one hash at a time.
-func NewService(st Store, hashes *password.Gate, now func() time.Time) *Service {
+// CPU either; nil: a gate of one hash at a time. confirm checks a current password (auth's,
+// which counts wrong ones against the login throttle); nil: a plain check through hashes.
+func NewService(st Store, hashes *password.Gate, confirm ConfirmFunc, now func() time.Time) *Service {
 	if hashes == nil {
 		hashes = password.NewGate(1, 3*time.Second)
 	}
-	return &Service{store: st, hashes: hashes, now: now}
+	if confirm == nil {
+		confirm = func(ctx context.Context, u User, plain string) error {
+			ok, err := hashes.Verify(ctx, u.PasswordHash, plain)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrCurrentPasswordWrong
+			}
+			return nil
+		}
+	}
+	return &Service{store: st, hashes: hashes, confirm: confirm, now: now}
 }
 
 // NormalizeEmail trims and lower-cases an address and checks it is a bare address.
@@ -335,6 +357,8 @@ type UserPatch struct {
 	Name     *string
 	Role     *Role
 	Password *string
+	// CurrentPassword is required when a user changes their own password.
+	CurrentPassword *string
 }
 
 // UpdateUser changes a member's name, role or password, keeping at least one owner.
@@ -369,9 +393,21 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		if msg := password.Check(*p.Password); msg != "" {
 			f.Add("password", msg)
 		}
+		if self && p.CurrentPassword == nil {
+			f.Add("current_password", "is required to change your own password")
+		}
 	}
 	if err := f.Err(); err != nil {
 		return User{}, err
+	}
+	if p.Password != nil && self {
+		u, err := s.store.User(ctx, ws, id)
+		if err != nil {
+			return User{}, err
+		}
+		if err := s.confirm(ctx, u, *p.CurrentPassword); err != nil {
+			return User{}, err
+		}
 	}
 	if p.Password != nil {
 		h, err := s.hashes.Hash(ctx, *p.Password)
