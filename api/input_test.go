@@ -330,6 +330,9 @@ func TestFreeFormCaps(t *testing.T) {
 		{"contact deep in an array", "POST", "/v1/contacts", map[string]any{"custom_fields": map[string]any{"l": []any{[]any{[]any{[]any{[]any{[]any{[]any{[]any{1}}}}}}}}}}, "custom_fields"},
 		{"contact over 16 KiB", "POST", "/v1/contacts", map[string]any{"custom_fields": map[string]any{"notes": strings.Repeat("x", 16*1024)}}, "custom_fields"},
 		{"contact patch 9 deep", "PATCH", "/v1/contacts/" + ct, map[string]any{"custom_fields": nested(9)}, "custom_fields"},
+		// A null value would answer a contact the spec does not allow; nulls deeper down are data.
+		{"contact custom field null", "POST", "/v1/contacts", map[string]any{"custom_fields": map[string]any{"plan": nil}}, "custom_fields.plan"},
+		{"contact patch custom field null", "PATCH", "/v1/contacts/" + ct, map[string]any{"custom_fields": map[string]any{"a": 1, "plan": nil}}, "custom_fields.plan"},
 		{"channel config 9 deep", "POST", "/v1/channels", map[string]any{"type": "custom", "name": "x", "config": nested(9)}, "config"},
 		{"channel rule_options 9 deep", "PATCH", "/v1/channels/" + ch.ID, map[string]any{"rule_options": nested(9)}, "rule_options"},
 	}

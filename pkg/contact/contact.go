@@ -173,10 +173,15 @@ func (f Fields) apply(c *Contact, region string) error {
 		if len(b) > maxCustomFields {
 			errs.Add("custom_fields", fmt.Sprintf("must be at most %d bytes of JSON", maxCustomFields))
 		}
-		for k := range cf {
+		for k, v := range cf {
 			if k == "" || len(k) > 64 {
 				errs.Add("custom_fields", "keys must be 1 to 64 characters")
 				break
+			}
+			if v == nil {
+				// The contract types a field's value as any JSON but null; to drop a field, leave
+				// its key out of the replacing object.
+				errs.Add("custom_fields."+k, "must not be null; leave the key out to remove the field")
 			}
 		}
 		c.CustomFields = cf
