@@ -79,20 +79,9 @@ func TestLoginSettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Load(func(name string) string {
-				if name == "DATABASE_URL" {
-					return "postgres://localhost/x"
-				}
-				return tc.env[name]
-			})
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one naming %s", err, tc.err)
-				}
+			c, ok := load(t, tc.env, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !tc.check(c) {
 				t.Errorf("config %+v", c)
@@ -120,20 +109,9 @@ func TestHTTPTimeoutsAndStreamRecheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Load(func(name string) string {
-				if name == "DATABASE_URL" {
-					return "postgres://localhost/x"
-				}
-				return tc.env[name]
-			})
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one naming %s", err, tc.err)
-				}
+			c, ok := load(t, tc.env, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := [5]time.Duration{c.HTTPReadHeaderTimeout, c.HTTPReadTimeout, c.HTTPWriteTimeout, c.HTTPIdleTimeout, c.EventStreamRecheck}
 			if got != tc.want {
@@ -159,20 +137,9 @@ func TestWebhookConcurrencySettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Load(func(name string) string {
-				if name == "DATABASE_URL" {
-					return "postgres://localhost/x"
-				}
-				return tc.env[name]
-			})
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want one naming %s", err, tc.err)
-				}
+			c, ok := load(t, tc.env, tc.err)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.WebhookWorkers != tc.workers || c.WebhookMaxPerWorkspace != tc.ws || c.WebhookMaxPerWebhook != tc.webhook {
 				t.Errorf("got %d, %d, %d; want %d, %d, %d", c.WebhookWorkers, c.WebhookMaxPerWorkspace, c.WebhookMaxPerWebhook,
@@ -180,4 +147,26 @@ func TestWebhookConcurrencySettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// load runs Load on env (with a DATABASE_URL). With wantErr it fails the test unless Load's
+// error names wantErr, and answers false; otherwise it fails on any error.
+func load(t *testing.T, env map[string]string, wantErr string) (Config, bool) {
+	t.Helper()
+	c, err := Load(func(name string) string {
+		if name == "DATABASE_URL" {
+			return "postgres://localhost/x"
+		}
+		return env[name]
+	})
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one naming %s", err, wantErr)
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, true
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/auth"
@@ -197,9 +198,7 @@ WITH k AS (
       AND (k.last_used_at IS NULL OR k.last_used_at < CAST($2 AS timestamptz) - interval '1 minute')
 )
 SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at FROM k`
-	var r keyRow
-	err := s.Pool.QueryRow(ctx, q, hash, s.Now()).Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix,
-		(*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
+	r, err := scanKey(s.Pool.QueryRow(ctx, q, hash, s.Now()))
 	if isNotFound(err) {
 		return auth.Key{}, auth.ErrInvalidToken
 	}
@@ -209,15 +208,21 @@ SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used
 	return r.domain(), nil
 }
 
+// scanKey reads a row of the columns workspace_id, id, name, prefix, scopes, created_by,
+// created_at, last_used_at.
+func scanKey(row pgx.Row) (keyRow, error) {
+	var r keyRow
+	err := row.Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix, (*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
+	return r, err
+}
+
 // LiveKey returns a key that is not revoked. Open event streams ask it every few seconds, so
 // it is one primary-key lookup through pgx.
 func (s *Store) LiveKey(ctx context.Context, ws, id uuid.UUID) (auth.Key, error) {
 	const q = `
 SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at
 FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL`
-	var r keyRow
-	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix,
-		(*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
+	r, err := scanKey(s.Pool.QueryRow(ctx, q, ws, id))
 	if isNotFound(err) {
 		return auth.Key{}, auth.ErrInvalidToken
 	}
