@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -193,4 +194,40 @@ func problemFieldMessage(t *testing.T, r *apitest.Response, field string) string
 		}
 	}
 	return ""
+}
+
+// TestSubscriberDeliveryToARefusedAddressSaysOneThing: a subscriber URL that passed the save
+// check but points inside when delivered (DNS rebinding, simulated by changing the stored URL
+// to a loopback name) is refused at the dial, never reaches the listener, and the delivery log
+// shows the fixed text only, not the address the name resolved to.
+func TestSubscriberDeliveryToARefusedAddressSaysOneThing(t *testing.T) {
+	e := apitest.New(t, func(c *config.Config) { c.WebhookPoll = 50 * time.Millisecond }) // loopback not allowed
+	w := e.NewWorkspace(t, "A")
+	sub := newSubscriber(t, nil)
+	hook := createWebhook(t, e, w.OwnerToken, "https://93.184.215.14/hooks", "contact.created")
+	port := sub.URL[strings.LastIndex(sub.URL, ":")+1:]
+	if _, err := e.Store.Pool.Exec(context.Background(), `UPDATE webhooks SET url = $1 WHERE id = $2`,
+		"http://localhost:"+port+"/hooks", hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.NewContact(t, w.APIKey, map[string]any{"first_name": "Maria"})
+
+	var log deliveryLog
+	waitFor(t, func() bool {
+		e.Get(t, "/v1/webhooks/"+hook.ID+"/deliveries", w.APIKey).Expect(t, http.StatusOK).JSON(t, &log)
+		return len(log.Data) == 1 && len(log.Data[0].AttemptLog) > 0
+	})
+	if msg := log.Data[0].AttemptLog[0].Error; msg == nil || *msg != "destination address is not allowed" {
+		t.Fatalf("attempt error %q, want exactly the fixed refusal text", derefString(msg))
+	}
+	if n := sub.calls(); n != 0 {
+		t.Fatalf("the loopback listener heard %d deliveries", n)
+	}
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }

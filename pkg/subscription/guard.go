@@ -128,7 +128,8 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 // runs on the address actually dialled), never follows redirects (a signed delivery goes
 // where it was registered or nowhere) and gives up after timeout.
 func (g Guard) Client(timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, Control: egress.Control(g.AllowLoopback)}
+	d := egress.Dialer(g.AllowLoopback)
+	d.Timeout = 5 * time.Second
 	tr := &http.Transport{Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true,
 		TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: 60 * time.Second}
 	return &http.Client{Transport: tr, Timeout: timeout,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/provider/webhook"
 	"github.com/switchboard/switchboard/pkg/secret"
@@ -235,6 +236,11 @@ func (w *Worker) post(ctx context.Context, j Job, now time.Time) (int, time.Dura
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return 0, latency, fmt.Errorf("timed out: no answer within %s", latency.Round(time.Second))
+		}
+		// A refusal names the address the name resolved to (DNS rebinding, a name that points
+		// inside): the subscriber sees the fixed text only, so deliveries map no internal DNS.
+		if errors.Is(err, egress.ErrForbiddenAddress) {
+			return 0, latency, egress.ErrForbiddenAddress
 		}
 		return 0, latency, err
 	}
