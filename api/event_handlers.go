@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -69,6 +70,7 @@ type eventHandler struct {
 	// writeTimeout bounds each write to a stream; 0: unbounded.
 	writeTimeout time.Duration
 	closing      <-chan struct{}
+	log          *slog.Logger
 }
 
 type eventCursor struct {
@@ -277,10 +279,36 @@ func (h *eventHandler) stream(c echo.Context) error {
 	defer beat.Stop()
 	recheck := time.NewTicker(h.recheck)
 	defer recheck.Stop()
+	// revoked reports whether the stream must end: its key was revoked or its session ended
+	// (on whichever process did it), or its scopes changed, which would change what it may
+	// carry; the client's reconnection then gets 401, or the stream its scopes now allow. A
+	// check that fails (the database away) ends nothing: every stream of the process would
+	// reconnect and replay at once. The next tick checks again.
+	revoked := func() bool {
+		now, err := h.auth.Recheck(ctx, p)
+		if errors.Is(err, auth.ErrInvalidToken) {
+			return true
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("event stream: cannot recheck its credential; keeping it open", "error", err.Error())
+			}
+			return false
+		}
+		return !slices.Equal(now.Scopes, p.Scopes)
+	}
 	var frames strings.Builder
 	for {
-		// Drain everything after the cursor; the table is the source of truth.
+		// Drain everything after the cursor; the table is the source of truth. A long replay
+		// checks its credential on the same ticks as an idle stream.
 		for {
+			select {
+			case <-recheck.C:
+				if revoked() {
+					return nil
+				}
+			default:
+			}
 			evs, err := h.events.After(ctx, ws, cursor, f, 200)
 			if err != nil {
 				if errors.Is(err, ctx.Err()) || ctx.Err() != nil {
@@ -319,13 +347,7 @@ func (h *eventHandler) stream(c echo.Context) error {
 				return nil
 			}
 		case <-recheck.C:
-			// A revoked key or an ended session ends the stream, on whichever process revoked
-			// it; so does a change of scopes, which would change what the stream may carry.
-			// The client's reconnection then gets 401, or the stream its scopes now allow.
-			// A failed check (the database away) ends it too: the client resumes with
-			// Last-Event-ID.
-			now, err := h.auth.Recheck(ctx, p)
-			if err != nil || !slices.Equal(now.Scopes, p.Scopes) {
+			if revoked() {
 				return nil
 			}
 		}

@@ -207,7 +207,7 @@ func New(d Deps) *echo.Echo {
 		recheck = 5 * time.Second
 	}
 	evh := &eventHandler{events: d.Events, auth: d.Auth, heartbeat: hb, recheck: recheck, writeTimeout: d.StreamWrite,
-		closing: d.Closing}
+		closing: d.Closing, log: d.Log}
 	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
 	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))
