@@ -71,7 +71,7 @@ func (h *authHandler) login(c echo.Context) error {
 	}
 	// RealIP is the connection's address unless TRUSTED_PROXIES names the proxy in front (see
 	// New's IPExtractor), so a client cannot pick its own address with X-Forwarded-For.
-	in.Client, _ = netip.ParseAddr(c.RealIP())
+	in.Client = clientAddr(c)
 	t, err := h.auth.Login(c.Request().Context(), in)
 	if err != nil {
 		return err
@@ -152,4 +152,15 @@ func (h *authHandler) me(c echo.Context) error {
 		out.APIKeyID = &id
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// clientAddr is the client's address for the login throttle: RealIP, or the connection's own
+// address when RealIP is not an address, so that no client falls into a bucket shared with
+// every other unparseable one.
+func clientAddr(c echo.Context) netip.Addr {
+	if a, err := netip.ParseAddr(c.RealIP()); err == nil {
+		return a
+	}
+	ap, _ := netip.ParseAddrPort(c.Request().RemoteAddr)
+	return ap.Addr()
 }

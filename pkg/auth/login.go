@@ -76,27 +76,26 @@ func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uu
 	if err != nil {
 		return workspace.User{}, false, fmt.Errorf("login: %w", err)
 	}
-	var match *workspace.User
-	for i := range loginHashes {
-		hash := s.dummyHash
-		if match == nil && i < len(users) {
-			hash = users[i].PasswordHash
-		}
-		ok, err := s.hashes.Verify(ctx, hash, plain)
-		if errors.Is(err, password.ErrBusy) {
-			return workspace.User{}, false, err
-		}
-		if err != nil {
-			return workspace.User{}, false, fmt.Errorf("login: %w", err)
-		}
-		if ok && hash != s.dummyHash {
-			match = &users[i]
+	// Every candidate is checked, and the dummy pads the rest, so a login costs loginHashes
+	// hashes in one turn of the gate whatever it finds; the first match wins.
+	hashes := make([]string, loginHashes)
+	for i := range hashes {
+		hashes[i] = s.dummyHash
+		if i < len(users) {
+			hashes[i] = users[i].PasswordHash
 		}
 	}
-	if match == nil {
+	first, err := s.hashes.VerifyFirst(ctx, hashes, plain)
+	if errors.Is(err, password.ErrBusy) {
+		return workspace.User{}, false, err
+	}
+	if err != nil {
+		return workspace.User{}, false, fmt.Errorf("login: %w", err)
+	}
+	if first < 0 || first >= len(users) { // no match (the dummy never matches)
 		return workspace.User{}, true, ErrInvalidCredentials
 	}
-	return *match, false, nil
+	return users[first], false, nil
 }
 
 // ConfirmPassword checks a signed-in user's current password, which they give to change it.

@@ -52,23 +52,47 @@ func (g *Gate) Size() int { return int(g.size) }
 func (g *Gate) Verify(ctx context.Context, encoded, plain string) (bool, error) {
 	var ok bool
 	var err error
-	if gerr := g.do(ctx, func() { ok, err = Verify(encoded, plain) }); gerr != nil {
+	if gerr := g.do(ctx, 1, func() { ok, err = Verify(encoded, plain) }); gerr != nil {
 		return false, gerr
 	}
 	return ok, err
+}
+
+// VerifyFirst checks plain against each of encoded in order, within one turn of the bound (a
+// caller that needs several checks never waits twice, or wastes the first when the second
+// cannot start). It runs every check, whatever matches, so its duration says nothing of
+// which did, and answers the index of the first match, or -1.
+func (g *Gate) VerifyFirst(ctx context.Context, encoded []string, plain string) (int, error) {
+	first := -1
+	var err error
+	gerr := g.do(ctx, len(encoded), func() {
+		for i, e := range encoded {
+			ok, verr := Verify(e, plain)
+			if verr != nil && err == nil {
+				err = verr
+			}
+			if ok && first < 0 {
+				first = i
+			}
+		}
+	})
+	if gerr != nil {
+		return -1, gerr
+	}
+	return first, err
 }
 
 // Hash is the package's Hash, run within the bound.
 func (g *Gate) Hash(ctx context.Context, plain string) (string, error) {
 	var h string
 	var err error
-	if gerr := g.do(ctx, func() { h, err = Hash(plain) }); gerr != nil {
+	if gerr := g.do(ctx, 1, func() { h, err = Hash(plain) }); gerr != nil {
 		return "", gerr
 	}
 	return h, err
 }
 
-func (g *Gate) do(ctx context.Context, hash func()) error {
+func (g *Gate) do(ctx context.Context, hashes int, hash func()) error {
 	if g.waiting.Add(1) > g.queue {
 		g.waiting.Add(-1)
 		g.busy.Add(1)
@@ -89,7 +113,7 @@ func (g *Gate) do(ctx context.Context, hash func()) error {
 	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
 	}
 	hash()
-	g.done.Add(1)
+	g.done.Add(int64(hashes))
 	return nil
 }
 

@@ -23,7 +23,7 @@ func TestGateBoundsAndRefuses(t *testing.T) {
 	hold, release := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_ = g.do(context.Background(), func() { close(hold); <-release })
+		_ = g.do(context.Background(), 1, func() { close(hold); <-release })
 	})
 	<-hold
 	_, err = g.Verify(context.Background(), h, "wrong")
@@ -47,17 +47,17 @@ func TestGateQueueIsBounded(t *testing.T) {
 	g := NewGate(1, time.Minute)
 	hold, release := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = g.do(context.Background(), func() { close(hold); <-release }) })
+	wg.Go(func() { _ = g.do(context.Background(), 1, func() { close(hold); <-release }) })
 	<-hold
 	// Fill the queue; the next caller is refused at once instead of waiting a minute.
 	for range g.queue {
-		wg.Go(func() { _ = g.do(context.Background(), func() {}) })
+		wg.Go(func() { _ = g.do(context.Background(), 1, func() {}) })
 	}
 	for g.waiting.Load() < g.queue {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
-	if err := g.do(context.Background(), func() {}); !errors.Is(err, ErrBusy) {
+	if err := g.do(context.Background(), 1, func() {}); !errors.Is(err, ErrBusy) {
 		t.Fatalf("over the queue: %v", err)
 	}
 	if time.Since(start) > 10*time.Second {
@@ -65,4 +65,32 @@ func TestGateQueueIsBounded(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
+}
+
+func TestVerifyFirstRunsEveryCheckInOneTurn(t *testing.T) {
+	a, err := Hash("first passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Hash("second passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGate(1, time.Second)
+	for _, tc := range []struct {
+		plain string
+		want  int
+	}{{"first passphrase", 0}, {"second passphrase", 1}, {"neither passphrase", -1}} {
+		before := g.done.Load()
+		got, err := g.VerifyFirst(context.Background(), []string{a, b}, tc.plain)
+		if err != nil || got != tc.want {
+			t.Errorf("VerifyFirst(%q) = %d, %v; want %d", tc.plain, got, err, tc.want)
+		}
+		if ran := g.done.Load() - before; ran != 2 {
+			t.Errorf("VerifyFirst(%q) ran %d hashes, want both, whatever matched", tc.plain, ran)
+		}
+	}
+	if p := g.peak.Load(); p != 1 {
+		t.Errorf("peak %d, want 1: the checks share one turn", p)
+	}
 }
