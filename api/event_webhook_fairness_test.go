@@ -123,7 +123,9 @@ func TestEventWebhookHangingEndpointDelaysNoOtherWorkspace(t *testing.T) {
 	subB := newSubscriber(t, nil)
 	e.Patch(t, "/v1/webhooks/"+hookB.ID, b.OwnerToken, map[string]any{"url": subB.URL}).Expect(t, http.StatusOK)
 	var timedOut []deliveryRow
-	for deadline := started.Add(timeout + 4*time.Second); ; time.Sleep(100 * time.Millisecond) {
+	// The held attempts began after the ingests, which a loaded machine may take seconds over:
+	// the bound leaves a whole second timeout of slack beyond the first.
+	for deadline := started.Add(2*timeout + 4*time.Second); ; time.Sleep(100 * time.Millisecond) {
 		timedOut = timedOut[:0]
 		for _, d := range webhookDeliveries(t, e, b.OwnerToken, hookB.ID) {
 			if d.Attempts > 0 && d.Status == "pending" {

@@ -70,7 +70,8 @@ func TestSlowRequestBodyIsCut(t *testing.T) {
 	if err := json.Unmarshal(body, &p); err != nil || p.Code != "request_timeout" || p.Status != 408 {
 		t.Fatalf("problem %s (%v)", body, err)
 	}
-	if took > 3*time.Second {
+	// Without the timeout no answer came in 6 s; the bound leaves a loaded machine slack.
+	if took > 5*time.Second {
 		t.Fatalf("cut only after %s; the read timeout is 1s", took)
 	}
 	if !resp.Close {
