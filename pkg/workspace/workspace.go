@@ -4,6 +4,7 @@ package workspace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -109,22 +110,12 @@ type ConfirmFunc func(ctx context.Context, u User, plain string) error
 // NewService builds a Service. Its password hashes (new users, password changes) wait their
 // turn in hashes, the gate logins use, so a flood of user writes cannot take the memory or the
 // CPU either; nil: a gate of one hash at a time. confirm checks a current password (auth's,
-// which counts wrong ones against the login throttle); nil: a plain check through hashes.
+// which counts wrong ones against the login throttle); a service built without it (bootstrap
+// and test set-ups, which change no passwords) refuses a user's change of their own password
+// rather than check it without the throttle.
 func NewService(st Store, hashes *password.Gate, confirm ConfirmFunc, now func() time.Time) *Service {
 	if hashes == nil {
 		hashes = password.NewGate(1, 3*time.Second)
-	}
-	if confirm == nil {
-		confirm = func(ctx context.Context, u User, plain string) error {
-			ok, err := hashes.Verify(ctx, u.PasswordHash, plain)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrCurrentPasswordWrong
-			}
-			return nil
-		}
 	}
 	return &Service{store: st, hashes: hashes, confirm: confirm, now: now}
 }
@@ -401,6 +392,9 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		return User{}, err
 	}
 	if p.Password != nil && self {
+		if s.confirm == nil {
+			return User{}, errors.New("update user: no password confirmation configured")
+		}
 		u, err := s.store.User(ctx, ws, id)
 		if err != nil {
 			return User{}, err
