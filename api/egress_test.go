@@ -212,12 +212,12 @@ func TestSubscriberDeliveryToARefusedAddressSaysOneThing(t *testing.T) {
 	}
 	e.NewContact(t, w.APIKey, map[string]any{"first_name": "Maria"})
 
-	var log deliveryLog
+	var log []deliveryRow
 	waitFor(t, func() bool {
-		e.Get(t, "/v1/webhooks/"+hook.ID+"/deliveries", w.APIKey).Expect(t, http.StatusOK).JSON(t, &log)
-		return len(log.Data) == 1 && len(log.Data[0].AttemptLog) > 0
+		log = webhookDeliveries(t, e, w.APIKey, hook.ID)
+		return len(log) == 1 && len(log[0].AttemptLog) > 0
 	})
-	if msg := log.Data[0].AttemptLog[0].Error; msg == nil || *msg != "destination address is not allowed" {
+	if msg := log[0].AttemptLog[0].Error; msg == nil || *msg != "destination address is not allowed" {
 		t.Fatalf("attempt error %q, want exactly the fixed refusal text", derefString(msg))
 	}
 	if n := sub.calls(); n != 0 {

@@ -235,17 +235,23 @@ func TestEventWebhookInboundSigned(t *testing.T) {
 	}
 }
 
+// deliveryRow is one entry of GET /v1/webhooks/{id}/deliveries.
+type deliveryRow struct {
+	EventID       string     `json:"event_id"`
+	EventType     string     `json:"event_type"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	LastError     *string    `json:"last_error"`
+	AttemptLog    []struct {
+		Attempt    int     `json:"attempt"`
+		StatusCode *int    `json:"status_code"`
+		Error      *string `json:"error"`
+	} `json:"attempt_log"`
+}
+
 type deliveryLog struct {
-	Data []struct {
-		EventType  string `json:"event_type"`
-		Status     string `json:"status"`
-		Attempts   int    `json:"attempts"`
-		AttemptLog []struct {
-			Attempt    int     `json:"attempt"`
-			StatusCode *int    `json:"status_code"`
-			Error      *string `json:"error"`
-		} `json:"attempt_log"`
-	} `json:"data"`
+	Data []deliveryRow `json:"data"`
 }
 
 // Acceptance 2: the subscriber answers 500 for a while; the delivery is retried with backoff

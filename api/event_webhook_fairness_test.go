@@ -59,18 +59,6 @@ func (h *hangingSubscriber) held(path string) (now, most int) {
 	return h.open[path], h.max[path]
 }
 
-type deliveryRow struct {
-	EventID       string     `json:"event_id"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	LastError     *string    `json:"last_error"`
-	AttemptLog    []struct {
-		StatusCode *int    `json:"status_code"`
-		Error      *string `json:"error"`
-	} `json:"attempt_log"`
-}
-
 func webhookDeliveries(t *testing.T, e *apitest.Env, token, hook string) []deliveryRow {
 	t.Helper()
 	var page struct {
