@@ -234,29 +234,20 @@ FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL`
 
 // Keys lists live keys, oldest first.
 func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
-	q := s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws)
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+	return list(keysByID, p, func(after *idCursor, limit int) ([]keyRow, error) {
+		q := s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws)
+		if after != nil {
+			q = q.Where("id > ?", after.ID)
 		}
-		q = q.Where("id > ?", c.ID)
-	}
-	var rows []keyRow
-	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list api keys: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]auth.Key, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+		var rows []keyRow
+		if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		return rows, nil
+	}, keyRow.domain)
 }
+
+var keysByID = keyset[keyRow, idCursor]{key: func(r keyRow) idCursor { return idCursor{r.ID} }}
 
 // RevokeKey revokes a live key.
 func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {

@@ -1,5 +1,23 @@
 // Package store is Switchboard's persistence: every table is read and written here and nowhere
-// else, with gorm for plain rows and hand-written SQL where the query shape matters.
+// else. It keeps one set of rules, so that any method reads like every other:
+//
+//   - Hand-written SQL runs on pgx (s.Pool, or the pgx.Tx of s.pgxTx), with $n placeholders
+//     only, the statement a named constant next to the method when it is more than one line.
+//     Rows are scanned by column name into a row struct (pgx.RowToStructByName and the
+//     store's wrappers of it), so a query's column list and its destinations cannot drift.
+//     Everything on the hot path (sends, ingestion, the inbox, search, events, deliveries,
+//     authentication) is written this way; a transaction that writes several statements
+//     queues them on one pgx.Batch, so it costs one round trip.
+//   - gorm (gorm.io/gorm, a fixed choice of the project) does the plain create, read, update
+//     and delete of the small admin tables (workspaces, users, API keys, channels, templates,
+//     webhooks) through their row models, in s.tx when it takes more than one statement. No
+//     SQL text goes through gorm (no Raw, no Exec).
+//   - One method uses one of the two, never both, and never reaches inside the other's
+//     transaction.
+//   - Every list pages by keyset through list (keyset.go): one cursor codec, one LIMIT n+1.
+//   - The store stores what it is given and calls nothing above pkg/: event payloads and
+//     idempotent answers are rendered by pkg/resource, deliveries are enqueued through the
+//     job queue passed to Open.
 package store
 
 import (
