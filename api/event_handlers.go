@@ -36,10 +36,6 @@ type eventCursor struct {
 	After int64 `json:"a"`
 }
 
-// EncodeEvent renders an event's resource as the API returns it; the store calls it (set at
-// wiring time) when it writes an event in the change's transaction.
-func EncodeEvent(v any) ([]byte, error) { return resource.EventPayload(v) }
-
 // eventFilter reads types and conversation_id, and keeps contact events from a caller that may
 // not read contacts.
 func eventFilter(c echo.Context) (event.Filter, error) {

@@ -111,7 +111,7 @@ func (h *sendHandler) send(c echo.Context) error {
 		h := sha256.New()
 		h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
 		h.Write(canon)
-		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil), Render: resource.SendAnswer}
+		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil)}
 	}
 	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idem)
 	if err != nil {
