@@ -91,7 +91,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 
 openapi: ## regenerate openapi/openapi.{json,yaml} from the handlers' annotations
 	@tmp=$$(mktemp -d); \
-	$(GO) tool swag init --quiet --generalInfo server.go --dir api --output $$tmp --outputTypes json --parseDependencyLevel 0 >/dev/null; \
+	$(GO) tool swag init --quiet --generalInfo server.go --dir api,pkg/resource --output $$tmp --outputTypes json --parseDependencyLevel 0 >/dev/null; \
 	$(GO) run ./cmd/specgen -in $$tmp/swagger.json -out openapi; \
 	rm -rf $$tmp
 

@@ -2,11 +2,11 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type apiKeyHandler struct {
@@ -19,36 +19,6 @@ type createAPIKeyRequest struct {
 	Scopes []string `json:"scopes" example:"contacts:read,contacts:write"`
 } // @name CreateAPIKeyRequest
 
-type apiKeyResponse struct {
-	ID         string     `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
-	Name       string     `json:"name" example:"CRM sync"`
-	Prefix     string     `json:"prefix" example:"sbk_Xy12ab"`
-	Scopes     []string   `json:"scopes" example:"contacts:read,contacts:write"`
-	CreatedBy  *string    `json:"created_by" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	CreatedAt  time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	LastUsedAt *time.Time `json:"last_used_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T09:30:00Z"`
-} // @name APIKey
-
-type createdAPIKeyResponse struct {
-	apiKeyResponse
-	// Key is the secret, shown only in this answer.
-	Key string `json:"key" example:"sbk_Xy12abQWERTYUIOPasdfghjklzxcvbnm0123456789"`
-} // @name CreatedAPIKey
-
-type apiKeyList struct {
-	Data       []apiKeyResponse `json:"data"`
-	NextCursor *string          `json:"next_cursor" extensions:"x-nullable"`
-} // @name APIKeyList
-
-func toAPIKeyResponse(k auth.Key) apiKeyResponse {
-	r := apiKeyResponse{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
-	if k.CreatedBy != nil {
-		s := k.CreatedBy.String()
-		r.CreatedBy = &s
-	}
-	return r
-}
-
 // list godoc
 // @Summary     List API keys
 // @Description The workspace's live keys, oldest first. Secrets are never shown again. Needs the admin scope (owners, managers).
@@ -57,7 +27,7 @@ func toAPIKeyResponse(k auth.Key) apiKeyResponse {
 // @Security    BearerAuth
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page's next_cursor"
-// @Success     200 {object} apiKeyList
+// @Success     200 {object} resource.APIKeyList
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -71,9 +41,9 @@ func (h *apiKeyHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := apiKeyList{Data: make([]apiKeyResponse, len(keys)), NextCursor: nextCursor(next)}
+	out := resource.APIKeyList{Data: make([]resource.APIKey, len(keys)), NextCursor: nextCursor(next)}
 	for i, k := range keys {
-		out.Data[i] = toAPIKeyResponse(k)
+		out.Data[i] = resource.ToAPIKey(k)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -86,7 +56,7 @@ func (h *apiKeyHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       body body createAPIKeyRequest true "Key"
-// @Success     201 {object} createdAPIKeyResponse
+// @Success     201 {object} resource.CreatedAPIKey
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem "forbidden or scope_exceeds_creator"
@@ -101,7 +71,7 @@ func (h *apiKeyHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, createdAPIKeyResponse{apiKeyResponse: toAPIKeyResponse(k), Key: secret})
+	return c.JSON(http.StatusCreated, resource.CreatedAPIKey{APIKey: resource.ToAPIKey(k), Key: secret})
 }
 
 // revoke godoc

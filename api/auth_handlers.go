@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -27,17 +28,6 @@ type refreshRequest struct {
 	RefreshToken string `json:"refresh_token" example:"sbr_AZOlsHweHSqfAGsc..."`
 } // @name RefreshRequest
 
-type tokenResponse struct {
-	AccessToken  string `json:"access_token" example:"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`
-	RefreshToken string `json:"refresh_token" example:"sbr_AZOlsHweHSqfAGsc..."`
-	ExpiresIn    int    `json:"expires_in" example:"900"`
-	TokenType    string `json:"token_type" example:"Bearer"`
-} // @name TokenResponse
-
-func toTokenResponse(t auth.Tokens) tokenResponse {
-	return tokenResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresIn: t.ExpiresIn, TokenType: "Bearer"}
-}
-
 // login godoc
 // @Summary     Log in
 // @Description Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
@@ -46,7 +36,7 @@ func toTokenResponse(t auth.Tokens) tokenResponse {
 // @Accept      json
 // @Produce     json
 // @Param       body body loginRequest true "Credentials"
-// @Success     200 {object} tokenResponse
+// @Success     200 {object} resource.TokenResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_credentials"
 // @Failure     413 {object} Problem
@@ -76,7 +66,7 @@ func (h *authHandler) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toTokenResponse(t))
+	return c.JSON(http.StatusOK, resource.ToTokenResponse(t))
 }
 
 // refresh godoc
@@ -86,7 +76,7 @@ func (h *authHandler) login(c echo.Context) error {
 // @Accept      json
 // @Produce     json
 // @Param       body body refreshRequest true "Refresh token"
-// @Success     200 {object} tokenResponse
+// @Success     200 {object} resource.TokenResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_token or refresh_token_reused"
 // @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field)"
@@ -100,7 +90,7 @@ func (h *authHandler) refresh(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toTokenResponse(t))
+	return c.JSON(http.StatusOK, resource.ToTokenResponse(t))
 }
 
 // logout godoc
@@ -120,32 +110,24 @@ func (h *authHandler) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-type meResponse struct {
-	Kind        string        `json:"kind" enums:"user,api_key" example:"user"`
-	WorkspaceID string        `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	User        *userResponse `json:"user" extensions:"x-nullable"`
-	APIKeyID    *string       `json:"api_key_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
-	Scopes      []string      `json:"scopes" example:"contacts:read,contacts:write"`
-} // @name Me
-
 // me godoc
 // @Summary     Who am I
 // @Description The caller: a user (with role) or an API key, its workspace and scopes.
 // @Tags        auth
 // @Produce     json
 // @Security    BearerAuth
-// @Success     200 {object} meResponse
+// @Success     200 {object} resource.Me
 // @Failure     401 {object} Problem
 // @Router      /v1/me [get]
 func (h *authHandler) me(c echo.Context) error {
 	p := principal(c)
-	out := meResponse{Kind: p.Kind, WorkspaceID: p.WorkspaceID.String(), Scopes: p.Scopes}
+	out := resource.Me{Kind: p.Kind, WorkspaceID: p.WorkspaceID.String(), Scopes: p.Scopes}
 	if p.IsUser() {
 		u, err := h.workspaces.User(c.Request().Context(), p.WorkspaceID, p.UserID)
 		if err != nil {
 			return err
 		}
-		ur := toUserResponse(u)
+		ur := resource.ToUser(u)
 		out.User = &ur
 	} else {
 		id := p.KeyID.String()

@@ -3,41 +3,17 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type channelHandler struct {
 	channels *channel.Service
 }
-
-type channelResponse struct {
-	ID   string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Type string `json:"type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
-	Name string `json:"name" example:"WhatsApp Support"`
-	// Provider delivers the channel's messages; sandbox delivers nothing outside the server.
-	Provider string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
-	// Config holds the provider's non-secret settings.
-	Config map[string]any `json:"config"`
-	// SecretsSet names the provider secrets that are set. Their values are write-only.
-	SecretsSet []string `json:"secrets_set" example:"access_token,app_secret"`
-	// RuleOptions are the channel's rule options, every option of its type with defaults applied.
-	RuleOptions map[string]any `json:"rule_options"`
-	// ArchivedAt is set when the channel was deleted while it had messages: it keeps its
-	// history but takes no new messages or identities.
-	ArchivedAt *time.Time `json:"archived_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	CreatedAt  time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt  time.Time  `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Channel
-
-type channelList struct {
-	Data       []channelResponse `json:"data"`
-	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
-} // @name ChannelList
 
 // createChannelRequest connects a channel.
 type createChannelRequest struct {
@@ -70,20 +46,6 @@ type updateChannelRequest struct {
 	RuleOptions map[string]any `json:"rule_options"`
 } // @name UpdateChannelRequest
 
-func toChannelResponse(ch channel.Channel) channelResponse {
-	cfg := ch.Config
-	if cfg == nil {
-		cfg = map[string]any{}
-	}
-	names := ch.SecretNames
-	if names == nil {
-		names = []string{}
-	}
-	return channelResponse{ID: ch.ID.String(), Type: string(ch.Type), Name: ch.Name, Provider: ch.Provider, Config: cfg,
-		SecretsSet: names, RuleOptions: ch.RuleOptions.Map(ch.Type), ArchivedAt: ch.ArchivedAt,
-		CreatedAt: ch.CreatedAt, UpdatedAt: ch.UpdatedAt}
-}
-
 // list godoc
 // @Summary     List channels
 // @ID          listChannels
@@ -94,7 +56,7 @@ func toChannelResponse(ch channel.Channel) channelResponse {
 // @Param       include_archived query bool   false "Include archived channels" default(false)
 // @Param       limit            query int    false "Page size (1-100)" default(25)
 // @Param       cursor           query string false "Cursor from the previous page"
-// @Success     200 {object} channelList
+// @Success     200 {object} resource.ChannelList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -116,9 +78,9 @@ func (h *channelHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := channelList{Data: make([]channelResponse, len(chs)), NextCursor: nextCursor(next)}
+	out := resource.ChannelList{Data: make([]resource.Channel, len(chs)), NextCursor: nextCursor(next)}
 	for i, ch := range chs {
-		out.Data[i] = toChannelResponse(ch)
+		out.Data[i] = resource.ToChannel(ch)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -132,7 +94,7 @@ func (h *channelHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       body body createChannelRequest true "Channel"
-// @Success     201 {object} channelResponse
+// @Success     201 {object} resource.Channel
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -149,7 +111,7 @@ func (h *channelHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toChannelResponse(ch))
+	return c.JSON(http.StatusCreated, resource.ToChannel(ch))
 }
 
 // get godoc
@@ -160,7 +122,7 @@ func (h *channelHandler) create(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "Channel id"
-// @Success     200 {object} channelResponse
+// @Success     200 {object} resource.Channel
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "channel_not_found"
@@ -174,7 +136,7 @@ func (h *channelHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toChannelResponse(ch))
+	return c.JSON(http.StatusOK, resource.ToChannel(ch))
 }
 
 // update godoc
@@ -187,7 +149,7 @@ func (h *channelHandler) get(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string               true "Channel id"
 // @Param       body body updateChannelRequest true "Changes"
-// @Success     200 {object} channelResponse
+// @Success     200 {object} resource.Channel
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -209,7 +171,7 @@ func (h *channelHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toChannelResponse(ch))
+	return c.JSON(http.StatusOK, resource.ToChannel(ch))
 }
 
 // delete godoc
@@ -236,24 +198,6 @@ func (h *channelHandler) delete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-type identityResponse struct {
-	ID          string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
-	ChannelID   string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	ChannelType string `json:"channel_type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
-	// Identifier is the contact's address on the channel: E.164 for WhatsApp and SMS, a
-	// lower-cased address for email, the platform's user id elsewhere.
-	Identifier string `json:"identifier" example:"+12025550123"`
-	// LastInboundAt is the contact's latest message on this identity: the start of the
-	// channel's messaging window. Null until they write.
-	LastInboundAt *time.Time `json:"last_inbound_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	CreatedAt     time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name ChannelIdentity
-
-type identityList struct {
-	Data       []identityResponse `json:"data"`
-	NextCursor *string            `json:"next_cursor" extensions:"x-nullable"`
-} // @name ChannelIdentityList
-
 type createIdentityRequest struct {
 	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
 	// Identifier is normalised for the channel's type: phones to E.164 (national numbers in
@@ -261,11 +205,6 @@ type createIdentityRequest struct {
 	// platforms' user ids kept as given.
 	Identifier string `json:"identifier" example:"(202) 555-0123"`
 } // @name CreateChannelIdentityRequest
-
-func toIdentityResponse(i channel.Identity) identityResponse {
-	return identityResponse{ID: i.ID.String(), ChannelID: i.ChannelID.String(), ChannelType: string(i.ChannelType),
-		Identifier: i.Identifier, LastInboundAt: i.LastInboundAt, CreatedAt: i.CreatedAt}
-}
 
 // identities godoc
 // @Summary     List a contact's channel identities
@@ -277,7 +216,7 @@ func toIdentityResponse(i channel.Identity) identityResponse {
 // @Param       id     path  string true  "Contact id"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} identityList
+// @Success     200 {object} resource.ChannelIdentityList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -296,9 +235,9 @@ func (h *channelHandler) identities(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := identityList{Data: make([]identityResponse, len(ids)), NextCursor: nextCursor(next)}
+	out := resource.ChannelIdentityList{Data: make([]resource.ChannelIdentity, len(ids)), NextCursor: nextCursor(next)}
 	for i, x := range ids {
-		out.Data[i] = toIdentityResponse(x)
+		out.Data[i] = resource.ToChannelIdentity(x)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -313,7 +252,7 @@ func (h *channelHandler) identities(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string                true "Contact id"
 // @Param       body body createIdentityRequest true "Identity"
-// @Success     201 {object} identityResponse
+// @Success     201 {object} resource.ChannelIdentity
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -339,5 +278,5 @@ func (h *channelHandler) addIdentity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toIdentityResponse(x))
+	return c.JSON(http.StatusCreated, resource.ToChannelIdentity(x))
 }

@@ -2,43 +2,16 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type contactHandler struct {
 	contacts *contact.Service
 }
-
-type conversationRef struct {
-	ID     string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	Status string `json:"status" enums:"open,closed" example:"open"`
-} // @name ConversationRef
-
-type contactResponse struct {
-	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	FirstName string `json:"first_name" example:"Maria"`
-	LastName  string `json:"last_name" example:"Gonzalez"`
-	// Email, Phone, Language, Country, Tags and CustomFields are null where the contact is
-	// embedded in an answer to a caller without the contacts:read scope (an inbound answer).
-	Email        *string         `json:"email" extensions:"x-nullable" example:"maria@example.com"`
-	Phone        *string         `json:"phone" extensions:"x-nullable" example:"+12025550123"`
-	Language     *string         `json:"language" extensions:"x-nullable" example:"es"`
-	Country      *string         `json:"country" extensions:"x-nullable" example:"MX"`
-	Tags         []string        `json:"tags" extensions:"x-nullable" example:"vip,newsletter"`
-	CustomFields map[string]any  `json:"custom_fields" extensions:"x-nullable"`
-	Conversation conversationRef `json:"conversation"`
-	CreatedAt    time.Time       `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt    time.Time       `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Contact
-
-type contactList struct {
-	Data       []contactResponse `json:"data"`
-	NextCursor *string           `json:"next_cursor" extensions:"x-nullable" example:"eyJpZCI6IjAxOTNhNWIwIn0"`
-} // @name ContactList
 
 // contactRequest creates or patches a contact. In a patch an absent field stays as it is and
 // an empty email or phone clears it.
@@ -62,20 +35,6 @@ func (r contactRequest) fields() contact.Fields {
 		Language: r.Language, Country: r.Country, Tags: r.Tags, CustomFields: r.CustomFields}
 }
 
-func toContactResponse(c contact.Contact) contactResponse {
-	tags := c.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	cf := c.CustomFields
-	if cf == nil {
-		cf = map[string]any{}
-	}
-	return contactResponse{ID: c.ID.String(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
-		Language: &c.Language, Country: &c.Country, Tags: tags, CustomFields: cf, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		Conversation: conversationRef{ID: c.Conversation.ID.String(), Status: c.Conversation.Status}}
-}
-
 // list godoc
 // @Summary     List and search contacts
 // @Description Newest first. `q` matches a fragment of the first name, last name, "first last", email, or the phone's digits (so `5550 123` and `+1 (202)` both match by digits), case-insensitive.
@@ -86,7 +45,7 @@ func toContactResponse(c contact.Contact) contactResponse {
 // @Param       tag    query string false "Only contacts with this tag"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} contactList
+// @Success     200 {object} resource.ContactList
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -102,9 +61,9 @@ func (h *contactHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contactList{Data: make([]contactResponse, len(cs)), NextCursor: nextCursor(next)}
+	out := resource.ContactList{Data: make([]resource.Contact, len(cs)), NextCursor: nextCursor(next)}
 	for i, ct := range cs {
-		out.Data[i] = toContactResponse(ct)
+		out.Data[i] = resource.ToContact(ct)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -117,7 +76,7 @@ func (h *contactHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       body body contactRequest true "Contact"
-// @Success     201 {object} contactResponse
+// @Success     201 {object} resource.Contact
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -134,7 +93,7 @@ func (h *contactHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toContactResponse(ct))
+	return c.JSON(http.StatusCreated, resource.ToContact(ct))
 }
 
 // get godoc
@@ -143,7 +102,7 @@ func (h *contactHandler) create(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "Contact id"
-// @Success     200 {object} contactResponse
+// @Success     200 {object} resource.Contact
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem
@@ -157,7 +116,7 @@ func (h *contactHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toContactResponse(ct))
+	return c.JSON(http.StatusOK, resource.ToContact(ct))
 }
 
 // update godoc
@@ -169,7 +128,7 @@ func (h *contactHandler) get(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string         true "Contact id"
 // @Param       body body contactRequest true "Changes"
-// @Success     200 {object} contactResponse
+// @Success     200 {object} resource.Contact
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -190,7 +149,7 @@ func (h *contactHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toContactResponse(ct))
+	return c.JSON(http.StatusOK, resource.ToContact(ct))
 }
 
 // delete godoc

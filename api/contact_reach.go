@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 // A contact's reach (email, phone, the identity's address) and profile (tags, custom fields,
@@ -23,16 +24,15 @@ func seesContacts(p auth.Principal) bool { return p.Has(auth.ScopeContactsRead) 
 // Contact and in a ConversationContact alike.
 var contactReachFields = []string{"email", "phone", "tags", "custom_fields", "language", "country"}
 
-func (c *conversationContact) hideReach() { c.Email, c.Phone = nil, nil }
-
-func (r *contactResponse) hideReach() {
+// hideReach nulls a contact's reach and profile.
+func hideReach(r *resource.Contact) {
 	r.Email, r.Phone, r.Tags, r.CustomFields, r.Language, r.Country = nil, nil, nil, nil, nil, nil
 }
 
 // conversationFor is the conversation as p may see it.
-func conversationFor(p auth.Principal, v conversationResponse) conversationResponse {
+func conversationFor(p auth.Principal, v resource.Conversation) resource.Conversation {
 	if !seesContacts(p) {
-		v.Contact.hideReach()
+		v.Contact.Email, v.Contact.Phone = nil, nil
 	}
 	return v
 }

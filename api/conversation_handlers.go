@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -12,144 +11,13 @@ import (
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
 type conversationHandler struct {
 	conversations *conversation.Service
 }
-
-type actorResponse struct {
-	Kind string `json:"kind" enums:"user,api_key,contact,system" example:"user"`
-	// ID is the user's, API key's or contact's id; null for the system.
-	ID *string `json:"id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-} // @name Actor
-
-// conversationContact is the contact embedded in a conversation.
-type conversationContact struct {
-	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	FirstName string `json:"first_name" example:"Maria"`
-	LastName  string `json:"last_name" example:"Gonzalez"`
-	// Email and Phone are null when the contact has none, and always for a caller without
-	// the contacts:read scope.
-	Email *string `json:"email" extensions:"x-nullable" example:"maria@example.com"`
-	Phone *string `json:"phone" extensions:"x-nullable" example:"+12025550123"`
-} // @name ConversationContact
-
-type assigneeResponse struct {
-	ID    string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	Name  string `json:"name" example:"Ana Silva"`
-	Email string `json:"email" example:"ana@example.com"`
-} // @name Assignee
-
-type messagePreview struct {
-	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
-	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Direction string `json:"direction" enums:"incoming,outgoing" example:"incoming"`
-	Type      string `json:"type" enums:"text,template,attachment" example:"text"`
-	// Text is the first 200 characters of the message.
-	Text      string    `json:"text" example:"Hi, my order hasn't arrived yet"`
-	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name MessagePreview
-
-type closingNote struct {
-	Category *string       `json:"category" extensions:"x-nullable" example:"resolved"`
-	Summary  *string       `json:"summary" extensions:"x-nullable" example:"Refund issued"`
-	ClosedAt time.Time     `json:"closed_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	ClosedBy actorResponse `json:"closed_by"`
-} // @name ClosingNote
-
-type conversationResponse struct {
-	ID      string              `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	Status  string              `json:"status" enums:"open,closed" example:"open"`
-	Contact conversationContact `json:"contact"`
-	// Assignee is the user working the conversation, or null.
-	Assignee *assigneeResponse `json:"assignee" extensions:"x-nullable"`
-	// LastMessage previews the latest message, or null before the first one.
-	LastMessage *messagePreview `json:"last_message" extensions:"x-nullable"`
-	// ClosingNote is the latest closing note; it stays after a reopen. Null if never closed.
-	ClosingNote *closingNote `json:"closing_note" extensions:"x-nullable"`
-	CreatedAt   time.Time    `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt   time.Time    `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	// ClosedAt is set while the conversation is closed.
-	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Conversation
-
-type conversationList struct {
-	Data       []conversationResponse `json:"data"`
-	NextCursor *string                `json:"next_cursor" extensions:"x-nullable"`
-} // @name ConversationList
-
-type attachmentResponse struct {
-	URL      string `json:"url" example:"https://example.com/photo.jpg"`
-	MimeType string `json:"mime_type" example:"image/jpeg"`
-	Filename string `json:"filename" example:"photo.jpg"`
-} // @name Attachment
-
-type templateRefResponse struct {
-	Name      string   `json:"name" example:"order_update"`
-	Language  string   `json:"language" example:"en_US"`
-	Variables []string `json:"variables" example:"Maria,#1234"`
-} // @name MessageTemplate
-
-type messageError struct {
-	Code    string `json:"code" example:"provider_rejected"`
-	Message string `json:"message" example:"Recipient phone number not on WhatsApp"`
-} // @name MessageError
-
-type messageResponse struct {
-	ID             string  `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
-	ConversationID string  `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	ContactID      string  `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	ChannelID      string  `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	IdentityID     *string `json:"identity_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
-	Direction      string  `json:"direction" enums:"incoming,outgoing" example:"incoming"`
-	Type           string  `json:"type" enums:"text,template,attachment" example:"text"`
-	Text           string  `json:"text" example:"Hi, my order hasn't arrived yet"`
-	// Attachment is the file of an attachment message (text is then its caption).
-	Attachment *attachmentResponse `json:"attachment" extensions:"x-nullable"`
-	// Template names the template an outgoing template message was rendered from.
-	Template *templateRefResponse `json:"template" extensions:"x-nullable"`
-	// Tag is the message tag an outgoing message was sent with (e.g. HUMAN_AGENT).
-	Tag    *string       `json:"tag" extensions:"x-nullable" example:"HUMAN_AGENT"`
-	Sender actorResponse `json:"sender"`
-	// Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed.
-	Status            string  `json:"status" enums:"received,queued,sent,delivered,read,failed" example:"received"`
-	Billable          bool    `json:"billable" example:"false"`
-	ProviderMessageID *string `json:"provider_message_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
-	// ExternalID is the sender's id of an ingested message (dedupe key per channel).
-	ExternalID *string       `json:"external_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
-	Error      *messageError `json:"error" extensions:"x-nullable"`
-	// Attempts counts the dispatcher's calls to the provider (0 for incoming messages and
-	// outgoing ones not tried yet); LastAttemptAt is when the latest began.
-	Attempts      int        `json:"attempts" example:"1"`
-	LastAttemptAt *time.Time `json:"last_attempt_at" format:"date-time" extensions:"x-nullable" example:"2026-11-29T08:00:01Z"`
-	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
-	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Message
-
-type messageList struct {
-	Data       []messageResponse `json:"data"`
-	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
-} // @name MessageList
-
-type eventResponse struct {
-	ID    string        `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
-	Type  string        `json:"type" enums:"opened,closed,reopened,assigned,unassigned" example:"closed"`
-	Actor actorResponse `json:"actor"`
-	// AssigneeID is the user assigned (assigned) or unassigned (unassigned).
-	AssigneeID *string `json:"assignee_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	// Category and Summary are the closing note of a closed event.
-	Category *string   `json:"category" extensions:"x-nullable" example:"resolved"`
-	Summary  *string   `json:"summary" extensions:"x-nullable" example:"Refund issued"`
-	At       time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name ConversationEvent
-
-type eventList struct {
-	Data       []eventResponse `json:"data"`
-	NextCursor *string         `json:"next_cursor" extensions:"x-nullable"`
-} // @name ConversationEventList
 
 type closeConversationRequest struct {
 	// Category must be one of the workspace's closing_note_categories when any are set, and is
@@ -168,74 +36,6 @@ type assignConversationRequest struct {
 	// UserID is a user of this workspace, or null to unassign. Required.
 	UserID json.RawMessage `json:"user_id" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name AssignConversationRequest
-
-func idString(id uuid.UUID) *string {
-	if id == uuid.Nil {
-		return nil
-	}
-	s := id.String()
-	return &s
-}
-
-func optID(id *uuid.UUID) *string {
-	if id == nil {
-		return nil
-	}
-	return idString(*id)
-}
-
-func toActor(a conversation.Actor) actorResponse {
-	return actorResponse{Kind: string(a.Kind), ID: idString(a.ID)}
-}
-
-func toConversationResponse(v conversation.Conversation) conversationResponse {
-	out := conversationResponse{ID: v.ID.String(), Status: string(v.Status),
-		Contact: conversationContact{ID: v.Contact.ID.String(), FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
-			Email: v.Contact.Email, Phone: v.Contact.Phone},
-		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt}
-	if a := v.Assignee; a != nil {
-		out.Assignee = &assigneeResponse{ID: a.ID.String(), Name: a.Name, Email: a.Email}
-	}
-	if m := v.LastMessage; m != nil {
-		out.LastMessage = &messagePreview{ID: m.ID.String(), ChannelID: m.ChannelID.String(), Direction: string(m.Direction),
-			Type: string(m.Type), Text: m.Text, CreatedAt: m.At}
-	}
-	if n := v.ClosingNote; n != nil {
-		out.ClosingNote = &closingNote{Category: n.Category, Summary: n.Summary, ClosedAt: n.ClosedAt, ClosedBy: toActor(n.ClosedBy)}
-	}
-	return out
-}
-
-func toMessageResponse(m conversation.Message) messageResponse {
-	out := messageResponse{ID: m.ID.String(), ConversationID: m.ConversationID.String(), ContactID: m.ContactID.String(),
-		ChannelID: m.ChannelID.String(), IdentityID: optID(m.IdentityID), Direction: string(m.Direction), Type: string(m.Type),
-		Text: m.Text, Tag: m.Tag, Sender: toActor(m.Sender), Status: string(m.Status), Billable: m.Billable,
-		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
-	if a := m.Attachment; a != nil {
-		out.Attachment = &attachmentResponse{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
-	}
-	if t := m.Template; t != nil {
-		vars := t.Variables
-		if vars == nil {
-			vars = []string{}
-		}
-		out.Template = &templateRefResponse{Name: t.Name, Language: t.Language, Variables: vars}
-	}
-	if m.ErrorCode != nil {
-		msg := ""
-		if m.ErrorMessage != nil {
-			msg = *m.ErrorMessage
-		}
-		out.Error = &messageError{Code: *m.ErrorCode, Message: msg}
-	}
-	return out
-}
-
-func toEventResponse(e conversation.Event) eventResponse {
-	return eventResponse{ID: e.ID.String(), Type: string(e.Type), Actor: toActor(e.Actor), AssigneeID: optID(e.AssigneeID),
-		Category: e.Category, Summary: e.Summary, At: e.At}
-}
 
 // caller is who the request acts as, for conversation changes.
 func caller(c echo.Context) conversation.Caller {
@@ -263,7 +63,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Param       sort        query string false "Order by last message time" Enums(newest, oldest) default(newest)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
 // @Param       cursor      query string false "Cursor from the previous page"
-// @Success     200 {object} conversationList
+// @Success     200 {object} resource.ConversationList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -307,9 +107,9 @@ func (h *conversationHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := conversationList{Data: make([]conversationResponse, len(vs)), NextCursor: nextCursor(next)}
+	out := resource.ConversationList{Data: make([]resource.Conversation, len(vs)), NextCursor: nextCursor(next)}
 	for i, v := range vs {
-		out.Data[i] = conversationFor(pr, toConversationResponse(v))
+		out.Data[i] = conversationFor(pr, resource.ToConversation(v))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -321,7 +121,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "Conversation id"
-// @Success     200 {object} conversationResponse
+// @Success     200 {object} resource.Conversation
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "conversation_not_found"
@@ -335,7 +135,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), resource.ToConversation(v)))
 }
 
 // messages godoc
@@ -348,7 +148,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 // @Param       id     path  string true  "Conversation id"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} messageList
+// @Success     200 {object} resource.MessageList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -367,9 +167,9 @@ func (h *conversationHandler) messages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := messageList{Data: make([]messageResponse, len(ms)), NextCursor: nextCursor(next)}
+	out := resource.MessageList{Data: make([]resource.Message, len(ms)), NextCursor: nextCursor(next)}
 	for i, m := range ms {
-		out.Data[i] = toMessageResponse(m)
+		out.Data[i] = resource.ToMessage(m)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -384,7 +184,7 @@ func (h *conversationHandler) messages(c echo.Context) error {
 // @Param       id     path  string true  "Conversation id"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} eventList
+// @Success     200 {object} resource.ConversationEventList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -403,9 +203,9 @@ func (h *conversationHandler) events(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := eventList{Data: make([]eventResponse, len(es)), NextCursor: nextCursor(next)}
+	out := resource.ConversationEventList{Data: make([]resource.ConversationEvent, len(es)), NextCursor: nextCursor(next)}
 	for i, e := range es {
-		out.Data[i] = toEventResponse(e)
+		out.Data[i] = resource.ToConversationEvent(e)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -420,7 +220,7 @@ func (h *conversationHandler) events(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string                   true  "Conversation id"
 // @Param       body body closeConversationRequest false "Closing note"
-// @Success     200 {object} conversationResponse
+// @Success     200 {object} resource.Conversation
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -442,7 +242,7 @@ func (h *conversationHandler) close(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), resource.ToConversation(v)))
 }
 
 // reopen godoc
@@ -455,7 +255,7 @@ func (h *conversationHandler) close(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string                    true  "Conversation id"
 // @Param       body body reopenConversationRequest false "Options"
-// @Success     200 {object} conversationResponse
+// @Success     200 {object} resource.Conversation
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -485,7 +285,7 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), resource.ToConversation(v)))
 }
 
 // assign godoc
@@ -498,7 +298,7 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string                    true "Conversation id"
 // @Param       body body assignConversationRequest true "Assignee"
-// @Success     200 {object} conversationResponse
+// @Success     200 {object} resource.Conversation
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem "forbidden, assignment_forbidden"
@@ -535,5 +335,5 @@ func (h *conversationHandler) assign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, conversationFor(principal(c), toConversationResponse(v)))
+	return c.JSON(http.StatusOK, conversationFor(principal(c), resource.ToConversation(v)))
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,51 +14,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/auth"
-	"github.com/switchboard/switchboard/pkg/contact"
-	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
-
-// EncodeEvent renders an event's resource as the API returns it; the store calls it (set at
-// wiring time) when it writes an event in the change's transaction.
-func EncodeEvent(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case conversation.Message:
-		return json.Marshal(toMessageResponse(x))
-	case conversation.Conversation:
-		return json.Marshal(toConversationResponse(x))
-	case contact.Contact:
-		return json.Marshal(toContactResponse(x))
-	}
-	return nil, fmt.Errorf("no event payload for %T", v)
-}
-
-// eventResponse is event.Envelope as documented: the SSE data line, a webhook body and a row
-// of GET /v1/events all have this shape.
-type liveEventResponse struct {
-	ID             string    `json:"id" example:"1042"`
-	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created"`
-	OccurredAt     time.Time `json:"occurred_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
-	// conversation.*, a Contact for contact.*. As in answers, a Conversation's contact has a
-	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
-	// admin sets up, carry them).
-	Data json.RawMessage `json:"data" swaggertype:"object"`
-} // @name Event
-
-type eventPage struct {
-	Data       []liveEventResponse `json:"data"`
-	NextCursor *string             `json:"next_cursor" extensions:"x-nullable"`
-} // @name EventList
-
-type streamTokenResponse struct {
-	Token     string    `json:"token" example:"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`
-	ExpiresAt time.Time `json:"expires_at" format:"date-time" example:"2026-11-29T08:02:00Z"`
-} // @name StreamToken
 
 type eventHandler struct {
 	events    *event.Service
@@ -120,7 +79,7 @@ func eventIDParam(name, v string) (int64, error) {
 // @Param       conversation_id query string false "Only events of this conversation"
 // @Param       limit           query int    false "Page size (1-100)" default(25)
 // @Param       cursor          query string false "Cursor from the previous page"
-// @Success     200 {object} eventPage
+// @Success     200 {object} resource.EventList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -151,7 +110,7 @@ func (h *eventHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := eventPage{Data: make([]liveEventResponse, 0, len(evs))}
+	out := resource.EventList{Data: make([]resource.Event, 0, len(evs))}
 	if len(evs) > p.Limit {
 		evs = evs[:p.Limit]
 		out.NextCursor = nextCursor(page.Encode(eventCursor{After: evs[len(evs)-1].ID}))
@@ -160,9 +119,7 @@ func (h *eventHandler) list(c echo.Context) error {
 		if e, err = eventFor(principal(c), e); err != nil {
 			return err
 		}
-		env := e.ToEnvelope()
-		out.Data = append(out.Data, liveEventResponse{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt,
-			WorkspaceID: env.WorkspaceID, ConversationID: env.ConversationID, Data: env.Data})
+		out.Data = append(out.Data, resource.ToEvent(e))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -174,7 +131,7 @@ func (h *eventHandler) list(c echo.Context) error {
 // @Tags        events
 // @Produce     json
 // @Security    BearerAuth
-// @Success     201 {object} streamTokenResponse
+// @Success     201 {object} resource.StreamToken
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Router      /v1/events/stream-token [post]
@@ -183,7 +140,7 @@ func (h *eventHandler) streamToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, streamTokenResponse{Token: tok, ExpiresAt: exp})
+	return c.JSON(http.StatusCreated, resource.StreamToken{Token: tok, ExpiresAt: exp})
 }
 
 // streamAuth authenticates the stream: a bearer header as everywhere, or ?token= holding a

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type inboundHandler struct {
@@ -44,12 +45,6 @@ type inboundRequest struct {
 	ExternalID *string `json:"external_id" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
 } // @name InboundMessageRequest
 
-type inboundResponse struct {
-	Message      messageResponse      `json:"message"`
-	Contact      contactResponse      `json:"contact"`
-	Conversation conversationResponse `json:"conversation"`
-} // @name InboundResult
-
 // ingest godoc
 // @Summary     Ingest a customer's message
 // @ID          ingestInboundMessage
@@ -60,8 +55,8 @@ type inboundResponse struct {
 // @Security    BearerAuth
 // @Param       id   path string         true "Channel id"
 // @Param       body body inboundRequest true "Message"
-// @Success     201 {object} inboundResponse
-// @Success     200 {object} inboundResponse "external_id already ingested: nothing written"
+// @Success     201 {object} resource.InboundResult
+// @Success     200 {object} resource.InboundResult "external_id already ingested: nothing written"
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -102,11 +97,11 @@ func (h *inboundHandler) ingest(c echo.Context) error {
 		status = http.StatusOK
 	}
 	p := principal(c)
-	res := inboundResponse{Message: toMessageResponse(out.Message), Contact: toContactResponse(out.Contact),
-		Conversation: conversationFor(p, toConversationResponse(out.Conversation))}
+	res := resource.ToInboundResult(out)
+	res.Conversation = conversationFor(p, res.Conversation)
 	if !seesContacts(p) {
 		// The bridge that posts messages needs no contact's details beyond its id.
-		res.Contact.hideReach()
+		hideReach(&res.Contact)
 	}
 	return c.JSON(status, res)
 }

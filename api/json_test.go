@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 // TestJSONSerializerMatchesEncodingJSON holds the response serializer to the bytes echo's
@@ -20,22 +22,22 @@ import (
 func TestJSONSerializerMatchesEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 11, 29, 8, 0, 0, 123456000, time.UTC)
 	email, phone, cat, id := "maria@example.com", "+14155550142", "refund", "0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"
-	conv := conversationResponse{ID: id, Status: "closed",
-		Contact:     conversationContact{ID: id, FirstName: "María", LastName: "O'Brien <b>", Email: &email, Phone: &phone},
-		Assignee:    &assigneeResponse{ID: id, Name: "Ana & Ben", Email: "ana@example.com"},
-		LastMessage: &messagePreview{ID: id, ChannelID: id, Direction: "incoming", Type: "text", Text: "order #1234 \u2028 never arrived 😀", CreatedAt: at},
-		ClosingNote: &closingNote{Category: &cat, ClosedAt: at, ClosedBy: actorResponse{Kind: "system"}},
+	conv := resource.Conversation{ID: id, Status: "closed",
+		Contact:     resource.ConversationContact{ID: id, FirstName: "María", LastName: "O'Brien <b>", Email: &email, Phone: &phone},
+		Assignee:    &resource.Assignee{ID: id, Name: "Ana & Ben", Email: "ana@example.com"},
+		LastMessage: &resource.MessagePreview{ID: id, ChannelID: id, Direction: "incoming", Type: "text", Text: "order #1234 \u2028 never arrived 😀", CreatedAt: at},
+		ClosingNote: &resource.ClosingNote{Category: &cat, ClosedAt: at, ClosedBy: resource.Actor{Kind: "system"}},
 		CreatedAt:   at, UpdatedAt: at.In(time.FixedZone("x", -5*3600)), ClosedAt: &at}
 	tests := []struct {
 		name string
 		v    any
 	}{
-		{"inbox page", conversationList{Data: []conversationResponse{conv, {ID: id, Status: "open"}}, NextCursor: &email}},
-		{"empty page", conversationList{Data: []conversationResponse{}}},
-		{"eligibility", eligibilityResponse{ContactID: id, Channels: []channelEligibility{{ChannelID: id, ChannelType: "whatsapp",
-			Identifier: &phone, LastInboundAt: &at, decisionResponse: decisionResponse{Decision: "template_required",
+		{"inbox page", resource.ConversationList{Data: []resource.Conversation{conv, {ID: id, Status: "open"}}, NextCursor: &email}},
+		{"empty page", resource.ConversationList{Data: []resource.Conversation{}}},
+		{"eligibility", resource.SendEligibility{ContactID: id, Channels: []resource.ChannelEligibility{{ChannelID: id, ChannelType: "whatsapp",
+			Identifier: &phone, LastInboundAt: &at, Decision: resource.Decision{Decision: "template_required",
 				ReasonCode: "window_closed_template_required", Reason: "The customer last wrote 30 hours ago; ...",
-				WindowExpiresAt: &at, AllowedTags: []string{}, Quota: &quotaResponse{Limit: 5, Used: 2, ResetsAt: at}, RuleVersion: "2026-11-01"}}}}},
+				WindowExpiresAt: &at, AllowedTags: []string{}, Quota: &resource.Quota{Limit: 5, Used: 2, ResetsAt: at}, RuleVersion: "2026-11-01"}}}}},
 		{"problem", Problem{Type: "urn:switchboard:problem:validation_failed", Title: "Unprocessable Entity", Status: 422,
 			Detail: "phone: must be <valid> & \"E.164\"", Code: "validation_failed"}},
 		{"map", map[string]any{"b": 1.0, "a": 1e21, "c": 0.000001, "d": 123456789.125, "e": []any{nil, true, "x"},

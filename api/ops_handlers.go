@@ -10,21 +10,18 @@ import (
 
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
-
-type statusResponse struct {
-	Status string `json:"status" example:"ok"`
-} // @name Status
 
 // health godoc
 // @Summary     Liveness
 // @Description The process is up.
 // @Tags        operations
 // @Produce     json
-// @Success     200 {object} statusResponse
+// @Success     200 {object} resource.Status
 // @Router      /healthz [get]
 func health(c echo.Context) error {
-	return c.JSON(http.StatusOK, statusResponse{"ok"})
+	return c.JSON(http.StatusOK, resource.Status{Status: "ok"})
 }
 
 // ready godoc
@@ -32,7 +29,7 @@ func health(c echo.Context) error {
 // @Description The database answers.
 // @Tags        operations
 // @Produce     json
-// @Success     200 {object} statusResponse
+// @Success     200 {object} resource.Status
 // @Failure     503 {object} Problem
 // @Router      /readyz [get]
 func ready(ping func(context.Context) error) echo.HandlerFunc {
@@ -42,7 +39,7 @@ func ready(ping func(context.Context) error) echo.HandlerFunc {
 		if err := ping(ctx); err != nil {
 			return errkind.New(errkind.KindUnavailable, "database_unavailable", "The database does not answer.")
 		}
-		return c.JSON(http.StatusOK, statusResponse{"ok"})
+		return c.JSON(http.StatusOK, resource.Status{Status: "ok"})
 	}
 }
 

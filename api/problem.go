@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 // Problem is an RFC 9457 problem details object. Members beyond the standard five carry the
@@ -29,7 +30,7 @@ type Problem struct {
 	// the name and language (template_exists).
 	ExistingID string `json:"existing_id,omitempty" extensions:"x-optional" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// Decision is the rule table's answer, on a refused send.
-	Decision *decisionResponse `json:"decision,omitempty" extensions:"x-optional"`
+	Decision *resource.Decision `json:"decision,omitempty" extensions:"x-optional"`
 } // @name Problem
 
 // FieldError names one offending input field.

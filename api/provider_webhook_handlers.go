@@ -9,21 +9,13 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type providerWebhookHandler struct {
 	receiver      *dispatch.Receiver
 	publicBaseURL string
 }
-
-// providerWebhookAck is the short answer providers get: they only look at the status.
-type providerWebhookAck struct {
-	// Received counts the messages ingested, Duplicates those already ingested (the provider
-	// retried), Receipts the messages whose delivery status moved.
-	Received   int `json:"received" example:"1"`
-	Duplicates int `json:"duplicates" example:"0"`
-	Receipts   int `json:"receipts" example:"0"`
-} // @name ProviderWebhookAck
 
 // fullURL is the URL the provider called, as it signed it: PUBLIC_BASE_URL (or the request's
 // scheme and host) with the request's path and query.
@@ -45,7 +37,7 @@ func (h *providerWebhookHandler) fullURL(c echo.Context) string {
 // @Param       id       path string true "Channel id"
 // @Param       provider path string true "The channel's provider" Enums(whatsapp_cloud, messenger, instagram, telegram, twilio, smtp, viber, line)
 // @Param       body     body object true "The provider's webhook payload, as the provider sends it (JSON, form or message/rfc822)"
-// @Success     200 {object} providerWebhookAck
+// @Success     200 {object} resource.ProviderWebhookAck
 // @Failure     400 {object} Problem "malformed_webhook: signed but unreadable"
 // @Failure     401 {object} Problem "invalid_signature"
 // @Failure     404 {object} Problem "channel_not_found, webhook_not_found (the channel uses another provider, or one without webhooks)"
@@ -66,7 +58,7 @@ func (h *providerWebhookHandler) receive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, providerWebhookAck{Received: got.Inbound, Duplicates: got.Duplicates, Receipts: got.Receipts})
+	return c.JSON(http.StatusOK, resource.ProviderWebhookAck{Received: got.Inbound, Duplicates: got.Duplicates, Receipts: got.Receipts})
 }
 
 // handshake godoc

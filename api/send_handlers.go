@@ -5,75 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
-	"github.com/switchboard/switchboard/pkg/rules"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
 
 type sendHandler struct {
 	sends         *conversation.SendService
 	conversations *conversation.Service
 }
-
-type quotaResponse struct {
-	Limit    int       `json:"limit" example:"10000"`
-	Used     int       `json:"used" example:"9876"`
-	ResetsAt time.Time `json:"resets_at" format:"date-time" example:"2026-12-01T00:00:00Z"`
-} // @name Quota
-
-// decisionResponse is the rule table's answer for one channel.
-type decisionResponse struct {
-	Decision string `json:"decision" enums:"allowed,template_required,tag_required,blocked" example:"template_required"`
-	// ReasonCode is stable: within_window, no_window, window_closed_template_required, human_agent_tag_window, human_agent_tag_person_only, window_closed, tag_window_expired, quota_available, quota_exceeded, commercial_terms, wechat_reply_limit.
-	ReasonCode string `json:"reason_code" example:"window_closed_template_required"`
-	Reason     string `json:"reason" example:"The customer last wrote 30 hours ago; WhatsApp allows only approved templates after 24 hours."`
-	// WindowExpiresAt is when the messaging window closes (or closed); null on channels without one or before the first inbound message.
-	WindowExpiresAt *time.Time `json:"window_expires_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	// TagExpiresAt is when the HUMAN_AGENT tag stops being allowed, where it applies.
-	TagExpiresAt *time.Time `json:"tag_expires_at" extensions:"x-nullable" format:"date-time" example:"2026-12-05T08:00:00Z"`
-	AllowedTags  []string   `json:"allowed_tags" example:"HUMAN_AGENT"`
-	// Quota is the channel's allowance where one applies (Viber's monthly chatbot-initiated messages, WeChat's five replies).
-	Quota *quotaResponse `json:"quota" extensions:"x-nullable"`
-	// Billable is set when the message is charged (Viber under commercial terms).
-	Billable    bool   `json:"billable" example:"false"`
-	RuleVersion string `json:"rule_version" example:"2026-11-01"`
-} // @name Decision
-
-func toDecisionResponse(d rules.Result) decisionResponse {
-	out := decisionResponse{Decision: string(d.Decision), ReasonCode: d.ReasonCode, Reason: d.Reason,
-		WindowExpiresAt: d.WindowExpiresAt, TagExpiresAt: d.TagExpiresAt, AllowedTags: d.AllowedTags,
-		Billable: d.Billable, RuleVersion: d.RuleVersion}
-	if out.AllowedTags == nil {
-		out.AllowedTags = []string{}
-	}
-	if q := d.Quota; q != nil {
-		out.Quota = &quotaResponse{Limit: q.Limit, Used: q.Used, ResetsAt: q.ResetsAt}
-	}
-	return out
-}
-
-type channelEligibility struct {
-	ChannelID   string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	ChannelType string `json:"channel_type" example:"whatsapp"`
-	// Identifier is the contact's address on the channel; null for a caller without the
-	// contacts:read scope.
-	Identifier *string `json:"identifier" extensions:"x-nullable" example:"+14155550142"`
-	// LastInboundAt is the customer's last message on this channel: the window's start.
-	LastInboundAt *time.Time `json:"last_inbound_at" extensions:"x-nullable" format:"date-time" example:"2026-11-28T02:00:00Z"`
-	decisionResponse
-} // @name ChannelEligibility
-
-type eligibilityResponse struct {
-	ContactID string `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	// DefaultChannelID is where a send without channel_id goes: the channel the contact last wrote on (else the newest identity); null without identities.
-	DefaultChannelID *string              `json:"default_channel_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Channels         []channelEligibility `json:"channels"`
-} // @name SendEligibility
 
 type templateSendRequest struct {
 	Name      string   `json:"name" example:"order_update"`
@@ -93,12 +37,6 @@ type sendMessageRequest struct {
 	// OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	OnBehalfOf *string `json:"on_behalf_of" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name SendMessageRequest
-
-type sendResponse struct {
-	Message      messageResponse      `json:"message"`
-	Conversation conversationResponse `json:"conversation"`
-	Decision     decisionResponse     `json:"decision"`
-} // @name SendResult
 
 func (r sendMessageRequest) draft() (conversation.Draft, error) {
 	d := conversation.Draft{Type: conversation.MessageType(r.Type), Text: r.Text, Tag: r.Tag}
@@ -131,7 +69,7 @@ const maxIdempotencyKey = 255
 // @Param       id              path   string             true  "Contact id"
 // @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable characters), kept 24 hours"
 // @Param       body            body   sendMessageRequest true  "Message"
-// @Success     201 {object} sendResponse
+// @Success     201 {object} resource.SendResult
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -173,7 +111,7 @@ func (h *sendHandler) send(c echo.Context) error {
 		h := sha256.New()
 		h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
 		h.Write(canon)
-		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil), Render: renderSent}
+		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil)}
 	}
 	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idem)
 	if err != nil {
@@ -184,7 +122,7 @@ func (h *sendHandler) send(c echo.Context) error {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
 		status, body = replay.Status, replay.Body
 	} else if body == nil {
-		if _, body, err = renderSent(sent); err != nil {
+		if _, body, err = resource.SendAnswer(sent); err != nil {
 			return err
 		}
 	}
@@ -198,13 +136,6 @@ func (h *sendHandler) send(c echo.Context) error {
 	return c.Blob(status, echo.MIMEApplicationJSON, body)
 }
 
-// renderSent is the 201 answer of a send, as stored for replays.
-func renderSent(s conversation.Sent) (int, []byte, error) {
-	b, err := json.Marshal(sendResponse{Message: toMessageResponse(s.Message), Conversation: toConversationResponse(s.Conversation),
-		Decision: toDecisionResponse(s.Decision)})
-	return http.StatusCreated, b, err
-}
-
 // refusalProblem adds the decision to a rule refusal.
 func refusalProblem(err error) error {
 	var r *conversation.Refusal
@@ -213,7 +144,7 @@ func refusalProblem(err error) error {
 	}
 	e := errkind.New(errkind.KindRefused, r.Code, r.Detail)
 	if r.Decision.RuleVersion != "" {
-		e = e.With("decision", toDecisionResponse(r.Decision))
+		e = e.With("decision", resource.ToDecision(r.Decision))
 	}
 	return e
 }
@@ -242,7 +173,7 @@ func checkIdempotencyKey(key string) error {
 // @Security    BearerAuth
 // @Param       id      path  string true  "Contact id"
 // @Param       as_user query string false "Answer for this user of the workspace"
-// @Success     200 {object} eligibilityResponse
+// @Success     200 {object} resource.SendEligibility
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -261,16 +192,11 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := eligibilityResponse{ContactID: el.ContactID.String(), DefaultChannelID: optID(el.DefaultChannelID),
-		Channels: make([]channelEligibility, len(el.Channels))}
-	sees := seesContacts(principal(c))
-	for i, ch := range el.Channels {
-		var identifier *string
-		if sees {
-			identifier = &ch.Identity.Identifier
+	out := resource.ToSendEligibility(el)
+	if !seesContacts(principal(c)) {
+		for i := range out.Channels {
+			out.Channels[i].Identifier = nil
 		}
-		out.Channels[i] = channelEligibility{ChannelID: ch.Identity.ChannelID.String(), ChannelType: string(ch.Identity.ChannelType),
-			Identifier: identifier, LastInboundAt: ch.Identity.LastInboundAt, decisionResponse: toDecisionResponse(ch.Decision)}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -282,7 +208,7 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "Message id"
-// @Success     200 {object} messageResponse
+// @Success     200 {object} resource.Message
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "message_not_found"
@@ -296,5 +222,5 @@ func (h *sendHandler) message(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toMessageResponse(m))
+	return c.JSON(http.StatusOK, resource.ToMessage(m))
 }

@@ -2,49 +2,17 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/template"
 )
 
 type templateHandler struct {
 	templates *template.Service
 }
-
-type templateButton struct {
-	Type string `json:"type" enums:"quick_reply,url,phone_number" example:"url"`
-	Text string `json:"text" example:"Track order"`
-	// Value is the URL of a url button or the number of a phone_number button; empty for a
-	// quick_reply.
-	Value string `json:"value" example:"https://example.com/track"`
-} // @name TemplateButton
-
-type templateResponse struct {
-	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
-	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Name      string `json:"name" example:"order_update"`
-	Language  string `json:"language" example:"en_US"`
-	Category  string `json:"category" enums:"marketing,utility,authentication" example:"utility"`
-	// Status mirrors the platform's review; only an approved template can be sent.
-	Status string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
-	Body   string `json:"body" example:"Hi {{1}}, your order {{2}} has shipped."`
-	// Header and Footer are empty when the template has none.
-	Header  string           `json:"header" example:"Order update"`
-	Footer  string           `json:"footer" example:"Reply STOP to opt out"`
-	Buttons []templateButton `json:"buttons"`
-	// Variables is the number of {{n}} placeholders in the body: the values a send supplies.
-	Variables int       `json:"variables" example:"2"`
-	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Template
-
-type templateList struct {
-	Data       []templateResponse `json:"data"`
-	NextCursor *string            `json:"next_cursor" extensions:"x-nullable" example:"eyJuIjoib3JkZXJfdXBkYXRlIiwibCI6ImVuX1VTIn0"`
-} // @name TemplateList
 
 type templateButtonRequest struct {
 	Type string `json:"type" enums:"quick_reply,url,phone_number" example:"url"`
@@ -87,16 +55,6 @@ func (r templateRequest) fields() template.Fields {
 	return f
 }
 
-func toTemplateResponse(t template.Template) templateResponse {
-	bs := make([]templateButton, len(t.Buttons))
-	for i, b := range t.Buttons {
-		bs[i] = templateButton{Type: b.Type, Text: b.Text, Value: b.Value}
-	}
-	return templateResponse{ID: t.ID.String(), ChannelID: t.ChannelID.String(), Name: t.Name, Language: t.Language,
-		Category: t.Category, Status: t.Status, Body: t.Body, Header: t.Header, Footer: t.Footer, Buttons: bs,
-		Variables: t.Variables(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-}
-
 // list godoc
 // @Summary     List a channel's templates
 // @ID          listTemplates
@@ -107,7 +65,7 @@ func toTemplateResponse(t template.Template) templateResponse {
 // @Param       id     path  string true  "Channel id"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} templateList
+// @Success     200 {object} resource.TemplateList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -126,9 +84,9 @@ func (h *templateHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := templateList{Data: make([]templateResponse, len(ts)), NextCursor: nextCursor(next)}
+	out := resource.TemplateList{Data: make([]resource.Template, len(ts)), NextCursor: nextCursor(next)}
 	for i, t := range ts {
-		out.Data[i] = toTemplateResponse(t)
+		out.Data[i] = resource.ToTemplate(t)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -143,7 +101,7 @@ func (h *templateHandler) list(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string          true "Channel id"
 // @Param       body body templateRequest true "Template"
-// @Success     201 {object} templateResponse
+// @Success     201 {object} resource.Template
 // @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -165,7 +123,7 @@ func (h *templateHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toTemplateResponse(t))
+	return c.JSON(http.StatusCreated, resource.ToTemplate(t))
 }
 
 // get godoc
@@ -176,7 +134,7 @@ func (h *templateHandler) create(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id path string true "Template id"
-// @Success     200 {object} templateResponse
+// @Success     200 {object} resource.Template
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "template_not_found"
@@ -190,7 +148,7 @@ func (h *templateHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toTemplateResponse(t))
+	return c.JSON(http.StatusOK, resource.ToTemplate(t))
 }
 
 // update godoc
@@ -203,7 +161,7 @@ func (h *templateHandler) get(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string          true "Template id"
 // @Param       body body templateRequest true "Changes"
-// @Success     200 {object} templateResponse
+// @Success     200 {object} resource.Template
 // @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -225,7 +183,7 @@ func (h *templateHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toTemplateResponse(t))
+	return c.JSON(http.StatusOK, resource.ToTemplate(t))
 }
 
 // delete godoc

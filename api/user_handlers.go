@@ -2,30 +2,16 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
 type userHandler struct {
 	workspaces *workspace.Service
 }
-
-type userResponse struct {
-	ID        string    `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	Email     string    `json:"email" example:"ana@example.com"`
-	Name      string    `json:"name" example:"Ana Silva"`
-	Role      string    `json:"role" enums:"owner,manager,agent" example:"agent"`
-	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name User
-
-type userList struct {
-	Data       []userResponse `json:"data"`
-	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
-} // @name UserList
 
 type createUserRequest struct {
 	Email    string `json:"email" example:"ana@example.com"`
@@ -42,10 +28,6 @@ type updateUserRequest struct {
 	// ones count against the login throttle of their email).
 	CurrentPassword *string `json:"current_password" example:"a long passphrase"`
 } // @name UpdateUserRequest
-
-func toUserResponse(u workspace.User) userResponse {
-	return userResponse{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
-}
 
 func actor(c echo.Context) workspace.Actor {
 	p := principal(c)
@@ -67,7 +49,7 @@ func actor(c echo.Context) workspace.Actor {
 // @Security    BearerAuth
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} userList
+// @Success     200 {object} resource.UserList
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Router      /v1/users [get]
@@ -80,9 +62,9 @@ func (h *userHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := userList{Data: make([]userResponse, len(users)), NextCursor: nextCursor(next)}
+	out := resource.UserList{Data: make([]resource.User, len(users)), NextCursor: nextCursor(next)}
 	for i, u := range users {
-		out.Data[i] = toUserResponse(u)
+		out.Data[i] = resource.ToUser(u)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -95,7 +77,7 @@ func (h *userHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       body body createUserRequest true "User"
-// @Success     201 {object} userResponse
+// @Success     201 {object} resource.User
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -114,7 +96,7 @@ func (h *userHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toUserResponse(u))
+	return c.JSON(http.StatusCreated, resource.ToUser(u))
 }
 
 // update godoc
@@ -130,7 +112,7 @@ func (h *userHandler) create(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string            true "User id"
 // @Param       body body updateUserRequest true "Changes"
-// @Success     200 {object} userResponse
+// @Success     200 {object} resource.User
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem "forbidden, owner_only or password_change_forbidden"
@@ -160,7 +142,7 @@ func (h *userHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return c.JSON(http.StatusOK, resource.ToUser(u))
 }
 
 // delete godoc

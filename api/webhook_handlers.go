@@ -2,11 +2,10 @@ package api
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/subscription"
 )
 
@@ -28,75 +27,6 @@ type updateWebhookRequest struct {
 	Enabled *bool `json:"enabled" example:"true"`
 } // @name UpdateWebhookRequest
 
-type webhookResponse struct {
-	ID             string     `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	URL            string     `json:"url" example:"https://crm.example.com/hooks/switchboard"`
-	Description    string     `json:"description" example:"CRM sync"`
-	Events         []string   `json:"events" example:"message.created,conversation.closed"`
-	Enabled        bool       `json:"enabled" example:"true"`
-	FailingSince   *time.Time `json:"failing_since" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	DisabledAt     *time.Time `json:"disabled_at" extensions:"x-nullable" format:"date-time" example:"2026-12-02T08:00:00Z"`
-	DisabledReason *string    `json:"disabled_reason" extensions:"x-nullable" example:"every delivery failed since 2026-11-29T08:00:00Z"`
-	CreatedAt      time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt      time.Time  `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-} // @name Webhook
-
-type createdWebhookResponse struct {
-	webhookResponse
-	// Secret signs every delivery (Standard Webhooks); it is shown only in this answer.
-	Secret string `json:"secret" example:"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"`
-} // @name CreatedWebhook
-
-type webhookList struct {
-	Data       []webhookResponse `json:"data"`
-	NextCursor *string           `json:"next_cursor" extensions:"x-nullable"`
-} // @name WebhookList
-
-type attemptResponse struct {
-	Attempt    int       `json:"attempt" example:"1"`
-	At         time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	StatusCode *int      `json:"status_code" extensions:"x-nullable" example:"500"`
-	LatencyMS  int       `json:"latency_ms" example:"84"`
-	Error      *string   `json:"error" extensions:"x-nullable" example:"HTTP 500: oops"`
-} // @name WebhookAttempt
-
-type deliveryResponse struct {
-	ID             string            `json:"id" example:"311"`
-	EventID        string            `json:"event_id" example:"1042"`
-	EventType      string            `json:"event_type" example:"message.created"`
-	Status         string            `json:"status" enums:"pending,delivered,failed" example:"delivered"`
-	Attempts       int               `json:"attempts" example:"3"`
-	NextAttemptAt  *time.Time        `json:"next_attempt_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:40Z"`
-	LastStatusCode *int              `json:"last_status_code" extensions:"x-nullable" example:"200"`
-	LastLatencyMS  *int              `json:"last_latency_ms" extensions:"x-nullable" example:"84"`
-	LastError      *string           `json:"last_error" extensions:"x-nullable" example:"HTTP 500: oops"`
-	AttemptLog     []attemptResponse `json:"attempt_log"`
-	CreatedAt      time.Time         `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	DeliveredAt    *time.Time        `json:"delivered_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:41Z"`
-} // @name WebhookDelivery
-
-type deliveryList struct {
-	Data       []deliveryResponse `json:"data"`
-	NextCursor *string            `json:"next_cursor" extensions:"x-nullable"`
-} // @name WebhookDeliveryList
-
-func toWebhookResponse(w subscription.Webhook) webhookResponse {
-	return webhookResponse{ID: w.ID.String(), URL: w.URL, Description: w.Description, Events: w.Events,
-		Enabled: w.Enabled, FailingSince: w.FailingSince, DisabledAt: w.DisabledAt, DisabledReason: w.DisabledReason,
-		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
-}
-
-func toDeliveryResponse(d subscription.Delivery) deliveryResponse {
-	r := deliveryResponse{ID: itoa(d.ID), EventID: itoa(d.EventID), EventType: d.EventType, Status: d.Status,
-		Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt, LastStatusCode: d.LastStatusCode,
-		LastLatencyMS: d.LastLatencyMS, LastError: d.LastError, CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt,
-		AttemptLog: make([]attemptResponse, len(d.Log))}
-	for i, a := range d.Log {
-		r.AttemptLog[i] = attemptResponse(a)
-	}
-	return r
-}
-
 // create godoc
 // @Summary     Subscribe a webhook
 // @ID          createWebhook
@@ -106,7 +36,7 @@ func toDeliveryResponse(d subscription.Delivery) deliveryResponse {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       body body createWebhookRequest true "Webhook"
-// @Success     201 {object} createdWebhookResponse
+// @Success     201 {object} resource.CreatedWebhook
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -122,7 +52,7 @@ func (h *webhookHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, createdWebhookResponse{webhookResponse: toWebhookResponse(w), Secret: secret})
+	return c.JSON(http.StatusCreated, resource.CreatedWebhook{Webhook: resource.ToWebhook(w), Secret: secret})
 }
 
 // list godoc
@@ -133,7 +63,7 @@ func (h *webhookHandler) create(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} webhookList
+// @Success     200 {object} resource.WebhookList
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -147,9 +77,9 @@ func (h *webhookHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := webhookList{Data: make([]webhookResponse, len(ws)), NextCursor: nextCursor(next)}
+	out := resource.WebhookList{Data: make([]resource.Webhook, len(ws)), NextCursor: nextCursor(next)}
 	for i, w := range ws {
-		out.Data[i] = toWebhookResponse(w)
+		out.Data[i] = resource.ToWebhook(w)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -164,7 +94,7 @@ func (h *webhookHandler) list(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       id   path string               true "Webhook id"
 // @Param       body body updateWebhookRequest true "Changes"
-// @Success     200 {object} webhookResponse
+// @Success     200 {object} resource.Webhook
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -185,7 +115,7 @@ func (h *webhookHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toWebhookResponse(w))
+	return c.JSON(http.StatusOK, resource.ToWebhook(w))
 }
 
 // delete godoc
@@ -220,7 +150,7 @@ func (h *webhookHandler) delete(c echo.Context) error {
 // @Param       id     path  string true  "Webhook id"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"
-// @Success     200 {object} deliveryList
+// @Success     200 {object} resource.WebhookDeliveryList
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -239,11 +169,9 @@ func (h *webhookHandler) deliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := deliveryList{Data: make([]deliveryResponse, len(ds)), NextCursor: nextCursor(next)}
+	out := resource.WebhookDeliveryList{Data: make([]resource.WebhookDelivery, len(ds)), NextCursor: nextCursor(next)}
 	for i, d := range ds {
-		out.Data[i] = toDeliveryResponse(d)
+		out.Data[i] = resource.ToWebhookDelivery(d)
 	}
 	return c.JSON(http.StatusOK, out)
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

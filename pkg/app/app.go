@@ -57,8 +57,6 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
 	convs := conversation.NewService(st, now)
-	// Events carry resources as the API returns them.
-	st.SetEventEncoder(api.EncodeEvent)
 	guard := subscription.Guard{AllowLoopback: cfg.WebhookAllowLoopback}
 	hashes := password.NewGate(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
 	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,

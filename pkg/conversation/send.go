@@ -28,12 +28,11 @@ type Draft struct {
 	Tag        string
 }
 
-// Idempotency carries a request's Idempotency-Key into the send's transaction. Render turns
-// the result into the exact answer (status and body) that a replay sends again.
+// Idempotency carries a request's Idempotency-Key into the send's transaction, which stores
+// the answer (pkg/resource renders it) that a replay sends again.
 type Idempotency struct {
-	Key    string
-	Hash   []byte
-	Render func(Sent) (status int, body []byte, err error)
+	Key  string
+	Hash []byte
 }
 
 // Replay is a stored answer to an earlier request with the same Idempotency-Key.

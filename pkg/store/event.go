@@ -13,16 +13,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/resource"
 )
-
-// EventEncoder renders a domain value (conversation.Message, conversation.Conversation or
-// contact.Contact) as the API returns it. The API sets it at wiring time, so events carry the
-// resource in its public shape while the store knows nothing of HTTP.
-type EventEncoder func(v any) ([]byte, error)
-
-// SetEventEncoder sets how event payloads are rendered. Without one, payloads are the domain
-// values' plain JSON (only tools that write without the API run that way).
-func (s *Store) SetEventEncoder(enc EventEncoder) { s.encode = enc }
 
 // pending is an event a transaction will publish.
 type pending struct {
@@ -87,17 +79,13 @@ deliveries AS (
     ORDER BY e.id, w.id)
 SELECT pg_notify($7, $8 || ':' || max(id)) FROM ev`
 
-// publishStatement renders the events and builds publishSQL.
+// publishStatement renders the events' payloads (resource.EventPayload) and builds publishSQL.
 func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error) {
 	types := make([]string, len(evs))
 	convs := make([]string, len(evs))
 	payloads := make([]string, len(evs))
 	for i, e := range evs {
-		enc := s.encode
-		if enc == nil {
-			enc = func(v any) ([]byte, error) { return json.Marshal(v) }
-		}
-		b, err := enc(e.v)
+		b, err := resource.EventPayload(e.v)
 		if err != nil {
 			return statement{}, fmt.Errorf("encode %s event: %w", e.typ, err)
 		}

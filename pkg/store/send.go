@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/rules"
 	"github.com/switchboard/switchboard/pkg/template"
 )
@@ -108,7 +109,7 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conv
 	}
 	out := conversation.Sent{Message: m, Conversation: c, Decision: decision}
 	if idem := in.Idempotency; idem != nil {
-		status, body, err := idem.Render(out)
+		status, body, err := resource.SendAnswer(out)
 		if err != nil {
 			return conversation.Sent{}, nil, nil, nil, fmt.Errorf("render idempotent answer: %w", err)
 		}

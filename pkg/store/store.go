@@ -52,7 +52,6 @@ type Store struct {
 	// searchSteps); 0 skips that walk.
 	SearchWalkBound int
 	queue           DeliveryQueue
-	encode          EventEncoder
 }
 
 // Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp

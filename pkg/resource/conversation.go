@@ -1,0 +1,137 @@
+package resource
+
+import (
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/conversation"
+)
+
+// Actor is who did something: a user, an API key, a contact or the system.
+type Actor struct {
+	Kind string `json:"kind" enums:"user,api_key,contact,system" example:"user"`
+	// ID is the user's, API key's or contact's id; null for the system.
+	ID *string `json:"id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+} // @name Actor
+
+// ConversationContact is the contact embedded in a conversation.
+type ConversationContact struct {
+	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	FirstName string `json:"first_name" example:"Maria"`
+	LastName  string `json:"last_name" example:"Gonzalez"`
+	// Email and Phone are null when the contact has none, and always for a caller without
+	// the contacts:read scope.
+	Email *string `json:"email" extensions:"x-nullable" example:"maria@example.com"`
+	Phone *string `json:"phone" extensions:"x-nullable" example:"+12025550123"`
+} // @name ConversationContact
+
+// Assignee is the user a conversation is assigned to.
+type Assignee struct {
+	ID    string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Name  string `json:"name" example:"Ana Silva"`
+	Email string `json:"email" example:"ana@example.com"`
+} // @name Assignee
+
+// MessagePreview is the latest message of a conversation, shortened, for the inbox.
+type MessagePreview struct {
+	ID        string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
+	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Direction string `json:"direction" enums:"incoming,outgoing" example:"incoming"`
+	Type      string `json:"type" enums:"text,template,attachment" example:"text"`
+	// Text is the first 200 characters of the message.
+	Text      string    `json:"text" example:"Hi, my order hasn't arrived yet"`
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name MessagePreview
+
+// ClosingNote is what was said when a conversation was closed, and by whom.
+type ClosingNote struct {
+	Category *string   `json:"category" extensions:"x-nullable" example:"resolved"`
+	Summary  *string   `json:"summary" extensions:"x-nullable" example:"Refund issued"`
+	ClosedAt time.Time `json:"closed_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	ClosedBy Actor     `json:"closed_by"`
+} // @name ClosingNote
+
+// Conversation is a contact's conversation as the inbox shows it.
+type Conversation struct {
+	ID      string              `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	Status  string              `json:"status" enums:"open,closed" example:"open"`
+	Contact ConversationContact `json:"contact"`
+	// Assignee is the user working the conversation, or null.
+	Assignee *Assignee `json:"assignee" extensions:"x-nullable"`
+	// LastMessage previews the latest message, or null before the first one.
+	LastMessage *MessagePreview `json:"last_message" extensions:"x-nullable"`
+	// ClosingNote is the latest closing note; it stays after a reopen. Null if never closed.
+	ClosingNote *ClosingNote `json:"closing_note" extensions:"x-nullable"`
+	CreatedAt   time.Time    `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt   time.Time    `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	// ClosedAt is set while the conversation is closed.
+	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Conversation
+
+// ConversationList is a page of the inbox.
+type ConversationList struct {
+	Data       []Conversation `json:"data"`
+	NextCursor *string        `json:"next_cursor" extensions:"x-nullable"`
+} // @name ConversationList
+
+// ConversationEvent is one step of a conversation's lifecycle (opened, closed, ...).
+type ConversationEvent struct {
+	ID    string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
+	Type  string `json:"type" enums:"opened,closed,reopened,assigned,unassigned" example:"closed"`
+	Actor Actor  `json:"actor"`
+	// AssigneeID is the user assigned (assigned) or unassigned (unassigned).
+	AssigneeID *string `json:"assignee_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	// Category and Summary are the closing note of a closed event.
+	Category *string   `json:"category" extensions:"x-nullable" example:"resolved"`
+	Summary  *string   `json:"summary" extensions:"x-nullable" example:"Refund issued"`
+	At       time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name ConversationEvent
+
+// ConversationEventList is a page of a conversation's lifecycle.
+type ConversationEventList struct {
+	Data       []ConversationEvent `json:"data"`
+	NextCursor *string             `json:"next_cursor" extensions:"x-nullable"`
+} // @name ConversationEventList
+
+// InboundResult is the answer of an ingested message: the message, its contact and
+// conversation.
+type InboundResult struct {
+	Message      Message      `json:"message"`
+	Contact      Contact      `json:"contact"`
+	Conversation Conversation `json:"conversation"`
+} // @name InboundResult
+
+// ToActor is a as the API writes it.
+func ToActor(a conversation.Actor) Actor {
+	return Actor{Kind: string(a.Kind), ID: idString(a.ID)}
+}
+
+// ToConversation is v with its contact (reach included), assignee, last message and latest
+// closing note.
+func ToConversation(v conversation.Conversation) Conversation {
+	out := Conversation{ID: v.ID.String(), Status: string(v.Status),
+		Contact: ConversationContact{ID: v.Contact.ID.String(), FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
+			Email: v.Contact.Email, Phone: v.Contact.Phone},
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt}
+	if a := v.Assignee; a != nil {
+		out.Assignee = &Assignee{ID: a.ID.String(), Name: a.Name, Email: a.Email}
+	}
+	if m := v.LastMessage; m != nil {
+		out.LastMessage = &MessagePreview{ID: m.ID.String(), ChannelID: m.ChannelID.String(), Direction: string(m.Direction),
+			Type: string(m.Type), Text: m.Text, CreatedAt: m.At}
+	}
+	if n := v.ClosingNote; n != nil {
+		out.ClosingNote = &ClosingNote{Category: n.Category, Summary: n.Summary, ClosedAt: n.ClosedAt, ClosedBy: ToActor(n.ClosedBy)}
+	}
+	return out
+}
+
+// ToConversationEvent is e as the API writes it.
+func ToConversationEvent(e conversation.Event) ConversationEvent {
+	return ConversationEvent{ID: e.ID.String(), Type: string(e.Type), Actor: ToActor(e.Actor), AssigneeID: optID(e.AssigneeID),
+		Category: e.Category, Summary: e.Summary, At: e.At}
+}
+
+// ToInboundResult is what an ingestion produced, contact reach included.
+func ToInboundResult(in conversation.Ingested) InboundResult {
+	return InboundResult{Message: ToMessage(in.Message), Contact: ToContact(in.Contact), Conversation: ToConversation(in.Conversation)}
+}

@@ -1,0 +1,60 @@
+package resource
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/event"
+)
+
+// Event is event.Envelope as documented: the SSE data line, a webhook body and a row of
+// GET /v1/events all have this shape.
+type Event struct {
+	ID             string    `json:"id" example:"1042"`
+	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created"`
+	OccurredAt     time.Time `json:"occurred_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
+	// conversation.*, a Contact for contact.*. As in answers, a Conversation's contact has a
+	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
+	// admin sets up, carry them).
+	Data json.RawMessage `json:"data" swaggertype:"object"`
+} // @name Event
+
+// EventList is a page of the workspace's past events.
+type EventList struct {
+	Data       []Event `json:"data"`
+	NextCursor *string `json:"next_cursor" extensions:"x-nullable"`
+} // @name EventList
+
+// StreamToken opens the event stream from a browser's EventSource.
+type StreamToken struct {
+	Token     string    `json:"token" example:"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`
+	ExpiresAt time.Time `json:"expires_at" format:"date-time" example:"2026-11-29T08:02:00Z"`
+} // @name StreamToken
+
+// ToEvent is e on the wire, its data as it was stored.
+func ToEvent(e event.Event) Event {
+	env := e.ToEnvelope()
+	return Event{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt, WorkspaceID: env.WorkspaceID,
+		ConversationID: env.ConversationID, Data: env.Data}
+}
+
+// EventPayload is an event's data: the resource the event is about (a conversation.Message,
+// conversation.Conversation or contact.Contact) as the API returns it, reach included. The
+// store writes it with the change, in the change's transaction.
+func EventPayload(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case conversation.Message:
+		return json.Marshal(ToMessage(x))
+	case conversation.Conversation:
+		return json.Marshal(ToConversation(x))
+	case contact.Contact:
+		return json.Marshal(ToContact(x))
+	}
+	return nil, fmt.Errorf("no event payload for %T", v)
+}

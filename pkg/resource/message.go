@@ -1,0 +1,89 @@
+package resource
+
+import (
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/conversation"
+)
+
+// Attachment is the file of an attachment message.
+type Attachment struct {
+	URL      string `json:"url" example:"https://example.com/photo.jpg"`
+	MimeType string `json:"mime_type" example:"image/jpeg"`
+	Filename string `json:"filename" example:"photo.jpg"`
+} // @name Attachment
+
+// MessageTemplate names the template a message was rendered from.
+type MessageTemplate struct {
+	Name      string   `json:"name" example:"order_update"`
+	Language  string   `json:"language" example:"en_US"`
+	Variables []string `json:"variables" example:"Maria,#1234"`
+} // @name MessageTemplate
+
+// MessageError is the provider's reason a message failed.
+type MessageError struct {
+	Code    string `json:"code" example:"provider_rejected"`
+	Message string `json:"message" example:"Recipient phone number not on WhatsApp"`
+} // @name MessageError
+
+// Message is one message of a conversation, incoming or outgoing, with its delivery status.
+type Message struct {
+	ID             string  `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
+	ConversationID string  `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	ContactID      string  `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	ChannelID      string  `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	IdentityID     *string `json:"identity_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
+	Direction      string  `json:"direction" enums:"incoming,outgoing" example:"incoming"`
+	Type           string  `json:"type" enums:"text,template,attachment" example:"text"`
+	Text           string  `json:"text" example:"Hi, my order hasn't arrived yet"`
+	// Attachment is the file of an attachment message (text is then its caption).
+	Attachment *Attachment `json:"attachment" extensions:"x-nullable"`
+	// Template names the template an outgoing template message was rendered from.
+	Template *MessageTemplate `json:"template" extensions:"x-nullable"`
+	// Tag is the message tag an outgoing message was sent with (e.g. HUMAN_AGENT).
+	Tag    *string `json:"tag" extensions:"x-nullable" example:"HUMAN_AGENT"`
+	Sender Actor   `json:"sender"`
+	// Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed.
+	Status            string  `json:"status" enums:"received,queued,sent,delivered,read,failed" example:"received"`
+	Billable          bool    `json:"billable" example:"false"`
+	ProviderMessageID *string `json:"provider_message_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
+	// ExternalID is the sender's id of an ingested message (dedupe key per channel).
+	ExternalID *string       `json:"external_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
+	Error      *MessageError `json:"error" extensions:"x-nullable"`
+	// Attempts counts the dispatcher's calls to the provider (0 for incoming messages and
+	// outgoing ones not tried yet); LastAttemptAt is when the latest began.
+	Attempts      int        `json:"attempts" example:"1"`
+	LastAttemptAt *time.Time `json:"last_attempt_at" format:"date-time" extensions:"x-nullable" example:"2026-11-29T08:00:01Z"`
+	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Message
+
+// MessageList is a page of a conversation's messages.
+type MessageList struct {
+	Data       []Message `json:"data"`
+	NextCursor *string   `json:"next_cursor" extensions:"x-nullable"`
+} // @name MessageList
+
+// ToMessage is m as the API writes it.
+func ToMessage(m conversation.Message) Message {
+	out := Message{ID: m.ID.String(), ConversationID: m.ConversationID.String(), ContactID: m.ContactID.String(),
+		ChannelID: m.ChannelID.String(), IdentityID: optID(m.IdentityID), Direction: string(m.Direction), Type: string(m.Type),
+		Text: m.Text, Tag: m.Tag, Sender: ToActor(m.Sender), Status: string(m.Status), Billable: m.Billable,
+		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+	if a := m.Attachment; a != nil {
+		out.Attachment = &Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+	}
+	if t := m.Template; t != nil {
+		out.Template = &MessageTemplate{Name: t.Name, Language: t.Language, Variables: orEmpty(t.Variables)}
+	}
+	if m.ErrorCode != nil {
+		msg := ""
+		if m.ErrorMessage != nil {
+			msg = *m.ErrorMessage
+		}
+		out.Error = &MessageError{Code: *m.ErrorCode, Message: msg}
+	}
+	return out
+}

@@ -1,0 +1,56 @@
+package resource
+
+import (
+	"time"
+
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// User is a member of the workspace.
+type User struct {
+	ID        string    `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Email     string    `json:"email" example:"ana@example.com"`
+	Name      string    `json:"name" example:"Ana Silva"`
+	Role      string    `json:"role" enums:"owner,manager,agent" example:"agent"`
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name User
+
+// UserList is a page of users.
+type UserList struct {
+	Data       []User  `json:"data"`
+	NextCursor *string `json:"next_cursor" extensions:"x-nullable"`
+} // @name UserList
+
+// ToUser is u without its password.
+func ToUser(u workspace.User) User {
+	return User{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// WorkspaceSettings are the workspace's inbox rules and phone region.
+type WorkspaceSettings struct {
+	// UnassignOnClose unassigns a conversation's agent when it is closed.
+	UnassignOnClose bool `json:"unassign_on_close" example:"true"`
+	// ClosingNoteRequired makes a category mandatory when closing.
+	ClosingNoteRequired bool `json:"closing_note_required" example:"false"`
+	// ClosingNoteCategories, when not empty, are the only categories a closing note may use.
+	ClosingNoteCategories []string `json:"closing_note_categories" example:"resolved,spam,no_response"`
+	// DefaultPhoneRegion parses national phone numbers (ISO 3166-1 alpha-2).
+	DefaultPhoneRegion string `json:"default_phone_region" example:"US"`
+} // @name WorkspaceSettings
+
+// Workspace is the caller's workspace with its settings.
+type Workspace struct {
+	ID        string            `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Name      string            `json:"name" example:"Acme Support"`
+	Settings  WorkspaceSettings `json:"settings"`
+	CreatedAt time.Time         `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt time.Time         `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Workspace
+
+// ToWorkspace is w with its settings.
+func ToWorkspace(w workspace.Workspace) Workspace {
+	return Workspace{ID: w.ID.String(), Name: w.Name, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+		Settings: WorkspaceSettings{UnassignOnClose: w.Settings.UnassignOnClose, ClosingNoteRequired: w.Settings.ClosingNoteRequired,
+			ClosingNoteCategories: orEmpty(w.Settings.ClosingNoteCategories), DefaultPhoneRegion: w.Settings.DefaultPhoneRegion}}
+}
