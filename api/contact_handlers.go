@@ -102,11 +102,7 @@ func (h *contactHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := contactList{Data: make([]contactResponse, len(cs)), NextCursor: nextCursor(next)}
-	for i, ct := range cs {
-		out.Data[i] = toContactResponse(ct)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, contactList{Data: each(cs, toContactResponse), NextCursor: nextCursor(next)})
 }
 
 // create godoc
@@ -149,15 +145,7 @@ func (h *contactHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Router      /v1/contacts/{id} [get]
 func (h *contactHandler) get(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	ct, err := h.contacts.Get(c.Request().Context(), principal(c).WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toContactResponse(ct))
+	return getByID(c, contact.ErrNotFound, h.contacts.Get, toContactResponse)
 }
 
 // update godoc
@@ -178,19 +166,7 @@ func (h *contactHandler) get(c echo.Context) error {
 // @Failure     422 {object} Problem
 // @Router      /v1/contacts/{id} [patch]
 func (h *contactHandler) update(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	var req contactRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ct, err := h.contacts.Update(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, toContactResponse(ct))
+	return updateByID[contactRequest](c, contact.ErrNotFound, h.contacts.Update, toContactResponse)
 }
 
 // delete godoc
@@ -206,12 +182,5 @@ func (h *contactHandler) update(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Router      /v1/contacts/{id} [delete]
 func (h *contactHandler) delete(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	if err := h.contacts.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleteByID(c, contact.ErrNotFound, h.contacts.Delete)
 }
