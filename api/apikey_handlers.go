@@ -33,19 +33,11 @@ type createAPIKeyRequest struct {
 // @Failure     403 {object} Problem
 // @Router      /v1/api-keys [get]
 func (h *apiKeyHandler) list(c echo.Context) error {
-	p, err := pageParams(c)
+	data, next, err := listPage(c, h.auth.Keys, resource.ToAPIKey)
 	if err != nil {
 		return err
 	}
-	keys, next, err := h.auth.Keys(c.Request().Context(), principal(c).WorkspaceID, p)
-	if err != nil {
-		return err
-	}
-	out := resource.APIKeyList{Data: make([]resource.APIKey, len(keys)), NextCursor: nextCursor(next)}
-	for i, k := range keys {
-		out.Data[i] = resource.ToAPIKey(k)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.APIKeyList{Data: data, NextCursor: next})
 }
 
 // create godoc
@@ -87,12 +79,5 @@ func (h *apiKeyHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Router      /v1/api-keys/{id} [delete]
 func (h *apiKeyHandler) revoke(c echo.Context) error {
-	id, err := pathID(c, auth.ErrKeyNotFound)
-	if err != nil {
-		return err
-	}
-	if err := h.auth.RevokeKey(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleteByID(c, auth.ErrKeyNotFound, h.auth.RevokeKey)
 }

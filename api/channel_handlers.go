@@ -78,11 +78,7 @@ func (h *channelHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := resource.ChannelList{Data: make([]resource.Channel, len(chs)), NextCursor: nextCursor(next)}
-	for i, ch := range chs {
-		out.Data[i] = resource.ToChannel(ch)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.ChannelList{Data: each(chs, resource.ToChannel), NextCursor: nextCursor(next)})
 }
 
 // create godoc
@@ -128,15 +124,7 @@ func (h *channelHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem "channel_not_found"
 // @Router      /v1/channels/{id} [get]
 func (h *channelHandler) get(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	ch, err := h.channels.Get(c.Request().Context(), principal(c).WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, resource.ToChannel(ch))
+	return getByID(c, channel.ErrNotFound, h.channels.Get, resource.ToChannel)
 }
 
 // update godoc
@@ -158,12 +146,9 @@ func (h *channelHandler) get(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
 // @Router      /v1/channels/{id} [patch]
 func (h *channelHandler) update(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
-	if err != nil {
-		return err
-	}
 	var req updateChannelRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, channel.ErrNotFound, &req)
+	if err != nil {
 		return err
 	}
 	ch, err := h.channels.Update(c.Request().Context(), principal(c).WorkspaceID, id,
@@ -223,23 +208,11 @@ type createIdentityRequest struct {
 // @Failure     404 {object} Problem "contact_not_found"
 // @Router      /v1/contacts/{id}/channels [get]
 func (h *channelHandler) identities(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
+	data, next, err := listPageByID(c, contact.ErrNotFound, h.channels.Identities, resource.ToChannelIdentity)
 	if err != nil {
 		return err
 	}
-	p, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ids, next, err := h.channels.Identities(c.Request().Context(), principal(c).WorkspaceID, id, p)
-	if err != nil {
-		return err
-	}
-	out := resource.ChannelIdentityList{Data: make([]resource.ChannelIdentity, len(ids)), NextCursor: nextCursor(next)}
-	for i, x := range ids {
-		out.Data[i] = resource.ToChannelIdentity(x)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.ChannelIdentityList{Data: data, NextCursor: next})
 }
 
 // addIdentity godoc
@@ -262,12 +235,9 @@ func (h *channelHandler) identities(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed"
 // @Router      /v1/contacts/{id}/channels [post]
 func (h *channelHandler) addIdentity(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
 	var req createIdentityRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, contact.ErrNotFound, &req)
+	if err != nil {
 		return err
 	}
 	chID, err := uuidField("channel_id", req.ChannelID)

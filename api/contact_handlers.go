@@ -61,11 +61,7 @@ func (h *contactHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := resource.ContactList{Data: make([]resource.Contact, len(cs)), NextCursor: nextCursor(next)}
-	for i, ct := range cs {
-		out.Data[i] = resource.ToContact(ct)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.ContactList{Data: each(cs, resource.ToContact), NextCursor: nextCursor(next)})
 }
 
 // create godoc
@@ -108,15 +104,7 @@ func (h *contactHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Router      /v1/contacts/{id} [get]
 func (h *contactHandler) get(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	ct, err := h.contacts.Get(c.Request().Context(), principal(c).WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, resource.ToContact(ct))
+	return getByID(c, contact.ErrNotFound, h.contacts.Get, resource.ToContact)
 }
 
 // update godoc
@@ -137,19 +125,7 @@ func (h *contactHandler) get(c echo.Context) error {
 // @Failure     422 {object} Problem
 // @Router      /v1/contacts/{id} [patch]
 func (h *contactHandler) update(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	var req contactRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ct, err := h.contacts.Update(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, resource.ToContact(ct))
+	return updateByID[contactRequest](c, contact.ErrNotFound, h.contacts.Update, resource.ToContact)
 }
 
 // delete godoc
@@ -165,12 +141,5 @@ func (h *contactHandler) update(c echo.Context) error {
 // @Failure     404 {object} Problem
 // @Router      /v1/contacts/{id} [delete]
 func (h *contactHandler) delete(c echo.Context) error {
-	id, err := pathID(c, contact.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	if err := h.contacts.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleteByID(c, contact.ErrNotFound, h.contacts.Delete)
 }

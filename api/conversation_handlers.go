@@ -107,11 +107,10 @@ func (h *conversationHandler) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := resource.ConversationList{Data: make([]resource.Conversation, len(vs)), NextCursor: nextCursor(next)}
-	for i, v := range vs {
-		out.Data[i] = conversationFor(pr, resource.ToConversation(v))
-	}
-	return c.JSON(http.StatusOK, out)
+	data := each(vs, func(v conversation.Conversation) resource.Conversation {
+		return conversationFor(pr, resource.ToConversation(v))
+	})
+	return c.JSON(http.StatusOK, resource.ConversationList{Data: data, NextCursor: nextCursor(next)})
 }
 
 // get godoc
@@ -155,23 +154,11 @@ func (h *conversationHandler) get(c echo.Context) error {
 // @Failure     404 {object} Problem "conversation_not_found"
 // @Router      /v1/conversations/{id}/messages [get]
 func (h *conversationHandler) messages(c echo.Context) error {
-	id, err := pathID(c, conversation.ErrNotFound)
+	data, next, err := listPageByID(c, conversation.ErrNotFound, h.conversations.Messages, resource.ToMessage)
 	if err != nil {
 		return err
 	}
-	p, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ms, next, err := h.conversations.Messages(c.Request().Context(), principal(c).WorkspaceID, id, p)
-	if err != nil {
-		return err
-	}
-	out := resource.MessageList{Data: make([]resource.Message, len(ms)), NextCursor: nextCursor(next)}
-	for i, m := range ms {
-		out.Data[i] = resource.ToMessage(m)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.MessageList{Data: data, NextCursor: next})
 }
 
 // events godoc
@@ -191,23 +178,11 @@ func (h *conversationHandler) messages(c echo.Context) error {
 // @Failure     404 {object} Problem "conversation_not_found"
 // @Router      /v1/conversations/{id}/events [get]
 func (h *conversationHandler) events(c echo.Context) error {
-	id, err := pathID(c, conversation.ErrNotFound)
+	data, next, err := listPageByID(c, conversation.ErrNotFound, h.conversations.Events, resource.ToConversationEvent)
 	if err != nil {
 		return err
 	}
-	p, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	es, next, err := h.conversations.Events(c.Request().Context(), principal(c).WorkspaceID, id, p)
-	if err != nil {
-		return err
-	}
-	out := resource.ConversationEventList{Data: make([]resource.ConversationEvent, len(es)), NextCursor: nextCursor(next)}
-	for i, e := range es {
-		out.Data[i] = resource.ToConversationEvent(e)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.ConversationEventList{Data: data, NextCursor: next})
 }
 
 // close godoc
@@ -307,12 +282,9 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed"
 // @Router      /v1/conversations/{id}/assignee [put]
 func (h *conversationHandler) assign(c echo.Context) error {
-	id, err := pathID(c, conversation.ErrNotFound)
-	if err != nil {
-		return err
-	}
 	var req assignConversationRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, conversation.ErrNotFound, &req)
+	if err != nil {
 		return err
 	}
 	var to *uuid.UUID

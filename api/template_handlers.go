@@ -72,23 +72,11 @@ func (r templateRequest) fields() template.Fields {
 // @Failure     404 {object} Problem "channel_not_found"
 // @Router      /v1/channels/{id}/templates [get]
 func (h *templateHandler) list(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
+	data, next, err := listPageByID(c, channel.ErrNotFound, h.templates.List, resource.ToTemplate)
 	if err != nil {
 		return err
 	}
-	p, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ts, next, err := h.templates.List(c.Request().Context(), principal(c).WorkspaceID, id, p)
-	if err != nil {
-		return err
-	}
-	out := resource.TemplateList{Data: make([]resource.Template, len(ts)), NextCursor: nextCursor(next)}
-	for i, t := range ts {
-		out.Data[i] = resource.ToTemplate(t)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.TemplateList{Data: data, NextCursor: next})
 }
 
 // create godoc
@@ -111,12 +99,9 @@ func (h *templateHandler) list(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed"
 // @Router      /v1/channels/{id}/templates [post]
 func (h *templateHandler) create(c echo.Context) error {
-	id, err := pathID(c, channel.ErrNotFound)
-	if err != nil {
-		return err
-	}
 	var req templateRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, channel.ErrNotFound, &req)
+	if err != nil {
 		return err
 	}
 	t, err := h.templates.Create(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
@@ -140,15 +125,7 @@ func (h *templateHandler) create(c echo.Context) error {
 // @Failure     404 {object} Problem "template_not_found"
 // @Router      /v1/templates/{id} [get]
 func (h *templateHandler) get(c echo.Context) error {
-	id, err := pathID(c, template.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	t, err := h.templates.Get(c.Request().Context(), principal(c).WorkspaceID, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, resource.ToTemplate(t))
+	return getByID(c, template.ErrNotFound, h.templates.Get, resource.ToTemplate)
 }
 
 // update godoc
@@ -171,19 +148,7 @@ func (h *templateHandler) get(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed"
 // @Router      /v1/templates/{id} [patch]
 func (h *templateHandler) update(c echo.Context) error {
-	id, err := pathID(c, template.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	var req templateRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	t, err := h.templates.Update(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, resource.ToTemplate(t))
+	return updateByID[templateRequest](c, template.ErrNotFound, h.templates.Update, resource.ToTemplate)
 }
 
 // delete godoc
@@ -200,12 +165,5 @@ func (h *templateHandler) update(c echo.Context) error {
 // @Failure     404 {object} Problem "template_not_found"
 // @Router      /v1/templates/{id} [delete]
 func (h *templateHandler) delete(c echo.Context) error {
-	id, err := pathID(c, template.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	if err := h.templates.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleteByID(c, template.ErrNotFound, h.templates.Delete)
 }

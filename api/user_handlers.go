@@ -54,19 +54,11 @@ func actor(c echo.Context) workspace.Actor {
 // @Failure     401 {object} Problem
 // @Router      /v1/users [get]
 func (h *userHandler) list(c echo.Context) error {
-	p, err := pageParams(c)
+	data, next, err := listPage(c, h.workspaces.Users, resource.ToUser)
 	if err != nil {
 		return err
 	}
-	users, next, err := h.workspaces.Users(c.Request().Context(), principal(c).WorkspaceID, p)
-	if err != nil {
-		return err
-	}
-	out := resource.UserList{Data: make([]resource.User, len(users)), NextCursor: nextCursor(next)}
-	for i, u := range users {
-		out.Data[i] = resource.ToUser(u)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.UserList{Data: data, NextCursor: next})
 }
 
 // create godoc
@@ -125,12 +117,9 @@ func (h *userHandler) create(c echo.Context) error {
 // @Header      503 {integer} Retry-After "Seconds to wait before trying again."
 // @Router      /v1/users/{id} [patch]
 func (h *userHandler) update(c echo.Context) error {
-	id, err := pathID(c, workspace.ErrUserNotFound)
-	if err != nil {
-		return err
-	}
 	var req updateUserRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, workspace.ErrUserNotFound, &req)
+	if err != nil {
 		return err
 	}
 	p := workspace.UserPatch{Name: req.Name, Password: req.Password, CurrentPassword: req.CurrentPassword}

@@ -69,19 +69,11 @@ func (h *webhookHandler) create(c echo.Context) error {
 // @Failure     403 {object} Problem
 // @Router      /v1/webhooks [get]
 func (h *webhookHandler) list(c echo.Context) error {
-	p, err := pageParams(c)
+	data, next, err := listPage(c, h.webhooks.List, resource.ToWebhook)
 	if err != nil {
 		return err
 	}
-	ws, next, err := h.webhooks.List(c.Request().Context(), principal(c).WorkspaceID, p)
-	if err != nil {
-		return err
-	}
-	out := resource.WebhookList{Data: make([]resource.Webhook, len(ws)), NextCursor: nextCursor(next)}
-	for i, w := range ws {
-		out.Data[i] = resource.ToWebhook(w)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.WebhookList{Data: data, NextCursor: next})
 }
 
 // update godoc
@@ -102,12 +94,9 @@ func (h *webhookHandler) list(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed, webhook_url_refused"
 // @Router      /v1/webhooks/{id} [patch]
 func (h *webhookHandler) update(c echo.Context) error {
-	id, err := pathID(c, subscription.ErrNotFound)
-	if err != nil {
-		return err
-	}
 	var req updateWebhookRequest
-	if err := bind(c, &req); err != nil {
+	id, err := bindByID(c, subscription.ErrNotFound, &req)
+	if err != nil {
 		return err
 	}
 	w, err := h.webhooks.Update(c.Request().Context(), principal(c).WorkspaceID, id,
@@ -130,14 +119,7 @@ func (h *webhookHandler) update(c echo.Context) error {
 // @Failure     404 {object} Problem "webhook_not_found"
 // @Router      /v1/webhooks/{id} [delete]
 func (h *webhookHandler) delete(c echo.Context) error {
-	id, err := pathID(c, subscription.ErrNotFound)
-	if err != nil {
-		return err
-	}
-	if err := h.webhooks.Delete(c.Request().Context(), principal(c).WorkspaceID, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleteByID(c, subscription.ErrNotFound, h.webhooks.Delete)
 }
 
 // deliveries godoc
@@ -157,21 +139,9 @@ func (h *webhookHandler) delete(c echo.Context) error {
 // @Failure     404 {object} Problem "webhook_not_found"
 // @Router      /v1/webhooks/{id}/deliveries [get]
 func (h *webhookHandler) deliveries(c echo.Context) error {
-	id, err := pathID(c, subscription.ErrNotFound)
+	data, next, err := listPageByID(c, subscription.ErrNotFound, h.webhooks.Deliveries, resource.ToWebhookDelivery)
 	if err != nil {
 		return err
 	}
-	p, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ds, next, err := h.webhooks.Deliveries(c.Request().Context(), principal(c).WorkspaceID, id, p)
-	if err != nil {
-		return err
-	}
-	out := resource.WebhookDeliveryList{Data: make([]resource.WebhookDelivery, len(ds)), NextCursor: nextCursor(next)}
-	for i, d := range ds {
-		out.Data[i] = resource.ToWebhookDelivery(d)
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, resource.WebhookDeliveryList{Data: data, NextCursor: next})
 }

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -45,46 +42,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// retryKeyFake is a LINE Messaging API that honours X-Line-Retry-Key: it takes a message as
-// soon as it reads the request, answers a repeated key with 409, and can hold requests.
-type retryKeyFake struct {
-	mu        sync.Mutex
-	delivered map[string]int
-	requests  int
-	conflicts int
-	hold      chan struct{}
-}
-
-func (f *retryKeyFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	key := r.Header.Get("X-Line-Retry-Key")
-	f.mu.Lock()
-	f.requests++
-	seen := f.delivered[key] > 0
-	if seen {
-		f.conflicts++
-	} else {
-		f.delivered[key]++
-	}
-	hold := f.hold
-	f.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if seen {
-		w.Header().Set("X-Line-Accepted-Request-Id", "req-"+key)
-		w.WriteHeader(http.StatusConflict)
-		_, _ = io.WriteString(w, `{"message":"The retry key is already accepted"}`)
-		return
-	}
-	fmt.Fprintf(w, `{"sentMessages":[{"id":"line-%s"}]}`, key)
 }
 
 // TestKill9Worker: a `switchboard worker` process is killed with SIGKILL while its provider
@@ -117,22 +74,11 @@ func TestKill9Worker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := &retryKeyFake{delivered: map[string]int{}, hold: make(chan struct{})}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	released := false
-	release := func() {
-		fake.mu.Lock()
-		defer fake.mu.Unlock()
-		if !released {
-			close(fake.hold)
-			fake.hold, released = nil, true
-		}
-	}
-	defer release()
+	fake := pt.NewLINE(t)
+	fake.Hold()
 	prov := "line"
 	ch, err := svc.Channels.Create(ctx, ws.ID, channel.New{Type: "line", Name: "LINE", Provider: &prov,
-		Config: map[string]any{"channel_access_token": "line-token", "channel_secret": "line-secret", "api_base": srv.URL}})
+		Config: map[string]any{"channel_access_token": "line-token", "channel_secret": "line-secret", "api_base": fake.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,9 +111,7 @@ func TestKill9Worker(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		fake.mu.Lock()
-		n := fake.requests
-		fake.mu.Unlock()
+		n := fake.Calls()
 		if n >= 4 {
 			break
 		}
@@ -180,7 +124,7 @@ func TestKill9Worker(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = child.Wait()
-	release()
+	fake.Release()
 
 	// The survivor: its rescuer takes jobs running longer than 3 s once it leads, which it
 	// can after the dead process's leader lease runs out.
@@ -213,14 +157,13 @@ func TestKill9Worker(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	fake.mu.Lock()
-	defer fake.mu.Unlock()
+	delivered, _, conflicts := fake.Stats()
 	for _, id := range ids {
-		if fake.delivered[id.String()] != 1 {
-			t.Errorf("message %s reached the customer %d times", id, fake.delivered[id.String()])
+		if delivered[id.String()] != 1 {
+			t.Errorf("message %s reached the customer %d times", id, delivered[id.String()])
 		}
 	}
-	if fake.conflicts != 4 {
-		t.Errorf("%d repeated retry keys, want 4 (the killed worker's calls, retried by the survivor)", fake.conflicts)
+	if conflicts != 4 {
+		t.Errorf("%d repeated retry keys, want 4 (the killed worker's calls, retried by the survivor)", conflicts)
 	}
 }

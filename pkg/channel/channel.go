@@ -166,15 +166,6 @@ func typeNames() string {
 	return strings.Join(s, ", ")
 }
 
-// ParseType returns the channel type named s, or a validation error listing the valid types.
-func ParseType(s string) (rules.ChannelType, error) {
-	t, ok := rules.ParseType(s)
-	if !ok {
-		return "", errkind.Invalid(errkind.Field{Field: "type", Message: "must be one of " + typeNames()})
-	}
-	return t, nil
-}
-
 func checkOptions(t rules.ChannelType, raw map[string]any, errs *errkind.Fields) rules.Options {
 	opts, fe := rules.ParseOptions(t, raw)
 	for _, f := range fe {

@@ -6,12 +6,22 @@ import (
 	"math"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/provider/line"
+	"github.com/switchboard/switchboard/pkg/provider/messenger"
+	"github.com/switchboard/switchboard/pkg/provider/smtp"
+	"github.com/switchboard/switchboard/pkg/provider/telegram"
+	"github.com/switchboard/switchboard/pkg/provider/twilio"
+	"github.com/switchboard/switchboard/pkg/provider/viber"
+	"github.com/switchboard/switchboard/pkg/provider/webhook"
+	"github.com/switchboard/switchboard/pkg/provider/whatsapp"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
 
@@ -42,8 +52,8 @@ const (
 	kindEnum
 )
 
-// field is one setting of a provider's config, named as the adapter's Config in
-// pkg/provider/<name> takes it.
+// field is one setting of a provider's config: a field of the adapter's Config in
+// pkg/provider/<name>, read from its config tag.
 type field struct {
 	name     string
 	kind     fieldKind
@@ -51,70 +61,137 @@ type field struct {
 	required bool
 	enum     []string // kindEnum
 	max      int      // characters; 0 means maxConfigValue
+	index    int      // of the Config's struct field
 }
 
 // providerSpec is one row of DESIGN §6: which channel types a provider delivers and its config.
 type providerSpec struct {
-	name   string
-	types  []rules.ChannelType // nil: every type
+	name  string
+	types []rules.ChannelType // nil: every type
+	// config is the adapter's Config (nil: the provider takes none); its config tags are the
+	// provider's fields, in order, so the adapter and the table cannot name a setting apart.
+	config reflect.Type
 	fields []field
 	// oneOf lists groups of fields of which exactly one must be set (Twilio's sender).
 	oneOf [][]string
-	// apiBase says whether the adapter has a base URL that api_base may replace.
-	apiBase bool
 }
 
-var metaFields = []field{
-	{name: "page_id", required: true},
-	{name: "page_access_token", secret: true, required: true},
-	{name: "app_secret", secret: true, required: true},
-	{name: "verify_token", secret: true},
+// adapterSpec makes a row of the table from the adapter's Config.
+func adapterSpec(name string, config any, types ...rules.ChannelType) providerSpec {
+	p := providerSpec{name: name, types: types, config: reflect.TypeOf(config)}
+	p.fields = configFields(p.config)
+	return p
+}
+
+// configFields reads a Config's tags: `config:"name[,secret][,required][,url|host][,enum=a b]
+// [,max=N]"`, an int field being a port. A field tagged "-" is not stored; api_base may stand
+// only where the adapter takes a base URL. A malformed tag is a bug in the table: it panics when
+// the package loads.
+func configFields(t reflect.Type) []field {
+	var out []field
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("config")
+		if tag == "-" {
+			continue
+		}
+		parts := strings.Split(tag, ",")
+		f := field{name: parts[0], index: i}
+		if t.Field(i).Type.Kind() == reflect.Int {
+			f.kind = kindPort
+		} else if t.Field(i).Type.Kind() != reflect.String {
+			panic(fmt.Sprintf("channel: %s.%s is neither a string nor a port", t, t.Field(i).Name))
+		}
+		for _, opt := range parts[1:] {
+			switch k, v, _ := strings.Cut(opt, "="); k {
+			case "secret":
+				f.secret = true
+			case "required":
+				f.required = true
+			case "url":
+				f.kind = kindURL
+			case "host":
+				f.kind = kindHost
+			case "enum":
+				f.kind, f.enum = kindEnum, strings.Fields(v)
+			case "max":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					panic(fmt.Sprintf("channel: %s.%s: bad max %q", t, t.Field(i).Name, v))
+				}
+				f.max = n
+			default:
+				panic(fmt.Sprintf("channel: %s.%s: unknown config option %q", t, t.Field(i).Name, opt))
+			}
+		}
+		if f.name == "" || f.name == APIBaseField && (f.kind != kindURL || f.required || f.secret) {
+			panic(fmt.Sprintf("channel: %s.%s: bad config tag %q", t, t.Field(i).Name, tag))
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // providers is the provider table. Fields needed to send or to check a webhook's signature
 // are required; the rest are optional.
 var providers = []providerSpec{
 	{name: ProviderSandbox},
-	{name: ProviderWhatsAppCloud, types: []rules.ChannelType{rules.WhatsApp}, apiBase: true, fields: []field{
-		{name: "phone_number_id", required: true},
-		{name: "access_token", secret: true, required: true},
-		{name: "app_secret", secret: true, required: true},
-		{name: "verify_token", secret: true},
-	}},
-	{name: ProviderMessenger, types: []rules.ChannelType{rules.Messenger}, apiBase: true, fields: metaFields},
-	{name: ProviderInstagram, types: []rules.ChannelType{rules.Instagram}, apiBase: true, fields: metaFields},
-	{name: ProviderTelegram, types: []rules.ChannelType{rules.Telegram}, apiBase: true, fields: []field{
-		{name: "bot_token", secret: true, required: true},
-		{name: "secret_token", secret: true, required: true},
-	}},
-	{name: ProviderTwilio, types: []rules.ChannelType{rules.SMS, rules.WhatsApp}, apiBase: true, fields: []field{
-		{name: "account_sid", required: true},
-		{name: "auth_token", secret: true, required: true},
-		{name: "from"},
-		{name: "messaging_service_sid"},
-	}, oneOf: [][]string{{"from", "messaging_service_sid"}}},
-	{name: ProviderSMTP, types: []rules.ChannelType{rules.Email}, fields: []field{
-		{name: "host", kind: kindHost, required: true},
-		{name: "port", kind: kindPort},
-		{name: "username"},
-		{name: "password", secret: true},
-		{name: "from", required: true},
-		{name: "tls", kind: kindEnum, enum: []string{"starttls", "tls", "none"}},
-		// The bearer secret the mail gateway presents when it posts inbound mail.
-		{name: "inbound_secret", secret: true},
-	}},
-	{name: ProviderViber, types: []rules.ChannelType{rules.Viber}, apiBase: true, fields: []field{
-		{name: "auth_token", secret: true, required: true},
-		{name: "sender_name", required: true, max: 28},
-	}},
-	{name: ProviderLINE, types: []rules.ChannelType{rules.LINE}, apiBase: true, fields: []field{
-		{name: "channel_access_token", secret: true, required: true},
-		{name: "channel_secret", secret: true, required: true},
-	}},
-	{name: ProviderWebhook, types: []rules.ChannelType{rules.Custom, rules.Webchat}, fields: []field{
-		{name: "url", kind: kindURL, required: true},
-		{name: "secret", secret: true, required: true},
-	}},
+	adapterSpec(ProviderWhatsAppCloud, whatsapp.Config{}, rules.WhatsApp),
+	adapterSpec(ProviderMessenger, messenger.Config{}, rules.Messenger),
+	adapterSpec(ProviderInstagram, messenger.Config{}, rules.Instagram),
+	adapterSpec(ProviderTelegram, telegram.Config{}, rules.Telegram),
+	twilioSpec(),
+	adapterSpec(ProviderSMTP, smtp.Config{}, rules.Email),
+	adapterSpec(ProviderViber, viber.Config{}, rules.Viber),
+	adapterSpec(ProviderLINE, line.Config{}, rules.LINE),
+	adapterSpec(ProviderWebhook, webhook.Config{}, rules.Custom, rules.Webchat),
+}
+
+func twilioSpec() providerSpec {
+	p := adapterSpec(ProviderTwilio, twilio.Config{}, rules.SMS, rules.WhatsApp)
+	p.oneOf = [][]string{{"from", "messaging_service_sid"}}
+	for _, name := range p.oneOf[0] {
+		if f, ok := p.field(name); !ok || f.required {
+			panic("channel: twilio's sender is not two optional fields of twilio.Config")
+		}
+	}
+	return p
+}
+
+// Settings is a channel's provider config with its secrets opened, as a value of the provider
+// adapter's Config (whatsapp.Config, smtp.Config, ...); nil for a provider that takes none or
+// that this build does not know.
+func Settings(ch Channel, secrets map[string]string) any {
+	p, ok := lookupProvider(ch.Provider)
+	if !ok || p.config == nil {
+		return nil
+	}
+	v := reflect.New(p.config).Elem()
+	for _, f := range p.fields {
+		if f.kind == kindPort {
+			v.Field(f.index).SetInt(int64(storedPort(ch.Config[f.name])))
+			continue
+		}
+		s, ok := secrets[f.name]
+		if !ok {
+			s, _ = ch.Config[f.name].(string)
+		}
+		v.Field(f.index).SetString(s)
+	}
+	return v.Interface()
+}
+
+// storedPort reads a port as parseConfig stores it: an int, or a JSON number once it has been
+// through the database.
+func storedPort(v any) int {
+	switch v := v.(type) {
+	case float64:
+		if v == math.Trunc(v) && v > 0 && v < 65536 {
+			return int(v)
+		}
+	case int:
+		return v
+	}
+	return 0
 }
 
 // ProviderNames lists every provider, in the table's order.
@@ -147,9 +224,6 @@ func (p providerSpec) typeNames() string {
 }
 
 func (p providerSpec) field(name string) (field, bool) {
-	if name == APIBaseField && p.apiBase {
-		return field{name: APIBaseField, kind: kindURL}, true
-	}
 	i := slices.IndexFunc(p.fields, func(f field) bool { return f.name == name })
 	if i < 0 {
 		return field{}, false

@@ -50,7 +50,6 @@ type Config struct {
 	HTTPIdleTimeout       time.Duration
 	ShutdownTimeout       time.Duration
 	EnablePprof           bool
-	ProductionErrors      bool
 	// DeliveryWorkers is how many deliveries `serve` and `worker` run at once (0: serve only
 	// enqueues; another process delivers).
 	DeliveryWorkers     int
@@ -185,7 +184,6 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookTimeout:          dur("WEBHOOK_TIMEOUT"),
 		ShutdownTimeout:         dur("SHUTDOWN_TIMEOUT"),
 		EnablePprof:             boolean("ENABLE_PPROF"),
-		ProductionErrors:        true,
 	}
 	if c.WebhookRetryFor < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("WEBHOOK_RETRY_FOR: want at least 24h, got %q", get("WEBHOOK_RETRY_FOR")))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
 	"github.com/switchboard/switchboard/pkg/store"
 )
 
@@ -61,7 +62,7 @@ func TestTwoDispatchersDeliverEachMessageOnce(t *testing.T) {
 		t.Skip("1000 deliveries")
 	}
 	e := newEnv(t)
-	fake := newLineFake(t)
+	fake := pt.NewLINE(t)
 	other := e.otherProcess(t, nil)
 	a := e.dispatcher(t, dispatch.Config{ID: "process-a", Workers: 8})
 	e.dispatcherOn(t, other, dispatch.Config{ID: "process-b", Workers: 8})
@@ -74,7 +75,7 @@ func TestTwoDispatchersDeliverEachMessageOnce(t *testing.T) {
 	}
 	e.waitAll(t, ids, conversation.StatusSent, 90*time.Second)
 
-	delivered, requests, conflicts := fake.stats()
+	delivered, requests, conflicts := fake.Stats()
 	if len(delivered) != n || conflicts != 0 {
 		t.Fatalf("provider got %d distinct messages and %d repeats, want %d and 0", len(delivered), conflicts, n)
 	}
@@ -140,7 +141,7 @@ func (k *killSwitch) kill() {
 // the same LINE retry key and the provider answers a repeat with 409.
 func TestKilledWorkerIsRescued(t *testing.T) {
 	e := newEnv(t)
-	fake := newLineFake(t)
+	fake := pt.NewLINE(t)
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
 	to := e.customer(t, ch, "Ukilled")
 
@@ -154,7 +155,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.holdRequests()
+	fake.Hold()
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -164,15 +165,15 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 		ids[i] = e.queue(t, a, to, outgoing{Text: "important"})
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for fake.heldCount() < 4 {
+	for fake.Held() < 4 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the doomed worker made %d provider calls, want 4", fake.heldCount())
+			t.Fatalf("the doomed worker made %d provider calls, want 4", fake.Held())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	killedAt := time.Now()
 	sw.kill()
-	fake.release() // the provider answers, but nobody alive reads the answer into the database
+	fake.Release() // the provider answers, but nobody alive reads the answer into the database
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -187,7 +188,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 	e.dispatcher(t, cfgB)
 	e.waitAll(t, ids, conversation.StatusSent, 60*time.Second)
 
-	delivered, requests, conflicts := fake.stats()
+	delivered, requests, conflicts := fake.Stats()
 	for _, id := range ids {
 		if delivered[id.String()] != 1 {
 			t.Errorf("message %s delivered %d times", id, delivered[id.String()])
@@ -214,7 +215,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 // delivery instead, which releases the job at once for another process.
 func TestGracefulStop(t *testing.T) {
 	e := newEnv(t)
-	fake := newLineFake(t)
+	fake := pt.NewLINE(t)
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
 	to := e.customer(t, ch, "Ustop")
 	start := func(id string) *dispatch.Dispatcher {
@@ -230,20 +231,20 @@ func TestGracefulStop(t *testing.T) {
 	waitHeld := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for fake.heldCount() < n {
+		for fake.Held() < n {
 			if time.Now().After(deadline) {
-				t.Fatalf("provider calls in flight: %d, want %d", fake.heldCount(), n)
+				t.Fatalf("provider calls in flight: %d, want %d", fake.Held(), n)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
 
 	// Enough time: the delivery in flight completes and Stop returns cleanly.
-	fake.holdRequests()
+	fake.Hold()
 	d := start("graceful")
 	id := e.queue(t, d, to, outgoing{Text: "finish me"})
 	waitHeld(1)
-	go func() { time.Sleep(300 * time.Millisecond); fake.release() }()
+	go func() { time.Sleep(300 * time.Millisecond); fake.Release() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	if err := d.Stop(ctx); err != nil {
 		t.Fatalf("graceful stop: %v", err)
@@ -256,14 +257,14 @@ func TestGracefulStop(t *testing.T) {
 
 	// Not enough time: the delivery is cancelled and released, and the next process
 	// delivers it (the provider already had it: the retry key makes that a 409, not a repeat).
-	fake.holdRequests()
+	fake.Hold()
 	d = start("impatient")
 	id = e.queue(t, d, to, outgoing{Text: "release me"})
 	waitHeld(2)
 	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	_ = d.Stop(ctx)
 	cancel()
-	fake.release()
+	fake.Release()
 	if m := e.message(t, id); m.Status != conversation.StatusQueued {
 		t.Fatalf("a cancelled delivery left the message %s, want queued", m.Status)
 	}
@@ -272,7 +273,7 @@ func TestGracefulStop(t *testing.T) {
 	if m.Attempts != 2 {
 		t.Errorf("attempts = %d, want 2 (the cancelled one and the delivery)", m.Attempts)
 	}
-	delivered, _, _ := fake.stats()
+	delivered, _, _ := fake.Stats()
 	if delivered[id.String()] != 1 {
 		t.Errorf("delivered %d times", delivered[id.String()])
 	}

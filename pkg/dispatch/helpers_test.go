@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -246,97 +242,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// lineFake is a fake LINE Messaging API that honours X-Line-Retry-Key like LINE does: a key
-// it accepted before answers 409 with the accepted request's id, so a retried push is never
-// delivered twice. It counts deliveries per key and can hold requests until released.
-type lineFake struct {
-	URL string
-
-	mu        sync.Mutex
-	delivered map[string]int // retry key → deliveries accepted
-	requests  map[string]int // retry key → requests received
-	conflicts int
-	hold      chan struct{} // while non-nil, requests wait on it (and are still accepted)
-	held      int
-}
-
-func newLineFake(t *testing.T) *lineFake {
-	f := &lineFake{delivered: map[string]int{}, requests: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	t.Cleanup(f.release)
-	f.URL = srv.URL
-	return f
-}
-
-func (f *lineFake) serve(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
-	key := r.Header.Get("X-Line-Retry-Key")
-	f.mu.Lock()
-	f.requests[key]++
-	seen := f.delivered[key] > 0
-	if !seen {
-		// The provider takes the message as soon as it reads the request, whatever happens
-		// to the connection afterwards.
-		f.delivered[key]++
-	} else {
-		f.conflicts++
-	}
-	hold := f.hold
-	if hold != nil {
-		f.held++
-	}
-	f.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if seen {
-		w.Header().Set("X-Line-Accepted-Request-Id", "req-"+key)
-		w.WriteHeader(http.StatusConflict)
-		_, _ = io.WriteString(w, `{"message":"The retry key is already accepted"}`)
-		return
-	}
-	fmt.Fprintf(w, `{"sentMessages":[{"id":"line-%s","quoteToken":"q"}]}`, key)
-}
-
-// holdRequests makes new requests wait until release.
-func (f *lineFake) holdRequests() {
-	f.mu.Lock()
-	f.hold = make(chan struct{})
-	f.mu.Unlock()
-}
-
-func (f *lineFake) release() {
-	f.mu.Lock()
-	if f.hold != nil {
-		close(f.hold)
-		f.hold = nil
-	}
-	f.mu.Unlock()
-}
-
-func (f *lineFake) heldCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.held
-}
-
-func (f *lineFake) stats() (delivered, requests map[string]int, conflicts int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d, r := map[string]int{}, map[string]int{}
-	for k, v := range f.delivered {
-		d[k] = v
-	}
-	for k, v := range f.requests {
-		r[k] = v
-	}
-	return d, r, f.conflicts
 }

@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,38 +21,20 @@ import (
 	"github.com/switchboard/switchboard/pkg/rules"
 )
 
-// settings is a channel's provider configuration with its secrets opened: the field names of
-// pkg/channel's provider table.
+// settings is a channel with its provider configuration, secrets opened: config is the
+// provider adapter's Config (channel.Settings), nil for the sandbox.
 type settings struct {
 	ch      channel.Channel
-	public  map[string]any
+	config  any
 	secrets map[string]string
-}
-
-func (s settings) str(name string) string {
-	if v, ok := s.secrets[name]; ok {
-		return v
-	}
-	v, _ := s.public[name].(string)
-	return v
-}
-
-// port reads a port stored as a JSON number.
-func (s settings) port(name string) int {
-	switch v := s.public[name].(type) {
-	case float64:
-		if v == math.Trunc(v) && v > 0 && v < 65536 {
-			return int(v)
-		}
-	case int:
-		return v
-	}
-	return 0
 }
 
 // apiBase is the provider base URL override, honoured only as stored: the channel service
 // accepted it only while PROVIDER_API_BASE_OVERRIDE was on.
-func (s settings) apiBase() string { return s.str(channel.APIBaseField) }
+func (s settings) apiBase() string {
+	base, _ := s.ch.Config[channel.APIBaseField].(string)
+	return base
+}
 
 // api is the client for an HTTP provider: its public API's own, or, when the channel names an
 // api_base, one that refuses internal addresses, since the tenant chose that host.
@@ -96,70 +77,73 @@ var adapters = map[string]adapter{
 		sender: func(settings, clients) provider.Sender { return sandbox.New() },
 	},
 	channel.ProviderWhatsAppCloud: {
-		sender: func(s settings, c clients) provider.Sender {
-			return whatsapp.New(whatsapp.Config{PhoneNumberID: s.str("phone_number_id"), AccessToken: s.str("access_token"),
-				AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, s.api(c))
+		sender: func(s settings, c clients) provider.Sender { return whatsapp.New(s.config.(whatsapp.Config), s.api(c)) },
+		verify: func(s settings, w Webhook) error {
+			return whatsapp.Verify(w.Header, w.Body, s.config.(whatsapp.Config).AppSecret)
 		},
-		verify:    func(s settings, w Webhook) error { return whatsapp.Verify(w.Header, w.Body, s.str("app_secret")) },
-		parse:     whatsapp.Parse,
-		handshake: func(s settings, q url.Values) (string, error) { return whatsapp.Handshake(q, s.str("verify_token")) },
+		parse: whatsapp.Parse,
+		handshake: func(s settings, q url.Values) (string, error) {
+			return whatsapp.Handshake(q, s.config.(whatsapp.Config).VerifyToken)
+		},
 	},
 	channel.ProviderMessenger: metaAdapter,
 	channel.ProviderInstagram: metaAdapter,
 	channel.ProviderTelegram: {
-		sender: func(s settings, c clients) provider.Sender {
-			return telegram.New(telegram.Config{BotToken: s.str("bot_token"), SecretToken: s.str("secret_token"), APIBase: s.apiBase()}, s.api(c))
+		sender: func(s settings, c clients) provider.Sender { return telegram.New(s.config.(telegram.Config), s.api(c)) },
+		verify: func(s settings, w Webhook) error {
+			return telegram.Verify(w.Header, w.Body, s.config.(telegram.Config).SecretToken)
 		},
-		verify: func(s settings, w Webhook) error { return telegram.Verify(w.Header, w.Body, s.str("secret_token")) },
-		parse:  telegram.Parse,
+		parse: telegram.Parse,
 	},
 	channel.ProviderTwilio: {
 		sender: func(s settings, c clients) provider.Sender {
-			return twilio.New(twilio.Config{AccountSID: s.str("account_sid"), AuthToken: s.str("auth_token"), From: s.str("from"),
-				MessagingServiceSID: s.str("messaging_service_sid"), WhatsApp: s.ch.Type == rules.WhatsApp, APIBase: s.apiBase()}, s.api(c))
+			cfg := s.config.(twilio.Config)
+			cfg.WhatsApp = s.ch.Type == rules.WhatsApp
+			return twilio.New(cfg, s.api(c))
 		},
-		verify: func(s settings, w Webhook) error { return twilio.Verify(w.Header, w.Body, s.str("auth_token"), w.URL) },
-		parse:  twilio.Parse,
+		verify: func(s settings, w Webhook) error {
+			return twilio.Verify(w.Header, w.Body, s.config.(twilio.Config).AuthToken, w.URL)
+		},
+		parse: twilio.Parse,
 	},
 	channel.ProviderSMTP: {
-		sender: func(s settings, c clients) provider.Sender {
-			return smtp.New(smtp.Config{Host: s.str("host"), Port: s.port("port"), Username: s.str("username"),
-				Password: s.str("password"), From: s.str("from"), TLS: s.str("tls"), InboundSecret: s.str("inbound_secret")}, nil, c.smtp)
+		sender: func(s settings, c clients) provider.Sender { return smtp.New(s.config.(smtp.Config), nil, c.smtp) },
+		verify: func(s settings, w Webhook) error {
+			return smtp.Verify(w.Header, w.Body, s.config.(smtp.Config).InboundSecret)
 		},
-		verify: func(s settings, w Webhook) error { return smtp.Verify(w.Header, w.Body, s.str("inbound_secret")) },
-		parse:  smtp.Parse,
+		parse: smtp.Parse,
 	},
 	channel.ProviderViber: {
-		sender: func(s settings, c clients) provider.Sender {
-			return viber.New(viber.Config{AuthToken: s.str("auth_token"), SenderName: s.str("sender_name"), APIBase: s.apiBase()}, s.api(c))
+		sender: func(s settings, c clients) provider.Sender { return viber.New(s.config.(viber.Config), s.api(c)) },
+		verify: func(s settings, w Webhook) error {
+			return viber.Verify(w.Header, w.Body, s.config.(viber.Config).AuthToken)
 		},
-		verify: func(s settings, w Webhook) error { return viber.Verify(w.Header, w.Body, s.str("auth_token")) },
-		parse:  viber.Parse,
+		parse: viber.Parse,
 	},
 	channel.ProviderLINE: {
-		sender: func(s settings, c clients) provider.Sender {
-			return line.New(line.Config{ChannelAccessToken: s.str("channel_access_token"), ChannelSecret: s.str("channel_secret"),
-				APIBase: s.apiBase()}, s.api(c))
+		sender: func(s settings, c clients) provider.Sender { return line.New(s.config.(line.Config), s.api(c)) },
+		verify: func(s settings, w Webhook) error {
+			return line.Verify(w.Header, w.Body, s.config.(line.Config).ChannelSecret)
 		},
-		verify: func(s settings, w Webhook) error { return line.Verify(w.Header, w.Body, s.str("channel_secret")) },
-		parse:  line.Parse,
+		parse: line.Parse,
 	},
 	// Custom and website-chat channels post their inbound messages to /v1/channels/{id}/inbound.
 	channel.ProviderWebhook: {
-		sender: func(s settings, c clients) provider.Sender {
-			return webhook.New(webhook.Config{URL: s.str("url"), Secret: s.str("secret")}, c.tenant)
-		},
+		sender: func(s settings, c clients) provider.Sender { return webhook.New(s.config.(webhook.Config), c.tenant) },
 	},
 }
 
 var metaAdapter = adapter{
 	sender: func(s settings, c clients) provider.Sender {
-		return messenger.New(messenger.Config{PageID: s.str("page_id"), PageAccessToken: s.str("page_access_token"),
-			AppSecret: s.str("app_secret"), VerifyToken: s.str("verify_token"), APIBase: s.apiBase()}, s.api(c))
+		return messenger.New(s.config.(messenger.Config), s.api(c))
 	},
-	verify:    func(s settings, w Webhook) error { return messenger.Verify(w.Header, w.Body, s.str("app_secret")) },
-	parse:     messenger.Parse,
-	handshake: func(s settings, q url.Values) (string, error) { return messenger.Handshake(q, s.str("verify_token")) },
+	verify: func(s settings, w Webhook) error {
+		return messenger.Verify(w.Header, w.Body, s.config.(messenger.Config).AppSecret)
+	},
+	parse: messenger.Parse,
+	handshake: func(s settings, q url.Values) (string, error) {
+		return messenger.Handshake(q, s.config.(messenger.Config).VerifyToken)
+	},
 }
 
 // Secrets opens a channel's provider secrets (channel.Service).
@@ -179,7 +163,7 @@ func open(ch channel.Channel, sec Secrets) (adapter, settings, error) {
 	if err != nil {
 		return adapter{}, settings{}, fmt.Errorf("open provider secrets: %w", err)
 	}
-	return a, settings{ch: ch, public: ch.Config, secrets: secrets}, nil
+	return a, settings{ch: ch, config: channel.Settings(ch, secrets), secrets: secrets}, nil
 }
 
 // secretValues lists a channel's secret values, to scrub them from anything logged.

@@ -83,7 +83,6 @@ var (
 // Store is what the service needs from persistence.
 type Store interface {
 	CreateWebhook(ctx context.Context, w Webhook, sealedSecret []byte) error
-	Webhook(ctx context.Context, ws, id uuid.UUID) (Webhook, error)
 	Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]Webhook, string, error)
 	UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*Webhook) error) (Webhook, error)
 	DeleteWebhook(ctx context.Context, ws, id uuid.UUID) error
@@ -173,11 +172,6 @@ func (s *Service) Create(ctx context.Context, ws uuid.UUID, in New) (Webhook, st
 		return Webhook{}, "", err
 	}
 	return w, plain, nil
-}
-
-// Get returns one webhook.
-func (s *Service) Get(ctx context.Context, ws, id uuid.UUID) (Webhook, error) {
-	return s.store.Webhook(ctx, ws, id)
 }
 
 // List lists the workspace's webhooks, newest first.

@@ -32,10 +32,12 @@ const name = "line"
 const DefaultAPIBase = "https://api.line.me"
 
 // Config is the channel's provider configuration (DESIGN §6, line).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	ChannelAccessToken string // secret
-	ChannelSecret      string // secret; signs webhooks
-	APIBase            string // optional; default DefaultAPIBase
+	ChannelAccessToken string `config:"channel_access_token,secret,required"`
+	ChannelSecret      string `config:"channel_secret,secret,required"` // signs webhooks
+	APIBase            string `config:"api_base,url"`                   // optional; default DefaultAPIBase
 }
 
 // Client sends as one LINE Official Account.

@@ -32,12 +32,14 @@ import (
 const name = "messenger"
 
 // Config is the channel's provider configuration (DESIGN §6, messenger and instagram).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	PageID          string
-	PageAccessToken string // secret
-	AppSecret       string // secret; signs webhooks
-	VerifyToken     string // secret; answers the GET handshake
-	APIBase         string // optional; default meta.DefaultAPIBase
+	PageID          string `config:"page_id,required"`
+	PageAccessToken string `config:"page_access_token,secret,required"`
+	AppSecret       string `config:"app_secret,secret,required"` // signs webhooks
+	VerifyToken     string `config:"verify_token,secret"`        // answers the GET handshake
+	APIBase         string `config:"api_base,url"`               // optional; default meta.DefaultAPIBase
 }
 
 // Client sends as one Facebook Page (or the Page linked to an Instagram professional account).

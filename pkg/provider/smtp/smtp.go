@@ -47,15 +47,17 @@ const (
 const defaultTimeout = time.Minute
 
 // Config is the channel's provider configuration (DESIGN §6, smtp).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	Host     string
-	Port     int    // 0: 587 for starttls, 465 for tls, 25 for none
-	Username string // empty: no AUTH
-	Password string // secret
-	From     string // "Support <support@example.com>" or "support@example.com"
-	TLS      string // TLSNone, TLSStartTLS or TLSImplicit; empty means TLSStartTLS
+	Host     string `config:"host,host,required"`
+	Port     int    `config:"port"`     // 0: 587 for starttls, 465 for tls, 25 for none
+	Username string `config:"username"` // empty: no AUTH
+	Password string `config:"password,secret"`
+	From     string `config:"from,required"`              // "Support <support@example.com>" or "support@example.com"
+	TLS      string `config:"tls,enum=starttls tls none"` // TLSNone, TLSStartTLS or TLSImplicit; empty means TLSStartTLS
 	// InboundSecret is the bearer secret the mail gateway presents when it posts inbound mail.
-	InboundSecret string // secret
+	InboundSecret string `config:"inbound_secret,secret"`
 }
 
 // Client sends through one SMTP server.

@@ -30,10 +30,12 @@ const name = "telegram"
 const DefaultAPIBase = "https://api.telegram.org"
 
 // Config is the channel's provider configuration (DESIGN §6, telegram).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	BotToken    string // secret
-	SecretToken string // secret; the setWebhook secret_token
-	APIBase     string // optional; default DefaultAPIBase
+	BotToken    string `config:"bot_token,secret,required"`
+	SecretToken string `config:"secret_token,secret,required"` // the setWebhook secret_token
+	APIBase     string `config:"api_base,url"`                 // optional; default DefaultAPIBase
 }
 
 // Client sends as one bot.

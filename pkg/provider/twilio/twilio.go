@@ -38,15 +38,17 @@ const DefaultAPIBase = "https://api.twilio.com"
 const whatsappPrefix = "whatsapp:"
 
 // Config is the channel's provider configuration (DESIGN §6, twilio).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	AccountSID          string
-	AuthToken           string // secret; also signs webhooks
-	From                string // sender number; used when MessagingServiceSID is empty
-	MessagingServiceSID string
+	AccountSID          string `config:"account_sid,required"`
+	AuthToken           string `config:"auth_token,secret,required"` // also signs webhooks
+	From                string `config:"from"`                       // sender number; used when MessagingServiceSID is empty
+	MessagingServiceSID string `config:"messaging_service_sid"`
 	// WhatsApp is set for a channel of type whatsapp: To and From then take the "whatsapp:"
 	// prefix. It comes from the channel's type, not from the stored configuration.
-	WhatsApp bool
-	APIBase  string // optional; default DefaultAPIBase
+	WhatsApp bool   `config:"-"`
+	APIBase  string `config:"api_base,url"` // optional; default DefaultAPIBase
 }
 
 // Client sends from one Twilio account.

@@ -31,10 +31,12 @@ const name = "viber"
 const DefaultAPIBase = "https://chatapi.viber.com/pa"
 
 // Config is the channel's provider configuration (DESIGN §6, viber).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	AuthToken  string // secret; also signs callbacks
-	SenderName string // shown as the sender, at most 28 characters
-	APIBase    string // optional; default DefaultAPIBase
+	AuthToken  string `config:"auth_token,secret,required"`  // also signs callbacks
+	SenderName string `config:"sender_name,required,max=28"` // shown as the sender, at most 28 characters
+	APIBase    string `config:"api_base,url"`                // optional; default DefaultAPIBase
 }
 
 // Client sends as one Viber bot.

@@ -45,9 +45,11 @@ const DefaultTolerance = 5 * time.Minute
 const EventType = "message.outbound"
 
 // Config is the channel's provider configuration (DESIGN §6, webhook).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	URL    string
-	Secret string // secret; "whsec_"+base64, or any other string used as raw key bytes
+	URL    string `config:"url,url,required"`
+	Secret string `config:"secret,secret,required"` // "whsec_"+base64, or any other string used as raw key bytes
 }
 
 // Client posts a channel's messages to its URL.

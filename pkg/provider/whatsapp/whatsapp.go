@@ -29,12 +29,14 @@ import (
 const name = "whatsapp"
 
 // Config is the channel's provider configuration (DESIGN §6, whatsapp_cloud).
+// Its config tags name each setting as a channel stores it, with its rules (pkg/channel
+// validates and decodes by them).
 type Config struct {
-	PhoneNumberID string
-	AccessToken   string // secret
-	AppSecret     string // secret; signs webhooks
-	VerifyToken   string // secret; answers the GET handshake
-	APIBase       string // optional; default meta.DefaultAPIBase
+	PhoneNumberID string `config:"phone_number_id,required"`
+	AccessToken   string `config:"access_token,secret,required"`
+	AppSecret     string `config:"app_secret,secret,required"` // signs webhooks
+	VerifyToken   string `config:"verify_token,secret"`        // answers the GET handshake
+	APIBase       string `config:"api_base,url"`               // optional; default meta.DefaultAPIBase
 }
 
 // Client sends through one WhatsApp business phone number.

@@ -1,0 +1,84 @@
+package channel
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/pkg/provider/smtp"
+	"github.com/switchboard/switchboard/pkg/provider/twilio"
+	"github.com/switchboard/switchboard/pkg/provider/whatsapp"
+	"github.com/switchboard/switchboard/pkg/rules"
+)
+
+// TestProviderFields pins each provider's settings as DESIGN §6 names them. Channels store
+// their config under these names, so renaming a Config's tag must fail here, not in a send.
+func TestProviderFields(t *testing.T) {
+	want := map[string]string{
+		ProviderSandbox:       "",
+		ProviderWhatsAppCloud: "phone_number_id required; access_token secret required; app_secret secret required; verify_token secret; api_base url",
+		ProviderMessenger:     "page_id required; page_access_token secret required; app_secret secret required; verify_token secret; api_base url",
+		ProviderInstagram:     "page_id required; page_access_token secret required; app_secret secret required; verify_token secret; api_base url",
+		ProviderTelegram:      "bot_token secret required; secret_token secret required; api_base url",
+		ProviderTwilio:        "account_sid required; auth_token secret required; from; messaging_service_sid; api_base url",
+		ProviderSMTP:          "host host required; port port; username; password secret; from required; tls enum=starttls,tls,none; inbound_secret secret",
+		ProviderViber:         "auth_token secret required; sender_name required max=28; api_base url",
+		ProviderLINE:          "channel_access_token secret required; channel_secret secret required; api_base url",
+		ProviderWebhook:       "url url required; secret secret required",
+	}
+	kinds := map[fieldKind]string{kindURL: " url", kindHost: " host", kindPort: " port"}
+	for _, name := range ProviderNames() {
+		p, _ := lookupProvider(name)
+		var got []string
+		for _, f := range p.fields {
+			s := f.name + kinds[f.kind]
+			if f.kind == kindEnum {
+				s += " enum=" + strings.Join(f.enum, ",")
+			}
+			if f.secret {
+				s += " secret"
+			}
+			if f.required {
+				s += " required"
+			}
+			if f.max > 0 {
+				s += fmt.Sprintf(" max=%d", f.max)
+			}
+			got = append(got, s)
+		}
+		if g := strings.Join(got, "; "); g != want[name] {
+			t.Errorf("%s fields:\n got %s\nwant %s", name, g, want[name])
+		}
+	}
+}
+
+// TestSettings: a channel's stored config and opened secrets come back as its adapter's Config.
+func TestSettings(t *testing.T) {
+	cases := []struct {
+		name    string
+		ch      Channel
+		secrets map[string]string
+		want    any
+	}{
+		{"sandbox takes none", Channel{Provider: ProviderSandbox}, nil, nil},
+		{"unknown provider", Channel{Provider: "carrier_pigeon"}, nil, nil},
+		{"secrets and public settings", Channel{Provider: ProviderWhatsAppCloud, Type: rules.WhatsApp,
+			Config: map[string]any{"phone_number_id": "106540352242922", "api_base": "http://127.0.0.1:8081"}},
+			map[string]string{"access_token": "EAAG", "app_secret": "s"},
+			whatsapp.Config{PhoneNumberID: "106540352242922", AccessToken: "EAAG", AppSecret: "s", APIBase: "http://127.0.0.1:8081"}},
+		{"port as stored by the database", Channel{Provider: ProviderSMTP, Config: map[string]any{"host": "mx.example.com", "port": float64(465), "tls": "tls", "from": "a@example.com"}},
+			map[string]string{"password": "pw"},
+			smtp.Config{Host: "mx.example.com", Port: 465, TLS: "tls", From: "a@example.com", Password: "pw"}},
+		{"port as just parsed", Channel{Provider: ProviderSMTP, Config: map[string]any{"port": 2525}}, nil, smtp.Config{Port: 2525}},
+		{"not stored: WhatsApp comes from the channel type", Channel{Provider: ProviderTwilio, Type: rules.WhatsApp,
+			Config: map[string]any{"account_sid": "AC", "from": "+1"}}, map[string]string{"auth_token": "t"},
+			twilio.Config{AccountSID: "AC", AuthToken: "t", From: "+1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Settings(tc.ch, tc.secrets); got != tc.want {
+				t.Errorf("Settings = %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
