@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -40,55 +39,6 @@ func exists(ctx context.Context, db querier, q string, args ...any) (bool, error
 	var ok bool
 	err := db.QueryRow(ctx, q, args...).Scan(&ok)
 	return ok, err
-}
-
-// change locks one row, hands its domain value to apply and writes the result back, in one
-// pgx transaction: the read-modify-write of an admin row that the service decides on.
-type change[R, D any] struct {
-	// lock selects the row's columns FOR UPDATE.
-	lock string
-	// missing is the error when lock finds no row.
-	missing error
-	domain  func(R) D
-	// save is the UPDATE that writes the changed value back, with its arguments.
-	save func(D) (string, []any)
-	// what names the row in errors.
-	what string
-	// explain, when set, rewrites the transaction's error after it has ended; it gets the
-	// changed value when apply ran (to name what a unique violation collided with).
-	explain func(s *Store, ctx context.Context, err error, v D) error
-}
-
-// run applies apply to the row the key arguments of lock select.
-func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, key ...any) (D, error) {
-	var out D
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		r, err := queryRow[R](ctx, tx, c.lock, key...)
-		if isNotFound(err) {
-			return c.missing
-		}
-		if err != nil {
-			return fmt.Errorf("lock %s: %w", c.what, err)
-		}
-		v := c.domain(r)
-		if err := apply(&v); err != nil {
-			return err
-		}
-		out = v
-		q, args := c.save(v)
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("update %s: %w", c.what, err)
-		}
-		return nil
-	})
-	if err != nil {
-		if c.explain != nil {
-			err = c.explain(s, ctx, err, out)
-		}
-		var zero D
-		return zero, err
-	}
-	return out, nil
 }
 
 // textArray is also a pgtype.ArraySetter, so that pgx scans a text[] column into it by name

@@ -85,14 +85,7 @@ WHERE workspace_id = $1 AND id = $2`
 
 // DeleteWebhook removes a webhook and its delivery log.
 func (s *Store) DeleteWebhook(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Where("workspace_id = ? AND id = ?", ws, id).Delete(&webhookRow{})
-	if res.Error != nil {
-		return fmt.Errorf("delete webhook: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return subscription.ErrNotFound
-	}
-	return nil
+	return remove[webhookRow](s.conn(ctx), subscription.ErrNotFound, "webhook", ws, id)
 }
 
 // deliveryRow is a row of a webhook's delivery log; the attempt log is decoded as it is read.

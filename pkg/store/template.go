@@ -220,18 +220,13 @@ WHERE workspace_id = $1 AND id = $2`
 		return q, []any{r.WorkspaceID, r.ID, r.Name, r.Language, r.Category, r.Status, r.Body, r.Header, r.Footer,
 			r.Buttons, r.UpdatedAt}
 	},
-	what:    "template",
-	explain: (*Store).templateExists,
+	what: "template",
+	explain: func(ctx context.Context, s *Store, err error, t template.Template) error {
+		return s.templateExists(ctx, err, t)
+	},
 }
 
 // DeleteTemplate deletes a template. Messages keep their rendered text, not a reference.
 func (s *Store) DeleteTemplate(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Where("workspace_id = ? AND id = ?", ws, id).Delete(&templateRow{})
-	if res.Error != nil {
-		return fmt.Errorf("delete template: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return template.ErrNotFound
-	}
-	return nil
+	return remove[templateRow](s.conn(ctx), template.ErrNotFound, "template", ws, id)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -178,52 +177,6 @@ func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, l
 		out[i] = r.domain()
 	}
 	return out, nil
-}
-
-// take reads the row of a workspace's table with the id, through gorm; none is missing.
-func take[R, D any](db *gorm.DB, domain func(R) D, missing error, what string, ws, id uuid.UUID) (D, error) {
-	var r R
-	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
-		var zero D
-		if isNotFound(err) {
-			return zero, missing
-		}
-		return zero, fmt.Errorf("get %s: %w", what, err)
-	}
-	return domain(r), nil
-}
-
-// idCursor is the position in a list ordered by id alone.
-type idCursor struct {
-	ID uuid.UUID `json:"id"`
-}
-
-// byID is the keyset of a list ordered by id; refuseNil refuses a cursor without one.
-func byID[R any](id func(R) uuid.UUID, refuseNil bool) keyset[R, idCursor] {
-	k := keyset[R, idCursor]{key: func(r R) idCursor { return idCursor{id(r)} }}
-	if refuseNil {
-		k.valid = func(c idCursor) bool { return c.ID != uuid.Nil }
-	}
-	return k
-}
-
-// listByID lists the rows q selects one page at a time, by id: ascending, or descending when
-// desc.
-func listByID[R, D any](q *gorm.DB, k keyset[R, idCursor], desc bool, p page.Request, domain func(R) D, what string) ([]D, string, error) {
-	order, after := "id", "id > ?"
-	if desc {
-		order, after = "id DESC", "id < ?"
-	}
-	return list(k, p, func(c *idCursor, limit int) ([]R, error) {
-		if c != nil {
-			q = q.Where(after, c.ID)
-		}
-		var rows []R
-		if err := q.Order(order).Limit(limit).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("list %s: %w", what, err)
-		}
-		return rows, nil
-	}, domain)
 }
 
 // Users lists a workspace's users, oldest first.
