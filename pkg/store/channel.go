@@ -188,6 +188,10 @@ func toIdentityRow(i channel.Identity) identityRow {
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
 }
 
+// identityColumns are identityRow's columns, of contact_identities i joined to channels ch.
+const identityColumns = `i.workspace_id, i.id, i.contact_id, i.channel_id, i.identifier, i.last_inbound_at,
+       i.outbound_since_inbound, i.created_at, i.updated_at, ch.type AS channel_type`
+
 // Identities lists a contact's identities in the order they were made.
 func (s *Store) Identities(ctx context.Context, ws, contactID uuid.UUID, p page.Request) ([]channel.Identity, string, error) {
 	return list(identitiesByID, p, func(after *idCursor, limit int) ([]identityRow, error) {
@@ -196,9 +200,7 @@ func (s *Store) Identities(ctx context.Context, ws, contactID uuid.UUID, p page.
 		if after != nil {
 			cond = ` AND i.id > ` + args.add(after.ID)
 		}
-		q := `
-SELECT i.workspace_id, i.id, i.contact_id, i.channel_id, i.identifier, i.last_inbound_at,
-       i.outbound_since_inbound, i.created_at, i.updated_at, ch.type AS channel_type
+		q := `SELECT ` + identityColumns + `
 FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
 WHERE i.workspace_id = $1 AND i.contact_id = $2` + cond + `
 ORDER BY i.id
