@@ -2,45 +2,16 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
-
-type sessionRow struct {
-	WorkspaceID uuid.UUID `gorm:"primaryKey"`
-	ID          uuid.UUID `gorm:"primaryKey"`
-	UserID      uuid.UUID
-	CreatedAt   time.Time
-	RevokedAt   *time.Time
-}
-
-func (sessionRow) TableName() string { return "sessions" }
-
-type refreshRow struct {
-	WorkspaceID uuid.UUID `gorm:"primaryKey"`
-	ID          uuid.UUID `gorm:"primaryKey"`
-	SessionID   uuid.UUID
-	TokenHash   []byte
-	ExpiresAt   time.Time
-	UsedAt      *time.Time
-	CreatedAt   time.Time
-}
-
-func (refreshRow) TableName() string { return "refresh_tokens" }
-
-func toRefreshRow(t auth.RefreshToken) refreshRow {
-	return refreshRow{WorkspaceID: t.WorkspaceID, ID: t.ID, SessionID: t.SessionID, TokenHash: t.Hash,
-		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
-}
 
 // CreateSession stores a new session with its first refresh token, if the user's password is
 // still the one the login verified.
@@ -50,27 +21,28 @@ func toRefreshRow(t auth.RefreshToken) refreshRow {
 // The insert therefore takes a share lock on the user row and inserts only while the hash is
 // passwordHash: if the change holds the row, the insert waits for its commit and then finds
 // the new hash (no session); if the insert holds it, the change waits, and its revoke, a later
-// statement, sees and ends the new session.
+// statement, sees and ends the new session. The refresh token goes in the same statement, so
+// there is one only when the session is.
 func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken, passwordHash string) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		const q = `
-INSERT INTO sessions (workspace_id, id, user_id, created_at)
-SELECT workspace_id, ?, id, ? FROM users
-WHERE workspace_id = ? AND id = ? AND password_hash = ?
-FOR SHARE`
-		res := tx.Exec(q, sess.ID, sess.CreatedAt, sess.WorkspaceID, sess.UserID, passwordHash)
-		if res.Error != nil {
-			return fmt.Errorf("insert session: %w", res.Error)
-		}
-		if res.RowsAffected == 0 { // the password changed (or the user was removed) since
-			return auth.ErrInvalidCredentials
-		}
-		rr := toRefreshRow(first)
-		if err := tx.Create(&rr).Error; err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return nil
-	})
+	const q = `
+WITH session AS (
+    INSERT INTO sessions (workspace_id, id, user_id, created_at)
+    SELECT workspace_id, $2, id, $3 FROM users
+    WHERE workspace_id = $1 AND id = $4 AND password_hash = $5
+    FOR SHARE
+    RETURNING id
+)
+INSERT INTO refresh_tokens (workspace_id, id, session_id, token_hash, expires_at, created_at)
+SELECT $6, $7, $8, $9, $10, $11 FROM session`
+	tag, err := s.Pool.Exec(ctx, q, sess.WorkspaceID, sess.ID, sess.CreatedAt, sess.UserID, passwordHash,
+		first.WorkspaceID, first.ID, first.SessionID, first.Hash, first.ExpiresAt, first.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	if tag.RowsAffected() == 0 { // the password changed (or the user was removed) since
+		return auth.ErrInvalidCredentials
+	}
+	return nil
 }
 
 // RotateRefresh consumes a refresh token and stores its successor, detecting reuse.
@@ -78,8 +50,14 @@ func (s *Store) RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, ne
 	var out auth.Session
 	reused := false
 	now := s.Now()
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var row struct {
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		// Lock the token so two concurrent refreshes with it cannot both succeed.
+		const lock = `
+SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at AS session_revoked
+FROM refresh_tokens t JOIN sessions s ON s.workspace_id = t.workspace_id AND s.id = t.session_id
+WHERE t.workspace_id = $1 AND t.token_hash = $2
+FOR UPDATE OF t`
+		type locked struct {
 			ID             uuid.UUID
 			SessionID      uuid.UUID
 			ExpiresAt      time.Time
@@ -87,32 +65,32 @@ func (s *Store) RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, ne
 			UserID         uuid.UUID
 			SessionRevoked *time.Time
 		}
-		// Lock the token so two concurrent refreshes with it cannot both succeed.
-		const q = `
-SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at AS session_revoked
-FROM refresh_tokens t JOIN sessions s ON s.workspace_id = t.workspace_id AND s.id = t.session_id
-WHERE t.workspace_id = ? AND t.token_hash = ?
-FOR UPDATE OF t`
-		res := tx.Raw(q, ws, hash).Scan(&row)
-		if res.Error != nil {
-			return fmt.Errorf("lock refresh token: %w", res.Error)
+		row, err := queryRow[locked](ctx, tx, lock, ws, hash)
+		if isNotFound(err) {
+			return auth.ErrInvalidToken
 		}
-		if res.RowsAffected == 0 || row.SessionRevoked != nil || !now.Before(row.ExpiresAt) {
+		if err != nil {
+			return fmt.Errorf("lock refresh token: %w", err)
+		}
+		if row.SessionRevoked != nil || !now.Before(row.ExpiresAt) {
 			return auth.ErrInvalidToken
 		}
 		if row.UsedAt != nil {
 			reused = true
-			if err := tx.Exec(`UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND id = ?`, now, ws, row.SessionID).Error; err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, row.SessionID); err != nil {
 				return fmt.Errorf("revoke session: %w", err)
 			}
 			return nil
 		}
-		if err := tx.Exec(`UPDATE refresh_tokens SET used_at = ? WHERE workspace_id = ? AND id = ?`, now, ws, row.ID).Error; err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, row.ID); err != nil {
 			return fmt.Errorf("consume refresh token: %w", err)
 		}
 		out = auth.Session{WorkspaceID: ws, ID: row.SessionID, UserID: row.UserID}
-		nr := toRefreshRow(next(out))
-		if err := tx.Create(&nr).Error; err != nil {
+		nr := next(out)
+		const insert = `
+INSERT INTO refresh_tokens (workspace_id, id, session_id, token_hash, expires_at, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)`
+		if _, err := tx.Exec(ctx, insert, nr.WorkspaceID, nr.ID, nr.SessionID, nr.Hash, nr.ExpiresAt, nr.CreatedAt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return nil
@@ -128,23 +106,22 @@ FOR UPDATE OF t`
 
 // RevokeSession ends a session.
 func (s *Store) RevokeSession(ctx context.Context, ws, id uuid.UUID) error {
-	err := s.conn(ctx).Exec(`UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`, s.Now(), ws, id).Error
-	if err != nil {
+	const q = `UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL`
+	if _, err := s.Pool.Exec(ctx, q, s.Now(), ws, id); err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
 	return nil
 }
 
 // SessionUser returns the user of a live session in one query. Every request with an access
-// token runs it, so it goes to pgx directly and scans by position, without gorm's reflection.
+// token runs it, so it goes to pgx directly.
 func (s *Store) SessionUser(ctx context.Context, ws, session, user uuid.UUID) (workspace.User, error) {
 	const q = `
-SELECT u.workspace_id, u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.updated_at
-FROM sessions s JOIN users u ON u.workspace_id = s.workspace_id AND u.id = s.user_id
-WHERE s.workspace_id = $1 AND s.id = $2 AND s.user_id = $3 AND s.revoked_at IS NULL`
-	var r userRow
-	err := s.Pool.QueryRow(ctx, q, ws, session, user).Scan(&r.WorkspaceID, &r.ID, &r.Email, &r.Name, &r.Role,
-		&r.PasswordHash, &r.CreatedAt, &r.UpdatedAt)
+SELECT ` + userColumns + ` FROM users u
+WHERE u.workspace_id = $1 AND u.id = $3
+  AND EXISTS (SELECT 1 FROM sessions s
+              WHERE s.workspace_id = u.workspace_id AND s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL)`
+	r, err := queryRow[userRow](ctx, s.Pool, q, ws, session, user)
 	if isNotFound(err) {
 		return workspace.User{}, auth.ErrInvalidToken
 	}
@@ -169,6 +146,9 @@ type keyRow struct {
 
 func (keyRow) TableName() string { return "api_keys" }
 
+// keyColumns are keyRow's columns.
+const keyColumns = `workspace_id, id, name, prefix, key_hash, scopes, created_by, created_at, last_used_at, revoked_at`
+
 func (r keyRow) domain() auth.Key {
 	return auth.Key{WorkspaceID: r.WorkspaceID, ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: []string(r.Scopes),
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt}
@@ -186,72 +166,50 @@ func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte) error {
 
 // KeyByHash finds a live key and, in the same round trip, records its use when the last
 // record is over a minute old, so busy keys don't turn every request into a write. Every
-// request with an API key runs it: pgx directly, scanned by position.
+// request with an API key runs it: pgx directly.
 func (s *Store) KeyByHash(ctx context.Context, hash []byte) (auth.Key, error) {
 	const q = `
 WITH k AS (
-    SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at
+    SELECT ` + keyColumns + `
     FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 ), touched AS (
     UPDATE api_keys a SET last_used_at = $2 FROM k
     WHERE a.workspace_id = k.workspace_id AND a.id = k.id
       AND (k.last_used_at IS NULL OR k.last_used_at < CAST($2 AS timestamptz) - interval '1 minute')
 )
-SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at FROM k`
-	r, err := scanKey(s.Pool.QueryRow(ctx, q, hash, s.Now()))
-	if isNotFound(err) {
-		return auth.Key{}, auth.ErrInvalidToken
-	}
-	if err != nil {
-		return auth.Key{}, fmt.Errorf("find api key: %w", err)
-	}
-	return r.domain(), nil
-}
-
-// scanKey reads a row of the columns workspace_id, id, name, prefix, scopes, created_by,
-// created_at, last_used_at.
-func scanKey(row pgx.Row) (keyRow, error) {
-	var r keyRow
-	err := row.Scan(&r.WorkspaceID, &r.ID, &r.Name, &r.Prefix, (*[]string)(&r.Scopes), &r.CreatedBy, &r.CreatedAt, &r.LastUsedAt)
-	return r, err
+SELECT ` + keyColumns + ` FROM k`
+	return s.liveKey(ctx, "find api key", q, hash, s.Now())
 }
 
 // LiveKey returns a key that is not revoked. Open event streams ask it every few seconds, so
 // it is one primary-key lookup through pgx.
 func (s *Store) LiveKey(ctx context.Context, ws, id uuid.UUID) (auth.Key, error) {
-	const q = `
-SELECT workspace_id, id, name, prefix, scopes, created_by, created_at, last_used_at
-FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL`
-	r, err := scanKey(s.Pool.QueryRow(ctx, q, ws, id))
+	const q = `SELECT ` + keyColumns + ` FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL`
+	return s.liveKey(ctx, "live api key", q, ws, id)
+}
+
+// liveKey reads the key q selects; none is auth.ErrInvalidToken.
+func (s *Store) liveKey(ctx context.Context, what, q string, args ...any) (auth.Key, error) {
+	r, err := queryRow[keyRow](ctx, s.Pool, q, args...)
 	if isNotFound(err) {
 		return auth.Key{}, auth.ErrInvalidToken
 	}
 	if err != nil {
-		return auth.Key{}, fmt.Errorf("live api key: %w", err)
+		return auth.Key{}, fmt.Errorf("%s: %w", what, err)
 	}
 	return r.domain(), nil
 }
 
 // Keys lists live keys, oldest first.
 func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
-	return list(keysByID, p, func(after *idCursor, limit int) ([]keyRow, error) {
-		q := s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws)
-		if after != nil {
-			q = q.Where("id > ?", after.ID)
-		}
-		var rows []keyRow
-		if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		return rows, nil
-	}, keyRow.domain)
+	return listByID(s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws), keysByID, false, p, keyRow.domain, "api keys")
 }
 
-var keysByID = keyset[keyRow, idCursor]{key: func(r keyRow) idCursor { return idCursor{r.ID} }}
+var keysByID = byID(func(r keyRow) uuid.UUID { return r.ID }, false)
 
 // RevokeKey revokes a live key.
 func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Exec(`UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`, s.Now(), ws, id)
+	res := s.conn(ctx).Model(&keyRow{}).Where("workspace_id = ? AND id = ? AND revoked_at IS NULL", ws, id).Update("revoked_at", s.Now())
 	if res.Error != nil {
 		return fmt.Errorf("revoke api key: %w", res.Error)
 	}
@@ -260,5 +218,3 @@ func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
 	}
 	return nil
 }
-
-var _ = errors.New

@@ -7,11 +7,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
-	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
@@ -61,27 +59,10 @@ func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) error {
 	return nil
 }
 
-func channelByID(db *gorm.DB, ws, id uuid.UUID, lock bool) (channel.Channel, error) {
-	q := `SELECT * FROM channels WHERE workspace_id = ? AND id = ?`
-	if lock {
-		q += ` FOR UPDATE`
-	}
-	var r channelRow
-	res := db.Raw(q, ws, id).Scan(&r)
-	if res.Error != nil {
-		return channel.Channel{}, fmt.Errorf("get channel: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return channel.Channel{}, channel.ErrNotFound
-	}
-	return r.domain(), nil
-}
-
 // Channel returns one channel, archived or not. It reads straight through pgx: every inbound
 // message starts with it, and gorm's reflection cost more than the query.
 func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel, error) {
-	var r channelRow
-	err := scanChannel(s.Pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id), &r)
+	r, err := queryRow[channelRow](ctx, s.Pool, `SELECT `+channelColumns+` FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id)
 	if isNotFound(err) {
 		return channel.Channel{}, channel.ErrNotFound
 	}
@@ -91,12 +72,12 @@ func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel,
 	return r.domain(), nil
 }
 
-// channelColumns are a channel's columns in scanChannel's order.
+// channelColumns are channelRow's columns, in scanChannel's order.
 const channelColumns = `workspace_id, id, type, name, provider, config, secrets, secret_names, rule_options,
        archived_at, created_at, updated_at`
 
-// scanChannel reads a row of channelColumns; NULL settings read as empty, as their gorm
-// scanners do.
+// scanChannel reads a row of channelColumns by position, for a query that joins a channel
+// to other tables (Delivery); NULL settings read as empty, as their gorm scanners do.
 func scanChannel(row pgx.Row, r *channelRow) error {
 	err := row.Scan(&r.WorkspaceID, &r.ID, &r.Type, &r.Name, &r.Provider, (*map[string]any)(&r.Config), &r.Secrets,
 		(*[]string)(&r.SecretNames), (*map[string]any)(&r.RuleOptions), &r.ArchivedAt, &r.CreatedAt, &r.UpdatedAt)
@@ -118,54 +99,31 @@ func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p 
 	if !f.IncludeArchived {
 		q = q.Where("archived_at IS NULL")
 	}
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
-		}
-		if c.ID == uuid.Nil {
-			return nil, "", errkind.ErrInvalidCursor
-		}
-		q = q.Where("id > ?", c.ID)
-	}
-	var rows []channelRow
-	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list channels: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]channel.Channel, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+	return listByID(q, channelsByID, false, p, channelRow.domain, "channels")
 }
+
+var channelsByID = byID(func(r channelRow) uuid.UUID { return r.ID }, true)
 
 // UpdateChannel locks a channel, applies the change and saves it. The type never changes.
 func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*channel.Channel) error) (channel.Channel, error) {
-	var out channel.Channel
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		c, err := channelByID(tx, ws, id, true)
-		if err != nil {
-			return err
-		}
-		if err := apply(&c); err != nil {
-			return err
-		}
-		r := toChannelRow(c)
+	return channelChange.run(ctx, s, apply, ws, id)
+}
+
+// lockChannel locks a channel's row.
+const lockChannel = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2 FOR UPDATE`
+
+var channelChange = change[channelRow, channel.Channel]{
+	lock:    lockChannel,
+	missing: channel.ErrNotFound,
+	domain:  channelRow.domain,
+	save: func(c channel.Channel) (string, []any) {
 		const q = `
-UPDATE channels SET name = ?, provider = ?, config = ?, secrets = ?, secret_names = ?, rule_options = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ?`
-		if err := tx.Exec(q, r.Name, r.Provider, r.Config, r.Secrets, r.SecretNames, r.RuleOptions, r.UpdatedAt, ws, id).Error; err != nil {
-			return fmt.Errorf("update channel: %w", err)
-		}
-		out = c
-		return nil
-	})
-	return out, err
+UPDATE channels SET name = $3, provider = $4, config = $5, secrets = $6, secret_names = $7, rule_options = $8, updated_at = $9
+WHERE workspace_id = $1 AND id = $2`
+		r := toChannelRow(c)
+		return q, []any{r.WorkspaceID, r.ID, r.Name, r.Provider, r.Config, r.Secrets, r.SecretNames, r.RuleOptions, r.UpdatedAt}
+	},
+	what: "channel",
 }
 
 // DeleteChannel deletes a channel that has no messages, with its identities, or archives
@@ -173,26 +131,29 @@ WHERE workspace_id = ? AND id = ?`
 // against that row, so no message can slip in between the check and the delete.
 func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (bool, error) {
 	archived := false
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		c, err := channelByID(tx, ws, id, true)
-		if err != nil {
-			return err
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		c, err := queryRow[channelRow](ctx, tx, lockChannel, ws, id)
+		if isNotFound(err) {
+			return channel.ErrNotFound
 		}
-		var used bool
-		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = ? AND channel_id = ?)`, ws, id).Scan(&used).Error; err != nil {
+		if err != nil {
+			return fmt.Errorf("lock channel: %w", err)
+		}
+		used, err := exists(ctx, tx, `SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = $1 AND channel_id = $2)`, ws, id)
+		if err != nil {
 			return fmt.Errorf("check channel messages: %w", err)
 		}
 		if !used {
-			if err := tx.Exec(`DELETE FROM channels WHERE workspace_id = ? AND id = ?`, ws, id).Error; err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
 				return fmt.Errorf("delete channel: %w", err)
 			}
 			return nil
 		}
 		archived = true
-		if c.Archived() {
+		if c.ArchivedAt != nil {
 			return nil
 		}
-		if err := tx.Exec(`UPDATE channels SET archived_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`, now, now, ws, id).Error; err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, id); err != nil {
 			return fmt.Errorf("archive channel: %w", err)
 		}
 		return nil
@@ -227,54 +188,41 @@ func toIdentityRow(i channel.Identity) identityRow {
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
 }
 
+// identityColumns are identityRow's columns, of contact_identities i joined to channels ch.
 const identityColumns = `i.workspace_id, i.id, i.contact_id, i.channel_id, i.identifier, i.last_inbound_at,
        i.outbound_since_inbound, i.created_at, i.updated_at, ch.type AS channel_type`
 
 // Identities lists a contact's identities in the order they were made.
 func (s *Store) Identities(ctx context.Context, ws, contactID uuid.UUID, p page.Request) ([]channel.Identity, string, error) {
-	args := []any{ws, contactID}
-	cond := ""
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+	return list(identitiesByID, p, func(after *idCursor, limit int) ([]identityRow, error) {
+		args := params{ws, contactID}
+		cond := ""
+		if after != nil {
+			cond = ` AND i.id > ` + args.add(after.ID)
 		}
-		if c.ID == uuid.Nil {
-			return nil, "", errkind.ErrInvalidCursor
-		}
-		cond = ` AND i.id > ?`
-		args = append(args, c.ID)
-	}
-	q := `SELECT ` + identityColumns + `
+		q := `SELECT ` + identityColumns + `
 FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
-WHERE i.workspace_id = ? AND i.contact_id = ?` + cond + `
+WHERE i.workspace_id = $1 AND i.contact_id = $2` + cond + `
 ORDER BY i.id
-LIMIT ?`
-	args = append(args, p.Limit+1)
-	var rows []identityRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list identities: %w", err)
-	}
-	if len(rows) == 0 {
-		var exists bool
-		if err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM contacts WHERE workspace_id = ? AND id = ?)`, ws, contactID).Scan(&exists).Error; err != nil {
-			return nil, "", fmt.Errorf("check contact: %w", err)
+LIMIT ` + args.add(limit)
+		rows, err := queryRows[identityRow](ctx, s.Pool, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list identities: %w", err)
 		}
-		if !exists {
-			return nil, "", contact.ErrNotFound
+		if len(rows) == 0 {
+			found, err := exists(ctx, s.Pool, `SELECT EXISTS (SELECT 1 FROM contacts WHERE workspace_id = $1 AND id = $2)`, ws, contactID)
+			if err != nil {
+				return nil, fmt.Errorf("check contact: %w", err)
+			}
+			if !found {
+				return nil, contact.ErrNotFound
+			}
 		}
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]channel.Identity, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+		return rows, nil
+	}, identityRow.domain)
 }
+
+var identitiesByID = byID(func(r identityRow) uuid.UUID { return r.ID }, true)
 
 // CreateIdentity stores an identity.
 func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error {
@@ -285,10 +233,10 @@ func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error 
 	}
 	switch code, constraint := pgCode(err); {
 	case code == uniqueViolation && constraint == "contact_identities_identifier_key":
-		var holder uuid.UUID
-		_ = s.Pool.QueryRow(ctx, `SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $2 AND identifier = $3`,
-			id.WorkspaceID, id.ChannelID, id.Identifier).Scan(&holder)
-		return channel.ErrIdentityExists.With("existing_id", holder.String())
+		var holder identityRow
+		_ = s.conn(ctx).Select("contact_id").Take(&holder, "workspace_id = ? AND channel_id = ? AND identifier = ?",
+			id.WorkspaceID, id.ChannelID, id.Identifier).Error
+		return channel.ErrIdentityExists.With("existing_id", holder.ContactID.String())
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_contact_id_fkey":
 		return contact.ErrNotFound
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_channel_id_fkey":

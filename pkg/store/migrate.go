@@ -143,20 +143,14 @@ func MigrateStatus(ctx context.Context, db *sql.DB) ([]MigrationStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	applied := map[int]bool{}
 	// Before River's first migration its version table does not exist: nothing is applied.
-	var exists bool
-	if err := db.QueryRowContext(ctx, `SELECT to_regclass('river_migration') IS NOT NULL`).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("migrate status: %w", err)
+	existing, err := rm.ExistingVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate status: river: %w", err)
 	}
-	if exists {
-		existing, err := rm.ExistingVersions(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("migrate status: river: %w", err)
-		}
-		for _, v := range existing {
-			applied[v.Version] = true
-		}
+	applied := map[int]bool{}
+	for _, v := range existing {
+		applied[v.Version] = true
 	}
 	for _, v := range rm.AllVersions() {
 		m := MigrationStatus{Version: int64(v.Version), Source: fmt.Sprintf("river/%03d_%s", v.Version, v.Name)}

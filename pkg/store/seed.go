@@ -84,26 +84,24 @@ func up(id *uuid.UUID) pgtype.UUID {
 // LoadSeed writes a generated batch with COPY, table by table in foreign-key order, in one
 // transaction: a batch is stored whole or not at all.
 func (s *Store) LoadSeed(ctx context.Context, b seed.Batch) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("seed: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	for _, src := range seedSources(b) {
-		i := 0
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{src.table}, src.cols, pgx.CopyFromFunc(func() ([]any, error) {
-			if i == src.n {
-				return nil, nil
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		for _, src := range seedSources(b) {
+			i := 0
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{src.table}, src.cols, pgx.CopyFromFunc(func() ([]any, error) {
+				if i == src.n {
+					return nil, nil
+				}
+				i++
+				return src.row(i - 1)
+			}))
+			if err != nil {
+				return fmt.Errorf("copy %s: %w", src.table, err)
 			}
-			i++
-			return src.row(i - 1)
-		}))
-		if err != nil {
-			return fmt.Errorf("seed: copy %s: %w", src.table, err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("seed: commit: %w", err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	return nil
 }

@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/subscription"
@@ -48,90 +47,48 @@ func (s *Store) CreateWebhook(ctx context.Context, w subscription.Webhook, seale
 	return nil
 }
 
-func webhookByID(db *gorm.DB, ws, id uuid.UUID, lock bool) (subscription.Webhook, error) {
-	q := `SELECT * FROM webhooks WHERE workspace_id = ? AND id = ?`
-	if lock {
-		q += ` FOR UPDATE`
-	}
-	var r webhookRow
-	res := db.Raw(q, ws, id).Scan(&r)
-	if res.Error != nil {
-		return subscription.Webhook{}, fmt.Errorf("get webhook: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return subscription.Webhook{}, subscription.ErrNotFound
-	}
-	return r.domain(), nil
-}
-
 // Webhook returns one webhook of the workspace.
 func (s *Store) Webhook(ctx context.Context, ws, id uuid.UUID) (subscription.Webhook, error) {
-	return webhookByID(s.conn(ctx), ws, id, false)
+	return take(s.conn(ctx), webhookRow.domain, subscription.ErrNotFound, "webhook", ws, id)
 }
 
 // Webhooks lists the workspace's webhooks newest first.
 func (s *Store) Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]subscription.Webhook, string, error) {
-	q := s.conn(ctx).Where("workspace_id = ?", ws)
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
-		}
-		q = q.Where("id < ?", c.ID)
-	}
-	var rows []webhookRow
-	if err := q.Order("id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]subscription.Webhook, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), webhooksByID, true, p, webhookRow.domain, "webhooks")
 }
+
+var webhooksByID = byID(func(r webhookRow) uuid.UUID { return r.ID }, false)
 
 // UpdateWebhook locks a webhook, applies the change and saves it.
 func (s *Store) UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*subscription.Webhook) error) (subscription.Webhook, error) {
-	var out subscription.Webhook
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		w, err := webhookByID(tx, ws, id, true)
-		if err != nil {
-			return err
-		}
-		if err := apply(&w); err != nil {
-			return err
-		}
+	return webhookChange.run(ctx, s, apply, ws, id)
+}
+
+// webhookColumns are webhookRow's columns.
+const webhookColumns = `workspace_id, id, url, description, events, secret_sealed, enabled, failing_since, disabled_at,
+       disabled_reason, created_at, updated_at`
+
+var webhookChange = change[webhookRow, subscription.Webhook]{
+	lock:    `SELECT ` + webhookColumns + ` FROM webhooks WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+	missing: subscription.ErrNotFound,
+	domain:  webhookRow.domain,
+	save: func(w subscription.Webhook) (string, []any) {
 		const q = `
-UPDATE webhooks SET url = ?, description = ?, events = ?, enabled = ?, failing_since = ?, disabled_at = ?,
-       disabled_reason = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ?`
-		if err := tx.Exec(q, w.URL, w.Description, textArray(w.Events), w.Enabled, w.FailingSince, w.DisabledAt,
-			w.DisabledReason, w.UpdatedAt, ws, id).Error; err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		out = w
-		return nil
-	})
-	return out, err
+UPDATE webhooks SET url = $3, description = $4, events = $5, enabled = $6, failing_since = $7, disabled_at = $8,
+       disabled_reason = $9, updated_at = $10
+WHERE workspace_id = $1 AND id = $2`
+		return q, []any{w.WorkspaceID, w.ID, w.URL, w.Description, textArray(w.Events), w.Enabled, w.FailingSince,
+			w.DisabledAt, w.DisabledReason, w.UpdatedAt}
+	},
+	what: "webhook",
 }
 
 // DeleteWebhook removes a webhook and its delivery log.
 func (s *Store) DeleteWebhook(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Exec(`DELETE FROM webhooks WHERE workspace_id = ? AND id = ?`, ws, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete webhook: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return subscription.ErrNotFound
-	}
-	return nil
+	return remove[webhookRow](s.conn(ctx), subscription.ErrNotFound, "webhook", ws, id)
 }
 
+// deliveryRow is a row of a webhook's delivery log; the attempt log is decoded as it is read.
 type deliveryRow struct {
 	ID             int64
 	WebhookID      uuid.UUID
@@ -143,62 +100,60 @@ type deliveryRow struct {
 	LastStatusCode *int
 	LastLatencyMs  *int
 	LastError      *string
-	AttemptLog     []byte
+	AttemptLog     []subscription.Attempt
 	CreatedAt      time.Time
 	DeliveredAt    *time.Time
 }
 
+// deliveryCursor is the position in a webhook's delivery log.
 type deliveryCursor struct {
 	ID int64 `json:"id"`
 }
 
+var deliveriesByID = keyset[deliveryRow, deliveryCursor]{
+	key:   func(r deliveryRow) deliveryCursor { return deliveryCursor{r.ID} },
+	valid: func(c deliveryCursor) bool { return c.ID > 0 },
+}
+
 // Deliveries lists a webhook's deliveries newest first, each with its attempts.
 func (s *Store) Deliveries(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]subscription.Delivery, string, error) {
-	if _, err := s.Webhook(ctx, ws, id); err != nil {
-		return nil, "", err
+	found, err := exists(ctx, s.Pool, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE workspace_id = $1 AND id = $2)`, ws, id)
+	if err != nil {
+		return nil, "", fmt.Errorf("get webhook: %w", err)
 	}
-	q := `SELECT d.id, d.webhook_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at,
+	if !found {
+		return nil, "", subscription.ErrNotFound
+	}
+	return list(deliveriesByID, p, func(after *deliveryCursor, limit int) ([]deliveryRow, error) {
+		args := params{ws, id}
+		cond := ""
+		if after != nil {
+			cond = ` AND d.id < ` + args.add(after.ID)
+		}
+		q := `
+SELECT d.id, d.webhook_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at,
        d.last_status_code, d.last_latency_ms, d.last_error, d.attempt_log, d.created_at, d.delivered_at
 FROM webhook_deliveries d JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
-WHERE d.workspace_id = ? AND d.webhook_id = ?`
-	args := []any{ws, id}
-	if p.Cursor != "" {
-		var c deliveryCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+WHERE d.workspace_id = $1 AND d.webhook_id = $2` + cond + `
+ORDER BY d.id DESC
+LIMIT ` + args.add(limit)
+		rows, err := queryRows[deliveryRow](ctx, s.Pool, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list deliveries: %w", err)
 		}
-		if c.ID <= 0 {
-			return nil, "", errkind.ErrInvalidCursor
-		}
-		q += ` AND d.id < ?`
-		args = append(args, c.ID)
+		return rows, nil
+	}, deliveryRow.domain)
+}
+
+func (r deliveryRow) domain() subscription.Delivery {
+	d := subscription.Delivery{ID: r.ID, WebhookID: r.WebhookID, EventID: r.EventID, EventType: r.EventType,
+		Status: r.Status, Attempts: r.Attempts, LastStatusCode: r.LastStatusCode, LastLatencyMS: r.LastLatencyMs,
+		LastError: r.LastError, CreatedAt: r.CreatedAt, DeliveredAt: r.DeliveredAt, Log: r.AttemptLog}
+	if r.Status == subscription.StatusPending {
+		t := r.NextAttemptAt
+		d.NextAttemptAt = &t
 	}
-	q += ` ORDER BY d.id DESC LIMIT ?`
-	args = append(args, p.Limit+1)
-	var rows []deliveryRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(deliveryCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]subscription.Delivery, len(rows))
-	for i, r := range rows {
-		d := subscription.Delivery{ID: r.ID, WebhookID: r.WebhookID, EventID: r.EventID, EventType: r.EventType,
-			Status: r.Status, Attempts: r.Attempts, LastStatusCode: r.LastStatusCode, LastLatencyMS: r.LastLatencyMs,
-			LastError: r.LastError, CreatedAt: r.CreatedAt, DeliveredAt: r.DeliveredAt, Log: []subscription.Attempt{}}
-		if r.Status == subscription.StatusPending {
-			t := r.NextAttemptAt
-			d.NextAttemptAt = &t
-		}
-		if err := json.Unmarshal(r.AttemptLog, &d.Log); err != nil {
-			return nil, "", fmt.Errorf("decode attempt log: %w", err)
-		}
-		out[i] = d
-	}
-	return out, next, nil
+	return d
 }
 
 // claimLockKey serialises claims across processes (pg_advisory_xact_lock), so that each
@@ -209,17 +164,20 @@ const claimLockKey = "switchboard/webhook_deliveries/claim"
 // claimSQL leases due deliveries of enabled webhooks. Only the oldest pending delivery of each
 // (webhook, order key) is eligible, so a conversation's events arrive in order. Deliveries in
 // flight are the rows whose lease has not run out (every process's); a webhook gets at most
-// @per_webhook of them and a workspace at most @per_workspace, so an endpoint that hangs holds
-// only its own share of the workers. Within the shares, the claim goes round the workspaces
+// $3 of them and a workspace at most $4, so an endpoint that hangs holds only its own share of
+// the workers. Within the shares, the claim goes round the workspaces
 // (each one's first, then each one's second, ...) and, within a workspace, round its webhooks,
 // oldest first. The lease (leased_until, and next_attempt_at moved to the same time) keeps
 // other workers off the delivery while it is attempted; a worker that dies before recording
 // the outcome leaves it to be retried when the lease ends (at-least-once).
+//
+// $1 is now, $2 the end of the lease, $3 and $4 the per-webhook and per-workspace shares, $5
+// the most deliveries to lease.
 const claimSQL = `
 WITH busy AS (
     SELECT workspace_id, webhook_id, count(*) AS n
     FROM webhook_deliveries
-    WHERE leased_until IS NOT NULL AND leased_until > @now
+    WHERE leased_until IS NOT NULL AND leased_until > $1
     GROUP BY workspace_id, webhook_id
 ),
 busy_workspace AS (
@@ -235,37 +193,37 @@ candidate AS (
         SELECT d.id, d.next_attempt_at
         FROM webhook_deliveries d
         WHERE d.workspace_id = w.workspace_id AND d.webhook_id = w.id
-          AND d.status = 'pending' AND d.next_attempt_at <= @now
+          AND d.status = 'pending' AND d.next_attempt_at <= $1
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
               WHERE o.workspace_id = d.workspace_id AND o.webhook_id = d.webhook_id AND o.order_key = d.order_key
                 AND o.status = 'pending' AND o.id < d.id)
         ORDER BY d.next_attempt_at, d.id
-        LIMIT @per_webhook
+        LIMIT $3
     ) c
-    WHERE w.enabled AND coalesce(b.n, 0) < @per_webhook
+    WHERE w.enabled AND coalesce(b.n, 0) < $3
 ),
 ranked AS (
     SELECT c.workspace_id, c.id, c.next_attempt_at,
            row_number() OVER (PARTITION BY c.workspace_id ORDER BY c.webhook_rank, c.next_attempt_at, c.id) AS workspace_rank
     FROM candidate c
-    WHERE c.webhook_rank <= @per_webhook - c.webhook_busy
+    WHERE c.webhook_rank <= $3 - c.webhook_busy
 ),
 picked AS (
     SELECT r.workspace_id, r.id
     FROM ranked r
     LEFT JOIN busy_workspace bw ON bw.workspace_id = r.workspace_id
-    WHERE r.workspace_rank <= @per_workspace - coalesce(bw.n, 0)
+    WHERE r.workspace_rank <= $4 - coalesce(bw.n, 0)
     ORDER BY r.workspace_rank, r.next_attempt_at, r.id
-    LIMIT @limit
+    LIMIT $5
 ),
 due AS (
     SELECT d.workspace_id, d.id
     FROM webhook_deliveries d
     JOIN picked p ON p.workspace_id = d.workspace_id AND p.id = d.id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+    WHERE d.status = 'pending' AND d.next_attempt_at <= $1
     FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE webhook_deliveries d SET next_attempt_at = @lease, leased_until = @lease
+UPDATE webhook_deliveries d SET next_attempt_at = $2, leased_until = $2
 FROM due, webhooks w, events e
 WHERE d.workspace_id = due.workspace_id AND d.id = due.id
   AND w.workspace_id = d.workspace_id AND w.id = d.webhook_id
@@ -276,7 +234,7 @@ RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sea
 // ClaimDeliveries leases up to c.Limit due deliveries within each workspace's and webhook's
 // share (claimSQL), under the claim lock.
 func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]subscription.Job, error) {
-	var rows []struct {
+	type claimed struct {
 		WorkspaceID    uuid.UUID
 		DeliveryID     int64
 		WebhookID      uuid.UUID
@@ -290,14 +248,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]su
 		ConversationID *uuid.UUID
 		Payload        []byte
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	var rows []claimed
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		// A statement of its own: the claim's snapshot must be taken after the lock is held.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))`, map[string]any{"key": claimLockKey}).Error; err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, claimLockKey); err != nil {
 			return fmt.Errorf("lock webhook delivery claims: %w", err)
 		}
-		args := map[string]any{"now": c.Now, "lease": c.Now.Add(c.Lease), "limit": c.Limit,
-			"per_workspace": c.PerWorkspace, "per_webhook": c.PerWebhook}
-		if err := tx.Raw(claimSQL, args).Scan(&rows).Error; err != nil {
+		var err error
+		rows, err = queryRows[claimed](ctx, tx, claimSQL, c.Now, c.Now.Add(c.Lease), c.PerWebhook, c.PerWorkspace, c.Limit)
+		if err != nil {
 			return fmt.Errorf("claim webhook deliveries: %w", err)
 		}
 		return nil
@@ -318,6 +277,28 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]su
 // attemptLogSize is how many attempts a delivery's log keeps (the newest).
 const attemptLogSize = 30
 
+// finishSQL records an attempt on a delivery and ends its lease.
+const finishSQL = `
+UPDATE webhook_deliveries SET attempts = attempts + 1, status = $3, next_attempt_at = $4, leased_until = NULL,
+       last_attempt_at = $5, last_status_code = $6, last_latency_ms = $7, last_error = $8,
+       delivered_at = $9,
+       attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= $10 THEN attempt_log - 0 ELSE attempt_log END) || jsonb_build_array(CAST($11 AS jsonb))
+WHERE workspace_id = $1 AND id = $2`
+
+// webhookSucceededSQL ends a webhook's failure streak.
+const webhookSucceededSQL = `UPDATE webhooks SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`
+
+// webhookFailedSQL starts or continues a webhook's failure streak at $3, and disables the
+// webhook when the streak began at or before the cutoff $4.
+const webhookFailedSQL = `
+UPDATE webhooks SET failing_since = coalesce(failing_since, $3),
+       enabled = enabled AND NOT (coalesce(failing_since, $3) <= $4),
+       disabled_at = CASE WHEN enabled AND coalesce(failing_since, $3) <= $4 THEN $3 ELSE disabled_at END,
+       disabled_reason = CASE WHEN enabled AND coalesce(failing_since, $3) <= $4
+           THEN 'every delivery failed since ' || to_char(coalesce(failing_since, $3) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+           ELSE disabled_reason END
+WHERE workspace_id = $1 AND id = $2`
+
 // FinishDelivery records an attempt on the delivery, ends its lease (it no longer counts as in
 // flight) and keeps the webhook's failure streak: a success ends it, a failure starts it, and
 // a streak longer than o.DisableAfter disables the webhook until someone enables it again.
@@ -335,35 +316,18 @@ func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscr
 	if o.Status == subscription.StatusDelivered {
 		delivered = &at
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		const q = `
-UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next, leased_until = NULL,
-       last_attempt_at = @at, last_status_code = @code, last_latency_ms = @latency, last_error = @err,
-       delivered_at = @delivered,
-       attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= @keep THEN attempt_log - 0 ELSE attempt_log END) || jsonb_build_array(CAST(@entry AS jsonb))
-WHERE workspace_id = @ws AND id = @id`
-		if err := tx.Exec(q, map[string]any{"status": o.Status, "next": next, "at": at, "code": o.Attempt.StatusCode,
-			"latency": o.Attempt.LatencyMS, "err": o.Attempt.Error, "delivered": delivered, "keep": attemptLogSize,
-			"entry": string(entry), "ws": j.WorkspaceID, "id": j.DeliveryID}).Error; err != nil {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, finishSQL, j.WorkspaceID, j.DeliveryID, o.Status, next, at, o.Attempt.StatusCode,
+			o.Attempt.LatencyMS, o.Attempt.Error, delivered, attemptLogSize, string(entry)); err != nil {
 			return fmt.Errorf("record delivery attempt: %w", err)
 		}
 		if o.Status == subscription.StatusDelivered {
-			if err := tx.Exec(`UPDATE webhooks SET failing_since = NULL WHERE workspace_id = ? AND id = ? AND failing_since IS NOT NULL`,
-				j.WorkspaceID, j.WebhookID).Error; err != nil {
+			if _, err := tx.Exec(ctx, webhookSucceededSQL, j.WorkspaceID, j.WebhookID); err != nil {
 				return fmt.Errorf("clear webhook failures: %w", err)
 			}
 			return nil
 		}
-		const fail = `
-UPDATE webhooks SET failing_since = coalesce(failing_since, @at),
-       enabled = enabled AND NOT (coalesce(failing_since, @at) <= @cutoff),
-       disabled_at = CASE WHEN enabled AND coalesce(failing_since, @at) <= @cutoff THEN @at ELSE disabled_at END,
-       disabled_reason = CASE WHEN enabled AND coalesce(failing_since, @at) <= @cutoff
-           THEN 'every delivery failed since ' || to_char(coalesce(failing_since, @at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-           ELSE disabled_reason END
-WHERE workspace_id = @ws AND id = @id`
-		if err := tx.Exec(fail, map[string]any{"at": at, "cutoff": at.Add(-o.DisableAfter), "ws": j.WorkspaceID,
-			"id": j.WebhookID}).Error; err != nil {
+		if _, err := tx.Exec(ctx, webhookFailedSQL, j.WorkspaceID, j.WebhookID, at, at.Add(-o.DisableAfter)); err != nil {
 			return fmt.Errorf("record webhook failure: %w", err)
 		}
 		return nil

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/channel"
-	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/template"
 )
@@ -99,17 +97,20 @@ func toTemplateRow(t template.Template) templateRow {
 		Footer: t.Footer, Buttons: bs, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
+// templateColumns are templateRow's columns.
+const templateColumns = `workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons,
+       created_at, updated_at`
+
 // channelState reports whether a channel of ws exists and whether it is archived.
 func (s *Store) channelState(ctx context.Context, ws, id uuid.UUID) (archived bool, err error) {
-	var rows []bool
-	if err := s.conn(ctx).Raw(`SELECT archived_at IS NOT NULL FROM channels WHERE workspace_id = ? AND id = ?`, ws, id).
-		Scan(&rows).Error; err != nil {
-		return false, fmt.Errorf("check channel: %w", err)
-	}
-	if len(rows) == 0 {
+	err = s.Pool.QueryRow(ctx, `SELECT archived_at IS NOT NULL FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&archived)
+	if isNotFound(err) {
 		return false, channel.ErrNotFound
 	}
-	return rows[0], nil
+	if err != nil {
+		return false, fmt.Errorf("check channel: %w", err)
+	}
+	return archived, nil
 }
 
 // ChannelExists fails with channel.ErrNotFound unless the channel is in ws. An archived
@@ -140,18 +141,17 @@ func (s *Store) CreateTemplate(ctx context.Context, t template.Template) error {
 	// The insert reads the channel row FOR SHARE, so a concurrent archive (which locks it
 	// FOR UPDATE) either finishes first and the insert sees archived_at, or waits for it.
 	const q = `
-INSERT INTO templates (workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons, created_at, updated_at)
-SELECT @ws, @id, ch.id, @name, @language, @category, @status, @body, @header, @footer, @buttons, @created_at, @updated_at
+INSERT INTO templates (` + templateColumns + `)
+SELECT $1, $2, ch.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
 FROM channels ch
-WHERE ch.workspace_id = @ws AND ch.id = @channel AND ch.archived_at IS NULL
+WHERE ch.workspace_id = $1 AND ch.id = $3 AND ch.archived_at IS NULL
 FOR SHARE`
-	res := s.conn(ctx).Exec(q, map[string]any{"ws": r.WorkspaceID, "id": r.ID, "channel": r.ChannelID, "name": r.Name,
-		"language": r.Language, "category": r.Category, "status": r.Status, "body": r.Body, "header": r.Header,
-		"footer": r.Footer, "buttons": r.Buttons, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt})
-	if res.Error != nil {
-		return s.templateExists(ctx, fmt.Errorf("insert template: %w", res.Error), t)
+	tag, err := s.Pool.Exec(ctx, q, r.WorkspaceID, r.ID, r.ChannelID, r.Name, r.Language, r.Category, r.Status, r.Body,
+		r.Header, r.Footer, r.Buttons, r.CreatedAt, r.UpdatedAt)
+	if err != nil {
+		return s.templateExists(ctx, fmt.Errorf("insert template: %w", err), t)
 	}
-	if res.RowsAffected == 0 {
+	if tag.RowsAffected() == 0 {
 		archived, err := s.channelState(ctx, t.WorkspaceID, t.ChannelID)
 		if err != nil {
 			return err
@@ -165,25 +165,9 @@ FOR SHARE`
 	return nil
 }
 
-func templateByID(db *gorm.DB, ws, id uuid.UUID, lock bool) (template.Template, error) {
-	q := `SELECT * FROM templates WHERE workspace_id = ? AND id = ?`
-	if lock {
-		q += ` FOR UPDATE`
-	}
-	var r templateRow
-	res := db.Raw(q, ws, id).Scan(&r)
-	if res.Error != nil {
-		return template.Template{}, fmt.Errorf("get template: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return template.Template{}, template.ErrNotFound
-	}
-	return r.domain(), nil
-}
-
 // Template returns one template.
 func (s *Store) Template(ctx context.Context, ws, id uuid.UUID) (template.Template, error) {
-	return templateByID(s.conn(ctx), ws, id, false)
+	return take(s.conn(ctx), templateRow.domain, template.ErrNotFound, "template", ws, id)
 }
 
 // templateCursor is a position in a channel's templates, which are unique by name and language.
@@ -192,79 +176,57 @@ type templateCursor struct {
 	Language string `json:"l"`
 }
 
+var templatesByName = keyset[templateRow, templateCursor]{
+	key:   func(r templateRow) templateCursor { return templateCursor{Name: r.Name, Language: r.Language} },
+	valid: func(c templateCursor) bool { return c.Name != "" && c.Language != "" },
+}
+
 // Templates lists a channel's templates by name, then language: the order of the
 // templates_name_key index, which serves the keyset.
 func (s *Store) Templates(ctx context.Context, ws, channelID uuid.UUID, p page.Request) ([]template.Template, string, error) {
-	args := []any{ws, channelID}
-	cond := ""
-	if p.Cursor != "" {
-		var c templateCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+	return list(templatesByName, p, func(after *templateCursor, limit int) ([]templateRow, error) {
+		args := params{ws, channelID}
+		cond := ""
+		if after != nil {
+			cond = ` AND (name, language) > (` + args.add(after.Name) + `, ` + args.add(after.Language) + `)`
 		}
-		if c.Name == "" || c.Language == "" {
-			return nil, "", errkind.ErrInvalidCursor
-		}
-		cond = ` AND (name, language) > (?, ?)`
-		args = append(args, c.Name, c.Language)
-	}
-	q := `SELECT * FROM templates WHERE workspace_id = ? AND channel_id = ?` + cond + `
+		q := `SELECT ` + templateColumns + ` FROM templates WHERE workspace_id = $1 AND channel_id = $2` + cond + `
 ORDER BY name, language
-LIMIT ?`
-	args = append(args, p.Limit+1)
-	var rows []templateRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list templates: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		last := rows[len(rows)-1]
-		next = page.Encode(templateCursor{Name: last.Name, Language: last.Language})
-	}
-	out := make([]template.Template, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+LIMIT ` + args.add(limit)
+		rows, err := queryRows[templateRow](ctx, s.Pool, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list templates: %w", err)
+		}
+		return rows, nil
+	}, templateRow.domain)
 }
 
 // UpdateTemplate locks a template, applies the change and saves it. Renaming onto a name and
 // language the channel already has is template.ErrExists.
 func (s *Store) UpdateTemplate(ctx context.Context, ws, id uuid.UUID, apply func(*template.Template) error) (template.Template, error) {
-	var out template.Template
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		t, err := templateByID(tx, ws, id, true)
-		if err != nil {
-			return err
-		}
-		if err := apply(&t); err != nil {
-			return err
-		}
-		out = t
-		r := toTemplateRow(t)
+	return templateChange.run(ctx, s, apply, ws, id)
+}
+
+var templateChange = change[templateRow, template.Template]{
+	lock:    `SELECT ` + templateColumns + ` FROM templates WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+	missing: template.ErrNotFound,
+	domain:  templateRow.domain,
+	save: func(t template.Template) (string, []any) {
 		const q = `
-UPDATE templates SET name = ?, language = ?, category = ?, status = ?, body = ?, header = ?, footer = ?, buttons = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ?`
-		if err := tx.Exec(q, r.Name, r.Language, r.Category, r.Status, r.Body, r.Header, r.Footer, r.Buttons, r.UpdatedAt, ws, id).Error; err != nil {
-			return fmt.Errorf("update template: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return template.Template{}, s.templateExists(ctx, err, out)
-	}
-	return out, nil
+UPDATE templates SET name = $3, language = $4, category = $5, status = $6, body = $7, header = $8, footer = $9,
+       buttons = $10, updated_at = $11
+WHERE workspace_id = $1 AND id = $2`
+		r := toTemplateRow(t)
+		return q, []any{r.WorkspaceID, r.ID, r.Name, r.Language, r.Category, r.Status, r.Body, r.Header, r.Footer,
+			r.Buttons, r.UpdatedAt}
+	},
+	what: "template",
+	explain: func(ctx context.Context, s *Store, err error, t template.Template) error {
+		return s.templateExists(ctx, err, t)
+	},
 }
 
 // DeleteTemplate deletes a template. Messages keep their rendered text, not a reference.
 func (s *Store) DeleteTemplate(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Exec(`DELETE FROM templates WHERE workspace_id = ? AND id = ?`, ws, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete template: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return template.ErrNotFound
-	}
-	return nil
+	return remove[templateRow](s.conn(ctx), template.ErrNotFound, "template", ws, id)
 }

@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -32,6 +30,10 @@ func (r workspaceRow) domain() workspace.Workspace {
 		Settings: workspace.Settings{UnassignOnClose: r.UnassignOnClose, ClosingNoteRequired: r.ClosingNoteRequired,
 			ClosingNoteCategories: []string(r.ClosingNoteCategories), DefaultPhoneRegion: r.DefaultPhoneRegion}}
 }
+
+// workspaceColumns are workspaceRow's columns.
+const workspaceColumns = `id, name, unassign_on_close, closing_note_required, closing_note_categories,
+       default_phone_region, created_at, updated_at`
 
 func toWorkspaceRow(w workspace.Workspace) workspaceRow {
 	return workspaceRow{ID: w.ID, Name: w.Name, UnassignOnClose: w.Settings.UnassignOnClose,
@@ -57,6 +59,9 @@ func (r userRow) domain() workspace.User {
 		Role: workspace.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
+// userColumns are userRow's columns.
+const userColumns = `workspace_id, id, email, name, role, password_hash, created_at, updated_at`
+
 func toUserRow(u workspace.User) userRow {
 	return userRow{WorkspaceID: u.WorkspaceID, ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
 		PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
@@ -72,26 +77,32 @@ func userErr(err error) error {
 // CreateWorkspace stores a workspace with its first owner in one transaction; an owner email
 // that any workspace already has is workspace.ErrEmailTaken.
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	const (
+		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	)
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		// Bootstrap is the operator's command, so refusing an email another workspace has tells
 		// no tenant anything; it keeps a repeated bootstrap from making a second workspace. The
 		// lock makes two concurrent bootstraps of one email take turns at the check.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('bootstrap:' || ?, 0))`, owner.Email).Error; err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('bootstrap:' || $1, 0))`, owner.Email); err != nil {
 			return fmt.Errorf("lock owner email: %w", err)
 		}
-		var taken bool
-		if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM users WHERE email = ?)`, owner.Email).Scan(&taken).Error; err != nil {
+		taken, err := exists(ctx, tx, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`, owner.Email)
+		if err != nil {
 			return fmt.Errorf("check owner email: %w", err)
 		}
 		if taken {
 			return workspace.ErrEmailTaken.Detailf("A user with this email already exists in a workspace; bootstrap needs an email no workspace has.")
 		}
-		wr := toWorkspaceRow(ws)
-		if err := tx.Create(&wr).Error; err != nil {
+		w := toWorkspaceRow(ws)
+		if _, err := tx.Exec(ctx, insertWorkspace, w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
+			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.CreatedAt, w.UpdatedAt); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}
-		ur := toUserRow(owner)
-		if err := tx.Create(&ur).Error; err != nil {
+		u := toUserRow(owner)
+		if _, err := tx.Exec(ctx, insertOwner, u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
+			u.CreatedAt, u.UpdatedAt); err != nil {
 			return fmt.Errorf("insert owner: %w", userErr(err))
 		}
 		return nil
@@ -104,46 +115,35 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, own
 // It reads straight through pgx: every inbound message needs the workspace's phone region,
 // and gorm's reflection cost more than the query.
 func (s *Store) Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspace, error) {
-	const q = `SELECT id, name, unassign_on_close, closing_note_required, closing_note_categories, default_phone_region,
-       created_at, updated_at FROM workspaces WHERE id = $1`
-	var r workspaceRow
-	err := s.Pool.QueryRow(ctx, q, id).Scan(&r.ID, &r.Name, &r.UnassignOnClose, &r.ClosingNoteRequired,
-		(*[]string)(&r.ClosingNoteCategories), &r.DefaultPhoneRegion, &r.CreatedAt, &r.UpdatedAt)
+	r, err := queryRow[workspaceRow](ctx, s.Pool, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id)
 	if isNotFound(err) {
 		return workspace.Workspace{}, workspace.ErrNotFound
 	}
 	if err != nil {
 		return workspace.Workspace{}, fmt.Errorf("get workspace: %w", err)
 	}
-	if r.ClosingNoteCategories == nil {
-		r.ClosingNoteCategories = textArray{}
-	}
 	return r.domain(), nil
 }
 
 // UpdateWorkspace locks the workspace row, applies the change and saves it.
 func (s *Store) UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*workspace.Workspace) error) (workspace.Workspace, error) {
-	var out workspace.Workspace
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var r workspaceRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&r, "id = ?", id).Error; err != nil {
-			if isNotFound(err) {
-				return workspace.ErrNotFound
-			}
-			return fmt.Errorf("lock workspace: %w", err)
-		}
-		w := r.domain()
-		if err := apply(&w); err != nil {
-			return err
-		}
-		nr := toWorkspaceRow(w)
-		if err := tx.Save(&nr).Error; err != nil {
-			return fmt.Errorf("save workspace: %w", err)
-		}
-		out = w
-		return nil
-	})
-	return out, err
+	return workspaceChange.run(ctx, s, apply, id)
+}
+
+var workspaceChange = change[workspaceRow, workspace.Workspace]{
+	lock:    `SELECT ` + workspaceColumns + ` FROM workspaces WHERE id = $1 FOR UPDATE`,
+	missing: workspace.ErrNotFound,
+	domain:  workspaceRow.domain,
+	save: func(w workspace.Workspace) (string, []any) {
+		const q = `
+UPDATE workspaces SET name = $2, unassign_on_close = $3, closing_note_required = $4, closing_note_categories = $5,
+       default_phone_region = $6, created_at = $7, updated_at = $8
+WHERE id = $1`
+		r := toWorkspaceRow(w)
+		return q, []any{r.ID, r.Name, r.UnassignOnClose, r.ClosingNoteRequired, r.ClosingNoteCategories,
+			r.DefaultPhoneRegion, r.CreatedAt, r.UpdatedAt}
+	},
+	what: "workspace",
 }
 
 // CreateUser stores a user.
@@ -157,14 +157,7 @@ func (s *Store) CreateUser(ctx context.Context, u workspace.User) error {
 
 // User returns one user of a workspace.
 func (s *Store) User(ctx context.Context, ws, id uuid.UUID) (workspace.User, error) {
-	var r userRow
-	if err := s.conn(ctx).Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
-		if isNotFound(err) {
-			return workspace.User{}, workspace.ErrUserNotFound
-		}
-		return workspace.User{}, fmt.Errorf("get user: %w", err)
-	}
-	return r.domain(), nil
+	return take(s.conn(ctx), userRow.domain, workspace.ErrUserNotFound, "user", ws, id)
 }
 
 // UsersByEmail returns the accounts with the login email, at most limit, most recently
@@ -186,41 +179,18 @@ func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, l
 	return out, nil
 }
 
-type idCursor struct {
-	ID uuid.UUID `json:"id"`
-}
-
 // Users lists a workspace's users, oldest first.
 func (s *Store) Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]workspace.User, string, error) {
-	q := s.conn(ctx).Where("workspace_id = ?", ws)
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
-		}
-		q = q.Where("id > ?", c.ID)
-	}
-	var rows []userRow
-	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]workspace.User, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), usersByID, false, p, userRow.domain, "users")
 }
 
+var usersByID = byID(func(r userRow) uuid.UUID { return r.ID }, false)
+
 // lockOwners locks the workspace's owner rows and the target user, and counts the owners.
-func lockOwners(tx *gorm.DB, ws, id uuid.UUID) (userRow, int, error) {
-	var rows []userRow
-	const q = `SELECT * FROM users WHERE workspace_id = ? AND (role = 'owner' OR id = ?) ORDER BY id FOR UPDATE`
-	if err := tx.Raw(q, ws, id).Scan(&rows).Error; err != nil {
+func lockOwners(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (userRow, int, error) {
+	const q = `SELECT ` + userColumns + ` FROM users WHERE workspace_id = $1 AND (role = 'owner' OR id = $2) ORDER BY id FOR UPDATE`
+	rows, err := queryRows[userRow](ctx, tx, q, ws, id)
+	if err != nil {
 		return userRow{}, 0, fmt.Errorf("lock owners: %w", err)
 	}
 	var target *userRow
@@ -244,8 +214,8 @@ func lockOwners(tx *gorm.DB, ws, id uuid.UUID) (userRow, int, error) {
 // still works.
 func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) (workspace.EndSessions, error)) (workspace.User, error) {
 	var out workspace.User
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		r, owners, err := lockOwners(tx, ws, id)
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		r, owners, err := lockOwners(ctx, tx, ws, id)
 		if err != nil {
 			return err
 		}
@@ -254,12 +224,15 @@ func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*wo
 		if err != nil {
 			return err
 		}
+		const q = `
+UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, created_at = $7, updated_at = $8
+WHERE workspace_id = $1 AND id = $2`
 		nr := toUserRow(u)
-		if err := tx.Save(&nr).Error; err != nil {
+		if _, err := tx.Exec(ctx, q, ws, id, nr.Email, nr.Name, nr.Role, nr.PasswordHash, nr.CreatedAt, nr.UpdatedAt); err != nil {
 			return fmt.Errorf("save user: %w", err)
 		}
 		if end.All {
-			if err := endSessions(tx, ws, id, end.Except, s.Now()); err != nil {
+			if err := endSessions(ctx, tx, ws, id, end.Except, s.Now()); err != nil {
 				return err
 			}
 		}
@@ -272,9 +245,9 @@ func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*wo
 // endSessions revokes a user's live sessions but keep. The session row is read on every
 // authenticated request and every refresh (the token cache skips only the signature check),
 // so their access and refresh tokens stop working as soon as this commits.
-func endSessions(tx *gorm.DB, ws, user, keep uuid.UUID, now time.Time) error {
-	const q = `UPDATE sessions SET revoked_at = ? WHERE workspace_id = ? AND user_id = ? AND id <> ? AND revoked_at IS NULL`
-	if err := tx.Exec(q, now, ws, user, keep).Error; err != nil {
+func endSessions(ctx context.Context, tx pgx.Tx, ws, user, keep uuid.UUID, now time.Time) error {
+	const q = `UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND id <> $4 AND revoked_at IS NULL`
+	if _, err := tx.Exec(ctx, q, now, ws, user, keep); err != nil {
 		return fmt.Errorf("end sessions: %w", err)
 	}
 	return nil
@@ -282,19 +255,17 @@ func endSessions(tx *gorm.DB, ws, user, keep uuid.UUID, now time.Time) error {
 
 // DeleteUser removes a user under the owners' locks; their conversations become unassigned.
 func (s *Store) DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(workspace.User, int) error) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		r, owners, err := lockOwners(tx, ws, id)
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		r, owners, err := lockOwners(ctx, tx, ws, id)
 		if err != nil {
 			return err
 		}
 		if err := check(r.domain(), owners); err != nil {
 			return err
 		}
-		if err := tx.Exec(`DELETE FROM users WHERE workspace_id = ? AND id = ?`, ws, id).Error; err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
 		return nil
 	})
 }
-
-var _ = errkind.KindNotFound

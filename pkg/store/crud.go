@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/pkg/page"
+)
+
+// The plain reads, lists and deletes of the admin tables (gorm, through their row models),
+// and their locked read-modify-write (pgx).
+
+// take reads the row of a workspace's table with the id, through gorm; none is missing.
+func take[R, D any](db *gorm.DB, domain func(R) D, missing error, what string, ws, id uuid.UUID) (D, error) {
+	var r R
+	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
+		var zero D
+		if isNotFound(err) {
+			return zero, missing
+		}
+		return zero, fmt.Errorf("get %s: %w", what, err)
+	}
+	return domain(r), nil
+}
+
+// remove deletes the row of a workspace's table with the id, through gorm; none is missing.
+func remove[R any](db *gorm.DB, missing error, what string, ws, id uuid.UUID) error {
+	res := db.Where("workspace_id = ? AND id = ?", ws, id).Delete(new(R))
+	if res.Error != nil {
+		return fmt.Errorf("delete %s: %w", what, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return missing
+	}
+	return nil
+}
+
+// idCursor is the position in a list ordered by id alone.
+type idCursor struct {
+	ID uuid.UUID `json:"id"`
+}
+
+// byID is the keyset of a list ordered by id; refuseNil refuses a cursor without one.
+func byID[R any](id func(R) uuid.UUID, refuseNil bool) keyset[R, idCursor] {
+	k := keyset[R, idCursor]{key: func(r R) idCursor { return idCursor{id(r)} }}
+	if refuseNil {
+		k.valid = func(c idCursor) bool { return c.ID != uuid.Nil }
+	}
+	return k
+}
+
+// listByID lists the rows q selects one page at a time, by id: ascending, or descending when
+// desc.
+func listByID[R, D any](q *gorm.DB, k keyset[R, idCursor], desc bool, p page.Request, domain func(R) D, what string) ([]D, string, error) {
+	order, after := "id", "id > ?"
+	if desc {
+		order, after = "id DESC", "id < ?"
+	}
+	return list(k, p, func(c *idCursor, limit int) ([]R, error) {
+		if c != nil {
+			q = q.Where(after, c.ID)
+		}
+		var rows []R
+		if err := q.Order(order).Limit(limit).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("list %s: %w", what, err)
+		}
+		return rows, nil
+	}, domain)
+}
+
+// change locks one row, hands its domain value to apply and writes the result back, in one
+// pgx transaction: the read-modify-write of an admin row that the service decides on.
+type change[R, D any] struct {
+	// lock selects the row's columns FOR UPDATE.
+	lock string
+	// missing is the error when lock finds no row.
+	missing error
+	domain  func(R) D
+	// save is the UPDATE that writes the changed value back, with its arguments.
+	save func(D) (string, []any)
+	// what names the row in errors.
+	what string
+	// explain, when set, rewrites the transaction's error after it has ended; it gets the
+	// changed value when apply ran (to name what a unique violation collided with).
+	explain func(ctx context.Context, s *Store, err error, v D) error
+}
+
+// run applies apply to the row the key arguments of lock select.
+func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, key ...any) (D, error) {
+	var out D
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		r, err := queryRow[R](ctx, tx, c.lock, key...)
+		if isNotFound(err) {
+			return c.missing
+		}
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", c.what, err)
+		}
+		v := c.domain(r)
+		if err := apply(&v); err != nil {
+			return err
+		}
+		out = v
+		q, args := c.save(v)
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("update %s: %w", c.what, err)
+		}
+		return nil
+	})
+	if err != nil {
+		if c.explain != nil {
+			err = c.explain(ctx, s, err, out)
+		}
+		var zero D
+		return zero, err
+	}
+	return out, nil
+}
