@@ -51,13 +51,14 @@ type Store struct {
 	// SearchWalkBound is how many index entries a search's first walk reads (see
 	// searchSteps); 0 skips that walk.
 	SearchWalkBound int
-	queue           DeliveryQueue
+	queue           Queue
 	encode          EventEncoder
 }
 
-// Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
+// Open connects to PostgreSQL with a bounded pool. q is the queue that the store inserts jobs
+// through (the delivery of every outgoing message); now is the clock every stored timestamp
 // comes from, so tests can fix it.
-func Open(ctx context.Context, url string, maxConns int32, now func() time.Time) (*Store, error) {
+func Open(ctx context.Context, url string, maxConns int32, q Queue, now func() time.Time) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
@@ -65,12 +66,12 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 	// Two cores serve best with a small pool: more connections only queue inside PostgreSQL.
 	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
-	return OpenPool(ctx, cfg, now)
+	return OpenPool(ctx, cfg, q, now)
 }
 
 // OpenPool connects with a prepared pool configuration (tests use it to control the
 // connections themselves).
-func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*Store, error) {
+func OpenPool(ctx context.Context, cfg *pgxpool.Config, q Queue, now func() time.Time) (*Store, error) {
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerTypes(c.TypeMap())
@@ -103,7 +104,7 @@ func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*
 		pool.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, SearchFirstLimit: DefaultSearchFirstLimit,
+	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, queue: q, SearchFirstLimit: DefaultSearchFirstLimit,
 		SearchWalkBound: DefaultSearchWalkBound}, nil
 }
 
