@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/provider/webhook"
 	"github.com/switchboard/switchboard/pkg/secret"
 )
@@ -79,7 +79,16 @@ type WorkerConfig struct {
 	MaxPerWorkspace, MaxPerWebhook int
 }
 
-// Worker drains the delivery outbox.
+// Worker drains the delivery outbox: the webhook_deliveries rows that publishing an event
+// writes in the event's transaction. It runs as a loop of job.Home, beside River's workers.
+//
+// It is not one River job per delivery because what it may claim depends on what is in flight
+// over every process: at most MaxPerWorkspace deliveries of one workspace and MaxPerWebhook of
+// one webhook at once (so one tenant's hanging endpoint holds only its own share), and only the
+// oldest pending delivery of each (webhook, conversation), so a subscriber sees a
+// conversation's events in order. The claim (store.ClaimDeliveries) decides that in one
+// statement under row locks; River fetches a queue's available jobs by priority and time with
+// no such per-key caps or ordering. Retries wait job.Backoff, as River's do.
 type Worker struct {
 	store  WorkerStore
 	box    *secret.Box
@@ -173,15 +182,12 @@ func (w *Worker) deliver(ctx context.Context, j Job) {
 	}
 }
 
-// Backoff is the wait after the n-th failed attempt: 5 s doubling to at most an hour, ±20 %.
-func Backoff(n int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < n && d < time.Hour; i++ {
-		d *= 2
-	}
-	d = min(d, time.Hour)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
+// retryBase and retryMax shape the outbox's job.Backoff: a subscriber's endpoint is retried
+// after about 5 s, then ever later, at most an hour apart.
+const (
+	retryBase = 5 * time.Second
+	retryMax  = time.Hour
+)
 
 func (w *Worker) attempt(ctx context.Context, j Job) Outcome {
 	now := w.now().UTC()
@@ -204,7 +210,7 @@ func (w *Worker) attempt(ctx context.Context, j Job) Outcome {
 		o.Status = StatusFailed
 		return o
 	}
-	o.Status, o.NextAttemptAt = StatusPending, now.Add(Backoff(o.Attempt.Attempt))
+	o.Status, o.NextAttemptAt = StatusPending, now.Add(job.Backoff(o.Attempt.Attempt, retryBase, retryMax))
 	return o
 }
 
