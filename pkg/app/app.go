@@ -104,9 +104,10 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 }
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
-// (DELIVERY_WORKERS; none: another process delivers), the subscriber webhook outbox and the
-// event listener that feeds this process's streams. Any number of processes may run it: River
-// shares the jobs out, and the outbox's claims share the webhooks. tune adjusts River's
+// (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge and event
+// prune, the subscriber webhook outbox and the event listener that feeds this process's
+// streams. Any number of processes may run it: River shares the jobs out, River's leader alone
+// inserts the periodic ones, and the outbox's claims share the webhooks. tune adjusts River's
 // settings (tests make it poll and retry fast). The caller starts and stops it.
 func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*job.Config)) (*job.Home, error) {
 	jc := job.Config{
@@ -121,6 +122,10 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	if err := svc.Deliveries.Register(h); err != nil {
 		return nil, err
 	}
+	if err := job.AddHousekeeping(h, svc.st, job.Housekeeping{PurgeEvery: cfg.IdempotencyPurgeInterval,
+		PruneEvery: cfg.EventPruneInterval, Retention: cfg.EventRetention}, svc.now); err != nil {
+		return nil, err
+	}
 	hub := svc.Events.Hub
 	h.AddLoop(func(ctx context.Context) { hub.Run(ctx, log) })
 	h.AddLoop(func(ctx context.Context) {
@@ -128,7 +133,7 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		wake := hub.SubscribeAll()
 		defer wake.Close()
 		subscription.NewWorker(svc.st, svc.box, svc.guard, subscription.WorkerConfig{Poll: cfg.WebhookPoll,
-			RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Retention: cfg.EventRetention, Timeout: cfg.WebhookTimeout,
+			RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Timeout: cfg.WebhookTimeout,
 			Workers: cfg.WebhookWorkers, MaxPerWorkspace: cfg.WebhookMaxPerWorkspace,
 			MaxPerWebhook: cfg.WebhookMaxPerWebhook}, svc.now, log, wake.C).Run(ctx)
 	})

@@ -62,7 +62,6 @@ type WorkerStore interface {
 	ClaimDeliveries(ctx context.Context, c Claim) ([]Job, error)
 	// FinishDelivery records the attempt and ends the lease.
 	FinishDelivery(ctx context.Context, j Job, o Outcome) error
-	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int64, error)
 }
 
 // WorkerConfig tunes delivery.
@@ -70,7 +69,6 @@ type WorkerConfig struct {
 	Poll         time.Duration // how often to look for due deliveries without a wake-up
 	RetryFor     time.Duration // keep retrying a delivery at least this long after its event
 	DisableAfter time.Duration // disable a webhook failing continuously this long
-	Retention    time.Duration // keep events (and their delivery log) this long
 	Timeout      time.Duration // per attempt
 	// Workers is how many deliveries this process attempts at once.
 	Workers int
@@ -130,7 +128,6 @@ func (w *Worker) Run(ctx context.Context) {
 	running := 0
 	poll := time.NewTimer(0)
 	defer poll.Stop()
-	lastPrune := time.Time{}
 	for ctx.Err() == nil {
 		if free := w.cfg.Workers - running; free > 0 {
 			jobs, err := w.store.ClaimDeliveries(ctx, Claim{Now: w.now().UTC(), Lease: w.cfg.Timeout + time.Minute,
@@ -146,12 +143,6 @@ func (w *Worker) Run(ctx context.Context) {
 					w.deliver(ctx, j)
 					done <- struct{}{}
 				}()
-			}
-		}
-		if time.Since(lastPrune) > time.Hour && w.cfg.Retention > 0 {
-			lastPrune = time.Now()
-			if _, err := w.store.PruneEvents(ctx, w.now().Add(-w.cfg.Retention), 10000); err != nil && ctx.Err() == nil {
-				w.log.Error("prune events", "err", err)
 			}
 		}
 		poll.Reset(w.cfg.Poll) // since Go 1.23 a Reset timer never delivers a stale tick
