@@ -26,8 +26,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
@@ -74,6 +76,36 @@ type Deps struct {
 	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
 	// without them the connection's address is the client's (the login throttle keys on it).
 	TrustedProxies []string
+}
+
+// FromServices is the HTTP API of a process on its services, as cfg configures it: what serve
+// runs and the HTTP tests start. closing ends every event stream when it closes (graceful
+// shutdown); nil never does.
+func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version string, closing <-chan struct{}) *echo.Echo {
+	return New(Deps{
+		Log:              log,
+		Auth:             svc.Auth,
+		Workspaces:       svc.Workspaces,
+		Contacts:         svc.Contacts,
+		Channels:         svc.Channels,
+		Templates:        svc.Templates,
+		Conversations:    svc.Conversations,
+		Sends:            svc.Sends,
+		ProviderWebhooks: svc.Deliveries.Receiver(svc.Conversations),
+		PublicBaseURL:    cfg.PublicBaseURL,
+		Events:           svc.Events,
+		Webhooks:         svc.Webhooks,
+		Heartbeat:        cfg.EventHeartbeat,
+		StreamRecheck:    cfg.EventStreamRecheck,
+		StreamWrite:      cfg.HTTPWriteTimeout,
+		Closing:          closing,
+		Ready:            svc.Ready,
+		Collectors:       svc.Metrics,
+		BodyLimit:        cfg.BodyLimit,
+		Pprof:            cfg.EnablePprof,
+		Version:          version,
+		TrustedProxies:   cfg.TrustedProxies,
+	})
 }
 
 // New builds the HTTP server with every route.

@@ -20,10 +20,11 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/config"
-	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
 )
@@ -55,10 +56,12 @@ type Env struct {
 	Clock    *Clock
 	Config   config.Config
 	Services app.Services
-	Logs     *bytes.Buffer // every log line the server wrote
-	server   *httptest.Server
-	logMu    *sync.Mutex
-	dbURL    string
+	// Jobs is the process's background work; Jobs.Run runs a periodic job now.
+	Jobs   *job.Home
+	Logs   *bytes.Buffer // every log line the server wrote
+	server *httptest.Server
+	logMu  *sync.Mutex
+	dbURL  string
 }
 
 // Option changes the configuration before the server starts.
@@ -104,51 +107,13 @@ func (e *Env) Twin(t testing.TB) *Env {
 	return start(t, e.Config, e.Clock, e.dbURL)
 }
 
+// start builds a process as serve does, top-down: config → job queue → store → services →
+// background work → API.
 func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 	t.Helper()
-	st, err := store.Open(context.Background(), dbURL, 8, clock.Now)
-	if err != nil {
-		t.Fatalf("open test store: %v", err)
-	}
-	t.Cleanup(st.Close)
 	logs := &bytes.Buffer{}
 	mu := &sync.Mutex{}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs, mu: mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := app.NewServices(cfg, st, clock.Now)
-	d, err := app.NewDispatcher(cfg, st, svc, log, clock.Now, func(c *dispatch.Config) {
-		// Deliveries in HTTP tests should take milliseconds, not the production backoff.
-		c.FetchPollInterval, c.FetchCooldown, c.RetryBase, c.RetryMax = 100*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond, time.Second
-		c.TestOnly = true
-	})
-	if err != nil {
-		t.Fatalf("dispatcher: %v", err)
-	}
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatalf("start dispatcher: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = d.Stop(ctx)
-	})
-	closing := make(chan struct{})
-	e := app.NewHTTP(cfg, st, svc, d, log, "test", closing)
-	// The server has serve's timeouts (tests shorten them through the config).
-	srv := httptest.NewUnstartedServer(e)
-	srv.Config = app.NewServer(cfg, e)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(closing) })
-	// The event listener and the webhook worker run as in serve.
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); app.RunWorkers(ctx, cfg, st, svc, log) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-svc.Events.Hub.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatalf("event listener did not start")
-	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			mu.Lock()
@@ -156,7 +121,47 @@ func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &Env{URL: srv.URL, Store: st, Clock: clock, Config: cfg, Services: svc, Logs: logs, server: srv, logMu: mu, dbURL: dbURL}
+	queue, err := job.NewQueue(log)
+	if err != nil {
+		t.Fatalf("job queue: %v", err)
+	}
+	st, err := store.Open(context.Background(), dbURL, 8, queue, clock.Now)
+	if err != nil {
+		t.Fatalf("open test store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	svc := app.NewServices(cfg, st, log, clock.Now)
+	jobs, err := app.NewJobs(cfg, svc, log, func(c *job.Config) {
+		// Deliveries in HTTP tests should take milliseconds, not the production backoff.
+		c.FetchPollInterval, c.FetchCooldown, c.RetryBase, c.RetryMax = 100*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond, time.Second
+		c.TestOnly = true
+	})
+	if err != nil {
+		t.Fatalf("background work: %v", err)
+	}
+	// The deliveries, the event listener and the webhook outbox run as in serve.
+	if err := jobs.Start(context.Background()); err != nil {
+		t.Fatalf("start background work: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = jobs.Stop(ctx)
+	})
+	closing := make(chan struct{})
+	h := api.FromServices(cfg, svc, log, "test", closing)
+	// The server has serve's timeouts (tests shorten them through the config).
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = app.NewServer(cfg, h)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(closing) })
+	select {
+	case <-svc.Events.Hub.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("event listener did not start")
+	}
+	return &Env{URL: srv.URL, Store: st, Clock: clock, Config: cfg, Services: svc, Jobs: jobs, Logs: logs, server: srv, logMu: mu, dbURL: dbURL}
 }
 
 type lockedWriter struct {

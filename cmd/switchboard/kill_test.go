@@ -20,8 +20,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/job"
 	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
-	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -59,17 +59,14 @@ func TestKill9Worker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, dbURL, 8, time.Now)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	st, err := openStore(ctx, cfg, log) // this process enqueues only: it starts no jobs
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var logs bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	svc := app.NewServices(cfg, st, time.Now)
-	if _, err := app.NewDispatcher(cfg, st, svc, log, time.Now); err != nil { // enqueue only
-		t.Fatal(err)
-	}
+	svc := app.NewServices(cfg, st, log, time.Now)
 	ws, owner, err := svc.Workspaces.Bootstrap(ctx, "Acme", workspace.NewUser{Email: "kill@example.com", Name: "Owner", Password: "a long passphrase"})
 	if err != nil {
 		t.Fatal(err)
@@ -128,10 +125,11 @@ func TestKill9Worker(t *testing.T) {
 
 	// The survivor: its rescuer takes jobs running longer than 3 s once it leads, which it
 	// can after the dead process's leader lease runs out.
-	survivor, err := dispatch.New(dispatch.Config{Workers: 4, SendTimeout: time.Second, JobTimeout: 2 * time.Second,
-		RescueAfter: 3 * time.Second, FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true,
+	survivor := job.NewHome(st.Pool, job.Config{JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
+		FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true}, log)
+	err = dispatch.New(dispatch.Config{Workers: 4, SendTimeout: time.Second,
 		ProviderAllowLoopback: true}, // the fake LINE API is on loopback, as PROVIDER_API_BASE_OVERRIDE allows
-		st.Pool, st, svc.Channels, log, time.Now)
+		st, svc.Channels, log, time.Now).Register(survivor)
 	if err != nil {
 		t.Fatal(err)
 	}

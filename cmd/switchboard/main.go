@@ -18,11 +18,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/config"
-	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -104,8 +105,18 @@ func flags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
-	return store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns, time.Now)
+// openStore opens the store with the job queue it enqueues through. log receives River's
+// warnings.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	queue, err := job.NewQueue(log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns, queue, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -126,45 +137,52 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := cfg.RequireServe(); err != nil {
 		return err
 	}
-	log, st, svc, d, err := start(ctx, cfg, stderr,
+	p, err := start(ctx, cfg, stderr,
 		"SECRETS_KEY is not set: channels with provider secrets cannot be created (sandbox channels work)")
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer p.st.Close()
 	closing := make(chan struct{})
-	e := app.NewHTTP(cfg, st, svc, d, log, version, closing)
-	srv := app.NewServer(cfg, e)
+	srv := app.NewServer(cfg, api.FromServices(cfg, p.svc, p.log, version, closing))
 	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
-	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "serving", "draining in-flight requests and deliveries")
+	return p.runUntilStopped(ctx, cfg, srv, "serving", "draining in-flight requests and deliveries")
 }
 
-// start is what serve and worker share before they differ: the collector's settings, the
-// logger, the store, the services and the started delivery workers. noSecrets is the warning
-// logged when SECRETS_KEY is unset. The caller closes the store.
-func start(ctx context.Context, cfg config.Config, stderr io.Writer, noSecrets string) (
-	*slog.Logger, *store.Store, app.Services, *dispatch.Dispatcher, error) {
+// process is what serve and worker run besides their HTTP server.
+type process struct {
+	log  *slog.Logger
+	st   *store.Store
+	svc  app.Services
+	jobs *job.Home
+}
+
+// start is what serve and worker share before they differ, built top-down: the collector's
+// settings, the logger, the job queue and the store, the services, and the started background
+// work (deliveries, the webhook outbox, the event listener, periodic jobs). noSecrets is the
+// warning logged when SECRETS_KEY is unset. The caller closes the store.
+func start(ctx context.Context, cfg config.Config, stderr io.Writer, noSecrets string) (process, error) {
 	tuneGC(cfg)
 	log := newLogger(cfg.LogLevel, stderr)
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
-		return nil, nil, app.Services{}, nil, err
+		return process{}, err
 	}
 	if len(cfg.SecretsKey) == 0 {
 		log.Warn(noSecrets)
 	}
-	svc := app.NewServices(cfg, st, time.Now)
-	d, err := app.NewDispatcher(cfg, st, svc, log, time.Now)
+	svc := app.NewServices(cfg, st, log, time.Now)
+	jobs, err := app.NewJobs(cfg, svc, log)
 	if err == nil {
-		err = d.Start(ctx)
+		err = jobs.Start(ctx)
 	}
 	if err != nil {
 		st.Close()
-		return nil, nil, app.Services{}, nil, err
+		return process{}, err
 	}
-	return log, st, svc, d, nil
+	return process{log: log, st: st, svc: svc, jobs: jobs}, nil
 }
 
 // tuneGC applies GOGC and GOMEMLIMIT with the defaults of config.Vars (the runtime has
@@ -178,19 +196,14 @@ func tuneGC(cfg config.Config) {
 	debug.SetMemoryLimit(cfg.MemoryLimit)
 }
 
-// runUntilStopped starts the background work (subscriber webhooks, the event listener) and srv, waits for
-// ctx to end (SIGTERM) or the listener to fail, then drains srv and the deliveries together
-// within the shutdown timeout: in-flight requests finish, running deliveries finish or are
-// released for another process.
-func runUntilStopped(ctx context.Context, cfg config.Config, st *store.Store, svc app.Services, d *dispatch.Dispatcher,
-	srv *http.Server, log *slog.Logger, started, draining string) error {
-	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	workersDone := make(chan struct{})
-	go func() { defer close(workersDone); app.RunWorkers(wctx, cfg, st, svc, log) }()
-	defer func() { stopWorkers(); <-workersDone }()
+// runUntilStopped serves srv until ctx ends (SIGTERM) or the listener fails, then drains srv and
+// the background work together within the shutdown timeout: in-flight requests finish, running
+// deliveries finish or are released for another process, then the webhook outbox and the event
+// listener stop.
+func (p process) runUntilStopped(ctx context.Context, cfg config.Config, srv *http.Server, started, draining string) error {
 	errc := make(chan error, 1)
 	go func() {
-		log.Info(started, "addr", cfg.HTTPAddr, "version", version, "delivery_workers", d.Workers())
+		p.log.Info(started, "addr", cfg.HTTPAddr, "version", version, "delivery_workers", cfg.DeliveryWorkers)
 		errc <- srv.ListenAndServe()
 	}()
 	var listenErr error
@@ -199,31 +212,22 @@ func runUntilStopped(ctx context.Context, cfg config.Config, st *store.Store, sv
 		listenErr = fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: "+draining, "timeout", cfg.ShutdownTimeout.String())
+	p.log.Info("shutting down: "+draining, "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	var httpErr, deliveryErr error
+	var httpErr, jobsErr error
 	wg.Go(func() { httpErr = srv.Shutdown(sctx) })
-	wg.Go(func() { deliveryErr = stopDeliveries(sctx, d, log) })
+	wg.Go(func() {
+		if jobsErr = p.jobs.Stop(sctx); jobsErr == nil {
+			p.log.Info("background work stopped")
+		}
+	})
 	wg.Wait()
-	if err := errors.Join(listenErr, httpErr, deliveryErr); err != nil {
+	if err := errors.Join(listenErr, httpErr, jobsErr); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("stopped")
-	return nil
-}
-
-// stopDeliveries stops fetching jobs and lets running deliveries finish until ctx ends; the
-// rest are cancelled and released for another process.
-func stopDeliveries(ctx context.Context, d *dispatch.Dispatcher, log *slog.Logger) error {
-	if d.Workers() == 0 {
-		return nil
-	}
-	if err := d.Stop(ctx); err != nil {
-		return err
-	}
-	log.Info("delivery workers stopped")
+	p.log.Info("stopped")
 	return nil
 }
 
@@ -242,14 +246,14 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	if cfg.DeliveryWorkers < 1 {
 		return errors.New("DELIVERY_WORKERS: worker needs at least 1")
 	}
-	log, st, svc, d, err := start(ctx, cfg, stderr, "SECRETS_KEY is not set: only sandbox channels can be delivered")
+	p, err := start(ctx, cfg, stderr, "SECRETS_KEY is not set: only sandbox channels can be delivered")
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	// Subscriber webhooks and the event listener run here too, as in serve.
-	srv := app.NewServer(cfg, app.NewOps(st, d))
-	return runUntilStopped(ctx, cfg, st, svc, d, srv, log, "delivering", "letting in-flight deliveries finish")
+	defer p.st.Close()
+	// Subscriber webhooks, the event listener and periodic jobs run here too, as in serve.
+	srv := app.NewServer(cfg, app.NewOps(p.svc))
+	return p.runUntilStopped(ctx, cfg, srv, "delivering", "letting in-flight deliveries finish")
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -265,7 +269,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, newLogger(cfg.LogLevel, stderr))
 	if err != nil {
 		return err
 	}
@@ -303,7 +307,7 @@ func bootstrap(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, newLogger(cfg.LogLevel, stderr))
 	if err != nil {
 		return err
 	}

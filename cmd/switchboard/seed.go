@@ -73,13 +73,14 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	log := newLogger(cfg.LogLevel, stderr)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	start := time.Now()
-	svc := app.NewServices(cfg, st, time.Now)
+	svc := app.NewServices(cfg, st, log, time.Now)
 	w, err := svc.Workspaces.Get(ctx, ws)
 	if err != nil {
 		return describe(err)

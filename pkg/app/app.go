@@ -1,20 +1,19 @@
-// Package app wires Switchboard's services and HTTP API together from a configuration and a
-// store, so the server binary and the HTTP tests run exactly the same assembly.
+// Package app builds Switchboard's services and background work from a configuration and a
+// store, so the server binary and the HTTP tests run exactly the same assembly. A process is
+// built top-down: config → job queue → store → services (NewServices) → background work
+// (NewJobs) → HTTP (api.FromServices).
 package app
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
@@ -22,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
@@ -41,18 +41,27 @@ type Services struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Deliveries delivers outgoing messages (its worker runs on the process's job.Home) and
+	// applies provider webhooks.
+	Deliveries *dispatch.Dispatcher
 	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
 	Events   *event.Service
 	Webhooks *subscription.Service
 	// Hashes bounds the password hashes of logins running at once.
 	Hashes *password.Gate
-	guard  subscription.Guard
-	box    *secret.Box
-	now    func() time.Time
+	// Ready reports whether the database answers.
+	Ready func(ctx context.Context) error
+	// Metrics are the process's Prometheus collectors besides HTTP's and Go's: the connection
+	// pool, the password gate, deliveries.
+	Metrics []prometheus.Collector
+	st      *store.Store
+	guard   subscription.Guard
+	box     *secret.Box
+	now     func() time.Time
 }
 
 // NewServices builds every domain service on the store with the clock.
-func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Services {
+func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func() time.Time) Services {
 	// config.Load admits only a 32-byte key or none, so this cannot fail; without a key the box
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
@@ -62,29 +71,8 @@ func NewServices(cfg config.Config, st *store.Store, now func() time.Time) Servi
 	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
 		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now)
-	return Services{
-		Hashes:        hashes,
-		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
-		Webhooks:      subscription.NewService(st, box, guard, now),
-		guard:         guard,
-		box:           box,
-		now:           now,
-		Auth:          authn,
-		Workspaces:    workspace.NewService(st, hashes, authn.ConfirmPassword, now),
-		Contacts:      contact.NewService(st, now),
-		Channels:      channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now),
-		Templates:     template.NewService(st, now),
-		Conversations: convs,
-		Sends:         conversation.NewSendService(st, convs, now),
-	}
-}
-
-// NewDispatcher builds the delivery dispatcher (cfg.DeliveryWorkers workers; none makes it
-// enqueue only) and makes the store enqueue every outgoing message's delivery through it.
-// tune adjusts its settings (tests make it poll and retry fast). The caller starts and stops it.
-func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.Logger, now func() time.Time,
-	tune ...func(*dispatch.Config)) (*dispatch.Dispatcher, error) {
-	dc := dispatch.Config{
+	channels := channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now)
+	deliveries := dispatch.New(dispatch.Config{
 		Workers:              cfg.DeliveryWorkers,
 		MaxAttempts:          cfg.DeliveryMaxAttempts,
 		SendTimeout:          cfg.DeliverySendTimeout,
@@ -93,47 +81,63 @@ func NewDispatcher(cfg config.Config, st *store.Store, svc Services, log *slog.L
 		// The switch that lets a channel name an api_base is the one that lets provider
 		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
+	}, st, channels, log, now)
+	return Services{
+		Hashes:        hashes,
+		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
+		Webhooks:      subscription.NewService(st, box, guard, now),
+		Ready:         st.Ping,
+		Metrics:       append([]prometheus.Collector{store.PoolCollector(st.Pool), hashes}, deliveries.Collectors()...),
+		st:            st,
+		guard:         guard,
+		box:           box,
+		now:           now,
+		Auth:          authn,
+		Workspaces:    workspace.NewService(st, hashes, authn.ConfirmPassword, now),
+		Contacts:      contact.NewService(st, now),
+		Channels:      channels,
+		Templates:     template.NewService(st, now),
+		Conversations: convs,
+		Sends:         conversation.NewSendService(st, convs, now),
+		Deliveries:    deliveries,
 	}
-	for _, f := range tune {
-		f(&dc)
-	}
-	d, err := dispatch.New(dc, st.Pool, st, svc.Channels, log, now)
-	if err != nil {
-		return nil, err
-	}
-	st.SetDeliveryQueue(d)
-	return d, nil
 }
 
-// NewHTTP builds the HTTP server on the services; d provides the delivery metrics and the
-// provider webhooks. closing ends every event stream when it closes (graceful shutdown); nil
-// never does.
-func NewHTTP(cfg config.Config, st *store.Store, svc Services, d *dispatch.Dispatcher, log *slog.Logger, version string,
-	closing <-chan struct{}) *echo.Echo {
-	return api.New(api.Deps{
-		Log:              log,
-		Auth:             svc.Auth,
-		Workspaces:       svc.Workspaces,
-		Contacts:         svc.Contacts,
-		Channels:         svc.Channels,
-		Templates:        svc.Templates,
-		Conversations:    svc.Conversations,
-		Sends:            svc.Sends,
-		ProviderWebhooks: d.Receiver(svc.Conversations),
-		PublicBaseURL:    cfg.PublicBaseURL,
-		Events:           svc.Events,
-		Webhooks:         svc.Webhooks,
-		Heartbeat:        cfg.EventHeartbeat,
-		StreamRecheck:    cfg.EventStreamRecheck,
-		StreamWrite:      cfg.HTTPWriteTimeout,
-		Closing:          closing,
-		Ready:            st.Ping,
-		Collectors:       append([]prometheus.Collector{store.PoolCollector(st.Pool), svc.Hashes}, d.Collectors()...),
-		BodyLimit:        cfg.BodyLimit,
-		Pprof:            cfg.EnablePprof,
-		Version:          version,
-		TrustedProxies:   cfg.TrustedProxies,
+// NewJobs builds the process's background work on the store's pool: the delivery workers
+// (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge and event
+// prune, the subscriber webhook outbox and the event listener that feeds this process's
+// streams. Any number of processes may run it: River shares the jobs out, River's leader alone
+// inserts the periodic ones, and the outbox's claims share the webhooks. tune adjusts River's
+// settings (tests make it poll and retry fast). The caller starts and stops it.
+func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*job.Config)) (*job.Home, error) {
+	jc := job.Config{
+		// A delivery outlives its provider call by the time to record the provider's answer; a
+		// killed process's deliveries are retried after twice that (RescueAfter's default).
+		JobTimeout: cfg.DeliverySendTimeout + 10*time.Second,
+	}
+	for _, f := range tune {
+		f(&jc)
+	}
+	h := job.NewHome(svc.st.Pool, jc, log)
+	if err := svc.Deliveries.Register(h); err != nil {
+		return nil, err
+	}
+	if err := job.AddHousekeeping(h, svc.st, job.Housekeeping{PurgeEvery: cfg.IdempotencyPurgeInterval,
+		PruneEvery: cfg.EventPruneInterval, Retention: cfg.EventRetention}, svc.now); err != nil {
+		return nil, err
+	}
+	hub := svc.Events.Hub
+	h.AddLoop(func(ctx context.Context) { hub.Run(ctx, log) })
+	h.AddLoop(func(ctx context.Context) {
+		// New events wake the outbox at once; without them it polls.
+		wake := hub.SubscribeAll()
+		defer wake.Close()
+		subscription.NewWorker(svc.st, svc.box, svc.guard, subscription.WorkerConfig{Poll: cfg.WebhookPoll,
+			RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Timeout: cfg.WebhookTimeout,
+			Workers: cfg.WebhookWorkers, MaxPerWorkspace: cfg.WebhookMaxPerWorkspace,
+			MaxPerWebhook: cfg.WebhookMaxPerWebhook}, svc.now, log, wake.C).Run(ctx)
 	})
+	return h, nil
 }
 
 // NewServer is the HTTP server for h with the configured timeouts, for serve and worker alike.
@@ -153,11 +157,10 @@ func NewServer(cfg config.Config, h http.Handler) *http.Server {
 
 // NewOps serves what a worker process offers besides delivering: liveness, readiness (the
 // database answers) and its metrics.
-func NewOps(st *store.Store, d *dispatch.Dispatcher) http.Handler {
+func NewOps(svc Services) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		store.PoolCollector(st.Pool))
-	reg.MustRegister(d.Collectors()...)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(svc.Metrics...)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -168,7 +171,7 @@ func NewOps(st *store.Store, d *dispatch.Dispatcher) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
-		if err := st.Ping(ctx); err != nil {
+		if err := svc.Ready(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(`{"status":"unavailable"}`))
 			return
@@ -176,22 +179,4 @@ func NewOps(st *store.Store, d *dispatch.Dispatcher) http.Handler {
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
 	})
 	return mux
-}
-
-// RunWorkers runs what a process does besides answering requests until ctx ends: the event
-// listener that feeds this process's streams, and the webhook delivery worker (any number of
-// processes may run it; they share the work through row locks). It returns once both stopped.
-func RunWorkers(ctx context.Context, cfg config.Config, st *store.Store, svc Services, log *slog.Logger) {
-	hub := svc.Events.Hub
-	wake := hub.SubscribeAll()
-	defer wake.Close()
-	w := subscription.NewWorker(st, svc.box, svc.guard, subscription.WorkerConfig{Poll: cfg.WebhookPoll,
-		RetryFor: cfg.WebhookRetryFor, DisableAfter: cfg.WebhookDisableAfter, Retention: cfg.EventRetention,
-		Timeout: cfg.WebhookTimeout, Workers: cfg.WebhookWorkers, MaxPerWorkspace: cfg.WebhookMaxPerWorkspace,
-		MaxPerWebhook: cfg.WebhookMaxPerWebhook}, svc.now, log, wake.C)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); hub.Run(ctx, log) }()
-	go func() { defer wg.Done(); w.Run(ctx) }()
-	wg.Wait()
 }

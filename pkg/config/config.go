@@ -80,6 +80,11 @@ type Config struct {
 	WebhookWorkers         int
 	WebhookMaxPerWorkspace int
 	WebhookMaxPerWebhook   int
+
+	// EventPruneInterval is how often events past EventRetention are deleted;
+	// IdempotencyPurgeInterval how often expired idempotency records are.
+	EventPruneInterval       time.Duration
+	IdempotencyPurgeInterval time.Duration
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -103,6 +108,8 @@ var Vars = []Var{
 	{"WEBHOOK_ALLOW_LOOPBACK", "false", "Allow webhooks (subscribers, custom channels) to loopback addresses (development only; private ranges stay refused)."},
 	{"EVENT_HEARTBEAT", "15s", "Interval of heartbeat comments on idle event streams."},
 	{"EVENT_RETENTION", "168h", "How long events are kept for replay (Last-Event-ID, GET /v1/events) and delivery logs."},
+	{"EVENT_PRUNE_INTERVAL", "1h", "How often events past EVENT_RETENTION are deleted, with their delivery logs (one process does it at a time)."},
+	{"IDEMPOTENCY_PURGE_INTERVAL", "10m", "How often expired Idempotency-Key records (kept 24h) are deleted (one process does it at a time)."},
 	{"WEBHOOK_POLL_INTERVAL", "1s", "How often the delivery worker looks for due webhook deliveries (new events also wake it)."},
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
@@ -207,6 +214,8 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("DELIVERY_MAX_ATTEMPTS: want 1..100, got %q", get("DELIVERY_MAX_ATTEMPTS")))
 	}
 	c.DeliverySendTimeout = dur("DELIVERY_SEND_TIMEOUT")
+	c.EventPruneInterval = dur("EVENT_PRUNE_INTERVAL")
+	c.IdempotencyPurgeInterval = dur("IDEMPOTENCY_PURGE_INTERVAL")
 	for _, v := range []struct {
 		name string
 		to   *int

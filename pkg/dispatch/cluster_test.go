@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/job"
 	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
 	"github.com/switchboard/switchboard/pkg/store"
 )
@@ -28,7 +29,7 @@ func (e *env) otherProcess(t *testing.T, dial func(ctx context.Context, network,
 	if dial != nil {
 		cfg.ConnConfig.DialFunc = dial
 	}
-	st, err := store.OpenPool(context.Background(), cfg, time.Now)
+	st, err := store.OpenPool(context.Background(), cfg, e.q, time.Now)
 	if err != nil {
 		t.Fatalf("open second store: %v", err)
 	}
@@ -64,14 +65,14 @@ func TestTwoDispatchersDeliverEachMessageOnce(t *testing.T) {
 	e := newEnv(t)
 	fake := pt.NewLINE(t)
 	other := e.otherProcess(t, nil)
-	a := e.dispatcher(t, dispatch.Config{ID: "process-a", Workers: 8})
-	e.dispatcherOn(t, other, dispatch.Config{ID: "process-b", Workers: 8})
+	e.dispatcher(t, dispatch.Config{Workers: 8}, job.Config{ID: "process-a"})
+	e.dispatcherOn(t, other, dispatch.Config{Workers: 8}, job.Config{ID: "process-b"})
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
 	to := e.customer(t, ch, "Ucluster")
 	const n = 1000
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
-		ids[i] = e.queue(t, a, to, outgoing{Text: "bulk"})
+		ids[i] = e.queue(t, to, outgoing{Text: "bulk"})
 	}
 	e.waitAll(t, ids, conversation.StatusSent, 90*time.Second)
 
@@ -147,14 +148,12 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 
 	var sw killSwitch
 	doomed := e.otherProcess(t, sw.dial)
-	timing := dispatch.Config{Workers: 4, JobTimeout: 2 * time.Second, SendTimeout: time.Second, RescueAfter: 3 * time.Second}
+	delivery := dispatch.Config{Workers: 4, SendTimeout: time.Second}
+	timing := job.Config{JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second}
 	// The doomed process leaves River's maintenance (the rescuer) to the survivor.
 	cfgA := timing
 	cfgA.ID, cfgA.LeaderElectionDisabled = "doomed", true
-	a, err := dispatch.New(fast(cfgA), doomed.Pool, doomed, e.channels, e.log, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := e.deliverer(t, doomed, delivery, cfgA)
 	fake.Hold()
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -162,7 +161,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 	const n = 20
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
-		ids[i] = e.queue(t, a, to, outgoing{Text: "important"})
+		ids[i] = e.queue(t, to, outgoing{Text: "important"})
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for fake.Held() < 4 {
@@ -185,7 +184,7 @@ func TestKilledWorkerIsRescued(t *testing.T) {
 	time.Sleep(time.Until(killedAt.Add(timing.RescueAfter + 500*time.Millisecond)))
 	cfgB := timing
 	cfgB.ID = "survivor"
-	e.dispatcher(t, cfgB)
+	e.dispatcher(t, delivery, cfgB)
 	e.waitAll(t, ids, conversation.StatusSent, 60*time.Second)
 
 	delivered, requests, conflicts := fake.Stats()
@@ -218,11 +217,8 @@ func TestGracefulStop(t *testing.T) {
 	fake := pt.NewLINE(t)
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": fake.URL})
 	to := e.customer(t, ch, "Ustop")
-	start := func(id string) *dispatch.Dispatcher {
-		d, err := dispatch.New(fast(dispatch.Config{ID: id, Workers: 2}), e.st.Pool, e.st, e.channels, e.log, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
+	start := func(id string) *job.Home {
+		d := e.deliverer(t, e.st, dispatch.Config{Workers: 2}, job.Config{ID: id})
 		if err := d.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +238,7 @@ func TestGracefulStop(t *testing.T) {
 	// Enough time: the delivery in flight completes and Stop returns cleanly.
 	fake.Hold()
 	d := start("graceful")
-	id := e.queue(t, d, to, outgoing{Text: "finish me"})
+	id := e.queue(t, to, outgoing{Text: "finish me"})
 	waitHeld(1)
 	go func() { time.Sleep(300 * time.Millisecond); fake.Release() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -259,7 +255,7 @@ func TestGracefulStop(t *testing.T) {
 	// delivers it (the provider already had it: the retry key makes that a 409, not a repeat).
 	fake.Hold()
 	d = start("impatient")
-	id = e.queue(t, d, to, outgoing{Text: "release me"})
+	id = e.queue(t, to, outgoing{Text: "release me"})
 	waitHeld(2)
 	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	_ = d.Stop(ctx)
@@ -268,7 +264,7 @@ func TestGracefulStop(t *testing.T) {
 	if m := e.message(t, id); m.Status != conversation.StatusQueued {
 		t.Fatalf("a cancelled delivery left the message %s, want queued", m.Status)
 	}
-	e.dispatcher(t, dispatch.Config{ID: "next"})
+	e.dispatcher(t, dispatch.Config{}, job.Config{ID: "next"})
 	m = e.waitStatus(t, id, conversation.StatusSent, waitLong)
 	if m.Attempts != 2 {
 		t.Errorf("attempts = %d, want 2 (the cancelled one and the delivery)", m.Attempts)

@@ -1,14 +1,14 @@
 // Package dispatch delivers outgoing messages to their channel's provider and applies what
 // providers report back.
 //
-// Delivery is a River job queue on PostgreSQL: the send path inserts a job in the transaction
-// that stores the message (InsertTx), so a committed message always has its job. Workers in
-// any number of processes fetch jobs with row locks (FOR UPDATE SKIP LOCKED), so one job runs
-// in one place at a time; a worker records the attempt, builds the channel's provider adapter
-// (pkg/provider/...) and calls it. Success moves the message to sent; a permanent error to
-// failed with the provider's code; a transient one is retried with exponential backoff and
-// jitter, no sooner than the provider's Retry-After, until the attempts run out. A killed
-// worker's jobs are rescued by River once they have run longer than RescueAfter; the provider
+// Delivery is a kind of background job (pkg/job, River on PostgreSQL): the send path inserts a
+// job in the transaction that stores the message, so a committed message always has its job.
+// Workers in any number of processes fetch jobs with row locks (FOR UPDATE SKIP LOCKED), so one
+// job runs in one place at a time; a worker records the attempt, builds the channel's provider
+// adapter (pkg/provider/...) and calls it. Success moves the message to sent; a permanent error
+// to failed with the provider's code; a transient one is retried after job.Backoff, no sooner
+// than the provider's Retry-After, until the attempts run out. A killed worker's jobs are
+// rescued by River once they have run longer than job.Config's RescueAfter; the provider
 // call carries the message id as its idempotency key where the provider has one (LINE's retry
 // key, the webhook id of custom channels), so a rescued job does not deliver twice.
 //
@@ -23,21 +23,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/egress"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/provider"
 	"github.com/switchboard/switchboard/pkg/provider/sandbox"
 )
@@ -48,6 +44,12 @@ const JobKind = "deliver_message"
 // QueueName is the River queue deliveries run on.
 const QueueName = "delivery"
 
+// maxJobRuns bounds River's runs of one delivery job. It is not DELIVERY_MAX_ATTEMPTS (at most
+// 100): the worker counts provider calls on the message and fails it after the last, cancelling
+// its job, so River never gives up on a delivery by itself; this bound ends only a job whose
+// every run fails before reaching the provider (the database unreachable for days).
+const maxJobRuns = 100
+
 // Args are a delivery job's arguments: which message to deliver.
 type Args struct {
 	WorkspaceID uuid.UUID `json:"workspace_id"`
@@ -57,31 +59,22 @@ type Args struct {
 // Kind names the job kind for River.
 func (Args) Kind() string { return JobKind }
 
+// InsertOpts puts deliveries on their queue.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueName, MaxAttempts: maxJobRuns}
+}
+
 // Config tunes the dispatcher. Zero values take the defaults noted.
 type Config struct {
-	// Workers is how many deliveries this process runs at once; 0 makes an insert-only
-	// dispatcher (the API enqueues, other processes deliver).
+	// Workers is how many deliveries this process runs at once; 0: none (the API enqueues,
+	// other processes deliver).
 	Workers int
 	// MaxAttempts bounds the provider calls per message (default 8); after the last one a
 	// transient error fails the message.
 	MaxAttempts int
-	// SendTimeout bounds one provider call (default 20s).
+	// SendTimeout bounds one provider call (default 20s). The job's timeout (job.Config) must
+	// leave time after it to record the answer.
 	SendTimeout time.Duration
-	// JobTimeout cancels a job that runs longer (default SendTimeout + 10s).
-	JobTimeout time.Duration
-	// RescueAfter is how long a job may stay running before River takes it for a crashed
-	// worker's and retries it (default 2 × JobTimeout; must exceed JobTimeout). River's rescuer
-	// looks every 30 seconds.
-	RescueAfter time.Duration
-	// FetchPollInterval is the fallback poll for new jobs (default 1s, at least 100ms); new jobs
-	// normally arrive at once through LISTEN/NOTIFY.
-	FetchPollInterval time.Duration
-	// FetchCooldown is the least time between two fetches (default 100ms).
-	FetchCooldown time.Duration
-	// RetryBase and RetryMax shape the backoff: RetryBase × 2^(attempt-1), ±25 % jitter,
-	// at most RetryMax (defaults 1s and 1h).
-	RetryBase time.Duration
-	RetryMax  time.Duration
 	// MaxRetryAfter caps a provider's Retry-After (default 1h).
 	MaxRetryAfter time.Duration
 	// PublicBaseURL is where providers reach this server (Twilio's StatusCallback); empty:
@@ -94,184 +87,62 @@ type Config struct {
 	// (PROVIDER_API_BASE_OVERRIDE: tests, staging); private and link-local addresses stay
 	// refused.
 	ProviderAllowLoopback bool
-	// LeaderElectionDisabled keeps this process out of River's maintenance (rescue, cleanup);
-	// another process must run it.
-	LeaderElectionDisabled bool
-	// ID names this process's River client (default: River picks one).
-	ID string
-	// TestOnly skips River's jittered start-up of maintenance services.
-	TestOnly bool
 }
 
 func (c Config) withDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
 	}
-	def(&c.SendTimeout, 20*time.Second)
-	def(&c.JobTimeout, c.SendTimeout+10*time.Second)
-	def(&c.RescueAfter, 2*c.JobTimeout)
-	if c.RescueAfter <= c.JobTimeout {
-		c.RescueAfter = c.JobTimeout + time.Second
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = 20 * time.Second
 	}
-	def(&c.FetchPollInterval, time.Second)
-	c.FetchPollInterval = max(c.FetchPollInterval, 100*time.Millisecond)
-	def(&c.FetchCooldown, 100*time.Millisecond)
-	def(&c.RetryBase, time.Second)
-	def(&c.RetryMax, time.Hour)
-	def(&c.MaxRetryAfter, time.Hour)
+	if c.MaxRetryAfter <= 0 {
+		c.MaxRetryAfter = time.Hour
+	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c
 }
 
-// Dispatcher enqueues deliveries and, with workers, runs them.
+// Dispatcher delivers outgoing messages: its worker runs the delivery jobs the send path
+// inserts.
 type Dispatcher struct {
-	cfg      Config
-	store    Store
-	secrets  Secrets
-	log      *slog.Logger
-	now      func() time.Time
-	http     clients
-	metrics  *metrics
-	inserter *river.Client[pgx.Tx]
-	client   *river.Client[pgx.Tx] // nil without workers
+	cfg     Config
+	store   Store
+	secrets Secrets
+	log     *slog.Logger
+	now     func() time.Time
+	http    clients
+	metrics *metrics
 }
 
-// New builds a dispatcher. Jobs are inserted in the send path's pgx transactions and worked
-// through pool, the store's one pool.
-func New(cfg Config, pool *pgxpool.Pool, st Store, sec Secrets, log *slog.Logger, now func() time.Time) (*Dispatcher, error) {
+// New builds a dispatcher on the store.
+func New(cfg Config, st Store, sec Secrets, log *slog.Logger, now func() time.Time) *Dispatcher {
 	cfg = cfg.withDefaults()
-	d := &Dispatcher{cfg: cfg, store: st, secrets: sec, log: log, now: now, metrics: newMetrics(st, log),
+	return &Dispatcher{cfg: cfg, store: st, secrets: sec, log: log, now: now, metrics: newMetrics(st, log),
 		http: clients{
 			api:     &http.Client{Transport: http.DefaultTransport},
 			apiBase: egress.Client(cfg.ProviderAllowLoopback, 0),
 			tenant:  egress.Client(cfg.WebhookAllowLoopback, 0),
 			smtp:    egress.Dialer(cfg.ProviderAllowLoopback),
 		}}
-	riverLog := slog.New(minLevel{h: log.Handler(), min: slog.LevelWarn}).With("component", "river")
-	var err error
-	// The insert-only client uses River's pgx driver: its arguments encode natively, where
-	// database/sql went through a driver.Valuer per parameter (a tenth of a send's CPU).
-	d.inserter, err = river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: riverLog, MaxAttempts: cfg.MaxAttempts})
-	if err != nil {
-		return nil, fmt.Errorf("river insert client: %w", err)
-	}
-	if cfg.Workers <= 0 {
-		return d, nil
-	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{d: d}); err != nil {
-		return nil, fmt.Errorf("register delivery worker: %w", err)
-	}
-	d.client, err = river.NewClient(riverpgxv5.New(pool), &river.Config{
-		ID:                     cfg.ID,
-		Logger:                 riverLog,
-		Queues:                 map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}},
-		Workers:                workers,
-		MaxAttempts:            cfg.MaxAttempts,
-		JobTimeout:             cfg.JobTimeout,
-		RescueStuckJobsAfter:   cfg.RescueAfter,
-		FetchPollInterval:      cfg.FetchPollInterval,
-		FetchCooldown:          cfg.FetchCooldown,
-		RetryPolicy:            backoff{base: cfg.RetryBase, max: cfg.RetryMax},
-		LeaderElectionDisabled: cfg.LeaderElectionDisabled,
-		TestOnly:               cfg.TestOnly,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("river client: %w", err)
-	}
-	return d, nil
 }
 
-// InsertTx enqueues the delivery of message id inside tx (store.DeliveryQueue).
-func (d *Dispatcher) InsertTx(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) error {
-	_, err := d.inserter.InsertTx(ctx, tx, Args{WorkspaceID: ws, MessageID: id},
-		&river.InsertOpts{Queue: QueueName, MaxAttempts: d.cfg.MaxAttempts})
-	if err != nil {
-		return fmt.Errorf("insert delivery job: %w", err)
-	}
-	return nil
-}
-
-// Workers reports how many deliveries this process runs at once.
-func (d *Dispatcher) Workers() int {
-	if d.client == nil {
-		return 0
-	}
-	return d.cfg.Workers
+// Register makes h run this process's delivery workers (Config.Workers; none: it registers
+// nothing).
+func (d *Dispatcher) Register(h *job.Home) error {
+	return job.AddWorker(h, d.cfg.Workers, &worker{d: d})
 }
 
 // Collectors are the dispatcher's Prometheus metrics.
 func (d *Dispatcher) Collectors() []prometheus.Collector { return d.metrics.collectors() }
-
-// Start starts the workers (nothing without workers). They run until Stop, whatever ctx does
-// afterwards.
-func (d *Dispatcher) Start(ctx context.Context) error {
-	if d.client == nil {
-		return nil
-	}
-	if err := d.client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start delivery workers: %w", err)
-	}
-	return nil
-}
-
-// Stop stops fetching and lets running deliveries finish until ctx ends; then it cancels the
-// rest, which releases their jobs for another worker.
-func (d *Dispatcher) Stop(ctx context.Context) error {
-	if d.client == nil {
-		return nil
-	}
-	err := d.client.Stop(ctx)
-	if err == nil {
-		return nil
-	}
-	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if cerr := d.client.StopAndCancel(cctx); cerr != nil {
-		return fmt.Errorf("stop delivery workers: %w", errors.Join(err, cerr))
-	}
-	return nil
-}
-
-// StopAndCancel stops at once, cancelling running deliveries.
-func (d *Dispatcher) StopAndCancel(ctx context.Context) error {
-	if d.client == nil {
-		return nil
-	}
-	return d.client.StopAndCancel(ctx)
-}
 
 type worker struct {
 	river.WorkerDefaults[Args]
 	d *Dispatcher
 }
 
-func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
-	return w.d.deliver(ctx, job.Args.WorkspaceID, job.Args.MessageID, job.Attempt >= job.MaxAttempts)
-}
-
-// backoff is the retry policy: exponential with jitter, so a provider that is down is not
-// hammered and many failed messages do not retry in lockstep.
-type backoff struct{ base, max time.Duration }
-
-func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(b.delay(job.Attempt))
-}
-
-func (b backoff) delay(attempt int) time.Duration {
-	d := b.base
-	for i := 1; i < attempt && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	// ±25 %: uniform in [0.75 d, 1.25 d).
-	d = d*3/4 + time.Duration(rand.Int64N(int64(d/2)+1))
-	return min(d, b.max)
+func (w *worker) Work(ctx context.Context, j *river.Job[Args]) error {
+	return w.d.deliver(ctx, j.Args.WorkspaceID, j.Args.MessageID, j.Attempt >= j.MaxAttempts)
 }
 
 func (d *Dispatcher) clock() time.Time { return d.now().UTC().Truncate(time.Microsecond) }
@@ -453,22 +324,4 @@ func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
 		pm.StatusCallbackURL = publicBaseURL + "/webhooks/" + dl.Channel.ID.String() + "/twilio"
 	}
 	return pm, nil
-}
-
-// minLevel drops records below min: River's routine reports (a job errored and will retry)
-// repeat what the dispatcher logs in its own words.
-type minLevel struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
-}
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
-func (m minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{h: m.h.WithAttrs(attrs), min: m.min}
-}
-func (m minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{h: m.h.WithGroup(name), min: m.min}
 }

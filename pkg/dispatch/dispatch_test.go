@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/job"
 	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
 	"github.com/switchboard/switchboard/pkg/provider/webhook"
 )
@@ -25,7 +26,7 @@ const waitLong = 20 * time.Second
 // provider as exactly the documented request, and moves to sent with the provider's id.
 func TestSendReachesProvider(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{})
+	e.dispatcher(t, dispatch.Config{}, job.Config{})
 	type check func(t *testing.T, r pt.Request, msgID string)
 	jsonBody := func(want string) check {
 		return func(t *testing.T, r pt.Request, _ string) { pt.JSONEqual(t, r.Body, want) }
@@ -134,7 +135,7 @@ func TestSendReachesProvider(t *testing.T) {
 				cfg["api_base"] = srv.URL
 			}
 			ch := e.channel(t, tc.typ, tc.prov, cfg)
-			id := e.queue(t, d, e.customer(t, ch, tc.to), tc.msg)
+			id := e.queue(t, e.customer(t, ch, tc.to), tc.msg)
 			m := e.waitStatus(t, id, conversation.StatusSent, waitLong)
 			r := srv.Only(t)
 			pt.Equal(t, "method", r.Method, http.MethodPost)
@@ -159,9 +160,9 @@ func TestSendReachesProvider(t *testing.T) {
 // TestSandboxDelivers: the built-in provider reports sent, then delivered, at once.
 func TestSandboxDelivers(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{})
+	e.dispatcher(t, dispatch.Config{}, job.Config{})
 	ch := e.channel(t, "whatsapp", "sandbox", nil)
-	id := e.queue(t, d, e.customer(t, ch, "+16505550100"), outgoing{Text: "hi"})
+	id := e.queue(t, e.customer(t, ch, "+16505550100"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusDelivered, waitLong)
 	pt.Equal(t, "provider_message_id", deref(m.ProviderMessageID), "sandbox-"+id.String())
 	// Each change was published in its own transaction: sent, then delivered.
@@ -176,13 +177,13 @@ func TestSandboxDelivers(t *testing.T) {
 // TestRetries: 500, 500, 200 is one delivery after three attempts, all recorded.
 func TestRetries(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{})
+	e.dispatcher(t, dispatch.Config{}, job.Config{})
 	srv := pt.NewServer(t,
 		pt.Reply{Status: 500, Body: `{"message":"An error occurred in the server"}`},
 		pt.Reply{Status: 500, Body: `{"message":"An error occurred in the server"}`},
 		pt.Reply{Body: `{"sentMessages":[{"id":"461230966842064897"}]}`})
 	ch := e.channel(t, "line", "line", map[string]any{"channel_access_token": "line-token", "channel_secret": "s", "api_base": srv.URL})
-	id := e.queue(t, d, e.customer(t, ch, "Uaaa"), outgoing{Text: "hi"})
+	id := e.queue(t, e.customer(t, ch, "Uaaa"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusSent, waitLong)
 	reqs := srv.Requests()
 	pt.Equal(t, "requests", len(reqs), 3)
@@ -198,10 +199,10 @@ func TestRetries(t *testing.T) {
 // TestPermanentError: the provider's refusal fails the message at once with its code.
 func TestPermanentError(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{})
+	e.dispatcher(t, dispatch.Config{}, job.Config{})
 	srv := pt.NewServer(t, pt.Reply{Status: 400, Body: `{"code": 21211, "message": "The 'To' number +15558675310 is not a valid phone number.", "status": 400}`})
 	ch := e.channel(t, "sms", "twilio", map[string]any{"account_sid": "AC1", "auth_token": "tok", "from": "+15017122661", "api_base": srv.URL})
-	id := e.queue(t, d, e.customer(t, ch, "+15558675310"), outgoing{Text: "hi"})
+	id := e.queue(t, e.customer(t, ch, "+15558675310"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusFailed, waitLong)
 	pt.Equal(t, "error_code", deref(m.ErrorCode), "21211")
 	pt.Equal(t, "error_message", deref(m.ErrorMessage), "The 'To' number +15558675310 is not a valid phone number.")
@@ -213,10 +214,10 @@ func TestPermanentError(t *testing.T) {
 // TestMaxAttempts: a provider that keeps failing fails the message after the last attempt.
 func TestMaxAttempts(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{MaxAttempts: 3})
+	e.dispatcher(t, dispatch.Config{MaxAttempts: 3}, job.Config{})
 	srv := pt.NewServer(t, pt.Reply{Status: 503, Body: `{"ok":false,"error_code":503,"description":"Service Unavailable"}`})
 	ch := e.channel(t, "telegram", "telegram", map[string]any{"bot_token": "1:tok", "secret_token": "s", "api_base": srv.URL})
-	id := e.queue(t, d, e.customer(t, ch, "42"), outgoing{Text: "hi"})
+	id := e.queue(t, e.customer(t, ch, "42"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusFailed, waitLong)
 	pt.Equal(t, "attempts", m.Attempts, 3)
 	pt.Equal(t, "error_code", deref(m.ErrorCode), "503")
@@ -227,7 +228,7 @@ func TestMaxAttempts(t *testing.T) {
 // job is snoozed), though the backoff alone would retry within milliseconds.
 func TestRetryAfter(t *testing.T) {
 	e := newEnv(t)
-	d := e.dispatcher(t, dispatch.Config{})
+	e.dispatcher(t, dispatch.Config{}, job.Config{})
 	var mu sync.Mutex
 	var at []time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -247,7 +248,7 @@ func TestRetryAfter(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	ch := e.channel(t, "sms", "twilio", map[string]any{"account_sid": "AC1", "auth_token": "tok", "from": "+15017122661", "api_base": srv.URL})
-	id := e.queue(t, d, e.customer(t, ch, "+15558675311"), outgoing{Text: "hi"})
+	id := e.queue(t, e.customer(t, ch, "+15558675311"), outgoing{Text: "hi"})
 	m := e.waitStatus(t, id, conversation.StatusSent, waitLong)
 	pt.Equal(t, "attempts", m.Attempts, 2)
 	mu.Lock()
@@ -265,15 +266,15 @@ func TestRetryAfter(t *testing.T) {
 // and the refusal is permanent, with one fixed text, before any request.
 func TestForbiddenWebhookDestination(t *testing.T) {
 	e := newEnv(t)
-	d, err := dispatch.New(dispatch.Config{Workers: 2, FetchPollInterval: 100 * time.Millisecond, TestOnly: true},
-		e.st.Pool, e.st, e.channels, e.log, time.Now)
-	if err != nil {
+	// Not e.dispatcher: its test configuration allows loopback destinations.
+	h := job.NewHome(e.st.Pool, job.Config{FetchPollInterval: 100 * time.Millisecond, TestOnly: true}, e.log)
+	if err := dispatch.New(dispatch.Config{Workers: 2}, e.st, e.channels, e.log, time.Now).Register(h); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(context.Background()); err != nil {
+	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Stop(context.Background()) })
+	t.Cleanup(func() { _ = h.Stop(context.Background()) })
 	for _, tc := range []struct{ name, typ, prov, key string }{
 		{"webhook url", "custom", "webhook", "url"},
 		{"line api_base", "line", "line", "api_base"},
@@ -285,7 +286,7 @@ func TestForbiddenWebhookDestination(t *testing.T) {
 				cfg = map[string]any{"channel_access_token": "line-token", "channel_secret": "line-channel-secret", "api_base": srv.URL}
 			}
 			ch := e.channel(t, tc.typ, tc.prov, cfg)
-			id := e.queue(t, d, e.customer(t, ch, "U4af4980629e4c0b3f2e3f3e3f3e3f3e3"), outgoing{Text: "hi"})
+			id := e.queue(t, e.customer(t, ch, "U4af4980629e4c0b3f2e3f3e3f3e3f3e3"), outgoing{Text: "hi"})
 			m := e.waitStatus(t, id, conversation.StatusFailed, waitLong)
 			pt.Equal(t, "error_code", deref(m.ErrorCode), "forbidden_destination")
 			pt.Equal(t, "error_message", deref(m.ErrorMessage), "destination address is not allowed")

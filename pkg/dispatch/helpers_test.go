@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
@@ -23,6 +24,7 @@ import (
 // env is one test's database with a workspace, and the services deliveries need.
 type env struct {
 	url      string
+	q        *job.Queue
 	st       *store.Store
 	ws       uuid.UUID
 	channels *channel.Service
@@ -51,7 +53,13 @@ func (s *syncBuffer) String() string {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	url := storetest.URL(t)
-	st, err := store.Open(context.Background(), url, 8, time.Now)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	q, err := job.NewQueue(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), url, 8, q, time.Now)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -65,9 +73,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	e := &env{url: url, st: st, ws: w.ID, channels: channel.NewService(st, box, channel.Destinations{ProviderOverride: true, WebhookLoopback: true}, time.Now), convs: conversation.NewService(st, time.Now),
-		logs: logs, log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	e := &env{url: url, q: q, st: st, ws: w.ID, channels: channel.NewService(st, box, channel.Destinations{ProviderOverride: true, WebhookLoopback: true}, time.Now), convs: conversation.NewService(st, time.Now),
+		logs: logs, log: log}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("log:\n%s", logs.String())
@@ -107,7 +114,7 @@ type outgoing struct {
 
 // queue stores a queued outgoing message to the customer and enqueues its delivery in the
 // same transaction, as the send path does.
-func (e *env) queue(t testing.TB, q store.DeliveryQueue, to conversation.Ingested, m outgoing) uuid.UUID {
+func (e *env) queue(t testing.TB, to conversation.Ingested, m outgoing) uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	id := uuid.Must(uuid.NewV7())
@@ -143,7 +150,7 @@ VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'que
 	if err != nil {
 		t.Fatalf("insert message: %v", err)
 	}
-	if err := q.InsertTx(ctx, tx, e.ws, id); err != nil {
+	if err := e.q.InsertTx(ctx, tx, dispatch.Args{WorkspaceID: e.ws, MessageID: id}, nil); err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -152,22 +159,22 @@ VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'que
 	return id
 }
 
-// fast is a dispatcher configuration for tests: quick polls and retries.
-func fast(c dispatch.Config) dispatch.Config {
+// fast is a delivery process's configuration for tests: quick polls and retries.
+func fast(c dispatch.Config, jc job.Config) (dispatch.Config, job.Config) {
 	if c.Workers == 0 {
 		c.Workers = 4
 	}
-	c.FetchPollInterval = 100 * time.Millisecond
-	c.FetchCooldown = 20 * time.Millisecond
-	if c.RetryBase == 0 {
-		c.RetryBase = 20 * time.Millisecond
+	jc.FetchPollInterval = 100 * time.Millisecond
+	jc.FetchCooldown = 20 * time.Millisecond
+	if jc.RetryBase == 0 {
+		jc.RetryBase = 20 * time.Millisecond
 	}
-	c.RetryMax = time.Second
+	jc.RetryMax = time.Second
 	c.SendTimeout = cmpDur(c.SendTimeout, 5*time.Second)
-	c.TestOnly = true
+	jc.TestOnly = true
 	c.WebhookAllowLoopback = true
 	c.ProviderAllowLoopback = true // fake provider APIs (api_base) listen on loopback
-	return c
+	return c, jc
 }
 
 func cmpDur(a, b time.Duration) time.Duration {
@@ -177,28 +184,38 @@ func cmpDur(a, b time.Duration) time.Duration {
 	return b
 }
 
-// dispatcher starts a dispatcher on the env's store; it stops with the test.
-func (e *env) dispatcher(t *testing.T, cfg dispatch.Config) *dispatch.Dispatcher {
+// deliverer builds a delivery process on st, one "process" of the env's database: a dispatcher
+// and the job home that runs its workers. The caller starts it.
+func (e *env) deliverer(t *testing.T, st *store.Store, c dispatch.Config, jc job.Config) *job.Home {
 	t.Helper()
-	return e.dispatcherOn(t, e.st, cfg)
+	c, jc = fast(c, jc)
+	h := job.NewHome(st.Pool, jc, e.log)
+	if err := dispatch.New(c, st, e.channels, e.log, time.Now).Register(h); err != nil {
+		t.Fatalf("register delivery worker: %v", err)
+	}
+	return h
 }
 
-// dispatcherOn starts a dispatcher on another store (another "process") of the same database.
-func (e *env) dispatcherOn(t *testing.T, st *store.Store, cfg dispatch.Config) *dispatch.Dispatcher {
+// dispatcher starts a delivery process on the env's store; it stops with the test.
+func (e *env) dispatcher(t *testing.T, c dispatch.Config, jc job.Config) *job.Home {
 	t.Helper()
-	d, err := dispatch.New(fast(cfg), st.Pool, st, e.channels, e.log, time.Now)
-	if err != nil {
-		t.Fatalf("new dispatcher: %v", err)
-	}
-	if err := d.Start(context.Background()); err != nil {
+	return e.dispatcherOn(t, e.st, c, jc)
+}
+
+// dispatcherOn starts a delivery process on another store (another "process") of the same
+// database.
+func (e *env) dispatcherOn(t *testing.T, st *store.Store, c dispatch.Config, jc job.Config) *job.Home {
+	t.Helper()
+	h := e.deliverer(t, st, c, jc)
+	if err := h.Start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = d.Stop(ctx)
+		_ = h.Stop(ctx)
 	})
-	return d
+	return h
 }
 
 // message reads a message back.

@@ -70,11 +70,12 @@ RETURNING key`
 	return &conversation.Replay{Status: *status, Body: body}, nil
 }
 
-// PurgeIdempotency deletes expired records, at most limit at a time.
-func (s *Store) PurgeIdempotency(limit int) (int64, error) {
-	res := s.db.Exec(`DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < ? LIMIT ?)`, s.Now(), limit)
-	if res.Error != nil {
-		return 0, fmt.Errorf("purge idempotency keys: %w", res.Error)
+// PurgeIdempotency deletes records that have expired, at most limit at a time, and answers how
+// many went.
+func (s *Store) PurgeIdempotency(ctx context.Context, limit int) (int64, error) {
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)`, s.Now(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}
-	return res.RowsAffected, nil
+	return tag.RowsAffected(), nil
 }

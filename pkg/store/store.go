@@ -51,12 +51,13 @@ type Store struct {
 	// SearchWalkBound is how many index entries a search's first walk reads (see
 	// searchSteps); 0 skips that walk.
 	SearchWalkBound int
-	queue           DeliveryQueue
+	queue           Queue
 }
 
-// Open connects to PostgreSQL with a bounded pool. now is the clock every stored timestamp
+// Open connects to PostgreSQL with a bounded pool. q is the queue that the store inserts jobs
+// through (the delivery of every outgoing message); now is the clock every stored timestamp
 // comes from, so tests can fix it.
-func Open(ctx context.Context, url string, maxConns int32, now func() time.Time) (*Store, error) {
+func Open(ctx context.Context, url string, maxConns int32, q Queue, now func() time.Time) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
@@ -64,12 +65,16 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 	// Two cores serve best with a small pool: more connections only queue inside PostgreSQL.
 	cfg.MaxConns = maxConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
-	return OpenPool(ctx, cfg, now)
+	return OpenPool(ctx, cfg, q, now)
 }
 
 // OpenPool connects with a prepared pool configuration (tests use it to control the
 // connections themselves).
-func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*Store, error) {
+func OpenPool(ctx context.Context, cfg *pgxpool.Config, q Queue, now func() time.Time) (*Store, error) {
+	if q == nil {
+		// A store without its queue would commit messages that are never delivered.
+		return nil, errors.New("open store: no job queue")
+	}
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerTypes(c.TypeMap())
@@ -102,7 +107,7 @@ func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*
 		pool.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, SearchFirstLimit: DefaultSearchFirstLimit,
+	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, queue: q, SearchFirstLimit: DefaultSearchFirstLimit,
 		SearchWalkBound: DefaultSearchWalkBound}, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/provider/webhook"
 	"github.com/switchboard/switchboard/pkg/secret"
 )
@@ -62,7 +62,6 @@ type WorkerStore interface {
 	ClaimDeliveries(ctx context.Context, c Claim) ([]Job, error)
 	// FinishDelivery records the attempt and ends the lease.
 	FinishDelivery(ctx context.Context, j Job, o Outcome) error
-	PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int64, error)
 }
 
 // WorkerConfig tunes delivery.
@@ -70,7 +69,6 @@ type WorkerConfig struct {
 	Poll         time.Duration // how often to look for due deliveries without a wake-up
 	RetryFor     time.Duration // keep retrying a delivery at least this long after its event
 	DisableAfter time.Duration // disable a webhook failing continuously this long
-	Retention    time.Duration // keep events (and their delivery log) this long
 	Timeout      time.Duration // per attempt
 	// Workers is how many deliveries this process attempts at once.
 	Workers int
@@ -79,7 +77,16 @@ type WorkerConfig struct {
 	MaxPerWorkspace, MaxPerWebhook int
 }
 
-// Worker drains the delivery outbox.
+// Worker drains the delivery outbox: the webhook_deliveries rows that publishing an event
+// writes in the event's transaction. It runs as a loop of job.Home, beside River's workers.
+//
+// It is not one River job per delivery because what it may claim depends on what is in flight
+// over every process: at most MaxPerWorkspace deliveries of one workspace and MaxPerWebhook of
+// one webhook at once (so one tenant's hanging endpoint holds only its own share), and only the
+// oldest pending delivery of each (webhook, conversation), so a subscriber sees a
+// conversation's events in order. The claim (store.ClaimDeliveries) decides that in one
+// statement under row locks; River fetches a queue's available jobs by priority and time with
+// no such per-key caps or ordering. Retries wait job.Backoff, as River's do.
 type Worker struct {
 	store  WorkerStore
 	box    *secret.Box
@@ -121,7 +128,6 @@ func (w *Worker) Run(ctx context.Context) {
 	running := 0
 	poll := time.NewTimer(0)
 	defer poll.Stop()
-	lastPrune := time.Time{}
 	for ctx.Err() == nil {
 		if free := w.cfg.Workers - running; free > 0 {
 			jobs, err := w.store.ClaimDeliveries(ctx, Claim{Now: w.now().UTC(), Lease: w.cfg.Timeout + time.Minute,
@@ -137,12 +143,6 @@ func (w *Worker) Run(ctx context.Context) {
 					w.deliver(ctx, j)
 					done <- struct{}{}
 				}()
-			}
-		}
-		if time.Since(lastPrune) > time.Hour && w.cfg.Retention > 0 {
-			lastPrune = time.Now()
-			if _, err := w.store.PruneEvents(ctx, w.now().Add(-w.cfg.Retention), 10000); err != nil && ctx.Err() == nil {
-				w.log.Error("prune events", "err", err)
 			}
 		}
 		poll.Reset(w.cfg.Poll) // since Go 1.23 a Reset timer never delivers a stale tick
@@ -173,15 +173,12 @@ func (w *Worker) deliver(ctx context.Context, j Job) {
 	}
 }
 
-// Backoff is the wait after the n-th failed attempt: 5 s doubling to at most an hour, ±20 %.
-func Backoff(n int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < n && d < time.Hour; i++ {
-		d *= 2
-	}
-	d = min(d, time.Hour)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
+// retryBase and retryMax shape the outbox's job.Backoff: a subscriber's endpoint is retried
+// after about 5 s, then ever later, at most an hour apart.
+const (
+	retryBase = 5 * time.Second
+	retryMax  = time.Hour
+)
 
 func (w *Worker) attempt(ctx context.Context, j Job) Outcome {
 	now := w.now().UTC()
@@ -204,7 +201,7 @@ func (w *Worker) attempt(ctx context.Context, j Job) Outcome {
 		o.Status = StatusFailed
 		return o
 	}
-	o.Status, o.NextAttemptAt = StatusPending, now.Add(Backoff(o.Attempt.Attempt))
+	o.Status, o.NextAttemptAt = StatusPending, now.Add(job.Backoff(o.Attempt.Attempt, retryBase, retryMax))
 	return o
 }
 

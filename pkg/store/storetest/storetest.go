@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/migrations"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/store"
 )
 
@@ -28,11 +30,16 @@ const EnvURL = "TEST_DATABASE_URL"
 const lockKey = 0x5b_7e_57
 
 // New creates a fresh database from a migrated template, opens a store on it with the given
-// clock, and registers cleanup. Without a server it fails and says how to start one.
+// clock and a job queue, and registers cleanup. Without a server it fails and says how to
+// start one.
 func New(t testing.TB, now func() time.Time) *store.Store {
 	t.Helper()
 	dbURL := URL(t)
-	st, err := store.Open(context.Background(), dbURL, 8, now)
+	q, err := job.NewQueue(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("job queue: %v", err)
+	}
+	st, err := store.Open(context.Background(), dbURL, 8, q, now)
 	if err != nil {
 		t.Fatalf("open test store: %v", err)
 	}
@@ -109,7 +116,11 @@ func template(ctx context.Context, conn *pgx.Conn, admin string) (string, error)
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
 		return "", err
 	}
-	st, err := store.Open(ctx, withDatabase(admin, building), 2, time.Now)
+	q, err := job.NewQueue(slog.New(slog.DiscardHandler))
+	if err != nil {
+		return "", err
+	}
+	st, err := store.Open(ctx, withDatabase(admin, building), 2, q, time.Now)
 	if err != nil {
 		return "", err
 	}
