@@ -368,17 +368,20 @@ func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error 
 	return nil
 }
 
-// messageColumns are a message's columns in messageFields' order.
-const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
-       attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id, external_id,
-       error_code, error_message, created_at, updated_at`
+// messageColumns are a message's columns, of the messages table aliased m, in messageFields'
+// order: every read of a message (one, a thread, an ingested or changed one, a delivery) reads
+// these, so no read can leave a column out.
+const messageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
+       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
+       m.provider_message_id, m.external_id, m.error_code, m.error_message, m.attempts, m.last_attempt_at,
+       m.created_at, m.updated_at`
 
 // messageFields are the scan destinations of a row of messageColumns.
 func messageFields(r *messageRow) []any {
 	return []any{&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
 		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
 		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
-		&r.CreatedAt, &r.UpdatedAt}
+		&r.Attempts, &r.LastAttemptAt, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // Messages lists a conversation's messages newest first.
@@ -388,8 +391,8 @@ func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) 
 	}
 	var args params
 	q := `SELECT ` + messageColumns + `
-FROM messages
-WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
+FROM messages m
+WHERE m.workspace_id = ` + args.add(ws) + ` AND m.conversation_id = ` + args.add(id)
 	if p.Cursor != "" {
 		var c conversationCursor
 		if err := page.Decode(p.Cursor, &c); err != nil {
@@ -398,10 +401,10 @@ WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
 		if c.At.IsZero() || c.ID == uuid.Nil {
 			return nil, "", errkind.ErrInvalidCursor
 		}
-		q += ` AND (created_at, id) < (` + args.add(c.At) + `, ` + args.add(c.ID) + `)`
+		q += ` AND (m.created_at, m.id) < (` + args.add(c.At) + `, ` + args.add(c.ID) + `)`
 	}
 	q += `
-ORDER BY created_at DESC, id DESC
+ORDER BY m.created_at DESC, m.id DESC
 LIMIT ` + args.add(p.Limit+1)
 	rows, _ := s.Pool.Query(ctx, q, args...)
 	found, err := scanAll(rows, p.Limit+1, messageFields)

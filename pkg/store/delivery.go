@@ -25,7 +25,7 @@ const advances = `message_status_rank(m.status) < message_status_rank(@status)
 // in one query straight through pgx (every send's delivery runs it).
 func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delivery, error) {
 	const q = `
-SELECT ` + changedMessageColumns + `,
+SELECT ` + messageColumns + `,
        ch.workspace_id, ch.id, ch.type, ch.name, ch.provider, ch.config, ch.secrets, ch.secret_names, ch.rule_options,
        ch.archived_at, ch.created_at, ch.updated_at,
        (SELECT identifier FROM contact_identities WHERE workspace_id = m.workspace_id AND id = m.identity_id),
@@ -38,7 +38,7 @@ WHERE m.workspace_id = $1 AND m.id = $2 AND m.direction = 'outgoing'`
 	var r messageRow
 	var ch channelRow
 	var to, inReplyTo *string
-	dest := append(messageFields(&r), &r.Attempts, &r.LastAttemptAt)
+	dest := messageFields(&r)
 	err := scanChannel(rowWith{s.Pool.QueryRow(ctx, q, ws, id), dest, []any{&to, &inReplyTo}}, &ch)
 	if isNotFound(err) {
 		return dispatch.Delivery{}, conversation.ErrMessageNotFound
@@ -106,12 +106,6 @@ WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + a
 	return n > 0, nil
 }
 
-// changedMessageColumns are what changeStatus reads back of each changed message m.
-const changedMessageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
-       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
-       m.provider_message_id, m.external_id, m.error_code, m.error_message, m.created_at, m.updated_at,
-       m.attempts, m.last_attempt_at`
-
 // changeStatus runs a status UPDATE and publishes message.status_changed for every message it
 // changed, in one transaction: subscribers hear of exactly the changes that committed. publish
 // goes out with COMMIT (see pgxTx), as the send path's does: each delivery takes the same
@@ -122,11 +116,9 @@ func (s *Store) changeStatus(ctx context.Context, update string, args map[string
 		// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
 		var changed []messageRow
 		b := &pgx.Batch{}
-		b.Queue(update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args)).Query(func(rows pgx.Rows) error {
+		b.Queue(update+"\nRETURNING "+messageColumns, pgx.NamedArgs(args)).Query(func(rows pgx.Rows) error {
 			var err error
-			changed, err = scanAll(rows, 1, func(r *messageRow) []any {
-				return append(messageFields(r), &r.Attempts, &r.LastAttemptAt)
-			})
+			changed, err = scanAll(rows, 1, messageFields)
 			return err
 		})
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -263,7 +263,7 @@ FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.co
 WHERE c.workspace_id = $1 AND c.id = $2`, m.WorkspaceID, m.ContactID)
 	b.Queue(conversationSelect+`
 WHERE v.workspace_id = $1 AND v.id = $2`, m.WorkspaceID, m.ConversationID)
-	b.Queue(`SELECT `+messageColumns+`, attempts, last_attempt_at FROM messages WHERE workspace_id = $1 AND id = $2`, m.WorkspaceID, m.ID)
+	b.Queue(`SELECT `+messageColumns+` FROM messages m WHERE m.workspace_id = $1 AND m.id = $2`, m.WorkspaceID, m.ID)
 }
 
 // readQueuedIngested reads queueIngested's results into out.
@@ -288,7 +288,7 @@ func readQueuedIngested(r *batchResults, m conversation.Message, out *conversati
 		return
 	}
 	var mr messageRow
-	if err := r.br.QueryRow().Scan(append(messageFields(&mr), &mr.Attempts, &mr.LastAttemptAt)...); err != nil {
+	if err := r.br.QueryRow().Scan(messageFields(&mr)...); err != nil {
 		r.err = fmt.Errorf("get message: %w", err)
 		return
 	}

@@ -422,12 +422,13 @@ func (s *Store) checkContact(ctx context.Context, ws, id uuid.UUID) error {
 // Message returns one message of the workspace.
 func (s *Store) Message(ctx context.Context, ws, id uuid.UUID) (conversation.Message, error) {
 	var r messageRow
-	res := s.conn(ctx).Raw(`SELECT * FROM messages WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&r)
-	if res.Error != nil {
-		return conversation.Message{}, fmt.Errorf("get message: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	err := s.Pool.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.workspace_id = $1 AND m.id = $2`, ws, id).
+		Scan(messageFields(&r)...)
+	if isNotFound(err) {
 		return conversation.Message{}, conversation.ErrMessageNotFound
+	}
+	if err != nil {
+		return conversation.Message{}, fmt.Errorf("get message: %w", err)
 	}
 	return r.domain(), nil
 }
