@@ -69,8 +69,12 @@ func Open(ctx context.Context, url string, maxConns int32, now func() time.Time)
 }
 
 // OpenPool connects with a prepared pool configuration (tests use it to control the
-// connections themselves).
+// connections themselves). Unless the configuration has a tracer of its own, the store's
+// records what runs under a Traced context.
 func OpenPool(ctx context.Context, cfg *pgxpool.Config, now func() time.Time) (*Store, error) {
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = tracer{}
+	}
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		registerTypes(c.TypeMap())
