@@ -221,7 +221,7 @@ FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, 
 JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
 		})
-	case !HasTrigram(f.Q):
+	case !hasTrigram(f.Q):
 		return run(walk(math.MaxInt))
 	}
 	// A common fragment fills the page within the walk's first entries; the planner guesses

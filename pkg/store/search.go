@@ -57,7 +57,7 @@ func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want in
 			return err
 		}
 	}
-	if HasTrigram(q) {
+	if hasTrigram(q) {
 		ids, few, err := s.searchContacts(ctx, ws, q)
 		if err != nil {
 			return err
@@ -87,9 +87,9 @@ func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids
 	return ids, len(ids) <= limit, nil
 }
 
-// HasTrigram reports whether pg_trgm finds a trigram in q's LIKE pattern: a run of three
+// hasTrigram reports whether pg_trgm finds a trigram in q's LIKE pattern: a run of three
 // letters or digits. Without one, the trigram index can only be read whole.
-func HasTrigram(q string) bool {
+func hasTrigram(q string) bool {
 	run := 0
 	for _, r := range q {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
