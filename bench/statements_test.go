@@ -44,7 +44,6 @@ func TestReadStatements(t *testing.T) {
 		nameFragments: []string{"smit", "jo"}, contactIDs: ids, st: st, contacts: contacts, convs: convs,
 		sends: conversation.NewSendService(st, convs, time.Now), recorded: map[string][]statement{}}
 
-	tmpF = f
 	lookups := 0
 	for _, s := range scenarios {
 		if s.reads == nil {
@@ -74,12 +73,4 @@ func TestReadStatements(t *testing.T) {
 	if lookups == 0 {
 		t.Error("no inbox search built its page from the lookup's ids: the pgbench variable goes untested")
 	}
-}
-
-var tmpF *fixture
-var tmpURL string
-
-func tmpFixture(t *testing.T) (*fixture, any) {
-	TestReadStatements(t)
-	return tmpF, nil
 }
