@@ -56,6 +56,11 @@ const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email
 const contactSelect = `SELECT ` + contactColumns + `
 FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id`
 
+// contactByID reads one contact.
+func contactByID(ws, id uuid.UUID) statement {
+	return statement{contactSelect + "\nWHERE c.workspace_id = $1 AND c.id = $2", []any{ws, id}}
+}
+
 // contactExists turns a unique violation on email or phone into contact.ErrExists naming the
 // contact that holds the value.
 func (s *Store) contactExists(ctx context.Context, err error, ws uuid.UUID, c *contact.Contact) error {
@@ -148,8 +153,8 @@ func contactArgs(c contact.Contact) (tags, fields any, err error) {
 
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
-	rows, _ := s.Pool.Query(ctx, contactSelect+`
-WHERE c.workspace_id = $1 AND c.id = $2`, ws, id)
+	st := contactByID(ws, id)
+	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
 	r, err := collectOne[contactRow](rows)
 	if isNotFound(err) {
 		return contact.Contact{}, contact.ErrNotFound
@@ -276,8 +281,9 @@ func (s *Store) UpdateContact(ctx context.Context, ws, id uuid.UUID, apply func(
 		var r contactRow
 		var found bool
 		b := &batch{}
-		queueRow(b, "lock contact", &r, &found, statement{contactSelect + `
-WHERE c.workspace_id = $1 AND c.id = $2 FOR UPDATE OF c`, []any{ws, id}})
+		lock := contactByID(ws, id)
+		lock.sql += " FOR UPDATE OF c"
+		queueRow(b, "lock contact", &r, &found, lock)
 		if err := b.send(ctx, tx); err != nil {
 			return nil, err
 		}
@@ -294,11 +300,8 @@ WHERE c.workspace_id = $1 AND c.id = $2 FOR UPDATE OF c`, []any{ws, id}})
 			return nil, err
 		}
 		b = &batch{}
-		b.exec("update contact", statement{`
-UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, language = $5, country = $6,
-       tags = $7, custom_fields = $8::text::jsonb, updated_at = $9
-WHERE workspace_id = $10 AND id = $11`, []any{c.FirstName, c.LastName, c.Email, c.Phone, c.Language, c.Country,
-			tags, fields, c.UpdatedAt, ws, id}})
+		b.exec("update contact", statement{updateContactSQL, []any{c.FirstName, c.LastName, c.Email, c.Phone, c.Language,
+			c.Country, tags, fields, c.UpdatedAt, ws, id}})
 		return b, s.queuePublish(b, ws, []pending{contactEvent(event.ContactUpdated, c)})
 	})
 	if err != nil {
@@ -306,6 +309,11 @@ WHERE workspace_id = $10 AND id = $11`, []any{c.FirstName, c.LastName, c.Email, 
 	}
 	return out, nil
 }
+
+const updateContactSQL = `
+UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, language = $5, country = $6,
+       tags = $7, custom_fields = $8::text::jsonb, updated_at = $9
+WHERE workspace_id = $10 AND id = $11`
 
 // DeleteContact removes a contact; its conversation, events and messages go with it.
 func (s *Store) DeleteContact(ctx context.Context, ws, id uuid.UUID) error {

@@ -141,23 +141,10 @@ func (s *Store) ApplyReceipt(ctx context.Context, ws, channelID uuid.UUID, r sen
 	var update statement
 	switch {
 	case r.ProviderMessageID != "":
-		update = statement{`
-UPDATE messages m SET status = $1,
-       error_code = COALESCE($2, m.error_code), error_message = COALESCE($3, m.error_message),
-       updated_at = $4
-WHERE m.workspace_id = $5 AND m.channel_id = $6 AND m.provider_message_id = $7
-  AND m.direction = 'outgoing' AND ` + advances, []any{string(status), nullIfEmpty(r.ErrorCode), nullIfEmpty(r.ErrorText), now, ws, channelID,
-			r.ProviderMessageID}}
+		update = statement{receiptSQL, []any{string(status), nullIfEmpty(r.ErrorCode), nullIfEmpty(r.ErrorText), now, ws,
+			channelID, r.ProviderMessageID}}
 	case r.Recipient != "" && !r.At.IsZero() && status != conversation.StatusFailed:
-		// The recipient's one conversation holds the messages; its index walks them by time.
-		update = statement{`
-UPDATE messages m SET status = $1, updated_at = $2
-FROM contact_identities i
-JOIN conversations c ON c.workspace_id = i.workspace_id AND c.contact_id = i.contact_id
-WHERE i.workspace_id = $3 AND i.channel_id = $4 AND i.identifier = $5
-  AND m.workspace_id = $3 AND m.conversation_id = c.id AND m.channel_id = $4
-  AND m.direction = 'outgoing' AND m.status IN ('sent', 'delivered')
-  AND COALESCE(m.last_attempt_at, m.created_at) <= $6 AND ` + advances, []any{string(status), now, ws, channelID, r.Recipient, r.At}}
+		update = statement{watermarkSQL, []any{string(status), now, ws, channelID, r.Recipient, r.At}}
 	default:
 		return 0, nil
 	}
@@ -167,6 +154,26 @@ WHERE i.workspace_id = $3 AND i.channel_id = $4 AND i.identifier = $5
 	}
 	return n, nil
 }
+
+const (
+	// receiptSQL applies a receipt to the message with the provider's id.
+	receiptSQL = `
+UPDATE messages m SET status = $1,
+       error_code = COALESCE($2, m.error_code), error_message = COALESCE($3, m.error_message),
+       updated_at = $4
+WHERE m.workspace_id = $5 AND m.channel_id = $6 AND m.provider_message_id = $7
+  AND m.direction = 'outgoing' AND ` + advances
+	// watermarkSQL applies a receipt to every message sent to the recipient up to a time. The
+	// recipient's one conversation holds the messages; its index walks them by time.
+	watermarkSQL = `
+UPDATE messages m SET status = $1, updated_at = $2
+FROM contact_identities i
+JOIN conversations c ON c.workspace_id = i.workspace_id AND c.contact_id = i.contact_id
+WHERE i.workspace_id = $3 AND i.channel_id = $4 AND i.identifier = $5
+  AND m.workspace_id = $3 AND m.conversation_id = c.id AND m.channel_id = $4
+  AND m.direction = 'outgoing' AND m.status IN ('sent', 'delivered')
+  AND COALESCE(m.last_attempt_at, m.created_at) <= $6 AND ` + advances
+)
 
 var receiptStatus = map[string]conversation.MessageStatus{
 	sendprovider.StatusSent:      conversation.StatusSent,

@@ -44,8 +44,9 @@ RETURNING key`
 	if claimed {
 		return nil, nil
 	}
-	rows, _ := tx.Query(ctx, `
-SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`, ws, in.Key)
+	const read = `
+SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`
+	rows, _ := tx.Query(ctx, read, ws, in.Key)
 	stored, err := collectOne[storedAnswer](rows)
 	if err != nil && !isNotFound(err) {
 		return nil, fmt.Errorf("read idempotency key: %w", err)

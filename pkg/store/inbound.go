@@ -83,14 +83,8 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID); err != nil {
 			return nil, err
 		}
-		var evs []pending
-		if newContact {
-			evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
-				pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
-		}
-		evs = append(evs, messageCreated(out.Message))
 		b := &batch{}
-		return b, s.queuePublish(b, in.Channel.WorkspaceID, append(evs, conversationEvents(events, out.Conversation)...))
+		return b, s.queuePublish(b, in.Channel.WorkspaceID, ingestedEvents(out, newContact, events))
 	})
 	if err != nil {
 		return conversation.Ingested{}, false, err
@@ -100,6 +94,18 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		return out, true, err
 	}
 	return out, false, nil
+}
+
+// ingestedEvents are what an ingestion publishes: a new contact with its conversation, the
+// message, and the conversation's lifecycle (a reopening).
+func ingestedEvents(out conversation.Ingested, newContact bool, events []conversation.Event) []pending {
+	var evs []pending
+	if newContact {
+		evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
+			pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
+	}
+	evs = append(evs, messageCreated(out.Message))
+	return append(evs, conversationEvents(events, out.Conversation)...)
 }
 
 // inboundLookup is what findInbound finds under the identifier's lock.
@@ -126,6 +132,18 @@ type identityConversationRow struct {
 	conversationRow
 }
 
+const (
+	externalIDSQL = `
+SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`
+	// identityConversationSQL finds the identity and locks its contact's conversation.
+	identityConversationSQL = `
+SELECT i.id AS identity_id, ` + conversationColumns + `
+FROM contact_identities i
+JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
+WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3
+FOR UPDATE OF v`
+)
+
 // findInbound takes the identifier's lock and then looks up the external id and the identity
 // with its contact's conversation, locking the conversation. Each statement sees what
 // committed before it ran, so the lookups see what a transaction that held the lock before us
@@ -137,16 +155,9 @@ func findInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound) (inbou
 	b.exec("lock identifier", statement{`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
 		[]any{ws.String() + "/" + ch.String() + "/" + in.Identifier}})
 	if x := in.Message.ExternalID; x != nil {
-		queueRow(b, "find external id", &f.prior, &f.hasPrior, statement{`
-SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`,
-			[]any{ws, ch, *x}})
+		queueRow(b, "find external id", &f.prior, &f.hasPrior, statement{externalIDSQL, []any{ws, ch, *x}})
 	}
-	queueRow(b, "find identity", &f.row, &f.found, statement{`
-SELECT i.id AS identity_id, ` + conversationColumns + `
-FROM contact_identities i
-JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
-WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3
-FOR UPDATE OF v`, []any{ws, ch, in.Identifier}})
+	queueRow(b, "find identity", &f.row, &f.found, statement{identityConversationSQL, []any{ws, ch, in.Identifier}})
 	return f, b.send(ctx, tx)
 }
 
@@ -171,6 +182,12 @@ func applyInbound(in conversation.Inbound, r identityConversationRow) (conversat
 	return m, conv, events, nil
 }
 
+// moveWindowSQL opens the identity's window at the message. It only moves forward: a late
+// delivery of an older message keeps it.
+const moveWindowSQL = `
+UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
+WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`
+
 // writeInbound writes the message, moves the identity's window and saves the conversation with
 // its events, and reads back what the API answers, in one round trip.
 func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m conversation.Message, conv conversation.Conversation,
@@ -181,11 +198,7 @@ func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m con
 	}
 	b := &batch{}
 	b.exec("insert message", insert)
-	// The window only moves forward: a late delivery of an older message keeps it.
-	b.exec("move window", statement{`
-UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
-WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`,
-		[]any{m.CreatedAt, in.Now, m.WorkspaceID, identityID}})
+	b.exec("move window", statement{moveWindowSQL, []any{m.CreatedAt, in.Now, m.WorkspaceID, identityID}})
 	queueConversationUpdate(b, conv)
 	if len(events) > 0 {
 		b.exec("insert conversation events", eventsInsert(events))
@@ -197,6 +210,11 @@ WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound
 	}
 	return reads.answer()
 }
+
+const insertIdentitySQL = `
+INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
+                                outbound_since_inbound, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $6)`
 
 // addIdentity makes the identity of a new identifier, on the contact it matches or a new one,
 // and locks the contact's conversation into r.
@@ -218,14 +236,9 @@ func addIdentity(ctx context.Context, tx pgx.Tx, in conversation.Inbound, r *ide
 		contactID, newContact = nc.ID, true
 	}
 	r.IdentityID = uuid.Must(uuid.NewV7())
-	b.exec("insert identity", statement{`
-INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
-                                outbound_since_inbound, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $6)`, []any{ws, r.IdentityID, contactID, in.Channel.ID, in.Identifier, in.Now}})
+	b.exec("insert identity", statement{insertIdentitySQL, []any{ws, r.IdentityID, contactID, in.Channel.ID, in.Identifier, in.Now}})
 	var found bool
-	queueRow(b, "get conversation", &r.conversationRow, &found, statement{conversationSelect + `
-WHERE v.workspace_id = $1 AND v.contact_id = $2
-FOR UPDATE OF v`, []any{ws, contactID}})
+	queueRow(b, "lock conversation", &r.conversationRow, &found, statement{lockContactConversationSQL, []any{ws, contactID}})
 	if err := b.send(ctx, tx); err != nil {
 		return false, err
 	}
@@ -278,8 +291,7 @@ type ingestedReads struct {
 // queue queues the reads of m's contact, conversation and the message itself.
 func (r *ingestedReads) queue(b *batch, m conversation.Message) {
 	r.m = m
-	queueRow(b, "get contact", &r.contact, &r.found.contact, statement{contactSelect + `
-WHERE c.workspace_id = $1 AND c.id = $2`, []any{m.WorkspaceID, m.ContactID}})
+	queueRow(b, "get contact", &r.contact, &r.found.contact, contactByID(m.WorkspaceID, m.ContactID))
 	queueRow(b, "get conversation", &r.conv, &r.found.conv, conversationByID(m.WorkspaceID, m.ConversationID))
 	queueRow(b, "get message", &r.message, &r.found.message, messageByID(m.WorkspaceID, m.ID))
 }

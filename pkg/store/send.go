@@ -100,6 +100,14 @@ func sentConversation(ctx context.Context, tx pgx.Tx, c conversation.Conversatio
 	return c, err
 }
 
+const (
+	countOutboundSQL = `
+UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, updated_at = $1
+WHERE workspace_id = $2 AND id = $3`
+	saveAnswerSQL = `
+UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE workspace_id = $3 AND key = $4`
+)
+
 // sendWrites is the batch that commits a send: the message, the identity's count, the
 // chatbot-initiated count, the conversation, its events, the idempotent answer and, last,
 // the events to publish. It sets out.Body to the idempotent answer.
@@ -111,9 +119,7 @@ func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out 
 	}
 	b := &batch{}
 	b.exec("insert message", insert)
-	b.exec("count outbound", statement{`
-UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, updated_at = $1
-WHERE workspace_id = $2 AND id = $3`, []any{in.Now, ws, st.Identity.ID}})
+	b.exec("count outbound", statement{countOutboundSQL, []any{in.Now, ws, st.Identity.ID}})
 	if out.Decision.Initiated {
 		countInitiated(b, ws, st.Channel, monthStart(in.Now))
 	}
@@ -127,12 +133,28 @@ WHERE workspace_id = $2 AND id = $3`, []any{in.Now, ws, st.Identity.ID}})
 			return nil, fmt.Errorf("render idempotent answer: %w", err)
 		}
 		out.Body = body
-		b.exec("save idempotent answer", statement{`
-UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE workspace_id = $3 AND key = $4`,
-			[]any{status, body, ws, idem.Key}})
+		b.exec("save idempotent answer", statement{saveAnswerSQL, []any{status, body, ws, idem.Key}})
 	}
 	return b, s.queuePublish(b, ws, append([]pending{messageCreated(out.Message)}, conversationEvents(events, out.Conversation)...))
 }
+
+// The statements of lockSend's batch.
+const (
+	// lockContactConversationSQL locks a contact's conversation (ingestion's too).
+	lockContactConversationSQL = conversationSelect + `
+WHERE v.workspace_id = $1 AND v.contact_id = $2
+FOR UPDATE OF v`
+	lockIdentitySQL = `
+SELECT ` + identityColumns + `
+FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+WHERE i.workspace_id = $1 AND i.contact_id = $2 AND i.channel_id = $3
+FOR UPDATE OF i`
+	channelSQL  = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2`
+	senderSQL   = `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`
+	templateSQL = `
+SELECT workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons, created_at, updated_at
+FROM templates WHERE workspace_id = $1 AND channel_id = $2 AND name = $3 AND language = $4`
+)
 
 // sendLock is what lockSend reads in one round trip, each row by name from its own statement.
 type sendLock struct {
@@ -166,23 +188,14 @@ func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversatio
 	}
 	var l sendLock
 	b := &batch{}
-	queueRow(b, "lock conversation", &l.conv, &l.found.conv, statement{conversationSelect + `
-WHERE v.workspace_id = $1 AND v.contact_id = $2
-FOR UPDATE OF v`, []any{ws, in.ContactID}})
-	queueRow(b, "lock identity", &l.identity, &l.found.identity, statement{`SELECT ` + identityColumns + `
-FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
-WHERE i.workspace_id = $1 AND i.contact_id = $2 AND i.channel_id = $3
-FOR UPDATE OF i`, []any{ws, in.ContactID, *channelID}})
-	queueRow(b, "read channel", &l.channel, &l.found.channel, statement{`SELECT ` + channelColumns + `
-FROM channels WHERE workspace_id = $1 AND id = $2`, []any{ws, *channelID}})
+	queueRow(b, "lock conversation", &l.conv, &l.found.conv, statement{lockContactConversationSQL, []any{ws, in.ContactID}})
+	queueRow(b, "lock identity", &l.identity, &l.found.identity, statement{lockIdentitySQL, []any{ws, in.ContactID, *channelID}})
+	queueRow(b, "read channel", &l.channel, &l.found.channel, statement{channelSQL, []any{ws, *channelID}})
 	if in.UserID != nil {
-		queueRow(b, "read sender", &l.sender, &l.found.sender, statement{`SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`,
-			[]any{ws, *in.UserID}})
+		queueRow(b, "read sender", &l.sender, &l.found.sender, statement{senderSQL, []any{ws, *in.UserID}})
 	}
 	if in.TemplateName != "" {
-		queueRow(b, "read template", &l.template, &l.found.template, statement{`
-SELECT workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons, created_at, updated_at
-FROM templates WHERE workspace_id = $1 AND channel_id = $2 AND name = $3 AND language = $4`,
+		queueRow(b, "read template", &l.template, &l.found.template, statement{templateSQL,
 			[]any{ws, *channelID, in.TemplateName, in.TemplateLanguage}})
 	}
 	if err := b.send(ctx, tx); err != nil {
@@ -224,6 +237,11 @@ func (l *sendLock) state(ctx context.Context, tx pgx.Tx, in conversation.Send) (
 	return st, sender, nil
 }
 
+const liveIdentitiesSQL = `
+SELECT i.id, i.channel_id, i.last_inbound_at, i.created_at
+FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
+WHERE i.workspace_id = $1 AND i.contact_id = $2 AND ch.archived_at IS NULL`
+
 // defaultChannel is the channel of the contact's default identity on a live channel. It
 // locks the conversation first, as lockSend would, before reading which identity that is.
 func defaultChannel(ctx context.Context, tx pgx.Tx, ws, contactID uuid.UUID) (uuid.UUID, error) {
@@ -238,10 +256,7 @@ func defaultChannel(ctx context.Context, tx pgx.Tx, ws, contactID uuid.UUID) (uu
 	b := &batch{}
 	queueRow(b, "lock conversation", &conv, &found, statement{`SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2 FOR UPDATE`,
 		[]any{ws, contactID}})
-	queueRows(b, "read identities", &ids, statement{`
-SELECT i.id, i.channel_id, i.last_inbound_at, i.created_at
-FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
-WHERE i.workspace_id = $1 AND i.contact_id = $2 AND ch.archived_at IS NULL`, []any{ws, contactID}})
+	queueRows(b, "read identities", &ids, statement{liveIdentitiesSQL, []any{ws, contactID}})
 	if err := b.send(ctx, tx); err != nil {
 		return uuid.Nil, err
 	}
