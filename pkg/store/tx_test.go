@@ -12,15 +12,7 @@ import (
 // TestLazyTxFailedBegin: a statement whose BEGIN fails answers the error through its rows as
 // well as its error, as pgx's own Query does, and the transaction stays unbegun.
 func TestLazyTxFailedBegin(t *testing.T) {
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		t.Fatal("TEST_DATABASE_URL is unset: start PostgreSQL with `.ci/postgres start` and export TEST_DATABASE_URL=$(.ci/postgres url postgres)")
-	}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := testConn(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // BEGIN fails before it is sent
 	tx := &lazyTx{conn: conn}
@@ -42,4 +34,20 @@ func TestLazyTxFailedBegin(t *testing.T) {
 	if err := conn.Ping(context.Background()); err != nil {
 		t.Errorf("the connection is unusable after: %v", err)
 	}
+}
+
+// testConn is a connection to the test server, for the tests of the store's own machinery
+// (storetest cannot serve them: it imports the store).
+func testConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		t.Fatal("TEST_DATABASE_URL is unset: start PostgreSQL with `.ci/postgres start` and export TEST_DATABASE_URL=$(.ci/postgres url postgres)")
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
