@@ -73,11 +73,11 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 		}
 		var scripts []string
 		mode := "prepared"
-		if s.sql != nil {
+		if s.reads != nil {
 			if scripts, err = writeScripts(filepath.Join(tmp, s.id), e.fix, s); err != nil {
 				return nil, err
 			}
-			mode = pgbenchMode(s.sql(e.fix, 0))
+			mode = pgbenchMode(e.fix.statements(s, 0))
 		}
 		for _, n := range e.cfg.levels {
 			m, err := attack(ctx, e, s, n, e.cfg.duration)
@@ -101,8 +101,9 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 }
 
 // warmUp runs the scenario briefly at 16 clients (caches, prepared statements, connections)
-// and meanwhile checks that the SQL replayed by pgbench is what the server executes. It
-// returns the scenario's statements that were not seen.
+// and meanwhile checks that the SQL replayed by pgbench, the harness's store's, is what the
+// server executes (a server built from other code runs other SQL). It returns the
+// scenario's statements that were not seen.
 func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	var (
 		mu   sync.Mutex
@@ -110,7 +111,7 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	)
 	watchCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	if s.sql != nil {
+	if s.reads != nil {
 		wg.Go(func() {
 			watchQueries(watchCtx, e.pool, func(q string, cut bool) { mu.Lock(); seen[q] = cut; mu.Unlock() })
 		})
@@ -125,7 +126,7 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 		return nil, fmt.Errorf("%s: no successful request while warming up (%v); see %s", s.name, m.errors,
 			filepath.Join(e.cfg.stateDir, "server.log"))
 	}
-	if s.sql == nil {
+	if s.reads == nil {
 		return nil, nil
 	}
 	// Every shape the scenario's statements take (the inbox searches one way or another
@@ -133,15 +134,15 @@ func warmUp(ctx context.Context, e *env, s scenario) ([]string, error) {
 	var missing []string
 	checked := map[string]bool{}
 	for i := range variants {
-		for _, st := range s.sql(e.fix, i) {
-			want := squash(st.numbered())
+		for _, st := range e.fix.statements(s, i) {
+			want := squash(st.sql)
 			if checked[want] {
 				continue
 			}
 			checked[want] = true
 			if !ranStatement(seen, want) {
 				missing = append(missing, firstWords(want, 8))
-				logf("%s: WARNING: the server never ran this statement; the copy in bench/scenario.go may be stale: %s", s.name, want)
+				logf("%s: WARNING: the server never ran this statement of the harness's store; is it built from other code? %s", s.name, want)
 			}
 		}
 	}
@@ -335,7 +336,7 @@ func writeScripts(dir string, f *fixture, s scenario) ([]string, error) {
 	var shapes []string
 	groups := map[string][][]statement{}
 	for i := range variants {
-		sts := s.sql(f, i)
+		sts := f.statements(s, i)
 		var key strings.Builder
 		for _, st := range sts {
 			key.WriteString(st.sql + "\x00")

@@ -132,7 +132,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, errors.New("BENCH_DATABASE_URL: required (make bench sets it to the private PostgreSQL's switchboard_bench)"))
 	}
 	if c.warmup < time.Second {
-		errs = append(errs, errors.New("BENCH_WARMUP: at least 1s (the SQL copies are checked during it)"))
+		errs = append(errs, errors.New("BENCH_WARMUP: at least 1s (the replayed SQL is checked against the server's during it)"))
 	}
 	if c.duration < time.Second || c.duration%time.Second != 0 {
 		errs = append(errs, errors.New("BENCH_DURATION: whole seconds, at least 1s (pgbench runs for whole seconds, and the API as long)"))

@@ -156,7 +156,7 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 		}
 	}
 	section("Not measured:", pending)
-	section("WARNING: SQL copies in bench/scenario.go that the server did not run (their SQL figures compare different queries):", unverified)
+	section("WARNING: statements of the harness's store that the server did not run, built from other code? (their SQL figures compare different queries):", unverified)
 	section("pgbench failures:", sqlErrors)
 
 	fmt.Println()
@@ -212,7 +212,7 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 	summary.WriteString("| scenario | statement | plan | ms (median / max) | shared buffers (median / max) | index | seq scans |\n")
 	summary.WriteString("| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, s := range scenarios {
-		if !e.cfg.selected(s) || e.unavailable(s) != "" || s.sql == nil {
+		if !e.cfg.selected(s) || e.unavailable(s) != "" || s.reads == nil {
 			continue
 		}
 		// A request's statements depend on its parameters (a search runs one, two or three
@@ -221,7 +221,7 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 		var shapes []string
 		groups := map[string][]statement{}
 		for i := range variants {
-			for _, st := range s.sql(e.fix, i) {
+			for _, st := range e.fix.statements(s, i) {
 				if _, ok := groups[st.sql]; !ok {
 					shapes = append(shapes, st.sql)
 				}
@@ -316,9 +316,9 @@ func explain(ctx context.Context, e *env, st statement, generic bool) (explained
 		for i, a := range st.args {
 			args[i] = sqlLiteral(a)
 		}
-		x.sql = "PREPARE bench_explain AS " + strings.TrimSpace(st.numbered()) + ";\nEXECUTE bench_explain(" + strings.Join(args, ", ") + ");"
+		x.sql = "PREPARE bench_explain AS " + strings.TrimSpace(st.sql) + ";\nEXECUTE bench_explain(" + strings.Join(args, ", ") + ");"
 		// Simple protocol: PREPARE's $n are its own, not parameters of this message.
-		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; PREPARE bench_explain AS "+st.numbered(),
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan; PREPARE bench_explain AS "+st.sql,
 			pgx.QueryExecModeSimpleProtocol); err != nil {
 			return x, err
 		}

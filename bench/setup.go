@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,9 +22,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/store"
 )
 
@@ -32,7 +36,8 @@ import (
 type env struct {
 	cfg    config
 	state  state
-	pool   *pgxpool.Pool // the harness's own connections to the bench database
+	st     *store.Store  // the harness's own connections to the bench database
+	pool   *pgxpool.Pool // st's
 	server *server
 	fix    *fixture
 	routes map[string]bool // the server's operations, from its spec
@@ -59,8 +64,8 @@ func (e *env) close() {
 			fmt.Fprintln(os.Stderr, "bench: stop server:", err)
 		}
 	}
-	if e.pool != nil {
-		e.pool.Close()
+	if e.st != nil {
+		e.st.Close()
 	}
 }
 
@@ -156,16 +161,17 @@ func prepare(ctx context.Context, cfg config) (*env, error) {
 	}
 
 	e := &env{cfg: cfg, state: st}
-	// The harness's own connections (EXPLAIN, the inbox search's lookups) run under the
-	// server's settings, so its plans are the server's.
-	pcfg, err := pgxpool.ParseConfig(cfg.dbURL)
+	// The harness's own connections are a store's, so they run under the server's settings
+	// (its plans are the server's) and the read scenarios' statements are the store's own
+	// (see fixture.statements).
+	q, err := job.NewQueue(slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	maps.Copy(pcfg.ConnConfig.RuntimeParams, store.Settings())
-	if e.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+	if e.st, err = store.Open(ctx, cfg.dbURL, 4, q, time.Now); err != nil {
 		return nil, err
 	}
+	e.pool = e.st.Pool
 	if e.server, err = startServer(ctx, cfg, st); err != nil {
 		e.close()
 		return nil, err
@@ -421,7 +427,13 @@ func (s *server) call(ctx context.Context, method, path, bearer string, in, out 
 
 // loadFixture logs every agent in and samples the seeded data for the scenarios' parameters.
 func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
-	f := &fixture{base: e.server.base, workspaceID: uuidArg(e.state.WorkspaceID), db: e.pool, searchIDs: map[string][]string{},
+	ws, err := uuid.Parse(e.state.WorkspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("bench state: workspace id: %w", err)
+	}
+	convs := conversation.NewService(e.st, time.Now)
+	f := &fixture{base: e.server.base, workspaceID: ws, st: e.st, recorded: map[string][]statement{},
+		contacts: contact.NewService(e.st, time.Now), convs: convs, sends: conversation.NewSendService(e.st, convs, time.Now),
 		keyAuth: http.Header{"Authorization": {"Bearer " + e.state.APIKey}, "Content-Type": {"application/json"}},
 		runID:   strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, m := range e.state.Agents {
@@ -444,7 +456,12 @@ func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
 		if err != nil || json.Unmarshal(payload, &claims) != nil || claims.Sid == "" {
 			return nil, fmt.Errorf("log in %s: no session id in the access token", m.Email)
 		}
-		f.agents = append(f.agents, agent{id: uuidArg(claims.Sub), email: m.Email, token: tok.AccessToken, session: uuidArg(claims.Sid),
+		id, err1 := uuid.Parse(claims.Sub)
+		session, err2 := uuid.Parse(claims.Sid)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("log in %s: the access token's sub or sid is no uuid", m.Email)
+		}
+		f.agents = append(f.agents, agent{id: id, email: m.Email, token: tok.AccessToken, session: session,
 			auth: http.Header{"Authorization": {"Bearer " + tok.AccessToken}}})
 	}
 	if len(f.agents) == 0 {

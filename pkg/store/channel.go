@@ -72,26 +72,9 @@ func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel,
 	return r.domain(), nil
 }
 
-// channelColumns are channelRow's columns, in scanChannel's order.
+// channelColumns are channelRow's columns.
 const channelColumns = `workspace_id, id, type, name, provider, config, secrets, secret_names, rule_options,
        archived_at, created_at, updated_at`
-
-// scanChannel reads a row of channelColumns by position, for a query that joins a channel
-// to other tables (Delivery); NULL settings read as empty, as their gorm scanners do.
-func scanChannel(row pgx.Row, r *channelRow) error {
-	err := row.Scan(&r.WorkspaceID, &r.ID, &r.Type, &r.Name, &r.Provider, (*map[string]any)(&r.Config), &r.Secrets,
-		(*[]string)(&r.SecretNames), (*map[string]any)(&r.RuleOptions), &r.ArchivedAt, &r.CreatedAt, &r.UpdatedAt)
-	if r.Config == nil {
-		r.Config = jsonObject{}
-	}
-	if r.RuleOptions == nil {
-		r.RuleOptions = jsonObject{}
-	}
-	if r.SecretNames == nil {
-		r.SecretNames = textArray{}
-	}
-	return err
-}
 
 // Channels lists channels, oldest first.
 func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p page.Request) ([]channel.Channel, string, error) {

@@ -10,16 +10,16 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
+// contactRow is a contact with its conversation's id and status.
 type contactRow struct {
-	WorkspaceID        uuid.UUID `gorm:"primaryKey"`
-	ID                 uuid.UUID `gorm:"primaryKey"`
+	WorkspaceID        uuid.UUID
+	ID                 uuid.UUID
 	FirstName          string
 	LastName           string
 	Email              *string
@@ -30,22 +30,36 @@ type contactRow struct {
 	CustomFields       jsonObject
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
-	ConversationID     uuid.UUID `gorm:"->"`
-	ConversationStatus string    `gorm:"->"`
+	ConversationID     uuid.UUID
+	ConversationStatus string
 }
 
-func (contactRow) TableName() string { return "contacts" }
-
 func (r contactRow) domain() contact.Contact {
+	if r.Tags == nil {
+		r.Tags = textArray{}
+	}
+	if r.CustomFields == nil {
+		r.CustomFields = jsonObject{}
+	}
 	return contact.Contact{WorkspaceID: r.WorkspaceID, ID: r.ID, FirstName: r.FirstName, LastName: r.LastName,
 		Email: r.Email, Phone: r.Phone, Language: r.Language, Country: r.Country, Tags: []string(r.Tags),
 		CustomFields: map[string]any(r.CustomFields), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Conversation: contact.ConversationRef{ID: r.ConversationID, Status: r.ConversationStatus}}
 }
 
-// contactColumns are the contact's own columns plus its conversation, for every contact read.
+// contactColumns are contactRow's columns, of contacts c and their conversations v, for every
+// contact read.
 const contactColumns = `c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
        c.tags, c.custom_fields, c.created_at, c.updated_at, v.id AS conversation_id, v.status AS conversation_status`
+
+// contactSelect reads contactRows; a WHERE on c follows.
+const contactSelect = `SELECT ` + contactColumns + `
+FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id`
+
+// contactByID reads one contact.
+func contactByID(ws, id uuid.UUID) statement {
+	return statement{contactSelect + "\nWHERE c.workspace_id = $1 AND c.id = $2", []any{ws, id}}
+}
 
 // contactExists turns a unique violation on email or phone into contact.ErrExists naming the
 // contact that holds the value.
@@ -71,18 +85,27 @@ func (s *Store) contactExists(ctx context.Context, err error, ws uuid.UUID, c *c
 	return contact.ErrExists.Detailf("A contact with this %s already exists.", col).With("existing_id", id.String()).With("field", col)
 }
 
-// CreateContact inserts a contact, its conversation and the conversation's opened event.
+// CreateContact inserts a contact, its conversation and the conversation's opened event, in
+// two round trips: BEGIN with the writes and the conversation read back; the events with
+// COMMIT.
 func (s *Store) CreateContact(ctx context.Context, c *contact.Contact) error {
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := insertContact(tx, c); err != nil {
-			return err
-		}
-		conv, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, c.WorkspaceID, c.Conversation.ID)
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		contactSt, convSt, err := contactInsert(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return s.publish(tx, c.WorkspaceID, []pending{contactEvent(event.ContactCreated, *c),
-			{typ: event.ConversationOpened, conv: &conv.ID, v: conv}})
+		var conv conversationRow
+		var found bool
+		b := &batch{}
+		b.exec("insert contact", contactSt)
+		b.exec("insert conversation", convSt)
+		queueRow(b, "get conversation", &conv, &found, conversationByID(c.WorkspaceID, c.Conversation.ID))
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
+		}
+		b = &batch{}
+		return b, s.queuePublish(b, c.WorkspaceID, []pending{contactEvent(event.ContactCreated, *c),
+			{typ: event.ConversationOpened, conv: &conv.ID, v: conv.domain()}})
 	})
 	if err != nil {
 		return s.contactExists(ctx, err, c.WorkspaceID, c)
@@ -90,29 +113,10 @@ func (s *Store) CreateContact(ctx context.Context, c *contact.Contact) error {
 	return nil
 }
 
-// insertContact writes a contact with its open conversation inside tx.
-func insertContact(tx *gorm.DB, c *contact.Contact) error {
-	contactSt, convSt, err := contactInsert(c)
-	if err != nil {
-		return err
-	}
-	if err := execSQL(tx, contactSt); err != nil {
-		return fmt.Errorf("insert contact: %w", err)
-	}
-	if err := execSQL(tx, convSt); err != nil {
-		return fmt.Errorf("insert conversation: %w", err)
-	}
-	return nil
-}
-
 // contactInsert builds the statements that write a new contact and its open conversation
 // with the conversation's opened event, and sets c.Conversation.
 func contactInsert(c *contact.Contact) (contactSt, convSt statement, err error) {
-	tags, err := textArray(c.Tags).Value()
-	if err != nil {
-		return statement{}, statement{}, err
-	}
-	fields, err := jsonObject(c.CustomFields).Value()
+	tags, fields, err := contactArgs(*c)
 	if err != nil {
 		return statement{}, statement{}, err
 	}
@@ -135,14 +139,23 @@ VALUES ($1, $5, $2, 'opened', 'system', $4)`,
 	return contactSt, convSt, nil
 }
 
+// contactArgs are the arguments of a contact's tags (text[]) and custom fields (text cast to
+// jsonb): empty, not NULL, when it has none.
+func contactArgs(c contact.Contact) (tags, fields any, err error) {
+	if tags, err = textArray(c.Tags).Value(); err != nil {
+		return nil, nil, err
+	}
+	if fields, err = jsonObject(c.CustomFields).Value(); err != nil {
+		return nil, nil, err
+	}
+	return tags, fields, nil
+}
+
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
-	const q = `SELECT ` + contactColumns + `
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = $1 AND c.id = $2`
-	var r contactRow
-	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(contactFields(&r)...)
-	r.fill()
+	st := contactByID(ws, id)
+	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
+	r, err := collectOne[contactRow](rows)
 	if isNotFound(err) {
 		return contact.Contact{}, contact.ErrNotFound
 	}
@@ -150,30 +163,6 @@ WHERE c.workspace_id = $1 AND c.id = $2`
 		return contact.Contact{}, fmt.Errorf("get contact: %w", err)
 	}
 	return r.domain(), nil
-}
-
-// contactFields are the scan destinations of a row of contactColumns; fill completes it.
-func contactFields(r *contactRow) []any {
-	return []any{&r.WorkspaceID, &r.ID, &r.FirstName, &r.LastName, &r.Email, &r.Phone, &r.Language, &r.Country,
-		(*[]string)(&r.Tags), (*map[string]any)(&r.CustomFields), &r.CreatedAt, &r.UpdatedAt,
-		&r.ConversationID, &r.ConversationStatus}
-}
-
-// scanContact reads one row of contactColumns.
-func scanContact(row pgx.Row, r *contactRow) error {
-	err := row.Scan(contactFields(r)...)
-	r.fill()
-	return err
-}
-
-// fill gives a scanned row empty tags and custom fields where the scan left none.
-func (r *contactRow) fill() {
-	if r.Tags == nil {
-		r.Tags = textArray{}
-	}
-	if r.CustomFields == nil {
-		r.CustomFields = jsonObject{}
-	}
 }
 
 type contactCursor struct {
@@ -190,25 +179,30 @@ type contactCursor struct {
 // such choice, runs in steps: see searchSteps). A q without a trigram cannot use the trigram
 // indexes except by reading them whole, so it always walks.
 func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
+	return list(contactOrder, p, func(after *contactCursor, limit int) ([]contactRow, error) {
+		return s.contacts(ctx, ws, f, after, limit)
+	}, contactRow.domain)
+}
+
+// contactOrder pages contacts newest first, by id.
+var contactOrder = keyset[contactRow, contactCursor]{key: func(r contactRow) contactCursor { return contactCursor{r.ID} }}
+
+// contacts reads at most limit contacts after the position.
+func (s *Store) contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, after *contactCursor, limit int) ([]contactRow, error) {
 	var args params
 	where := []string{"c.workspace_id = " + args.add(ws)}
 	if f.Tag != "" {
 		where = append(where, "c.tags @> ARRAY["+args.add(f.Tag)+"]::text[]")
 	}
-	if p.Cursor != "" {
-		var cur contactCursor
-		if err := page.Decode(p.Cursor, &cur); err != nil {
-			return nil, "", err
-		}
-		where = append(where, "c.id < "+args.add(cur.ID))
+	if after != nil {
+		where = append(where, "c.id < "+args.add(after.ID))
 	}
-	var found []contactRow
-	// list runs one statement; how many contacts match decides a search's or a tag's plan
+	// run runs one statement; how many contacts match decides a search's or a tag's plan
 	// (see planEach). Each statement gets its own copy of the common arguments.
-	list := func(m func(args *params) string) (int, error) {
+	run := func(m func(args *params) string) ([]contactRow, error) {
 		args := slices.Clone(args)
 		q := m(&args)
-		return listRows(ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", p.Limit+1, contactFields, &found)
+		return listRows[contactRow](ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", limit)
 	}
 	// walk walks contacts_search_walk newest first over at most bound entries, reading only
 	// its columns (no table row); the subquery's LIMIT keeps it a walk.
@@ -216,54 +210,38 @@ func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p 
 		return func(args *params) string {
 			return contactsByID(`SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE `+
 				strings.Join(where, " AND ")+` ORDER BY c.id DESC LIMIT `+args.add(bound)+`) c
-      WHERE `+searchCondition("c", f.Q, args)+` ORDER BY c.id DESC LIMIT `+args.add(p.Limit+1), args, ws)
+      WHERE `+searchCondition("c", f.Q, args)+` ORDER BY c.id DESC LIMIT `+args.add(limit), args, ws)
 		}
 	}
-	var err error
 	switch {
 	case f.Q == "":
-		_, err = list(func(args *params) string {
+		return run(func(args *params) string {
 			return `SELECT ` + contactColumns + `
 FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.language, c.country,
              c.tags, c.custom_fields, c.created_at, c.updated_at
       FROM contacts c
       WHERE ` + strings.Join(where, " AND ") + `
       ORDER BY c.id DESC
-      LIMIT ` + args.add(p.Limit+1) + `) c
+      LIMIT ` + args.add(limit) + `) c
 JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
 		})
-	case !HasTrigram(f.Q):
-		_, err = list(walk(math.MaxInt))
-	default:
-		// A common fragment fills the page within the walk's first entries; the planner
-		// guesses some of them rare (Santos: 595 contacts for 8 339) and would sort every
-		// match, so the bounded walk goes first.
-		n := 0
-		if s.SearchWalkBound > 0 {
-			n, err = list(walk(s.SearchWalkBound))
-		}
-		if err == nil && n <= p.Limit {
-			_, err = list(func(args *params) string {
-				return contactsByID(`SELECT c.id FROM contacts c WHERE `+strings.Join(where, " AND ")+` AND `+
-					searchCondition("c", f.Q, args)+` ORDER BY c.id DESC LIMIT `+args.add(p.Limit+1), args, ws)
-			})
+	case !hasTrigram(f.Q):
+		return run(walk(math.MaxInt))
+	}
+	// A common fragment fills the page within the walk's first entries; the planner guesses
+	// some of them rare (Santos: 595 contacts for 8 339) and would sort every match, so the
+	// bounded walk goes first.
+	if s.SearchWalkBound > 0 {
+		found, err := run(walk(s.SearchWalkBound))
+		if err != nil || len(found) >= limit {
+			return found, err
 		}
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(found) > p.Limit {
-		found = found[:p.Limit]
-		next = page.Encode(contactCursor{found[len(found)-1].ID})
-	}
-	out := make([]contact.Contact, len(found))
-	for i, r := range found {
-		r.fill()
-		out[i] = r.domain()
-	}
-	return out, next, nil
+	return run(func(args *params) string {
+		return contactsByID(`SELECT c.id FROM contacts c WHERE `+strings.Join(where, " AND ")+` AND `+
+			searchCondition("c", f.Q, args)+` ORDER BY c.id DESC LIMIT `+args.add(limit), args, ws)
+	})
 }
 
 // contactsByID joins the conversation to the contacts that m picked by id.
@@ -295,35 +273,36 @@ func (s *Store) explain(ctx context.Context, q string, args ...any) (string, err
 	return strings.Join(lines, "\n"), nil
 }
 
-// UpdateContact locks a contact, applies the change and saves it.
+// UpdateContact locks a contact, applies the change and saves it, in two round trips: BEGIN
+// with the lock; the update and the event with COMMIT.
 func (s *Store) UpdateContact(ctx context.Context, ws, id uuid.UUID, apply func(*contact.Contact) error) (contact.Contact, error) {
 	var out contact.Contact
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		var r contactRow
-		q := `SELECT ` + contactColumns + `
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = ? AND c.id = ? FOR UPDATE OF c`
-		res := tx.Raw(q, ws, id).Scan(&r)
-		if res.Error != nil {
-			return fmt.Errorf("lock contact: %w", res.Error)
+		var found bool
+		b := &batch{}
+		lock := contactByID(ws, id)
+		lock.sql += " FOR UPDATE OF c"
+		queueRow(b, "lock contact", &r, &found, lock)
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if res.RowsAffected == 0 {
-			return contact.ErrNotFound
+		if !found {
+			return nil, contact.ErrNotFound
 		}
 		c := r.domain()
 		if err := apply(&c); err != nil {
-			return err
+			return nil, err
 		}
 		out = c
-		const u = `
-UPDATE contacts SET first_name = ?, last_name = ?, email = ?, phone = ?, language = ?, country = ?,
-       tags = ?, custom_fields = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ?`
-		if err := tx.Exec(u, c.FirstName, c.LastName, c.Email, c.Phone, c.Language, c.Country,
-			textArray(c.Tags), jsonObject(c.CustomFields), c.UpdatedAt, ws, id).Error; err != nil {
-			return fmt.Errorf("update contact: %w", err)
+		tags, fields, err := contactArgs(c)
+		if err != nil {
+			return nil, err
 		}
-		return s.publish(tx, ws, []pending{contactEvent(event.ContactUpdated, c)})
+		b = &batch{}
+		b.exec("update contact", statement{updateContactSQL, []any{c.FirstName, c.LastName, c.Email, c.Phone, c.Language,
+			c.Country, tags, fields, c.UpdatedAt, ws, id}})
+		return b, s.queuePublish(b, ws, []pending{contactEvent(event.ContactUpdated, c)})
 	})
 	if err != nil {
 		return contact.Contact{}, s.contactExists(ctx, err, ws, &out)
@@ -331,13 +310,18 @@ WHERE workspace_id = ? AND id = ?`
 	return out, nil
 }
 
+const updateContactSQL = `
+UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, language = $5, country = $6,
+       tags = $7, custom_fields = $8::text::jsonb, updated_at = $9
+WHERE workspace_id = $10 AND id = $11`
+
 // DeleteContact removes a contact; its conversation, events and messages go with it.
 func (s *Store) DeleteContact(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Exec(`DELETE FROM contacts WHERE workspace_id = ? AND id = ?`, ws, id)
-	if res.Error != nil {
-		return fmt.Errorf("delete contact: %w", res.Error)
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM contacts WHERE workspace_id = $1 AND id = $2`, ws, id)
+	if err != nil {
+		return fmt.Errorf("delete contact: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	if tag.RowsAffected() == 0 {
 		return contact.ErrNotFound
 	}
 	return nil

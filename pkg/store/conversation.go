@@ -3,17 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
-	"github.com/switchboard/switchboard/pkg/errkind"
-	"github.com/switchboard/switchboard/pkg/page"
 )
+
+// A conversation: its row with the contact summary and the assignee embedded, one read, and
+// the lifecycle changes (close, reopen, assign) made under its row lock. The inbox is in
+// inbox.go, messages in message.go, lifecycle events in lifecycle.go.
 
 // conversationRow is a conversation with what the inbox embeds: the contact summary and the
 // assignee's name and email (the last message and closing note live on the row itself).
@@ -91,11 +91,9 @@ func deref(s *string) string {
 	return *s
 }
 
-const conversationColumns = `
-SELECT ` + conversationColumnList
-
-// conversationColumnList are conversationColumns without the SELECT.
-const conversationColumnList = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
+// conversationColumns are conversationRow's columns, of conversations v joined by
+// conversationJoins.
+const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.created_at, v.updated_at,
@@ -107,33 +105,28 @@ const conversationJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
 LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
 
-const conversationSelect = conversationColumns + `
+// conversationSelect reads conversationRows; a WHERE on v follows.
+const conversationSelect = `
+SELECT ` + conversationColumns + `
 FROM conversations v` + conversationJoins
 
-// conversationWhere reads one conversation; lock takes the conversation row (not the contact's
+// conversationByID reads one conversation; lockConversation takes its row (not the contact's
 // or the user's) FOR UPDATE.
-func conversationWhere(db *gorm.DB, cond string, lock bool, args ...any) (conversation.Conversation, error) {
-	q := conversationSelect + "\nWHERE " + cond
-	if lock {
-		q += "\nFOR UPDATE OF v"
-	}
-	var r conversationRow
-	res := db.Raw(q, args...).Scan(&r)
-	if res.Error != nil {
-		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return conversation.Conversation{}, conversation.ErrNotFound
-	}
-	return r.domain(), nil
+func conversationByID(ws, id uuid.UUID) statement {
+	return statement{conversationSelect + "\nWHERE v.workspace_id = $1 AND v.id = $2", []any{ws, id}}
+}
+
+func lockConversation(ws, id uuid.UUID) statement {
+	st := conversationByID(ws, id)
+	st.sql += "\nFOR UPDATE OF v"
+	return st
 }
 
 // Conversation returns one conversation with its contact summary and assignee.
 func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversation.Conversation, error) {
-	const q = conversationSelect + `
-WHERE v.workspace_id = $1 AND v.id = $2`
-	var r conversationRow
-	err := s.Pool.QueryRow(ctx, q, ws, id).Scan(conversationFields(&r)...)
+	st := conversationByID(ws, id)
+	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
+	r, err := collectOne[conversationRow](rows)
 	if isNotFound(err) {
 		return conversation.Conversation{}, conversation.ErrNotFound
 	}
@@ -141,218 +134,6 @@ WHERE v.workspace_id = $1 AND v.id = $2`
 		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
 	return r.domain(), nil
-}
-
-// scanConversation reads one row of conversationColumns.
-func scanConversation(row pgx.Row, r *conversationRow) error {
-	return row.Scan(conversationFields(r)...)
-}
-
-// conversationFields are the scan destinations of a row of conversationColumns.
-func conversationFields(r *conversationRow) []any {
-	return []any{&r.WorkspaceID, &r.ID, &r.ContactID, &r.Status, &r.AssigneeID, &r.LastMessageAt, &r.LastMessageID,
-		&r.LastMessageChannelID, &r.LastMessageDirection, &r.LastMessageType, &r.LastMessageText,
-		&r.ClosedAt, &r.ClosingCategory, &r.ClosingSummary, &r.ClosingAt, &r.ClosingActorKind, &r.ClosingActorID,
-		&r.CreatedAt, &r.UpdatedAt,
-		&r.ContactFirstName, &r.ContactLastName, &r.ContactEmail, &r.ContactPhone, &r.AssigneeName, &r.AssigneeEmail}
-}
-
-type inboxCursor struct {
-	Sort string    `json:"s"`
-	At   time.Time `json:"t"`
-	ID   uuid.UUID `json:"id"`
-}
-
-// Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
-// id). Every statement walks an index in that order (see migration 0002) or starts from known
-// contacts, picks the page's conversation ids, and only then joins the contact and the
-// assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
-// arguments on every execution (see planEach).
-func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
-	dir, cmp := "DESC", "<"
-	if f.Sort == conversation.SortOldest {
-		dir, cmp = "ASC", ">"
-	}
-	var cur *inboxCursor
-	if p.Cursor != "" {
-		cur = new(inboxCursor)
-		if err := page.Decode(p.Cursor, cur); err != nil {
-			return nil, "", err
-		}
-		if cur.At.IsZero() || cur.ID == uuid.Nil {
-			return nil, "", errkind.ErrInvalidCursor
-		}
-		if cur.Sort != f.Sort {
-			return nil, "", errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", cur.Sort, f.Sort)
-		}
-	}
-	order := "ORDER BY v.last_message_at " + dir + ", v.id " + dir
-	// filters are the request's conditions on v other than q.
-	filters := func(args *params) []string {
-		where := []string{"v.workspace_id = " + args.add(ws)}
-		// Statuses are literals, not parameters, so the planner can match the partial
-		// indexes even with a generic plan.
-		switch f.Status {
-		case string(conversation.StatusOpen):
-			where = append(where, "v.status = 'open'")
-		case string(conversation.StatusClosed):
-			where = append(where, "v.status = 'closed'")
-		}
-		switch f.Inbox {
-		case conversation.InboxMine:
-			where = append(where, "v.assignee_id = "+args.add(f.Me))
-		case conversation.InboxUnassigned:
-			where = append(where, "v.assignee_id IS NULL")
-		}
-		if f.AssigneeID != nil {
-			where = append(where, "v.assignee_id = "+args.add(*f.AssigneeID))
-		}
-		if f.ChannelID != nil {
-			where = append(where, `EXISTS (SELECT 1 FROM contact_identities i
-    WHERE i.workspace_id = v.workspace_id AND i.contact_id = v.contact_id AND i.channel_id = `+args.add(*f.ChannelID)+`)`)
-		}
-		if cur != nil {
-			where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(cur.At)+", "+args.add(cur.ID)+")")
-		}
-		return where
-	}
-	var found []conversationRow
-	// joinPage joins the contact and the assignee to the conversations a query picked by id.
-	joinPage := func(m string, args *params) string {
-		return conversationColumns + `
-FROM (` + m + `) m
-JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.id = m.id` + conversationJoins + `
-` + order
-	}
-	run := func(q string, args params) (int, error) {
-		return listRows(ctx, s, "conversations", q, args, f.Q != "", p.Limit+1, conversationFields, &found)
-	}
-	walk := func(bound int) (int, error) {
-		var args params
-		where := filters(&args)
-		if f.Q != "" {
-			// Only columns of the walked index (conversations_open, _closed, _recent,
-			// _assignee carry the search text), so the walk reads no table row. The
-			// subquery's LIMIT keeps the walk a walk (see Contacts).
-			m := `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
-      WHERE ` + strings.Join(where, " AND ") + ` ` + order + ` LIMIT ` + args.add(bound) + `) v
-      WHERE ` + searchCondition("v", f.Q, &args) + ` ` + order + ` LIMIT ` + args.add(p.Limit+1)
-			return run(joinPage(m, &args), args)
-		}
-		return run(conversationSelect+"\nWHERE "+strings.Join(where, " AND ")+"\n"+order+"\nLIMIT "+args.add(p.Limit+1), args)
-	}
-	fromIDs := func(ids []uuid.UUID) error {
-		// At most SearchFirstLimit index lookups and a top-N sort, however the matches
-		// spread over the conversations. (As a filter, contact_id = ANY(...), the planner
-		// walks the last-message index instead.)
-		var args params
-		m := `SELECT v.id FROM unnest(` + args.add(ids) + `::uuid[]) AS c(id)
-      JOIN conversations v ON v.workspace_id = ` + args.add(ws) + ` AND v.contact_id = c.id
-      WHERE ` + strings.Join(filters(&args), " AND ") + ` ` + order + ` LIMIT ` + args.add(p.Limit+1)
-		_, err := run(joinPage(m, &args), args)
-		return err
-	}
-	if err := s.searchSteps(ctx, ws, f.Q, p.Limit+1, walk, fromIDs); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(found) > p.Limit {
-		found = found[:p.Limit]
-		last := found[len(found)-1]
-		next = page.Encode(inboxCursor{Sort: f.Sort, At: last.LastMessageAt, ID: last.ID})
-	}
-	out := make([]conversation.Conversation, len(found))
-	for i, r := range found {
-		out[i] = r.domain()
-	}
-	return out, next, nil
-}
-
-// ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations runs
-// for this request, in order.
-func (s *Store) ExplainConversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]string, error) {
-	ctx, plans := withPlans(ctx)
-	if _, _, err := s.Conversations(ctx, ws, f, p); err != nil {
-		return nil, err
-	}
-	return *plans, nil
-}
-
-type eventRow struct {
-	WorkspaceID     uuid.UUID `gorm:"primaryKey"`
-	ID              uuid.UUID `gorm:"primaryKey"`
-	ConversationID  uuid.UUID
-	Type            string
-	ActorKind       string
-	ActorID         *uuid.UUID
-	AssigneeID      *uuid.UUID
-	ClosingCategory *string
-	ClosingSummary  *string
-	At              time.Time
-}
-
-func (eventRow) TableName() string { return "conversation_events" }
-
-func (r eventRow) domain() conversation.Event {
-	return conversation.Event{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
-		Type: conversation.EventType(r.Type), Actor: actorOf(r.ActorKind, r.ActorID), AssigneeID: r.AssigneeID,
-		Category: r.ClosingCategory, Summary: r.ClosingSummary, At: r.At}
-}
-
-func insertEvents(tx *gorm.DB, events []conversation.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	if err := execSQL(tx, eventsInsert(events)); err != nil {
-		return fmt.Errorf("insert conversation events: %w", err)
-	}
-	return nil
-}
-
-// saveConversation writes a conversation's state, last message and closing note.
-func saveConversation(tx *gorm.DB, c conversation.Conversation) error {
-	if err := execSQL(tx, conversationUpdate(c)); err != nil {
-		return conversationSaveError(err)
-	}
-	return nil
-}
-
-// ChangeConversation locks the conversation row, lets change decide, and saves the result with
-// its events in the same transaction: two concurrent changes serialise on the row lock, so
-// the second sees the first's outcome (and, say, answers conversation_open).
-func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*conversation.Conversation) ([]conversation.Event, error)) (conversation.Conversation, error) {
-	var out conversation.Conversation
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		c, err := conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", true, ws, id)
-		if err != nil {
-			return err
-		}
-		events, err := change(&c)
-		if err != nil {
-			return err
-		}
-		if len(events) == 0 {
-			out = c
-			return nil
-		}
-		if err := saveConversation(tx, c); err != nil {
-			return err
-		}
-		if err := insertEvents(tx, events); err != nil {
-			return err
-		}
-		// Read back for the assignee's name and email.
-		if out, err = conversationWhere(tx, "v.workspace_id = ? AND v.id = ?", false, ws, id); err != nil {
-			return err
-		}
-		return s.publish(tx, ws, conversationEvents(events, out))
-	})
-	return out, err
-}
-
-type conversationCursor struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"id"`
 }
 
 // conversationExists reports conversation.ErrNotFound for an unknown id.
@@ -368,145 +149,81 @@ func (s *Store) conversationExists(ctx context.Context, ws, id uuid.UUID) error 
 	return nil
 }
 
-// messageColumns are a message's columns in messageFields' order.
-const messageColumns = `workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
-       attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id, external_id,
-       error_code, error_message, created_at, updated_at`
-
-// messageFields are the scan destinations of a row of messageColumns.
-func messageFields(r *messageRow) []any {
-	return []any{&r.WorkspaceID, &r.ID, &r.ConversationID, &r.ContactID, &r.ChannelID, &r.IdentityID, &r.Direction,
-		&r.Type, &r.Text, (*[]byte)(&r.Attachment), (*[]byte)(&r.Template), &r.Tag, &r.SenderKind, &r.SenderID,
-		&r.Status, &r.Billable, &r.ProviderMessageID, &r.ExternalID, &r.ErrorCode, &r.ErrorMessage,
-		&r.CreatedAt, &r.UpdatedAt}
-}
-
-// Messages lists a conversation's messages newest first.
-func (s *Store) Messages(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]conversation.Message, string, error) {
-	if err := s.conversationExists(ctx, ws, id); err != nil {
-		return nil, "", err
-	}
-	var args params
-	q := `SELECT ` + messageColumns + `
-FROM messages
-WHERE workspace_id = ` + args.add(ws) + ` AND conversation_id = ` + args.add(id)
-	if p.Cursor != "" {
-		var c conversationCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+// ChangeConversation locks the conversation row, lets change decide, and saves the result with
+// its events in the same transaction: two concurrent changes serialise on the row lock, so
+// the second sees the first's outcome (and, say, answers conversation_open).
+//
+// Three round trips: BEGIN with the lock; the writes with the row read back (for the new
+// assignee's name and email); the events with COMMIT.
+func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*conversation.Conversation) ([]conversation.Event, error)) (conversation.Conversation, error) {
+	var out conversation.Conversation
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		var r conversationRow
+		var found bool
+		b := &batch{}
+		queueRow(b, "lock conversation", &r, &found, lockConversation(ws, id))
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if c.At.IsZero() || c.ID == uuid.Nil {
-			return nil, "", errkind.ErrInvalidCursor
+		if !found {
+			return nil, conversation.ErrNotFound
 		}
-		q += ` AND (created_at, id) < (` + args.add(c.At) + `, ` + args.add(c.ID) + `)`
-	}
-	q += `
-ORDER BY created_at DESC, id DESC
-LIMIT ` + args.add(p.Limit+1)
-	rows, _ := s.Pool.Query(ctx, q, args...)
-	found, err := scanAll(rows, p.Limit+1, messageFields)
-	if err != nil {
-		return nil, "", fmt.Errorf("list messages: %w", err)
-	}
-	next := ""
-	if len(found) > p.Limit {
-		found = found[:p.Limit]
-		last := found[len(found)-1]
-		next = page.Encode(conversationCursor{At: last.CreatedAt, ID: last.ID})
-	}
-	out := make([]conversation.Message, len(found))
-	for i, r := range found {
-		out[i] = r.domain()
-	}
-	return out, next, nil
-}
-
-// Events lists a conversation's lifecycle in the order it happened.
-func (s *Store) Events(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]conversation.Event, string, error) {
-	if err := s.conversationExists(ctx, ws, id); err != nil {
-		return nil, "", err
-	}
-	q := s.conn(ctx).Where("workspace_id = ? AND conversation_id = ?", ws, id)
-	if p.Cursor != "" {
-		var c idCursor
-		if err := page.Decode(p.Cursor, &c); err != nil {
-			return nil, "", err
+		c := r.domain()
+		events, err := change(&c)
+		if err != nil {
+			return nil, err
 		}
-		if c.ID == uuid.Nil {
-			return nil, "", errkind.ErrInvalidCursor
+		if len(events) == 0 {
+			out = c
+			return nil, nil
 		}
-		q = q.Where("id > ?", c.ID)
-	}
-	var rows []eventRow
-	if err := q.Order("id").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list conversation events: %w", err)
-	}
-	next := ""
-	if len(rows) > p.Limit {
-		rows = rows[:p.Limit]
-		next = page.Encode(idCursor{rows[len(rows)-1].ID})
-	}
-	out := make([]conversation.Event, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, next, nil
+		b = &batch{}
+		queueConversationUpdate(b, c)
+		b.exec("insert conversation events", eventsInsert(events))
+		queueRow(b, "get conversation", &r, &found, conversationByID(ws, id))
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
+		}
+		out = r.domain()
+		b = &batch{}
+		return b, s.queuePublish(b, ws, conversationEvents(events, out))
+	})
+	return out, err
 }
 
-type messageRow struct {
-	WorkspaceID       uuid.UUID `gorm:"primaryKey"`
-	ID                uuid.UUID `gorm:"primaryKey"`
-	ConversationID    uuid.UUID
-	ContactID         uuid.UUID
-	ChannelID         uuid.UUID
-	IdentityID        *uuid.UUID
-	Direction         string
-	Type              string
-	Text              string
-	Attachment        nullJSON
-	Template          nullJSON
-	Tag               *string
-	SenderKind        string
-	SenderID          *uuid.UUID
-	Status            string
-	Billable          bool
-	ProviderMessageID *string
-	ExternalID        *string
-	ErrorCode         *string
-	ErrorMessage      *string
-	Attempts          int
-	LastAttemptAt     *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-}
+const updateConversationSQL = `
+UPDATE conversations SET status = $1, assignee_id = $2, closed_at = $3,
+       last_message_at = $4, last_message_id = $5, last_message_channel_id = $6,
+       last_message_direction = $7, last_message_type = $8, last_message_text = $9,
+       closing_category = $10, closing_summary = $11, closing_at = $12,
+       closing_actor_kind = $13, closing_actor_id = $14, updated_at = $15
+WHERE workspace_id = $16 AND id = $17`
 
-func (messageRow) TableName() string { return "messages" }
-
-func (r messageRow) domain() conversation.Message {
-	return conversation.Message{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
-		ContactID: r.ContactID, ChannelID: r.ChannelID, IdentityID: r.IdentityID,
-		Direction: conversation.Direction(r.Direction), Type: conversation.MessageType(r.Type), Text: r.Text,
-		Attachment: fromNullJSON[conversation.Attachment](r.Attachment), Template: fromNullJSON[conversation.TemplateRef](r.Template),
-		Tag: r.Tag, Sender: actorOf(r.SenderKind, r.SenderID), Status: conversation.MessageStatus(r.Status),
-		Billable: r.Billable, ProviderMessageID: r.ProviderMessageID, ExternalID: r.ExternalID, ErrorCode: r.ErrorCode,
-		ErrorMessage: r.ErrorMessage, Attempts: r.Attempts, LastAttemptAt: r.LastAttemptAt,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-}
-
-func toMessageRow(m conversation.Message) (messageRow, error) {
-	att, err := toNullJSON(m.Attachment)
-	if err != nil {
-		return messageRow{}, err
+// queueConversationUpdate queues the write of a conversation's state, last message and
+// closing note; an assignee who is no user of the workspace is conversation.ErrUnknownAssignee.
+func queueConversationUpdate(b *batch, c conversation.Conversation) {
+	var lastID, lastChannel *uuid.UUID
+	var lastDir, lastType, lastText *string
+	if m := c.LastMessage; m != nil {
+		id, ch := m.ID, m.ChannelID
+		d, t, x := string(m.Direction), string(m.Type), m.Text
+		lastID, lastChannel, lastDir, lastType, lastText = &id, &ch, &d, &t, &x
 	}
-	tpl, err := toNullJSON(m.Template)
-	if err != nil {
-		return messageRow{}, err
+	var cat, sum, kind *string
+	var closingBy *uuid.UUID
+	var at *time.Time
+	if n := c.ClosingNote; n != nil {
+		k := string(n.ClosedBy.Kind)
+		cat, sum, kind, closingBy = n.Category, n.Summary, &k, actorID(n.ClosedBy)
+		t := n.ClosedAt
+		at = &t
 	}
-	return messageRow{WorkspaceID: m.WorkspaceID, ID: m.ID, ConversationID: m.ConversationID, ContactID: m.ContactID,
-		ChannelID: m.ChannelID, IdentityID: m.IdentityID, Direction: string(m.Direction), Type: string(m.Type),
-		Text: m.Text, Attachment: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
-		SenderID: actorID(m.Sender), Status: string(m.Status), Billable: m.Billable,
-		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
-		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+	b.execWrap(statement{updateConversationSQL, []any{string(c.Status), c.AssigneeID, c.ClosedAt, c.LastMessageAt, lastID,
+		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.UpdatedAt, c.WorkspaceID, c.ID}},
+		func(err error) error {
+			if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
+				return conversation.ErrUnknownAssignee
+			}
+			return fmt.Errorf("update conversation: %w", err)
+		})
 }

@@ -16,138 +16,116 @@ import (
 )
 
 // advances is the forward-only condition every status change carries (see 0005_delivery.sql):
-// a higher rank replaces a lower one, and failed replaces only queued or sent.
-const advances = `message_status_rank(m.status) < message_status_rank(@status)
-  AND NOT (@status = 'failed' AND m.status IN ('delivered', 'read'))`
+// a higher rank replaces a lower one, and failed replaces only queued or sent. The new status
+// is $1 in every status UPDATE.
+const advances = `message_status_rank(m.status) < message_status_rank($1)
+  AND NOT ($1 = 'failed' AND m.status IN ('delivered', 'read'))`
 
-// Delivery loads an outgoing message with its channel, its identity's identifier, and the
-// external id of the customer's latest earlier message on the same channel (email threading),
-// in one query straight through pgx (every send's delivery runs it).
+// outgoingRow is an outgoing message with where it goes: its identity's identifier, and the
+// external id of the customer's latest earlier message on the same channel (email threading).
+type outgoingRow struct {
+	messageRow
+	To        *string
+	InReplyTo *string
+}
+
+// Delivery loads an outgoing message with its channel, in one round trip (every send's
+// delivery runs it).
 func (s *Store) Delivery(ctx context.Context, ws, id uuid.UUID) (dispatch.Delivery, error) {
-	const q = `
-SELECT ` + changedMessageColumns + `,
-       ch.workspace_id, ch.id, ch.type, ch.name, ch.provider, ch.config, ch.secrets, ch.secret_names, ch.rule_options,
-       ch.archived_at, ch.created_at, ch.updated_at,
-       (SELECT identifier FROM contact_identities WHERE workspace_id = m.workspace_id AND id = m.identity_id),
+	const message = `
+SELECT ` + messageColumns + `,
+       (SELECT identifier FROM contact_identities WHERE workspace_id = m.workspace_id AND id = m.identity_id) AS to,
        (SELECT p.external_id FROM messages p
         WHERE p.workspace_id = m.workspace_id AND p.conversation_id = m.conversation_id AND p.channel_id = m.channel_id
           AND p.direction = 'incoming' AND p.external_id IS NOT NULL AND p.created_at <= m.created_at
-        ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
-FROM messages m JOIN channels ch ON ch.workspace_id = m.workspace_id AND ch.id = m.channel_id
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS in_reply_to
+FROM messages m
 WHERE m.workspace_id = $1 AND m.id = $2 AND m.direction = 'outgoing'`
-	var r messageRow
+	const channel = `
+SELECT ` + channelColumns + ` FROM channels
+WHERE workspace_id = $1 AND id = (SELECT channel_id FROM messages WHERE workspace_id = $1 AND id = $2)`
+	var r outgoingRow
 	var ch channelRow
-	var to, inReplyTo *string
-	dest := append(messageFields(&r), &r.Attempts, &r.LastAttemptAt)
-	err := scanChannel(rowWith{s.Pool.QueryRow(ctx, q, ws, id), dest, []any{&to, &inReplyTo}}, &ch)
-	if isNotFound(err) {
+	var found, foundChannel bool
+	b := &batch{}
+	queueRow(b, "load delivery", &r, &found, statement{message, []any{ws, id}})
+	queueRow(b, "load delivery channel", &ch, &foundChannel, statement{channel, []any{ws, id}})
+	if err := b.send(ctx, s.Pool); err != nil {
+		return dispatch.Delivery{}, err
+	}
+	if !found || !foundChannel {
 		return dispatch.Delivery{}, conversation.ErrMessageNotFound
 	}
-	if err != nil {
-		return dispatch.Delivery{}, fmt.Errorf("load delivery: %w", err)
-	}
-	return dispatch.Delivery{Message: r.domain(), Channel: ch.domain(), To: deref(to), InReplyTo: deref(inReplyTo)}, nil
-}
-
-// rowWith scans before and after around the columns another scan function reads, so a row
-// that joins several tables can reuse each table's scan.
-type rowWith struct {
-	row           pgx.Row
-	before, after []any
-}
-
-func (r rowWith) Scan(dest ...any) error {
-	all := make([]any, 0, len(r.before)+len(dest)+len(r.after))
-	all = append(append(append(all, r.before...), dest...), r.after...)
-	return r.row.Scan(all...)
+	return dispatch.Delivery{Message: r.domain(), Channel: ch.domain(), To: deref(r.To), InReplyTo: deref(r.InReplyTo)}, nil
 }
 
 // StartAttempt counts an attempt on a still-queued message.
 func (s *Store) StartAttempt(ctx context.Context, ws, id uuid.UUID, at time.Time) (int, bool, error) {
 	const q = `
-UPDATE messages SET attempts = attempts + 1, last_attempt_at = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ? AND direction = 'outgoing' AND status = 'queued'
+UPDATE messages SET attempts = attempts + 1, last_attempt_at = $1, updated_at = $1
+WHERE workspace_id = $2 AND id = $3 AND direction = 'outgoing' AND status = 'queued'
 RETURNING attempts`
-	var attempts []int
-	if err := s.conn(ctx).Raw(q, at, at, ws, id).Scan(&attempts).Error; err != nil {
-		return 0, false, fmt.Errorf("start attempt: %w", err)
-	}
-	if len(attempts) == 0 {
+	var attempts int
+	err := s.Pool.QueryRow(ctx, q, at, ws, id).Scan(&attempts)
+	if isNotFound(err) {
 		return 0, false, nil
 	}
-	return attempts[0], true, nil
+	if err != nil {
+		return 0, false, fmt.Errorf("start attempt: %w", err)
+	}
+	return attempts, true, nil
 }
 
-func changeArgs(c dispatch.Change) map[string]any {
-	null := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
+// nullIfEmpty is s, or NULL when it is empty.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
 	}
-	return map[string]any{"status": string(c.Status), "pmid": null(c.ProviderMessageID),
-		"code": null(c.ErrorCode), "text": null(c.ErrorMessage), "at": c.At}
+	return &s
 }
 
 // Advance applies a forward-only status change to one message in one UPDATE.
 func (s *Store) Advance(ctx context.Context, ws, id uuid.UUID, c dispatch.Change) (bool, error) {
 	const q = `
-UPDATE messages m SET status = @status,
-       provider_message_id = COALESCE(@pmid, m.provider_message_id),
-       error_code = COALESCE(@code, m.error_code), error_message = COALESCE(@text, m.error_message),
-       updated_at = @at
-WHERE m.workspace_id = @ws AND m.id = @id AND m.direction = 'outgoing' AND ` + advances
-	args := changeArgs(c)
-	args["ws"], args["id"] = ws, id
-	n, err := s.changeStatus(ctx, q, args)
+UPDATE messages m SET status = $1,
+       provider_message_id = COALESCE($2, m.provider_message_id),
+       error_code = COALESCE($3, m.error_code), error_message = COALESCE($4, m.error_message),
+       updated_at = $5
+WHERE m.workspace_id = $6 AND m.id = $7 AND m.direction = 'outgoing' AND ` + advances
+	n, err := s.changeStatus(ctx, statement{q, []any{string(c.Status), nullIfEmpty(c.ProviderMessageID), nullIfEmpty(c.ErrorCode),
+		nullIfEmpty(c.ErrorMessage), c.At, ws, id}})
 	if err != nil {
 		return false, fmt.Errorf("advance message status: %w", err)
 	}
 	return n > 0, nil
 }
 
-// changedMessageColumns are what changeStatus reads back of each changed message m.
-const changedMessageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
-       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
-       m.provider_message_id, m.external_id, m.error_code, m.error_message, m.created_at, m.updated_at,
-       m.attempts, m.last_attempt_at`
-
 // changeStatus runs a status UPDATE and publishes message.status_changed for every message it
 // changed, in one transaction: subscribers hear of exactly the changes that committed. publish
 // goes out with COMMIT (see pgxTx), as the send path's does: each delivery takes the same
 // workspace lock as the sends.
-func (s *Store) changeStatus(ctx context.Context, update string, args map[string]any) (int64, error) {
+func (s *Store) changeStatus(ctx context.Context, update statement) (int64, error) {
 	var n int64
-	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
 		var changed []messageRow
-		b := &pgx.Batch{}
-		b.Queue(update+"\nRETURNING "+changedMessageColumns, pgx.NamedArgs(args)).Query(func(rows pgx.Rows) error {
-			var err error
-			changed, err = scanAll(rows, 1, func(r *messageRow) []any {
-				return append(messageFields(r), &r.Attempts, &r.LastAttemptAt)
-			})
-			return err
-		})
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, nil, err
+		b := &batch{}
+		update.sql += "\nRETURNING " + messageColumns
+		queueRows(b, "change status", &changed, update)
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
 		n = int64(len(changed))
 		if n == 0 {
-			return nil, nil, nil
+			return nil, nil
 		}
 		evs := make([]pending, len(changed))
 		for i, r := range changed {
 			m := r.domain()
 			evs[i] = pending{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}
 		}
-		pub, err := s.publishStatement(changed[0].WorkspaceID, evs)
-		if err != nil {
-			return nil, nil, err
-		}
-		b = &pgx.Batch{}
-		pub.queue(b)
-		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
+		b = &batch{}
+		return b, s.queuePublish(b, changed[0].WorkspaceID, evs)
 	})
 	return n, err
 }
@@ -160,38 +138,42 @@ func (s *Store) ApplyReceipt(ctx context.Context, ws, channelID uuid.UUID, r sen
 	if !ok {
 		return 0, nil
 	}
-	args := changeArgs(dispatch.Change{Status: status, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorText, At: now})
-	args["ws"], args["ch"] = ws, channelID
-	var q string
+	var update statement
 	switch {
 	case r.ProviderMessageID != "":
-		args["pmid"] = r.ProviderMessageID
-		q = `
-UPDATE messages m SET status = @status,
-       error_code = COALESCE(@code, m.error_code), error_message = COALESCE(@text, m.error_message),
-       updated_at = @at
-WHERE m.workspace_id = @ws AND m.channel_id = @ch AND m.provider_message_id = @pmid
-  AND m.direction = 'outgoing' AND ` + advances
+		update = statement{receiptSQL, []any{string(status), nullIfEmpty(r.ErrorCode), nullIfEmpty(r.ErrorText), now, ws,
+			channelID, r.ProviderMessageID}}
 	case r.Recipient != "" && !r.At.IsZero() && status != conversation.StatusFailed:
-		args["rcpt"], args["upto"] = r.Recipient, r.At
-		// The recipient's one conversation holds the messages; its index walks them by time.
-		q = `
-UPDATE messages m SET status = @status, updated_at = @at
-FROM contact_identities i
-JOIN conversations c ON c.workspace_id = i.workspace_id AND c.contact_id = i.contact_id
-WHERE i.workspace_id = @ws AND i.channel_id = @ch AND i.identifier = @rcpt
-  AND m.workspace_id = @ws AND m.conversation_id = c.id AND m.channel_id = @ch
-  AND m.direction = 'outgoing' AND m.status IN ('sent', 'delivered')
-  AND COALESCE(m.last_attempt_at, m.created_at) <= @upto AND ` + advances
+		update = statement{watermarkSQL, []any{string(status), now, ws, channelID, r.Recipient, r.At}}
 	default:
 		return 0, nil
 	}
-	n, err := s.changeStatus(ctx, q, args)
+	n, err := s.changeStatus(ctx, update)
 	if err != nil {
 		return 0, fmt.Errorf("apply receipt: %w", err)
 	}
 	return n, nil
 }
+
+const (
+	// receiptSQL applies a receipt to the message with the provider's id.
+	receiptSQL = `
+UPDATE messages m SET status = $1,
+       error_code = COALESCE($2, m.error_code), error_message = COALESCE($3, m.error_message),
+       updated_at = $4
+WHERE m.workspace_id = $5 AND m.channel_id = $6 AND m.provider_message_id = $7
+  AND m.direction = 'outgoing' AND ` + advances
+	// watermarkSQL applies a receipt to every message sent to the recipient up to a time. The
+	// recipient's one conversation holds the messages; its index walks them by time.
+	watermarkSQL = `
+UPDATE messages m SET status = $1, updated_at = $2
+FROM contact_identities i
+JOIN conversations c ON c.workspace_id = i.workspace_id AND c.contact_id = i.contact_id
+WHERE i.workspace_id = $3 AND i.channel_id = $4 AND i.identifier = $5
+  AND m.workspace_id = $3 AND m.conversation_id = c.id AND m.channel_id = $4
+  AND m.direction = 'outgoing' AND m.status IN ('sent', 'delivered')
+  AND COALESCE(m.last_attempt_at, m.created_at) <= $6 AND ` + advances
+)
 
 var receiptStatus = map[string]conversation.MessageStatus{
 	sendprovider.StatusSent:      conversation.StatusSent,
@@ -202,13 +184,13 @@ var receiptStatus = map[string]conversation.MessageStatus{
 
 // ChannelByID finds a channel by its id alone (channels_id_key), for provider webhooks.
 func (s *Store) ChannelByID(ctx context.Context, id uuid.UUID) (channel.Channel, error) {
-	var r channelRow
-	res := s.conn(ctx).Raw(`SELECT * FROM channels WHERE id = ?`, id).Scan(&r)
-	if res.Error != nil {
-		return channel.Channel{}, fmt.Errorf("get channel: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+channelColumns+` FROM channels WHERE id = $1`, id)
+	r, err := collectOne[channelRow](rows)
+	if isNotFound(err) {
 		return channel.Channel{}, channel.ErrNotFound
+	}
+	if err != nil {
+		return channel.Channel{}, fmt.Errorf("get channel: %w", err)
 	}
 	return r.domain(), nil
 }

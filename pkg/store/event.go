@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
@@ -40,12 +39,13 @@ func contactEvent(typ string, c contact.Contact) pending {
 	return pending{typ: typ, conv: &conv, v: c}
 }
 
-// publish writes a transaction's events to the outbox, queues their webhook deliveries and
-// notifies listeners (PostgreSQL sends the notification on commit). It must be the last write
-// of the transaction that takes row locks: it takes a per-workspace transaction lock, so the
-// workspace's event ids are allocated in commit order and a stream resuming after id N can
-// never miss an event that committed later with a smaller id.
-func (s *Store) publish(tx *gorm.DB, ws uuid.UUID, evs []pending) error {
+// queuePublish queues, on a transaction's batch, the writing of its events to the outbox, their
+// webhook deliveries and the notification of listeners (PostgreSQL sends it on commit). It
+// must be the last write of a transaction that takes row locks: it takes a per-workspace
+// transaction lock, so the workspace's event ids are allocated in commit order and a stream
+// resuming after id N can never miss an event that committed later with a smaller id. With
+// COMMIT in the same batch (see pgxTx), the lock is held for no round trip.
+func (s *Store) queuePublish(b *batch, ws uuid.UUID, evs []pending) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -53,13 +53,11 @@ func (s *Store) publish(tx *gorm.DB, ws uuid.UUID, evs []pending) error {
 	if err != nil {
 		return err
 	}
-	if err := execSQL(tx, st); err != nil {
-		return fmt.Errorf("publish events: %w", err)
-	}
+	b.exec("publish events", st)
 	return nil
 }
 
-// publishSQL is publish in one statement: the workspace's lock, then (the insert reads the
+// publishSQL is queuePublish's one statement: the workspace's lock, then (the insert reads the
 // lock's row, so it cannot start before the lock is held) the events, numbered in the order
 // given, their webhook deliveries, and the notification naming the last id. Held from here to
 // COMMIT, the lock spans one round trip.
@@ -115,24 +113,23 @@ func (r eventOutRow) domain() event.Event {
 // EventsAfter returns the workspace's events with id > after that pass the filter, oldest
 // first, at most limit.
 func (s *Store) EventsAfter(ctx context.Context, ws uuid.UUID, after int64, f event.Filter, limit int) ([]event.Event, error) {
-	q := `SELECT workspace_id, id, type, occurred_at, conversation_id, payload FROM events WHERE workspace_id = ? AND id > ?`
-	args := []any{ws, after}
+	var args params
+	q := `SELECT workspace_id, id, type, occurred_at, conversation_id, payload FROM events
+WHERE workspace_id = ` + args.add(ws) + ` AND id > ` + args.add(after)
 	if len(f.Types) > 0 {
-		q += ` AND type = ANY(?)`
-		args = append(args, textArray(f.Types))
+		q += ` AND type = ANY(` + args.add(f.Types) + `)`
 	}
 	if f.ConversationID != nil {
-		q += ` AND conversation_id = ?`
-		args = append(args, *f.ConversationID)
+		q += ` AND conversation_id = ` + args.add(*f.ConversationID)
 	}
-	q += ` ORDER BY id LIMIT ?`
-	args = append(args, limit)
-	var rows []eventOutRow
-	if err := s.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	q += ` ORDER BY id LIMIT ` + args.add(limit)
+	rows, _ := s.Pool.Query(ctx, q, args...)
+	found, err := collect[eventOutRow](rows, limit)
+	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	out := make([]event.Event, len(rows))
-	for i, r := range rows {
+	out := make([]event.Event, len(found))
+	for i, r := range found {
 		out[i] = r.domain()
 	}
 	return out, nil

@@ -21,8 +21,7 @@ var ErrIdempotencyKeyReused = errkind.New(errkind.KindInvalid, "idempotency_key_
 	"This Idempotency-Key was used for a different request; use a new key for a new request.")
 
 // claimIdempotency reserves the key inside tx, before any other work (send queues the answer
-// with its writes). When the key is taken,
-// it returns the stored answer: the INSERT waits on the unique index while another
+// with its writes). When the key is taken, it returns the stored answer: the INSERT waits on the unique index while another
 // transaction holds the same key, so a concurrent duplicate replays the first answer once it
 // commits, and takes over the key if the first rolls back. An expired record is reused.
 func claimIdempotency(ctx context.Context, tx pgx.Tx, ws uuid.UUID, in conversation.Idempotency, now time.Time) (*conversation.Replay, error) {
@@ -35,30 +34,24 @@ ON CONFLICT (workspace_id, key) DO UPDATE
     WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
 RETURNING key`
 	// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
-	b := &pgx.Batch{}
-	claimed := false
-	b.Queue(claim, ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL)).QueryRow(func(row pgx.Row) error {
-		var key string
-		err := row.Scan(&key)
-		claimed = err == nil
-		if isNotFound(err) {
-			return nil
-		}
-		return err
-	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	var claimed bool
+	var key struct{ Key string }
+	b := &batch{}
+	queueRow(b, "claim idempotency key", &key, &claimed, statement{claim, []any{ws, in.Key, in.Hash, now, now.Add(IdempotencyTTL)}})
+	if err := b.send(ctx, tx); err != nil {
+		return nil, err
 	}
 	if claimed {
 		return nil, nil
 	}
-	var hash, body []byte
-	var status *int
-	err := tx.QueryRow(ctx, `SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`,
-		ws, in.Key).Scan(&hash, &status, &body)
+	const read = `
+SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`
+	rows, _ := tx.Query(ctx, read, ws, in.Key)
+	stored, err := collectOne[storedAnswer](rows)
 	if err != nil && !isNotFound(err) {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
+	hash, status, body := stored.RequestHash, stored.ResponseStatus, stored.ResponseBody
 	if !bytes.Equal(hash, in.Hash) {
 		return nil, ErrIdempotencyKeyReused
 	}
@@ -70,10 +63,17 @@ RETURNING key`
 	return &conversation.Replay{Status: *status, Body: body}, nil
 }
 
-// PurgeIdempotency deletes records that have expired, at most limit at a time, and answers how
-// many went.
+// storedAnswer is a claimed key's request and answer.
+type storedAnswer struct {
+	RequestHash    []byte
+	ResponseStatus *int
+	ResponseBody   []byte
+}
+
+// PurgeIdempotency deletes expired records, at most limit at a time.
 func (s *Store) PurgeIdempotency(ctx context.Context, limit int) (int64, error) {
-	tag, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)`, s.Now(), limit)
+	tag, err := s.Pool.Exec(ctx, `
+DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)`, s.Now(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}

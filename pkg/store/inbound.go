@@ -51,178 +51,201 @@ func (s *Store) Ingest(ctx context.Context, in conversation.Inbound) (conversati
 	}
 }
 
-// ingestOnce runs on pgx in three round trips when the identity exists: a batch that begins,
-// takes the identifier's lock, looks for the external id and, with the identity, locks its
-// contact's conversation (each statement sees what committed before it ran, so the lookups
-// see what a transaction that held the lock before us wrote); a batch that writes the message,
-// the window and the conversation and reads back the answer; and publish with COMMIT.
+// ingestOnce runs on pgx in three round trips when the identity exists: findInbound's batch,
+// which begins, takes the identifier's lock and looks up the external id and the identity
+// with its contact's conversation, locked; writeInbound's batch, which writes the message, the
+// window and the conversation and reads back the answer; and the events with COMMIT. A new
+// identity adds addIdentity's lookups and writes; a replay reads the answer with COMMIT.
 func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conversation.Ingested, bool, error) {
 	var out conversation.Ingested
-	replayed := false
-	ws, ch := in.Channel.WorkspaceID, in.Channel.ID
-	err := s.pgxTx(ctx, func(tx pgx.Tx) (*pgx.Batch, func(*batchResults), error) {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, ws.String()+"/"+ch.String()+"/"+in.Identifier)
-		if x := in.Message.ExternalID; x != nil {
-			b.Queue(`SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`, ws, ch, *x)
-		}
-		b.Queue(identityConversationSQL, ws, ch, in.Identifier)
-		var prior *conversation.Message
-		var identityID, contactID uuid.UUID
-		var c conversationRow
-		found := false
-		err := runBatch(ctx, tx, b, func(r *batchResults) {
-			r.exec(wrapf("lock identifier"))
-			if in.Message.ExternalID != nil && r.err == nil {
-				var m conversation.Message
-				err := r.br.QueryRow().Scan(&m.ID, &m.ConversationID, &m.ContactID)
-				switch {
-				case err == nil:
-					m.WorkspaceID = ws
-					prior = &m
-				case !isNotFound(err):
-					r.err = fmt.Errorf("find external id: %w", err)
-				}
-			}
-			if r.err != nil {
-				return
-			}
-			err := scanIdentityConversation(r.br.QueryRow(), &identityID, &contactID, &c)
-			switch {
-			case err == nil:
-				found = true
-			case !isNotFound(err):
-				r.err = fmt.Errorf("find identity: %w", err)
-			}
-		})
+	var replay *ingestedReads
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		f, err := findInbound(ctx, tx, in)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if prior != nil {
-			replayed = true
-			return nil, nil, readIngested(ctx, tx, *prior, &out)
+		if f.hasPrior {
+			replay = &ingestedReads{}
+			b := &batch{}
+			replay.queue(b, f.prior.message(in.Channel.WorkspaceID))
+			return b, nil
 		}
 		newContact := false
-		if !found {
-			if identityID, contactID, newContact, err = addIdentity(ctx, tx, in, &c); err != nil {
-				return nil, nil, err
+		if !f.found {
+			if newContact, err = addIdentity(ctx, tx, in, &f.row); err != nil {
+				return nil, err
 			}
 		}
-		conv := c.domain()
-		m := in.Message
-		m.ConversationID, m.ContactID, m.IdentityID = conv.ID, contactID, &identityID
-		m.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: contactID}
-		if conv.LastMessage == nil || m.CreatedAt.After(conv.LastMessageAt) ||
-			(m.CreatedAt.Equal(conv.LastMessageAt) && m.ID.String() > conv.LastMessage.ID.String()) {
-			p := m.Preview()
-			conv.LastMessage, conv.LastMessageAt = &p, m.CreatedAt
-		}
-		events, err := in.Apply(&conv)
+		m, conv, events, err := applyInbound(in, f.row)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		conv.UpdatedAt = in.Now
-
-		b = &pgx.Batch{}
-		insert, err := messageInsert(m)
-		if err != nil {
-			return nil, nil, err
+		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID); err != nil {
+			return nil, err
 		}
-		insert.queue(b)
-		// The window only moves forward: a late delivery of an older message keeps it.
-		b.Queue(`
-UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
-WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`, m.CreatedAt, in.Now, ws, identityID)
-		conversationUpdate(conv).queue(b)
-		if len(events) > 0 {
-			eventsInsert(events).queue(b)
-		}
-		queueIngested(b, m)
-		err = runBatch(ctx, tx, b, func(r *batchResults) {
-			r.exec(wrapf("insert message"))
-			r.exec(wrapf("move window"))
-			r.exec(conversationSaveError)
-			if len(events) > 0 {
-				r.exec(wrapf("insert conversation events"))
-			}
-			readQueuedIngested(r, m, &out)
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-
-		var evs []pending
-		if newContact {
-			evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
-				pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
-		}
-		evs = append(evs, messageCreated(out.Message))
-		pub, err := s.publishStatement(ws, append(evs, conversationEvents(events, out.Conversation)...))
-		if err != nil {
-			return nil, nil, err
-		}
-		b = &pgx.Batch{}
-		pub.queue(b)
-		return b, func(r *batchResults) { r.exec(wrapf("publish events")) }, nil
+		b := &batch{}
+		return b, s.queuePublish(b, in.Channel.WorkspaceID, ingestedEvents(out, newContact, events))
 	})
 	if err != nil {
 		return conversation.Ingested{}, false, err
 	}
-	return out, replayed, nil
+	if replay != nil {
+		out, err = replay.answer()
+		return out, true, err
+	}
+	return out, false, nil
 }
 
-// identityConversationSQL finds the identity and locks its contact's conversation.
-const identityConversationSQL = `
-SELECT i.id, i.contact_id, ` + conversationColumnList + `
+// ingestedEvents are what an ingestion publishes: a new contact with its conversation, the
+// message, and the conversation's lifecycle (a reopening).
+func ingestedEvents(out conversation.Ingested, newContact bool, events []conversation.Event) []pending {
+	var evs []pending
+	if newContact {
+		evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
+			pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
+	}
+	evs = append(evs, messageCreated(out.Message))
+	return append(evs, conversationEvents(events, out.Conversation)...)
+}
+
+// inboundLookup is what findInbound finds under the identifier's lock.
+type inboundLookup struct {
+	// prior is the message already stored under the external id, if hasPrior.
+	prior    priorMessage
+	hasPrior bool
+	// row is the identity and its contact's conversation, locked; found reports whether the
+	// identity exists.
+	row   identityConversationRow
+	found bool
+}
+
+// priorMessage is a message found by its external id.
+type priorMessage struct{ ID, ConversationID, ContactID uuid.UUID }
+
+func (p priorMessage) message(ws uuid.UUID) conversation.Message {
+	return conversation.Message{WorkspaceID: ws, ID: p.ID, ConversationID: p.ConversationID, ContactID: p.ContactID}
+}
+
+// identityConversationRow is an identity's id and its contact's conversation.
+type identityConversationRow struct {
+	IdentityID uuid.UUID
+	conversationRow
+}
+
+const (
+	externalIDSQL = `
+SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`
+	// identityConversationSQL finds the identity and locks its contact's conversation.
+	identityConversationSQL = `
+SELECT i.id AS identity_id, ` + conversationColumns + `
 FROM contact_identities i
 JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
 WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3
 FOR UPDATE OF v`
+)
 
-func scanIdentityConversation(row pgx.Row, identityID, contactID *uuid.UUID, r *conversationRow) error {
-	return row.Scan(append([]any{identityID, contactID}, conversationFields(r)...)...)
+// findInbound takes the identifier's lock and then looks up the external id and the identity
+// with its contact's conversation, locking the conversation. Each statement sees what
+// committed before it ran, so the lookups see what a transaction that held the lock before us
+// wrote.
+func findInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound) (inboundLookup, error) {
+	ws, ch := in.Channel.WorkspaceID, in.Channel.ID
+	var f inboundLookup
+	b := &batch{}
+	b.exec("lock identifier", statement{`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+		[]any{ws.String() + "/" + ch.String() + "/" + in.Identifier}})
+	if x := in.Message.ExternalID; x != nil {
+		queueRow(b, "find external id", &f.prior, &f.hasPrior, statement{externalIDSQL, []any{ws, ch, *x}})
+	}
+	queueRow(b, "find identity", &f.row, &f.found, statement{identityConversationSQL, []any{ws, ch, in.Identifier}})
+	return f, b.send(ctx, tx)
 }
 
-// addIdentity makes the identity of a new identifier, on the contact it matches or a new one,
-// and locks the contact's conversation into c.
-func addIdentity(ctx context.Context, tx pgx.Tx, in conversation.Inbound, c *conversationRow) (identityID, contactID uuid.UUID, newContact bool, err error) {
-	ws := in.Channel.WorkspaceID
-	contactID, err = matchContact(ctx, tx, in)
-	if err != nil {
-		return uuid.Nil, uuid.Nil, false, err
+// applyInbound is the message as stored and the conversation as it changes: the message
+// becomes the conversation's last unless a later one is (a late delivery), and in.Apply
+// decides the rest (a closed conversation reopens).
+func applyInbound(in conversation.Inbound, r identityConversationRow) (conversation.Message, conversation.Conversation, []conversation.Event, error) {
+	conv := r.domain()
+	m := in.Message
+	m.ConversationID, m.ContactID, m.IdentityID = conv.ID, r.ContactID, &r.IdentityID
+	m.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: r.ContactID}
+	if conv.LastMessage == nil || m.CreatedAt.After(conv.LastMessageAt) ||
+		(m.CreatedAt.Equal(conv.LastMessageAt) && m.ID.String() > conv.LastMessage.ID.String()) {
+		p := m.Preview()
+		conv.LastMessage, conv.LastMessageAt = &p, m.CreatedAt
 	}
-	b := &pgx.Batch{}
+	events, err := in.Apply(&conv)
+	if err != nil {
+		return conversation.Message{}, conversation.Conversation{}, nil, err
+	}
+	conv.UpdatedAt = in.Now
+	return m, conv, events, nil
+}
+
+// moveWindowSQL opens the identity's window at the message. It only moves forward: a late
+// delivery of an older message keeps it.
+const moveWindowSQL = `
+UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
+WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`
+
+// writeInbound writes the message, moves the identity's window and saves the conversation with
+// its events, and reads back what the API answers, in one round trip.
+func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m conversation.Message, conv conversation.Conversation,
+	events []conversation.Event, identityID uuid.UUID) (conversation.Ingested, error) {
+	insert, err := messageInsert(m)
+	if err != nil {
+		return conversation.Ingested{}, err
+	}
+	b := &batch{}
+	b.exec("insert message", insert)
+	b.exec("move window", statement{moveWindowSQL, []any{m.CreatedAt, in.Now, m.WorkspaceID, identityID}})
+	queueConversationUpdate(b, conv)
+	if len(events) > 0 {
+		b.exec("insert conversation events", eventsInsert(events))
+	}
+	var reads ingestedReads
+	reads.queue(b, m)
+	if err := b.send(ctx, tx); err != nil {
+		return conversation.Ingested{}, err
+	}
+	return reads.answer()
+}
+
+const insertIdentitySQL = `
+INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
+                                outbound_since_inbound, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $6)`
+
+// addIdentity makes the identity of a new identifier, on the contact it matches or a new one,
+// and locks the contact's conversation into r.
+func addIdentity(ctx context.Context, tx pgx.Tx, in conversation.Inbound, r *identityConversationRow) (newContact bool, err error) {
+	ws := in.Channel.WorkspaceID
+	contactID, err := matchContact(ctx, tx, in)
+	if err != nil {
+		return false, err
+	}
+	b := &batch{}
 	if contactID == uuid.Nil {
 		nc := in.NewContact
 		contactSt, convSt, err := contactInsert(&nc)
 		if err != nil {
-			return uuid.Nil, uuid.Nil, false, err
+			return false, err
 		}
-		contactSt.queue(b)
-		convSt.queue(b)
+		b.exec("insert contact", contactSt)
+		b.exec("insert conversation", convSt)
 		contactID, newContact = nc.ID, true
 	}
-	identityID = uuid.Must(uuid.NewV7())
-	b.Queue(`
-INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
-                                outbound_since_inbound, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, NULL, 0, $6, $6)`, ws, identityID, contactID, in.Channel.ID, in.Identifier, in.Now)
-	b.Queue(conversationSelect+`
-WHERE v.workspace_id = $1 AND v.contact_id = $2
-FOR UPDATE OF v`, ws, contactID)
-	err = runBatch(ctx, tx, b, func(r *batchResults) {
-		if newContact {
-			r.exec(wrapf("insert contact"))
-			r.exec(wrapf("insert conversation"))
-		}
-		r.exec(wrapf("insert identity"))
-		if r.err == nil {
-			if err := scanConversation(r.br.QueryRow(), c); err != nil {
-				r.err = fmt.Errorf("get conversation: %w", err)
-			}
-		}
-	})
-	return identityID, contactID, newContact, err
+	r.IdentityID = uuid.Must(uuid.NewV7())
+	b.exec("insert identity", statement{insertIdentitySQL, []any{ws, r.IdentityID, contactID, in.Channel.ID, in.Identifier, in.Now}})
+	var found bool
+	queueRow(b, "lock conversation", &r.conversationRow, &found, statement{lockContactConversationSQL, []any{ws, contactID}})
+	if err := b.send(ctx, tx); err != nil {
+		return false, err
+	}
+	if !found {
+		return false, fmt.Errorf("get conversation: %w", conversation.ErrNotFound)
+	}
+	return newContact, nil
 }
 
 // matchContact finds the contact a new identity belongs to: by the identifier itself when it
@@ -255,49 +278,33 @@ func matchContact(ctx context.Context, tx pgx.Tx, in conversation.Inbound) (uuid
 	return uuid.Nil, nil
 }
 
-// queueIngested queues the reads of what the API answers for an ingested message: the same
+// ingestedReads are the reads of what the API answers for an ingested message: the same
 // reads serve the first answer and a replay, so both are the same body.
-func queueIngested(b *pgx.Batch, m conversation.Message) {
-	b.Queue(`SELECT `+contactColumns+`
-FROM contacts c JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
-WHERE c.workspace_id = $1 AND c.id = $2`, m.WorkspaceID, m.ContactID)
-	b.Queue(conversationSelect+`
-WHERE v.workspace_id = $1 AND v.id = $2`, m.WorkspaceID, m.ConversationID)
-	b.Queue(`SELECT `+messageColumns+`, attempts, last_attempt_at FROM messages WHERE workspace_id = $1 AND id = $2`, m.WorkspaceID, m.ID)
+type ingestedReads struct {
+	m       conversation.Message
+	contact contactRow
+	conv    conversationRow
+	message messageRow
+	found   struct{ contact, conv, message bool }
 }
 
-// readQueuedIngested reads queueIngested's results into out.
-func readQueuedIngested(r *batchResults, m conversation.Message, out *conversation.Ingested) {
-	if r.err != nil {
-		return
-	}
-	var ct contactRow
-	if err := scanContact(r.br.QueryRow(), &ct); err != nil {
-		if isNotFound(err) {
-			err = fmt.Errorf("ingested message %s lost its contact: %w", m.ID, contact.ErrNotFound)
-		}
-		r.err = fmt.Errorf("get contact: %w", err)
-		return
-	}
-	var c conversationRow
-	if err := scanConversation(r.br.QueryRow(), &c); err != nil {
-		if isNotFound(err) {
-			err = conversation.ErrNotFound
-		}
-		r.err = fmt.Errorf("get conversation: %w", err)
-		return
-	}
-	var mr messageRow
-	if err := r.br.QueryRow().Scan(append(messageFields(&mr), &mr.Attempts, &mr.LastAttemptAt)...); err != nil {
-		r.err = fmt.Errorf("get message: %w", err)
-		return
-	}
-	*out = conversation.Ingested{Message: mr.domain(), Contact: ct.domain(), Conversation: c.domain()}
+// queue queues the reads of m's contact, conversation and the message itself.
+func (r *ingestedReads) queue(b *batch, m conversation.Message) {
+	r.m = m
+	queueRow(b, "get contact", &r.contact, &r.found.contact, contactByID(m.WorkspaceID, m.ContactID))
+	queueRow(b, "get conversation", &r.conv, &r.found.conv, conversationByID(m.WorkspaceID, m.ConversationID))
+	queueRow(b, "get message", &r.message, &r.found.message, messageByID(m.WorkspaceID, m.ID))
 }
 
-// readIngested reads what the API answers for an ingested message, in one round trip.
-func readIngested(ctx context.Context, tx pgx.Tx, m conversation.Message, out *conversation.Ingested) error {
-	b := &pgx.Batch{}
-	queueIngested(b, m)
-	return runBatch(ctx, tx, b, func(r *batchResults) { readQueuedIngested(r, m, out) })
+// answer is what the reads found.
+func (r *ingestedReads) answer() (conversation.Ingested, error) {
+	switch {
+	case !r.found.contact:
+		return conversation.Ingested{}, fmt.Errorf("get contact: ingested message %s lost its contact: %w", r.m.ID, contact.ErrNotFound)
+	case !r.found.conv:
+		return conversation.Ingested{}, fmt.Errorf("get conversation: %w", conversation.ErrNotFound)
+	case !r.found.message:
+		return conversation.Ingested{}, fmt.Errorf("get message: %w", pgx.ErrNoRows)
+	}
+	return conversation.Ingested{Message: r.message.domain(), Contact: r.contact.domain(), Conversation: r.conv.domain()}, nil
 }

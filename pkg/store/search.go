@@ -57,7 +57,7 @@ func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want in
 			return err
 		}
 	}
-	if HasTrigram(q) {
+	if hasTrigram(q) {
 		ids, few, err := s.searchContacts(ctx, ws, q)
 		if err != nil {
 			return err
@@ -87,9 +87,9 @@ func (s *Store) searchContacts(ctx context.Context, ws uuid.UUID, q string) (ids
 	return ids, len(ids) <= limit, nil
 }
 
-// HasTrigram reports whether pg_trgm finds a trigram in q's LIKE pattern: a run of three
+// hasTrigram reports whether pg_trgm finds a trigram in q's LIKE pattern: a run of three
 // letters or digits. Without one, the trigram index can only be read whole.
-func HasTrigram(q string) bool {
+func hasTrigram(q string) bool {
 	run := 0
 	for _, r := range q {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -125,8 +125,8 @@ func likePattern(fragment string) string {
 type plansKey struct{}
 
 // withPlans makes the store's list statements run under ctx also write their EXPLAIN
-// (ANALYZE, BUFFERS) into the returned slice, first: how ExplainContacts and
-// ExplainConversations show every statement a request runs.
+// (ANALYZE, BUFFERS) into the returned slice, first: how ExplainContacts shows every
+// statement a request runs.
 func withPlans(ctx context.Context) (context.Context, *[]string) {
 	plans := new([]string)
 	return context.WithValue(ctx, plansKey{}, plans), plans
@@ -147,18 +147,15 @@ func (s *Store) query(ctx context.Context, q string, args ...any) pgx.Rows {
 }
 
 // listRows runs one statement of a list (see query), planned for its arguments on every
-// execution when perExecution is set, and keeps up to n rows in found; it returns how many it
-// kept.
-func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int,
-	fields func(*T) []any, found *[]T) (int, error) {
+// execution when perExecution is set, and reads its rows (room for n) by column name.
+func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int) ([]T, error) {
 	qargs := []any(args)
 	if perExecution {
 		qargs = planEach(args)
 	}
-	rows, err := scanAll(s.query(ctx, q, qargs...), n, fields)
+	rows, err := collect[T](s.query(ctx, q, qargs...), n)
 	if err != nil {
-		return 0, fmt.Errorf("list %s: %w", what, err)
+		return nil, fmt.Errorf("list %s: %w", what, err)
 	}
-	*found = rows
-	return len(rows), nil
+	return rows, nil
 }

@@ -3,11 +3,14 @@
 //
 //   - Hand-written SQL runs on pgx (s.Pool, or the pgx.Tx of s.pgxTx), with $n placeholders
 //     only, the statement a named constant next to the method when it is more than one line.
-//     Rows are scanned by column name into a row struct (pgx.RowToStructByName and the
-//     store's wrappers of it), so a query's column list and its destinations cannot drift.
+//     Rows are scanned by column name into a row struct (pgx.RowToStructByName, or the
+//     store's collect and collectOne, which match the same way once per query rather than
+//     once per row), so a query's column list and its destinations cannot drift.
 //     Everything on the hot path (sends, ingestion, the inbox, search, events, deliveries,
-//     authentication) is written this way; a transaction that writes several statements
-//     queues them on one pgx.Batch, so it costs one round trip.
+//     authentication) is written this way; a transaction runs in pgxTx and queues its
+//     statements on a batch (tx.go), each with how its result is read, so that a batch
+//     costs one round trip and BEGIN and COMMIT ride along. TestRoundTrips holds the send
+//     and ingest paths to their counts.
 //   - gorm (gorm.io/gorm, a fixed choice of the project) does the plain create, read, update
 //     and delete of the small admin tables (workspaces, users, API keys, channels, templates,
 //     webhooks) through their row models, in s.tx when it takes more than one statement. No
@@ -69,11 +72,15 @@ func Open(ctx context.Context, url string, maxConns int32, q Queue, now func() t
 }
 
 // OpenPool connects with a prepared pool configuration (tests use it to control the
-// connections themselves).
+// connections themselves). q is the queue jobs are inserted through. Unless the configuration
+// has a tracer of its own, the store's records what runs under a Traced context.
 func OpenPool(ctx context.Context, cfg *pgxpool.Config, q Queue, now func() time.Time) (*Store, error) {
 	if q == nil {
 		// A store without its queue would commit messages that are never delivered.
 		return nil, errors.New("open store: no job queue")
+	}
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = tracer{}
 	}
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
@@ -181,24 +188,4 @@ func (p *params) add(v any) string {
 // depend on their arguments keep the prepared statement and its cached plan.
 func planEach(args []any) []any {
 	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
-}
-
-// scanAll reads every row into a slice with room for n rows. fields lists a row's scan
-// destinations in the query's column order; it is called once, for one row struct that each
-// row is scanned into (zeroed first) and then copied out, so the destinations are not built
-// again for every row (a []any of some twenty pointers, allocated per row, was a visible
-// share of the inbox's allocations).
-func scanAll[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error) {
-	defer rows.Close()
-	out := make([]T, 0, n)
-	var r, zero T
-	dest := fields(&r)
-	for rows.Next() {
-		r = zero
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/store/storetest"
+	"github.com/switchboard/switchboard/pkg/workspace"
+)
+
+// TestReadStatements records every read scenario's statements from a store on a small
+// workspace, as a bench run does on the bench database, and checks that pgbench and EXPLAIN
+// can take them: every argument can be written in, and PostgreSQL accepts the result.
+func TestReadStatements(t *testing.T) {
+	st := storetest.New(t, time.Now)
+	ctx := context.Background()
+	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Bench",
+		workspace.NewUser{Email: "owner@bench.test", Name: "Owner", Password: "a long passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := uuid.Must(uuid.NewV7())
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO sessions (workspace_id, id, user_id) VALUES ($1, $2, $3)`, w.ID, session, owner.ID); err != nil {
+		t.Fatal(err)
+	}
+	contacts := contact.NewService(st, time.Now)
+	var ids []string
+	for _, name := range []string{"Smith", "Smithers", "Jones"} {
+		first, phone := "Ann", "+1415555"+map[string]string{"Smith": "0101", "Smithers": "0102", "Jones": "0103"}[name]
+		c, err := contacts.Create(ctx, w.ID, contact.Fields{FirstName: &first, LastName: &name, Phone: &phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID.String())
+	}
+	convs := conversation.NewService(st, time.Now)
+	f := &fixture{workspaceID: w.ID, agents: []agent{{id: owner.ID, session: session}}, phoneFragments: []string{"5550", "0102"},
+		nameFragments: []string{"smit", "jo"}, contactIDs: ids, st: st, contacts: contacts, convs: convs,
+		sends: conversation.NewSendService(st, convs, time.Now), recorded: map[string][]statement{}}
+
+	lookups := 0
+	for _, s := range scenarios {
+		if s.reads == nil {
+			continue
+		}
+		t.Run(s.id, func(t *testing.T) {
+			for i := range 2 {
+				sts := f.statements(s, i)
+				if len(sts) < 2 || !strings.Contains(sts[0].sql, "FROM sessions") {
+					t.Fatalf("variant %d: %d statements, want the session's and the request's", i, len(sts))
+				}
+				for k, x := range sts {
+					if x.gset != "" {
+						lookups++
+						if k+1 == len(sts) || !strings.Contains(pgbenchStatement(sts[k+1:k+2]), ":"+x.gset) {
+							t.Errorf("variant %d: statement %d sets :%s, which the next does not use", i, k, x.gset)
+						}
+					}
+					if _, err := st.Pool.Exec(ctx, "EXPLAIN "+x.literal()); err != nil {
+						t.Errorf("variant %d: statement %d with its arguments written in: %v\n%s", i, k, err, x.literal())
+					}
+					_ = pgbenchStatement([]statement{x})
+				}
+			}
+		})
+	}
+	if lookups == 0 {
+		t.Error("no inbox search built its page from the lookup's ids: the pgbench variable goes untested")
+	}
+}
