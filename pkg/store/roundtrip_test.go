@@ -9,12 +9,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
+	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -157,4 +159,120 @@ func checkRoundTrips(t *testing.T, ctx context.Context, run func(ctx context.Con
 // idempotency is an Idempotency-Key; the store stores the send's answer with it.
 func idempotency(key string) *conversation.Idempotency {
 	return &conversation.Idempotency{Key: key, Hash: []byte("hash")}
+}
+
+// TestAdminRoundTrips holds the store's other pgx transactions to their round trips.
+func TestAdminRoundTrips(t *testing.T) {
+	st := storetest.New(t, time.Now)
+	ctx := context.Background()
+	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Acme",
+		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	channels := channel.NewService(st, box, channel.Destinations{}, time.Now)
+	used, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "Used"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "Unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversation.NewService(st, time.Now)
+	if _, _, err := convs.Ingest(ctx, w.ID, used.ID, conversation.InboundMessage{Identifier: "1000", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	hook := subscription.Webhook{WorkspaceID: w.ID, ID: uuid.New(), URL: "https://hooks.example.com/x", Events: []string{"*"},
+		Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(ctx, hook, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	name := "Bea"
+	if _, err := contact.NewService(st, time.Now).Create(ctx, w.ID, contact.Fields{FirstName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	sess := auth.Session{WorkspaceID: w.ID, ID: uuid.New(), UserID: owner.ID, CreatedAt: now}
+	refresh := func(s auth.Session) auth.RefreshToken {
+		return auth.RefreshToken{WorkspaceID: s.WorkspaceID, ID: uuid.New(), SessionID: s.ID, Hash: []byte(uuid.NewString()),
+			ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	}
+	first := refresh(sess)
+	if err := st.CreateSession(ctx, sess, first, owner.PasswordHash); err != nil {
+		t.Fatal(err)
+	}
+	member := func() workspace.User {
+		u := workspace.User{WorkspaceID: w.ID, ID: uuid.New(), Email: uuid.NewString() + "@example.com", Name: "M",
+			Role: workspace.RoleAgent, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	var jobs []subscription.Job
+	tests := []struct {
+		name string
+		run  func(ctx context.Context) error
+		want int
+	}{
+		{"create workspace", func(ctx context.Context) error {
+			ws := workspace.Workspace{ID: uuid.New(), Name: "Other", CreatedAt: now, UpdatedAt: now}
+			return st.CreateWorkspace(ctx, ws, workspace.User{WorkspaceID: ws.ID, ID: uuid.New(), Email: "other@example.com",
+				Name: "O", Role: workspace.RoleOwner, PasswordHash: "x", CreatedAt: now, UpdatedAt: now})
+		}, 6},
+		{"update workspace", func(ctx context.Context) error {
+			_, err := st.UpdateWorkspace(ctx, w.ID, func(*workspace.Workspace) error { return nil })
+			return err
+		}, 4},
+		{"update channel", func(ctx context.Context) error {
+			_, err := st.UpdateChannel(ctx, w.ID, used.ID, func(c *channel.Channel) error { c.Name = "Renamed"; return nil })
+			return err
+		}, 4},
+		{"archive channel", func(ctx context.Context) error {
+			_, err := st.DeleteChannel(ctx, w.ID, used.ID, now)
+			return err
+		}, 5},
+		{"delete channel", func(ctx context.Context) error {
+			_, err := st.DeleteChannel(ctx, w.ID, unused.ID, now)
+			return err
+		}, 5},
+		{"update user", func(ctx context.Context) error {
+			_, err := st.UpdateUser(ctx, w.ID, owner.ID, func(*workspace.User, int) (workspace.EndSessions, error) {
+				return workspace.EndSessions{All: true, Except: sess.ID}, nil
+			})
+			return err
+		}, 5},
+		{"delete user", func(ctx context.Context) error {
+			u := member()
+			return st.DeleteUser(ctx, w.ID, u.ID, func(workspace.User, int) error { return nil })
+		}, 4},
+		{"rotate refresh token", func(ctx context.Context) error {
+			_, err := st.RotateRefresh(ctx, w.ID, first.Hash, refresh)
+			return err
+		}, 5},
+		{"claim deliveries", func(ctx context.Context) error {
+			var err error
+			jobs, err = st.ClaimDeliveries(ctx, subscription.Claim{Now: time.Now(), Lease: time.Minute, Limit: 10, PerWorkspace: 10, PerWebhook: 10})
+			if err == nil && len(jobs) == 0 {
+				err = fmt.Errorf("no delivery claimed")
+			}
+			return err
+		}, 4},
+		{"finish a delivery", func(ctx context.Context) error {
+			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 1, At: now},
+				Status: subscription.StatusDelivered})
+		}, 4},
+		{"fail a delivery", func(ctx context.Context) error {
+			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 2, At: now},
+				Status: subscription.StatusPending, NextAttemptAt: now.Add(time.Minute), DisableAfter: time.Hour})
+		}, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })
+	}
 }
