@@ -111,35 +111,36 @@ WHERE workspace_id = $1 AND id = $2`
 
 // DeleteChannel deletes a channel that has no messages, with its identities, or archives
 // one that has. The channel row is locked first: a message insert checks its foreign key
-// against that row, so no message can slip in between the check and the delete.
+// against that row, so no message can slip in between the check and the delete. Two round
+// trips: BEGIN with the lock and then the check (a statement of its own, so it reads after
+// the lock is held); the delete or the archive with COMMIT.
 func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (bool, error) {
 	archived := false
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		c, err := queryRow[channelRow](ctx, tx, lockChannel, ws, id)
-		if isNotFound(err) {
-			return channel.ErrNotFound
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		var c channelRow
+		var found, used bool
+		b := &batch{}
+		queueRow(b, "lock channel", &c, &found, statement{lockChannel, []any{ws, id}})
+		queueValue(b, "check channel messages", &used,
+			statement{`SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = $1 AND channel_id = $2)`, []any{ws, id}})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("lock channel: %w", err)
+		if !found {
+			return nil, channel.ErrNotFound
 		}
-		used, err := exists(ctx, tx, `SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = $1 AND channel_id = $2)`, ws, id)
-		if err != nil {
-			return fmt.Errorf("check channel messages: %w", err)
-		}
+		b = &batch{}
 		if !used {
-			if _, err := tx.Exec(ctx, `DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
-				return fmt.Errorf("delete channel: %w", err)
-			}
-			return nil
+			b.exec("delete channel", statement{`DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
+			return b, nil
 		}
 		archived = true
 		if c.ArchivedAt != nil {
-			return nil
+			return nil, nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, id); err != nil {
-			return fmt.Errorf("archive channel: %w", err)
-		}
-		return nil
+		b.exec("archive channel", statement{`UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
+			[]any{now, ws, id}})
+		return b, nil
 	})
 	return archived, err
 }

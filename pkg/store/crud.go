@@ -89,27 +89,30 @@ type change[R, D any] struct {
 	explain func(ctx context.Context, s *Store, err error, v D) error
 }
 
-// run applies apply to the row the key arguments of lock select.
+// run applies apply to the row the key arguments of lock select, in two round trips: BEGIN
+// with the lock; the UPDATE with COMMIT.
 func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, key ...any) (D, error) {
 	var out D
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		r, err := queryRow[R](ctx, tx, c.lock, key...)
-		if isNotFound(err) {
-			return c.missing
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		var r R
+		var found bool
+		b := &batch{}
+		queueRow(b, "lock "+c.what, &r, &found, statement{c.lock, key})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("lock %s: %w", c.what, err)
+		if !found {
+			return nil, c.missing
 		}
 		v := c.domain(r)
 		if err := apply(&v); err != nil {
-			return err
+			return nil, err
 		}
 		out = v
 		q, args := c.save(v)
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("update %s: %w", c.what, err)
-		}
-		return nil
+		b = &batch{}
+		b.exec("update "+c.what, statement{q, args})
+		return b, nil
 	})
 	if err != nil {
 		if c.explain != nil {

@@ -161,7 +161,9 @@ func idempotency(key string) *conversation.Idempotency {
 	return &conversation.Idempotency{Key: key, Hash: []byte("hash")}
 }
 
-// TestAdminRoundTrips holds the store's other pgx transactions to their round trips.
+// TestAdminRoundTrips holds the store's other pgx transactions to their round trips: BEGIN
+// goes with the first batch (the lock, or the lock and what it guards), COMMIT with the
+// writes; the webhook outbox's claim and finish need no answer in between, so they are one.
 func TestAdminRoundTrips(t *testing.T) {
 	st := storetest.New(t, time.Now)
 	ctx := context.Background()
@@ -224,37 +226,37 @@ func TestAdminRoundTrips(t *testing.T) {
 			ws := workspace.Workspace{ID: uuid.New(), Name: "Other", CreatedAt: now, UpdatedAt: now}
 			return st.CreateWorkspace(ctx, ws, workspace.User{WorkspaceID: ws.ID, ID: uuid.New(), Email: "other@example.com",
 				Name: "O", Role: workspace.RoleOwner, PasswordHash: "x", CreatedAt: now, UpdatedAt: now})
-		}, 6},
+		}, 2},
 		{"update workspace", func(ctx context.Context) error {
 			_, err := st.UpdateWorkspace(ctx, w.ID, func(*workspace.Workspace) error { return nil })
 			return err
-		}, 4},
+		}, 2},
 		{"update channel", func(ctx context.Context) error {
 			_, err := st.UpdateChannel(ctx, w.ID, used.ID, func(c *channel.Channel) error { c.Name = "Renamed"; return nil })
 			return err
-		}, 4},
+		}, 2},
 		{"archive channel", func(ctx context.Context) error {
 			_, err := st.DeleteChannel(ctx, w.ID, used.ID, now)
 			return err
-		}, 5},
+		}, 2},
 		{"delete channel", func(ctx context.Context) error {
 			_, err := st.DeleteChannel(ctx, w.ID, unused.ID, now)
 			return err
-		}, 5},
+		}, 2},
 		{"update user", func(ctx context.Context) error {
 			_, err := st.UpdateUser(ctx, w.ID, owner.ID, func(*workspace.User, int) (workspace.EndSessions, error) {
 				return workspace.EndSessions{All: true, Except: sess.ID}, nil
 			})
 			return err
-		}, 5},
+		}, 2},
 		{"delete user", func(ctx context.Context) error {
 			u := member()
 			return st.DeleteUser(ctx, w.ID, u.ID, func(workspace.User, int) error { return nil })
-		}, 4},
+		}, 2},
 		{"rotate refresh token", func(ctx context.Context) error {
 			_, err := st.RotateRefresh(ctx, w.ID, first.Hash, refresh)
 			return err
-		}, 5},
+		}, 2},
 		{"claim deliveries", func(ctx context.Context) error {
 			var err error
 			jobs, err = st.ClaimDeliveries(ctx, subscription.Claim{Now: time.Now(), Lease: time.Minute, Limit: 10, PerWorkspace: 10, PerWebhook: 10})
@@ -262,15 +264,15 @@ func TestAdminRoundTrips(t *testing.T) {
 				err = fmt.Errorf("no delivery claimed")
 			}
 			return err
-		}, 4},
+		}, 1},
 		{"finish a delivery", func(ctx context.Context) error {
 			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 1, At: now},
 				Status: subscription.StatusDelivered})
-		}, 4},
+		}, 1},
 		{"fail a delivery", func(ctx context.Context) error {
 			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 2, At: now},
 				Status: subscription.StatusPending, NextAttemptAt: now.Add(time.Minute), DisableAfter: time.Hour})
-		}, 4},
+		}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })

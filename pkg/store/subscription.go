@@ -249,17 +249,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]su
 		Payload        []byte
 	}
 	var rows []claimed
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		// A statement of its own: the claim's snapshot must be taken after the lock is held.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, claimLockKey); err != nil {
-			return fmt.Errorf("lock webhook delivery claims: %w", err)
-		}
-		var err error
-		rows, err = queryRows[claimed](ctx, tx, claimSQL, c.Now, c.Now.Add(c.Lease), c.PerWebhook, c.PerWorkspace, c.Limit)
-		if err != nil {
-			return fmt.Errorf("claim webhook deliveries: %w", err)
-		}
-		return nil
+	err := s.pgxTx(ctx, func(pgx.Tx) (*batch, error) {
+		// The lock is a statement of its own, before the claim: the claim's snapshot must be
+		// taken after the lock is held. Under READ COMMITTED each statement of a batch takes
+		// its snapshot when PostgreSQL starts it, after the one before has finished, so the
+		// two can share the transaction's one batch, with BEGIN and COMMIT.
+		b := &batch{}
+		b.exec("lock webhook delivery claims", statement{`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, []any{claimLockKey}})
+		queueRows(b, "claim webhook deliveries", &rows, statement{claimSQL,
+			[]any{c.Now, c.Now.Add(c.Lease), c.PerWebhook, c.PerWorkspace, c.Limit}})
+		return b, nil
 	})
 	if err != nil {
 		return nil, err
@@ -316,20 +315,15 @@ func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscr
 	if o.Status == subscription.StatusDelivered {
 		delivered = &at
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, finishSQL, j.WorkspaceID, j.DeliveryID, o.Status, next, at, o.Attempt.StatusCode,
-			o.Attempt.LatencyMS, o.Attempt.Error, delivered, attemptLogSize, string(entry)); err != nil {
-			return fmt.Errorf("record delivery attempt: %w", err)
-		}
+	return s.pgxTx(ctx, func(pgx.Tx) (*batch, error) {
+		b := &batch{}
+		b.exec("record delivery attempt", statement{finishSQL, []any{j.WorkspaceID, j.DeliveryID, o.Status, next, at,
+			o.Attempt.StatusCode, o.Attempt.LatencyMS, o.Attempt.Error, delivered, attemptLogSize, string(entry)}})
 		if o.Status == subscription.StatusDelivered {
-			if _, err := tx.Exec(ctx, webhookSucceededSQL, j.WorkspaceID, j.WebhookID); err != nil {
-				return fmt.Errorf("clear webhook failures: %w", err)
-			}
-			return nil
+			b.exec("clear webhook failures", statement{webhookSucceededSQL, []any{j.WorkspaceID, j.WebhookID}})
+		} else {
+			b.exec("record webhook failure", statement{webhookFailedSQL, []any{j.WorkspaceID, j.WebhookID, at, at.Add(-o.DisableAfter)}})
 		}
-		if _, err := tx.Exec(ctx, webhookFailedSQL, j.WorkspaceID, j.WebhookID, at, at.Add(-o.DisableAfter)); err != nil {
-			return fmt.Errorf("record webhook failure: %w", err)
-		}
-		return nil
+		return b, nil
 	})
 }
