@@ -147,11 +147,6 @@ func (s *Store) Now() time.Time { return s.now().UTC() }
 
 func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
-// tx runs fn in one transaction.
-func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.conn(ctx).Transaction(fn)
-}
-
 // pgCode returns the SQLSTATE and constraint of a PostgreSQL error.
 func pgCode(err error) (code, constraint string) {
 	var pe *pgconn.PgError
