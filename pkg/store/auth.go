@@ -200,14 +200,14 @@ func (s *Store) liveKey(ctx context.Context, what, q string, args ...any) (auth.
 
 // Keys lists live keys, oldest first.
 func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws), keysByID, false, p, keyRow.domain, "api keys")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws, "revoked_at": nil}), keysByID, false, p, keyRow.domain, "api keys")
 }
 
 var keysByID = byID(func(r keyRow) uuid.UUID { return r.ID }, false)
 
 // RevokeKey revokes a live key.
 func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Model(&keyRow{}).Where("workspace_id = ? AND id = ? AND revoked_at IS NULL", ws, id).Update("revoked_at", s.Now())
+	res := s.conn(ctx).Model(&keyRow{}).Where(map[string]any{"workspace_id": ws, "id": id, "revoked_at": nil}).Update("revoked_at", s.Now())
 	if res.Error != nil {
 		return fmt.Errorf("revoke api key: %w", res.Error)
 	}

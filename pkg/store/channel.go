@@ -78,10 +78,11 @@ const channelColumns = `workspace_id, id, type, name, provider, config, secrets,
 
 // Channels lists channels, oldest first.
 func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p page.Request) ([]channel.Channel, string, error) {
-	q := s.conn(ctx).Where("workspace_id = ?", ws)
+	cond := map[string]any{"workspace_id": ws}
 	if !f.IncludeArchived {
-		q = q.Where("archived_at IS NULL")
+		cond["archived_at"] = nil
 	}
+	q := s.conn(ctx).Where(cond)
 	return listByID(q, channelsByID, false, p, channelRow.domain, "channels")
 }
 
@@ -218,8 +219,8 @@ func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error 
 	switch code, constraint := pgCode(err); {
 	case code == uniqueViolation && constraint == "contact_identities_identifier_key":
 		var holder identityRow
-		_ = s.conn(ctx).Select("contact_id").Take(&holder, "workspace_id = ? AND channel_id = ? AND identifier = ?",
-			id.WorkspaceID, id.ChannelID, id.Identifier).Error
+		_ = s.conn(ctx).Select("contact_id").Where(map[string]any{"workspace_id": id.WorkspaceID, "channel_id": id.ChannelID,
+			"identifier": id.Identifier}).Take(&holder).Error
 		return channel.ErrIdentityExists.With("existing_id", holder.ContactID.String())
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_contact_id_fkey":
 		return contact.ErrNotFound

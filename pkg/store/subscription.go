@@ -54,7 +54,7 @@ func (s *Store) Webhook(ctx context.Context, ws, id uuid.UUID) (subscription.Web
 
 // Webhooks lists the workspace's webhooks newest first.
 func (s *Store) Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]subscription.Webhook, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), webhooksByID, true, p, webhookRow.domain, "webhooks")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws}), webhooksByID, true, p, webhookRow.domain, "webhooks")
 }
 
 var webhooksByID = byID(func(r webhookRow) uuid.UUID { return r.ID }, false)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm/clause"
 
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -164,12 +165,15 @@ func (s *Store) User(ctx context.Context, ws, id uuid.UUID) (workspace.User, err
 // updated first (the order a login tries them in): in every workspace, or in ws only when it
 // is not nil.
 func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, limit int) ([]workspace.User, error) {
-	q := s.conn(ctx).Where("email = ?", email)
+	cond := map[string]any{"email": email}
 	if ws != nil {
-		q = q.Where("workspace_id = ?", *ws)
+		cond["workspace_id"] = *ws
 	}
 	var rows []userRow
-	if err := q.Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	err := s.conn(ctx).Where(cond).Order(clause.OrderBy{Columns: []clause.OrderByColumn{
+		{Column: clause.Column{Name: "updated_at"}, Desc: true}, {Column: clause.Column{Name: "id"}, Desc: true}}}).
+		Limit(limit).Find(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("find users by email: %w", err)
 	}
 	out := make([]workspace.User, len(rows))
@@ -181,7 +185,7 @@ func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, l
 
 // Users lists a workspace's users, oldest first.
 func (s *Store) Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]workspace.User, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), usersByID, false, p, userRow.domain, "users")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws}), usersByID, false, p, userRow.domain, "users")
 }
 
 var usersByID = byID(func(r userRow) uuid.UUID { return r.ID }, false)
