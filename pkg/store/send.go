@@ -277,16 +277,18 @@ func defaultChannel(ctx context.Context, tx pgx.Tx, ws, contactID uuid.UUID) (uu
 
 // assigneeByID reads a user's name and email for a conversation's assignee.
 func assigneeByID(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (*conversation.Assignee, error) {
-	var name string
-	var email *string
-	err := tx.QueryRow(ctx, `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&name, &email)
+	type assignee struct {
+		Name  string
+		Email *string
+	}
+	r, err := queryRow[assignee](ctx, tx, `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`, ws, id)
 	if isNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read assignee: %w", err)
 	}
-	return &conversation.Assignee{ID: id, Name: name, Email: deref(email)}, nil
+	return &conversation.Assignee{ID: id, Name: r.Name, Email: deref(r.Email)}, nil
 }
 
 // countInitiated queues the count of a chatbot-initiated message against the channel's month.
