@@ -62,7 +62,7 @@ func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) error {
 // Channel returns one channel, archived or not. It reads straight through pgx: every inbound
 // message starts with it, and gorm's reflection cost more than the query.
 func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel, error) {
-	r, err := queryRow[channelRow](ctx, s.Pool, `SELECT `+channelColumns+` FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id)
+	r, err := queryRow[channelRow](ctx, s.Pool, channelSQL, ws, id)
 	if isNotFound(err) {
 		return channel.Channel{}, channel.ErrNotFound
 	}
@@ -93,8 +93,12 @@ func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(
 	return channelChange.run(ctx, s, apply, ws, id)
 }
 
-// lockChannel locks a channel's row.
-const lockChannel = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2 FOR UPDATE`
+const (
+	// channelSQL reads a channel of a workspace (a send reads it in lockSend's batch).
+	channelSQL = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2`
+	// lockChannel locks a channel's row.
+	lockChannel = channelSQL + ` FOR UPDATE`
+)
 
 var channelChange = change[channelRow, channel.Channel]{
 	lock:    lockChannel,
