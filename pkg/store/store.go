@@ -25,9 +25,9 @@
 //   - One method uses one of the two, never both.
 //   - Every list the API pages (a page.Request) goes through list (keyset.go): one cursor
 //     codec, one LIMIT n+1.
-//   - The store stores what it is given and calls nothing above pkg/: event payloads and
-//     idempotent answers are rendered by pkg/resource, deliveries are enqueued through the
-//     job queue passed to Open.
+//   - The store stores what it is given and calls nothing above pkg/: event payloads,
+//     webhook bodies and idempotent answers are rendered by pkg/resource, deliveries are
+//     enqueued through the job queue passed to Open.
 package store
 
 import (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/subscription"
 )
 
@@ -232,7 +233,7 @@ RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sea
           e.id AS event_id, e.type AS event_type, e.occurred_at, e.conversation_id, e.payload`
 
 // ClaimDeliveries leases up to c.Limit due deliveries within each workspace's and webhook's
-// share (claimSQL), under the claim lock.
+// share (claimSQL), under the claim lock, each with its event rendered as the body to post.
 func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]subscription.Job, error) {
 	type claimed struct {
 		WorkspaceID    uuid.UUID
@@ -265,10 +266,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]su
 	}
 	out := make([]subscription.Job, len(rows))
 	for i, r := range rows {
+		body, err := resource.EventBody(event.Event{WorkspaceID: r.WorkspaceID, ID: r.EventID, Type: r.EventType,
+			OccurredAt: r.OccurredAt, ConversationID: r.ConversationID, Payload: r.Payload})
+		if err != nil {
+			return nil, fmt.Errorf("render webhook body: %w", err)
+		}
 		out[i] = subscription.Job{WorkspaceID: r.WorkspaceID, DeliveryID: r.DeliveryID, WebhookID: r.WebhookID, URL: r.URL,
-			SealedSecret: r.SecretSealed, Attempts: r.Attempts, CreatedAt: r.CreatedAt,
-			Event: event.Event{WorkspaceID: r.WorkspaceID, ID: r.EventID, Type: r.EventType, OccurredAt: r.OccurredAt,
-				ConversationID: r.ConversationID, Payload: r.Payload}}
+			SealedSecret: r.SecretSealed, Attempts: r.Attempts, CreatedAt: r.CreatedAt, EventID: r.EventID, Body: body}
 	}
 	return out, nil
 }
