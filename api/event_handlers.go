@@ -279,7 +279,7 @@ func (h *eventHandler) stream(c echo.Context) error {
 				if err != nil {
 					return err
 				}
-				b, err := event.Marshal(e)
+				b, err := resource.EventBody(e)
 				if err != nil {
 					return err
 				}

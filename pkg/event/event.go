@@ -5,7 +5,6 @@ package event
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,35 +82,4 @@ func ParseTypes(field, s string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// Envelope is an event on the wire: the SSE data line, a webhook body and a row of
-// GET /v1/events are all this.
-type Envelope struct {
-	ID             string          `json:"id"`
-	Type           string          `json:"type"`
-	OccurredAt     time.Time       `json:"occurred_at"`
-	WorkspaceID    string          `json:"workspace_id"`
-	ConversationID *string         `json:"conversation_id"`
-	Data           json.RawMessage `json:"data"`
-}
-
-// ToEnvelope renders e for the wire.
-func (e Event) ToEnvelope() Envelope {
-	env := Envelope{ID: strconv.FormatInt(e.ID, 10), Type: e.Type, OccurredAt: e.OccurredAt.UTC(),
-		WorkspaceID: e.WorkspaceID.String(), Data: e.Payload}
-	if e.ConversationID != nil {
-		s := e.ConversationID.String()
-		env.ConversationID = &s
-	}
-	return env
-}
-
-// Marshal is the JSON of e's envelope.
-func Marshal(e Event) ([]byte, error) {
-	b, err := json.Marshal(e.ToEnvelope())
-	if err != nil {
-		return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
-	}
-	return b, nil
 }

@@ -3,6 +3,7 @@ package resource
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -10,8 +11,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/event"
 )
 
-// Event is event.Envelope as documented: the SSE data line, a webhook body and a row of
-// GET /v1/events all have this shape.
+// Event is an event on the wire: the SSE data line, a webhook body and a row of
+// GET /v1/events all have this shape (see EventBody).
 type Event struct {
 	ID             string    `json:"id" example:"1042"`
 	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created"`
@@ -39,9 +40,23 @@ type StreamToken struct {
 
 // ToEvent is e on the wire, its data as it was stored.
 func ToEvent(e event.Event) Event {
-	env := e.ToEnvelope()
-	return Event{ID: env.ID, Type: env.Type, OccurredAt: env.OccurredAt, WorkspaceID: env.WorkspaceID,
-		ConversationID: env.ConversationID, Data: env.Data}
+	out := Event{ID: strconv.FormatInt(e.ID, 10), Type: e.Type, OccurredAt: e.OccurredAt.UTC(),
+		WorkspaceID: e.WorkspaceID.String(), Data: e.Payload}
+	if e.ConversationID != nil {
+		s := e.ConversationID.String()
+		out.ConversationID = &s
+	}
+	return out
+}
+
+// EventBody is the JSON of e as the stream's data line and a subscriber webhook's body
+// carry it.
+func EventBody(e event.Event) ([]byte, error) {
+	b, err := json.Marshal(ToEvent(e))
+	if err != nil {
+		return nil, fmt.Errorf("encode event %d: %w", e.ID, err)
+	}
+	return b, nil
 }
 
 // EventPayload is an event's data: the resource the event is about (a conversation.Message,

@@ -45,12 +45,13 @@ SELECT $6, $7, $8, $9, $10, $11 FROM session`
 	return nil
 }
 
-// RotateRefresh consumes a refresh token and stores its successor, detecting reuse.
+// RotateRefresh consumes a refresh token and stores its successor, detecting reuse. Two
+// round trips: BEGIN with the token's lock; the writes with COMMIT.
 func (s *Store) RotateRefresh(ctx context.Context, ws uuid.UUID, hash []byte, next func(auth.Session) auth.RefreshToken) (auth.Session, error) {
 	var out auth.Session
 	reused := false
 	now := s.Now()
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		// Lock the token so two concurrent refreshes with it cannot both succeed.
 		const lock = `
 SELECT t.id, t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at AS session_revoked
@@ -65,35 +66,32 @@ FOR UPDATE OF t`
 			UserID         uuid.UUID
 			SessionRevoked *time.Time
 		}
-		row, err := queryRow[locked](ctx, tx, lock, ws, hash)
-		if isNotFound(err) {
-			return auth.ErrInvalidToken
+		var row locked
+		var found bool
+		b := &batch{}
+		queueRow(b, "lock refresh token", &row, &found, statement{lock, []any{ws, hash}})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("lock refresh token: %w", err)
+		if !found || row.SessionRevoked != nil || !now.Before(row.ExpiresAt) {
+			return nil, auth.ErrInvalidToken
 		}
-		if row.SessionRevoked != nil || !now.Before(row.ExpiresAt) {
-			return auth.ErrInvalidToken
-		}
+		b = &batch{}
 		if row.UsedAt != nil {
 			reused = true
-			if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, row.SessionID); err != nil {
-				return fmt.Errorf("revoke session: %w", err)
-			}
-			return nil
+			b.exec("revoke session", statement{`UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3`,
+				[]any{now, ws, row.SessionID}})
+			return b, nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, row.ID); err != nil {
-			return fmt.Errorf("consume refresh token: %w", err)
-		}
+		b.exec("consume refresh token", statement{`UPDATE refresh_tokens SET used_at = $1 WHERE workspace_id = $2 AND id = $3`,
+			[]any{now, ws, row.ID}})
 		out = auth.Session{WorkspaceID: ws, ID: row.SessionID, UserID: row.UserID}
 		nr := next(out)
 		const insert = `
 INSERT INTO refresh_tokens (workspace_id, id, session_id, token_hash, expires_at, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`
-		if _, err := tx.Exec(ctx, insert, nr.WorkspaceID, nr.ID, nr.SessionID, nr.Hash, nr.ExpiresAt, nr.CreatedAt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return nil
+		b.exec("insert refresh token", statement{insert, []any{nr.WorkspaceID, nr.ID, nr.SessionID, nr.Hash, nr.ExpiresAt, nr.CreatedAt}})
+		return b, nil
 	})
 	if err != nil {
 		return auth.Session{}, err
@@ -202,14 +200,14 @@ func (s *Store) liveKey(ctx context.Context, what, q string, args ...any) (auth.
 
 // Keys lists live keys, oldest first.
 func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.Key, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ? AND revoked_at IS NULL", ws), keysByID, false, p, keyRow.domain, "api keys")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws, "revoked_at": nil}), keysByID, false, p, keyRow.domain, "api keys")
 }
 
 var keysByID = byID(func(r keyRow) uuid.UUID { return r.ID }, false)
 
 // RevokeKey revokes a live key.
 func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Model(&keyRow{}).Where("workspace_id = ? AND id = ? AND revoked_at IS NULL", ws, id).Update("revoked_at", s.Now())
+	res := s.conn(ctx).Model(&keyRow{}).Where(map[string]any{"workspace_id": ws, "id": id, "revoked_at": nil}).Update("revoked_at", s.Now())
 	if res.Error != nil {
 		return fmt.Errorf("revoke api key: %w", res.Error)
 	}

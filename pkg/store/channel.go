@@ -62,7 +62,7 @@ func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) error {
 // Channel returns one channel, archived or not. It reads straight through pgx: every inbound
 // message starts with it, and gorm's reflection cost more than the query.
 func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel, error) {
-	r, err := queryRow[channelRow](ctx, s.Pool, `SELECT `+channelColumns+` FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id)
+	r, err := queryRow[channelRow](ctx, s.Pool, channelSQL, ws, id)
 	if isNotFound(err) {
 		return channel.Channel{}, channel.ErrNotFound
 	}
@@ -78,10 +78,11 @@ const channelColumns = `workspace_id, id, type, name, provider, config, secrets,
 
 // Channels lists channels, oldest first.
 func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p page.Request) ([]channel.Channel, string, error) {
-	q := s.conn(ctx).Where("workspace_id = ?", ws)
+	cond := map[string]any{"workspace_id": ws}
 	if !f.IncludeArchived {
-		q = q.Where("archived_at IS NULL")
+		cond["archived_at"] = nil
 	}
+	q := s.conn(ctx).Where(cond)
 	return listByID(q, channelsByID, false, p, channelRow.domain, "channels")
 }
 
@@ -92,8 +93,12 @@ func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(
 	return channelChange.run(ctx, s, apply, ws, id)
 }
 
-// lockChannel locks a channel's row.
-const lockChannel = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2 FOR UPDATE`
+const (
+	// channelSQL reads a channel of a workspace (a send reads it in lockSend's batch).
+	channelSQL = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2`
+	// lockChannel locks a channel's row.
+	lockChannel = channelSQL + ` FOR UPDATE`
+)
 
 var channelChange = change[channelRow, channel.Channel]{
 	lock:    lockChannel,
@@ -111,35 +116,36 @@ WHERE workspace_id = $1 AND id = $2`
 
 // DeleteChannel deletes a channel that has no messages, with its identities, or archives
 // one that has. The channel row is locked first: a message insert checks its foreign key
-// against that row, so no message can slip in between the check and the delete.
+// against that row, so no message can slip in between the check and the delete. Two round
+// trips: BEGIN with the lock and then the check (a statement of its own, so it reads after
+// the lock is held); the delete or the archive with COMMIT.
 func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (bool, error) {
 	archived := false
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		c, err := queryRow[channelRow](ctx, tx, lockChannel, ws, id)
-		if isNotFound(err) {
-			return channel.ErrNotFound
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		var c channelRow
+		var found, used bool
+		b := &batch{}
+		queueRow(b, "lock channel", &c, &found, statement{lockChannel, []any{ws, id}})
+		queueValue(b, "check channel messages", &used,
+			statement{`SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = $1 AND channel_id = $2)`, []any{ws, id}})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("lock channel: %w", err)
+		if !found {
+			return nil, channel.ErrNotFound
 		}
-		used, err := exists(ctx, tx, `SELECT EXISTS (SELECT 1 FROM messages WHERE workspace_id = $1 AND channel_id = $2)`, ws, id)
-		if err != nil {
-			return fmt.Errorf("check channel messages: %w", err)
-		}
+		b = &batch{}
 		if !used {
-			if _, err := tx.Exec(ctx, `DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
-				return fmt.Errorf("delete channel: %w", err)
-			}
-			return nil
+			b.exec("delete channel", statement{`DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
+			return b, nil
 		}
 		archived = true
 		if c.ArchivedAt != nil {
-			return nil
+			return nil, nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`, now, ws, id); err != nil {
-			return fmt.Errorf("archive channel: %w", err)
-		}
-		return nil
+		b.exec("archive channel", statement{`UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
+			[]any{now, ws, id}})
+		return b, nil
 	})
 	return archived, err
 }
@@ -217,8 +223,8 @@ func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error 
 	switch code, constraint := pgCode(err); {
 	case code == uniqueViolation && constraint == "contact_identities_identifier_key":
 		var holder identityRow
-		_ = s.conn(ctx).Select("contact_id").Take(&holder, "workspace_id = ? AND channel_id = ? AND identifier = ?",
-			id.WorkspaceID, id.ChannelID, id.Identifier).Error
+		_ = s.conn(ctx).Select("contact_id").Where(map[string]any{"workspace_id": id.WorkspaceID, "channel_id": id.ChannelID,
+			"identifier": id.Identifier}).Take(&holder).Error
 		return channel.ErrIdentityExists.With("existing_id", holder.ContactID.String())
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_contact_id_fkey":
 		return contact.ErrNotFound

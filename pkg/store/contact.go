@@ -120,24 +120,28 @@ func contactInsert(c *contact.Contact) (contactSt, convSt statement, err error) 
 	if err != nil {
 		return statement{}, statement{}, err
 	}
-	contactSt = statement{`
+	contactSt = statement{insertContactSQL, []any{c.WorkspaceID, c.ID, c.FirstName, c.LastName, c.Email, c.Phone,
+		c.Language, c.Country, tags, fields, c.CreatedAt, c.UpdatedAt}}
+	conv := uuid.Must(uuid.NewV7())
+	convSt = statement{insertConversationSQL, []any{c.WorkspaceID, conv, c.ID, c.CreatedAt, uuid.Must(uuid.NewV7())}}
+	c.Conversation = contact.ConversationRef{ID: conv, Status: "open"}
+	return contactSt, convSt, nil
+}
+
+const (
+	insertContactSQL = `
 INSERT INTO contacts (workspace_id, id, first_name, last_name, email, phone, language, country, tags, custom_fields,
                       created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12)`,
-		[]any{c.WorkspaceID, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.Language, c.Country, tags, fields,
-			c.CreatedAt, c.UpdatedAt}}
-	conv := uuid.Must(uuid.NewV7())
-	convSt = statement{`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12)`
+	// insertConversationSQL opens a new contact's conversation with its opened event.
+	insertConversationSQL = `
 WITH v AS (
     INSERT INTO conversations (workspace_id, id, contact_id, status, last_message_at, created_at, updated_at)
     VALUES ($1, $2, $3, 'open', $4, $4, $4)
 )
 INSERT INTO conversation_events (workspace_id, id, conversation_id, type, actor_kind, at)
-VALUES ($1, $5, $2, 'opened', 'system', $4)`,
-		[]any{c.WorkspaceID, conv, c.ID, c.CreatedAt, uuid.Must(uuid.NewV7())}}
-	c.Conversation = contact.ConversationRef{ID: conv, Status: "open"}
-	return contactSt, convSt, nil
-}
+VALUES ($1, $5, $2, 'opened', 'system', $4)`
+)
 
 // contactArgs are the arguments of a contact's tags (text[]) and custom fields (text cast to
 // jsonb): empty, not NULL, when it has none.

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/switchboard/switchboard/pkg/page"
 )
@@ -17,7 +18,7 @@ import (
 // take reads the row of a workspace's table with the id, through gorm; none is missing.
 func take[R, D any](db *gorm.DB, domain func(R) D, missing error, what string, ws, id uuid.UUID) (D, error) {
 	var r R
-	if err := db.Take(&r, "workspace_id = ? AND id = ?", ws, id).Error; err != nil {
+	if err := db.Where(map[string]any{"workspace_id": ws, "id": id}).Take(&r).Error; err != nil {
 		var zero D
 		if isNotFound(err) {
 			return zero, missing
@@ -29,7 +30,7 @@ func take[R, D any](db *gorm.DB, domain func(R) D, missing error, what string, w
 
 // remove deletes the row of a workspace's table with the id, through gorm; none is missing.
 func remove[R any](db *gorm.DB, missing error, what string, ws, id uuid.UUID) error {
-	res := db.Where("workspace_id = ? AND id = ?", ws, id).Delete(new(R))
+	res := db.Where(map[string]any{"workspace_id": ws, "id": id}).Delete(new(R))
 	if res.Error != nil {
 		return fmt.Errorf("delete %s: %w", what, res.Error)
 	}
@@ -56,16 +57,16 @@ func byID[R any](id func(R) uuid.UUID, refuseNil bool) keyset[R, idCursor] {
 // listByID lists the rows q selects one page at a time, by id: ascending, or descending when
 // desc.
 func listByID[R, D any](q *gorm.DB, k keyset[R, idCursor], desc bool, p page.Request, domain func(R) D, what string) ([]D, string, error) {
-	order, after := "id", "id > ?"
-	if desc {
-		order, after = "id DESC", "id < ?"
-	}
 	return list(k, p, func(c *idCursor, limit int) ([]R, error) {
 		if c != nil {
-			q = q.Where(after, c.ID)
+			var after clause.Expression = clause.Gt{Column: "id", Value: c.ID}
+			if desc {
+				after = clause.Lt{Column: "id", Value: c.ID}
+			}
+			q = q.Where(after)
 		}
 		var rows []R
-		if err := q.Order(order).Limit(limit).Find(&rows).Error; err != nil {
+		if err := q.Order(clause.OrderByColumn{Column: clause.Column{Name: "id"}, Desc: desc}).Limit(limit).Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("list %s: %w", what, err)
 		}
 		return rows, nil
@@ -89,27 +90,30 @@ type change[R, D any] struct {
 	explain func(ctx context.Context, s *Store, err error, v D) error
 }
 
-// run applies apply to the row the key arguments of lock select.
+// run applies apply to the row the key arguments of lock select, in two round trips: BEGIN
+// with the lock; the UPDATE with COMMIT.
 func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, key ...any) (D, error) {
 	var out D
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		r, err := queryRow[R](ctx, tx, c.lock, key...)
-		if isNotFound(err) {
-			return c.missing
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		var r R
+		var found bool
+		b := &batch{}
+		queueRow(b, "lock "+c.what, &r, &found, statement{c.lock, key})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fmt.Errorf("lock %s: %w", c.what, err)
+		if !found {
+			return nil, c.missing
 		}
 		v := c.domain(r)
 		if err := apply(&v); err != nil {
-			return err
+			return nil, err
 		}
 		out = v
 		q, args := c.save(v)
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("update %s: %w", c.what, err)
-		}
-		return nil
+		b = &batch{}
+		b.exec("update "+c.what, statement{q, args})
+		return b, nil
 	})
 	if err != nil {
 		if c.explain != nil {

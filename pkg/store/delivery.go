@@ -198,25 +198,20 @@ func (s *Store) ChannelByID(ctx context.Context, id uuid.UUID) (channel.Channel,
 // QueueDepth counts unfinished delivery jobs by River state.
 func (s *Store) QueueDepth(ctx context.Context) (map[string]int64, error) {
 	const q = `
-SELECT state::text, count(*) FROM river_job
+SELECT state::text AS state, count(*) AS jobs FROM river_job
 WHERE kind = $1 AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')
 GROUP BY state`
-	rows, err := s.Pool.Query(ctx, q, dispatch.JobKind)
+	type depth struct {
+		State string
+		Jobs  int64
+	}
+	rows, err := queryRows[depth](ctx, s.Pool, q, dispatch.JobKind)
 	if err != nil {
 		return nil, fmt.Errorf("queue depth: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var state string
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("queue depth: %w", err)
-		}
-		out[state] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("queue depth: %w", err)
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.State] = r.Jobs
 	}
 	return out, nil
 }

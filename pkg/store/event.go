@@ -148,8 +148,10 @@ func (s *Store) LastEventID(ctx context.Context, ws uuid.UUID) (int64, error) {
 // PruneEvents deletes events that occurred before cutoff (with their delivery log), at most
 // batch per call; it answers how many went.
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
-	tag, err := s.Pool.Exec(ctx, `DELETE FROM events WHERE (workspace_id, id) IN (
-    SELECT workspace_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`, cutoff, batch)
+	const q = `
+DELETE FROM events WHERE (workspace_id, id) IN (
+    SELECT workspace_id, id FROM events WHERE occurred_at < $1 LIMIT $2)`
+	tag, err := s.Pool.Exec(ctx, q, cutoff, batch)
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}

@@ -9,18 +9,21 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
+	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
 // TestRoundTrips holds the send and ingest paths to their round trips to PostgreSQL, counted
-// from the service call down (the delivery job's insert, River's, is left out): each costs
-// latency under a lock, and the batches in pgxTx and lazyTx exist to keep them few.
+// from the service call down (River's statements, the delivery job's insert among them, are
+// left out): each costs latency under a lock, and the batches in pgxTx and lazyTx exist to
+// keep them few.
 func TestRoundTrips(t *testing.T) {
 	st := storetest.New(t, time.Now)
 	ctx := context.Background()
@@ -116,35 +119,162 @@ func TestRoundTrips(t *testing.T) {
 		}, 3},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tctx, trace := store.Traced(ctx)
-			if err := tc.run(tctx); err != nil {
-				t.Fatal(err)
-			}
-			var trips []string
-			for _, sts := range trace.RoundTrips() {
-				var sqls []string
-				river := true
-				for _, s := range sts {
-					sqls = append(sqls, strings.Join(strings.Fields(s.SQL), " "))
-					// River's statements are sqlc's, named in a leading comment: the job's
-					// insert, its rate-limited insert notification and, once per process, its
-					// check of the server's version.
-					river = river && strings.HasPrefix(strings.TrimSpace(s.SQL), "-- name: ")
-				}
-				if !river {
-					trips = append(trips, strings.Join(sqls, "\n\t\t"))
-				}
-			}
-			if len(trips) != tc.want {
-				t.Errorf("%d round trips, want %d:\n\t%s", len(trips), tc.want, strings.Join(trips, "\n\t"))
-			}
-			t.Logf("%d round trips", len(trips))
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })
 	}
+}
+
+// isRiver reports whether a statement is River's: its job inserts, and the queries it names
+// in sqlc's way, such as the server version it reads on its first insert and the
+// notification of an insert (at most one a second per queue).
+func isRiver(sql string) bool {
+	return strings.Contains(sql, "river_job") || strings.HasPrefix(strings.TrimSpace(sql), "-- name: ")
+}
+
+// checkRoundTrips runs run under a trace and checks that it took want round trips, River's
+// left out.
+func checkRoundTrips(t *testing.T, ctx context.Context, run func(ctx context.Context) error, want int) {
+	t.Helper()
+	tctx, trace := store.Traced(ctx)
+	if err := run(tctx); err != nil {
+		t.Fatal(err)
+	}
+	var trips []string
+	for _, sts := range trace.RoundTrips() {
+		var sqls []string
+		river := true
+		for _, s := range sts {
+			sqls = append(sqls, strings.Join(strings.Fields(s.SQL), " "))
+			river = river && isRiver(s.SQL)
+		}
+		if !river {
+			trips = append(trips, strings.Join(sqls, "\n\t\t"))
+		}
+	}
+	if len(trips) != want {
+		t.Errorf("%d round trips, want %d:\n\t%s", len(trips), want, strings.Join(trips, "\n\t"))
+	}
+	t.Logf("%d round trips", len(trips))
 }
 
 // idempotency is an Idempotency-Key; the store stores the send's answer with it.
 func idempotency(key string) *conversation.Idempotency {
 	return &conversation.Idempotency{Key: key, Hash: []byte("hash")}
+}
+
+// TestAdminRoundTrips holds the store's other pgx transactions to their round trips: BEGIN
+// goes with the first batch (the lock, or the lock and what it guards), COMMIT with the
+// writes; the webhook outbox's claim and finish need no answer in between, so they are one.
+func TestAdminRoundTrips(t *testing.T) {
+	st := storetest.New(t, time.Now)
+	ctx := context.Background()
+	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Acme",
+		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	channels := channel.NewService(st, box, channel.Destinations{}, time.Now)
+	used, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "Used"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "Unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := conversation.NewService(st, time.Now)
+	if _, _, err := convs.Ingest(ctx, w.ID, used.ID, conversation.InboundMessage{Identifier: "1000", Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	hook := subscription.Webhook{WorkspaceID: w.ID, ID: uuid.New(), URL: "https://hooks.example.com/x", Events: []string{"*"},
+		Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(ctx, hook, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	name := "Bea"
+	if _, err := contact.NewService(st, time.Now).Create(ctx, w.ID, contact.Fields{FirstName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	sess := auth.Session{WorkspaceID: w.ID, ID: uuid.New(), UserID: owner.ID, CreatedAt: now}
+	refresh := func(s auth.Session) auth.RefreshToken {
+		return auth.RefreshToken{WorkspaceID: s.WorkspaceID, ID: uuid.New(), SessionID: s.ID, Hash: []byte(uuid.NewString()),
+			ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	}
+	first := refresh(sess)
+	if err := st.CreateSession(ctx, sess, first, owner.PasswordHash); err != nil {
+		t.Fatal(err)
+	}
+	member := func() workspace.User {
+		u := workspace.User{WorkspaceID: w.ID, ID: uuid.New(), Email: uuid.NewString() + "@example.com", Name: "M",
+			Role: workspace.RoleAgent, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	var jobs []subscription.Job
+	tests := []struct {
+		name string
+		run  func(ctx context.Context) error
+		want int
+	}{
+		{"create workspace", func(ctx context.Context) error {
+			ws := workspace.Workspace{ID: uuid.New(), Name: "Other", CreatedAt: now, UpdatedAt: now}
+			return st.CreateWorkspace(ctx, ws, workspace.User{WorkspaceID: ws.ID, ID: uuid.New(), Email: "other@example.com",
+				Name: "O", Role: workspace.RoleOwner, PasswordHash: "x", CreatedAt: now, UpdatedAt: now})
+		}, 2},
+		{"update workspace", func(ctx context.Context) error {
+			_, err := st.UpdateWorkspace(ctx, w.ID, func(*workspace.Workspace) error { return nil })
+			return err
+		}, 2},
+		{"update channel", func(ctx context.Context) error {
+			_, err := st.UpdateChannel(ctx, w.ID, used.ID, func(c *channel.Channel) error { c.Name = "Renamed"; return nil })
+			return err
+		}, 2},
+		{"archive channel", func(ctx context.Context) error {
+			_, err := st.DeleteChannel(ctx, w.ID, used.ID, now)
+			return err
+		}, 2},
+		{"delete channel", func(ctx context.Context) error {
+			_, err := st.DeleteChannel(ctx, w.ID, unused.ID, now)
+			return err
+		}, 2},
+		{"update user", func(ctx context.Context) error {
+			_, err := st.UpdateUser(ctx, w.ID, owner.ID, func(*workspace.User, int) (workspace.EndSessions, error) {
+				return workspace.EndSessions{All: true, Except: sess.ID}, nil
+			})
+			return err
+		}, 2},
+		{"delete user", func(ctx context.Context) error {
+			u := member()
+			return st.DeleteUser(ctx, w.ID, u.ID, func(workspace.User, int) error { return nil })
+		}, 2},
+		{"rotate refresh token", func(ctx context.Context) error {
+			_, err := st.RotateRefresh(ctx, w.ID, first.Hash, refresh)
+			return err
+		}, 2},
+		{"claim deliveries", func(ctx context.Context) error {
+			var err error
+			jobs, err = st.ClaimDeliveries(ctx, subscription.Claim{Now: time.Now(), Lease: time.Minute, Limit: 10, PerWorkspace: 10, PerWebhook: 10})
+			if err == nil && len(jobs) == 0 {
+				err = fmt.Errorf("no delivery claimed")
+			}
+			return err
+		}, 1},
+		{"finish a delivery", func(ctx context.Context) error {
+			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 1, At: now},
+				Status: subscription.StatusDelivered})
+		}, 1},
+		{"fail a delivery", func(ctx context.Context) error {
+			return st.FinishDelivery(ctx, jobs[0], subscription.Outcome{Attempt: subscription.Attempt{Attempt: 2, At: now},
+				Status: subscription.StatusPending, NextAttemptAt: now.Add(time.Minute), DisableAfter: time.Hour})
+		}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })
+	}
 }

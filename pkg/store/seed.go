@@ -82,9 +82,10 @@ func up(id *uuid.UUID) pgtype.UUID {
 }
 
 // LoadSeed writes a generated batch with COPY, table by table in foreign-key order, in one
-// transaction: a batch is stored whole or not at all.
+// transaction: a batch is stored whole or not at all. COPY is not a batch statement, so BEGIN
+// goes before the first and COMMIT after the last on its own (see lazyTx).
 func (s *Store) LoadSeed(ctx context.Context, b seed.Batch) error {
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		for _, src := range seedSources(b) {
 			i := 0
 			_, err := tx.CopyFrom(ctx, pgx.Identifier{src.table}, src.cols, pgx.CopyFromFunc(func() ([]any, error) {
@@ -95,10 +96,10 @@ func (s *Store) LoadSeed(ctx context.Context, b seed.Batch) error {
 				return src.row(i - 1)
 			}))
 			if err != nil {
-				return fmt.Errorf("copy %s: %w", src.table, err)
+				return nil, fmt.Errorf("copy %s: %w", src.table, err)
 			}
 		}
-		return nil
+		return nil, nil
 	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)

@@ -150,22 +150,29 @@ SELECT ` + identityColumns + `
 FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
 WHERE i.workspace_id = $1 AND i.contact_id = $2 AND i.channel_id = $3
 FOR UPDATE OF i`
-	channelSQL  = `SELECT ` + channelColumns + ` FROM channels WHERE workspace_id = $1 AND id = $2`
-	senderSQL   = `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`
+	// userNameSQL reads a user's name and email (a userName).
+	userNameSQL = `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`
 	templateSQL = `
-SELECT workspace_id, id, channel_id, name, language, category, status, body, header, footer, buttons, created_at, updated_at
+SELECT ` + templateColumns + `
 FROM templates WHERE workspace_id = $1 AND channel_id = $2 AND name = $3 AND language = $4`
 )
+
+// userName is a user as a conversation's assignee shows them (userNameSQL).
+type userName struct {
+	Name  string
+	Email *string
+}
+
+func (u userName) assignee(id uuid.UUID) *conversation.Assignee {
+	return &conversation.Assignee{ID: id, Name: u.Name, Email: deref(u.Email)}
+}
 
 // sendLock is what lockSend reads in one round trip, each row by name from its own statement.
 type sendLock struct {
 	conv     conversationRow
 	identity identityRow
 	channel  channelRow
-	sender   struct {
-		Name  string
-		Email *string
-	}
+	sender   userName
 	template templateRow
 	found    struct{ conv, identity, channel, sender, template bool }
 }
@@ -193,7 +200,7 @@ func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversatio
 	queueRow(b, "lock identity", &l.identity, &l.found.identity, statement{lockIdentitySQL, []any{ws, in.ContactID, *channelID}})
 	queueRow(b, "read channel", &l.channel, &l.found.channel, statement{channelSQL, []any{ws, *channelID}})
 	if in.UserID != nil {
-		queueRow(b, "read sender", &l.sender, &l.found.sender, statement{senderSQL, []any{ws, *in.UserID}})
+		queueRow(b, "read sender", &l.sender, &l.found.sender, statement{userNameSQL, []any{ws, *in.UserID}})
 	}
 	if in.TemplateName != "" {
 		queueRow(b, "read template", &l.template, &l.found.template, statement{templateSQL,
@@ -233,7 +240,7 @@ func (l *sendLock) state(ctx context.Context, tx pgx.Tx, in conversation.Send) (
 	}
 	var sender *conversation.Assignee
 	if l.found.sender {
-		sender = &conversation.Assignee{ID: *in.UserID, Name: l.sender.Name, Email: deref(l.sender.Email)}
+		sender = l.sender.assignee(*in.UserID)
 	}
 	return st, sender, nil
 }
@@ -277,16 +284,14 @@ func defaultChannel(ctx context.Context, tx pgx.Tx, ws, contactID uuid.UUID) (uu
 
 // assigneeByID reads a user's name and email for a conversation's assignee.
 func assigneeByID(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (*conversation.Assignee, error) {
-	var name string
-	var email *string
-	err := tx.QueryRow(ctx, `SELECT name, email FROM users WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&name, &email)
+	r, err := queryRow[userName](ctx, tx, userNameSQL, ws, id)
 	if isNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read assignee: %w", err)
 	}
-	return &conversation.Assignee{ID: id, Name: name, Email: deref(email)}, nil
+	return r.assignee(id), nil
 }
 
 // countInitiated queues the count of a chatbot-initiated message against the channel's month.

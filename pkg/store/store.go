@@ -1,26 +1,33 @@
 // Package store is Switchboard's persistence: every table is read and written here and nowhere
 // else. It keeps one set of rules, so that any method reads like every other:
 //
-//   - Hand-written SQL runs on pgx (s.Pool, or the pgx.Tx of s.pgxTx), with $n placeholders
-//     only, the statement a named constant next to the method when it is more than one line.
-//     Rows are scanned by column name into a row struct (pgx.RowToStructByName, or the
-//     store's collect and collectOne, which match the same way once per query rather than
-//     once per row), so a query's column list and its destinations cannot drift.
-//     Everything on the hot path (sends, ingestion, the inbox, search, events, deliveries,
-//     authentication) is written this way; a transaction runs in pgxTx and queues its
-//     statements on a batch (tx.go), each with how its result is read, so that a batch
-//     costs one round trip and BEGIN and COMMIT ride along. TestRoundTrips holds the send
-//     and ingest paths to their counts.
-//   - gorm (gorm.io/gorm, a fixed choice of the project) does the plain create, read, update
-//     and delete of the small admin tables (workspaces, users, API keys, channels, templates,
-//     webhooks) through their row models, in s.tx when it takes more than one statement. No
-//     SQL text goes through gorm (no Raw, no Exec).
-//   - One method uses one of the two, never both, and never reaches inside the other's
-//     transaction.
-//   - Every list pages by keyset through list (keyset.go): one cursor codec, one LIMIT n+1.
-//   - The store stores what it is given and calls nothing above pkg/: event payloads and
-//     idempotent answers are rendered by pkg/resource, deliveries are enqueued through the
-//     job queue passed to Open.
+//   - Hand-written SQL runs on pgx (s.Pool, or the pgx.Tx of s.pgxTx) with $n placeholders.
+//     A statement of more than one line is a named constant next to its method, unless its
+//     conditions vary (a list, a search): then the method builds it with params.
+//   - A row of more than one column is read by column name into a row struct by collect or
+//     collectOne (collect.go; queryRow, queryRows, queueRow, queueRows and listRows wrap
+//     them). They match columns to fields as pgx.RowToStructByName would (nothing calls it),
+//     once per query rather than per row, and every column needs a field and every field a
+//     column, so a column list and its row struct cannot drift apart. A single value is read
+//     with Scan, a single column with pgx.CollectRows and pgx.RowTo.
+//   - Every transaction the store runs is on pgx, in pgxTx (tx.go). Its statements go in
+//     batches, each with how its result is read: BEGIN goes out with the first batch and
+//     COMMIT with the last, so a batch costs one round trip. A statement run on the
+//     transaction directly (a COPY, River's job insert, a read only some paths need) costs
+//     one of its own. TestRoundTrips and TestAdminRoundTrips hold them to their counts.
+//   - gorm (gorm.io/gorm, a fixed choice of the project) does single-statement CRUD of the
+//     admin tables through their row models: inserts (users, API keys, channels, identities,
+//     webhooks), reads by id (users, templates, webhooks), lists (users, API keys, channels,
+//     webhooks), a login's users by email, deletes (templates, webhooks) and an API key's
+//     revocation. It is given row models, column names and values, never SQL text, and runs
+//     no transaction: a read-modify-write of those rows locks and writes on pgx (change,
+//     crud.go).
+//   - One method uses one of the two, never both.
+//   - Every list the API pages (a page.Request) goes through list (keyset.go): one cursor
+//     codec, one LIMIT n+1.
+//   - The store stores what it is given and calls nothing above pkg/: event payloads,
+//     webhook bodies and idempotent answers are rendered by pkg/resource, deliveries are
+//     enqueued through the job queue passed to Open.
 package store
 
 import (
@@ -146,11 +153,6 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Now() time.Time { return s.now().UTC() }
 
 func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
-
-// tx runs fn in one transaction.
-func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.conn(ctx).Transaction(fn)
-}
 
 // pgCode returns the SQLSTATE and constraint of a PostgreSQL error.
 func pgCode(err error) (code, constraint string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/resource"
 	"github.com/switchboard/switchboard/pkg/subscription"
 )
 
@@ -54,7 +55,7 @@ func (s *Store) Webhook(ctx context.Context, ws, id uuid.UUID) (subscription.Web
 
 // Webhooks lists the workspace's webhooks newest first.
 func (s *Store) Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]subscription.Webhook, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), webhooksByID, true, p, webhookRow.domain, "webhooks")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws}), webhooksByID, true, p, webhookRow.domain, "webhooks")
 }
 
 var webhooksByID = byID(func(r webhookRow) uuid.UUID { return r.ID }, false)
@@ -232,7 +233,7 @@ RETURNING d.workspace_id, d.id AS delivery_id, d.webhook_id, w.url, w.secret_sea
           e.id AS event_id, e.type AS event_type, e.occurred_at, e.conversation_id, e.payload`
 
 // ClaimDeliveries leases up to c.Limit due deliveries within each workspace's and webhook's
-// share (claimSQL), under the claim lock.
+// share (claimSQL), under the claim lock, each with its event rendered as the body to post.
 func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]subscription.Job, error) {
 	type claimed struct {
 		WorkspaceID    uuid.UUID
@@ -249,27 +250,29 @@ func (s *Store) ClaimDeliveries(ctx context.Context, c subscription.Claim) ([]su
 		Payload        []byte
 	}
 	var rows []claimed
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		// A statement of its own: the claim's snapshot must be taken after the lock is held.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, claimLockKey); err != nil {
-			return fmt.Errorf("lock webhook delivery claims: %w", err)
-		}
-		var err error
-		rows, err = queryRows[claimed](ctx, tx, claimSQL, c.Now, c.Now.Add(c.Lease), c.PerWebhook, c.PerWorkspace, c.Limit)
-		if err != nil {
-			return fmt.Errorf("claim webhook deliveries: %w", err)
-		}
-		return nil
+	err := s.pgxTx(ctx, func(pgx.Tx) (*batch, error) {
+		// The lock is a statement of its own, before the claim: the claim's snapshot must be
+		// taken after the lock is held. Under READ COMMITTED each statement of a batch takes
+		// its snapshot when PostgreSQL starts it, after the one before has finished, so the
+		// two can share the transaction's one batch, with BEGIN and COMMIT.
+		b := &batch{}
+		b.exec("lock webhook delivery claims", statement{`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, []any{claimLockKey}})
+		queueRows(b, "claim webhook deliveries", &rows, statement{claimSQL,
+			[]any{c.Now, c.Now.Add(c.Lease), c.PerWebhook, c.PerWorkspace, c.Limit}})
+		return b, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]subscription.Job, len(rows))
 	for i, r := range rows {
+		body, err := resource.EventBody(event.Event{WorkspaceID: r.WorkspaceID, ID: r.EventID, Type: r.EventType,
+			OccurredAt: r.OccurredAt, ConversationID: r.ConversationID, Payload: r.Payload})
+		if err != nil {
+			return nil, fmt.Errorf("render webhook body: %w", err)
+		}
 		out[i] = subscription.Job{WorkspaceID: r.WorkspaceID, DeliveryID: r.DeliveryID, WebhookID: r.WebhookID, URL: r.URL,
-			SealedSecret: r.SecretSealed, Attempts: r.Attempts, CreatedAt: r.CreatedAt,
-			Event: event.Event{WorkspaceID: r.WorkspaceID, ID: r.EventID, Type: r.EventType, OccurredAt: r.OccurredAt,
-				ConversationID: r.ConversationID, Payload: r.Payload}}
+			SealedSecret: r.SecretSealed, Attempts: r.Attempts, CreatedAt: r.CreatedAt, EventID: r.EventID, Body: body}
 	}
 	return out, nil
 }
@@ -316,20 +319,15 @@ func (s *Store) FinishDelivery(ctx context.Context, j subscription.Job, o subscr
 	if o.Status == subscription.StatusDelivered {
 		delivered = &at
 	}
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, finishSQL, j.WorkspaceID, j.DeliveryID, o.Status, next, at, o.Attempt.StatusCode,
-			o.Attempt.LatencyMS, o.Attempt.Error, delivered, attemptLogSize, string(entry)); err != nil {
-			return fmt.Errorf("record delivery attempt: %w", err)
-		}
+	return s.pgxTx(ctx, func(pgx.Tx) (*batch, error) {
+		b := &batch{}
+		b.exec("record delivery attempt", statement{finishSQL, []any{j.WorkspaceID, j.DeliveryID, o.Status, next, at,
+			o.Attempt.StatusCode, o.Attempt.LatencyMS, o.Attempt.Error, delivered, attemptLogSize, string(entry)}})
 		if o.Status == subscription.StatusDelivered {
-			if _, err := tx.Exec(ctx, webhookSucceededSQL, j.WorkspaceID, j.WebhookID); err != nil {
-				return fmt.Errorf("clear webhook failures: %w", err)
-			}
-			return nil
+			b.exec("clear webhook failures", statement{webhookSucceededSQL, []any{j.WorkspaceID, j.WebhookID}})
+		} else {
+			b.exec("record webhook failure", statement{webhookFailedSQL, []any{j.WorkspaceID, j.WebhookID, at, at.Add(-o.DisableAfter)}})
 		}
-		if _, err := tx.Exec(ctx, webhookFailedSQL, j.WorkspaceID, j.WebhookID, at, at.Add(-o.DisableAfter)); err != nil {
-			return fmt.Errorf("record webhook failure: %w", err)
-		}
-		return nil
+		return b, nil
 	})
 }

@@ -76,6 +76,17 @@ func queueRows[T any](b *batch, what string, dst *[]T, st statement) {
 	})
 }
 
+// queueValue queues a statement that returns one row of one column, read into dst (a SELECT
+// EXISTS, a count). what names the statement in its error.
+func queueValue[T any](b *batch, what string, dst *T, st statement) {
+	b.read(st, func(br pgx.BatchResults) error {
+		if err := br.QueryRow().Scan(dst); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+}
+
 // batchSender is a transaction, or the pool for a batch of reads.
 type batchSender interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -33,6 +35,82 @@ func TestLazyTxFailedBegin(t *testing.T) {
 	}
 	if err := conn.Ping(context.Background()); err != nil {
 		t.Errorf("the connection is unusable after: %v", err)
+	}
+}
+
+// TestBatchStatementSnapshot: a statement queued after a lock in one batch reads what
+// committed while it waited for the lock, as ClaimDeliveries and CreateWorkspace need (under
+// READ COMMITTED a statement takes its snapshot when it starts, and PostgreSQL starts a
+// batch's statements one after another). The lock inside the reading statement would not do.
+func TestBatchStatementSnapshot(t *testing.T) {
+	const lock = `SELECT pg_advisory_xact_lock(hashtextextended('switchboard/test/batch-snapshot', 0))`
+	tests := []struct {
+		name string
+		read func(table string) []statement
+		want int
+	}{
+		{"the lock, then the read", func(table string) []statement {
+			return []statement{{sql: lock}, {`SELECT count(*) FROM pg_class WHERE relname = $1`, []any{table}}}
+		}, 1},
+		{"the lock within the read", func(table string) []statement {
+			return []statement{{`SELECT (SELECT count(*) FROM pg_class WHERE relname = $1) FROM (` + lock + `) l`, []any{table}}}
+		}, 0},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			holder, reader := testConn(t), testConn(t)
+			table := fmt.Sprintf("batch_snapshot_probe_%d_%d", os.Getpid(), i)
+			// The holder takes the lock and, in the same transaction, makes a table the
+			// reader counts in the catalog.
+			if _, err := holder.Exec(ctx, `BEGIN`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := holder.Exec(ctx, lock); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := holder.Exec(ctx, `CREATE TEMP TABLE `+table+` ()`); err != nil {
+				t.Fatal(err)
+			}
+			got := make(chan error, 1)
+			var n int
+			pid := reader.PgConn().PID()
+			go func() {
+				tx := &lazyTx{conn: reader}
+				b := &batch{}
+				sts := tc.read(table)
+				for _, st := range sts[:len(sts)-1] {
+					b.exec("lock", st)
+				}
+				queueValue(b, "count", &n, sts[len(sts)-1])
+				err := b.send(ctx, tx)
+				if rerr := tx.Rollback(ctx); err == nil {
+					err = rerr
+				}
+				got <- err
+			}()
+			// Commit once the reader waits for the lock.
+			for waiting := false; !waiting; {
+				select {
+				case err := <-got:
+					t.Fatalf("the read did not wait for the lock (error %v)", err)
+				case <-time.After(5 * time.Millisecond):
+				}
+				if err := holder.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND NOT granted)`,
+					pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := holder.Exec(ctx, `COMMIT`); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.want {
+				t.Errorf("the read counted %d tables, want %d", n, tc.want)
+			}
+		})
 	}
 }
 

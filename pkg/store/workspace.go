@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm/clause"
 
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -75,37 +76,37 @@ func userErr(err error) error {
 }
 
 // CreateWorkspace stores a workspace with its first owner in one transaction; an owner email
-// that any workspace already has is workspace.ErrEmailTaken.
+// that any workspace already has is workspace.ErrEmailTaken. Two round trips: BEGIN with the
+// lock and then the check; the inserts with COMMIT.
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
 	const (
 		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	)
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		// Bootstrap is the operator's command, so refusing an email another workspace has tells
 		// no tenant anything; it keeps a repeated bootstrap from making a second workspace. The
-		// lock makes two concurrent bootstraps of one email take turns at the check.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('bootstrap:' || $1, 0))`, owner.Email); err != nil {
-			return fmt.Errorf("lock owner email: %w", err)
-		}
-		taken, err := exists(ctx, tx, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`, owner.Email)
-		if err != nil {
-			return fmt.Errorf("check owner email: %w", err)
+		// lock makes two concurrent bootstraps of one email take turns at the check, a
+		// statement of its own that reads after the lock is held.
+		var taken bool
+		b := &batch{}
+		b.exec("lock owner email", statement{`SELECT pg_advisory_xact_lock(hashtextextended('bootstrap:' || $1, 0))`,
+			[]any{owner.Email}})
+		queueValue(b, "check owner email", &taken, statement{`SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)`,
+			[]any{owner.Email}})
+		if err := b.send(ctx, tx); err != nil {
+			return nil, err
 		}
 		if taken {
-			return workspace.ErrEmailTaken.Detailf("A user with this email already exists in a workspace; bootstrap needs an email no workspace has.")
+			return nil, workspace.ErrEmailTaken.Detailf("A user with this email already exists in a workspace; bootstrap needs an email no workspace has.")
 		}
-		w := toWorkspaceRow(ws)
-		if _, err := tx.Exec(ctx, insertWorkspace, w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
-			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.CreatedAt, w.UpdatedAt); err != nil {
-			return fmt.Errorf("insert workspace: %w", err)
-		}
-		u := toUserRow(owner)
-		if _, err := tx.Exec(ctx, insertOwner, u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
-			u.CreatedAt, u.UpdatedAt); err != nil {
-			return fmt.Errorf("insert owner: %w", userErr(err))
-		}
-		return nil
+		w, u := toWorkspaceRow(ws), toUserRow(owner)
+		b = &batch{}
+		b.exec("insert workspace", statement{insertWorkspace, []any{w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
+			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.CreatedAt, w.UpdatedAt}})
+		b.execWrap(statement{insertOwner, []any{u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
+			u.CreatedAt, u.UpdatedAt}}, func(err error) error { return fmt.Errorf("insert owner: %w", userErr(err)) })
+		return b, nil
 	})
 	return userErr(err)
 }
@@ -164,12 +165,15 @@ func (s *Store) User(ctx context.Context, ws, id uuid.UUID) (workspace.User, err
 // updated first (the order a login tries them in): in every workspace, or in ws only when it
 // is not nil.
 func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, limit int) ([]workspace.User, error) {
-	q := s.conn(ctx).Where("email = ?", email)
+	cond := map[string]any{"email": email}
 	if ws != nil {
-		q = q.Where("workspace_id = ?", *ws)
+		cond["workspace_id"] = *ws
 	}
 	var rows []userRow
-	if err := q.Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	err := s.conn(ctx).Where(cond).Order(clause.OrderBy{Columns: []clause.OrderByColumn{
+		{Column: clause.Column{Name: "updated_at"}, Desc: true}, {Column: clause.Column{Name: "id"}, Desc: true}}}).
+		Limit(limit).Find(&rows).Error
+	if err != nil {
 		return nil, fmt.Errorf("find users by email: %w", err)
 	}
 	out := make([]workspace.User, len(rows))
@@ -181,17 +185,20 @@ func (s *Store) UsersByEmail(ctx context.Context, email string, ws *uuid.UUID, l
 
 // Users lists a workspace's users, oldest first.
 func (s *Store) Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]workspace.User, string, error) {
-	return listByID(s.conn(ctx).Where("workspace_id = ?", ws), usersByID, false, p, userRow.domain, "users")
+	return listByID(s.conn(ctx).Where(map[string]any{"workspace_id": ws}), usersByID, false, p, userRow.domain, "users")
 }
 
 var usersByID = byID(func(r userRow) uuid.UUID { return r.ID }, false)
 
-// lockOwners locks the workspace's owner rows and the target user, and counts the owners.
+// lockOwners locks the workspace's owner rows and the target user, and counts the owners; its
+// batch carries the transaction's BEGIN.
 func lockOwners(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (userRow, int, error) {
 	const q = `SELECT ` + userColumns + ` FROM users WHERE workspace_id = $1 AND (role = 'owner' OR id = $2) ORDER BY id FOR UPDATE`
-	rows, err := queryRows[userRow](ctx, tx, q, ws, id)
-	if err != nil {
-		return userRow{}, 0, fmt.Errorf("lock owners: %w", err)
+	var rows []userRow
+	b := &batch{}
+	queueRows(b, "lock owners", &rows, statement{q, []any{ws, id}})
+	if err := b.send(ctx, tx); err != nil {
+		return userRow{}, 0, err
 	}
 	var target *userRow
 	owners := 0
@@ -211,33 +218,30 @@ func lockOwners(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (userRow, int,
 
 // UpdateUser changes a user under the owners' locks and ends the sessions apply names in the
 // same transaction: no moment exists where the new password is stored and a session it ends
-// still works.
+// still works. Two round trips: BEGIN with the locks; the writes with COMMIT.
 func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) (workspace.EndSessions, error)) (workspace.User, error) {
 	var out workspace.User
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		r, owners, err := lockOwners(ctx, tx, ws, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		u := r.domain()
 		end, err := apply(&u, owners)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		const q = `
 UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, created_at = $7, updated_at = $8
 WHERE workspace_id = $1 AND id = $2`
 		nr := toUserRow(u)
-		if _, err := tx.Exec(ctx, q, ws, id, nr.Email, nr.Name, nr.Role, nr.PasswordHash, nr.CreatedAt, nr.UpdatedAt); err != nil {
-			return fmt.Errorf("save user: %w", err)
-		}
+		b := &batch{}
+		b.exec("save user", statement{q, []any{ws, id, nr.Email, nr.Name, nr.Role, nr.PasswordHash, nr.CreatedAt, nr.UpdatedAt}})
 		if end.All {
-			if err := endSessions(ctx, tx, ws, id, end.Except, s.Now()); err != nil {
-				return err
-			}
+			b.exec("end sessions", endSessions(ws, id, end.Except, s.Now()))
 		}
 		out = u
-		return nil
+		return b, nil
 	})
 	return out, err
 }
@@ -245,27 +249,24 @@ WHERE workspace_id = $1 AND id = $2`
 // endSessions revokes a user's live sessions but keep. The session row is read on every
 // authenticated request and every refresh (the token cache skips only the signature check),
 // so their access and refresh tokens stop working as soon as this commits.
-func endSessions(ctx context.Context, tx pgx.Tx, ws, user, keep uuid.UUID, now time.Time) error {
+func endSessions(ws, user, keep uuid.UUID, now time.Time) statement {
 	const q = `UPDATE sessions SET revoked_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND id <> $4 AND revoked_at IS NULL`
-	if _, err := tx.Exec(ctx, q, now, ws, user, keep); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
-	}
-	return nil
+	return statement{q, []any{now, ws, user, keep}}
 }
 
 // DeleteUser removes a user under the owners' locks; their conversations become unassigned.
+// Two round trips: BEGIN with the locks; the delete with COMMIT.
 func (s *Store) DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(workspace.User, int) error) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		r, owners, err := lockOwners(ctx, tx, ws, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := check(r.domain(), owners); err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-		return nil
+		b := &batch{}
+		b.exec("delete user", statement{`DELETE FROM users WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
+		return b, nil
 	})
 }

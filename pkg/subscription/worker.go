@@ -17,7 +17,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/pkg/egress"
-	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/provider/webhook"
 	"github.com/switchboard/switchboard/pkg/secret"
@@ -32,7 +31,10 @@ type Job struct {
 	SealedSecret []byte
 	Attempts     int // attempts made before this one
 	CreatedAt    time.Time
-	Event        event.Event
+	EventID      int64
+	// Body is the event as subscribers receive it, rendered by the store when it claims the
+	// delivery (pkg/resource's EventBody, the shape GET /v1/events answers with).
+	Body []byte
 }
 
 // Outcome is the result of one attempt, as the worker records it.
@@ -211,11 +213,8 @@ func (w *Worker) post(ctx context.Context, j Job, now time.Time) (int, time.Dura
 	if err != nil {
 		return 0, 0, fmt.Errorf("open signing secret: %w", err)
 	}
-	body, err := event.Marshal(j.Event)
-	if err != nil {
-		return 0, 0, err
-	}
-	id := strconv.FormatInt(j.Event.ID, 10)
+	body := j.Body
+	id := strconv.FormatInt(j.EventID, 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, fmt.Errorf("build request: %w", err)
