@@ -23,6 +23,8 @@ import (
 // named slice or map type with a Scan method (textArray, jsonObject, nullJSON: gorm's
 // column types) is scanned as its underlying type, with pgx's binary plan rather than
 // through the text form its Scan reads.
+// SQL NULL then reads as a nil slice or map, not the empty value its Scan makes: the
+// columns of those types are NOT NULL.
 func collect[T any](rows pgx.Rows, n int) ([]T, error) {
 	defer rows.Close()
 	var r, zero T

@@ -114,6 +114,10 @@ func (b *batch) send(ctx context.Context, to batchSender) error {
 // PostgreSQL skip the rest of the batch, COMMIT included, and the transaction is rolled
 // back. BEGIN goes out with fn's first batch (see lazyTx), so a transaction whose statements
 // all go in batches costs one round trip per batch.
+//
+// What cannot stop the COMMIT is a read that fails in Go (a scan into the wrong type): by
+// then PostgreSQL has run the whole batch, so the caller gets that error for a transaction
+// that committed. A read whose Go-side check must decide the commit goes in an earlier batch.
 func (s *Store) pgxTx(ctx context.Context, fn func(tx pgx.Tx) (*batch, error)) error {
 	c, err := s.Pool.Acquire(ctx)
 	if err != nil {
