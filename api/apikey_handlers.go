@@ -21,6 +21,7 @@ type createAPIKeyRequest struct {
 
 // list godoc
 // @Summary     List API keys
+// @ID          listAPIKeys
 // @Description The workspace's live keys, oldest first. Secrets are never shown again. Needs the admin scope (owners, managers).
 // @Tags        api-keys
 // @Produce     json
@@ -42,6 +43,7 @@ func (h *apiKeyHandler) list(c echo.Context) error {
 
 // create godoc
 // @Summary     Create an API key
+// @ID          createAPIKey
 // @Description Creates a workspace key for integrations and scripts. The secret `key` is in this answer only; it is stored hashed. Scopes: contacts:read, contacts:write, conversations:read, conversations:write, messages:send, admin.
 // @Tags        api-keys
 // @Accept      json
@@ -68,6 +70,7 @@ func (h *apiKeyHandler) create(c echo.Context) error {
 
 // revoke godoc
 // @Summary     Revoke an API key
+// @ID          revokeAPIKey
 // @Description Requests with the key get 401 from now on.
 // @Tags        api-keys
 // @Produce     json

@@ -30,6 +30,7 @@ type refreshRequest struct {
 
 // login godoc
 // @Summary     Log in
+// @ID          login
 // @Description Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
 // @Description Failed logins are throttled per email (at most 10 a minute by default) and per client address (at least 50): beyond them every login for that email or from that address, a right password's included, answers 429 `rate_limited` until the time in `Retry-After`. When the server's password checks are saturated a login waits a bounded time, then answers 503 `server_busy` with `Retry-After`.
 // @Tags        auth
@@ -71,6 +72,7 @@ func (h *authHandler) login(c echo.Context) error {
 
 // refresh godoc
 // @Summary     Rotate a refresh token
+// @ID          refreshSession
 // @Description Answers new tokens; the presented refresh token stops working. Presenting a rotated token again revokes the whole session.
 // @Tags        auth
 // @Accept      json
@@ -95,6 +97,7 @@ func (h *authHandler) refresh(c echo.Context) error {
 
 // logout godoc
 // @Summary     Log out
+// @ID          logout
 // @Description Revokes the caller's session: its access token and refresh tokens stop working at once.
 // @Tags        auth
 // @Produce     json
@@ -112,6 +115,7 @@ func (h *authHandler) logout(c echo.Context) error {
 
 // me godoc
 // @Summary     Who am I
+// @ID          getMe
 // @Description The caller: a user (with role) or an API key, its workspace and scopes.
 // @Tags        auth
 // @Produce     json

@@ -11,6 +11,7 @@ import (
 
 // channelRules godoc
 // @Summary     The channel rule table
+// @ID          getChannelRules
 // @Description Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
 // @Tags        channel-rules
 // @Produce     json

@@ -37,6 +37,7 @@ func (r contactRequest) fields() contact.Fields {
 
 // list godoc
 // @Summary     List and search contacts
+// @ID          listContacts
 // @Description Newest first. `q` matches a fragment of the first name, last name, "first last", email, or the phone's digits (so `5550 123` and `+1 (202)` both match by digits), case-insensitive.
 // @Tags        contacts
 // @Produce     json
@@ -66,6 +67,7 @@ func (h *contactHandler) list(c echo.Context) error {
 
 // create godoc
 // @Summary     Create a contact
+// @ID          createContact
 // @Description Creates a contact with its (open) conversation. Email and phone are unique in the workspace: a duplicate answers 409 contact_exists with existing_id.
 // @Tags        contacts
 // @Accept      json
@@ -94,6 +96,7 @@ func (h *contactHandler) create(c echo.Context) error {
 
 // get godoc
 // @Summary     Get a contact
+// @ID          getContact
 // @Tags        contacts
 // @Produce     json
 // @Security    BearerAuth
@@ -109,6 +112,7 @@ func (h *contactHandler) get(c echo.Context) error {
 
 // update godoc
 // @Summary     Update a contact
+// @ID          updateContact
 // @Description Absent fields stay as they are; an empty email or phone clears it.
 // @Tags        contacts
 // @Accept      json
@@ -130,6 +134,7 @@ func (h *contactHandler) update(c echo.Context) error {
 
 // delete godoc
 // @Summary     Delete a contact
+// @ID          deleteContact
 // @Description Deletes the contact with its conversation and messages.
 // @Tags        contacts
 // @Produce     json

@@ -15,6 +15,7 @@ import (
 
 // health godoc
 // @Summary     Liveness
+// @ID          getLiveness
 // @Description The process is up.
 // @Tags        operations
 // @Produce     json
@@ -26,6 +27,7 @@ func health(c echo.Context) error {
 
 // ready godoc
 // @Summary     Readiness
+// @ID          getReadiness
 // @Description The database answers.
 // @Tags        operations
 // @Produce     json
@@ -45,6 +47,7 @@ func ready(ping func(context.Context) error) echo.HandlerFunc {
 
 // spec godoc
 // @Summary     The OpenAPI document
+// @ID          getOpenAPIDocument
 // @Description This API's OpenAPI 3 description (the committed openapi/openapi.json).
 // @Tags        operations
 // @Produce     json

@@ -61,6 +61,7 @@ const maxIdempotencyKey = 255
 
 // send godoc
 // @Summary     Send a message
+// @ID          sendMessage
 // @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
 // @Tags        messages
 // @Accept      json
@@ -167,6 +168,7 @@ func checkIdempotencyKey(key string) error {
 
 // eligibility godoc
 // @Summary     May I write to this contact now?
+// @ID          getSendEligibility
 // @Description For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
 // @Tags        messages
 // @Produce     json
@@ -203,6 +205,7 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 
 // message godoc
 // @Summary     Get a message
+// @ID          getMessage
 // @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
 // @Tags        messages
 // @Produce     json

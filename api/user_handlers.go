@@ -43,6 +43,7 @@ func actor(c echo.Context) workspace.Actor {
 
 // list godoc
 // @Summary     List users
+// @ID          listUsers
 // @Description Members of the workspace, oldest first.
 // @Tags        users
 // @Produce     json
@@ -63,6 +64,7 @@ func (h *userHandler) list(c echo.Context) error {
 
 // create godoc
 // @Summary     Create a user
+// @ID          createUser
 // @Description Adds a member. Owners and managers (or admin keys) only; only an owner may create another owner. Passwords need at least 10 characters.
 // @Tags        users
 // @Accept      json
@@ -93,6 +95,7 @@ func (h *userHandler) create(c echo.Context) error {
 
 // update godoc
 // @Summary     Update a user
+// @ID          updateUser
 // @Description Changes name, role or password. Every user may change their own name and password (no admin scope needed for that).
 // @Description Otherwise: an owner changes anyone; a manager, or an admin key (which acts as a manager), changes agents only (403 owner_only for an owner or another manager); an agent or another key changes nobody (403 forbidden).
 // @Description Only the user themself or an owner sets a password (403 password_change_forbidden), and only owners grant or take the owner role (403 owner_only). The last owner cannot be demoted (409 last_owner).
@@ -136,6 +139,7 @@ func (h *userHandler) update(c echo.Context) error {
 
 // delete godoc
 // @Summary     Delete a user
+// @ID          deleteUser
 // @Description Removes a member; their conversations become unassigned and their sessions end. An owner removes anyone; a manager, or an admin key, removes agents only (403 owner_only for an owner or another manager); an owner or manager may remove themself. The last owner cannot be removed (409 last_owner).
 // @Tags        users
 // @Produce     json

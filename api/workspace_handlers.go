@@ -27,6 +27,7 @@ type updateWorkspaceRequest struct {
 
 // get godoc
 // @Summary     Get the workspace
+// @ID          getWorkspace
 // @Description The caller's workspace with its settings.
 // @Tags        workspace
 // @Produce     json
@@ -44,6 +45,7 @@ func (h *workspaceHandler) get(c echo.Context) error {
 
 // update godoc
 // @Summary     Update the workspace
+// @ID          updateWorkspace
 // @Description Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
 // @Tags        workspace
 // @Accept      json

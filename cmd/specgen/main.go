@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,15 +98,16 @@ func requireResponseFields(doc *openapi3.T) {
 	}
 }
 
-// fixOperations names every operation after its summary ("List API keys" → listAPIKeys), so
-// generated clients get stable method names, and marks operations without a security
-// requirement as public explicitly.
+// fixOperations checks that every operation has its own verbNoun id (an @ID annotation:
+// listConversations, sendMessage), which generated clients use as method names, and marks
+// operations without a security requirement as public explicitly. An id made up from the
+// summary gave clients names like mayIWriteToThisContactNow?, so a missing one stops the build.
 func fixOperations(doc *openapi3.T) {
 	seen := map[string]string{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if op.OperationID == "" {
-				op.OperationID = camel(op.Summary)
+			if !operationID.MatchString(op.OperationID) {
+				panic(fmt.Sprintf("%s %s: operationId %q is not a verbNoun id; give the handler an @ID annotation", method, path, op.OperationID))
 			}
 			if prev, dup := seen[op.OperationID]; dup {
 				panic(fmt.Sprintf("operationId %q of %s %s repeats %s", op.OperationID, method, path, prev))
@@ -118,21 +120,8 @@ func fixOperations(doc *openapi3.T) {
 	}
 }
 
-func camel(summary string) string {
-	var b strings.Builder
-	for i, w := range strings.Fields(summary) {
-		w = strings.Trim(w, ".,:;'\"()")
-		if w == "" {
-			continue
-		}
-		if i == 0 {
-			b.WriteString(strings.ToLower(w[:1]) + w[1:])
-		} else {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-		}
-	}
-	return b.String()
-}
+// operationID is a lower-camel identifier: a verb, then what it acts on.
+var operationID = regexp.MustCompile(`^[a-z]+(?:[A-Z][A-Za-z0-9]*)*$`)
 
 // fixNullableRefs gives a nullable allOf wrapper (swag's form of a nullable $ref) its type,
 // as OpenAPI 3.0 wants a type beside nullable, and untypes properties marked x-any.
