@@ -55,6 +55,7 @@ func run(in, out string) error {
 	fixErrorMediaTypes(doc)
 	requireResponseFields(doc)
 	fixOperations(doc)
+	fixSecurity(doc)
 	fixNullableRefs(doc)
 	if err := doc.Validate(context.Background()); err != nil {
 		return fmt.Errorf("the generated document is invalid: %w", err)
@@ -118,6 +119,22 @@ func fixOperations(doc *openapi3.T) {
 			}
 		}
 	}
+}
+
+// fixSecurity declares BearerAuth as what it is, HTTP bearer authentication. Swagger 2.0 can
+// only say "an apiKey in the Authorization header", which leaves generated clients to build
+// the "Bearer " prefix by hand.
+func fixSecurity(doc *openapi3.T) {
+	ref, ok := doc.Components.SecuritySchemes["BearerAuth"]
+	if !ok || ref.Value == nil {
+		panic("no BearerAuth security scheme: see the @securityDefinitions in api/server.go")
+	}
+	doc.Components.SecuritySchemes["BearerAuth"] = &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
+		Type:         "http",
+		Scheme:       "bearer",
+		BearerFormat: "JWT access token or API key",
+		Description:  "A user's access token from POST /v1/auth/login (a JWT), or an API key (sbk_...): `Authorization: Bearer <token>`.",
+	}}
 }
 
 // operationID is a lower-camel identifier: a verb, then what it acts on.
