@@ -5,6 +5,32 @@
 // @version                    1.0
 // @description                Headless REST/JSON API for omnichannel customer conversations: contacts, conversations, a per-channel rule table that decides whether each outbound message may be sent, and rule-checked sends. Errors are RFC 9457 problems (application/problem+json) with a stable `code`. Lists use keyset pagination: pass `next_cursor` back as `cursor`.
 // @BasePath                   /
+// @tag.name                  auth
+// @tag.description           Log in, rotate the refresh token, log out; who am I.
+// @tag.name                  workspace
+// @tag.description           The workspace and its settings (closing logic).
+// @tag.name                  users
+// @tag.description           Agents, managers and owners of the workspace, and their roles.
+// @tag.name                  api-keys
+// @tag.description           API keys with scopes for scripts and integrations; the secret is shown once.
+// @tag.name                  contacts
+// @tag.description           Customers: create, search by name, email or phone, and their channel identities.
+// @tag.name                  channels
+// @tag.description           Connected channels, their provider settings and rule options, and inbound ingestion.
+// @tag.name                  channel-rules
+// @tag.description           The per-channel rule table that decides whether a message may be sent now.
+// @tag.name                  templates
+// @tag.description           Message templates of a channel, with their approval status.
+// @tag.name                  conversations
+// @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
+// @tag.name                  messages
+// @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
+// @tag.name                  events
+// @tag.description           Past events for polling, and the live Server-Sent Events stream.
+// @tag.name                  webhooks
+// @tag.description           Subscriber webhooks: signed event deliveries and their delivery log.
+// @tag.name                  operations
+// @tag.description           Liveness, readiness and the OpenAPI document.
 // @securityDefinitions.apikey BearerAuth
 // @in                         header
 // @name                       Authorization

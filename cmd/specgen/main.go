@@ -99,14 +99,21 @@ func requireResponseFields(doc *openapi3.T) {
 	}
 }
 
-// fixOperations checks that every operation has its own verbNoun id (an @ID annotation:
+// fixOperations checks that every operation has one declared tag and its own verbNoun id (an @ID annotation:
 // listConversations, sendMessage), which generated clients use as method names, and marks
 // operations without a security requirement as public explicitly. An id made up from the
 // summary gave clients names like mayIWriteToThisContactNow?, so a missing one stops the build.
 func fixOperations(doc *openapi3.T) {
 	seen := map[string]string{}
+	declared := map[string]bool{}
+	for _, t := range doc.Tags {
+		declared[t.Name] = true
+	}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
+			if len(op.Tags) != 1 || !declared[op.Tags[0]] {
+				panic(fmt.Sprintf("%s %s: tags %q: an operation has one tag, declared with @tag.name in api/server.go", method, path, op.Tags))
+			}
 			if !operationID.MatchString(op.OperationID) {
 				panic(fmt.Sprintf("%s %s: operationId %q is not a verbNoun id; give the handler an @ID annotation", method, path, op.OperationID))
 			}
