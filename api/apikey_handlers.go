@@ -54,6 +54,7 @@ func (h *apiKeyHandler) list(c echo.Context) error {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem "forbidden or scope_exceeds_creator"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem
 // @Router      /v1/api-keys [post]
 func (h *apiKeyHandler) create(c echo.Context) error {

@@ -81,6 +81,7 @@ func (h *authHandler) login(c echo.Context) error {
 // @Success     200 {object} resource.TokenResponse
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem "invalid_token or refresh_token_reused"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem "invalid_character, validation_failed (a null body or field)"
 // @Router      /v1/auth/refresh [post]
 func (h *authHandler) refresh(c echo.Context) error {

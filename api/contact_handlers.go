@@ -126,6 +126,7 @@ func (h *contactHandler) get(c echo.Context) error {
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "contact_exists"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem
 // @Router      /v1/contacts/{id} [patch]
 func (h *contactHandler) update(c echo.Context) error {

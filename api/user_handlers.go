@@ -76,6 +76,7 @@ func (h *userHandler) list(c echo.Context) error {
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     409 {object} Problem "email_taken"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem
 // @Failure     503 {object} Problem "server_busy: the server's password hashes are saturated"
 // @Header      503 {integer} Retry-After "Seconds to wait before trying again."
@@ -113,6 +114,7 @@ func (h *userHandler) create(c echo.Context) error {
 // @Failure     403 {object} Problem "forbidden, owner_only or password_change_forbidden"
 // @Failure     404 {object} Problem
 // @Failure     409 {object} Problem "last_owner"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem "validation_failed (e.g. current_password missing or wrong)"
 // @Failure     429 {object} Problem "rate_limited: too many wrong current passwords for this email"
 // @Header      429 {integer} Retry-After "Seconds to wait before the next try."

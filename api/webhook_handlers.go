@@ -40,6 +40,7 @@ type updateWebhookRequest struct {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem "validation_failed, webhook_url_refused, secrets_unavailable"
 // @Router      /v1/webhooks [post]
 func (h *webhookHandler) create(c echo.Context) error {
@@ -91,6 +92,7 @@ func (h *webhookHandler) list(c echo.Context) error {
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "webhook_not_found"
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem "validation_failed, webhook_url_refused"
 // @Router      /v1/webhooks/{id} [patch]
 func (h *webhookHandler) update(c echo.Context) error {

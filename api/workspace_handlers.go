@@ -56,6 +56,7 @@ func (h *workspaceHandler) get(c echo.Context) error {
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
+// @Failure     413 {object} Problem
 // @Failure     422 {object} Problem
 // @Router      /v1/workspace [patch]
 func (h *workspaceHandler) update(c echo.Context) error {

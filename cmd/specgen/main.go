@@ -56,6 +56,7 @@ func run(in, out string) error {
 	requireResponseFields(doc)
 	fixOperations(doc)
 	fixSecurity(doc)
+	addHeaders(doc)
 	fixNullableRefs(doc)
 	if err := doc.Validate(context.Background()); err != nil {
 		return fmt.Errorf("the generated document is invalid: %w", err)
@@ -142,6 +143,44 @@ func fixSecurity(doc *openapi3.T) {
 		BearerFormat: "JWT access token or API key",
 		Description:  "A user's access token from POST /v1/auth/login (a JWT), or an API key (sbk_...): `Authorization: Bearer <token>`.",
 	}}
+}
+
+// addHeaders documents the headers the server's middleware puts on answers, which no handler
+// annotation can say once for all: X-Request-Id on every answer (withRequestID), and
+// WWW-Authenticate on every 401 (problem.go). It also checks that every operation taking a body
+// documents 413, since the body limit applies to all of them.
+func addHeaders(doc *openapi3.T) {
+	str := &openapi3.SchemaRef{Value: openapi3.NewStringSchema()}
+	if doc.Components.Headers == nil {
+		doc.Components.Headers = openapi3.Headers{}
+	}
+	doc.Components.Headers["RequestId"] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: "The request's id: the client's X-Request-Id when well formed, else one the server made. Problems repeat it as request_id.",
+		Schema:      str}}}
+	doc.Components.Headers["WWWAuthenticate"] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: `The scheme to authenticate with: Bearer, with error="invalid_token" when the token was refused.`,
+		Schema:      str}}}
+	requestID := &openapi3.HeaderRef{Ref: "#/components/headers/RequestId", Value: doc.Components.Headers["RequestId"].Value}
+	authenticate := &openapi3.HeaderRef{Ref: "#/components/headers/WWWAuthenticate", Value: doc.Components.Headers["WWWAuthenticate"].Value}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody != nil && op.Responses.Value("413") == nil {
+				panic(fmt.Sprintf("%s %s takes a body but does not document 413: add @Failure 413 {object} Problem", method, path))
+			}
+			for code, ref := range op.Responses.Map() {
+				if ref.Value == nil {
+					continue
+				}
+				if ref.Value.Headers == nil {
+					ref.Value.Headers = openapi3.Headers{}
+				}
+				ref.Value.Headers["X-Request-Id"] = requestID
+				if code == "401" {
+					ref.Value.Headers["WWW-Authenticate"] = authenticate
+				}
+			}
+		}
+	}
 }
 
 // operationID is a lower-camel identifier: a verb, then what it acts on.
