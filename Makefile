@@ -36,6 +36,7 @@ run: build db $(DATA)/jwt_secret $(DATA)/secrets_key ## migrate, bootstrap a dem
 	@export DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url)}"; \
 	export JWT_SECRET="$${JWT_SECRET:-$$(cat $(DATA)/jwt_secret)}"; \
 	export SECRETS_KEY="$${SECRETS_KEY:-$$(cat $(DATA)/secrets_key)}"; \
+	export CORS_ALLOWED_ORIGINS="$${CORS_ALLOWED_ORIGINS-http://localhost:*,http://127.0.0.1:*}"; \
 	$(BIN) migrate up; \
 	if [[ ! -s $(DATA)/demo.json ]]; then \
 		pass=$$(head -c 18 /dev/urandom | base64 -w0 | tr '+/' 'xy'); \

@@ -29,6 +29,7 @@ type sseEvent struct {
 
 // stream is a raw SSE client: EventSource semantics, read line by line.
 type stream struct {
+	header http.Header // the stream response's headers
 	events chan sseEvent
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -54,7 +55,7 @@ func openStream(t *testing.T, base, path, token string, header map[string]string
 		cancel()
 		t.Fatalf("stream answered %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	}
-	s := &stream{events: make(chan sseEvent, 100), cancel: cancel, done: make(chan struct{})}
+	s := &stream{header: resp.Header, events: make(chan sseEvent, 100), cancel: cancel, done: make(chan struct{})}
 	r := bufio.NewReader(resp.Body)
 	// Wait for ": connected", so the subscription is live before the test acts.
 	for {

@@ -57,9 +57,21 @@ func spec(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openapi.JSON)
 }
 
-// registerDocs serves the API reference: Swagger UI, with assets embedded in the binary.
+// registerDocs serves the API reference: Swagger UI, with assets embedded in the binary, on
+// the committed document that /openapi.json serves. echo-swagger's URL option appends to its
+// defaults, doc.json and doc.yaml, and the UI opens on the first of them, which reads swag's
+// registry: we never register one (the spec is the committed file), so the page showed
+// "Failed to load API definition". The option below replaces the list instead, and the two
+// registry routes answer 404 like any unknown path.
 func registerDocs(e *echo.Echo) {
-	ui := echoSwagger.EchoWrapHandler(echoSwagger.URL("/openapi.json"), echoSwagger.DocExpansion("list"))
+	onlySpec := func(c *echoSwagger.Config) { c.URLs = []string{"/openapi.json"} }
+	ui := echoSwagger.EchoWrapHandler(onlySpec, echoSwagger.DocExpansion("list"))
 	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/index.html") })
-	e.GET("/docs/*", ui)
+	e.GET("/docs/*", func(c echo.Context) error {
+		switch c.Param("*") {
+		case "doc.json", "doc.yaml":
+			return echo.ErrNotFound
+		}
+		return ui(c)
+	})
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -27,18 +28,6 @@ func TestOperations(t *testing.T) {
 		t.Errorf("/openapi.json is not OpenAPI 3: %v", spec["openapi"])
 	}
 
-	docs := e.Unvalidated(t, "/docs/index.html")
-	if docs.Status != http.StatusOK || !strings.Contains(string(docs.Body), "swagger-ui") {
-		t.Errorf("docs page: %d %.200s", docs.Status, docs.Body)
-	}
-	if strings.Contains(string(docs.Body), "https://") && strings.Contains(string(docs.Body), "cdn") {
-		t.Errorf("docs page loads assets from a CDN")
-	}
-	asset := e.Unvalidated(t, "/docs/swagger-ui-bundle.js")
-	if asset.Status != http.StatusOK || len(asset.Body) < 10000 {
-		t.Errorf("docs assets are not served by the binary: %d, %d bytes", asset.Status, len(asset.Body))
-	}
-
 	// Generate some traffic with a route template, then read the metrics.
 	e.Get(t, "/v1/contacts/00000000-0000-0000-0000-000000000000", "").ExpectProblem(t, http.StatusUnauthorized, "unauthenticated")
 	m := e.Unvalidated(t, "/metrics")
@@ -55,6 +44,41 @@ func TestOperations(t *testing.T) {
 
 	if !strings.Contains(e.LogText(), `"request_id":`) {
 		t.Errorf("access log lines carry no request id:\n%s", e.LogText())
+	}
+}
+
+// TestDocs opens the API reference as a reader would: /docs leads to Swagger UI configured
+// with the committed /openapi.json alone, whose assets the binary serves, and swag's registry
+// routes, which answered 500 and were what the UI loaded first, are gone.
+func TestDocs(t *testing.T) {
+	e := apitest.New(t)
+	docs := e.Unvalidated(t, "/docs") // follows the redirect to /docs/index.html
+	page := string(docs.Body)
+	if docs.Status != http.StatusOK || !strings.Contains(page, "swagger-ui") {
+		t.Fatalf("docs page: %d %.200s", docs.Status, docs.Body)
+	}
+	if ct := docs.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("docs page Content-Type %q", ct)
+	}
+	// html/template writes the JavaScript string "/openapi.json" as "\/openapi.json".
+	urls := regexp.MustCompile(`\burl: "((?:\\/|[^"])*)"`).FindAllStringSubmatch(page, -1)
+	if len(urls) != 1 || strings.ReplaceAll(urls[0][1], `\/`, "/") != "/openapi.json" {
+		t.Errorf("docs page should load /openapi.json alone, loads %q", urls)
+	}
+	if strings.Contains(page, "doc.json") || strings.Contains(page, "doc.yaml") {
+		t.Errorf("docs page still lists swag's registry documents")
+	}
+	if strings.Contains(page, "https://") && strings.Contains(page, "cdn") {
+		t.Errorf("docs page loads assets from a CDN")
+	}
+	asset := e.Unvalidated(t, "/docs/swagger-ui-bundle.js")
+	if asset.Status != http.StatusOK || len(asset.Body) < 10000 {
+		t.Errorf("docs assets are not served by the binary: %d, %d bytes", asset.Status, len(asset.Body))
+	}
+	// The document the page loads.
+	e.Get(t, "/openapi.json", "").Expect(t, http.StatusOK)
+	for _, p := range []string{"/docs/doc.json", "/docs/doc.yaml"} {
+		e.Get(t, p, "").ExpectProblem(t, http.StatusNotFound, "route_not_found")
 	}
 }
 

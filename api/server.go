@@ -102,6 +102,8 @@ type Deps struct {
 	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
 	// without them the connection's address is the client's (the login throttle keys on it).
 	TrustedProxies []string
+	// CORSAllowedOrigins are the browser origins whose pages may call the API; none: no CORS.
+	CORSAllowedOrigins []config.Origin
 }
 
 // FromServices is the HTTP API of a process on its services, as cfg configures it: what serve
@@ -109,28 +111,29 @@ type Deps struct {
 // shutdown); nil never does.
 func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version string, closing <-chan struct{}) *echo.Echo {
 	return New(Deps{
-		Log:              log,
-		Auth:             svc.Auth,
-		Workspaces:       svc.Workspaces,
-		Contacts:         svc.Contacts,
-		Channels:         svc.Channels,
-		Templates:        svc.Templates,
-		Conversations:    svc.Conversations,
-		Sends:            svc.Sends,
-		ProviderWebhooks: svc.Deliveries.Receiver(svc.Conversations),
-		PublicBaseURL:    cfg.PublicBaseURL,
-		Events:           svc.Events,
-		Webhooks:         svc.Webhooks,
-		Heartbeat:        cfg.EventHeartbeat,
-		StreamRecheck:    cfg.EventStreamRecheck,
-		StreamWrite:      cfg.HTTPWriteTimeout,
-		Closing:          closing,
-		Ready:            svc.Ready,
-		Collectors:       svc.Metrics,
-		BodyLimit:        cfg.BodyLimit,
-		Pprof:            cfg.EnablePprof,
-		Version:          version,
-		TrustedProxies:   cfg.TrustedProxies,
+		Log:                log,
+		Auth:               svc.Auth,
+		Workspaces:         svc.Workspaces,
+		Contacts:           svc.Contacts,
+		Channels:           svc.Channels,
+		Templates:          svc.Templates,
+		Conversations:      svc.Conversations,
+		Sends:              svc.Sends,
+		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations),
+		PublicBaseURL:      cfg.PublicBaseURL,
+		Events:             svc.Events,
+		Webhooks:           svc.Webhooks,
+		Heartbeat:          cfg.EventHeartbeat,
+		StreamRecheck:      cfg.EventStreamRecheck,
+		StreamWrite:        cfg.HTTPWriteTimeout,
+		Closing:            closing,
+		Ready:              svc.Ready,
+		Collectors:         svc.Metrics,
+		BodyLimit:          cfg.BodyLimit,
+		Pprof:              cfg.EnablePprof,
+		Version:            version,
+		TrustedProxies:     cfg.TrustedProxies,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 }
 
@@ -162,7 +165,13 @@ func New(d Deps) *echo.Echo {
 	if limit == "" {
 		limit = "1M"
 	}
-	e.Use(withRequestID, metrics, accessLog(d.Log), middleware.Recover(), bodyDeadline, middleware.BodyLimit(limit), validQuery)
+	mw := []echo.MiddlewareFunc{withRequestID, metrics, accessLog(d.Log), middleware.Recover()}
+	// CORS comes before every middleware and route that can refuse a request, so refusals
+	// (413, 401, 404...) carry its headers and a page can read them.
+	if c := cors(d.CORSAllowedOrigins); c != nil {
+		mw = append(mw, c)
+	}
+	e.Use(append(mw, bodyDeadline, middleware.BodyLimit(limit), validQuery)...)
 
 	e.GET("/healthz", health)
 	e.GET("/readyz", ready(d.Ready))

@@ -71,6 +71,16 @@ type Option func(*config.Config)
 // their provider's answer (they poll every 100 ms and retry after tens of milliseconds).
 func WithWorkers(n int) Option { return func(c *config.Config) { c.DeliveryWorkers = n } }
 
+// WithCORS allows the comma-separated origins as CORS_ALLOWED_ORIGINS does; a malformed list
+// is a mistake in the test and panics.
+func WithCORS(origins string) Option {
+	allowed, err := config.ParseOrigins(origins)
+	if err != nil {
+		panic("apitest.WithCORS: " + err.Error())
+	}
+	return func(c *config.Config) { c.CORSAllowedOrigins = allowed }
+}
+
 // New starts the API for the test. The clock starts at the current second.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
@@ -248,6 +258,37 @@ type Request struct {
 // Do sends a request and validates the answer against the spec.
 func (e *Env) Do(t testing.TB, r Request) *Response {
 	t.Helper()
+	req, out := e.send(t, r)
+	validate(t, req, out)
+	if out.Status >= 500 {
+		t.Fatalf("%s %s answered %d: %s", r.Method, r.Path, out.Status, out.Body)
+	}
+	return out
+}
+
+// Preflight sends a browser's CORS preflight: OPTIONS from origin for a request with method
+// and the given request headers (Access-Control-Request-Headers; none if empty). A
+// preflight is the CORS protocol, not an operation of the API, so the spec does not describe
+// it and its answer is not validated against it; it must not have a body, nor be a 5xx.
+func (e *Env) Preflight(t testing.TB, path, origin, method string, headers ...string) *Response {
+	t.Helper()
+	h := map[string]string{"Access-Control-Request-Method": method}
+	if origin != "" {
+		h["Origin"] = origin
+	}
+	if len(headers) > 0 {
+		h["Access-Control-Request-Headers"] = strings.Join(headers, ",")
+	}
+	_, out := e.send(t, Request{Method: http.MethodOptions, Path: path, Header: h})
+	if out.Status >= 500 || (out.Status < 300 && len(out.Body) > 0) {
+		t.Fatalf("preflight of %s %s answered %d: %s", method, path, out.Status, out.Body)
+	}
+	return out
+}
+
+// send makes the request r describes and reads the whole answer.
+func (e *Env) send(t testing.TB, r Request) (*http.Request, *Response) {
+	t.Helper()
 	var body io.Reader
 	switch b := r.Body.(type) {
 	case nil:
@@ -284,12 +325,7 @@ func (e *Env) Do(t testing.TB, r Request) *Response {
 	if err != nil {
 		t.Fatalf("read body: %v", err)
 	}
-	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-	validate(t, req, out)
-	if out.Status >= 500 {
-		t.Fatalf("%s %s answered %d: %s", r.Method, r.Path, out.Status, b)
-	}
-	return out
+	return req, &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // Get, Post, Patch, Put and Delete are shorthands for Do.

@@ -73,6 +73,9 @@ type Config struct {
 	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For names the client;
 	// empty: the connection's own address is the client's.
 	TrustedProxies []string
+	// CORSAllowedOrigins are the browser origins allowed to call the API from their pages
+	// (CORS); empty: no CORS headers at all, so browsers keep pages on other origins out.
+	CORSAllowedOrigins []Origin
 
 	// WebhookWorkers is how many subscriber deliveries one process attempts at once;
 	// WebhookMaxPerWorkspace and WebhookMaxPerWebhook bound one workspace's and one webhook's
@@ -134,6 +137,7 @@ var Vars = []Var{
 	{"LOGIN_FAILURES_PER_EMAIL", "10", "Failed logins for one email in any minute before 429 rate_limited (2..1000; per process without shared limits)."},
 	{"LOGIN_FAILURES_PER_ADDRESS", "50", "Failed logins from one client address (IPv6: its /64) a minute before 429 rate_limited (50..100000)."},
 	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); empty: the connection's address is the client's."},
+	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated browser origins allowed to call the API (CORS), each scheme://host[:port] without a path; the port may be * (http://localhost:*: any port, or none). * alone allows every origin (credentials are bearer tokens, never cookies, so no origin is sent Allow-Credentials). Empty: no CORS headers."},
 	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
 	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
 }
@@ -266,6 +270,9 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: want comma-separated CIDRs such as 10.0.0.0/8, got %q", p))
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.CORSAllowedOrigins, err = ParseOrigins(get("CORS_ALLOWED_ORIGINS")); err != nil {
+		errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err))
 	}
 	if k := get("SECRETS_KEY"); k != "" {
 		b, err := base64.StdEncoding.DecodeString(k)

@@ -170,3 +170,102 @@ func load(t *testing.T, env map[string]string, wantErr string) (Config, bool) {
 	}
 	return c, true
 }
+
+func TestCORSAllowedOrigins(t *testing.T) {
+	tests := []struct {
+		name, env string
+		want      []string // the origins as read back, normalized
+		err       string
+	}{
+		{name: "unset: no CORS", want: nil},
+		{name: "blanks only", env: " , ", want: nil},
+		{name: "exact origins", env: "https://app.example.com, http://localhost:3000",
+			want: []string{"https://app.example.com", "http://localhost:3000"}},
+		{name: "case and default port normalized", env: "HTTPS://App.Example.com:443",
+			want: []string{"https://app.example.com"}},
+		{name: "port wildcard", env: "http://localhost:*,http://127.0.0.1:*,http://[::1]:*",
+			want: []string{"http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"}},
+		{name: "any origin alone", env: "*", want: []string{"*"}},
+		{name: "any origin among others", env: "*,https://app.example.com", err: `"*" allows every origin`},
+		{name: "path", env: "https://app.example.com/", err: "no path"},
+		{name: "longer path", env: "https://app.example.com/app", err: "no path"},
+		{name: "query", env: "https://app.example.com?x=1", err: "no path"},
+		{name: "user", env: "https://me@app.example.com", err: "no path"},
+		{name: "no scheme", env: "app.example.com", err: "scheme must be http or https"},
+		{name: "other scheme", env: "ftp://app.example.com", err: "scheme must be http or https"},
+		{name: "host wildcard", env: "https://*.example.com", err: "no wildcards"},
+		{name: "empty host", env: "https://", err: "has a host"},
+		{name: "empty port", env: "http://localhost:", err: "port is empty"},
+		{name: "port out of range", env: "http://localhost:70000", err: "1..65535"},
+		{name: "port not a number", env: "http://localhost:http", err: "1..65535"},
+		{name: "bad IPv6", env: "http://[::1:*", err: "IPv6"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(func(name string) string {
+				switch name {
+				case "DATABASE_URL":
+					return "postgres://localhost/x"
+				case "CORS_ALLOWED_ORIGINS":
+					return tc.env
+				}
+				return ""
+			})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), "CORS_ALLOWED_ORIGINS: ") || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming CORS_ALLOWED_ORIGINS and saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range c.CORSAllowedOrigins {
+				got = append(got, o.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOriginMatches(t *testing.T) {
+	tests := []struct {
+		allowed, origin string
+		want            bool
+	}{
+		{"https://app.example.com", "https://app.example.com", true},
+		{"https://app.example.com", "http://app.example.com", false},
+		{"https://app.example.com", "https://app.example.com:8443", false},
+		{"https://app.example.com", "https://app.example.com:443", true},
+		{"https://app.example.com", "https://evil.app.example.com", false},
+		{"https://app.example.com", "https://app.example.com.evil.com", false},
+		{"https://app.example.com", "null", false},
+		{"https://app.example.com", "", false},
+		{"http://localhost:3000", "http://localhost:3000", true},
+		{"http://localhost:3000", "http://localhost:3001", false},
+		{"http://localhost:*", "http://localhost:5173", true},
+		{"http://localhost:*", "http://localhost", true},
+		{"http://localhost:*", "https://localhost:5173", false},
+		{"http://localhost:*", "http://localhost.evil.com:5173", false},
+		{"http://localhost:*", "http://localhost:5173.evil.com", false},
+		{"http://localhost:*", "http://localhost:*", false},
+		{"http://localhost:*", "http://localhost:5173/path", false},
+		{"http://[::1]:*", "http://[::1]:8080", true},
+		{"*", "https://anything.example", true},
+		{"*", "null", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.allowed+" "+tc.origin, func(t *testing.T) {
+			o, err := ParseOrigin(tc.allowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.Matches(tc.origin); got != tc.want {
+				t.Errorf("Matches = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
