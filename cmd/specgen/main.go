@@ -22,6 +22,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/switchboard/switchboard/openapi"
 )
 
 func main() {
@@ -55,7 +57,9 @@ func run(in, out string) error {
 	requireResponseFields(doc)
 	fixOperations(doc)
 	fixNullableRefs(doc)
-	if err := doc.Validate(context.Background()); err != nil {
+	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
+	// make test fails here first, naming the problem.
+	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
 		return fmt.Errorf("the generated document is invalid: %w", err)
 	}
 	js, err := json.MarshalIndent(doc, "", "  ")
