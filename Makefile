@@ -1,4 +1,5 @@
-# Switchboard. `make run` serves the API with a demo workspace; `make test` runs every test.
+# Switchboard. `make run` serves the API with a demo workspace (`make stop` stops its
+# PostgreSQL); `make test` runs every test and needs only Go.
 # Without DATABASE_URL both start a private PostgreSQL (.ci/postgres) under .data/.
 # `make bench` measures the API at scale (README, "Benchmarks").
 
@@ -12,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,8 +33,11 @@ $(DATA)/jwt_secret:
 $(DATA)/secrets_key:
 	@mkdir -p $(DATA) && head -c 32 /dev/urandom | base64 -w0 > $@ && chmod 600 $@
 
-run: build db $(DATA)/jwt_secret $(DATA)/secrets_key ## migrate, bootstrap a demo workspace once, serve on :8080
+# make run listens on loopback only (it prints an all-scope key): HTTP_ADDR=:8080 make run
+# opens it to the network. The server's own default (HTTP_ADDR=:8080) is unchanged.
+run: build db $(DATA)/jwt_secret $(DATA)/secrets_key ## migrate, bootstrap a demo workspace once, serve on 127.0.0.1:8080 (HTTP_ADDR)
 	@export DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url)}"; \
+	export HTTP_ADDR="$${HTTP_ADDR:-127.0.0.1:8080}"; \
 	export JWT_SECRET="$${JWT_SECRET:-$$(cat $(DATA)/jwt_secret)}"; \
 	export SECRETS_KEY="$${SECRETS_KEY:-$$(cat $(DATA)/secrets_key)}"; \
 	$(BIN) migrate up; \
@@ -44,8 +48,22 @@ run: build db $(DATA)/jwt_secret $(DATA)/secrets_key ## migrate, bootstrap a dem
 		rm -f $(DATA)/demo.tmp; chmod 600 $(DATA)/demo.json; \
 	fi; \
 	echo "Demo workspace (kept in $(DATA)/demo.json):"; cat $(DATA)/demo.json; \
-	echo "API: http://localhost$${HTTP_ADDR:-:8080}  docs: http://localhost$${HTTP_ADDR:-:8080}/docs"; \
-	exec $(BIN) serve
+	echo $$$$ > $(DATA)/run.pid; \
+	exec $(BIN) serve --print-url
+
+# make stop ends a server that make run left running (in the background or another terminal;
+# the pid in .data/run.pid counts only while it is still bin/switchboard), then the private
+# PostgreSQL, as make db-stop.
+stop: ## stop what make run started: its server, if still running, and the private PostgreSQL
+	@if [[ -s $(DATA)/run.pid ]]; then \
+		pid=$$(cat $(DATA)/run.pid); \
+		if [[ "$$(readlink /proc/$$pid/exe 2>/dev/null || true)" == "$(CURDIR)/$(BIN)"* ]]; then \
+			echo "stopping switchboard (pid $$pid)"; kill -TERM $$pid; \
+			for _ in $$(seq 300); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+		fi; \
+		rm -f $(DATA)/run.pid; \
+	fi
+	@$(MAKE) --no-print-directory db-stop
 
 # The committed spec is validated strictly by openapi's Go test (kin-openapi, no Node).
 test: db openapi-check ## run every test against a real PostgreSQL (needs only Go)
