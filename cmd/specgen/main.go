@@ -23,6 +23,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/switchboard/switchboard/openapi"
 )
 
 func main() {
@@ -58,7 +60,9 @@ func run(in, out string) error {
 	fixSecurity(doc)
 	addHeaders(doc)
 	fixNullableRefs(doc)
-	if err := doc.Validate(context.Background()); err != nil {
+	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
+	// make test fails here first, naming the problem.
+	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
 		return fmt.Errorf("the generated document is invalid: %w", err)
 	}
 	js, err := json.MarshalIndent(doc, "", "  ")

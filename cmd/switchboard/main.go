@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], getenv, stderr)
+		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "worker":
 		return worker(ctx, args[1:], getenv, stderr)
 	case "migrate":
@@ -125,8 +127,9 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flags("serve", "serve [flags]", stderr)
+	printURL := fs.Bool("print-url", false, "print the API's and the docs' URLs on stdout once listening (make run)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,7 +151,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// Event streams never end by themselves: Shutdown closes them first, so draining waits only
 	// for ordinary requests (clients reconnect elsewhere with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { close(closing) })
-	return p.runUntilStopped(ctx, cfg, srv, "serving", "draining in-flight requests and deliveries")
+	announce := func(string) {}
+	if *printURL {
+		announce = func(u string) { fmt.Fprintf(stdout, "API: %s  docs: %s/docs\n", u, u) }
+	}
+	return p.runUntilStopped(ctx, cfg, srv, "serving", "draining in-flight requests and deliveries", announce)
 }
 
 // process is what serve and worker run besides their HTTP server.
@@ -199,12 +206,23 @@ func tuneGC(cfg config.Config) {
 // runUntilStopped serves srv until ctx ends (SIGTERM) or the listener fails, then drains srv and
 // the background work together within the shutdown timeout: in-flight requests finish, running
 // deliveries finish or are released for another process, then the webhook outbox and the event
-// listener stop.
-func (p process) runUntilStopped(ctx context.Context, cfg config.Config, srv *http.Server, started, draining string) error {
+// listener stop. Once the listener is bound, announce receives the URL it answers on.
+func (p process) runUntilStopped(ctx context.Context, cfg config.Config, srv *http.Server, started, draining string, announce func(url string)) error {
 	errc := make(chan error, 1)
 	go func() {
-		p.log.Info(started, "addr", cfg.HTTPAddr, "version", version, "delivery_workers", cfg.DeliveryWorkers)
-		errc <- srv.ListenAndServe()
+		addr := srv.Addr
+		if addr == "" {
+			addr = ":http" // as ListenAndServe
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			errc <- err
+			return
+		}
+		u := localURL(addr, ln.Addr())
+		p.log.Info(started, "addr", cfg.HTTPAddr, "url", u, "version", version, "delivery_workers", cfg.DeliveryWorkers)
+		announce(u)
+		errc <- srv.Serve(ln)
 	}()
 	var listenErr error
 	select {
@@ -253,7 +271,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stde
 	defer p.st.Close()
 	// Subscriber webhooks, the event listener and periodic jobs run here too, as in serve.
 	srv := app.NewServer(cfg, app.NewOps(p.svc))
-	return p.runUntilStopped(ctx, cfg, srv, "delivering", "letting in-flight deliveries finish")
+	return p.runUntilStopped(ctx, cfg, srv, "delivering", "letting in-flight deliveries finish", func(string) {})
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -338,4 +356,25 @@ func describe(err error) error {
 		return fmt.Errorf("%s (%s)", strings.TrimSpace(msg), e.Code)
 	}
 	return err
+}
+
+// localURL is the base URL to reach a server listening on addr (HTTP_ADDR) from this machine:
+// the configured host when it names one (127.0.0.1, [::1], a hostname), localhost when addr
+// binds every interface (":8080", "0.0.0.0:8080", "[::]:8080"), and the port actually bound
+// (so ":0" shows the port the kernel chose).
+func localURL(addr string, bound net.Addr) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if tcp, ok := bound.(*net.TCPAddr); ok && tcp.Port != 0 {
+		port = strconv.Itoa(tcp.Port)
+	}
+	if port == "" {
+		port = "80"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
