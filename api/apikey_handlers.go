@@ -14,7 +14,7 @@ type apiKeyHandler struct {
 }
 
 type createAPIKeyRequest struct {
-	Name string `json:"name" example:"CRM sync"`
+	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" example:"CRM sync"`
 	// Scopes default to, and may not exceed, the creator's.
 	Scopes []string `json:"scopes" example:"contacts:read,contacts:write"`
 } // @name CreateAPIKeyRequest

@@ -16,8 +16,8 @@ type contactHandler struct {
 // contactRequest creates or patches a contact. In a patch an absent field stays as it is and
 // an empty email or phone clears it.
 type contactRequest struct {
-	FirstName *string `json:"first_name" example:"Maria"`
-	LastName  *string `json:"last_name" example:"Gonzalez"`
+	FirstName *string `json:"first_name" maxLength:"200" example:"Maria"`
+	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
 	// Email is trimmed and lower-cased.
 	Email *string `json:"email" example:"Maria@Example.com"`
 	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.

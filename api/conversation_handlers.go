@@ -29,12 +29,12 @@ type closeConversationRequest struct {
 type reopenConversationRequest struct {
 	// OnBehalfOf (API keys only) names the user the key acts for: the conversation is assigned
 	// to them and the events name them.
-	OnBehalfOf *string `json:"on_behalf_of" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name ReopenConversationRequest
 
 type assignConversationRequest struct {
 	// UserID is a user of this workspace, or null to unassign. Required.
-	UserID json.RawMessage `json:"user_id" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	UserID json.RawMessage `json:"user_id" validate:"required" format:"uuid" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name AssignConversationRequest
 
 // caller is who the request acts as, for conversation changes.

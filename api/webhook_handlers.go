@@ -14,14 +14,14 @@ type webhookHandler struct {
 }
 
 type createWebhookRequest struct {
-	URL         string   `json:"url" example:"https://crm.example.com/hooks/switchboard"`
-	Description string   `json:"description" example:"CRM sync"`
+	URL         string   `json:"url" validate:"required" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
+	Description string   `json:"description" maxLength:"500" example:"CRM sync"`
 	Events      []string `json:"events" example:"message.created,conversation.closed"`
 } // @name CreateWebhookRequest
 
 type updateWebhookRequest struct {
-	URL         *string  `json:"url" example:"https://crm.example.com/hooks/switchboard"`
-	Description *string  `json:"description" example:"CRM sync"`
+	URL         *string  `json:"url" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
+	Description *string  `json:"description" maxLength:"500" example:"CRM sync"`
 	Events      []string `json:"events" example:"*"`
 	// Enabled true re-enables a webhook that was disabled after failing.
 	Enabled *bool `json:"enabled" example:"true"`
