@@ -59,7 +59,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
-// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)"
+// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
 // @Param       sort        query string false "Order by last message time" Enums(newest, oldest) default(newest)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
 // @Param       cursor      query string false "Cursor from the previous page"

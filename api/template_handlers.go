@@ -39,7 +39,7 @@ type templateRequest struct {
 	// Footer is at most 60 characters.
 	Footer *string `json:"footer" maxLength:"60" example:"Reply STOP to opt out"`
 	// Buttons are at most 10.
-	Buttons *[]templateButtonRequest `json:"buttons"`
+	Buttons *[]templateButtonRequest `json:"buttons" validate:"max=10"`
 } // @name TemplateRequest
 
 func (r templateRequest) fields() template.Fields {

@@ -18,7 +18,7 @@ var serverRequired = map[string][]string{
 	"CreateChannelIdentityRequest": {"channel_id", "identifier"},
 	"CreateChannelRequest":         {"name", "type"},
 	"CreateUserRequest":            {"email", "password", "role"},
-	"CreateWebhookRequest":         {"url"},
+	"CreateWebhookRequest":         {"events", "url"},
 	"InboundMessageRequest":        {"identifier"},
 	"LoginRequest":                 {"email", "password"},
 	"RefreshRequest":               {"refresh_token"},
