@@ -42,8 +42,8 @@ type createChannelRequest struct {
 type updateChannelRequest struct {
 	Name        *string        `json:"name" minLength:"1" maxLength:"100" example:"WhatsApp EU"`
 	Provider    *string        `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"twilio"`
-	Config      map[string]any `json:"config"`
-	RuleOptions map[string]any `json:"rule_options"`
+	Config      map[string]any `json:"config" extensions:"x-nullable-values"`
+	RuleOptions map[string]any `json:"rule_options" extensions:"x-nullable-values"`
 } // @name UpdateChannelRequest
 
 // list godoc

@@ -254,7 +254,8 @@ func fixErrorMediaTypes(doc *openapi3.T) {
 // swag can express, so a client or fuzzer generated from the spec sends what the server takes:
 //   - every request body schema (the *Request schemas) has additionalProperties: false, as
 //     bind decodes with DisallowUnknownFields (a 400 unknown_field); free-form members
-//     (config, custom_fields) are inline schemas and stay open;
+//     (config, custom_fields) are inline schemas and stay open, their values nullable where
+//     the field is a merge patch (x-nullable-values);
 //   - limit is 1..page.MaxLimit and cursor at most 512 characters (pageParams);
 //   - the {id} path parameter and the id-valued query parameters are UUIDs (pathID, uuidParam).
 func fixRequests(doc *openapi3.T) {
@@ -262,6 +263,15 @@ func fixRequests(doc *openapi3.T) {
 		if ref.Value != nil && strings.HasSuffix(name, "Request") {
 			no := false
 			ref.Value.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
+			// A merge patch's map (extensions:"x-nullable-values") takes null to clear a key.
+			for _, p := range ref.Value.Properties {
+				if v := p.Value; v != nil {
+					if _, ok := v.Extensions["x-nullable-values"]; ok {
+						delete(v.Extensions, "x-nullable-values")
+						v.AdditionalProperties = openapi3.AdditionalProperties{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}}
+					}
+				}
+			}
 		}
 	}
 	for path, item := range doc.Paths.Map() {
