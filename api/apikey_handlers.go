@@ -14,9 +14,9 @@ type apiKeyHandler struct {
 }
 
 type createAPIKeyRequest struct {
-	Name string `json:"name" example:"CRM sync"`
+	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" example:"CRM sync"`
 	// Scopes default to, and may not exceed, the creator's.
-	Scopes []string `json:"scopes" example:"contacts:read,contacts:write"`
+	Scopes []string `json:"scopes" enums:"contacts:read,contacts:write,conversations:read,conversations:write,messages:send,admin" example:"contacts:read,contacts:write"`
 } // @name CreateAPIKeyRequest
 
 // list godoc

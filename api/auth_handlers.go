@@ -17,15 +17,15 @@ type authHandler struct {
 }
 
 type loginRequest struct {
-	Email    string `json:"email" example:"owner@example.com"`
-	Password string `json:"password" example:"correct horse battery"`
+	Email    string `json:"email" validate:"required" minLength:"1" example:"owner@example.com"`
+	Password string `json:"password" validate:"required" minLength:"1" maxLength:"256" example:"correct horse battery"`
 	// The workspace whose account logs in, for an email that is a member of several. Without
 	// it a login tries the email's two most recently updated accounts, newest first.
 	WorkspaceID *string `json:"workspace_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name LoginRequest
 
 type refreshRequest struct {
-	RefreshToken string `json:"refresh_token" example:"sbr_AZOlsHweHSqfAGsc..."`
+	RefreshToken string `json:"refresh_token" validate:"required" example:"sbr_AZOlsHweHSqfAGsc..."`
 } // @name RefreshRequest
 
 // login godoc

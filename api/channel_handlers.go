@@ -18,8 +18,8 @@ type channelHandler struct {
 // createChannelRequest connects a channel.
 type createChannelRequest struct {
 	// Type is the channel's row in the rule table.
-	Type string `json:"type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
-	Name string `json:"name" example:"WhatsApp Support"`
+	Type string `json:"type" validate:"required" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" example:"WhatsApp Support"`
 	// Provider defaults to sandbox. Each provider delivers some channel types (DESIGN §6).
 	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
 	// Config is the provider's settings, secrets included (they are sealed and never returned).
@@ -40,10 +40,10 @@ type createChannelRequest struct {
 // current settings (null clears one) unless provider changes, when it replaces them;
 // rule_options is merged over the current options (null restores the default).
 type updateChannelRequest struct {
-	Name        *string        `json:"name" example:"WhatsApp EU"`
+	Name        *string        `json:"name" minLength:"1" maxLength:"100" example:"WhatsApp EU"`
 	Provider    *string        `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"twilio"`
-	Config      map[string]any `json:"config"`
-	RuleOptions map[string]any `json:"rule_options"`
+	Config      map[string]any `json:"config" extensions:"x-nullable-values"`
+	RuleOptions map[string]any `json:"rule_options" extensions:"x-nullable-values"`
 } // @name UpdateChannelRequest
 
 // list godoc
@@ -184,11 +184,11 @@ func (h *channelHandler) delete(c echo.Context) error {
 }
 
 type createIdentityRequest struct {
-	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	ChannelID string `json:"channel_id" validate:"required" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
 	// Identifier is normalised for the channel's type: phones to E.164 (national numbers in
 	// the workspace's default_phone_region) for WhatsApp and SMS, emails lower-cased, other
 	// platforms' user ids kept as given.
-	Identifier string `json:"identifier" example:"(202) 555-0123"`
+	Identifier string `json:"identifier" validate:"required" minLength:"1" maxLength:"256" example:"(202) 555-0123"`
 } // @name CreateChannelIdentityRequest
 
 // identities godoc

@@ -16,15 +16,15 @@ type contactHandler struct {
 // contactRequest creates or patches a contact. In a patch an absent field stays as it is and
 // an empty email or phone clears it.
 type contactRequest struct {
-	FirstName *string `json:"first_name" example:"Maria"`
-	LastName  *string `json:"last_name" example:"Gonzalez"`
+	FirstName *string `json:"first_name" maxLength:"200" example:"Maria"`
+	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
 	// Email is trimmed and lower-cased.
 	Email *string `json:"email" example:"Maria@Example.com"`
 	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.
 	Phone    *string   `json:"phone" example:"(202) 555-0123"`
 	Language *string   `json:"language" example:"es"`
 	Country  *string   `json:"country" example:"MX"`
-	Tags     *[]string `json:"tags" example:"vip"`
+	Tags     *[]string `json:"tags" minLength:"1" maxLength:"64" example:"vip"`
 	// CustomFields is free-form JSON, at most 8 levels of objects and arrays deep and 16 KiB
 	// encoded.
 	CustomFields *map[string]any `json:"custom_fields"`
@@ -42,7 +42,7 @@ func (r contactRequest) fields() contact.Fields {
 // @Tags        contacts
 // @Produce     json
 // @Security    BearerAuth
-// @Param       q      query string false "Search fragment"
+// @Param       q      query string false "Search fragment" maxlength(200)
 // @Param       tag    query string false "Only contacts with this tag"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"

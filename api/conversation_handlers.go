@@ -29,12 +29,12 @@ type closeConversationRequest struct {
 type reopenConversationRequest struct {
 	// OnBehalfOf (API keys only) names the user the key acts for: the conversation is assigned
 	// to them and the events name them.
-	OnBehalfOf *string `json:"on_behalf_of" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name ReopenConversationRequest
 
 type assignConversationRequest struct {
 	// UserID is a user of this workspace, or null to unassign. Required.
-	UserID json.RawMessage `json:"user_id" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	UserID json.RawMessage `json:"user_id" validate:"required" format:"uuid" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name AssignConversationRequest
 
 // caller is who the request acts as, for conversation changes.
@@ -59,7 +59,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
-// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)"
+// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
 // @Param       sort        query string false "Order by last message time" Enums(newest, oldest) default(newest)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
 // @Param       cursor      query string false "Cursor from the previous page"

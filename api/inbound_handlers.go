@@ -18,9 +18,9 @@ type inboundHandler struct {
 }
 
 type attachmentRequest struct {
-	URL      string `json:"url" example:"https://example.com/photo.jpg"`
-	MimeType string `json:"mime_type" example:"image/jpeg"`
-	Filename string `json:"filename" example:"photo.jpg"`
+	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" example:"https://example.com/photo.jpg"`
+	MimeType string `json:"mime_type" validate:"required" minLength:"3" maxLength:"255" example:"image/jpeg"`
+	Filename string `json:"filename" maxLength:"255" example:"photo.jpg"`
 } // @name AttachmentRequest
 
 // inboundContactRequest fills a contact created for a new identity; it is ignored when the
@@ -34,7 +34,7 @@ type inboundContactRequest struct {
 
 type inboundRequest struct {
 	// Identifier is the customer's address on the channel, normalised like identities.
-	Identifier string `json:"identifier" example:"+1 202 555 0123"`
+	Identifier string `json:"identifier" validate:"required" minLength:"1" maxLength:"256" example:"+1 202 555 0123"`
 	// Text is required unless an attachment is given (then it is the caption).
 	Text       string             `json:"text" example:"Hi, my order hasn't arrived yet"`
 	Attachment *attachmentRequest `json:"attachment"`
@@ -42,7 +42,7 @@ type inboundRequest struct {
 	ReceivedAt *string                `json:"received_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	Contact    *inboundContactRequest `json:"contact"`
 	// ExternalID is the sender's message id: the same id on the same channel is ingested once.
-	ExternalID *string `json:"external_id" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
+	ExternalID *string `json:"external_id" maxLength:"256" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
 } // @name InboundMessageRequest
 
 // ingest godoc

@@ -20,22 +20,22 @@ type sendHandler struct {
 }
 
 type templateSendRequest struct {
-	Name      string   `json:"name" example:"order_update"`
-	Language  string   `json:"language" example:"en_US"`
+	Name      string   `json:"name" validate:"required" minLength:"1" example:"order_update"`
+	Language  string   `json:"language" validate:"required" minLength:"1" example:"en_US"`
 	Variables []string `json:"variables" example:"Maria,#1234"`
 } // @name TemplateSendRequest
 
 type sendMessageRequest struct {
 	// ChannelID defaults to the channel the contact last wrote on.
-	ChannelID  *string              `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Type       string               `json:"type" enums:"text,template,attachment" example:"text"`
-	Text       string               `json:"text" example:"Your parcel is on its way."`
+	ChannelID  *string              `json:"channel_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Type       string               `json:"type" validate:"required" enums:"text,template,attachment" example:"text"`
+	Text       string               `json:"text" maxLength:"20000" example:"Your parcel is on its way."`
 	Template   *templateSendRequest `json:"template"`
 	Attachment *attachmentRequest   `json:"attachment"`
 	// Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	Tag string `json:"tag" example:"HUMAN_AGENT"`
 	// OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
-	OnBehalfOf *string `json:"on_behalf_of" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name SendMessageRequest
 
 func (r sendMessageRequest) draft() (conversation.Draft, error) {

@@ -15,9 +15,9 @@ type templateHandler struct {
 }
 
 type templateButtonRequest struct {
-	Type string `json:"type" enums:"quick_reply,url,phone_number" example:"url"`
+	Type string `json:"type" validate:"required" enums:"quick_reply,url,phone_number" example:"url"`
 	// Text is 1 to 25 characters.
-	Text string `json:"text" example:"Track order"`
+	Text string `json:"text" validate:"required" minLength:"1" maxLength:"25" example:"Track order"`
 	// Value is an http(s) URL for url, a phone number for phone_number, absent for quick_reply.
 	Value string `json:"value" example:"https://example.com/track"`
 } // @name TemplateButtonRequest
@@ -33,13 +33,13 @@ type templateRequest struct {
 	// Status mirrors the platform's review of the template; only approved ones can be sent.
 	Status *string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
 	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
-	Body *string `json:"body" example:"Hi {{1}}, your order {{2}} has shipped."`
+	Body *string `json:"body" minLength:"1" maxLength:"1024" example:"Hi {{1}}, your order {{2}} has shipped."`
 	// Header is at most 60 characters.
-	Header *string `json:"header" example:"Order update"`
+	Header *string `json:"header" maxLength:"60" example:"Order update"`
 	// Footer is at most 60 characters.
-	Footer *string `json:"footer" example:"Reply STOP to opt out"`
+	Footer *string `json:"footer" maxLength:"60" example:"Reply STOP to opt out"`
 	// Buttons are at most 10.
-	Buttons *[]templateButtonRequest `json:"buttons"`
+	Buttons *[]templateButtonRequest `json:"buttons" validate:"max=10"`
 } // @name TemplateRequest
 
 func (r templateRequest) fields() template.Fields {

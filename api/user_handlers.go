@@ -14,16 +14,16 @@ type userHandler struct {
 }
 
 type createUserRequest struct {
-	Email    string `json:"email" example:"ana@example.com"`
-	Name     string `json:"name" example:"Ana Silva"`
-	Password string `json:"password" example:"a long passphrase"`
-	Role     string `json:"role" enums:"owner,manager,agent" example:"agent"`
+	Email    string `json:"email" validate:"required" format:"email" maxLength:"254" example:"ana@example.com"`
+	Name     string `json:"name" maxLength:"200" example:"Ana Silva"`
+	Password string `json:"password" validate:"required" minLength:"10" maxLength:"256" example:"a long passphrase"`
+	Role     string `json:"role" validate:"required" enums:"owner,manager,agent" example:"agent"`
 } // @name CreateUserRequest
 
 type updateUserRequest struct {
-	Name     *string `json:"name" example:"Ana Silva"`
+	Name     *string `json:"name" maxLength:"200" example:"Ana Silva"`
 	Role     *string `json:"role" enums:"owner,manager,agent" example:"manager"`
-	Password *string `json:"password" example:"another long passphrase"`
+	Password *string `json:"password" minLength:"10" maxLength:"256" example:"another long passphrase"`
 	// The caller's current password: required when a user changes their own password (wrong
 	// ones count against the login throttle of their email).
 	CurrentPassword *string `json:"current_password" example:"a long passphrase"`

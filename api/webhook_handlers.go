@@ -14,15 +14,15 @@ type webhookHandler struct {
 }
 
 type createWebhookRequest struct {
-	URL         string   `json:"url" example:"https://crm.example.com/hooks/switchboard"`
-	Description string   `json:"description" example:"CRM sync"`
-	Events      []string `json:"events" example:"message.created,conversation.closed"`
+	URL         string   `json:"url" validate:"required" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
+	Description string   `json:"description" maxLength:"500" example:"CRM sync"`
+	Events      []string `json:"events" validate:"required,min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created,conversation.closed"`
 } // @name CreateWebhookRequest
 
 type updateWebhookRequest struct {
-	URL         *string  `json:"url" example:"https://crm.example.com/hooks/switchboard"`
-	Description *string  `json:"description" example:"CRM sync"`
-	Events      []string `json:"events" example:"*"`
+	URL         *string  `json:"url" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
+	Description *string  `json:"description" maxLength:"500" example:"CRM sync"`
+	Events      []string `json:"events" validate:"min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"*"`
 	// Enabled true re-enables a webhook that was disabled after failing.
 	Enabled *bool `json:"enabled" example:"true"`
 } // @name UpdateWebhookRequest

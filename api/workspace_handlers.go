@@ -21,7 +21,7 @@ type updateWorkspaceSettings struct {
 } // @name UpdateWorkspaceSettingsRequest
 
 type updateWorkspaceRequest struct {
-	Name     *string                  `json:"name" example:"Acme Support EU"`
+	Name     *string                  `json:"name" maxLength:"200" example:"Acme Support EU"`
 	Settings *updateWorkspaceSettings `json:"settings"`
 } // @name UpdateWorkspaceRequest
 

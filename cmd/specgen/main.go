@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/page"
 )
 
 func main() {
@@ -60,6 +61,7 @@ func run(in, out string) error {
 	fixSecurity(doc)
 	addHeaders(doc)
 	fixNullableRefs(doc)
+	fixRequests(doc)
 	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
 	// make test fails here first, naming the problem.
 	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
@@ -247,3 +249,60 @@ func fixErrorMediaTypes(doc *openapi3.T) {
 		}
 	}
 }
+
+// fixRequests declares on the request side what the server enforces beyond the annotations
+// swag can express, so a client or fuzzer generated from the spec sends what the server takes:
+//   - every request body schema (the *Request schemas) has additionalProperties: false, as
+//     bind decodes with DisallowUnknownFields (a 400 unknown_field); free-form members
+//     (config, custom_fields) are inline schemas and stay open, their values nullable where
+//     the field is a merge patch (x-nullable-values);
+//   - limit is 1..page.MaxLimit and cursor at most 512 characters (pageParams);
+//   - the {id} path parameter and the id-valued query parameters are UUIDs (pathID, uuidParam).
+func fixRequests(doc *openapi3.T) {
+	for name, ref := range doc.Components.Schemas {
+		if ref.Value != nil && strings.HasSuffix(name, "Request") {
+			no := false
+			ref.Value.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
+			// A merge patch's map (extensions:"x-nullable-values") takes null to clear a key.
+			for _, p := range ref.Value.Properties {
+				if v := p.Value; v != nil {
+					if _, ok := v.Extensions["x-nullable-values"]; ok {
+						delete(v.Extensions, "x-nullable-values")
+						v.AdditionalProperties = openapi3.AdditionalProperties{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}}
+					}
+				}
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil &&
+					mt.Schema.Ref != "" && !strings.HasSuffix(mt.Schema.Ref, "Request") {
+					panic(fmt.Sprintf("%s: request body schema %s is not named *Request; name it so (// @name ...Request) to get the request rules", path, mt.Schema.Ref))
+				}
+			}
+			for _, pr := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				p := pr.Value
+				if p == nil || p.Schema == nil || p.Schema.Value == nil {
+					continue
+				}
+				s := p.Schema.Value
+				switch {
+				case p.In == openapi3.ParameterInQuery && p.Name == "limit":
+					s.Min, s.Max = ptr(1.0), ptr(float64(page.MaxLimit))
+				case p.In == openapi3.ParameterInQuery && p.Name == "cursor":
+					s.MaxLength = ptr(uint64(512))
+				case p.In == openapi3.ParameterInPath && p.Name == "id",
+					p.In == openapi3.ParameterInQuery && uuidQuery[p.Name]:
+					s.Format = "uuid"
+				}
+			}
+		}
+	}
+}
+
+// uuidQuery are the query parameters read with uuidParam (api/bind.go).
+var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true}
+
+func ptr[T any](v T) *T { return &v }

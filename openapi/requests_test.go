@@ -1,0 +1,116 @@
+package openapi
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// serverRequired lists, per request body schema, the fields the server refuses a request
+// without (a 4xx naming the field); the spec's required must list at least these, so a client
+// generated from it cannot leave them out.
+var serverRequired = map[string][]string{
+	"AssignConversationRequest":    {"user_id"},
+	"AttachmentRequest":            {"mime_type", "url"},
+	"CreateAPIKeyRequest":          {"name"},
+	"CreateChannelIdentityRequest": {"channel_id", "identifier"},
+	"CreateChannelRequest":         {"name", "type"},
+	"CreateUserRequest":            {"email", "password", "role"},
+	"CreateWebhookRequest":         {"events", "url"},
+	"InboundMessageRequest":        {"identifier"},
+	"LoginRequest":                 {"email", "password"},
+	"RefreshRequest":               {"refresh_token"},
+	"SendMessageRequest":           {"type"},
+	"TemplateButtonRequest":        {"text", "type"},
+	"TemplateSendRequest":          {"language", "name"},
+}
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile("openapi.json")
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return doc
+}
+
+// TestRequestBodiesAreClosed: the server decodes bodies with unknown fields refused (api/bind.go),
+// so every JSON request body schema, and every *Request schema nested in one, says
+// additionalProperties: false, and lists at least serverRequired's fields as required.
+func TestRequestBodiesAreClosed(t *testing.T) {
+	doc := loadSpec(t)
+	bodies := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Schema == nil || mt.Schema.Ref == "" {
+				continue // the provider webhook takes the provider's own payloads, as they come
+			}
+			bodies++
+			if name := mt.Schema.Ref[strings.LastIndexByte(mt.Schema.Ref, '/')+1:]; !strings.HasSuffix(name, "Request") {
+				t.Errorf("%s %s: body schema %s is not a *Request schema", method, path, name)
+			}
+		}
+	}
+	if bodies < 15 {
+		t.Fatalf("found %d JSON request bodies; the walk is broken", bodies)
+	}
+	seen := map[string]bool{}
+	for name, ref := range doc.Components.Schemas {
+		if !strings.HasSuffix(name, "Request") {
+			continue
+		}
+		seen[name] = true
+		s := ref.Value
+		if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has || s.AdditionalProperties.Schema != nil {
+			t.Errorf("%s: additionalProperties must be false (the server rejects unknown fields)", name)
+		}
+		for _, f := range serverRequired[name] {
+			if !slices.Contains(s.Required, f) {
+				t.Errorf("%s: %q is required by the server but not in required %v", name, f, s.Required)
+			}
+			if s.Properties[f] == nil {
+				t.Errorf("%s: required %q is not a property", name, f)
+			}
+		}
+	}
+	for name := range serverRequired {
+		if !seen[name] {
+			t.Errorf("serverRequired names %s, which the spec no longer has", name)
+		}
+	}
+}
+
+// TestParameterConstraints: limit is 1..100 everywhere (pageParams), and the {id} path
+// parameter is a UUID.
+func TestParameterConstraints(t *testing.T) {
+	doc := loadSpec(t)
+	limits := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, pr := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				p := pr.Value
+				s := p.Schema.Value
+				switch {
+				case p.In == openapi3.ParameterInQuery && p.Name == "limit":
+					limits++
+					if s.Min == nil || *s.Min != 1 || s.Max == nil || *s.Max != 100 {
+						t.Errorf("%s %s: limit must have minimum 1 and maximum 100", method, path)
+					}
+				case p.In == openapi3.ParameterInPath && p.Name == "id":
+					if s.Format != "uuid" {
+						t.Errorf("%s %s: path id must have format uuid", method, path)
+					}
+				}
+			}
+		}
+	}
+	if limits < 10 {
+		t.Fatalf("found %d limit parameters; the walk is broken", limits)
+	}
+}
