@@ -25,18 +25,9 @@ import (
 // left out): each costs latency under a lock, and the batches in pgxTx and lazyTx exist to
 // keep them few.
 func TestRoundTrips(t *testing.T) {
-	st := storetest.New(t, time.Now)
+	st, w, owner, channels := acme(t)
 	ctx := context.Background()
-	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Acme",
-		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := channel.NewService(st, box, channel.Destinations{}, time.Now).Create(ctx, w.ID, channel.New{Type: "telegram", Name: "TG"})
+	ch, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "TG"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +147,22 @@ func checkRoundTrips(t *testing.T, ctx context.Context, run func(ctx context.Con
 	t.Logf("%d round trips", len(trips))
 }
 
+// acme is a fresh store with a workspace, Acme, its owner, and the channel service.
+func acme(t *testing.T) (*store.Store, workspace.Workspace, workspace.User, *channel.Service) {
+	t.Helper()
+	st := storetest.New(t, time.Now)
+	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(context.Background(), "Acme",
+		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, w, owner, channel.NewService(st, box, channel.Destinations{}, time.Now)
+}
+
 // idempotency is an Idempotency-Key; the store stores the send's answer with it.
 func idempotency(key string) *conversation.Idempotency {
 	return &conversation.Idempotency{Key: key, Hash: []byte("hash")}
@@ -165,18 +172,8 @@ func idempotency(key string) *conversation.Idempotency {
 // goes with the first batch (the lock, or the lock and what it guards), COMMIT with the
 // writes; the webhook outbox's claim and finish need no answer in between, so they are one.
 func TestAdminRoundTrips(t *testing.T) {
-	st := storetest.New(t, time.Now)
+	st, w, owner, channels := acme(t)
 	ctx := context.Background()
-	w, owner, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Acme",
-		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	channels := channel.NewService(st, box, channel.Destinations{}, time.Now)
 	used, err := channels.Create(ctx, w.ID, channel.New{Type: "telegram", Name: "Used"})
 	if err != nil {
 		t.Fatal(err)
