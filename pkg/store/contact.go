@@ -158,8 +158,7 @@ func contactArgs(c contact.Contact) (tags, fields any, err error) {
 // Contact returns one contact with its conversation.
 func (s *Store) Contact(ctx context.Context, ws, id uuid.UUID) (contact.Contact, error) {
 	st := contactByID(ws, id)
-	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
-	r, err := collectOne[contactRow](rows)
+	r, err := queryRow[contactRow](ctx, s.Pool, st.sql, st.args...)
 	if isNotFound(err) {
 		return contact.Contact{}, contact.ErrNotFound
 	}

@@ -125,8 +125,7 @@ func lockConversation(ws, id uuid.UUID) statement {
 // Conversation returns one conversation with its contact summary and assignee.
 func (s *Store) Conversation(ctx context.Context, ws, id uuid.UUID) (conversation.Conversation, error) {
 	st := conversationByID(ws, id)
-	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
-	r, err := collectOne[conversationRow](rows)
+	r, err := queryRow[conversationRow](ctx, s.Pool, st.sql, st.args...)
 	if isNotFound(err) {
 		return conversation.Conversation{}, conversation.ErrNotFound
 	}

@@ -184,8 +184,7 @@ var receiptStatus = map[string]conversation.MessageStatus{
 
 // ChannelByID finds a channel by its id alone (channels_id_key), for provider webhooks.
 func (s *Store) ChannelByID(ctx context.Context, id uuid.UUID) (channel.Channel, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT `+channelColumns+` FROM channels WHERE id = $1`, id)
-	r, err := collectOne[channelRow](rows)
+	r, err := queryRow[channelRow](ctx, s.Pool, `SELECT `+channelColumns+` FROM channels WHERE id = $1`, id)
 	if isNotFound(err) {
 		return channel.Channel{}, channel.ErrNotFound
 	}

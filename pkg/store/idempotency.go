@@ -46,8 +46,7 @@ RETURNING key`
 	}
 	const read = `
 SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE workspace_id = $1 AND key = $2`
-	rows, _ := tx.Query(ctx, read, ws, in.Key)
-	stored, err := collectOne[storedAnswer](rows)
+	stored, err := queryRow[storedAnswer](ctx, tx, read, ws, in.Key)
 	if err != nil && !isNotFound(err) {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}

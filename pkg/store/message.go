@@ -109,8 +109,7 @@ func messageByID(ws, id uuid.UUID) statement {
 // Message returns one message of the workspace.
 func (s *Store) Message(ctx context.Context, ws, id uuid.UUID) (conversation.Message, error) {
 	st := messageByID(ws, id)
-	rows, _ := s.Pool.Query(ctx, st.sql, st.args...)
-	r, err := collectOne[messageRow](rows)
+	r, err := queryRow[messageRow](ctx, s.Pool, st.sql, st.args...)
 	if isNotFound(err) {
 		return conversation.Message{}, conversation.ErrMessageNotFound
 	}
