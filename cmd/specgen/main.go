@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
@@ -62,6 +63,8 @@ func run(in, out string) error {
 	addHeaders(doc)
 	fixNullableRefs(doc)
 	fixRequests(doc)
+	problemCodes(doc)
+	eventUnion(doc)
 	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
 	// make test fails here first, naming the problem.
 	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
@@ -306,3 +309,81 @@ func fixRequests(doc *openapi3.T) {
 var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true}
 
 func ptr[T any](v T) *T { return &v }
+
+// problemCodes makes Problem.code the enum of errkind.Codes and lists what each code means,
+// so a client can switch on it exhaustively. The api tests validate every problem they see
+// against it, and errkind's test holds the table to the source.
+func problemCodes(doc *openapi3.T) {
+	code := schema(doc, "Problem").Properties["code"]
+	if code == nil || code.Value == nil {
+		panic("Problem has no code property")
+	}
+	var desc strings.Builder
+	desc.WriteString("A stable, machine-readable code for the error; switch on it rather than on title or detail.")
+	for _, name := range errkind.CodeNames() {
+		code.Value.Enum = append(code.Value.Enum, name)
+		fmt.Fprintf(&desc, "\n- `%s`: %s", name, errkind.Codes[name])
+	}
+	code.Value.Description = desc.String()
+}
+
+// eventResources maps an event type's prefix to the schema of its data.
+var eventResources = []struct{ prefix, schema, name string }{
+	{"message.", "Message", "EventMessage"},
+	{"conversation.", "Conversation", "EventConversation"},
+	{"contact.", "Contact", "EventContact"},
+}
+
+// eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated
+// by type: EventMessage (data is a Message), EventConversation and EventContact, each with the
+// type values of its resource. Generated clients then type data per event type. Every type in
+// Event's enum must fall in one of them.
+func eventUnion(doc *openapi3.T) {
+	event := schema(doc, "Event")
+	types := event.Properties["type"].Value.Enum
+	mapping := map[string]openapi3.MappingRef{}
+	union := openapi3.SchemaRefs{}
+	for _, r := range eventResources {
+		variant := *event // a shallow copy: properties are replaced, not changed in place
+		variant.Properties = openapi3.Schemas{}
+		for k, v := range event.Properties {
+			variant.Properties[k] = v
+		}
+		typ := *event.Properties["type"].Value
+		typ.Enum = nil
+		for _, t := range types {
+			if strings.HasPrefix(t.(string), r.prefix) {
+				typ.Enum = append(typ.Enum, t)
+				mapping[t.(string)] = openapi3.MappingRef{Ref: "#/components/schemas/" + r.name}
+			}
+		}
+		if len(typ.Enum) == 0 {
+			panic("no event type starts with " + r.prefix)
+		}
+		typ.Example = typ.Enum[0]
+		variant.Properties["type"] = &openapi3.SchemaRef{Value: &typ}
+		variant.Properties["data"] = &openapi3.SchemaRef{Ref: "#/components/schemas/" + r.schema, Value: schema(doc, r.schema)}
+		variant.Description = fmt.Sprintf("An event about a %s: data is the %s as the API returns it.", strings.ToLower(r.schema), r.schema)
+		doc.Components.Schemas[r.name] = &openapi3.SchemaRef{Value: &variant}
+		union = append(union, &openapi3.SchemaRef{Ref: "#/components/schemas/" + r.name, Value: &variant})
+	}
+	for _, t := range types {
+		if _, ok := mapping[t.(string)]; !ok {
+			panic(fmt.Sprintf("event type %q has no data schema: add its prefix to eventResources", t))
+		}
+	}
+	doc.Components.Schemas["Event"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+		Description:   "One change in the workspace, as GET /v1/events lists it, the stream sends it and subscriber webhooks receive it. type says what happened and which schema data has.",
+		OneOf:         union,
+		Discriminator: &openapi3.Discriminator{PropertyName: "type", Mapping: mapping},
+	}}
+}
+
+// schema is the component schema called name; a missing one is a bug in the annotations.
+func schema(doc *openapi3.T, name string) *openapi3.Schema {
+	ref, ok := doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		panic("no schema " + name)
+	}
+	return ref.Value
+}
