@@ -32,14 +32,15 @@ import (
 func main() {
 	in := flag.String("in", "", "swagger.json written by swag")
 	out := flag.String("out", "openapi", "directory for openapi.json and openapi.yaml")
+	examples := flag.String("examples", "openapi/examples", "directory of operation examples (<operationId>.json)")
 	flag.Parse()
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, *examples); err != nil {
 		fmt.Fprintln(os.Stderr, "specgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
+func run(in, out, examples string) error {
 	if in == "" {
 		return errors.New("-in is required")
 	}
@@ -65,6 +66,9 @@ func run(in, out string) error {
 	fixRequests(doc)
 	problemCodes(doc)
 	eventUnion(doc)
+	if err := addExamples(doc, examples); err != nil {
+		return err
+	}
 	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
 	// make test fails here first, naming the problem.
 	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
@@ -372,11 +376,12 @@ func eventUnion(doc *openapi3.T) {
 			panic(fmt.Sprintf("event type %q has no data schema: add its prefix to eventResources", t))
 		}
 	}
-	doc.Components.Schemas["Event"] = &openapi3.SchemaRef{Value: &openapi3.Schema{
+	// In place: the $refs to Event (EventList's items) hold this same value.
+	*event = openapi3.Schema{
 		Description:   "One change in the workspace, as GET /v1/events lists it, the stream sends it and subscriber webhooks receive it. type says what happened and which schema data has.",
 		OneOf:         union,
 		Discriminator: &openapi3.Discriminator{PropertyName: "type", Mapping: mapping},
-	}}
+	}
 }
 
 // schema is the component schema called name; a missing one is a bug in the annotations.
@@ -386,4 +391,128 @@ func schema(doc *openapi3.T, name string) *openapi3.Schema {
 		panic("no schema " + name)
 	}
 	return ref.Value
+}
+
+// exampleFile is openapi/examples/<operationId>.json: named examples of the operation's
+// request body and of its answers by status.
+type exampleFile struct {
+	Request   map[string]*openapi3.Example            `json:"request"`
+	Responses map[string]map[string]*openapi3.Example `json:"responses"`
+}
+
+// addExamples puts the examples of openapi/examples/ on the main operations, one file an
+// operation named by its id, so docs and generated clients show real requests and answers.
+// A success answer without a written example gets one built from its schema's property
+// examples. The strict validation then checks every example against its schema.
+func addExamples(doc *openapi3.T, dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no examples in %s", dir)
+	}
+	ops := map[string]*openapi3.Operation{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops[op.OperationID] = op
+		}
+	}
+	for _, f := range files {
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		op, ok := ops[id]
+		if !ok {
+			return fmt.Errorf("%s: no operation %q", f, id)
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var ex exampleFile
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ex); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if len(ex.Request) > 0 {
+			if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
+				return fmt.Errorf("%s: %s takes no JSON body", f, id)
+			}
+			op.RequestBody.Value.Content.Get("application/json").Examples = examples(ex.Request)
+		}
+		for code, named := range ex.Responses {
+			mt := mediaType(op, code)
+			if mt == nil {
+				return fmt.Errorf("%s: %s documents no body for %s", f, id, code)
+			}
+			mt.Examples = examples(named)
+		}
+		for code, ref := range op.Responses.Map() {
+			if !strings.HasPrefix(code, "2") || ex.Responses[code] != nil {
+				continue
+			}
+			if mt := ref.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+				mt.Examples = openapi3.Examples{"example": {Value: &openapi3.Example{
+					Summary: "Built from the schema's examples", Value: exampleOf(mt.Schema)}}}
+			}
+		}
+	}
+	return nil
+}
+
+func examples(named map[string]*openapi3.Example) openapi3.Examples {
+	out := openapi3.Examples{}
+	for name, e := range named {
+		out[name] = &openapi3.ExampleRef{Value: e}
+	}
+	return out
+}
+
+// mediaType is the body of the operation's answer with that status: JSON, or a problem.
+func mediaType(op *openapi3.Operation, code string) *openapi3.MediaType {
+	ref := op.Responses.Value(code)
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	if mt := ref.Value.Content.Get("application/json"); mt != nil {
+		return mt
+	}
+	return ref.Value.Content.Get("application/problem+json")
+}
+
+// exampleOf builds a value of the schema from its properties' examples: the first variant of
+// a oneOf, null for a nullable property, one item for an array.
+func exampleOf(ref *openapi3.SchemaRef) any {
+	s := ref.Value
+	switch {
+	case s.Example != nil:
+		return s.Example
+	case len(s.OneOf) > 0:
+		return exampleOf(s.OneOf[0])
+	case s.Nullable:
+		// null, as in a fresh resource (an open conversation has no closing note), which
+		// keeps the example consistent; the schema shows the shape.
+		return nil
+	case len(s.AllOf) == 1:
+		return exampleOf(s.AllOf[0])
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	}
+	switch {
+	case s.Type.Is(openapi3.TypeObject):
+		out := map[string]any{}
+		for name, p := range s.Properties {
+			out[name] = exampleOf(p)
+		}
+		return out
+	case s.Type.Is(openapi3.TypeArray):
+		return []any{exampleOf(s.Items)}
+	case s.Type.Is(openapi3.TypeString):
+		return ""
+	case s.Type.Is(openapi3.TypeBoolean):
+		return false
+	case s.Type.Is(openapi3.TypeInteger), s.Type.Is(openapi3.TypeNumber):
+		return 0
+	}
+	return nil
 }
