@@ -112,7 +112,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 openapi: ## regenerate openapi/openapi.{json,yaml} from the handlers' annotations
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(GO) tool swag init --quiet --generalInfo server.go --dir api,pkg/resource --output $$tmp --outputTypes json --parseDependencyLevel 0 >/dev/null; \
-	$(GO) run ./cmd/specgen -in $$tmp/swagger.json -out openapi
+	$(GO) run ./cmd/specgen -in $$tmp/swagger.json -out openapi -examples openapi/examples
 
 # The committed pair is kept aside in a temporary directory (removed on every exit), compared
 # with a fresh generation, and put back when it differs so the check changes nothing.

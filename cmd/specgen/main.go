@@ -25,20 +25,22 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
 func main() {
 	in := flag.String("in", "", "swagger.json written by swag")
 	out := flag.String("out", "openapi", "directory for openapi.json and openapi.yaml")
+	examples := flag.String("examples", "openapi/examples", "directory of operation examples (<operationId>.json)")
 	flag.Parse()
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, *examples); err != nil {
 		fmt.Fprintln(os.Stderr, "specgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
+func run(in, out, examples string) error {
 	if in == "" {
 		return errors.New("-in is required")
 	}
@@ -62,6 +64,11 @@ func run(in, out string) error {
 	addHeaders(doc)
 	fixNullableRefs(doc)
 	fixRequests(doc)
+	problemCodes(doc)
+	eventUnion(doc)
+	if err := addExamples(doc, examples); err != nil {
+		return err
+	}
 	// The same strict checks as openapi's TestStrictlyValid, so a generation that would fail
 	// make test fails here first, naming the problem.
 	if err := doc.Validate(context.Background(), openapi.Strict...); err != nil {
@@ -306,3 +313,206 @@ func fixRequests(doc *openapi3.T) {
 var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true}
 
 func ptr[T any](v T) *T { return &v }
+
+// problemCodes makes Problem.code the enum of errkind.Codes and lists what each code means,
+// so a client can switch on it exhaustively. The api tests validate every problem they see
+// against it, and errkind's test holds the table to the source.
+func problemCodes(doc *openapi3.T) {
+	code := schema(doc, "Problem").Properties["code"]
+	if code == nil || code.Value == nil {
+		panic("Problem has no code property")
+	}
+	var desc strings.Builder
+	desc.WriteString("A stable, machine-readable code for the error; switch on it rather than on title or detail.")
+	for _, name := range errkind.CodeNames() {
+		code.Value.Enum = append(code.Value.Enum, name)
+		fmt.Fprintf(&desc, "\n- `%s`: %s", name, errkind.Codes[name])
+	}
+	code.Value.Description = desc.String()
+}
+
+// eventResources maps an event type's prefix to the schema of its data.
+var eventResources = []struct{ prefix, schema, name string }{
+	{"message.", "Message", "EventMessage"},
+	{"conversation.", "Conversation", "EventConversation"},
+	{"contact.", "Contact", "EventContact"},
+}
+
+// eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated
+// by type: EventMessage (data is a Message), EventConversation and EventContact, each with the
+// type values of its resource. Generated clients then type data per event type. Every type in
+// Event's enum must fall in one of them.
+func eventUnion(doc *openapi3.T) {
+	event := schema(doc, "Event")
+	types := event.Properties["type"].Value.Enum
+	mapping := map[string]openapi3.MappingRef{}
+	union := openapi3.SchemaRefs{}
+	for _, r := range eventResources {
+		variant := *event // a shallow copy: properties are replaced, not changed in place
+		variant.Properties = openapi3.Schemas{}
+		for k, v := range event.Properties {
+			variant.Properties[k] = v
+		}
+		typ := *event.Properties["type"].Value
+		typ.Enum = nil
+		for _, t := range types {
+			if strings.HasPrefix(t.(string), r.prefix) {
+				typ.Enum = append(typ.Enum, t)
+				mapping[t.(string)] = openapi3.MappingRef{Ref: "#/components/schemas/" + r.name}
+			}
+		}
+		if len(typ.Enum) == 0 {
+			panic("no event type starts with " + r.prefix)
+		}
+		typ.Example = typ.Enum[0]
+		variant.Properties["type"] = &openapi3.SchemaRef{Value: &typ}
+		variant.Properties["data"] = &openapi3.SchemaRef{Ref: "#/components/schemas/" + r.schema, Value: schema(doc, r.schema)}
+		variant.Description = fmt.Sprintf("An event about a %s: data is the %s as the API returns it.", strings.ToLower(r.schema), r.schema)
+		doc.Components.Schemas[r.name] = &openapi3.SchemaRef{Value: &variant}
+		union = append(union, &openapi3.SchemaRef{Ref: "#/components/schemas/" + r.name, Value: &variant})
+	}
+	for _, t := range types {
+		if _, ok := mapping[t.(string)]; !ok {
+			panic(fmt.Sprintf("event type %q has no data schema: add its prefix to eventResources", t))
+		}
+	}
+	// In place: the $refs to Event (EventList's items) hold this same value.
+	*event = openapi3.Schema{
+		Description:   "One change in the workspace, as GET /v1/events lists it, the stream sends it and subscriber webhooks receive it. type says what happened and which schema data has.",
+		OneOf:         union,
+		Discriminator: &openapi3.Discriminator{PropertyName: "type", Mapping: mapping},
+	}
+}
+
+// schema is the component schema called name; a missing one is a bug in the annotations.
+func schema(doc *openapi3.T, name string) *openapi3.Schema {
+	ref, ok := doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		panic("no schema " + name)
+	}
+	return ref.Value
+}
+
+// exampleFile is openapi/examples/<operationId>.json: named examples of the operation's
+// request body and of its answers by status.
+type exampleFile struct {
+	Request   map[string]*openapi3.Example            `json:"request"`
+	Responses map[string]map[string]*openapi3.Example `json:"responses"`
+}
+
+// addExamples puts the examples of openapi/examples/ on the main operations, one file an
+// operation named by its id, so docs and generated clients show real requests and answers.
+// A success answer without a written example gets one built from its schema's property
+// examples. The strict validation then checks every example against its schema.
+func addExamples(doc *openapi3.T, dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no examples in %s", dir)
+	}
+	ops := map[string]*openapi3.Operation{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops[op.OperationID] = op
+		}
+	}
+	for _, f := range files {
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		op, ok := ops[id]
+		if !ok {
+			return fmt.Errorf("%s: no operation %q", f, id)
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var ex exampleFile
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ex); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if len(ex.Request) > 0 {
+			if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
+				return fmt.Errorf("%s: %s takes no JSON body", f, id)
+			}
+			op.RequestBody.Value.Content.Get("application/json").Examples = examples(ex.Request)
+		}
+		for code, named := range ex.Responses {
+			mt := mediaType(op, code)
+			if mt == nil {
+				return fmt.Errorf("%s: %s documents no body for %s", f, id, code)
+			}
+			mt.Examples = examples(named)
+		}
+		for code, ref := range op.Responses.Map() {
+			if !strings.HasPrefix(code, "2") || ex.Responses[code] != nil {
+				continue
+			}
+			if mt := ref.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+				mt.Examples = openapi3.Examples{"example": {Value: &openapi3.Example{
+					Summary: "Built from the schema's examples", Value: exampleOf(mt.Schema)}}}
+			}
+		}
+	}
+	return nil
+}
+
+func examples(named map[string]*openapi3.Example) openapi3.Examples {
+	out := openapi3.Examples{}
+	for name, e := range named {
+		out[name] = &openapi3.ExampleRef{Value: e}
+	}
+	return out
+}
+
+// mediaType is the body of the operation's answer with that status: JSON, or a problem.
+func mediaType(op *openapi3.Operation, code string) *openapi3.MediaType {
+	ref := op.Responses.Value(code)
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	if mt := ref.Value.Content.Get("application/json"); mt != nil {
+		return mt
+	}
+	return ref.Value.Content.Get("application/problem+json")
+}
+
+// exampleOf builds a value of the schema from its properties' examples: the first variant of
+// a oneOf, null for a nullable property, one item for an array.
+func exampleOf(ref *openapi3.SchemaRef) any {
+	s := ref.Value
+	switch {
+	case s.Example != nil:
+		return s.Example
+	case len(s.OneOf) > 0:
+		return exampleOf(s.OneOf[0])
+	case s.Nullable:
+		// null, as in a fresh resource (an open conversation has no closing note), which
+		// keeps the example consistent; the schema shows the shape.
+		return nil
+	case len(s.AllOf) == 1:
+		return exampleOf(s.AllOf[0])
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	}
+	switch {
+	case s.Type.Is(openapi3.TypeObject):
+		out := map[string]any{}
+		for name, p := range s.Properties {
+			out[name] = exampleOf(p)
+		}
+		return out
+	case s.Type.Is(openapi3.TypeArray):
+		return []any{exampleOf(s.Items)}
+	case s.Type.Is(openapi3.TypeString):
+		return ""
+	case s.Type.Is(openapi3.TypeBoolean):
+		return false
+	case s.Type.Is(openapi3.TypeInteger), s.Type.Is(openapi3.TypeNumber):
+		return 0
+	}
+	return nil
+}

@@ -64,7 +64,7 @@ type Conversation struct {
 	CreatedAt   time.Time    `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	UpdatedAt   time.Time    `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	// ClosedAt is set while the conversation is closed.
-	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time"`
 } // @name Conversation
 
 // ConversationList is a page of the inbox.

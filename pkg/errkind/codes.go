@@ -1,0 +1,87 @@
+package errkind
+
+import "sort"
+
+// Codes is every stable code a problem answer can carry, with what it means. The spec's
+// Problem.code is this enum (cmd/specgen), so clients can switch on it exhaustively; a test
+// (codes_test.go) holds the table to the source, both ways.
+var Codes = map[string]string{
+	// Reading the request (400).
+	"bad_request":            "The request cannot be read.",
+	"invalid_json":           "The body is empty, not JSON, or more than one JSON object.",
+	"invalid_type":           "A body field has the wrong JSON type; detail names it.",
+	"unknown_field":          "The body has a field this request does not take; detail names it.",
+	"invalid_parameter":      "A query or path parameter is malformed or out of range; detail names it.",
+	"invalid_query":          "The query string cannot be parsed.",
+	"invalid_character":      "A value holds a character the API refuses (NUL, invalid UTF-8); errors names the fields.",
+	"invalid_cursor":         "The cursor is malformed or belongs to another query.",
+	"unsupported_media_type": "The body is not sent as application/json.",
+	"malformed_webhook":      "A provider webhook body cannot be parsed.",
+	"route_not_found":        "No route has this path.",
+	"method_not_allowed":     "The path does not take this method; Allow lists those it takes.",
+	"body_too_large":         "The body is over the server's limit (BODY_LIMIT).",
+	"request_timeout":        "The request did not arrive in time.",
+	// Validation and business rules (422).
+	"validation_failed":          "One or more fields are invalid; errors names each with a message.",
+	"idempotency_key_reused":     "The Idempotency-Key was used for a different request.",
+	"secrets_unavailable":        "The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.",
+	"unknown_provider":           "The channel's provider is not known to this server.",
+	"webhook_url_refused":        "The webhook URL is not allowed (not https, or an address the egress guard refuses).",
+	"no_channel_identity":        "The contact has no identity on the channel, so there is no address to send to.",
+	"messaging_window_closed":    "The channel's reply window is closed and nothing may be sent until the contact writes; decision says why.",
+	"template_required":          "Outside the reply window only an approved template may be sent; decision says until when.",
+	"tag_required":               "Outside the standard window only a message tag may be sent; decision names the tags.",
+	"tag_not_allowed":            "The message tag is not allowed on this channel or at this time.",
+	"template_not_approved":      "The template is not approved for sending.",
+	"template_variables_invalid": "The template's variables are missing or invalid.",
+	"quota_exceeded":             "The channel's monthly quota of business-initiated messages is spent.",
+	// Credentials and rights (401, 403).
+	"unauthenticated":           "No credentials, or credentials of an unknown kind.",
+	"invalid_credentials":       "The email or password is wrong.",
+	"invalid_token":             "The token or key is invalid, expired or revoked.",
+	"refresh_token_reused":      "The refresh token was already used; the whole session is revoked.",
+	"invalid_signature":         "A provider webhook's signature does not verify.",
+	"forbidden":                 "The role or the key's scopes do not allow this.",
+	"scope_exceeds_creator":     "A key cannot have scopes its creator lacks.",
+	"not_a_session":             "Only a user session can do this (log out); API keys are revoked instead.",
+	"owner_only":                "Only an owner may do this to owners, managers or the owner role.",
+	"password_change_forbidden": "Only the user themself or an owner may set a password.",
+	"assignment_forbidden":      "Agents may assign a conversation only to themselves, and unassign only themselves.",
+	"handshake_refused":         "A provider's verification request does not match the channel's verify token.",
+	// Not found (404).
+	"workspace_not_found":    "The workspace does not exist.",
+	"user_not_found":         "No such user in this workspace.",
+	"contact_not_found":      "No such contact in this workspace.",
+	"channel_not_found":      "No such channel in this workspace.",
+	"conversation_not_found": "No such conversation in this workspace.",
+	"message_not_found":      "No such message in this workspace.",
+	"template_not_found":     "No such template in this workspace.",
+	"api_key_not_found":      "No such API key in this workspace.",
+	"webhook_not_found":      "No such webhook in this workspace, or no such provider webhook on the channel.",
+	// State conflicts (409).
+	"contact_exists":          "Another contact has this email or phone; existing_id names it.",
+	"identity_exists":         "The identifier is already a contact's identity on this channel; existing_id names the contact.",
+	"template_exists":         "A template with this name and language exists; existing_id names it.",
+	"email_taken":             "A user with this email already exists.",
+	"last_owner":              "The workspace must keep at least one owner.",
+	"channel_archived":        "The channel is archived: it keeps its history but takes no new messages or identities.",
+	"conversation_closed":     "The conversation is closed.",
+	"conversation_open":       "The conversation is already open.",
+	"idempotency_in_progress": "A request with this Idempotency-Key is still in progress; retry later.",
+	// Limits and availability (429, 503, 500).
+	"rate_limited":         "Too many requests; Retry-After says when to try again.",
+	"server_busy":          "Too many password checks are running; Retry-After says when to try again.",
+	"unavailable":          "The service is unavailable for now.",
+	"database_unavailable": "The database does not answer.",
+	"internal_error":       "An unexpected error; request_id finds it in the server's log.",
+}
+
+// CodeNames returns the codes in Codes, sorted.
+func CodeNames() []string {
+	names := make([]string, 0, len(Codes))
+	for code := range Codes {
+		names = append(names, code)
+	}
+	sort.Strings(names)
+	return names
+}
