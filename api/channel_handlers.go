@@ -91,6 +91,7 @@ func (h *channelHandler) list(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       body body createChannelRequest true "Channel"
 // @Success     201 {object} resource.Channel
+// @Header      201 {string} Location "The channel's address: /v1/channels/{id}"
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -107,7 +108,7 @@ func (h *channelHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, resource.ToChannel(ch))
+	return created(c, "/v1/channels/"+ch.ID.String(), resource.ToChannel(ch))
 }
 
 // get godoc

@@ -75,6 +75,7 @@ func (h *contactHandler) list(c echo.Context) error {
 // @Security    BearerAuth
 // @Param       body body contactRequest true "Contact"
 // @Success     201 {object} resource.Contact
+// @Header      201 {string} Location "The contact's address: /v1/contacts/{id}"
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -91,7 +92,7 @@ func (h *contactHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, resource.ToContact(ct))
+	return created(c, "/v1/contacts/"+ct.ID.String(), resource.ToContact(ct))
 }
 
 // get godoc

@@ -109,3 +109,10 @@ func updateByID[Req fieldsBody[F], F, T, R any](c echo.Context, notFound error, 
 	}
 	return c.JSON(http.StatusOK, conv(v))
 }
+
+// created answers 201 with the new resource and its address in Location, for the resources
+// that have a GET of their own.
+func created(c echo.Context, location string, v any) error {
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return c.JSON(http.StatusCreated, v)
+}

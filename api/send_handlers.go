@@ -71,6 +71,7 @@ const maxIdempotencyKey = 255
 // @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable characters), kept 24 hours"
 // @Param       body            body   sendMessageRequest true  "Message"
 // @Success     201 {object} resource.SendResult
+// @Header      201 {string} Idempotent-Replayed "true when this answer replays the first one sent with the same Idempotency-Key"
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem

@@ -90,6 +90,7 @@ func (h *templateHandler) list(c echo.Context) error {
 // @Param       id   path string          true "Channel id"
 // @Param       body body templateRequest true "Template"
 // @Success     201 {object} resource.Template
+// @Header      201 {string} Location "The template's address: /v1/templates/{id}"
 // @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -108,7 +109,7 @@ func (h *templateHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, resource.ToTemplate(t))
+	return created(c, "/v1/templates/"+t.ID.String(), resource.ToTemplate(t))
 }
 
 // get godoc
