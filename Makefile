@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -141,6 +141,24 @@ REDOCLY := @redocly/cli@2.77.0
 
 spec-lint: ## optional: lint openapi/openapi.yaml with Redocly's recommended rules (needs Node/npx)
 	cd openapi && npx --yes $(REDOCLY) lint --config redocly.yaml openapi.yaml
+
+# TypeScript types for frontends: openapi-typescript writes .data/clients-ts/openapi.d.ts from
+# the committed spec, and tsc --strict compiles openapi/client/ts/check.ts against it (the
+# module name "switchboard-openapi" maps to that file), which fails unless an Event narrowed on
+# its type has the right data. Optional: it needs Node and downloads the pinned packages through
+# npx, so make test does not run it. typescript stays on 5.x, openapi-typescript's peer range.
+OPENAPI_TS := openapi-typescript@7.13.0
+TYPESCRIPT := typescript@5.9.3
+
+clients-ts: ## optional: generate TypeScript types into .data/clients-ts and type-check them (needs Node/npx)
+	@out=$(DATA)/clients-ts; rm -rf $$out; mkdir -p $$out; \
+	npx --yes $(OPENAPI_TS) openapi/openapi.json --output $$out/openapi.d.ts; \
+	printf '%s\n' '{"compilerOptions": {"strict": true, "noEmit": true, "target": "es2022",' \
+		'"module": "esnext", "moduleResolution": "bundler", "types": [],' \
+		'"paths": {"switchboard-openapi": ["./openapi.d.ts"]}},' \
+		'"files": ["$(CURDIR)/openapi/client/ts/check.ts"]}' > $$out/tsconfig.json; \
+	npx --yes -p $(TYPESCRIPT) tsc --project $$out/tsconfig.json --strict --noEmit && \
+	echo "$$out/openapi.d.ts: Event narrows by type (openapi/client/ts/check.ts compiles)"
 
 fmt: ## format the code
 	gofmt -w .
