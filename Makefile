@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -109,20 +109,25 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 		fi; \
 	done
 
-openapi: ## regenerate openapi/openapi.{json,yaml} from the handlers' annotations
+# The Go client (openapi/client, oapi-codegen pinned as a tool in go.mod) is generated from the
+# spec and committed; its settings are openapi/client/oapi-codegen.yaml.
+openapi: ## regenerate openapi/openapi.{json,yaml} from the handlers' annotations, and the Go client
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(GO) tool swag init --quiet --generalInfo server.go --dir api,pkg/resource --output $$tmp --outputTypes json --parseDependencyLevel 0 >/dev/null; \
-	$(GO) run ./cmd/specgen -in $$tmp/swagger.json -out openapi -examples openapi/examples
+	$(GO) run ./cmd/specgen -in $$tmp/swagger.json -out openapi -examples openapi/examples; \
+	cd openapi/client && $(GO) tool oapi-codegen -config oapi-codegen.yaml ../openapi.json
 
-# The committed pair is kept aside in a temporary directory (removed on every exit), compared
-# with a fresh generation, and put back when it differs so the check changes nothing.
-openapi-check: ## fail when the committed spec differs from a fresh generation
-	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	cp openapi/openapi.json openapi/openapi.yaml $$tmp/; \
+# The files on disk are kept aside in a temporary directory, compared with a fresh generation,
+# and put back on every exit (a failed generation too) so the check changes nothing.
+OPENAPI_GENERATED := openapi/openapi.json openapi/openapi.yaml openapi/client/client.gen.go
+
+openapi-check: ## fail when the committed spec or Go client differs from a fresh generation
+	@tmp=$$(mktemp -d); \
+	trap 'for f in $(OPENAPI_GENERATED); do cmp -s "$$tmp/$$f" $$f || cp "$$tmp/$$f" $$f; done; rm -rf "$$tmp"' EXIT; \
+	for f in $(OPENAPI_GENERATED); do mkdir -p "$$tmp/$$(dirname $$f)"; cp $$f "$$tmp/$$f"; done; \
 	$(MAKE) --no-print-directory openapi; \
-	if ! cmp -s openapi/openapi.json $$tmp/openapi.json || ! cmp -s openapi/openapi.yaml $$tmp/openapi.yaml; then \
-		cp $$tmp/openapi.json $$tmp/openapi.yaml openapi/; \
-		echo "openapi/ is stale: run 'make openapi' and commit the result"; exit 1; fi
+	stale=; for f in $(OPENAPI_GENERATED); do cmp -s "$$tmp/$$f" $$f || stale="$$stale $$f"; done; \
+	if [[ -n "$$stale" ]]; then echo "stale:$$stale; run 'make openapi' and commit the result"; exit 1; fi
 
 lint: ## gofmt, go vet and the strict spec validation (the Go checks of make test)
 	test -z "$$(gofmt -l .)"
@@ -136,6 +141,24 @@ REDOCLY := @redocly/cli@2.77.0
 
 spec-lint: ## optional: lint openapi/openapi.yaml with Redocly's recommended rules (needs Node/npx)
 	cd openapi && npx --yes $(REDOCLY) lint --config redocly.yaml openapi.yaml
+
+# TypeScript types for frontends: openapi-typescript writes .data/clients-ts/openapi.d.ts from
+# the committed spec, and tsc --strict compiles openapi/client/ts/check.ts against it (the
+# module name "switchboard-openapi" maps to that file), which fails unless an Event narrowed on
+# its type has the right data. Optional: it needs Node and downloads the pinned packages through
+# npx, so make test does not run it. typescript stays on 5.x, openapi-typescript's peer range.
+OPENAPI_TS := openapi-typescript@7.13.0
+TYPESCRIPT := typescript@5.9.3
+
+clients-ts: ## optional: generate TypeScript types into .data/clients-ts and type-check them (needs Node/npx)
+	@out=$(DATA)/clients-ts; rm -rf $$out; mkdir -p $$out; \
+	npx --yes $(OPENAPI_TS) openapi/openapi.json --output $$out/openapi.d.ts; \
+	printf '%s\n' '{"compilerOptions": {"strict": true, "noEmit": true, "target": "es2022",' \
+		'"module": "esnext", "moduleResolution": "bundler", "types": [],' \
+		'"paths": {"switchboard-openapi": ["./openapi.d.ts"]}},' \
+		'"files": ["$(CURDIR)/openapi/client/ts/check.ts"]}' > $$out/tsconfig.json; \
+	npx --yes -p $(TYPESCRIPT) tsc --project $$out/tsconfig.json --strict --noEmit && \
+	echo "$$out/openapi.d.ts: Event narrows by type (openapi/client/ts/check.ts compiles)"
 
 fmt: ## format the code
 	gofmt -w .
