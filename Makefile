@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test db db-stop chromium openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,8 +66,18 @@ stop: ## stop what make run started: its server, if still running, and the priva
 	fi
 	@$(MAKE) --no-print-directory db-stop
 
+# The browser test (api/browser_test.go) drives Debian's headless chromium, installed when
+# missing as .ci/postgres installs postgresql.
+chromium: ## install Debian's chromium for the browser test when /usr/bin/chromium is missing
+	@if [[ ! -x /usr/bin/chromium ]]; then \
+		echo "chromium: missing; installing Debian's chromium package" >&2; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq; \
+		apt-get install -y -qq chromium; \
+	fi
+
 # The committed spec is validated strictly by openapi's Go test (kin-openapi, no Node).
-test: db openapi-check ## run every test against a real PostgreSQL (needs only Go)
+test: db chromium openapi-check ## run every test against a real PostgreSQL (needs only Go)
 	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
 	$(GO) vet ./...; \
 	test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }; \
