@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test test-tools db db-stop openapi openapi-check lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -67,12 +67,21 @@ stop: ## stop what make run started: its server, if still running, and the priva
 	@$(MAKE) --no-print-directory db-stop
 
 # The committed spec is validated strictly by openapi's Go test (kin-openapi, no Node).
-test: db openapi-check ## run every test against a real PostgreSQL (needs only Go)
+test: db test-tools openapi-check ## run every test against a real PostgreSQL (needs only Go)
 	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
 	$(GO) vet ./...; \
 	test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }; \
 	$(GO) test -count=1 -p 2 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
+
+# The README test (cmd/switchboard/readme_test.go) runs README's tour, which uses curl and jq:
+# Debian's packages are installed when missing, as .ci/postgres installs PostgreSQL.
+test-tools:
+	@missing=""; for t in curl jq; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [[ -n "$$missing" ]]; then \
+		echo "installing Debian's$$missing (README's tour needs them)"; \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq$$missing; \
+	fi
 
 # Native Go fuzz targets (package:target), each with its seed corpus in the package's
 # testdata/fuzz/<target>/. Plain go test runs the seeds; `make test` fuzzes each target for
