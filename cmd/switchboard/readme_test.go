@@ -82,16 +82,13 @@ __check() {
 }
 `
 
-// readmeBlock is a sh block: the README lines (1-based) of its fences.
-type readmeBlock struct{ open, close int }
-
 // readmeScript turns README text into one bash script that runs its sh blocks in order and
-// checks their expectations, and returns the blocks. It fails on anything the convention
-// does not allow.
-func readmeScript(readme string) (string, []readmeBlock, error) {
+// checks their expectations, and returns the blocks' first lines (1-based). It fails on
+// anything the convention does not allow.
+func readmeScript(readme string) (string, []int, error) {
 	lines := strings.Split(strings.TrimSuffix(readme, "\n"), "\n")
 	out := make([]string, len(lines))
-	var blocks []readmeBlock
+	var blocks []int
 	var errs []string
 	fail := func(i int, format string, args ...any) {
 		errs = append(errs, fmt.Sprintf("README.md:%d: ", i+1)+fmt.Sprintf(format, args...))
@@ -127,7 +124,7 @@ func readmeScript(readme string) (string, []readmeBlock, error) {
 			i = end
 			continue
 		}
-		blocks = append(blocks, readmeBlock{open: i + 1, close: end + 1})
+		blocks = append(blocks, i+1)
 		// The block is one or more segments, each a { ... } group whose stdout goes to $__out;
 		// a run of expectations closes one and checks it.
 		out[i] = fmt.Sprintf(`echo "# README.md:%d" >&2; {`, i+1)
@@ -140,9 +137,6 @@ func readmeScript(readme string) (string, []readmeBlock, error) {
 				}
 				out[j] = line
 				if isCommand(line) {
-					if !open {
-						fail(j, "internal: segment not open")
-					}
 					commands++
 				}
 				continue
@@ -191,7 +185,7 @@ func readmeScript(readme string) (string, []readmeBlock, error) {
 
 // runReadmeScript runs script with bash in dir and returns what it printed (stdout and
 // stderr together); it fails unless bash succeeded and every block ran to its end.
-func runReadmeScript(ctx context.Context, script, dir string, env []string, blocks []readmeBlock) (string, error) {
+func runReadmeScript(ctx context.Context, script, dir string, env []string, blocks []int) (string, error) {
 	// The script is named README.md so that bash's messages read "…/README.md: line 57: …".
 	tmp, err := os.MkdirTemp("", "readme-")
 	if err != nil {
@@ -216,7 +210,7 @@ func runReadmeScript(ctx context.Context, script, dir string, env []string, bloc
 	}
 	want := "README blocks run:"
 	for _, b := range blocks {
-		want += fmt.Sprintf(" %d", b.open)
+		want += fmt.Sprintf(" %d", b)
 	}
 	if !strings.Contains(out, want+"\n") {
 		return out, fmt.Errorf("not every sh block ran to its end: want %q", want)
