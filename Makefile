@@ -1,7 +1,7 @@
 # Switchboard. `make run` serves the API with a demo workspace (`make stop` stops its
-# PostgreSQL); `make test` runs every test and needs only Go.
+# PostgreSQL); `make test` runs every test and needs only Go installed (it installs Debian's postgresql, chromium, curl and jq when missing; no Node).
 # Without DATABASE_URL both start a private PostgreSQL (.ci/postgres) under .data/.
-# `make bench` measures the API at scale (README, "Benchmarks").
+# `make bench` measures the API at scale (bench/README.md).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test db db-stop chromium openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,23 +66,29 @@ stop: ## stop what make run started: its server, if still running, and the priva
 	fi
 	@$(MAKE) --no-print-directory db-stop
 
-# The browser test (api/browser_test.go) drives Debian's headless chromium, installed when
-# missing as .ci/postgres installs postgresql.
-chromium: ## install Debian's chromium for the browser test when /usr/bin/chromium is missing
-	@if [[ ! -x /usr/bin/chromium ]]; then \
-		echo "chromium: missing; installing Debian's chromium package" >&2; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq; \
-		apt-get install -y -qq chromium; \
-	fi
-
-# The committed spec is validated strictly by openapi's Go test (kin-openapi, no Node).
-test: db chromium openapi-check ## run every test against a real PostgreSQL (needs only Go)
-	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
+# make test starts the private PostgreSQL when DATABASE_URL is unset and stops it again when it
+# was not running before (a server from make run keeps its database). Tests need Debian's
+# chromium (api/browser_test.go drives it headless), curl and jq (cmd/switchboard's README
+# test runs README's tour): test-tools installs those missing, as .ci/postgres installs
+# postgresql.
+test: test-tools openapi-check ## run every test against a real PostgreSQL (installs what it lacks; no Node)
+	@started=; \
+	if [[ -z "$${DATABASE_URL:-}" ]] && ! .ci/postgres status >/dev/null 2>&1; then .ci/postgres start; started=1; fi; \
+	trap 'if [[ -n "$$started" ]]; then .ci/postgres stop; fi' EXIT; \
+	export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
 	$(GO) vet ./...; \
 	test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }; \
-	$(GO) test -count=1 -p 2 ./...
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
+	$(GO) test -count=1 -p 2 ./...; \
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
+
+TEST_TOOLS := chromium curl jq
+
+test-tools: ## install Debian's chromium, curl and jq for the tests when missing
+	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [[ -n "$$missing" ]]; then \
+		echo "installing Debian's$$missing (the browser and README tests need them)" >&2; \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq$$missing; \
+	fi
 
 # Native Go fuzz targets (package:target), each with its seed corpus in the package's
 # testdata/fuzz/<target>/. Plain go test runs the seeds; `make test` fuzzes each target for

@@ -19,7 +19,7 @@ import (
 	"github.com/switchboard/switchboard/api/apitest"
 )
 
-// chromiumPath is Debian's chromium, which `make test` (and `make chromium`) installs.
+// chromiumPath is Debian's chromium, which `make test` (and `make test-tools`) installs.
 const chromiumPath = "/usr/bin/chromium"
 
 // browserTimeout bounds a whole browser run: start, page, every call and the event.
@@ -70,7 +70,7 @@ type browserResult struct {
 // refuses the login's preflight and the page gets a TypeError, with the reason in the console.
 func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser test needs Debian's chromium at %s (%v): `make test` installs it, or `make chromium`", chromiumPath, err)
+		t.Fatalf("the browser test needs Debian's chromium at %s (%v): `make test` installs it, or `make test-tools`", chromiumPath, err)
 	}
 	// The page's server starts first: its origin (another port on 127.0.0.1, so another
 	// origin than the API's) goes into the API's CORS configuration.

@@ -2,8 +2,7 @@
 // bench workspace once (reused while its size stays the same), starts `switchboard serve` on a
 // loopback port, drives it with vegeta at fixed concurrency levels, replays each read
 // scenario's SQL with pgbench at the same concurrency, and writes a Markdown table under
-// bench/results/. `make bench` builds and runs it; the README's "Benchmarks" section explains
-// the figures.
+// bench/results/. `make bench` builds and runs it; bench/README.md explains the figures.
 //
 // Usage:
 //
@@ -11,7 +10,7 @@
 //	bench explain only write EXPLAIN (ANALYZE, BUFFERS) of every read scenario's SQL
 //	bench reset   drop the bench database and its state, so the next run seeds afresh
 //
-// Settings come from the environment (see loadConfig and the README).
+// Settings come from the environment (see loadConfig and bench/README.md).
 package main
 
 import (

@@ -13,8 +13,20 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 )
 
-// The inbox's search answers q ("a fragment of first name, last name, email or phone
-// digits") in up to three steps, each stopping when it has the page:
+// How a search is answered. q on contacts and on the inbox is a fragment of "first last email"
+// (lower-cased) or of the phone's digits, so the cost of a page depends on how many contacts
+// match and where they fall in the list's order. Migration 0008 puts that text in the indexes
+// the lists walk (contacts_search_walk, and the inbox's status and assignee indexes;
+// conversations copy their contact's text, kept equal by triggers), so walking a list and
+// testing each entry reads no table row.
+//
+// Contact search (Contacts) first walks contacts_search_walk newest first over at most
+// SearchWalkBound entries (a common fragment fills its page there), and otherwise runs one
+// statement that PostgreSQL plans for its arguments: walk on, or collect the matches from the
+// trigram indexes and sort them, whichever its statistics say is cheaper (they can take a
+// common name for a rare one, which the first walk makes harmless).
+//
+// The inbox's search answers q in up to three steps, each stopping when it has the page:
 //
 //  1. A bounded walk: the inbox's own order (the status or assignee index by last message), at
 //     most SearchWalkBound entries, keeping the matches. The walked indexes carry the search
