@@ -76,3 +76,31 @@ func okStatus(method string) int {
 	}
 	return http.StatusOK
 }
+
+// TestStreamRefusesEitherMalformedResumption: last_event_id and the Last-Event-ID header are
+// each an event id (the spec's integer, minimum 0); the header wins when both are given, but a
+// malformed query value beside it is refused rather than ignored, as the spec says.
+func TestStreamRefusesEitherMalformedResumption(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	for _, tc := range []struct {
+		query, header, field string
+	}{
+		{"?last_event_id=x", "0", "last_event_id"},
+		{"?last_event_id=0", "x", "Last-Event-ID"},
+		{"?last_event_id=-1", "", "last_event_id"},
+	} {
+		r := e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/events/stream" + tc.query, Token: w.APIKey,
+			Header: map[string]string{"Last-Event-ID": tc.header}})
+		r.ExpectProblem(t, http.StatusBadRequest, "invalid_parameter")
+		if got := namedFields(t, r); !slices.Equal(got, []string{tc.field}) {
+			t.Errorf("%s with header %q: fields %q, want %q", tc.query, tc.header, got, tc.field)
+		}
+	}
+	// Both well formed: the stream opens (its body, which never ends, is not read).
+	r, err := e.Check(t, apitest.Request{Method: http.MethodGet, Path: "/v1/events/stream?last_event_id=0", Token: w.APIKey,
+		Header: map[string]string{"Last-Event-ID": "0"}})
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("stream with both: %d, %v", r.Status, err)
+	}
+}
