@@ -19,12 +19,15 @@ type contactRequest struct {
 	FirstName *string `json:"first_name" maxLength:"200" example:"Maria"`
 	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
 	// Email is trimmed and lower-cased.
-	Email *string `json:"email" example:"Maria@Example.com"`
+	Email *string `json:"email" maxLength:"254" extensions:"x-pattern=^\\s*([A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+)*@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z0-9-]+)?\\s*$" example:"Maria@Example.com"`
 	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.
-	Phone    *string   `json:"phone" example:"(202) 555-0123"`
-	Language *string   `json:"language" example:"es"`
-	Country  *string   `json:"country" example:"MX"`
-	Tags     *[]string `json:"tags" minLength:"1" maxLength:"64" example:"vip"`
+	Phone *string `json:"phone" maxLength:"64" extensions:"x-pattern=^\\s*(\\+?[ ().-]*([0-9][ ().-]*){3,20})?\\s*$" example:"(202) 555-0123"`
+	// Language is a BCP 47 tag (or empty).
+	Language *string `json:"language" maxLength:"35" extensions:"x-pattern=^\\s*([A-Za-z]{2,3}([_-][A-Za-z0-9]{1,8})*)?\\s*$" example:"es"`
+	// Country is an ISO 3166-1 alpha-2 code (or empty).
+	Country *string `json:"country" extensions:"x-pattern=^\\s*([A-Za-z]{2})?\\s*$" example:"MX"`
+	// Tags are at most 50 distinct tags of 1 to 64 characters.
+	Tags *[]string `json:"tags" validate:"max=50" minLength:"1" maxLength:"64" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"vip"`
 	// CustomFields is free-form JSON, at most 8 levels of objects and arrays deep and 16 KiB
 	// encoded.
 	CustomFields *map[string]any `json:"custom_fields"`

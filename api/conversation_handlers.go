@@ -22,8 +22,8 @@ type conversationHandler struct {
 type closeConversationRequest struct {
 	// Category must be one of the workspace's closing_note_categories when any are set, and is
 	// required when closing_note_required.
-	Category *string `json:"category" example:"resolved"`
-	Summary  *string `json:"summary" example:"Refund issued; customer happy"`
+	Category *string `json:"category" maxLength:"100" example:"resolved"`
+	Summary  *string `json:"summary" maxLength:"2000" example:"Refund issued; customer happy"`
 } // @name CloseConversationRequest
 
 type reopenConversationRequest struct {

@@ -74,8 +74,8 @@ func eventIDParam(name, v string) (int64, error) {
 // @Tags        events
 // @Produce     json
 // @Security    BearerAuth
-// @Param       after           query string false "Only events after this event id"
-// @Param       types           query string false "Comma-separated event types"
+// @Param       after           query integer  false "Only events after this event id" minimum(0) format(int64)
+// @Param       types           query []string false "Event types, comma-separated" collectionFormat(csv) Enums(message.created, message.status_changed, conversation.opened, conversation.closed, conversation.reopened, conversation.assigned, conversation.unassigned, contact.created, contact.updated)
 // @Param       conversation_id query string false "Only events of this conversation"
 // @Param       limit           query int    false "Page size (1-100)" default(25)
 // @Param       cursor          query string false "Cursor from the previous page"
@@ -171,11 +171,11 @@ func streamAuth(a *auth.Service) echo.MiddlewareFunc {
 // @Tags        events
 // @Produce     text/event-stream
 // @Security    BearerAuth
-// @Param       types           query  string false "Comma-separated event types"
-// @Param       conversation_id query  string false "Only events of this conversation"
-// @Param       last_event_id   query  string false "Resume after this event id (as the Last-Event-ID header)"
-// @Param       token           query  string false "Stream token (instead of the Authorization header)"
-// @Param       Last-Event-ID   header string false "Resume after this event id"
+// @Param       types           query  []string false "Event types, comma-separated" collectionFormat(csv) Enums(message.created, message.status_changed, conversation.opened, conversation.closed, conversation.reopened, conversation.assigned, conversation.unassigned, contact.created, contact.updated)
+// @Param       conversation_id query  string   false "Only events of this conversation"
+// @Param       last_event_id   query  integer  false "Resume after this event id (as the Last-Event-ID header, which wins when both are given)" minimum(0) format(int64)
+// @Param       token           query  string   false "Stream token (instead of the Authorization header)"
+// @Param       Last-Event-ID   header integer  false "Resume after this event id" minimum(0) format(int64)
 // @Success     200 {string} string "text/event-stream"
 // @Failure     400 {object} Problem "invalid_parameter"
 // @Failure     401 {object} Problem
@@ -188,16 +188,21 @@ func (h *eventHandler) stream(c echo.Context) error {
 	}
 	p := principal(c)
 	ws := p.WorkspaceID
-	resume := c.Request().Header.Get("Last-Event-ID")
-	name := "Last-Event-ID"
-	if resume == "" {
-		resume, name = c.QueryParam("last_event_id"), "last_event_id"
-	}
+	// The header (EventSource's own resumption) wins over the query parameter; each is an
+	// event id wherever it is given, so a malformed one is refused even when the other wins.
 	var cursor int64
-	if resume != "" {
-		if cursor, err = eventIDParam(name, strings.TrimSpace(resume)); err != nil {
+	resume := ""
+	for _, in := range []struct{ name, v string }{
+		{"last_event_id", c.QueryParam("last_event_id")},
+		{"Last-Event-ID", c.Request().Header.Get("Last-Event-ID")},
+	} {
+		if in.v == "" {
+			continue
+		}
+		if cursor, err = eventIDParam(in.name, strings.TrimSpace(in.v)); err != nil {
 			return err
 		}
+		resume = in.v
 	}
 	ctx := c.Request().Context()
 	// Subscribe before reading the start, so nothing committed in between is missed.

@@ -18,25 +18,26 @@ type inboundHandler struct {
 }
 
 type attachmentRequest struct {
-	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" example:"https://example.com/photo.jpg"`
-	MimeType string `json:"mime_type" validate:"required" minLength:"3" maxLength:"255" example:"image/jpeg"`
+	// URL is an absolute http(s) URL.
+	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=^(\\s*[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.?|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}|([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?::([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?)\\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#]([!-$&-~]|%[0-9A-Fa-f]{2})*)?\\s*)$" example:"https://example.com/photo.jpg"`
+	MimeType string `json:"mime_type" validate:"required" minLength:"3" maxLength:"255" extensions:"x-pattern=^\\s*[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+/[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+\\s*$" example:"image/jpeg"`
 	Filename string `json:"filename" maxLength:"255" example:"photo.jpg"`
 } // @name AttachmentRequest
 
 // inboundContactRequest fills a contact created for a new identity; it is ignored when the
 // contact already exists.
 type inboundContactRequest struct {
-	FirstName *string `json:"first_name" example:"Maria"`
-	LastName  *string `json:"last_name" example:"Gonzalez"`
-	Email     *string `json:"email" example:"maria@example.com"`
-	Phone     *string `json:"phone" example:"+12025550123"`
+	FirstName *string `json:"first_name" maxLength:"200" example:"Maria"`
+	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
+	Email     *string `json:"email" maxLength:"254" extensions:"x-pattern=^\\s*([A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+)*@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z0-9-]+)?\\s*$" example:"maria@example.com"`
+	Phone     *string `json:"phone" maxLength:"64" extensions:"x-pattern=^\\s*(\\+?[ ().-]*([0-9][ ().-]*){3,20})?\\s*$" example:"+12025550123"`
 } // @name InboundContactRequest
 
 type inboundRequest struct {
 	// Identifier is the customer's address on the channel, normalised like identities.
-	Identifier string `json:"identifier" validate:"required" minLength:"1" maxLength:"256" example:"+1 202 555 0123"`
+	Identifier string `json:"identifier" validate:"required" minLength:"1" maxLength:"256" extensions:"x-pattern=^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$" example:"+1 202 555 0123"`
 	// Text is required unless an attachment is given (then it is the caption).
-	Text       string             `json:"text" example:"Hi, my order hasn't arrived yet"`
+	Text       string             `json:"text" maxLength:"20000" example:"Hi, my order hasn't arrived yet"`
 	Attachment *attachmentRequest `json:"attachment"`
 	// ReceivedAt defaults to now and must not be in the future (RFC 3339).
 	ReceivedAt *string                `json:"received_at" format:"date-time" example:"2026-11-29T08:00:00Z"`

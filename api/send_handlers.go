@@ -20,9 +20,10 @@ type sendHandler struct {
 }
 
 type templateSendRequest struct {
-	Name      string   `json:"name" validate:"required" minLength:"1" example:"order_update"`
-	Language  string   `json:"language" validate:"required" minLength:"1" example:"en_US"`
-	Variables []string `json:"variables" example:"Maria,#1234"`
+	Name     string `json:"name" validate:"required" minLength:"1" example:"order_update"`
+	Language string `json:"language" validate:"required" minLength:"1" example:"en_US"`
+	// Variables fill the template's placeholders in order: each 1 to 1024 characters.
+	Variables []string `json:"variables" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Maria,#1234"`
 } // @name TemplateSendRequest
 
 type sendMessageRequest struct {
@@ -33,7 +34,7 @@ type sendMessageRequest struct {
 	Template   *templateSendRequest `json:"template"`
 	Attachment *attachmentRequest   `json:"attachment"`
 	// Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
-	Tag string `json:"tag" example:"HUMAN_AGENT"`
+	Tag string `json:"tag" maxLength:"64" example:"HUMAN_AGENT"`
 	// OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name SendMessageRequest
@@ -68,7 +69,7 @@ const maxIdempotencyKey = 255
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id              path   string             true  "Contact id"
-// @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable characters), kept 24 hours"
+// @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable ASCII characters without spaces), kept 24 hours" minlength(1) maxlength(255) extensions(x-pattern=^[!-~]+$)
 // @Param       body            body   sendMessageRequest true  "Message"
 // @Success     201 {object} resource.SendResult
 // @Header      201 {string} Idempotent-Replayed "true when this answer replays the first one sent with the same Idempotency-Key"

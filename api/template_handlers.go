@@ -17,23 +17,23 @@ type templateHandler struct {
 type templateButtonRequest struct {
 	Type string `json:"type" validate:"required" enums:"quick_reply,url,phone_number" example:"url"`
 	// Text is 1 to 25 characters.
-	Text string `json:"text" validate:"required" minLength:"1" maxLength:"25" example:"Track order"`
+	Text string `json:"text" validate:"required" minLength:"1" maxLength:"25" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Track order"`
 	// Value is an http(s) URL for url, a phone number for phone_number, absent for quick_reply.
 	Value string `json:"value" example:"https://example.com/track"`
 } // @name TemplateButtonRequest
 
-// templateRequest creates or patches a template. In a patch an absent field stays as it is;
-// an empty header or footer clears it, and buttons replaces the whole list.
+// templateRequest patches a template: an absent field stays as it is; an empty header or
+// footer clears it, and buttons replaces the whole list.
 type templateRequest struct {
 	// Name is 1 to 512 characters of a-z, 0-9 and _.
-	Name *string `json:"name" example:"order_update"`
-	// Language is a BCP 47 tag or a WhatsApp code: en, en_US, pt-BR.
-	Language *string `json:"language" example:"en_US"`
+	Name *string `json:"name" extensions:"x-pattern=^(\\s*[a-z0-9_]{1,512}\\s*)$" example:"order_update"`
+	// Language is a language code: en, en_US, pt-BR.
+	Language *string `json:"language" extensions:"x-pattern=^(\\s*[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*\\s*)$" example:"en_US"`
 	Category *string `json:"category" enums:"marketing,utility,authentication" example:"utility"`
 	// Status mirrors the platform's review of the template; only approved ones can be sent.
 	Status *string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
 	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
-	Body *string `json:"body" minLength:"1" maxLength:"1024" example:"Hi {{1}}, your order {{2}} has shipped."`
+	Body *string `json:"body" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Hi {{1}}, your order {{2}} has shipped."`
 	// Header is at most 60 characters.
 	Header *string `json:"header" maxLength:"60" example:"Order update"`
 	// Footer is at most 60 characters.
@@ -41,6 +41,26 @@ type templateRequest struct {
 	// Buttons are at most 10.
 	Buttons *[]templateButtonRequest `json:"buttons" validate:"max=10"`
 } // @name TemplateRequest
+
+// createTemplateRequest is templateRequest with what a new template must have required: the
+// same fields (it converts to templateRequest), other tags.
+type createTemplateRequest struct {
+	// Name is 1 to 512 characters of a-z, 0-9 and _.
+	Name *string `json:"name" validate:"required" extensions:"x-pattern=^(\\s*[a-z0-9_]{1,512}\\s*)$" example:"order_update"`
+	// Language is a language code: en, en_US, pt-BR.
+	Language *string `json:"language" validate:"required" extensions:"x-pattern=^(\\s*[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*\\s*)$" example:"en_US"`
+	Category *string `json:"category" validate:"required" enums:"marketing,utility,authentication" example:"utility"`
+	// Status mirrors the platform's review of the template; only approved ones can be sent.
+	Status *string `json:"status" validate:"required" enums:"approved,pending,rejected,paused" example:"approved"`
+	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
+	Body *string `json:"body" validate:"required" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Hi {{1}}, your order {{2}} has shipped."`
+	// Header is at most 60 characters.
+	Header *string `json:"header" maxLength:"60" example:"Order update"`
+	// Footer is at most 60 characters.
+	Footer *string `json:"footer" maxLength:"60" example:"Reply STOP to opt out"`
+	// Buttons are at most 10.
+	Buttons *[]templateButtonRequest `json:"buttons" validate:"max=10"`
+} // @name CreateTemplateRequest
 
 func (r templateRequest) fields() template.Fields {
 	f := template.Fields{Name: r.Name, Language: r.Language, Category: r.Category, Status: r.Status,
@@ -88,7 +108,7 @@ func (h *templateHandler) list(c echo.Context) error {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id   path string          true "Channel id"
-// @Param       body body templateRequest true "Template"
+// @Param       body body createTemplateRequest true "Template"
 // @Success     201 {object} resource.Template
 // @Header      201 {string} Location "The template's address: /v1/templates/{id}"
 // @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
@@ -100,12 +120,12 @@ func (h *templateHandler) list(c echo.Context) error {
 // @Failure     422 {object} Problem "validation_failed"
 // @Router      /v1/channels/{id}/templates [post]
 func (h *templateHandler) create(c echo.Context) error {
-	var req templateRequest
+	var req createTemplateRequest
 	id, err := bindByID(c, channel.ErrNotFound, &req)
 	if err != nil {
 		return err
 	}
-	t, err := h.templates.Create(c.Request().Context(), principal(c).WorkspaceID, id, req.fields())
+	t, err := h.templates.Create(c.Request().Context(), principal(c).WorkspaceID, id, templateRequest(req).fields())
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -267,6 +269,21 @@ func (e *Env) Do(t testing.TB, r Request) *Response {
 	return out
 }
 
+// Check sends a request as Do does, but hands back what Do would fail the test on instead of
+// failing it: an answer the spec does not allow (any 5xx among them), or a request the spec
+// calls invalid that the server accepted. A fuzzer uses it to collect every case of a run.
+// An event stream's answer (200 text/event-stream) is checked on its status and headers; its
+// body, which never ends, is not read.
+func (e *Env) Check(t testing.TB, r Request) (*Response, error) {
+	t.Helper()
+	req, out := e.send(t, r)
+	accepted, answer := conformance(req, out)
+	if out.Status >= 500 {
+		answer = errors.Join(answer, fmt.Errorf("%s %s answered %d: %s", r.Method, r.Path, out.Status, out.Body))
+	}
+	return out, errors.Join(accepted, answer)
+}
+
 // Preflight sends a browser's CORS preflight: OPTIONS from origin for a request with method
 // and the given request headers (Access-Control-Request-Headers; none if empty). A
 // preflight is the CORS protocol, not an operation of the API, so the spec does not describe
@@ -322,6 +339,9 @@ func (e *Env) send(t testing.TB, r Request) (*http.Request, *Response) {
 		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
 	}
 	defer resp.Body.Close()
+	if isEventStream(resp.Header) {
+		return req, &Response{Status: resp.StatusCode, Header: resp.Header}
+	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("read body: %v", err)
@@ -393,14 +413,27 @@ func spec() (*openapi3.T, routers.Router, error) {
 	return specDoc, specRouter, specErr
 }
 
-// validate checks a response against the committed spec: the operation must document its
-// status, and the body must match the schema and media type. Requests to paths the spec
-// does not have must get a problem (404/405).
+// validate checks a response against the committed spec (conformance): an answer off the spec
+// fails the test at once, an accepted request the spec calls invalid fails it at the end.
 func validate(t testing.TB, req *http.Request, r *Response) {
 	t.Helper()
+	accepted, answer := conformance(req, r)
+	if accepted != nil {
+		t.Error(accepted)
+	}
+	if answer != nil {
+		t.Fatal(answer)
+	}
+}
+
+// conformance checks a response against the committed spec: the operation must document its
+// status, and the body must match the schema and media type. Requests to paths the spec
+// does not have must get a problem (404/405). accepted is the request's departure from the
+// spec when the server accepted it (2xx; see checkAccepted), answer the response's.
+func conformance(req *http.Request, r *Response) (accepted, answer error) {
 	doc, router, err := spec()
 	if err != nil {
-		t.Fatalf("load openapi/openapi.json: %v", err)
+		return nil, fmt.Errorf("load openapi/openapi.json: %w", err)
 	}
 	// Route on a copy of the URL without the test server's host.
 	rr := req.Clone(context.Background())
@@ -408,19 +441,19 @@ func validate(t testing.TB, req *http.Request, r *Response) {
 	route, params, err := router.FindRoute(rr)
 	if err != nil {
 		if r.Status != http.StatusNotFound && r.Status != http.StatusMethodNotAllowed {
-			t.Fatalf("%s %s is not in the spec but answered %d: %s", req.Method, req.URL.Path, r.Status, r.Body)
+			return nil, fmt.Errorf("%s %s is not in the spec but answered %d: %s", req.Method, req.URL.Path, r.Status, r.Body)
 		}
 		var v any
 		if err := json.Unmarshal(r.Body, &v); err != nil {
-			t.Fatalf("%s %s: problem body is not JSON: %s", req.Method, req.URL.Path, r.Body)
+			return nil, fmt.Errorf("%s %s: problem body is not JSON: %s", req.Method, req.URL.Path, r.Body)
 		}
 		if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v); err != nil {
-			t.Fatalf("%s %s: body is not a Problem: %v", req.Method, req.URL.Path, err)
+			return nil, fmt.Errorf("%s %s: body is not a Problem: %w", req.Method, req.URL.Path, err)
 		}
-		return
+		return nil, nil
 	}
 	if r.Status >= 200 && r.Status < 300 {
-		validateAccepted(t, req, route, params)
+		accepted = checkAccepted(req, route, params)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
@@ -429,27 +462,33 @@ func validate(t testing.TB, req *http.Request, r *Response) {
 		},
 		Status:  r.Status,
 		Header:  r.Header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: r.Body == nil && isEventStream(r.Header)},
 	}
 	in.SetBodyBytes(r.Body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		t.Fatalf("%s %s answered %d, which the spec does not allow: %v\nbody: %s", req.Method, req.URL.Path, r.Status, err, r.Body)
+		return accepted, fmt.Errorf("%s %s answered %d, which the spec does not allow: %w\nbody: %s", req.Method, req.URL.Path, r.Status, err, r.Body)
 	}
+	return accepted, nil
 }
 
-// validateAccepted checks a request the server accepted (2xx) against the spec: the spec
+// isEventStream reports whether an answer is an event stream, whose body never ends.
+func isEventStream(h http.Header) bool {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mt == "text/event-stream"
+}
+
+// checkAccepted checks a request the server accepted (2xx) against the spec: the spec
 // declares what the server enforces, never more, so a client generated from it can send
 // everything the server takes. A request the spec calls invalid but the server accepted
 // means a declared constraint is stricter than the server's.
-func validateAccepted(t testing.TB, req *http.Request, route *routers.Route, params map[string]string) {
-	t.Helper()
+func checkAccepted(req *http.Request, route *routers.Route, params map[string]string) error {
 	rr := req.Clone(context.Background())
 	rr.URL.Scheme, rr.URL.Host, rr.Host = "", "", ""
 	rr.Body = http.NoBody
 	if req.GetBody != nil {
 		b, err := req.GetBody()
 		if err != nil {
-			t.Fatalf("re-read request body: %v", err)
+			return fmt.Errorf("re-read request body: %w", err)
 		}
 		rr.Body = b
 	}
@@ -463,6 +502,7 @@ func validateAccepted(t testing.TB, req *http.Request, route *routers.Route, par
 		in.Options.ExcludeRequestBody = true
 	}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-		t.Errorf("%s %s: the server accepted a request the spec calls invalid (a declared constraint is stricter than the server): %v", req.Method, req.URL.RequestURI(), err)
+		return fmt.Errorf("%s %s: the server accepted a request the spec calls invalid (a declared constraint is stricter than the server): %w", req.Method, req.URL.RequestURI(), err)
 	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -345,7 +346,7 @@ func (s *Service) accessToken(bearer string) (verifiedToken, error) {
 func (s *Service) CreateKey(ctx context.Context, by Principal, name string, scopes []string) (Key, string, error) {
 	var f errkind.Fields
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
 		f.Add("name", "must be 1 to 100 characters")
 	}
 	if scopes == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -42,7 +43,7 @@ const loginHashes = 2
 // (or 503 when the gate stays full) instead of the server's memory and CPU.
 func (s *Service) Login(ctx context.Context, in LoginRequest) (Tokens, error) {
 	email, ok := workspace.NormalizeEmail(in.Email)
-	if !ok || in.Password == "" || len(in.Password) > password.MaxLength {
+	if !ok || in.Password == "" || utf8.RuneCountInString(in.Password) > password.MaxLength {
 		return Tokens{}, ErrInvalidCredentials
 	}
 	attempt, err := s.throttle.begin(email, in.Client, s.now())

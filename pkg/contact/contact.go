@@ -174,7 +174,7 @@ func (f Fields) apply(c *Contact, region string) error {
 			errs.Add("custom_fields", fmt.Sprintf("must be at most %d bytes of JSON", maxCustomFields))
 		}
 		for k, v := range cf {
-			if k == "" || len(k) > 64 {
+			if k == "" || utf8.RuneCountInString(k) > 64 {
 				errs.Add("custom_fields", "keys must be 1 to 64 characters")
 				break
 			}
@@ -247,7 +247,7 @@ func (s *Service) Get(ctx context.Context, ws, id uuid.UUID) (Contact, error) {
 // List returns a page of contacts, newest first.
 func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Contact, string, error) {
 	f.Q = strings.TrimSpace(f.Q)
-	if len(f.Q) > 200 {
+	if utf8.RuneCountInString(f.Q) > 200 {
 		return nil, "", errkind.Invalid(errkind.Field{Field: "q", Message: "must be at most 200 characters"})
 	}
 	return s.store.Contacts(ctx, ws, f, p)

@@ -201,7 +201,7 @@ func (o *Draft) validate() error {
 		errs.Add("text", fmt.Sprintf("must be at most %d characters", maxText))
 	}
 	o.Tag = strings.TrimSpace(o.Tag)
-	if len(o.Tag) > 64 {
+	if utf8.RuneCountInString(o.Tag) > 64 {
 		errs.Add("tag", "must be at most 64 characters")
 	}
 	return errs.Err()

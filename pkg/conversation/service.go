@@ -350,10 +350,10 @@ func checkAttachment(a Attachment) (Attachment, errkind.Fields) {
 	var errs errkind.Fields
 	a.URL, a.MimeType, a.Filename = strings.TrimSpace(a.URL), strings.ToLower(strings.TrimSpace(a.MimeType)), strings.TrimSpace(a.Filename)
 	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > maxAttachmentURL {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || utf8.RuneCountInString(a.URL) > maxAttachmentURL {
 		errs.Add("attachment.url", "must be an absolute http or https URL")
 	}
-	if mt, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.Contains(mt, "/") || len(a.MimeType) > 255 {
+	if mt, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.Contains(mt, "/") || utf8.RuneCountInString(a.MimeType) > 255 {
 		errs.Add("attachment.mime_type", "must be a media type such as image/jpeg")
 	}
 	if utf8.RuneCountInString(a.Filename) > 255 {

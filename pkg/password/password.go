@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -15,7 +16,8 @@ import (
 // MinLength is the shortest password accepted.
 const MinLength = 10
 
-// MaxLength bounds the work an attacker can ask of the hash function.
+// MaxLength bounds the work an attacker can ask of the hash function: characters, as the API
+// documents every length (maxLength in the spec counts characters), so at most 1 KiB of UTF-8.
 const MaxLength = 256
 
 // Parameters are OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): memory-hard enough to
@@ -67,8 +69,8 @@ func Check(plain string) string {
 	switch {
 	case len([]rune(plain)) < MinLength:
 		return fmt.Sprintf("must be at least %d characters", MinLength)
-	case len(plain) > MaxLength:
-		return fmt.Sprintf("must be at most %d bytes", MaxLength)
+	case utf8.RuneCountInString(plain) > MaxLength:
+		return fmt.Sprintf("must be at most %d characters", MaxLength)
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
@@ -66,7 +67,7 @@ func (g Guard) CheckURL(ctx context.Context, raw string, resolve bool) (string, 
 	if raw == "" {
 		return "", errkind.Invalid(errkind.Field{Field: "url", Message: "is required"})
 	}
-	if len(raw) > 2000 {
+	if utf8.RuneCountInString(raw) > 2000 {
 		return "", errkind.Invalid(errkind.Field{Field: "url", Message: "must be at most 2000 characters"})
 	}
 	u, err := url.Parse(raw)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -144,7 +145,7 @@ func checkEvents(f *errkind.Fields, evs []string) []string {
 // Create registers a webhook and returns it with its signing secret, which is shown only now.
 func (s *Service) Create(ctx context.Context, ws uuid.UUID, in New) (Webhook, string, error) {
 	var f errkind.Fields
-	if len(in.Description) > 500 {
+	if utf8.RuneCountInString(in.Description) > 500 {
 		f.Add("description", "must be at most 500 characters")
 	}
 	evs := checkEvents(&f, in.Events)
@@ -182,7 +183,7 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, p page.Request) ([]Web
 // Update changes a webhook. Enabling it again clears its failure record.
 func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Webhook, error) {
 	var f errkind.Fields
-	if p.Description != nil && len(*p.Description) > 500 {
+	if p.Description != nil && utf8.RuneCountInString(*p.Description) > 500 {
 		f.Add("description", "must be at most 500 characters")
 	}
 	var evs []string

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -147,7 +148,7 @@ func (n *NewUser) validate() error {
 	}
 	n.Email = email
 	n.Name = strings.TrimSpace(n.Name)
-	if len(n.Name) > 200 {
+	if utf8.RuneCountInString(n.Name) > 200 {
 		f.Add("name", "must be at most 200 characters")
 	}
 	if msg := password.Check(n.Password); msg != "" {
@@ -174,7 +175,7 @@ func (s *Service) Bootstrap(ctx context.Context, name string, owner NewUser) (Wo
 	owner.Role = RoleOwner
 	var f errkind.Fields
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
+	if name == "" || utf8.RuneCountInString(name) > 200 {
 		f.Add("workspace", "must be 1 to 200 characters")
 	}
 	if err := owner.validate(); err != nil {
@@ -216,7 +217,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 	var f errkind.Fields
 	if p.Name != nil {
 		n := strings.TrimSpace(*p.Name)
-		if n == "" || len(n) > 200 {
+		if n == "" || utf8.RuneCountInString(n) > 200 {
 			f.Add("name", "must be 1 to 200 characters")
 		}
 		p.Name = &n
@@ -227,7 +228,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 		for i, c := range *p.ClosingNoteCategories {
 			c = strings.TrimSpace(c)
 			switch {
-			case c == "" || len(c) > 100:
+			case c == "" || utf8.RuneCountInString(c) > 100:
 				f.Add(fmt.Sprintf("closing_note_categories[%d]", i), "must be 1 to 100 characters")
 			case seen[c]:
 				f.Add(fmt.Sprintf("closing_note_categories[%d]", i), "is a duplicate")
@@ -371,7 +372,7 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 	var f errkind.Fields
 	if p.Name != nil {
 		n := strings.TrimSpace(*p.Name)
-		if len(n) > 200 {
+		if utf8.RuneCountInString(n) > 200 {
 			f.Add("name", "must be at most 200 characters")
 		}
 		p.Name = &n
