@@ -64,6 +64,7 @@ func run(in, out, examples string) error {
 	addHeaders(doc)
 	fixNullableRefs(doc)
 	fixRequests(doc)
+	fixPatterns(doc)
 	problemCodes(doc)
 	eventUnion(doc)
 	if err := addExamples(doc, examples); err != nil {
@@ -515,4 +516,52 @@ func exampleOf(ref *openapi3.SchemaRef) any {
 		return 0
 	}
 	return nil
+}
+
+// fixPatterns turns the x-pattern extension (extensions:"x-pattern=..." on a request field, or
+// extensions(x-pattern=...) on a parameter), which swag cannot write as a pattern itself, into
+// the schema's pattern; on an array it is the pattern of every item.
+func fixPatterns(doc *openapi3.T) {
+	take := func(ext map[string]any) (string, bool) {
+		v, ok := ext["x-pattern"]
+		if !ok {
+			return "", false
+		}
+		delete(ext, "x-pattern")
+		s, isString := v.(string)
+		if !isString {
+			panic(fmt.Sprintf("x-pattern %v is not a string", v))
+		}
+		return s, true
+	}
+	set := func(s *openapi3.Schema, pattern string) {
+		if s.Type.Is(openapi3.TypeArray) && s.Items != nil && s.Items.Value != nil {
+			s = s.Items.Value
+		}
+		s.Pattern = pattern
+	}
+	for _, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		for _, p := range ref.Value.Properties {
+			if p.Value == nil {
+				continue
+			}
+			if pattern, ok := take(p.Value.Extensions); ok {
+				set(p.Value, pattern)
+			}
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, pr := range op.Parameters {
+				if p := pr.Value; p != nil {
+					if pattern, ok := take(p.Extensions); ok {
+						set(p.Schema.Value, pattern)
+					}
+				}
+			}
+		}
+	}
 }

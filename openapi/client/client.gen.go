@@ -445,6 +445,51 @@ func (e CreateChannelRequestType) Valid() bool {
 	}
 }
 
+// Defines values for CreateTemplateRequestCategory.
+const (
+	CreateTemplateRequestCategoryAuthentication CreateTemplateRequestCategory = "authentication"
+	CreateTemplateRequestCategoryMarketing      CreateTemplateRequestCategory = "marketing"
+	CreateTemplateRequestCategoryUtility        CreateTemplateRequestCategory = "utility"
+)
+
+// Valid indicates whether the value is a known member of the CreateTemplateRequestCategory enum.
+func (e CreateTemplateRequestCategory) Valid() bool {
+	switch e {
+	case CreateTemplateRequestCategoryAuthentication:
+		return true
+	case CreateTemplateRequestCategoryMarketing:
+		return true
+	case CreateTemplateRequestCategoryUtility:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTemplateRequestStatus.
+const (
+	CreateTemplateRequestStatusApproved CreateTemplateRequestStatus = "approved"
+	CreateTemplateRequestStatusPaused   CreateTemplateRequestStatus = "paused"
+	CreateTemplateRequestStatusPending  CreateTemplateRequestStatus = "pending"
+	CreateTemplateRequestStatusRejected CreateTemplateRequestStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the CreateTemplateRequestStatus enum.
+func (e CreateTemplateRequestStatus) Valid() bool {
+	switch e {
+	case CreateTemplateRequestStatusApproved:
+		return true
+	case CreateTemplateRequestStatusPaused:
+		return true
+	case CreateTemplateRequestStatusPending:
+		return true
+	case CreateTemplateRequestStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateUserRequestRole.
 const (
 	CreateUserRequestRoleAgent   CreateUserRequestRole = "agent"
@@ -1279,6 +1324,45 @@ func (e ListConversationsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for ListEventsParamsTypes.
+const (
+	ListEventsParamsTypesContactCreated         ListEventsParamsTypes = "contact.created"
+	ListEventsParamsTypesContactUpdated         ListEventsParamsTypes = "contact.updated"
+	ListEventsParamsTypesConversationAssigned   ListEventsParamsTypes = "conversation.assigned"
+	ListEventsParamsTypesConversationClosed     ListEventsParamsTypes = "conversation.closed"
+	ListEventsParamsTypesConversationOpened     ListEventsParamsTypes = "conversation.opened"
+	ListEventsParamsTypesConversationReopened   ListEventsParamsTypes = "conversation.reopened"
+	ListEventsParamsTypesConversationUnassigned ListEventsParamsTypes = "conversation.unassigned"
+	ListEventsParamsTypesMessageCreated         ListEventsParamsTypes = "message.created"
+	ListEventsParamsTypesMessageStatusChanged   ListEventsParamsTypes = "message.status_changed"
+)
+
+// Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
+func (e ListEventsParamsTypes) Valid() bool {
+	switch e {
+	case ListEventsParamsTypesContactCreated:
+		return true
+	case ListEventsParamsTypesContactUpdated:
+		return true
+	case ListEventsParamsTypesConversationAssigned:
+		return true
+	case ListEventsParamsTypesConversationClosed:
+		return true
+	case ListEventsParamsTypesConversationOpened:
+		return true
+	case ListEventsParamsTypesConversationReopened:
+		return true
+	case ListEventsParamsTypesConversationUnassigned:
+		return true
+	case ListEventsParamsTypesMessageCreated:
+		return true
+	case ListEventsParamsTypesMessageStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerifyProviderWebhookParamsProvider.
 const (
 	VerifyProviderWebhookParamsProviderInstagram     VerifyProviderWebhookParamsProvider = "instagram"
@@ -1420,7 +1504,9 @@ type AttachmentRequest struct {
 	// MimeType Example: image/jpeg
 	MimeType string `json:"mime_type"`
 
-	// URL Example: https://example.com/photo.jpg
+	// URL URL is an absolute http(s) URL.
+	//
+	// Example: https://example.com/photo.jpg
 	URL string `json:"url"`
 }
 
@@ -1702,7 +1788,9 @@ type ContactList struct {
 
 // ContactRequest defines model for ContactRequest.
 type ContactRequest struct {
-	// Country Example: MX
+	// Country Country is an ISO 3166-1 alpha-2 code (or empty).
+	//
+	// Example: MX
 	Country *string `json:"country,omitempty"`
 
 	// CustomFields CustomFields is free-form JSON, at most 8 levels of objects and arrays deep and 16 KiB
@@ -1717,7 +1805,9 @@ type ContactRequest struct {
 	// FirstName Example: Maria
 	FirstName *string `json:"first_name,omitempty"`
 
-	// Language Example: es
+	// Language Language is a BCP 47 tag (or empty).
+	//
+	// Example: es
 	Language *string `json:"language,omitempty"`
 
 	// LastName Example: Gonzalez
@@ -1728,7 +1818,9 @@ type ContactRequest struct {
 	// Example: (202) 555-0123
 	Phone *string `json:"phone,omitempty"`
 
-	// Tags Example: ["vip"]
+	// Tags Tags are at most 50 distinct tags of 1 to 64 characters.
+	//
+	// Example: ["vip"]
 	Tags *[]string `json:"tags,omitempty"`
 }
 
@@ -1904,6 +1996,53 @@ type CreateChannelRequestProvider string
 //
 // Example: whatsapp
 type CreateChannelRequestType string
+
+// CreateTemplateRequest defines model for CreateTemplateRequest.
+type CreateTemplateRequest struct {
+	// Body Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
+	//
+	// Example: Hi {{1}}, your order {{2}} has shipped.
+	Body string `json:"body"`
+
+	// Buttons Buttons are at most 10.
+	Buttons *[]TemplateButtonRequest `json:"buttons,omitempty"`
+
+	// Category Example: utility
+	Category CreateTemplateRequestCategory `json:"category"`
+
+	// Footer Footer is at most 60 characters.
+	//
+	// Example: Reply STOP to opt out
+	Footer *string `json:"footer,omitempty"`
+
+	// Header Header is at most 60 characters.
+	//
+	// Example: Order update
+	Header *string `json:"header,omitempty"`
+
+	// Language Language is a language code: en, en_US, pt-BR.
+	//
+	// Example: en_US
+	Language string `json:"language"`
+
+	// Name Name is 1 to 512 characters of a-z, 0-9 and _.
+	//
+	// Example: order_update
+	Name string `json:"name"`
+
+	// Status Status mirrors the platform's review of the template; only approved ones can be sent.
+	//
+	// Example: approved
+	Status CreateTemplateRequestStatus `json:"status"`
+}
+
+// CreateTemplateRequestCategory Example: utility
+type CreateTemplateRequestCategory string
+
+// CreateTemplateRequestStatus Status mirrors the platform's review of the template; only approved ones can be sent.
+//
+// Example: approved
+type CreateTemplateRequestStatus string
 
 // CreateUserRequest defines model for CreateUserRequest.
 type CreateUserRequest struct {
@@ -2746,7 +2885,7 @@ type TemplateRequest struct {
 	// Example: Order update
 	Header *string `json:"header,omitempty"`
 
-	// Language Language is a BCP 47 tag or a WhatsApp code: en, en_US, pt-BR.
+	// Language Language is a language code: en, en_US, pt-BR.
 	//
 	// Example: en_US
 	Language *string `json:"language,omitempty"`
@@ -2778,7 +2917,9 @@ type TemplateSendRequest struct {
 	// Name Example: order_update
 	Name string `json:"name"`
 
-	// Variables Example: ["Maria","#1234"]
+	// Variables Variables fill the template's placeholders in order: each 1 to 1024 characters.
+	//
+	// Example: ["Maria","#1234"]
 	Variables *[]string `json:"variables,omitempty"`
 }
 
@@ -2862,13 +3003,18 @@ type UpdateWorkspaceRequest struct {
 
 // UpdateWorkspaceSettingsRequest defines model for UpdateWorkspaceSettingsRequest.
 type UpdateWorkspaceSettingsRequest struct {
-	// ClosingNoteCategories Example: ["resolved","spam"]
+	// ClosingNoteCategories ClosingNoteCategories are at most 50 distinct categories of 1 to 100 characters.
+	//
+	// Example: ["resolved","spam"]
 	ClosingNoteCategories *[]string `json:"closing_note_categories,omitempty"`
 
 	// ClosingNoteRequired Example: true
 	ClosingNoteRequired *bool `json:"closing_note_required,omitempty"`
 
-	// DefaultPhoneRegion Example: GB
+	// DefaultPhoneRegion DefaultPhoneRegion is an ISO 3166-1 alpha-2 region with a phone numbering plan (the
+	// regions of the phone library, any case): national phone numbers are read in it.
+	//
+	// Example: GB
 	DefaultPhoneRegion *string `json:"default_phone_region,omitempty"`
 
 	// UnassignOnClose Example: true
@@ -3104,7 +3250,7 @@ type ListContactIdentitiesParams struct {
 
 // SendMessageParams defines parameters for SendMessage.
 type SendMessageParams struct {
-	// IdempotencyKey Unique key for this send (1-255 printable characters), kept 24 hours
+	// IdempotencyKey Unique key for this send (1-255 printable ASCII characters without spaces), kept 24 hours
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -3171,10 +3317,10 @@ type ListConversationMessagesParams struct {
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
 	// After Only events after this event id
-	After *string `form:"after,omitempty" json:"after,omitempty"`
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
 
-	// Types Comma-separated event types
-	Types *string `form:"types,omitempty" json:"types,omitempty"`
+	// Types Event types, comma-separated
+	Types *[]ListEventsParamsTypes `form:"types,omitempty" json:"types,omitempty"`
 
 	// ConversationID Only events of this conversation
 	ConversationID *openapi_types.UUID `form:"conversation_id,omitempty" json:"conversation_id,omitempty"`
@@ -3185,6 +3331,9 @@ type ListEventsParams struct {
 	// Cursor Cursor from the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// ListEventsParamsTypes defines parameters for ListEvents.
+type ListEventsParamsTypes string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -3257,7 +3406,7 @@ type UpdateChannelJSONRequestBody = UpdateChannelRequest
 type IngestInboundMessageJSONRequestBody = InboundMessageRequest
 
 // CreateTemplateJSONRequestBody defines body for CreateTemplate for application/json ContentType.
-type CreateTemplateJSONRequestBody = TemplateRequest
+type CreateTemplateJSONRequestBody = CreateTemplateRequest
 
 // CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
 type CreateContactJSONRequestBody = ContactRequest
@@ -7236,7 +7385,7 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 
 		if params.After != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7248,7 +7397,7 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 
 		if params.Types != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
