@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,12 @@ type assignConversationRequest struct {
 	UserID json.RawMessage `json:"user_id" validate:"required" format:"uuid" swaggertype:"string" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name AssignConversationRequest
 
+type snoozeConversationRequest struct {
+	// Until is when the conversation wakes: an RFC 3339 instant in the future, at most 365
+	// days ahead, or null to snooze it until the customer writes. Required.
+	Until json.RawMessage `json:"until" validate:"required" format:"date-time" swaggertype:"string" extensions:"x-nullable" example:"2026-12-01T09:00:00Z"`
+} // @name SnoozeConversationRequest
+
 // caller is who the request acts as, for conversation changes.
 func caller(c echo.Context) conversation.Caller {
 	p := principal(c)
@@ -51,11 +58,11 @@ func caller(c echo.Context) conversation.Caller {
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
-// @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
-// @Param       status      query string false "Status"  Enums(open, closed, all) default(open)
+// @Param       status      query string false "Status"  Enums(open, snoozed, closed, all) default(open)
 // @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
@@ -75,7 +82,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 		return err
 	}
 	var f conversation.Filter
-	if f.Status, err = enumParam(c, "status", "open", "open", "closed", "all"); err != nil {
+	if f.Status, err = enumParam(c, "status", "open", "open", "snoozed", "closed", "all"); err != nil {
 		return err
 	}
 	if f.Inbox, err = enumParam(c, "inbox", "all", "all", "mine", "unassigned"); err != nil {
@@ -164,7 +171,7 @@ func (h *conversationHandler) messages(c echo.Context) error {
 // events godoc
 // @Summary     A conversation's lifecycle
 // @ID          listConversationEvents
-// @Description Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
+// @Description Every open, close, reopen, assign, unassign, snooze and wake, oldest first, with its actor, the closing note (closed), the instant snoozed until (snoozed) and why it woke (woke: customer_replied or time).
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
@@ -188,7 +195,7 @@ func (h *conversationHandler) events(c echo.Context) error {
 // close godoc
 // @Summary     Close a conversation
 // @ID          closeConversation
-// @Description Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+// @Description Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 // @Tags        conversations
 // @Accept      json
 // @Produce     json
@@ -223,7 +230,7 @@ func (h *conversationHandler) close(c echo.Context) error {
 // reopen godoc
 // @Summary     Reopen a conversation
 // @ID          reopenConversation
-// @Description Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+// @Description Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 // @Tags        conversations
 // @Accept      json
 // @Produce     json
@@ -257,6 +264,54 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 		by.OnBehalfOf = &u
 	}
 	v, err := h.conversations.Reopen(c.Request().Context(), principal(c).WorkspaceID, id, by)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conversationFor(principal(c), resource.ToConversation(v)))
+}
+
+// snooze godoc
+// @Summary     Snooze a conversation
+// @ID          snoozeConversation
+// @Description Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+// @Tags        conversations
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string                    true "Conversation id"
+// @Param       body body snoozeConversationRequest true "Until when"
+// @Success     200 {object} resource.Conversation
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "conversation_not_found"
+// @Failure     409 {object} Problem "conversation_closed"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/conversations/{id}/snooze [post]
+func (h *conversationHandler) snooze(c echo.Context) error {
+	var req snoozeConversationRequest
+	id, err := bindByID(c, conversation.ErrNotFound, &req)
+	if err != nil {
+		return err
+	}
+	var until *time.Time
+	switch raw := bytes.TrimSpace(req.Until); {
+	case len(raw) == 0:
+		return errkind.Invalid(errkind.Field{Field: "until", Message: "is required: an RFC 3339 instant, or null until the customer writes"})
+	case string(raw) == "null":
+	default:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return errkind.Invalid(errkind.Field{Field: "until", Message: "must be an RFC 3339 instant or null"})
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return errkind.Invalid(errkind.Field{Field: "until", Message: "must be an RFC 3339 instant such as 2026-12-01T09:00:00Z"})
+		}
+		until = &t
+	}
+	v, err := h.conversations.Snooze(c.Request().Context(), principal(c).WorkspaceID, id, caller(c), until)
 	if err != nil {
 		return err
 	}

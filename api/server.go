@@ -253,6 +253,7 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/conversations/:id/events", vh.events, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
 	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
+	route(http.MethodPost, "/conversations/:id/snooze", vh.snooze, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
 
 	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}

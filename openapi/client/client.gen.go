@@ -267,8 +267,9 @@ func (e ChannelRuleOptionKind) Valid() bool {
 
 // Defines values for ConversationStatus.
 const (
-	ConversationStatusClosed ConversationStatus = "closed"
-	ConversationStatusOpen   ConversationStatus = "open"
+	ConversationStatusClosed  ConversationStatus = "closed"
+	ConversationStatusOpen    ConversationStatus = "open"
+	ConversationStatusSnoozed ConversationStatus = "snoozed"
 )
 
 // Valid indicates whether the value is a known member of the ConversationStatus enum.
@@ -277,6 +278,26 @@ func (e ConversationStatus) Valid() bool {
 	case ConversationStatusClosed:
 		return true
 	case ConversationStatusOpen:
+		return true
+	case ConversationStatusSnoozed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConversationEventReason.
+const (
+	CustomerReplied ConversationEventReason = "customer_replied"
+	Time            ConversationEventReason = "time"
+)
+
+// Valid indicates whether the value is a known member of the ConversationEventReason enum.
+func (e ConversationEventReason) Valid() bool {
+	switch e {
+	case CustomerReplied:
+		return true
+	case Time:
 		return true
 	default:
 		return false
@@ -289,7 +310,9 @@ const (
 	ConversationEventTypeClosed     ConversationEventType = "closed"
 	ConversationEventTypeOpened     ConversationEventType = "opened"
 	ConversationEventTypeReopened   ConversationEventType = "reopened"
+	ConversationEventTypeSnoozed    ConversationEventType = "snoozed"
 	ConversationEventTypeUnassigned ConversationEventType = "unassigned"
+	ConversationEventTypeWoke       ConversationEventType = "woke"
 )
 
 // Valid indicates whether the value is a known member of the ConversationEventType enum.
@@ -303,7 +326,11 @@ func (e ConversationEventType) Valid() bool {
 		return true
 	case ConversationEventTypeReopened:
 		return true
+	case ConversationEventTypeSnoozed:
+		return true
 	case ConversationEventTypeUnassigned:
+		return true
+	case ConversationEventTypeWoke:
 		return true
 	default:
 		return false
@@ -312,8 +339,9 @@ func (e ConversationEventType) Valid() bool {
 
 // Defines values for ConversationRefStatus.
 const (
-	ConversationRefStatusClosed ConversationRefStatus = "closed"
-	ConversationRefStatusOpen   ConversationRefStatus = "open"
+	ConversationRefStatusClosed  ConversationRefStatus = "closed"
+	ConversationRefStatusOpen    ConversationRefStatus = "open"
+	ConversationRefStatusSnoozed ConversationRefStatus = "snoozed"
 )
 
 // Valid indicates whether the value is a known member of the ConversationRefStatus enum.
@@ -322,6 +350,8 @@ func (e ConversationRefStatus) Valid() bool {
 	case ConversationRefStatusClosed:
 		return true
 	case ConversationRefStatusOpen:
+		return true
+	case ConversationRefStatusSnoozed:
 		return true
 	default:
 		return false
@@ -601,7 +631,9 @@ const (
 	EventConversationTypeConversationClosed     EventConversationType = "conversation.closed"
 	EventConversationTypeConversationOpened     EventConversationType = "conversation.opened"
 	EventConversationTypeConversationReopened   EventConversationType = "conversation.reopened"
+	EventConversationTypeConversationSnoozed    EventConversationType = "conversation.snoozed"
 	EventConversationTypeConversationUnassigned EventConversationType = "conversation.unassigned"
+	EventConversationTypeConversationWoke       EventConversationType = "conversation.woke"
 )
 
 // Valid indicates whether the value is a known member of the EventConversationType enum.
@@ -615,7 +647,11 @@ func (e EventConversationType) Valid() bool {
 		return true
 	case EventConversationTypeConversationReopened:
 		return true
+	case EventConversationTypeConversationSnoozed:
+		return true
 	case EventConversationTypeConversationUnassigned:
+		return true
+	case EventConversationTypeConversationWoke:
 		return true
 	default:
 		return false
@@ -1266,9 +1302,10 @@ func (e WebhookDeliveryStatus) Valid() bool {
 
 // Defines values for ListConversationsParamsStatus.
 const (
-	ListConversationsParamsStatusAll    ListConversationsParamsStatus = "all"
-	ListConversationsParamsStatusClosed ListConversationsParamsStatus = "closed"
-	ListConversationsParamsStatusOpen   ListConversationsParamsStatus = "open"
+	ListConversationsParamsStatusAll     ListConversationsParamsStatus = "all"
+	ListConversationsParamsStatusClosed  ListConversationsParamsStatus = "closed"
+	ListConversationsParamsStatusOpen    ListConversationsParamsStatus = "open"
+	ListConversationsParamsStatusSnoozed ListConversationsParamsStatus = "snoozed"
 )
 
 // Valid indicates whether the value is a known member of the ListConversationsParamsStatus enum.
@@ -1279,6 +1316,8 @@ func (e ListConversationsParamsStatus) Valid() bool {
 	case ListConversationsParamsStatusClosed:
 		return true
 	case ListConversationsParamsStatusOpen:
+		return true
+	case ListConversationsParamsStatusSnoozed:
 		return true
 	default:
 		return false
@@ -1845,6 +1884,10 @@ type Conversation struct {
 	// LastMessage LastMessage previews the latest message, or null before the first one.
 	LastMessage *MessagePreview `json:"last_message"`
 
+	// SnoozedUntil SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
+	// snoozed, and while snoozed until the customer writes.
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+
 	// Status Example: open
 	Status ConversationStatus `json:"status"`
 
@@ -1896,12 +1939,24 @@ type ConversationEvent struct {
 	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
 	ID string `json:"id"`
 
+	// Reason Reason is why a woke event woke it: customer_replied (an inbound message) or time (its
+	// snoozed_until passed). Null for other events.
+	Reason *ConversationEventReason `json:"reason"`
+
+	// SnoozedUntil SnoozedUntil is the instant a snoozed event put the conversation aside until; null for
+	// a snooze until the customer writes, and for other events.
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+
 	// Summary Example: Refund issued
 	Summary *string `json:"summary"`
 
 	// Type Example: closed
 	Type ConversationEventType `json:"type"`
 }
+
+// ConversationEventReason Reason is why a woke event woke it: customer_replied (an inbound message) or time (its
+// snoozed_until passed). Null for other events.
+type ConversationEventReason string
 
 // ConversationEventType Example: closed
 type ConversationEventType string
@@ -2748,6 +2803,15 @@ type SendResult struct {
 	Message      Message      `json:"message"`
 }
 
+// SnoozeConversationRequest defines model for SnoozeConversationRequest.
+type SnoozeConversationRequest struct {
+	// Until Until is when the conversation wakes: an RFC 3339 instant in the future, at most 365
+	// days ahead, or null to snooze it until the customer writes. Required.
+	//
+	// Example: 2026-12-01T09:00:00Z
+	Until *time.Time `json:"until"`
+}
+
 // Status defines model for Status.
 type Status struct {
 	// Status Example: ok
@@ -3429,6 +3493,9 @@ type CloseConversationJSONRequestBody = CloseConversationRequest
 // ReopenConversationJSONRequestBody defines body for ReopenConversation for application/json ContentType.
 type ReopenConversationJSONRequestBody = ReopenConversationRequest
 
+// SnoozeConversationJSONRequestBody defines body for SnoozeConversation for application/json ContentType.
+type SnoozeConversationJSONRequestBody = SnoozeConversationRequest
+
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateRequest
 
@@ -3557,7 +3624,11 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventConversation()
 	case "conversation.reopened":
 		return t.AsEventConversation()
+	case "conversation.snoozed":
+		return t.AsEventConversation()
 	case "conversation.unassigned":
+		return t.AsEventConversation()
+	case "conversation.woke":
 		return t.AsEventConversation()
 	case "message.created":
 		return t.AsEventMessage()
@@ -3964,7 +4035,7 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3994,7 +4065,7 @@ type ClientInterface interface {
 
 	// CloseConversationWithBody Close a conversation
 	//
-	// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+	// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4003,7 +4074,7 @@ type ClientInterface interface {
 
 	// CloseConversation Close a conversation
 	//
-	// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+	// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4012,7 +4083,7 @@ type ClientInterface interface {
 
 	// ListConversationEvents A conversation's lifecycle
 	//
-	// Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
+	// Every open, close, reopen, assign, unassign, snooze and wake, oldest first, with its actor, the closing note (closed), the instant snoozed until (snoozed) and why it woke (woke: customer_replied or time).
 	//
 	// Corresponds with GET /v1/conversations/{id}/events (the `ListConversationEvents` operationId).
 	ListConversationEvents(ctx context.Context, id openapi_types.UUID, params *ListConversationEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4026,7 +4097,7 @@ type ClientInterface interface {
 
 	// ReopenConversationWithBody Reopen a conversation
 	//
-	// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4035,12 +4106,30 @@ type ClientInterface interface {
 
 	// ReopenConversation Reopen a conversation
 	//
-	// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/conversations/{id}/reopen (the `ReopenConversation` operationId).
 	ReopenConversation(ctx context.Context, id openapi_types.UUID, body ReopenConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SnoozeConversationWithBody Snooze a conversation
+	//
+	// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+	SnoozeConversationWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SnoozeConversation Snooze a conversation
+	//
+	// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+	SnoozeConversation(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents Past events
 	//
@@ -4965,7 +5054,7 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5035,7 +5124,7 @@ func (c *Client) AssignConversation(ctx context.Context, id openapi_types.UUID, 
 
 // CloseConversationWithBody Close a conversation
 //
-// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5054,7 +5143,7 @@ func (c *Client) CloseConversationWithBody(ctx context.Context, id openapi_types
 
 // CloseConversation Close a conversation
 //
-// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5073,7 +5162,7 @@ func (c *Client) CloseConversation(ctx context.Context, id openapi_types.UUID, b
 
 // ListConversationEvents A conversation's lifecycle
 //
-// Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
+// Every open, close, reopen, assign, unassign, snooze and wake, oldest first, with its actor, the closing note (closed), the instant snoozed until (snoozed) and why it woke (woke: customer_replied or time).
 //
 // Corresponds with GET /v1/conversations/{id}/events (the `ListConversationEvents` operationId).
 func (c *Client) ListConversationEvents(ctx context.Context, id openapi_types.UUID, params *ListConversationEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5107,7 +5196,7 @@ func (c *Client) ListConversationMessages(ctx context.Context, id openapi_types.
 
 // ReopenConversationWithBody Reopen a conversation
 //
-// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5126,13 +5215,51 @@ func (c *Client) ReopenConversationWithBody(ctx context.Context, id openapi_type
 
 // ReopenConversation Reopen a conversation
 //
-// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/conversations/{id}/reopen (the `ReopenConversation` operationId).
 func (c *Client) ReopenConversation(ctx context.Context, id openapi_types.UUID, body ReopenConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReopenConversationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SnoozeConversationWithBody Snooze a conversation
+//
+// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+func (c *Client) SnoozeConversationWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSnoozeConversationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SnoozeConversation Snooze a conversation
+//
+// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+func (c *Client) SnoozeConversation(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSnoozeConversationRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7355,6 +7482,53 @@ func NewReopenConversationRequestWithBody(server string, id openapi_types.UUID, 
 	return req, nil
 }
 
+// NewSnoozeConversationRequest calls the generic SnoozeConversation builder with application/json body
+func NewSnoozeConversationRequest(server string, id openapi_types.UUID, body SnoozeConversationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSnoozeConversationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSnoozeConversationRequestWithBody constructs an http.Request for the SnoozeConversation method, with any body, and a specified content type
+func NewSnoozeConversationRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/snooze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListEventsRequest constructs an http.Request for the ListEvents method
 func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
 	var err error
@@ -8707,7 +8881,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8741,7 +8915,7 @@ type ClientWithResponsesInterface interface {
 
 	// CloseConversationWithBodyWithResponse Close a conversation
 	//
-	// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+	// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8750,7 +8924,7 @@ type ClientWithResponsesInterface interface {
 
 	// CloseConversationWithResponse Close a conversation
 	//
-	// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+	// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8759,7 +8933,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationEventsWithResponse A conversation's lifecycle
 	//
-	// Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
+	// Every open, close, reopen, assign, unassign, snooze and wake, oldest first, with its actor, the closing note (closed), the instant snoozed until (snoozed) and why it woke (woke: customer_replied or time).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8777,7 +8951,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReopenConversationWithBodyWithResponse Reopen a conversation
 	//
-	// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8786,12 +8960,30 @@ type ClientWithResponsesInterface interface {
 
 	// ReopenConversationWithResponse Reopen a conversation
 	//
-	// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/conversations/{id}/reopen (the `ReopenConversation` operationId).
 	ReopenConversationWithResponse(ctx context.Context, id openapi_types.UUID, body ReopenConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReopenConversationResponse, error)
+
+	// SnoozeConversationWithBodyWithResponse Snooze a conversation
+	//
+	// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+	SnoozeConversationWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error)
+
+	// SnoozeConversationWithResponse Snooze a conversation
+	//
+	// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+	SnoozeConversationWithResponse(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error)
 
 	// ListEventsWithResponse Past events
 	//
@@ -12707,6 +12899,153 @@ func (r ReopenConversationResponse) ContentType() string {
 	return ""
 }
 
+// SnoozeConversationResponse200Headers the declared response headers of an HTTP 200 response for SnoozeConversation
+type SnoozeConversationResponse200Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse400Headers the declared response headers of an HTTP 400 response for SnoozeConversation
+type SnoozeConversationResponse400Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse401Headers the declared response headers of an HTTP 401 response for SnoozeConversation
+type SnoozeConversationResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SnoozeConversationResponse403Headers the declared response headers of an HTTP 403 response for SnoozeConversation
+type SnoozeConversationResponse403Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse404Headers the declared response headers of an HTTP 404 response for SnoozeConversation
+type SnoozeConversationResponse404Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse409Headers the declared response headers of an HTTP 409 response for SnoozeConversation
+type SnoozeConversationResponse409Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse413Headers the declared response headers of an HTTP 413 response for SnoozeConversation
+type SnoozeConversationResponse413Headers struct {
+	XRequestID *string
+}
+
+// SnoozeConversationResponse422Headers the declared response headers of an HTTP 422 response for SnoozeConversation
+type SnoozeConversationResponse422Headers struct {
+	XRequestID *string
+}
+
+type SnoozeConversationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SnoozeConversationResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SnoozeConversationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SnoozeConversationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SnoozeConversationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SnoozeConversationResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SnoozeConversationResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SnoozeConversationResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SnoozeConversationResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SnoozeConversationResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SnoozeConversationResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SnoozeConversationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SnoozeConversationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SnoozeConversationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SnoozeConversationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListEventsResponse200Headers the declared response headers of an HTTP 200 response for ListEvents
 type ListEventsResponse200Headers struct {
 	XRequestID *string
@@ -15353,7 +15692,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15411,7 +15750,7 @@ func (c *ClientWithResponses) AssignConversationWithResponse(ctx context.Context
 
 // CloseConversationWithBodyWithResponse Close a conversation
 //
-// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15426,7 +15765,7 @@ func (c *ClientWithResponses) CloseConversationWithBodyWithResponse(ctx context.
 
 // CloseConversationWithResponse Close a conversation
 //
-// Closes an open conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
+// Closes an open or snoozed conversation with an optional closing note (the body may be left out). category must be one of the workspace's closing_note_categories when any are set, and is required when closing_note_required (else 422). With unassign_on_close the assignee is removed. A closed conversation answers 409 conversation_closed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15441,7 +15780,7 @@ func (c *ClientWithResponses) CloseConversationWithResponse(ctx context.Context,
 
 // ListConversationEventsWithResponse A conversation's lifecycle
 //
-// Every open, close, reopen, assign and unassign, oldest first, with its actor and (on close) the closing note.
+// Every open, close, reopen, assign, unassign, snooze and wake, oldest first, with its actor, the closing note (closed), the instant snoozed until (snoozed) and why it woke (woke: customer_replied or time).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15471,7 +15810,7 @@ func (c *ClientWithResponses) ListConversationMessagesWithResponse(ctx context.C
 
 // ReopenConversationWithBodyWithResponse Reopen a conversation
 //
-// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15486,7 +15825,7 @@ func (c *ClientWithResponses) ReopenConversationWithBodyWithResponse(ctx context
 
 // ReopenConversationWithResponse Reopen a conversation
 //
-// Opens a closed conversation under the same id and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
+// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15497,6 +15836,36 @@ func (c *ClientWithResponses) ReopenConversationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseReopenConversationResponse(rsp)
+}
+
+// SnoozeConversationWithBodyWithResponse Snooze a conversation
+//
+// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+func (c *ClientWithResponses) SnoozeConversationWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error) {
+	rsp, err := c.SnoozeConversationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnoozeConversationResponse(rsp)
+}
+
+// SnoozeConversationWithResponse Snooze a conversation
+//
+// Puts an open or snoozed conversation aside until an instant (until: RFC 3339, in the future, at most 365 days ahead; else 422 naming until) or, with {"until": null}, until the customer writes: status becomes snoozed and snoozed_until the instant. Snoozing a snoozed conversation again changes the instant. It wakes (status open, event conversation.woke, a woke lifecycle step with reason customer_replied or time) when the customer writes, or when the instant has passed (no earlier, within a minute), once however many servers run; reopen wakes it too, close closes it, and a send leaves it snoozed. Whoever may close it may snooze it; the assignee stays. A closed conversation answers 409 conversation_closed. Event conversation.snoozed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
+func (c *ClientWithResponses) SnoozeConversationWithResponse(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error) {
+	rsp, err := c.SnoozeConversation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnoozeConversationResponse(rsp)
 }
 
 // ListEventsWithResponse Past events
@@ -19927,6 +20296,171 @@ func ParseReopenConversationResponse(rsp *http.Response) (*ReopenConversationRes
 		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers ReopenConversationResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSnoozeConversationResponse parses an HTTP response from a SnoozeConversationWithResponse call
+func ParseSnoozeConversationResponse(rsp *http.Response) (*SnoozeConversationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SnoozeConversationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SnoozeConversationResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SnoozeConversationResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SnoozeConversationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SnoozeConversationResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SnoozeConversationResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SnoozeConversationResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SnoozeConversationResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SnoozeConversationResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -104,10 +104,11 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 }
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
-// (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge and event
-// prune, the subscriber webhook outbox and the event listener that feeds this process's
-// streams. Any number of processes may run it: River shares the jobs out, River's leader alone
-// inserts the periodic ones, and the outbox's claims share the webhooks. tune adjusts River's
+// (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge, event
+// prune and snooze wake-up, the subscriber webhook outbox and the event listener that feeds
+// this process's streams. Any number of processes may run it: River shares the jobs out,
+// River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
+// and the outbox's claims share the webhooks. tune adjusts River's
 // settings (tests make it poll and retry fast). The caller starts and stops it.
 func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*job.Config)) (*job.Home, error) {
 	jc := job.Config{
@@ -124,6 +125,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	}
 	if err := job.AddHousekeeping(h, svc.st, job.Housekeeping{PurgeEvery: cfg.IdempotencyPurgeInterval,
 		PruneEvery: cfg.EventPruneInterval, Retention: cfg.EventRetention}, svc.now); err != nil {
+		return nil, err
+	}
+	if err := job.AddSnoozeWake(h, svc.Conversations, job.Snooze{Every: cfg.SnoozeWakeInterval}); err != nil {
 		return nil, err
 	}
 	hub := svc.Events.Hub

@@ -88,6 +88,9 @@ type Config struct {
 	// IdempotencyPurgeInterval how often expired idempotency records are.
 	EventPruneInterval       time.Duration
 	IdempotencyPurgeInterval time.Duration
+	// SnoozeWakeInterval is how often snoozes whose instant has passed are woken: at most
+	// 30s, so that one wakes within a minute of its instant.
+	SnoozeWakeInterval time.Duration
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -113,6 +116,7 @@ var Vars = []Var{
 	{"EVENT_RETENTION", "168h", "How long events are kept for replay (Last-Event-ID, GET /v1/events) and delivery logs."},
 	{"EVENT_PRUNE_INTERVAL", "1h", "How often events past EVENT_RETENTION are deleted, with their delivery logs (one process does it at a time)."},
 	{"IDEMPOTENCY_PURGE_INTERVAL", "10m", "How often expired Idempotency-Key records (kept 24h) are deleted (one process does it at a time)."},
+	{"SNOOZE_WAKE_INTERVAL", "15s", "How often snoozed conversations whose instant has passed are woken (a periodic job; at most 30s, so each wakes within a minute of its instant)."},
 	{"WEBHOOK_POLL_INTERVAL", "1s", "How often the delivery worker looks for due webhook deliveries (new events also wake it)."},
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
@@ -220,6 +224,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DeliverySendTimeout = dur("DELIVERY_SEND_TIMEOUT")
 	c.EventPruneInterval = dur("EVENT_PRUNE_INTERVAL")
 	c.IdempotencyPurgeInterval = dur("IDEMPOTENCY_PURGE_INTERVAL")
+	if c.SnoozeWakeInterval = dur("SNOOZE_WAKE_INTERVAL"); c.SnoozeWakeInterval > 30*time.Second {
+		errs = append(errs, fmt.Errorf("SNOOZE_WAKE_INTERVAL: want at most 30s, got %q", get("SNOOZE_WAKE_INTERVAL")))
+	}
 	for _, v := range []struct {
 		name string
 		to   *int

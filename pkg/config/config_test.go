@@ -248,3 +248,27 @@ func TestOriginMatches(t *testing.T) {
 		})
 	}
 }
+
+// SNOOZE_WAKE_INTERVAL is bounded so that a snooze wakes within a minute of its instant.
+func TestSnoozeWakeInterval(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want time.Duration
+		err  string
+	}{
+		{name: "default", want: 15 * time.Second},
+		{name: "set", env: map[string]string{"SNOOZE_WAKE_INTERVAL": "5s"}, want: 5 * time.Second},
+		{name: "at the bound", env: map[string]string{"SNOOZE_WAKE_INTERVAL": "30s"}, want: 30 * time.Second},
+		{name: "over the bound", env: map[string]string{"SNOOZE_WAKE_INTERVAL": "31s"}, err: "SNOOZE_WAKE_INTERVAL: want at most 30s"},
+		{name: "zero", env: map[string]string{"SNOOZE_WAKE_INTERVAL": "0s"}, err: "SNOOZE_WAKE_INTERVAL:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := load(t, tc.env, tc.err)
+			if ok && c.SnoozeWakeInterval != tc.want {
+				t.Errorf("got %v, want %v", c.SnoozeWakeInterval, tc.want)
+			}
+		})
+	}
+}

@@ -1,5 +1,5 @@
 // Package conversation provides the thread between a workspace and one contact: its messages,
-// its open/closed lifecycle with closing notes, its assignee, every change as an event, the
+// its open/snoozed/closed lifecycle with closing notes, its assignee, every change as an event, the
 // inbox that lists conversations, and the ingestion of customers' inbound messages.
 package conversation
 
@@ -18,6 +18,8 @@ type Status string
 const (
 	StatusOpen   Status = "open"
 	StatusClosed Status = "closed"
+	// StatusSnoozed is put aside until SnoozedUntil, or until the customer writes.
+	StatusSnoozed Status = "snoozed"
 )
 
 // ActorKind is who caused a change.
@@ -48,6 +50,17 @@ const (
 	EventReopened   EventType = "reopened"
 	EventAssigned   EventType = "assigned"
 	EventUnassigned EventType = "unassigned"
+	EventSnoozed    EventType = "snoozed"
+	EventWoke       EventType = "woke"
+)
+
+// WakeReason is why a snoozed conversation woke.
+type WakeReason string
+
+// The wake reasons. (Reopen wakes one too; it records reopened.)
+const (
+	WokeCustomerReplied WakeReason = "customer_replied"
+	WokeTime            WakeReason = "time"
 )
 
 // Event is one change in a conversation's life.
@@ -62,7 +75,12 @@ type Event struct {
 	// Category and Summary are the closing note (closed).
 	Category *string
 	Summary  *string
-	At       time.Time
+	// SnoozedUntil is the instant a snoozed event put it aside until (nil: until the customer
+	// writes).
+	SnoozedUntil *time.Time
+	// Reason is why a woke event woke it.
+	Reason *WakeReason
+	At     time.Time
 }
 
 // ContactSummary is the part of a contact the inbox shows.
@@ -119,6 +137,9 @@ type Conversation struct {
 	UpdatedAt   time.Time
 	// ClosedAt is set while the conversation is closed.
 	ClosedAt *time.Time
+	// SnoozedUntil is when a snoozed conversation wakes; nil while not snoozed, and for a
+	// snooze until the customer writes.
+	SnoozedUntil *time.Time
 }
 
 // Errors of this package.
@@ -126,6 +147,9 @@ var (
 	ErrNotFound = errkind.New(errkind.KindNotFound, "conversation_not_found", "No such conversation in this workspace.")
 	ErrClosed   = errkind.New(errkind.KindConflict, "conversation_closed", "The conversation is already closed.")
 	ErrOpen     = errkind.New(errkind.KindConflict, "conversation_open", "The conversation is already open.")
+	// ErrSnoozeClosed: only an open or snoozed conversation can be snoozed.
+	ErrSnoozeClosed = errkind.New(errkind.KindConflict, "conversation_closed",
+		"The conversation is closed; reopen it before snoozing it.")
 	// ErrAssignForbidden: agents may only assign conversations to themselves or unassign themselves.
 	ErrAssignForbidden = errkind.New(errkind.KindForbidden, "assignment_forbidden",
 		"Agents may assign a conversation only to themselves, and unassign only themselves.")
@@ -143,6 +167,7 @@ func (c *Conversation) Close(category, summary *string, unassign bool, by Actor,
 	}
 	c.Status = StatusClosed
 	c.ClosedAt = &now
+	c.SnoozedUntil = nil
 	c.ClosingNote = &ClosingNote{Category: category, Summary: summary, ClosedAt: now, ClosedBy: by}
 	c.UpdatedAt = now
 	e := c.event(EventClosed, by, now)
@@ -154,14 +179,15 @@ func (c *Conversation) Close(category, summary *string, unassign bool, by Actor,
 	return events, nil
 }
 
-// Reopen opens a closed conversation and, when assignTo is set, assigns it to that user.
-// It returns the events to record: reopened, then assigned when the assignee changed.
+// Reopen opens a closed or snoozed conversation and, when assignTo is set, assigns it to that
+// user. It returns the events to record: reopened, then assigned when the assignee changed.
 func (c *Conversation) Reopen(assignTo *uuid.UUID, by Actor, now time.Time) ([]Event, error) {
 	if c.Status == StatusOpen {
 		return nil, ErrOpen
 	}
 	c.Status = StatusOpen
 	c.ClosedAt = nil
+	c.SnoozedUntil = nil
 	c.UpdatedAt = now
 	events := []Event{c.event(EventReopened, by, now)}
 	if assignTo != nil {

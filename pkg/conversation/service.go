@@ -38,7 +38,7 @@ const (
 
 // Filter selects and orders the inbox.
 type Filter struct {
-	Status string // open, closed or all
+	Status string // open, snoozed, closed or all
 	Inbox  string // all, mine or unassigned
 	// Me is the user "mine" means.
 	Me         uuid.UUID
@@ -61,7 +61,7 @@ type Inbound struct {
 	NewContact contact.Contact
 	Now        time.Time
 	// Apply is called with the contact's locked conversation after the message is recorded on
-	// it, and returns the lifecycle events to store (a reopen).
+	// it, and returns the lifecycle events to store (a reopen, a wake).
 	Apply func(*Conversation) ([]Event, error)
 }
 
@@ -86,6 +86,10 @@ type Store interface {
 	// ChangeConversation locks the conversation row (SELECT ... FOR UPDATE), calls change, and
 	// saves the changed conversation with the events change returns, in one transaction.
 	ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*Conversation) ([]Event, error)) (Conversation, error)
+	// WakeSnoozed locks at most limit snoozed conversations due at now (snoozed_until <= now),
+	// skipping those another transaction holds, calls wake on each, and saves those it changed
+	// with their events in one transaction. It answers how many changed.
+	WakeSnoozed(ctx context.Context, now time.Time, limit int, wake func(*Conversation) []Event) (int, error)
 	// Ingest stores an inbound message. With an external id already ingested on the channel
 	// it writes nothing and answers the stored message with replayed set.
 	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
@@ -214,8 +218,9 @@ func (s *Service) Close(ctx context.Context, ws, id uuid.UUID, by Caller, catego
 	})
 }
 
-// Reopen opens a closed conversation and assigns it to the person reopening it: the user, or
-// the user an API key names in on_behalf_of. A key acting on its own leaves the assignee.
+// Reopen opens a closed conversation, or wakes a snoozed one, and assigns it to the person
+// reopening it: the user, or the user an API key names in on_behalf_of. A key acting on its
+// own leaves the assignee.
 func (s *Service) Reopen(ctx context.Context, ws, id uuid.UUID, by Caller) (Conversation, error) {
 	by, err := s.resolve(ctx, ws, by)
 	if err != nil {
@@ -267,8 +272,11 @@ type InboundMessage struct {
 // Ingest stores a customer's inbound message on a channel: it finds the contact by identity
 // (or by the phone or email of a new identity, or of the given contact fields), creates
 // contact and identity when new, moves the identity's last_inbound_at forward (never
-// backward), and reopens a closed conversation with the contact as actor. An external id
-// already ingested on the channel writes nothing and answers replayed with the first message.
+// backward), and reopens a closed conversation or wakes a snoozed one (reason customer_replied)
+// with the contact as actor. Waking goes by ingestion: a message delivered late, received
+// before the snooze, wakes it too, as the customer's reply reaches the agents only now. An
+// external id already ingested on the channel writes nothing and answers replayed with the
+// first message.
 func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in InboundMessage) (Ingested, bool, error) {
 	ch, err := s.store.Channel(ctx, ws, channelID)
 	if err != nil {
@@ -335,10 +343,14 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	}
 	out, replayed, err := s.store.Ingest(ctx, Inbound{Channel: ch, Identifier: identifier, Message: msg, NewContact: nc, Now: now,
 		Apply: func(c *Conversation) ([]Event, error) {
-			if c.Status != StatusClosed {
-				return nil, nil
+			customer := Actor{Kind: ActorContact, ID: c.Contact.ID}
+			switch c.Status {
+			case StatusClosed:
+				return c.Reopen(nil, customer, now)
+			case StatusSnoozed:
+				return c.Wake(WokeCustomerReplied, customer, now), nil
 			}
-			return c.Reopen(nil, Actor{Kind: ActorContact, ID: c.Contact.ID}, now)
+			return nil, nil
 		}})
 	if err != nil {
 		return Ingested{}, false, fmt.Errorf("ingest: %w", err)

@@ -25,13 +25,16 @@ const (
 	ConversationReopened   = "conversation.reopened"
 	ConversationAssigned   = "conversation.assigned"
 	ConversationUnassigned = "conversation.unassigned"
+	ConversationSnoozed    = "conversation.snoozed"
+	ConversationWoke       = "conversation.woke"
 	ContactCreated         = "contact.created"
 	ContactUpdated         = "contact.updated"
 )
 
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, ConversationOpened, ConversationClosed,
-	ConversationReopened, ConversationAssigned, ConversationUnassigned, ContactCreated, ContactUpdated}
+	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
+	ContactCreated, ContactUpdated}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

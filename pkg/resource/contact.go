@@ -9,7 +9,7 @@ import (
 // ConversationRef is a contact's conversation, by id and status.
 type ConversationRef struct {
 	ID     string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	Status string `json:"status" enums:"open,closed" example:"open"`
+	Status string `json:"status" enums:"open,snoozed,closed" example:"open"`
 } // @name ConversationRef
 
 // Contact is a customer with their reach, profile and conversation.

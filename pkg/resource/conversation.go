@@ -53,7 +53,7 @@ type ClosingNote struct {
 // Conversation is a contact's conversation as the inbox shows it.
 type Conversation struct {
 	ID      string              `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	Status  string              `json:"status" enums:"open,closed" example:"open"`
+	Status  string              `json:"status" enums:"open,snoozed,closed" example:"open"`
 	Contact ConversationContact `json:"contact"`
 	// Assignee is the user working the conversation, or null.
 	Assignee *Assignee `json:"assignee" extensions:"x-nullable"`
@@ -65,6 +65,9 @@ type Conversation struct {
 	UpdatedAt   time.Time    `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	// ClosedAt is set while the conversation is closed.
 	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time"`
+	// SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
+	// snoozed, and while snoozed until the customer writes.
+	SnoozedUntil *time.Time `json:"snoozed_until" extensions:"x-nullable" format:"date-time"`
 } // @name Conversation
 
 // ConversationList is a page of the inbox.
@@ -76,14 +79,20 @@ type ConversationList struct {
 // ConversationEvent is one step of a conversation's lifecycle (opened, closed, ...).
 type ConversationEvent struct {
 	ID    string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
-	Type  string `json:"type" enums:"opened,closed,reopened,assigned,unassigned" example:"closed"`
+	Type  string `json:"type" enums:"opened,closed,reopened,assigned,unassigned,snoozed,woke" example:"closed"`
 	Actor Actor  `json:"actor"`
 	// AssigneeID is the user assigned (assigned) or unassigned (unassigned).
 	AssigneeID *string `json:"assignee_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// Category and Summary are the closing note of a closed event.
-	Category *string   `json:"category" extensions:"x-nullable" example:"resolved"`
-	Summary  *string   `json:"summary" extensions:"x-nullable" example:"Refund issued"`
-	At       time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	Category *string `json:"category" extensions:"x-nullable" example:"resolved"`
+	Summary  *string `json:"summary" extensions:"x-nullable" example:"Refund issued"`
+	// SnoozedUntil is the instant a snoozed event put the conversation aside until; null for
+	// a snooze until the customer writes, and for other events.
+	SnoozedUntil *time.Time `json:"snoozed_until" extensions:"x-nullable" format:"date-time"`
+	// Reason is why a woke event woke it: customer_replied (an inbound message) or time (its
+	// snoozed_until passed). Null for other events.
+	Reason *string   `json:"reason" extensions:"x-nullable" enums:"customer_replied,time"`
+	At     time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 } // @name ConversationEvent
 
 // ConversationEventList is a page of a conversation's lifecycle.
@@ -111,7 +120,7 @@ func ToConversation(v conversation.Conversation) Conversation {
 	out := Conversation{ID: v.ID.String(), Status: string(v.Status),
 		Contact: ConversationContact{ID: v.Contact.ID.String(), FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
 			Email: v.Contact.Email, Phone: v.Contact.Phone},
-		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt}
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt, SnoozedUntil: v.SnoozedUntil}
 	if a := v.Assignee; a != nil {
 		out.Assignee = &Assignee{ID: a.ID.String(), Name: a.Name, Email: a.Email}
 	}
@@ -127,8 +136,13 @@ func ToConversation(v conversation.Conversation) Conversation {
 
 // ToConversationEvent is e as the API writes it.
 func ToConversationEvent(e conversation.Event) ConversationEvent {
-	return ConversationEvent{ID: e.ID.String(), Type: string(e.Type), Actor: ToActor(e.Actor), AssigneeID: optID(e.AssigneeID),
-		Category: e.Category, Summary: e.Summary, At: e.At}
+	out := ConversationEvent{ID: e.ID.String(), Type: string(e.Type), Actor: ToActor(e.Actor), AssigneeID: optID(e.AssigneeID),
+		Category: e.Category, Summary: e.Summary, SnoozedUntil: e.SnoozedUntil, At: e.At}
+	if e.Reason != nil {
+		why := string(*e.Reason)
+		out.Reason = &why
+	}
+	return out
 }
 
 // ToInboundResult is what an ingestion produced, contact reach included.

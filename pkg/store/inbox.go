@@ -21,9 +21,9 @@ type inboxCursor struct {
 }
 
 // Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
-// id). Every statement walks an index in that order (see migration 0002) or starts from known
-// contacts, picks the page's conversation ids, and only then joins the contact and the
-// assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
+// id). Every statement walks an index in that order (see migrations 0002, 0008 and 0013) or
+// starts from known contacts, picks the page's conversation ids, and only then joins the
+// contact and the assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
 // arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
 	order := keyset[conversationRow, inboxCursor]{
@@ -65,6 +65,8 @@ func (q inboxQuery) filters(args *params) string {
 		where = append(where, "v.status = 'open'")
 	case string(conversation.StatusClosed):
 		where = append(where, "v.status = 'closed'")
+	case string(conversation.StatusSnoozed):
+		where = append(where, "v.status = 'snoozed'")
 	}
 	switch f.Inbox {
 	case conversation.InboxMine:
@@ -110,8 +112,8 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]conversationRow, err
 		if q.f.Q == "" {
 			return run(conversationSelect+"\nWHERE "+where+"\n"+orderBy+"\nLIMIT "+args.add(q.limit), args)
 		}
-		// Only columns of the walked index (conversations_open, _closed, _recent, _assignee
-		// carry the search text), so the walk reads no table row. The subquery's LIMIT keeps
+		// Only columns of the walked index (conversations_open, _closed, _snoozed, _recent,
+		// _assignee carry the search text), so the walk reads no table row. The subquery's LIMIT keeps
 		// the walk a walk (see Contacts).
 		m := `SELECT v.id FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
       WHERE ` + where + ` ` + orderBy + ` LIMIT ` + args.add(bound) + `) v

@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
-// A conversation's lifecycle events (opened, closed, reopened, assigned, ...), written with the
+// A conversation's lifecycle events (opened, closed, reopened, assigned, snoozed, woke, ...), written with the
 // change that made them and listed in the order they happened.
 
 type eventRow struct {
@@ -25,18 +25,25 @@ type eventRow struct {
 	AssigneeID      *uuid.UUID
 	ClosingCategory *string
 	ClosingSummary  *string
+	SnoozedUntil    *time.Time
+	Reason          *string
 	At              time.Time
 }
 
 func (r eventRow) domain() conversation.Event {
-	return conversation.Event{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
+	e := conversation.Event{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
 		Type: conversation.EventType(r.Type), Actor: actorOf(r.ActorKind, r.ActorID), AssigneeID: r.AssigneeID,
-		Category: r.ClosingCategory, Summary: r.ClosingSummary, At: r.At}
+		Category: r.ClosingCategory, Summary: r.ClosingSummary, SnoozedUntil: r.SnoozedUntil, At: r.At}
+	if r.Reason != nil {
+		why := conversation.WakeReason(*r.Reason)
+		e.Reason = &why
+	}
+	return e
 }
 
 // lifecycleColumns are eventRow's columns.
 const lifecycleColumns = `workspace_id, id, conversation_id, type, actor_kind, actor_id, assignee_id, closing_category,
-    closing_summary, at`
+    closing_summary, snoozed_until, reason, at`
 
 // eventsInsert records a conversation's lifecycle events, one row each, in one statement.
 func eventsInsert(events []conversation.Event) statement {
@@ -44,12 +51,17 @@ func eventsInsert(events []conversation.Event) statement {
 	b.WriteString(`INSERT INTO conversation_events (` + lifecycleColumns + `) VALUES `)
 	var args params
 	for i, e := range events {
+		var reason *string
+		if e.Reason != nil {
+			why := string(*e.Reason)
+			reason = &why
+		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(" + strings.Join([]string{args.add(e.WorkspaceID), args.add(e.ID), args.add(e.ConversationID),
 			args.add(string(e.Type)), args.add(string(e.Actor.Kind)), args.add(actorID(e.Actor)), args.add(e.AssigneeID),
-			args.add(e.Category), args.add(e.Summary), args.add(e.At)}, ", ") + ")")
+			args.add(e.Category), args.add(e.Summary), args.add(e.SnoozedUntil), args.add(reason), args.add(e.At)}, ", ") + ")")
 	}
 	return statement{b.String(), args}
 }

@@ -59,6 +59,20 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A snooze whose instant has passed, for the wake-up.
+	late := "Cy"
+	due, err := contacts.Create(ctx, w.ID, contact.Fields{FirstName: &late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().Add(time.Minute)
+	if _, err := convs.Snooze(ctx, w.ID, due.Conversation.ID, by, &soon); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `UPDATE conversations SET snoozed_until = now() - interval '1 second' WHERE workspace_id = $1 AND id = $2`,
+		w.ID, due.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	tests := []struct {
 		name string
@@ -92,10 +106,24 @@ func TestRoundTrips(t *testing.T) {
 			_, err := convs.Assign(ctx, w.ID, other.Conversation.ID, by, &owner.ID)
 			return err
 		}, 4},
+		// No read before the lock: BEGIN with the lock; the writes; the events with COMMIT.
+		{"snooze", func(ctx context.Context) error {
+			until := time.Now().Add(time.Hour)
+			_, err := convs.Snooze(ctx, w.ID, other.Conversation.ID, by, &until)
+			return err
+		}, 3},
 		{"close", func(ctx context.Context) error {
 			_, err := convs.Close(ctx, w.ID, other.Conversation.ID, by, nil, nil)
 			return err
 		}, 4},
+		// BEGIN with the lock of the due snoozes; their writes and events with COMMIT.
+		{"wake due snoozes", func(ctx context.Context) error {
+			woke, err := convs.WakeDue(ctx, 100)
+			if err == nil && woke != 1 {
+				err = fmt.Errorf("woke %d, want 1", woke)
+			}
+			return err
+		}, 2},
 		{"create contact", func(ctx context.Context) error {
 			n++
 			name := fmt.Sprint("Ann ", n)
