@@ -97,6 +97,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 		}
 		f.Me = pr.UserID
 	}
+	f.Reader = reader(c)
 	f.Q = c.QueryParam("q")
 	if f.Q != "" && !seesContacts(pr) {
 		// q matches emails and phone digits: answering it would let a caller who may not read
@@ -130,7 +131,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.conversations.Get(c.Request().Context(), principal(c).WorkspaceID, id)
+	v, err := h.conversations.GetFor(c.Request().Context(), principal(c).WorkspaceID, id, reader(c))
 	if err != nil {
 		return err
 	}

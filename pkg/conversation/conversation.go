@@ -119,6 +119,10 @@ type Conversation struct {
 	UpdatedAt   time.Time
 	// ClosedAt is set while the conversation is closed.
 	ClosedAt *time.Time
+	// IncomingCount is how many incoming messages the conversation has had.
+	IncomingCount int64
+	// Read is the reading user's read state, on reads made for a user; nil otherwise.
+	Read *ReadState
 }
 
 // Errors of this package.
