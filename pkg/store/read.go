@@ -152,7 +152,11 @@ GROUP BY u.open_mine, u.snoozed_mine, u.mentions_unread`
 
 // Counts reads the inbox's tab counts; user is nil for an API key.
 func (s *Store) Counts(ctx context.Context, ws uuid.UUID, user *uuid.UUID) (conversation.Counts, error) {
-	r, err := queryRow[countsRow](ctx, s.Pool, countsSQL, ws, user)
+	id := uuid.Nil // an API key: no user has the nil id
+	if user != nil {
+		id = *user
+	}
+	r, err := queryRow[countsRow](ctx, s.Pool, countsSQL, ws, id)
 	if err != nil {
 		return conversation.Counts{}, fmt.Errorf("conversation counts: %w", err)
 	}
