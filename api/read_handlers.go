@@ -19,7 +19,8 @@ type readConversationRequest struct {
 	MessageID *string `json:"message_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
 } // @name ReadConversationRequest
 
-// errUserRequired answers a read-state change by an API key, which has no read state.
+// errUserRequired answers an API key asking for what only a user has: read state, an inbox
+// of their own.
 var errUserRequired = errkind.New(errkind.KindForbidden, "user_required",
 	"Read state is a user's own: mark conversations read or unread as a user, not with an API key.")
 

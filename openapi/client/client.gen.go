@@ -2449,7 +2449,7 @@ type Problem struct {
 	// - `unknown_provider`: The channel's provider is not known to this server.
 	// - `unsupported_media_type`: The body is not sent as application/json.
 	// - `user_not_found`: No such user in this workspace.
-	// - `user_required`: Only a user has read state; an API key cannot mark conversations read or unread.
+	// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 	// - `validation_failed`: One or more fields are invalid; errors names each with a message.
 	// - `webhook_not_found`: No such webhook in this workspace, or no such provider webhook on the channel.
 	// - `webhook_url_refused`: The webhook URL is not allowed (not https, or an address the egress guard refuses).
@@ -2544,7 +2544,7 @@ type Problem struct {
 // - `unknown_provider`: The channel's provider is not known to this server.
 // - `unsupported_media_type`: The body is not sent as application/json.
 // - `user_not_found`: No such user in this workspace.
-// - `user_required`: Only a user has read state; an API key cannot mark conversations read or unread.
+// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 // - `validation_failed`: One or more fields are invalid; errors names each with a message.
 // - `webhook_not_found`: No such webhook in this workspace, or no such provider webhook on the channel.
 // - `webhook_url_refused`: The webhook URL is not allowed (not https, or an address the egress guard refuses).
@@ -3871,7 +3871,7 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open; inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4904,7 +4904,7 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open; inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8826,7 +8826,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open; inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15809,7 +15809,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open; inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Returns a wrapper object for the known response body format(s).
 //
