@@ -58,7 +58,7 @@ func caller(c echo.Context) conversation.Caller {
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
-// @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// @Description Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
@@ -73,7 +73,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Success     200 {object} resource.ConversationList
 // @Failure     400 {object} Problem "invalid_parameter, invalid_cursor"
 // @Failure     401 {object} Problem
-// @Failure     403 {object} Problem
+// @Failure     403 {object} Problem "forbidden, user_required (inbox=mine with an API key)"
 // @Failure     422 {object} Problem "validation_failed (q too long)"
 // @Router      /v1/conversations [get]
 func (h *conversationHandler) list(c echo.Context) error {
@@ -100,10 +100,12 @@ func (h *conversationHandler) list(c echo.Context) error {
 	pr := principal(c)
 	if f.Inbox == conversation.InboxMine {
 		if pr.Kind != auth.KindUser {
-			return invalidParam("inbox", "mine needs a user; an API key has no inbox of its own (use assignee_id)")
+			// A well-formed request the caller cannot make: 403, as for read state.
+			return errUserRequired.Detailf("inbox=mine is a user's own inbox; an API key has none (use assignee_id).")
 		}
 		f.Me = pr.UserID
 	}
+	f.Reader = reader(c)
 	f.Q = c.QueryParam("q")
 	if f.Q != "" && !seesContacts(pr) {
 		// q matches emails and phone digits: answering it would let a caller who may not read
@@ -137,7 +139,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.conversations.Get(c.Request().Context(), principal(c).WorkspaceID, id)
+	v, err := h.conversations.GetFor(c.Request().Context(), principal(c).WorkspaceID, id, reader(c))
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestInboxBadInput(t *testing.T) {
 		{"inbox: cursor of another sort", "GET", "/v1/conversations?status=all&sort=oldest&cursor=" + newestCursor, owner, nil, 400, "invalid_cursor", ""},
 		{"inbox: q too long", "GET", "/v1/conversations?q=" + long, owner, nil, 422, "validation_failed", "q"},
 		{"inbox: limit zero", "GET", "/v1/conversations?limit=0", owner, nil, 400, "invalid_parameter", "limit"},
-		{"inbox: mine with an API key", "GET", "/v1/conversations?inbox=mine", key, nil, 400, "invalid_parameter", "inbox"},
+		{"inbox: mine with an API key", "GET", "/v1/conversations?inbox=mine", key, nil, 403, "user_required", ""},
 		// GET /v1/conversations/{id}, messages, events
 		{"conversation: malformed id", "GET", "/v1/conversations/123", owner, nil, 404, "conversation_not_found", ""},
 		{"messages: bad cursor", "GET", "/v1/conversations/" + conv + "/messages?cursor=e30", owner, nil, 400, "invalid_cursor", ""},

@@ -116,7 +116,7 @@ func TestInboxFilters(t *testing.T) {
 	})
 
 	// An API key has no inbox of its own.
-	e.Get(t, "/v1/conversations?inbox=mine", w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_parameter")
+	e.Get(t, "/v1/conversations?inbox=mine", w.APIKey).ExpectProblem(t, http.StatusForbidden, "user_required")
 }
 
 // TestInboxPagination pages through 45 conversations, some with equal last-message times,

@@ -248,7 +248,10 @@ func New(d Deps) *echo.Echo {
 
 	vh := &conversationHandler{conversations: d.Conversations}
 	route(http.MethodGet, "/conversations", vh.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/conversations/counts", vh.counts, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/conversations/:id", vh.get, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/conversations/:id/read", vh.read, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/conversations/:id/unread", vh.unread, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/conversations/:id/messages", vh.messages, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/conversations/:id/events", vh.events, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)

@@ -85,8 +85,9 @@ var scenarios = []scenario{
 		},
 		reads: func(ctx context.Context, f *fixture, i int) error {
 			return f.asAgent(ctx, i, func() error {
+				me := pick(f.agents, i).id
 				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "open", Inbox: conversation.InboxMine,
-					Me: pick(f.agents, i).id}, firstPage)
+					Me: me, Reader: &me}, firstPage)
 				return err
 			})
 		},
@@ -100,7 +101,24 @@ var scenarios = []scenario{
 		},
 		reads: func(ctx context.Context, f *fixture, i int) error {
 			return f.asAgent(ctx, i, func() error {
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "closed", Q: pick(f.nameFragments, i)}, firstPage)
+				me := pick(f.agents, i).id
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "closed", Q: pick(f.nameFragments, i), Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
+		// The tab counts an inbox shows beside its list: counters, not count(*) over the open set.
+		id:    "counts",
+		name:  "inbox tab counts",
+		needs: "GET /v1/conversations/counts",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations/counts")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				id := pick(f.agents, i).id
+				_, err := f.convs.Counts(ctx, f.workspaceID, &id)
 				return err
 			})
 		},

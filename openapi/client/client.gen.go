@@ -862,6 +862,7 @@ const (
 	ProblemCodeUnknownProvider          ProblemCode = "unknown_provider"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
 	ProblemCodeUserNotFound             ProblemCode = "user_not_found"
+	ProblemCodeUserRequired             ProblemCode = "user_required"
 	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
 	ProblemCodeWebhookNotFound          ProblemCode = "webhook_not_found"
 	ProblemCodeWebhookURLRefused        ProblemCode = "webhook_url_refused"
@@ -986,6 +987,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnsupportedMediaType:
 		return true
 	case ProblemCodeUserNotFound:
+		return true
+	case ProblemCodeUserRequired:
 		return true
 	case ProblemCodeValidationFailed:
 		return true
@@ -1884,12 +1887,23 @@ type Conversation struct {
 	// LastMessage LastMessage previews the latest message, or null before the first one.
 	LastMessage *MessagePreview `json:"last_message"`
 
+	// LastReadAt LastReadAt is when the calling user last read the conversation (null if never). Set on
+	// inbox rows, GET /v1/conversations/{id} and the read and unread answers, for a user;
+	// null for an API key and in events.
+	LastReadAt *time.Time `json:"last_read_at"`
+
 	// SnoozedUntil SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
 	// snoozed, and while snoozed until the customer writes.
 	SnoozedUntil *time.Time `json:"snoozed_until"`
 
 	// Status Example: open
 	Status ConversationStatus `json:"status"`
+
+	// UnreadCount UnreadCount is how many incoming messages came after the calling user's last read; set
+	// where last_read_at is (0 or more), else null.
+	//
+	// Example: 2
+	UnreadCount *int `json:"unread_count"`
 
 	// UpdatedAt Example: 2026-11-29T08:00:00Z
 	UpdatedAt time.Time `json:"updated_at"`
@@ -1917,6 +1931,14 @@ type ConversationContact struct {
 
 	// Phone Example: +12025550123
 	Phone *string `json:"phone"`
+}
+
+// ConversationCounts defines model for ConversationCounts.
+type ConversationCounts struct {
+	// MentionsUnread Example: 1
+	MentionsUnread *int          `json:"mentions_unread"`
+	Open           OpenCounts    `json:"open"`
+	Snoozed        SnoozedCounts `json:"snoozed"`
 }
 
 // ConversationEvent defines model for ConversationEvent.
@@ -2548,6 +2570,18 @@ type MessageTemplate struct {
 	Variables []string `json:"variables"`
 }
 
+// OpenCounts defines model for OpenCounts.
+type OpenCounts struct {
+	// All Example: 57
+	All int `json:"all"`
+
+	// Mine Example: 4
+	Mine *int `json:"mine"`
+
+	// Unassigned Example: 12
+	Unassigned int `json:"unassigned"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	// Code A stable, machine-readable code for the error; switch on it rather than on title or detail.
@@ -2609,6 +2643,7 @@ type Problem struct {
 	// - `unknown_provider`: The channel's provider is not known to this server.
 	// - `unsupported_media_type`: The body is not sent as application/json.
 	// - `user_not_found`: No such user in this workspace.
+	// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 	// - `validation_failed`: One or more fields are invalid; errors names each with a message.
 	// - `webhook_not_found`: No such webhook in this workspace, or no such provider webhook on the channel.
 	// - `webhook_url_refused`: The webhook URL is not allowed (not https, or an address the egress guard refuses).
@@ -2703,6 +2738,7 @@ type Problem struct {
 // - `unknown_provider`: The channel's provider is not known to this server.
 // - `unsupported_media_type`: The body is not sent as application/json.
 // - `user_not_found`: No such user in this workspace.
+// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 // - `validation_failed`: One or more fields are invalid; errors names each with a message.
 // - `webhook_not_found`: No such webhook in this workspace, or no such provider webhook on the channel.
 // - `webhook_url_refused`: The webhook URL is not allowed (not https, or an address the egress guard refuses).
@@ -2736,6 +2772,14 @@ type Quota struct {
 
 	// Used Example: 9876
 	Used int `json:"used"`
+}
+
+// ReadConversationRequest defines model for ReadConversationRequest.
+type ReadConversationRequest struct {
+	// MessageID MessageID marks the conversation read up to this message of it (default: everything now).
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70
+	MessageID *openapi_types.UUID `json:"message_id,omitempty"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -2810,6 +2854,15 @@ type SnoozeConversationRequest struct {
 	//
 	// Example: 2026-12-01T09:00:00Z
 	Until *time.Time `json:"until"`
+}
+
+// SnoozedCounts defines model for SnoozedCounts.
+type SnoozedCounts struct {
+	// All Example: 6
+	All int `json:"all"`
+
+	// Mine Example: 1
+	Mine *int `json:"mine"`
 }
 
 // Status defines model for Status.
@@ -3490,6 +3543,9 @@ type AssignConversationJSONRequestBody = AssignConversationRequest
 // CloseConversationJSONRequestBody defines body for CloseConversation for application/json ContentType.
 type CloseConversationJSONRequestBody = CloseConversationRequest
 
+// MarkConversationReadJSONRequestBody defines body for MarkConversationRead for application/json ContentType.
+type MarkConversationReadJSONRequestBody = ReadConversationRequest
+
 // ReopenConversationJSONRequestBody defines body for ReopenConversation for application/json ContentType.
 type ReopenConversationJSONRequestBody = ReopenConversationRequest
 
@@ -4035,10 +4091,17 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConversationCounts Count the inbox's tabs
+	//
+	// The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
+	//
+	// Corresponds with GET /v1/conversations/counts (the `GetConversationCounts` operationId).
+	GetConversationCounts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetConversation Get a conversation
 	//
@@ -4095,6 +4158,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/conversations/{id}/messages (the `ListConversationMessages` operationId).
 	ListConversationMessages(ctx context.Context, id openapi_types.UUID, params *ListConversationMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MarkConversationReadWithBody Mark a conversation read
+	//
+	// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+	MarkConversationReadWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkConversationRead Mark a conversation read
+	//
+	// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+	MarkConversationRead(ctx context.Context, id openapi_types.UUID, body MarkConversationReadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReopenConversationWithBody Reopen a conversation
 	//
 	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
@@ -4130,6 +4211,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
 	SnoozeConversation(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkConversationUnread Mark a conversation unread
+	//
+	// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
+	//
+	// Corresponds with POST /v1/conversations/{id}/unread (the `MarkConversationUnread` operationId).
+	MarkConversationUnread(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEvents Past events
 	//
@@ -5054,11 +5142,28 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConversationCounts Count the inbox's tabs
+//
+// The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
+//
+// Corresponds with GET /v1/conversations/counts (the `GetConversationCounts` operationId).
+func (c *Client) GetConversationCounts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConversationCountsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5194,6 +5299,44 @@ func (c *Client) ListConversationMessages(ctx context.Context, id openapi_types.
 	return c.Client.Do(req)
 }
 
+// MarkConversationReadWithBody Mark a conversation read
+//
+// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+func (c *Client) MarkConversationReadWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkConversationReadRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkConversationRead Mark a conversation read
+//
+// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+func (c *Client) MarkConversationRead(ctx context.Context, id openapi_types.UUID, body MarkConversationReadJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkConversationReadRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReopenConversationWithBody Reopen a conversation
 //
 // Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
@@ -5260,6 +5403,23 @@ func (c *Client) SnoozeConversationWithBody(ctx context.Context, id openapi_type
 // Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
 func (c *Client) SnoozeConversation(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSnoozeConversationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkConversationUnread Mark a conversation unread
+//
+// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
+//
+// Corresponds with POST /v1/conversations/{id}/unread (the `MarkConversationUnread` operationId).
+func (c *Client) MarkConversationUnread(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkConversationUnreadRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -7161,6 +7321,33 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 	return req, nil
 }
 
+// NewGetConversationCountsRequest constructs an http.Request for the GetConversationCounts method
+func NewGetConversationCountsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/counts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetConversationRequest constructs an http.Request for the GetConversation method
 func NewGetConversationRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -7435,6 +7622,53 @@ func NewListConversationMessagesRequest(server string, id openapi_types.UUID, pa
 	return req, nil
 }
 
+// NewMarkConversationReadRequest calls the generic MarkConversationRead builder with application/json body
+func NewMarkConversationReadRequest(server string, id openapi_types.UUID, body MarkConversationReadJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMarkConversationReadRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMarkConversationReadRequestWithBody constructs an http.Request for the MarkConversationRead method, with any body, and a specified content type
+func NewMarkConversationReadRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewReopenConversationRequest calls the generic ReopenConversation builder with application/json body
 func NewReopenConversationRequest(server string, id openapi_types.UUID, body ReopenConversationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7525,6 +7759,40 @@ func NewSnoozeConversationRequestWithBody(server string, id openapi_types.UUID, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMarkConversationUnreadRequest constructs an http.Request for the MarkConversationUnread method
+func NewMarkConversationUnreadRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/unread", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8881,12 +9149,21 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+
+	// GetConversationCountsWithResponse Count the inbox's tabs
+	//
+	// The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/conversations/counts (the `GetConversationCounts` operationId).
+	GetConversationCountsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConversationCountsResponse, error)
 
 	// GetConversationWithResponse Get a conversation
 	//
@@ -8949,6 +9226,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/conversations/{id}/messages (the `ListConversationMessages` operationId).
 	ListConversationMessagesWithResponse(ctx context.Context, id openapi_types.UUID, params *ListConversationMessagesParams, reqEditors ...RequestEditorFn) (*ListConversationMessagesResponse, error)
 
+	// MarkConversationReadWithBodyWithResponse Mark a conversation read
+	//
+	// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+	MarkConversationReadWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MarkConversationReadResponse, error)
+
+	// MarkConversationReadWithResponse Mark a conversation read
+	//
+	// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+	MarkConversationReadWithResponse(ctx context.Context, id openapi_types.UUID, body MarkConversationReadJSONRequestBody, reqEditors ...RequestEditorFn) (*MarkConversationReadResponse, error)
+
 	// ReopenConversationWithBodyWithResponse Reopen a conversation
 	//
 	// Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
@@ -8984,6 +9279,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
 	SnoozeConversationWithResponse(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error)
+
+	// MarkConversationUnreadWithResponse Mark a conversation unread
+	//
+	// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/unread (the `MarkConversationUnread` operationId).
+	MarkConversationUnreadWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkConversationUnreadResponse, error)
 
 	// ListEventsWithResponse Past events
 	//
@@ -12171,6 +12475,83 @@ func (r ListConversationsResponse) ContentType() string {
 	return ""
 }
 
+// GetConversationCountsResponse200Headers the declared response headers of an HTTP 200 response for GetConversationCounts
+type GetConversationCountsResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetConversationCountsResponse401Headers the declared response headers of an HTTP 401 response for GetConversationCounts
+type GetConversationCountsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetConversationCountsResponse403Headers the declared response headers of an HTTP 403 response for GetConversationCounts
+type GetConversationCountsResponse403Headers struct {
+	XRequestID *string
+}
+
+type GetConversationCountsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConversationCounts
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConversationCountsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetConversationCountsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetConversationCountsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetConversationCountsResponse) GetJSON200() *ConversationCounts {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetConversationCountsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetConversationCountsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConversationCountsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConversationCountsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConversationCountsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConversationCountsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConversationResponse200Headers the declared response headers of an HTTP 200 response for GetConversation
 type GetConversationResponse200Headers struct {
 	XRequestID *string
@@ -12752,6 +13133,139 @@ func (r ListConversationMessagesResponse) ContentType() string {
 	return ""
 }
 
+// MarkConversationReadResponse200Headers the declared response headers of an HTTP 200 response for MarkConversationRead
+type MarkConversationReadResponse200Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationReadResponse400Headers the declared response headers of an HTTP 400 response for MarkConversationRead
+type MarkConversationReadResponse400Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationReadResponse401Headers the declared response headers of an HTTP 401 response for MarkConversationRead
+type MarkConversationReadResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// MarkConversationReadResponse403Headers the declared response headers of an HTTP 403 response for MarkConversationRead
+type MarkConversationReadResponse403Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationReadResponse404Headers the declared response headers of an HTTP 404 response for MarkConversationRead
+type MarkConversationReadResponse404Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationReadResponse413Headers the declared response headers of an HTTP 413 response for MarkConversationRead
+type MarkConversationReadResponse413Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationReadResponse422Headers the declared response headers of an HTTP 422 response for MarkConversationRead
+type MarkConversationReadResponse422Headers struct {
+	XRequestID *string
+}
+
+type MarkConversationReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MarkConversationReadResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MarkConversationReadResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MarkConversationReadResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MarkConversationReadResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MarkConversationReadResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MarkConversationReadResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MarkConversationReadResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MarkConversationReadResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MarkConversationReadResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkConversationReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkConversationReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkConversationReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkConversationReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReopenConversationResponse200Headers the declared response headers of an HTTP 200 response for ReopenConversation
 type ReopenConversationResponse200Headers struct {
 	XRequestID *string
@@ -13040,6 +13554,97 @@ func (r SnoozeConversationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SnoozeConversationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MarkConversationUnreadResponse200Headers the declared response headers of an HTTP 200 response for MarkConversationUnread
+type MarkConversationUnreadResponse200Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationUnreadResponse401Headers the declared response headers of an HTTP 401 response for MarkConversationUnread
+type MarkConversationUnreadResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// MarkConversationUnreadResponse403Headers the declared response headers of an HTTP 403 response for MarkConversationUnread
+type MarkConversationUnreadResponse403Headers struct {
+	XRequestID *string
+}
+
+// MarkConversationUnreadResponse404Headers the declared response headers of an HTTP 404 response for MarkConversationUnread
+type MarkConversationUnreadResponse404Headers struct {
+	XRequestID *string
+}
+
+type MarkConversationUnreadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MarkConversationUnreadResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MarkConversationUnreadResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MarkConversationUnreadResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MarkConversationUnreadResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MarkConversationUnreadResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MarkConversationUnreadResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MarkConversationUnreadResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MarkConversationUnreadResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkConversationUnreadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkConversationUnreadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkConversationUnreadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkConversationUnreadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15692,7 +16297,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15703,6 +16308,21 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListConversationsResponse(rsp)
+}
+
+// GetConversationCountsWithResponse Count the inbox's tabs
+//
+// The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/conversations/counts (the `GetConversationCounts` operationId).
+func (c *ClientWithResponses) GetConversationCountsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConversationCountsResponse, error) {
+	rsp, err := c.GetConversationCounts(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConversationCountsResponse(rsp)
 }
 
 // GetConversationWithResponse Get a conversation
@@ -15808,6 +16428,36 @@ func (c *ClientWithResponses) ListConversationMessagesWithResponse(ctx context.C
 	return ParseListConversationMessagesResponse(rsp)
 }
 
+// MarkConversationReadWithBodyWithResponse Mark a conversation read
+//
+// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+func (c *ClientWithResponses) MarkConversationReadWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MarkConversationReadResponse, error) {
+	rsp, err := c.MarkConversationReadWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkConversationReadResponse(rsp)
+}
+
+// MarkConversationReadWithResponse Mark a conversation read
+//
+// Records that the calling user read the conversation up to message_id (a message of it), or everything now when the body is left out; the answer carries the new last_read_at and unread_count (incoming messages after it). Read state is per user: an API key answers 403 user_required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/read (the `MarkConversationRead` operationId).
+func (c *ClientWithResponses) MarkConversationReadWithResponse(ctx context.Context, id openapi_types.UUID, body MarkConversationReadJSONRequestBody, reqEditors ...RequestEditorFn) (*MarkConversationReadResponse, error) {
+	rsp, err := c.MarkConversationRead(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkConversationReadResponse(rsp)
+}
+
 // ReopenConversationWithBodyWithResponse Reopen a conversation
 //
 // Opens a closed conversation under the same id, or wakes a snoozed one, and assigns it to the acting user. An API key leaves the assignee as it is unless it names on_behalf_of (a user of the workspace, else 422), who is then assigned. An open conversation answers 409 conversation_open. The body may be left out.
@@ -15866,6 +16516,21 @@ func (c *ClientWithResponses) SnoozeConversationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseSnoozeConversationResponse(rsp)
+}
+
+// MarkConversationUnreadWithResponse Mark a conversation unread
+//
+// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/unread (the `MarkConversationUnread` operationId).
+func (c *ClientWithResponses) MarkConversationUnreadWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*MarkConversationUnreadResponse, error) {
+	rsp, err := c.MarkConversationUnread(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkConversationUnreadResponse(rsp)
 }
 
 // ListEventsWithResponse Past events
@@ -19506,6 +20171,86 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 	return response, nil
 }
 
+// ParseGetConversationCountsResponse parses an HTTP response from a GetConversationCountsWithResponse call
+func ParseGetConversationCountsResponse(rsp *http.Response) (*GetConversationCountsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConversationCountsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConversationCounts
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConversationCountsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetConversationCountsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetConversationCountsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetConversationResponse parses an HTTP response from a GetConversationWithResponse call
 func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20144,6 +20889,154 @@ func ParseListConversationMessagesResponse(rsp *http.Response) (*ListConversatio
 	return response, nil
 }
 
+// ParseMarkConversationReadResponse parses an HTTP response from a MarkConversationReadWithResponse call
+func ParseMarkConversationReadResponse(rsp *http.Response) (*MarkConversationReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkConversationReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MarkConversationReadResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MarkConversationReadResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MarkConversationReadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MarkConversationReadResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MarkConversationReadResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers MarkConversationReadResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers MarkConversationReadResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReopenConversationResponse parses an HTTP response from a ReopenConversationWithResponse call
 func ParseReopenConversationResponse(rsp *http.Response) (*ReopenConversationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20469,6 +21362,103 @@ func ParseSnoozeConversationResponse(rsp *http.Response) (*SnoozeConversationRes
 			headers.XRequestID = &value
 		}
 		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMarkConversationUnreadResponse parses an HTTP response from a MarkConversationUnreadWithResponse call
+func ParseMarkConversationUnreadResponse(rsp *http.Response) (*MarkConversationUnreadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkConversationUnreadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MarkConversationUnreadResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers MarkConversationUnreadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MarkConversationUnreadResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MarkConversationUnreadResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
 	}
 
 	return response, nil

@@ -140,6 +140,10 @@ type Conversation struct {
 	// SnoozedUntil is when a snoozed conversation wakes; nil while not snoozed, and for a
 	// snooze until the customer writes.
 	SnoozedUntil *time.Time
+	// IncomingCount is how many incoming messages the conversation has had.
+	IncomingCount int64
+	// Read is the reading user's read state, on reads made for a user; nil otherwise.
+	Read *ReadState
 }
 
 // Errors of this package.

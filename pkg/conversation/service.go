@@ -47,6 +47,8 @@ type Filter struct {
 	ChannelID *uuid.UUID
 	Q         string
 	Sort      string // newest or oldest, by last message time
+	// Reader is the user whose read state the rows carry; nil for an API key.
+	Reader *uuid.UUID
 }
 
 // Inbound is a customer's message ready to store: the store finds or creates the contact,
@@ -93,6 +95,7 @@ type Store interface {
 	// Ingest stores an inbound message. With an external id already ingested on the channel
 	// it writes nothing and answers the stored message with replayed set.
 	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
+	ReadStore
 }
 
 // Service runs the conversation use cases.

@@ -47,6 +47,7 @@ var Codes = map[string]string{
 	"owner_only":                "Only an owner may do this to owners, managers or the owner role.",
 	"password_change_forbidden": "Only the user themself or an owner may set a password.",
 	"assignment_forbidden":      "Agents may assign a conversation only to themselves, and unassign only themselves.",
+	"user_required":             "Only a user has this (read state, an inbox of their own); an API key has none.",
 	"handshake_refused":         "A provider's verification request does not match the channel's verify token.",
 	// Not found (404).
 	"workspace_not_found":    "The workspace does not exist.",

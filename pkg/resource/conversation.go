@@ -68,7 +68,41 @@ type Conversation struct {
 	// SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
 	// snoozed, and while snoozed until the customer writes.
 	SnoozedUntil *time.Time `json:"snoozed_until" extensions:"x-nullable" format:"date-time"`
+	// LastReadAt is when the calling user last read the conversation (null if never). Set on
+	// inbox rows, GET /v1/conversations/{id} and the read and unread answers, for a user;
+	// null for an API key and in events.
+	LastReadAt *time.Time `json:"last_read_at" extensions:"x-nullable" format:"date-time"`
+	// UnreadCount is how many incoming messages came after the calling user's last read; set
+	// where last_read_at is (0 or more), else null.
+	UnreadCount *int64 `json:"unread_count" extensions:"x-nullable" example:"2"`
 } // @name Conversation
+
+// Counts are the inbox's tab counts, kept as counters. The caller's own counts (mine,
+// mentions_unread) are null for an API key.
+type Counts struct {
+	Open           OpenCounts    `json:"open"`
+	Snoozed        SnoozedCounts `json:"snoozed"`
+	MentionsUnread *int64        `json:"mentions_unread" extensions:"x-nullable" example:"1"`
+} // @name ConversationCounts
+
+// OpenCounts count open conversations.
+type OpenCounts struct {
+	Mine       *int64 `json:"mine" extensions:"x-nullable" example:"4"`
+	Unassigned int64  `json:"unassigned" example:"12"`
+	All        int64  `json:"all" example:"57"`
+} // @name OpenCounts
+
+// SnoozedCounts count snoozed conversations.
+type SnoozedCounts struct {
+	Mine *int64 `json:"mine" extensions:"x-nullable" example:"1"`
+	All  int64  `json:"all" example:"6"`
+} // @name SnoozedCounts
+
+// ToCounts is c as the API writes it.
+func ToCounts(c conversation.Counts) Counts {
+	return Counts{Open: OpenCounts{Mine: c.OpenMine, Unassigned: c.OpenUnassigned, All: c.OpenAll},
+		Snoozed: SnoozedCounts{Mine: c.SnoozedMine, All: c.SnoozedAll}, MentionsUnread: c.MentionsUnread}
+}
 
 // ConversationList is a page of the inbox.
 type ConversationList struct {
@@ -130,6 +164,10 @@ func ToConversation(v conversation.Conversation) Conversation {
 	}
 	if n := v.ClosingNote; n != nil {
 		out.ClosingNote = &ClosingNote{Category: n.Category, Summary: n.Summary, ClosedAt: n.ClosedAt, ClosedBy: ToActor(n.ClosedBy)}
+	}
+	if r := v.Read; r != nil {
+		unread := r.Unread
+		out.LastReadAt, out.UnreadCount = r.LastReadAt, &unread
 	}
 	return out
 }

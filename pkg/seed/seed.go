@@ -271,6 +271,7 @@ func (g *Generator) Batch(from, to int) Batch {
 				msg.Direction, msg.Status, msg.Text = conversation.Incoming, conversation.StatusReceived, pick(r, incomingTexts)
 				msg.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: c.ID}
 				lastIn[cur.ID], sinceIn[cur.ID] = at, 0
+				v.IncomingCount++
 			} else {
 				sender := agent
 				if sender == nil {

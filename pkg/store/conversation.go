@@ -38,6 +38,7 @@ type conversationRow struct {
 	SnoozedUntil         *time.Time
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	IncomingCount        int64
 	ContactFirstName     string
 	ContactLastName      string
 	ContactEmail         *string
@@ -67,7 +68,7 @@ func (r conversationRow) domain() conversation.Conversation {
 		Contact: conversation.ContactSummary{ID: r.ContactID, FirstName: r.ContactFirstName, LastName: r.ContactLastName,
 			Email: r.ContactEmail, Phone: r.ContactPhone},
 		AssigneeID: r.AssigneeID, LastMessageAt: r.LastMessageAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt,
-		SnoozedUntil: r.SnoozedUntil}
+		SnoozedUntil: r.SnoozedUntil, IncomingCount: r.IncomingCount}
 	if r.AssigneeID != nil && r.AssigneeName != nil {
 		c.Assignee = &conversation.Assignee{ID: *r.AssigneeID, Name: *r.AssigneeName, Email: deref(r.AssigneeEmail)}
 	}
@@ -98,7 +99,7 @@ func deref(s *string) string {
 const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
-       v.snoozed_until, v.created_at, v.updated_at,
+       v.snoozed_until, v.created_at, v.updated_at, v.incoming_count,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
        c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
 
@@ -197,7 +198,7 @@ UPDATE conversations SET status = $1, assignee_id = $2, closed_at = $3,
        last_message_at = $4, last_message_id = $5, last_message_channel_id = $6,
        last_message_direction = $7, last_message_type = $8, last_message_text = $9,
        closing_category = $10, closing_summary = $11, closing_at = $12,
-       closing_actor_kind = $13, closing_actor_id = $14, snoozed_until = $15, updated_at = $16
+       closing_actor_kind = $13, closing_actor_id = $14, snoozed_until = $15, updated_at = $16, incoming_count = $19
 WHERE workspace_id = $17 AND id = $18`
 
 // queueConversationUpdate queues the write of a conversation's state, last message and
@@ -220,7 +221,7 @@ func queueConversationUpdate(b *batch, c conversation.Conversation) {
 		at = &t
 	}
 	b.execWrap(statement{updateConversationSQL, []any{string(c.Status), c.AssigneeID, c.ClosedAt, c.LastMessageAt, lastID,
-		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.SnoozedUntil, c.UpdatedAt, c.WorkspaceID, c.ID}},
+		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.SnoozedUntil, c.UpdatedAt, c.WorkspaceID, c.ID, c.IncomingCount}},
 		func(err error) error {
 			if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
 				return conversation.ErrUnknownAssignee

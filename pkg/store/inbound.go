@@ -174,6 +174,8 @@ func applyInbound(in conversation.Inbound, r identityConversationRow) (conversat
 		p := m.Preview()
 		conv.LastMessage, conv.LastMessageAt = &p, m.CreatedAt
 	}
+	// Under the conversation's lock: unread counts are this minus what a reader has read.
+	conv.IncomingCount++
 	events, err := in.Apply(&conv)
 	if err != nil {
 		return conversation.Message{}, conversation.Conversation{}, nil, err

@@ -26,16 +26,16 @@ type inboxCursor struct {
 // contact and the assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
 // arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
-	order := keyset[conversationRow, inboxCursor]{
-		key:   func(r conversationRow) inboxCursor { return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID} },
+	order := keyset[readRow, inboxCursor]{
+		key:   func(r readRow) inboxCursor { return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID} },
 		valid: func(c inboxCursor) bool { return !c.At.IsZero() && c.ID != uuid.Nil },
 	}
-	return list(order, p, func(after *inboxCursor, limit int) ([]conversationRow, error) {
+	return list(order, p, func(after *inboxCursor, limit int) ([]readRow, error) {
 		if after != nil && after.Sort != f.Sort {
 			return nil, errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", after.Sort, f.Sort)
 		}
 		return s.inbox(ctx, inboxQuery{ws: ws, f: f, after: after, limit: limit})
-	}, conversationRow.domain)
+	}, func(r readRow) conversation.Conversation { return r.domain(f.Reader != nil) })
 }
 
 // inboxQuery is one page of the inbox to read: at most limit rows after the position.
@@ -98,12 +98,13 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 }
 
 // inbox reads one page: without q the list's own walk, with q the search's steps.
-func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]conversationRow, error) {
+func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	orderBy, _ := q.order()
-	var found []conversationRow
+	var found []readRow
 	run := func(sql string, args params) (int, error) {
 		var err error
-		found, err = listRows[conversationRow](ctx, s, "conversations", sql, args, q.f.Q != "", q.limit)
+		sql = withReadState(sql, &args, q.f.Reader, orderBy)
+		found, err = listRows[readRow](ctx, s, "conversations", sql, args, q.f.Q != "", q.limit)
 		return len(found), err
 	}
 	walk := func(bound int) (int, error) {

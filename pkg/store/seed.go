@@ -36,10 +36,10 @@ func seedSources(b seed.Batch) []copySource {
 		{"conversations", []string{"workspace_id", "id", "contact_id", "status", "assignee_id", "last_message_at",
 			"last_message_id", "last_message_channel_id", "last_message_direction", "last_message_type", "last_message_text",
 			"closed_at", "closing_category", "closing_summary", "closing_at", "closing_actor_kind", "closing_actor_id",
-			"created_at", "updated_at"}, len(b.Conversations), func(i int) ([]any, error) {
+			"created_at", "updated_at", "incoming_count"}, len(b.Conversations), func(i int) ([]any, error) {
 			v := b.Conversations[i]
 			row := []any{u(v.WorkspaceID), u(v.ID), u(v.Contact.ID), string(v.Status), up(v.AssigneeID), v.LastMessageAt,
-				nil, nil, nil, nil, nil, v.ClosedAt, nil, nil, nil, nil, nil, v.CreatedAt, v.UpdatedAt}
+				nil, nil, nil, nil, nil, v.ClosedAt, nil, nil, nil, nil, nil, v.CreatedAt, v.UpdatedAt, v.IncomingCount}
 			if m := v.LastMessage; m != nil {
 				row[6], row[7], row[8], row[9], row[10] = u(m.ID), u(m.ChannelID), string(m.Direction), string(m.Type), m.Text
 			}
