@@ -75,7 +75,7 @@ func eventIDParam(name, v string) (int64, error) {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       after           query integer  false "Only events after this event id" minimum(0) format(int64)
-// @Param       types           query []string false "Event types, comma-separated" collectionFormat(csv) Enums(message.created, message.status_changed, conversation.opened, conversation.closed, conversation.reopened, conversation.assigned, conversation.unassigned, contact.created, contact.updated)
+// @Param       types           query []string false "Event types, comma-separated" collectionFormat(csv)
 // @Param       conversation_id query string false "Only events of this conversation"
 // @Param       limit           query int    false "Page size (1-100)" default(25)
 // @Param       cursor          query string false "Cursor from the previous page"
@@ -171,7 +171,7 @@ func streamAuth(a *auth.Service) echo.MiddlewareFunc {
 // @Tags        events
 // @Produce     text/event-stream
 // @Security    BearerAuth
-// @Param       types           query  []string false "Event types, comma-separated" collectionFormat(csv) Enums(message.created, message.status_changed, conversation.opened, conversation.closed, conversation.reopened, conversation.assigned, conversation.unassigned, contact.created, contact.updated)
+// @Param       types           query  []string false "Event types, comma-separated" collectionFormat(csv)
 // @Param       conversation_id query  string   false "Only events of this conversation"
 // @Param       last_event_id   query  integer  false "Resume after this event id (as the Last-Event-ID header, which wins when both are given)" minimum(0) format(int64)
 // @Param       token           query  string   false "Stream token (instead of the Authorization header)"

@@ -26,6 +26,7 @@ import (
 
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
@@ -66,6 +67,7 @@ func run(in, out, examples string) error {
 	fixRequests(doc)
 	fixPatterns(doc)
 	problemCodes(doc)
+	eventTypes(doc)
 	eventUnion(doc)
 	if err := addExamples(doc, examples); err != nil {
 		return err
@@ -563,5 +565,35 @@ func fixPatterns(doc *openapi3.T) {
 				}
 			}
 		}
+	}
+}
+
+// eventTypes writes event.Types, the one list of event types, wherever the spec names them:
+// Event's type, the types filter of the event list and stream, and a webhook's events (with
+// "*"). Annotations leave them out, so a new event type cannot be missing from one of them.
+func eventTypes(doc *openapi3.T) {
+	enum := func(s *openapi3.Schema, extra ...string) {
+		s.Enum = nil
+		for _, t := range append(extra, event.Types...) {
+			s.Enum = append(s.Enum, t)
+		}
+	}
+	enum(schema(doc, "Event").Properties["type"].Value)
+	for _, name := range []string{"CreateWebhookRequest", "UpdateWebhookRequest"} {
+		enum(schema(doc, name).Properties["events"].Value.Items.Value, "*")
+	}
+	n := 0
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInQuery && p.Value.Name == "types" {
+					enum(p.Value.Schema.Value.Items.Value)
+					n++
+				}
+			}
+		}
+	}
+	if n != 2 {
+		panic(fmt.Sprintf("%d operations take a types filter, want 2 (listEvents, streamEvents)", n))
 	}
 }

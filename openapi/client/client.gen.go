@@ -550,7 +550,9 @@ const (
 	CreateWebhookRequestEventsConversationClosed     CreateWebhookRequestEvents = "conversation.closed"
 	CreateWebhookRequestEventsConversationOpened     CreateWebhookRequestEvents = "conversation.opened"
 	CreateWebhookRequestEventsConversationReopened   CreateWebhookRequestEvents = "conversation.reopened"
+	CreateWebhookRequestEventsConversationSnoozed    CreateWebhookRequestEvents = "conversation.snoozed"
 	CreateWebhookRequestEventsConversationUnassigned CreateWebhookRequestEvents = "conversation.unassigned"
+	CreateWebhookRequestEventsConversationWoke       CreateWebhookRequestEvents = "conversation.woke"
 	CreateWebhookRequestEventsMessageCreated         CreateWebhookRequestEvents = "message.created"
 	CreateWebhookRequestEventsMessageStatusChanged   CreateWebhookRequestEvents = "message.status_changed"
 )
@@ -572,7 +574,11 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 		return true
 	case CreateWebhookRequestEventsConversationReopened:
 		return true
+	case CreateWebhookRequestEventsConversationSnoozed:
+		return true
 	case CreateWebhookRequestEventsConversationUnassigned:
+		return true
+	case CreateWebhookRequestEventsConversationWoke:
 		return true
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
@@ -1228,7 +1234,9 @@ const (
 	UpdateWebhookRequestEventsConversationClosed     UpdateWebhookRequestEvents = "conversation.closed"
 	UpdateWebhookRequestEventsConversationOpened     UpdateWebhookRequestEvents = "conversation.opened"
 	UpdateWebhookRequestEventsConversationReopened   UpdateWebhookRequestEvents = "conversation.reopened"
+	UpdateWebhookRequestEventsConversationSnoozed    UpdateWebhookRequestEvents = "conversation.snoozed"
 	UpdateWebhookRequestEventsConversationUnassigned UpdateWebhookRequestEvents = "conversation.unassigned"
+	UpdateWebhookRequestEventsConversationWoke       UpdateWebhookRequestEvents = "conversation.woke"
 	UpdateWebhookRequestEventsMessageCreated         UpdateWebhookRequestEvents = "message.created"
 	UpdateWebhookRequestEventsMessageStatusChanged   UpdateWebhookRequestEvents = "message.status_changed"
 )
@@ -1250,7 +1258,11 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 		return true
 	case UpdateWebhookRequestEventsConversationReopened:
 		return true
+	case UpdateWebhookRequestEventsConversationSnoozed:
+		return true
 	case UpdateWebhookRequestEventsConversationUnassigned:
+		return true
+	case UpdateWebhookRequestEventsConversationWoke:
 		return true
 	case UpdateWebhookRequestEventsMessageCreated:
 		return true
@@ -1374,7 +1386,9 @@ const (
 	ListEventsParamsTypesConversationClosed     ListEventsParamsTypes = "conversation.closed"
 	ListEventsParamsTypesConversationOpened     ListEventsParamsTypes = "conversation.opened"
 	ListEventsParamsTypesConversationReopened   ListEventsParamsTypes = "conversation.reopened"
+	ListEventsParamsTypesConversationSnoozed    ListEventsParamsTypes = "conversation.snoozed"
 	ListEventsParamsTypesConversationUnassigned ListEventsParamsTypes = "conversation.unassigned"
+	ListEventsParamsTypesConversationWoke       ListEventsParamsTypes = "conversation.woke"
 	ListEventsParamsTypesMessageCreated         ListEventsParamsTypes = "message.created"
 	ListEventsParamsTypesMessageStatusChanged   ListEventsParamsTypes = "message.status_changed"
 )
@@ -1394,7 +1408,11 @@ func (e ListEventsParamsTypes) Valid() bool {
 		return true
 	case ListEventsParamsTypesConversationReopened:
 		return true
+	case ListEventsParamsTypesConversationSnoozed:
+		return true
 	case ListEventsParamsTypesConversationUnassigned:
+		return true
+	case ListEventsParamsTypesConversationWoke:
 		return true
 	case ListEventsParamsTypesMessageCreated:
 		return true
