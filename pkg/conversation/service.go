@@ -47,6 +47,8 @@ type Filter struct {
 	ChannelID *uuid.UUID
 	Q         string
 	Sort      string // newest or oldest, by last message time
+	// LabelID keeps conversations that carry the label.
+	LabelID *uuid.UUID
 }
 
 // Inbound is a customer's message ready to store: the store finds or creates the contact,
