@@ -15,7 +15,7 @@ import (
 // GET /v1/events all have this shape (see EventBody).
 type Event struct {
 	ID             string    `json:"id" example:"1042"`
-	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created"`
+	Type           string    `json:"type" enums:"message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated,conversation.labels_changed" example:"message.created"`
 	OccurredAt     time.Time `json:"occurred_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
