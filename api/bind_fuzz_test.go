@@ -29,6 +29,9 @@ var requestTypes = []func() any{
 	func() any { return new(assignConversationRequest) },
 	func() any { return new(createWebhookRequest) },
 	func() any { return new(updateWebhookRequest) },
+	func() any { return new(createLabelRequest) },
+	func() any { return new(updateLabelRequest) },
+	func() any { return new(setConversationLabelsRequest) },
 }
 
 // FuzzBind decodes each input into every request type. The invariants: bind never panics,

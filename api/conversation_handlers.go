@@ -58,7 +58,7 @@ func caller(c echo.Context) conversation.Caller {
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
-// @Description Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// @Description Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
@@ -66,6 +66,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
+// @Param       label_id    query string false "Only conversations that carry this label"
 // @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
 // @Param       sort        query string false "Order by last message time" Enums(newest, oldest) default(newest)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
@@ -95,6 +96,9 @@ func (h *conversationHandler) list(c echo.Context) error {
 		return err
 	}
 	if f.ChannelID, err = uuidParam(c, "channel_id"); err != nil {
+		return err
+	}
+	if f.LabelID, err = uuidParam(c, "label_id"); err != nil {
 		return err
 	}
 	pr := principal(c)

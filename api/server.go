@@ -23,6 +23,8 @@
 // @tag.description           Message templates of a channel, with their approval status.
 // @tag.name                  conversations
 // @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
+// @tag.name                  labels
+// @tag.description           Conversation labels of the workspace; a conversation's own labels are set under conversations.
 // @tag.name                  messages
 // @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
 // @tag.name                  events
@@ -60,6 +62,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -73,6 +76,8 @@ type Deps struct {
 	Contacts   *contact.Service
 	Channels   *channel.Service
 	Templates  *template.Service
+	// Labels manages labels and a conversation's set of them.
+	Labels *label.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -117,6 +122,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Contacts:           svc.Contacts,
 		Channels:           svc.Channels,
 		Templates:          svc.Templates,
+		Labels:             svc.Labels,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations),
@@ -258,6 +264,15 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
 	route(http.MethodPost, "/conversations/:id/snooze", vh.snooze, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
+
+	// Agents read labels and put them on conversations; defining them is an admin's job, as
+	// templates are.
+	lh := &labelHandler{labels: d.Labels}
+	route(http.MethodGet, "/labels", lh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/labels", lh.create, auth.ScopeAdmin)
+	route(http.MethodPatch, "/labels/:id", lh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/labels/:id", lh.delete, auth.ScopeAdmin)
+	route(http.MethodPut, "/conversations/:id/labels", lh.setConversation, auth.ScopeConversationsWrite)
 
 	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)

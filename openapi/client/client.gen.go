@@ -543,18 +543,19 @@ func (e CreateUserRequestRole) Valid() bool {
 
 // Defines values for CreateWebhookRequestEvents.
 const (
-	CreateWebhookRequestEventsAsterisk               CreateWebhookRequestEvents = "*"
-	CreateWebhookRequestEventsContactCreated         CreateWebhookRequestEvents = "contact.created"
-	CreateWebhookRequestEventsContactUpdated         CreateWebhookRequestEvents = "contact.updated"
-	CreateWebhookRequestEventsConversationAssigned   CreateWebhookRequestEvents = "conversation.assigned"
-	CreateWebhookRequestEventsConversationClosed     CreateWebhookRequestEvents = "conversation.closed"
-	CreateWebhookRequestEventsConversationOpened     CreateWebhookRequestEvents = "conversation.opened"
-	CreateWebhookRequestEventsConversationReopened   CreateWebhookRequestEvents = "conversation.reopened"
-	CreateWebhookRequestEventsConversationSnoozed    CreateWebhookRequestEvents = "conversation.snoozed"
-	CreateWebhookRequestEventsConversationUnassigned CreateWebhookRequestEvents = "conversation.unassigned"
-	CreateWebhookRequestEventsConversationWoke       CreateWebhookRequestEvents = "conversation.woke"
-	CreateWebhookRequestEventsMessageCreated         CreateWebhookRequestEvents = "message.created"
-	CreateWebhookRequestEventsMessageStatusChanged   CreateWebhookRequestEvents = "message.status_changed"
+	CreateWebhookRequestEventsAsterisk                  CreateWebhookRequestEvents = "*"
+	CreateWebhookRequestEventsContactCreated            CreateWebhookRequestEvents = "contact.created"
+	CreateWebhookRequestEventsContactUpdated            CreateWebhookRequestEvents = "contact.updated"
+	CreateWebhookRequestEventsConversationAssigned      CreateWebhookRequestEvents = "conversation.assigned"
+	CreateWebhookRequestEventsConversationClosed        CreateWebhookRequestEvents = "conversation.closed"
+	CreateWebhookRequestEventsConversationLabelsChanged CreateWebhookRequestEvents = "conversation.labels_changed"
+	CreateWebhookRequestEventsConversationOpened        CreateWebhookRequestEvents = "conversation.opened"
+	CreateWebhookRequestEventsConversationReopened      CreateWebhookRequestEvents = "conversation.reopened"
+	CreateWebhookRequestEventsConversationSnoozed       CreateWebhookRequestEvents = "conversation.snoozed"
+	CreateWebhookRequestEventsConversationUnassigned    CreateWebhookRequestEvents = "conversation.unassigned"
+	CreateWebhookRequestEventsConversationWoke          CreateWebhookRequestEvents = "conversation.woke"
+	CreateWebhookRequestEventsMessageCreated            CreateWebhookRequestEvents = "message.created"
+	CreateWebhookRequestEventsMessageStatusChanged      CreateWebhookRequestEvents = "message.status_changed"
 )
 
 // Valid indicates whether the value is a known member of the CreateWebhookRequestEvents enum.
@@ -569,6 +570,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsConversationAssigned:
 		return true
 	case CreateWebhookRequestEventsConversationClosed:
+		return true
+	case CreateWebhookRequestEventsConversationLabelsChanged:
 		return true
 	case CreateWebhookRequestEventsConversationOpened:
 		return true
@@ -633,13 +636,14 @@ func (e EventContactType) Valid() bool {
 
 // Defines values for EventConversationType.
 const (
-	EventConversationTypeConversationAssigned   EventConversationType = "conversation.assigned"
-	EventConversationTypeConversationClosed     EventConversationType = "conversation.closed"
-	EventConversationTypeConversationOpened     EventConversationType = "conversation.opened"
-	EventConversationTypeConversationReopened   EventConversationType = "conversation.reopened"
-	EventConversationTypeConversationSnoozed    EventConversationType = "conversation.snoozed"
-	EventConversationTypeConversationUnassigned EventConversationType = "conversation.unassigned"
-	EventConversationTypeConversationWoke       EventConversationType = "conversation.woke"
+	EventConversationTypeConversationAssigned      EventConversationType = "conversation.assigned"
+	EventConversationTypeConversationClosed        EventConversationType = "conversation.closed"
+	EventConversationTypeConversationLabelsChanged EventConversationType = "conversation.labels_changed"
+	EventConversationTypeConversationOpened        EventConversationType = "conversation.opened"
+	EventConversationTypeConversationReopened      EventConversationType = "conversation.reopened"
+	EventConversationTypeConversationSnoozed       EventConversationType = "conversation.snoozed"
+	EventConversationTypeConversationUnassigned    EventConversationType = "conversation.unassigned"
+	EventConversationTypeConversationWoke          EventConversationType = "conversation.woke"
 )
 
 // Valid indicates whether the value is a known member of the EventConversationType enum.
@@ -648,6 +652,8 @@ func (e EventConversationType) Valid() bool {
 	case EventConversationTypeConversationAssigned:
 		return true
 	case EventConversationTypeConversationClosed:
+		return true
+	case EventConversationTypeConversationLabelsChanged:
 		return true
 	case EventConversationTypeConversationOpened:
 		return true
@@ -838,6 +844,8 @@ const (
 	ProblemCodeInvalidSignature         ProblemCode = "invalid_signature"
 	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
 	ProblemCodeInvalidType              ProblemCode = "invalid_type"
+	ProblemCodeLabelExists              ProblemCode = "label_exists"
+	ProblemCodeLabelNotFound            ProblemCode = "label_not_found"
 	ProblemCodeLastOwner                ProblemCode = "last_owner"
 	ProblemCodeMalformedWebhook         ProblemCode = "malformed_webhook"
 	ProblemCodeMessageNotFound          ProblemCode = "message_not_found"
@@ -933,6 +941,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidToken:
 		return true
 	case ProblemCodeInvalidType:
+		return true
+	case ProblemCodeLabelExists:
+		return true
+	case ProblemCodeLabelNotFound:
 		return true
 	case ProblemCodeLastOwner:
 		return true
@@ -1227,18 +1239,19 @@ func (e UpdateUserRequestRole) Valid() bool {
 
 // Defines values for UpdateWebhookRequestEvents.
 const (
-	UpdateWebhookRequestEventsAsterisk               UpdateWebhookRequestEvents = "*"
-	UpdateWebhookRequestEventsContactCreated         UpdateWebhookRequestEvents = "contact.created"
-	UpdateWebhookRequestEventsContactUpdated         UpdateWebhookRequestEvents = "contact.updated"
-	UpdateWebhookRequestEventsConversationAssigned   UpdateWebhookRequestEvents = "conversation.assigned"
-	UpdateWebhookRequestEventsConversationClosed     UpdateWebhookRequestEvents = "conversation.closed"
-	UpdateWebhookRequestEventsConversationOpened     UpdateWebhookRequestEvents = "conversation.opened"
-	UpdateWebhookRequestEventsConversationReopened   UpdateWebhookRequestEvents = "conversation.reopened"
-	UpdateWebhookRequestEventsConversationSnoozed    UpdateWebhookRequestEvents = "conversation.snoozed"
-	UpdateWebhookRequestEventsConversationUnassigned UpdateWebhookRequestEvents = "conversation.unassigned"
-	UpdateWebhookRequestEventsConversationWoke       UpdateWebhookRequestEvents = "conversation.woke"
-	UpdateWebhookRequestEventsMessageCreated         UpdateWebhookRequestEvents = "message.created"
-	UpdateWebhookRequestEventsMessageStatusChanged   UpdateWebhookRequestEvents = "message.status_changed"
+	UpdateWebhookRequestEventsAsterisk                  UpdateWebhookRequestEvents = "*"
+	UpdateWebhookRequestEventsContactCreated            UpdateWebhookRequestEvents = "contact.created"
+	UpdateWebhookRequestEventsContactUpdated            UpdateWebhookRequestEvents = "contact.updated"
+	UpdateWebhookRequestEventsConversationAssigned      UpdateWebhookRequestEvents = "conversation.assigned"
+	UpdateWebhookRequestEventsConversationClosed        UpdateWebhookRequestEvents = "conversation.closed"
+	UpdateWebhookRequestEventsConversationLabelsChanged UpdateWebhookRequestEvents = "conversation.labels_changed"
+	UpdateWebhookRequestEventsConversationOpened        UpdateWebhookRequestEvents = "conversation.opened"
+	UpdateWebhookRequestEventsConversationReopened      UpdateWebhookRequestEvents = "conversation.reopened"
+	UpdateWebhookRequestEventsConversationSnoozed       UpdateWebhookRequestEvents = "conversation.snoozed"
+	UpdateWebhookRequestEventsConversationUnassigned    UpdateWebhookRequestEvents = "conversation.unassigned"
+	UpdateWebhookRequestEventsConversationWoke          UpdateWebhookRequestEvents = "conversation.woke"
+	UpdateWebhookRequestEventsMessageCreated            UpdateWebhookRequestEvents = "message.created"
+	UpdateWebhookRequestEventsMessageStatusChanged      UpdateWebhookRequestEvents = "message.status_changed"
 )
 
 // Valid indicates whether the value is a known member of the UpdateWebhookRequestEvents enum.
@@ -1253,6 +1266,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsConversationAssigned:
 		return true
 	case UpdateWebhookRequestEventsConversationClosed:
+		return true
+	case UpdateWebhookRequestEventsConversationLabelsChanged:
 		return true
 	case UpdateWebhookRequestEventsConversationOpened:
 		return true
@@ -1380,17 +1395,18 @@ func (e ListConversationsParamsSort) Valid() bool {
 
 // Defines values for ListEventsParamsTypes.
 const (
-	ListEventsParamsTypesContactCreated         ListEventsParamsTypes = "contact.created"
-	ListEventsParamsTypesContactUpdated         ListEventsParamsTypes = "contact.updated"
-	ListEventsParamsTypesConversationAssigned   ListEventsParamsTypes = "conversation.assigned"
-	ListEventsParamsTypesConversationClosed     ListEventsParamsTypes = "conversation.closed"
-	ListEventsParamsTypesConversationOpened     ListEventsParamsTypes = "conversation.opened"
-	ListEventsParamsTypesConversationReopened   ListEventsParamsTypes = "conversation.reopened"
-	ListEventsParamsTypesConversationSnoozed    ListEventsParamsTypes = "conversation.snoozed"
-	ListEventsParamsTypesConversationUnassigned ListEventsParamsTypes = "conversation.unassigned"
-	ListEventsParamsTypesConversationWoke       ListEventsParamsTypes = "conversation.woke"
-	ListEventsParamsTypesMessageCreated         ListEventsParamsTypes = "message.created"
-	ListEventsParamsTypesMessageStatusChanged   ListEventsParamsTypes = "message.status_changed"
+	ListEventsParamsTypesContactCreated            ListEventsParamsTypes = "contact.created"
+	ListEventsParamsTypesContactUpdated            ListEventsParamsTypes = "contact.updated"
+	ListEventsParamsTypesConversationAssigned      ListEventsParamsTypes = "conversation.assigned"
+	ListEventsParamsTypesConversationClosed        ListEventsParamsTypes = "conversation.closed"
+	ListEventsParamsTypesConversationLabelsChanged ListEventsParamsTypes = "conversation.labels_changed"
+	ListEventsParamsTypesConversationOpened        ListEventsParamsTypes = "conversation.opened"
+	ListEventsParamsTypesConversationReopened      ListEventsParamsTypes = "conversation.reopened"
+	ListEventsParamsTypesConversationSnoozed       ListEventsParamsTypes = "conversation.snoozed"
+	ListEventsParamsTypesConversationUnassigned    ListEventsParamsTypes = "conversation.unassigned"
+	ListEventsParamsTypesConversationWoke          ListEventsParamsTypes = "conversation.woke"
+	ListEventsParamsTypesMessageCreated            ListEventsParamsTypes = "message.created"
+	ListEventsParamsTypesMessageStatusChanged      ListEventsParamsTypes = "message.status_changed"
 )
 
 // Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
@@ -1403,6 +1419,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesConversationAssigned:
 		return true
 	case ListEventsParamsTypesConversationClosed:
+		return true
+	case ListEventsParamsTypesConversationLabelsChanged:
 		return true
 	case ListEventsParamsTypesConversationOpened:
 		return true
@@ -1902,6 +1920,9 @@ type Conversation struct {
 	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
 	ID string `json:"id"`
 
+	// Labels Labels are the conversation's labels by name (without regard to case); [] when none.
+	Labels []ConversationLabel `json:"labels"`
+
 	// LastMessage LastMessage previews the latest message, or null before the first one.
 	LastMessage *MessagePreview `json:"last_message"`
 
@@ -2007,6 +2028,18 @@ type ConversationEventList struct {
 	NextCursor *string             `json:"next_cursor"`
 }
 
+// ConversationLabel defines model for ConversationLabel.
+type ConversationLabel struct {
+	// Color Example: #1f93ff
+	Color string `json:"color"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90
+	ID string `json:"id"`
+
+	// Name Example: Refund
+	Name string `json:"name"`
+}
+
 // ConversationList defines model for ConversationList.
 type ConversationList struct {
 	Data       []Conversation `json:"data"`
@@ -2091,6 +2124,20 @@ type CreateChannelRequestProvider string
 //
 // Example: whatsapp
 type CreateChannelRequestType string
+
+// CreateLabelRequest defines model for CreateLabelRequest.
+type CreateLabelRequest struct {
+	// Color Color is #rrggbb (either case; answered lower-case).
+	//
+	// Example: #1f93ff
+	Color string `json:"color"`
+
+	// Name Name is 1 to 50 characters once surrounding spaces are trimmed, unique in the workspace
+	// without regard to case.
+	//
+	// Example: Refund
+	Name string `json:"name"`
+}
 
 // CreateTemplateRequest defines model for CreateTemplateRequest.
 type CreateTemplateRequest struct {
@@ -2414,6 +2461,34 @@ type InboundResult struct {
 	Message      Message      `json:"message"`
 }
 
+// Label defines model for Label.
+type Label struct {
+	// Color Example: #1f93ff
+	Color string `json:"color"`
+
+	// CreatedAt Example: 2026-11-29T08:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90
+	ID string `json:"id"`
+
+	// Name Name is unique in the workspace without regard to case.
+	//
+	// Example: Refund
+	Name string `json:"name"`
+
+	// UpdatedAt Example: 2026-11-29T08:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LabelList defines model for LabelList.
+type LabelList struct {
+	Data []Label `json:"data"`
+
+	// NextCursor Example: eyJuIjoiUmVmdW5kIn0
+	NextCursor *string `json:"next_cursor"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	// Email Example: owner@example.com
@@ -2631,6 +2706,8 @@ type Problem struct {
 	// - `invalid_signature`: A provider webhook's signature does not verify.
 	// - `invalid_token`: The token or key is invalid, expired or revoked.
 	// - `invalid_type`: A body field has the wrong JSON type; detail names it.
+	// - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
+	// - `label_not_found`: No such label in this workspace.
 	// - `last_owner`: The workspace must keep at least one owner.
 	// - `malformed_webhook`: A provider webhook body cannot be parsed.
 	// - `message_not_found`: No such message in this workspace.
@@ -2726,6 +2803,8 @@ type Problem struct {
 // - `invalid_signature`: A provider webhook's signature does not verify.
 // - `invalid_token`: The token or key is invalid, expired or revoked.
 // - `invalid_type`: A body field has the wrong JSON type; detail names it.
+// - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
+// - `label_not_found`: No such label in this workspace.
 // - `last_owner`: The workspace must keep at least one owner.
 // - `malformed_webhook`: A provider webhook body cannot be parsed.
 // - `message_not_found`: No such message in this workspace.
@@ -2863,6 +2942,15 @@ type SendResult struct {
 	Conversation Conversation `json:"conversation"`
 	Decision     Decision     `json:"decision"`
 	Message      Message      `json:"message"`
+}
+
+// SetConversationLabelsRequest defines model for SetConversationLabelsRequest.
+type SetConversationLabelsRequest struct {
+	// LabelIds LabelIDs are labels of this workspace: at most 20 distinct ids (a repeated id counts
+	// once); [] takes every label off. Required.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"]
+	LabelIds []openapi_types.UUID `json:"label_ids"`
 }
 
 // SnoozeConversationRequest defines model for SnoozeConversationRequest.
@@ -3087,6 +3175,20 @@ type UpdateChannelRequest struct {
 
 // UpdateChannelRequestProvider Example: twilio
 type UpdateChannelRequestProvider string
+
+// UpdateLabelRequest defines model for UpdateLabelRequest.
+type UpdateLabelRequest struct {
+	// Color Color is #rrggbb (either case; answered lower-case).
+	//
+	// Example: #e5484d
+	Color *string `json:"color,omitempty"`
+
+	// Name Name is 1 to 50 characters once surrounding spaces are trimmed, unique in the workspace
+	// without regard to case.
+	//
+	// Example: Refunds
+	Name *string `json:"name,omitempty"`
+}
 
 // UpdateUserRequest defines model for UpdateUserRequest.
 type UpdateUserRequest struct {
@@ -3409,6 +3511,9 @@ type ListConversationsParams struct {
 	// ChannelID Only contacts with an identity on this channel
 	ChannelID *openapi_types.UUID `form:"channel_id,omitempty" json:"channel_id,omitempty"`
 
+	// LabelID Only conversations that carry this label
+	LabelID *openapi_types.UUID `form:"label_id,omitempty" json:"label_id,omitempty"`
+
 	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
@@ -3469,6 +3574,15 @@ type ListEventsParams struct {
 
 // ListEventsParamsTypes defines parameters for ListEvents.
 type ListEventsParamsTypes string
+
+// ListLabelsParams defines parameters for ListLabels.
+type ListLabelsParams struct {
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -3561,6 +3675,9 @@ type AssignConversationJSONRequestBody = AssignConversationRequest
 // CloseConversationJSONRequestBody defines body for CloseConversation for application/json ContentType.
 type CloseConversationJSONRequestBody = CloseConversationRequest
 
+// SetConversationLabelsJSONRequestBody defines body for SetConversationLabels for application/json ContentType.
+type SetConversationLabelsJSONRequestBody = SetConversationLabelsRequest
+
 // MarkConversationReadJSONRequestBody defines body for MarkConversationRead for application/json ContentType.
 type MarkConversationReadJSONRequestBody = ReadConversationRequest
 
@@ -3569,6 +3686,12 @@ type ReopenConversationJSONRequestBody = ReopenConversationRequest
 
 // SnoozeConversationJSONRequestBody defines body for SnoozeConversation for application/json ContentType.
 type SnoozeConversationJSONRequestBody = SnoozeConversationRequest
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelRequest
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelRequest
 
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateRequest
@@ -3693,6 +3816,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 	case "conversation.assigned":
 		return t.AsEventConversation()
 	case "conversation.closed":
+		return t.AsEventConversation()
+	case "conversation.labels_changed":
 		return t.AsEventConversation()
 	case "conversation.opened":
 		return t.AsEventConversation()
@@ -4109,7 +4234,7 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4168,6 +4293,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/conversations/{id}/events (the `ListConversationEvents` operationId).
 	ListConversationEvents(ctx context.Context, id openapi_types.UUID, params *ListConversationEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetConversationLabelsWithBody Set a conversation's labels
+	//
+	// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+	SetConversationLabelsWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetConversationLabels Set a conversation's labels
+	//
+	// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+	SetConversationLabels(ctx context.Context, id openapi_types.UUID, body SetConversationLabelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConversationMessages A conversation's messages
 	//
@@ -4250,6 +4393,56 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/events/stream-token (the `CreateStreamToken` operationId).
 	CreateStreamToken(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLabels List labels
+	//
+	// The workspace's conversation labels by name, without regard to case (the order rows carry them in). Agents read them to label conversations and filter the inbox.
+	//
+	// Corresponds with GET /v1/labels (the `ListLabels` operationId).
+	ListLabels(ctx context.Context, params *ListLabelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabelWithBody Create a label
+	//
+	// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+	CreateLabelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabel Create a label
+	//
+	// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+	CreateLabel(ctx context.Context, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabel Delete a label
+	//
+	// Deletes the label and takes it off every conversation that carries it, in one step. No conversation.labels_changed event is published for those conversations (a label may be on thousands): clients that show labels reload them, as after a rename. Owners, managers and admin keys.
+	//
+	// Corresponds with DELETE /v1/labels/{id} (the `DeleteLabel` operationId).
+	DeleteLabel(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabelWithBody Update a label
+	//
+	// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+	UpdateLabelWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabel Update a label
+	//
+	// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+	UpdateLabel(ctx context.Context, id openapi_types.UUID, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe Who am I
 	//
@@ -5160,7 +5353,7 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5290,6 +5483,44 @@ func (c *Client) CloseConversation(ctx context.Context, id openapi_types.UUID, b
 // Corresponds with GET /v1/conversations/{id}/events (the `ListConversationEvents` operationId).
 func (c *Client) ListConversationEvents(ctx context.Context, id openapi_types.UUID, params *ListConversationEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationEventsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetConversationLabelsWithBody Set a conversation's labels
+//
+// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+func (c *Client) SetConversationLabelsWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetConversationLabelsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetConversationLabels Set a conversation's labels
+//
+// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+func (c *Client) SetConversationLabels(ctx context.Context, id openapi_types.UUID, body SetConversationLabelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetConversationLabelsRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5472,6 +5703,116 @@ func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEd
 // Corresponds with POST /v1/events/stream-token (the `CreateStreamToken` operationId).
 func (c *Client) CreateStreamToken(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateStreamTokenRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLabels List labels
+//
+// The workspace's conversation labels by name, without regard to case (the order rows carry them in). Agents read them to label conversations and filter the inbox.
+//
+// Corresponds with GET /v1/labels (the `ListLabels` operationId).
+func (c *Client) ListLabels(ctx context.Context, params *ListLabelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLabelsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabelWithBody Create a label
+//
+// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabel Create a label
+//
+// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabel(ctx context.Context, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabel Delete a label
+//
+// Deletes the label and takes it off every conversation that carries it, in one step. No conversation.labels_changed event is published for those conversations (a label may be on thousands): clients that show labels reload them, as after a rename. Owners, managers and admin keys.
+//
+// Corresponds with DELETE /v1/labels/{id} (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabel(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabelWithBody Update a label
+//
+// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabelWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabel Update a label
+//
+// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabel(ctx context.Context, id openapi_types.UUID, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7277,6 +7618,18 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 
 		}
 
+		if params.LabelID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "label_id", *params.LabelID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Q != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7563,6 +7916,53 @@ func NewListConversationEventsRequest(server string, id openapi_types.UUID, para
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetConversationLabelsRequest calls the generic SetConversationLabels builder with application/json body
+func NewSetConversationLabelsRequest(server string, id openapi_types.UUID, body SetConversationLabelsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetConversationLabelsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetConversationLabelsRequestWithBody constructs an http.Request for the SetConversationLabels method, with any body, and a specified content type
+func NewSetConversationLabelsRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7940,6 +8340,193 @@ func NewCreateStreamTokenRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListLabelsRequest constructs an http.Request for the ListLabels method
+func NewListLabelsRequest(server string, params *ListLabelsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/labels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLabelRequest calls the generic CreateLabel builder with application/json body
+func NewCreateLabelRequest(server string, body CreateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLabelRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateLabelRequestWithBody constructs an http.Request for the CreateLabel method, with any body, and a specified content type
+func NewCreateLabelRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/labels")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteLabelRequest constructs an http.Request for the DeleteLabel method
+func NewDeleteLabelRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/labels/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateLabelRequest calls the generic UpdateLabel builder with application/json body
+func NewUpdateLabelRequest(server string, id openapi_types.UUID, body UpdateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateLabelRequestWithBody constructs an http.Request for the UpdateLabel method, with any body, and a specified content type
+func NewUpdateLabelRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/labels/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -9167,7 +9754,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9234,6 +9821,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/conversations/{id}/events (the `ListConversationEvents` operationId).
 	ListConversationEventsWithResponse(ctx context.Context, id openapi_types.UUID, params *ListConversationEventsParams, reqEditors ...RequestEditorFn) (*ListConversationEventsResponse, error)
+
+	// SetConversationLabelsWithBodyWithResponse Set a conversation's labels
+	//
+	// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+	SetConversationLabelsWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetConversationLabelsResponse, error)
+
+	// SetConversationLabelsWithResponse Set a conversation's labels
+	//
+	// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+	SetConversationLabelsWithResponse(ctx context.Context, id openapi_types.UUID, body SetConversationLabelsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetConversationLabelsResponse, error)
 
 	// ListConversationMessagesWithResponse A conversation's messages
 	//
@@ -9324,6 +9929,60 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/events/stream-token (the `CreateStreamToken` operationId).
 	CreateStreamTokenWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CreateStreamTokenResponse, error)
+
+	// ListLabelsWithResponse List labels
+	//
+	// The workspace's conversation labels by name, without regard to case (the order rows carry them in). Agents read them to label conversations and filter the inbox.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/labels (the `ListLabels` operationId).
+	ListLabelsWithResponse(ctx context.Context, params *ListLabelsParams, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error)
+
+	// CreateLabelWithBodyWithResponse Create a label
+	//
+	// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+	CreateLabelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// CreateLabelWithResponse Create a label
+	//
+	// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+	CreateLabelWithResponse(ctx context.Context, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// DeleteLabelWithResponse Delete a label
+	//
+	// Deletes the label and takes it off every conversation that carries it, in one step. No conversation.labels_changed event is published for those conversations (a label may be on thousands): clients that show labels reload them, as after a rename. Owners, managers and admin keys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/labels/{id} (the `DeleteLabel` operationId).
+	DeleteLabelWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// UpdateLabelWithBodyWithResponse Update a label
+	//
+	// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+	UpdateLabelWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
+
+	// UpdateLabelWithResponse Update a label
+	//
+	// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+	UpdateLabelWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
 
 	// GetMeWithResponse Who am I
 	//
@@ -13046,6 +13705,139 @@ func (r ListConversationEventsResponse) ContentType() string {
 	return ""
 }
 
+// SetConversationLabelsResponse200Headers the declared response headers of an HTTP 200 response for SetConversationLabels
+type SetConversationLabelsResponse200Headers struct {
+	XRequestID *string
+}
+
+// SetConversationLabelsResponse400Headers the declared response headers of an HTTP 400 response for SetConversationLabels
+type SetConversationLabelsResponse400Headers struct {
+	XRequestID *string
+}
+
+// SetConversationLabelsResponse401Headers the declared response headers of an HTTP 401 response for SetConversationLabels
+type SetConversationLabelsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SetConversationLabelsResponse403Headers the declared response headers of an HTTP 403 response for SetConversationLabels
+type SetConversationLabelsResponse403Headers struct {
+	XRequestID *string
+}
+
+// SetConversationLabelsResponse404Headers the declared response headers of an HTTP 404 response for SetConversationLabels
+type SetConversationLabelsResponse404Headers struct {
+	XRequestID *string
+}
+
+// SetConversationLabelsResponse413Headers the declared response headers of an HTTP 413 response for SetConversationLabels
+type SetConversationLabelsResponse413Headers struct {
+	XRequestID *string
+}
+
+// SetConversationLabelsResponse422Headers the declared response headers of an HTTP 422 response for SetConversationLabels
+type SetConversationLabelsResponse422Headers struct {
+	XRequestID *string
+}
+
+type SetConversationLabelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetConversationLabelsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetConversationLabelsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetConversationLabelsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetConversationLabelsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetConversationLabelsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetConversationLabelsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetConversationLabelsResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetConversationLabelsResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetConversationLabelsResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SetConversationLabelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetConversationLabelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetConversationLabelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetConversationLabelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListConversationMessagesResponse200Headers the declared response headers of an HTTP 200 response for ListConversationMessages
 type ListConversationMessagesResponse200Headers struct {
 	XRequestID *string
@@ -13831,6 +14623,461 @@ func (r CreateStreamTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateStreamTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListLabelsResponse200Headers the declared response headers of an HTTP 200 response for ListLabels
+type ListLabelsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListLabelsResponse400Headers the declared response headers of an HTTP 400 response for ListLabels
+type ListLabelsResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListLabelsResponse401Headers the declared response headers of an HTTP 401 response for ListLabels
+type ListLabelsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListLabelsResponse403Headers the declared response headers of an HTTP 403 response for ListLabels
+type ListLabelsResponse403Headers struct {
+	XRequestID *string
+}
+
+type ListLabelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LabelList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListLabelsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListLabelsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListLabelsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListLabelsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLabelsResponse) GetJSON200() *LabelList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListLabelsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListLabelsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListLabelsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLabelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLabelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLabelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLabelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateLabelResponse201Headers the declared response headers of an HTTP 201 response for CreateLabel
+type CreateLabelResponse201Headers struct {
+	XRequestID *string
+}
+
+// CreateLabelResponse400Headers the declared response headers of an HTTP 400 response for CreateLabel
+type CreateLabelResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateLabelResponse401Headers the declared response headers of an HTTP 401 response for CreateLabel
+type CreateLabelResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateLabelResponse403Headers the declared response headers of an HTTP 403 response for CreateLabel
+type CreateLabelResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateLabelResponse409Headers the declared response headers of an HTTP 409 response for CreateLabel
+type CreateLabelResponse409Headers struct {
+	XRequestID *string
+}
+
+// CreateLabelResponse413Headers the declared response headers of an HTTP 413 response for CreateLabel
+type CreateLabelResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateLabelResponse422Headers the declared response headers of an HTTP 422 response for CreateLabel
+type CreateLabelResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Label
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateLabelResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateLabelResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateLabelResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateLabelResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateLabelResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateLabelResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateLabelResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLabelResponse) GetJSON201() *Label {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateLabelResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteLabelResponse204Headers the declared response headers of an HTTP 204 response for DeleteLabel
+type DeleteLabelResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteLabelResponse401Headers the declared response headers of an HTTP 401 response for DeleteLabel
+type DeleteLabelResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// DeleteLabelResponse403Headers the declared response headers of an HTTP 403 response for DeleteLabel
+type DeleteLabelResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteLabelResponse404Headers the declared response headers of an HTTP 404 response for DeleteLabel
+type DeleteLabelResponse404Headers struct {
+	XRequestID *string
+}
+
+type DeleteLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteLabelResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteLabelResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteLabelResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteLabelResponse404Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteLabelResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteLabelResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteLabelResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateLabelResponse200Headers the declared response headers of an HTTP 200 response for UpdateLabel
+type UpdateLabelResponse200Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse400Headers the declared response headers of an HTTP 400 response for UpdateLabel
+type UpdateLabelResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse401Headers the declared response headers of an HTTP 401 response for UpdateLabel
+type UpdateLabelResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UpdateLabelResponse403Headers the declared response headers of an HTTP 403 response for UpdateLabel
+type UpdateLabelResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse404Headers the declared response headers of an HTTP 404 response for UpdateLabel
+type UpdateLabelResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse409Headers the declared response headers of an HTTP 409 response for UpdateLabel
+type UpdateLabelResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse413Headers the declared response headers of an HTTP 413 response for UpdateLabel
+type UpdateLabelResponse413Headers struct {
+	XRequestID *string
+}
+
+// UpdateLabelResponse422Headers the declared response headers of an HTTP 422 response for UpdateLabel
+type UpdateLabelResponse422Headers struct {
+	XRequestID *string
+}
+
+type UpdateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Label
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateLabelResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateLabelResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateLabelResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateLabelResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateLabelResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateLabelResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateLabelResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateLabelResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateLabelResponse) GetJSON200() *Label {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateLabelResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateLabelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16315,7 +17562,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16429,6 +17676,36 @@ func (c *ClientWithResponses) ListConversationEventsWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseListConversationEventsResponse(rsp)
+}
+
+// SetConversationLabelsWithBodyWithResponse Set a conversation's labels
+//
+// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+func (c *ClientWithResponses) SetConversationLabelsWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetConversationLabelsResponse, error) {
+	rsp, err := c.SetConversationLabelsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetConversationLabelsResponse(rsp)
+}
+
+// SetConversationLabelsWithResponse Set a conversation's labels
+//
+// Replaces the conversation's labels with label_ids: at most 20 distinct labels of this workspace (a repeated id counts once); [] takes them all off. An id that is no label of this workspace (another workspace's included) answers 422 naming it (label_ids[i]), and nothing changes. When the set changed, the conversation's updated_at moves and conversation.labels_changed is published with the conversation; the same set again changes nothing and publishes nothing. Answers the conversation, its labels by name. Agents may label any conversation they can see.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/conversations/{id}/labels (the `SetConversationLabels` operationId).
+func (c *ClientWithResponses) SetConversationLabelsWithResponse(ctx context.Context, id openapi_types.UUID, body SetConversationLabelsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetConversationLabelsResponse, error) {
+	rsp, err := c.SetConversationLabels(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetConversationLabelsResponse(rsp)
 }
 
 // ListConversationMessagesWithResponse A conversation's messages
@@ -16579,6 +17856,96 @@ func (c *ClientWithResponses) CreateStreamTokenWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseCreateStreamTokenResponse(rsp)
+}
+
+// ListLabelsWithResponse List labels
+//
+// The workspace's conversation labels by name, without regard to case (the order rows carry them in). Agents read them to label conversations and filter the inbox.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/labels (the `ListLabels` operationId).
+func (c *ClientWithResponses) ListLabelsWithResponse(ctx context.Context, params *ListLabelsParams, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error) {
+	rsp, err := c.ListLabels(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLabelsResponse(rsp)
+}
+
+// CreateLabelWithBodyWithResponse Create a label
+//
+// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabelWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// CreateLabelWithResponse Create a label
+//
+// Adds a label conversations can carry. name (trimmed, 1 to 50 characters) and color (#rrggbb) are required. A name the workspace already has, in any case ("refund" and "Refund" are one label), answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithResponse(ctx context.Context, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabel(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// DeleteLabelWithResponse Delete a label
+//
+// Deletes the label and takes it off every conversation that carries it, in one step. No conversation.labels_changed event is published for those conversations (a label may be on thousands): clients that show labels reload them, as after a rename. Owners, managers and admin keys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/labels/{id} (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabel(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// UpdateLabelWithBodyWithResponse Update a label
+//
+// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
+}
+
+// UpdateLabelWithResponse Update a label
+//
+// Renames or recolours a label; absent fields stay. Every conversation that carries it shows the change at once (no event is published per conversation). A name another label has, in any case, answers 409 label_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/labels/{id} (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
 }
 
 // GetMeWithResponse Who am I
@@ -20793,6 +22160,154 @@ func ParseListConversationEventsResponse(rsp *http.Response) (*ListConversationE
 	return response, nil
 }
 
+// ParseSetConversationLabelsResponse parses an HTTP response from a SetConversationLabelsWithResponse call
+func ParseSetConversationLabelsResponse(rsp *http.Response) (*SetConversationLabelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetConversationLabelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetConversationLabelsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetConversationLabelsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetConversationLabelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetConversationLabelsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetConversationLabelsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetConversationLabelsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetConversationLabelsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListConversationMessagesResponse parses an HTTP response from a ListConversationMessagesWithResponse call
 func ParseListConversationMessagesResponse(rsp *http.Response) (*ListConversationMessagesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21654,6 +23169,509 @@ func ParseCreateStreamTokenResponse(rsp *http.Response) (*CreateStreamTokenRespo
 			headers.XRequestID = &value
 		}
 		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListLabelsResponse parses an HTTP response from a ListLabelsWithResponse call
+func ParseListLabelsResponse(rsp *http.Response) (*ListLabelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLabelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LabelList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListLabelsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListLabelsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListLabelsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListLabelsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateLabelResponse parses an HTTP response from a CreateLabelWithResponse call
+func ParseCreateLabelResponse(rsp *http.Response) (*CreateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateLabelResponse201Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateLabelResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateLabelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateLabelResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateLabelResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateLabelResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateLabelResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteLabelResponse parses an HTTP response from a DeleteLabelWithResponse call
+func ParseDeleteLabelResponse(rsp *http.Response) (*DeleteLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteLabelResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteLabelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteLabelResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteLabelResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateLabelResponse parses an HTTP response from a UpdateLabelWithResponse call
+func ParseUpdateLabelResponse(rsp *http.Response) (*UpdateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateLabelResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateLabelResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateLabelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateLabelResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateLabelResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateLabelResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateLabelResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateLabelResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
 	}
 
 	return response, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/job"
+	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
@@ -37,6 +38,8 @@ type Services struct {
 	Contacts   *contact.Service
 	Channels   *channel.Service
 	Templates  *template.Service
+	// Labels manages labels and a conversation's set of them.
+	Labels *label.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -97,6 +100,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Contacts:      contact.NewService(st, now),
 		Channels:      channels,
 		Templates:     template.NewService(st, now),
+		Labels:        label.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now),
 		Deliveries:    deliveries,

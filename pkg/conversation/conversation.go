@@ -120,6 +120,13 @@ type ClosingNote struct {
 	ClosedBy Actor
 }
 
+// Label is a label on a conversation, as its rows show it (pkg/label manages labels).
+type Label struct {
+	ID    uuid.UUID
+	Name  string
+	Color string // #rrggbb
+}
+
 // Conversation is the thread with one contact, reopened under the same id.
 type Conversation struct {
 	WorkspaceID uuid.UUID
@@ -144,6 +151,9 @@ type Conversation struct {
 	IncomingCount int64
 	// Read is the reading user's read state, on reads made for a user; nil otherwise.
 	Read *ReadState
+	// Labels are the conversation's labels in name order (without regard to case), filled on
+	// reads; pkg/label changes them.
+	Labels []Label
 }
 
 // Errors of this package.

@@ -49,6 +49,8 @@ type Filter struct {
 	Sort      string // newest or oldest, by last message time
 	// Reader is the user whose read state the rows carry; nil for an API key.
 	Reader *uuid.UUID
+	// LabelID keeps conversations that carry the label.
+	LabelID *uuid.UUID
 }
 
 // Inbound is a customer's message ready to store: the store finds or creates the contact,

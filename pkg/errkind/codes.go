@@ -59,10 +59,12 @@ var Codes = map[string]string{
 	"template_not_found":     "No such template in this workspace.",
 	"api_key_not_found":      "No such API key in this workspace.",
 	"webhook_not_found":      "No such webhook in this workspace, or no such provider webhook on the channel.",
+	"label_not_found":        "No such label in this workspace.",
 	// State conflicts (409).
 	"contact_exists":          "Another contact has this email or phone; existing_id names it.",
 	"identity_exists":         "The identifier is already a contact's identity on this channel; existing_id names the contact.",
 	"template_exists":         "A template with this name and language exists; existing_id names it.",
+	"label_exists":            "A label with this name (without regard to case) exists; existing_id names it.",
 	"email_taken":             "A user with this email already exists.",
 	"last_owner":              "The workspace must keep at least one owner.",
 	"channel_archived":        "The channel is archived: it keeps its history but takes no new messages or identities.",

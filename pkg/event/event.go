@@ -31,10 +31,14 @@ const (
 	ContactUpdated         = "contact.updated"
 )
 
+// ConversationLabelsChanged is published when a conversation's set of labels changes (PUT
+// /v1/conversations/{id}/labels); renaming, recolouring or deleting a label publishes none.
+const ConversationLabelsChanged = "conversation.labels_changed"
+
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
-	ContactCreated, ContactUpdated}
+	ConversationLabelsChanged, ContactCreated, ContactUpdated}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

@@ -65,6 +65,8 @@ type Conversation struct {
 	UpdatedAt   time.Time    `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	// ClosedAt is set while the conversation is closed.
 	ClosedAt *time.Time `json:"closed_at" extensions:"x-nullable" format:"date-time"`
+	// Labels are the conversation's labels by name (without regard to case); [] when none.
+	Labels []ConversationLabel `json:"labels"`
 	// SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
 	// snoozed, and while snoozed until the customer writes.
 	SnoozedUntil *time.Time `json:"snoozed_until" extensions:"x-nullable" format:"date-time"`
@@ -148,13 +150,13 @@ func ToActor(a conversation.Actor) Actor {
 	return Actor{Kind: string(a.Kind), ID: idString(a.ID)}
 }
 
-// ToConversation is v with its contact (reach included), assignee, last message and latest
-// closing note.
+// ToConversation is v with its contact (reach included), assignee, last message, latest
+// closing note and labels.
 func ToConversation(v conversation.Conversation) Conversation {
 	out := Conversation{ID: v.ID.String(), Status: string(v.Status),
 		Contact: ConversationContact{ID: v.Contact.ID.String(), FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
 			Email: v.Contact.Email, Phone: v.Contact.Phone},
-		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt, SnoozedUntil: v.SnoozedUntil}
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt, SnoozedUntil: v.SnoozedUntil, Labels: toConversationLabels(v.Labels)}
 	if a := v.Assignee; a != nil {
 		out.Assignee = &Assignee{ID: a.ID.String(), Name: a.Name, Email: a.Email}
 	}

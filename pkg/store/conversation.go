@@ -45,6 +45,15 @@ type conversationRow struct {
 	ContactPhone         *string
 	AssigneeName         *string
 	AssigneeEmail        *string
+	// Labels are read as JSON (conversationLabels).
+	Labels []labelJSON
+}
+
+// labelJSON is a label in conversationLabels' array.
+type labelJSON struct {
+	ID    uuid.UUID `json:"id"`
+	Name  string    `json:"name"`
+	Color string    `json:"color"`
 }
 
 func actorOf(kind string, id *uuid.UUID) conversation.Actor {
@@ -84,6 +93,10 @@ func (r conversationRow) domain() conversation.Conversation {
 		c.ClosingNote = &conversation.ClosingNote{Category: r.ClosingCategory, Summary: r.ClosingSummary,
 			ClosedAt: *r.ClosingAt, ClosedBy: actorOf(deref(r.ClosingActorKind), r.ClosingActorID)}
 	}
+	c.Labels = make([]conversation.Label, len(r.Labels))
+	for i, l := range r.Labels {
+		c.Labels[i] = conversation.Label{ID: l.ID, Name: l.Name, Color: l.Color}
+	}
 	return c
 }
 
@@ -101,7 +114,17 @@ const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.ass
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.snoozed_until, v.created_at, v.updated_at, v.incoming_count,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email,
+       ` + conversationLabels
+
+// conversationLabels is the labels of the conversation v as a JSON array, in name order
+// without regard to case (labels_name_key's). It is a subquery of the select list, not a join,
+// so a list evaluates it for the rows it returns only (after its LIMIT, or past a sort): one
+// probe of conversation_labels' key per row, in the same statement.
+const conversationLabels = `(SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color)
+               ORDER BY lower(l.name) COLLATE "C"), '[]')
+        FROM conversation_labels cl JOIN labels l ON l.workspace_id = cl.workspace_id AND l.id = cl.label_id
+        WHERE cl.workspace_id = v.workspace_id AND cl.conversation_id = v.id) AS labels`
 
 // conversationJoins embeds the contact summary and the assignee.
 const conversationJoins = `

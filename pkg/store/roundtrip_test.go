@@ -13,6 +13,8 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/label"
+	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
@@ -71,6 +73,11 @@ func TestRoundTrips(t *testing.T) {
 	}
 	if _, err := st.Pool.Exec(ctx, `UPDATE conversations SET snoozed_until = now() - interval '1 second' WHERE workspace_id = $1 AND id = $2`,
 		w.ID, due.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	labels := label.NewService(st, time.Now)
+	refund, err := labels.Create(ctx, w.ID, label.Fields{Name: ptr("Refund"), Color: ptr("#e5484d")})
+	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -136,6 +143,21 @@ func TestRoundTrips(t *testing.T) {
 			_, err := contacts.Update(ctx, w.ID, other.ID, contact.Fields{FirstName: &name})
 			return err
 		}, 3},
+		// BEGIN with the lock and the labels; the writes and the event with COMMIT. The same
+		// set again writes nothing: COMMIT alone.
+		{"set labels", func(ctx context.Context) error {
+			_, err := labels.SetConversationLabels(ctx, w.ID, known.Conversation.ID, []uuid.UUID{refund.ID})
+			return err
+		}, 2},
+		{"set the same labels", func(ctx context.Context) error {
+			_, err := labels.SetConversationLabels(ctx, w.ID, known.Conversation.ID, []uuid.UUID{refund.ID})
+			return err
+		}, 2},
+		// The rows' labels come in the list's own statement.
+		{"inbox by label", func(ctx context.Context) error {
+			_, _, err := convs.List(ctx, w.ID, conversation.Filter{LabelID: &refund.ID}, page.Request{Limit: 25})
+			return err
+		}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })
@@ -190,6 +212,8 @@ func acme(t *testing.T) (*store.Store, workspace.Workspace, workspace.User, *cha
 	}
 	return st, w, owner, channel.NewService(st, box, channel.Destinations{}, time.Now)
 }
+
+func ptr(s string) *string { return &s }
 
 // idempotency is an Idempotency-Key; the store stores the send's answer with it.
 func idempotency(key string) *conversation.Idempotency {

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard/switchboard/pkg/conversation"
-	"github.com/switchboard/switchboard/pkg/page"
 )
 
 // Snooze's wake-up by time. A snooze is set, and woken by an inbound message or a reopen,
@@ -100,14 +99,4 @@ func (s *Store) ExplainWake(ctx context.Context, now time.Time, limit int) (stri
 		return "", fmt.Errorf("explain wake: %w", err)
 	}
 	return strings.Join(plan, "\n"), nil
-}
-
-// ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations runs
-// for this request, in order, for tests and benchmarks that check their plans.
-func (s *Store) ExplainConversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]string, error) {
-	ctx, plans := withPlans(ctx)
-	if _, _, err := s.Conversations(ctx, ws, f, p); err != nil {
-		return nil, err
-	}
-	return *plans, nil
 }

@@ -18,7 +18,7 @@
 //   - gorm (gorm.io/gorm, a fixed choice of the project) does single-statement CRUD of the
 //     admin tables through their row models: inserts (users, API keys, channels, identities,
 //     webhooks), reads by id (users, templates, webhooks), lists (users, API keys, channels,
-//     webhooks), a login's users by email, deletes (templates, webhooks) and an API key's
+//     webhooks), a login's users by email, deletes (templates, webhooks, labels) and an API key's
 //     revocation. It is given row models, column names and values, never SQL text, and runs
 //     no transaction: a read-modify-write of those rows locks and writes on pgx (change,
 //     crud.go).
