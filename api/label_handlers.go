@@ -23,7 +23,7 @@ type createLabelRequest struct {
 	// without regard to case.
 	Name string `json:"name" validate:"required" minLength:"1" example:"Refund"`
 	// Color is #rrggbb (either case; answered lower-case).
-	Color string `json:"color" validate:"required" example:"#1f93ff"`
+	Color string `json:"color" validate:"required" extensions:"x-pattern=^#[0-9A-Fa-f]{6}$" example:"#1f93ff"`
 } // @name CreateLabelRequest
 
 func (r createLabelRequest) fields() label.Fields {
@@ -36,7 +36,7 @@ type updateLabelRequest struct {
 	// without regard to case.
 	Name *string `json:"name" minLength:"1" example:"Refunds"`
 	// Color is #rrggbb (either case; answered lower-case).
-	Color *string `json:"color" example:"#e5484d"`
+	Color *string `json:"color" extensions:"x-pattern=^#[0-9A-Fa-f]{6}$" example:"#e5484d"`
 } // @name UpdateLabelRequest
 
 func (r updateLabelRequest) fields() label.Fields {

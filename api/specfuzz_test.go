@@ -428,7 +428,9 @@ func madeUp(req fuzzRequest, resp *apitest.Response) bool {
 		return false
 	}
 	for _, e := range p.Errors {
-		if !req.madeUp[e.Field] || e.Field == "url" && !strings.Contains(e.Message, "does not resolve") {
+		// An item of an id list (label_ids[1]) was made up when its list drew one.
+		field, _, _ := strings.Cut(e.Field, "[")
+		if !req.madeUp[field] || e.Field == "url" && !strings.Contains(e.Message, "does not resolve") {
 			return false
 		}
 	}
@@ -966,6 +968,13 @@ func newFuzzFixtures(t *testing.T, e *apitest.Env, w *apitest.Workspace) *fuzzFi
 	for _, name := range []string{"order_update", "welcome"} {
 		add("templates", newTemplate(t, e, w.OwnerToken, wa, map[string]any{"name": name}).ID)
 	}
+	for _, name := range []string{"Refund", "VIP"} {
+		var l struct {
+			ID string `json:"id"`
+		}
+		e.Post(t, "/v1/labels", w.OwnerToken, map[string]any{"name": name, "color": "#1f93ff"}).Expect(t, http.StatusCreated).JSON(t, &l)
+		add("labels", l.ID)
+	}
 	for range 2 {
 		var hook struct {
 			ID string `json:"id"`
@@ -1011,6 +1020,8 @@ func (fx *fuzzFixtures) idFor(r *rand.Rand, name string) (string, bool) {
 		ids = fx.users
 	case "conversation_id":
 		ids = fx.by["conversations"]
+	case "label_id", "label_ids":
+		ids = fx.by["labels"]
 	case "workspace_id":
 		ids = []string{fx.w.ID}
 	}
