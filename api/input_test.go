@@ -91,9 +91,28 @@ type probe struct {
 	body  any
 }
 
+// flat is a body schema as the server decodes it, into one struct: a union (a oneOf of one
+// shape per case, as cmd/specgen writes SendMessageRequest) has the members of all its shapes,
+// each with its first shape's schema.
+func flat(s *openapi3.Schema) *openapi3.Schema {
+	if len(s.OneOf) == 0 {
+		return s
+	}
+	m := &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeObject}, Properties: openapi3.Schemas{}}
+	for _, shape := range s.OneOf {
+		for k, p := range flat(shape.Value).Properties {
+			if _, ok := m.Properties[k]; !ok {
+				m.Properties[k] = p
+			}
+		}
+	}
+	return m
+}
+
 // nulProbes puts "\u0000" into each string the schema admits, one at a time: every string
 // property and array item, at any depth, and into values and keys of free-form objects.
 func nulProbes(s *openapi3.Schema, path string) []probe {
+	s = flat(s)
 	join := func(k string) string {
 		if path == "" {
 			return k
@@ -245,7 +264,7 @@ func TestExplicitNulls(t *testing.T) {
 				t.Errorf("fields %q", got)
 			}
 		})
-		for k, prop := range s.Properties {
+		for k, prop := range flat(s).Properties {
 			if prop.Value.Nullable {
 				nullable++
 				continue

@@ -18,7 +18,7 @@ import (
 
 // The spec fuzzer's generator: values drawn from the committed spec's schemas alone, as
 // Schemathesis draws them. valid honours type, format, enum, pattern, lengths, ranges, item
-// counts, required and optional members, nullable, additionalProperties and allOf/oneOf/anyOf;
+// counts, required and optional members, nullable, additionalProperties, allOf/oneOf/anyOf and not;
 // mutations lists values that break exactly one of those constraints. The only knowledge not
 // in the spec is fixtures: ids of real resources, for uuid-valued names (fuzzGen.ids).
 
@@ -40,6 +40,18 @@ const maxDrawnLength = 40
 func (g *fuzzGen) valid(s *openapi3.Schema, name string, depth int) any {
 	if s.Nullable && g.r.Intn(8) == 0 {
 		return nil
+	}
+	if s.Not != nil {
+		// A value of the schema the not-schema refuses: drawn until one is (a member that
+		// may only be null says {type: string, nullable: true, not: {type: string}}).
+		t := *s
+		t.Not = nil
+		for range 1000 {
+			if v := g.valid(&t, name, depth); s.Not.Value.VisitJSON(v) != nil {
+				return v
+			}
+		}
+		panic(fmt.Sprintf("%s: no value drawn outside its not-schema", name))
 	}
 	switch {
 	case len(s.AllOf) > 0:
@@ -470,8 +482,11 @@ func mutations(s *openapi3.Schema) []mutation {
 	if len(s.AllOf) > 0 {
 		s = mergeAllOf(s)
 	}
-	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 || s.Type == nil {
-		return nil // any value may match some member
+	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
+		return unionMutations(s)
+	}
+	if s.Type == nil {
+		return nil // any value
 	}
 	var out []mutation
 	add := func(what string, v any) { out = append(out, mutation{what, v}) }
@@ -539,6 +554,25 @@ func mutations(s *openapi3.Schema) []mutation {
 		add("an array for an object", []any{})
 	}
 	return out
+}
+
+// unionMutations breaks what every member of a oneOf or anyOf shares, their type (and null
+// where none is nullable); what one member alone says, another may allow, and the members'
+// own members are broken in their place (bodyMutations).
+func unionMutations(s *openapi3.Schema) []mutation {
+	var common *openapi3.Types
+	nullable := s.Nullable
+	for _, m := range append(slices.Clone(s.OneOf), s.AnyOf...) {
+		v := m.Value
+		if len(v.AllOf) > 0 {
+			v = mergeAllOf(v)
+		}
+		if v.Type == nil || len(v.OneOf) > 0 || len(v.AnyOf) > 0 || common != nil && !slices.Equal(*common, *v.Type) {
+			return nil
+		}
+		common, nullable = v.Type, nullable || v.Nullable
+	}
+	return mutations(&openapi3.Schema{Type: common, Nullable: nullable})
 }
 
 // exampleOf is a plain valid value of the schema, the i-th when it has several (for arrays

@@ -25,6 +25,17 @@ var serverRequired = map[string][]string{
 	"SendMessageRequest":           {"type"},
 	"TemplateButtonRequest":        {"text", "type"},
 	"TemplateSendRequest":          {"language", "name"},
+	// The shapes of the unions (cmd/specgen's requestUnions) add what their case needs.
+	"SendTextMessageRequest":            {"text"},
+	"SendTemplateMessageRequest":        {"template"},
+	"SendAttachmentMessageRequest":      {"attachment"},
+	"InboundTextMessageRequest":         {"text"},
+	"InboundAttachmentMessageRequest":   {"attachment"},
+	"TemplateURLButtonRequest":          {"value"},
+	"TemplatePhoneNumberButtonRequest":  {"value"},
+	"CreateWhatsAppCloudChannelRequest": {"config", "provider"},
+	"CreateSMSTwilioChannelRequest":     {"config", "provider"},
+	"CreateEmailSMTPChannelRequest":     {"config", "provider"},
 }
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -38,7 +49,9 @@ func loadSpec(t *testing.T) *openapi3.T {
 
 // TestRequestBodiesAreClosed: the server decodes bodies with unknown fields refused (api/bind.go),
 // so every JSON request body schema, and every *Request schema nested in one, says
-// additionalProperties: false, and lists at least serverRequired's fields as required.
+// additionalProperties: false, and lists at least serverRequired's fields as required. A
+// union (a oneOf of one shape per case) holds that of each of its shapes, which are *Request
+// schemas too, and each shape also requires what serverRequired says of the union.
 func TestRequestBodiesAreClosed(t *testing.T) {
 	doc := loadSpec(t)
 	bodies := 0
@@ -67,6 +80,23 @@ func TestRequestBodiesAreClosed(t *testing.T) {
 		}
 		seen[name] = true
 		s := ref.Value
+		if len(s.OneOf) > 0 {
+			for _, shape := range s.OneOf {
+				shapeName := shape.Ref[strings.LastIndexByte(shape.Ref, '/')+1:]
+				if !strings.HasSuffix(shapeName, "Request") {
+					t.Errorf("%s: its shape %q is not a *Request schema", name, shape.Ref)
+				}
+				for _, f := range serverRequired[name] {
+					if !slices.Contains(shape.Value.Required, f) {
+						t.Errorf("%s: %q is required by the server but not in %s's required %v", name, f, shapeName, shape.Value.Required)
+					}
+				}
+			}
+			if len(s.Properties) > 0 || len(s.Required) > 0 || s.AdditionalProperties.Has != nil {
+				t.Errorf("%s: a union says nothing beside its oneOf; its shapes say it", name)
+			}
+			continue
+		}
 		if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has || s.AdditionalProperties.Schema != nil {
 			t.Errorf("%s: additionalProperties must be false (the server rejects unknown fields)", name)
 		}

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,9 +27,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard/switchboard/openapi"
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
+	"github.com/switchboard/switchboard/pkg/rules"
 )
 
 func main() {
@@ -66,6 +70,7 @@ func run(in, out, examples string) error {
 	fixNullableRefs(doc)
 	fixRequests(doc)
 	fixPatterns(doc)
+	requestUnions(doc)
 	problemCodes(doc)
 	eventTypes(doc)
 	eventUnion(doc)
@@ -596,4 +601,439 @@ func eventTypes(doc *openapi3.T) {
 	if n != 2 {
 		panic(fmt.Sprintf("%d operations take a types filter, want 2 (listEvents, streamEvents)", n))
 	}
+}
+
+// requestUnions gives the request bodies whose members depend on one another one shape per
+// case, as the server checks them, so that a client generated from the spec (and the spec
+// fuzz run) builds only bodies the server takes:
+//   - SendMessageRequest, by type: text, template or attachment (conversation.Draft's validate);
+//   - InboundMessageRequest: a text, or an attachment with an optional caption (Ingest);
+//   - TemplateButtonRequest, by type: quick_reply, url or phone_number (template's validate);
+//   - CreateChannelRequest: one shape per channel type and provider that delivers it, with the
+//     provider's config (channel.Providers, what parseConfig checks) and the type's rule
+//     options (rules.Table).
+//
+// Each shape is a named component schema, closed as bind decodes (unknown members refused).
+// The members are swag's, taken by name: a member swag's schema gains or loses fails the
+// generation here until it is placed. A null where a shape leaves a member out (a text
+// message's "template": null) is taken by the server and refused by the spec.
+func requestUnions(doc *openapi3.T) {
+	if p := schema(doc, "CreateChannelRequest").Properties["name"]; p == nil || p.Value.Pattern != notBlank {
+		panic("CreateChannelRequest.name's x-pattern is not specgen's notBlank: keep them the same")
+	}
+	if p := schema(doc, "CreateWebhookRequest").Properties["url"]; p == nil || p.Value.Pattern != urlPattern {
+		panic("CreateWebhookRequest.url's x-pattern is not specgen's urlPattern: keep them the same")
+	}
+	sendUnion(doc)
+	inboundUnion(doc)
+	buttonUnion(doc)
+	channelUnion(doc)
+}
+
+// notBlank is the x-pattern of a value the server trims and then requires: one character that
+// is not white space (unicode.IsSpace).
+const notBlank = "[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+// The parts of a destination's pattern, as egress checks one (a host name whose last label is
+// not a number, an IPv4 address, or an IPv6 address in brackets in a URL), and of an http(s)
+// URL without credentials whose port is 1 to 65535: the annotations' x-pattern of a webhook's
+// url, which requestUnions holds to urlPattern.
+const (
+	hostNamePattern = `([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\.?`
+	ipv4Pattern     = `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}`
+	ipv6Pattern     = `([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}|([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?::([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?)`
+	portPattern     = `(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?`
+	urlPattern      = `^(\s*[Hh][Tt][Tt][Pp][Ss]?://(` + hostNamePattern + `|` + ipv4Pattern + `|\[` + ipv6Pattern + `\])` + portPattern +
+		`([/?#]([!-$&-~]|%[0-9A-Fa-f]{2})*)?\s*)$`
+	// hostPattern is a host to connect to without a port (an SMTP server): an IPv6 address
+	// with or without brackets.
+	hostPattern = `^\s*(` + hostNamePattern + `|` + ipv4Pattern + `|` + ipv6Pattern + `|\[` + ipv6Pattern + `\])\s*$`
+)
+
+// shape is one member of a request union: a closed object schema, a component of its own.
+type shape struct {
+	name, description string
+	props             openapi3.Schemas
+	required          []string
+}
+
+// union replaces the schema called name in place (the $refs to it hold this value) with a
+// oneOf of the shapes. With a discriminator, each shape's own value of that member (the single
+// value of its enum) maps to it.
+func union(doc *openapi3.T, name, description, discriminator string, shapes []shape) {
+	target := schema(doc, name)
+	var disc *openapi3.Discriminator
+	if discriminator != "" {
+		disc = &openapi3.Discriminator{PropertyName: discriminator, Mapping: map[string]openapi3.MappingRef{}}
+	}
+	var refs openapi3.SchemaRefs
+	for _, sh := range shapes {
+		ref := component(doc, sh.name, closed(sh.description, sh.props, sh.required...))
+		refs = append(refs, ref)
+		if disc != nil {
+			p := sh.props[discriminator]
+			if p == nil || len(p.Value.Enum) != 1 || !slices.Contains(sh.required, discriminator) {
+				panic(fmt.Sprintf("%s: the discriminator %s is not a required member of one value", sh.name, discriminator))
+			}
+			disc.Mapping[p.Value.Enum[0].(string)] = openapi3.MappingRef{Ref: ref.Ref}
+		}
+	}
+	*target = openapi3.Schema{Description: description, OneOf: refs, Discriminator: disc}
+}
+
+// closed is an object schema of these members and no others.
+func closed(description string, props openapi3.Schemas, required ...string) *openapi3.Schema {
+	for _, r := range required {
+		if props[r] == nil {
+			panic(fmt.Sprintf("required %q is not a member of %v", r, slices.Sorted(maps.Keys(props))))
+		}
+	}
+	no := false
+	return &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeObject}, Description: description, Properties: props,
+		Required: slices.Sorted(slices.Values(required)), AdditionalProperties: openapi3.AdditionalProperties{Has: &no}}
+}
+
+// component adds the schema as a component called name and returns a $ref to it.
+func component(doc *openapi3.T, name string, s *openapi3.Schema) *openapi3.SchemaRef {
+	if _, taken := doc.Components.Schemas[name]; taken {
+		panic("a schema called " + name + " exists already")
+	}
+	doc.Components.Schemas[name] = &openapi3.SchemaRef{Value: s}
+	return &openapi3.SchemaRef{Ref: "#/components/schemas/" + name, Value: s}
+}
+
+// members are the properties of swag's schema, which must be exactly these.
+func members(doc *openapi3.T, name string, want ...string) openapi3.Schemas {
+	s := schema(doc, name)
+	if got := slices.Sorted(maps.Keys(s.Properties)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		panic(fmt.Sprintf("%s has members %v, requestUnions places %v: place the new ones in its shapes", name, got, slices.Sorted(slices.Values(want))))
+	}
+	return s.Properties
+}
+
+// with is the members named from all, and more.
+func with(all openapi3.Schemas, names []string, more openapi3.Schemas) openapi3.Schemas {
+	out := openapi3.Schemas{}
+	for _, n := range names {
+		out[n] = all[n]
+	}
+	maps.Copy(out, more)
+	return out
+}
+
+// derived is a copy of an inline member's schema, changed.
+func derived(ref *openapi3.SchemaRef, change func(*openapi3.Schema)) *openapi3.SchemaRef {
+	if ref.Ref != "" {
+		panic("derived from a $ref: " + ref.Ref)
+	}
+	v := *ref.Value
+	change(&v)
+	return &openapi3.SchemaRef{Value: &v}
+}
+
+// constant is a string member with one value, a shape's value of its discriminator.
+func constant(value, description string) *openapi3.SchemaRef {
+	return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}, Enum: []any{value},
+		Example: value, Description: description}}
+}
+
+// enumOf is the string values of a member's enum.
+func enumOf(ref *openapi3.SchemaRef) []string {
+	var out []string
+	for _, v := range ref.Value.Enum {
+		out = append(out, v.(string))
+	}
+	return out
+}
+
+// sendUnion: SendMessageRequest by type (conversation.Draft's validate). A text message takes
+// text only, not blank once trimmed; a template message its template (its text is rendered);
+// an attachment message its attachment and an optional caption, which may be blank. Each takes
+// channel_id, tag (the rules decide whether a tag is allowed on the channel) and on_behalf_of.
+func sendUnion(doc *openapi3.T) {
+	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachment", "channel_id", "tag", "on_behalf_of")
+	if got := enumOf(p["type"]); !slices.Equal(got, []string{"text", "template", "attachment"}) {
+		panic(fmt.Sprintf("SendMessageRequest.type is one of %v: give each type a shape", got))
+	}
+	common := []string{"channel_id", "tag", "on_behalf_of"}
+	text := derived(p["text"], func(s *openapi3.Schema) {
+		s.MinLength, s.Pattern = 1, notBlank
+		s.Description = "The message: not blank; it is trimmed."
+	})
+	caption := derived(p["text"], func(s *openapi3.Schema) {
+		s.Description, s.Example = "An optional caption; it is trimmed.", "Your invoice"
+	})
+	union(doc, "SendMessageRequest", "A message to send: one shape per type (text, template or attachment), each with only the members that type takes.", "type", []shape{
+		{"SendTextMessageRequest", "A free-form text message.",
+			with(p, common, openapi3.Schemas{"type": constant("text", ""), "text": text}), []string{"type", "text"}},
+		{"SendTemplateMessageRequest", "A template message: an approved template of the channel, with its variables; the message's text is rendered from it.",
+			with(p, common, openapi3.Schemas{"type": constant("template", ""), "template": p["template"]}), []string{"type", "template"}},
+		{"SendAttachmentMessageRequest", "A file by URL, with an optional caption.",
+			with(p, common, openapi3.Schemas{"type": constant("attachment", ""), "attachment": p["attachment"], "text": caption}), []string{"type", "attachment"}},
+	})
+}
+
+// inboundUnion: InboundMessageRequest is a text, not blank once trimmed, or an attachment
+// with an optional caption (conversation's Ingest); the server takes both together, so the
+// text shape is the one without an attachment.
+func inboundUnion(doc *openapi3.T) {
+	p := members(doc, "InboundMessageRequest", "identifier", "text", "attachment", "received_at", "contact", "external_id")
+	common := []string{"identifier", "received_at", "contact", "external_id"}
+	text := derived(p["text"], func(s *openapi3.Schema) {
+		s.MinLength, s.Pattern = 1, notBlank
+		s.Description = "The customer's message: not blank; it is trimmed."
+	})
+	caption := derived(p["text"], func(s *openapi3.Schema) {
+		s.Description, s.Example = "An optional caption; it is trimmed.", "Here is the photo"
+	})
+	union(doc, "InboundMessageRequest", "A customer's message: a text, or an attachment with an optional caption.", "", []shape{
+		{"InboundTextMessageRequest", "A text message.",
+			with(p, common, openapi3.Schemas{"text": text}), []string{"identifier", "text"}},
+		{"InboundAttachmentMessageRequest", "A file by URL, with an optional caption.",
+			with(p, common, openapi3.Schemas{"attachment": p["attachment"], "text": caption}), []string{"identifier", "attachment"}},
+	})
+}
+
+// buttonUnion: TemplateButtonRequest by type (template's validate): a quick reply has no
+// value (empty or absent, as a template answers it), a url button an http(s) URL (a prefix,
+// as the server checks it, not trimmed), a phone_number button a value that is not empty.
+func buttonUnion(doc *openapi3.T) {
+	p := members(doc, "TemplateButtonRequest", "type", "text", "value")
+	if got := enumOf(p["type"]); !slices.Equal(got, []string{"quick_reply", "url", "phone_number"}) {
+		panic(fmt.Sprintf("TemplateButtonRequest.type is one of %v: give each type a shape", got))
+	}
+	value := func(description string, example any, change func(*openapi3.Schema)) *openapi3.SchemaRef {
+		return derived(p["value"], func(s *openapi3.Schema) {
+			s.Description, s.Example = description, example
+			change(s)
+		})
+	}
+	union(doc, "TemplateButtonRequest", "A template's button: one shape per type (quick_reply, url or phone_number).", "type", []shape{
+		{"TemplateQuickReplyButtonRequest", "A quick reply: the customer's tap answers with its text.",
+			with(p, []string{"text"}, openapi3.Schemas{"type": constant("quick_reply", ""),
+				"value": value("Empty or absent: a quick reply has no value.", "", func(s *openapi3.Schema) { s.MaxLength = ptr(uint64(0)) })}),
+			[]string{"type", "text"}},
+		{"TemplateURLButtonRequest", "A call to action that opens a web page.",
+			with(p, []string{"text"}, openapi3.Schemas{"type": constant("url", ""),
+				"value": value("The page: an http:// or https:// URL.", "https://example.com/track", func(s *openapi3.Schema) { s.Pattern = "^https?://" })}),
+			[]string{"type", "text", "value"}},
+		{"TemplatePhoneNumberButtonRequest", "A call to action that dials a phone number.",
+			with(p, []string{"text"}, openapi3.Schemas{"type": constant("phone_number", ""),
+				"value": value("The number to call.", "+12025550100", func(s *openapi3.Schema) { s.MinLength = 1 })}),
+			[]string{"type", "text", "value"}},
+	})
+}
+
+// Component names of channel types and providers, for the shapes' names.
+var (
+	typeNames = map[rules.ChannelType]string{
+		rules.WhatsApp: "WhatsApp", rules.Messenger: "Messenger", rules.Instagram: "Instagram", rules.Viber: "Viber",
+		rules.WeChat: "WeChat", rules.Telegram: "Telegram", rules.LINE: "LINE", rules.Webchat: "Webchat",
+		rules.SMS: "SMS", rules.Email: "Email", rules.Custom: "Custom",
+	}
+	providerNames = map[string]string{
+		channel.ProviderSandbox: "Sandbox", channel.ProviderWhatsAppCloud: "WhatsAppCloud", channel.ProviderMessenger: "Messenger",
+		channel.ProviderInstagram: "Instagram", channel.ProviderTelegram: "Telegram", channel.ProviderTwilio: "Twilio",
+		channel.ProviderSMTP: "SMTP", channel.ProviderViber: "Viber", channel.ProviderLINE: "LINE", channel.ProviderWebhook: "Webhook",
+	}
+)
+
+// channelUnion: CreateChannelRequest as one shape per channel type and provider that delivers
+// it (channel.Providers): CreateWhatsAppCloudChannelRequest, CreateSMSTwilioChannelRequest,
+// CreateEmailSandboxChannelRequest, ... Each has its type and provider as single values, the
+// provider's config (a component per provider; none for the sandbox) and the type's
+// rule_options (a component per type that has options; none for the others).
+func channelUnion(doc *openapi3.T) {
+	p := members(doc, "CreateChannelRequest", "type", "name", "provider", "config", "rule_options")
+	var types []string
+	for _, t := range rules.Types() {
+		types = append(types, string(t))
+	}
+	if got := enumOf(p["type"]); !slices.Equal(got, types) {
+		panic(fmt.Sprintf("CreateChannelRequest.type is one of %v, the rule table's types are %v", got, types))
+	}
+	if got := enumOf(p["provider"]); !slices.Equal(got, channel.ProviderNames()) {
+		panic(fmt.Sprintf("CreateChannelRequest.provider is one of %v, the providers are %v", got, channel.ProviderNames()))
+	}
+	providers := channel.Providers()
+	configs := map[string]*openapi3.SchemaRef{}
+	for _, pr := range providers {
+		if providerNames[pr.Name] == "" {
+			panic("provider " + pr.Name + " has no name in specgen's providerNames")
+		}
+		if len(pr.Config) > 0 {
+			configs[pr.Name] = providerConfig(doc, pr)
+		}
+	}
+	var shapes []shape
+	for _, t := range rules.Types() {
+		tn := typeNames[t]
+		if tn == "" {
+			panic("channel type " + string(t) + " has no name in specgen's typeNames")
+		}
+		options := ruleOptions(doc, t)
+		for _, pr := range providers {
+			if !slices.Contains(pr.Types, t) {
+				continue
+			}
+			pn := providerNames[pr.Name]
+			name := "Create" + tn + strings.TrimPrefix(pn, tn) + "ChannelRequest"
+			props := openapi3.Schemas{
+				"type":         constant(string(t), "The channel's row in the rule table (GET /v1/channel-rules)."),
+				"name":         p["name"],
+				"rule_options": options,
+			}
+			required := []string{"type", "name"}
+			var description string
+			if config, ok := configs[pr.Name]; ok {
+				props["provider"] = constant(pr.Name, "")
+				props["config"] = config
+				required = append(required, "provider", "config")
+				description = fmt.Sprintf("%s %s channel delivered by the %s provider.", article(string(t)), t, pr.Name)
+			} else {
+				props["provider"] = constant(pr.Name, "Leave it out for the sandbox, the default.")
+				props["config"] = &openapi3.SchemaRef{Value: closed(fmt.Sprintf("The %s provider takes no config: an empty object, or leave it out.", pr.Name), openapi3.Schemas{})}
+				description = fmt.Sprintf("%s %s channel on the %s provider, which delivers nothing outside the server.", article(string(t)), t, pr.Name)
+			}
+			shapes = append(shapes, shape{name, description, props, required})
+		}
+	}
+	union(doc, "CreateChannelRequest", "A channel to connect: one shape per channel type and provider that delivers it (DESIGN §6). "+
+		"type is the channel's row in the rule table and decides its rule_options; provider (the sandbox when left out, which "+
+		"delivers nothing outside the server) decides its config.\n\n"+p["config"].Value.Description, "", shapes)
+}
+
+// providerConfig is the component schema of a provider's config, <Provider>Config, as
+// parseConfig checks it: each setting of its kind, the required ones required, the optional
+// ones nullable (null is as absent). A group of which exactly one must be set makes the
+// config a oneOf of one closed shape per member of the group, <Provider><Member>Config.
+func providerConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
+	props := openapi3.Schemas{}
+	var required []string
+	for _, f := range pr.Config {
+		s := &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeString}}
+		switch f.Kind {
+		case "string":
+			s.MinLength, s.MaxLength, s.Pattern = 1, ptr(uint64(f.MaxLength)), notBlank
+			s.Description = fmt.Sprintf("1 to %d characters; trimmed.", f.MaxLength)
+		case "url":
+			s.MinLength, s.MaxLength, s.Pattern = 1, ptr(uint64(f.MaxLength)), urlPattern
+			s.Description = "An absolute http(s) URL without credentials."
+		case "host":
+			s.MinLength, s.MaxLength, s.Pattern = 1, ptr(uint64(f.MaxLength)), hostPattern
+			s.Description = "A host name or IP address, without a port."
+		case "port":
+			s.Type = &openapi3.Types{openapi3.TypeInteger}
+			s.Min, s.Max = ptr(1.0), ptr(65535.0)
+			s.Description = "A port, 1 to 65535."
+		case "enum":
+			for _, v := range f.Enum {
+				s.Enum = append(s.Enum, v)
+			}
+			s.Description = "One of " + strings.Join(f.Enum, ", ") + "."
+		default:
+			panic(fmt.Sprintf("%s.%s: kind %q has no schema in providerConfig", pr.Name, f.Name, f.Kind))
+		}
+		if f.Name == channel.APIBaseField {
+			s.Description += " Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true."
+		}
+		if f.Secret {
+			// Not writeOnly: oapi-codegen would make a required secret optional in Go.
+			s.Description += " A secret: sealed at rest, never returned (secrets_set names it)."
+		}
+		if f.Required {
+			required = append(required, f.Name)
+		} else {
+			s.Nullable = true
+		}
+		props[f.Name] = &openapi3.SchemaRef{Value: s}
+	}
+	name := providerNames[pr.Name] + "Config"
+	description := fmt.Sprintf("The %s provider's settings.", pr.Name)
+	switch len(pr.OneOf) {
+	case 0:
+		return component(doc, name, closed(description, props, required...))
+	case 1:
+	default:
+		panic(pr.Name + ": more than one group of which exactly one must be set")
+	}
+	// Each shape sets its member; the group's others may only be null, which is as absent.
+	group := pr.OneOf[0]
+	var refs openapi3.SchemaRefs
+	for _, member := range group {
+		shapeProps := openapi3.Schemas{}
+		for k, v := range props {
+			shapeProps[k] = v
+		}
+		for _, other := range group {
+			o := *props[other].Value
+			if other == member {
+				o.Nullable = false
+			} else {
+				o.Description = fmt.Sprintf("Only null (as absent): this shape sets %s.", member)
+				o.Not = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: o.Type}}
+			}
+			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
+		}
+		others := slices.DeleteFunc(slices.Clone(group), func(g string) bool { return g == member })
+		refs = append(refs, component(doc, providerNames[pr.Name]+camel(member)+"Config",
+			closed(fmt.Sprintf("%s With %s, not %s.", description, member, strings.Join(others, ", ")),
+				shapeProps, append(slices.Clone(required), member)...)))
+	}
+	return component(doc, name, &openapi3.Schema{Description: fmt.Sprintf("%s Exactly one of %s is set.", description, strings.Join(group, ", ")), OneOf: refs})
+}
+
+// article is the indefinite article before a word: An email, A custom.
+func article(word string) string {
+	if strings.ContainsAny(word[:1], "aeiou") {
+		return "An"
+	}
+	return "A"
+}
+
+// camel is a setting's name as a component name's part: messaging_service_sid, MessagingServiceSid.
+func camel(s string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(s, "_") {
+		if w != "" {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
+}
+
+// ruleOptions is the schema of a channel type's rule_options (rules.Table): <Type>RuleOptions
+// with each option of its kind and range, or an empty object for a type without options.
+func ruleOptions(doc *openapi3.T, t rules.ChannelType) *openapi3.SchemaRef {
+	opts := rules.Lookup(t).Options
+	if len(opts) == 0 {
+		return &openapi3.SchemaRef{Value: closed(fmt.Sprintf("%s channels take no rule options: an empty object, or leave it out.", t), openapi3.Schemas{})}
+	}
+	props := openapi3.Schemas{}
+	for _, o := range opts {
+		s := &openapi3.Schema{Description: fmt.Sprintf("%s Default: %v.", o.Description, o.Default)}
+		switch o.Kind {
+		case "bool":
+			s.Type = &openapi3.Types{openapi3.TypeBoolean}
+		case "int":
+			s.Type, s.Min = &openapi3.Types{openapi3.TypeInteger}, ptr(0.0)
+			switch o.Name {
+			case rules.OptionMonthlyInitiatedLimit:
+				s.Max = ptr(float64(rules.MaxMonthlyInitiatedLimit))
+			case rules.OptionWindowHours:
+				s.Max = ptr(float64(rules.MaxWindowHours))
+			default:
+				panic("rule option " + o.Name + " has no range in specgen's ruleOptions")
+			}
+		case "enum":
+			s.Type = &openapi3.Types{openapi3.TypeString}
+			for _, v := range o.Enum {
+				s.Enum = append(s.Enum, v)
+			}
+		default:
+			panic(fmt.Sprintf("rule option %s: kind %q has no schema in specgen's ruleOptions", o.Name, o.Kind))
+		}
+		props[o.Name] = &openapi3.SchemaRef{Value: s}
+	}
+	return component(doc, typeNames[t]+"RuleOptions", closed(fmt.Sprintf("The rule options of %s channels; each left out keeps its default.", t), props))
 }

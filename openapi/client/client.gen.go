@@ -388,87 +388,420 @@ func (e CreateAPIKeyRequestScopes) Valid() bool {
 	}
 }
 
-// Defines values for CreateChannelRequestProvider.
+// Defines values for CreateCustomSandboxChannelRequestProvider.
 const (
-	CreateChannelRequestProviderInstagram     CreateChannelRequestProvider = "instagram"
-	CreateChannelRequestProviderLine          CreateChannelRequestProvider = "line"
-	CreateChannelRequestProviderMessenger     CreateChannelRequestProvider = "messenger"
-	CreateChannelRequestProviderSMTP          CreateChannelRequestProvider = "smtp"
-	CreateChannelRequestProviderSandbox       CreateChannelRequestProvider = "sandbox"
-	CreateChannelRequestProviderTelegram      CreateChannelRequestProvider = "telegram"
-	CreateChannelRequestProviderTwilio        CreateChannelRequestProvider = "twilio"
-	CreateChannelRequestProviderViber         CreateChannelRequestProvider = "viber"
-	CreateChannelRequestProviderWebhook       CreateChannelRequestProvider = "webhook"
-	CreateChannelRequestProviderWhatsappCloud CreateChannelRequestProvider = "whatsapp_cloud"
+	CreateCustomSandboxChannelRequestProviderSandbox CreateCustomSandboxChannelRequestProvider = "sandbox"
 )
 
-// Valid indicates whether the value is a known member of the CreateChannelRequestProvider enum.
-func (e CreateChannelRequestProvider) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateCustomSandboxChannelRequestProvider enum.
+func (e CreateCustomSandboxChannelRequestProvider) Valid() bool {
 	switch e {
-	case CreateChannelRequestProviderInstagram:
-		return true
-	case CreateChannelRequestProviderLine:
-		return true
-	case CreateChannelRequestProviderMessenger:
-		return true
-	case CreateChannelRequestProviderSMTP:
-		return true
-	case CreateChannelRequestProviderSandbox:
-		return true
-	case CreateChannelRequestProviderTelegram:
-		return true
-	case CreateChannelRequestProviderTwilio:
-		return true
-	case CreateChannelRequestProviderViber:
-		return true
-	case CreateChannelRequestProviderWebhook:
-		return true
-	case CreateChannelRequestProviderWhatsappCloud:
+	case CreateCustomSandboxChannelRequestProviderSandbox:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateChannelRequestType.
+// Defines values for CreateCustomSandboxChannelRequestType.
 const (
-	CreateChannelRequestTypeCustom    CreateChannelRequestType = "custom"
-	CreateChannelRequestTypeEmail     CreateChannelRequestType = "email"
-	CreateChannelRequestTypeInstagram CreateChannelRequestType = "instagram"
-	CreateChannelRequestTypeLine      CreateChannelRequestType = "line"
-	CreateChannelRequestTypeMessenger CreateChannelRequestType = "messenger"
-	CreateChannelRequestTypeSms       CreateChannelRequestType = "sms"
-	CreateChannelRequestTypeTelegram  CreateChannelRequestType = "telegram"
-	CreateChannelRequestTypeViber     CreateChannelRequestType = "viber"
-	CreateChannelRequestTypeWebchat   CreateChannelRequestType = "webchat"
-	CreateChannelRequestTypeWechat    CreateChannelRequestType = "wechat"
-	CreateChannelRequestTypeWhatsapp  CreateChannelRequestType = "whatsapp"
+	CreateCustomSandboxChannelRequestTypeCustom CreateCustomSandboxChannelRequestType = "custom"
 )
 
-// Valid indicates whether the value is a known member of the CreateChannelRequestType enum.
-func (e CreateChannelRequestType) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateCustomSandboxChannelRequestType enum.
+func (e CreateCustomSandboxChannelRequestType) Valid() bool {
 	switch e {
-	case CreateChannelRequestTypeCustom:
+	case CreateCustomSandboxChannelRequestTypeCustom:
 		return true
-	case CreateChannelRequestTypeEmail:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateCustomWebhookChannelRequestProvider.
+const (
+	CreateCustomWebhookChannelRequestProviderWebhook CreateCustomWebhookChannelRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the CreateCustomWebhookChannelRequestProvider enum.
+func (e CreateCustomWebhookChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateCustomWebhookChannelRequestProviderWebhook:
 		return true
-	case CreateChannelRequestTypeInstagram:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateCustomWebhookChannelRequestType.
+const (
+	CreateCustomWebhookChannelRequestTypeCustom CreateCustomWebhookChannelRequestType = "custom"
+)
+
+// Valid indicates whether the value is a known member of the CreateCustomWebhookChannelRequestType enum.
+func (e CreateCustomWebhookChannelRequestType) Valid() bool {
+	switch e {
+	case CreateCustomWebhookChannelRequestTypeCustom:
 		return true
-	case CreateChannelRequestTypeLine:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateEmailSMTPChannelRequestProvider.
+const (
+	CreateEmailSMTPChannelRequestProviderSMTP CreateEmailSMTPChannelRequestProvider = "smtp"
+)
+
+// Valid indicates whether the value is a known member of the CreateEmailSMTPChannelRequestProvider enum.
+func (e CreateEmailSMTPChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateEmailSMTPChannelRequestProviderSMTP:
 		return true
-	case CreateChannelRequestTypeMessenger:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateEmailSMTPChannelRequestType.
+const (
+	CreateEmailSMTPChannelRequestTypeEmail CreateEmailSMTPChannelRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the CreateEmailSMTPChannelRequestType enum.
+func (e CreateEmailSMTPChannelRequestType) Valid() bool {
+	switch e {
+	case CreateEmailSMTPChannelRequestTypeEmail:
 		return true
-	case CreateChannelRequestTypeSms:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateEmailSandboxChannelRequestProvider.
+const (
+	CreateEmailSandboxChannelRequestProviderSandbox CreateEmailSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateEmailSandboxChannelRequestProvider enum.
+func (e CreateEmailSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateEmailSandboxChannelRequestProviderSandbox:
 		return true
-	case CreateChannelRequestTypeTelegram:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateEmailSandboxChannelRequestType.
+const (
+	CreateEmailSandboxChannelRequestTypeEmail CreateEmailSandboxChannelRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the CreateEmailSandboxChannelRequestType enum.
+func (e CreateEmailSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateEmailSandboxChannelRequestTypeEmail:
 		return true
-	case CreateChannelRequestTypeViber:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateInstagramChannelRequestProvider.
+const (
+	CreateInstagramChannelRequestProviderInstagram CreateInstagramChannelRequestProvider = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the CreateInstagramChannelRequestProvider enum.
+func (e CreateInstagramChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateInstagramChannelRequestProviderInstagram:
 		return true
-	case CreateChannelRequestTypeWebchat:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateInstagramChannelRequestType.
+const (
+	CreateInstagramChannelRequestTypeInstagram CreateInstagramChannelRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the CreateInstagramChannelRequestType enum.
+func (e CreateInstagramChannelRequestType) Valid() bool {
+	switch e {
+	case CreateInstagramChannelRequestTypeInstagram:
 		return true
-	case CreateChannelRequestTypeWechat:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateInstagramSandboxChannelRequestProvider.
+const (
+	CreateInstagramSandboxChannelRequestProviderSandbox CreateInstagramSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateInstagramSandboxChannelRequestProvider enum.
+func (e CreateInstagramSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateInstagramSandboxChannelRequestProviderSandbox:
 		return true
-	case CreateChannelRequestTypeWhatsapp:
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateInstagramSandboxChannelRequestType.
+const (
+	CreateInstagramSandboxChannelRequestTypeInstagram CreateInstagramSandboxChannelRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the CreateInstagramSandboxChannelRequestType enum.
+func (e CreateInstagramSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateInstagramSandboxChannelRequestTypeInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateLINEChannelRequestProvider.
+const (
+	CreateLINEChannelRequestProviderLine CreateLINEChannelRequestProvider = "line"
+)
+
+// Valid indicates whether the value is a known member of the CreateLINEChannelRequestProvider enum.
+func (e CreateLINEChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateLINEChannelRequestProviderLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateLINEChannelRequestType.
+const (
+	CreateLINEChannelRequestTypeLine CreateLINEChannelRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the CreateLINEChannelRequestType enum.
+func (e CreateLINEChannelRequestType) Valid() bool {
+	switch e {
+	case CreateLINEChannelRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateLINESandboxChannelRequestProvider.
+const (
+	CreateLINESandboxChannelRequestProviderSandbox CreateLINESandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateLINESandboxChannelRequestProvider enum.
+func (e CreateLINESandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateLINESandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateLINESandboxChannelRequestType.
+const (
+	CreateLINESandboxChannelRequestTypeLine CreateLINESandboxChannelRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the CreateLINESandboxChannelRequestType enum.
+func (e CreateLINESandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateLINESandboxChannelRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMessengerChannelRequestProvider.
+const (
+	CreateMessengerChannelRequestProviderMessenger CreateMessengerChannelRequestProvider = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the CreateMessengerChannelRequestProvider enum.
+func (e CreateMessengerChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateMessengerChannelRequestProviderMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMessengerChannelRequestType.
+const (
+	CreateMessengerChannelRequestTypeMessenger CreateMessengerChannelRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the CreateMessengerChannelRequestType enum.
+func (e CreateMessengerChannelRequestType) Valid() bool {
+	switch e {
+	case CreateMessengerChannelRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMessengerSandboxChannelRequestProvider.
+const (
+	CreateMessengerSandboxChannelRequestProviderSandbox CreateMessengerSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateMessengerSandboxChannelRequestProvider enum.
+func (e CreateMessengerSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateMessengerSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateMessengerSandboxChannelRequestType.
+const (
+	CreateMessengerSandboxChannelRequestTypeMessenger CreateMessengerSandboxChannelRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the CreateMessengerSandboxChannelRequestType enum.
+func (e CreateMessengerSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateMessengerSandboxChannelRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateSMSSandboxChannelRequestProvider.
+const (
+	CreateSMSSandboxChannelRequestProviderSandbox CreateSMSSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateSMSSandboxChannelRequestProvider enum.
+func (e CreateSMSSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateSMSSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateSMSSandboxChannelRequestType.
+const (
+	CreateSMSSandboxChannelRequestTypeSms CreateSMSSandboxChannelRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the CreateSMSSandboxChannelRequestType enum.
+func (e CreateSMSSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateSMSSandboxChannelRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateSMSTwilioChannelRequestProvider.
+const (
+	CreateSMSTwilioChannelRequestProviderTwilio CreateSMSTwilioChannelRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the CreateSMSTwilioChannelRequestProvider enum.
+func (e CreateSMSTwilioChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateSMSTwilioChannelRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateSMSTwilioChannelRequestType.
+const (
+	CreateSMSTwilioChannelRequestTypeSms CreateSMSTwilioChannelRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the CreateSMSTwilioChannelRequestType enum.
+func (e CreateSMSTwilioChannelRequestType) Valid() bool {
+	switch e {
+	case CreateSMSTwilioChannelRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTelegramChannelRequestProvider.
+const (
+	CreateTelegramChannelRequestProviderTelegram CreateTelegramChannelRequestProvider = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the CreateTelegramChannelRequestProvider enum.
+func (e CreateTelegramChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateTelegramChannelRequestProviderTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTelegramChannelRequestType.
+const (
+	CreateTelegramChannelRequestTypeTelegram CreateTelegramChannelRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the CreateTelegramChannelRequestType enum.
+func (e CreateTelegramChannelRequestType) Valid() bool {
+	switch e {
+	case CreateTelegramChannelRequestTypeTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTelegramSandboxChannelRequestProvider.
+const (
+	CreateTelegramSandboxChannelRequestProviderSandbox CreateTelegramSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateTelegramSandboxChannelRequestProvider enum.
+func (e CreateTelegramSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateTelegramSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateTelegramSandboxChannelRequestType.
+const (
+	CreateTelegramSandboxChannelRequestTypeTelegram CreateTelegramSandboxChannelRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the CreateTelegramSandboxChannelRequestType enum.
+func (e CreateTelegramSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateTelegramSandboxChannelRequestTypeTelegram:
 		return true
 	default:
 		return false
@@ -541,6 +874,156 @@ func (e CreateUserRequestRole) Valid() bool {
 	}
 }
 
+// Defines values for CreateViberChannelRequestProvider.
+const (
+	CreateViberChannelRequestProviderViber CreateViberChannelRequestProvider = "viber"
+)
+
+// Valid indicates whether the value is a known member of the CreateViberChannelRequestProvider enum.
+func (e CreateViberChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateViberChannelRequestProviderViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateViberChannelRequestType.
+const (
+	CreateViberChannelRequestTypeViber CreateViberChannelRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the CreateViberChannelRequestType enum.
+func (e CreateViberChannelRequestType) Valid() bool {
+	switch e {
+	case CreateViberChannelRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateViberSandboxChannelRequestProvider.
+const (
+	CreateViberSandboxChannelRequestProviderSandbox CreateViberSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateViberSandboxChannelRequestProvider enum.
+func (e CreateViberSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateViberSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateViberSandboxChannelRequestType.
+const (
+	CreateViberSandboxChannelRequestTypeViber CreateViberSandboxChannelRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the CreateViberSandboxChannelRequestType enum.
+func (e CreateViberSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateViberSandboxChannelRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWeChatSandboxChannelRequestProvider.
+const (
+	CreateWeChatSandboxChannelRequestProviderSandbox CreateWeChatSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateWeChatSandboxChannelRequestProvider enum.
+func (e CreateWeChatSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWeChatSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWeChatSandboxChannelRequestType.
+const (
+	CreateWeChatSandboxChannelRequestTypeWechat CreateWeChatSandboxChannelRequestType = "wechat"
+)
+
+// Valid indicates whether the value is a known member of the CreateWeChatSandboxChannelRequestType enum.
+func (e CreateWeChatSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWeChatSandboxChannelRequestTypeWechat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWebchatSandboxChannelRequestProvider.
+const (
+	CreateWebchatSandboxChannelRequestProviderSandbox CreateWebchatSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebchatSandboxChannelRequestProvider enum.
+func (e CreateWebchatSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWebchatSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWebchatSandboxChannelRequestType.
+const (
+	CreateWebchatSandboxChannelRequestTypeWebchat CreateWebchatSandboxChannelRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebchatSandboxChannelRequestType enum.
+func (e CreateWebchatSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWebchatSandboxChannelRequestTypeWebchat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWebchatWebhookChannelRequestProvider.
+const (
+	CreateWebchatWebhookChannelRequestProviderWebhook CreateWebchatWebhookChannelRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebchatWebhookChannelRequestProvider enum.
+func (e CreateWebchatWebhookChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWebchatWebhookChannelRequestProviderWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWebchatWebhookChannelRequestType.
+const (
+	CreateWebchatWebhookChannelRequestTypeWebchat CreateWebchatWebhookChannelRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the CreateWebchatWebhookChannelRequestType enum.
+func (e CreateWebchatWebhookChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWebchatWebhookChannelRequestTypeWebchat:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateWebhookRequestEvents.
 const (
 	CreateWebhookRequestEventsAsterisk                  CreateWebhookRequestEvents = "*"
@@ -586,6 +1069,114 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
 	case CreateWebhookRequestEventsMessageStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppCloudChannelRequestProvider.
+const (
+	CreateWhatsAppCloudChannelRequestProviderWhatsappCloud CreateWhatsAppCloudChannelRequestProvider = "whatsapp_cloud"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppCloudChannelRequestProvider enum.
+func (e CreateWhatsAppCloudChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWhatsAppCloudChannelRequestProviderWhatsappCloud:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppCloudChannelRequestType.
+const (
+	CreateWhatsAppCloudChannelRequestTypeWhatsapp CreateWhatsAppCloudChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppCloudChannelRequestType enum.
+func (e CreateWhatsAppCloudChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWhatsAppCloudChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppSandboxChannelRequestProvider.
+const (
+	CreateWhatsAppSandboxChannelRequestProviderSandbox CreateWhatsAppSandboxChannelRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppSandboxChannelRequestProvider enum.
+func (e CreateWhatsAppSandboxChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWhatsAppSandboxChannelRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppSandboxChannelRequestType.
+const (
+	CreateWhatsAppSandboxChannelRequestTypeWhatsapp CreateWhatsAppSandboxChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppSandboxChannelRequestType enum.
+func (e CreateWhatsAppSandboxChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWhatsAppSandboxChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppTwilioChannelRequestProvider.
+const (
+	CreateWhatsAppTwilioChannelRequestProviderTwilio CreateWhatsAppTwilioChannelRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppTwilioChannelRequestProvider enum.
+func (e CreateWhatsAppTwilioChannelRequestProvider) Valid() bool {
+	switch e {
+	case CreateWhatsAppTwilioChannelRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateWhatsAppTwilioChannelRequestType.
+const (
+	CreateWhatsAppTwilioChannelRequestTypeWhatsapp CreateWhatsAppTwilioChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the CreateWhatsAppTwilioChannelRequestType enum.
+func (e CreateWhatsAppTwilioChannelRequestType) Valid() bool {
+	switch e {
+	case CreateWhatsAppTwilioChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomRuleOptionsAfterWindow.
+const (
+	CustomRuleOptionsAfterWindowBlocked          CustomRuleOptionsAfterWindow = "blocked"
+	CustomRuleOptionsAfterWindowTemplateRequired CustomRuleOptionsAfterWindow = "template_required"
+)
+
+// Valid indicates whether the value is a known member of the CustomRuleOptionsAfterWindow enum.
+func (e CustomRuleOptionsAfterWindow) Valid() bool {
+	switch e {
+	case CustomRuleOptionsAfterWindowBlocked:
+		return true
+	case CustomRuleOptionsAfterWindowTemplateRequired:
 		return true
 	default:
 		return false
@@ -1021,21 +1612,66 @@ func (e ProblemCode) Valid() bool {
 	}
 }
 
-// Defines values for SendMessageRequestType.
+// Defines values for SMTPConfigTLS.
 const (
-	SendMessageRequestTypeAttachment SendMessageRequestType = "attachment"
-	SendMessageRequestTypeTemplate   SendMessageRequestType = "template"
-	SendMessageRequestTypeText       SendMessageRequestType = "text"
+	None     SMTPConfigTLS = "none"
+	Starttls SMTPConfigTLS = "starttls"
+	TLS      SMTPConfigTLS = "tls"
 )
 
-// Valid indicates whether the value is a known member of the SendMessageRequestType enum.
-func (e SendMessageRequestType) Valid() bool {
+// Valid indicates whether the value is a known member of the SMTPConfigTLS enum.
+func (e SMTPConfigTLS) Valid() bool {
 	switch e {
-	case SendMessageRequestTypeAttachment:
+	case None:
 		return true
-	case SendMessageRequestTypeTemplate:
+	case Starttls:
 		return true
-	case SendMessageRequestTypeText:
+	case TLS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SendAttachmentMessageRequestType.
+const (
+	SendAttachmentMessageRequestTypeAttachment SendAttachmentMessageRequestType = "attachment"
+)
+
+// Valid indicates whether the value is a known member of the SendAttachmentMessageRequestType enum.
+func (e SendAttachmentMessageRequestType) Valid() bool {
+	switch e {
+	case SendAttachmentMessageRequestTypeAttachment:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SendTemplateMessageRequestType.
+const (
+	SendTemplateMessageRequestTypeTemplate SendTemplateMessageRequestType = "template"
+)
+
+// Valid indicates whether the value is a known member of the SendTemplateMessageRequestType enum.
+func (e SendTemplateMessageRequestType) Valid() bool {
+	switch e {
+	case SendTemplateMessageRequestTypeTemplate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SendTextMessageRequestType.
+const (
+	SendTextMessageRequestTypeText SendTextMessageRequestType = "text"
+)
+
+// Valid indicates whether the value is a known member of the SendTextMessageRequestType enum.
+func (e SendTextMessageRequestType) Valid() bool {
+	switch e {
+	case SendTextMessageRequestTypeText:
 		return true
 	default:
 		return false
@@ -1108,21 +1744,30 @@ func (e TemplateButtonType) Valid() bool {
 	}
 }
 
-// Defines values for TemplateButtonRequestType.
+// Defines values for TemplatePhoneNumberButtonRequestType.
 const (
-	TemplateButtonRequestTypePhoneNumber TemplateButtonRequestType = "phone_number"
-	TemplateButtonRequestTypeQuickReply  TemplateButtonRequestType = "quick_reply"
-	TemplateButtonRequestTypeURL         TemplateButtonRequestType = "url"
+	TemplatePhoneNumberButtonRequestTypePhoneNumber TemplatePhoneNumberButtonRequestType = "phone_number"
 )
 
-// Valid indicates whether the value is a known member of the TemplateButtonRequestType enum.
-func (e TemplateButtonRequestType) Valid() bool {
+// Valid indicates whether the value is a known member of the TemplatePhoneNumberButtonRequestType enum.
+func (e TemplatePhoneNumberButtonRequestType) Valid() bool {
 	switch e {
-	case TemplateButtonRequestTypePhoneNumber:
+	case TemplatePhoneNumberButtonRequestTypePhoneNumber:
 		return true
-	case TemplateButtonRequestTypeQuickReply:
-		return true
-	case TemplateButtonRequestTypeURL:
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateQuickReplyButtonRequestType.
+const (
+	TemplateQuickReplyButtonRequestTypeQuickReply TemplateQuickReplyButtonRequestType = "quick_reply"
+)
+
+// Valid indicates whether the value is a known member of the TemplateQuickReplyButtonRequestType enum.
+func (e TemplateQuickReplyButtonRequestType) Valid() bool {
+	switch e {
+	case TemplateQuickReplyButtonRequestTypeQuickReply:
 		return true
 	default:
 		return false
@@ -1168,6 +1813,21 @@ func (e TemplateRequestStatus) Valid() bool {
 	case TemplateRequestStatusPending:
 		return true
 	case TemplateRequestStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateURLButtonRequestType.
+const (
+	TemplateURLButtonRequestTypeURL TemplateURLButtonRequestType = "url"
+)
+
+// Valid indicates whether the value is a known member of the TemplateURLButtonRequestType enum.
+func (e TemplateURLButtonRequestType) Valid() bool {
+	switch e {
+	case TemplateURLButtonRequestTypeURL:
 		return true
 	default:
 		return false
@@ -2085,45 +2745,258 @@ type CreateChannelIdentityRequest struct {
 	Identifier string `json:"identifier"`
 }
 
-// CreateChannelRequest defines model for CreateChannelRequest.
+// CreateChannelRequest A channel to connect: one shape per channel type and provider that delivers it (DESIGN §6). type is the channel's row in the rule table and decides its rule_options; provider (the sandbox when left out, which delivers nothing outside the server) decides its config.
+//
+// Config is the provider's settings, secrets included (they are sealed and never returned).
+// api_base is accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+// A destination (webhook url, api_base, smtp host) that is an IP address the server may not
+// connect to (private, loopback, link-local and other internal ranges), or a URL port
+// outside 1-65535, is refused (422 naming config.<field>); each delivery checks the address
+// it connects to again, and a refused one fails the message with forbidden_destination.
+// Like rule_options, at most 8 levels deep and 16 KiB encoded.
 type CreateChannelRequest struct {
-	// Config Config is the provider's settings, secrets included (they are sealed and never returned).
-	// api_base is accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
-	// A destination (webhook url, api_base, smtp host) that is an IP address the server may not
-	// connect to (private, loopback, link-local and other internal ranges), or a URL port
-	// outside 1-65535, is refused (422 naming config.<field>); each delivery checks the address
-	// it connects to again, and a refused one fails the message with forbidden_destination.
-	// Like rule_options, at most 8 levels deep and 16 KiB encoded.
+	union json.RawMessage
+}
+
+// CreateCustomSandboxChannelRequest A custom channel on the sandbox provider, which delivers nothing outside the server.
+type CreateCustomSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
 	Config *map[string]interface{} `json:"config,omitempty"`
 
 	// Name Example: WhatsApp Support
 	Name string `json:"name"`
 
-	// Provider Provider defaults to sandbox. Each provider delivers some channel types (DESIGN §6).
+	// Provider Leave it out for the sandbox, the default.
 	//
-	// Example: whatsapp_cloud
-	Provider *CreateChannelRequestProvider `json:"provider,omitempty"`
+	// Example: sandbox
+	Provider *CreateCustomSandboxChannelRequestProvider `json:"provider,omitempty"`
 
-	// RuleOptions RuleOptions are validated per type: human_agent_tag (messenger, instagram),
-	// monthly_initiated_limit and commercial_terms_accepted (viber), window_hours and
-	// after_window (custom).
-	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+	// RuleOptions The rule options of custom channels; each left out keeps its default.
+	RuleOptions *CustomRuleOptions `json:"rule_options,omitempty"`
 
-	// Type Type is the channel's row in the rule table.
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
 	//
-	// Example: whatsapp
-	Type CreateChannelRequestType `json:"type"`
+	// Example: custom
+	Type CreateCustomSandboxChannelRequestType `json:"type"`
 }
 
-// CreateChannelRequestProvider Provider defaults to sandbox. Each provider delivers some channel types (DESIGN §6).
+// CreateCustomSandboxChannelRequestProvider Leave it out for the sandbox, the default.
 //
-// Example: whatsapp_cloud
-type CreateChannelRequestProvider string
+// Example: sandbox
+type CreateCustomSandboxChannelRequestProvider string
 
-// CreateChannelRequestType Type is the channel's row in the rule table.
+// CreateCustomSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
 //
-// Example: whatsapp
-type CreateChannelRequestType string
+// Example: custom
+type CreateCustomSandboxChannelRequestType string
+
+// CreateCustomWebhookChannelRequest A custom channel delivered by the webhook provider.
+type CreateCustomWebhookChannelRequest struct {
+	// Config The webhook provider's settings.
+	Config WebhookConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: webhook
+	Provider CreateCustomWebhookChannelRequestProvider `json:"provider"`
+
+	// RuleOptions The rule options of custom channels; each left out keeps its default.
+	RuleOptions *CustomRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: custom
+	Type CreateCustomWebhookChannelRequestType `json:"type"`
+}
+
+// CreateCustomWebhookChannelRequestProvider Example: webhook
+type CreateCustomWebhookChannelRequestProvider string
+
+// CreateCustomWebhookChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: custom
+type CreateCustomWebhookChannelRequestType string
+
+// CreateEmailSMTPChannelRequest An email channel delivered by the smtp provider.
+type CreateEmailSMTPChannelRequest struct {
+	// Config The smtp provider's settings.
+	Config SMTPConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: smtp
+	Provider CreateEmailSMTPChannelRequestProvider `json:"provider"`
+
+	// RuleOptions email channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: email
+	Type CreateEmailSMTPChannelRequestType `json:"type"`
+}
+
+// CreateEmailSMTPChannelRequestProvider Example: smtp
+type CreateEmailSMTPChannelRequestProvider string
+
+// CreateEmailSMTPChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: email
+type CreateEmailSMTPChannelRequestType string
+
+// CreateEmailSandboxChannelRequest An email channel on the sandbox provider, which delivers nothing outside the server.
+type CreateEmailSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateEmailSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions email channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: email
+	Type CreateEmailSandboxChannelRequestType `json:"type"`
+}
+
+// CreateEmailSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateEmailSandboxChannelRequestProvider string
+
+// CreateEmailSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: email
+type CreateEmailSandboxChannelRequestType string
+
+// CreateInstagramChannelRequest An instagram channel delivered by the instagram provider.
+type CreateInstagramChannelRequest struct {
+	// Config The instagram provider's settings.
+	Config InstagramConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: instagram
+	Provider CreateInstagramChannelRequestProvider `json:"provider"`
+
+	// RuleOptions The rule options of instagram channels; each left out keeps its default.
+	RuleOptions *InstagramRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: instagram
+	Type CreateInstagramChannelRequestType `json:"type"`
+}
+
+// CreateInstagramChannelRequestProvider Example: instagram
+type CreateInstagramChannelRequestProvider string
+
+// CreateInstagramChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: instagram
+type CreateInstagramChannelRequestType string
+
+// CreateInstagramSandboxChannelRequest An instagram channel on the sandbox provider, which delivers nothing outside the server.
+type CreateInstagramSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateInstagramSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions The rule options of instagram channels; each left out keeps its default.
+	RuleOptions *InstagramRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: instagram
+	Type CreateInstagramSandboxChannelRequestType `json:"type"`
+}
+
+// CreateInstagramSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateInstagramSandboxChannelRequestProvider string
+
+// CreateInstagramSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: instagram
+type CreateInstagramSandboxChannelRequestType string
+
+// CreateLINEChannelRequest A line channel delivered by the line provider.
+type CreateLINEChannelRequest struct {
+	// Config The line provider's settings.
+	Config LINEConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: line
+	Provider CreateLINEChannelRequestProvider `json:"provider"`
+
+	// RuleOptions line channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: line
+	Type CreateLINEChannelRequestType `json:"type"`
+}
+
+// CreateLINEChannelRequestProvider Example: line
+type CreateLINEChannelRequestProvider string
+
+// CreateLINEChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: line
+type CreateLINEChannelRequestType string
+
+// CreateLINESandboxChannelRequest A line channel on the sandbox provider, which delivers nothing outside the server.
+type CreateLINESandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateLINESandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions line channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: line
+	Type CreateLINESandboxChannelRequestType `json:"type"`
+}
+
+// CreateLINESandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateLINESandboxChannelRequestProvider string
+
+// CreateLINESandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: line
+type CreateLINESandboxChannelRequestType string
 
 // CreateLabelRequest defines model for CreateLabelRequest.
 type CreateLabelRequest struct {
@@ -2138,6 +3011,186 @@ type CreateLabelRequest struct {
 	// Example: Refund
 	Name string `json:"name"`
 }
+
+// CreateMessengerChannelRequest A messenger channel delivered by the messenger provider.
+type CreateMessengerChannelRequest struct {
+	// Config The messenger provider's settings.
+	Config MessengerConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: messenger
+	Provider CreateMessengerChannelRequestProvider `json:"provider"`
+
+	// RuleOptions The rule options of messenger channels; each left out keeps its default.
+	RuleOptions *MessengerRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: messenger
+	Type CreateMessengerChannelRequestType `json:"type"`
+}
+
+// CreateMessengerChannelRequestProvider Example: messenger
+type CreateMessengerChannelRequestProvider string
+
+// CreateMessengerChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: messenger
+type CreateMessengerChannelRequestType string
+
+// CreateMessengerSandboxChannelRequest A messenger channel on the sandbox provider, which delivers nothing outside the server.
+type CreateMessengerSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateMessengerSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions The rule options of messenger channels; each left out keeps its default.
+	RuleOptions *MessengerRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: messenger
+	Type CreateMessengerSandboxChannelRequestType `json:"type"`
+}
+
+// CreateMessengerSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateMessengerSandboxChannelRequestProvider string
+
+// CreateMessengerSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: messenger
+type CreateMessengerSandboxChannelRequestType string
+
+// CreateSMSSandboxChannelRequest A sms channel on the sandbox provider, which delivers nothing outside the server.
+type CreateSMSSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateSMSSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: sms
+	Type CreateSMSSandboxChannelRequestType `json:"type"`
+}
+
+// CreateSMSSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateSMSSandboxChannelRequestProvider string
+
+// CreateSMSSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: sms
+type CreateSMSSandboxChannelRequestType string
+
+// CreateSMSTwilioChannelRequest A sms channel delivered by the twilio provider.
+type CreateSMSTwilioChannelRequest struct {
+	// Config The twilio provider's settings. Exactly one of from, messaging_service_sid is set.
+	Config TwilioConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: twilio
+	Provider CreateSMSTwilioChannelRequestProvider `json:"provider"`
+
+	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: sms
+	Type CreateSMSTwilioChannelRequestType `json:"type"`
+}
+
+// CreateSMSTwilioChannelRequestProvider Example: twilio
+type CreateSMSTwilioChannelRequestProvider string
+
+// CreateSMSTwilioChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: sms
+type CreateSMSTwilioChannelRequestType string
+
+// CreateTelegramChannelRequest A telegram channel delivered by the telegram provider.
+type CreateTelegramChannelRequest struct {
+	// Config The telegram provider's settings.
+	Config TelegramConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: telegram
+	Provider CreateTelegramChannelRequestProvider `json:"provider"`
+
+	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: telegram
+	Type CreateTelegramChannelRequestType `json:"type"`
+}
+
+// CreateTelegramChannelRequestProvider Example: telegram
+type CreateTelegramChannelRequestProvider string
+
+// CreateTelegramChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: telegram
+type CreateTelegramChannelRequestType string
+
+// CreateTelegramSandboxChannelRequest A telegram channel on the sandbox provider, which delivers nothing outside the server.
+type CreateTelegramSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateTelegramSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: telegram
+	Type CreateTelegramSandboxChannelRequestType `json:"type"`
+}
+
+// CreateTelegramSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateTelegramSandboxChannelRequestProvider string
+
+// CreateTelegramSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: telegram
+type CreateTelegramSandboxChannelRequestType string
 
 // CreateTemplateRequest defines model for CreateTemplateRequest.
 type CreateTemplateRequest struct {
@@ -2204,6 +3257,158 @@ type CreateUserRequest struct {
 // CreateUserRequestRole Example: agent
 type CreateUserRequestRole string
 
+// CreateViberChannelRequest A viber channel delivered by the viber provider.
+type CreateViberChannelRequest struct {
+	// Config The viber provider's settings.
+	Config ViberConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: viber
+	Provider CreateViberChannelRequestProvider `json:"provider"`
+
+	// RuleOptions The rule options of viber channels; each left out keeps its default.
+	RuleOptions *ViberRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: viber
+	Type CreateViberChannelRequestType `json:"type"`
+}
+
+// CreateViberChannelRequestProvider Example: viber
+type CreateViberChannelRequestProvider string
+
+// CreateViberChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: viber
+type CreateViberChannelRequestType string
+
+// CreateViberSandboxChannelRequest A viber channel on the sandbox provider, which delivers nothing outside the server.
+type CreateViberSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateViberSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions The rule options of viber channels; each left out keeps its default.
+	RuleOptions *ViberRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: viber
+	Type CreateViberSandboxChannelRequestType `json:"type"`
+}
+
+// CreateViberSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateViberSandboxChannelRequestProvider string
+
+// CreateViberSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: viber
+type CreateViberSandboxChannelRequestType string
+
+// CreateWeChatSandboxChannelRequest A wechat channel on the sandbox provider, which delivers nothing outside the server.
+type CreateWeChatSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateWeChatSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions wechat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: wechat
+	Type CreateWeChatSandboxChannelRequestType `json:"type"`
+}
+
+// CreateWeChatSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateWeChatSandboxChannelRequestProvider string
+
+// CreateWeChatSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: wechat
+type CreateWeChatSandboxChannelRequestType string
+
+// CreateWebchatSandboxChannelRequest A webchat channel on the sandbox provider, which delivers nothing outside the server.
+type CreateWebchatSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateWebchatSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: webchat
+	Type CreateWebchatSandboxChannelRequestType `json:"type"`
+}
+
+// CreateWebchatSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateWebchatSandboxChannelRequestProvider string
+
+// CreateWebchatSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: webchat
+type CreateWebchatSandboxChannelRequestType string
+
+// CreateWebchatWebhookChannelRequest A webchat channel delivered by the webhook provider.
+type CreateWebchatWebhookChannelRequest struct {
+	// Config The webhook provider's settings.
+	Config WebhookConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: webhook
+	Provider CreateWebchatWebhookChannelRequestProvider `json:"provider"`
+
+	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: webchat
+	Type CreateWebchatWebhookChannelRequestType `json:"type"`
+}
+
+// CreateWebchatWebhookChannelRequestProvider Example: webhook
+type CreateWebchatWebhookChannelRequestProvider string
+
+// CreateWebchatWebhookChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: webchat
+type CreateWebchatWebhookChannelRequestType string
+
 // CreateWebhookRequest defines model for CreateWebhookRequest.
 type CreateWebhookRequest struct {
 	// Description Example: CRM sync
@@ -2218,6 +3423,94 @@ type CreateWebhookRequest struct {
 
 // CreateWebhookRequestEvents defines model for CreateWebhookRequest.Events.
 type CreateWebhookRequestEvents string
+
+// CreateWhatsAppCloudChannelRequest A whatsapp channel delivered by the whatsapp_cloud provider.
+type CreateWhatsAppCloudChannelRequest struct {
+	// Config The whatsapp_cloud provider's settings.
+	Config WhatsAppCloudConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: whatsapp_cloud
+	Provider CreateWhatsAppCloudChannelRequestProvider `json:"provider"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: whatsapp
+	Type CreateWhatsAppCloudChannelRequestType `json:"type"`
+}
+
+// CreateWhatsAppCloudChannelRequestProvider Example: whatsapp_cloud
+type CreateWhatsAppCloudChannelRequestProvider string
+
+// CreateWhatsAppCloudChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: whatsapp
+type CreateWhatsAppCloudChannelRequestType string
+
+// CreateWhatsAppSandboxChannelRequest A whatsapp channel on the sandbox provider, which delivers nothing outside the server.
+type CreateWhatsAppSandboxChannelRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Leave it out for the sandbox, the default.
+	//
+	// Example: sandbox
+	Provider *CreateWhatsAppSandboxChannelRequestProvider `json:"provider,omitempty"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: whatsapp
+	Type CreateWhatsAppSandboxChannelRequestType `json:"type"`
+}
+
+// CreateWhatsAppSandboxChannelRequestProvider Leave it out for the sandbox, the default.
+//
+// Example: sandbox
+type CreateWhatsAppSandboxChannelRequestProvider string
+
+// CreateWhatsAppSandboxChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: whatsapp
+type CreateWhatsAppSandboxChannelRequestType string
+
+// CreateWhatsAppTwilioChannelRequest A whatsapp channel delivered by the twilio provider.
+type CreateWhatsAppTwilioChannelRequest struct {
+	// Config The twilio provider's settings. Exactly one of from, messaging_service_sid is set.
+	Config TwilioConfig `json:"config"`
+
+	// Name Example: WhatsApp Support
+	Name string `json:"name"`
+
+	// Provider Example: twilio
+	Provider CreateWhatsAppTwilioChannelRequestProvider `json:"provider"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's row in the rule table (GET /v1/channel-rules).
+	//
+	// Example: whatsapp
+	Type CreateWhatsAppTwilioChannelRequestType `json:"type"`
+}
+
+// CreateWhatsAppTwilioChannelRequestProvider Example: twilio
+type CreateWhatsAppTwilioChannelRequestProvider string
+
+// CreateWhatsAppTwilioChannelRequestType The channel's row in the rule table (GET /v1/channel-rules).
+//
+// Example: whatsapp
+type CreateWhatsAppTwilioChannelRequestType string
 
 // CreatedAPIKey defines model for CreatedAPIKey.
 type CreatedAPIKey struct {
@@ -2285,6 +3578,18 @@ type CreatedWebhook struct {
 	// URL Example: https://crm.example.com/hooks/switchboard
 	URL string `json:"url"`
 }
+
+// CustomRuleOptions The rule options of custom channels; each left out keeps its default.
+type CustomRuleOptions struct {
+	// AfterWindow What may be sent after the window: only approved templates (template_required) or nothing (blocked). Default: blocked.
+	AfterWindow *CustomRuleOptionsAfterWindow `json:"after_window,omitempty"`
+
+	// WindowHours Length of the messaging window in hours after the customer's last message; 0 (the default) means no window; 0 to 8760. Default: 0.
+	WindowHours *int `json:"window_hours,omitempty"`
+}
+
+// CustomRuleOptionsAfterWindow What may be sent after the window: only approved templates (template_required) or nothing (blocked). Default: blocked.
+type CustomRuleOptionsAfterWindow string
 
 // Decision defines model for Decision.
 type Decision struct {
@@ -2413,24 +3718,9 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// InboundContactRequest defines model for InboundContactRequest.
-type InboundContactRequest struct {
-	// Email Example: maria@example.com
-	Email *string `json:"email,omitempty"`
-
-	// FirstName Example: Maria
-	FirstName *string `json:"first_name,omitempty"`
-
-	// LastName Example: Gonzalez
-	LastName *string `json:"last_name,omitempty"`
-
-	// Phone Example: +12025550123
-	Phone *string `json:"phone,omitempty"`
-}
-
-// InboundMessageRequest defines model for InboundMessageRequest.
-type InboundMessageRequest struct {
-	Attachment *AttachmentRequest     `json:"attachment,omitempty"`
+// InboundAttachmentMessageRequest A file by URL, with an optional caption.
+type InboundAttachmentMessageRequest struct {
+	Attachment AttachmentRequest      `json:"attachment"`
 	Contact    *InboundContactRequest `json:"contact,omitempty"`
 
 	// ExternalID ExternalID is the sender's message id: the same id on the same channel is ingested once.
@@ -2448,10 +3738,30 @@ type InboundMessageRequest struct {
 	// Example: 2026-11-29T08:00:00Z
 	ReceivedAt *time.Time `json:"received_at,omitempty"`
 
-	// Text Text is required unless an attachment is given (then it is the caption).
+	// Text An optional caption; it is trimmed.
 	//
-	// Example: Hi, my order hasn't arrived yet
+	// Example: Here is the photo
 	Text *string `json:"text,omitempty"`
+}
+
+// InboundContactRequest defines model for InboundContactRequest.
+type InboundContactRequest struct {
+	// Email Example: maria@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName Example: Maria
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Example: Gonzalez
+	LastName *string `json:"last_name,omitempty"`
+
+	// Phone Example: +12025550123
+	Phone *string `json:"phone,omitempty"`
+}
+
+// InboundMessageRequest A customer's message: a text, or an attachment with an optional caption.
+type InboundMessageRequest struct {
+	union json.RawMessage
 }
 
 // InboundResult defines model for InboundResult.
@@ -2459,6 +3769,67 @@ type InboundResult struct {
 	Contact      Contact      `json:"contact"`
 	Conversation Conversation `json:"conversation"`
 	Message      Message      `json:"message"`
+}
+
+// InboundTextMessageRequest A text message.
+type InboundTextMessageRequest struct {
+	Contact *InboundContactRequest `json:"contact,omitempty"`
+
+	// ExternalID ExternalID is the sender's message id: the same id on the same channel is ingested once.
+	//
+	// Example: wamid.HBgLMTIwMjU1NTAxMjM
+	ExternalID *string `json:"external_id,omitempty"`
+
+	// Identifier Identifier is the customer's address on the channel, normalised like identities.
+	//
+	// Example: +1 202 555 0123
+	Identifier string `json:"identifier"`
+
+	// ReceivedAt ReceivedAt defaults to now and must not be in the future (RFC 3339).
+	//
+	// Example: 2026-11-29T08:00:00Z
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+
+	// Text The customer's message: not blank; it is trimmed.
+	//
+	// Example: Hi, my order hasn't arrived yet
+	Text string `json:"text"`
+}
+
+// InstagramConfig The instagram provider's settings.
+type InstagramConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AppSecret string `json:"app_secret"`
+
+	// PageAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	PageAccessToken string `json:"page_access_token"`
+
+	// PageID 1 to 2000 characters; trimmed.
+	PageID string `json:"page_id"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	VerifyToken *string `json:"verify_token,omitempty"`
+}
+
+// InstagramRuleOptions The rule options of instagram channels; each left out keeps its default.
+type InstagramRuleOptions struct {
+	// HumanAgentTag Allow the HUMAN_AGENT message tag: after the 24-hour window and until 7 days after the customer's last message, a person (a user, or an API key acting on behalf of a user) may send messages tagged HUMAN_AGENT. Without it nothing may be sent after 24 hours. Default: false.
+	HumanAgentTag *bool `json:"human_agent_tag,omitempty"`
+}
+
+// LINEConfig The line provider's settings.
+type LINEConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// ChannelAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	ChannelAccessToken string `json:"channel_access_token"`
+
+	// ChannelSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	ChannelSecret string `json:"channel_secret"`
 }
 
 // Label defines model for Label.
@@ -2661,6 +4032,30 @@ type MessageTemplate struct {
 
 	// Variables Example: ["Maria","#1234"]
 	Variables []string `json:"variables"`
+}
+
+// MessengerConfig The messenger provider's settings.
+type MessengerConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AppSecret string `json:"app_secret"`
+
+	// PageAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	PageAccessToken string `json:"page_access_token"`
+
+	// PageID 1 to 2000 characters; trimmed.
+	PageID string `json:"page_id"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	VerifyToken *string `json:"verify_token,omitempty"`
+}
+
+// MessengerRuleOptions The rule options of messenger channels; each left out keeps its default.
+type MessengerRuleOptions struct {
+	// HumanAgentTag Allow the HUMAN_AGENT message tag: after the 24-hour window and until 7 days after the customer's last message, a person (a user, or an API key acting on behalf of a user) may send messages tagged HUMAN_AGENT. Without it nothing may be sent after 24 hours. Default: true.
+	HumanAgentTag *bool `json:"human_agent_tag,omitempty"`
 }
 
 // OpenCounts defines model for OpenCounts.
@@ -2894,22 +4289,36 @@ type ReopenConversationRequest struct {
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
 }
 
-// SendEligibility defines model for SendEligibility.
-type SendEligibility struct {
-	Channels []ChannelEligibility `json:"channels"`
+// SMTPConfig The smtp provider's settings.
+type SMTPConfig struct {
+	// From 1 to 2000 characters; trimmed.
+	From string `json:"from"`
 
-	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
-	ContactID string `json:"contact_id"`
+	// Host A host name or IP address, without a port.
+	Host string `json:"host"`
 
-	// DefaultChannelID DefaultChannelID is where a send without channel_id goes: the channel the contact last wrote on (else the newest identity); null without identities.
-	//
-	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	DefaultChannelID *string `json:"default_channel_id"`
+	// InboundSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	InboundSecret *string `json:"inbound_secret,omitempty"`
+
+	// Password 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	Password *string `json:"password,omitempty"`
+
+	// Port A port, 1 to 65535.
+	Port *int `json:"port,omitempty"`
+
+	// TLS One of starttls, tls, none.
+	TLS *SMTPConfigTLS `json:"tls,omitempty"`
+
+	// Username 1 to 2000 characters; trimmed.
+	Username *string `json:"username,omitempty"`
 }
 
-// SendMessageRequest defines model for SendMessageRequest.
-type SendMessageRequest struct {
-	Attachment *AttachmentRequest `json:"attachment,omitempty"`
+// SMTPConfigTLS One of starttls, tls, none.
+type SMTPConfigTLS string
+
+// SendAttachmentMessageRequest A file by URL, with an optional caption.
+type SendAttachmentMessageRequest struct {
+	Attachment AttachmentRequest `json:"attachment"`
 
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
@@ -2924,18 +4333,37 @@ type SendMessageRequest struct {
 	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	//
 	// Example: HUMAN_AGENT
-	Tag      *string              `json:"tag,omitempty"`
-	Template *TemplateSendRequest `json:"template,omitempty"`
+	Tag *string `json:"tag,omitempty"`
 
-	// Text Example: Your parcel is on its way.
+	// Text An optional caption; it is trimmed.
+	//
+	// Example: Your invoice
 	Text *string `json:"text,omitempty"`
 
-	// Type Example: text
-	Type SendMessageRequestType `json:"type"`
+	// Type Example: attachment
+	Type SendAttachmentMessageRequestType `json:"type"`
 }
 
-// SendMessageRequestType Example: text
-type SendMessageRequestType string
+// SendAttachmentMessageRequestType Example: attachment
+type SendAttachmentMessageRequestType string
+
+// SendEligibility defines model for SendEligibility.
+type SendEligibility struct {
+	Channels []ChannelEligibility `json:"channels"`
+
+	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	ContactID string `json:"contact_id"`
+
+	// DefaultChannelID DefaultChannelID is where a send without channel_id goes: the channel the contact last wrote on (else the newest identity); null without identities.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	DefaultChannelID *string `json:"default_channel_id"`
+}
+
+// SendMessageRequest A message to send: one shape per type (text, template or attachment), each with only the members that type takes.
+type SendMessageRequest struct {
+	union json.RawMessage
+}
 
 // SendResult defines model for SendResult.
 type SendResult struct {
@@ -2943,6 +4371,60 @@ type SendResult struct {
 	Decision     Decision     `json:"decision"`
 	Message      Message      `json:"message"`
 }
+
+// SendTemplateMessageRequest A template message: an approved template of the channel, with its variables; the message's text is rendered from it.
+type SendTemplateMessageRequest struct {
+	// ChannelID ChannelID defaults to the channel the contact last wrote on.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
+
+	// OnBehalfOf OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
+	//
+	// Example: HUMAN_AGENT
+	Tag      *string             `json:"tag,omitempty"`
+	Template TemplateSendRequest `json:"template"`
+
+	// Type Example: template
+	Type SendTemplateMessageRequestType `json:"type"`
+}
+
+// SendTemplateMessageRequestType Example: template
+type SendTemplateMessageRequestType string
+
+// SendTextMessageRequest A free-form text message.
+type SendTextMessageRequest struct {
+	// ChannelID ChannelID defaults to the channel the contact last wrote on.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
+
+	// OnBehalfOf OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
+	//
+	// Example: HUMAN_AGENT
+	Tag *string `json:"tag,omitempty"`
+
+	// Text The message: not blank; it is trimmed.
+	//
+	// Example: Your parcel is on its way.
+	Text string `json:"text"`
+
+	// Type Example: text
+	Type SendTextMessageRequestType `json:"type"`
+}
+
+// SendTextMessageRequestType Example: text
+type SendTextMessageRequestType string
 
 // SetConversationLabelsRequest defines model for SetConversationLabelsRequest.
 type SetConversationLabelsRequest struct {
@@ -2984,6 +4466,18 @@ type StreamToken struct {
 
 	// Token Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
 	Token string `json:"token"`
+}
+
+// TelegramConfig The telegram provider's settings.
+type TelegramConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// BotToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	BotToken string `json:"bot_token"`
+
+	// SecretToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	SecretToken string `json:"secret_token"`
 }
 
 // Template defines model for Template.
@@ -3058,24 +4552,10 @@ type TemplateButton struct {
 // TemplateButtonType Example: url
 type TemplateButtonType string
 
-// TemplateButtonRequest defines model for TemplateButtonRequest.
+// TemplateButtonRequest A template's button: one shape per type (quick_reply, url or phone_number).
 type TemplateButtonRequest struct {
-	// Text Text is 1 to 25 characters.
-	//
-	// Example: Track order
-	Text string `json:"text"`
-
-	// Type Example: url
-	Type TemplateButtonRequestType `json:"type"`
-
-	// Value Value is an http(s) URL for url, a phone number for phone_number, absent for quick_reply.
-	//
-	// Example: https://example.com/track
-	Value *string `json:"value,omitempty"`
+	union json.RawMessage
 }
-
-// TemplateButtonRequestType Example: url
-type TemplateButtonRequestType string
 
 // TemplateList defines model for TemplateList.
 type TemplateList struct {
@@ -3084,6 +4564,44 @@ type TemplateList struct {
 	// NextCursor Example: eyJuIjoib3JkZXJfdXBkYXRlIiwibCI6ImVuX1VTIn0
 	NextCursor *string `json:"next_cursor"`
 }
+
+// TemplatePhoneNumberButtonRequest A call to action that dials a phone number.
+type TemplatePhoneNumberButtonRequest struct {
+	// Text Text is 1 to 25 characters.
+	//
+	// Example: Track order
+	Text string `json:"text"`
+
+	// Type Example: phone_number
+	Type TemplatePhoneNumberButtonRequestType `json:"type"`
+
+	// Value The number to call.
+	//
+	// Example: +12025550100
+	Value string `json:"value"`
+}
+
+// TemplatePhoneNumberButtonRequestType Example: phone_number
+type TemplatePhoneNumberButtonRequestType string
+
+// TemplateQuickReplyButtonRequest A quick reply: the customer's tap answers with its text.
+type TemplateQuickReplyButtonRequest struct {
+	// Text Text is 1 to 25 characters.
+	//
+	// Example: Track order
+	Text string `json:"text"`
+
+	// Type Example: quick_reply
+	Type TemplateQuickReplyButtonRequestType `json:"type"`
+
+	// Value Empty or absent: a quick reply has no value.
+	//
+	// Example:
+	Value *string `json:"value,omitempty"`
+}
+
+// TemplateQuickReplyButtonRequestType Example: quick_reply
+type TemplateQuickReplyButtonRequestType string
 
 // TemplateRequest defines model for TemplateRequest.
 type TemplateRequest struct {
@@ -3146,6 +4664,25 @@ type TemplateSendRequest struct {
 	Variables *[]string `json:"variables,omitempty"`
 }
 
+// TemplateURLButtonRequest A call to action that opens a web page.
+type TemplateURLButtonRequest struct {
+	// Text Text is 1 to 25 characters.
+	//
+	// Example: Track order
+	Text string `json:"text"`
+
+	// Type Example: url
+	Type TemplateURLButtonRequestType `json:"type"`
+
+	// Value The page: an http:// or https:// URL.
+	//
+	// Example: https://example.com/track
+	Value string `json:"value"`
+}
+
+// TemplateURLButtonRequestType Example: url
+type TemplateURLButtonRequestType string
+
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	// AccessToken Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
@@ -3159,6 +4696,47 @@ type TokenResponse struct {
 
 	// TokenType Example: Bearer
 	TokenType string `json:"token_type"`
+}
+
+// TwilioConfig The twilio provider's settings. Exactly one of from, messaging_service_sid is set.
+type TwilioConfig struct {
+	union json.RawMessage
+}
+
+// TwilioFromConfig The twilio provider's settings. With from, not messaging_service_sid.
+type TwilioFromConfig struct {
+	// AccountSid 1 to 2000 characters; trimmed.
+	AccountSid string `json:"account_sid"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AuthToken string `json:"auth_token"`
+
+	// From 1 to 2000 characters; trimmed.
+	From string `json:"from"`
+
+	// MessagingServiceSid Only null (as absent): this shape sets from.
+	MessagingServiceSid *string `json:"messaging_service_sid,omitempty"`
+}
+
+// TwilioMessagingServiceSidConfig The twilio provider's settings. With messaging_service_sid, not from.
+type TwilioMessagingServiceSidConfig struct {
+	// AccountSid 1 to 2000 characters; trimmed.
+	AccountSid string `json:"account_sid"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AuthToken string `json:"auth_token"`
+
+	// From Only null (as absent): this shape sets messaging_service_sid.
+	From *string `json:"from,omitempty"`
+
+	// MessagingServiceSid 1 to 2000 characters; trimmed.
+	MessagingServiceSid string `json:"messaging_service_sid"`
 }
 
 // UpdateChannelRequest defines model for UpdateChannelRequest.
@@ -3288,6 +4866,27 @@ type UserList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// ViberConfig The viber provider's settings.
+type ViberConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AuthToken string `json:"auth_token"`
+
+	// SenderName 1 to 28 characters; trimmed.
+	SenderName string `json:"sender_name"`
+}
+
+// ViberRuleOptions The rule options of viber channels; each left out keeps its default.
+type ViberRuleOptions struct {
+	// CommercialTermsAccepted The Viber commercial terms are accepted: no monthly limit, chatbot-initiated messages are billable. Default: false.
+	CommercialTermsAccepted *bool `json:"commercial_terms_accepted,omitempty"`
+
+	// MonthlyInitiatedLimit Chatbot-initiated messages (outside the 24-hour session) this channel may send per calendar month in UTC; 0 to 1000000. Default: 10000.
+	MonthlyInitiatedLimit *int `json:"monthly_initiated_limit,omitempty"`
+}
+
 // Webhook defines model for Webhook.
 type Webhook struct {
 	// CreatedAt Example: 2026-11-29T08:00:00Z
@@ -3337,6 +4936,15 @@ type WebhookAttempt struct {
 
 	// StatusCode Example: 500
 	StatusCode *int `json:"status_code"`
+}
+
+// WebhookConfig The webhook provider's settings.
+type WebhookConfig struct {
+	// Secret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	Secret string `json:"secret"`
+
+	// URL An absolute http(s) URL without credentials.
+	URL string `json:"url"`
 }
 
 // WebhookDelivery defines model for WebhookDelivery.
@@ -3390,6 +4998,24 @@ type WebhookDeliveryList struct {
 type WebhookList struct {
 	Data       []Webhook `json:"data"`
 	NextCursor *string   `json:"next_cursor"`
+}
+
+// WhatsAppCloudConfig The whatsapp_cloud provider's settings.
+type WhatsAppCloudConfig struct {
+	// AccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AccessToken string `json:"access_token"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	AppSecret string `json:"app_secret"`
+
+	// PhoneNumberID 1 to 2000 characters; trimmed.
+	PhoneNumberID string `json:"phone_number_id"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it).
+	VerifyToken *string `json:"verify_token,omitempty"`
 }
 
 // Workspace defines model for Workspace.
@@ -3717,6 +5343,588 @@ type ReceiveProviderWebhookJSONRequestBody = ReceiveProviderWebhookJSONBody
 // ReceiveProviderWebhookFormdataRequestBody defines body for ReceiveProviderWebhook for application/x-www-form-urlencoded ContentType.
 type ReceiveProviderWebhookFormdataRequestBody = ReceiveProviderWebhookFormdataBody
 
+// AsCreateWhatsAppSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateWhatsAppSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateWhatsAppSandboxChannelRequest() (CreateWhatsAppSandboxChannelRequest, error) {
+	var body CreateWhatsAppSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWhatsAppSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWhatsAppSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateWhatsAppSandboxChannelRequest(v CreateWhatsAppSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWhatsAppSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWhatsAppSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateWhatsAppSandboxChannelRequest(v CreateWhatsAppSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateWhatsAppCloudChannelRequest returns the union data inside the CreateChannelRequest as a CreateWhatsAppCloudChannelRequest
+func (t CreateChannelRequest) AsCreateWhatsAppCloudChannelRequest() (CreateWhatsAppCloudChannelRequest, error) {
+	var body CreateWhatsAppCloudChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWhatsAppCloudChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWhatsAppCloudChannelRequest
+func (t *CreateChannelRequest) FromCreateWhatsAppCloudChannelRequest(v CreateWhatsAppCloudChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWhatsAppCloudChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWhatsAppCloudChannelRequest
+func (t *CreateChannelRequest) MergeCreateWhatsAppCloudChannelRequest(v CreateWhatsAppCloudChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateWhatsAppTwilioChannelRequest returns the union data inside the CreateChannelRequest as a CreateWhatsAppTwilioChannelRequest
+func (t CreateChannelRequest) AsCreateWhatsAppTwilioChannelRequest() (CreateWhatsAppTwilioChannelRequest, error) {
+	var body CreateWhatsAppTwilioChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWhatsAppTwilioChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWhatsAppTwilioChannelRequest
+func (t *CreateChannelRequest) FromCreateWhatsAppTwilioChannelRequest(v CreateWhatsAppTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWhatsAppTwilioChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWhatsAppTwilioChannelRequest
+func (t *CreateChannelRequest) MergeCreateWhatsAppTwilioChannelRequest(v CreateWhatsAppTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateMessengerSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateMessengerSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateMessengerSandboxChannelRequest() (CreateMessengerSandboxChannelRequest, error) {
+	var body CreateMessengerSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateMessengerSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateMessengerSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateMessengerSandboxChannelRequest(v CreateMessengerSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateMessengerSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateMessengerSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateMessengerSandboxChannelRequest(v CreateMessengerSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateMessengerChannelRequest returns the union data inside the CreateChannelRequest as a CreateMessengerChannelRequest
+func (t CreateChannelRequest) AsCreateMessengerChannelRequest() (CreateMessengerChannelRequest, error) {
+	var body CreateMessengerChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateMessengerChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateMessengerChannelRequest
+func (t *CreateChannelRequest) FromCreateMessengerChannelRequest(v CreateMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateMessengerChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateMessengerChannelRequest
+func (t *CreateChannelRequest) MergeCreateMessengerChannelRequest(v CreateMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateInstagramSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateInstagramSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateInstagramSandboxChannelRequest() (CreateInstagramSandboxChannelRequest, error) {
+	var body CreateInstagramSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateInstagramSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateInstagramSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateInstagramSandboxChannelRequest(v CreateInstagramSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateInstagramSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateInstagramSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateInstagramSandboxChannelRequest(v CreateInstagramSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateInstagramChannelRequest returns the union data inside the CreateChannelRequest as a CreateInstagramChannelRequest
+func (t CreateChannelRequest) AsCreateInstagramChannelRequest() (CreateInstagramChannelRequest, error) {
+	var body CreateInstagramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateInstagramChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateInstagramChannelRequest
+func (t *CreateChannelRequest) FromCreateInstagramChannelRequest(v CreateInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateInstagramChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateInstagramChannelRequest
+func (t *CreateChannelRequest) MergeCreateInstagramChannelRequest(v CreateInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateViberSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateViberSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateViberSandboxChannelRequest() (CreateViberSandboxChannelRequest, error) {
+	var body CreateViberSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateViberSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateViberSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateViberSandboxChannelRequest(v CreateViberSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateViberSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateViberSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateViberSandboxChannelRequest(v CreateViberSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateViberChannelRequest returns the union data inside the CreateChannelRequest as a CreateViberChannelRequest
+func (t CreateChannelRequest) AsCreateViberChannelRequest() (CreateViberChannelRequest, error) {
+	var body CreateViberChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateViberChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateViberChannelRequest
+func (t *CreateChannelRequest) FromCreateViberChannelRequest(v CreateViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateViberChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateViberChannelRequest
+func (t *CreateChannelRequest) MergeCreateViberChannelRequest(v CreateViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateWeChatSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateWeChatSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateWeChatSandboxChannelRequest() (CreateWeChatSandboxChannelRequest, error) {
+	var body CreateWeChatSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWeChatSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWeChatSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateWeChatSandboxChannelRequest(v CreateWeChatSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWeChatSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWeChatSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateWeChatSandboxChannelRequest(v CreateWeChatSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateTelegramSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateTelegramSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateTelegramSandboxChannelRequest() (CreateTelegramSandboxChannelRequest, error) {
+	var body CreateTelegramSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateTelegramSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateTelegramSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateTelegramSandboxChannelRequest(v CreateTelegramSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateTelegramSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateTelegramSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateTelegramSandboxChannelRequest(v CreateTelegramSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateTelegramChannelRequest returns the union data inside the CreateChannelRequest as a CreateTelegramChannelRequest
+func (t CreateChannelRequest) AsCreateTelegramChannelRequest() (CreateTelegramChannelRequest, error) {
+	var body CreateTelegramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateTelegramChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateTelegramChannelRequest
+func (t *CreateChannelRequest) FromCreateTelegramChannelRequest(v CreateTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateTelegramChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateTelegramChannelRequest
+func (t *CreateChannelRequest) MergeCreateTelegramChannelRequest(v CreateTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateLINESandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateLINESandboxChannelRequest
+func (t CreateChannelRequest) AsCreateLINESandboxChannelRequest() (CreateLINESandboxChannelRequest, error) {
+	var body CreateLINESandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateLINESandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateLINESandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateLINESandboxChannelRequest(v CreateLINESandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateLINESandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateLINESandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateLINESandboxChannelRequest(v CreateLINESandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateLINEChannelRequest returns the union data inside the CreateChannelRequest as a CreateLINEChannelRequest
+func (t CreateChannelRequest) AsCreateLINEChannelRequest() (CreateLINEChannelRequest, error) {
+	var body CreateLINEChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateLINEChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateLINEChannelRequest
+func (t *CreateChannelRequest) FromCreateLINEChannelRequest(v CreateLINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateLINEChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateLINEChannelRequest
+func (t *CreateChannelRequest) MergeCreateLINEChannelRequest(v CreateLINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateWebchatSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateWebchatSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateWebchatSandboxChannelRequest() (CreateWebchatSandboxChannelRequest, error) {
+	var body CreateWebchatSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWebchatSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWebchatSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateWebchatSandboxChannelRequest(v CreateWebchatSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWebchatSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWebchatSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateWebchatSandboxChannelRequest(v CreateWebchatSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateWebchatWebhookChannelRequest returns the union data inside the CreateChannelRequest as a CreateWebchatWebhookChannelRequest
+func (t CreateChannelRequest) AsCreateWebchatWebhookChannelRequest() (CreateWebchatWebhookChannelRequest, error) {
+	var body CreateWebchatWebhookChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateWebchatWebhookChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateWebchatWebhookChannelRequest
+func (t *CreateChannelRequest) FromCreateWebchatWebhookChannelRequest(v CreateWebchatWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateWebchatWebhookChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateWebchatWebhookChannelRequest
+func (t *CreateChannelRequest) MergeCreateWebchatWebhookChannelRequest(v CreateWebchatWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateSMSSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateSMSSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateSMSSandboxChannelRequest() (CreateSMSSandboxChannelRequest, error) {
+	var body CreateSMSSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateSMSSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateSMSSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateSMSSandboxChannelRequest(v CreateSMSSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateSMSSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateSMSSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateSMSSandboxChannelRequest(v CreateSMSSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateSMSTwilioChannelRequest returns the union data inside the CreateChannelRequest as a CreateSMSTwilioChannelRequest
+func (t CreateChannelRequest) AsCreateSMSTwilioChannelRequest() (CreateSMSTwilioChannelRequest, error) {
+	var body CreateSMSTwilioChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateSMSTwilioChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateSMSTwilioChannelRequest
+func (t *CreateChannelRequest) FromCreateSMSTwilioChannelRequest(v CreateSMSTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateSMSTwilioChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateSMSTwilioChannelRequest
+func (t *CreateChannelRequest) MergeCreateSMSTwilioChannelRequest(v CreateSMSTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateEmailSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateEmailSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateEmailSandboxChannelRequest() (CreateEmailSandboxChannelRequest, error) {
+	var body CreateEmailSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateEmailSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateEmailSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateEmailSandboxChannelRequest(v CreateEmailSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateEmailSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateEmailSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateEmailSandboxChannelRequest(v CreateEmailSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateEmailSMTPChannelRequest returns the union data inside the CreateChannelRequest as a CreateEmailSMTPChannelRequest
+func (t CreateChannelRequest) AsCreateEmailSMTPChannelRequest() (CreateEmailSMTPChannelRequest, error) {
+	var body CreateEmailSMTPChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateEmailSMTPChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateEmailSMTPChannelRequest
+func (t *CreateChannelRequest) FromCreateEmailSMTPChannelRequest(v CreateEmailSMTPChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateEmailSMTPChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateEmailSMTPChannelRequest
+func (t *CreateChannelRequest) MergeCreateEmailSMTPChannelRequest(v CreateEmailSMTPChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateCustomSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateCustomSandboxChannelRequest
+func (t CreateChannelRequest) AsCreateCustomSandboxChannelRequest() (CreateCustomSandboxChannelRequest, error) {
+	var body CreateCustomSandboxChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateCustomSandboxChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateCustomSandboxChannelRequest
+func (t *CreateChannelRequest) FromCreateCustomSandboxChannelRequest(v CreateCustomSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateCustomSandboxChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateCustomSandboxChannelRequest
+func (t *CreateChannelRequest) MergeCreateCustomSandboxChannelRequest(v CreateCustomSandboxChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateCustomWebhookChannelRequest returns the union data inside the CreateChannelRequest as a CreateCustomWebhookChannelRequest
+func (t CreateChannelRequest) AsCreateCustomWebhookChannelRequest() (CreateCustomWebhookChannelRequest, error) {
+	var body CreateCustomWebhookChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateCustomWebhookChannelRequest overwrites any union data inside the CreateChannelRequest as the provided CreateCustomWebhookChannelRequest
+func (t *CreateChannelRequest) FromCreateCustomWebhookChannelRequest(v CreateCustomWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateCustomWebhookChannelRequest performs a merge with any union data inside the CreateChannelRequest, using the provided CreateCustomWebhookChannelRequest
+func (t *CreateChannelRequest) MergeCreateCustomWebhookChannelRequest(v CreateCustomWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateChannelRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateChannelRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsEventMessage returns the union data inside the Event as a EventMessage
 func (t Event) AsEventMessage() (EventMessage, error) {
 	var body EventMessage
@@ -3844,6 +6052,404 @@ func (t Event) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Event) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsInboundTextMessageRequest returns the union data inside the InboundMessageRequest as a InboundTextMessageRequest
+func (t InboundMessageRequest) AsInboundTextMessageRequest() (InboundTextMessageRequest, error) {
+	var body InboundTextMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInboundTextMessageRequest overwrites any union data inside the InboundMessageRequest as the provided InboundTextMessageRequest
+func (t *InboundMessageRequest) FromInboundTextMessageRequest(v InboundTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInboundTextMessageRequest performs a merge with any union data inside the InboundMessageRequest, using the provided InboundTextMessageRequest
+func (t *InboundMessageRequest) MergeInboundTextMessageRequest(v InboundTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInboundAttachmentMessageRequest returns the union data inside the InboundMessageRequest as a InboundAttachmentMessageRequest
+func (t InboundMessageRequest) AsInboundAttachmentMessageRequest() (InboundAttachmentMessageRequest, error) {
+	var body InboundAttachmentMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInboundAttachmentMessageRequest overwrites any union data inside the InboundMessageRequest as the provided InboundAttachmentMessageRequest
+func (t *InboundMessageRequest) FromInboundAttachmentMessageRequest(v InboundAttachmentMessageRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInboundAttachmentMessageRequest performs a merge with any union data inside the InboundMessageRequest, using the provided InboundAttachmentMessageRequest
+func (t *InboundMessageRequest) MergeInboundAttachmentMessageRequest(v InboundAttachmentMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t InboundMessageRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *InboundMessageRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSendTextMessageRequest returns the union data inside the SendMessageRequest as a SendTextMessageRequest
+func (t SendMessageRequest) AsSendTextMessageRequest() (SendTextMessageRequest, error) {
+	var body SendTextMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSendTextMessageRequest overwrites any union data inside the SendMessageRequest as the provided SendTextMessageRequest
+func (t *SendMessageRequest) FromSendTextMessageRequest(v SendTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text"}`))
+	t.union = b
+	return err
+}
+
+// MergeSendTextMessageRequest performs a merge with any union data inside the SendMessageRequest, using the provided SendTextMessageRequest
+func (t *SendMessageRequest) MergeSendTextMessageRequest(v SendTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSendTemplateMessageRequest returns the union data inside the SendMessageRequest as a SendTemplateMessageRequest
+func (t SendMessageRequest) AsSendTemplateMessageRequest() (SendTemplateMessageRequest, error) {
+	var body SendTemplateMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSendTemplateMessageRequest overwrites any union data inside the SendMessageRequest as the provided SendTemplateMessageRequest
+func (t *SendMessageRequest) FromSendTemplateMessageRequest(v SendTemplateMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"template"}`))
+	t.union = b
+	return err
+}
+
+// MergeSendTemplateMessageRequest performs a merge with any union data inside the SendMessageRequest, using the provided SendTemplateMessageRequest
+func (t *SendMessageRequest) MergeSendTemplateMessageRequest(v SendTemplateMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"template"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSendAttachmentMessageRequest returns the union data inside the SendMessageRequest as a SendAttachmentMessageRequest
+func (t SendMessageRequest) AsSendAttachmentMessageRequest() (SendAttachmentMessageRequest, error) {
+	var body SendAttachmentMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSendAttachmentMessageRequest overwrites any union data inside the SendMessageRequest as the provided SendAttachmentMessageRequest
+func (t *SendMessageRequest) FromSendAttachmentMessageRequest(v SendAttachmentMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"attachment"}`))
+	t.union = b
+	return err
+}
+
+// MergeSendAttachmentMessageRequest performs a merge with any union data inside the SendMessageRequest, using the provided SendAttachmentMessageRequest
+func (t *SendMessageRequest) MergeSendAttachmentMessageRequest(v SendAttachmentMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"attachment"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SendMessageRequest) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t SendMessageRequest) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "attachment":
+		return t.AsSendAttachmentMessageRequest()
+	case "template":
+		return t.AsSendTemplateMessageRequest()
+	case "text":
+		return t.AsSendTextMessageRequest()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t SendMessageRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SendMessageRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTemplateQuickReplyButtonRequest returns the union data inside the TemplateButtonRequest as a TemplateQuickReplyButtonRequest
+func (t TemplateButtonRequest) AsTemplateQuickReplyButtonRequest() (TemplateQuickReplyButtonRequest, error) {
+	var body TemplateQuickReplyButtonRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemplateQuickReplyButtonRequest overwrites any union data inside the TemplateButtonRequest as the provided TemplateQuickReplyButtonRequest
+func (t *TemplateButtonRequest) FromTemplateQuickReplyButtonRequest(v TemplateQuickReplyButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"quick_reply"}`))
+	t.union = b
+	return err
+}
+
+// MergeTemplateQuickReplyButtonRequest performs a merge with any union data inside the TemplateButtonRequest, using the provided TemplateQuickReplyButtonRequest
+func (t *TemplateButtonRequest) MergeTemplateQuickReplyButtonRequest(v TemplateQuickReplyButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"quick_reply"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTemplateURLButtonRequest returns the union data inside the TemplateButtonRequest as a TemplateURLButtonRequest
+func (t TemplateButtonRequest) AsTemplateURLButtonRequest() (TemplateURLButtonRequest, error) {
+	var body TemplateURLButtonRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemplateURLButtonRequest overwrites any union data inside the TemplateButtonRequest as the provided TemplateURLButtonRequest
+func (t *TemplateButtonRequest) FromTemplateURLButtonRequest(v TemplateURLButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"url"}`))
+	t.union = b
+	return err
+}
+
+// MergeTemplateURLButtonRequest performs a merge with any union data inside the TemplateButtonRequest, using the provided TemplateURLButtonRequest
+func (t *TemplateButtonRequest) MergeTemplateURLButtonRequest(v TemplateURLButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"url"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTemplatePhoneNumberButtonRequest returns the union data inside the TemplateButtonRequest as a TemplatePhoneNumberButtonRequest
+func (t TemplateButtonRequest) AsTemplatePhoneNumberButtonRequest() (TemplatePhoneNumberButtonRequest, error) {
+	var body TemplatePhoneNumberButtonRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTemplatePhoneNumberButtonRequest overwrites any union data inside the TemplateButtonRequest as the provided TemplatePhoneNumberButtonRequest
+func (t *TemplateButtonRequest) FromTemplatePhoneNumberButtonRequest(v TemplatePhoneNumberButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"phone_number"}`))
+	t.union = b
+	return err
+}
+
+// MergeTemplatePhoneNumberButtonRequest performs a merge with any union data inside the TemplateButtonRequest, using the provided TemplatePhoneNumberButtonRequest
+func (t *TemplateButtonRequest) MergeTemplatePhoneNumberButtonRequest(v TemplatePhoneNumberButtonRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"phone_number"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TemplateButtonRequest) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t TemplateButtonRequest) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "phone_number":
+		return t.AsTemplatePhoneNumberButtonRequest()
+	case "quick_reply":
+		return t.AsTemplateQuickReplyButtonRequest()
+	case "url":
+		return t.AsTemplateURLButtonRequest()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t TemplateButtonRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TemplateButtonRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTwilioFromConfig returns the union data inside the TwilioConfig as a TwilioFromConfig
+func (t TwilioConfig) AsTwilioFromConfig() (TwilioFromConfig, error) {
+	var body TwilioFromConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTwilioFromConfig overwrites any union data inside the TwilioConfig as the provided TwilioFromConfig
+func (t *TwilioConfig) FromTwilioFromConfig(v TwilioFromConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTwilioFromConfig performs a merge with any union data inside the TwilioConfig, using the provided TwilioFromConfig
+func (t *TwilioConfig) MergeTwilioFromConfig(v TwilioFromConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTwilioMessagingServiceSidConfig returns the union data inside the TwilioConfig as a TwilioMessagingServiceSidConfig
+func (t TwilioConfig) AsTwilioMessagingServiceSidConfig() (TwilioMessagingServiceSidConfig, error) {
+	var body TwilioMessagingServiceSidConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTwilioMessagingServiceSidConfig overwrites any union data inside the TwilioConfig as the provided TwilioMessagingServiceSidConfig
+func (t *TwilioConfig) FromTwilioMessagingServiceSidConfig(v TwilioMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTwilioMessagingServiceSidConfig performs a merge with any union data inside the TwilioConfig, using the provided TwilioMessagingServiceSidConfig
+func (t *TwilioConfig) MergeTwilioMessagingServiceSidConfig(v TwilioMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TwilioConfig) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TwilioConfig) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

@@ -203,6 +203,61 @@ func ProviderNames() []string {
 	return out
 }
 
+// Provider describes one row of the provider table for the API's spec (cmd/specgen writes a
+// request shape per channel type and provider from it), so the spec states what parseConfig
+// checks.
+type Provider struct {
+	Name  string
+	Types []rules.ChannelType // the channel types it delivers, in the rule table's order
+	// Config lists the settings in the table's order; none for the sandbox, which takes none.
+	Config []ConfigField
+	// OneOf lists groups of settings of which exactly one must be set (Twilio's sender).
+	OneOf [][]string
+}
+
+// ConfigField is one setting of a provider's config, as parseConfig checks it: a string of 1 to
+// MaxLength characters once trimmed, of its Kind.
+type ConfigField struct {
+	Name string
+	// Kind is "string"; "url", an absolute http(s) URL without credentials; "host", a host name
+	// or IP address without a port; "port", an integer from 1 to 65535 (MaxLength 0); or
+	// "enum", one of Enum exactly.
+	Kind      string
+	Enum      []string
+	MaxLength int
+	Secret    bool // write-only: sealed at rest, never returned
+	Required  bool
+}
+
+// Providers describes every provider, in the table's order.
+func Providers() []Provider {
+	kinds := map[fieldKind]string{kindString: "string", kindURL: "url", kindHost: "host", kindPort: "port", kindEnum: "enum"}
+	out := make([]Provider, len(providers))
+	for i, p := range providers {
+		d := Provider{Name: p.name, Config: []ConfigField{}}
+		for _, t := range rules.Types() {
+			if p.delivers(t) {
+				d.Types = append(d.Types, t)
+			}
+		}
+		for _, f := range p.fields {
+			c := ConfigField{Name: f.name, Kind: kinds[f.kind], Enum: slices.Clone(f.enum), Secret: f.secret, Required: f.required}
+			if f.kind != kindPort && f.kind != kindEnum {
+				c.MaxLength = maxConfigValue
+				if f.max > 0 {
+					c.MaxLength = f.max
+				}
+			}
+			d.Config = append(d.Config, c)
+		}
+		for _, g := range p.oneOf {
+			d.OneOf = append(d.OneOf, slices.Clone(g))
+		}
+		out[i] = d
+	}
+	return out
+}
+
 func lookupProvider(name string) (providerSpec, bool) {
 	i := slices.IndexFunc(providers, func(p providerSpec) bool { return p.name == name })
 	if i < 0 {

@@ -2,6 +2,8 @@ package channel
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +82,82 @@ func TestSettings(t *testing.T) {
 				t.Errorf("Settings = %#v, want %#v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestProvidersDescribeParseConfig: the description the spec is written from (Providers)
+// says what parseConfig takes: a config of every required setting, each a value of its kind,
+// and one of each OneOf group, is accepted for each provider, and refused without any one of
+// them or with a setting the description does not list; each provider delivers its Types and
+// no other.
+func TestProvidersDescribeParseConfig(t *testing.T) {
+	sample := map[string]any{"string": "x", "url": "https://api.example.com/v1", "host": "smtp.example.com", "port": float64(587)}
+	dest := Destinations{ProviderOverride: true}
+	for _, p := range Providers() {
+		spec, ok := lookupProvider(p.Name)
+		if !ok {
+			t.Fatalf("%s: not in the table", p.Name)
+		}
+		for _, ty := range rules.Types() {
+			if delivers := slices.Contains(p.Types, ty); delivers != spec.delivers(ty) {
+				t.Errorf("%s: Types says %s %t, the table %t", p.Name, ty, delivers, spec.delivers(ty))
+			}
+		}
+		full := map[string]any{}
+		inGroup := map[string]bool{}
+		for _, g := range p.OneOf {
+			full[g[0]] = "x"
+			for _, name := range g {
+				inGroup[name] = true
+			}
+		}
+		for _, f := range p.Config {
+			v := sample[f.Kind]
+			if f.Kind == "enum" {
+				v = f.Enum[0]
+			}
+			if v == nil {
+				t.Fatalf("%s.%s: kind %q has no sample", p.Name, f.Name, f.Kind)
+			}
+			if f.Required {
+				full[f.Name] = v
+			}
+			if f.Kind != "port" && f.Kind != "enum" && f.MaxLength < 1 {
+				t.Errorf("%s.%s: MaxLength %d", p.Name, f.Name, f.MaxLength)
+			}
+		}
+		if _, _, errs := parseConfig(spec, full, dest); len(errs) > 0 {
+			t.Errorf("%s: the described config %v is refused: %v", p.Name, full, errs)
+		}
+		for name := range full {
+			less := maps.Clone(full)
+			delete(less, name)
+			if _, _, errs := parseConfig(spec, less, dest); len(errs) == 0 {
+				t.Errorf("%s: accepted without %s, which the description requires", p.Name, name)
+			}
+		}
+		for _, f := range p.Config {
+			if !f.Required && !inGroup[f.Name] {
+				more := maps.Clone(full)
+				more[f.Name] = sample[f.Kind]
+				if f.Kind == "enum" {
+					more[f.Name] = f.Enum[len(f.Enum)-1]
+				}
+				if _, _, errs := parseConfig(spec, more, dest); len(errs) > 0 {
+					t.Errorf("%s: optional %s refused: %v", p.Name, f.Name, errs)
+				}
+			}
+		}
+		for _, g := range p.OneOf {
+			both := maps.Clone(full)
+			both[g[1]] = "x"
+			if _, _, errs := parseConfig(spec, both, dest); len(errs) == 0 {
+				t.Errorf("%s: accepted %s together", p.Name, strings.Join(g, " and "))
+			}
+		}
+		full["not_a_setting"] = "x"
+		if _, _, errs := parseConfig(spec, full, dest); len(errs) == 0 {
+			t.Errorf("%s: accepted a setting it does not describe", p.Name)
+		}
 	}
 }

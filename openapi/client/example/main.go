@@ -74,10 +74,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	emit := func(l line) error { return enc.Encode(l) }
 
 	// An email channel on the sandbox provider: email has no messaging window, so a free-form
-	// reply is allowed, and the sandbox delivers nothing outside the server.
-	ch, err := api.CreateChannelWithResponse(ctx, client.CreateChannelRequest{
-		Type: client.CreateChannelRequestTypeEmail, Name: "Client example",
-	})
+	// reply is allowed, and the sandbox delivers nothing outside the server. A request body
+	// with one shape per case (a channel per type and provider, a message per type) is a union:
+	// its From method sets the shape.
+	var newChannel client.CreateChannelRequest
+	if err := newChannel.FromCreateEmailSandboxChannelRequest(client.CreateEmailSandboxChannelRequest{
+		Type: client.CreateEmailSandboxChannelRequestTypeEmail, Name: "Client example",
+	}); err != nil {
+		return fmt.Errorf("create channel: %w", err)
+	}
+	ch, err := api.CreateChannelWithResponse(ctx, newChannel)
 	if err != nil {
 		return fmt.Errorf("create channel: %w", err)
 	}
@@ -113,9 +119,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// The contact writes in from their address: the new identity is matched to the contact by
 	// its email, and the message opens a conversation.
-	in, err := api.IngestInboundMessageWithResponse(ctx, channelID, client.InboundMessageRequest{
-		Identifier: email, Text: ptr("Hello, where is my order?"),
-	})
+	var inbound client.InboundMessageRequest
+	if err := inbound.FromInboundTextMessageRequest(client.InboundTextMessageRequest{
+		Identifier: email, Text: "Hello, where is my order?",
+	}); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	in, err := api.IngestInboundMessageWithResponse(ctx, channelID, inbound)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -136,8 +146,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The reply, sent twice with one Idempotency-Key as a client retrying after a lost answer
 	// would: the second answer is the first one replayed, and only one message exists.
 	idem := "example-" + random()
-	reply := client.SendMessageRequest{
-		Type: client.SendMessageRequestTypeText, Text: ptr("It left our warehouse this morning."), ChannelID: &channelID,
+	var reply client.SendMessageRequest
+	if err := reply.FromSendTextMessageRequest(client.SendTextMessageRequest{
+		Type: client.SendTextMessageRequestTypeText, Text: "It left our warehouse this morning.", ChannelID: &channelID,
+	}); err != nil {
+		return fmt.Errorf("send: %w", err)
 	}
 	var sent string
 	for attempt := range 2 {

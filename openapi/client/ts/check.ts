@@ -55,3 +55,46 @@ export function describe(event: Event): string {
     }
   }
 }
+
+// A request body with one shape per case (cmd/specgen's requestUnions) takes, per case, that
+// case's members and no other's: the assignments below compile, the marked ones must not.
+type SendMessageRequest = components["schemas"]["SendMessageRequest"];
+type InboundMessageRequest = components["schemas"]["InboundMessageRequest"];
+type TemplateButtonRequest = components["schemas"]["TemplateButtonRequest"];
+type CreateChannelRequest = components["schemas"]["CreateChannelRequest"];
+
+export const sends: SendMessageRequest[] = [
+  { type: "text", text: "Following up on your refund.", tag: "HUMAN_AGENT" },
+  { type: "template", template: { name: "order_update", language: "en_US", variables: ["Maria"] } },
+  { type: "attachment", attachment: { url: "https://example.com/invoice.pdf", mime_type: "application/pdf" }, text: "Your invoice" },
+];
+// @ts-expect-error a text message has text
+export const textless: SendMessageRequest = { type: "text" };
+// @ts-expect-error a template message takes no text: it is rendered from the template
+export const templateText: SendMessageRequest = { type: "template", template: { name: "t", language: "en" }, text: "Hi" };
+
+export const inbound: InboundMessageRequest[] = [
+  { identifier: "+1 202 555 0123", text: "Hi, my order hasn't arrived yet" },
+  { identifier: "+1 202 555 0123", attachment: { url: "https://example.com/photo.jpg", mime_type: "image/jpeg" } },
+];
+// @ts-expect-error a customer's message is a text or an attachment
+export const nothing: InboundMessageRequest = { identifier: "+1 202 555 0123" };
+
+export const buttons: TemplateButtonRequest[] = [
+  { type: "quick_reply", text: "Yes" },
+  { type: "url", text: "Track", value: "https://example.com/track" },
+  { type: "phone_number", text: "Call us", value: "+12025550100" },
+];
+// @ts-expect-error a url button has its URL
+export const nowhere: TemplateButtonRequest = { type: "url", text: "Track" };
+
+export const channels: CreateChannelRequest[] = [
+  { type: "email", name: "Support" },
+  { type: "whatsapp", name: "WhatsApp", provider: "whatsapp_cloud", config: { phone_number_id: "1065", access_token: "EAAG", app_secret: "s" } },
+  { type: "sms", name: "SMS", provider: "twilio", config: { account_sid: "AC1", auth_token: "t", messaging_service_sid: "MG1" } },
+  { type: "custom", name: "Bridge", rule_options: { window_hours: 24, after_window: "template_required" } },
+];
+// @ts-expect-error the smtp provider delivers only email channels
+export const smtpSMS: CreateChannelRequest = { type: "sms", name: "SMS", provider: "smtp", config: { host: "smtp.example.com", from: "a@example.com" } };
+// @ts-expect-error window_hours is an option of custom channels only
+export const whatsappWindow: CreateChannelRequest = { type: "whatsapp", name: "WhatsApp", rule_options: { window_hours: 24 } };
