@@ -51,12 +51,12 @@ func caller(c echo.Context) conversation.Caller {
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
-// @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// @Description Conversations with their contact summary, assignee, last message preview and latest closing note. status defaults to open; inbox=mine is the caller's own (users only; API keys use assignee_id), unassigned those without an assignee, mentions those whose notes mention the caller (users only; latest mention first, sort=oldest earliest; combined with the other filters and q; its cursor is its own); channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
 // @Param       status      query string false "Status"  Enums(open, closed, all) default(open)
-// @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
+// @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned, mentions) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
 // @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
@@ -78,7 +78,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 	if f.Status, err = enumParam(c, "status", "open", "open", "closed", "all"); err != nil {
 		return err
 	}
-	if f.Inbox, err = enumParam(c, "inbox", "all", "all", "mine", "unassigned"); err != nil {
+	if f.Inbox, err = enumParam(c, "inbox", "all", "all", "mine", "unassigned", conversation.InboxMentions); err != nil {
 		return err
 	}
 	if f.Sort, err = enumParam(c, "sort", "newest", "newest", "oldest"); err != nil {
@@ -94,6 +94,12 @@ func (h *conversationHandler) list(c echo.Context) error {
 	if f.Inbox == conversation.InboxMine {
 		if pr.Kind != auth.KindUser {
 			return invalidParam("inbox", "mine needs a user; an API key has no inbox of its own (use assignee_id)")
+		}
+		f.Me = pr.UserID
+	}
+	if f.Inbox == conversation.InboxMentions {
+		if pr.Kind != auth.KindUser {
+			return invalidParam("inbox", "mentions needs a user; an API key is never mentioned")
 		}
 		f.Me = pr.UserID
 	}
@@ -140,7 +146,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 // messages godoc
 // @Summary     A conversation's messages
 // @ID          listConversationMessages
-// @Description Newest first (by the time each message happened), keyset-paginated.
+// @Description Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth

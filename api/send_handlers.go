@@ -211,7 +211,7 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 // message godoc
 // @Summary     Get a message
 // @ID          getMessage
-// @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+// @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 // @Tags        messages
 // @Produce     json
 // @Security    BearerAuth

@@ -23,6 +23,8 @@
 // @tag.description           Message templates of a channel, with their approval status.
 // @tag.name                  conversations
 // @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
+// @tag.name                  notes
+// @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
 // @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
 // @tag.name                  events
@@ -254,6 +256,12 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/conversations/:id/close", vh.close, auth.ScopeConversationsWrite)
 	route(http.MethodPost, "/conversations/:id/reopen", vh.reopen, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/conversations/:id/assignee", vh.assign, auth.ScopeConversationsWrite)
+
+	nh := &noteHandler{conversations: d.Conversations}
+	route(http.MethodPost, "/conversations/:id/notes", nh.create, auth.ScopeConversationsWrite)
+	route(http.MethodPatch, "/notes/:id", nh.update, auth.ScopeConversationsWrite)
+	route(http.MethodDelete, "/notes/:id", nh.delete, auth.ScopeConversationsWrite)
+	route(http.MethodGet, "/notes/:id/mentions", nh.mentions, auth.ScopeConversationsRead)
 
 	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)

@@ -16,13 +16,13 @@ type webhookHandler struct {
 type createWebhookRequest struct {
 	URL         string   `json:"url" validate:"required" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
 	Description string   `json:"description" maxLength:"500" example:"CRM sync"`
-	Events      []string `json:"events" validate:"required,min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"message.created,conversation.closed"`
+	Events      []string `json:"events" validate:"required,min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated,note.created,note.updated,note.deleted,mention.created" example:"message.created,conversation.closed"`
 } // @name CreateWebhookRequest
 
 type updateWebhookRequest struct {
 	URL         *string  `json:"url" minLength:"1" maxLength:"2000" example:"https://crm.example.com/hooks/switchboard"`
 	Description *string  `json:"description" maxLength:"500" example:"CRM sync"`
-	Events      []string `json:"events" validate:"min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated" example:"*"`
+	Events      []string `json:"events" validate:"min=1" enums:"*,message.created,message.status_changed,conversation.opened,conversation.closed,conversation.reopened,conversation.assigned,conversation.unassigned,contact.created,contact.updated,note.created,note.updated,note.deleted,mention.created" example:"*"`
 	// Enabled true re-enables a webhook that was disabled after failing.
 	Enabled *bool `json:"enabled" example:"true"`
 } // @name UpdateWebhookRequest

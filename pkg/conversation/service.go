@@ -39,7 +39,7 @@ const (
 // Filter selects and orders the inbox.
 type Filter struct {
 	Status string // open, closed or all
-	Inbox  string // all, mine or unassigned
+	Inbox  string // all, mine, unassigned or mentions (InboxMentions)
 	// Me is the user "mine" means.
 	Me         uuid.UUID
 	AssigneeID *uuid.UUID
@@ -89,6 +89,7 @@ type Store interface {
 	// Ingest stores an inbound message. With an external id already ingested on the channel
 	// it writes nothing and answers the stored message with replayed set.
 	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
+	NoteStore
 }
 
 // Service runs the conversation use cases.

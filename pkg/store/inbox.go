@@ -26,6 +26,9 @@ type inboxCursor struct {
 // assignee for those rows. A search runs in steps (see searchSteps) and is planned for its
 // arguments on every execution (see planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
+	if f.Inbox == conversation.InboxMentions {
+		return s.mentionedConversations(ctx, ws, f, p) // note.go
+	}
 	order := keyset[conversationRow, inboxCursor]{
 		key:   func(r conversationRow) inboxCursor { return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID} },
 		valid: func(c inboxCursor) bool { return !c.At.IsZero() && c.ID != uuid.Nil },

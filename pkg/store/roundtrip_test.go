@@ -59,6 +59,20 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	note := func(ctx context.Context, idem *conversation.Idempotency) (conversation.Message, error) {
+		text := "internal"
+		out, _, err := convs.CreateNote(ctx, w.ID, known.Conversation.ID, by, conversation.NoteDraft{Text: &text,
+			Mentions: []uuid.UUID{owner.ID}}, idem)
+		return out.Note, err
+	}
+	edited, err := note(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomed, err := note(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	tests := []struct {
 		name string
@@ -108,6 +122,17 @@ func TestRoundTrips(t *testing.T) {
 			_, err := contacts.Update(ctx, w.ID, other.ID, contact.Fields{FirstName: &name})
 			return err
 		}, 3},
+		// Notes: BEGIN with the conversation's lock (and the note's) and the mentioned users;
+		// the writes, the latest mentions and the events with COMMIT.
+		{"note", func(ctx context.Context) error { _, err := note(ctx, nil); return err }, 2},
+		{"note with an Idempotency-Key", func(ctx context.Context) error { _, err := note(ctx, idempotency("note-1")); return err }, 3},
+		{"edit note", func(ctx context.Context) error {
+			n++
+			text := fmt.Sprint("edit ", n)
+			_, err := convs.EditNote(ctx, w.ID, edited.ID, by, conversation.NoteDraft{Text: &text, Mentions: []uuid.UUID{}})
+			return err
+		}, 2},
+		{"delete note", func(ctx context.Context) error { return convs.DeleteNote(ctx, w.ID, doomed.ID, by) }, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })
