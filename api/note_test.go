@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -654,5 +655,42 @@ SELECT workspace_id, $2, id, now() - random() * interval '90 days' FROM conversa
 	if !strings.Contains(plans[0], "Index Cond: ((workspace_id = ") || !strings.Contains(plans[0], "ROW(last_mention_at, conversation_id) <") ||
 		!strings.Contains(plans[0], "conversation_mentions_recent") {
 		t.Errorf("a later page does not start at its position in the index:\n%s", plans[0])
+	}
+}
+
+// Concurrent notes, edits and deletes in one conversation leave each user's latest mention
+// equal to what their remaining mentions say.
+func TestMentionsUnderConcurrentNotes(t *testing.T) {
+	e := apitest.New(t)
+	n := newNoteEnv(t, e)
+	users := []*apitest.User{n.ben, n.manager, e.NewUser(t, n.w, "agent")}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.Clock.Advance(time.Second)
+			u := users[i%len(users)]
+			note := n.note(t, n.ana.Token, n.conv, fmt.Sprint("note ", i), u.ID, users[(i+1)%len(users)].ID)
+			switch i % 3 {
+			case 0:
+				e.Delete(t, "/v1/notes/"+note.ID, n.ana.Token).Expect(t, http.StatusNoContent)
+			case 1:
+				e.Clock.Advance(time.Second)
+				e.Patch(t, "/v1/notes/"+note.ID, n.ana.Token, map[string]any{"mentions": []string{u.ID}}).Expect(t, http.StatusOK)
+			}
+		}()
+	}
+	wg.Wait()
+	stale := count(t, e, `
+SELECT count(*) FROM (
+    SELECT user_id, conversation_id, max(mentioned_at) AS at FROM note_mentions GROUP BY 1, 2) n
+FULL JOIN conversation_mentions cm USING (user_id, conversation_id)
+WHERE n.at IS DISTINCT FROM cm.last_mention_at`)
+	if stale != 0 {
+		t.Fatalf("%d users' latest mentions disagree with their notes", stale)
+	}
+	if got := count(t, e, `SELECT count(*) FROM conversation_mentions`); got != len(users) {
+		t.Errorf("%d users mentioned, want %d", got, len(users))
 	}
 }
