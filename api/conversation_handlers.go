@@ -63,7 +63,7 @@ func caller(c echo.Context) conversation.Caller {
 // @Produce     json
 // @Security    BearerAuth
 // @Param       status      query string false "Status"  Enums(open, snoozed, closed, all) default(open)
-// @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned) default(all)
+// @Param       inbox       query string false "Inbox"   Enums(all, mine, unassigned, mentions) default(all)
 // @Param       assignee_id query string false "Only conversations assigned to this user"
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
 // @Param       label_id    query string false "Only conversations that carry this label"
@@ -86,7 +86,7 @@ func (h *conversationHandler) list(c echo.Context) error {
 	if f.Status, err = enumParam(c, "status", "open", "open", "snoozed", "closed", "all"); err != nil {
 		return err
 	}
-	if f.Inbox, err = enumParam(c, "inbox", "all", "all", "mine", "unassigned"); err != nil {
+	if f.Inbox, err = enumParam(c, "inbox", "all", "all", "mine", "unassigned", conversation.InboxMentions); err != nil {
 		return err
 	}
 	if f.Sort, err = enumParam(c, "sort", "newest", "newest", "oldest"); err != nil {
@@ -106,6 +106,12 @@ func (h *conversationHandler) list(c echo.Context) error {
 		if pr.Kind != auth.KindUser {
 			// A well-formed request the caller cannot make: 403, as for read state.
 			return errUserRequired.Detailf("inbox=mine is a user's own inbox; an API key has none (use assignee_id).")
+		}
+		f.Me = pr.UserID
+	}
+	if f.Inbox == conversation.InboxMentions {
+		if pr.Kind != auth.KindUser {
+			return errUserRequired.Detailf("inbox=mentions is a user's own; an API key is never mentioned.")
 		}
 		f.Me = pr.UserID
 	}
@@ -153,7 +159,7 @@ func (h *conversationHandler) get(c echo.Context) error {
 // messages godoc
 // @Summary     A conversation's messages
 // @ID          listConversationMessages
-// @Description Newest first (by the time each message happened), keyset-paginated.
+// @Description Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth

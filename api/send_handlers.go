@@ -106,17 +106,7 @@ func (h *sendHandler) send(c echo.Context) error {
 		}
 		by.OnBehalfOf = &u
 	}
-	var idem *conversation.Idempotency
-	if key != "" {
-		// The hash covers what the request asks, decoded, so whitespace or key order in the
-		// JSON does not make a retry a different request.
-		canon, _ := json.Marshal(req)
-		h := sha256.New()
-		h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
-		h.Write(canon)
-		idem = &conversation.Idempotency{Key: key, Hash: h.Sum(nil)}
-	}
-	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idem)
+	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idempotency(c, key, req))
 	if err != nil {
 		return refusalProblem(err)
 	}
@@ -150,6 +140,20 @@ func refusalProblem(err error) error {
 		e = e.With("decision", resource.ToDecision(r.Decision))
 	}
 	return e
+}
+
+// idempotency is a request's Idempotency-Key (nil without one) with the hash of what the
+// request asks: its method, path and body req, decoded, so whitespace or key order in the JSON
+// does not make a retry a different request.
+func idempotency(c echo.Context, key string, req any) *conversation.Idempotency {
+	if key == "" {
+		return nil
+	}
+	canon, _ := json.Marshal(req)
+	h := sha256.New()
+	h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
+	h.Write(canon)
+	return &conversation.Idempotency{Key: key, Hash: h.Sum(nil)}
 }
 
 func checkIdempotencyKey(key string) error {
@@ -208,7 +212,7 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 // message godoc
 // @Summary     Get a message
 // @ID          getMessage
-// @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+// @Description One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 // @Tags        messages
 // @Produce     json
 // @Security    BearerAuth

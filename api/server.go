@@ -25,6 +25,8 @@
 // @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
 // @tag.name                  labels
 // @tag.description           Conversation labels of the workspace; a conversation's own labels are set under conversations.
+// @tag.name                  notes
+// @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
 // @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
 // @tag.name                  events
@@ -273,6 +275,11 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPatch, "/labels/:id", lh.update, auth.ScopeAdmin)
 	route(http.MethodDelete, "/labels/:id", lh.delete, auth.ScopeAdmin)
 	route(http.MethodPut, "/conversations/:id/labels", lh.setConversation, auth.ScopeConversationsWrite)
+	nh := &noteHandler{conversations: d.Conversations}
+	route(http.MethodPost, "/conversations/:id/notes", nh.create, auth.ScopeConversationsWrite)
+	route(http.MethodPatch, "/notes/:id", nh.update, auth.ScopeConversationsWrite)
+	route(http.MethodDelete, "/notes/:id", nh.delete, auth.ScopeConversationsWrite)
+	route(http.MethodGet, "/notes/:id/mentions", nh.mentions, auth.ScopeConversationsRead)
 
 	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)

@@ -13,7 +13,9 @@
 --     over 16 slots per workspace (a random slot per change), so concurrent changes in one
 --     workspace do not queue on one row; a read sums the slots;
 --   - user_inbox_counts: per user, open and snoozed conversations assigned to them, and
---     mentions_unread: conversations with a mention of the user after the user's last read.
+--     mentions_unread: conversations with a mention of the user after the user's last read
+--     (conversation_mentions, migration 0014, is copied into the read state by a trigger, so
+--     one row per user and conversation decides it).
 -- The conversation trigger fires only when status or assignee changes (WHEN), so an inbound
 -- message or a send that changes neither costs nothing more. Counter tables have no foreign
 -- keys: a cascade (a deleted user or contact) updates them while it deletes.
@@ -154,7 +156,34 @@ END $$;
 CREATE TRIGGER conversation_reads_count AFTER INSERT OR UPDATE OR DELETE ON conversation_reads
     FOR EACH ROW EXECUTE FUNCTION conversation_reads_change();
 
+-- +goose StatementBegin
+-- conversation_mentions_change copies a user's latest mention in a conversation (migration
+-- 0014 keeps it in conversation_mentions) into their read state, whose trigger counts it.
+CREATE FUNCTION conversation_mentions_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE conversation_reads SET last_mention_at = NULL
+        WHERE workspace_id = OLD.workspace_id AND user_id = OLD.user_id AND conversation_id = OLD.conversation_id;
+    ELSE
+        INSERT INTO conversation_reads AS r (workspace_id, user_id, conversation_id, last_mention_at)
+        VALUES (NEW.workspace_id, NEW.user_id, NEW.conversation_id, NEW.last_mention_at)
+        ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE SET last_mention_at = EXCLUDED.last_mention_at;
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER conversation_mentions_read AFTER INSERT OR UPDATE OR DELETE ON conversation_mentions
+    FOR EACH ROW EXECUTE FUNCTION conversation_mentions_change();
+
+-- Mentions made before this migration.
+INSERT INTO conversation_reads (workspace_id, user_id, conversation_id, last_mention_at)
+SELECT workspace_id, user_id, conversation_id, last_mention_at FROM conversation_mentions
+ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE SET last_mention_at = EXCLUDED.last_mention_at;
+
 -- +goose Down
+DROP TRIGGER conversation_mentions_read ON conversation_mentions;
+DROP FUNCTION conversation_mentions_change();
 DROP TRIGGER conversation_reads_count ON conversation_reads;
 DROP FUNCTION conversation_reads_change();
 DROP TRIGGER conversations_count_delete ON conversations;

@@ -344,6 +344,8 @@ var eventResources = []struct{ prefix, schema, name string }{
 	{"message.", "Message", "EventMessage"},
 	{"conversation.", "Conversation", "EventConversation"},
 	{"contact.", "Contact", "EventContact"},
+	{"note.", "Message", "EventNote"},
+	{"mention.", "Mention", "EventMention"},
 }
 
 // eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated

@@ -1037,8 +1037,12 @@ const (
 	CreateWebhookRequestEventsConversationSnoozed       CreateWebhookRequestEvents = "conversation.snoozed"
 	CreateWebhookRequestEventsConversationUnassigned    CreateWebhookRequestEvents = "conversation.unassigned"
 	CreateWebhookRequestEventsConversationWoke          CreateWebhookRequestEvents = "conversation.woke"
+	CreateWebhookRequestEventsMentionCreated            CreateWebhookRequestEvents = "mention.created"
 	CreateWebhookRequestEventsMessageCreated            CreateWebhookRequestEvents = "message.created"
 	CreateWebhookRequestEventsMessageStatusChanged      CreateWebhookRequestEvents = "message.status_changed"
+	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
+	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
+	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
 )
 
 // Valid indicates whether the value is a known member of the CreateWebhookRequestEvents enum.
@@ -1066,9 +1070,17 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 		return true
 	case CreateWebhookRequestEventsConversationWoke:
 		return true
+	case CreateWebhookRequestEventsMentionCreated:
+		return true
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
 	case CreateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case CreateWebhookRequestEventsNoteCreated:
+		return true
+	case CreateWebhookRequestEventsNoteDeleted:
+		return true
+	case CreateWebhookRequestEventsNoteUpdated:
 		return true
 	default:
 		return false
@@ -1261,6 +1273,21 @@ func (e EventConversationType) Valid() bool {
 	}
 }
 
+// Defines values for EventMentionType.
+const (
+	EventMentionTypeMentionCreated EventMentionType = "mention.created"
+)
+
+// Valid indicates whether the value is a known member of the EventMentionType enum.
+func (e EventMentionType) Valid() bool {
+	switch e {
+	case EventMentionTypeMentionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventMessageType.
 const (
 	EventMessageTypeMessageCreated       EventMessageType = "message.created"
@@ -1273,6 +1300,27 @@ func (e EventMessageType) Valid() bool {
 	case EventMessageTypeMessageCreated:
 		return true
 	case EventMessageTypeMessageStatusChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventNoteType.
+const (
+	EventNoteTypeNoteCreated EventNoteType = "note.created"
+	EventNoteTypeNoteDeleted EventNoteType = "note.deleted"
+	EventNoteTypeNoteUpdated EventNoteType = "note.updated"
+)
+
+// Valid indicates whether the value is a known member of the EventNoteType enum.
+func (e EventNoteType) Valid() bool {
+	switch e {
+	case EventNoteTypeNoteCreated:
+		return true
+	case EventNoteTypeNoteDeleted:
+		return true
+	case EventNoteTypeNoteUpdated:
 		return true
 	default:
 		return false
@@ -1300,6 +1348,7 @@ func (e MeKind) Valid() bool {
 // Defines values for MessageDirection.
 const (
 	MessageDirectionIncoming MessageDirection = "incoming"
+	MessageDirectionInternal MessageDirection = "internal"
 	MessageDirectionOutgoing MessageDirection = "outgoing"
 )
 
@@ -1307,6 +1356,8 @@ const (
 func (e MessageDirection) Valid() bool {
 	switch e {
 	case MessageDirectionIncoming:
+		return true
+	case MessageDirectionInternal:
 		return true
 	case MessageDirectionOutgoing:
 		return true
@@ -1319,6 +1370,7 @@ func (e MessageDirection) Valid() bool {
 const (
 	MessageStatusDelivered MessageStatus = "delivered"
 	MessageStatusFailed    MessageStatus = "failed"
+	MessageStatusInternal  MessageStatus = "internal"
 	MessageStatusQueued    MessageStatus = "queued"
 	MessageStatusRead      MessageStatus = "read"
 	MessageStatusReceived  MessageStatus = "received"
@@ -1331,6 +1383,8 @@ func (e MessageStatus) Valid() bool {
 	case MessageStatusDelivered:
 		return true
 	case MessageStatusFailed:
+		return true
+	case MessageStatusInternal:
 		return true
 	case MessageStatusQueued:
 		return true
@@ -1348,6 +1402,7 @@ func (e MessageStatus) Valid() bool {
 // Defines values for MessageType.
 const (
 	MessageTypeAttachment MessageType = "attachment"
+	MessageTypeNote       MessageType = "note"
 	MessageTypeTemplate   MessageType = "template"
 	MessageTypeText       MessageType = "text"
 )
@@ -1356,6 +1411,8 @@ const (
 func (e MessageType) Valid() bool {
 	switch e {
 	case MessageTypeAttachment:
+		return true
+	case MessageTypeNote:
 		return true
 	case MessageTypeTemplate:
 		return true
@@ -1444,6 +1501,8 @@ const (
 	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
 	ProblemCodeNoChannelIdentity        ProblemCode = "no_channel_identity"
 	ProblemCodeNotASession              ProblemCode = "not_a_session"
+	ProblemCodeNoteForbidden            ProblemCode = "note_forbidden"
+	ProblemCodeNoteNotFound             ProblemCode = "note_not_found"
 	ProblemCodeOwnerOnly                ProblemCode = "owner_only"
 	ProblemCodePasswordChangeForbidden  ProblemCode = "password_change_forbidden"
 	ProblemCodeQuotaExceeded            ProblemCode = "quota_exceeded"
@@ -1550,6 +1609,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeNoChannelIdentity:
 		return true
 	case ProblemCodeNotASession:
+		return true
+	case ProblemCodeNoteForbidden:
+		return true
+	case ProblemCodeNoteNotFound:
 		return true
 	case ProblemCodeOwnerOnly:
 		return true
@@ -1910,8 +1973,12 @@ const (
 	UpdateWebhookRequestEventsConversationSnoozed       UpdateWebhookRequestEvents = "conversation.snoozed"
 	UpdateWebhookRequestEventsConversationUnassigned    UpdateWebhookRequestEvents = "conversation.unassigned"
 	UpdateWebhookRequestEventsConversationWoke          UpdateWebhookRequestEvents = "conversation.woke"
+	UpdateWebhookRequestEventsMentionCreated            UpdateWebhookRequestEvents = "mention.created"
 	UpdateWebhookRequestEventsMessageCreated            UpdateWebhookRequestEvents = "message.created"
 	UpdateWebhookRequestEventsMessageStatusChanged      UpdateWebhookRequestEvents = "message.status_changed"
+	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
+	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
+	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
 )
 
 // Valid indicates whether the value is a known member of the UpdateWebhookRequestEvents enum.
@@ -1939,9 +2006,17 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 		return true
 	case UpdateWebhookRequestEventsConversationWoke:
 		return true
+	case UpdateWebhookRequestEventsMentionCreated:
+		return true
 	case UpdateWebhookRequestEventsMessageCreated:
 		return true
 	case UpdateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case UpdateWebhookRequestEventsNoteCreated:
+		return true
+	case UpdateWebhookRequestEventsNoteDeleted:
+		return true
+	case UpdateWebhookRequestEventsNoteUpdated:
 		return true
 	default:
 		return false
@@ -2017,6 +2092,7 @@ func (e ListConversationsParamsStatus) Valid() bool {
 // Defines values for ListConversationsParamsInbox.
 const (
 	ListConversationsParamsInboxAll        ListConversationsParamsInbox = "all"
+	ListConversationsParamsInboxMentions   ListConversationsParamsInbox = "mentions"
 	ListConversationsParamsInboxMine       ListConversationsParamsInbox = "mine"
 	ListConversationsParamsInboxUnassigned ListConversationsParamsInbox = "unassigned"
 )
@@ -2025,6 +2101,8 @@ const (
 func (e ListConversationsParamsInbox) Valid() bool {
 	switch e {
 	case ListConversationsParamsInboxAll:
+		return true
+	case ListConversationsParamsInboxMentions:
 		return true
 	case ListConversationsParamsInboxMine:
 		return true
@@ -2065,8 +2143,12 @@ const (
 	ListEventsParamsTypesConversationSnoozed       ListEventsParamsTypes = "conversation.snoozed"
 	ListEventsParamsTypesConversationUnassigned    ListEventsParamsTypes = "conversation.unassigned"
 	ListEventsParamsTypesConversationWoke          ListEventsParamsTypes = "conversation.woke"
+	ListEventsParamsTypesMentionCreated            ListEventsParamsTypes = "mention.created"
 	ListEventsParamsTypesMessageCreated            ListEventsParamsTypes = "message.created"
 	ListEventsParamsTypesMessageStatusChanged      ListEventsParamsTypes = "message.status_changed"
+	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
+	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
+	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
 )
 
 // Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
@@ -2092,9 +2174,17 @@ func (e ListEventsParamsTypes) Valid() bool {
 		return true
 	case ListEventsParamsTypesConversationWoke:
 		return true
+	case ListEventsParamsTypesMentionCreated:
+		return true
 	case ListEventsParamsTypesMessageCreated:
 		return true
 	case ListEventsParamsTypesMessageStatusChanged:
+		return true
+	case ListEventsParamsTypesNoteCreated:
+		return true
+	case ListEventsParamsTypesNoteDeleted:
+		return true
+	case ListEventsParamsTypesNoteUpdated:
 		return true
 	default:
 		return false
@@ -3072,6 +3162,24 @@ type CreateMessengerSandboxChannelRequestProvider string
 // Example: messenger
 type CreateMessengerSandboxChannelRequestType string
 
+// CreateNoteRequest defines model for CreateNoteRequest.
+type CreateNoteRequest struct {
+	// Mentions Mentions are users of this workspace, each once (another workspace's or an unknown id is 422).
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
+	Mentions *[]string `json:"mentions,omitempty"`
+
+	// OnBehalfOf OnBehalfOf (API keys only, and required for them) names the user the key writes the note for: its author.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// Text Text is trimmed; it must not be empty.
+	//
+	// Example: Customer asked for a refund; @Ben can you check the order?
+	Text string `json:"text"`
+}
+
 // CreateSMSSandboxChannelRequest A sms channel on the sandbox provider, which delivers nothing outside the server.
 type CreateSMSSandboxChannelRequest struct {
 	// Config The sandbox provider takes no config: an empty object, or leave it out.
@@ -3687,6 +3795,28 @@ type EventList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// EventMention An event about a mention: data is the Mention as the API returns it.
+type EventMention struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string `json:"conversation_id"`
+	Data           Mention `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: mention.created
+	Type EventMentionType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventMentionType Example: mention.created
+type EventMentionType string
+
 // EventMessage An event about a message: data is the Message as the API returns it.
 type EventMessage struct {
 	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
@@ -3708,6 +3838,28 @@ type EventMessage struct {
 
 // EventMessageType Example: message.created
 type EventMessageType string
+
+// EventNote An event about a message: data is the Message as the API returns it.
+type EventNote struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string `json:"conversation_id"`
+	Data           Message `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: note.created
+	Type EventNoteType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventNoteType Example: note.created
+type EventNoteType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -3894,6 +4046,28 @@ type Me struct {
 // MeKind Example: user
 type MeKind string
 
+// Mention defines model for Mention.
+type Mention struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID string `json:"conversation_id"`
+
+	// CreatedAt CreatedAt is when the mention was made: the note's creation, or the edit that added the user.
+	//
+	// Example: 2026-11-29T08:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// NoteID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70
+	NoteID string `json:"note_id"`
+
+	// UserID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51
+	UserID string `json:"user_id"`
+}
+
+// MentionList defines model for MentionList.
+type MentionList struct {
+	Data []Mention `json:"data"`
+}
+
 // Message defines model for Message.
 type Message struct {
 	// Attachment Attachment is the file of an attachment message (text is then its caption).
@@ -3908,8 +4082,10 @@ type Message struct {
 	// Billable Example: false
 	Billable bool `json:"billable"`
 
-	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID string `json:"channel_id"`
+	// ChannelID ChannelID is null for a note.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID *string `json:"channel_id"`
 
 	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
 	ContactID string `json:"contact_id"`
@@ -3922,7 +4098,9 @@ type Message struct {
 	// Example: 2026-11-29T08:00:00Z
 	CreatedAt time.Time `json:"created_at"`
 
-	// Direction Example: incoming
+	// Direction Direction is internal for a note, which never leaves the workspace.
+	//
+	// Example: incoming
 	Direction MessageDirection `json:"direction"`
 	Error     *MessageError    `json:"error"`
 
@@ -3940,11 +4118,16 @@ type Message struct {
 	// LastAttemptAt Example: 2026-11-29T08:00:01Z
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
 
+	// Mentions Mentions are the users a note mentions ([] when none); null for other messages.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
+	Mentions *[]string `json:"mentions"`
+
 	// ProviderMessageID Example: wamid.HBgLMTIwMjU1NTAxMjM
 	ProviderMessageID *string `json:"provider_message_id"`
 	Sender            Actor   `json:"sender"`
 
-	// Status Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed.
+	// Status Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed; a note's is internal.
 	//
 	// Example: received
 	Status MessageStatus `json:"status"`
@@ -3967,10 +4150,12 @@ type Message struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// MessageDirection Example: incoming
+// MessageDirection Direction is internal for a note, which never leaves the workspace.
+//
+// Example: incoming
 type MessageDirection string
 
-// MessageStatus Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed.
+// MessageStatus Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed; a note's is internal.
 //
 // Example: received
 type MessageStatus string
@@ -4110,6 +4295,8 @@ type Problem struct {
 	// - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
 	// - `no_channel_identity`: The contact has no identity on the channel, so there is no address to send to.
 	// - `not_a_session`: Only a user session can do this (log out); API keys are revoked instead.
+	// - `note_forbidden`: Only a note's author, owners, managers and API keys may edit or delete it.
+	// - `note_not_found`: No such note in this workspace (or the message is not a note).
 	// - `owner_only`: Only an owner may do this to owners, managers or the owner role.
 	// - `password_change_forbidden`: Only the user themself or an owner may set a password.
 	// - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
@@ -4207,6 +4394,8 @@ type Problem struct {
 // - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
 // - `no_channel_identity`: The contact has no identity on the channel, so there is no address to send to.
 // - `not_a_session`: Only a user session can do this (log out); API keys are revoked instead.
+// - `note_forbidden`: Only a note's author, owners, managers and API keys may edit or delete it.
+// - `note_not_found`: No such note in this workspace (or the message is not a note).
 // - `owner_only`: Only an owner may do this to owners, managers or the owner role.
 // - `password_change_forbidden`: Only the user themself or an owner may set a password.
 // - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
@@ -4768,6 +4957,19 @@ type UpdateLabelRequest struct {
 	Name *string `json:"name,omitempty"`
 }
 
+// UpdateNoteRequest defines model for UpdateNoteRequest.
+type UpdateNoteRequest struct {
+	// Mentions Mentions replaces the set of mentioned users when given ([] removes them all). Users added get a mention.created event; users removed lose the mention.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
+	Mentions *[]string `json:"mentions,omitempty"`
+
+	// Text Text replaces the note's text when given; trimmed, it must not be empty.
+	//
+	// Example: Refund done.
+	Text *string `json:"text,omitempty"`
+}
+
 // UpdateUserRequest defines model for UpdateUserRequest.
 type UpdateUserRequest struct {
 	// CurrentPassword The caller's current password: required when a user changes their own password (wrong
@@ -5180,6 +5382,12 @@ type ListConversationMessagesParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// CreateNoteParams defines parameters for CreateNote.
+type CreateNoteParams struct {
+	// IdempotencyKey Unique key for this note (1-255 printable characters), kept 24 hours
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
 	// After Only events after this event id
@@ -5304,6 +5512,9 @@ type CloseConversationJSONRequestBody = CloseConversationRequest
 // SetConversationLabelsJSONRequestBody defines body for SetConversationLabels for application/json ContentType.
 type SetConversationLabelsJSONRequestBody = SetConversationLabelsRequest
 
+// CreateNoteJSONRequestBody defines body for CreateNote for application/json ContentType.
+type CreateNoteJSONRequestBody = CreateNoteRequest
+
 // MarkConversationReadJSONRequestBody defines body for MarkConversationRead for application/json ContentType.
 type MarkConversationReadJSONRequestBody = ReadConversationRequest
 
@@ -5318,6 +5529,9 @@ type CreateLabelJSONRequestBody = CreateLabelRequest
 
 // UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
 type UpdateLabelJSONRequestBody = UpdateLabelRequest
+
+// UpdateNoteJSONRequestBody defines body for UpdateNote for application/json ContentType.
+type UpdateNoteJSONRequestBody = UpdateNoteRequest
 
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateRequest
@@ -6003,6 +6217,58 @@ func (t *Event) MergeEventContact(v EventContact) error {
 	return err
 }
 
+// AsEventNote returns the union data inside the Event as a EventNote
+func (t Event) AsEventNote() (EventNote, error) {
+	var body EventNote
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventNote overwrites any union data inside the Event as the provided EventNote
+func (t *Event) FromEventNote(v EventNote) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventNote performs a merge with any union data inside the Event, using the provided EventNote
+func (t *Event) MergeEventNote(v EventNote) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventMention returns the union data inside the Event as a EventMention
+func (t Event) AsEventMention() (EventMention, error) {
+	var body EventMention
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventMention overwrites any union data inside the Event as the provided EventMention
+func (t *Event) FromEventMention(v EventMention) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventMention performs a merge with any union data inside the Event, using the provided EventMention
+func (t *Event) MergeEventMention(v EventMention) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -6037,10 +6303,18 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventConversation()
 	case "conversation.woke":
 		return t.AsEventConversation()
+	case "mention.created":
+		return t.AsEventMention()
 	case "message.created":
 		return t.AsEventMessage()
 	case "message.status_changed":
 		return t.AsEventMessage()
+	case "note.created":
+		return t.AsEventNote()
+	case "note.deleted":
+		return t.AsEventNote()
+	case "note.updated":
+		return t.AsEventNote()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -6920,10 +7194,28 @@ type ClientInterface interface {
 
 	// ListConversationMessages A conversation's messages
 	//
-	// Newest first (by the time each message happened), keyset-paginated.
+	// Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 	//
 	// Corresponds with GET /v1/conversations/{id}/messages (the `ListConversationMessages` operationId).
 	ListConversationMessages(ctx context.Context, id openapi_types.UUID, params *ListConversationMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNoteWithBody Leave a note on a conversation
+	//
+	// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+	CreateNoteWithBody(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateNote Leave a note on a conversation
+	//
+	// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+	CreateNote(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, body CreateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MarkConversationReadWithBody Mark a conversation read
 	//
@@ -7059,10 +7351,42 @@ type ClientInterface interface {
 
 	// GetMessage Get a message
 	//
-	// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+	// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 	//
 	// Corresponds with GET /v1/messages/{id} (the `GetMessage` operationId).
 	GetMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteNote Delete a note
+	//
+	// Removes a note from the thread, with its mentions: users it mentioned lose the conversation from their inbox=mentions unless another note there mentions them. Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Event note.deleted, whose data is the note as it was. A message that is not a note is 404 note_not_found.
+	//
+	// Corresponds with DELETE /v1/notes/{id} (the `DeleteNote` operationId).
+	DeleteNote(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNoteWithBody Edit a note
+	//
+	// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+	UpdateNoteWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNote Edit a note
+	//
+	// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+	UpdateNote(ctx context.Context, id openapi_types.UUID, body UpdateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNoteMentions A note's mentions
+	//
+	// Who the note mentions, in the note's order, each with when the mention was made (the note's creation, or the edit that added the user): the Mention of the mention.created event. A user deleted since is left out. A message that is not a note is 404 note_not_found.
+	//
+	// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
+	ListNoteMentions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteTemplate Delete a template
 	//
@@ -8139,11 +8463,49 @@ func (c *Client) SetConversationLabels(ctx context.Context, id openapi_types.UUI
 
 // ListConversationMessages A conversation's messages
 //
-// Newest first (by the time each message happened), keyset-paginated.
+// Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 //
 // Corresponds with GET /v1/conversations/{id}/messages (the `ListConversationMessages` operationId).
 func (c *Client) ListConversationMessages(ctx context.Context, id openapi_types.UUID, params *ListConversationMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationMessagesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNoteWithBody Leave a note on a conversation
+//
+// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+func (c *Client) CreateNoteWithBody(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNoteRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateNote Leave a note on a conversation
+//
+// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+func (c *Client) CreateNote(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, body CreateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateNoteRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8448,11 +8810,83 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 
 // GetMessage Get a message
 //
-// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 //
 // Corresponds with GET /v1/messages/{id} (the `GetMessage` operationId).
 func (c *Client) GetMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMessageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteNote Delete a note
+//
+// Removes a note from the thread, with its mentions: users it mentioned lose the conversation from their inbox=mentions unless another note there mentions them. Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Event note.deleted, whose data is the note as it was. A message that is not a note is 404 note_not_found.
+//
+// Corresponds with DELETE /v1/notes/{id} (the `DeleteNote` operationId).
+func (c *Client) DeleteNote(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteNoteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNoteWithBody Edit a note
+//
+// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+func (c *Client) UpdateNoteWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNoteRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNote Edit a note
+//
+// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+func (c *Client) UpdateNote(ctx context.Context, id openapi_types.UUID, body UpdateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNoteRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNoteMentions A note's mentions
+//
+// Who the note mentions, in the note's order, each with when the mention was made (the note's creation, or the edit that added the user): the Mention of the mention.created event. A user deleted since is left out. A message that is not a note is 404 note_not_found.
+//
+// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
+func (c *Client) ListNoteMentions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNoteMentionsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -10646,6 +11080,68 @@ func NewListConversationMessagesRequest(server string, id openapi_types.UUID, pa
 	return req, nil
 }
 
+// NewCreateNoteRequest calls the generic CreateNote builder with application/json body
+func NewCreateNoteRequest(server string, id openapi_types.UUID, params *CreateNoteParams, body CreateNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateNoteRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewCreateNoteRequestWithBody constructs an http.Request for the CreateNote method, with any body, and a specified content type
+func NewCreateNoteRequestWithBody(server string, id openapi_types.UUID, params *CreateNoteParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/notes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewMarkConversationReadRequest calls the generic MarkConversationRead builder with application/json body
 func NewMarkConversationReadRequest(server string, id openapi_types.UUID, body MarkConversationReadJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -11181,6 +11677,121 @@ func NewGetMessageRequest(server string, id openapi_types.UUID) (*http.Request, 
 	}
 
 	operationPath := fmt.Sprintf("/v1/messages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteNoteRequest constructs an http.Request for the DeleteNote method
+func NewDeleteNoteRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateNoteRequest calls the generic UpdateNote builder with application/json body
+func NewUpdateNoteRequest(server string, id openapi_types.UUID, body UpdateNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateNoteRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateNoteRequestWithBody constructs an http.Request for the UpdateNote method, with any body, and a specified content type
+func NewUpdateNoteRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListNoteMentionsRequest constructs an http.Request for the ListNoteMentions method
+func NewListNoteMentionsRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/notes/%s/mentions", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -12448,12 +13059,30 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationMessagesWithResponse A conversation's messages
 	//
-	// Newest first (by the time each message happened), keyset-paginated.
+	// Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/conversations/{id}/messages (the `ListConversationMessages` operationId).
 	ListConversationMessagesWithResponse(ctx context.Context, id openapi_types.UUID, params *ListConversationMessagesParams, reqEditors ...RequestEditorFn) (*ListConversationMessagesResponse, error)
+
+	// CreateNoteWithBodyWithResponse Leave a note on a conversation
+	//
+	// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+	CreateNoteWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNoteResponse, error)
+
+	// CreateNoteWithResponse Leave a note on a conversation
+	//
+	// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+	CreateNoteWithResponse(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, body CreateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNoteResponse, error)
 
 	// MarkConversationReadWithBodyWithResponse Mark a conversation read
 	//
@@ -12601,12 +13230,48 @@ type ClientWithResponsesInterface interface {
 
 	// GetMessageWithResponse Get a message
 	//
-	// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+	// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/messages/{id} (the `GetMessage` operationId).
 	GetMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMessageResponse, error)
+
+	// DeleteNoteWithResponse Delete a note
+	//
+	// Removes a note from the thread, with its mentions: users it mentioned lose the conversation from their inbox=mentions unless another note there mentions them. Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Event note.deleted, whose data is the note as it was. A message that is not a note is 404 note_not_found.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/notes/{id} (the `DeleteNote` operationId).
+	DeleteNoteWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNoteResponse, error)
+
+	// UpdateNoteWithBodyWithResponse Edit a note
+	//
+	// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+	UpdateNoteWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNoteResponse, error)
+
+	// UpdateNoteWithResponse Edit a note
+	//
+	// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+	UpdateNoteWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNoteResponse, error)
+
+	// ListNoteMentionsWithResponse A note's mentions
+	//
+	// Who the note mentions, in the note's order, each with when the mention was made (the note's creation, or the edit that added the user): the Mention of the mention.created event. A user deleted since is left out. A message that is not a note is 404 note_not_found.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
+	ListNoteMentionsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListNoteMentionsResponse, error)
 
 	// DeleteTemplateWithResponse Delete a template
 	//
@@ -16549,6 +17214,141 @@ func (r ListConversationMessagesResponse) ContentType() string {
 	return ""
 }
 
+// CreateNoteResponse201Headers the declared response headers of an HTTP 201 response for CreateNote
+type CreateNoteResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         *string
+}
+
+// CreateNoteResponse400Headers the declared response headers of an HTTP 400 response for CreateNote
+type CreateNoteResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateNoteResponse401Headers the declared response headers of an HTTP 401 response for CreateNote
+type CreateNoteResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateNoteResponse403Headers the declared response headers of an HTTP 403 response for CreateNote
+type CreateNoteResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateNoteResponse404Headers the declared response headers of an HTTP 404 response for CreateNote
+type CreateNoteResponse404Headers struct {
+	XRequestID *string
+}
+
+// CreateNoteResponse413Headers the declared response headers of an HTTP 413 response for CreateNote
+type CreateNoteResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateNoteResponse422Headers the declared response headers of an HTTP 422 response for CreateNote
+type CreateNoteResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Message
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateNoteResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateNoteResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateNoteResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateNoteResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateNoteResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateNoteResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateNoteResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateNoteResponse) GetJSON201() *Message {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateNoteResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MarkConversationReadResponse200Headers the declared response headers of an HTTP 200 response for MarkConversationRead
 type MarkConversationReadResponse200Headers struct {
 	XRequestID *string
@@ -17838,6 +18638,314 @@ func (r GetMessageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteNoteResponse204Headers the declared response headers of an HTTP 204 response for DeleteNote
+type DeleteNoteResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteNoteResponse401Headers the declared response headers of an HTTP 401 response for DeleteNote
+type DeleteNoteResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// DeleteNoteResponse403Headers the declared response headers of an HTTP 403 response for DeleteNote
+type DeleteNoteResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteNoteResponse404Headers the declared response headers of an HTTP 404 response for DeleteNote
+type DeleteNoteResponse404Headers struct {
+	XRequestID *string
+}
+
+type DeleteNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteNoteResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteNoteResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteNoteResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteNoteResponse404Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteNoteResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteNoteResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteNoteResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateNoteResponse200Headers the declared response headers of an HTTP 200 response for UpdateNote
+type UpdateNoteResponse200Headers struct {
+	XRequestID *string
+}
+
+// UpdateNoteResponse400Headers the declared response headers of an HTTP 400 response for UpdateNote
+type UpdateNoteResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateNoteResponse401Headers the declared response headers of an HTTP 401 response for UpdateNote
+type UpdateNoteResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UpdateNoteResponse403Headers the declared response headers of an HTTP 403 response for UpdateNote
+type UpdateNoteResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateNoteResponse404Headers the declared response headers of an HTTP 404 response for UpdateNote
+type UpdateNoteResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateNoteResponse413Headers the declared response headers of an HTTP 413 response for UpdateNote
+type UpdateNoteResponse413Headers struct {
+	XRequestID *string
+}
+
+// UpdateNoteResponse422Headers the declared response headers of an HTTP 422 response for UpdateNote
+type UpdateNoteResponse422Headers struct {
+	XRequestID *string
+}
+
+type UpdateNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Message
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateNoteResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateNoteResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateNoteResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateNoteResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateNoteResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateNoteResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateNoteResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateNoteResponse) GetJSON200() *Message {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateNoteResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListNoteMentionsResponse200Headers the declared response headers of an HTTP 200 response for ListNoteMentions
+type ListNoteMentionsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListNoteMentionsResponse401Headers the declared response headers of an HTTP 401 response for ListNoteMentions
+type ListNoteMentionsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListNoteMentionsResponse403Headers the declared response headers of an HTTP 403 response for ListNoteMentions
+type ListNoteMentionsResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListNoteMentionsResponse404Headers the declared response headers of an HTTP 404 response for ListNoteMentions
+type ListNoteMentionsResponse404Headers struct {
+	XRequestID *string
+}
+
+type ListNoteMentionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MentionList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListNoteMentionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListNoteMentionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListNoteMentionsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListNoteMentionsResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNoteMentionsResponse) GetJSON200() *MentionList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListNoteMentionsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListNoteMentionsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListNoteMentionsResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNoteMentionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNoteMentionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNoteMentionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNoteMentionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20316,7 +21424,7 @@ func (c *ClientWithResponses) SetConversationLabelsWithResponse(ctx context.Cont
 
 // ListConversationMessagesWithResponse A conversation's messages
 //
-// Newest first (by the time each message happened), keyset-paginated.
+// Newest first (by the time each message happened), keyset-paginated. The team's internal notes (type note, direction internal) are among them in the same order.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20327,6 +21435,36 @@ func (c *ClientWithResponses) ListConversationMessagesWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseListConversationMessagesResponse(rsp)
+}
+
+// CreateNoteWithBodyWithResponse Leave a note on a conversation
+//
+// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+func (c *ClientWithResponses) CreateNoteWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateNoteResponse, error) {
+	rsp, err := c.CreateNoteWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNoteResponse(rsp)
+}
+
+// CreateNoteWithResponse Leave a note on a conversation
+//
+// Writes an internal note into the conversation's thread: a message with type note, direction and status internal and no channel, authored by the calling user (an API key must name the author in on_behalf_of, else 422). It is never delivered to the customer and changes nothing else: no reopen, no assignment, no reply window, and the conversation's last_message stays the customer-facing one; it shows among the thread's messages in time order. mentions names users of this workspace (at most 20, each once; an unknown or another workspace's user is 422 on mentions): each gets a mention.created event and the conversation in their inbox=mentions. Events: note.created, then one mention.created per mentioned user. An Idempotency-Key makes retries safe as for sends: the same key with the same request replays the first answer (Idempotent-Replayed: true), with another request it is 422 idempotency_key_reused.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/{id}/notes (the `CreateNote` operationId).
+func (c *ClientWithResponses) CreateNoteWithResponse(ctx context.Context, id openapi_types.UUID, params *CreateNoteParams, body CreateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNoteResponse, error) {
+	rsp, err := c.CreateNote(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateNoteResponse(rsp)
 }
 
 // MarkConversationReadWithBodyWithResponse Mark a conversation read
@@ -20571,7 +21709,7 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 
 // GetMessageWithResponse Get a message
 //
-// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones.
+// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20582,6 +21720,66 @@ func (c *ClientWithResponses) GetMessageWithResponse(ctx context.Context, id ope
 		return nil, err
 	}
 	return ParseGetMessageResponse(rsp)
+}
+
+// DeleteNoteWithResponse Delete a note
+//
+// Removes a note from the thread, with its mentions: users it mentioned lose the conversation from their inbox=mentions unless another note there mentions them. Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Event note.deleted, whose data is the note as it was. A message that is not a note is 404 note_not_found.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/notes/{id} (the `DeleteNote` operationId).
+func (c *ClientWithResponses) DeleteNoteWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteNoteResponse, error) {
+	rsp, err := c.DeleteNote(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteNoteResponse(rsp)
+}
+
+// UpdateNoteWithBodyWithResponse Edit a note
+//
+// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+func (c *ClientWithResponses) UpdateNoteWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNoteResponse, error) {
+	rsp, err := c.UpdateNoteWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNoteResponse(rsp)
+}
+
+// UpdateNoteWithResponse Edit a note
+//
+// Changes a note's text and/or its mentions (a field left out stays). Its author, owners, managers and API keys may; another agent gets 403 note_forbidden. Users newly mentioned get a mention.created event and the conversation in their inbox=mentions as of now; users no longer mentioned lose it (the conversation leaves their inbox=mentions unless another note mentions them there). Event note.updated, unless nothing changed. A message that is not a note is 404 note_not_found.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/notes/{id} (the `UpdateNote` operationId).
+func (c *ClientWithResponses) UpdateNoteWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNoteResponse, error) {
+	rsp, err := c.UpdateNote(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNoteResponse(rsp)
+}
+
+// ListNoteMentionsWithResponse A note's mentions
+//
+// Who the note mentions, in the note's order, each with when the mention was made (the note's creation, or the edit that added the user): the Mention of the mention.created event. A user deleted since is left out. A message that is not a note is 404 note_not_found.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
+func (c *ClientWithResponses) ListNoteMentionsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListNoteMentionsResponse, error) {
+	rsp, err := c.ListNoteMentions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNoteMentionsResponse(rsp)
 }
 
 // DeleteTemplateWithResponse Delete a template
@@ -25028,6 +26226,168 @@ func ParseListConversationMessagesResponse(rsp *http.Response) (*ListConversatio
 	return response, nil
 }
 
+// ParseCreateNoteResponse parses an HTTP response from a CreateNoteWithResponse call
+func ParseCreateNoteResponse(rsp *http.Response) (*CreateNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateNoteResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateNoteResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateNoteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateNoteResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateNoteResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateNoteResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateNoteResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseMarkConversationReadResponse parses an HTTP response from a MarkConversationReadWithResponse call
 func ParseMarkConversationReadResponse(rsp *http.Response) (*MarkConversationReadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -26430,6 +27790,344 @@ func ParseGetMessageResponse(rsp *http.Response) (*GetMessageResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetMessageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteNoteResponse parses an HTTP response from a DeleteNoteWithResponse call
+func ParseDeleteNoteResponse(rsp *http.Response) (*DeleteNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteNoteResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteNoteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteNoteResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteNoteResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateNoteResponse parses an HTTP response from a UpdateNoteWithResponse call
+func ParseUpdateNoteResponse(rsp *http.Response) (*UpdateNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateNoteResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateNoteResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateNoteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateNoteResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateNoteResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateNoteResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateNoteResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListNoteMentionsResponse parses an HTTP response from a ListNoteMentionsWithResponse call
+func ParseListNoteMentionsResponse(rsp *http.Response) (*ListNoteMentionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNoteMentionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MentionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListNoteMentionsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListNoteMentionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListNoteMentionsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListNoteMentionsResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

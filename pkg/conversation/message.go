@@ -13,6 +13,8 @@ type Direction string
 const (
 	Incoming Direction = "incoming"
 	Outgoing Direction = "outgoing"
+	// Internal is a note's: it stays inside the workspace and is never delivered.
+	Internal Direction = "internal"
 )
 
 // MessageType is the form of a message.
@@ -23,12 +25,15 @@ const (
 	TypeText       MessageType = "text"
 	TypeTemplate   MessageType = "template"
 	TypeAttachment MessageType = "attachment"
+	// TypeNote is an internal note of the team (see note.go).
+	TypeNote MessageType = "note"
 )
 
 // MessageStatus is where a message is: received (incoming), or on its way out.
 type MessageStatus string
 
-// The message statuses. Outgoing messages move queued → sent → delivered → read, or failed.
+// The message statuses. Outgoing messages move queued → sent → delivered → read, or failed;
+// a note is internal and stays so.
 const (
 	StatusReceived  MessageStatus = "received"
 	StatusQueued    MessageStatus = "queued"
@@ -36,6 +41,7 @@ const (
 	StatusDelivered MessageStatus = "delivered"
 	StatusRead      MessageStatus = "read"
 	StatusFailed    MessageStatus = "failed"
+	StatusInternal  MessageStatus = "internal"
 )
 
 // Attachment is a file sent with a message, by reference.
@@ -52,13 +58,13 @@ type TemplateRef struct {
 	Variables []string `json:"variables"`
 }
 
-// Message is one message of a conversation, on one channel.
+// Message is one message of a conversation, on one channel, or a note on none.
 type Message struct {
 	WorkspaceID    uuid.UUID
 	ID             uuid.UUID
 	ConversationID uuid.UUID
 	ContactID      uuid.UUID
-	ChannelID      uuid.UUID
+	ChannelID      uuid.UUID // uuid.Nil for a note
 	IdentityID     *uuid.UUID
 	Direction      Direction
 	Type           MessageType
@@ -80,6 +86,8 @@ type Message struct {
 	// LastAttemptAt is when the latest began.
 	Attempts      int
 	LastAttemptAt *time.Time
+	// Mentions are the users a note mentions, in the order written; nil for other messages.
+	Mentions []uuid.UUID
 	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
 	CreatedAt time.Time
 	UpdatedAt time.Time

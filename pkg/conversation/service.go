@@ -39,7 +39,7 @@ const (
 // Filter selects and orders the inbox.
 type Filter struct {
 	Status string // open, snoozed, closed or all
-	Inbox  string // all, mine or unassigned
+	Inbox  string // all, mine, unassigned or mentions (InboxMentions)
 	// Me is the user "mine" means.
 	Me         uuid.UUID
 	AssigneeID *uuid.UUID
@@ -98,6 +98,7 @@ type Store interface {
 	// it writes nothing and answers the stored message with replayed set.
 	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
 	ReadStore
+	NoteStore
 }
 
 // Service runs the conversation use cases.

@@ -48,6 +48,7 @@ var Codes = map[string]string{
 	"password_change_forbidden": "Only the user themself or an owner may set a password.",
 	"assignment_forbidden":      "Agents may assign a conversation only to themselves, and unassign only themselves.",
 	"user_required":             "Only a user has this (read state, an inbox of their own); an API key has none.",
+	"note_forbidden":            "Only a note's author, owners, managers and API keys may edit or delete it.",
 	"handshake_refused":         "A provider's verification request does not match the channel's verify token.",
 	// Not found (404).
 	"workspace_not_found":    "The workspace does not exist.",
@@ -56,6 +57,7 @@ var Codes = map[string]string{
 	"channel_not_found":      "No such channel in this workspace.",
 	"conversation_not_found": "No such conversation in this workspace.",
 	"message_not_found":      "No such message in this workspace.",
+	"note_not_found":         "No such note in this workspace (or the message is not a note).",
 	"template_not_found":     "No such template in this workspace.",
 	"api_key_not_found":      "No such API key in this workspace.",
 	"webhook_not_found":      "No such webhook in this workspace, or no such provider webhook on the channel.",

@@ -16,7 +16,8 @@ import (
 )
 
 // Event types. The payload of message.* is a Message, of conversation.* a Conversation (its
-// state once the change committed), of contact.* a Contact, each as the API returns it.
+// state once the change committed), of contact.* a Contact, of note.* the note as a Message
+// (as it was, when deleted), of mention.* a Mention, each as the API returns it.
 const (
 	MessageCreated         = "message.created"
 	MessageStatusChanged   = "message.status_changed"
@@ -29,6 +30,10 @@ const (
 	ConversationWoke       = "conversation.woke"
 	ContactCreated         = "contact.created"
 	ContactUpdated         = "contact.updated"
+	NoteCreated            = "note.created"
+	NoteUpdated            = "note.updated"
+	NoteDeleted            = "note.deleted"
+	MentionCreated         = "mention.created"
 )
 
 // ConversationLabelsChanged is published when a conversation's set of labels changes (PUT
@@ -38,7 +43,7 @@ const ConversationLabelsChanged = "conversation.labels_changed"
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
-	ConversationLabelsChanged, ContactCreated, ContactUpdated}
+	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

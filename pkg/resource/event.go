@@ -19,8 +19,9 @@ type Event struct {
 	OccurredAt     time.Time `json:"occurred_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	// Data is the resource as the API returns it: a Message for message.*, a Conversation for
-	// conversation.*, a Contact for contact.*. As in answers, a Conversation's contact has a
+	// Data is the resource as the API returns it: a Message for message.* and note.* (a
+	// deleted note as it was), a Conversation for conversation.*, a Contact for contact.*, a
+	// Mention for mention.*. As in answers, a Conversation's contact has a
 	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
 	// admin sets up, carry them).
 	Data json.RawMessage `json:"data" swaggertype:"object"`
@@ -60,8 +61,8 @@ func EventBody(e event.Event) ([]byte, error) {
 }
 
 // EventPayload is an event's data: the resource the event is about (a conversation.Message,
-// conversation.Conversation or contact.Contact) as the API returns it, reach included. The
-// store writes it with the change, in the change's transaction.
+// conversation.Conversation, contact.Contact or conversation.Mention) as the API returns it,
+// reach included. The store writes it with the change, in the change's transaction.
 func EventPayload(v any) ([]byte, error) {
 	switch x := v.(type) {
 	case conversation.Message:
@@ -70,6 +71,8 @@ func EventPayload(v any) ([]byte, error) {
 		return json.Marshal(ToConversation(x))
 	case contact.Contact:
 		return json.Marshal(ToContact(x))
+	case conversation.Mention:
+		return json.Marshal(ToMention(x))
 	}
 	return nil, fmt.Errorf("no event payload for %T", v)
 }

@@ -26,16 +26,19 @@ type MessageError struct {
 	Message string `json:"message" example:"Recipient phone number not on WhatsApp"`
 } // @name MessageError
 
-// Message is one message of a conversation, incoming or outgoing, with its delivery status.
+// Message is one message of a conversation, incoming or outgoing, with its delivery status,
+// or an internal note of the team (type note, direction and status internal, no channel).
 type Message struct {
-	ID             string  `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
-	ConversationID string  `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
-	ContactID      string  `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
-	ChannelID      string  `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	IdentityID     *string `json:"identity_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
-	Direction      string  `json:"direction" enums:"incoming,outgoing" example:"incoming"`
-	Type           string  `json:"type" enums:"text,template,attachment" example:"text"`
-	Text           string  `json:"text" example:"Hi, my order hasn't arrived yet"`
+	ID             string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
+	ConversationID string `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	ContactID      string `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	// ChannelID is null for a note.
+	ChannelID  *string `json:"channel_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	IdentityID *string `json:"identity_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f61"`
+	// Direction is internal for a note, which never leaves the workspace.
+	Direction string `json:"direction" enums:"incoming,outgoing,internal" example:"incoming"`
+	Type      string `json:"type" enums:"text,template,attachment,note" example:"text"`
+	Text      string `json:"text" example:"Hi, my order hasn't arrived yet"`
 	// Attachment is the file of an attachment message (text is then its caption).
 	Attachment *Attachment `json:"attachment" extensions:"x-nullable"`
 	// Template names the template an outgoing template message was rendered from.
@@ -43,8 +46,8 @@ type Message struct {
 	// Tag is the message tag an outgoing message was sent with (e.g. HUMAN_AGENT).
 	Tag    *string `json:"tag" extensions:"x-nullable" example:"HUMAN_AGENT"`
 	Sender Actor   `json:"sender"`
-	// Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed.
-	Status            string  `json:"status" enums:"received,queued,sent,delivered,read,failed" example:"received"`
+	// Status is received for incoming messages; outgoing ones move queued, sent, delivered, read, or failed; a note's is internal.
+	Status            string  `json:"status" enums:"received,queued,sent,delivered,read,failed,internal" example:"received"`
 	Billable          bool    `json:"billable" example:"false"`
 	ProviderMessageID *string `json:"provider_message_id" extensions:"x-nullable" example:"wamid.HBgLMTIwMjU1NTAxMjM"`
 	// ExternalID is the sender's id of an ingested message (dedupe key per channel).
@@ -54,6 +57,8 @@ type Message struct {
 	// outgoing ones not tried yet); LastAttemptAt is when the latest began.
 	Attempts      int        `json:"attempts" example:"1"`
 	LastAttemptAt *time.Time `json:"last_attempt_at" format:"date-time" extensions:"x-nullable" example:"2026-11-29T08:00:01Z"`
+	// Mentions are the users a note mentions ([] when none); null for other messages.
+	Mentions []string `json:"mentions" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
 	// CreatedAt is when the message happened: received (incoming) or created (outgoing).
 	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
@@ -68,10 +73,16 @@ type MessageList struct {
 // ToMessage is m as the API writes it.
 func ToMessage(m conversation.Message) Message {
 	out := Message{ID: m.ID.String(), ConversationID: m.ConversationID.String(), ContactID: m.ContactID.String(),
-		ChannelID: m.ChannelID.String(), IdentityID: optID(m.IdentityID), Direction: string(m.Direction), Type: string(m.Type),
+		ChannelID: idString(m.ChannelID), IdentityID: optID(m.IdentityID), Direction: string(m.Direction), Type: string(m.Type),
 		Text: m.Text, Tag: m.Tag, Sender: ToActor(m.Sender), Status: string(m.Status), Billable: m.Billable,
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+	if m.Type == conversation.TypeNote {
+		out.Mentions = make([]string, len(m.Mentions))
+		for i, u := range m.Mentions {
+			out.Mentions[i] = u.String()
+		}
+	}
 	if a := m.Attachment; a != nil {
 		out.Attachment = &Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
 	}
@@ -86,4 +97,24 @@ func ToMessage(m conversation.Message) Message {
 		out.Error = &MessageError{Code: *m.ErrorCode, Message: msg}
 	}
 	return out
+}
+
+// Mention is a user named in a note: the data of a mention.created event.
+type Mention struct {
+	UserID         string `json:"user_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
+	ConversationID string `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	NoteID         string `json:"note_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70"`
+	// CreatedAt is when the mention was made: the note's creation, or the edit that added the user.
+	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+} // @name Mention
+
+// MentionList is who a note mentions.
+type MentionList struct {
+	Data []Mention `json:"data"`
+} // @name MentionList
+
+// ToMention is m as the API writes it.
+func ToMention(m conversation.Mention) Mention {
+	return Mention{UserID: m.UserID.String(), ConversationID: m.ConversationID.String(), NoteID: m.NoteID.String(),
+		CreatedAt: m.At}
 }

@@ -28,6 +28,9 @@ type inboxCursor struct {
 // conversationLabels). A search runs in steps (see searchSteps); it and a label filter are
 // planned for their arguments on every execution (see inboxQuery.planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
+	if f.Inbox == conversation.InboxMentions {
+		return s.mentionedConversations(ctx, ws, f, p) // note.go
+	}
 	order := keyset[readRow, inboxCursor]{
 		key:   func(r readRow) inboxCursor { return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID} },
 		valid: func(c inboxCursor) bool { return !c.At.IsZero() && c.ID != uuid.Nil },

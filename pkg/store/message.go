@@ -17,7 +17,7 @@ type messageRow struct {
 	ID                uuid.UUID
 	ConversationID    uuid.UUID
 	ContactID         uuid.UUID
-	ChannelID         uuid.UUID
+	ChannelID         *uuid.UUID // NULL for a note
 	IdentityID        *uuid.UUID
 	Direction         string
 	Type              string
@@ -35,6 +35,7 @@ type messageRow struct {
 	ErrorMessage      *string
 	Attempts          int
 	LastAttemptAt     *time.Time
+	Mentions          []uuid.UUID // a note's; NULL for other messages
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
@@ -44,16 +45,16 @@ type messageRow struct {
 const messageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
        m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
        m.provider_message_id, m.external_id, m.error_code, m.error_message, m.attempts, m.last_attempt_at,
-       m.created_at, m.updated_at`
+       m.mentions, m.created_at, m.updated_at`
 
 func (r messageRow) domain() conversation.Message {
 	return conversation.Message{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
-		ContactID: r.ContactID, ChannelID: r.ChannelID, IdentityID: r.IdentityID,
+		ContactID: r.ContactID, ChannelID: idOrNil(r.ChannelID), IdentityID: r.IdentityID,
 		Direction: conversation.Direction(r.Direction), Type: conversation.MessageType(r.Type), Text: r.Text,
 		Attachment: fromNullJSON[conversation.Attachment](r.Attachment), Template: fromNullJSON[conversation.TemplateRef](r.Template),
 		Tag: r.Tag, Sender: actorOf(r.SenderKind, r.SenderID), Status: conversation.MessageStatus(r.Status),
 		Billable: r.Billable, ProviderMessageID: r.ProviderMessageID, ExternalID: r.ExternalID, ErrorCode: r.ErrorCode,
-		ErrorMessage: r.ErrorMessage, Attempts: r.Attempts, LastAttemptAt: r.LastAttemptAt,
+		ErrorMessage: r.ErrorMessage, Attempts: r.Attempts, LastAttemptAt: r.LastAttemptAt, Mentions: r.Mentions,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -67,19 +68,19 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 		return messageRow{}, err
 	}
 	return messageRow{WorkspaceID: m.WorkspaceID, ID: m.ID, ConversationID: m.ConversationID, ContactID: m.ContactID,
-		ChannelID: m.ChannelID, IdentityID: m.IdentityID, Direction: string(m.Direction), Type: string(m.Type),
+		ChannelID: nilIfZero(m.ChannelID), IdentityID: m.IdentityID, Direction: string(m.Direction), Type: string(m.Type),
 		Text: m.Text, Attachment: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
 		SenderID: actorID(m.Sender), Status: string(m.Status), Billable: m.Billable,
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
-		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt,
+		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt, Mentions: m.Mentions,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
 }
 
 const insertMessageSQL = `
 INSERT INTO messages (workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
                       attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id,
-                      external_id, error_code, error_message, attempts, last_attempt_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
+                      external_id, error_code, error_message, attempts, last_attempt_at, mentions, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
 
 // messageInsert stores a message, every column as the message has it.
 func messageInsert(m conversation.Message) (statement, error) {
@@ -90,7 +91,23 @@ func messageInsert(m conversation.Message) (statement, error) {
 	return statement{insertMessageSQL, []any{r.WorkspaceID, r.ID, r.ConversationID, r.ContactID, r.ChannelID, r.IdentityID,
 		r.Direction, r.Type, r.Text, jsonArg(r.Attachment), jsonArg(r.Template), r.Tag, r.SenderKind, r.SenderID, r.Status,
 		r.Billable, r.ProviderMessageID, r.ExternalID, r.ErrorCode, r.ErrorMessage, r.Attempts, r.LastAttemptAt,
-		r.CreatedAt, r.UpdatedAt}}, nil
+		r.Mentions, r.CreatedAt, r.UpdatedAt}}, nil
+}
+
+// idOrNil is a nullable id column as the domain has it: uuid.Nil for NULL.
+func idOrNil(id *uuid.UUID) uuid.UUID {
+	if id == nil {
+		return uuid.Nil
+	}
+	return *id
+}
+
+// nilIfZero is an id for a nullable column: NULL for uuid.Nil.
+func nilIfZero(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
 }
 
 // jsonArg passes raw JSON to a jsonb parameter; nil is NULL.

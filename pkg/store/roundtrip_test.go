@@ -77,6 +77,17 @@ func TestRoundTrips(t *testing.T) {
 	}
 	labels := label.NewService(st, time.Now)
 	refund, err := labels.Create(ctx, w.ID, label.Fields{Name: ptr("Refund"), Color: ptr("#e5484d")})
+	note := func(ctx context.Context, idem *conversation.Idempotency) (conversation.Message, error) {
+		text := "internal"
+		out, _, err := convs.CreateNote(ctx, w.ID, known.Conversation.ID, by, conversation.NoteDraft{Text: &text,
+			Mentions: []uuid.UUID{owner.ID}}, idem)
+		return out.Note, err
+	}
+	edited, err := note(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomed, err := note(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +169,17 @@ func TestRoundTrips(t *testing.T) {
 			_, _, err := convs.List(ctx, w.ID, conversation.Filter{LabelID: &refund.ID}, page.Request{Limit: 25})
 			return err
 		}, 1},
+		// Notes: BEGIN with the conversation's lock (and the note's) and the mentioned users;
+		// the writes, the latest mentions and the events with COMMIT.
+		{"note", func(ctx context.Context) error { _, err := note(ctx, nil); return err }, 2},
+		{"note with an Idempotency-Key", func(ctx context.Context) error { _, err := note(ctx, idempotency("note-1")); return err }, 3},
+		{"edit note", func(ctx context.Context) error {
+			n++
+			text := fmt.Sprint("edit ", n)
+			_, err := convs.EditNote(ctx, w.ID, edited.ID, by, conversation.NoteDraft{Text: &text, Mentions: []uuid.UUID{}})
+			return err
+		}, 2},
+		{"delete note", func(ctx context.Context) error { return convs.DeleteNote(ctx, w.ID, doomed.ID, by) }, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRoundTrips(t, ctx, tc.run, tc.want) })

@@ -72,7 +72,7 @@ func TestExample(t *testing.T) {
 	if ch.Provider != "sandbox" || lines[0].Status != http.StatusCreated || lines[1].Status != http.StatusCreated {
 		t.Fatalf("channel %+v (%d), contact %d", ch, lines[0].Status, lines[1].Status)
 	}
-	if in.Direction != client.MessageDirectionIncoming || in.ContactID != ct.ID || in.ChannelID != ch.ID || in.Text != "Hello, where is my order?" {
+	if in.Direction != client.MessageDirectionIncoming || in.ContactID != ct.ID || in.ChannelID == nil || *in.ChannelID != ch.ID || in.Text != "Hello, where is my order?" {
 		t.Fatalf("inbound %+v for contact %s on channel %s", in, ct.ID, ch.ID)
 	}
 	if sent.Direction != client.MessageDirectionOutgoing || sent.Status != client.MessageStatusQueued || sent.ConversationID != in.ConversationID ||

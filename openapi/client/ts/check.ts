@@ -8,6 +8,7 @@ type Event = components["schemas"]["Event"];
 type Message = components["schemas"]["Message"];
 type Conversation = components["schemas"]["Conversation"];
 type Contact = components["schemas"]["Contact"];
+type Mention = components["schemas"]["Mention"];
 
 // Equals is true only for identical types: `any`, `unknown` or a loose record do not pass.
 type Equals<A, B> =
@@ -24,7 +25,7 @@ export function describe(event: Event): string {
     case "message.status_changed": {
       exactly<Equals<typeof event.data, Message>>();
       const text: string = event.data.text;
-      const direction: "incoming" | "outgoing" = event.data.direction;
+      const direction: "incoming" | "outgoing" | "internal" = event.data.direction;
       // @ts-expect-error a message event's data is not a Conversation
       void event.data.last_message;
       return `${when} ${event.type} ${direction} ${event.data.id}: ${text}`;
@@ -47,6 +48,22 @@ export function describe(event: Event): string {
       // @ts-expect-error a contact event's data is not a Conversation
       void event.data.closing_note;
       return `${when} ${event.type} ${event.data.id} ${email ?? ""}`;
+    }
+    case "note.created":
+    case "note.updated":
+    case "note.deleted": {
+      exactly<Equals<typeof event.data, Message>>();
+      const mentions: string[] | null = event.data.mentions;
+      // @ts-expect-error a note event's data is not a Conversation
+      void event.data.last_message;
+      return `${when} ${event.type} ${event.data.id}: ${event.data.text} (${(mentions ?? []).length} mentions)`;
+    }
+    case "mention.created": {
+      exactly<Equals<typeof event.data, Mention>>();
+      const user: string = event.data.user_id;
+      // @ts-expect-error a mention event's data is not a Message
+      void event.data.text;
+      return `${when} ${event.type} ${user} in ${event.data.conversation_id} by note ${event.data.note_id}`;
     }
     default: {
       // Every event type is handled above: a new one must say what its data is.
