@@ -3167,7 +3167,7 @@ type CreateNoteRequest struct {
 	// Mentions Mentions are users of this workspace, each once (another workspace's or an unknown id is 422).
 	//
 	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
-	Mentions *[]string `json:"mentions,omitempty"`
+	Mentions *[]openapi_types.UUID `json:"mentions,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys only, and required for them) names the user the key writes the note for: its author.
 	//
@@ -4962,7 +4962,7 @@ type UpdateNoteRequest struct {
 	// Mentions Mentions replaces the set of mentioned users when given ([] removes them all). Users added get a mention.created event; users removed lose the mention.
 	//
 	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
-	Mentions *[]string `json:"mentions,omitempty"`
+	Mentions *[]openapi_types.UUID `json:"mentions,omitempty"`
 
 	// Text Text replaces the note's text when given; trimmed, it must not be empty.
 	//
