@@ -136,16 +136,19 @@ func directCounts(t *testing.T, e *apitest.Env, ws, user string) countsBody {
 	c.Snoozed.All = int64(count(t, e, `SELECT count(*) FROM conversations WHERE workspace_id = $1 AND status = 'snoozed'`, ws))
 	mine := int64(count(t, e, `SELECT count(*) FROM conversations WHERE workspace_id = $1 AND status = 'open' AND assignee_id = $2`, ws, user))
 	snoozed := int64(count(t, e, `SELECT count(*) FROM conversations WHERE workspace_id = $1 AND status = 'snoozed' AND assignee_id = $2`, ws, user))
-	c.Open.Mine, c.Snoozed.Mine = &mine, &snoozed
+	mentions := int64(count(t, e, `SELECT count(*) FROM conversation_mentions cm
+LEFT JOIN conversation_reads r ON r.workspace_id = cm.workspace_id AND r.user_id = cm.user_id AND r.conversation_id = cm.conversation_id
+WHERE cm.workspace_id = $1 AND cm.user_id = $2 AND (r.last_read_at IS NULL OR cm.last_mention_at > r.last_read_at)`, ws, user))
+	c.Open.Mine, c.Snoozed.Mine, c.MentionsUnread = &mine, &snoozed, &mentions
 	return c
 }
 
 func sameCounts(t *testing.T, what string, got, want countsBody) {
 	t.Helper()
 	if got.Open.All != want.Open.All || got.Open.Unassigned != want.Open.Unassigned || got.Snoozed.All != want.Snoozed.All ||
-		*got.Open.Mine != *want.Open.Mine || *got.Snoozed.Mine != *want.Snoozed.Mine {
-		t.Fatalf("%s: counts %+v (mine %d/%d), direct count %+v (mine %d/%d)", what, got, *got.Open.Mine, *got.Snoozed.Mine,
-			want, *want.Open.Mine, *want.Snoozed.Mine)
+		*got.Open.Mine != *want.Open.Mine || *got.Snoozed.Mine != *want.Snoozed.Mine || *got.MentionsUnread != *want.MentionsUnread {
+		t.Fatalf("%s: counts %+v (mine %d/%d, mentions %d), direct count %+v (mine %d/%d, mentions %d)", what, got, *got.Open.Mine,
+			*got.Snoozed.Mine, *got.MentionsUnread, want, *want.Open.Mine, *want.Snoozed.Mine, *want.MentionsUnread)
 	}
 }
 
@@ -197,7 +200,8 @@ func TestCounts(t *testing.T) {
 }
 
 // TestCountsUnderConcurrency: a concurrent mix of inbound messages, sends, assignments,
-// closes, reopens and reads, then the counters must equal a direct count.
+// closes, reopens, snoozes, notes with mentions and reads, then the counters must equal a
+// direct count.
 func TestCountsUnderConcurrency(t *testing.T) {
 	e := apitest.New(t)
 	w := e.NewWorkspace(t, "Acme")
@@ -219,7 +223,7 @@ func TestCountsUnderConcurrency(t *testing.T) {
 				c := convs[r.IntN(len(convs))]
 				u := agents[r.IntN(len(agents))]
 				var req apitest.Request
-				switch r.IntN(7) {
+				switch r.IntN(9) {
 				case 0:
 					req = apitest.Request{Method: http.MethodPost, Path: "/v1/channels/" + tg + "/inbound", Token: w.APIKey,
 						Body: map[string]any{"identifier": fmt.Sprint(1000 + r.IntN(16)), "text": "more"}}
@@ -236,6 +240,12 @@ func TestCountsUnderConcurrency(t *testing.T) {
 					req = apitest.Request{Method: http.MethodPost, Path: "/v1/conversations/" + c.conv + "/close", Token: u.Token}
 				case 5:
 					req = apitest.Request{Method: http.MethodPost, Path: "/v1/conversations/" + c.conv + "/reopen", Token: u.Token}
+				case 6:
+					req = apitest.Request{Method: http.MethodPost, Path: "/v1/conversations/" + c.conv + "/snooze", Token: u.Token,
+						Body: map[string]any{"until": nil}}
+				case 7:
+					req = apitest.Request{Method: http.MethodPost, Path: "/v1/conversations/" + c.conv + "/notes", Token: u.Token,
+						Body: map[string]any{"text": "look", "mentions": []string{agents[r.IntN(len(agents))].ID}}}
 				default:
 					req = apitest.Request{Method: http.MethodPost, Path: "/v1/conversations/" + c.conv + "/read", Token: u.Token}
 				}
@@ -252,7 +262,11 @@ func TestCountsUnderConcurrency(t *testing.T) {
 		e.Get(t, "/v1/conversations/counts", u.Token).Expect(t, http.StatusOK).JSON(t, &c)
 		sameCounts(t, "after the mix ("+u.Email+")", c, directCounts(t, e, w.ID, u.ID))
 	}
-	if n := count(t, e, `SELECT count(*) FROM conversations WHERE workspace_id = $1 AND status = 'closed'`, w.ID); n == 0 {
-		t.Fatalf("the mix closed nothing: it did not exercise the counters")
+	for _, what := range []string{`SELECT count(*) FROM conversation_events WHERE workspace_id = $1 AND type = 'closed'`,
+		`SELECT count(*) FROM conversation_events WHERE workspace_id = $1 AND type = 'snoozed'`,
+		`SELECT count(*) FROM conversation_mentions WHERE workspace_id = $1`} {
+		if count(t, e, what, w.ID) == 0 {
+			t.Fatalf("the mix did not exercise the counters: %s is 0", what)
+		}
 	}
 }
