@@ -44,7 +44,7 @@ ALTER TABLE conversation_events
     ADD CONSTRAINT conversation_events_type_check
         CHECK (type IN ('opened', 'closed', 'reopened', 'assigned', 'unassigned'));
 -- A snoozed conversation goes back to the inbox rather than be lost.
-UPDATE conversations SET status = 'open' WHERE status = 'snoozed';
+UPDATE conversations SET status = 'open', snoozed_until = NULL WHERE status = 'snoozed';
 ALTER TABLE conversations
     DROP CONSTRAINT conversations_snoozed_until_check,
     DROP COLUMN snoozed_until,

@@ -10,8 +10,9 @@
 -- (close, reopen, assign, snooze, wake, a send's reopen, a new contact, a deleted contact, a
 -- deleted user's SET NULL) counts, in the transaction that makes the change:
 --   - conversation_counts: the workspace's open, open-unassigned and snoozed totals, spread
---     over 16 slots per workspace (a random slot per change), so concurrent changes in one
---     workspace do not queue on one row; a read sums the slots;
+--     over 16 slots per workspace (the transaction's id picks the slot, so one transaction
+--     that changes many conversations takes one slot, and concurrent ones in one workspace
+--     mostly take different slots), so they do not queue on one row; a read sums the slots;
 --   - user_inbox_counts: per user, open and snoozed conversations assigned to them, and
 --     mentions_unread: conversations with a mention of the user after the user's last read
 --     (conversation_mentions, migration 0014, is copied into the read state by a trigger, so
@@ -102,7 +103,7 @@ BEGIN
     END IF;
     IF n_open <> o_open OR n_unassigned <> o_unassigned OR n_snoozed <> o_snoozed THEN
         INSERT INTO conversation_counts AS c (workspace_id, slot, open_all, open_unassigned, snoozed_all)
-        VALUES (ws, floor(random() * 16)::smallint, n_open - o_open, n_unassigned - o_unassigned, n_snoozed - o_snoozed)
+        VALUES (ws, (txid_current() % 16)::smallint, n_open - o_open, n_unassigned - o_unassigned, n_snoozed - o_snoozed)
         ON CONFLICT (workspace_id, slot) DO UPDATE
         SET open_all = c.open_all + EXCLUDED.open_all, open_unassigned = c.open_unassigned + EXCLUDED.open_unassigned,
             snoozed_all = c.snoozed_all + EXCLUDED.snoozed_all;

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -178,6 +179,9 @@ func (s *Store) noteWrites(w conversation.NoteWrite, out *conversation.NoteChang
 		touched = append(touched, added...)
 	}
 	if len(touched) > 0 {
+		// In id order: each user's counts row is locked in the same order by every writer, so
+		// two notes mentioning the same users cannot deadlock.
+		slices.SortFunc(touched, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 		b.exec("update latest mentions", statement{latestMentionsSQL, []any{ws, n.ConversationID, touched}})
 	}
 	if idem := w.Idempotency; idem != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,21 @@ func (s *Store) WakeSnoozed(ctx context.Context, now time.Time, limit int, wake 
 		if err := b.send(ctx, tx); err != nil {
 			return nil, err
 		}
+		// Written in (workspace, assignee) order: the counters' user rows are locked in the same
+		// order as by any other writer of several conversations, so two cannot deadlock.
+		slices.SortFunc(due, func(a, b conversationRow) int {
+			if c := bytes.Compare(a.WorkspaceID[:], b.WorkspaceID[:]); c != 0 {
+				return c
+			}
+			var x, y []byte
+			if a.AssigneeID != nil {
+				x = a.AssigneeID[:]
+			}
+			if b.AssigneeID != nil {
+				y = b.AssigneeID[:]
+			}
+			return bytes.Compare(x, y)
+		})
 		b = &batch{}
 		var events []conversation.Event
 		published := map[uuid.UUID][]pending{}
