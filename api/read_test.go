@@ -68,7 +68,7 @@ func TestReadState(t *testing.T) {
 	tg := newChannel(t, e, w.OwnerToken, "telegram")
 	first := ingest(t, e, w.APIKey, tg, map[string]any{"identifier": "4242", "text": "hello"})
 	conv := first.Conversation.ID
-	second := ingest(t, e, w.APIKey, tg, map[string]any{"identifier": "4242", "text": "anyone?"})
+	ingest(t, e, w.APIKey, tg, map[string]any{"identifier": "4242", "text": "anyone?"})
 
 	r := unread(t, e, ana.Token, conv)
 	wantUnread(t, "never read (thread)", r, 2)
@@ -124,7 +124,6 @@ func TestReadState(t *testing.T) {
 	w2 := e.NewWorkspace(t, "Other")
 	e.Post(t, "/v1/conversations/"+conv+"/read", w2.OwnerToken, nil).ExpectProblem(t, http.StatusNotFound, "conversation_not_found")
 	e.Post(t, "/v1/conversations/"+conv+"/unread", w2.OwnerToken, nil).ExpectProblem(t, http.StatusNotFound, "conversation_not_found")
-	_ = second
 }
 
 // directCounts counts the tabs with count(*), as the counters must answer.
