@@ -55,6 +55,20 @@ func caller(c echo.Context) conversation.Caller {
 	return conversation.Caller{Actor: conversation.Actor{Kind: conversation.ActorAPIKey, ID: p.KeyID}}
 }
 
+// callerFor is the caller, acting for the user on_behalf_of names when it is given (the
+// service checks that only an API key may, and that the user is of the workspace).
+func callerFor(c echo.Context, onBehalfOf *string) (conversation.Caller, error) {
+	by := caller(c)
+	if onBehalfOf != nil {
+		u, err := uuidField("on_behalf_of", *onBehalfOf)
+		if err != nil {
+			return conversation.Caller{}, err
+		}
+		by.OnBehalfOf = &u
+	}
+	return by, nil
+}
+
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
@@ -267,13 +281,9 @@ func (h *conversationHandler) reopen(c echo.Context) error {
 	if err := bindOptional(c, &req); err != nil {
 		return err
 	}
-	by := caller(c)
-	if req.OnBehalfOf != nil {
-		u, err := uuidField("on_behalf_of", *req.OnBehalfOf)
-		if err != nil {
-			return err
-		}
-		by.OnBehalfOf = &u
+	by, err := callerFor(c, req.OnBehalfOf)
+	if err != nil {
+		return err
 	}
 	v, err := h.conversations.Reopen(c.Request().Context(), principal(c).WorkspaceID, id, by)
 	if err != nil {

@@ -85,13 +85,9 @@ func (h *noteHandler) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	by := caller(c)
-	if req.OnBehalfOf != nil {
-		u, err := uuidField("on_behalf_of", *req.OnBehalfOf)
-		if err != nil {
-			return err
-		}
-		by.OnBehalfOf = &u
+	by, err := callerFor(c, req.OnBehalfOf)
+	if err != nil {
+		return err
 	}
 	out, replay, err := h.conversations.CreateNote(c.Request().Context(), principal(c).WorkspaceID, id, by,
 		conversation.NoteDraft{Text: &req.Text, Mentions: mentions}, idempotency(c, key, req))

@@ -98,13 +98,9 @@ func (h *sendHandler) send(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	by := caller(c)
-	if req.OnBehalfOf != nil {
-		u, err := uuidField("on_behalf_of", *req.OnBehalfOf)
-		if err != nil {
-			return err
-		}
-		by.OnBehalfOf = &u
+	by, err := callerFor(c, req.OnBehalfOf)
+	if err != nil {
+		return err
 	}
 	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idempotency(c, key, req))
 	if err != nil {
