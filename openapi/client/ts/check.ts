@@ -34,7 +34,10 @@ export function describe(event: Event): string {
     case "conversation.closed":
     case "conversation.reopened":
     case "conversation.assigned":
-    case "conversation.unassigned": {
+    case "conversation.unassigned":
+    case "conversation.snoozed":
+    case "conversation.woke":
+    case "conversation.labels_changed": {
       exactly<Equals<typeof event.data, Conversation>>();
       const contact: string = event.data.contact.id;
       // @ts-expect-error a conversation event's data is not a Message
