@@ -14,7 +14,7 @@ type apiKeyHandler struct {
 }
 
 type createAPIKeyRequest struct {
-	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"CRM sync"`
+	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"CRM sync"`
 	// Scopes default to, and may not exceed, the creator's.
 	Scopes []string `json:"scopes" validate:"min=1" enums:"contacts:read,contacts:write,conversations:read,conversations:write,messages:send,admin" example:"contacts:read,contacts:write"`
 } // @name CreateAPIKeyRequest

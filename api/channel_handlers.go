@@ -19,7 +19,7 @@ type channelHandler struct {
 type createChannelRequest struct {
 	// Type is the channel's row in the rule table.
 	Type string `json:"type" validate:"required" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
-	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"WhatsApp Support"`
+	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"WhatsApp Support"`
 	// Provider defaults to sandbox. Each provider delivers some channel types (DESIGN §6).
 	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
 	// Config is the provider's settings, secrets included (they are sealed and never returned).
@@ -40,7 +40,7 @@ type createChannelRequest struct {
 // current settings (null clears one) unless provider changes, when it replaces them;
 // rule_options is merged over the current options (null restores the default).
 type updateChannelRequest struct {
-	Name        *string        `json:"name" minLength:"1" maxLength:"100" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"WhatsApp EU"`
+	Name        *string        `json:"name" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"WhatsApp EU"`
 	Provider    *string        `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"twilio"`
 	Config      map[string]any `json:"config" extensions:"x-nullable-values"`
 	RuleOptions map[string]any `json:"rule_options" extensions:"x-nullable-values"`

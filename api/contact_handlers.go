@@ -27,7 +27,7 @@ type contactRequest struct {
 	// Country is an ISO 3166-1 alpha-2 code (or empty).
 	Country *string `json:"country" extensions:"x-pattern=^\\s*([A-Za-z]{2})?\\s*$" example:"MX"`
 	// Tags are at most 50 distinct tags of 1 to 64 characters.
-	Tags *[]string `json:"tags" validate:"max=50" minLength:"1" maxLength:"64" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"vip"`
+	Tags *[]string `json:"tags" validate:"max=50" minLength:"1" maxLength:"64" extensions:"x-pattern=notBlank" example:"vip"`
 	// CustomFields is free-form JSON, at most 8 levels of objects and arrays deep and 16 KiB
 	// encoded.
 	CustomFields *map[string]any `json:"custom_fields"`

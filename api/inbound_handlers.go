@@ -19,7 +19,7 @@ type inboundHandler struct {
 
 type attachmentRequest struct {
 	// URL is an absolute http(s) URL.
-	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=^(\\s*[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.?|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}|([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?::([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?)\\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#]([!-$&-~]|%[0-9A-Fa-f]{2})*)?\\s*)$" example:"https://example.com/photo.jpg"`
+	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=url" example:"https://example.com/photo.jpg"`
 	MimeType string `json:"mime_type" validate:"required" minLength:"3" maxLength:"255" extensions:"x-pattern=^\\s*[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+/[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+\\s*$" example:"image/jpeg"`
 	Filename string `json:"filename" maxLength:"255" example:"photo.jpg"`
 } // @name AttachmentRequest

@@ -21,7 +21,7 @@ type labelHandler struct {
 type createLabelRequest struct {
 	// Name is 1 to 50 characters once surrounding spaces are trimmed, unique in the workspace
 	// without regard to case.
-	Name string `json:"name" validate:"required" minLength:"1" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Refund"`
+	Name string `json:"name" validate:"required" minLength:"1" extensions:"x-pattern=notBlank" example:"Refund"`
 	// Color is #rrggbb (either case; answered lower-case).
 	Color string `json:"color" validate:"required" extensions:"x-pattern=^#[0-9A-Fa-f]{6}$" example:"#1f93ff"`
 } // @name CreateLabelRequest
@@ -34,7 +34,7 @@ func (r createLabelRequest) fields() label.Fields {
 type updateLabelRequest struct {
 	// Name is 1 to 50 characters once surrounding spaces are trimmed, unique in the workspace
 	// without regard to case.
-	Name *string `json:"name" minLength:"1" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Refunds"`
+	Name *string `json:"name" minLength:"1" extensions:"x-pattern=notBlank" example:"Refunds"`
 	// Color is #rrggbb (either case; answered lower-case).
 	Color *string `json:"color" extensions:"x-pattern=^#[0-9A-Fa-f]{6}$" example:"#e5484d"`
 } // @name UpdateLabelRequest

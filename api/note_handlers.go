@@ -17,7 +17,7 @@ type noteHandler struct {
 
 type createNoteRequest struct {
 	// Text is trimmed; it must not be empty.
-	Text string `json:"text" validate:"required" minLength:"1" maxLength:"20000" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Customer asked for a refund; @Ben can you check the order?"`
+	Text string `json:"text" validate:"required" minLength:"1" maxLength:"20000" extensions:"x-pattern=notBlank" example:"Customer asked for a refund; @Ben can you check the order?"`
 	// Mentions are users of this workspace, each once (another workspace's or an unknown id is 422).
 	Mentions []string `json:"mentions" validate:"max=20,unique" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
 	// OnBehalfOf (API keys only, and required for them) names the user the key writes the note for: its author.
@@ -26,7 +26,7 @@ type createNoteRequest struct {
 
 type updateNoteRequest struct {
 	// Text replaces the note's text when given; trimmed, it must not be empty.
-	Text *string `json:"text" minLength:"1" maxLength:"20000" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Refund done."`
+	Text *string `json:"text" minLength:"1" maxLength:"20000" extensions:"x-pattern=notBlank" example:"Refund done."`
 	// Mentions replaces the set of mentioned users when given ([] removes them all). Users added get a mention.created event; users removed lose the mention.
 	Mentions *[]string `json:"mentions" validate:"max=20,unique" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
 } // @name UpdateNoteRequest

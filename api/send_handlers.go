@@ -20,10 +20,10 @@ type sendHandler struct {
 }
 
 type templateSendRequest struct {
-	Name     string `json:"name" validate:"required" minLength:"1" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"order_update"`
-	Language string `json:"language" validate:"required" minLength:"1" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"en_US"`
+	Name     string `json:"name" validate:"required" minLength:"1" extensions:"x-pattern=notBlank" example:"order_update"`
+	Language string `json:"language" validate:"required" minLength:"1" extensions:"x-pattern=notBlank" example:"en_US"`
 	// Variables fill the template's placeholders in order: each 1 to 1024 characters.
-	Variables []string `json:"variables" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Maria,#1234"`
+	Variables []string `json:"variables" minLength:"1" maxLength:"1024" extensions:"x-pattern=notBlank" example:"Maria,#1234"`
 } // @name TemplateSendRequest
 
 type sendMessageRequest struct {

@@ -17,7 +17,7 @@ type templateHandler struct {
 type templateButtonRequest struct {
 	Type string `json:"type" validate:"required" enums:"quick_reply,url,phone_number" example:"url"`
 	// Text is 1 to 25 characters.
-	Text string `json:"text" validate:"required" minLength:"1" maxLength:"25" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Track order"`
+	Text string `json:"text" validate:"required" minLength:"1" maxLength:"25" extensions:"x-pattern=notBlank" example:"Track order"`
 	// Value is an http(s) URL for url, a phone number for phone_number, absent for quick_reply.
 	Value string `json:"value" example:"https://example.com/track"`
 } // @name TemplateButtonRequest
@@ -33,7 +33,7 @@ type templateRequest struct {
 	// Status mirrors the platform's review of the template; only approved ones can be sent.
 	Status *string `json:"status" enums:"approved,pending,rejected,paused" example:"approved"`
 	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
-	Body *string `json:"body" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Hi {{1}}, your order {{2}} has shipped."`
+	Body *string `json:"body" minLength:"1" maxLength:"1024" extensions:"x-pattern=notBlank" example:"Hi {{1}}, your order {{2}} has shipped."`
 	// Header is at most 60 characters.
 	Header *string `json:"header" maxLength:"60" example:"Order update"`
 	// Footer is at most 60 characters.
@@ -53,7 +53,7 @@ type createTemplateRequest struct {
 	// Status mirrors the platform's review of the template; only approved ones can be sent.
 	Status *string `json:"status" validate:"required" enums:"approved,pending,rejected,paused" example:"approved"`
 	// Body is 1 to 1024 characters with placeholders numbered {{1}} to {{n}} without gaps.
-	Body *string `json:"body" validate:"required" minLength:"1" maxLength:"1024" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Hi {{1}}, your order {{2}} has shipped."`
+	Body *string `json:"body" validate:"required" minLength:"1" maxLength:"1024" extensions:"x-pattern=notBlank" example:"Hi {{1}}, your order {{2}} has shipped."`
 	// Header is at most 60 characters.
 	Header *string `json:"header" maxLength:"60" example:"Order update"`
 	// Footer is at most 60 characters.

@@ -14,13 +14,13 @@ type webhookHandler struct {
 }
 
 type createWebhookRequest struct {
-	URL         string   `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=^(\\s*[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.?|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}|([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?::([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?)\\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#]([!-$&-~]|%[0-9A-Fa-f]{2})*)?\\s*)$" example:"https://crm.example.com/hooks/switchboard"`
+	URL         string   `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=url" example:"https://crm.example.com/hooks/switchboard"`
 	Description string   `json:"description" maxLength:"500" example:"CRM sync"`
 	Events      []string `json:"events" validate:"required,min=1" example:"message.created,conversation.closed"`
 } // @name CreateWebhookRequest
 
 type updateWebhookRequest struct {
-	URL         *string  `json:"url" minLength:"1" maxLength:"2000" extensions:"x-pattern=^(\\s*[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\\.?|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7}|([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?::([0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){0,2})?)\\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#]([!-$&-~]|%[0-9A-Fa-f]{2})*)?\\s*)$" example:"https://crm.example.com/hooks/switchboard"`
+	URL         *string  `json:"url" minLength:"1" maxLength:"2000" extensions:"x-pattern=url" example:"https://crm.example.com/hooks/switchboard"`
 	Description *string  `json:"description" maxLength:"500" example:"CRM sync"`
 	Events      []string `json:"events" validate:"min=1" example:"*"`
 	// Enabled true re-enables a webhook that was disabled after failing.

@@ -17,14 +17,14 @@ type updateWorkspaceSettings struct {
 	UnassignOnClose     *bool `json:"unassign_on_close" example:"true"`
 	ClosingNoteRequired *bool `json:"closing_note_required" example:"true"`
 	// ClosingNoteCategories are at most 50 distinct categories of 1 to 100 characters.
-	ClosingNoteCategories *[]string `json:"closing_note_categories" validate:"max=50,unique" minLength:"1" maxLength:"100" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"resolved,spam"`
+	ClosingNoteCategories *[]string `json:"closing_note_categories" validate:"max=50,unique" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"resolved,spam"`
 	// DefaultPhoneRegion is an ISO 3166-1 alpha-2 region with a phone numbering plan (the
 	// regions of the phone library, any case): national phone numbers are read in it.
 	DefaultPhoneRegion *string `json:"default_phone_region" extensions:"x-pattern=^\\s*([Aa][CDEFGILMORSTUWXZcdefgilmorstuwxz]|[Bb][ABDEFGHIJLMNOQRSTWYZabdefghijlmnoqrstwyz]|[Cc][ACDFGHIKLMNORUVWXYZacdfghiklmnoruvwxyz]|[Dd][EJKMOZejkmoz]|[Ee][CEGHRSTceghrst]|[Ff][IJKMORijkmor]|[Gg][ABDEFGHILMNPQRTUWYabdefghilmnpqrtuwy]|[Hh][KNRTUknrtu]|[Ii][DELMNOQRSTdelmnoqrst]|[Jj][EMOPemop]|[Kk][EGHIMNPRWYZeghimnprwyz]|[Ll][ABCIKRSTUVYabcikrstuvy]|[Mm][ACDEFGHKLMNOPQRSTUVWXYZacdefghklmnopqrstuvwxyz]|[Nn][ACEFGILOPRUZacefgilopruz]|[Oo][Mm]|[Pp][AEFGHKLMRSTWYaefghklmrstwy]|[Qq][Aa]|[Rr][EOSUWeosuw]|[Ss][ABCDEGHIJKLMNORSTVXYZabcdeghijklmnorstvxyz]|[Tt][ACDGHJKLMNORTVWZacdghjklmnortvwz]|[Uu][AGSYZagsyz]|[Vv][ACEGINUaceginu]|[Ww][FSfs]|[Xx][Kk]|[Yy][ETet]|[Zz][AMWamw])\\s*$" example:"GB"`
 } // @name UpdateWorkspaceSettingsRequest
 
 type updateWorkspaceRequest struct {
-	Name     *string                  `json:"name" minLength:"1" maxLength:"200" extensions:"x-pattern=[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" example:"Acme Support EU"`
+	Name     *string                  `json:"name" minLength:"1" maxLength:"200" extensions:"x-pattern=notBlank" example:"Acme Support EU"`
 	Settings *updateWorkspaceSettings `json:"settings"`
 } // @name UpdateWorkspaceRequest
 

@@ -541,6 +541,9 @@ func fixPatterns(doc *openapi3.T) {
 		if !isString {
 			panic(fmt.Sprintf("x-pattern %v is not a string", v))
 		}
+		if named, ok := namedPatterns[s]; ok {
+			return named, true
+		}
 		return s, true
 	}
 	set := func(s *openapi3.Schema, pattern string) {
@@ -620,17 +623,15 @@ func eventTypes(doc *openapi3.T) {
 // generation here until it is placed. A null where a shape leaves a member out (a text
 // message's "template": null) is taken by the server and refused by the spec.
 func requestUnions(doc *openapi3.T) {
-	if p := schema(doc, "CreateChannelRequest").Properties["name"]; p == nil || p.Value.Pattern != notBlank {
-		panic("CreateChannelRequest.name's x-pattern is not specgen's notBlank: keep them the same")
-	}
-	if p := schema(doc, "CreateWebhookRequest").Properties["url"]; p == nil || p.Value.Pattern != urlPattern {
-		panic("CreateWebhookRequest.url's x-pattern is not specgen's urlPattern: keep them the same")
-	}
 	sendUnion(doc)
 	inboundUnion(doc)
 	buttonUnion(doc)
 	channelUnion(doc)
 }
+
+// namedPatterns are the patterns an annotation names rather than writes out
+// (extensions:"x-pattern=notBlank"), so the unions below and the annotations share one text.
+var namedPatterns = map[string]string{"notBlank": notBlank, "url": urlPattern}
 
 // notBlank is the x-pattern of a value the server trims and then requires: one character that
 // is not white space (unicode.IsSpace).
@@ -638,8 +639,7 @@ const notBlank = "[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\
 
 // The parts of a destination's pattern, as egress checks one (a host name whose last label is
 // not a number, an IPv4 address, or an IPv6 address in brackets in a URL), and of an http(s)
-// URL without credentials whose port is 1 to 65535: the annotations' x-pattern of a webhook's
-// url, which requestUnions holds to urlPattern.
+// URL without credentials whose port is 1 to 65535 (x-pattern=url in the annotations).
 const (
 	hostNamePattern = `([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\.)*[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?\.?`
 	ipv4Pattern     = `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}`
