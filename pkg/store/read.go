@@ -83,9 +83,8 @@ up AS (
     INSERT INTO conversation_reads AS r (workspace_id, user_id, conversation_id, last_read_at, read_incoming)
     SELECT workspace_id, $3, id, read_at, read_incoming FROM target
     ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE
-    SET last_read_at = EXCLUDED.last_read_at, read_incoming = EXCLUDED.read_incoming
-    RETURNING 1)
-SELECT EXISTS (SELECT 1 FROM v) AS conversation, ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM m)) AS message, (SELECT count(*) FROM up) AS written`
+    SET last_read_at = EXCLUDED.last_read_at, read_incoming = EXCLUDED.read_incoming)
+SELECT EXISTS (SELECT 1 FROM v) AS conversation, ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM m)) AS message`
 
 // markUnreadSQL moves the reader's last read to just before the latest incoming message, so
 // that one message is unread (none, when there is none).
@@ -99,9 +98,8 @@ up AS (
            greatest(v.incoming_count - 1, 0)
     FROM v
     ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE
-    SET last_read_at = EXCLUDED.last_read_at, read_incoming = EXCLUDED.read_incoming
-    RETURNING 1)
-SELECT EXISTS (SELECT 1 FROM v) AS conversation, true AS message, (SELECT count(*) FROM up) AS written`
+    SET last_read_at = EXCLUDED.last_read_at, read_incoming = EXCLUDED.read_incoming)
+SELECT EXISTS (SELECT 1 FROM v) AS conversation, true AS message`
 
 // MarkRead records that reader read the conversation up to the message, or up to now.
 func (s *Store) MarkRead(ctx context.Context, ws, id, reader uuid.UUID, message *uuid.UUID, now time.Time) (conversation.Conversation, error) {
@@ -114,10 +112,8 @@ func (s *Store) MarkUnread(ctx context.Context, ws, id, reader uuid.UUID) (conve
 }
 
 func (s *Store) markRead(ctx context.Context, ws, id, reader uuid.UUID, sql string, args ...any) (conversation.Conversation, error) {
-	f, err := queryRow[struct {
-		readFound
-		Written int64
-	}](ctx, s.Pool, sql, args...)
+	// The upsert (a data-modifying WITH) runs whether or not the answer reads it.
+	f, err := queryRow[readFound](ctx, s.Pool, sql, args...)
 	switch {
 	case err != nil:
 		return conversation.Conversation{}, fmt.Errorf("mark read: %w", err)
