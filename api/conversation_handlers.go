@@ -116,20 +116,14 @@ func (h *conversationHandler) list(c echo.Context) error {
 		return err
 	}
 	pr := principal(c)
-	if f.Inbox == conversation.InboxMine {
-		if pr.Kind != auth.KindUser {
-			// A well-formed request the caller cannot make: 403, as for read state.
-			return errUserRequired.Detailf("inbox=mine is a user's own inbox; an API key has none (use assignee_id).")
-		}
-		f.Me = pr.UserID
-	}
-	if f.Inbox == conversation.InboxMentions {
-		if pr.Kind != auth.KindUser {
-			return errUserRequired.Detailf("inbox=mentions is a user's own; an API key is never mentioned.")
-		}
-		f.Me = pr.UserID
-	}
 	f.Reader = reader(c)
+	if f.Inbox == conversation.InboxMine || f.Inbox == conversation.InboxMentions {
+		if f.Reader == nil {
+			// A well-formed request the caller cannot make: 403, as for read state.
+			return errUserRequired.Detailf("inbox=%s is a user's own; an API key has none (it lists by assignee_id).", f.Inbox)
+		}
+		f.Me = *f.Reader
+	}
 	f.Q = c.QueryParam("q")
 	if f.Q != "" && !seesContacts(pr) {
 		// q matches emails and phone digits: answering it would let a caller who may not read
