@@ -28,7 +28,7 @@ type closeConversationRequest struct {
 } // @name CloseConversationRequest
 
 type reopenConversationRequest struct {
-	// OnBehalfOf (API keys only) names the user the key acts for: the conversation is assigned
+	// OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key acts for: the conversation is assigned
 	// to them and the events name them.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name ReopenConversationRequest

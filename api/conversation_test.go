@@ -128,9 +128,9 @@ func TestReopenAndAssign(t *testing.T) {
 		{"close again", ana.Token, "POST", "/close", nil, 200, "", ben.ID},
 		{"api key reopens on behalf of an agent", w.APIKey, "POST", "/reopen", map[string]any{"on_behalf_of": ana.ID}, 200, "", ana.ID},
 		{"close once more", ben.Token, "POST", "/close", nil, 200, "", ana.ID},
-		{"on_behalf_of from a user", ben.Token, "POST", "/reopen", map[string]any{"on_behalf_of": ana.ID}, 422, "validation_failed", ana.ID},
+		{"a user on behalf of another", ben.Token, "POST", "/reopen", map[string]any{"on_behalf_of": ana.ID}, 403, "forbidden", ana.ID},
 		{"on_behalf_of another workspace's user", w.APIKey, "POST", "/reopen", map[string]any{"on_behalf_of": stranger.ID}, 422, "validation_failed", ana.ID},
-		{"agent reopens: assigned to him", ben.Token, "POST", "/reopen", nil, 200, "", ben.ID},
+		{"agent reopens naming himself: assigned to him", ben.Token, "POST", "/reopen", map[string]any{"on_behalf_of": ben.ID}, 200, "", ben.ID},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {

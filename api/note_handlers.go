@@ -20,7 +20,7 @@ type createNoteRequest struct {
 	Text string `json:"text" validate:"required" minLength:"1" maxLength:"20000" extensions:"x-pattern=notBlank" example:"Customer asked for a refund; @Ben can you check the order?"`
 	// Mentions are users of this workspace, each once (another workspace's or an unknown id is 422).
 	Mentions []string `json:"mentions" validate:"max=20,unique" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
-	// OnBehalfOf (API keys only, and required for them) names the user the key writes the note for: its author.
+	// OnBehalfOf (required for API keys; a user may name only themselves, another is 403 forbidden) names the user the key writes the note for: its author.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name CreateNoteRequest
 

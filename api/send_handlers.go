@@ -35,7 +35,7 @@ type sendMessageRequest struct {
 	Attachment *attachmentRequest   `json:"attachment"`
 	// Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	Tag string `json:"tag" maxLength:"64" example:"HUMAN_AGENT"`
-	// OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	// OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name SendMessageRequest
 

@@ -508,10 +508,19 @@ func TestSendDefaultsAndErrors(t *testing.T) {
 	if el.DefaultChannelID == nil || *el.DefaultChannelID != sms.ID || len(el.Channels) != 2 {
 		t.Fatalf("eligibility: %+v", el)
 	}
+	// A user may name themselves in on_behalf_of (nothing changes); naming another user is
+	// what only an API key may do, refused before anything is written.
+	other := e.NewUser(t, w, "agent")
+	e.Post(t, "/v1/contacts/"+tg.contact+"/messages", w.OwnerToken, map[string]any{"type": "text", "text": "hi", "on_behalf_of": other.ID}).
+		ExpectProblem(t, http.StatusForbidden, "forbidden")
 	var out sendBody
-	e.Post(t, "/v1/contacts/"+tg.contact+"/messages", w.OwnerToken, map[string]any{"type": "text", "text": "hi"}).Expect(t, http.StatusCreated).JSON(t, &out)
+	e.Post(t, "/v1/contacts/"+tg.contact+"/messages", w.OwnerToken, map[string]any{"type": "text", "text": "hi", "on_behalf_of": w.OwnerID}).
+		Expect(t, http.StatusCreated).JSON(t, &out)
 	if out.Message.ChannelID != sms.ID {
 		t.Fatalf("default channel: sent on %s, want %s", out.Message.ChannelID, sms.ID)
+	}
+	if n := count(t, e, `SELECT count(*) FROM messages WHERE direction = 'outgoing'`); n != 1 {
+		t.Fatalf("%d outgoing messages, want the one the owner sent", n)
 	}
 
 	lonely := e.NewContact(t, w.OwnerToken, map[string]any{"first_name": "No", "last_name": "Channels"})
@@ -546,7 +555,6 @@ func TestSendDefaultsAndErrors(t *testing.T) {
 		{"text and template", map[string]any{"type": "text", "text": "x", "template": map[string]any{"name": "a", "language": "en"}}, 422, "validation_failed", "type"},
 		{"channel of nowhere", map[string]any{"type": "text", "text": "x", "channel_id": uuid.NewString()}, 422, "validation_failed", "channel_id"},
 		{"channel id not an id", map[string]any{"type": "text", "text": "x", "channel_id": "sms"}, 422, "validation_failed", "channel_id"},
-		{"on_behalf_of from a user", map[string]any{"type": "text", "text": "x", "on_behalf_of": w.OwnerID}, 422, "validation_failed", "on_behalf_of"},
 		{"variables not strings", map[string]any{"type": "template", "template": map[string]any{"name": "a", "language": "en", "variables": []int{1}}}, 400, "invalid_type", "template.variables"},
 		{"unknown field", map[string]any{"type": "text", "text": "x", "priority": "high"}, 400, "unknown_field", "priority"},
 	}

@@ -125,13 +125,24 @@ type Caller struct {
 	OnBehalfOf *uuid.UUID
 }
 
+// errActForOther refuses a user's on_behalf_of naming someone else.
+var errActForOther = errkind.New(errkind.KindForbidden, "forbidden",
+	"A user acts as themselves: only an API key may act on behalf of another user (on_behalf_of).")
+
 // resolve turns an API key's on_behalf_of into the user it names.
 func (s *Service) resolve(ctx context.Context, ws uuid.UUID, c Caller) (Caller, error) {
 	if c.OnBehalfOf == nil {
 		return c, nil
 	}
 	if c.Actor.Kind != ActorAPIKey {
-		return Caller{}, errkind.Invalid(errkind.Field{Field: "on_behalf_of", Message: "only an API key may act on behalf of a user"})
+		// A user naming themselves changes nothing (a client may send the same body for a
+		// person and for a key); naming another is a power only keys have: a permission
+		// refusal, not a malformed request.
+		if c.User != nil && *c.User == *c.OnBehalfOf {
+			c.OnBehalfOf = nil
+			return c, nil
+		}
+		return Caller{}, errActForOther
 	}
 	u, err := s.store.User(ctx, ws, *c.OnBehalfOf)
 	if errors.Is(err, workspace.ErrUserNotFound) {
