@@ -3169,7 +3169,7 @@ type CreateNoteRequest struct {
 	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"]
 	Mentions *[]openapi_types.UUID `json:"mentions,omitempty"`
 
-	// OnBehalfOf OnBehalfOf (API keys only, and required for them) names the user the key writes the note for: its author.
+	// OnBehalfOf OnBehalfOf (required for API keys; a user may name only themselves, another is 403 forbidden) names the user the key writes the note for: its author.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
@@ -4471,7 +4471,7 @@ type RefreshRequest struct {
 
 // ReopenConversationRequest defines model for ReopenConversationRequest.
 type ReopenConversationRequest struct {
-	// OnBehalfOf OnBehalfOf (API keys only) names the user the key acts for: the conversation is assigned
+	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key acts for: the conversation is assigned
 	// to them and the events name them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
@@ -4514,7 +4514,7 @@ type SendAttachmentMessageRequest struct {
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
 	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
 
-	// OnBehalfOf OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
@@ -4568,7 +4568,7 @@ type SendTemplateMessageRequest struct {
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
 	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
 
-	// OnBehalfOf OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
@@ -4593,7 +4593,7 @@ type SendTextMessageRequest struct {
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
 	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
 
-	// OnBehalfOf OnBehalfOf (API keys only) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
+	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
