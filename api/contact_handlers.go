@@ -20,8 +20,9 @@ type contactRequest struct {
 	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
 	// Email is trimmed and lower-cased.
 	Email *string `json:"email" maxLength:"254" extensions:"x-pattern=^\\s*([A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+)*@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z0-9-]+)?\\s*$" example:"Maria@Example.com"`
-	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.
-	Phone *string `json:"phone" maxLength:"64" extensions:"x-pattern=^\\s*(\\+?[ ().-]*([0-9][ ().-]*){3,20})?\\s*$" example:"(202) 555-0123"`
+	// Phone is international, or national to the workspace's default_phone_region; stored as
+	// E.164. Its format, phone, is a number libphonenumber finds possible for its country.
+	Phone *string `json:"phone" maxLength:"64" format:"phone" extensions:"x-pattern=phone" example:"(202) 555-0123"`
 	// Language is a BCP 47 tag (or empty).
 	Language *string `json:"language" maxLength:"35" extensions:"x-pattern=^\\s*([A-Za-z]{2,3}([_-][A-Za-z0-9]{1,8})*)?\\s*$" example:"es"`
 	// Country is an ISO 3166-1 alpha-2 code (or empty).

@@ -30,7 +30,8 @@ type inboundContactRequest struct {
 	FirstName *string `json:"first_name" maxLength:"200" example:"Maria"`
 	LastName  *string `json:"last_name" maxLength:"200" example:"Gonzalez"`
 	Email     *string `json:"email" maxLength:"254" extensions:"x-pattern=^\\s*([A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_\\x60{|}~-]+)*@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z0-9-]+)?\\s*$" example:"maria@example.com"`
-	Phone     *string `json:"phone" maxLength:"64" extensions:"x-pattern=^\\s*(\\+?[ ().-]*([0-9][ ().-]*){3,20})?\\s*$" example:"+12025550123"`
+	// Phone is international, or national to the workspace's default_phone_region; stored as E.164.
+	Phone *string `json:"phone" maxLength:"64" format:"phone" extensions:"x-pattern=phone" example:"+12025550123"`
 } // @name InboundContactRequest
 
 type inboundRequest struct {

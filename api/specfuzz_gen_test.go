@@ -14,13 +14,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/switchboard/switchboard/openapi"
 )
 
 // The spec fuzzer's generator: values drawn from the committed spec's schemas alone, as
 // Schemathesis draws them. valid honours type, format, enum, pattern, lengths, ranges, item
 // counts, required and optional members, nullable, additionalProperties, allOf/oneOf/anyOf and not;
 // mutations lists values that break exactly one of those constraints. The only knowledge not
-// in the spec is fixtures: ids of real resources, for uuid-valued names (fuzzGen.ids).
+// in the spec is fixtures: ids of real resources, for uuid-valued names (fuzzGen.ids); and
+// the formats the spec names beyond JSON Schema's (phone), which a fuzzer is taught, as
+// Schemathesis is given a strategy for a custom format.
 
 // fuzzGen draws values; it is deterministic for a seed.
 type fuzzGen struct {
@@ -113,6 +118,9 @@ func (g *fuzzGen) str(s *openapi3.Schema, name string) string {
 	}
 	if s.MaxLength != nil {
 		hi = int(*s.MaxLength)
+	}
+	if s.Format == openapi.FormatPhone {
+		return g.phone()
 	}
 	if s.Pattern != "" {
 		// The pattern says more than a format (a uri that must be http(s)).
@@ -238,6 +246,35 @@ func (g *fuzzGen) dateTime() string {
 	}
 	return t.Format(time.RFC3339Nano)
 }
+
+// phone draws a number of format phone, as a fuzzer is taught a format the spec names: a
+// possible number of a country libphonenumber knows (its example number), written
+// international (+44 7400 123456), as E.164, or, for fuzzRegion, the workspace's
+// default_phone_region, national ((201) 555-0123).
+func (g *fuzzGen) phone() string {
+	regions := slices.Sorted(maps.Keys(phonenumbers.GetSupportedRegions()))
+	for {
+		region := regions[g.r.Intn(len(regions))]
+		if g.r.Intn(4) == 0 {
+			region = fuzzRegion
+		}
+		num := phonenumbers.GetExampleNumber(region)
+		if num == nil {
+			continue
+		}
+		switch k := g.r.Intn(3); {
+		case k == 0:
+			return phonenumbers.Format(num, phonenumbers.E164)
+		case k == 1 && region == fuzzRegion:
+			return phonenumbers.Format(num, phonenumbers.NATIONAL)
+		default:
+			return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+		}
+	}
+}
+
+// fuzzRegion is the fuzz workspace's default_phone_region.
+const fuzzRegion = "US"
 
 func (g *fuzzGen) uri() string {
 	scheme := []string{"https", "http", "urn", "mailto", "ftp"}[g.r.Intn(5)]
@@ -511,6 +548,9 @@ func mutations(s *openapi3.Schema) []mutation {
 			add("a date-time out of range", "2026-13-45T25:61:00Z")
 		case "uri":
 			add("a relative uri", "no scheme here")
+		case openapi.FormatPhone:
+			add("a phone number of no country", "+999 123 4567")
+			add("a phone number too short for its country", "+1 202 55")
 		}
 		if s.MaxLength != nil && *s.MaxLength < 30000 {
 			add(fmt.Sprintf("maxLength %d + 1", *s.MaxLength), strings.Repeat("x", int(*s.MaxLength)+1))

@@ -631,7 +631,12 @@ func requestUnions(doc *openapi3.T) {
 
 // namedPatterns are the patterns an annotation names rather than writes out
 // (extensions:"x-pattern=notBlank"), so the unions below and the annotations share one text.
-var namedPatterns = map[string]string{"notBlank": notBlank, "url": urlPattern}
+var namedPatterns = map[string]string{"notBlank": notBlank, "url": urlPattern, "phone": phonePattern}
+
+// phonePattern is the shape of a phone number (format phone, openapi.FormatPhone): 3 to 20
+// digits, with an optional leading +, and spaces, parentheses, dots or dashes between them;
+// or empty (the server trims it), which clears the phone.
+const phonePattern = `^\s*(\+?[ ().-]*([0-9][ ().-]*){3,20})?\s*$`
 
 // notBlank is the x-pattern of a value the server trims and then requires: one character that
 // is not white space (unicode.IsSpace).

@@ -2641,7 +2641,8 @@ type ContactRequest struct {
 	// LastName Example: Gonzalez
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone Phone is international, or national to the workspace's default_phone_region; stored as E.164.
+	// Phone Phone is international, or national to the workspace's default_phone_region; stored as
+	// E.164. Its format, phone, is a number libphonenumber finds possible for its country.
 	//
 	// Example: (202) 555-0123
 	Phone *string `json:"phone,omitempty"`
@@ -3907,7 +3908,9 @@ type InboundContactRequest struct {
 	// LastName Example: Gonzalez
 	LastName *string `json:"last_name,omitempty"`
 
-	// Phone Example: +12025550123
+	// Phone Phone is international, or national to the workspace's default_phone_region; stored as E.164.
+	//
+	// Example: +12025550123
 	Phone *string `json:"phone,omitempty"`
 }
 
