@@ -19,6 +19,7 @@ var requestTypes = []func() any{
 	func() any { return new(updateWorkspaceRequest) },
 	func() any { return new(createChannelRequest) },
 	func() any { return new(updateChannelRequest) },
+	func() any { return new(setChannelProviderRequest) },
 	func() any { return new(createIdentityRequest) },
 	func() any { return new(contactRequest) },
 	func() any { return new(templateRequest) },

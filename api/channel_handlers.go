@@ -36,15 +36,36 @@ type createChannelRequest struct {
 	RuleOptions map[string]any `json:"rule_options"`
 } // @name CreateChannelRequest
 
-// updateChannelRequest changes a channel; its type never changes. config is merged over the
-// current settings (null clears one) unless provider changes, when it replaces them;
-// rule_options is merged over the current options (null restores the default).
+// updateChannelRequest changes a channel's name, rule options or provider config. It names
+// the channel's type, and with config its provider, so that each of its shapes in the spec
+// holds exactly what that type and provider take (cmd/specgen's updateChannelUnion).
 type updateChannelRequest struct {
-	Name        *string        `json:"name" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"WhatsApp EU"`
-	Provider    *string        `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"twilio"`
-	Config      map[string]any `json:"config" extensions:"x-nullable-values"`
-	RuleOptions map[string]any `json:"rule_options" extensions:"x-nullable-values"`
+	// Type is the channel's type, which never changes: another answers 409 channel_type_mismatch.
+	Type string  `json:"type" validate:"required" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	Name *string `json:"name" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"WhatsApp EU"`
+	// Provider is the channel's provider, named with config: another answers 409
+	// provider_mismatch (PUT /v1/channels/{id}/provider changes it).
+	Provider *string `json:"provider" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
+	// Config is merged over the provider's current settings: null clears one, absent keeps it.
+	Config map[string]any `json:"config"`
+	// RuleOptions is merged over the current options: null restores one's default.
+	RuleOptions map[string]any `json:"rule_options"`
 } // @name UpdateChannelRequest
+
+// setChannelProviderRequest switches a channel's provider: the provider and its whole config,
+// as at creation (cmd/specgen's providerUnion).
+type setChannelProviderRequest struct {
+	// Type is the channel's type, which never changes: another answers 409 channel_type_mismatch.
+	Type     string `json:"type" validate:"required" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	Provider string `json:"provider" validate:"required" enums:"sandbox,whatsapp_cloud,messenger,instagram,telegram,twilio,smtp,viber,line,webhook" example:"whatsapp_cloud"`
+	// Config is the provider's settings, secrets included (sealed anew, never returned); they
+	// replace the current ones. api_base is accepted only when the server runs with
+	// PROVIDER_API_BASE_OVERRIDE=true. A destination (webhook url, api_base, smtp host) that is
+	// an IP address the server may not connect to (private, loopback, link-local and other
+	// internal ranges), or a URL port outside 1-65535, is refused (422 naming config.<field>).
+	// At most 8 levels deep and 16 KiB encoded.
+	Config map[string]any `json:"config"`
+} // @name SetChannelProviderRequest
 
 // list godoc
 // @Summary     List channels
@@ -131,7 +152,7 @@ func (h *channelHandler) get(c echo.Context) error {
 // update godoc
 // @Summary     Update a channel
 // @ID          updateChannel
-// @Description Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// @Description Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 // @Tags        channels
 // @Accept      json
 // @Produce     json
@@ -143,6 +164,7 @@ func (h *channelHandler) get(c echo.Context) error {
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
 // @Failure     404 {object} Problem "channel_not_found"
+// @Failure     409 {object} Problem "channel_type_mismatch, provider_mismatch"
 // @Failure     413 {object} Problem
 // @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
 // @Router      /v1/channels/{id} [patch]
@@ -153,7 +175,40 @@ func (h *channelHandler) update(c echo.Context) error {
 		return err
 	}
 	ch, err := h.channels.Update(c.Request().Context(), principal(c).WorkspaceID, id,
-		channel.Patch{Name: req.Name, Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions})
+		channel.Patch{Type: req.Type, Name: req.Name, Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, resource.ToChannel(ch))
+}
+
+// setProvider godoc
+// @Summary     Switch a channel's provider
+// @ID          setChannelProvider
+// @Description Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+// @Tags        channels
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string                    true "Channel id"
+// @Param       body body setChannelProviderRequest true "The provider and its config"
+// @Success     200 {object} resource.Channel
+// @Failure     400 {object} Problem
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "channel_not_found"
+// @Failure     409 {object} Problem "channel_type_mismatch"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed, secrets_unavailable"
+// @Router      /v1/channels/{id}/provider [put]
+func (h *channelHandler) setProvider(c echo.Context) error {
+	var req setChannelProviderRequest
+	id, err := bindByID(c, channel.ErrNotFound, &req)
+	if err != nil {
+		return err
+	}
+	ch, err := h.channels.SetProvider(c.Request().Context(), principal(c).WorkspaceID, id,
+		channel.ProviderSwitch{Type: req.Type, Provider: req.Provider, Config: req.Config})
 	if err != nil {
 		return err
 	}

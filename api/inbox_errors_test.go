@@ -70,11 +70,22 @@ func TestInboxBadInput(t *testing.T) {
 		// GET/PATCH/DELETE /v1/channels/{id}
 		{"get channel: malformed id", "GET", "/v1/channels/not-an-id", owner, nil, 404, "channel_not_found", ""},
 		{"get channel: unknown id", "GET", "/v1/channels/" + uuid.NewString(), owner, nil, 404, "channel_not_found", ""},
-		{"update channel: type is fixed", "PATCH", "/v1/channels/" + wa, owner, `{"type": "sms"}`, 400, "unknown_field", "type"},
-		{"update channel: bad rule option", "PATCH", "/v1/channels/" + wa, owner, `{"rule_options": {"human_agent_tag": true}}`, 422, "validation_failed", "rule_options.human_agent_tag"},
-		{"update channel: empty name", "PATCH", "/v1/channels/" + wa, owner, `{"name": ""}`, 422, "validation_failed", "name"},
-		{"update channel: provider of another type", "PATCH", "/v1/channels/" + wa, owner, `{"provider": "smtp", "config": {"host": "h", "from": "a@b.co"}}`, 422, "validation_failed", "provider"},
-		{"update channel: unknown id", "PATCH", "/v1/channels/" + uuid.NewString(), owner, `{"name": "x"}`, 404, "channel_not_found", ""},
+		{"update channel: type missing", "PATCH", "/v1/channels/" + wa, owner, `{"name": "x"}`, 422, "validation_failed", "type"},
+		{"update channel: type is fixed", "PATCH", "/v1/channels/" + wa, owner, `{"type": "sms"}`, 409, "channel_type_mismatch", ""},
+		{"update channel: type not a string", "PATCH", "/v1/channels/" + wa, owner, `{"type": 5}`, 400, "invalid_type", "type"},
+		{"update channel: bad rule option", "PATCH", "/v1/channels/" + wa, owner, `{"type": "whatsapp", "rule_options": {"human_agent_tag": true}}`, 422, "validation_failed", "rule_options.human_agent_tag"},
+		{"update channel: empty name", "PATCH", "/v1/channels/" + wa, owner, `{"type": "whatsapp", "name": ""}`, 422, "validation_failed", "name"},
+		{"update channel: provider of another type", "PATCH", "/v1/channels/" + wa, owner, `{"type": "whatsapp", "provider": "smtp", "config": {"host": "h", "from": "a@b.co"}}`, 409, "provider_mismatch", ""},
+		{"update channel: provider null", "PATCH", "/v1/channels/" + wa, owner, `{"type": "whatsapp", "provider": null}`, 422, "validation_failed", "provider"},
+		{"update channel: unknown field", "PATCH", "/v1/channels/" + wa, owner, `{"type": "whatsapp", "colour": "red"}`, 400, "unknown_field", "colour"},
+		{"update channel: unknown id", "PATCH", "/v1/channels/" + uuid.NewString(), owner, `{"type": "whatsapp", "name": "x"}`, 404, "channel_not_found", ""},
+		// PUT /v1/channels/{id}/provider
+		{"switch provider: type is fixed", "PUT", "/v1/channels/" + wa + "/provider", owner, `{"type": "sms", "provider": "sandbox"}`, 409, "channel_type_mismatch", ""},
+		{"switch provider: provider of another type", "PUT", "/v1/channels/" + wa + "/provider", owner, `{"type": "whatsapp", "provider": "smtp", "config": {"host": "h", "from": "a@b.co"}}`, 422, "validation_failed", "provider"},
+		{"switch provider: required setting missing", "PUT", "/v1/channels/" + wa + "/provider", owner, `{"type": "whatsapp", "provider": "whatsapp_cloud", "config": {"phone_number_id": "1", "access_token": "t"}}`, 422, "validation_failed", "config.app_secret"},
+		{"switch provider: config null", "PUT", "/v1/channels/" + wa + "/provider", owner, `{"type": "whatsapp", "provider": "sandbox", "config": null}`, 422, "validation_failed", "config"},
+		{"switch provider: no body", "PUT", "/v1/channels/" + wa + "/provider", owner, "", 400, "invalid_json", ""},
+		{"switch provider: unknown id", "PUT", "/v1/channels/" + uuid.NewString() + "/provider", owner, `{"type": "whatsapp", "provider": "sandbox"}`, 404, "channel_not_found", ""},
 		{"delete channel: unknown id", "DELETE", "/v1/channels/" + uuid.NewString(), owner, nil, 404, "channel_not_found", ""},
 		// GET/POST /v1/contacts/{id}/channels
 		{"list identities: bad cursor", "GET", "/v1/contacts/" + contact + "/channels?cursor=!!", owner, nil, 400, "invalid_cursor", ""},
@@ -184,7 +195,8 @@ func TestInboxTenancy(t *testing.T) {
 				code         string
 			}{
 				{"GET", "/v1/channels/" + aChannel, nil, "channel_not_found"},
-				{"PATCH", "/v1/channels/" + aChannel, map[string]any{"name": "mine now"}, "channel_not_found"},
+				{"PATCH", "/v1/channels/" + aChannel, map[string]any{"type": "telegram", "name": "mine now"}, "channel_not_found"},
+				{"PUT", "/v1/channels/" + aChannel + "/provider", map[string]any{"type": "telegram", "provider": "sandbox"}, "channel_not_found"},
 				{"DELETE", "/v1/channels/" + aChannel, nil, "channel_not_found"},
 				{"POST", "/v1/channels/" + aChannel + "/inbound", map[string]any{"identifier": "alice-1", "text": "spoof"}, "channel_not_found"},
 				{"GET", "/v1/contacts/" + aContact + "/channels", nil, "contact_not_found"},

@@ -316,7 +316,7 @@ func TestExplicitNulls(t *testing.T) {
 	if assigned.Assignee != nil {
 		t.Fatalf("still assigned after user_id null: %+v", assigned.Assignee)
 	}
-	e.Patch(t, "/v1/channels/"+ch.ID, w.OwnerToken, map[string]any{"rule_options": map[string]any{"window_hours": nil}}).Expect(t, http.StatusOK)
+	e.Patch(t, "/v1/channels/"+ch.ID, w.OwnerToken, map[string]any{"type": "custom", "rule_options": map[string]any{"window_hours": nil}}).Expect(t, http.StatusOK)
 	e.Patch(t, "/v1/contacts/"+ct, w.OwnerToken, map[string]any{"custom_fields": map[string]any{"a": []any{nil}}}).Expect(t, http.StatusOK)
 }
 
@@ -353,7 +353,7 @@ func TestFreeFormCaps(t *testing.T) {
 		{"contact custom field null", "POST", "/v1/contacts", map[string]any{"custom_fields": map[string]any{"plan": nil}}, "custom_fields.plan"},
 		{"contact patch custom field null", "PATCH", "/v1/contacts/" + ct, map[string]any{"custom_fields": map[string]any{"a": 1, "plan": nil}}, "custom_fields.plan"},
 		{"channel config 9 deep", "POST", "/v1/channels", map[string]any{"type": "custom", "name": "x", "config": nested(9)}, "config"},
-		{"channel rule_options 9 deep", "PATCH", "/v1/channels/" + ch.ID, map[string]any{"rule_options": nested(9)}, "rule_options"},
+		{"channel rule_options 9 deep", "PATCH", "/v1/channels/" + ch.ID, map[string]any{"type": "custom", "rule_options": nested(9)}, "rule_options"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

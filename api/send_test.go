@@ -275,7 +275,7 @@ func TestViberQuota(t *testing.T) {
 	s.send(t, w.OwnerToken, copyBody(text)).ExpectProblem(t, http.StatusUnprocessableEntity, "quota_exceeded")
 
 	// Accepting the commercial terms lifts the limit and makes the messages billable.
-	e.Patch(t, "/v1/channels/"+s.channel, w.OwnerToken, map[string]any{"rule_options": map[string]any{"monthly_initiated_limit": 3, "commercial_terms_accepted": true}}).Expect(t, http.StatusOK)
+	e.Patch(t, "/v1/channels/"+s.channel, w.OwnerToken, map[string]any{"type": "viber", "rule_options": map[string]any{"monthly_initiated_limit": 3, "commercial_terms_accepted": true}}).Expect(t, http.StatusOK)
 	var out sendBody
 	s.send(t, w.OwnerToken, copyBody(text)).Expect(t, http.StatusCreated).JSON(t, &out)
 	if !out.Message.Billable || !out.Decision.Billable {

@@ -243,6 +243,7 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/channels", chh.create, auth.ScopeAdmin)
 	route(http.MethodGet, "/channels/:id", chh.get, auth.ScopeConversationsRead)
 	route(http.MethodPatch, "/channels/:id", chh.update, auth.ScopeAdmin)
+	route(http.MethodPut, "/channels/:id/provider", chh.setProvider, auth.ScopeAdmin)
 	route(http.MethodDelete, "/channels/:id", chh.delete, auth.ScopeAdmin)
 	// Agents read templates to pick one for a send; registering them is an admin's job.
 	th := &templateHandler{templates: d.Templates}

@@ -305,7 +305,8 @@ func TestProviderSecretsNeverShown(t *testing.T) {
 		"config": map[string]any{"bot_token": secrets[3], "secret_token": secrets[4], "api_base": echo.URL}})).Expect(t, http.StatusCreated).JSON(t, &tg)
 	keep(e.Get(t, "/v1/channels", w.OwnerToken))
 	keep(e.Get(t, "/v1/channels/"+wa.ID, w.OwnerToken))
-	keep(e.Patch(t, "/v1/channels/"+tg.ID, w.OwnerToken, map[string]any{"name": "Telegram"}))
+	keep(e.Patch(t, "/v1/channels/"+tg.ID, w.OwnerToken, map[string]any{"type": "telegram", "name": "Telegram"}))
+	keep(e.Patch(t, "/v1/channels/"+tg.ID, w.OwnerToken, map[string]any{"type": "telegram", "provider": "telegram", "config": map[string]any{"secret_token": secrets[4]}}))
 
 	for _, ch := range []channelBody{wa, tg} {
 		identifier := "+16505550199"

@@ -36,6 +36,14 @@ var serverRequired = map[string][]string{
 	"CreateWhatsAppCloudChannelRequest": {"config", "provider"},
 	"CreateSMSTwilioChannelRequest":     {"config", "provider"},
 	"CreateEmailSMTPChannelRequest":     {"config", "provider"},
+	// A change names the channel's type, and its provider with config (channel.Service's
+	// Update); a provider switch names both and, but for the sandbox, the whole config.
+	"UpdateChannelRequest":                      {"type"},
+	"UpdateSMSTwilioChannelRequest":             {"provider"},
+	"UpdateWhatsAppWhatsAppCloudChannelRequest": {"provider"},
+	"SetChannelProviderRequest":                 {"provider", "type"},
+	"SetWhatsAppCloudProviderRequest":           {"config"},
+	"SetEmailSMTPProviderRequest":               {"config"},
 }
 
 func loadSpec(t *testing.T) *openapi3.T {

@@ -616,7 +616,11 @@ func eventTypes(doc *openapi3.T) {
 //   - TemplateButtonRequest, by type: quick_reply, url or phone_number (template's validate);
 //   - CreateChannelRequest: one shape per channel type and provider that delivers it, with the
 //     provider's config (channel.Providers, what parseConfig checks) and the type's rule
-//     options (rules.Table).
+//     options (rules.Table);
+//   - UpdateChannelRequest: one shape per channel type, and one per type and provider with
+//     config, with that type's options and that provider's config as a merge patch;
+//   - SetChannelProviderRequest: one shape per channel type and provider, with the provider's
+//     whole config, as at creation.
 //
 // Each shape is a named component schema, closed as bind decodes (unknown members refused).
 // The members are swag's, taken by name: a member swag's schema gains or loses fails the
@@ -626,7 +630,7 @@ func requestUnions(doc *openapi3.T) {
 	sendUnion(doc)
 	inboundUnion(doc)
 	buttonUnion(doc)
-	channelUnion(doc)
+	channelUnions(doc)
 }
 
 // namedPatterns are the patterns an annotation names rather than writes out
@@ -845,39 +849,59 @@ var (
 	}
 )
 
-// channelUnion: CreateChannelRequest as one shape per channel type and provider that delivers
-// it (channel.Providers): CreateWhatsAppCloudChannelRequest, CreateSMSTwilioChannelRequest,
-// CreateEmailSandboxChannelRequest, ... Each has its type and provider as single values, the
-// provider's config (a component per provider; none for the sandbox) and the type's
-// rule_options (a component per type that has options; none for the others).
-func channelUnion(doc *openapi3.T) {
-	p := members(doc, "CreateChannelRequest", "type", "name", "provider", "config", "rule_options")
+// channelUnions writes the channel request bodies, whose members depend on the channel's type
+// (its rule_options) and provider (its config): create (channelUnion), change (updateChannelUnion)
+// and switch providers (providerUnion). A provider's config is one component, <Provider>Config,
+// that create and the switch share.
+func channelUnions(doc *openapi3.T) {
+	providers := channel.Providers()
+	for _, pr := range providers {
+		if providerNames[pr.Name] == "" {
+			panic("provider " + pr.Name + " has no name in specgen's providerNames")
+		}
+	}
+	for _, t := range rules.Types() {
+		if typeNames[t] == "" {
+			panic("channel type " + string(t) + " has no name in specgen's typeNames")
+		}
+	}
+	configs := map[string]*openapi3.SchemaRef{}
+	for _, pr := range providers {
+		if len(pr.Config) > 0 {
+			configs[pr.Name] = providerConfig(doc, pr)
+		}
+	}
+	channelUnion(doc, providers, configs)
+	updateChannelUnion(doc, providers)
+	providerUnion(doc, providers, configs)
+}
+
+// channelEnums checks that swag's schema of a channel request lists the rule table's types
+// and every provider, which the unions' shapes then cover one by one.
+func channelEnums(name string, p openapi3.Schemas) {
 	var types []string
 	for _, t := range rules.Types() {
 		types = append(types, string(t))
 	}
 	if got := enumOf(p["type"]); !slices.Equal(got, types) {
-		panic(fmt.Sprintf("CreateChannelRequest.type is one of %v, the rule table's types are %v", got, types))
+		panic(fmt.Sprintf("%s.type is one of %v, the rule table's types are %v", name, got, types))
 	}
 	if got := enumOf(p["provider"]); !slices.Equal(got, channel.ProviderNames()) {
-		panic(fmt.Sprintf("CreateChannelRequest.provider is one of %v, the providers are %v", got, channel.ProviderNames()))
+		panic(fmt.Sprintf("%s.provider is one of %v, the providers are %v", name, got, channel.ProviderNames()))
 	}
-	providers := channel.Providers()
-	configs := map[string]*openapi3.SchemaRef{}
-	for _, pr := range providers {
-		if providerNames[pr.Name] == "" {
-			panic("provider " + pr.Name + " has no name in specgen's providerNames")
-		}
-		if len(pr.Config) > 0 {
-			configs[pr.Name] = providerConfig(doc, pr)
-		}
-	}
+}
+
+// channelUnion: CreateChannelRequest as one shape per channel type and provider that delivers
+// it (channel.Providers): CreateWhatsAppCloudChannelRequest, CreateSMSTwilioChannelRequest,
+// CreateEmailSandboxChannelRequest, ... Each has its type and provider as single values, the
+// provider's config (a component per provider; none for the sandbox) and the type's
+// rule_options (a component per type that has options; none for the others).
+func channelUnion(doc *openapi3.T, providers []channel.Provider, configs map[string]*openapi3.SchemaRef) {
+	p := members(doc, "CreateChannelRequest", "type", "name", "provider", "config", "rule_options")
+	channelEnums("CreateChannelRequest", p)
 	var shapes []shape
 	for _, t := range rules.Types() {
 		tn := typeNames[t]
-		if tn == "" {
-			panic("channel type " + string(t) + " has no name in specgen's typeNames")
-		}
 		options := ruleOptions(doc, t)
 		for _, pr := range providers {
 			if !slices.Contains(pr.Types, t) {
@@ -899,7 +923,7 @@ func channelUnion(doc *openapi3.T) {
 				description = fmt.Sprintf("%s %s channel delivered by the %s provider.", article(string(t)), t, pr.Name)
 			} else {
 				props["provider"] = constant(pr.Name, "Leave it out for the sandbox, the default.")
-				props["config"] = &openapi3.SchemaRef{Value: closed(fmt.Sprintf("The %s provider takes no config: an empty object, or leave it out.", pr.Name), openapi3.Schemas{})}
+				props["config"] = noConfig(pr.Name)
 				description = fmt.Sprintf("%s %s channel on the %s provider, which delivers nothing outside the server.", article(string(t)), t, pr.Name)
 			}
 			shapes = append(shapes, shape{name, description, props, required})
@@ -910,11 +934,206 @@ func channelUnion(doc *openapi3.T) {
 		"delivers nothing outside the server) decides its config.\n\n"+p["config"].Value.Description, "", shapes)
 }
 
+// noConfig is the config of a provider that takes none (the sandbox).
+func noConfig(provider string) *openapi3.SchemaRef {
+	return &openapi3.SchemaRef{Value: closed(fmt.Sprintf("The %s provider takes no config: an empty object, or leave it out.", provider), openapi3.Schemas{})}
+}
+
+// sameType is a change's type: the channel's own, named so that the change's members are read
+// as that type's (channel.Service's checkType).
+func sameType(t rules.ChannelType) *openapi3.SchemaRef {
+	return constant(string(t), "The channel's type, which never changes: another answers 409 channel_type_mismatch.")
+}
+
+// updateChannelUnion: UpdateChannelRequest (PATCH /v1/channels/{id}, channel.Service's Update)
+// as one shape per channel type, Update<Type>ChannelRequest (name and rule_options), and one
+// per type and provider that takes config, Update<Type><Provider>ChannelRequest (and that
+// provider's config). Each names the channel's type, and the second its provider, so that its
+// members are exactly what that type and provider take: rule_options each nullable (null
+// restores the default), config as the provider's merge patch (updateConfig). The provider's
+// full name follows the type's, as the sandbox-less shapes of a type named after its provider
+// (messenger, telegram, ...) would otherwise take the type's shape's name.
+func updateChannelUnion(doc *openapi3.T, providers []channel.Provider) {
+	p := members(doc, "UpdateChannelRequest", "type", "name", "provider", "config", "rule_options")
+	channelEnums("UpdateChannelRequest", p)
+	configs := map[string]*openapi3.SchemaRef{}
+	for _, pr := range providers {
+		if len(pr.Config) > 0 {
+			configs[pr.Name] = updateConfig(doc, pr)
+		}
+	}
+	var shapes []shape
+	for _, t := range rules.Types() {
+		tn := typeNames[t]
+		options := updateRuleOptions(doc, t)
+		shapes = append(shapes, shape{"Update" + tn + "ChannelRequest",
+			fmt.Sprintf("Changes %s %s channel's name or rule options.", strings.ToLower(article(string(t))), t),
+			openapi3.Schemas{"type": sameType(t), "name": p["name"], "rule_options": options}, []string{"type"}})
+		for _, pr := range providers {
+			config, ok := configs[pr.Name]
+			if !ok || !slices.Contains(pr.Types, t) {
+				continue
+			}
+			shapes = append(shapes, shape{"Update" + tn + providerNames[pr.Name] + "ChannelRequest",
+				fmt.Sprintf("Changes %s %s channel on the %s provider: its name, rule options or config.", strings.ToLower(article(string(t))), t, pr.Name),
+				openapi3.Schemas{
+					"type":         sameType(t),
+					"provider":     constant(pr.Name, "The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers)."),
+					"name":         p["name"],
+					"rule_options": options,
+					"config":       config,
+				}, []string{"type", "provider"}})
+		}
+	}
+	union(doc, "UpdateChannelRequest", "Changes to a channel: one shape per channel type, and one per type and provider with config. "+
+		"type is the channel's (it never changes); provider, named with config, is the channel's (PUT /v1/channels/{id}/provider switches "+
+		"providers). config is merged over the current settings and rule_options over the current options.", "", shapes)
+}
+
+// providerUnion: SetChannelProviderRequest (PUT /v1/channels/{id}/provider, channel.Service's
+// SetProvider) as one shape per channel type and provider that delivers it, named as create's
+// (SetWhatsAppCloudProviderRequest, SetSMSTwilioProviderRequest, SetEmailSandboxProviderRequest):
+// the channel's type and the provider with its whole config, the same component as create's.
+func providerUnion(doc *openapi3.T, providers []channel.Provider, configs map[string]*openapi3.SchemaRef) {
+	p := members(doc, "SetChannelProviderRequest", "type", "provider", "config")
+	channelEnums("SetChannelProviderRequest", p)
+	var shapes []shape
+	for _, t := range rules.Types() {
+		tn := typeNames[t]
+		for _, pr := range providers {
+			if !slices.Contains(pr.Types, t) {
+				continue
+			}
+			props := openapi3.Schemas{"type": sameType(t), "provider": constant(pr.Name, "")}
+			required := []string{"type", "provider"}
+			description := fmt.Sprintf("Switches %s %s channel to the %s provider, with its settings.", strings.ToLower(article(string(t))), t, pr.Name)
+			if config, ok := configs[pr.Name]; ok {
+				props["config"] = config
+				required = append(required, "config")
+			} else {
+				props["config"] = noConfig(pr.Name)
+				description = fmt.Sprintf("Switches %s %s channel to the %s provider, which delivers nothing outside the server.", strings.ToLower(article(string(t))), t, pr.Name)
+			}
+			shapes = append(shapes, shape{"Set" + tn + strings.TrimPrefix(providerNames[pr.Name], tn) + "ProviderRequest", description, props, required})
+		}
+	}
+	union(doc, "SetChannelProviderRequest", "A channel's new provider: one shape per channel type and provider that delivers it, with the "+
+		"provider's whole config, which replaces the current settings (secrets sealed anew). type is the channel's (it never changes).\n\n"+
+		p["config"].Value.Description, "", shapes)
+}
+
 // providerConfig is the component schema of a provider's config, <Provider>Config, as
 // parseConfig checks it: each setting of its kind, the required ones required, the optional
 // ones nullable (null is as absent). A group of which exactly one must be set makes the
 // config a oneOf of one closed shape per member of the group, <Provider><Member>Config.
 func providerConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
+	props, required := configMembers(pr)
+	for name, p := range props {
+		p.Value.Nullable = !slices.Contains(required, name)
+	}
+	name := providerNames[pr.Name] + "Config"
+	description := fmt.Sprintf("The %s provider's settings.", pr.Name)
+	group := configGroup(pr)
+	if group == nil {
+		return component(doc, name, closed(description, props, required...))
+	}
+	// Each shape sets its member; the group's others may only be null, which is as absent.
+	var refs openapi3.SchemaRefs
+	for _, member := range group {
+		shapeProps := maps.Clone(props)
+		for _, other := range group {
+			o := *props[other].Value
+			if other == member {
+				o.Nullable = false
+			} else {
+				onlyNull(&o, fmt.Sprintf("Only null (as absent): this shape sets %s.", member))
+			}
+			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
+		}
+		refs = append(refs, component(doc, providerNames[pr.Name]+camel(member)+"Config",
+			closed(fmt.Sprintf("%s With %s, not %s.", description, member, strings.Join(othersOf(group, member), ", ")),
+				shapeProps, append(slices.Clone(required), member)...)))
+	}
+	return component(doc, name, &openapi3.Schema{Description: fmt.Sprintf("%s Exactly one of %s is set.", description, strings.Join(group, ", ")), OneOf: refs})
+}
+
+// updateConfig is the component schema of a provider's config in a change (PATCH),
+// Update<Provider>Config, as channel.Service's mergeConfig and then parseConfig take it: merged
+// over the channel's settings, so no member is required; an optional one is nullable (null
+// clears it), a required one is not (it can be changed, never cleared). A group of which
+// exactly one must be set is a oneOf of a shape per member that sets it (setting one replaces
+// the group; the others may be null, as absent) and one that leaves the whole group out (a
+// member is never cleared alone), so whether a change is taken does not depend on which
+// member the channel has.
+func updateConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
+	props, required := configMembers(pr)
+	for name, p := range props {
+		if slices.Contains(required, name) {
+			p.Value.Description += " Required by the provider: it can be changed, not cleared."
+		} else {
+			p.Value.Nullable = true
+			p.Value.Description += " null clears it."
+		}
+	}
+	pn := providerNames[pr.Name]
+	description := fmt.Sprintf("Changes to the %s provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.", pr.Name)
+	group := configGroup(pr)
+	if group == nil {
+		return component(doc, "Update"+pn+"Config", closed(description, props))
+	}
+	var refs openapi3.SchemaRefs
+	for _, member := range group {
+		shapeProps := maps.Clone(props)
+		for _, other := range group {
+			o := *props[other].Value
+			if other == member {
+				o.Nullable = false
+				o.Description = strings.TrimSuffix(o.Description, " null clears it.")
+			} else {
+				onlyNull(&o, fmt.Sprintf("Only null (as absent): setting %s replaces it.", member))
+			}
+			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
+		}
+		refs = append(refs, component(doc, "Update"+pn+camel(member)+"Config",
+			closed(fmt.Sprintf("%s Sets %s, which replaces %s.", description, member, strings.Join(othersOf(group, member), ", ")), shapeProps, member)))
+	}
+	kept := maps.Clone(props)
+	var names []string
+	for _, member := range group {
+		delete(kept, member)
+		names = append(names, camel(member))
+	}
+	refs = append(refs, component(doc, "Update"+pn+"Keep"+strings.Join(names, "Or")+"Config",
+		closed(fmt.Sprintf("%s Leaves %s as they are.", description, strings.Join(group, " and ")), kept)))
+	return component(doc, "Update"+pn+"Config", &openapi3.Schema{OneOf: refs,
+		Description: fmt.Sprintf("%s Sets one of %s, which replaces the other, or neither; one is never cleared alone.", description, strings.Join(group, ", "))})
+}
+
+// configGroup is the provider's group of settings of which exactly one must be set, if any.
+func configGroup(pr channel.Provider) []string {
+	switch len(pr.OneOf) {
+	case 0:
+		return nil
+	case 1:
+		return pr.OneOf[0]
+	}
+	panic(pr.Name + ": more than one group of which exactly one must be set")
+}
+
+// onlyNull makes a member one that may only be null, which the server reads as absent.
+func onlyNull(s *openapi3.Schema, description string) {
+	s.Nullable, s.Description = true, description
+	s.Not = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: s.Type}}
+}
+
+// othersOf is the group without member.
+func othersOf(group []string, member string) []string {
+	return slices.DeleteFunc(slices.Clone(group), func(g string) bool { return g == member })
+}
+
+// configMembers are the schemas of a provider's settings, as parseConfig checks each (fresh
+// values, for the caller to change), and the names of the required ones.
+func configMembers(pr channel.Provider) (openapi3.Schemas, []string) {
 	props := openapi3.Schemas{}
 	var required []string
 	for _, f := range pr.Config {
@@ -939,7 +1158,7 @@ func providerConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
 			}
 			s.Description = "One of " + strings.Join(f.Enum, ", ") + "."
 		default:
-			panic(fmt.Sprintf("%s.%s: kind %q has no schema in providerConfig", pr.Name, f.Name, f.Kind))
+			panic(fmt.Sprintf("%s.%s: kind %q has no schema in configMembers", pr.Name, f.Name, f.Kind))
 		}
 		if f.Name == channel.APIBaseField {
 			s.Description += " Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true."
@@ -950,44 +1169,10 @@ func providerConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
 		}
 		if f.Required {
 			required = append(required, f.Name)
-		} else {
-			s.Nullable = true
 		}
 		props[f.Name] = &openapi3.SchemaRef{Value: s}
 	}
-	name := providerNames[pr.Name] + "Config"
-	description := fmt.Sprintf("The %s provider's settings.", pr.Name)
-	switch len(pr.OneOf) {
-	case 0:
-		return component(doc, name, closed(description, props, required...))
-	case 1:
-	default:
-		panic(pr.Name + ": more than one group of which exactly one must be set")
-	}
-	// Each shape sets its member; the group's others may only be null, which is as absent.
-	group := pr.OneOf[0]
-	var refs openapi3.SchemaRefs
-	for _, member := range group {
-		shapeProps := openapi3.Schemas{}
-		for k, v := range props {
-			shapeProps[k] = v
-		}
-		for _, other := range group {
-			o := *props[other].Value
-			if other == member {
-				o.Nullable = false
-			} else {
-				o.Description = fmt.Sprintf("Only null (as absent): this shape sets %s.", member)
-				o.Not = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: o.Type}}
-			}
-			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
-		}
-		others := slices.DeleteFunc(slices.Clone(group), func(g string) bool { return g == member })
-		refs = append(refs, component(doc, providerNames[pr.Name]+camel(member)+"Config",
-			closed(fmt.Sprintf("%s With %s, not %s.", description, member, strings.Join(others, ", ")),
-				shapeProps, append(slices.Clone(required), member)...)))
-	}
-	return component(doc, name, &openapi3.Schema{Description: fmt.Sprintf("%s Exactly one of %s is set.", description, strings.Join(group, ", ")), OneOf: refs})
+	return props, required
 }
 
 // article is the indefinite article before a word: An email, A custom.
@@ -1012,12 +1197,38 @@ func camel(s string) string {
 // ruleOptions is the schema of a channel type's rule_options (rules.Table): <Type>RuleOptions
 // with each option of its kind and range, or an empty object for a type without options.
 func ruleOptions(doc *openapi3.T, t rules.ChannelType) *openapi3.SchemaRef {
-	opts := rules.Lookup(t).Options
-	if len(opts) == 0 {
-		return &openapi3.SchemaRef{Value: closed(fmt.Sprintf("%s channels take no rule options: an empty object, or leave it out.", t), openapi3.Schemas{})}
+	props := ruleOptionMembers(t)
+	if len(props) == 0 {
+		return noRuleOptions(t)
 	}
+	return component(doc, typeNames[t]+"RuleOptions", closed(fmt.Sprintf("The rule options of %s channels; each left out keeps its default.", t), props))
+}
+
+// updateRuleOptions is the schema of a channel type's rule_options in a change (PATCH),
+// Update<Type>RuleOptions: merged over the channel's options, each nullable (null restores its
+// default); an empty object for a type without options.
+func updateRuleOptions(doc *openapi3.T, t rules.ChannelType) *openapi3.SchemaRef {
+	props := ruleOptionMembers(t)
+	if len(props) == 0 {
+		return noRuleOptions(t)
+	}
+	for _, p := range props {
+		p.Value.Nullable = true
+		p.Value.Description += " null restores the default."
+	}
+	return component(doc, "Update"+typeNames[t]+"RuleOptions",
+		closed(fmt.Sprintf("Changes to the rule options of %s channels, merged over the channel's: each left out keeps its value.", t), props))
+}
+
+func noRuleOptions(t rules.ChannelType) *openapi3.SchemaRef {
+	return &openapi3.SchemaRef{Value: closed(fmt.Sprintf("%s channels take no rule options: an empty object, or leave it out.", t), openapi3.Schemas{})}
+}
+
+// ruleOptionMembers are the schemas of a channel type's rule options (fresh values, for the
+// caller to change): each of its kind and range.
+func ruleOptionMembers(t rules.ChannelType) openapi3.Schemas {
 	props := openapi3.Schemas{}
-	for _, o := range opts {
+	for _, o := range rules.Lookup(t).Options {
 		s := &openapi3.Schema{Description: fmt.Sprintf("%s Default: %v.", o.Description, o.Default)}
 		switch o.Kind {
 		case "bool":
@@ -1030,7 +1241,7 @@ func ruleOptions(doc *openapi3.T, t rules.ChannelType) *openapi3.SchemaRef {
 			case rules.OptionWindowHours:
 				s.Max = ptr(float64(rules.MaxWindowHours))
 			default:
-				panic("rule option " + o.Name + " has no range in specgen's ruleOptions")
+				panic("rule option " + o.Name + " has no range in specgen's ruleOptionMembers")
 			}
 		case "enum":
 			s.Type = &openapi3.Types{openapi3.TypeString}
@@ -1038,9 +1249,9 @@ func ruleOptions(doc *openapi3.T, t rules.ChannelType) *openapi3.SchemaRef {
 				s.Enum = append(s.Enum, v)
 			}
 		default:
-			panic(fmt.Sprintf("rule option %s: kind %q has no schema in specgen's ruleOptions", o.Name, o.Kind))
+			panic(fmt.Sprintf("rule option %s: kind %q has no schema in specgen's ruleOptionMembers", o.Name, o.Kind))
 		}
 		props[o.Name] = &openapi3.SchemaRef{Value: s}
 	}
-	return component(doc, typeNames[t]+"RuleOptions", closed(fmt.Sprintf("The rule options of %s channels; each left out keeps its default.", t), props))
+	return props
 }

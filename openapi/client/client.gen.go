@@ -1470,6 +1470,7 @@ const (
 	ProblemCodeBodyTooLarge             ProblemCode = "body_too_large"
 	ProblemCodeChannelArchived          ProblemCode = "channel_archived"
 	ProblemCodeChannelNotFound          ProblemCode = "channel_not_found"
+	ProblemCodeChannelTypeMismatch      ProblemCode = "channel_type_mismatch"
 	ProblemCodeContactExists            ProblemCode = "contact_exists"
 	ProblemCodeContactNotFound          ProblemCode = "contact_not_found"
 	ProblemCodeConversationClosed       ProblemCode = "conversation_closed"
@@ -1505,6 +1506,7 @@ const (
 	ProblemCodeNoteNotFound             ProblemCode = "note_not_found"
 	ProblemCodeOwnerOnly                ProblemCode = "owner_only"
 	ProblemCodePasswordChangeForbidden  ProblemCode = "password_change_forbidden"
+	ProblemCodeProviderMismatch         ProblemCode = "provider_mismatch"
 	ProblemCodeQuotaExceeded            ProblemCode = "quota_exceeded"
 	ProblemCodeRateLimited              ProblemCode = "rate_limited"
 	ProblemCodeRefreshTokenReused       ProblemCode = "refresh_token_reused"
@@ -1547,6 +1549,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeChannelArchived:
 		return true
 	case ProblemCodeChannelNotFound:
+		return true
+	case ProblemCodeChannelTypeMismatch:
 		return true
 	case ProblemCodeContactExists:
 		return true
@@ -1618,6 +1622,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePasswordChangeForbidden:
 		return true
+	case ProblemCodeProviderMismatch:
+		return true
 	case ProblemCodeQuotaExceeded:
 		return true
 	case ProblemCodeRateLimited:
@@ -1677,19 +1683,19 @@ func (e ProblemCode) Valid() bool {
 
 // Defines values for SMTPConfigTLS.
 const (
-	None     SMTPConfigTLS = "none"
-	Starttls SMTPConfigTLS = "starttls"
-	TLS      SMTPConfigTLS = "tls"
+	SMTPConfigTLSNone     SMTPConfigTLS = "none"
+	SMTPConfigTLSStarttls SMTPConfigTLS = "starttls"
+	SMTPConfigTLSTLS      SMTPConfigTLS = "tls"
 )
 
 // Valid indicates whether the value is a known member of the SMTPConfigTLS enum.
 func (e SMTPConfigTLS) Valid() bool {
 	switch e {
-	case None:
+	case SMTPConfigTLSNone:
 		return true
-	case Starttls:
+	case SMTPConfigTLSStarttls:
 		return true
-	case TLS:
+	case SMTPConfigTLSTLS:
 		return true
 	default:
 		return false
@@ -1735,6 +1741,666 @@ const (
 func (e SendTextMessageRequestType) Valid() bool {
 	switch e {
 	case SendTextMessageRequestTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetCustomSandboxProviderRequestProvider.
+const (
+	SetCustomSandboxProviderRequestProviderSandbox SetCustomSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetCustomSandboxProviderRequestProvider enum.
+func (e SetCustomSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetCustomSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetCustomSandboxProviderRequestType.
+const (
+	SetCustomSandboxProviderRequestTypeCustom SetCustomSandboxProviderRequestType = "custom"
+)
+
+// Valid indicates whether the value is a known member of the SetCustomSandboxProviderRequestType enum.
+func (e SetCustomSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetCustomSandboxProviderRequestTypeCustom:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetCustomWebhookProviderRequestProvider.
+const (
+	SetCustomWebhookProviderRequestProviderWebhook SetCustomWebhookProviderRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the SetCustomWebhookProviderRequestProvider enum.
+func (e SetCustomWebhookProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetCustomWebhookProviderRequestProviderWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetCustomWebhookProviderRequestType.
+const (
+	SetCustomWebhookProviderRequestTypeCustom SetCustomWebhookProviderRequestType = "custom"
+)
+
+// Valid indicates whether the value is a known member of the SetCustomWebhookProviderRequestType enum.
+func (e SetCustomWebhookProviderRequestType) Valid() bool {
+	switch e {
+	case SetCustomWebhookProviderRequestTypeCustom:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetEmailSMTPProviderRequestProvider.
+const (
+	SetEmailSMTPProviderRequestProviderSMTP SetEmailSMTPProviderRequestProvider = "smtp"
+)
+
+// Valid indicates whether the value is a known member of the SetEmailSMTPProviderRequestProvider enum.
+func (e SetEmailSMTPProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetEmailSMTPProviderRequestProviderSMTP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetEmailSMTPProviderRequestType.
+const (
+	SetEmailSMTPProviderRequestTypeEmail SetEmailSMTPProviderRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the SetEmailSMTPProviderRequestType enum.
+func (e SetEmailSMTPProviderRequestType) Valid() bool {
+	switch e {
+	case SetEmailSMTPProviderRequestTypeEmail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetEmailSandboxProviderRequestProvider.
+const (
+	SetEmailSandboxProviderRequestProviderSandbox SetEmailSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetEmailSandboxProviderRequestProvider enum.
+func (e SetEmailSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetEmailSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetEmailSandboxProviderRequestType.
+const (
+	SetEmailSandboxProviderRequestTypeEmail SetEmailSandboxProviderRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the SetEmailSandboxProviderRequestType enum.
+func (e SetEmailSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetEmailSandboxProviderRequestTypeEmail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetInstagramProviderRequestProvider.
+const (
+	SetInstagramProviderRequestProviderInstagram SetInstagramProviderRequestProvider = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the SetInstagramProviderRequestProvider enum.
+func (e SetInstagramProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetInstagramProviderRequestProviderInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetInstagramProviderRequestType.
+const (
+	SetInstagramProviderRequestTypeInstagram SetInstagramProviderRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the SetInstagramProviderRequestType enum.
+func (e SetInstagramProviderRequestType) Valid() bool {
+	switch e {
+	case SetInstagramProviderRequestTypeInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetInstagramSandboxProviderRequestProvider.
+const (
+	SetInstagramSandboxProviderRequestProviderSandbox SetInstagramSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetInstagramSandboxProviderRequestProvider enum.
+func (e SetInstagramSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetInstagramSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetInstagramSandboxProviderRequestType.
+const (
+	SetInstagramSandboxProviderRequestTypeInstagram SetInstagramSandboxProviderRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the SetInstagramSandboxProviderRequestType enum.
+func (e SetInstagramSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetInstagramSandboxProviderRequestTypeInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetLINEProviderRequestProvider.
+const (
+	SetLINEProviderRequestProviderLine SetLINEProviderRequestProvider = "line"
+)
+
+// Valid indicates whether the value is a known member of the SetLINEProviderRequestProvider enum.
+func (e SetLINEProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetLINEProviderRequestProviderLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetLINEProviderRequestType.
+const (
+	SetLINEProviderRequestTypeLine SetLINEProviderRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the SetLINEProviderRequestType enum.
+func (e SetLINEProviderRequestType) Valid() bool {
+	switch e {
+	case SetLINEProviderRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetLINESandboxProviderRequestProvider.
+const (
+	SetLINESandboxProviderRequestProviderSandbox SetLINESandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetLINESandboxProviderRequestProvider enum.
+func (e SetLINESandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetLINESandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetLINESandboxProviderRequestType.
+const (
+	SetLINESandboxProviderRequestTypeLine SetLINESandboxProviderRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the SetLINESandboxProviderRequestType enum.
+func (e SetLINESandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetLINESandboxProviderRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetMessengerProviderRequestProvider.
+const (
+	SetMessengerProviderRequestProviderMessenger SetMessengerProviderRequestProvider = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the SetMessengerProviderRequestProvider enum.
+func (e SetMessengerProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetMessengerProviderRequestProviderMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetMessengerProviderRequestType.
+const (
+	SetMessengerProviderRequestTypeMessenger SetMessengerProviderRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the SetMessengerProviderRequestType enum.
+func (e SetMessengerProviderRequestType) Valid() bool {
+	switch e {
+	case SetMessengerProviderRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetMessengerSandboxProviderRequestProvider.
+const (
+	SetMessengerSandboxProviderRequestProviderSandbox SetMessengerSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetMessengerSandboxProviderRequestProvider enum.
+func (e SetMessengerSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetMessengerSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetMessengerSandboxProviderRequestType.
+const (
+	SetMessengerSandboxProviderRequestTypeMessenger SetMessengerSandboxProviderRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the SetMessengerSandboxProviderRequestType enum.
+func (e SetMessengerSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetMessengerSandboxProviderRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetSMSSandboxProviderRequestProvider.
+const (
+	SetSMSSandboxProviderRequestProviderSandbox SetSMSSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetSMSSandboxProviderRequestProvider enum.
+func (e SetSMSSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetSMSSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetSMSSandboxProviderRequestType.
+const (
+	SetSMSSandboxProviderRequestTypeSms SetSMSSandboxProviderRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the SetSMSSandboxProviderRequestType enum.
+func (e SetSMSSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetSMSSandboxProviderRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetSMSTwilioProviderRequestProvider.
+const (
+	SetSMSTwilioProviderRequestProviderTwilio SetSMSTwilioProviderRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the SetSMSTwilioProviderRequestProvider enum.
+func (e SetSMSTwilioProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetSMSTwilioProviderRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetSMSTwilioProviderRequestType.
+const (
+	SetSMSTwilioProviderRequestTypeSms SetSMSTwilioProviderRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the SetSMSTwilioProviderRequestType enum.
+func (e SetSMSTwilioProviderRequestType) Valid() bool {
+	switch e {
+	case SetSMSTwilioProviderRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetTelegramProviderRequestProvider.
+const (
+	SetTelegramProviderRequestProviderTelegram SetTelegramProviderRequestProvider = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the SetTelegramProviderRequestProvider enum.
+func (e SetTelegramProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetTelegramProviderRequestProviderTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetTelegramProviderRequestType.
+const (
+	SetTelegramProviderRequestTypeTelegram SetTelegramProviderRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the SetTelegramProviderRequestType enum.
+func (e SetTelegramProviderRequestType) Valid() bool {
+	switch e {
+	case SetTelegramProviderRequestTypeTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetTelegramSandboxProviderRequestProvider.
+const (
+	SetTelegramSandboxProviderRequestProviderSandbox SetTelegramSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetTelegramSandboxProviderRequestProvider enum.
+func (e SetTelegramSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetTelegramSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetTelegramSandboxProviderRequestType.
+const (
+	SetTelegramSandboxProviderRequestTypeTelegram SetTelegramSandboxProviderRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the SetTelegramSandboxProviderRequestType enum.
+func (e SetTelegramSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetTelegramSandboxProviderRequestTypeTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetViberProviderRequestProvider.
+const (
+	SetViberProviderRequestProviderViber SetViberProviderRequestProvider = "viber"
+)
+
+// Valid indicates whether the value is a known member of the SetViberProviderRequestProvider enum.
+func (e SetViberProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetViberProviderRequestProviderViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetViberProviderRequestType.
+const (
+	SetViberProviderRequestTypeViber SetViberProviderRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the SetViberProviderRequestType enum.
+func (e SetViberProviderRequestType) Valid() bool {
+	switch e {
+	case SetViberProviderRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetViberSandboxProviderRequestProvider.
+const (
+	SetViberSandboxProviderRequestProviderSandbox SetViberSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetViberSandboxProviderRequestProvider enum.
+func (e SetViberSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetViberSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetViberSandboxProviderRequestType.
+const (
+	SetViberSandboxProviderRequestTypeViber SetViberSandboxProviderRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the SetViberSandboxProviderRequestType enum.
+func (e SetViberSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetViberSandboxProviderRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWeChatSandboxProviderRequestProvider.
+const (
+	SetWeChatSandboxProviderRequestProviderSandbox SetWeChatSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetWeChatSandboxProviderRequestProvider enum.
+func (e SetWeChatSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWeChatSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWeChatSandboxProviderRequestType.
+const (
+	SetWeChatSandboxProviderRequestTypeWechat SetWeChatSandboxProviderRequestType = "wechat"
+)
+
+// Valid indicates whether the value is a known member of the SetWeChatSandboxProviderRequestType enum.
+func (e SetWeChatSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetWeChatSandboxProviderRequestTypeWechat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWebchatSandboxProviderRequestProvider.
+const (
+	SetWebchatSandboxProviderRequestProviderSandbox SetWebchatSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetWebchatSandboxProviderRequestProvider enum.
+func (e SetWebchatSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWebchatSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWebchatSandboxProviderRequestType.
+const (
+	SetWebchatSandboxProviderRequestTypeWebchat SetWebchatSandboxProviderRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the SetWebchatSandboxProviderRequestType enum.
+func (e SetWebchatSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetWebchatSandboxProviderRequestTypeWebchat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWebchatWebhookProviderRequestProvider.
+const (
+	SetWebchatWebhookProviderRequestProviderWebhook SetWebchatWebhookProviderRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the SetWebchatWebhookProviderRequestProvider enum.
+func (e SetWebchatWebhookProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWebchatWebhookProviderRequestProviderWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWebchatWebhookProviderRequestType.
+const (
+	SetWebchatWebhookProviderRequestTypeWebchat SetWebchatWebhookProviderRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the SetWebchatWebhookProviderRequestType enum.
+func (e SetWebchatWebhookProviderRequestType) Valid() bool {
+	switch e {
+	case SetWebchatWebhookProviderRequestTypeWebchat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppCloudProviderRequestProvider.
+const (
+	SetWhatsAppCloudProviderRequestProviderWhatsappCloud SetWhatsAppCloudProviderRequestProvider = "whatsapp_cloud"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppCloudProviderRequestProvider enum.
+func (e SetWhatsAppCloudProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWhatsAppCloudProviderRequestProviderWhatsappCloud:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppCloudProviderRequestType.
+const (
+	SetWhatsAppCloudProviderRequestTypeWhatsapp SetWhatsAppCloudProviderRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppCloudProviderRequestType enum.
+func (e SetWhatsAppCloudProviderRequestType) Valid() bool {
+	switch e {
+	case SetWhatsAppCloudProviderRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppSandboxProviderRequestProvider.
+const (
+	SetWhatsAppSandboxProviderRequestProviderSandbox SetWhatsAppSandboxProviderRequestProvider = "sandbox"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppSandboxProviderRequestProvider enum.
+func (e SetWhatsAppSandboxProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWhatsAppSandboxProviderRequestProviderSandbox:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppSandboxProviderRequestType.
+const (
+	SetWhatsAppSandboxProviderRequestTypeWhatsapp SetWhatsAppSandboxProviderRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppSandboxProviderRequestType enum.
+func (e SetWhatsAppSandboxProviderRequestType) Valid() bool {
+	switch e {
+	case SetWhatsAppSandboxProviderRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppTwilioProviderRequestProvider.
+const (
+	SetWhatsAppTwilioProviderRequestProviderTwilio SetWhatsAppTwilioProviderRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppTwilioProviderRequestProvider enum.
+func (e SetWhatsAppTwilioProviderRequestProvider) Valid() bool {
+	switch e {
+	case SetWhatsAppTwilioProviderRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetWhatsAppTwilioProviderRequestType.
+const (
+	SetWhatsAppTwilioProviderRequestTypeWhatsapp SetWhatsAppTwilioProviderRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the SetWhatsAppTwilioProviderRequestType enum.
+func (e SetWhatsAppTwilioProviderRequestType) Valid() bool {
+	switch e {
+	case SetWhatsAppTwilioProviderRequestTypeWhatsapp:
 		return true
 	default:
 		return false
@@ -1897,42 +2563,354 @@ func (e TemplateURLButtonRequestType) Valid() bool {
 	}
 }
 
-// Defines values for UpdateChannelRequestProvider.
+// Defines values for UpdateCustomChannelRequestType.
 const (
-	UpdateChannelRequestProviderInstagram     UpdateChannelRequestProvider = "instagram"
-	UpdateChannelRequestProviderLine          UpdateChannelRequestProvider = "line"
-	UpdateChannelRequestProviderMessenger     UpdateChannelRequestProvider = "messenger"
-	UpdateChannelRequestProviderSMTP          UpdateChannelRequestProvider = "smtp"
-	UpdateChannelRequestProviderSandbox       UpdateChannelRequestProvider = "sandbox"
-	UpdateChannelRequestProviderTelegram      UpdateChannelRequestProvider = "telegram"
-	UpdateChannelRequestProviderTwilio        UpdateChannelRequestProvider = "twilio"
-	UpdateChannelRequestProviderViber         UpdateChannelRequestProvider = "viber"
-	UpdateChannelRequestProviderWebhook       UpdateChannelRequestProvider = "webhook"
-	UpdateChannelRequestProviderWhatsappCloud UpdateChannelRequestProvider = "whatsapp_cloud"
+	UpdateCustomChannelRequestTypeCustom UpdateCustomChannelRequestType = "custom"
 )
 
-// Valid indicates whether the value is a known member of the UpdateChannelRequestProvider enum.
-func (e UpdateChannelRequestProvider) Valid() bool {
+// Valid indicates whether the value is a known member of the UpdateCustomChannelRequestType enum.
+func (e UpdateCustomChannelRequestType) Valid() bool {
 	switch e {
-	case UpdateChannelRequestProviderInstagram:
+	case UpdateCustomChannelRequestTypeCustom:
 		return true
-	case UpdateChannelRequestProviderLine:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateCustomRuleOptionsAfterWindow.
+const (
+	UpdateCustomRuleOptionsAfterWindowBlocked          UpdateCustomRuleOptionsAfterWindow = "blocked"
+	UpdateCustomRuleOptionsAfterWindowTemplateRequired UpdateCustomRuleOptionsAfterWindow = "template_required"
+)
+
+// Valid indicates whether the value is a known member of the UpdateCustomRuleOptionsAfterWindow enum.
+func (e UpdateCustomRuleOptionsAfterWindow) Valid() bool {
+	switch e {
+	case UpdateCustomRuleOptionsAfterWindowBlocked:
 		return true
-	case UpdateChannelRequestProviderMessenger:
+	case UpdateCustomRuleOptionsAfterWindowTemplateRequired:
 		return true
-	case UpdateChannelRequestProviderSMTP:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateCustomWebhookChannelRequestProvider.
+const (
+	UpdateCustomWebhookChannelRequestProviderWebhook UpdateCustomWebhookChannelRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UpdateCustomWebhookChannelRequestProvider enum.
+func (e UpdateCustomWebhookChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateCustomWebhookChannelRequestProviderWebhook:
 		return true
-	case UpdateChannelRequestProviderSandbox:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateCustomWebhookChannelRequestType.
+const (
+	UpdateCustomWebhookChannelRequestTypeCustom UpdateCustomWebhookChannelRequestType = "custom"
+)
+
+// Valid indicates whether the value is a known member of the UpdateCustomWebhookChannelRequestType enum.
+func (e UpdateCustomWebhookChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateCustomWebhookChannelRequestTypeCustom:
 		return true
-	case UpdateChannelRequestProviderTelegram:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateEmailChannelRequestType.
+const (
+	UpdateEmailChannelRequestTypeEmail UpdateEmailChannelRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the UpdateEmailChannelRequestType enum.
+func (e UpdateEmailChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateEmailChannelRequestTypeEmail:
 		return true
-	case UpdateChannelRequestProviderTwilio:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateEmailSMTPChannelRequestProvider.
+const (
+	UpdateEmailSMTPChannelRequestProviderSMTP UpdateEmailSMTPChannelRequestProvider = "smtp"
+)
+
+// Valid indicates whether the value is a known member of the UpdateEmailSMTPChannelRequestProvider enum.
+func (e UpdateEmailSMTPChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateEmailSMTPChannelRequestProviderSMTP:
 		return true
-	case UpdateChannelRequestProviderViber:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateEmailSMTPChannelRequestType.
+const (
+	UpdateEmailSMTPChannelRequestTypeEmail UpdateEmailSMTPChannelRequestType = "email"
+)
+
+// Valid indicates whether the value is a known member of the UpdateEmailSMTPChannelRequestType enum.
+func (e UpdateEmailSMTPChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateEmailSMTPChannelRequestTypeEmail:
 		return true
-	case UpdateChannelRequestProviderWebhook:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateInstagramChannelRequestType.
+const (
+	UpdateInstagramChannelRequestTypeInstagram UpdateInstagramChannelRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateInstagramChannelRequestType enum.
+func (e UpdateInstagramChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateInstagramChannelRequestTypeInstagram:
 		return true
-	case UpdateChannelRequestProviderWhatsappCloud:
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateInstagramInstagramChannelRequestProvider.
+const (
+	UpdateInstagramInstagramChannelRequestProviderInstagram UpdateInstagramInstagramChannelRequestProvider = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateInstagramInstagramChannelRequestProvider enum.
+func (e UpdateInstagramInstagramChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateInstagramInstagramChannelRequestProviderInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateInstagramInstagramChannelRequestType.
+const (
+	UpdateInstagramInstagramChannelRequestTypeInstagram UpdateInstagramInstagramChannelRequestType = "instagram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateInstagramInstagramChannelRequestType enum.
+func (e UpdateInstagramInstagramChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateInstagramInstagramChannelRequestTypeInstagram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateLINEChannelRequestType.
+const (
+	UpdateLINEChannelRequestTypeLine UpdateLINEChannelRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the UpdateLINEChannelRequestType enum.
+func (e UpdateLINEChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateLINEChannelRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateLINELINEChannelRequestProvider.
+const (
+	UpdateLINELINEChannelRequestProviderLine UpdateLINELINEChannelRequestProvider = "line"
+)
+
+// Valid indicates whether the value is a known member of the UpdateLINELINEChannelRequestProvider enum.
+func (e UpdateLINELINEChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateLINELINEChannelRequestProviderLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateLINELINEChannelRequestType.
+const (
+	UpdateLINELINEChannelRequestTypeLine UpdateLINELINEChannelRequestType = "line"
+)
+
+// Valid indicates whether the value is a known member of the UpdateLINELINEChannelRequestType enum.
+func (e UpdateLINELINEChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateLINELINEChannelRequestTypeLine:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateMessengerChannelRequestType.
+const (
+	UpdateMessengerChannelRequestTypeMessenger UpdateMessengerChannelRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the UpdateMessengerChannelRequestType enum.
+func (e UpdateMessengerChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateMessengerChannelRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateMessengerMessengerChannelRequestProvider.
+const (
+	UpdateMessengerMessengerChannelRequestProviderMessenger UpdateMessengerMessengerChannelRequestProvider = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the UpdateMessengerMessengerChannelRequestProvider enum.
+func (e UpdateMessengerMessengerChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateMessengerMessengerChannelRequestProviderMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateMessengerMessengerChannelRequestType.
+const (
+	UpdateMessengerMessengerChannelRequestTypeMessenger UpdateMessengerMessengerChannelRequestType = "messenger"
+)
+
+// Valid indicates whether the value is a known member of the UpdateMessengerMessengerChannelRequestType enum.
+func (e UpdateMessengerMessengerChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateMessengerMessengerChannelRequestTypeMessenger:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateSMSChannelRequestType.
+const (
+	UpdateSMSChannelRequestTypeSms UpdateSMSChannelRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the UpdateSMSChannelRequestType enum.
+func (e UpdateSMSChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateSMSChannelRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateSMSTwilioChannelRequestProvider.
+const (
+	UpdateSMSTwilioChannelRequestProviderTwilio UpdateSMSTwilioChannelRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the UpdateSMSTwilioChannelRequestProvider enum.
+func (e UpdateSMSTwilioChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateSMSTwilioChannelRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateSMSTwilioChannelRequestType.
+const (
+	UpdateSMSTwilioChannelRequestTypeSms UpdateSMSTwilioChannelRequestType = "sms"
+)
+
+// Valid indicates whether the value is a known member of the UpdateSMSTwilioChannelRequestType enum.
+func (e UpdateSMSTwilioChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateSMSTwilioChannelRequestTypeSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateSMTPConfigTLS.
+const (
+	UpdateSMTPConfigTLSNone     UpdateSMTPConfigTLS = "none"
+	UpdateSMTPConfigTLSStarttls UpdateSMTPConfigTLS = "starttls"
+	UpdateSMTPConfigTLSTLS      UpdateSMTPConfigTLS = "tls"
+)
+
+// Valid indicates whether the value is a known member of the UpdateSMTPConfigTLS enum.
+func (e UpdateSMTPConfigTLS) Valid() bool {
+	switch e {
+	case UpdateSMTPConfigTLSNone:
+		return true
+	case UpdateSMTPConfigTLSStarttls:
+		return true
+	case UpdateSMTPConfigTLSTLS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateTelegramChannelRequestType.
+const (
+	UpdateTelegramChannelRequestTypeTelegram UpdateTelegramChannelRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateTelegramChannelRequestType enum.
+func (e UpdateTelegramChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateTelegramChannelRequestTypeTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateTelegramTelegramChannelRequestProvider.
+const (
+	UpdateTelegramTelegramChannelRequestProviderTelegram UpdateTelegramTelegramChannelRequestProvider = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateTelegramTelegramChannelRequestProvider enum.
+func (e UpdateTelegramTelegramChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateTelegramTelegramChannelRequestProviderTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateTelegramTelegramChannelRequestType.
+const (
+	UpdateTelegramTelegramChannelRequestTypeTelegram UpdateTelegramTelegramChannelRequestType = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the UpdateTelegramTelegramChannelRequestType enum.
+func (e UpdateTelegramTelegramChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateTelegramTelegramChannelRequestTypeTelegram:
 		return true
 	default:
 		return false
@@ -1954,6 +2932,111 @@ func (e UpdateUserRequestRole) Valid() bool {
 	case UpdateUserRequestRoleManager:
 		return true
 	case UpdateUserRequestRoleOwner:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateViberChannelRequestType.
+const (
+	UpdateViberChannelRequestTypeViber UpdateViberChannelRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the UpdateViberChannelRequestType enum.
+func (e UpdateViberChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateViberChannelRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateViberViberChannelRequestProvider.
+const (
+	UpdateViberViberChannelRequestProviderViber UpdateViberViberChannelRequestProvider = "viber"
+)
+
+// Valid indicates whether the value is a known member of the UpdateViberViberChannelRequestProvider enum.
+func (e UpdateViberViberChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateViberViberChannelRequestProviderViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateViberViberChannelRequestType.
+const (
+	UpdateViberViberChannelRequestTypeViber UpdateViberViberChannelRequestType = "viber"
+)
+
+// Valid indicates whether the value is a known member of the UpdateViberViberChannelRequestType enum.
+func (e UpdateViberViberChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateViberViberChannelRequestTypeViber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWeChatChannelRequestType.
+const (
+	UpdateWeChatChannelRequestTypeWechat UpdateWeChatChannelRequestType = "wechat"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWeChatChannelRequestType enum.
+func (e UpdateWeChatChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWeChatChannelRequestTypeWechat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWebchatChannelRequestType.
+const (
+	UpdateWebchatChannelRequestTypeWebchat UpdateWebchatChannelRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWebchatChannelRequestType enum.
+func (e UpdateWebchatChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWebchatChannelRequestTypeWebchat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWebchatWebhookChannelRequestProvider.
+const (
+	UpdateWebchatWebhookChannelRequestProviderWebhook UpdateWebchatWebhookChannelRequestProvider = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWebchatWebhookChannelRequestProvider enum.
+func (e UpdateWebchatWebhookChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateWebchatWebhookChannelRequestProviderWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWebchatWebhookChannelRequestType.
+const (
+	UpdateWebchatWebhookChannelRequestTypeWebchat UpdateWebchatWebhookChannelRequestType = "webchat"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWebchatWebhookChannelRequestType enum.
+func (e UpdateWebchatWebhookChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWebchatWebhookChannelRequestTypeWebchat:
 		return true
 	default:
 		return false
@@ -2017,6 +3100,81 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsNoteDeleted:
 		return true
 	case UpdateWebhookRequestEventsNoteUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWhatsAppChannelRequestType.
+const (
+	UpdateWhatsAppChannelRequestTypeWhatsapp UpdateWhatsAppChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWhatsAppChannelRequestType enum.
+func (e UpdateWhatsAppChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWhatsAppChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWhatsAppTwilioChannelRequestProvider.
+const (
+	UpdateWhatsAppTwilioChannelRequestProviderTwilio UpdateWhatsAppTwilioChannelRequestProvider = "twilio"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWhatsAppTwilioChannelRequestProvider enum.
+func (e UpdateWhatsAppTwilioChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateWhatsAppTwilioChannelRequestProviderTwilio:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWhatsAppTwilioChannelRequestType.
+const (
+	UpdateWhatsAppTwilioChannelRequestTypeWhatsapp UpdateWhatsAppTwilioChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWhatsAppTwilioChannelRequestType enum.
+func (e UpdateWhatsAppTwilioChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWhatsAppTwilioChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWhatsAppWhatsAppCloudChannelRequestProvider.
+const (
+	UpdateWhatsAppWhatsAppCloudChannelRequestProviderWhatsappCloud UpdateWhatsAppWhatsAppCloudChannelRequestProvider = "whatsapp_cloud"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWhatsAppWhatsAppCloudChannelRequestProvider enum.
+func (e UpdateWhatsAppWhatsAppCloudChannelRequestProvider) Valid() bool {
+	switch e {
+	case UpdateWhatsAppWhatsAppCloudChannelRequestProviderWhatsappCloud:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateWhatsAppWhatsAppCloudChannelRequestType.
+const (
+	UpdateWhatsAppWhatsAppCloudChannelRequestTypeWhatsapp UpdateWhatsAppWhatsAppCloudChannelRequestType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWhatsAppWhatsAppCloudChannelRequestType enum.
+func (e UpdateWhatsAppWhatsAppCloudChannelRequestType) Valid() bool {
+	switch e {
+	case UpdateWhatsAppWhatsAppCloudChannelRequestTypeWhatsapp:
 		return true
 	default:
 		return false
@@ -4267,6 +5425,7 @@ type Problem struct {
 	// - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 	// - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 	// - `channel_not_found`: No such channel in this workspace.
+	// - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
 	// - `contact_exists`: Another contact has this email or phone; existing_id names it.
 	// - `contact_not_found`: No such contact in this workspace.
 	// - `conversation_closed`: The conversation is closed.
@@ -4302,6 +5461,7 @@ type Problem struct {
 	// - `note_not_found`: No such note in this workspace (or the message is not a note).
 	// - `owner_only`: Only an owner may do this to owners, managers or the owner role.
 	// - `password_change_forbidden`: Only the user themself or an owner may set a password.
+	// - `provider_mismatch`: The request names another provider than the channel's; PUT /v1/channels/{id}/provider changes providers.
 	// - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
 	// - `rate_limited`: Too many requests; Retry-After says when to try again.
 	// - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
@@ -4366,6 +5526,7 @@ type Problem struct {
 // - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 // - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 // - `channel_not_found`: No such channel in this workspace.
+// - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
 // - `contact_exists`: Another contact has this email or phone; existing_id names it.
 // - `contact_not_found`: No such contact in this workspace.
 // - `conversation_closed`: The conversation is closed.
@@ -4401,6 +5562,7 @@ type Problem struct {
 // - `note_not_found`: No such note in this workspace (or the message is not a note).
 // - `owner_only`: Only an owner may do this to owners, managers or the owner role.
 // - `password_change_forbidden`: Only the user themself or an owner may set a password.
+// - `provider_mismatch`: The request names another provider than the channel's; PUT /v1/channels/{id}/provider changes providers.
 // - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
 // - `rate_limited`: Too many requests; Retry-After says when to try again.
 // - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
@@ -4618,6 +5780,18 @@ type SendTextMessageRequest struct {
 // SendTextMessageRequestType Example: text
 type SendTextMessageRequestType string
 
+// SetChannelProviderRequest A channel's new provider: one shape per channel type and provider that delivers it, with the provider's whole config, which replaces the current settings (secrets sealed anew). type is the channel's (it never changes).
+//
+// Config is the provider's settings, secrets included (sealed anew, never returned); they
+// replace the current ones. api_base is accepted only when the server runs with
+// PROVIDER_API_BASE_OVERRIDE=true. A destination (webhook url, api_base, smtp host) that is
+// an IP address the server may not connect to (private, loopback, link-local and other
+// internal ranges), or a URL port outside 1-65535, is refused (422 naming config.<field>).
+// At most 8 levels deep and 16 KiB encoded.
+type SetChannelProviderRequest struct {
+	union json.RawMessage
+}
+
 // SetConversationLabelsRequest defines model for SetConversationLabelsRequest.
 type SetConversationLabelsRequest struct {
 	// LabelIds LabelIDs are labels of this workspace: at most 20 distinct ids (a repeated id counts
@@ -4626,6 +5800,490 @@ type SetConversationLabelsRequest struct {
 	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"]
 	LabelIds []openapi_types.UUID `json:"label_ids"`
 }
+
+// SetCustomSandboxProviderRequest Switches a custom channel to the sandbox provider, which delivers nothing outside the server.
+type SetCustomSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetCustomSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: custom
+	Type SetCustomSandboxProviderRequestType `json:"type"`
+}
+
+// SetCustomSandboxProviderRequestProvider Example: sandbox
+type SetCustomSandboxProviderRequestProvider string
+
+// SetCustomSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: custom
+type SetCustomSandboxProviderRequestType string
+
+// SetCustomWebhookProviderRequest Switches a custom channel to the webhook provider, with its settings.
+type SetCustomWebhookProviderRequest struct {
+	// Config The webhook provider's settings.
+	Config WebhookConfig `json:"config"`
+
+	// Provider Example: webhook
+	Provider SetCustomWebhookProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: custom
+	Type SetCustomWebhookProviderRequestType `json:"type"`
+}
+
+// SetCustomWebhookProviderRequestProvider Example: webhook
+type SetCustomWebhookProviderRequestProvider string
+
+// SetCustomWebhookProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: custom
+type SetCustomWebhookProviderRequestType string
+
+// SetEmailSMTPProviderRequest Switches an email channel to the smtp provider, with its settings.
+type SetEmailSMTPProviderRequest struct {
+	// Config The smtp provider's settings.
+	Config SMTPConfig `json:"config"`
+
+	// Provider Example: smtp
+	Provider SetEmailSMTPProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: email
+	Type SetEmailSMTPProviderRequestType `json:"type"`
+}
+
+// SetEmailSMTPProviderRequestProvider Example: smtp
+type SetEmailSMTPProviderRequestProvider string
+
+// SetEmailSMTPProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: email
+type SetEmailSMTPProviderRequestType string
+
+// SetEmailSandboxProviderRequest Switches an email channel to the sandbox provider, which delivers nothing outside the server.
+type SetEmailSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetEmailSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: email
+	Type SetEmailSandboxProviderRequestType `json:"type"`
+}
+
+// SetEmailSandboxProviderRequestProvider Example: sandbox
+type SetEmailSandboxProviderRequestProvider string
+
+// SetEmailSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: email
+type SetEmailSandboxProviderRequestType string
+
+// SetInstagramProviderRequest Switches an instagram channel to the instagram provider, with its settings.
+type SetInstagramProviderRequest struct {
+	// Config The instagram provider's settings.
+	Config InstagramConfig `json:"config"`
+
+	// Provider Example: instagram
+	Provider SetInstagramProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: instagram
+	Type SetInstagramProviderRequestType `json:"type"`
+}
+
+// SetInstagramProviderRequestProvider Example: instagram
+type SetInstagramProviderRequestProvider string
+
+// SetInstagramProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: instagram
+type SetInstagramProviderRequestType string
+
+// SetInstagramSandboxProviderRequest Switches an instagram channel to the sandbox provider, which delivers nothing outside the server.
+type SetInstagramSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetInstagramSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: instagram
+	Type SetInstagramSandboxProviderRequestType `json:"type"`
+}
+
+// SetInstagramSandboxProviderRequestProvider Example: sandbox
+type SetInstagramSandboxProviderRequestProvider string
+
+// SetInstagramSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: instagram
+type SetInstagramSandboxProviderRequestType string
+
+// SetLINEProviderRequest Switches a line channel to the line provider, with its settings.
+type SetLINEProviderRequest struct {
+	// Config The line provider's settings.
+	Config LINEConfig `json:"config"`
+
+	// Provider Example: line
+	Provider SetLINEProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: line
+	Type SetLINEProviderRequestType `json:"type"`
+}
+
+// SetLINEProviderRequestProvider Example: line
+type SetLINEProviderRequestProvider string
+
+// SetLINEProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: line
+type SetLINEProviderRequestType string
+
+// SetLINESandboxProviderRequest Switches a line channel to the sandbox provider, which delivers nothing outside the server.
+type SetLINESandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetLINESandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: line
+	Type SetLINESandboxProviderRequestType `json:"type"`
+}
+
+// SetLINESandboxProviderRequestProvider Example: sandbox
+type SetLINESandboxProviderRequestProvider string
+
+// SetLINESandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: line
+type SetLINESandboxProviderRequestType string
+
+// SetMessengerProviderRequest Switches a messenger channel to the messenger provider, with its settings.
+type SetMessengerProviderRequest struct {
+	// Config The messenger provider's settings.
+	Config MessengerConfig `json:"config"`
+
+	// Provider Example: messenger
+	Provider SetMessengerProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: messenger
+	Type SetMessengerProviderRequestType `json:"type"`
+}
+
+// SetMessengerProviderRequestProvider Example: messenger
+type SetMessengerProviderRequestProvider string
+
+// SetMessengerProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: messenger
+type SetMessengerProviderRequestType string
+
+// SetMessengerSandboxProviderRequest Switches a messenger channel to the sandbox provider, which delivers nothing outside the server.
+type SetMessengerSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetMessengerSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: messenger
+	Type SetMessengerSandboxProviderRequestType `json:"type"`
+}
+
+// SetMessengerSandboxProviderRequestProvider Example: sandbox
+type SetMessengerSandboxProviderRequestProvider string
+
+// SetMessengerSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: messenger
+type SetMessengerSandboxProviderRequestType string
+
+// SetSMSSandboxProviderRequest Switches a sms channel to the sandbox provider, which delivers nothing outside the server.
+type SetSMSSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetSMSSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: sms
+	Type SetSMSSandboxProviderRequestType `json:"type"`
+}
+
+// SetSMSSandboxProviderRequestProvider Example: sandbox
+type SetSMSSandboxProviderRequestProvider string
+
+// SetSMSSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: sms
+type SetSMSSandboxProviderRequestType string
+
+// SetSMSTwilioProviderRequest Switches a sms channel to the twilio provider, with its settings.
+type SetSMSTwilioProviderRequest struct {
+	// Config The twilio provider's settings. Exactly one of from, messaging_service_sid is set.
+	Config TwilioConfig `json:"config"`
+
+	// Provider Example: twilio
+	Provider SetSMSTwilioProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: sms
+	Type SetSMSTwilioProviderRequestType `json:"type"`
+}
+
+// SetSMSTwilioProviderRequestProvider Example: twilio
+type SetSMSTwilioProviderRequestProvider string
+
+// SetSMSTwilioProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: sms
+type SetSMSTwilioProviderRequestType string
+
+// SetTelegramProviderRequest Switches a telegram channel to the telegram provider, with its settings.
+type SetTelegramProviderRequest struct {
+	// Config The telegram provider's settings.
+	Config TelegramConfig `json:"config"`
+
+	// Provider Example: telegram
+	Provider SetTelegramProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: telegram
+	Type SetTelegramProviderRequestType `json:"type"`
+}
+
+// SetTelegramProviderRequestProvider Example: telegram
+type SetTelegramProviderRequestProvider string
+
+// SetTelegramProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: telegram
+type SetTelegramProviderRequestType string
+
+// SetTelegramSandboxProviderRequest Switches a telegram channel to the sandbox provider, which delivers nothing outside the server.
+type SetTelegramSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetTelegramSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: telegram
+	Type SetTelegramSandboxProviderRequestType `json:"type"`
+}
+
+// SetTelegramSandboxProviderRequestProvider Example: sandbox
+type SetTelegramSandboxProviderRequestProvider string
+
+// SetTelegramSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: telegram
+type SetTelegramSandboxProviderRequestType string
+
+// SetViberProviderRequest Switches a viber channel to the viber provider, with its settings.
+type SetViberProviderRequest struct {
+	// Config The viber provider's settings.
+	Config ViberConfig `json:"config"`
+
+	// Provider Example: viber
+	Provider SetViberProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: viber
+	Type SetViberProviderRequestType `json:"type"`
+}
+
+// SetViberProviderRequestProvider Example: viber
+type SetViberProviderRequestProvider string
+
+// SetViberProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: viber
+type SetViberProviderRequestType string
+
+// SetViberSandboxProviderRequest Switches a viber channel to the sandbox provider, which delivers nothing outside the server.
+type SetViberSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetViberSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: viber
+	Type SetViberSandboxProviderRequestType `json:"type"`
+}
+
+// SetViberSandboxProviderRequestProvider Example: sandbox
+type SetViberSandboxProviderRequestProvider string
+
+// SetViberSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: viber
+type SetViberSandboxProviderRequestType string
+
+// SetWeChatSandboxProviderRequest Switches a wechat channel to the sandbox provider, which delivers nothing outside the server.
+type SetWeChatSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetWeChatSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: wechat
+	Type SetWeChatSandboxProviderRequestType `json:"type"`
+}
+
+// SetWeChatSandboxProviderRequestProvider Example: sandbox
+type SetWeChatSandboxProviderRequestProvider string
+
+// SetWeChatSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: wechat
+type SetWeChatSandboxProviderRequestType string
+
+// SetWebchatSandboxProviderRequest Switches a webchat channel to the sandbox provider, which delivers nothing outside the server.
+type SetWebchatSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetWebchatSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: webchat
+	Type SetWebchatSandboxProviderRequestType `json:"type"`
+}
+
+// SetWebchatSandboxProviderRequestProvider Example: sandbox
+type SetWebchatSandboxProviderRequestProvider string
+
+// SetWebchatSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: webchat
+type SetWebchatSandboxProviderRequestType string
+
+// SetWebchatWebhookProviderRequest Switches a webchat channel to the webhook provider, with its settings.
+type SetWebchatWebhookProviderRequest struct {
+	// Config The webhook provider's settings.
+	Config WebhookConfig `json:"config"`
+
+	// Provider Example: webhook
+	Provider SetWebchatWebhookProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: webchat
+	Type SetWebchatWebhookProviderRequestType `json:"type"`
+}
+
+// SetWebchatWebhookProviderRequestProvider Example: webhook
+type SetWebchatWebhookProviderRequestProvider string
+
+// SetWebchatWebhookProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: webchat
+type SetWebchatWebhookProviderRequestType string
+
+// SetWhatsAppCloudProviderRequest Switches a whatsapp channel to the whatsapp_cloud provider, with its settings.
+type SetWhatsAppCloudProviderRequest struct {
+	// Config The whatsapp_cloud provider's settings.
+	Config WhatsAppCloudConfig `json:"config"`
+
+	// Provider Example: whatsapp_cloud
+	Provider SetWhatsAppCloudProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type SetWhatsAppCloudProviderRequestType `json:"type"`
+}
+
+// SetWhatsAppCloudProviderRequestProvider Example: whatsapp_cloud
+type SetWhatsAppCloudProviderRequestProvider string
+
+// SetWhatsAppCloudProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type SetWhatsAppCloudProviderRequestType string
+
+// SetWhatsAppSandboxProviderRequest Switches a whatsapp channel to the sandbox provider, which delivers nothing outside the server.
+type SetWhatsAppSandboxProviderRequest struct {
+	// Config The sandbox provider takes no config: an empty object, or leave it out.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Provider Example: sandbox
+	Provider SetWhatsAppSandboxProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type SetWhatsAppSandboxProviderRequestType `json:"type"`
+}
+
+// SetWhatsAppSandboxProviderRequestProvider Example: sandbox
+type SetWhatsAppSandboxProviderRequestProvider string
+
+// SetWhatsAppSandboxProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type SetWhatsAppSandboxProviderRequestType string
+
+// SetWhatsAppTwilioProviderRequest Switches a whatsapp channel to the twilio provider, with its settings.
+type SetWhatsAppTwilioProviderRequest struct {
+	// Config The twilio provider's settings. Exactly one of from, messaging_service_sid is set.
+	Config TwilioConfig `json:"config"`
+
+	// Provider Example: twilio
+	Provider SetWhatsAppTwilioProviderRequestProvider `json:"provider"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type SetWhatsAppTwilioProviderRequestType `json:"type"`
+}
+
+// SetWhatsAppTwilioProviderRequestProvider Example: twilio
+type SetWhatsAppTwilioProviderRequestProvider string
+
+// SetWhatsAppTwilioProviderRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type SetWhatsAppTwilioProviderRequestType string
 
 // SnoozeConversationRequest defines model for SnoozeConversationRequest.
 type SnoozeConversationRequest struct {
@@ -4931,20 +6589,262 @@ type TwilioMessagingServiceSidConfig struct {
 	MessagingServiceSid string `json:"messaging_service_sid"`
 }
 
-// UpdateChannelRequest defines model for UpdateChannelRequest.
+// UpdateChannelRequest Changes to a channel: one shape per channel type, and one per type and provider with config. type is the channel's (it never changes); provider, named with config, is the channel's (PUT /v1/channels/{id}/provider switches providers). config is merged over the current settings and rule_options over the current options.
 type UpdateChannelRequest struct {
-	Config *map[string]*interface{} `json:"config,omitempty"`
+	union json.RawMessage
+}
+
+// UpdateCustomChannelRequest Changes a custom channel's name or rule options.
+type UpdateCustomChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions Changes to the rule options of custom channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateCustomRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: custom
+	Type UpdateCustomChannelRequestType `json:"type"`
+}
+
+// UpdateCustomChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: custom
+type UpdateCustomChannelRequestType string
+
+// UpdateCustomRuleOptions Changes to the rule options of custom channels, merged over the channel's: each left out keeps its value.
+type UpdateCustomRuleOptions struct {
+	// AfterWindow What may be sent after the window: only approved templates (template_required) or nothing (blocked). Default: blocked. null restores the default.
+	AfterWindow *UpdateCustomRuleOptionsAfterWindow `json:"after_window,omitempty"`
+
+	// WindowHours Length of the messaging window in hours after the customer's last message; 0 (the default) means no window; 0 to 8760. Default: 0. null restores the default.
+	WindowHours *int `json:"window_hours,omitempty"`
+}
+
+// UpdateCustomRuleOptionsAfterWindow What may be sent after the window: only approved templates (template_required) or nothing (blocked). Default: blocked. null restores the default.
+type UpdateCustomRuleOptionsAfterWindow string
+
+// UpdateCustomWebhookChannelRequest Changes a custom channel on the webhook provider: its name, rule options or config.
+type UpdateCustomWebhookChannelRequest struct {
+	// Config Changes to the webhook provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateWebhookConfig `json:"config,omitempty"`
 
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
 
-	// Provider Example: twilio
-	Provider    *UpdateChannelRequestProvider `json:"provider,omitempty"`
-	RuleOptions *map[string]*interface{}      `json:"rule_options,omitempty"`
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: webhook
+	Provider UpdateCustomWebhookChannelRequestProvider `json:"provider"`
+
+	// RuleOptions Changes to the rule options of custom channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateCustomRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: custom
+	Type UpdateCustomWebhookChannelRequestType `json:"type"`
 }
 
-// UpdateChannelRequestProvider Example: twilio
-type UpdateChannelRequestProvider string
+// UpdateCustomWebhookChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: webhook
+type UpdateCustomWebhookChannelRequestProvider string
+
+// UpdateCustomWebhookChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: custom
+type UpdateCustomWebhookChannelRequestType string
+
+// UpdateEmailChannelRequest Changes an email channel's name or rule options.
+type UpdateEmailChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions email channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: email
+	Type UpdateEmailChannelRequestType `json:"type"`
+}
+
+// UpdateEmailChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: email
+type UpdateEmailChannelRequestType string
+
+// UpdateEmailSMTPChannelRequest Changes an email channel on the smtp provider: its name, rule options or config.
+type UpdateEmailSMTPChannelRequest struct {
+	// Config Changes to the smtp provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateSMTPConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: smtp
+	Provider UpdateEmailSMTPChannelRequestProvider `json:"provider"`
+
+	// RuleOptions email channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: email
+	Type UpdateEmailSMTPChannelRequestType `json:"type"`
+}
+
+// UpdateEmailSMTPChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: smtp
+type UpdateEmailSMTPChannelRequestProvider string
+
+// UpdateEmailSMTPChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: email
+type UpdateEmailSMTPChannelRequestType string
+
+// UpdateInstagramChannelRequest Changes an instagram channel's name or rule options.
+type UpdateInstagramChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions Changes to the rule options of instagram channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateInstagramRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: instagram
+	Type UpdateInstagramChannelRequestType `json:"type"`
+}
+
+// UpdateInstagramChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: instagram
+type UpdateInstagramChannelRequestType string
+
+// UpdateInstagramConfig Changes to the instagram provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateInstagramConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AppSecret *string `json:"app_secret,omitempty"`
+
+	// PageAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	PageAccessToken *string `json:"page_access_token,omitempty"`
+
+	// PageID 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	PageID *string `json:"page_id,omitempty"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). null clears it.
+	VerifyToken *string `json:"verify_token,omitempty"`
+}
+
+// UpdateInstagramInstagramChannelRequest Changes an instagram channel on the instagram provider: its name, rule options or config.
+type UpdateInstagramInstagramChannelRequest struct {
+	// Config Changes to the instagram provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateInstagramConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: instagram
+	Provider UpdateInstagramInstagramChannelRequestProvider `json:"provider"`
+
+	// RuleOptions Changes to the rule options of instagram channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateInstagramRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: instagram
+	Type UpdateInstagramInstagramChannelRequestType `json:"type"`
+}
+
+// UpdateInstagramInstagramChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: instagram
+type UpdateInstagramInstagramChannelRequestProvider string
+
+// UpdateInstagramInstagramChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: instagram
+type UpdateInstagramInstagramChannelRequestType string
+
+// UpdateInstagramRuleOptions Changes to the rule options of instagram channels, merged over the channel's: each left out keeps its value.
+type UpdateInstagramRuleOptions struct {
+	// HumanAgentTag Allow the HUMAN_AGENT message tag: after the 24-hour window and until 7 days after the customer's last message, a person (a user, or an API key acting on behalf of a user) may send messages tagged HUMAN_AGENT. Without it nothing may be sent after 24 hours. Default: false. null restores the default.
+	HumanAgentTag *bool `json:"human_agent_tag,omitempty"`
+}
+
+// UpdateLINEChannelRequest Changes a line channel's name or rule options.
+type UpdateLINEChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions line channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: line
+	Type UpdateLINEChannelRequestType `json:"type"`
+}
+
+// UpdateLINEChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: line
+type UpdateLINEChannelRequestType string
+
+// UpdateLINEConfig Changes to the line provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateLINEConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// ChannelAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	ChannelAccessToken *string `json:"channel_access_token,omitempty"`
+
+	// ChannelSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	ChannelSecret *string `json:"channel_secret,omitempty"`
+}
+
+// UpdateLINELINEChannelRequest Changes a line channel on the line provider: its name, rule options or config.
+type UpdateLINELINEChannelRequest struct {
+	// Config Changes to the line provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateLINEConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: line
+	Provider UpdateLINELINEChannelRequestProvider `json:"provider"`
+
+	// RuleOptions line channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: line
+	Type UpdateLINELINEChannelRequestType `json:"type"`
+}
+
+// UpdateLINELINEChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: line
+type UpdateLINELINEChannelRequestProvider string
+
+// UpdateLINELINEChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: line
+type UpdateLINELINEChannelRequestType string
 
 // UpdateLabelRequest defines model for UpdateLabelRequest.
 type UpdateLabelRequest struct {
@@ -4960,6 +6860,81 @@ type UpdateLabelRequest struct {
 	Name *string `json:"name,omitempty"`
 }
 
+// UpdateMessengerChannelRequest Changes a messenger channel's name or rule options.
+type UpdateMessengerChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions Changes to the rule options of messenger channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateMessengerRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: messenger
+	Type UpdateMessengerChannelRequestType `json:"type"`
+}
+
+// UpdateMessengerChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: messenger
+type UpdateMessengerChannelRequestType string
+
+// UpdateMessengerConfig Changes to the messenger provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateMessengerConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AppSecret *string `json:"app_secret,omitempty"`
+
+	// PageAccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	PageAccessToken *string `json:"page_access_token,omitempty"`
+
+	// PageID 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	PageID *string `json:"page_id,omitempty"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). null clears it.
+	VerifyToken *string `json:"verify_token,omitempty"`
+}
+
+// UpdateMessengerMessengerChannelRequest Changes a messenger channel on the messenger provider: its name, rule options or config.
+type UpdateMessengerMessengerChannelRequest struct {
+	// Config Changes to the messenger provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateMessengerConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: messenger
+	Provider UpdateMessengerMessengerChannelRequestProvider `json:"provider"`
+
+	// RuleOptions Changes to the rule options of messenger channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateMessengerRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: messenger
+	Type UpdateMessengerMessengerChannelRequestType `json:"type"`
+}
+
+// UpdateMessengerMessengerChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: messenger
+type UpdateMessengerMessengerChannelRequestProvider string
+
+// UpdateMessengerMessengerChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: messenger
+type UpdateMessengerMessengerChannelRequestType string
+
+// UpdateMessengerRuleOptions Changes to the rule options of messenger channels, merged over the channel's: each left out keeps its value.
+type UpdateMessengerRuleOptions struct {
+	// HumanAgentTag Allow the HUMAN_AGENT message tag: after the 24-hour window and until 7 days after the customer's last message, a person (a user, or an API key acting on behalf of a user) may send messages tagged HUMAN_AGENT. Without it nothing may be sent after 24 hours. Default: true. null restores the default.
+	HumanAgentTag *bool `json:"human_agent_tag,omitempty"`
+}
+
 // UpdateNoteRequest defines model for UpdateNoteRequest.
 type UpdateNoteRequest struct {
 	// Mentions Mentions replaces the set of mentioned users when given ([] removes them all). Users added get a mention.created event; users removed lose the mention.
@@ -4971,6 +6946,200 @@ type UpdateNoteRequest struct {
 	//
 	// Example: Refund done.
 	Text *string `json:"text,omitempty"`
+}
+
+// UpdateSMSChannelRequest Changes a sms channel's name or rule options.
+type UpdateSMSChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: sms
+	Type UpdateSMSChannelRequestType `json:"type"`
+}
+
+// UpdateSMSChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: sms
+type UpdateSMSChannelRequestType string
+
+// UpdateSMSTwilioChannelRequest Changes a sms channel on the twilio provider: its name, rule options or config.
+type UpdateSMSTwilioChannelRequest struct {
+	// Config Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Sets one of from, messaging_service_sid, which replaces the other, or neither; one is never cleared alone.
+	Config *UpdateTwilioConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: twilio
+	Provider UpdateSMSTwilioChannelRequestProvider `json:"provider"`
+
+	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: sms
+	Type UpdateSMSTwilioChannelRequestType `json:"type"`
+}
+
+// UpdateSMSTwilioChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: twilio
+type UpdateSMSTwilioChannelRequestProvider string
+
+// UpdateSMSTwilioChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: sms
+type UpdateSMSTwilioChannelRequestType string
+
+// UpdateSMTPConfig Changes to the smtp provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateSMTPConfig struct {
+	// From 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	From *string `json:"from,omitempty"`
+
+	// Host A host name or IP address, without a port. Required by the provider: it can be changed, not cleared.
+	Host *string `json:"host,omitempty"`
+
+	// InboundSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). null clears it.
+	InboundSecret *string `json:"inbound_secret,omitempty"`
+
+	// Password 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). null clears it.
+	Password *string `json:"password,omitempty"`
+
+	// Port A port, 1 to 65535. null clears it.
+	Port *int `json:"port,omitempty"`
+
+	// TLS One of starttls, tls, none. null clears it.
+	TLS *UpdateSMTPConfigTLS `json:"tls,omitempty"`
+
+	// Username 1 to 2000 characters; trimmed. null clears it.
+	Username *string `json:"username,omitempty"`
+}
+
+// UpdateSMTPConfigTLS One of starttls, tls, none. null clears it.
+type UpdateSMTPConfigTLS string
+
+// UpdateTelegramChannelRequest Changes a telegram channel's name or rule options.
+type UpdateTelegramChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: telegram
+	Type UpdateTelegramChannelRequestType `json:"type"`
+}
+
+// UpdateTelegramChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: telegram
+type UpdateTelegramChannelRequestType string
+
+// UpdateTelegramConfig Changes to the telegram provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateTelegramConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// BotToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	BotToken *string `json:"bot_token,omitempty"`
+
+	// SecretToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	SecretToken *string `json:"secret_token,omitempty"`
+}
+
+// UpdateTelegramTelegramChannelRequest Changes a telegram channel on the telegram provider: its name, rule options or config.
+type UpdateTelegramTelegramChannelRequest struct {
+	// Config Changes to the telegram provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateTelegramConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: telegram
+	Provider UpdateTelegramTelegramChannelRequestProvider `json:"provider"`
+
+	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: telegram
+	Type UpdateTelegramTelegramChannelRequestType `json:"type"`
+}
+
+// UpdateTelegramTelegramChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: telegram
+type UpdateTelegramTelegramChannelRequestProvider string
+
+// UpdateTelegramTelegramChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: telegram
+type UpdateTelegramTelegramChannelRequestType string
+
+// UpdateTwilioConfig Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Sets one of from, messaging_service_sid, which replaces the other, or neither; one is never cleared alone.
+type UpdateTwilioConfig struct {
+	union json.RawMessage
+}
+
+// UpdateTwilioFromConfig Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Sets from, which replaces messaging_service_sid.
+type UpdateTwilioFromConfig struct {
+	// AccountSid 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	AccountSid *string `json:"account_sid,omitempty"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AuthToken *string `json:"auth_token,omitempty"`
+
+	// From 1 to 2000 characters; trimmed.
+	From string `json:"from"`
+
+	// MessagingServiceSid Only null (as absent): setting from replaces it.
+	MessagingServiceSid *string `json:"messaging_service_sid,omitempty"`
+}
+
+// UpdateTwilioKeepFromOrMessagingServiceSidConfig Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Leaves from and messaging_service_sid as they are.
+type UpdateTwilioKeepFromOrMessagingServiceSidConfig struct {
+	// AccountSid 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	AccountSid *string `json:"account_sid,omitempty"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AuthToken *string `json:"auth_token,omitempty"`
+}
+
+// UpdateTwilioMessagingServiceSidConfig Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Sets messaging_service_sid, which replaces from.
+type UpdateTwilioMessagingServiceSidConfig struct {
+	// AccountSid 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	AccountSid *string `json:"account_sid,omitempty"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AuthToken *string `json:"auth_token,omitempty"`
+
+	// From Only null (as absent): setting messaging_service_sid replaces it.
+	From *string `json:"from,omitempty"`
+
+	// MessagingServiceSid 1 to 2000 characters; trimmed.
+	MessagingServiceSid string `json:"messaging_service_sid"`
 }
 
 // UpdateUserRequest defines model for UpdateUserRequest.
@@ -4994,6 +7163,157 @@ type UpdateUserRequest struct {
 // UpdateUserRequestRole Example: manager
 type UpdateUserRequestRole string
 
+// UpdateViberChannelRequest Changes a viber channel's name or rule options.
+type UpdateViberChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions Changes to the rule options of viber channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateViberRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: viber
+	Type UpdateViberChannelRequestType `json:"type"`
+}
+
+// UpdateViberChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: viber
+type UpdateViberChannelRequestType string
+
+// UpdateViberConfig Changes to the viber provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateViberConfig struct {
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AuthToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AuthToken *string `json:"auth_token,omitempty"`
+
+	// SenderName 1 to 28 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	SenderName *string `json:"sender_name,omitempty"`
+}
+
+// UpdateViberRuleOptions Changes to the rule options of viber channels, merged over the channel's: each left out keeps its value.
+type UpdateViberRuleOptions struct {
+	// CommercialTermsAccepted The Viber commercial terms are accepted: no monthly limit, chatbot-initiated messages are billable. Default: false. null restores the default.
+	CommercialTermsAccepted *bool `json:"commercial_terms_accepted,omitempty"`
+
+	// MonthlyInitiatedLimit Chatbot-initiated messages (outside the 24-hour session) this channel may send per calendar month in UTC; 0 to 1000000. Default: 10000. null restores the default.
+	MonthlyInitiatedLimit *int `json:"monthly_initiated_limit,omitempty"`
+}
+
+// UpdateViberViberChannelRequest Changes a viber channel on the viber provider: its name, rule options or config.
+type UpdateViberViberChannelRequest struct {
+	// Config Changes to the viber provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateViberConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: viber
+	Provider UpdateViberViberChannelRequestProvider `json:"provider"`
+
+	// RuleOptions Changes to the rule options of viber channels, merged over the channel's: each left out keeps its value.
+	RuleOptions *UpdateViberRuleOptions `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: viber
+	Type UpdateViberViberChannelRequestType `json:"type"`
+}
+
+// UpdateViberViberChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: viber
+type UpdateViberViberChannelRequestProvider string
+
+// UpdateViberViberChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: viber
+type UpdateViberViberChannelRequestType string
+
+// UpdateWeChatChannelRequest Changes a wechat channel's name or rule options.
+type UpdateWeChatChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions wechat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: wechat
+	Type UpdateWeChatChannelRequestType `json:"type"`
+}
+
+// UpdateWeChatChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: wechat
+type UpdateWeChatChannelRequestType string
+
+// UpdateWebchatChannelRequest Changes a webchat channel's name or rule options.
+type UpdateWebchatChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: webchat
+	Type UpdateWebchatChannelRequestType `json:"type"`
+}
+
+// UpdateWebchatChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: webchat
+type UpdateWebchatChannelRequestType string
+
+// UpdateWebchatWebhookChannelRequest Changes a webchat channel on the webhook provider: its name, rule options or config.
+type UpdateWebchatWebhookChannelRequest struct {
+	// Config Changes to the webhook provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateWebhookConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: webhook
+	Provider UpdateWebchatWebhookChannelRequestProvider `json:"provider"`
+
+	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: webchat
+	Type UpdateWebchatWebhookChannelRequestType `json:"type"`
+}
+
+// UpdateWebchatWebhookChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: webhook
+type UpdateWebchatWebhookChannelRequestProvider string
+
+// UpdateWebchatWebhookChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: webchat
+type UpdateWebchatWebhookChannelRequestType string
+
+// UpdateWebhookConfig Changes to the webhook provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateWebhookConfig struct {
+	// Secret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	Secret *string `json:"secret,omitempty"`
+
+	// URL An absolute http(s) URL without credentials. Required by the provider: it can be changed, not cleared.
+	URL *string `json:"url,omitempty"`
+}
+
 // UpdateWebhookRequest defines model for UpdateWebhookRequest.
 type UpdateWebhookRequest struct {
 	// Description Example: CRM sync
@@ -5013,6 +7333,107 @@ type UpdateWebhookRequest struct {
 
 // UpdateWebhookRequestEvents defines model for UpdateWebhookRequest.Events.
 type UpdateWebhookRequestEvents string
+
+// UpdateWhatsAppChannelRequest Changes a whatsapp channel's name or rule options.
+type UpdateWhatsAppChannelRequest struct {
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type UpdateWhatsAppChannelRequestType `json:"type"`
+}
+
+// UpdateWhatsAppChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type UpdateWhatsAppChannelRequestType string
+
+// UpdateWhatsAppCloudConfig Changes to the whatsapp_cloud provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+type UpdateWhatsAppCloudConfig struct {
+	// AccessToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AccessToken *string `json:"access_token,omitempty"`
+
+	// APIBase An absolute http(s) URL without credentials. Replaces the provider's API base URL; accepted only when the server runs with PROVIDER_API_BASE_OVERRIDE=true. null clears it.
+	APIBase *string `json:"api_base,omitempty"`
+
+	// AppSecret 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). Required by the provider: it can be changed, not cleared.
+	AppSecret *string `json:"app_secret,omitempty"`
+
+	// PhoneNumberID 1 to 2000 characters; trimmed. Required by the provider: it can be changed, not cleared.
+	PhoneNumberID *string `json:"phone_number_id,omitempty"`
+
+	// VerifyToken 1 to 2000 characters; trimmed. A secret: sealed at rest, never returned (secrets_set names it). null clears it.
+	VerifyToken *string `json:"verify_token,omitempty"`
+}
+
+// UpdateWhatsAppTwilioChannelRequest Changes a whatsapp channel on the twilio provider: its name, rule options or config.
+type UpdateWhatsAppTwilioChannelRequest struct {
+	// Config Changes to the twilio provider's settings, merged over the channel's: a setting left out keeps its value, a secret too. Sets one of from, messaging_service_sid, which replaces the other, or neither; one is never cleared alone.
+	Config *UpdateTwilioConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: twilio
+	Provider UpdateWhatsAppTwilioChannelRequestProvider `json:"provider"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type UpdateWhatsAppTwilioChannelRequestType `json:"type"`
+}
+
+// UpdateWhatsAppTwilioChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: twilio
+type UpdateWhatsAppTwilioChannelRequestProvider string
+
+// UpdateWhatsAppTwilioChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type UpdateWhatsAppTwilioChannelRequestType string
+
+// UpdateWhatsAppWhatsAppCloudChannelRequest Changes a whatsapp channel on the whatsapp_cloud provider: its name, rule options or config.
+type UpdateWhatsAppWhatsAppCloudChannelRequest struct {
+	// Config Changes to the whatsapp_cloud provider's settings, merged over the channel's: a setting left out keeps its value, a secret too.
+	Config *UpdateWhatsAppCloudConfig `json:"config,omitempty"`
+
+	// Name Example: WhatsApp EU
+	Name *string `json:"name,omitempty"`
+
+	// Provider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+	//
+	// Example: whatsapp_cloud
+	Provider UpdateWhatsAppWhatsAppCloudChannelRequestProvider `json:"provider"`
+
+	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
+	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
+
+	// Type The channel's type, which never changes: another answers 409 channel_type_mismatch.
+	//
+	// Example: whatsapp
+	Type UpdateWhatsAppWhatsAppCloudChannelRequestType `json:"type"`
+}
+
+// UpdateWhatsAppWhatsAppCloudChannelRequestProvider The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers).
+//
+// Example: whatsapp_cloud
+type UpdateWhatsAppWhatsAppCloudChannelRequestProvider string
+
+// UpdateWhatsAppWhatsAppCloudChannelRequestType The channel's type, which never changes: another answers 409 channel_type_mismatch.
+//
+// Example: whatsapp
+type UpdateWhatsAppWhatsAppCloudChannelRequestType string
 
 // UpdateWorkspaceRequest defines model for UpdateWorkspaceRequest.
 type UpdateWorkspaceRequest struct {
@@ -5490,6 +7911,9 @@ type UpdateChannelJSONRequestBody = UpdateChannelRequest
 
 // IngestInboundMessageJSONRequestBody defines body for IngestInboundMessage for application/json ContentType.
 type IngestInboundMessageJSONRequestBody = InboundMessageRequest
+
+// SetChannelProviderJSONRequestBody defines body for SetChannelProvider for application/json ContentType.
+type SetChannelProviderJSONRequestBody = SetChannelProviderRequest
 
 // CreateTemplateJSONRequestBody defines body for CreateTemplate for application/json ContentType.
 type CreateTemplateJSONRequestBody = CreateTemplateRequest
@@ -6532,6 +8956,588 @@ func (t *SendMessageRequest) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsSetWhatsAppSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWhatsAppSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetWhatsAppSandboxProviderRequest() (SetWhatsAppSandboxProviderRequest, error) {
+	var body SetWhatsAppSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWhatsAppSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWhatsAppSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetWhatsAppSandboxProviderRequest(v SetWhatsAppSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWhatsAppSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWhatsAppSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWhatsAppSandboxProviderRequest(v SetWhatsAppSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetWhatsAppCloudProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWhatsAppCloudProviderRequest
+func (t SetChannelProviderRequest) AsSetWhatsAppCloudProviderRequest() (SetWhatsAppCloudProviderRequest, error) {
+	var body SetWhatsAppCloudProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWhatsAppCloudProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWhatsAppCloudProviderRequest
+func (t *SetChannelProviderRequest) FromSetWhatsAppCloudProviderRequest(v SetWhatsAppCloudProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWhatsAppCloudProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWhatsAppCloudProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWhatsAppCloudProviderRequest(v SetWhatsAppCloudProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetWhatsAppTwilioProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWhatsAppTwilioProviderRequest
+func (t SetChannelProviderRequest) AsSetWhatsAppTwilioProviderRequest() (SetWhatsAppTwilioProviderRequest, error) {
+	var body SetWhatsAppTwilioProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWhatsAppTwilioProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWhatsAppTwilioProviderRequest
+func (t *SetChannelProviderRequest) FromSetWhatsAppTwilioProviderRequest(v SetWhatsAppTwilioProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWhatsAppTwilioProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWhatsAppTwilioProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWhatsAppTwilioProviderRequest(v SetWhatsAppTwilioProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetMessengerSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetMessengerSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetMessengerSandboxProviderRequest() (SetMessengerSandboxProviderRequest, error) {
+	var body SetMessengerSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetMessengerSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetMessengerSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetMessengerSandboxProviderRequest(v SetMessengerSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetMessengerSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetMessengerSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetMessengerSandboxProviderRequest(v SetMessengerSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetMessengerProviderRequest returns the union data inside the SetChannelProviderRequest as a SetMessengerProviderRequest
+func (t SetChannelProviderRequest) AsSetMessengerProviderRequest() (SetMessengerProviderRequest, error) {
+	var body SetMessengerProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetMessengerProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetMessengerProviderRequest
+func (t *SetChannelProviderRequest) FromSetMessengerProviderRequest(v SetMessengerProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetMessengerProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetMessengerProviderRequest
+func (t *SetChannelProviderRequest) MergeSetMessengerProviderRequest(v SetMessengerProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetInstagramSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetInstagramSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetInstagramSandboxProviderRequest() (SetInstagramSandboxProviderRequest, error) {
+	var body SetInstagramSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetInstagramSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetInstagramSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetInstagramSandboxProviderRequest(v SetInstagramSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetInstagramSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetInstagramSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetInstagramSandboxProviderRequest(v SetInstagramSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetInstagramProviderRequest returns the union data inside the SetChannelProviderRequest as a SetInstagramProviderRequest
+func (t SetChannelProviderRequest) AsSetInstagramProviderRequest() (SetInstagramProviderRequest, error) {
+	var body SetInstagramProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetInstagramProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetInstagramProviderRequest
+func (t *SetChannelProviderRequest) FromSetInstagramProviderRequest(v SetInstagramProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetInstagramProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetInstagramProviderRequest
+func (t *SetChannelProviderRequest) MergeSetInstagramProviderRequest(v SetInstagramProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetViberSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetViberSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetViberSandboxProviderRequest() (SetViberSandboxProviderRequest, error) {
+	var body SetViberSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetViberSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetViberSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetViberSandboxProviderRequest(v SetViberSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetViberSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetViberSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetViberSandboxProviderRequest(v SetViberSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetViberProviderRequest returns the union data inside the SetChannelProviderRequest as a SetViberProviderRequest
+func (t SetChannelProviderRequest) AsSetViberProviderRequest() (SetViberProviderRequest, error) {
+	var body SetViberProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetViberProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetViberProviderRequest
+func (t *SetChannelProviderRequest) FromSetViberProviderRequest(v SetViberProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetViberProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetViberProviderRequest
+func (t *SetChannelProviderRequest) MergeSetViberProviderRequest(v SetViberProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetWeChatSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWeChatSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetWeChatSandboxProviderRequest() (SetWeChatSandboxProviderRequest, error) {
+	var body SetWeChatSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWeChatSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWeChatSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetWeChatSandboxProviderRequest(v SetWeChatSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWeChatSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWeChatSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWeChatSandboxProviderRequest(v SetWeChatSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetTelegramSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetTelegramSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetTelegramSandboxProviderRequest() (SetTelegramSandboxProviderRequest, error) {
+	var body SetTelegramSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetTelegramSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetTelegramSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetTelegramSandboxProviderRequest(v SetTelegramSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetTelegramSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetTelegramSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetTelegramSandboxProviderRequest(v SetTelegramSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetTelegramProviderRequest returns the union data inside the SetChannelProviderRequest as a SetTelegramProviderRequest
+func (t SetChannelProviderRequest) AsSetTelegramProviderRequest() (SetTelegramProviderRequest, error) {
+	var body SetTelegramProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetTelegramProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetTelegramProviderRequest
+func (t *SetChannelProviderRequest) FromSetTelegramProviderRequest(v SetTelegramProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetTelegramProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetTelegramProviderRequest
+func (t *SetChannelProviderRequest) MergeSetTelegramProviderRequest(v SetTelegramProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetLINESandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetLINESandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetLINESandboxProviderRequest() (SetLINESandboxProviderRequest, error) {
+	var body SetLINESandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetLINESandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetLINESandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetLINESandboxProviderRequest(v SetLINESandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetLINESandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetLINESandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetLINESandboxProviderRequest(v SetLINESandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetLINEProviderRequest returns the union data inside the SetChannelProviderRequest as a SetLINEProviderRequest
+func (t SetChannelProviderRequest) AsSetLINEProviderRequest() (SetLINEProviderRequest, error) {
+	var body SetLINEProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetLINEProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetLINEProviderRequest
+func (t *SetChannelProviderRequest) FromSetLINEProviderRequest(v SetLINEProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetLINEProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetLINEProviderRequest
+func (t *SetChannelProviderRequest) MergeSetLINEProviderRequest(v SetLINEProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetWebchatSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWebchatSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetWebchatSandboxProviderRequest() (SetWebchatSandboxProviderRequest, error) {
+	var body SetWebchatSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWebchatSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWebchatSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetWebchatSandboxProviderRequest(v SetWebchatSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWebchatSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWebchatSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWebchatSandboxProviderRequest(v SetWebchatSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetWebchatWebhookProviderRequest returns the union data inside the SetChannelProviderRequest as a SetWebchatWebhookProviderRequest
+func (t SetChannelProviderRequest) AsSetWebchatWebhookProviderRequest() (SetWebchatWebhookProviderRequest, error) {
+	var body SetWebchatWebhookProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetWebchatWebhookProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetWebchatWebhookProviderRequest
+func (t *SetChannelProviderRequest) FromSetWebchatWebhookProviderRequest(v SetWebchatWebhookProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetWebchatWebhookProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetWebchatWebhookProviderRequest
+func (t *SetChannelProviderRequest) MergeSetWebchatWebhookProviderRequest(v SetWebchatWebhookProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetSMSSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetSMSSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetSMSSandboxProviderRequest() (SetSMSSandboxProviderRequest, error) {
+	var body SetSMSSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetSMSSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetSMSSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetSMSSandboxProviderRequest(v SetSMSSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetSMSSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetSMSSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetSMSSandboxProviderRequest(v SetSMSSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetSMSTwilioProviderRequest returns the union data inside the SetChannelProviderRequest as a SetSMSTwilioProviderRequest
+func (t SetChannelProviderRequest) AsSetSMSTwilioProviderRequest() (SetSMSTwilioProviderRequest, error) {
+	var body SetSMSTwilioProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetSMSTwilioProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetSMSTwilioProviderRequest
+func (t *SetChannelProviderRequest) FromSetSMSTwilioProviderRequest(v SetSMSTwilioProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetSMSTwilioProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetSMSTwilioProviderRequest
+func (t *SetChannelProviderRequest) MergeSetSMSTwilioProviderRequest(v SetSMSTwilioProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetEmailSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetEmailSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetEmailSandboxProviderRequest() (SetEmailSandboxProviderRequest, error) {
+	var body SetEmailSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetEmailSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetEmailSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetEmailSandboxProviderRequest(v SetEmailSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetEmailSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetEmailSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetEmailSandboxProviderRequest(v SetEmailSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetEmailSMTPProviderRequest returns the union data inside the SetChannelProviderRequest as a SetEmailSMTPProviderRequest
+func (t SetChannelProviderRequest) AsSetEmailSMTPProviderRequest() (SetEmailSMTPProviderRequest, error) {
+	var body SetEmailSMTPProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetEmailSMTPProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetEmailSMTPProviderRequest
+func (t *SetChannelProviderRequest) FromSetEmailSMTPProviderRequest(v SetEmailSMTPProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetEmailSMTPProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetEmailSMTPProviderRequest
+func (t *SetChannelProviderRequest) MergeSetEmailSMTPProviderRequest(v SetEmailSMTPProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetCustomSandboxProviderRequest returns the union data inside the SetChannelProviderRequest as a SetCustomSandboxProviderRequest
+func (t SetChannelProviderRequest) AsSetCustomSandboxProviderRequest() (SetCustomSandboxProviderRequest, error) {
+	var body SetCustomSandboxProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetCustomSandboxProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetCustomSandboxProviderRequest
+func (t *SetChannelProviderRequest) FromSetCustomSandboxProviderRequest(v SetCustomSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetCustomSandboxProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetCustomSandboxProviderRequest
+func (t *SetChannelProviderRequest) MergeSetCustomSandboxProviderRequest(v SetCustomSandboxProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSetCustomWebhookProviderRequest returns the union data inside the SetChannelProviderRequest as a SetCustomWebhookProviderRequest
+func (t SetChannelProviderRequest) AsSetCustomWebhookProviderRequest() (SetCustomWebhookProviderRequest, error) {
+	var body SetCustomWebhookProviderRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSetCustomWebhookProviderRequest overwrites any union data inside the SetChannelProviderRequest as the provided SetCustomWebhookProviderRequest
+func (t *SetChannelProviderRequest) FromSetCustomWebhookProviderRequest(v SetCustomWebhookProviderRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSetCustomWebhookProviderRequest performs a merge with any union data inside the SetChannelProviderRequest, using the provided SetCustomWebhookProviderRequest
+func (t *SetChannelProviderRequest) MergeSetCustomWebhookProviderRequest(v SetCustomWebhookProviderRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SetChannelProviderRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SetChannelProviderRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsTemplateQuickReplyButtonRequest returns the union data inside the TemplateButtonRequest as a TemplateQuickReplyButtonRequest
 func (t TemplateButtonRequest) AsTemplateQuickReplyButtonRequest() (TemplateQuickReplyButtonRequest, error) {
 	var body TemplateQuickReplyButtonRequest
@@ -6727,6 +9733,676 @@ func (t TwilioConfig) MarshalJSON() ([]byte, error) {
 }
 
 func (t *TwilioConfig) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUpdateWhatsAppChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWhatsAppChannelRequest
+func (t UpdateChannelRequest) AsUpdateWhatsAppChannelRequest() (UpdateWhatsAppChannelRequest, error) {
+	var body UpdateWhatsAppChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWhatsAppChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWhatsAppChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWhatsAppChannelRequest(v UpdateWhatsAppChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWhatsAppChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWhatsAppChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWhatsAppChannelRequest(v UpdateWhatsAppChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateWhatsAppWhatsAppCloudChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWhatsAppWhatsAppCloudChannelRequest
+func (t UpdateChannelRequest) AsUpdateWhatsAppWhatsAppCloudChannelRequest() (UpdateWhatsAppWhatsAppCloudChannelRequest, error) {
+	var body UpdateWhatsAppWhatsAppCloudChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWhatsAppWhatsAppCloudChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWhatsAppWhatsAppCloudChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWhatsAppWhatsAppCloudChannelRequest(v UpdateWhatsAppWhatsAppCloudChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWhatsAppWhatsAppCloudChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWhatsAppWhatsAppCloudChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWhatsAppWhatsAppCloudChannelRequest(v UpdateWhatsAppWhatsAppCloudChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateWhatsAppTwilioChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWhatsAppTwilioChannelRequest
+func (t UpdateChannelRequest) AsUpdateWhatsAppTwilioChannelRequest() (UpdateWhatsAppTwilioChannelRequest, error) {
+	var body UpdateWhatsAppTwilioChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWhatsAppTwilioChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWhatsAppTwilioChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWhatsAppTwilioChannelRequest(v UpdateWhatsAppTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWhatsAppTwilioChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWhatsAppTwilioChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWhatsAppTwilioChannelRequest(v UpdateWhatsAppTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateMessengerChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateMessengerChannelRequest
+func (t UpdateChannelRequest) AsUpdateMessengerChannelRequest() (UpdateMessengerChannelRequest, error) {
+	var body UpdateMessengerChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateMessengerChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateMessengerChannelRequest
+func (t *UpdateChannelRequest) FromUpdateMessengerChannelRequest(v UpdateMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateMessengerChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateMessengerChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateMessengerChannelRequest(v UpdateMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateMessengerMessengerChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateMessengerMessengerChannelRequest
+func (t UpdateChannelRequest) AsUpdateMessengerMessengerChannelRequest() (UpdateMessengerMessengerChannelRequest, error) {
+	var body UpdateMessengerMessengerChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateMessengerMessengerChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateMessengerMessengerChannelRequest
+func (t *UpdateChannelRequest) FromUpdateMessengerMessengerChannelRequest(v UpdateMessengerMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateMessengerMessengerChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateMessengerMessengerChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateMessengerMessengerChannelRequest(v UpdateMessengerMessengerChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateInstagramChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateInstagramChannelRequest
+func (t UpdateChannelRequest) AsUpdateInstagramChannelRequest() (UpdateInstagramChannelRequest, error) {
+	var body UpdateInstagramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateInstagramChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateInstagramChannelRequest
+func (t *UpdateChannelRequest) FromUpdateInstagramChannelRequest(v UpdateInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateInstagramChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateInstagramChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateInstagramChannelRequest(v UpdateInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateInstagramInstagramChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateInstagramInstagramChannelRequest
+func (t UpdateChannelRequest) AsUpdateInstagramInstagramChannelRequest() (UpdateInstagramInstagramChannelRequest, error) {
+	var body UpdateInstagramInstagramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateInstagramInstagramChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateInstagramInstagramChannelRequest
+func (t *UpdateChannelRequest) FromUpdateInstagramInstagramChannelRequest(v UpdateInstagramInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateInstagramInstagramChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateInstagramInstagramChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateInstagramInstagramChannelRequest(v UpdateInstagramInstagramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateViberChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateViberChannelRequest
+func (t UpdateChannelRequest) AsUpdateViberChannelRequest() (UpdateViberChannelRequest, error) {
+	var body UpdateViberChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateViberChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateViberChannelRequest
+func (t *UpdateChannelRequest) FromUpdateViberChannelRequest(v UpdateViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateViberChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateViberChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateViberChannelRequest(v UpdateViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateViberViberChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateViberViberChannelRequest
+func (t UpdateChannelRequest) AsUpdateViberViberChannelRequest() (UpdateViberViberChannelRequest, error) {
+	var body UpdateViberViberChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateViberViberChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateViberViberChannelRequest
+func (t *UpdateChannelRequest) FromUpdateViberViberChannelRequest(v UpdateViberViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateViberViberChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateViberViberChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateViberViberChannelRequest(v UpdateViberViberChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateWeChatChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWeChatChannelRequest
+func (t UpdateChannelRequest) AsUpdateWeChatChannelRequest() (UpdateWeChatChannelRequest, error) {
+	var body UpdateWeChatChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWeChatChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWeChatChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWeChatChannelRequest(v UpdateWeChatChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWeChatChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWeChatChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWeChatChannelRequest(v UpdateWeChatChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateTelegramChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateTelegramChannelRequest
+func (t UpdateChannelRequest) AsUpdateTelegramChannelRequest() (UpdateTelegramChannelRequest, error) {
+	var body UpdateTelegramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateTelegramChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateTelegramChannelRequest
+func (t *UpdateChannelRequest) FromUpdateTelegramChannelRequest(v UpdateTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateTelegramChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateTelegramChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateTelegramChannelRequest(v UpdateTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateTelegramTelegramChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateTelegramTelegramChannelRequest
+func (t UpdateChannelRequest) AsUpdateTelegramTelegramChannelRequest() (UpdateTelegramTelegramChannelRequest, error) {
+	var body UpdateTelegramTelegramChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateTelegramTelegramChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateTelegramTelegramChannelRequest
+func (t *UpdateChannelRequest) FromUpdateTelegramTelegramChannelRequest(v UpdateTelegramTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateTelegramTelegramChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateTelegramTelegramChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateTelegramTelegramChannelRequest(v UpdateTelegramTelegramChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateLINEChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateLINEChannelRequest
+func (t UpdateChannelRequest) AsUpdateLINEChannelRequest() (UpdateLINEChannelRequest, error) {
+	var body UpdateLINEChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateLINEChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateLINEChannelRequest
+func (t *UpdateChannelRequest) FromUpdateLINEChannelRequest(v UpdateLINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateLINEChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateLINEChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateLINEChannelRequest(v UpdateLINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateLINELINEChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateLINELINEChannelRequest
+func (t UpdateChannelRequest) AsUpdateLINELINEChannelRequest() (UpdateLINELINEChannelRequest, error) {
+	var body UpdateLINELINEChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateLINELINEChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateLINELINEChannelRequest
+func (t *UpdateChannelRequest) FromUpdateLINELINEChannelRequest(v UpdateLINELINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateLINELINEChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateLINELINEChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateLINELINEChannelRequest(v UpdateLINELINEChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateWebchatChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWebchatChannelRequest
+func (t UpdateChannelRequest) AsUpdateWebchatChannelRequest() (UpdateWebchatChannelRequest, error) {
+	var body UpdateWebchatChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWebchatChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWebchatChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWebchatChannelRequest(v UpdateWebchatChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWebchatChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWebchatChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWebchatChannelRequest(v UpdateWebchatChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateWebchatWebhookChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateWebchatWebhookChannelRequest
+func (t UpdateChannelRequest) AsUpdateWebchatWebhookChannelRequest() (UpdateWebchatWebhookChannelRequest, error) {
+	var body UpdateWebchatWebhookChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateWebchatWebhookChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateWebchatWebhookChannelRequest
+func (t *UpdateChannelRequest) FromUpdateWebchatWebhookChannelRequest(v UpdateWebchatWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateWebchatWebhookChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateWebchatWebhookChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateWebchatWebhookChannelRequest(v UpdateWebchatWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateSMSChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateSMSChannelRequest
+func (t UpdateChannelRequest) AsUpdateSMSChannelRequest() (UpdateSMSChannelRequest, error) {
+	var body UpdateSMSChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateSMSChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateSMSChannelRequest
+func (t *UpdateChannelRequest) FromUpdateSMSChannelRequest(v UpdateSMSChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateSMSChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateSMSChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateSMSChannelRequest(v UpdateSMSChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateSMSTwilioChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateSMSTwilioChannelRequest
+func (t UpdateChannelRequest) AsUpdateSMSTwilioChannelRequest() (UpdateSMSTwilioChannelRequest, error) {
+	var body UpdateSMSTwilioChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateSMSTwilioChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateSMSTwilioChannelRequest
+func (t *UpdateChannelRequest) FromUpdateSMSTwilioChannelRequest(v UpdateSMSTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateSMSTwilioChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateSMSTwilioChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateSMSTwilioChannelRequest(v UpdateSMSTwilioChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateEmailChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateEmailChannelRequest
+func (t UpdateChannelRequest) AsUpdateEmailChannelRequest() (UpdateEmailChannelRequest, error) {
+	var body UpdateEmailChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateEmailChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateEmailChannelRequest
+func (t *UpdateChannelRequest) FromUpdateEmailChannelRequest(v UpdateEmailChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateEmailChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateEmailChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateEmailChannelRequest(v UpdateEmailChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateEmailSMTPChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateEmailSMTPChannelRequest
+func (t UpdateChannelRequest) AsUpdateEmailSMTPChannelRequest() (UpdateEmailSMTPChannelRequest, error) {
+	var body UpdateEmailSMTPChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateEmailSMTPChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateEmailSMTPChannelRequest
+func (t *UpdateChannelRequest) FromUpdateEmailSMTPChannelRequest(v UpdateEmailSMTPChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateEmailSMTPChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateEmailSMTPChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateEmailSMTPChannelRequest(v UpdateEmailSMTPChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateCustomChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateCustomChannelRequest
+func (t UpdateChannelRequest) AsUpdateCustomChannelRequest() (UpdateCustomChannelRequest, error) {
+	var body UpdateCustomChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateCustomChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateCustomChannelRequest
+func (t *UpdateChannelRequest) FromUpdateCustomChannelRequest(v UpdateCustomChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateCustomChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateCustomChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateCustomChannelRequest(v UpdateCustomChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateCustomWebhookChannelRequest returns the union data inside the UpdateChannelRequest as a UpdateCustomWebhookChannelRequest
+func (t UpdateChannelRequest) AsUpdateCustomWebhookChannelRequest() (UpdateCustomWebhookChannelRequest, error) {
+	var body UpdateCustomWebhookChannelRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateCustomWebhookChannelRequest overwrites any union data inside the UpdateChannelRequest as the provided UpdateCustomWebhookChannelRequest
+func (t *UpdateChannelRequest) FromUpdateCustomWebhookChannelRequest(v UpdateCustomWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateCustomWebhookChannelRequest performs a merge with any union data inside the UpdateChannelRequest, using the provided UpdateCustomWebhookChannelRequest
+func (t *UpdateChannelRequest) MergeUpdateCustomWebhookChannelRequest(v UpdateCustomWebhookChannelRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UpdateChannelRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UpdateChannelRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUpdateTwilioFromConfig returns the union data inside the UpdateTwilioConfig as a UpdateTwilioFromConfig
+func (t UpdateTwilioConfig) AsUpdateTwilioFromConfig() (UpdateTwilioFromConfig, error) {
+	var body UpdateTwilioFromConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateTwilioFromConfig overwrites any union data inside the UpdateTwilioConfig as the provided UpdateTwilioFromConfig
+func (t *UpdateTwilioConfig) FromUpdateTwilioFromConfig(v UpdateTwilioFromConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateTwilioFromConfig performs a merge with any union data inside the UpdateTwilioConfig, using the provided UpdateTwilioFromConfig
+func (t *UpdateTwilioConfig) MergeUpdateTwilioFromConfig(v UpdateTwilioFromConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateTwilioMessagingServiceSidConfig returns the union data inside the UpdateTwilioConfig as a UpdateTwilioMessagingServiceSidConfig
+func (t UpdateTwilioConfig) AsUpdateTwilioMessagingServiceSidConfig() (UpdateTwilioMessagingServiceSidConfig, error) {
+	var body UpdateTwilioMessagingServiceSidConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateTwilioMessagingServiceSidConfig overwrites any union data inside the UpdateTwilioConfig as the provided UpdateTwilioMessagingServiceSidConfig
+func (t *UpdateTwilioConfig) FromUpdateTwilioMessagingServiceSidConfig(v UpdateTwilioMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateTwilioMessagingServiceSidConfig performs a merge with any union data inside the UpdateTwilioConfig, using the provided UpdateTwilioMessagingServiceSidConfig
+func (t *UpdateTwilioConfig) MergeUpdateTwilioMessagingServiceSidConfig(v UpdateTwilioMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUpdateTwilioKeepFromOrMessagingServiceSidConfig returns the union data inside the UpdateTwilioConfig as a UpdateTwilioKeepFromOrMessagingServiceSidConfig
+func (t UpdateTwilioConfig) AsUpdateTwilioKeepFromOrMessagingServiceSidConfig() (UpdateTwilioKeepFromOrMessagingServiceSidConfig, error) {
+	var body UpdateTwilioKeepFromOrMessagingServiceSidConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUpdateTwilioKeepFromOrMessagingServiceSidConfig overwrites any union data inside the UpdateTwilioConfig as the provided UpdateTwilioKeepFromOrMessagingServiceSidConfig
+func (t *UpdateTwilioConfig) FromUpdateTwilioKeepFromOrMessagingServiceSidConfig(v UpdateTwilioKeepFromOrMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUpdateTwilioKeepFromOrMessagingServiceSidConfig performs a merge with any union data inside the UpdateTwilioConfig, using the provided UpdateTwilioKeepFromOrMessagingServiceSidConfig
+func (t *UpdateTwilioConfig) MergeUpdateTwilioKeepFromOrMessagingServiceSidConfig(v UpdateTwilioKeepFromOrMessagingServiceSidConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UpdateTwilioConfig) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UpdateTwilioConfig) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -6951,7 +10627,7 @@ type ClientInterface interface {
 
 	// UpdateChannelWithBody Update a channel
 	//
-	// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+	// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6960,7 +10636,7 @@ type ClientInterface interface {
 
 	// UpdateChannel Update a channel
 	//
-	// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+	// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6984,6 +10660,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/channels/{id}/inbound (the `IngestInboundMessage` operationId).
 	IngestInboundMessage(ctx context.Context, id openapi_types.UUID, body IngestInboundMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetChannelProviderWithBody Switch a channel's provider
+	//
+	// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+	SetChannelProviderWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetChannelProvider Switch a channel's provider
+	//
+	// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+	SetChannelProvider(ctx context.Context, id openapi_types.UUID, body SetChannelProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTemplates List a channel's templates
 	//
@@ -7920,7 +11614,7 @@ func (c *Client) GetChannel(ctx context.Context, id openapi_types.UUID, reqEdito
 
 // UpdateChannelWithBody Update a channel
 //
-// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7939,7 +11633,7 @@ func (c *Client) UpdateChannelWithBody(ctx context.Context, id openapi_types.UUI
 
 // UpdateChannel Update a channel
 //
-// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7984,6 +11678,44 @@ func (c *Client) IngestInboundMessageWithBody(ctx context.Context, id openapi_ty
 // Corresponds with POST /v1/channels/{id}/inbound (the `IngestInboundMessage` operationId).
 func (c *Client) IngestInboundMessage(ctx context.Context, id openapi_types.UUID, body IngestInboundMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIngestInboundMessageRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetChannelProviderWithBody Switch a channel's provider
+//
+// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+func (c *Client) SetChannelProviderWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetChannelProviderRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetChannelProvider Switch a channel's provider
+//
+// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+func (c *Client) SetChannelProvider(ctx context.Context, id openapi_types.UUID, body SetChannelProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetChannelProviderRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9968,6 +13700,53 @@ func NewIngestInboundMessageRequestWithBody(server string, id openapi_types.UUID
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetChannelProviderRequest calls the generic SetChannelProvider builder with application/json body
+func NewSetChannelProviderRequest(server string, id openapi_types.UUID, body SetChannelProviderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetChannelProviderRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetChannelProviderRequestWithBody constructs an http.Request for the SetChannelProvider method, with any body, and a specified content type
+func NewSetChannelProviderRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/channels/%s/provider", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -12796,7 +16575,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateChannelWithBodyWithResponse Update a channel
 	//
-	// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+	// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12805,7 +16584,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateChannelWithResponse Update a channel
 	//
-	// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+	// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12829,6 +16608,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/channels/{id}/inbound (the `IngestInboundMessage` operationId).
 	IngestInboundMessageWithResponse(ctx context.Context, id openapi_types.UUID, body IngestInboundMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*IngestInboundMessageResponse, error)
+
+	// SetChannelProviderWithBodyWithResponse Switch a channel's provider
+	//
+	// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+	SetChannelProviderWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetChannelProviderResponse, error)
+
+	// SetChannelProviderWithResponse Switch a channel's provider
+	//
+	// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+	SetChannelProviderWithResponse(ctx context.Context, id openapi_types.UUID, body SetChannelProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*SetChannelProviderResponse, error)
 
 	// ListTemplatesWithResponse List a channel's templates
 	//
@@ -14734,6 +18531,11 @@ type UpdateChannelResponse404Headers struct {
 	XRequestID *string
 }
 
+// UpdateChannelResponse409Headers the declared response headers of an HTTP 409 response for UpdateChannel
+type UpdateChannelResponse409Headers struct {
+	XRequestID *string
+}
+
 // UpdateChannelResponse413Headers the declared response headers of an HTTP 413 response for UpdateChannel
 type UpdateChannelResponse413Headers struct {
 	XRequestID *string
@@ -14757,6 +18559,8 @@ type UpdateChannelResponse struct {
 	ApplicationProblemJSON403 *Problem
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
 	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationProblemJSON413 *Problem
 	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -14771,6 +18575,8 @@ type UpdateChannelResponse struct {
 	Headers403 *UpdateChannelResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateChannelResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateChannelResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateChannelResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -14800,6 +18606,11 @@ func (r UpdateChannelResponse) GetApplicationProblemJSON403() *Problem {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r UpdateChannelResponse) GetApplicationProblemJSON404() *Problem {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateChannelResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
 }
 
 // GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14996,6 +18807,153 @@ func (r IngestInboundMessageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IngestInboundMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetChannelProviderResponse200Headers the declared response headers of an HTTP 200 response for SetChannelProvider
+type SetChannelProviderResponse200Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse400Headers the declared response headers of an HTTP 400 response for SetChannelProvider
+type SetChannelProviderResponse400Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse401Headers the declared response headers of an HTTP 401 response for SetChannelProvider
+type SetChannelProviderResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SetChannelProviderResponse403Headers the declared response headers of an HTTP 403 response for SetChannelProvider
+type SetChannelProviderResponse403Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse404Headers the declared response headers of an HTTP 404 response for SetChannelProvider
+type SetChannelProviderResponse404Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse409Headers the declared response headers of an HTTP 409 response for SetChannelProvider
+type SetChannelProviderResponse409Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse413Headers the declared response headers of an HTTP 413 response for SetChannelProvider
+type SetChannelProviderResponse413Headers struct {
+	XRequestID *string
+}
+
+// SetChannelProviderResponse422Headers the declared response headers of an HTTP 422 response for SetChannelProvider
+type SetChannelProviderResponse422Headers struct {
+	XRequestID *string
+}
+
+type SetChannelProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Channel
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetChannelProviderResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetChannelProviderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetChannelProviderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetChannelProviderResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetChannelProviderResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SetChannelProviderResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetChannelProviderResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetChannelProviderResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetChannelProviderResponse) GetJSON200() *Channel {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetChannelProviderResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SetChannelProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetChannelProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetChannelProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetChannelProviderResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20981,7 +24939,7 @@ func (c *ClientWithResponses) GetChannelWithResponse(ctx context.Context, id ope
 
 // UpdateChannelWithBodyWithResponse Update a channel
 //
-// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20996,7 +24954,7 @@ func (c *ClientWithResponses) UpdateChannelWithBodyWithResponse(ctx context.Cont
 
 // UpdateChannelWithResponse Update a channel
 //
-// Changes name, provider, config or rule_options; the type never changes. config is merged over the current settings (null clears one, secrets absent from it are kept) unless provider changes, when it replaces them. rule_options is merged over the current options (null restores a default). Owners, managers and admin keys.
+// Changes a channel's name, rule_options or provider config. The body names the channel's type (required; a channel's type never changes: another answers 409 channel_type_mismatch), and with config its provider (another than the channel's answers 409 provider_mismatch; PUT /v1/channels/{id}/provider switches providers), so that its schema holds exactly what that type and provider take. config is merged over the current settings: a setting left out keeps its value (secrets too), null clears an optional one; a required one can be changed, not cleared. Of Twilio's from and messaging_service_sid, setting one replaces the other. rule_options is merged over the current options: null restores one's default. An archived channel can be changed too. Owners, managers and admin keys.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21037,6 +24995,36 @@ func (c *ClientWithResponses) IngestInboundMessageWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseIngestInboundMessageResponse(rsp)
+}
+
+// SetChannelProviderWithBodyWithResponse Switch a channel's provider
+//
+// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+func (c *ClientWithResponses) SetChannelProviderWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetChannelProviderResponse, error) {
+	rsp, err := c.SetChannelProviderWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetChannelProviderResponse(rsp)
+}
+
+// SetChannelProviderWithResponse Switch a channel's provider
+//
+// Replaces a channel's provider and its whole config, checked as at creation: the provider's required settings are required, and its secrets are sealed anew (the old provider's settings and secrets are gone). The sandbox takes no config (an empty object, or leave it out). The body names the channel's type, which never changes: another answers 409 channel_type_mismatch. A server without SECRETS_KEY answers 422 secrets_unavailable for a provider with secrets. An archived channel can be switched too. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/channels/{id}/provider (the `SetChannelProvider` operationId).
+func (c *ClientWithResponses) SetChannelProviderWithResponse(ctx context.Context, id openapi_types.UUID, body SetChannelProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*SetChannelProviderResponse, error) {
+	rsp, err := c.SetChannelProvider(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetChannelProviderResponse(rsp)
 }
 
 // ListTemplatesWithResponse List a channel's templates
@@ -23493,6 +27481,13 @@ func ParseUpdateChannelResponse(rsp *http.Response) (*UpdateChannelResponse, err
 		}
 		response.ApplicationProblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23567,6 +27562,16 @@ func ParseUpdateChannelResponse(rsp *http.Response) (*UpdateChannelResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateChannelResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateChannelResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -23761,6 +27766,171 @@ func ParseIngestInboundMessageResponse(rsp *http.Response) (*IngestInboundMessag
 		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers IngestInboundMessageResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetChannelProviderResponse parses an HTTP response from a SetChannelProviderWithResponse call
+func ParseSetChannelProviderResponse(rsp *http.Response) (*SetChannelProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetChannelProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Channel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetChannelProviderResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetChannelProviderResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetChannelProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetChannelProviderResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetChannelProviderResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SetChannelProviderResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetChannelProviderResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetChannelProviderResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -68,6 +68,12 @@ var (
 	ErrNotFound       = errkind.New(errkind.KindNotFound, "channel_not_found", "No such channel in this workspace.")
 	ErrArchived       = errkind.New(errkind.KindConflict, "channel_archived", "The channel is archived: it keeps its history but takes no new messages or identities.")
 	ErrIdentityExists = errkind.New(errkind.KindConflict, "identity_exists", "This identifier is already a contact's identity on this channel.")
+	// ErrTypeMismatch and ErrProviderMismatch answer a change that names another type or
+	// provider than the stored channel's. A change names them so that what it carries (rule
+	// options, config) has one meaning; naming others is a conflict with the stored channel,
+	// not malformed input, so it is a 409.
+	ErrTypeMismatch     = errkind.New(errkind.KindConflict, "channel_type_mismatch", "A channel's type never changes; the request names another type than the channel's.")
+	ErrProviderMismatch = errkind.New(errkind.KindConflict, "provider_mismatch", "The request names another provider than the channel's; change providers with PUT /v1/channels/{id}/provider.")
 	// ErrSecretsUnavailable means the server has no SECRETS_KEY, so provider secrets can be
 	// neither stored nor read. It is a 422 with its own code rather than a 503, so the client
 	// gets the explanation (5xx details are hidden) and does not retry.
@@ -137,14 +143,24 @@ type New struct {
 	RuleOptions map[string]any
 }
 
-// Patch changes a channel; nil fields stay as they are. Config is merged over the current
-// settings (a null value clears one) unless Provider changes, when it replaces them.
-// RuleOptions is merged over the current options (a null value restores the default).
+// Patch changes a channel; nil fields stay as they are. It names the channel's type, and its
+// provider when it carries Config, so that its options and config are read as the channel's
+// own: the type never changes, and ProviderSwitch changes the provider. Config is merged over
+// the current settings (null clears a setting; one left out, a secret too, is kept; see
+// mergeConfig), RuleOptions over the current options (null restores an option's default).
 type Patch struct {
+	Type        string
 	Name        *string
 	Provider    *string
 	Config      map[string]any
 	RuleOptions map[string]any
+}
+
+// ProviderSwitch replaces a channel's provider and its whole config, as Create sets them.
+type ProviderSwitch struct {
+	Type     string // the channel's type, which never changes
+	Provider string
+	Config   map[string]any
 }
 
 const maxName = 100
@@ -276,10 +292,28 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 	return s.store.Channels(ctx, ws, f, p)
 }
 
-// Update changes a channel's name, provider, config or rule options. Its type never changes.
+// Update changes a channel's name, rule options or config. It changes neither its type nor
+// its provider (SetProvider does): a patch that names others is ErrTypeMismatch or
+// ErrProviderMismatch.
 func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channel, error) {
 	return s.store.UpdateChannel(ctx, ws, id, func(ch *Channel) error {
 		var errs errkind.Fields
+		if err := checkType(*ch, p.Type, &errs); err != nil {
+			return err
+		}
+		switch {
+		case p.Provider != nil && !slices.Contains(ProviderNames(), *p.Provider):
+			errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
+		case p.Provider != nil && *p.Provider != ch.Provider:
+			return ErrProviderMismatch.Detailf("The channel's provider is %s, not %s; change providers with PUT /v1/channels/{id}/provider.", ch.Provider, *p.Provider)
+		case p.Provider == nil && p.Config != nil:
+			// config is read as one provider's settings: the patch says whose.
+			errs.Add("provider", fmt.Sprintf("is required with config: name the channel's provider (%s)", ch.Provider))
+		}
+		if len(errs) > 0 {
+			// What the rest means depends on the type and provider.
+			return errs.Err()
+		}
 		if p.Name != nil {
 			ch.Name = checkName(*p.Name, &errs)
 		}
@@ -294,22 +328,96 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channe
 			}
 			ch.RuleOptions = checkOptions(ch.Type, merged, &errs)
 		}
-		if p.Provider != nil || p.Config != nil {
-			provider, config := ch.Provider, map[string]any{}
-			if p.Provider != nil && *p.Provider != ch.Provider {
-				provider = *p.Provider
-			} else {
-				old, err := s.openSecrets(*ch)
-				if err != nil {
-					return err
-				}
-				maps.Copy(config, ch.Config)
-				for k, v := range old {
-					config[k] = v
-				}
+		if p.Config != nil {
+			config, err := s.mergeConfig(*ch, p.Config, &errs)
+			if err != nil {
+				return err
 			}
-			maps.Copy(config, p.Config)
-			if err := s.applyProvider(ch, provider, config, &errs); err != nil {
+			if err := s.applyProvider(ch, ch.Provider, config, &errs); err != nil {
+				return err
+			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		ch.UpdatedAt = Now(s.now)
+		return nil
+	})
+}
+
+// checkType holds the type a change names to the channel's: absent or unknown is invalid
+// input, another known type ErrTypeMismatch.
+func checkType(ch Channel, typ string, errs *errkind.Fields) error {
+	t, ok := rules.ParseType(typ)
+	switch {
+	case typ == "":
+		errs.Add("type", fmt.Sprintf("is required: the channel's type (%s)", ch.Type))
+	case !ok:
+		errs.Add("type", "must be one of "+typeNames())
+	case t != ch.Type:
+		return ErrTypeMismatch.Detailf("The channel is a %s channel, not %s: a channel's type never changes.", ch.Type, t)
+	}
+	return nil
+}
+
+// mergeConfig is the channel's settings, secrets opened, with a patch's config over them: a
+// value replaces, null clears, absent keeps. Of a group of which exactly one must be set
+// (Twilio's sender), setting a member replaces the group, and a member is cleared only by
+// setting another: so whether a patch is taken never depends on which member is stored, and
+// the spec can say exactly which patches are (one member, or none, of the group).
+func (s *Service) mergeConfig(ch Channel, patch map[string]any, errs *errkind.Fields) (map[string]any, error) {
+	old, err := s.openSecrets(ch)
+	if err != nil {
+		return nil, err
+	}
+	config := maps.Clone(ch.Config)
+	if config == nil {
+		config = map[string]any{}
+	}
+	for k, v := range old {
+		config[k] = v
+	}
+	keep := map[string]bool{} // members cleared alone: refused, so their stored value stays
+	spec, _ := lookupProvider(ch.Provider)
+	for _, group := range spec.oneOf {
+		var set, cleared []string
+		for _, name := range group {
+			if v, ok := patch[name]; ok && v == nil {
+				cleared = append(cleared, name)
+			} else if ok {
+				set = append(set, name)
+			}
+		}
+		if len(set) == 0 && len(cleared) > 0 {
+			errs.Add("config."+cleared[0], "cannot be cleared alone: set one of "+strings.Join(group, ", ")+" instead")
+			for _, name := range cleared {
+				keep[name] = true
+			}
+		}
+		if len(set) > 0 {
+			for _, name := range group {
+				delete(config, name)
+			}
+		}
+	}
+	for k, v := range patch {
+		if !keep[k] {
+			config[k] = v
+		}
+	}
+	return config, nil
+}
+
+// SetProvider replaces a channel's provider and config, checked and sealed as Create does.
+// Its type never changes: a switch that names another is ErrTypeMismatch.
+func (s *Service) SetProvider(ctx context.Context, ws, id uuid.UUID, sw ProviderSwitch) (Channel, error) {
+	return s.store.UpdateChannel(ctx, ws, id, func(ch *Channel) error {
+		var errs errkind.Fields
+		if err := checkType(*ch, sw.Type, &errs); err != nil {
+			return err
+		}
+		if len(errs) == 0 {
+			if err := s.applyProvider(ch, sw.Provider, sw.Config, &errs); err != nil {
 				return err
 			}
 		}

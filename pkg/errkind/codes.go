@@ -70,6 +70,8 @@ var Codes = map[string]string{
 	"email_taken":             "A user with this email already exists.",
 	"last_owner":              "The workspace must keep at least one owner.",
 	"channel_archived":        "The channel is archived: it keeps its history but takes no new messages or identities.",
+	"channel_type_mismatch":   "The request names another type than the channel's; a channel's type never changes.",
+	"provider_mismatch":       "The request names another provider than the channel's; PUT /v1/channels/{id}/provider changes providers.",
 	"conversation_closed":     "The conversation is closed.",
 	"conversation_open":       "The conversation is already open.",
 	"idempotency_in_progress": "A request with this Idempotency-Key is still in progress; retry later.",

@@ -118,3 +118,33 @@ export const channels: CreateChannelRequest[] = [
 export const smtpSMS: CreateChannelRequest = { type: "sms", name: "SMS", provider: "smtp", config: { host: "smtp.example.com", from: "a@example.com" } };
 // @ts-expect-error window_hours is an option of custom channels only
 export const whatsappWindow: CreateChannelRequest = { type: "whatsapp", name: "WhatsApp", rule_options: { window_hours: 24 } };
+
+// A channel change names the channel's type, and its provider with config (updateChannel);
+// a provider switch gives the provider's whole config (setChannelProvider).
+type UpdateChannelRequest = components["schemas"]["UpdateChannelRequest"];
+type SetChannelProviderRequest = components["schemas"]["SetChannelProviderRequest"];
+
+export const updates: UpdateChannelRequest[] = [
+  { type: "whatsapp", name: "WhatsApp EU" },
+  { type: "whatsapp", provider: "whatsapp_cloud", config: { phone_number_id: "1065", verify_token: null } },
+  { type: "sms", provider: "twilio", config: { messaging_service_sid: "MG1" } },
+  { type: "messenger", rule_options: { human_agent_tag: null } },
+];
+// @ts-expect-error a change names the channel's type
+export const untyped: UpdateChannelRequest = { name: "WhatsApp EU" };
+// @ts-expect-error config is named with its provider (checked on the shape: TypeScript lets a
+// union's object literal carry a member of a sibling shape, here UpdateSMSTwilioChannelRequest's)
+export const providerless: components["schemas"]["UpdateSMSChannelRequest"] = { type: "sms", config: { account_sid: "AC2" } };
+// @ts-expect-error a required setting can be changed, not cleared
+export const clearedSID: UpdateChannelRequest = { type: "sms", provider: "twilio", config: { account_sid: null } };
+// @ts-expect-error window_hours is an option of custom channels only
+export const smsWindow: UpdateChannelRequest = { type: "sms", rule_options: { window_hours: 24 } };
+
+export const switches: SetChannelProviderRequest[] = [
+  { type: "sms", provider: "twilio", config: { account_sid: "AC1", auth_token: "t", from: "+12025550100" } },
+  { type: "sms", provider: "sandbox" },
+];
+// @ts-expect-error a switch gives the provider's whole config
+export const partial: SetChannelProviderRequest = { type: "sms", provider: "twilio", config: { account_sid: "AC1" } };
+// @ts-expect-error the telegram provider delivers only telegram channels
+export const telegramSMS: SetChannelProviderRequest = { type: "sms", provider: "telegram", config: { bot_token: "t", secret_token: "s" } };
