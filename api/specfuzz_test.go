@@ -70,7 +70,7 @@ func TestSpecFuzz(t *testing.T) {
 	fx := newFuzzFixtures(t, e, w)
 	checker := newSpecChecker(t)
 	g := &fuzzGen{r: rand.New(rand.NewSource(seed)), ids: fx.idFor}
-	run := &fuzzRun{t: t, e: e, fx: fx, check: checker, g: g, invalidStatus: map[int]int{}}
+	run := &fuzzRun{t: t, e: e, fx: fx, check: checker, g: g, validStatus: map[int]int{}, conflicts: map[string]int{}, invalidStatus: map[int]int{}}
 
 	ops := specOperations(t)
 	// Reads first, then writes, deletes last, so that the fixtures live as long as they can.
@@ -85,11 +85,10 @@ func TestSpecFuzz(t *testing.T) {
 		"invalid accepted: %d; off-spec answers: %d; in %s",
 		len(ops), run.valid+run.invalid, run.valid, run.invalid, run.skipped,
 		run.rejectedRequests, len(run.rejected), run.madeUpRefused, len(run.accepted), len(run.offSpec), time.Since(start).Round(time.Millisecond))
-	var answers []string
-	for _, st := range slices.Sorted(maps.Keys(run.invalidStatus)) {
-		answers = append(answers, fmt.Sprintf("%d×%d", st, run.invalidStatus[st]))
-	}
-	t.Logf("invalid requests answered: %s", strings.Join(answers, ", "))
+	// Every answer by status, so what the run counts as state (404, 409, made-up references)
+	// is in plain sight beside what it counts as rejected.
+	t.Logf("valid requests answered: %s; the 409s: %v", statusCounts(run.validStatus), run.conflicts)
+	t.Logf("invalid requests answered: %s", statusCounts(run.invalidStatus))
 	met := map[string]bool{}
 	for _, c := range run.rejected {
 		reason, known := knownRejections[c.key]
@@ -215,6 +214,8 @@ type fuzzRun struct {
 	valid, invalid, skipped int
 	rejectedRequests        int
 	madeUpRefused           int                      // see fuzzRequest.madeUp
+	validStatus             map[int]int              // the answers to valid requests, by status
+	conflicts               map[string]int           // valid requests' 409s, by code
 	invalidStatus           map[int]int              // the answers to invalid requests, by status
 	pages                   map[string][]fuzzRequest // by operation: next pages seen
 	rejected                []*fuzzCase              // distinct by operation, status, code and field (noteRejected)
@@ -246,6 +247,12 @@ func (run *fuzzRun) operation(o specOperation) {
 		run.valid++
 		resp := run.send(req)
 		run.fx.noteAnswer(req, resp)
+		if resp != nil {
+			run.validStatus[resp.Status]++
+			if resp.Status == http.StatusConflict {
+				run.conflicts[problemCode(resp)]++
+			}
+		}
 		switch {
 		case resp == nil:
 		case resp.Status == http.StatusBadRequest, resp.Status == http.StatusUnprocessableEntity, resp.Status == http.StatusRequestEntityTooLarge:
@@ -281,6 +288,24 @@ func (run *fuzzRun) operation(o specOperation) {
 			run.accepted = append(run.accepted, newCase(opName, req, resp))
 		}
 	}
+}
+
+// problemCode is an answer's problem code, "" when it has none.
+func problemCode(resp *apitest.Response) string {
+	var p struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(resp.Body, &p)
+	return p.Code
+}
+
+// statusCounts writes answers by status: "200×12, 404×3".
+func statusCounts(by map[int]int) string {
+	var out []string
+	for _, st := range slices.Sorted(maps.Keys(by)) {
+		out = append(out, fmt.Sprintf("%d×%d", st, by[st]))
+	}
+	return strings.Join(out, ", ")
 }
 
 // send makes the request through apitest, which checks the answer against the spec.
