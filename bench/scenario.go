@@ -270,24 +270,31 @@ type statement struct {
 
 // fromStore turns the statements the store sent into the harness's. A uuid[] argument is the
 // ids the statement before it found (the inbox search's lookup hands its contacts to the
-// page's statement): pgbench passes them on in a variable instead of parsing every variant's
-// array.
+// page's statement, a page hands its conversations to the reads of their labels and read
+// state), or the same ids as the statement before it was given (the second of those reads):
+// pgbench passes them on in a variable instead of parsing every variant's array.
 func fromStore(sts []store.Statement) []statement {
 	out := make([]statement, len(sts))
+	prev := "" // the ids the statement before was given, as a literal
 	for i, st := range sts {
 		out[i] = statement{sql: st.SQL, args: slices.Clone(st.Args), planned: st.PlanEach}
+		given := ""
 		for k, a := range st.Args {
 			ids, ok := a.([]uuid.UUID)
 			if !ok || i == 0 {
 				continue
 			}
-			out[i-1].gset = "ids"
 			lit := make([]string, len(ids))
 			for n, id := range ids {
 				lit[n] = id.String()
 			}
-			out[i].args[k] = idsArg{literal: "{" + strings.Join(lit, ",") + "}", from: "ids"}
+			given = "{" + strings.Join(lit, ",") + "}"
+			if given != prev {
+				out[i-1].gset = "ids"
+			}
+			out[i].args[k] = idsArg{literal: given, from: "ids"}
 		}
+		prev = given
 	}
 	return out
 }
