@@ -137,7 +137,8 @@ const (
 SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`
 	// identityConversationSQL finds the identity and locks its contact's conversation.
 	identityConversationSQL = `
-SELECT i.id AS identity_id, ` + conversationColumns + `
+SELECT i.id AS identity_id, ` + conversationColumns + `,
+       ` + conversationLabels + `
 FROM contact_identities i
 JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
 WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3

@@ -23,10 +23,10 @@ type inboxCursor struct {
 // Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
 // id). Every statement walks an index in that order (see migrations 0002, 0008 and 0013) or starts from known
 // contacts (a search) or a label's conversations (migration 0012), picks the page's
-// conversation ids, and only then joins the contact and the assignee for those rows (the
-// labels are a subquery of the select list, evaluated for the page's rows only; see
-// conversationLabels). A search runs in steps (see searchSteps); it and a label filter are
-// planned for their arguments on every execution (see inboxQuery.planEach).
+// conversation ids, and only then joins the contact and the assignee for those rows. The
+// page's labels and the reader's read state are read after it, by its ids (pageExtras). A
+// search runs in steps (see searchSteps); it and a label filter are planned for their
+// arguments on every execution (see inboxQuery.planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
 	if f.Inbox == conversation.InboxMentions {
 		return s.mentionedConversations(ctx, ws, f, p) // note.go
@@ -40,7 +40,7 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 			return nil, errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", after.Sort, f.Sort)
 		}
 		return s.inbox(ctx, inboxQuery{ws: ws, f: f, after: after, limit: limit})
-	}, func(r readRow) conversation.Conversation { return r.domain(f.Reader != nil) })
+	}, readRow.domain)
 }
 
 // inboxQuery is one page of the inbox to read: at most limit rows after the position.
@@ -118,13 +118,13 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 ` + orderBy
 }
 
-// inbox reads one page: without q the list's own walk, with q the search's steps.
+// inbox reads one page: without q the list's own walk, with q the search's steps; then the
+// page's labels and read state (pageExtras).
 func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	orderBy, _ := q.order()
 	var found []readRow
 	run := func(sql string, args params) (int, error) {
 		var err error
-		sql = withReadState(sql, &args, q.f.Reader, orderBy)
 		found, err = listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 		return len(found), err
 	}
@@ -132,7 +132,12 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 		var args params
 		where := q.filters(&args)
 		if q.f.Q == "" {
-			return run(conversationSelect+"\nWHERE "+where+"\n"+orderBy+"\nLIMIT "+args.add(q.limit), args)
+			return run(`
+SELECT `+conversationColumns+`
+FROM conversations v`+conversationJoins+`
+WHERE `+where+`
+`+orderBy+`
+LIMIT `+args.add(q.limit), args)
 		}
 		// Only columns of the walked index (conversations_open, _closed, _snoozed, _recent,
 		// _assignee carry the search text), so the walk reads no table row. The subquery's LIMIT keeps
@@ -156,7 +161,7 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
 		return nil, err
 	}
-	return found, nil
+	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 }
 
 // ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations
