@@ -250,7 +250,18 @@ func (f *fixture) statements(s scenario, i int) []statement {
 	if err := s.reads(ctx, f, i); err != nil {
 		panic(fmt.Sprintf("%s: record the store's statements: %v", s.id, err)) // the harness's own calls: a bug
 	}
-	sts := fromStore(trace.Statements())
+	var sent []store.Statement
+	var hidden []bool
+	for _, trip := range trace.RoundTrips() {
+		for k, st := range trip {
+			sent = append(sent, st)
+			hidden = append(hidden, k < len(trip)-1)
+		}
+	}
+	sts := fromStore(sent)
+	for k := range sts {
+		sts[k].hidden = hidden[k]
+	}
 	f.recorded[key] = sts
 	return sts
 }
@@ -266,6 +277,10 @@ type statement struct {
 	// gset names the pgbench variable that keeps the ids this statement finds, for an idsArg
 	// of a later statement in the script, as the store passes one query's answer to the next.
 	gset string
+	// hidden is set for a statement of a batch other than its last: pg_stat_activity shows a
+	// session's current or last statement, and this one runs for microseconds between two
+	// others of one round trip, so the warm-up rarely sees it (see warmUp).
+	hidden bool
 }
 
 // fromStore turns the statements the store sent into the harness's. A uuid[] argument is the
