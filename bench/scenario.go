@@ -124,6 +124,59 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The conversations whose notes mention the agent (ensureExtras writes them): a walk of
+		// conversation_mentions_recent.
+		id:    "inbox-mentions",
+		name:  "inbox list: mentions",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?inbox=mentions&status=all")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me := pick(f.agents, i).id
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "all", Inbox: conversation.InboxMentions,
+					Sort: conversation.SortNewest, Me: me, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
+		// Open conversations with a label, one on many conversations or one on few (see
+		// ensureExtras): planned for the label on every execution.
+		id:    "inbox-label",
+		name:  "inbox list: open, label_id",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?label_id="+pick(f.labels, i))
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me, l := pick(f.agents, i).id, uuid.MustParse(pick(f.labels, i))
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "open", Inbox: conversation.FilterAll,
+					Sort: conversation.SortNewest, LabelID: &l, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
+		// Snoozed conversations (ensureExtras snoozes them): a walk of conversations_snoozed.
+		id:    "inbox-snoozed",
+		name:  "inbox list: snoozed",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=snoozed")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me := pick(f.agents, i).id
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "snoozed", Inbox: conversation.FilterAll,
+					Sort: conversation.SortNewest, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
 		id:    "send-eligibility",
 		name:  "send-eligibility",
 		needs: "GET /v1/contacts/{id}/send-eligibility",
@@ -197,6 +250,7 @@ type fixture struct {
 	keyAuth            http.Header // the bench owner's API key, as an integration calls
 	inboundChannel     string      // the seeded WhatsApp channel
 	inboundIdentifiers []string    // a sample of its identities
+	labels             []string    // the labels ensureExtras made: one on many conversations, one on few
 	runID              string      // makes external ids unique across runs
 	sequence           atomic.Uint64
 
@@ -292,9 +346,10 @@ func fromStore(sts []store.Statement) []statement {
 	out := make([]statement, len(sts))
 	prev := "" // the ids the statement before was given, as a literal
 	for i, st := range sts {
-		out[i] = statement{sql: st.SQL, args: slices.Clone(st.Args), planned: st.PlanEach}
+		args := slices.Clone(st.Args)
+		out[i] = statement{sql: st.SQL, args: args, planned: st.PlanEach}
 		given := ""
-		for k, a := range st.Args {
+		for k, a := range args {
 			ids, ok := a.([]uuid.UUID)
 			if !ok || i == 0 {
 				continue

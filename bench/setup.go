@@ -54,6 +54,8 @@ func (e *env) unavailable(s scenario) string {
 		return "the seed made no WhatsApp identities to write from"
 	case s.id == "send" && len(e.fix.sendTargets) == 0:
 		return "the seed made no identities on channels without a window"
+	case s.id == "inbox-label" && len(e.fix.labels) == 0:
+		return "the bench database has no labels (its schema is older than migration 0014)"
 	}
 	return ""
 }
@@ -498,6 +500,9 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 		return nil, errors.New("the bench workspace has no contacts with a phone and a last name")
 	}
 	if err := e.loadChannels(ctx, f); err != nil {
+		return nil, err
+	}
+	if err := e.ensureExtras(ctx, f); err != nil {
 		return nil, err
 	}
 	return f, nil
