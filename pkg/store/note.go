@@ -264,7 +264,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 FROM `+mentioned+conversationJoins+`
 WHERE `+where(&args)+`
 `+orderBy("cm.last_mention_at", "cm.conversation_id")+`
-LIMIT `+args.add(q.limit), args)
+LIMIT `+pageLimit(q.limit), args)
 		}
 		m := `SELECT m.id, m.last_mention_at FROM (
       SELECT cm.conversation_id AS id, cm.last_mention_at, v.search_text, v.phone_digits FROM ` + mentioned + `

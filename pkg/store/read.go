@@ -83,11 +83,10 @@ type pageLabelRow struct {
 //
 // In the page's statement (the labels as a subquery per row, the read state as a wrap of the
 // statement or a join in it) they doubled what the page cost PostgreSQL, in planning and in
-// execution: a list's statement is planned on every execution (its LIMIT is a parameter, and
-// the plan cache never finds the generic plan for an unknown LIMIT cheaper), and the subquery
-// ran a hash join over the workspace's labels for every row. These two have no LIMIT, keep
-// their plans for the connection, and probe the keys of conversation_reads and
-// conversation_labels once per conversation.
+// execution: the page was planned on every execution then (as the searches and the filters
+// in planEach still are), and the subquery ran a hash join over the workspace's labels for
+// every row. These two have no LIMIT, keep their plans for the connection, and probe the keys
+// of conversation_reads and conversation_labels once per conversation.
 func (s *Store) pageExtras(ctx context.Context, ws uuid.UUID, reader *uuid.UUID, n int, row func(i int) *readRow) error {
 	if n == 0 {
 		return nil
