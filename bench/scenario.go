@@ -41,6 +41,9 @@ type scenario struct {
 	// the API's handler does) that one request for variant i makes; pgbench replays the
 	// statements the store sends for them (see statements). nil for write scenarios.
 	reads func(ctx context.Context, f *fixture, i int) error
+	// extras is set for a scenario that reads the labels, snoozes and mentions ensureExtras
+	// makes; they are made only when such a scenario runs.
+	extras bool
 }
 
 // firstPage is the page every read scenario asks for.
@@ -144,9 +147,10 @@ var scenarios = []scenario{
 	{
 		// The conversations whose notes mention the agent (ensureExtras writes them): a walk of
 		// conversation_mentions_recent.
-		id:    "inbox-mentions",
-		name:  "inbox list: mentions",
-		needs: "GET /v1/conversations",
+		id:     "inbox-mentions",
+		name:   "inbox list: mentions",
+		needs:  "GET /v1/conversations",
+		extras: true,
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?inbox=mentions&status=all")
 		},
@@ -162,9 +166,10 @@ var scenarios = []scenario{
 	{
 		// Open conversations with a label, one on many conversations or one on few (see
 		// ensureExtras): planned for the label on every execution.
-		id:    "inbox-label",
-		name:  "inbox list: open, label_id",
-		needs: "GET /v1/conversations",
+		id:     "inbox-label",
+		name:   "inbox list: open, label_id",
+		needs:  "GET /v1/conversations",
+		extras: true,
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?label_id="+pick(f.labels, i))
 		},
@@ -179,9 +184,10 @@ var scenarios = []scenario{
 	},
 	{
 		// Snoozed conversations (ensureExtras snoozes them): a walk of conversations_snoozed.
-		id:    "inbox-snoozed",
-		name:  "inbox list: snoozed",
-		needs: "GET /v1/conversations",
+		id:     "inbox-snoozed",
+		name:   "inbox list: snoozed",
+		needs:  "GET /v1/conversations",
+		extras: true,
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?status=snoozed")
 		},

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -502,8 +503,10 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 	if err := e.loadChannels(ctx, f); err != nil {
 		return nil, err
 	}
-	if err := e.ensureExtras(ctx, f); err != nil {
-		return nil, err
+	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.extras && e.cfg.selected(s) }) {
+		if err := e.ensureExtras(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }
