@@ -58,6 +58,22 @@ func TestFromStore(t *testing.T) {
 	if sql := pgbenchStatement(got[2:]); !strings.Contains(sql, "unnest(:ids::uuid[])") {
 		t.Errorf("pgbench takes the ids from elsewhere: %s", sql)
 	}
+
+	// A page's ids go to the reads of its labels and read state, both given the same ids.
+	page := []uuid.UUID{a, b}
+	got = fromStore([]store.Statement{
+		{SQL: `SELECT v.id FROM conversations v WHERE v.workspace_id = $1 LIMIT $2`, Args: []any{ws, 26}},
+		{SQL: `SELECT 1 FROM conversation_reads WHERE workspace_id = $1 AND conversation_id = ANY($2)`, Args: []any{ws, page}},
+		{SQL: `SELECT 1 FROM conversation_labels WHERE workspace_id = $1 AND conversation_id = ANY($2)`, Args: []any{ws, page}},
+	})
+	if got[0].gset != "ids" || got[1].gset != "" || got[2].gset != "" {
+		t.Errorf("gset = %q, %q, %q; want the page's only", got[0].gset, got[1].gset, got[2].gset)
+	}
+	for _, st := range got[1:] {
+		if sql := pgbenchStatement([]statement{st}); !strings.Contains(sql, "ANY(:ids)") {
+			t.Errorf("pgbench takes the page's ids from elsewhere: %s", sql)
+		}
+	}
 }
 
 func TestPgbenchStatement(t *testing.T) {

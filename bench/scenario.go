@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -40,6 +41,9 @@ type scenario struct {
 	// the API's handler does) that one request for variant i makes; pgbench replays the
 	// statements the store sends for them (see statements). nil for write scenarios.
 	reads func(ctx context.Context, f *fixture, i int) error
+	// extras is set for a scenario that reads the labels, snoozes and mentions ensureExtras
+	// makes; they are made only when such a scenario runs.
+	extras bool
 }
 
 // firstPage is the page every read scenario asks for.
@@ -124,6 +128,79 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The floor under counts: an authenticated read of one row by key, the same two round
+		// trips (the session's lookup, then the read). At 16 clients on 2 cores its p99 is
+		// what scheduling leaves any such request.
+		id:    "me",
+		name:  "GET /v1/me",
+		needs: "GET /v1/me",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/me")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				_, err := f.st.User(ctx, f.workspaceID, pick(f.agents, i).id)
+				return err
+			})
+		},
+	},
+	{
+		// The conversations whose notes mention the agent (ensureExtras writes them): a walk of
+		// conversation_mentions_recent.
+		id:     "inbox-mentions",
+		name:   "inbox list: mentions",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?inbox=mentions&status=all")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me := pick(f.agents, i).id
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "all", Inbox: conversation.InboxMentions,
+					Sort: conversation.SortNewest, Me: me, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
+		// Open conversations with a label, one on many conversations or one on few (see
+		// ensureExtras): planned for the label on every execution.
+		id:     "inbox-label",
+		name:   "inbox list: open, label_id",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?label_id="+pick(f.labels, i))
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me, l := pick(f.agents, i).id, uuid.MustParse(pick(f.labels, i))
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "open", Inbox: conversation.FilterAll,
+					Sort: conversation.SortNewest, LabelID: &l, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
+		// Snoozed conversations (ensureExtras snoozes them): a walk of conversations_snoozed.
+		id:     "inbox-snoozed",
+		name:   "inbox list: snoozed",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=snoozed")
+		},
+		reads: func(ctx context.Context, f *fixture, i int) error {
+			return f.asAgent(ctx, i, func() error {
+				me := pick(f.agents, i).id
+				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "snoozed", Inbox: conversation.FilterAll,
+					Sort: conversation.SortNewest, Reader: &me}, firstPage)
+				return err
+			})
+		},
+	},
+	{
 		id:    "send-eligibility",
 		name:  "send-eligibility",
 		needs: "GET /v1/contacts/{id}/send-eligibility",
@@ -197,6 +274,7 @@ type fixture struct {
 	keyAuth            http.Header // the bench owner's API key, as an integration calls
 	inboundChannel     string      // the seeded WhatsApp channel
 	inboundIdentifiers []string    // a sample of its identities
+	labels             []string    // the labels ensureExtras made: one on many conversations, one on few
 	runID              string      // makes external ids unique across runs
 	sequence           atomic.Uint64
 
@@ -250,7 +328,18 @@ func (f *fixture) statements(s scenario, i int) []statement {
 	if err := s.reads(ctx, f, i); err != nil {
 		panic(fmt.Sprintf("%s: record the store's statements: %v", s.id, err)) // the harness's own calls: a bug
 	}
-	sts := fromStore(trace.Statements())
+	var sent []store.Statement
+	var hidden []bool
+	for _, trip := range trace.RoundTrips() {
+		for k, st := range trip {
+			sent = append(sent, st)
+			hidden = append(hidden, k < len(trip)-1)
+		}
+	}
+	sts := fromStore(sent)
+	for k := range sts {
+		sts[k].hidden = hidden[k]
+	}
 	f.recorded[key] = sts
 	return sts
 }
@@ -266,28 +355,44 @@ type statement struct {
 	// gset names the pgbench variable that keeps the ids this statement finds, for an idsArg
 	// of a later statement in the script, as the store passes one query's answer to the next.
 	gset string
+	// hidden is set for a statement of a batch other than its last: pg_stat_activity shows a
+	// session's current or last statement, and this one runs for microseconds between two
+	// others of one round trip, so the warm-up rarely sees it (see warmUp).
+	hidden bool
 }
 
 // fromStore turns the statements the store sent into the harness's. A uuid[] argument is the
 // ids the statement before it found (the inbox search's lookup hands its contacts to the
-// page's statement): pgbench passes them on in a variable instead of parsing every variant's
-// array.
+// page's statement, a page hands its conversations to the reads of their labels and read
+// state), or the same ids as the statement before it was given (the second of those reads):
+// pgbench passes them on in a variable instead of parsing every variant's array.
 func fromStore(sts []store.Statement) []statement {
 	out := make([]statement, len(sts))
+	prev := "" // the ids the statement before was given, as a literal
 	for i, st := range sts {
-		out[i] = statement{sql: st.SQL, args: slices.Clone(st.Args), planned: st.PlanEach}
-		for k, a := range st.Args {
+		// gorm's statements (database/sql on pgx) carry pgx's result formats as an argument.
+		args := slices.DeleteFunc(slices.Clone(st.Args), func(a any) bool {
+			_, ok := a.(pgx.QueryResultFormatsByOID)
+			return ok
+		})
+		out[i] = statement{sql: st.SQL, args: args, planned: st.PlanEach}
+		given := ""
+		for k, a := range args {
 			ids, ok := a.([]uuid.UUID)
 			if !ok || i == 0 {
 				continue
 			}
-			out[i-1].gset = "ids"
 			lit := make([]string, len(ids))
 			for n, id := range ids {
 				lit[n] = id.String()
 			}
-			out[i].args[k] = idsArg{literal: "{" + strings.Join(lit, ",") + "}", from: "ids"}
+			given = "{" + strings.Join(lit, ",") + "}"
+			if given != prev {
+				out[i-1].gset = "ids"
+			}
+			out[i].args[k] = idsArg{literal: given, from: "ids"}
 		}
+		prev = given
 	}
 	return out
 }

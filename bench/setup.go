@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,8 @@ func (e *env) unavailable(s scenario) string {
 		return "the seed made no WhatsApp identities to write from"
 	case s.id == "send" && len(e.fix.sendTargets) == 0:
 		return "the seed made no identities on channels without a window"
+	case s.id == "inbox-label" && len(e.fix.labels) == 0:
+		return "the bench database has no labels (its schema is older than migration 0014)"
 	}
 	return ""
 }
@@ -499,6 +502,11 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 	}
 	if err := e.loadChannels(ctx, f); err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.extras && e.cfg.selected(s) }) {
+		if err := e.ensureExtras(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }

@@ -43,6 +43,24 @@ func TestReadStatements(t *testing.T) {
 	f := &fixture{workspaceID: w.ID, agents: []agent{{id: owner.ID, session: session}}, phoneFragments: []string{"5550", "0102"},
 		nameFragments: []string{"smit", "jo"}, contactIDs: ids, st: st, contacts: contacts, convs: convs,
 		sends: conversation.NewSendService(st, convs, time.Now), recorded: map[string][]statement{}}
+	// The labels, snoozes and mentions the inbox's filters read, made once: a second call
+	// finds them and makes nothing.
+	e := &env{st: st, pool: st.Pool}
+	extras := func() (n int) {
+		f.labels = nil
+		if err := e.ensureExtras(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		err := st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversation_labels) + (SELECT count(*) FROM messages WHERE type = 'note') +
+    (SELECT count(*) FROM conversations WHERE status = 'snoozed')`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if made, again := extras(), extras(); made == 0 || again != made || len(f.labels) != 2 {
+		t.Fatalf("extras: %d rows, then %d; %d labels", made, again, len(f.labels))
+	}
 
 	lookups := 0
 	for _, s := range scenarios {

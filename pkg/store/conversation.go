@@ -15,9 +15,10 @@ import (
 // the lifecycle changes (close, reopen, assign, snooze) made under its row lock. The inbox is in
 // inbox.go, messages in message.go, lifecycle events in lifecycle.go.
 
-// conversationRow is a conversation with what the inbox embeds: the contact summary and the
-// assignee's name and email (the last message and closing note live on the row itself).
-type conversationRow struct {
+// conversationFields is a conversation with what the inbox embeds: the contact summary and the
+// assignee's name and email (the last message and closing note live on the row itself). Its
+// labels are not among them: see conversationRow and pageExtras.
+type conversationFields struct {
 	WorkspaceID          uuid.UUID
 	ID                   uuid.UUID
 	ContactID            uuid.UUID
@@ -45,6 +46,12 @@ type conversationRow struct {
 	ContactPhone         *string
 	AssigneeName         *string
 	AssigneeEmail        *string
+}
+
+// conversationRow is one conversation read whole, its labels in the same statement
+// (conversationSelect): how a single conversation is read.
+type conversationRow struct {
+	conversationFields
 	// Labels are read as JSON (conversationLabels).
 	Labels []labelJSON
 }
@@ -72,7 +79,8 @@ func actorID(a conversation.Actor) *uuid.UUID {
 	return &id
 }
 
-func (r conversationRow) domain() conversation.Conversation {
+// domain is the conversation with no labels: whoever read the row adds them.
+func (r conversationFields) domain() conversation.Conversation {
 	c := conversation.Conversation{WorkspaceID: r.WorkspaceID, ID: r.ID, Status: conversation.Status(r.Status),
 		Contact: conversation.ContactSummary{ID: r.ContactID, FirstName: r.ContactFirstName, LastName: r.ContactLastName,
 			Email: r.ContactEmail, Phone: r.ContactPhone},
@@ -93,11 +101,22 @@ func (r conversationRow) domain() conversation.Conversation {
 		c.ClosingNote = &conversation.ClosingNote{Category: r.ClosingCategory, Summary: r.ClosingSummary,
 			ClosedAt: *r.ClosingAt, ClosedBy: actorOf(deref(r.ClosingActorKind), r.ClosingActorID)}
 	}
-	c.Labels = make([]conversation.Label, len(r.Labels))
-	for i, l := range r.Labels {
-		c.Labels[i] = conversation.Label{ID: l.ID, Name: l.Name, Color: l.Color}
-	}
+	c.Labels = []conversation.Label{}
 	return c
+}
+
+func (r conversationRow) domain() conversation.Conversation {
+	c := r.conversationFields.domain()
+	c.Labels = labelsOf(r.Labels)
+	return c
+}
+
+func labelsOf(ls []labelJSON) []conversation.Label {
+	out := make([]conversation.Label, len(ls))
+	for i, l := range ls {
+		out[i] = conversation.Label{ID: l.ID, Name: l.Name, Color: l.Color}
+	}
+	return out
 }
 
 func deref(s *string) string {
@@ -107,20 +126,19 @@ func deref(s *string) string {
 	return *s
 }
 
-// conversationColumns are conversationRow's columns, of conversations v joined by
+// conversationColumns are conversationFields' columns, of conversations v joined by
 // conversationJoins.
 const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.assignee_id, v.last_message_at, v.last_message_id,
        v.last_message_channel_id, v.last_message_direction, v.last_message_type, v.last_message_text,
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.snoozed_until, v.created_at, v.updated_at, v.incoming_count,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email,
-       ` + conversationLabels
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
 
 // conversationLabels is the labels of the conversation v as a JSON array, in name order
-// without regard to case (labels_name_key's). It is a subquery of the select list, not a join,
-// so a list evaluates it for the rows it returns only (after its LIMIT, or past a sort): one
-// probe of conversation_labels' key per row, in the same statement.
+// without regard to case (labels_name_key's), for a statement that reads one conversation (its
+// plan is cached with the statement's). A list reads its page's labels by the page's ids
+// instead (pageExtras).
 const conversationLabels = `(SELECT coalesce(json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color)
                ORDER BY lower(l.name) COLLATE "C"), '[]')
         FROM conversation_labels cl JOIN labels l ON l.workspace_id = cl.workspace_id AND l.id = cl.label_id
@@ -133,7 +151,8 @@ LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
 
 // conversationSelect reads conversationRows; a WHERE on v follows.
 const conversationSelect = `
-SELECT ` + conversationColumns + `
+SELECT ` + conversationColumns + `,
+       ` + conversationLabels + `
 FROM conversations v` + conversationJoins
 
 // conversationByID reads one conversation; lockConversation takes its row (not the contact's

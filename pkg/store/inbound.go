@@ -126,21 +126,31 @@ func (p priorMessage) message(ws uuid.UUID) conversation.Message {
 	return conversation.Message{WorkspaceID: ws, ID: p.ID, ConversationID: p.ConversationID, ContactID: p.ContactID}
 }
 
-// identityConversationRow is an identity's id and its contact's conversation.
+// identityConversationRow is an identity's id and its contact's conversation, without its
+// labels: the lock's read only decides the changes, and the answer reads the conversation
+// again, labels included, after the writes (ingestedReads), so ingestion reads them once.
 type identityConversationRow struct {
 	IdentityID uuid.UUID
-	conversationRow
+	conversationFields
 }
 
 const (
 	externalIDSQL = `
 SELECT id, conversation_id, contact_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3`
-	// identityConversationSQL finds the identity and locks its contact's conversation.
+	// identityConversationSQL finds the identity and locks its contact's conversation
+	// (identityConversationRow).
 	identityConversationSQL = `
 SELECT i.id AS identity_id, ` + conversationColumns + `
 FROM contact_identities i
 JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id` + conversationJoins + `
 WHERE i.workspace_id = $1 AND i.channel_id = $2 AND i.identifier = $3
+FOR UPDATE OF v`
+	// lockNewIdentityConversationSQL locks the conversation of a new identity's contact
+	// (identityConversationRow).
+	lockNewIdentityConversationSQL = `
+SELECT ` + conversationColumns + `
+FROM conversations v` + conversationJoins + `
+WHERE v.workspace_id = $1 AND v.contact_id = $2
 FOR UPDATE OF v`
 )
 
@@ -240,7 +250,7 @@ func addIdentity(ctx context.Context, tx pgx.Tx, in conversation.Inbound, r *ide
 	r.IdentityID = uuid.Must(uuid.NewV7())
 	b.exec("insert identity", statement{insertIdentitySQL, []any{ws, r.IdentityID, contactID, in.Channel.ID, in.Identifier, in.Now}})
 	var found bool
-	queueRow(b, "lock conversation", &r.conversationRow, &found, statement{lockContactConversationSQL, []any{ws, contactID}})
+	queueRow(b, "lock conversation", &r.conversationFields, &found, statement{lockNewIdentityConversationSQL, []any{ws, contactID}})
 	if err := b.send(ctx, tx); err != nil {
 		return false, err
 	}

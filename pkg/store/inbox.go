@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +24,10 @@ type inboxCursor struct {
 // Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
 // id). Every statement walks an index in that order (see migrations 0002, 0008 and 0013) or starts from known
 // contacts (a search) or a label's conversations (migration 0012), picks the page's
-// conversation ids, and only then joins the contact and the assignee for those rows (the
-// labels are a subquery of the select list, evaluated for the page's rows only; see
-// conversationLabels). A search runs in steps (see searchSteps); it and a label filter are
-// planned for their arguments on every execution (see inboxQuery.planEach).
+// conversation ids, and only then joins the contact and the assignee for those rows. The
+// page's labels and the reader's read state are read after it, by its ids (pageExtras). A
+// search runs in steps (see searchSteps); it and a label filter are planned for their
+// arguments on every execution (see inboxQuery.planEach).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
 	if f.Inbox == conversation.InboxMentions {
 		return s.mentionedConversations(ctx, ws, f, p) // note.go
@@ -40,7 +41,7 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 			return nil, errkind.ErrInvalidCursor.Detailf("The cursor belongs to sort=%s, not sort=%s.", after.Sort, f.Sort)
 		}
 		return s.inbox(ctx, inboxQuery{ws: ws, f: f, after: after, limit: limit})
-	}, func(r readRow) conversation.Conversation { return r.domain(f.Reader != nil) })
+	}, readRow.domain)
 }
 
 // inboxQuery is one page of the inbox to read: at most limit rows after the position.
@@ -52,14 +53,36 @@ type inboxQuery struct {
 }
 
 // planEach reports whether the page's statements are planned for their arguments on every
-// execution (the function planEach): a search, and a label filter, whose best plan depends on
-// how many conversations carry the label. A common label is found by walking the inbox's
-// index and probing conversation_labels_label for each conversation; a rare one by reading its
-// conversations from that index, looking them up and sorting them. The generic plan that the
-// plan cache adopts after five executions walks for every label: at 100 000 conversations an
-// open-inbox page of a label on 50 of them read 105 000 buffers (100 ms) where its own plan
-// reads 471 (1 ms).
-func (q inboxQuery) planEach() bool { return q.f.Q != "" || q.f.LabelID != nil }
+// execution (the function planEach): those whose best plan depends on them. A search; a label
+// filter, by how many conversations carry the label: a common label is found by walking the
+// inbox's index and probing conversation_labels_label for each conversation, a rare one by
+// reading its conversations from that index, looking them up and sorting them (the generic
+// plan walks for every label: at 100 000 conversations an open-inbox page of a label on 50 of
+// them read 105 000 buffers, 100 ms, where its own plan reads 471, 1 ms); a channel filter, for
+// the same reason; and one assignee's conversations of every status, read from
+// conversations_assignee and sorted for an assignee with few, by walking conversations_recent
+// for one with many.
+//
+// Every other page walks one index whatever its arguments (a status's partial index, or
+// conversations_assignee for a status and an assignee), and its statement keeps one plan per
+// connection: its LIMIT is written in (pageLimit), so that PostgreSQL's plan cache adopts the
+// generic plan after five executions. With the LIMIT a parameter it never did (the generic
+// plan's estimate for an unknown LIMIT is a tenth of the rows, never the cheaper one), and the
+// page was planned on every request: 0.2 ms of the 0.5 ms the page cost PostgreSQL.
+func (q inboxQuery) planEach() bool {
+	f := q.f
+	switch {
+	case f.Q != "", f.LabelID != nil, f.ChannelID != nil:
+		return true
+	}
+	oneStatus := f.Status == string(conversation.StatusOpen) || f.Status == string(conversation.StatusClosed) ||
+		f.Status == string(conversation.StatusSnoozed)
+	return !oneStatus && (f.Inbox == conversation.InboxMine || f.AssigneeID != nil)
+}
+
+// pageLimit is the LIMIT of a page's statement, written in (see planEach): limit comes from
+// page.Request, an int the API bounds, never text from a request.
+func pageLimit(limit int) string { return strconv.Itoa(limit) }
 
 // order is the inbox's ORDER BY, and the comparison that continues it after a position.
 func (q inboxQuery) order() (orderBy, cmp string) {
@@ -118,13 +141,13 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 ` + orderBy
 }
 
-// inbox reads one page: without q the list's own walk, with q the search's steps.
+// inbox reads one page: without q the list's own walk, with q the search's steps; then the
+// page's labels and read state (pageExtras).
 func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	orderBy, _ := q.order()
 	var found []readRow
 	run := func(sql string, args params) (int, error) {
 		var err error
-		sql = withReadState(sql, &args, q.f.Reader, orderBy)
 		found, err = listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 		return len(found), err
 	}
@@ -132,7 +155,12 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 		var args params
 		where := q.filters(&args)
 		if q.f.Q == "" {
-			return run(conversationSelect+"\nWHERE "+where+"\n"+orderBy+"\nLIMIT "+args.add(q.limit), args)
+			return run(`
+SELECT `+conversationColumns+`
+FROM conversations v`+conversationJoins+`
+WHERE `+where+`
+`+orderBy+`
+LIMIT `+pageLimit(q.limit), args)
 		}
 		// Only columns of the walked index (conversations_open, _closed, _snoozed, _recent,
 		// _assignee carry the search text), so the walk reads no table row. The subquery's LIMIT keeps
@@ -156,7 +184,7 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
 		return nil, err
 	}
-	return found, nil
+	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 }
 
 // ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations

@@ -14,8 +14,9 @@ import (
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
-// A workspace's labels, and the labels on its conversations. A conversation's rows read their
-// labels in the same statement (conversationLabels, conversation.go); the inbox filters by one
+// A workspace's labels, and the labels on its conversations. A conversation read on its own
+// reads its labels in the same statement (conversationLabels, conversation.go), an inbox page
+// after the page, by its ids (pageExtras, read.go); the inbox filters by one
 // (inboxQuery.filters).
 
 type labelRow struct {

@@ -221,7 +221,7 @@ func (s *Store) mentionedConversations(ctx context.Context, ws uuid.UUID, f conv
 			return nil, errkind.ErrInvalidCursor.Detailf("The cursor belongs to another inbox or sort than inbox=mentions with sort=%s.", f.Sort)
 		}
 		return s.mentionInbox(ctx, inboxQuery{ws: ws, f: f, limit: limit}, after)
-	}, func(r mentionRow) conversation.Conversation { return r.readRow.domain(f.Reader != nil) })
+	}, func(r mentionRow) conversation.Conversation { return r.readRow.domain() })
 }
 
 // mentionInbox reads one page of inbox=mentions. Without q it walks
@@ -254,7 +254,6 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 	var found []mentionRow
 	run := func(sql string, args params) (int, error) {
 		var err error
-		sql = withReadState(sql, &args, q.f.Reader, orderBy("p.last_mention_at", "p.id"))
 		found, err = listRows[mentionRow](ctx, s, "mentioned conversations", sql, args, q.planEach(), q.limit)
 		return len(found), err
 	}
@@ -265,7 +264,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 FROM `+mentioned+conversationJoins+`
 WHERE `+where(&args)+`
 `+orderBy("cm.last_mention_at", "cm.conversation_id")+`
-LIMIT `+args.add(q.limit), args)
+LIMIT `+pageLimit(q.limit), args)
 		}
 		m := `SELECT m.id, m.last_mention_at FROM (
       SELECT cm.conversation_id AS id, cm.last_mention_at, v.search_text, v.phone_digits FROM ` + mentioned + `
@@ -285,7 +284,7 @@ LIMIT `+args.add(q.limit), args)
 	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
 		return nil, err
 	}
-	return found, nil
+	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i].readRow })
 }
 
 // noteMentionRow is a note with one of its mentions (none: NULL user and time).

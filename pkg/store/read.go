@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,48 +15,138 @@ import (
 // incoming messages (conversations.incoming_count) the read covered, so a row's unread count is
 // a subtraction, not a count of messages. The counts are counters kept by triggers.
 
-// readRow is a conversation with one reader's read state.
-type readRow struct {
-	conversationRow
+// readState is one reader's read state of a conversation.
+type readState struct {
 	ReadAt       *time.Time
 	ReadIncoming int64
 }
 
+// add puts the read state on c.
+func (r readState) add(c *conversation.Conversation) {
+	c.Read = &conversation.ReadState{LastReadAt: r.ReadAt, Unread: max(c.IncomingCount-r.ReadIncoming, 0)}
+}
+
+// readRow is a list's conversation, with what pageExtras reads for the page after it: its
+// labels, and the reader's read state.
+type readRow struct {
+	conversationFields
+	Labels []conversation.Label `db:"-"`
+	Read   *readState           `db:"-"`
+}
+
 // domain is the conversation, with the read state when it was read for a user.
-func (r readRow) domain(forUser bool) conversation.Conversation {
-	c := r.conversationRow.domain()
-	if forUser {
-		c.Read = &conversation.ReadState{LastReadAt: r.ReadAt, Unread: max(c.IncomingCount-r.ReadIncoming, 0)}
+func (r readRow) domain() conversation.Conversation {
+	c := r.conversationFields.domain()
+	if r.Labels != nil {
+		c.Labels = r.Labels
+	}
+	if r.Read != nil {
+		r.Read.add(&c)
 	}
 	return c
 }
 
-// withReadState wraps a statement that reads conversationRows (of conversations v, ordered by
-// orderBy) so each row also carries reader's read state: one primary-key lookup per row of
-// the page, in the same statement. A nil reader (an API key) reads as the nil id, which no
-// user has.
-func withReadState(sql string, args *params, reader *uuid.UUID, orderBy string) string {
-	user := uuid.Nil // no user has it
-	if reader != nil {
-		user = *reader
-	}
-	return `SELECT p.*, r.last_read_at AS read_at, coalesce(r.read_incoming, 0) AS read_incoming FROM (` + sql + `) p
-LEFT JOIN conversation_reads r ON r.workspace_id = p.workspace_id AND r.conversation_id = p.id AND r.user_id = ` + args.add(user) + `
-` + strings.ReplaceAll(orderBy, "v.", "p.")
+// The page's extras (pageExtras), read by the page's conversation ids ($2) in one batch.
+const (
+	// pageReadsSQL reads the reader's ($3) read state of the page's conversations by
+	// conversation_reads' key. A conversation with no row has read nothing.
+	pageReadsSQL = `
+SELECT conversation_id, last_read_at AS read_at, read_incoming
+FROM conversation_reads WHERE workspace_id = $1 AND user_id = $3 AND conversation_id = ANY($2)`
+	// pageLabelsSQL reads the labels of the page's conversations, in conversationLabels'
+	// order, by conversation_labels' key and labels'.
+	pageLabelsSQL = `
+SELECT cl.conversation_id, l.id, l.name, l.color
+FROM conversation_labels cl JOIN labels l ON l.workspace_id = cl.workspace_id AND l.id = cl.label_id
+WHERE cl.workspace_id = $1 AND cl.conversation_id = ANY($2)
+ORDER BY lower(l.name) COLLATE "C"`
+)
+
+// pageReadRow is the reader's read state of one of a page's conversations.
+type pageReadRow struct {
+	ConversationID uuid.UUID
+	readState
 }
+
+// pageLabelRow is a label on one of a page's conversations.
+type pageLabelRow struct {
+	ConversationID uuid.UUID
+	ID             uuid.UUID
+	Name           string
+	Color          string
+}
+
+// pageExtras reads, for a list's page of n rows (row(i)), their labels and, for a user
+// (reader not nil), the user's read state, in one round trip after the page's own statement,
+// and puts them on the rows; no rows, no round trip. They are read a moment after the page, as
+// the next request would read them.
+//
+// In the page's statement (the labels as a subquery per row, the read state as a wrap of the
+// statement or a join in it) they doubled what the page cost PostgreSQL, in planning and in
+// execution: the page was planned on every execution then (as the searches and the filters
+// in planEach still are), and the subquery ran a hash join over the workspace's labels for
+// every row. These two have no LIMIT, keep their plans for the connection, and probe the keys
+// of conversation_reads and conversation_labels once per conversation.
+func (s *Store) pageExtras(ctx context.Context, ws uuid.UUID, reader *uuid.UUID, n int, row func(i int) *readRow) error {
+	if n == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, n)
+	at := make(map[uuid.UUID]int, n)
+	for i := range n {
+		ids[i] = row(i).ID
+		at[ids[i]] = i
+	}
+	var reads []pageReadRow
+	var labels []pageLabelRow
+	b := &batch{}
+	if reader != nil {
+		queueRows(b, "read read state", &reads, statement{pageReadsSQL, []any{ws, ids, *reader}})
+	}
+	queueRows(b, "read labels", &labels, statement{pageLabelsSQL, []any{ws, ids}})
+	if err := s.sendReads(ctx, b); err != nil {
+		return err
+	}
+	if reader != nil {
+		none := make([]readState, n) // a user reads what they have no row for as all unread
+		for i := range n {
+			row(i).Read = &none[i]
+		}
+	}
+	for _, r := range reads {
+		row(at[r.ConversationID]).Read = &r.readState
+	}
+	for _, l := range labels {
+		r := row(at[l.ConversationID])
+		r.Labels = append(r.Labels, conversation.Label{ID: l.ID, Name: l.Name, Color: l.Color})
+	}
+	return nil
+}
+
+// conversationForSQL reads one conversation with its labels and the read state of the user $3.
+const conversationForSQL = `
+SELECT ` + conversationColumns + `,
+       ` + conversationLabels + `,
+       r.last_read_at AS read_at, coalesce(r.read_incoming, 0) AS read_incoming
+FROM conversations v` + conversationJoins + `
+LEFT JOIN conversation_reads r ON r.workspace_id = v.workspace_id AND r.user_id = $3 AND r.conversation_id = v.id
+WHERE v.workspace_id = $1 AND v.id = $2`
 
 // ConversationFor returns one conversation with reader's read state.
 func (s *Store) ConversationFor(ctx context.Context, ws, id, reader uuid.UUID) (conversation.Conversation, error) {
-	args := params{ws, id}
-	sql := withReadState(conversationSelect+"\nWHERE v.workspace_id = $1 AND v.id = $2", &args, &reader, "")
-	r, err := queryRow[readRow](ctx, s.Pool, sql, args...)
+	r, err := queryRow[struct {
+		conversationRow
+		readState
+	}](ctx, s.Pool, conversationForSQL, ws, id, reader)
 	if isNotFound(err) {
 		return conversation.Conversation{}, conversation.ErrNotFound
 	}
 	if err != nil {
 		return conversation.Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
-	return r.domain(true), nil
+	c := r.conversationRow.domain()
+	r.add(&c)
+	return c, nil
 }
 
 // readFound says what a read's statement found: the conversation, and the message it named.

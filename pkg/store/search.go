@@ -158,6 +158,20 @@ func (s *Store) query(ctx context.Context, q string, args ...any) pgx.Rows {
 	return rows
 }
 
+// sendReads sends a batch of a list's reads on the pool (see withPlans: their plans first).
+func (s *Store) sendReads(ctx context.Context, b *batch) error {
+	if plans, ok := ctx.Value(plansKey{}).(*[]string); ok {
+		for _, q := range b.b.QueuedQueries {
+			plan, err := s.explain(ctx, q.SQL, q.Arguments...)
+			if err != nil {
+				plan = err.Error()
+			}
+			*plans = append(*plans, plan)
+		}
+	}
+	return b.send(ctx, s.Pool)
+}
+
 // listRows runs one statement of a list (see query), planned for its arguments on every
 // execution when perExecution is set, and reads its rows (room for n) by column name.
 func listRows[T any](ctx context.Context, s *Store, what, q string, args params, perExecution bool, n int) ([]T, error) {

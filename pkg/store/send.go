@@ -141,7 +141,8 @@ func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out 
 
 // The statements of lockSend's batch.
 const (
-	// lockContactConversationSQL locks a contact's conversation (ingestion's too).
+	// lockContactConversationSQL locks a contact's conversation, labels included: the send
+	// answers with it.
 	lockContactConversationSQL = conversationSelect + `
 WHERE v.workspace_id = $1 AND v.contact_id = $2
 FOR UPDATE OF v`
