@@ -166,6 +166,9 @@ type fuzzRequest struct {
 	// drawn at random: a random UUID where an id is named (channel_id, user_id), a cursor not
 	// taken from a next_cursor. Refusing those is the state of the data, as a 404 is.
 	madeUp map[string]bool
+	// confined names the destinations confine moved under .invalid (also made up): their
+	// refusal counts as state only when it says the host does not resolve.
+	confined map[string]bool
 }
 
 func (r fuzzRequest) url() string {
@@ -250,7 +253,7 @@ func (run *fuzzRun) operation(o specOperation) {
 		if resp != nil {
 			run.validStatus[resp.Status]++
 			if resp.Status == http.StatusConflict {
-				run.conflicts[problemCode(resp)]++
+				run.conflicts[problemOf(resp).Code]++
 			}
 		}
 		switch {
@@ -290,13 +293,21 @@ func (run *fuzzRun) operation(o specOperation) {
 	}
 }
 
-// problemCode is an answer's problem code, "" when it has none.
-func problemCode(resp *apitest.Response) string {
-	var p struct {
-		Code string `json:"code"`
-	}
+// fuzzProblem is what the run reads of an answer's problem document.
+type fuzzProblem struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// problemOf reads an answer's problem; an answer that is not one reads as empty.
+func problemOf(resp *apitest.Response) fuzzProblem {
+	var p fuzzProblem
 	_ = json.Unmarshal(resp.Body, &p)
-	return p.Code
+	return p
 }
 
 // statusCounts writes answers by status: "200×12, 404×3".
@@ -331,15 +342,7 @@ func (run *fuzzRun) send(req fuzzRequest) *apitest.Response {
 }
 
 func newCase(op string, req fuzzRequest, resp *apitest.Response) *fuzzCase {
-	var p struct {
-		Code   string `json:"code"`
-		Detail string `json:"detail"`
-		Errors []struct {
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	_ = json.Unmarshal(resp.Body, &p)
+	p := problemOf(resp)
 	what := req.String()
 	if req.what != "" {
 		what = "(" + req.what + ") " + what
@@ -390,7 +393,10 @@ func confine(req *fuzzRequest) {
 		if req.madeUp == nil {
 			req.madeUp = map[string]bool{}
 		}
-		req.madeUp[prefix+f] = true
+		if req.confined == nil {
+			req.confined = map[string]bool{}
+		}
+		req.madeUp[prefix+f], req.confined[prefix+f] = true, true
 	}
 	if changed {
 		req.setBody(req.contentType, body)
@@ -440,14 +446,7 @@ var sendRefusals = map[string]bool{
 // to nothing (422 "must be a user of this workspace") or a cursor the server never issued
 // (400 invalid_cursor); or it is one of sendRefusals.
 func madeUp(req fuzzRequest, resp *apitest.Response) bool {
-	var p struct {
-		Code   string `json:"code"`
-		Errors []struct {
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	_ = json.Unmarshal(resp.Body, &p)
+	p := problemOf(resp)
 	if p.Code == "invalid_cursor" {
 		return req.madeUp["cursor"]
 	}
@@ -460,8 +459,7 @@ func madeUp(req fuzzRequest, resp *apitest.Response) bool {
 	for _, e := range p.Errors {
 		// An item of an id list (label_ids[1]) was made up when its list drew one.
 		field, _, _ := strings.Cut(e.Field, "[")
-		destination := e.Field == "url" || e.Field == "config.url" || e.Field == "config.host" || e.Field == "config.api_base"
-		if !req.madeUp[field] || destination && !strings.Contains(e.Message, "does not resolve") {
+		if !req.madeUp[field] || req.confined[e.Field] && !strings.Contains(e.Message, "does not resolve") {
 			return false
 		}
 	}
@@ -500,14 +498,7 @@ func topField(f string) string {
 // code, and each field's top member (custom_fields for custom_fields.plan), or the code alone
 // when it names no field. One case is one place where the spec is looser than the server.
 func (run *fuzzRun) noteRejected(op string, req fuzzRequest, resp *apitest.Response) {
-	var p struct {
-		Code   string `json:"code"`
-		Errors []struct {
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	_ = json.Unmarshal(resp.Body, &p)
+	p := problemOf(resp)
 	base := fmt.Sprintf("%s %d %s", op, resp.Status, p.Code)
 	keys := map[string]string{base: ""}
 	if len(p.Errors) > 0 {
