@@ -1040,21 +1040,31 @@ func providerConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
 	// Each shape sets its member; the group's others may only be null, which is as absent.
 	var refs openapi3.SchemaRefs
 	for _, member := range group {
-		shapeProps := maps.Clone(props)
-		for _, other := range group {
-			o := *props[other].Value
-			if other == member {
-				o.Nullable = false
-			} else {
-				onlyNull(&o, fmt.Sprintf("Only null (as absent): this shape sets %s.", member))
-			}
-			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
-		}
+		shapeProps := settingMember(props, group, member, fmt.Sprintf("Only null (as absent): this shape sets %s.", member))
 		refs = append(refs, component(doc, providerNames[pr.Name]+camel(member)+"Config",
 			closed(fmt.Sprintf("%s With %s, not %s.", description, member, strings.Join(othersOf(group, member), ", ")),
 				shapeProps, append(slices.Clone(required), member)...)))
 	}
 	return component(doc, name, &openapi3.Schema{Description: fmt.Sprintf("%s Exactly one of %s is set.", description, strings.Join(group, ", ")), OneOf: refs})
+}
+
+// settingMember is a config's members for the shape of a one-of group (group) that sets
+// member: member required to be a value (not null, so not "null clears it"), the group's
+// others only null, which is as absent (onlyNullNote says why). Create's config and a
+// change's (updateConfig) build their group shapes with it.
+func settingMember(props openapi3.Schemas, group []string, member, onlyNullNote string) openapi3.Schemas {
+	out := maps.Clone(props)
+	for _, other := range group {
+		o := *props[other].Value
+		if other == member {
+			o.Nullable = false
+			o.Description = strings.TrimSuffix(o.Description, " null clears it.")
+		} else {
+			onlyNull(&o, onlyNullNote)
+		}
+		out[other] = &openapi3.SchemaRef{Value: &o}
+	}
+	return out
 }
 
 // updateConfig is the component schema of a provider's config in a change (PATCH),
@@ -1083,17 +1093,7 @@ func updateConfig(doc *openapi3.T, pr channel.Provider) *openapi3.SchemaRef {
 	}
 	var refs openapi3.SchemaRefs
 	for _, member := range group {
-		shapeProps := maps.Clone(props)
-		for _, other := range group {
-			o := *props[other].Value
-			if other == member {
-				o.Nullable = false
-				o.Description = strings.TrimSuffix(o.Description, " null clears it.")
-			} else {
-				onlyNull(&o, fmt.Sprintf("Only null (as absent): setting %s replaces it.", member))
-			}
-			shapeProps[other] = &openapi3.SchemaRef{Value: &o}
-		}
+		shapeProps := settingMember(props, group, member, fmt.Sprintf("Only null (as absent): setting %s replaces it.", member))
 		refs = append(refs, component(doc, "Update"+pn+camel(member)+"Config",
 			closed(fmt.Sprintf("%s Sets %s, which replaces %s.", description, member, strings.Join(othersOf(group, member), ", ")), shapeProps, member)))
 	}
