@@ -173,6 +173,15 @@ func checkName(name string, errs *errkind.Fields) string {
 	return name
 }
 
+// knownProvider is the provider called name; when there is none, errs names the choices.
+func knownProvider(name string, errs *errkind.Fields) (providerSpec, bool) {
+	spec, ok := lookupProvider(name)
+	if !ok {
+		errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
+	}
+	return spec, ok
+}
+
 func typeNames() string {
 	ts := rules.Types()
 	s := make([]string, len(ts))
@@ -196,9 +205,8 @@ func secretsAD(ws, id uuid.UUID) []byte { return append(ws[:len(ws):len(ws)], id
 // applyProvider validates provider and config for the channel and stores them on it, sealing
 // the secrets.
 func (s *Service) applyProvider(ch *Channel, provider string, config map[string]any, errs *errkind.Fields) error {
-	spec, ok := lookupProvider(provider)
+	spec, ok := knownProvider(provider, errs)
 	if !ok {
-		errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
 		return nil
 	}
 	if !spec.delivers(ch.Type) {
@@ -270,8 +278,8 @@ func (s *Service) Create(ctx context.Context, ws uuid.UUID, n New) (Channel, err
 		if err := s.applyProvider(&ch, provider, n.Config, &errs); err != nil {
 			return Channel{}, err
 		}
-	} else if n.Provider != nil && !slices.Contains(ProviderNames(), *n.Provider) {
-		errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
+	} else if n.Provider != nil {
+		knownProvider(*n.Provider, &errs)
 	}
 	if err := errs.Err(); err != nil {
 		return Channel{}, err
@@ -302,11 +310,11 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channe
 			return err
 		}
 		switch {
-		case p.Provider != nil && !slices.Contains(ProviderNames(), *p.Provider):
-			errs.Add("provider", "must be one of "+strings.Join(ProviderNames(), ", "))
-		case p.Provider != nil && *p.Provider != ch.Provider:
-			return ErrProviderMismatch.Detailf("The channel's provider is %s, not %s; change providers with PUT /v1/channels/{id}/provider.", ch.Provider, *p.Provider)
-		case p.Provider == nil && p.Config != nil:
+		case p.Provider != nil:
+			if _, ok := knownProvider(*p.Provider, &errs); ok && *p.Provider != ch.Provider {
+				return ErrProviderMismatch.Detailf("The channel's provider is %s, not %s; change providers with PUT /v1/channels/{id}/provider.", ch.Provider, *p.Provider)
+			}
+		case p.Config != nil:
 			// config is read as one provider's settings: the patch says whose.
 			errs.Add("provider", fmt.Sprintf("is required with config: name the channel's provider (%s)", ch.Provider))
 		}
