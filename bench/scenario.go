@@ -87,14 +87,9 @@ var scenarios = []scenario{
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?status=open&inbox=mine")
 		},
-		reads: func(ctx context.Context, f *fixture, i int) error {
-			return f.asAgent(ctx, i, func() error {
-				me := pick(f.agents, i).id
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "open", Inbox: conversation.InboxMine,
-					Me: me, Reader: &me}, firstPage)
-				return err
-			})
-		},
+		reads: inboxReads(func(_ *fixture, _ int, me uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "open", Inbox: conversation.InboxMine, Me: me}
+		}),
 	},
 	{
 		id:    "closed-search",
@@ -103,13 +98,9 @@ var scenarios = []scenario{
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?status=closed&q="+url.QueryEscape(pick(f.nameFragments, i)))
 		},
-		reads: func(ctx context.Context, f *fixture, i int) error {
-			return f.asAgent(ctx, i, func() error {
-				me := pick(f.agents, i).id
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "closed", Q: pick(f.nameFragments, i), Reader: &me}, firstPage)
-				return err
-			})
-		},
+		reads: inboxReads(func(f *fixture, i int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "closed", Q: pick(f.nameFragments, i)}
+		}),
 	},
 	{
 		// The tab counts an inbox shows beside its list: counters, not count(*) over the open set.
@@ -154,14 +145,9 @@ var scenarios = []scenario{
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?inbox=mentions&status=all")
 		},
-		reads: func(ctx context.Context, f *fixture, i int) error {
-			return f.asAgent(ctx, i, func() error {
-				me := pick(f.agents, i).id
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "all", Inbox: conversation.InboxMentions,
-					Sort: conversation.SortNewest, Me: me, Reader: &me}, firstPage)
-				return err
-			})
-		},
+		reads: inboxReads(func(_ *fixture, _ int, me uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "all", Inbox: conversation.InboxMentions, Sort: conversation.SortNewest, Me: me}
+		}),
 	},
 	{
 		// Open conversations with a label, one on many conversations or one on few (see
@@ -173,14 +159,10 @@ var scenarios = []scenario{
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?label_id="+pick(f.labels, i))
 		},
-		reads: func(ctx context.Context, f *fixture, i int) error {
-			return f.asAgent(ctx, i, func() error {
-				me, l := pick(f.agents, i).id, uuid.MustParse(pick(f.labels, i))
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "open", Inbox: conversation.FilterAll,
-					Sort: conversation.SortNewest, LabelID: &l, Reader: &me}, firstPage)
-				return err
-			})
-		},
+		reads: inboxReads(func(f *fixture, i int, _ uuid.UUID) conversation.Filter {
+			l := uuid.MustParse(pick(f.labels, i))
+			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortNewest, LabelID: &l}
+		}),
 	},
 	{
 		// Snoozed conversations (ensureExtras snoozes them): a walk of conversations_snoozed.
@@ -191,14 +173,9 @@ var scenarios = []scenario{
 		request: func(f *fixture, i int) vegeta.Target {
 			return f.get(i, "/v1/conversations?status=snoozed")
 		},
-		reads: func(ctx context.Context, f *fixture, i int) error {
-			return f.asAgent(ctx, i, func() error {
-				me := pick(f.agents, i).id
-				_, _, err := f.convs.List(ctx, f.workspaceID, conversation.Filter{Status: "snoozed", Inbox: conversation.FilterAll,
-					Sort: conversation.SortNewest, Reader: &me}, firstPage)
-				return err
-			})
-		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "snoozed", Inbox: conversation.FilterAll, Sort: conversation.SortNewest}
+		}),
 	},
 	{
 		id:    "send-eligibility",
@@ -482,4 +459,18 @@ func (s statement) fill(arg func(n int) string) string {
 		panic(fmt.Sprintf("statement uses %d of its %d arguments", used, len(s.args)))
 	}
 	return out
+}
+
+// inboxReads is an inbox scenario's reads: agent i's first page, with their read state, of
+// the filter filter builds for them (me is the agent's user id).
+func inboxReads(filter func(f *fixture, i int, me uuid.UUID) conversation.Filter) func(context.Context, *fixture, int) error {
+	return func(ctx context.Context, f *fixture, i int) error {
+		return f.asAgent(ctx, i, func() error {
+			me := pick(f.agents, i).id
+			fl := filter(f, i, me)
+			fl.Reader = &me
+			_, _, err := f.convs.List(ctx, f.workspaceID, fl, firstPage)
+			return err
+		})
+	}
 }
