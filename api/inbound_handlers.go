@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,12 +18,36 @@ type inboundHandler struct {
 	conversations *conversation.Service
 }
 
+// attachmentRequest is one file of a message: stored media (media_id, from POST /v1/media) or
+// a link (url with its mime_type), never both.
 type attachmentRequest struct {
+	// MediaID is a file uploaded with POST /v1/media; its type and size are the stored ones.
+	MediaID *string `json:"media_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
 	// URL is an absolute http(s) URL.
-	URL      string `json:"url" validate:"required" minLength:"1" maxLength:"2000" extensions:"x-pattern=url" example:"https://example.com/photo.jpg"`
-	MimeType string `json:"mime_type" validate:"required" minLength:"3" maxLength:"255" extensions:"x-pattern=^\\s*[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+/[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+\\s*$" example:"image/jpeg"`
+	URL      string `json:"url" minLength:"1" maxLength:"2000" extensions:"x-pattern=url" example:"https://example.com/photo.jpg"`
+	MimeType string `json:"mime_type" minLength:"3" maxLength:"255" extensions:"x-pattern=^\\s*[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+/[!#$%&'*+.^_\\x60|~0-9A-Za-z-]+\\s*$" example:"image/jpeg"`
+	// Filename is shown to the customer where the channel shows one; a stored file's own name by default.
 	Filename string `json:"filename" maxLength:"255" example:"photo.jpg"`
 } // @name AttachmentRequest
+
+// attachments turns a request's attachments into the domain's.
+func attachments(in []attachmentRequest) ([]conversation.Attachment, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := make([]conversation.Attachment, len(in))
+	for i, a := range in {
+		out[i] = conversation.Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+		if a.MediaID != nil {
+			id, err := uuidField(fmt.Sprintf("attachments[%d].media_id", i), *a.MediaID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].MediaID = &id
+		}
+	}
+	return out, nil
+}
 
 // inboundContactRequest fills a contact created for a new identity; it is ignored when the
 // contact already exists.
@@ -37,9 +62,10 @@ type inboundContactRequest struct {
 type inboundRequest struct {
 	// Identifier is the customer's address on the channel, normalised like identities.
 	Identifier string `json:"identifier" validate:"required" minLength:"1" maxLength:"256" extensions:"x-pattern=^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\t\\n\\x0b\\f\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$" example:"+1 202 555 0123"`
-	// Text is required unless an attachment is given (then it is the caption).
-	Text       string             `json:"text" maxLength:"20000" example:"Hi, my order hasn't arrived yet"`
-	Attachment *attachmentRequest `json:"attachment"`
+	// Text is required unless attachments are given (then it is their caption).
+	Text string `json:"text" maxLength:"20000" example:"Hi, my order hasn't arrived yet"`
+	// Attachments are 1 to 10 files: links, or media uploaded with POST /v1/media.
+	Attachments []attachmentRequest `json:"attachments" validate:"min=1,max=10"`
 	// ReceivedAt defaults to now and must not be in the future (RFC 3339).
 	ReceivedAt *string                `json:"received_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	Contact    *inboundContactRequest `json:"contact"`
@@ -77,8 +103,8 @@ func (h *inboundHandler) ingest(c echo.Context) error {
 		return err
 	}
 	in := conversation.InboundMessage{Identifier: req.Identifier, Text: req.Text, ExternalID: req.ExternalID}
-	if a := req.Attachment; a != nil {
-		in.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+	if in.Attachments, err = attachments(req.Attachments); err != nil {
+		return err
 	}
 	if req.ReceivedAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *req.ReceivedAt)

@@ -72,8 +72,9 @@ func TestInboundFindsTheContact(t *testing.T) {
 		t.Fatalf("new WhatsApp contact's phone: %v", in.Contact.Phone)
 	}
 	// An attachment without text.
-	in = ingest(t, e, w.APIKey, wa, map[string]any{"identifier": "+33612345678", "attachment": map[string]any{"url": "https://cdn.example.com/a.jpg", "mime_type": "Image/JPEG"}})
-	if in.Message.Type != "attachment" || in.Message.Attachment == nil || in.Message.Attachment.MimeType != "image/jpeg" {
+	in = ingest(t, e, w.APIKey, wa, map[string]any{"identifier": "+33612345678", "attachments": []any{map[string]any{"url": "https://cdn.example.com/a.jpg", "mime_type": "Image/JPEG"}}})
+	if in.Message.Type != "attachment" || len(in.Message.Attachments) != 1 || *in.Message.Attachments[0].MimeType != "image/jpeg" ||
+		in.Message.Attachments[0].Status != "ready" || in.Message.Attachments[0].MediaID != nil {
 		t.Fatalf("attachment message: %+v", in.Message)
 	}
 }

@@ -47,10 +47,12 @@ type messageBody struct {
 	Status         string    `json:"status"`
 	ExternalID     *string   `json:"external_id"`
 	CreatedAt      time.Time `json:"created_at"`
-	Attachment     *struct {
-		URL      string `json:"url"`
-		MimeType string `json:"mime_type"`
-	} `json:"attachment"`
+	Attachments    []struct {
+		MediaID  *string `json:"media_id"`
+		URL      *string `json:"url"`
+		MimeType *string `json:"mime_type"`
+		Status   string  `json:"status"`
+	} `json:"attachments"`
 }
 
 type conversationBody struct {

@@ -28,11 +28,12 @@ type templateSendRequest struct {
 
 type sendMessageRequest struct {
 	// ChannelID defaults to the channel the contact last wrote on.
-	ChannelID  *string              `json:"channel_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
-	Type       string               `json:"type" validate:"required" enums:"text,template,attachment" example:"text"`
-	Text       string               `json:"text" maxLength:"20000" example:"Your parcel is on its way."`
-	Template   *templateSendRequest `json:"template"`
-	Attachment *attachmentRequest   `json:"attachment"`
+	ChannelID *string              `json:"channel_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Type      string               `json:"type" validate:"required" enums:"text,template,attachment" example:"text"`
+	Text      string               `json:"text" maxLength:"20000" example:"Your parcel is on its way."`
+	Template  *templateSendRequest `json:"template"`
+	// Attachments are 1 to 10 files: media uploaded with POST /v1/media, or links. Each provider's own limits (count, size, type) are checked before the send is accepted: 422 attachment_not_supported.
+	Attachments []attachmentRequest `json:"attachments" validate:"min=1,max=10"`
 	// Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	Tag string `json:"tag" maxLength:"64" example:"HUMAN_AGENT"`
 	// OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
@@ -51,10 +52,9 @@ func (r sendMessageRequest) draft() (conversation.Draft, error) {
 	if t := r.Template; t != nil {
 		d.Template = &conversation.TemplateRef{Name: t.Name, Language: t.Language, Variables: t.Variables}
 	}
-	if a := r.Attachment; a != nil {
-		d.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
-	}
-	return d, nil
+	var err error
+	d.Attachments, err = attachments(r.Attachments)
+	return d, err
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.

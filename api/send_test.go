@@ -551,7 +551,7 @@ func TestSendDefaultsAndErrors(t *testing.T) {
 		{"template without template", map[string]any{"type": "template"}, 422, "validation_failed", "template"},
 		{"template without name", map[string]any{"type": "template", "template": map[string]any{"language": "en_US"}}, 422, "validation_failed", "template.name"},
 		{"unknown template", map[string]any{"type": "template", "template": map[string]any{"name": "nope", "language": "en_US"}}, 422, "validation_failed", "template.name"},
-		{"attachment without url", map[string]any{"type": "attachment", "attachment": map[string]any{"mime_type": "image/png"}}, 422, "validation_failed", "attachment.url"},
+		{"attachment without url", map[string]any{"type": "attachment", "attachments": []any{map[string]any{"mime_type": "image/png"}}}, 422, "validation_failed", "attachments[0].url"},
 		{"text and template", map[string]any{"type": "text", "text": "x", "template": map[string]any{"name": "a", "language": "en"}}, 422, "validation_failed", "type"},
 		{"channel of nowhere", map[string]any{"type": "text", "text": "x", "channel_id": uuid.NewString()}, 422, "validation_failed", "channel_id"},
 		{"channel id not an id", map[string]any{"type": "text", "text": "x", "channel_id": "sms"}, 422, "validation_failed", "channel_id"},

@@ -13,7 +13,6 @@ import (
 // generated from it cannot leave them out.
 var serverRequired = map[string][]string{
 	"AssignConversationRequest":    {"user_id"},
-	"AttachmentRequest":            {"mime_type", "url"},
 	"CreateAPIKeyRequest":          {"name"},
 	"CreateChannelIdentityRequest": {"channel_id", "identifier"},
 	"CreateChannelRequest":         {"name", "type"},
@@ -28,9 +27,11 @@ var serverRequired = map[string][]string{
 	// The shapes of the unions (cmd/specgen's requestUnions) add what their case needs.
 	"SendTextMessageRequest":            {"text"},
 	"SendTemplateMessageRequest":        {"template"},
-	"SendAttachmentMessageRequest":      {"attachment"},
+	"SendAttachmentMessageRequest":      {"attachments"},
 	"InboundTextMessageRequest":         {"text"},
-	"InboundAttachmentMessageRequest":   {"attachment"},
+	"InboundAttachmentMessageRequest":   {"attachments"},
+	"MediaAttachmentRequest":            {"media_id"},
+	"LinkAttachmentRequest":             {"mime_type", "url"},
 	"TemplateURLButtonRequest":          {"value"},
 	"TemplatePhoneNumberButtonRequest":  {"value"},
 	"CreateWhatsAppCloudChannelRequest": {"config", "provider"},

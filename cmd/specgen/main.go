@@ -612,7 +612,8 @@ func eventTypes(doc *openapi3.T) {
 // case, as the server checks them, so that a client generated from the spec (and the spec
 // fuzz run) builds only bodies the server takes:
 //   - SendMessageRequest, by type: text, template or attachment (conversation.Draft's validate);
-//   - InboundMessageRequest: a text, or an attachment with an optional caption (Ingest);
+//   - InboundMessageRequest: a text, or attachments with an optional caption (Ingest);
+//   - AttachmentRequest: stored media by id, or a link with its type (checkAttachments);
 //   - TemplateButtonRequest, by type: quick_reply, url or phone_number (template's validate);
 //   - CreateChannelRequest: one shape per channel type and provider that delivers it, with the
 //     provider's config (channel.Providers, what parseConfig checks) and the type's rule
@@ -629,6 +630,7 @@ func eventTypes(doc *openapi3.T) {
 func requestUnions(doc *openapi3.T) {
 	sendUnion(doc)
 	inboundUnion(doc)
+	attachmentUnion(doc)
 	buttonUnion(doc)
 	channelUnions(doc)
 }
@@ -759,10 +761,10 @@ func enumOf(ref *openapi3.SchemaRef) []string {
 
 // sendUnion: SendMessageRequest by type (conversation.Draft's validate). A text message takes
 // text only, not blank once trimmed; a template message its template (its text is rendered);
-// an attachment message its attachment and an optional caption, which may be blank. Each takes
+// an attachment message its attachments and an optional caption, which may be blank. Each takes
 // channel_id, tag (the rules decide whether a tag is allowed on the channel) and on_behalf_of.
 func sendUnion(doc *openapi3.T) {
-	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachment", "channel_id", "tag", "on_behalf_of")
+	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachments", "channel_id", "tag", "on_behalf_of")
 	if got := enumOf(p["type"]); !slices.Equal(got, []string{"text", "template", "attachment"}) {
 		panic(fmt.Sprintf("SendMessageRequest.type is one of %v: give each type a shape", got))
 	}
@@ -779,16 +781,16 @@ func sendUnion(doc *openapi3.T) {
 			with(p, common, openapi3.Schemas{"type": constant("text", ""), "text": text}), []string{"type", "text"}},
 		{"SendTemplateMessageRequest", "A template message: an approved template of the channel, with its variables; the message's text is rendered from it.",
 			with(p, common, openapi3.Schemas{"type": constant("template", ""), "template": p["template"]}), []string{"type", "template"}},
-		{"SendAttachmentMessageRequest", "A file by URL, with an optional caption.",
-			with(p, common, openapi3.Schemas{"type": constant("attachment", ""), "attachment": p["attachment"], "text": caption}), []string{"type", "attachment"}},
+		{"SendAttachmentMessageRequest", "1 to 10 files (uploaded media or links), with an optional caption.",
+			with(p, common, openapi3.Schemas{"type": constant("attachment", ""), "attachments": p["attachments"], "text": caption}), []string{"type", "attachments"}},
 	})
 }
 
-// inboundUnion: InboundMessageRequest is a text, not blank once trimmed, or an attachment
-// with an optional caption (conversation's Ingest); the server takes both together, so the
-// text shape is the one without an attachment.
+// inboundUnion: InboundMessageRequest is a text, not blank once trimmed, or attachments with
+// an optional caption (conversation's Ingest); the server takes both together, so the text
+// shape is the one without attachments.
 func inboundUnion(doc *openapi3.T) {
-	p := members(doc, "InboundMessageRequest", "identifier", "text", "attachment", "received_at", "contact", "external_id")
+	p := members(doc, "InboundMessageRequest", "identifier", "text", "attachments", "received_at", "contact", "external_id")
 	common := []string{"identifier", "received_at", "contact", "external_id"}
 	text := derived(p["text"], func(s *openapi3.Schema) {
 		s.MinLength, s.Pattern = 1, notBlank
@@ -797,11 +799,23 @@ func inboundUnion(doc *openapi3.T) {
 	caption := derived(p["text"], func(s *openapi3.Schema) {
 		s.Description, s.Example = "An optional caption; it is trimmed.", "Here is the photo"
 	})
-	union(doc, "InboundMessageRequest", "A customer's message: a text, or an attachment with an optional caption.", "", []shape{
+	union(doc, "InboundMessageRequest", "A customer's message: a text, or files with an optional caption.", "", []shape{
 		{"InboundTextMessageRequest", "A text message.",
 			with(p, common, openapi3.Schemas{"text": text}), []string{"identifier", "text"}},
-		{"InboundAttachmentMessageRequest", "A file by URL, with an optional caption.",
-			with(p, common, openapi3.Schemas{"attachment": p["attachment"], "text": caption}), []string{"identifier", "attachment"}},
+		{"InboundAttachmentMessageRequest", "1 to 10 files (links or uploaded media), with an optional caption.",
+			with(p, common, openapi3.Schemas{"attachments": p["attachments"], "text": caption}), []string{"identifier", "attachments"}},
+	})
+}
+
+// attachmentUnion: AttachmentRequest is stored media by id (its type and size are the
+// stored ones) or a link with its media type, never both (checkAttachments).
+func attachmentUnion(doc *openapi3.T) {
+	p := members(doc, "AttachmentRequest", "media_id", "url", "mime_type", "filename")
+	union(doc, "AttachmentRequest", "One file: media uploaded with POST /v1/media, or a link.", "", []shape{
+		{"MediaAttachmentRequest", "A file uploaded with POST /v1/media.",
+			with(p, []string{"filename"}, openapi3.Schemas{"media_id": p["media_id"]}), []string{"media_id"}},
+		{"LinkAttachmentRequest", "A file by URL, with its media type.",
+			with(p, []string{"filename"}, openapi3.Schemas{"url": p["url"], "mime_type": p["mime_type"]}), []string{"url", "mime_type"}},
 	})
 }
 

@@ -43,6 +43,27 @@ func (e ActorKind) Valid() bool {
 	}
 }
 
+// Defines values for AttachmentStatus.
+const (
+	AttachmentStatusFailed  AttachmentStatus = "failed"
+	AttachmentStatusPending AttachmentStatus = "pending"
+	AttachmentStatusReady   AttachmentStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the AttachmentStatus enum.
+func (e AttachmentStatus) Valid() bool {
+	switch e {
+	case AttachmentStatusFailed:
+		return true
+	case AttachmentStatusPending:
+		return true
+	case AttachmentStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChannelProvider.
 const (
 	ChannelProviderInstagram     ChannelProvider = "instagram"
@@ -3472,28 +3493,48 @@ type Assignee struct {
 
 // Attachment defines model for Attachment.
 type Attachment struct {
+	// FailureReason FailureReason says why fetching the media failed.
+	//
+	// Example: the provider answered 404 for the media id
+	FailureReason *string `json:"failure_reason"`
+
 	// Filename Example: photo.jpg
-	Filename string `json:"filename"`
+	Filename *string `json:"filename"`
 
-	// MimeType Example: image/jpeg
-	MimeType string `json:"mime_type"`
+	// MediaID MediaID is the file in the workspace's media store (GET /v1/media/{id}); null for a link, and while a customer's media is still pending.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	MediaID *openapi_types.UUID `json:"media_id"`
 
-	// URL Example: https://example.com/photo.jpg
-	URL string `json:"url"`
-}
+	// MimeType MimeType is sniffed from the bytes for stored media; null while the provider has not said.
+	//
+	// Example: image/jpeg
+	MimeType *string `json:"mime_type"`
 
-// AttachmentRequest defines model for AttachmentRequest.
-type AttachmentRequest struct {
-	// Filename Example: photo.jpg
-	Filename *string `json:"filename,omitempty"`
+	// Size Size in bytes of stored media; null for a link.
+	//
+	// Example: 48213
+	Size *int `json:"size"`
 
-	// MimeType Example: image/jpeg
-	MimeType string `json:"mime_type"`
+	// Status Status is ready (stored, or a link), pending (a customer's media being fetched from the provider; event message.updated when it settles) or failed.
+	//
+	// Example: ready
+	Status AttachmentStatus `json:"status"`
 
-	// URL URL is an absolute http(s) URL.
+	// URL URL is the link the file was sent or received by; null for uploaded media and for media a provider delivers by id.
 	//
 	// Example: https://example.com/photo.jpg
-	URL string `json:"url"`
+	URL *string `json:"url"`
+}
+
+// AttachmentStatus Status is ready (stored, or a link), pending (a customer's media being fetched from the provider; event message.updated when it settles) or failed.
+//
+// Example: ready
+type AttachmentStatus string
+
+// AttachmentRequest One file: media uploaded with POST /v1/media, or a link.
+type AttachmentRequest struct {
+	union json.RawMessage
 }
 
 // Channel defines model for Channel.
@@ -5029,10 +5070,11 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// InboundAttachmentMessageRequest A file by URL, with an optional caption.
+// InboundAttachmentMessageRequest 1 to 10 files (links or uploaded media), with an optional caption.
 type InboundAttachmentMessageRequest struct {
-	Attachment AttachmentRequest      `json:"attachment"`
-	Contact    *InboundContactRequest `json:"contact,omitempty"`
+	// Attachments Attachments are 1 to 10 files: links, or media uploaded with POST /v1/media.
+	Attachments []AttachmentRequest    `json:"attachments"`
+	Contact     *InboundContactRequest `json:"contact,omitempty"`
 
 	// ExternalID ExternalID is the sender's message id: the same id on the same channel is ingested once.
 	//
@@ -5072,7 +5114,7 @@ type InboundContactRequest struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
-// InboundMessageRequest A customer's message: a text, or an attachment with an optional caption.
+// InboundMessageRequest A customer's message: a text, or files with an optional caption.
 type InboundMessageRequest struct {
 	union json.RawMessage
 }
@@ -5173,6 +5215,22 @@ type LabelList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// LinkAttachmentRequest A file by URL, with its media type.
+type LinkAttachmentRequest struct {
+	// Filename Filename is shown to the customer where the channel shows one; a stored file's own name by default.
+	//
+	// Example: photo.jpg
+	Filename *string `json:"filename,omitempty"`
+
+	// MimeType Example: image/jpeg
+	MimeType string `json:"mime_type"`
+
+	// URL URL is an absolute http(s) URL.
+	//
+	// Example: https://example.com/photo.jpg
+	URL string `json:"url"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	// Email Example: owner@example.com
@@ -5207,6 +5265,19 @@ type Me struct {
 // MeKind Example: user
 type MeKind string
 
+// MediaAttachmentRequest A file uploaded with POST /v1/media.
+type MediaAttachmentRequest struct {
+	// Filename Filename is shown to the customer where the channel shows one; a stored file's own name by default.
+	//
+	// Example: photo.jpg
+	Filename *string `json:"filename,omitempty"`
+
+	// MediaID MediaID is a file uploaded with POST /v1/media; its type and size are the stored ones.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	MediaID openapi_types.UUID `json:"media_id"`
+}
+
 // Mention defines model for Mention.
 type Mention struct {
 	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
@@ -5231,8 +5302,8 @@ type MentionList struct {
 
 // Message defines model for Message.
 type Message struct {
-	// Attachment Attachment is the file of an attachment message (text is then its caption).
-	Attachment *Attachment `json:"attachment"`
+	// Attachments Attachments are the files of an attachment message (text is then their caption); [] for other messages.
+	Attachments []Attachment `json:"attachments"`
 
 	// Attempts Attempts counts the dispatcher's calls to the provider (0 for incoming messages and
 	// outgoing ones not tried yet); LastAttemptAt is when the latest began.
@@ -5670,9 +5741,10 @@ type SMTPConfig struct {
 // SMTPConfigTLS One of starttls, tls, none.
 type SMTPConfigTLS string
 
-// SendAttachmentMessageRequest A file by URL, with an optional caption.
+// SendAttachmentMessageRequest 1 to 10 files (uploaded media or links), with an optional caption.
 type SendAttachmentMessageRequest struct {
-	Attachment AttachmentRequest `json:"attachment"`
+	// Attachments Attachments are 1 to 10 files: media uploaded with POST /v1/media, or links. Each provider's own limits (count, size, type) are checked before the send is accepted: 422 attachment_not_supported.
+	Attachments []AttachmentRequest `json:"attachments"`
 
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
@@ -7983,6 +8055,68 @@ type ReceiveProviderWebhookJSONRequestBody = ReceiveProviderWebhookJSONBody
 
 // ReceiveProviderWebhookFormdataRequestBody defines body for ReceiveProviderWebhook for application/x-www-form-urlencoded ContentType.
 type ReceiveProviderWebhookFormdataRequestBody = ReceiveProviderWebhookFormdataBody
+
+// AsMediaAttachmentRequest returns the union data inside the AttachmentRequest as a MediaAttachmentRequest
+func (t AttachmentRequest) AsMediaAttachmentRequest() (MediaAttachmentRequest, error) {
+	var body MediaAttachmentRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMediaAttachmentRequest overwrites any union data inside the AttachmentRequest as the provided MediaAttachmentRequest
+func (t *AttachmentRequest) FromMediaAttachmentRequest(v MediaAttachmentRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMediaAttachmentRequest performs a merge with any union data inside the AttachmentRequest, using the provided MediaAttachmentRequest
+func (t *AttachmentRequest) MergeMediaAttachmentRequest(v MediaAttachmentRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkAttachmentRequest returns the union data inside the AttachmentRequest as a LinkAttachmentRequest
+func (t AttachmentRequest) AsLinkAttachmentRequest() (LinkAttachmentRequest, error) {
+	var body LinkAttachmentRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkAttachmentRequest overwrites any union data inside the AttachmentRequest as the provided LinkAttachmentRequest
+func (t *AttachmentRequest) FromLinkAttachmentRequest(v LinkAttachmentRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkAttachmentRequest performs a merge with any union data inside the AttachmentRequest, using the provided LinkAttachmentRequest
+func (t *AttachmentRequest) MergeLinkAttachmentRequest(v LinkAttachmentRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t AttachmentRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *AttachmentRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsCreateWhatsAppSandboxChannelRequest returns the union data inside the CreateChannelRequest as a CreateWhatsAppSandboxChannelRequest
 func (t CreateChannelRequest) AsCreateWhatsAppSandboxChannelRequest() (CreateWhatsAppSandboxChannelRequest, error) {

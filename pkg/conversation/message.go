@@ -44,11 +44,32 @@ const (
 	StatusInternal  MessageStatus = "internal"
 )
 
-// Attachment is a file sent with a message, by reference.
+// MaxAttachments bounds a message's attachments.
+const MaxAttachments = 10
+
+// AttachmentStatus is where an attachment's file is: ready to read (stored media, or a link
+// the server does not fetch), pending while a job fetches a customer's media from the
+// provider, or failed when the fetch gave up (Reason says why; the message is kept).
+type AttachmentStatus string
+
+// The attachment statuses.
+const (
+	AttachmentReady   AttachmentStatus = "ready"
+	AttachmentPending AttachmentStatus = "pending"
+	AttachmentFailed  AttachmentStatus = "failed"
+)
+
+// Attachment is a file of a message: media in the workspace's store (MediaID), a link (URL),
+// or a provider's media on its way into the store (pending, URL when the provider gave one).
 type Attachment struct {
-	URL      string `json:"url"`
-	MimeType string `json:"mime_type"`
-	Filename string `json:"filename,omitempty"`
+	MediaID  *uuid.UUID       `json:"media_id,omitempty"`
+	URL      string           `json:"url,omitempty"`
+	MimeType string           `json:"mime_type,omitempty"`
+	Filename string           `json:"filename,omitempty"`
+	Size     int64            `json:"size,omitempty"`
+	Status   AttachmentStatus `json:"status"`
+	// Reason is why a fetch failed.
+	Reason string `json:"failure_reason,omitempty"`
 }
 
 // TemplateRef names the template an outgoing message was rendered from.
@@ -69,9 +90,10 @@ type Message struct {
 	Direction      Direction
 	Type           MessageType
 	Text           string
-	Attachment     *Attachment
-	Template       *TemplateRef
-	Tag            *string
+	// Attachments are the message's files (type attachment; Text is then their caption).
+	Attachments []Attachment
+	Template    *TemplateRef
+	Tag         *string
 	// Sender is the contact (incoming), or the user, API key or system that sent it.
 	Sender            Actor
 	Status            MessageStatus

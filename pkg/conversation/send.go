@@ -20,12 +20,13 @@ import (
 // Draft is a message an agent or an integration asks to send to a contact.
 type Draft struct {
 	// ChannelID picks the channel; nil sends on the contact's default channel.
-	ChannelID  *uuid.UUID
-	Type       MessageType
-	Text       string
-	Template   *TemplateRef
-	Attachment *Attachment
-	Tag        string
+	ChannelID *uuid.UUID
+	Type      MessageType
+	Text      string
+	Template  *TemplateRef
+	// Attachments are stored media (MediaID) or links (URL), 1 to MaxAttachments.
+	Attachments []Attachment
+	Tag         string
 }
 
 // Idempotency carries a request's Idempotency-Key into the send's transaction, which stores
@@ -161,7 +162,7 @@ func (o *Draft) validate() error {
 		if o.Text == "" {
 			errs.Add("text", "is required for a text message")
 		}
-		if o.Template != nil || o.Attachment != nil {
+		if o.Template != nil || o.Attachments != nil {
 			errs.Add("type", "a text message takes text only")
 		}
 	case TypeTemplate:
@@ -179,16 +180,16 @@ func (o *Draft) validate() error {
 				o.Template.Variables = []string{}
 			}
 		}
-		if o.Text != "" || o.Attachment != nil {
+		if o.Text != "" || o.Attachments != nil {
 			errs.Add("type", "a template message takes template only; its text is rendered from the template")
 		}
 	case TypeAttachment:
-		if o.Attachment == nil {
-			errs.Add("attachment", "is required for an attachment message")
+		if len(o.Attachments) == 0 {
+			errs.Add("attachments", "are required for an attachment message")
 		} else {
-			a, fe := checkAttachment(*o.Attachment)
+			var fe errkind.Fields
+			o.Attachments, fe = checkAttachments(o.Attachments)
 			errs = append(errs, fe...)
-			o.Attachment = &a
 		}
 		o.Text = strings.TrimSpace(o.Text) // an optional caption
 		if o.Template != nil {
@@ -253,7 +254,7 @@ func decideSend(st *SendState, by Caller, out Draft, now time.Time) (Message, ru
 	}
 	m := Message{WorkspaceID: st.Conversation.WorkspaceID, ID: uuid.Must(uuid.NewV7()), ConversationID: st.Conversation.ID,
 		ContactID: st.Identity.ContactID, ChannelID: st.Channel.ID, IdentityID: &st.Identity.ID, Direction: Outgoing,
-		Type: out.Type, Text: out.Text, Attachment: out.Attachment, Sender: by.Actor, Status: StatusQueued,
+		Type: out.Type, Text: out.Text, Attachments: out.Attachments, Sender: by.Actor, Status: StatusQueued,
 		Billable: d.Billable, CreatedAt: now, UpdatedAt: now}
 	if out.Tag != "" {
 		tag := out.Tag

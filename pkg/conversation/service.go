@@ -278,7 +278,9 @@ var ErrUnknownAssignee = errkind.Invalid(errkind.Field{Field: "user_id", Message
 type InboundMessage struct {
 	Identifier string
 	Text       string
-	Attachment *Attachment
+	// Attachments are links or stored media (at most MaxAttachments), or, from a provider
+	// webhook, media the provider keeps (pending: a fetch job brings them in).
+	Attachments []Attachment
 	// ReceivedAt defaults to now and must not be in the future.
 	ReceivedAt *time.Time
 	// Contact fills a new contact; it is ignored when the contact already exists.
@@ -318,10 +320,11 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	if !utf8.ValidString(msg.Text) || utf8.RuneCountInString(msg.Text) > maxText {
 		errs.Add("text", fmt.Sprintf("must be at most %d characters", maxText))
 	}
-	if in.Attachment != nil {
-		a, fe := checkAttachment(*in.Attachment)
+	if len(in.Attachments) > 0 {
+		var fe errkind.Fields
+		msg.Attachments, fe = checkAttachments(in.Attachments)
 		errs = append(errs, fe...)
-		msg.Attachment, msg.Type = &a, TypeAttachment
+		msg.Type = TypeAttachment
 	} else if msg.Text == "" {
 		errs.Add("text", "is required unless an attachment is given")
 	}
@@ -375,18 +378,43 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	return out, replayed, nil
 }
 
-func checkAttachment(a Attachment) (Attachment, errkind.Fields) {
+// checkAttachments checks a message's attachments and answers them trimmed: each is stored
+// media (a media id) or a link (an absolute http(s) URL with its media type); a link is
+// ready as it is, since the server does not fetch it.
+func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 	var errs errkind.Fields
-	a.URL, a.MimeType, a.Filename = strings.TrimSpace(a.URL), strings.ToLower(strings.TrimSpace(a.MimeType)), strings.TrimSpace(a.Filename)
-	u, err := url.Parse(a.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || utf8.RuneCountInString(a.URL) > maxAttachmentURL {
-		errs.Add("attachment.url", "must be an absolute http or https URL")
+	if len(in) > MaxAttachments {
+		errs.Add("attachments", fmt.Sprintf("must be at most %d", MaxAttachments))
+		return in, errs
 	}
-	if mt, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.Contains(mt, "/") || utf8.RuneCountInString(a.MimeType) > 255 {
-		errs.Add("attachment.mime_type", "must be a media type such as image/jpeg")
+	out := make([]Attachment, len(in))
+	for i, a := range in {
+		at := fmt.Sprintf("attachments[%d].", i)
+		a.URL, a.MimeType, a.Filename = strings.TrimSpace(a.URL), strings.ToLower(strings.TrimSpace(a.MimeType)), strings.TrimSpace(a.Filename)
+		if utf8.RuneCountInString(a.Filename) > 255 {
+			errs.Add(at+"filename", "must be at most 255 characters")
+		}
+		switch {
+		case a.MediaID != nil && a.URL != "":
+			errs.Add(at+"url", "is not taken with media_id: an attachment is stored media or a link")
+		case a.MediaID != nil:
+			// Until sends resolve media ids against the media store (issue 15's next step).
+			errs.Add(at+"media_id", "no such media in this workspace")
+		case a.Status == AttachmentPending:
+			// A provider's media, set by the provider webhook path (never by the API): a fetch
+			// job brings it into the media store; its URL, when the provider gave one, is the
+			// provider's and may expire.
+		default:
+			u, err := url.Parse(a.URL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || utf8.RuneCountInString(a.URL) > maxAttachmentURL {
+				errs.Add(at+"url", "must be an absolute http or https URL")
+			}
+			if mt, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.Contains(mt, "/") || utf8.RuneCountInString(a.MimeType) > 255 {
+				errs.Add(at+"mime_type", "must be a media type such as image/jpeg")
+			}
+			a.Status = AttachmentReady
+		}
+		out[i] = a
 	}
-	if utf8.RuneCountInString(a.Filename) > 255 {
-		errs.Add("attachment.filename", "must be at most 255 characters")
-	}
-	return a, errs
+	return out, errs
 }

@@ -314,7 +314,8 @@ func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
 	if t := m.Template; t != nil {
 		pm.Template = &provider.Template{Name: t.Name, Language: t.Language, Variables: t.Variables}
 	}
-	if a := m.Attachment; a != nil {
+	if len(m.Attachments) > 0 {
+		a := m.Attachments[0]
 		pm.Attachment = &provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename}
 	}
 	if dl.InReplyTo != "" {

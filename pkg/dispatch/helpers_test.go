@@ -105,11 +105,11 @@ func (e *env) customer(t *testing.T, ch channel.Channel, identifier string) conv
 
 // outgoing describes a message to queue.
 type outgoing struct {
-	Type       string
-	Text       string
-	Tag        string
-	Template   *conversation.TemplateRef
-	Attachment *conversation.Attachment
+	Type        string
+	Text        string
+	Tag         string
+	Template    *conversation.TemplateRef
+	Attachments []conversation.Attachment
 }
 
 // queue stores a queued outgoing message to the customer and enqueues its delivery in the
@@ -143,10 +143,10 @@ func (e *env) queue(t testing.TB, to conversation.Ingested, m outgoing) uuid.UUI
 	now := time.Now().UTC()
 	_, err = tx.Exec(ctx, `
 INSERT INTO messages (workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
-                      template, attachment, tag, sender_kind, status, created_at, updated_at)
+                      template, attachments, tag, sender_kind, status, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, 'outgoing', $7, $8, $9, $10, $11, 'system', 'queued', $12, $12)`,
 		e.ws, id, to.Conversation.ID, to.Contact.ID, to.Message.ChannelID, to.Message.IdentityID, m.Type, m.Text,
-		jsonOrNil(m.Template), jsonOrNil(m.Attachment), tag, now)
+		jsonOrNil(m.Template), jsonOrNil(m.Attachments), tag, now)
 	if err != nil {
 		t.Fatalf("insert message: %v", err)
 	}

@@ -159,7 +159,7 @@ func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
 	}
 	if a := in.Attachment; a != nil {
 		if a.URL != "" {
-			out.Attachment = &conversation.Attachment{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename}
+			out.Attachments = []conversation.Attachment{{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename}}
 		} else if out.Text == "" {
 			out.Text = "[" + strings.TrimSpace("attachment "+a.MIMEType) + "]"
 		}

@@ -6,11 +6,21 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 )
 
-// Attachment is the file of an attachment message.
+// Attachment is one file of an attachment message.
 type Attachment struct {
-	URL      string `json:"url" example:"https://example.com/photo.jpg"`
-	MimeType string `json:"mime_type" example:"image/jpeg"`
-	Filename string `json:"filename" example:"photo.jpg"`
+	// MediaID is the file in the workspace's media store (GET /v1/media/{id}); null for a link, and while a customer's media is still pending.
+	MediaID *string `json:"media_id" format:"uuid" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
+	// URL is the link the file was sent or received by; null for uploaded media and for media a provider delivers by id.
+	URL *string `json:"url" extensions:"x-nullable" example:"https://example.com/photo.jpg"`
+	// MimeType is sniffed from the bytes for stored media; null while the provider has not said.
+	MimeType *string `json:"mime_type" extensions:"x-nullable" example:"image/jpeg"`
+	Filename *string `json:"filename" extensions:"x-nullable" example:"photo.jpg"`
+	// Size in bytes of stored media; null for a link.
+	Size *int64 `json:"size" extensions:"x-nullable" example:"48213"`
+	// Status is ready (stored, or a link), pending (a customer's media being fetched from the provider; event message.updated when it settles) or failed.
+	Status string `json:"status" enums:"ready,pending,failed" example:"ready"`
+	// FailureReason says why fetching the media failed.
+	FailureReason *string `json:"failure_reason" extensions:"x-nullable" example:"the provider answered 404 for the media id"`
 } // @name Attachment
 
 // MessageTemplate names the template a message was rendered from.
@@ -39,8 +49,8 @@ type Message struct {
 	Direction string `json:"direction" enums:"incoming,outgoing,internal" example:"incoming"`
 	Type      string `json:"type" enums:"text,template,attachment,note" example:"text"`
 	Text      string `json:"text" example:"Hi, my order hasn't arrived yet"`
-	// Attachment is the file of an attachment message (text is then its caption).
-	Attachment *Attachment `json:"attachment" extensions:"x-nullable"`
+	// Attachments are the files of an attachment message (text is then their caption); [] for other messages.
+	Attachments []Attachment `json:"attachments"`
 	// Template names the template an outgoing template message was rendered from.
 	Template *MessageTemplate `json:"template" extensions:"x-nullable"`
 	// Tag is the message tag an outgoing message was sent with (e.g. HUMAN_AGENT).
@@ -83,8 +93,14 @@ func ToMessage(m conversation.Message) Message {
 			out.Mentions[i] = u.String()
 		}
 	}
-	if a := m.Attachment; a != nil {
-		out.Attachment = &Attachment{URL: a.URL, MimeType: a.MimeType, Filename: a.Filename}
+	out.Attachments = make([]Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		out.Attachments[i] = Attachment{MediaID: optID(a.MediaID), URL: optString(a.URL), MimeType: optString(a.MimeType),
+			Filename: optString(a.Filename), Status: string(a.Status), FailureReason: optString(a.Reason)}
+		if a.MediaID != nil {
+			size := a.Size
+			out.Attachments[i].Size = &size
+		}
 	}
 	if t := m.Template; t != nil {
 		out.Template = &MessageTemplate{Name: t.Name, Language: t.Language, Variables: orEmpty(t.Variables)}

@@ -34,3 +34,11 @@ func orEmpty[T any](s []T) []T {
 	}
 	return s
 }
+
+// optString is an optional string member: null for "".
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

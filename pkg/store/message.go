@@ -22,7 +22,7 @@ type messageRow struct {
 	Direction         string
 	Type              string
 	Text              string
-	Attachment        nullJSON
+	Attachments       nullJSON
 	Template          nullJSON
 	Tag               *string
 	SenderKind        string
@@ -43,7 +43,7 @@ type messageRow struct {
 // messageColumns are messageRow's columns, of messages m: every read of a message (one, a
 // thread, an ingested or changed one, a delivery) reads these, so no read can leave one out.
 const messageColumns = `m.workspace_id, m.id, m.conversation_id, m.contact_id, m.channel_id, m.identity_id,
-       m.direction, m.type, m.text, m.attachment, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
+       m.direction, m.type, m.text, m.attachments, m.template, m.tag, m.sender_kind, m.sender_id, m.status, m.billable,
        m.provider_message_id, m.external_id, m.error_code, m.error_message, m.attempts, m.last_attempt_at,
        m.mentions, m.created_at, m.updated_at`
 
@@ -51,7 +51,7 @@ func (r messageRow) domain() conversation.Message {
 	return conversation.Message{WorkspaceID: r.WorkspaceID, ID: r.ID, ConversationID: r.ConversationID,
 		ContactID: r.ContactID, ChannelID: idOrNil(r.ChannelID), IdentityID: r.IdentityID,
 		Direction: conversation.Direction(r.Direction), Type: conversation.MessageType(r.Type), Text: r.Text,
-		Attachment: fromNullJSON[conversation.Attachment](r.Attachment), Template: fromNullJSON[conversation.TemplateRef](r.Template),
+		Attachments: attachmentsOf(r.Attachments), Template: fromNullJSON[conversation.TemplateRef](r.Template),
 		Tag: r.Tag, Sender: actorOf(r.SenderKind, r.SenderID), Status: conversation.MessageStatus(r.Status),
 		Billable: r.Billable, ProviderMessageID: r.ProviderMessageID, ExternalID: r.ExternalID, ErrorCode: r.ErrorCode,
 		ErrorMessage: r.ErrorMessage, Attempts: r.Attempts, LastAttemptAt: r.LastAttemptAt, Mentions: r.Mentions,
@@ -59,7 +59,11 @@ func (r messageRow) domain() conversation.Message {
 }
 
 func toMessageRow(m conversation.Message) (messageRow, error) {
-	att, err := toNullJSON(m.Attachment)
+	var att nullJSON
+	var err error
+	if len(m.Attachments) > 0 {
+		att, err = toNullJSON(&m.Attachments)
+	}
 	if err != nil {
 		return messageRow{}, err
 	}
@@ -69,7 +73,7 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 	}
 	return messageRow{WorkspaceID: m.WorkspaceID, ID: m.ID, ConversationID: m.ConversationID, ContactID: m.ContactID,
 		ChannelID: nilIfZero(m.ChannelID), IdentityID: m.IdentityID, Direction: string(m.Direction), Type: string(m.Type),
-		Text: m.Text, Attachment: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
+		Text: m.Text, Attachments: att, Template: tpl, Tag: m.Tag, SenderKind: string(m.Sender.Kind),
 		SenderID: actorID(m.Sender), Status: string(m.Status), Billable: m.Billable,
 		ProviderMessageID: m.ProviderMessageID, ExternalID: m.ExternalID, ErrorCode: m.ErrorCode,
 		ErrorMessage: m.ErrorMessage, Attempts: m.Attempts, LastAttemptAt: m.LastAttemptAt, Mentions: m.Mentions,
@@ -78,7 +82,7 @@ func toMessageRow(m conversation.Message) (messageRow, error) {
 
 const insertMessageSQL = `
 INSERT INTO messages (workspace_id, id, conversation_id, contact_id, channel_id, identity_id, direction, type, text,
-                      attachment, template, tag, sender_kind, sender_id, status, billable, provider_message_id,
+                      attachments, template, tag, sender_kind, sender_id, status, billable, provider_message_id,
                       external_id, error_code, error_message, attempts, last_attempt_at, mentions, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
 
@@ -89,9 +93,17 @@ func messageInsert(m conversation.Message) (statement, error) {
 		return statement{}, err
 	}
 	return statement{insertMessageSQL, []any{r.WorkspaceID, r.ID, r.ConversationID, r.ContactID, r.ChannelID, r.IdentityID,
-		r.Direction, r.Type, r.Text, jsonArg(r.Attachment), jsonArg(r.Template), r.Tag, r.SenderKind, r.SenderID, r.Status,
+		r.Direction, r.Type, r.Text, jsonArg(r.Attachments), jsonArg(r.Template), r.Tag, r.SenderKind, r.SenderID, r.Status,
 		r.Billable, r.ProviderMessageID, r.ExternalID, r.ErrorCode, r.ErrorMessage, r.Attempts, r.LastAttemptAt,
 		r.Mentions, r.CreatedAt, r.UpdatedAt}}, nil
+}
+
+// attachmentsOf is a message's attachments column as the domain has it: nil for NULL.
+func attachmentsOf(j nullJSON) []conversation.Attachment {
+	if a := fromNullJSON[[]conversation.Attachment](j); a != nil {
+		return *a
+	}
+	return nil
 }
 
 // idOrNil is a nullable id column as the domain has it: uuid.Nil for NULL.
