@@ -21,6 +21,7 @@ package provider
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/switchboard/switchboard/pkg/errkind"
@@ -73,14 +74,24 @@ type Template struct {
 	Variables []string // body parameters {{1}}, {{2}}, ... in order
 }
 
-// Attachment is media sent or received by link.
+// Attachment is media sent or received: by link, by the provider's media id, or as bytes.
 type Attachment struct {
+	// URL is a link the provider fetches (outbound: the caller's, or a signed link to stored
+	// media), or where a provider keeps inbound media (Messenger, Twilio, Viber; it may expire).
 	URL      string
 	MIMEType string
 	Filename string
+	// Size is the file's size in bytes when known (stored media); 0 when not.
+	Size int64
+	// Open reads stored media's bytes, for providers that upload files with the send
+	// (WhatsApp's media upload, Telegram's multipart, Messenger's filedata, SMTP parts); nil
+	// for a link. Each call opens a new reader; the caller closes it.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 	// ID is the provider's media id, for inbound media that arrives without a URL (WhatsApp,
 	// Telegram, LINE); fetching it needs the provider's media API.
 	ID string
+	// Data is inbound media the webhook itself carries (an email's MIME parts).
+	Data []byte
 }
 
 // Result is what a provider answered to an accepted send.
