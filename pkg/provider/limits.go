@@ -231,14 +231,15 @@ func BaseType(t string) string {
 	return base
 }
 
-// TypeIn reports whether the base type t is one of types; "image/*" names a whole family.
+// TypeIn reports whether the base type t is one of types, by their base types too;
+// "image/*" names a whole family.
 func TypeIn(t string, types []string) bool {
 	for _, want := range types {
 		if family, ok := strings.CutSuffix(want, "/*"); ok {
-			if strings.HasPrefix(t, family+"/") {
+			if strings.HasPrefix(t, strings.ToLower(family)+"/") {
 				return true
 			}
-		} else if t == want {
+		} else if t == BaseType(want) {
 			return true
 		}
 	}

@@ -192,3 +192,21 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// Limits are the Messaging API's (message objects; "Send push message"): a push carries up to
+// five messages, the text being one of them; an image message takes JPEG or PNG up to 10 MB and
+// an audio message M4A up to 200 MB, both by HTTPS URL that LINE fetches when the customer
+// opens them. Every other file (and audio whose length is unknown, which LINE requires) goes as
+// its link in a text: a video message needs a preview image this server cannot make, and
+// LINE has no file message for bots.
+var Limits = provider.Limits{
+	Name: "LINE",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 10 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/mp4", "audio/x-m4a"}, MaxBytes: 200 * provider.MB},
+		{Kind: provider.KindLink},
+	},
+	MaxFiles:     5,
+	TextTakesOne: true,
+	NeedsURL:     true,
+}

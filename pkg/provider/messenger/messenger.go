@@ -176,3 +176,18 @@ func transient(code, _ int) bool {
 	}
 	return false
 }
+
+// Limits are the Send API's attachments (Send API reference; "Saving assets"): one attachment
+// per message, image (JPEG, PNG, GIF), video, audio or any other file, each up to 25 MB (an
+// image by URL up to 8 MB, which a link's unknown size cannot be checked against). Instagram
+// takes the same (pkg/channel names it).
+var Limits = provider.Limits{
+	Name: "Messenger",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/*"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/*"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 25 * provider.MB},
+	},
+	MaxFiles: 1,
+}

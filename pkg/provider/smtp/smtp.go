@@ -302,3 +302,12 @@ func validID(id string) bool {
 func oneLine(s string) string {
 	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s))
 }
+
+// Limits bound an email's attachments: up to 10 files of any type, 25 MB together before
+// base64, the size most mail services take.
+var Limits = provider.Limits{
+	Name:          "Email",
+	Kinds:         []provider.KindLimit{{Kind: provider.KindDocument}},
+	MaxFiles:      10,
+	MaxTotalBytes: 25 * provider.MB,
+}

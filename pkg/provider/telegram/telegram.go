@@ -152,3 +152,21 @@ func chatID(to string) any {
 	}
 	return to
 }
+
+// Limits are the Bot API's (#sending-files, #sendmediagroup): a stored file is uploaded, up to
+// 10 MB as a photo (JPEG or PNG) and 50 MB otherwise (an MP4 video, MP3 or M4A audio, any
+// other file as a document); by URL Telegram fetches documents only as GIF, PDF or ZIP (and
+// photos up to 5 MB, other files up to 20 MB, which a link's unknown size cannot be checked
+// against). Two to ten files go as one media group, whose photos and videos may mix but whose
+// documents and audio go only with their own kind.
+var Limits = provider.Limits{
+	Name: "Telegram",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 10 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 50 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/mpeg", "audio/mp4", "audio/x-m4a"}, MaxBytes: 50 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB, LinkTypes: []string{"image/gif", "application/pdf", "application/zip"}},
+	},
+	MaxFiles: 10,
+	Groups:   [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
+}

@@ -181,3 +181,17 @@ func mac(body []byte, key string) []byte {
 	m.Write(body)
 	return m.Sum(nil)
 }
+
+// Limits are the REST Bot API's (send_message: picture, video and file messages): one file per
+// message by URL; pictures JPEG, PNG or GIF up to 1 MB, video MP4 up to 26 MB, any other file up
+// to 50 MB (a file message needs its size, so a link of another type goes as a URL message).
+var Limits = provider.Limits{
+	Name: "Viber",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 1 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 26 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB},
+	},
+	MaxFiles: 1,
+	NeedsURL: true,
+}

@@ -231,3 +231,12 @@ func key(secret string) []byte {
 	}
 	return []byte(secret)
 }
+
+// Limits are a custom channel's: up to 10 files of any type, each posted as its URL (a signed
+// link to stored media, which the receiver fetches) and media id.
+var Limits = provider.Limits{
+	Name:     "A custom channel",
+	Kinds:    []provider.KindLimit{{Kind: provider.KindDocument}},
+	MaxFiles: 10,
+	NeedsURL: true,
+}

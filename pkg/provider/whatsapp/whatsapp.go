@@ -237,3 +237,26 @@ func transient(code, _ int) bool {
 	}
 	return false
 }
+
+// Limits are the Cloud API's supported media (Media reference, "Supported media types"): one
+// file per message; images JPEG or PNG up to 5 MB, stickers WebP up to 500 KB (animated; static
+// ones are 100 KB, which the bytes alone do not tell apart), video MP4 or 3GPP up to 16 MB,
+// audio AAC, AMR, MP3, MP4 audio or OGG up to 16 MB, documents (text, PDF, Word, Excel,
+// PowerPoint) up to 100 MB. The upload endpoint refuses other types.
+// https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
+var Limits = provider.Limits{
+	Name: "WhatsApp Cloud",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 5 * provider.MB},
+		{Kind: provider.KindSticker, Types: []string{"image/webp"}, MaxBytes: 500 * provider.KB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4", "video/3gpp"}, MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/ogg"},
+			MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindDocument, Types: []string{"text/plain", "application/pdf",
+			"application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+			"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+			MaxBytes: 100 * provider.MB},
+	},
+	MaxFiles: 1,
+}

@@ -327,3 +327,37 @@ func TestParse(t *testing.T) {
 		}
 	})
 }
+
+// TestLimits checks the table against the Cloud API's supported media: each type travels as
+// its kind up to its size, and nothing else is taken.
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		mimeType string
+		size     int64
+		kind     string // "" refused
+	}{
+		{"image/jpeg", 5_000_000, "image"},
+		{"image/png", 5_000_001, ""},
+		{"image/webp", 500_000, "sticker"},
+		{"video/mp4", 16_000_000, "video"},
+		{"video/3gpp", 17_000_000, ""},
+		{"audio/ogg", 1, "audio"},
+		{"audio/x-m4a", 1, "audio"},
+		{"audio/mp3", 1, "audio"},
+		{"application/pdf", 100_000_000, "document"},
+		{"text/plain; charset=utf-8", 1, "document"},
+		{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", 1, "document"},
+		{"application/zip", 1, ""},
+		{"image/gif", 1, ""},
+	}
+	for _, tc := range tests {
+		k, ok := whatsapp.Limits.Kind(provider.File{MIMEType: tc.mimeType, Size: tc.size, Stored: true})
+		if ok != (tc.kind != "") || k.Kind != tc.kind {
+			t.Errorf("%s of %d bytes: kind %q, %v; want %q", tc.mimeType, tc.size, k.Kind, ok, tc.kind)
+		}
+	}
+	r := whatsapp.Limits.Check([]provider.File{{MIMEType: "video/mp4", Size: 40_000_000, Stored: true}}, true, true)
+	if r == nil || r.Detail != "WhatsApp Cloud takes video up to 16 MB (video/mp4, video/3gpp); this file is 40 MB." {
+		t.Errorf("a 40 MB video: %+v", r)
+	}
+}
