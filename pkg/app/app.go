@@ -102,7 +102,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Templates:     template.NewService(st, now),
 		Labels:        label.NewService(st, now),
 		Conversations: convs,
-		Sends:         conversation.NewSendService(st, convs, now),
+		Sends:         conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""}),
 		Deliveries:    deliveries,
 	}
 }
