@@ -1487,6 +1487,7 @@ func (e MessagePreviewType) Valid() bool {
 const (
 	ProblemCodeAPIKeyNotFound           ProblemCode = "api_key_not_found"
 	ProblemCodeAssignmentForbidden      ProblemCode = "assignment_forbidden"
+	ProblemCodeAttachmentNotSupported   ProblemCode = "attachment_not_supported"
 	ProblemCodeBadRequest               ProblemCode = "bad_request"
 	ProblemCodeBodyTooLarge             ProblemCode = "body_too_large"
 	ProblemCodeChannelArchived          ProblemCode = "channel_archived"
@@ -1518,6 +1519,9 @@ const (
 	ProblemCodeLabelNotFound            ProblemCode = "label_not_found"
 	ProblemCodeLastOwner                ProblemCode = "last_owner"
 	ProblemCodeMalformedWebhook         ProblemCode = "malformed_webhook"
+	ProblemCodeMediaNotFound            ProblemCode = "media_not_found"
+	ProblemCodeMediaTooLarge            ProblemCode = "media_too_large"
+	ProblemCodeMediaTypeRefused         ProblemCode = "media_type_refused"
 	ProblemCodeMessageNotFound          ProblemCode = "message_not_found"
 	ProblemCodeMessagingWindowClosed    ProblemCode = "messaging_window_closed"
 	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
@@ -1562,6 +1566,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeAPIKeyNotFound:
 		return true
 	case ProblemCodeAssignmentForbidden:
+		return true
+	case ProblemCodeAttachmentNotSupported:
 		return true
 	case ProblemCodeBadRequest:
 		return true
@@ -1624,6 +1630,12 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeLastOwner:
 		return true
 	case ProblemCodeMalformedWebhook:
+		return true
+	case ProblemCodeMediaNotFound:
+		return true
+	case ProblemCodeMediaTooLarge:
+		return true
+	case ProblemCodeMediaTypeRefused:
 		return true
 	case ProblemCodeMessageNotFound:
 		return true
@@ -5492,6 +5504,7 @@ type Problem struct {
 	// Code A stable, machine-readable code for the error; switch on it rather than on title or detail.
 	// - `api_key_not_found`: No such API key in this workspace.
 	// - `assignment_forbidden`: Agents may assign a conversation only to themselves, and unassign only themselves.
+	// - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
 	// - `bad_request`: The request cannot be read.
 	// - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 	// - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
@@ -5523,6 +5536,9 @@ type Problem struct {
 	// - `label_not_found`: No such label in this workspace.
 	// - `last_owner`: The workspace must keep at least one owner.
 	// - `malformed_webhook`: A provider webhook body cannot be parsed.
+	// - `media_not_found`: No such media in this workspace.
+	// - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
+	// - `media_type_refused`: Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.
 	// - `message_not_found`: No such message in this workspace.
 	// - `messaging_window_closed`: The channel's reply window is closed and nothing may be sent until the contact writes; decision says why.
 	// - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
@@ -5593,6 +5609,7 @@ type Problem struct {
 // ProblemCode A stable, machine-readable code for the error; switch on it rather than on title or detail.
 // - `api_key_not_found`: No such API key in this workspace.
 // - `assignment_forbidden`: Agents may assign a conversation only to themselves, and unassign only themselves.
+// - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
 // - `bad_request`: The request cannot be read.
 // - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 // - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
@@ -5624,6 +5641,9 @@ type Problem struct {
 // - `label_not_found`: No such label in this workspace.
 // - `last_owner`: The workspace must keep at least one owner.
 // - `malformed_webhook`: A provider webhook body cannot be parsed.
+// - `media_not_found`: No such media in this workspace.
+// - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
+// - `media_type_refused`: Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.
 // - `message_not_found`: No such message in this workspace.
 // - `messaging_window_closed`: The channel's reply window is closed and nothing may be sent until the contact writes; decision says why.
 // - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
