@@ -211,6 +211,13 @@ func TestMediaSignedURL(t *testing.T) {
 	if r.Header.Get("Access-Control-Allow-Origin") != "*" || r.Header.Get("Cross-Origin-Resource-Policy") != "cross-origin" {
 		t.Fatalf("signed download CORS headers: %v", r.Header)
 	}
+	// A page of an allowed origin reads the bearer route's answer and the file's name.
+	r = e.Do(t, apitest.Request{Method: http.MethodGet, Path: "/v1/media/" + m.ID, Token: w.APIKey,
+		Header: map[string]string{"Origin": "https://app.example.com"}}).Expect(t, http.StatusOK)
+	if r.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Content-Disposition") {
+		t.Fatalf("CORS headers of a download: %v", r.Header)
+	}
 	r = e.Do(t, apitest.Request{Method: http.MethodGet, Path: path, Header: map[string]string{"Range": "bytes=0-3"}}).Expect(t, http.StatusPartialContent)
 	if !bytes.Equal(r.Body, pngBytes[:4]) {
 		t.Fatalf("signed range %q", r.Body)
