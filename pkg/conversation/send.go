@@ -76,7 +76,7 @@ type Send struct {
 	// MediaIDs are the media the attachments name, read into SendState.Media.
 	MediaIDs    []uuid.UUID
 	Idempotency *Idempotency
-	Now                            time.Time
+	Now         time.Time
 	// UserID is the person who sends (a user, or the user a key acts for), nil for a key on
 	// its own: the store reads their name and email with the locks, for the answer when the
 	// send assigns the conversation to them.
