@@ -314,9 +314,8 @@ func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
 	if t := m.Template; t != nil {
 		pm.Template = &provider.Template{Name: t.Name, Language: t.Language, Variables: t.Variables}
 	}
-	if len(m.Attachments) > 0 {
-		a := m.Attachments[0]
-		pm.Attachment = &provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename}
+	for _, a := range m.Attachments {
+		pm.Attachments = append(pm.Attachments, provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename, Size: a.Size})
 	}
 	if dl.InReplyTo != "" {
 		pm.References = []string{dl.InReplyTo}

@@ -54,9 +54,11 @@ type Message struct {
 	Type string // TypeText, TypeTemplate or TypeAttachment
 	Text string // the text, or the caption of an attachment
 	// Tag is the message tag of a Messenger/Instagram MESSAGE_TAG send ("HUMAN_AGENT").
-	Tag        string
-	Template   *Template
-	Attachment *Attachment
+	Tag      string
+	Template *Template
+	// Attachments are the files of an attachment message, in order (Text is their caption);
+	// the send's check (the provider's Limits) has made sure the provider can carry them.
+	Attachments []Attachment
 
 	// Email threading.
 	Subject    string

@@ -137,10 +137,10 @@ func build(m provider.Message) (request, error) {
 		}
 		r.Messages = []message{{Type: "text", Text: m.Text}}
 	case provider.TypeAttachment:
-		a := m.Attachment
-		if a == nil || a.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return request{}, provider.Invalid(name, "an attachment message needs a URL")
 		}
+		a := m.Attachments[0]
 		if mt := strings.ToLower(a.MIMEType); mt == "image/jpeg" || mt == "image/png" {
 			r.Messages = []message{{Type: "image", OriginalContentURL: a.URL, PreviewImageURL: a.URL}}
 			if m.Text != "" {

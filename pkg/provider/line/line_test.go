@@ -35,10 +35,10 @@ func TestSendRequest(t *testing.T) {
 		{"text", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Text: "Hello, world"},
 			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"Hello, world"}]}`},
 		{"image with caption in one push", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Type: "attachment", Text: "the menu",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/menu.jpg", MIMEType: "image/jpeg"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/menu.jpg", MIMEType: "image/jpeg"}}},
 			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"image","originalContentUrl":"https://cdn.example.com/menu.jpg","previewImageUrl":"https://cdn.example.com/menu.jpg"},{"type":"text","text":"the menu"}]}`},
 		{"pdf as a link", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Type: "attachment", Text: "Invoice",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}}},
 			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"Invoice\nhttps://cdn.example.com/inv.pdf"}]}`},
 	}
 	for _, tc := range tests {

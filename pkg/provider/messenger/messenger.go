@@ -129,11 +129,11 @@ func build(m provider.Message) (request, error) {
 		}
 		r.Message.Text = m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return request{}, provider.Invalid(name, "an attachment message needs a URL")
 		}
-		a := &attachment{Type: attachmentType(m.Attachment.MIMEType)}
-		a.Payload.URL = m.Attachment.URL
+		a := &attachment{Type: attachmentType(m.Attachments[0].MIMEType)}
+		a.Payload.URL = m.Attachments[0].URL
 		a.Payload.IsReusable = true
 		r.Message.Attachment = a
 	default:

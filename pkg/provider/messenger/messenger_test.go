@@ -42,10 +42,10 @@ func TestSendRequest(t *testing.T) {
 			provider.Message{To: "6543210987654321", Type: "text", Text: "Following up", Tag: "HUMAN_AGENT"},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"MESSAGE_TAG","tag":"HUMAN_AGENT","message":{"text":"Following up"}}`},
 		{"image attachment",
-			provider.Message{To: "6543210987654321", Type: "attachment", Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"}},
+			provider.Message{To: "6543210987654321", Type: "attachment", Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"}}},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"RESPONSE","message":{"attachment":{"type":"image","payload":{"url":"https://cdn.example.com/a.png","is_reusable":true}}}}`},
 		{"pdf goes as file",
-			provider.Message{To: "6543210987654321", Type: "attachment", Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.pdf", MIMEType: "application/pdf"}},
+			provider.Message{To: "6543210987654321", Type: "attachment", Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.pdf", MIMEType: "application/pdf"}}},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"RESPONSE","message":{"attachment":{"type":"file","payload":{"url":"https://cdn.example.com/a.pdf","is_reusable":true}}}}`},
 	}
 	for _, tc := range tests {

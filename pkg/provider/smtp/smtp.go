@@ -123,10 +123,10 @@ func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []
 	case provider.TypeText, "":
 		text = m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return "", nil, provider.Invalid(name, "an attachment message needs a URL")
 		}
-		text = strings.TrimSpace(m.Text + "\n\n" + m.Attachment.URL)
+		text = strings.TrimSpace(m.Text + "\n\n" + m.Attachments[0].URL)
 	default:
 		return "", nil, provider.Invalid(name, fmt.Sprintf("email has no %q messages", m.Type))
 	}

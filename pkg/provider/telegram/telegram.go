@@ -115,11 +115,11 @@ func build(m provider.Message) (string, map[string]any, error) {
 		body["text"] = m.Text
 		return "sendMessage", body, nil
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return "", nil, provider.Invalid(name, "an attachment message needs a URL")
 		}
-		method, field := fileMethod(m.Attachment.MIMEType)
-		body[field] = m.Attachment.URL
+		method, field := fileMethod(m.Attachments[0].MIMEType)
+		body[field] = m.Attachments[0].URL
 		if m.Text != "" {
 			body["caption"] = m.Text
 		}

@@ -126,10 +126,10 @@ func (c *Client) form(m provider.Message) (url.Values, error) {
 		}
 		f.Set("Body", m.Text)
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return nil, provider.Invalid(name, "an attachment message needs a URL")
 		}
-		f.Set("MediaUrl", m.Attachment.URL)
+		f.Set("MediaUrl", m.Attachments[0].URL)
 		if m.Text != "" {
 			f.Set("Body", m.Text)
 		}

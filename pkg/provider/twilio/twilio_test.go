@@ -57,7 +57,7 @@ func TestSendRequest(t *testing.T) {
 			url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:+14155238886"}, "Body": {"hola"}}},
 		{"media with caption", twilio.Config{From: "+15017122661"},
 			provider.Message{To: "+15558675310", Type: "attachment", Text: "map",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/map.png", MIMEType: "image/png"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/map.png", MIMEType: "image/png"}}},
 			url.Values{"To": {"+15558675310"}, "From": {"+15017122661"}, "Body": {"map"}, "MediaUrl": {"https://cdn.example.com/map.png"}}},
 		{"content template", twilio.Config{From: "+14155238886", WhatsApp: true},
 			provider.Message{To: "+15558675310", Type: "template", Template: &provider.Template{Name: "HXb5b62575e6e4ff6129ad7c8efe1f983e", Language: "en", Variables: []string{"12/1", "3pm"}}},

@@ -125,11 +125,11 @@ func (c *Client) build(m provider.Message) (request, error) {
 		}
 		r.Type, r.Text = "text", m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return request{}, provider.Invalid(name, "an attachment message needs a URL")
 		}
-		r.Media = m.Attachment.URL
-		if strings.HasPrefix(strings.ToLower(m.Attachment.MIMEType), "image/") {
+		r.Media = m.Attachments[0].URL
+		if strings.HasPrefix(strings.ToLower(m.Attachments[0].MIMEType), "image/") {
 			r.Type, r.Text = "picture", m.Text
 		} else {
 			r.Type = "url"

@@ -30,10 +30,10 @@ func TestSendRequest(t *testing.T) {
 		{"text", provider.Message{To: "01234567890A=", Text: "Hello world!"},
 			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"text","text":"Hello world!"}`},
 		{"picture with description", provider.Message{To: "01234567890A=", Type: "attachment", Text: "Photo description",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/photo.jpg", MIMEType: "image/jpeg"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/photo.jpg", MIMEType: "image/jpeg"}}},
 			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"picture","text":"Photo description","media":"https://cdn.example.com/photo.jpg"}`},
 		{"other files as url", provider.Message{To: "01234567890A=", Type: "attachment",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/doc.pdf", MIMEType: "application/pdf"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/doc.pdf", MIMEType: "application/pdf"}}},
 			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"url","media":"https://cdn.example.com/doc.pdf"}`},
 	}
 	for _, tc := range tests {

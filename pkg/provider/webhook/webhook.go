@@ -153,7 +153,8 @@ func data(id string, m provider.Message) Data {
 			d.Template.Variables = []string{}
 		}
 	}
-	if a := m.Attachment; a != nil {
+	if len(m.Attachments) > 0 {
+		a := m.Attachments[0]
 		d.Attachment = &Attachment{URL: a.URL, MIMEType: a.MIMEType, Filename: a.Filename}
 	}
 	return d

@@ -34,7 +34,7 @@ func TestSendRequest(t *testing.T) {
 			Template: &provider.Template{Name: "reminder", Language: "en", Variables: []string{"Ann"}}},
 			`{"id":"0192f0c1-7a2b-7000-8000-000000000002","to":"visitor-42","type":"template","template":{"name":"reminder","language":"en","variables":["Ann"]}}`},
 		{"attachment", provider.Message{ID: "0192f0c1-7a2b-7000-8000-000000000003", To: "visitor-42", Type: "attachment", Text: "here",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/f.pdf", MIMEType: "application/pdf", Filename: "f.pdf"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/f.pdf", MIMEType: "application/pdf", Filename: "f.pdf"}}},
 			`{"id":"0192f0c1-7a2b-7000-8000-000000000003","to":"visitor-42","type":"attachment","text":"here","attachment":{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}}`},
 	}
 	for _, tc := range tests {

@@ -157,10 +157,10 @@ func build(m provider.Message) (request, error) {
 		r.Type = "template"
 		r.Template = t
 	case provider.TypeAttachment:
-		a := m.Attachment
-		if a == nil || a.URL == "" {
+		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
 			return request{}, provider.Invalid(name, "an attachment message needs a URL")
 		}
+		a := m.Attachments[0]
 		md := &media{Link: a.URL, Caption: m.Text}
 		r.Type = mediaKind(a.MIMEType)
 		switch r.Type {

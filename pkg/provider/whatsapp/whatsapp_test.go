@@ -66,25 +66,25 @@ func TestSendRequest(t *testing.T) {
 		{
 			name: "image by link with caption",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "The red one",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/red.jpg", MIMEType: "image/jpeg"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/red.jpg", MIMEType: "image/jpeg"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"image","image":{"link":"https://cdn.example.com/red.jpg","caption":"The red one"}}`,
 		},
 		{
 			name: "pdf as document with filename",
 			msg: provider.Message{To: "+16505551234", Type: "attachment",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf", Filename: "invoice.pdf"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf", Filename: "invoice.pdf"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"document","document":{"link":"https://cdn.example.com/inv.pdf","filename":"invoice.pdf"}}`,
 		},
 		{
 			name: "audio takes no caption",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "listen",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.ogg", MIMEType: "audio/ogg"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.ogg", MIMEType: "audio/ogg"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"audio","audio":{"link":"https://cdn.example.com/a.ogg"}}`,
 		},
 		{
 			name: "video",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "demo",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"video","video":{"link":"https://cdn.example.com/v.mp4","caption":"demo"}}`,
 		},
 	}
@@ -155,7 +155,7 @@ func TestSendRejectsBadMessagesWithoutACall(t *testing.T) {
 		{"no digits", provider.Message{To: "alice", Text: "hi"}},
 		{"empty text", provider.Message{To: "+16505551234"}},
 		{"template without name", provider.Message{To: "+16505551234", Type: "template", Template: &provider.Template{Language: "en"}}},
-		{"attachment without url", provider.Message{To: "+16505551234", Type: "attachment", Attachment: &provider.Attachment{}}},
+		{"attachment without url", provider.Message{To: "+16505551234", Type: "attachment", Attachments: []provider.Attachment{{}}}},
 		{"unknown type", provider.Message{To: "+16505551234", Type: "sticker"}},
 	}
 	for _, tc := range tests {
