@@ -92,6 +92,9 @@ type Attachment struct {
 	// ID is the provider's media id, for inbound media that arrives without a URL (WhatsApp,
 	// Telegram, LINE); fetching it needs the provider's media API.
 	ID string
+	// MediaID is our id of stored media (outbound), which custom channels receive beside its
+	// URL.
+	MediaID string
 	// Data is inbound media the webhook itself carries (an email's MIME parts).
 	Data []byte
 }
