@@ -99,6 +99,11 @@ type Attachment struct {
 	Data []byte
 }
 
+// File is what a provider's Limits know of the attachment: stored media has Open.
+func (a Attachment) File() File {
+	return File{MIMEType: a.MIMEType, Size: a.Size, Stored: a.Open != nil}
+}
+
 // Result is what a provider answered to an accepted send.
 type Result struct {
 	// ProviderMessageID is the provider's id of the message; receipts refer to it.
