@@ -3,7 +3,8 @@
 //
 // References followed:
 //   - Message resource, create: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
-//     form-encoded To, From or MessagingServiceSid, Body, MediaUrl, StatusCallback, ContentSid,
+//     form-encoded To, From or MessagingServiceSid, Body, MediaUrl (repeated, up to 10; Twilio
+//     fetches each), StatusCallback, ContentSid,
 //     ContentVariables; basic auth AccountSid:AuthToken; answer 201 with sid.
 //     https://www.twilio.com/docs/messaging/api/message-resource
 //   - REST API errors: {"code","message","more_info","status"}; 21211 invalid To, 20429 too
@@ -126,10 +127,17 @@ func (c *Client) form(m provider.Message) (url.Values, error) {
 		}
 		f.Set("Body", m.Text)
 	case provider.TypeAttachment:
-		if len(m.Attachments) == 0 || m.Attachments[0].URL == "" {
-			return nil, provider.Invalid(name, "an attachment message needs a URL")
+		// Twilio fetches every file itself: stored media by its signed link. Up to 10; the
+		// send was checked against the channel's Limits (one on WhatsApp).
+		if len(m.Attachments) == 0 || len(m.Attachments) > MMSLimits.MaxFiles {
+			return nil, provider.Invalid(name, "Twilio takes 1 to 10 media URLs per message")
 		}
-		f.Set("MediaUrl", m.Attachments[0].URL)
+		for _, a := range m.Attachments {
+			if a.URL == "" {
+				return nil, provider.Invalid(name, "an attachment has no URL Twilio could fetch (stored media needs PUBLIC_BASE_URL)")
+			}
+			f.Add("MediaUrl", a.URL)
+		}
 		if m.Text != "" {
 			f.Set("Body", m.Text)
 		}
