@@ -67,7 +67,7 @@ func multipartBody(ctx context.Context, provider string, parts []Part) (*filesBo
 			return nil, "", 0, Invalid(provider, "a file to upload has no stored bytes")
 		}
 		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quote(p.Name), quote(uploadName(f))))
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="%s"; filename="%s"`, quote(p.Name), quote(FilenameOf(*f))))
 		h.Set("Content-Type", f.MIMEType)
 		if _, err := w.CreatePart(h); err != nil {
 			_ = b.Close()
@@ -155,9 +155,9 @@ func OpenFile(ctx context.Context, provider string, a Attachment) (io.ReadCloser
 	return rc, nil
 }
 
-// uploadName is the file name an upload announces: the attachment's, else one from its kind
-// of file, since some APIs read the type from the name.
-func uploadName(a *Attachment) string {
+// FilenameOf is the file name a provider is told: the attachment's, else "file" with its
+// type's extension, since some APIs and devices read the type from the name.
+func FilenameOf(a Attachment) string {
 	if a.Filename != "" {
 		return a.Filename
 	}

@@ -35,6 +35,18 @@ func TestSendRequest(t *testing.T) {
 		{"other files as url", provider.Message{To: "01234567890A=", Type: "attachment",
 			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/doc.pdf", MIMEType: "application/pdf"}}},
 			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"url","media":"https://cdn.example.com/doc.pdf"}`},
+		{"a stored file with its size and name", provider.Message{To: "01234567890A=", Type: "attachment",
+			Attachments: []provider.Attachment{pt.Stored("application/pdf", "menu.pdf", []byte("%PDF-1.7"), "https://sb.example.com/v1/media/1/content?s=a")}},
+			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"file","media":"https://sb.example.com/v1/media/1/content?s=a","size":8,"file_name":"menu.pdf"}`},
+		{"a stored file without a name", provider.Message{To: "01234567890A=", Type: "attachment",
+			Attachments: []provider.Attachment{pt.Stored("application/pdf", "", []byte("%PDF-1.7"), "https://sb.example.com/v1/media/1/content?s=a")}},
+			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"file","media":"https://sb.example.com/v1/media/1/content?s=a","size":8,"file_name":"file.pdf"}`},
+		{"a stored video", provider.Message{To: "01234567890A=", Type: "attachment",
+			Attachments: []provider.Attachment{pt.Stored("video/mp4", "tour.mp4", []byte("....ftypisom"), "https://sb.example.com/v1/media/2/content?s=b")}},
+			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"video","media":"https://sb.example.com/v1/media/2/content?s=b","size":12}`},
+		{"a stored picture", provider.Message{To: "01234567890A=", Type: "attachment", Text: "here",
+			Attachments: []provider.Attachment{pt.Stored("image/png", "a.png", []byte("\x89PNG"), "https://sb.example.com/v1/media/3/content?s=c")}},
+			`{"receiver":"01234567890A=","min_api_version":1,"sender":{"name":"Switchboard"},"type":"picture","text":"here","media":"https://sb.example.com/v1/media/3/content?s=c"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
