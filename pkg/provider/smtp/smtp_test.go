@@ -2,9 +2,11 @@ package smtp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
@@ -286,5 +288,93 @@ func TestVerify(t *testing.T) {
 	}
 	if err := smtp.Verify(http.Header{"Authorization": {"Bearer "}}, nil, ""); err == nil {
 		t.Error("an empty configured secret must never verify")
+	}
+}
+
+// TestSendAttachments: stored files travel as MIME parts of a multipart/mixed message, after
+// the text: base64 in short lines, with their type and file name (RFC 2231 when not ASCII);
+// links stay in the text.
+func TestSendAttachments(t *testing.T) {
+	f := startFake(t, &fakeServer{})
+	pdf := []byte("%PDF-1.7\n" + strings.Repeat("binary \x00\x01\x02 stream ", 400))
+	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
+		ID: msgID, To: "ann@example.com", Type: "attachment", Subject: "Your invoice", Text: "Hi Ann, your invoice is attached.",
+		Attachments: []provider.Attachment{
+			pt.Stored("application/pdf", "invoice 12345.pdf", pdf, "https://sb.example.com/v1/media/1/content?s=a"),
+			{URL: "https://cdn.example.com/terms.html", MIMEType: "text/html"},
+			pt.Stored("text/plain; charset=utf-8", "Grüße.txt", []byte("Grüße"), ""),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := f.only(t).Data
+	for _, line := range strings.Split(data, "\r\n") {
+		if len(line) > 78 {
+			t.Fatalf("line longer than 78 characters: %q", line)
+		}
+	}
+	m, err := mail.ReadMessage(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q", m.Header.Get("Content-Type"))
+	}
+	pt.Equal(t, "MIME-Version", m.Header.Get("MIME-Version"), "1.0")
+	r := multipart.NewReader(m.Body, params["boundary"])
+	type part struct{ contentType, disposition, filename, body string }
+	var got []part
+	for {
+		p, err := r.NextPart() // decodes quoted-printable itself
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(p)
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+			body, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(string(body), "\r\n", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		disposition, dp, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		got = append(got, part{p.Header.Get("Content-Type"), disposition, dp["filename"], string(body)})
+	}
+	want := []part{
+		{"text/plain; charset=UTF-8", "", "", "Hi Ann, your invoice is attached.\r\n\r\nhttps://cdn.example.com/terms.html\r\n"},
+		{`application/pdf; name="invoice 12345.pdf"`, "attachment", "invoice 12345.pdf", string(pdf)},
+		{"text/plain; charset=utf-8; name*=utf-8''Gr%C3%BC%C3%9Fe.txt", "attachment", "Grüße.txt", "Grüße"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d parts: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("part %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSendAttachmentGone: a stored file that cannot be opened fails the send before the
+// server is called, as the dispatcher classified it.
+func TestSendAttachmentGone(t *testing.T) {
+	f := startFake(t, &fakeServer{})
+	gone := pt.Stored("application/pdf", "a.pdf", []byte("x"), "")
+	gone.Open = func(context.Context) (io.ReadCloser, error) {
+		return nil, &provider.Error{Provider: "smtp", Permanent: true, Code: "media_not_found"}
+	}
+	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
+		ID: msgID, To: "ann@example.com", Type: "attachment", Attachments: []provider.Attachment{gone}})
+	var e *provider.Error
+	if !errors.As(err, &e) || !e.Permanent || e.Code != "media_not_found" {
+		t.Fatalf("err %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.sessions) != 0 {
+		t.Errorf("the server was called: %+v", f.sessions[0])
 	}
 }
