@@ -1,7 +1,7 @@
 // Package providertest provides a fake provider API for the adapters' tests: an httptest server
-// that records every request and replays canned answers, and a check that no credential leaks
-// into an error or a result; and FuzzParse, the invariants every webhook parser's fuzz
-// target holds.
+// that records every request and replays canned answers (and reads multipart uploads), a fake
+// SMTP server, stored attachments, and a check that no credential leaks into an error or a
+// result; and FuzzParse, the invariants every webhook parser's fuzz target holds.
 package providertest
 
 import (
