@@ -51,6 +51,8 @@ type messageBody struct {
 		MediaID  *string `json:"media_id"`
 		URL      *string `json:"url"`
 		MimeType *string `json:"mime_type"`
+		Filename *string `json:"filename"`
+		Size     *int64  `json:"size"`
 		Status   string  `json:"status"`
 	} `json:"attachments"`
 }
