@@ -86,8 +86,11 @@ type CreateChannelRequest = components["schemas"]["CreateChannelRequest"];
 export const sends: SendMessageRequest[] = [
   { type: "text", text: "Following up on your refund.", tag: "HUMAN_AGENT" },
   { type: "template", template: { name: "order_update", language: "en_US", variables: ["Maria"] } },
-  { type: "attachment", attachment: { url: "https://example.com/invoice.pdf", mime_type: "application/pdf" }, text: "Your invoice" },
+  { type: "attachment", attachments: [{ url: "https://example.com/invoice.pdf", mime_type: "application/pdf" }], text: "Your invoice" },
+  { type: "attachment", attachments: [{ media_id: "0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0", filename: "invoice.pdf" }] },
 ];
+// @ts-expect-error a link has its media type
+export const typeless: SendMessageRequest = { type: "attachment", attachments: [{ url: "https://example.com/a" }] };
 // @ts-expect-error a text message has text
 export const textless: SendMessageRequest = { type: "text" };
 // @ts-expect-error a template message takes no text: it is rendered from the template
@@ -95,7 +98,7 @@ export const templateText: SendMessageRequest = { type: "template", template: { 
 
 export const inbound: InboundMessageRequest[] = [
   { identifier: "+1 202 555 0123", text: "Hi, my order hasn't arrived yet" },
-  { identifier: "+1 202 555 0123", attachment: { url: "https://example.com/photo.jpg", mime_type: "image/jpeg" } },
+  { identifier: "+1 202 555 0123", attachments: [{ url: "https://example.com/photo.jpg", mime_type: "image/jpeg" }] },
 ];
 // @ts-expect-error a customer's message is a text or an attachment
 export const nothing: InboundMessageRequest = { identifier: "+1 202 555 0123" };
