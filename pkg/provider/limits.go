@@ -98,6 +98,20 @@ func (l Limits) Kind(f File) (KindLimit, bool) {
 	return KindLimit{}, false
 }
 
+// KindOf is the kind a sender sends a as: its kind in l. An attachment with neither stored
+// bytes nor a URL, or one l takes as no kind (the send's check refused it, so only a table
+// changed since can bring one here), is a permanent error of the provider name.
+func (l Limits) KindOf(name string, a Attachment) (KindLimit, error) {
+	if a.Open == nil && a.URL == "" {
+		return KindLimit{}, Invalid(name, "an attachment needs a file or a URL")
+	}
+	k, ok := l.Kind(a.File())
+	if !ok {
+		return KindLimit{}, Invalid(name, l.Name+" cannot carry files of type "+BaseType(a.MIMEType))
+	}
+	return k, nil
+}
+
 func (k KindLimit) takes(t string, f File) bool {
 	if k.Types != nil && !TypeIn(t, k.Types) {
 		return false

@@ -143,12 +143,9 @@ func build(m provider.Message) (request, error) {
 			return request{}, provider.Invalid(name, "Messenger takes one attachment per message")
 		}
 		f := m.Attachments[0]
-		if f.Open == nil && f.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a file or a URL")
-		}
-		k, ok := Limits.Kind(f.File())
-		if !ok {
-			return request{}, provider.Invalid(name, "Messenger cannot carry this file: "+provider.BaseType(f.MIMEType))
+		k, err := Limits.KindOf(name, f)
+		if err != nil {
+			return request{}, err
 		}
 		a := &attachment{Type: k.Kind}
 		if k.Kind == provider.KindDocument {

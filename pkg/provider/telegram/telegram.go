@@ -187,14 +187,8 @@ var inputType = map[string]string{
 
 // kind is the Bot API's name of a's kind.
 func kind(a provider.Attachment) (string, error) {
-	if a.Open == nil && a.URL == "" {
-		return "", provider.Invalid(name, "an attachment needs a file or a URL")
-	}
-	k, ok := Limits.Kind(a.File())
-	if !ok {
-		return "", provider.Invalid(name, "Telegram cannot send this file: "+provider.BaseType(a.MIMEType))
-	}
-	return inputType[k.Kind], nil
+	k, err := Limits.KindOf(name, a)
+	return inputType[k.Kind], err
 }
 
 // file makes c the call that sends one file: by its URL, or uploaded under the method's file

@@ -223,12 +223,9 @@ func build(m provider.Message) (request, error) {
 			return request{}, provider.Invalid(name, "WhatsApp takes one attachment per message")
 		}
 		a := m.Attachments[0]
-		if a.Open == nil && a.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a file or a URL")
-		}
-		k, ok := Limits.Kind(a.File())
-		if !ok {
-			return request{}, provider.Invalid(name, "WhatsApp cannot carry files of type "+provider.BaseType(a.MIMEType))
+		k, err := Limits.KindOf(name, a)
+		if err != nil {
+			return request{}, err
 		}
 		md := &media{Caption: m.Text}
 		if a.Open == nil {
