@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -182,7 +183,7 @@ func TestParse(t *testing.T) {
 			}
 			for i, want := range tc.want {
 				got := ev.Inbound[i]
-				if (got.Attachment == nil) != (want.Attachment == nil) || (got.Attachment != nil && *got.Attachment != *want.Attachment) {
+				if !reflect.DeepEqual(got.Attachment, want.Attachment) {
 					t.Errorf("attachment = %+v, want %+v", got.Attachment, want.Attachment)
 				}
 				got.Attachment, want.Attachment = nil, nil

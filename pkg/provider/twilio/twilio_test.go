@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -219,7 +220,7 @@ func TestParse(t *testing.T) {
 			}
 			for i, want := range tc.inbound {
 				got := ev.Inbound[i]
-				if (got.Attachment == nil) != (want.Attachment == nil) || (got.Attachment != nil && *got.Attachment != *want.Attachment) {
+				if !reflect.DeepEqual(got.Attachment, want.Attachment) {
 					t.Errorf("attachment = %+v, want %+v", got.Attachment, want.Attachment)
 				}
 				got.Attachment, want.Attachment = nil, nil
