@@ -20,6 +20,7 @@ var Codes = map[string]string{
 	"route_not_found":        "No route has this path.",
 	"method_not_allowed":     "The path does not take this method; Allow lists those it takes.",
 	"body_too_large":         "The body is over the server's limit (BODY_LIMIT).",
+	"media_too_large":        "The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.",
 	"request_timeout":        "The request did not arrive in time.",
 	// Validation and business rules (422).
 	"validation_failed":          "One or more fields are invalid; errors names each with a message.",
@@ -35,6 +36,7 @@ var Codes = map[string]string{
 	"template_not_approved":      "The template is not approved for sending.",
 	"template_variables_invalid": "The template's variables are missing or invalid.",
 	"quota_exceeded":             "The channel's monthly quota of business-initiated messages is spent.",
+	"media_type_refused":         "Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.",
 	// Credentials and rights (401, 403).
 	"unauthenticated":           "No credentials, or credentials of an unknown kind.",
 	"invalid_credentials":       "The email or password is wrong.",
@@ -62,6 +64,7 @@ var Codes = map[string]string{
 	"api_key_not_found":      "No such API key in this workspace.",
 	"webhook_not_found":      "No such webhook in this workspace, or no such provider webhook on the channel.",
 	"label_not_found":        "No such label in this workspace.",
+	"media_not_found":        "No such media in this workspace.",
 	// State conflicts (409).
 	"contact_exists":          "Another contact has this email or phone; existing_id names it.",
 	"identity_exists":         "The identifier is already a contact's identity on this channel; existing_id names the contact.",
