@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -103,6 +104,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatalf("test config: %v", err)
 	}
 	cfg.BodyLimit = "64K"
+	// Each test's files in a directory of its own (a Twin shares it, as processes share one).
+	cfg.MediaStore = "file://" + t.TempDir()
 	cfg.DeliveryWorkers = 0 // sends stay queued unless a test asks for workers (WithWorkers)
 	// Tests log in in parallel on a shared machine: a login waits for its password hash rather
 	// than failing the test with 503 server_busy.
@@ -143,7 +146,10 @@ func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 		t.Fatalf("open test store: %v", err)
 	}
 	t.Cleanup(st.Close)
-	svc := app.NewServices(cfg, st, log, clock.Now)
+	svc, err := app.NewServices(cfg, st, log, clock.Now)
+	if err != nil {
+		t.Fatalf("services: %v", err)
+	}
 	jobs, err := app.NewJobs(cfg, svc, log, func(c *job.Config) {
 		// Deliveries in HTTP tests should take milliseconds, not the production backoff.
 		c.FetchPollInterval, c.FetchCooldown, c.RetryBase, c.RetryMax = 100*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond, time.Second
@@ -248,8 +254,8 @@ func (r *Response) ExpectProblem(t testing.TB, status int, code string) *Respons
 	return r
 }
 
-// Request describes one call. Body may be nil, a string or []byte (sent as is) or any value
-// (sent as JSON).
+// Request describes one call. Body may be nil, a string or []byte (sent as is), an io.Reader
+// (streamed, without Content-Length) or any value (sent as JSON).
 type Request struct {
 	Method string
 	Path   string
@@ -314,6 +320,8 @@ func (e *Env) send(t testing.TB, r Request) (*http.Request, *Response) {
 		body = strings.NewReader(b)
 	case []byte:
 		body = bytes.NewReader(b)
+	case io.Reader:
+		body = b // streamed: no Content-Length, sent chunked
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
@@ -347,6 +355,31 @@ func (e *Env) send(t testing.TB, r Request) (*http.Request, *Response) {
 		t.Fatalf("read body: %v", err)
 	}
 	return req, &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Multipart is a multipart/form-data body with one file part, named field, and its
+// Content-Type.
+func Multipart(field, filename string, data []byte) ([]byte, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	part, err := w.CreateFormFile(field, filename)
+	if err == nil {
+		_, err = part.Write(data)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		panic("apitest.Multipart: " + err.Error()) // writes to memory do not fail
+	}
+	return b.Bytes(), w.FormDataContentType()
+}
+
+// Upload sends data as the file of POST /v1/media.
+func (e *Env) Upload(t testing.TB, token, filename string, data []byte) *Response {
+	t.Helper()
+	body, ct := Multipart("file", filename, data)
+	return e.Do(t, Request{Method: http.MethodPost, Path: "/v1/media", Token: token, Body: body, Header: map[string]string{"Content-Type": ct}})
 }
 
 // Get, Post, Patch, Put and Delete are shorthands for Do.
@@ -400,6 +433,9 @@ var (
 
 func spec() (*openapi3.T, routers.Router, error) {
 	specOnce.Do(func() {
+		// A media download's body is the file, in its own type (image/png...), which the spec
+		// can only call */* binary: read any type kin-openapi has no decoder for as bytes.
+		openapi3filter.RegisterBodyDecoder("*/*", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		specDoc, specErr = loader.LoadFromData(openapi.JSON)
 		if specErr != nil {

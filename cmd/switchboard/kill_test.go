@@ -54,7 +54,9 @@ func TestKill9Worker(t *testing.T) {
 	ctx := context.Background()
 	dbURL := storetest.URL(t)
 	const secretsKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-	env := map[string]string{"DATABASE_URL": dbURL, "SECRETS_KEY": secretsKey, "PROVIDER_API_BASE_OVERRIDE": "true", "DELIVERY_WORKERS": "0"}
+	mediaStore := "file://" + t.TempDir()
+	env := map[string]string{"DATABASE_URL": dbURL, "SECRETS_KEY": secretsKey, "PROVIDER_API_BASE_OVERRIDE": "true", "DELIVERY_WORKERS": "0",
+		"MEDIA_STORE": mediaStore}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +68,10 @@ func TestKill9Worker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	svc := app.NewServices(cfg, st, log, time.Now)
+	svc, err := app.NewServices(cfg, st, log, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ws, owner, err := svc.Workspaces.Bootstrap(ctx, "Acme", workspace.NewUser{Email: "kill@example.com", Name: "Owner", Password: "a long passphrase"})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +94,8 @@ func TestKill9Worker(t *testing.T) {
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	// PROVIDER_API_BASE_OVERRIDE lets the worker reach the fake LINE API on loopback.
 	child.Env = append(os.Environ(), execEnv+"=worker", "DATABASE_URL="+dbURL, "SECRETS_KEY="+secretsKey,
-		"DELIVERY_WORKERS=4", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info", "PROVIDER_API_BASE_OVERRIDE=true")
+		"DELIVERY_WORKERS=4", "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info", "PROVIDER_API_BASE_OVERRIDE=true",
+		"MEDIA_STORE="+mediaStore)
 	child.Stdout, child.Stderr = &out, &out
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

@@ -180,8 +180,11 @@ func start(ctx context.Context, cfg config.Config, stderr io.Writer, noSecrets s
 	if len(cfg.SecretsKey) == 0 {
 		log.Warn(noSecrets)
 	}
-	svc := app.NewServices(cfg, st, log, time.Now)
-	jobs, err := app.NewJobs(cfg, svc, log)
+	svc, err := app.NewServices(cfg, st, log, time.Now)
+	var jobs *job.Home
+	if err == nil {
+		jobs, err = app.NewJobs(cfg, svc, log)
+	}
 	if err == nil {
 		err = jobs.Start(ctx)
 	}

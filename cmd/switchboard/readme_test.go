@@ -298,7 +298,8 @@ func TestReadme(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dbURL := emptyDatabase(t)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DATABASE_URL=" + dbURL}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DATABASE_URL=" + dbURL,
+		"MEDIA_STORE=file://" + filepath.Join(dir, ".data", "media")}
 	runBin := func(args ...string) []byte {
 		t.Helper()
 		cmd := exec.Command(bin, args...)

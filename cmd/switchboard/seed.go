@@ -80,7 +80,10 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer st.Close()
 	start := time.Now()
-	svc := app.NewServices(cfg, st, log, time.Now)
+	svc, err := app.NewServices(cfg, st, log, time.Now)
+	if err != nil {
+		return err
+	}
 	w, err := svc.Workspaces.Get(ctx, ws)
 	if err != nil {
 		return describe(err)

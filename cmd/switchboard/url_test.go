@@ -44,7 +44,8 @@ func TestLocalURL(t *testing.T) {
 // server answers there.
 func TestServePrintsURL(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": storetest.URL(t), "JWT_SECRET": strings.Repeat("k", 32),
-		"HTTP_ADDR": "127.0.0.1:0", "DELIVERY_WORKERS": "0", "LOG_LEVEL": "error"}
+		"HTTP_ADDR": "127.0.0.1:0", "DELIVERY_WORKERS": "0", "LOG_LEVEL": "error",
+		"MEDIA_STORE": "file://" + t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, w := io.Pipe()

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/label"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
@@ -50,6 +51,10 @@ type Services struct {
 	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
 	Events   *event.Service
 	Webhooks *subscription.Service
+	// Media stores files (uploads, what customers send) in MEDIA_STORE.
+	Media *media.Service
+	// MediaURLs signs the media URLs that need no bearer token (MEDIA_URL_TTL).
+	MediaURLs *media.Signer
 	// Hashes bounds the password hashes of logins running at once.
 	Hashes *password.Gate
 	// Ready reports whether the database answers.
@@ -63,8 +68,9 @@ type Services struct {
 	now     func() time.Time
 }
 
-// NewServices builds every domain service on the store with the clock.
-func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func() time.Time) Services {
+// NewServices builds every domain service on the store with the clock. It fails only when the
+// media store (MEDIA_STORE) cannot be opened.
+func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func() time.Time) (Services, error) {
 	// config.Load admits only a 32-byte key or none, so this cannot fail; without a key the box
 	// is nil and channels that need secrets answer secrets_unavailable.
 	box, _ := secret.New(cfg.SecretsKey)
@@ -85,7 +91,15 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, log, now)
+	// Opening a bucket reads its URL and, for s3://, the AWS configuration; it calls no server,
+	// so it needs no deadline.
+	files, err := media.Open(context.Background(), st, media.Config{URL: cfg.MediaStore, MaxBytes: cfg.MediaMaxBytes}, now)
+	if err != nil {
+		return Services{}, err
+	}
 	return Services{
+		Media:         files,
+		MediaURLs:     media.NewSigner(cfg.JWTSecret, cfg.MediaURLTTL, now),
 		Hashes:        hashes,
 		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
 		Webhooks:      subscription.NewService(st, box, guard, now),
@@ -104,12 +118,12 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now),
 		Deliveries:    deliveries,
-	}
+	}, nil
 }
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
 // (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge, event
-// prune and snooze wake-up, the subscriber webhook outbox and the event listener that feeds
+// prune, snooze wake-up and media sweep, the subscriber webhook outbox and the event listener that feeds
 // this process's streams. Any number of processes may run it: River shares the jobs out,
 // River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
 // and the outbox's claims share the webhooks. tune adjusts River's
@@ -132,6 +146,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		return nil, err
 	}
 	if err := job.AddSnoozeWake(h, svc.Conversations, job.Snooze{Every: cfg.SnoozeWakeInterval}); err != nil {
+		return nil, err
+	}
+	if err := job.AddMediaSweep(h, svc.Media, job.MediaSweep{Every: cfg.MediaSweepInterval}); err != nil {
 		return nil, err
 	}
 	hub := svc.Events.Hub

@@ -91,6 +91,16 @@ type Config struct {
 	// SnoozeWakeInterval is how often snoozes whose instant has passed are woken: at most
 	// 30s, so that one wakes within a minute of its instant.
 	SnoozeWakeInterval time.Duration
+
+	// MediaStore is the blob store's URL (gocloud.dev/blob): file:///dir or
+	// s3://bucket?region=...; every process of a deployment names the same one.
+	MediaStore string
+	// MediaMaxBytes is the largest file an upload or a media fetch takes.
+	MediaMaxBytes int64
+	// MediaURLTTL is how long a signed media URL stays valid.
+	MediaURLTTL time.Duration
+	// MediaSweepInterval is how often the blobs of deleted media are deleted.
+	MediaSweepInterval time.Duration
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -142,6 +152,10 @@ var Vars = []Var{
 	{"LOGIN_FAILURES_PER_ADDRESS", "50", "Failed logins from one client address (IPv6: its /64) a minute before 429 rate_limited (50..100000)."},
 	{"TRUSTED_PROXIES", "", "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); empty: the connection's address is the client's."},
 	{"CORS_ALLOWED_ORIGINS", "", "Comma-separated browser origins allowed to call the API (CORS), each scheme://host[:port] without a path; the port may be * (http://localhost:*: any port, or none). * alone allows every origin (credentials are bearer tokens, never cookies, so no origin is sent Allow-Credentials). Empty: no CORS headers."},
+	{"MEDIA_STORE", "file://./.data/media", "Where media files are stored (gocloud.dev/blob URL): file:///a/dir (created if missing; file://./dir is relative to the working directory, the default is make run's .data/media), or s3://bucket?region=...&endpoint=...&use_path_style=true for any S3-compatible store (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the usual AWS sources). Set it on worker processes too: they delete the files of deleted media."},
+	{"MEDIA_MAX_BYTES", "26214400", "Largest media file, in bytes, an upload (POST /v1/media) or a media fetch takes (larger → 413 media_too_large); 25 MiB by default."},
+	{"MEDIA_URL_TTL", "15m", "How long a signed media URL (GET /v1/media/{id}/url) stays valid (1s..24h)."},
+	{"MEDIA_SWEEP_INTERVAL", "5m", "How often the stored files of deleted media (a deleted contact's, or workspace's) are deleted when nothing else refers to them (a periodic job; one process runs it)."},
 	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
 	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
 }
@@ -281,6 +295,17 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.CORSAllowedOrigins, err = ParseOrigins(get("CORS_ALLOWED_ORIGINS")); err != nil {
 		errs = append(errs, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err))
 	}
+	c.MediaStore = get("MEDIA_STORE")
+	if u, err := url.Parse(c.MediaStore); err != nil || (u.Scheme != "file" && u.Scheme != "s3") || (u.Scheme == "s3" && u.Host == "") {
+		errs = append(errs, fmt.Errorf("MEDIA_STORE: want file:///a/dir or s3://bucket?region=..., got %q", c.MediaStore))
+	}
+	if c.MediaMaxBytes, err = strconv.ParseInt(get("MEDIA_MAX_BYTES"), 10, 64); err != nil || c.MediaMaxBytes < 1024 || c.MediaMaxBytes > 1<<40 {
+		errs = append(errs, fmt.Errorf("MEDIA_MAX_BYTES: want a number of bytes from 1024 to 1 TiB, got %q", get("MEDIA_MAX_BYTES")))
+	}
+	if c.MediaURLTTL = dur("MEDIA_URL_TTL"); c.MediaURLTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("MEDIA_URL_TTL: want at most 24h, got %q", get("MEDIA_URL_TTL")))
+	}
+	c.MediaSweepInterval = dur("MEDIA_SWEEP_INTERVAL")
 	if k := get("SECRETS_KEY"); k != "" {
 		b, err := base64.StdEncoding.DecodeString(k)
 		if err != nil || len(b) != 32 {

@@ -272,3 +272,40 @@ func TestSnoozeWakeInterval(t *testing.T) {
 		})
 	}
 }
+
+func TestMediaSettings(t *testing.T) {
+	type media struct {
+		store string
+		max   int64
+		ttl   time.Duration
+	}
+	def := media{"file://./.data/media", 25 << 20, 15 * time.Minute}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want media
+		err  string
+	}{
+		{name: "defaults", want: def},
+		{name: "a directory", env: map[string]string{"MEDIA_STORE": "file:///var/lib/switchboard/media"},
+			want: media{"file:///var/lib/switchboard/media", def.max, def.ttl}},
+		{name: "an S3-compatible store", env: map[string]string{"MEDIA_STORE": "s3://media?region=eu-west-1&endpoint=https://s3.example.com&use_path_style=true"},
+			want: media{"s3://media?region=eu-west-1&endpoint=https://s3.example.com&use_path_style=true", def.max, def.ttl}},
+		{name: "a small cap, a short URL", env: map[string]string{"MEDIA_MAX_BYTES": "1024", "MEDIA_URL_TTL": "1m"},
+			want: media{def.store, 1024, time.Minute}},
+		{name: "an unknown scheme", env: map[string]string{"MEDIA_STORE": "gs://media"}, err: "MEDIA_STORE: want"},
+		{name: "a path alone", env: map[string]string{"MEDIA_STORE": "/var/lib/media"}, err: "MEDIA_STORE: want"},
+		{name: "s3 without a bucket", env: map[string]string{"MEDIA_STORE": "s3:///x"}, err: "MEDIA_STORE: want"},
+		{name: "a cap under 1 KiB", env: map[string]string{"MEDIA_MAX_BYTES": "1023"}, err: "MEDIA_MAX_BYTES: want"},
+		{name: "a cap with a unit", env: map[string]string{"MEDIA_MAX_BYTES": "25MiB"}, err: "MEDIA_MAX_BYTES: want"},
+		{name: "a URL valid for days", env: map[string]string{"MEDIA_URL_TTL": "48h"}, err: "MEDIA_URL_TTL: want at most 24h"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := load(t, tc.env, tc.err)
+			if got := (media{c.MediaStore, c.MediaMaxBytes, c.MediaURLTTL}); ok && got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

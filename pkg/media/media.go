@@ -196,14 +196,13 @@ func (s *Service) Put(ctx context.Context, ws uuid.UUID, r io.Reader, in New) (M
 	if limit <= 0 {
 		limit = s.maxBytes
 	}
-	head := make([]byte, sniffLen)
-	n, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	head, err := readHead(r)
+	if err != nil {
 		return Media{}, fmt.Errorf("read media: %w", err)
 	}
-	head = head[:n]
+	n := len(head)
 	if int64(n) > limit {
-		return Media{}, tooLarge(limit)
+		return Media{}, TooLarge(limit)
 	}
 	if n == 0 {
 		return Media{}, errkind.Invalid(errkind.Field{Field: "file", Message: "is empty"})
@@ -243,6 +242,25 @@ func (s *Service) Put(ctx context.Context, ws uuid.UUID, r io.Reader, in New) (M
 	return m, nil
 }
 
+// readHead reads the first sniffLen bytes of r, or all of a shorter r. Unlike io.ReadFull, it
+// tells a short file (EOF) from a stream that failed with io.ErrUnexpectedEOF (a truncated
+// multipart part): only the first is a file.
+func readHead(r io.Reader) ([]byte, error) {
+	head := make([]byte, sniffLen)
+	n := 0
+	for n < len(head) {
+		k, err := r.Read(head[n:])
+		n += k
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return head[:n], nil
+}
+
 // writeTemp copies r to key while hashing and counting it; over limit bytes aborts the write.
 func (s *Service) writeTemp(ctx context.Context, key string, r io.Reader, limit int64, contentType string) (string, int64, error) {
 	// Cancelling the writer's context before Close discards what it wrote.
@@ -258,7 +276,7 @@ func (s *Service) writeTemp(ctx context.Context, key string, r io.Reader, limit 
 	// One byte past the limit tells an oversized file from one of exactly the limit.
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, limit+1))
 	if err == nil && n > limit {
-		err = tooLarge(limit)
+		err = TooLarge(limit)
 	}
 	if err != nil {
 		cancel()
@@ -274,7 +292,8 @@ func (s *Service) writeTemp(ctx context.Context, key string, r io.Reader, limit 
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-func tooLarge(limit int64) error {
+// TooLarge is ErrTooLarge naming the cap, for a file (or a body) over limit bytes.
+func TooLarge(limit int64) error {
 	return ErrTooLarge.Detailf("The file is over the limit of %d bytes (%s).", limit, humanBytes(limit))
 }
 
