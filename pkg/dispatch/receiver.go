@@ -157,9 +157,9 @@ func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
 	if in.Subject != "" && in.Text == "" {
 		out.Text = in.Subject
 	}
-	if a := in.Attachment; a != nil {
+	for _, a := range in.Attachments {
 		if a.URL != "" {
-			out.Attachments = []conversation.Attachment{{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename}}
+			out.Attachments = append(out.Attachments, conversation.Attachment{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename})
 		} else if out.Text == "" {
 			out.Text = "[" + strings.TrimSpace("attachment "+a.MIMEType) + "]"
 		}

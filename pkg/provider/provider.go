@@ -118,8 +118,16 @@ type Inbound struct {
 	// ReceivedAt is when the provider received the message; zero when the provider does not
 	// say (Twilio), and the caller stamps it with its own clock.
 	ReceivedAt time.Time
-	Attachment *Attachment
+	// Attachments are the message's files: by the provider's media id (ID), by a link the
+	// provider keeps (URL, which may expire or need the provider's credentials), or carried
+	// in the webhook itself (Data). The receiver brings each into the media store; at most
+	// MaxAttachments are kept.
+	Attachments []Attachment
 }
+
+// MaxAttachments bounds the files kept of one inbound message, as a message carries at most
+// ten (conversation.MaxAttachments); Twilio's NumMedia is at most ten too.
+const MaxAttachments = 10
 
 // Receipt is a delivery status report for one of our messages.
 type Receipt struct {
