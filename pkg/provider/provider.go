@@ -17,6 +17,11 @@
 //     messenger.Handshake.
 //   - Parse(body []byte) (Event, error), turning a verified webhook into Inbound messages (the
 //     ingestion path, deduplicated on ExternalID) and Receipts; failures wrap ErrMalformed.
+//
+// Customers' files arrive by the provider's id or by a link, and are downloaded as streams for
+// the media store: whatsapp.Client.Media, telegram.Client.File and line.Client.Content by id,
+// twilio.Client.Media by a link behind the account's credentials, Fetch by any other link. A
+// failed download is an *Error as a failed send is: 404 permanent, 5xx and 429 transient.
 package provider
 
 import (

@@ -1,0 +1,52 @@
+package telegram_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
+	"github.com/switchboard/switchboard/pkg/provider/telegram"
+)
+
+func TestFile(t *testing.T) {
+	fake := pt.NewMedia(t, botToken)
+	fake.Add("BQACAgIAAxkBAAIC", []byte("%PDF-1.4 an invoice"), "application/octet-stream")
+	fake.Fail("AgACAgQAAxkBAAIB", http.StatusBadGateway)
+	c := telegram.New(telegram.Config{BotToken: botToken, SecretToken: secretToken, APIBase: fake.URL + "/tg"}, nil)
+
+	body, info, err := c.File(context.Background(), "BQACAgIAAxkBAAIC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(body)
+	body.Close()
+	pt.Equal(t, "bytes", string(data), "%PDF-1.4 an invoice")
+	pt.Equal(t, "info: octet-stream says nothing", info, provider.MediaInfo{Filename: "BQACAgIAAxkBAAIC.bin", Size: int64(len(data))})
+	pt.Equal(t, "getFile body", string(fake.Requests()[0].Body), `{"file_id":"BQACAgIAAxkBAAIC"}`)
+
+	tests := []struct {
+		name      string
+		id        string
+		permanent bool
+		status    int
+	}{
+		{"unknown file id", "nope", true, http.StatusNotFound},
+		{"Bot API unavailable", "AgACAgQAAxkBAAIB", false, http.StatusBadGateway},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := c.File(context.Background(), tc.id)
+			var e *provider.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want *provider.Error, got %v", err)
+			}
+			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
+			pt.Equal(t, "HTTPStatus", e.HTTPStatus, tc.status)
+			pt.NoSecret(t, err, nil, botToken, secretToken)
+		})
+	}
+}

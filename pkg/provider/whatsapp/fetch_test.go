@@ -1,0 +1,58 @@
+package whatsapp_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/switchboard/switchboard/pkg/provider"
+	pt "github.com/switchboard/switchboard/pkg/provider/providertest"
+	"github.com/switchboard/switchboard/pkg/provider/whatsapp"
+)
+
+func TestMedia(t *testing.T) {
+	fake := pt.NewMedia(t, accessToken)
+	fake.Add("1003383421387256", []byte("\xff\xd8\xff\xe0 a photo"), "image/jpeg")
+	fake.Fail("1003383421387257", http.StatusServiceUnavailable)
+	c := whatsapp.New(whatsapp.Config{PhoneNumberID: "106540352242922", AccessToken: accessToken, AppSecret: appSecret,
+		APIBase: fake.URL + "/wa"}, nil)
+
+	body, info, err := c.Media(context.Background(), "1003383421387256", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(body)
+	body.Close()
+	pt.Equal(t, "bytes", string(data), "\xff\xd8\xff\xe0 a photo")
+	pt.Equal(t, "info", info, provider.MediaInfo{MIMEType: "image/jpeg", Size: int64(len(data))})
+	reqs := fake.Requests()
+	pt.Equal(t, "requests", len(reqs), 2)
+	pt.Equal(t, "metadata names the phone number", reqs[0].RawQuery, "phone_number_id=106540352242922")
+	for _, r := range reqs {
+		pt.Equal(t, r.Path+" bearer", r.Header.Get("Authorization"), "Bearer "+accessToken)
+	}
+
+	tests := []struct {
+		name      string
+		id        string
+		permanent bool
+		status    int
+	}{
+		{"unknown media id", "404404", true, http.StatusNotFound},
+		{"Graph unavailable", "1003383421387257", false, http.StatusServiceUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := c.Media(context.Background(), tc.id, nil)
+			var e *provider.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want *provider.Error, got %v", err)
+			}
+			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
+			pt.Equal(t, "HTTPStatus", e.HTTPStatus, tc.status)
+			pt.NoSecret(t, err, nil, accessToken, appSecret)
+		})
+	}
+}
