@@ -1061,6 +1061,7 @@ const (
 	CreateWebhookRequestEventsMentionCreated            CreateWebhookRequestEvents = "mention.created"
 	CreateWebhookRequestEventsMessageCreated            CreateWebhookRequestEvents = "message.created"
 	CreateWebhookRequestEventsMessageStatusChanged      CreateWebhookRequestEvents = "message.status_changed"
+	CreateWebhookRequestEventsMessageUpdated            CreateWebhookRequestEvents = "message.updated"
 	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
 	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
@@ -1096,6 +1097,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
 	case CreateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case CreateWebhookRequestEventsMessageUpdated:
 		return true
 	case CreateWebhookRequestEventsNoteCreated:
 		return true
@@ -1313,6 +1316,7 @@ func (e EventMentionType) Valid() bool {
 const (
 	EventMessageTypeMessageCreated       EventMessageType = "message.created"
 	EventMessageTypeMessageStatusChanged EventMessageType = "message.status_changed"
+	EventMessageTypeMessageUpdated       EventMessageType = "message.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventMessageType enum.
@@ -1321,6 +1325,8 @@ func (e EventMessageType) Valid() bool {
 	case EventMessageTypeMessageCreated:
 		return true
 	case EventMessageTypeMessageStatusChanged:
+		return true
+	case EventMessageTypeMessageUpdated:
 		return true
 	default:
 		return false
@@ -1518,6 +1524,9 @@ const (
 	ProblemCodeLabelNotFound            ProblemCode = "label_not_found"
 	ProblemCodeLastOwner                ProblemCode = "last_owner"
 	ProblemCodeMalformedWebhook         ProblemCode = "malformed_webhook"
+	ProblemCodeMediaNotFound            ProblemCode = "media_not_found"
+	ProblemCodeMediaTooLarge            ProblemCode = "media_too_large"
+	ProblemCodeMediaTypeRefused         ProblemCode = "media_type_refused"
 	ProblemCodeMessageNotFound          ProblemCode = "message_not_found"
 	ProblemCodeMessagingWindowClosed    ProblemCode = "messaging_window_closed"
 	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
@@ -1624,6 +1633,12 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeLastOwner:
 		return true
 	case ProblemCodeMalformedWebhook:
+		return true
+	case ProblemCodeMediaNotFound:
+		return true
+	case ProblemCodeMediaTooLarge:
+		return true
+	case ProblemCodeMediaTypeRefused:
 		return true
 	case ProblemCodeMessageNotFound:
 		return true
@@ -3080,6 +3095,7 @@ const (
 	UpdateWebhookRequestEventsMentionCreated            UpdateWebhookRequestEvents = "mention.created"
 	UpdateWebhookRequestEventsMessageCreated            UpdateWebhookRequestEvents = "message.created"
 	UpdateWebhookRequestEventsMessageStatusChanged      UpdateWebhookRequestEvents = "message.status_changed"
+	UpdateWebhookRequestEventsMessageUpdated            UpdateWebhookRequestEvents = "message.updated"
 	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
 	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
@@ -3115,6 +3131,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsMessageCreated:
 		return true
 	case UpdateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case UpdateWebhookRequestEventsMessageUpdated:
 		return true
 	case UpdateWebhookRequestEventsNoteCreated:
 		return true
@@ -3325,6 +3343,7 @@ const (
 	ListEventsParamsTypesMentionCreated            ListEventsParamsTypes = "mention.created"
 	ListEventsParamsTypesMessageCreated            ListEventsParamsTypes = "message.created"
 	ListEventsParamsTypesMessageStatusChanged      ListEventsParamsTypes = "message.status_changed"
+	ListEventsParamsTypesMessageUpdated            ListEventsParamsTypes = "message.updated"
 	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
 	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
@@ -3358,6 +3377,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesMessageCreated:
 		return true
 	case ListEventsParamsTypesMessageStatusChanged:
+		return true
+	case ListEventsParamsTypesMessageUpdated:
 		return true
 	case ListEventsParamsTypesNoteCreated:
 		return true
@@ -5523,6 +5544,9 @@ type Problem struct {
 	// - `label_not_found`: No such label in this workspace.
 	// - `last_owner`: The workspace must keep at least one owner.
 	// - `malformed_webhook`: A provider webhook body cannot be parsed.
+	// - `media_not_found`: No such media in this workspace.
+	// - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
+	// - `media_type_refused`: Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.
 	// - `message_not_found`: No such message in this workspace.
 	// - `messaging_window_closed`: The channel's reply window is closed and nothing may be sent until the contact writes; decision says why.
 	// - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
@@ -5624,6 +5648,9 @@ type Problem struct {
 // - `label_not_found`: No such label in this workspace.
 // - `last_owner`: The workspace must keep at least one owner.
 // - `malformed_webhook`: A provider webhook body cannot be parsed.
+// - `media_not_found`: No such media in this workspace.
+// - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
+// - `media_type_refused`: Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.
 // - `message_not_found`: No such message in this workspace.
 // - `messaging_window_closed`: The channel's reply window is closed and nothing may be sent until the contact writes; decision says why.
 // - `method_not_allowed`: The path does not take this method; Allow lists those it takes.
@@ -8869,6 +8896,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 	case "message.created":
 		return t.AsEventMessage()
 	case "message.status_changed":
+		return t.AsEventMessage()
+	case "message.updated":
 		return t.AsEventMessage()
 	case "note.created":
 		return t.AsEventNote()
