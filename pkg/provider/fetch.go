@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -16,6 +17,16 @@ type MediaInfo struct {
 	MIMEType string
 	Filename string
 	Size     int64 // 0: not said
+}
+
+// CodeTooLarge is the code of the permanent error for a file the provider declares larger
+// than the caller's cap: it is refused before it is downloaded.
+const CodeTooLarge = "file_too_large"
+
+// TooLarge is the error for a file the provider declares larger than maxBytes.
+func TooLarge(provider string, size, maxBytes int64) *Error {
+	return &Error{Provider: provider, Permanent: true, Code: CodeTooLarge,
+		Text: fmt.Sprintf("the file is %d bytes, over the limit of %d", size, maxBytes)}
 }
 
 // GetRequest builds a GET of a media file with a context. A URL that is malformed or not

@@ -16,8 +16,9 @@ import (
 // {base}/file/bot<token>/<file_path> is the file. Bots may download files up to 20 MB: a
 // bigger one is refused by getFile with 400 "file is too big", a permanent error. Both
 // requests go to the Bot API host, with the token in the path, so no error ever holds a URL.
-// The caller streams and closes the body.
-func (c *Client) File(ctx context.Context, fileID string) (io.ReadCloser, provider.MediaInfo, error) {
+// A file_size over maxBytes is refused before the download (provider.TooLarge). The caller
+// streams and closes the body.
+func (c *Client) File(ctx context.Context, fileID string, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
 	if fileID == "" {
 		return nil, provider.MediaInfo{}, provider.Invalid(name, "no file id")
 	}
@@ -52,7 +53,10 @@ func (c *Client) File(ctx context.Context, fileID string) (io.ReadCloser, provid
 	}
 	if decodeErr != nil || answer.Result.FilePath == "" {
 		return nil, provider.MediaInfo{}, &provider.Error{Provider: name, Permanent: true, Code: "unreadable_response",
-			HTTPStatus: resp.StatusCode, Text: "getFile answered no file_path"}
+			Text: "getFile answered no file_path"}
+	}
+	if size := answer.Result.FileSize; maxBytes > 0 && size > maxBytes {
+		return nil, provider.MediaInfo{}, provider.TooLarge(name, size, maxBytes)
 	}
 	// file_path is Telegram's own ("photos/file_1.jpg"): each segment is escaped, the slashes kept.
 	segments := strings.Split(answer.Result.FilePath, "/")

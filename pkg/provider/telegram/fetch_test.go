@@ -18,7 +18,7 @@ func TestFile(t *testing.T) {
 	fake.Fail("AgACAgQAAxkBAAIB", http.StatusBadGateway)
 	c := telegram.New(telegram.Config{BotToken: botToken, SecretToken: secretToken, APIBase: fake.URL + "/tg"}, nil)
 
-	body, info, err := c.File(context.Background(), "BQACAgIAAxkBAAIC")
+	body, info, err := c.File(context.Background(), "BQACAgIAAxkBAAIC", 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := c.File(context.Background(), tc.id)
+			_, _, err := c.File(context.Background(), tc.id, 1<<20)
 			var e *provider.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("want *provider.Error, got %v", err)
@@ -49,4 +49,17 @@ func TestFile(t *testing.T) {
 			pt.NoSecret(t, err, nil, botToken, secretToken)
 		})
 	}
+}
+
+// TestFileOverTheCap: a file_size over the cap is refused before the file is requested.
+func TestFileOverTheCap(t *testing.T) {
+	fake := pt.NewMedia(t, botToken)
+	fake.Add("BQACAgIAAxkBAAIC", []byte("%PDF-1.4 an invoice"), "application/octet-stream")
+	c := telegram.New(telegram.Config{BotToken: botToken, SecretToken: secretToken, APIBase: fake.URL + "/tg"}, nil)
+	_, _, err := c.File(context.Background(), "BQACAgIAAxkBAAIC", 4)
+	var e *provider.Error
+	if !errors.As(err, &e) || e.Code != provider.CodeTooLarge || !e.Permanent {
+		t.Fatalf("File over the cap = %v, want a permanent %s", err, provider.CodeTooLarge)
+	}
+	pt.Equal(t, "only getFile was called", len(fake.Requests()), 1)
 }

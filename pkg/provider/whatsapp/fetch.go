@@ -17,8 +17,9 @@ import (
 // {url, mime_type, sha256, file_size}, and the url, fetched with the same bearer token, is the
 // file. The url is Meta's own (lookaside.fbsbx.com) and valid for minutes, so it is fetched at
 // once, through download: a client for a destination the webhook named rather than the
-// configured API host. The caller streams and closes the body.
-func (c *Client) Media(ctx context.Context, id string, download *http.Client) (io.ReadCloser, provider.MediaInfo, error) {
+// configured API host. A file_size over maxBytes is refused before the download
+// (provider.TooLarge). The caller streams and closes the body.
+func (c *Client) Media(ctx context.Context, id string, maxBytes int64, download *http.Client) (io.ReadCloser, provider.MediaInfo, error) {
 	if id == "" {
 		return nil, provider.MediaInfo{}, provider.Invalid(name, "no media id")
 	}
@@ -39,11 +40,15 @@ func (c *Client) Media(ctx context.Context, id string, download *http.Client) (i
 		URL      string `json:"url"`
 		MIMEType string `json:"mime_type"`
 		// file_size is a string in Meta's examples and a number in some SDKs' models.
-		FileSize json.Number `json:"file_size"`
+		FileSize provider.ID `json:"file_size"`
 	}
 	if err := json.Unmarshal(resp.Body, &m); err != nil || m.URL == "" {
 		return nil, provider.MediaInfo{}, &provider.Error{Provider: name, Permanent: true, Code: "unreadable_response",
-			HTTPStatus: resp.StatusCode, Text: "the media id's answer has no URL"}
+			Text: "the media id's answer has no URL"}
+	}
+	size, _ := strconv.ParseInt(string(m.FileSize), 10, 64)
+	if maxBytes > 0 && size > maxBytes {
+		return nil, provider.MediaInfo{}, provider.TooLarge(name, size, maxBytes)
 	}
 	req, err = provider.GetRequest(ctx, name, m.URL)
 	if err != nil {
@@ -62,8 +67,8 @@ func (c *Client) Media(ctx context.Context, id string, download *http.Client) (i
 	if info.MIMEType == "" || info.MIMEType == "application/octet-stream" {
 		info.MIMEType = m.MIMEType
 	}
-	if n, err := m.FileSize.Int64(); err == nil && n > 0 {
-		info.Size = n
+	if size > 0 {
+		info.Size = size
 	}
 	return body, info, nil
 }

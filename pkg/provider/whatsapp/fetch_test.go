@@ -19,7 +19,7 @@ func TestMedia(t *testing.T) {
 	c := whatsapp.New(whatsapp.Config{PhoneNumberID: "106540352242922", AccessToken: accessToken, AppSecret: appSecret,
 		APIBase: fake.URL + "/wa"}, nil)
 
-	body, info, err := c.Media(context.Background(), "1003383421387256", nil)
+	body, info, err := c.Media(context.Background(), "1003383421387256", 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestMedia(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := c.Media(context.Background(), tc.id, nil)
+			_, _, err := c.Media(context.Background(), tc.id, 1<<20, nil)
 			var e *provider.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("want *provider.Error, got %v", err)
@@ -55,4 +55,18 @@ func TestMedia(t *testing.T) {
 			pt.NoSecret(t, err, nil, accessToken, appSecret)
 		})
 	}
+}
+
+// TestMediaOverTheCap: a file_size over the cap is refused before the file is requested.
+func TestMediaOverTheCap(t *testing.T) {
+	fake := pt.NewMedia(t, accessToken)
+	fake.Add("1003383421387256", []byte("\xff\xd8\xff\xe0 a photo"), "image/jpeg")
+	c := whatsapp.New(whatsapp.Config{PhoneNumberID: "106540352242922", AccessToken: accessToken, AppSecret: appSecret,
+		APIBase: fake.URL + "/wa"}, nil)
+	_, _, err := c.Media(context.Background(), "1003383421387256", 4, nil)
+	var e *provider.Error
+	if !errors.As(err, &e) || e.Code != provider.CodeTooLarge || !e.Permanent {
+		t.Fatalf("Media over the cap = %v, want a permanent %s", err, provider.CodeTooLarge)
+	}
+	pt.Equal(t, "only the metadata was asked for", len(fake.Requests()), 1)
 }
