@@ -127,7 +127,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Labels:             svc.Labels,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
-		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations),
+		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
 		PublicBaseURL:      cfg.PublicBaseURL,
 		Events:             svc.Events,
 		Webhooks:           svc.Webhooks,
