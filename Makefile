@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go bench-media help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -197,3 +197,9 @@ bench-reset: ## drop the bench database and state; the next make bench seeds aga
 bench-go: db ## Go benchmarks of rule-checked sends, eligibility and the inbox (req/s, CPU µs per request)
 	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./api/
+
+# A built `switchboard serve` takes a 25 MiB upload and serves it back, whole and as a range:
+# its peak RSS growth must stay under 10 MiB (issue 15), or the benchmark fails.
+bench-media: db ## the server's memory growth moving a 25 MiB media file (streamed: under 10 MiB)
+	@export TEST_DATABASE_URL="$${DATABASE_URL:-$$(.ci/postgres url postgres)}"; \
+	$(GO) test -run '^$$' -bench BenchmarkMediaMemory -benchtime 3x ./cmd/switchboard/

@@ -16,13 +16,17 @@ var (
 	corsMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 	// corsAllowHeaders are the request headers a page may set beyond the CORS-safelisted
 	// ones: credentials, JSON bodies, safe retries, stream resumption, and its own request id.
-	corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", headerRequestID}
+	corsAllowHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", headerRequestID,
+		// media downloads: ranges and conditional requests (a bare Range is safelisted, not all)
+		"Range", "If-Range", "If-None-Match", "If-Match", "If-Modified-Since"}
 	// corsExposeHeaders are the response headers a page may read beyond the safelisted ones.
 	// The RateLimit names cover both drafts of the IETF header (RateLimit and
 	// RateLimit-Policy; RateLimit-Limit, -Remaining and -Reset), so limits added later are
 	// readable without a change here.
 	corsExposeHeaders = []string{headerRequestID, "Idempotent-Replayed", "Location", "Retry-After", "WWW-Authenticate",
-		"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+		"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+		// media downloads: the file's name, its version, and which part of it came
+		"Content-Disposition", "ETag", "Content-Range", "Accept-Ranges"}
 )
 
 // corsMaxAge is how long a browser may reuse a preflight's answer, in seconds: Chromium's

@@ -67,6 +67,8 @@ var echoCodes = map[int]string{
 	http.StatusForbidden:             "forbidden",
 	http.StatusTooManyRequests:       "rate_limited",
 	http.StatusServiceUnavailable:    "unavailable",
+	// GET /v1/media/{id} with a Range outside the file (http.ServeContent's answer).
+	http.StatusRequestedRangeNotSatisfiable: "range_not_satisfiable",
 }
 
 // errorHandler is echo's HTTPErrorHandler: the only place that turns an error into a status.

@@ -3,7 +3,6 @@ package api
 import (
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,11 +19,7 @@ type providerWebhookHandler struct {
 // fullURL is the URL the provider called, as it signed it: PUBLIC_BASE_URL (or the request's
 // scheme and host) with the request's path and query.
 func (h *providerWebhookHandler) fullURL(c echo.Context) string {
-	base := h.publicBaseURL
-	if base == "" {
-		base = c.Scheme() + "://" + c.Request().Host
-	}
-	return strings.TrimRight(base, "/") + c.Request().URL.RequestURI()
+	return publicBase(c, h.publicBaseURL) + c.Request().URL.RequestURI()
 }
 
 // receive godoc

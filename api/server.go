@@ -29,6 +29,8 @@
 // @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
 // @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
+// @tag.name                  media
+// @tag.description           Files to send as attachments and that customers sent: upload, download (ranges), and signed URLs for <img src>.
 // @tag.name                  events
 // @tag.description           Past events for polling, and the live Server-Sent Events stream.
 // @tag.name                  webhooks
@@ -65,6 +67,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/label"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -84,6 +87,9 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Media stores and serves files; MediaURLs signs the URLs that need no bearer token.
+	Media     *media.Service
+	MediaURLs *media.Signer
 	// ProviderWebhooks receives provider webhooks (inbound messages and delivery receipts).
 	ProviderWebhooks *dispatch.Receiver
 	// PublicBaseURL is this server's public URL, for signatures over the full URL (Twilio);
@@ -127,6 +133,8 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Labels:             svc.Labels,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
+		Media:              svc.Media,
+		MediaURLs:          svc.MediaURLs,
 		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
 		PublicBaseURL:      cfg.PublicBaseURL,
 		Events:             svc.Events,
@@ -179,7 +187,10 @@ func New(d Deps) *echo.Echo {
 	if c := cors(d.CORSAllowedOrigins); c != nil {
 		mw = append(mw, c)
 	}
-	e.Use(append(mw, bodyDeadline, middleware.BodyLimit(limit), validQuery)...)
+	// An upload has its own, larger cap (MEDIA_MAX_BYTES), which its handler enforces while it
+	// streams the file to the store.
+	bodyLimit := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: limit, Skipper: isUpload})
+	e.Use(append(mw, bodyDeadline, bodyLimit, validQuery)...)
 
 	e.GET("/healthz", health)
 	e.GET("/readyz", ready(d.Ready))
@@ -286,6 +297,16 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
+
+	mh := &mediaHandler{media: d.Media, urls: d.MediaURLs, publicBaseURL: d.PublicBaseURL}
+	// An upload exists to be sent: messages:send is what a reply needs, so a key made for
+	// sending can attach files, and one that only closes or assigns conversations cannot store
+	// them. Reading media is reading conversations.
+	route(http.MethodPost, uploadPath, mh.upload, auth.ScopeMessagesSend)
+	route(http.MethodGet, "/media/:id", mh.download, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/media/:id/url", mh.signedURL, auth.ScopeConversationsRead)
+	// The signed URL is its own credential: no bearer token, as an <img src> sends none.
+	e.GET("/v1/media/:id/content", mh.signedDownload)
 
 	// Provider webhooks carry the provider's own signature instead of a bearer token.
 	pwh := &providerWebhookHandler{receiver: d.ProviderWebhooks, publicBaseURL: d.PublicBaseURL}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -681,8 +684,8 @@ func setQuery(q url.Values, p *openapi3.Parameter, v any) {
 	q[p.Name] = strs
 }
 
-// setBody encodes a drawn body for its media type: JSON, a form, or (message/rfc822) a
-// mail with the drawn members as headers.
+// setBody encodes a drawn body for its media type: JSON, a form, a multipart upload, or
+// (message/rfc822) a mail with the drawn members as headers.
 func (req *fuzzRequest) setBody(ct string, v any) {
 	req.body, req.contentType = v, ct
 	switch ct {
@@ -700,6 +703,26 @@ func (req *fuzzRequest) setBody(ct string, v any) {
 			}
 		}
 		req.rawBody = []byte(f.Encode())
+	case "multipart/form-data":
+		// An upload: a binary member is a file part (its drawn text the file), others fields.
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		if m, ok := v.(map[string]any); ok {
+			s := req.op.op.RequestBody.Value.Content[ct].Schema.Value
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if strings.ContainsFunc(k, unicode.IsControl) {
+					continue // a part's name is a header parameter, which HTTP cannot carry control characters in
+				}
+				if p := s.Properties[k]; p != nil && p.Value.Format == "binary" {
+					part, _ := mw.CreateFormFile(k, "drawn.txt")
+					_, _ = io.WriteString(part, queryValue(m[k]))
+				} else {
+					_ = mw.WriteField(k, queryValue(m[k]))
+				}
+			}
+		}
+		_ = mw.Close()
+		req.rawBody, req.contentType = b.Bytes(), mw.FormDataContentType()
 	default:
 		var b bytes.Buffer
 		if m, ok := v.(map[string]any); ok {
@@ -1123,6 +1146,13 @@ func newFuzzFixtures(t *testing.T, e *apitest.Env, w *apitest.Workspace) *fuzzFi
 		}
 		e.Post(t, "/v1/labels", w.OwnerToken, map[string]any{"name": name, "color": "#1f93ff"}).Expect(t, http.StatusCreated).JSON(t, &l)
 		add("labels", l.ID)
+	}
+	for i, data := range [][]byte{pngBytes, []byte("a note\n")} {
+		var m struct {
+			ID string `json:"id"`
+		}
+		e.Upload(t, w.APIKey, fmt.Sprintf("fixture-%d", i), data).Expect(t, http.StatusCreated).JSON(t, &m)
+		add("media", m.ID)
 	}
 	for range 2 {
 		var hook struct {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchboard/switchboard/api/apitest"
@@ -19,6 +20,7 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 		ID string `json:"id"`
 	}
 	e.Post(t, "/v1/api-keys", a.OwnerToken, map[string]any{"name": "a"}).Expect(t, http.StatusCreated).JSON(t, &aKey)
+	aMedia := upload(t, e, a.APIKey, "a.png", pngBytes)
 
 	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
 		t.Run(token.name, func(t *testing.T) {
@@ -29,6 +31,16 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			e.Patch(t, "/v1/users/"+aAgent.ID, tok, map[string]any{"role": "manager"}).ExpectProblem(t, http.StatusNotFound, "user_not_found")
 			e.Delete(t, "/v1/users/"+aAgent.ID, tok).ExpectProblem(t, http.StatusNotFound, "user_not_found")
 			e.Delete(t, "/v1/api-keys/"+aKey.ID, tok).ExpectProblem(t, http.StatusNotFound, "api_key_not_found")
+			e.Get(t, "/v1/media/"+aMedia.ID, tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
+			e.Get(t, "/v1/media/"+aMedia.ID+"/url", tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
+			// B's signature of A's media names B's workspace: the media is not there.
+			var su struct {
+				URL string `json:"url"`
+			}
+			bMedia := upload(t, e, tok, "b.png", pngBytes)
+			e.Get(t, "/v1/media/"+bMedia.ID+"/url", tok).Expect(t, http.StatusOK).JSON(t, &su)
+			forged := strings.Replace(strings.TrimPrefix(su.URL, e.URL), bMedia.ID, aMedia.ID, 1)
+			e.Get(t, forged, "").ExpectProblem(t, http.StatusForbidden, "invalid_signature")
 
 			// Lists and searches show only B's own rows.
 			var contacts contactPage
@@ -58,4 +70,5 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 		t.Fatalf("A's contact changed: %v", c)
 	}
 	e.Get(t, "/v1/me", aAgent.Token).Expect(t, http.StatusOK)
+	e.Get(t, "/v1/media/"+aMedia.ID, a.APIKey).Expect(t, http.StatusOK)
 }

@@ -335,8 +335,13 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	media, err := filepath.Abs(filepath.Join(cfg.stateDir, "media"))
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(cfg.bin, "serve")
 	cmd.Env = append(os.Environ(),
+		"MEDIA_STORE=file://"+media, // beside the bench's other state, not the default .data/media
 		"DATABASE_URL="+cfg.dbURL,
 		"HTTP_ADDR="+addr,
 		"JWT_SECRET="+st.JWTSecret,

@@ -272,7 +272,9 @@ func fixErrorMediaTypes(doc *openapi3.T) {
 //     (config, custom_fields) are inline schemas and stay open, their values nullable where
 //     the field is a merge patch (x-nullable-values);
 //   - limit is 1..page.MaxLimit and cursor at most 512 characters (pageParams);
-//   - the {id} path parameter and the id-valued query parameters are UUIDs (pathID, uuidParam).
+//   - the {id} path parameter and the id-valued query parameters are UUIDs (pathID, uuidParam);
+//   - a file part of a multipart body (a binary member) has at least one byte, as media.Put
+//     refuses an empty file (swag takes no minlength on a file parameter).
 func fixRequests(doc *openapi3.T) {
 	for name, ref := range doc.Components.Schemas {
 		if ref.Value != nil && strings.HasSuffix(name, "Request") {
@@ -295,6 +297,13 @@ func fixRequests(doc *openapi3.T) {
 				if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil &&
 					mt.Schema.Ref != "" && !strings.HasSuffix(mt.Schema.Ref, "Request") {
 					panic(fmt.Sprintf("%s: request body schema %s is not named *Request; name it so (// @name ...Request) to get the request rules", path, mt.Schema.Ref))
+				}
+				if mt := op.RequestBody.Value.Content.Get("multipart/form-data"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+					for _, p := range mt.Schema.Value.Properties {
+						if p.Value != nil && p.Value.Format == "binary" {
+							p.Value.MinLength = 1
+						}
+					}
 				}
 			}
 			for _, pr := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {

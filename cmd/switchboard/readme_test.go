@@ -380,6 +380,14 @@ func TestReadmeConfiguration(t *testing.T) {
 // printed and its log.
 func startServer(t *testing.T, bin string, env []string) (string, *syncBuffer) {
 	t.Helper()
+	api, logs, _ := startServerProcess(t, bin, env)
+	return api, logs
+}
+
+// startServerProcess is startServer that also answers the server's process id (a benchmark
+// reads its memory from /proc).
+func startServerProcess(t testing.TB, bin string, env []string) (string, *syncBuffer, int) {
+	t.Helper()
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin, "serve", "--print-url")
 	cmd.Env, cmd.Stderr = env, logs
@@ -417,11 +425,11 @@ func startServer(t *testing.T, bin string, env []string) (string, *syncBuffer) {
 		if !ok || !strings.HasPrefix(api, "http://127.0.0.1:") {
 			t.Fatalf("serve printed %q\n%s", l, logs.String())
 		}
-		return api, logs
+		return api, logs, cmd.Process.Pid
 	case <-time.After(time.Minute):
 		t.Fatalf("serve printed no URL within a minute\n%s", logs.String())
 	}
-	return "", nil
+	return "", nil, 0
 }
 
 // emptyDatabase creates an empty database (no migrations) on the test server and drops it

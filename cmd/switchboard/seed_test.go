@@ -12,7 +12,9 @@ import (
 )
 
 func TestSeed(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": storetest.URL(t)}
+	// seed builds the services, which open the media store: a temporary one, not the default
+	// under the working directory (this package's source).
+	env := map[string]string{"DATABASE_URL": storetest.URL(t), "MEDIA_STORE": "file://" + t.TempDir()}
 	out, _, err := runCLI(t, env, "bootstrap", "--workspace", "Demo", "--email", "owner@example.com", "--password", "a long passphrase")
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)

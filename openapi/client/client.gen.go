@@ -1523,6 +1523,7 @@ const (
 	ProblemCodeLabelExists              ProblemCode = "label_exists"
 	ProblemCodeLabelNotFound            ProblemCode = "label_not_found"
 	ProblemCodeLastOwner                ProblemCode = "last_owner"
+	ProblemCodeMalformedMultipart       ProblemCode = "malformed_multipart"
 	ProblemCodeMalformedWebhook         ProblemCode = "malformed_webhook"
 	ProblemCodeMediaNotFound            ProblemCode = "media_not_found"
 	ProblemCodeMediaTooLarge            ProblemCode = "media_too_large"
@@ -1538,6 +1539,7 @@ const (
 	ProblemCodePasswordChangeForbidden  ProblemCode = "password_change_forbidden"
 	ProblemCodeProviderMismatch         ProblemCode = "provider_mismatch"
 	ProblemCodeQuotaExceeded            ProblemCode = "quota_exceeded"
+	ProblemCodeRangeNotSatisfiable      ProblemCode = "range_not_satisfiable"
 	ProblemCodeRateLimited              ProblemCode = "rate_limited"
 	ProblemCodeRefreshTokenReused       ProblemCode = "refresh_token_reused"
 	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
@@ -1632,6 +1634,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeLastOwner:
 		return true
+	case ProblemCodeMalformedMultipart:
+		return true
 	case ProblemCodeMalformedWebhook:
 		return true
 	case ProblemCodeMediaNotFound:
@@ -1661,6 +1665,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeProviderMismatch:
 		return true
 	case ProblemCodeQuotaExceeded:
+		return true
+	case ProblemCodeRangeNotSatisfiable:
 		return true
 	case ProblemCodeRateLimited:
 		return true
@@ -5286,6 +5292,35 @@ type Me struct {
 // MeKind Example: user
 type MeKind string
 
+// Media defines model for Media.
+type Media struct {
+	// CreatedAt Example: 2026-12-05T10:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// Filename Filename is the uploader's name for the file, without a path; null when it had none.
+	//
+	// Example: receipt.jpg
+	Filename *string `json:"filename"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0
+	ID string `json:"id"`
+
+	// MimeType MimeType is sniffed from the file's bytes, never taken from the client.
+	//
+	// Example: image/jpeg
+	MimeType string `json:"mime_type"`
+
+	// Sha256 SHA256 is the hex SHA-256 of the bytes, also the download's ETag.
+	//
+	// Example: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	Sha256 string `json:"sha256"`
+
+	// Size Size is in bytes.
+	//
+	// Example: 48213
+	Size int `json:"size"`
+}
+
 // MediaAttachmentRequest A file uploaded with POST /v1/media.
 type MediaAttachmentRequest struct {
 	// Filename Filename is shown to the customer where the channel shows one; a stored file's own name by default.
@@ -5297,6 +5332,15 @@ type MediaAttachmentRequest struct {
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
 	MediaID openapi_types.UUID `json:"media_id"`
+}
+
+// MediaURL defines model for MediaURL.
+type MediaURL struct {
+	// ExpiresAt Example: 2026-12-05T10:15:00Z
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// URL Example: https://api.example.com/v1/media/0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0/content?workspace=0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f00&expires=1796479200&signature=q1Vd1c2bR0-8m3nVf9Yl2f6wJ3F0l7w2mZ0oQ8cA3xk
+	URL string `json:"url"`
 }
 
 // Mention defines model for Mention.
@@ -5537,12 +5581,13 @@ type Problem struct {
 	// - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 	// - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 	// - `invalid_query`: The query string cannot be parsed.
-	// - `invalid_signature`: A provider webhook's signature does not verify.
+	// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
 	// - `invalid_token`: The token or key is invalid, expired or revoked.
 	// - `invalid_type`: A body field has the wrong JSON type; detail names it.
 	// - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
 	// - `label_not_found`: No such label in this workspace.
 	// - `last_owner`: The workspace must keep at least one owner.
+	// - `malformed_multipart`: The multipart body is malformed or was cut short before the end of the file part.
 	// - `malformed_webhook`: A provider webhook body cannot be parsed.
 	// - `media_not_found`: No such media in this workspace.
 	// - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
@@ -5558,6 +5603,7 @@ type Problem struct {
 	// - `password_change_forbidden`: Only the user themself or an owner may set a password.
 	// - `provider_mismatch`: The request names another provider than the channel's; PUT /v1/channels/{id}/provider changes providers.
 	// - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
+	// - `range_not_satisfiable`: No range of the Range header is within the file; Content-Range gives its size.
 	// - `rate_limited`: Too many requests; Retry-After says when to try again.
 	// - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
 	// - `request_timeout`: The request did not arrive in time.
@@ -5576,7 +5622,7 @@ type Problem struct {
 	// - `unavailable`: The service is unavailable for now.
 	// - `unknown_field`: The body has a field this request does not take; detail names it.
 	// - `unknown_provider`: The channel's provider is not known to this server.
-	// - `unsupported_media_type`: The body is not sent as application/json.
+	// - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
 	// - `user_not_found`: No such user in this workspace.
 	// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 	// - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -5641,12 +5687,13 @@ type Problem struct {
 // - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 // - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 // - `invalid_query`: The query string cannot be parsed.
-// - `invalid_signature`: A provider webhook's signature does not verify.
+// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
 // - `invalid_token`: The token or key is invalid, expired or revoked.
 // - `invalid_type`: A body field has the wrong JSON type; detail names it.
 // - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
 // - `label_not_found`: No such label in this workspace.
 // - `last_owner`: The workspace must keep at least one owner.
+// - `malformed_multipart`: The multipart body is malformed or was cut short before the end of the file part.
 // - `malformed_webhook`: A provider webhook body cannot be parsed.
 // - `media_not_found`: No such media in this workspace.
 // - `media_too_large`: The file is over the media size limit (MEDIA_MAX_BYTES, or the channel's); detail names it.
@@ -5662,6 +5709,7 @@ type Problem struct {
 // - `password_change_forbidden`: Only the user themself or an owner may set a password.
 // - `provider_mismatch`: The request names another provider than the channel's; PUT /v1/channels/{id}/provider changes providers.
 // - `quota_exceeded`: The channel's monthly quota of business-initiated messages is spent.
+// - `range_not_satisfiable`: No range of the Range header is within the file; Content-Range gives its size.
 // - `rate_limited`: Too many requests; Retry-After says when to try again.
 // - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
 // - `request_timeout`: The request did not arrive in time.
@@ -5680,7 +5728,7 @@ type Problem struct {
 // - `unavailable`: The service is unavailable for now.
 // - `unknown_field`: The body has a field this request does not take; detail names it.
 // - `unknown_provider`: The channel's provider is not known to this server.
-// - `unsupported_media_type`: The body is not sent as application/json.
+// - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
 // - `user_not_found`: No such user in this workspace.
 // - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 // - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -7941,6 +7989,33 @@ type ListLabelsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// UploadMediaMultipartBody defines parameters for UploadMedia.
+type UploadMediaMultipartBody struct {
+	// File The file (at least one byte)
+	File openapi_types.File `json:"file"`
+}
+
+// GetMediaParams defines parameters for GetMedia.
+type GetMediaParams struct {
+	// Range Byte ranges, e.g. bytes=0-1023
+	Range *string `json:"Range,omitempty"`
+}
+
+// GetSignedMediaParams defines parameters for GetSignedMedia.
+type GetSignedMediaParams struct {
+	// Workspace The media's workspace (from the signed URL)
+	Workspace openapi_types.UUID `form:"workspace" json:"workspace"`
+
+	// Expires When the URL expires, in Unix seconds (from the signed URL)
+	Expires int `form:"expires" json:"expires"`
+
+	// Signature The URL's signature
+	Signature string `form:"signature" json:"signature"`
+
+	// Range Byte ranges, e.g. bytes=0-1023
+	Range *string `json:"Range,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size (1-100)
@@ -8055,6 +8130,9 @@ type CreateLabelJSONRequestBody = CreateLabelRequest
 
 // UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
 type UpdateLabelJSONRequestBody = UpdateLabelRequest
+
+// UploadMediaMultipartRequestBody defines body for UploadMedia for multipart/form-data ContentType.
+type UploadMediaMultipartRequestBody UploadMediaMultipartBody
 
 // UpdateNoteJSONRequestBody defines body for UpdateNote for application/json ContentType.
 type UpdateNoteJSONRequestBody = UpdateNoteRequest
@@ -11209,6 +11287,36 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UploadMediaWithBody Upload a media file
+	//
+	// Stores a file to send as an attachment: a multipart/form-data body with the file in the part named `file` (its filename, without a path, is kept; other parts are ignored). The type is sniffed from the bytes, never taken from the client's Content-Type or the name. Programs and scripts (executables, shared libraries, shell or Python scripts, Java archives, WebAssembly…) answer 422 media_type_refused naming the sniffed type. A file over MEDIA_MAX_BYTES (25 MiB by default) answers 413 media_too_large naming the cap: at once when the Content-Length says so, otherwise as soon as the stream passes it, without reading the rest. A body cut short answers 400 malformed_multipart. The file is streamed to the store, never held in memory; a file uploaded twice is stored once per workspace (same sha256), each upload with its own id. Answers 201 with Location.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/media (the `UploadMedia` operationId).
+	UploadMediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMedia Download a media file
+	//
+	// Streams the file's bytes with its sniffed Content-Type, Content-Length, ETag (its quoted sha256) and Last-Modified. Range requests (one or several ranges: 206), If-None-Match (304), If-Range, If-Match and If-Modified-Since work as for a static file. Images, audio and video are served inline, everything else as an attachment (Content-Disposition, with the filename in RFC 5987 form); X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy keep a browser from running what it downloads. Another workspace's media id answers 404.
+	//
+	// Corresponds with GET /v1/media/{id} (the `GetMedia` operationId).
+	GetMedia(ctx context.Context, id openapi_types.UUID, params *GetMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSignedMedia Download a media file by its signed URL
+	//
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	//
+	// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
+	GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMediaURL Get a signed URL of a media file
+	//
+	// A URL that serves the file like GET /v1/media/{id} (ranges included) without a bearer token, until expires_at (MEDIA_URL_TTL, 15 minutes by default): for an <img src>, a <video>, or a download link on a page of another origin. Who holds the URL can read the file until then; it cannot be revoked, so keep it short-lived and out of logs. It is based on PUBLIC_BASE_URL, or the request's scheme and host. Another workspace's media id answers 404.
+	//
+	// Corresponds with GET /v1/media/{id}/url (the `GetMediaURL` operationId).
+	GetMediaURL(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMessage Get a message
 	//
 	// One message with its delivery status (queued, sent, delivered, read or failed with the provider's error) or received for incoming ones; an internal note (type note) too, with its mentions.
@@ -12696,6 +12804,76 @@ func (c *Client) UpdateLabel(ctx context.Context, id openapi_types.UUID, body Up
 // Corresponds with GET /v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadMediaWithBody Upload a media file
+//
+// Stores a file to send as an attachment: a multipart/form-data body with the file in the part named `file` (its filename, without a path, is kept; other parts are ignored). The type is sniffed from the bytes, never taken from the client's Content-Type or the name. Programs and scripts (executables, shared libraries, shell or Python scripts, Java archives, WebAssembly…) answer 422 media_type_refused naming the sniffed type. A file over MEDIA_MAX_BYTES (25 MiB by default) answers 413 media_too_large naming the cap: at once when the Content-Length says so, otherwise as soon as the stream passes it, without reading the rest. A body cut short answers 400 malformed_multipart. The file is streamed to the store, never held in memory; a file uploaded twice is stored once per workspace (same sha256), each upload with its own id. Answers 201 with Location.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/media (the `UploadMedia` operationId).
+func (c *Client) UploadMediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadMediaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMedia Download a media file
+//
+// Streams the file's bytes with its sniffed Content-Type, Content-Length, ETag (its quoted sha256) and Last-Modified. Range requests (one or several ranges: 206), If-None-Match (304), If-Range, If-Match and If-Modified-Since work as for a static file. Images, audio and video are served inline, everything else as an attachment (Content-Disposition, with the filename in RFC 5987 form); X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy keep a browser from running what it downloads. Another workspace's media id answers 404.
+//
+// Corresponds with GET /v1/media/{id} (the `GetMedia` operationId).
+func (c *Client) GetMedia(ctx context.Context, id openapi_types.UUID, params *GetMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMediaRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSignedMedia Download a media file by its signed URL
+//
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+//
+// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
+func (c *Client) GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSignedMediaRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMediaURL Get a signed URL of a media file
+//
+// A URL that serves the file like GET /v1/media/{id} (ranges included) without a bearer token, until expires_at (MEDIA_URL_TTL, 15 minutes by default): for an <img src>, a <video>, or a download link on a page of another origin. Who holds the URL can read the file until then; it cannot be revoked, so keep it short-lived and out of logs. It is based on PUBLIC_BASE_URL, or the request's scheme and host. Another workspace's media id answers 404.
+//
+// Corresponds with GET /v1/media/{id}/url (the `GetMediaURL` operationId).
+func (c *Client) GetMediaURL(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMediaURLRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -15605,6 +15783,206 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewUploadMediaRequestWithBody constructs an http.Request for the UploadMedia method, with any body, and a specified content type
+func NewUploadMediaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/media")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMediaRequest constructs an http.Request for the GetMedia method
+func NewGetMediaRequest(server string, id openapi_types.UUID, params *GetMediaParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/media/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Range != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Range", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSignedMediaRequest constructs an http.Request for the GetSignedMedia method
+func NewGetSignedMediaRequest(server string, id openapi_types.UUID, params *GetSignedMediaParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/media/%s/content", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspace", params.Workspace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expires", params.Expires, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "signature", params.Signature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Range != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Range", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetMediaURLRequest constructs an http.Request for the GetMediaURL method
+func NewGetMediaURLRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/media/%s/url", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMessageRequest constructs an http.Request for the GetMessage method
 func NewGetMessageRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -17190,6 +17568,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// UploadMediaWithBodyWithResponse Upload a media file
+	//
+	// Stores a file to send as an attachment: a multipart/form-data body with the file in the part named `file` (its filename, without a path, is kept; other parts are ignored). The type is sniffed from the bytes, never taken from the client's Content-Type or the name. Programs and scripts (executables, shared libraries, shell or Python scripts, Java archives, WebAssembly…) answer 422 media_type_refused naming the sniffed type. A file over MEDIA_MAX_BYTES (25 MiB by default) answers 413 media_too_large naming the cap: at once when the Content-Length says so, otherwise as soon as the stream passes it, without reading the rest. A body cut short answers 400 malformed_multipart. The file is streamed to the store, never held in memory; a file uploaded twice is stored once per workspace (same sha256), each upload with its own id. Answers 201 with Location.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/media (the `UploadMedia` operationId).
+	UploadMediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadMediaResponse, error)
+
+	// GetMediaWithResponse Download a media file
+	//
+	// Streams the file's bytes with its sniffed Content-Type, Content-Length, ETag (its quoted sha256) and Last-Modified. Range requests (one or several ranges: 206), If-None-Match (304), If-Range, If-Match and If-Modified-Since work as for a static file. Images, audio and video are served inline, everything else as an attachment (Content-Disposition, with the filename in RFC 5987 form); X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy keep a browser from running what it downloads. Another workspace's media id answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/media/{id} (the `GetMedia` operationId).
+	GetMediaWithResponse(ctx context.Context, id openapi_types.UUID, params *GetMediaParams, reqEditors ...RequestEditorFn) (*GetMediaResponse, error)
+
+	// GetSignedMediaWithResponse Download a media file by its signed URL
+	//
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
+	GetSignedMediaWithResponse(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*GetSignedMediaResponse, error)
+
+	// GetMediaURLWithResponse Get a signed URL of a media file
+	//
+	// A URL that serves the file like GET /v1/media/{id} (ranges included) without a bearer token, until expires_at (MEDIA_URL_TTL, 15 minutes by default): for an <img src>, a <video>, or a download link on a page of another origin. Who holds the URL can read the file until then; it cannot be revoked, so keep it short-lived and out of logs. It is based on PUBLIC_BASE_URL, or the request's scheme and host. Another workspace's media id answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/media/{id}/url (the `GetMediaURL` operationId).
+	GetMediaURLWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMediaURLResponse, error)
 
 	// GetMessageWithResponse Get a message
 	//
@@ -22677,6 +23091,476 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// UploadMediaResponse201Headers the declared response headers of an HTTP 201 response for UploadMedia
+type UploadMediaResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// UploadMediaResponse400Headers the declared response headers of an HTTP 400 response for UploadMedia
+type UploadMediaResponse400Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse401Headers the declared response headers of an HTTP 401 response for UploadMedia
+type UploadMediaResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UploadMediaResponse403Headers the declared response headers of an HTTP 403 response for UploadMedia
+type UploadMediaResponse403Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse413Headers the declared response headers of an HTTP 413 response for UploadMedia
+type UploadMediaResponse413Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse415Headers the declared response headers of an HTTP 415 response for UploadMedia
+type UploadMediaResponse415Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse422Headers the declared response headers of an HTTP 422 response for UploadMedia
+type UploadMediaResponse422Headers struct {
+	XRequestID *string
+}
+
+type UploadMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Media
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *UploadMediaResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UploadMediaResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadMediaResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UploadMediaResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UploadMediaResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UploadMediaResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UploadMediaResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadMediaResponse) GetJSON201() *Media {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON415() *Problem {
+	return r.ApplicationProblemJSON415
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UploadMediaResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMediaResponse200Headers the declared response headers of an HTTP 200 response for GetMedia
+type GetMediaResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestID         *string
+}
+
+// GetMediaResponse206Headers the declared response headers of an HTTP 206 response for GetMedia
+type GetMediaResponse206Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestID         *string
+}
+
+// GetMediaResponse304Headers the declared response headers of an HTTP 304 response for GetMedia
+type GetMediaResponse304Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse401Headers the declared response headers of an HTTP 401 response for GetMedia
+type GetMediaResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetMediaResponse403Headers the declared response headers of an HTTP 403 response for GetMedia
+type GetMediaResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse404Headers the declared response headers of an HTTP 404 response for GetMedia
+type GetMediaResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse412Headers the declared response headers of an HTTP 412 response for GetMedia
+type GetMediaResponse412Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse416Headers the declared response headers of an HTTP 416 response for GetMedia
+type GetMediaResponse416Headers struct {
+	XRequestID *string
+}
+
+type GetMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON416 the response for an HTTP 416 `application/problem+json` response
+	ApplicationProblemJSON416 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMediaResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *GetMediaResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMediaResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMediaResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetMediaResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetMediaResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *GetMediaResponse412Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *GetMediaResponse416Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMediaResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMediaResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMediaResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON416 returns the response for an HTTP 416 `application/problem+json` response
+func (r GetMediaResponse) GetApplicationProblemJSON416() *Problem {
+	return r.ApplicationProblemJSON416
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSignedMediaResponse200Headers the declared response headers of an HTTP 200 response for GetSignedMedia
+type GetSignedMediaResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestID         *string
+}
+
+// GetSignedMediaResponse206Headers the declared response headers of an HTTP 206 response for GetSignedMedia
+type GetSignedMediaResponse206Headers struct {
+	ContentDisposition *string
+	ETag               *string
+	XRequestID         *string
+}
+
+// GetSignedMediaResponse304Headers the declared response headers of an HTTP 304 response for GetSignedMedia
+type GetSignedMediaResponse304Headers struct {
+	XRequestID *string
+}
+
+// GetSignedMediaResponse400Headers the declared response headers of an HTTP 400 response for GetSignedMedia
+type GetSignedMediaResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetSignedMediaResponse403Headers the declared response headers of an HTTP 403 response for GetSignedMedia
+type GetSignedMediaResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetSignedMediaResponse404Headers the declared response headers of an HTTP 404 response for GetSignedMedia
+type GetSignedMediaResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetSignedMediaResponse412Headers the declared response headers of an HTTP 412 response for GetSignedMedia
+type GetSignedMediaResponse412Headers struct {
+	XRequestID *string
+}
+
+// GetSignedMediaResponse416Headers the declared response headers of an HTTP 416 response for GetSignedMedia
+type GetSignedMediaResponse416Headers struct {
+	XRequestID *string
+}
+
+type GetSignedMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON416 the response for an HTTP 416 `application/problem+json` response
+	ApplicationProblemJSON416 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSignedMediaResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *GetSignedMediaResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetSignedMediaResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetSignedMediaResponse400Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSignedMediaResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetSignedMediaResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *GetSignedMediaResponse412Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *GetSignedMediaResponse416Headers
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetSignedMediaResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSignedMediaResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSignedMediaResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON416 returns the response for an HTTP 416 `application/problem+json` response
+func (r GetSignedMediaResponse) GetApplicationProblemJSON416() *Problem {
+	return r.ApplicationProblemJSON416
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSignedMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSignedMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSignedMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSignedMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMediaURLResponse200Headers the declared response headers of an HTTP 200 response for GetMediaURL
+type GetMediaURLResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetMediaURLResponse401Headers the declared response headers of an HTTP 401 response for GetMediaURL
+type GetMediaURLResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetMediaURLResponse403Headers the declared response headers of an HTTP 403 response for GetMediaURL
+type GetMediaURLResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetMediaURLResponse404Headers the declared response headers of an HTTP 404 response for GetMediaURL
+type GetMediaURLResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetMediaURLResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MediaURL
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMediaURLResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMediaURLResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetMediaURLResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetMediaURLResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMediaURLResponse) GetJSON200() *MediaURL {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMediaURLResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMediaURLResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMediaURLResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMediaURLResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMediaURLResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMediaURLResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMediaURLResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMessageResponse200Headers the declared response headers of an HTTP 200 response for GetMessage
 type GetMessageResponse200Headers struct {
 	XRequestID *string
@@ -25859,6 +26743,66 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 		return nil, err
 	}
 	return ParseGetMeResponse(rsp)
+}
+
+// UploadMediaWithBodyWithResponse Upload a media file
+//
+// Stores a file to send as an attachment: a multipart/form-data body with the file in the part named `file` (its filename, without a path, is kept; other parts are ignored). The type is sniffed from the bytes, never taken from the client's Content-Type or the name. Programs and scripts (executables, shared libraries, shell or Python scripts, Java archives, WebAssembly…) answer 422 media_type_refused naming the sniffed type. A file over MEDIA_MAX_BYTES (25 MiB by default) answers 413 media_too_large naming the cap: at once when the Content-Length says so, otherwise as soon as the stream passes it, without reading the rest. A body cut short answers 400 malformed_multipart. The file is streamed to the store, never held in memory; a file uploaded twice is stored once per workspace (same sha256), each upload with its own id. Answers 201 with Location.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/media (the `UploadMedia` operationId).
+func (c *ClientWithResponses) UploadMediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadMediaResponse, error) {
+	rsp, err := c.UploadMediaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadMediaResponse(rsp)
+}
+
+// GetMediaWithResponse Download a media file
+//
+// Streams the file's bytes with its sniffed Content-Type, Content-Length, ETag (its quoted sha256) and Last-Modified. Range requests (one or several ranges: 206), If-None-Match (304), If-Range, If-Match and If-Modified-Since work as for a static file. Images, audio and video are served inline, everything else as an attachment (Content-Disposition, with the filename in RFC 5987 form); X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy keep a browser from running what it downloads. Another workspace's media id answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/media/{id} (the `GetMedia` operationId).
+func (c *ClientWithResponses) GetMediaWithResponse(ctx context.Context, id openapi_types.UUID, params *GetMediaParams, reqEditors ...RequestEditorFn) (*GetMediaResponse, error) {
+	rsp, err := c.GetMedia(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMediaResponse(rsp)
+}
+
+// GetSignedMediaWithResponse Download a media file by its signed URL
+//
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
+func (c *ClientWithResponses) GetSignedMediaWithResponse(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*GetSignedMediaResponse, error) {
+	rsp, err := c.GetSignedMedia(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSignedMediaResponse(rsp)
+}
+
+// GetMediaURLWithResponse Get a signed URL of a media file
+//
+// A URL that serves the file like GET /v1/media/{id} (ranges included) without a bearer token, until expires_at (MEDIA_URL_TTL, 15 minutes by default): for an <img src>, a <video>, or a download link on a page of another origin. Who holds the URL can read the file until then; it cannot be revoked, so keep it short-lived and out of logs. It is based on PUBLIC_BASE_URL, or the request's scheme and host. Another workspace's media id answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/media/{id}/url (the `GetMediaURL` operationId).
+func (c *ClientWithResponses) GetMediaURLWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMediaURLResponse, error) {
+	rsp, err := c.GetMediaURL(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMediaURLResponse(rsp)
 }
 
 // GetMessageWithResponse Get a message
@@ -32037,6 +32981,593 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadMediaResponse parses an HTTP response from a UploadMediaWithResponse call
+func ParseUploadMediaResponse(rsp *http.Response) (*UploadMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Media
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers UploadMediaResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers UploadMediaResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UploadMediaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UploadMediaResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers UploadMediaResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers UploadMediaResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UploadMediaResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMediaResponse parses an HTTP response from a GetMediaWithResponse call
+func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case rsp.StatusCode == 412:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON416 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMediaResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers GetMediaResponse206Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMediaResponse304Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetMediaResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetMediaResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetMediaResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers GetMediaResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 416:
+		var headers GetMediaResponse416Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSignedMediaResponse parses an HTTP response from a GetSignedMediaWithResponse call
+func ParseGetSignedMediaResponse(rsp *http.Response) (*GetSignedMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSignedMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case rsp.StatusCode == 412:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON416 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSignedMediaResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers GetSignedMediaResponse206Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetSignedMediaResponse304Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetSignedMediaResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSignedMediaResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetSignedMediaResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers GetSignedMediaResponse412Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 416:
+		var headers GetSignedMediaResponse416Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMediaURLResponse parses an HTTP response from a GetMediaURLWithResponse call
+func ParseGetMediaURLResponse(rsp *http.Response) (*GetMediaURLResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMediaURLResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MediaURL
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMediaURLResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetMediaURLResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetMediaURLResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetMediaURLResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
 	}
 
 	return response, nil
