@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,19 +68,14 @@ func messageByExternalID(t *testing.T, e *apitest.Env, externalID string) string
 	return id
 }
 
-// storedBytes reads media from the workspace's media store.
-func storedBytes(t *testing.T, e *apitest.Env, ws string, id string) (media.Media, []byte) {
+// storedBytes reads media through GET /v1/media/{id}, with its row (whose contact it is).
+func storedBytes(t *testing.T, e *apitest.Env, w *apitest.Workspace, id string) (media.Media, []byte) {
 	t.Helper()
-	m, rd, err := e.Services.Media.Open(context.Background(), uuid.MustParse(ws), uuid.MustParse(id))
+	m, err := e.Services.Media.Get(context.Background(), uuid.MustParse(w.ID), uuid.MustParse(id))
 	if err != nil {
-		t.Fatalf("open media %s: %v", id, err)
+		t.Fatalf("media %s: %v", id, err)
 	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, b
+	return m, e.Get(t, "/v1/media/"+id, w.APIKey).Expect(t, http.StatusOK).Body
 }
 
 // updatedEvents are the message.updated events the workspace's feed holds for a message.
@@ -210,7 +204,7 @@ func TestInboundMediaByID(t *testing.T) {
 			pt.Equal(t, "no provider URL once stored", a.URL == nil, true)
 			pt.Equal(t, "the provider failed twice, then served it", requestsFor(fake, tc.firstStep), 3)
 
-			stored, data := storedBytes(t, e, w.ID, *a.MediaID)
+			stored, data := storedBytes(t, e, w, *a.MediaID)
 			pt.Equal(t, "stored bytes are the provider's", bytes.Equal(data, tc.file), true)
 			pt.Equal(t, "media of the message's contact", stored.ContactID != nil && stored.ContactID.String() == m.ContactID, true)
 
@@ -236,18 +230,14 @@ func TestInboundMediaByID(t *testing.T) {
 	// and the sweep deletes its file.
 	mediaID := uuid.MustParse(*first.Attachments[0].MediaID)
 	other := e.NewWorkspace(t, "Other")
-	if _, err := e.Services.Media.Get(context.Background(), uuid.MustParse(other.ID), mediaID); !errors.Is(err, media.ErrNotFound) {
-		t.Fatalf("another workspace's read: %v, want media_not_found", err)
-	}
-	stored, _ := storedBytes(t, e, w.ID, mediaID.String())
+	e.Get(t, "/v1/media/"+mediaID.String(), other.APIKey).ExpectProblem(t, http.StatusNotFound, "media_not_found")
+	stored, _ := storedBytes(t, e, w, mediaID.String())
 	blob := filepath.Join(strings.TrimPrefix(e.Config.MediaStore, "file://"), w.ID, stored.SHA256)
 	if _, err := os.Stat(blob); err != nil {
 		t.Fatalf("the media's file: %v", err)
 	}
 	e.Delete(t, "/v1/contacts/"+first.ContactID, w.OwnerToken).Expect(t, http.StatusNoContent)
-	if _, err := e.Services.Media.Get(context.Background(), uuid.MustParse(w.ID), mediaID); !errors.Is(err, media.ErrNotFound) {
-		t.Fatalf("a deleted contact's media: %v, want media_not_found", err)
-	}
+	e.Get(t, "/v1/media/"+mediaID.String(), w.APIKey).ExpectProblem(t, http.StatusNotFound, "media_not_found")
 	if err := e.Jobs.Run(context.Background(), job.SweepMedia{}); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +342,7 @@ func TestInboundMediaByLinkAndMail(t *testing.T) {
 		if a.Status != "ready" || a.MediaID == nil {
 			t.Fatalf("attachment %d = %+v", i, a)
 		}
-		_, data := storedBytes(t, e, w.ID, *a.MediaID)
+		_, data := storedBytes(t, e, w, *a.MediaID)
 		pt.Equal(t, fmt.Sprintf("attachment %d bytes", i), bytes.Equal(data, want), true)
 	}
 	for _, r := range fake.Requests() {
@@ -383,7 +373,7 @@ func TestInboundMediaByLinkAndMail(t *testing.T) {
 	}
 	pt.Equal(t, "filename", orEmpty(got.Attachments[0].Filename), "quote.pdf")
 	pt.Equal(t, "mime_type", orEmpty(got.Attachments[0].MimeType), "application/pdf")
-	stored, data := storedBytes(t, e, w.ID, *got.Attachments[0].MediaID)
+	stored, data := storedBytes(t, e, w, *got.Attachments[0].MediaID)
 	pt.Equal(t, "stored bytes are the part's", bytes.Equal(data, pdfFile), true)
 	pt.Equal(t, "owned by the message's contact", stored.ContactID != nil && stored.ContactID.String() == got.ContactID, true)
 	pt.Equal(t, "the redelivery's copy is gone", count(t, e, `SELECT count(*) FROM media WHERE filename = 'quote.pdf'`), 1)
