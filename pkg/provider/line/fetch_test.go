@@ -2,8 +2,6 @@ package line_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"testing"
 
@@ -20,11 +18,7 @@ func TestContent(t *testing.T) {
 	c := line.New(line.Config{ChannelAccessToken: accessToken, ChannelSecret: channelSecret, APIBase: fake.URL + "/line"}, nil)
 
 	body, info, err := c.Content(context.Background(), "325708")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(body)
-	body.Close()
+	data := pt.Downloaded(t, body, err)
 	pt.Equal(t, "bytes", string(data), "\x89PNG\r\n\x1a\n a picture")
 	pt.Equal(t, "info", info, provider.MediaInfo{MIMEType: "image/png", Size: int64(len(data))})
 	pt.Equal(t, "bearer", fake.Requests()[0].Header.Get("Authorization"), "Bearer "+accessToken)
@@ -41,13 +35,7 @@ func TestContent(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := c.Content(context.Background(), tc.id)
-			var e *provider.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("want *provider.Error, got %v", err)
-			}
-			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
-			pt.Equal(t, "HTTPStatus", e.HTTPStatus, tc.status)
-			pt.NoSecret(t, err, nil, accessToken, channelSecret)
+			pt.DownloadFailed(t, err, tc.permanent, tc.status, accessToken, channelSecret)
 		})
 	}
 }

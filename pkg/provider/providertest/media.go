@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchboard/switchboard/pkg/provider"
 )
 
 // Media is a fake of the providers' media APIs, on 127.0.0.1, serving the files a test adds by
@@ -222,4 +225,32 @@ func (m *Media) file(w http.ResponseWriter, id string, authorised, first bool, n
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Downloaded reads and closes the body a successful download answered, failing the test at
+// once when the download failed.
+func Downloaded(t testing.TB, body io.ReadCloser, err error) []byte {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatalf("read the download: %v", err)
+	}
+	return data
+}
+
+// DownloadFailed checks a failed download: a *provider.Error, permanent or not, for the HTTP
+// status, with none of the secrets in it.
+func DownloadFailed(t testing.TB, err error, permanent bool, status int, secrets ...string) {
+	t.Helper()
+	var e *provider.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *provider.Error, got %v", err)
+	}
+	Equal(t, "Permanent", e.Permanent, permanent)
+	Equal(t, "HTTPStatus", e.HTTPStatus, status)
+	NoSecret(t, err, nil, secrets...)
 }

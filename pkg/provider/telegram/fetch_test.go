@@ -3,7 +3,6 @@ package telegram_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"testing"
 
@@ -19,11 +18,7 @@ func TestFile(t *testing.T) {
 	c := telegram.New(telegram.Config{BotToken: botToken, SecretToken: secretToken, APIBase: fake.URL + "/tg"}, nil)
 
 	body, info, err := c.File(context.Background(), "BQACAgIAAxkBAAIC", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(body)
-	body.Close()
+	data := pt.Downloaded(t, body, err)
 	pt.Equal(t, "bytes", string(data), "%PDF-1.4 an invoice")
 	pt.Equal(t, "info: octet-stream says nothing", info, provider.MediaInfo{Filename: "BQACAgIAAxkBAAIC.bin", Size: int64(len(data))})
 	pt.Equal(t, "getFile body", string(fake.Requests()[0].Body), `{"file_id":"BQACAgIAAxkBAAIC"}`)
@@ -40,13 +35,7 @@ func TestFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := c.File(context.Background(), tc.id, 1<<20)
-			var e *provider.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("want *provider.Error, got %v", err)
-			}
-			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
-			pt.Equal(t, "HTTPStatus", e.HTTPStatus, tc.status)
-			pt.NoSecret(t, err, nil, botToken, secretToken)
+			pt.DownloadFailed(t, err, tc.permanent, tc.status, botToken, secretToken)
 		})
 	}
 }

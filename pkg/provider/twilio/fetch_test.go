@@ -2,7 +2,6 @@ package twilio_test
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	"github.com/switchboard/switchboard/pkg/provider"
@@ -19,11 +18,7 @@ func TestMedia(t *testing.T) {
 	c := twilio.New(twilio.Config{AccountSID: accountSID, AuthToken: authToken, From: "+15017122661", APIBase: fake.URL}, nil)
 
 	body, info, err := c.Media(context.Background(), fake.File("ME1"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(body)
-	body.Close()
+	data := pt.Downloaded(t, body, err)
 	pt.Equal(t, "bytes", string(data), "\xff\xd8\xff\xe0 mms")
 	pt.Equal(t, "info", info, provider.MediaInfo{MIMEType: "image/jpeg", Size: int64(len(data))})
 

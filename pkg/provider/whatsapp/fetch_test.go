@@ -3,7 +3,6 @@ package whatsapp_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"testing"
 
@@ -20,11 +19,7 @@ func TestMedia(t *testing.T) {
 		APIBase: fake.URL + "/wa"}, nil)
 
 	body, info, err := c.Media(context.Background(), "1003383421387256", 1<<20, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(body)
-	body.Close()
+	data := pt.Downloaded(t, body, err)
 	pt.Equal(t, "bytes", string(data), "\xff\xd8\xff\xe0 a photo")
 	pt.Equal(t, "info", info, provider.MediaInfo{MIMEType: "image/jpeg", Size: int64(len(data))})
 	reqs := fake.Requests()
@@ -46,13 +41,7 @@ func TestMedia(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := c.Media(context.Background(), tc.id, 1<<20, nil)
-			var e *provider.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("want *provider.Error, got %v", err)
-			}
-			pt.Equal(t, "Permanent", e.Permanent, tc.permanent)
-			pt.Equal(t, "HTTPStatus", e.HTTPStatus, tc.status)
-			pt.NoSecret(t, err, nil, accessToken, appSecret)
+			pt.DownloadFailed(t, err, tc.permanent, tc.status, accessToken, appSecret)
 		})
 	}
 }
