@@ -1061,6 +1061,7 @@ const (
 	CreateWebhookRequestEventsMentionCreated            CreateWebhookRequestEvents = "mention.created"
 	CreateWebhookRequestEventsMessageCreated            CreateWebhookRequestEvents = "message.created"
 	CreateWebhookRequestEventsMessageStatusChanged      CreateWebhookRequestEvents = "message.status_changed"
+	CreateWebhookRequestEventsMessageUpdated            CreateWebhookRequestEvents = "message.updated"
 	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
 	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
@@ -1096,6 +1097,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
 	case CreateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case CreateWebhookRequestEventsMessageUpdated:
 		return true
 	case CreateWebhookRequestEventsNoteCreated:
 		return true
@@ -1313,6 +1316,7 @@ func (e EventMentionType) Valid() bool {
 const (
 	EventMessageTypeMessageCreated       EventMessageType = "message.created"
 	EventMessageTypeMessageStatusChanged EventMessageType = "message.status_changed"
+	EventMessageTypeMessageUpdated       EventMessageType = "message.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventMessageType enum.
@@ -1321,6 +1325,8 @@ func (e EventMessageType) Valid() bool {
 	case EventMessageTypeMessageCreated:
 		return true
 	case EventMessageTypeMessageStatusChanged:
+		return true
+	case EventMessageTypeMessageUpdated:
 		return true
 	default:
 		return false
@@ -3095,6 +3101,7 @@ const (
 	UpdateWebhookRequestEventsMentionCreated            UpdateWebhookRequestEvents = "mention.created"
 	UpdateWebhookRequestEventsMessageCreated            UpdateWebhookRequestEvents = "message.created"
 	UpdateWebhookRequestEventsMessageStatusChanged      UpdateWebhookRequestEvents = "message.status_changed"
+	UpdateWebhookRequestEventsMessageUpdated            UpdateWebhookRequestEvents = "message.updated"
 	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
 	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
@@ -3130,6 +3137,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsMessageCreated:
 		return true
 	case UpdateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case UpdateWebhookRequestEventsMessageUpdated:
 		return true
 	case UpdateWebhookRequestEventsNoteCreated:
 		return true
@@ -3340,6 +3349,7 @@ const (
 	ListEventsParamsTypesMentionCreated            ListEventsParamsTypes = "mention.created"
 	ListEventsParamsTypesMessageCreated            ListEventsParamsTypes = "message.created"
 	ListEventsParamsTypesMessageStatusChanged      ListEventsParamsTypes = "message.status_changed"
+	ListEventsParamsTypesMessageUpdated            ListEventsParamsTypes = "message.updated"
 	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
 	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
@@ -3373,6 +3383,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesMessageCreated:
 		return true
 	case ListEventsParamsTypesMessageStatusChanged:
+		return true
+	case ListEventsParamsTypesMessageUpdated:
 		return true
 	case ListEventsParamsTypesNoteCreated:
 		return true
@@ -8963,6 +8975,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventMessage()
 	case "message.status_changed":
 		return t.AsEventMessage()
+	case "message.updated":
+		return t.AsEventMessage()
 	case "note.created":
 		return t.AsEventNote()
 	case "note.deleted":
@@ -11519,7 +11533,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhookWithBody Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -11528,7 +11542,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhook Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -11537,7 +11551,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhookWithFormdataBody Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -13346,7 +13360,7 @@ func (c *Client) VerifyProviderWebhook(ctx context.Context, id openapi_types.UUI
 
 // ReceiveProviderWebhookWithBody Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes any type of body and a specified content type.
 //
@@ -13365,7 +13379,7 @@ func (c *Client) ReceiveProviderWebhookWithBody(ctx context.Context, id openapi_
 
 // ReceiveProviderWebhook Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13384,7 +13398,7 @@ func (c *Client) ReceiveProviderWebhook(ctx context.Context, id openapi_types.UU
 
 // ReceiveProviderWebhookWithFormdataBody Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -17831,7 +17845,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithBodyWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17840,7 +17854,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17849,7 +17863,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithFormdataBodyWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -27187,7 +27201,7 @@ func (c *ClientWithResponses) VerifyProviderWebhookWithResponse(ctx context.Cont
 
 // ReceiveProviderWebhookWithBodyWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27202,7 +27216,7 @@ func (c *ClientWithResponses) ReceiveProviderWebhookWithBodyWithResponse(ctx con
 
 // ReceiveProviderWebhookWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27217,7 +27231,7 @@ func (c *ClientWithResponses) ReceiveProviderWebhookWithResponse(ctx context.Con
 
 // ReceiveProviderWebhookWithFormdataBodyWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
