@@ -1554,6 +1554,7 @@ const (
 	ProblemCodeTemplateNotFound         ProblemCode = "template_not_found"
 	ProblemCodeTemplateRequired         ProblemCode = "template_required"
 	ProblemCodeTemplateVariablesInvalid ProblemCode = "template_variables_invalid"
+	ProblemCodeURLSignatureInvalid      ProblemCode = "url_signature_invalid"
 	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
@@ -1695,6 +1696,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTemplateRequired:
 		return true
 	case ProblemCodeTemplateVariablesInvalid:
+		return true
+	case ProblemCodeURLSignatureInvalid:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -5581,7 +5584,7 @@ type Problem struct {
 	// - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 	// - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 	// - `invalid_query`: The query string cannot be parsed.
-	// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
+	// - `invalid_signature`: A provider webhook's signature is missing or does not verify.
 	// - `invalid_token`: The token or key is invalid, expired or revoked.
 	// - `invalid_type`: A body field has the wrong JSON type; detail names it.
 	// - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
@@ -5623,6 +5626,7 @@ type Problem struct {
 	// - `unknown_field`: The body has a field this request does not take; detail names it.
 	// - `unknown_provider`: The channel's provider is not known to this server.
 	// - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
+	// - `url_signature_invalid`: A signed media URL's signature does not verify, or the URL has expired.
 	// - `user_not_found`: No such user in this workspace.
 	// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 	// - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -5687,7 +5691,7 @@ type Problem struct {
 // - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 // - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 // - `invalid_query`: The query string cannot be parsed.
-// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
+// - `invalid_signature`: A provider webhook's signature is missing or does not verify.
 // - `invalid_token`: The token or key is invalid, expired or revoked.
 // - `invalid_type`: A body field has the wrong JSON type; detail names it.
 // - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
@@ -5729,6 +5733,7 @@ type Problem struct {
 // - `unknown_field`: The body has a field this request does not take; detail names it.
 // - `unknown_provider`: The channel's provider is not known to this server.
 // - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
+// - `url_signature_invalid`: A signed media URL's signature does not verify, or the URL has expired.
 // - `user_not_found`: No such user in this workspace.
 // - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 // - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -11305,7 +11310,7 @@ type ClientInterface interface {
 
 	// GetSignedMedia Download a media file by its signed URL
 	//
-	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 	//
 	// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
 	GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -12852,7 +12857,7 @@ func (c *Client) GetMedia(ctx context.Context, id openapi_types.UUID, params *Ge
 
 // GetSignedMedia Download a media file by its signed URL
 //
-// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 //
 // Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
 func (c *Client) GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -17589,7 +17594,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSignedMediaWithResponse Download a media file by its signed URL
 	//
-	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -26777,7 +26782,7 @@ func (c *ClientWithResponses) GetMediaWithResponse(ctx context.Context, id opena
 
 // GetSignedMediaWithResponse Download a media file by its signed URL
 //
-// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 //
 // Returns a wrapper object for the known response body format(s).
 //
