@@ -35,26 +35,29 @@ type identityBody struct {
 }
 
 type messageBody struct {
-	ID             string    `json:"id"`
-	ConversationID string    `json:"conversation_id"`
-	ContactID      string    `json:"contact_id"`
-	ChannelID      string    `json:"channel_id"`
-	IdentityID     *string   `json:"identity_id"`
-	Direction      string    `json:"direction"`
-	Type           string    `json:"type"`
-	Text           string    `json:"text"`
-	Sender         actorBody `json:"sender"`
-	Status         string    `json:"status"`
-	ExternalID     *string   `json:"external_id"`
-	CreatedAt      time.Time `json:"created_at"`
-	Attachments    []struct {
-		MediaID  *string `json:"media_id"`
-		URL      *string `json:"url"`
-		MimeType *string `json:"mime_type"`
-		Filename *string `json:"filename"`
-		Size     *int64  `json:"size"`
-		Status   string  `json:"status"`
-	} `json:"attachments"`
+	ID             string           `json:"id"`
+	ConversationID string           `json:"conversation_id"`
+	ContactID      string           `json:"contact_id"`
+	ChannelID      string           `json:"channel_id"`
+	IdentityID     *string          `json:"identity_id"`
+	Direction      string           `json:"direction"`
+	Type           string           `json:"type"`
+	Text           string           `json:"text"`
+	Sender         actorBody        `json:"sender"`
+	Status         string           `json:"status"`
+	ExternalID     *string          `json:"external_id"`
+	CreatedAt      time.Time        `json:"created_at"`
+	Attachments    []attachmentBody `json:"attachments"`
+}
+
+type attachmentBody struct {
+	MediaID       *string `json:"media_id"`
+	URL           *string `json:"url"`
+	MimeType      *string `json:"mime_type"`
+	Filename      *string `json:"filename"`
+	Size          *int64  `json:"size"`
+	Status        string  `json:"status"`
+	FailureReason *string `json:"failure_reason"`
 }
 
 type conversationBody struct {

@@ -274,7 +274,7 @@ func (h *mediaHandler) signedURL(c echo.Context) error {
 // signedDownload godoc
 // @Summary     Download a media file by its signed URL
 // @ID          getSignedMedia
-// @Description What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+// @Description What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 // @Tags        media
 // @Produce     */*
 // @Param       id        path   string true  "Media id"

@@ -248,12 +248,12 @@ func TestMediaSignedURL(t *testing.T) {
 		"an expiry that is not integer": tamper("expires", "soon"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			e.Do(t, apitest.Request{Method: http.MethodGet, Path: p}).ExpectProblem(t, http.StatusForbidden, "invalid_signature")
+			e.Do(t, apitest.Request{Method: http.MethodGet, Path: p}).ExpectProblem(t, http.StatusForbidden, "url_signature_invalid")
 		})
 	}
 	// Expired: at expires_at and after.
 	e.Clock.Advance(15 * time.Minute)
-	r = e.Do(t, apitest.Request{Method: http.MethodGet, Path: path}).ExpectProblem(t, http.StatusForbidden, "invalid_signature")
+	r = e.Do(t, apitest.Request{Method: http.MethodGet, Path: path}).ExpectProblem(t, http.StatusForbidden, "url_signature_invalid")
 	if !strings.Contains(r.Map(t)["detail"].(string), "expired") {
 		t.Fatalf("expired detail: %s", r.Body)
 	}

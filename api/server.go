@@ -135,7 +135,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Sends:              svc.Sends,
 		Media:              svc.Media,
 		MediaURLs:          svc.MediaURLs,
-		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations),
+		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
 		PublicBaseURL:      cfg.PublicBaseURL,
 		Events:             svc.Events,
 		Webhooks:           svc.Webhooks,

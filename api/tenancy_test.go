@@ -40,7 +40,7 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			bMedia := upload(t, e, tok, "b.png", pngBytes)
 			e.Get(t, "/v1/media/"+bMedia.ID+"/url", tok).Expect(t, http.StatusOK).JSON(t, &su)
 			forged := strings.Replace(strings.TrimPrefix(su.URL, e.URL), bMedia.ID, aMedia.ID, 1)
-			e.Get(t, forged, "").ExpectProblem(t, http.StatusForbidden, "invalid_signature")
+			e.Get(t, forged, "").ExpectProblem(t, http.StatusForbidden, "url_signature_invalid")
 
 			// Lists and searches show only B's own rows.
 			var contacts contactPage

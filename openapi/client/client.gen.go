@@ -1061,6 +1061,7 @@ const (
 	CreateWebhookRequestEventsMentionCreated            CreateWebhookRequestEvents = "mention.created"
 	CreateWebhookRequestEventsMessageCreated            CreateWebhookRequestEvents = "message.created"
 	CreateWebhookRequestEventsMessageStatusChanged      CreateWebhookRequestEvents = "message.status_changed"
+	CreateWebhookRequestEventsMessageUpdated            CreateWebhookRequestEvents = "message.updated"
 	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
 	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
@@ -1096,6 +1097,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsMessageCreated:
 		return true
 	case CreateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case CreateWebhookRequestEventsMessageUpdated:
 		return true
 	case CreateWebhookRequestEventsNoteCreated:
 		return true
@@ -1313,6 +1316,7 @@ func (e EventMentionType) Valid() bool {
 const (
 	EventMessageTypeMessageCreated       EventMessageType = "message.created"
 	EventMessageTypeMessageStatusChanged EventMessageType = "message.status_changed"
+	EventMessageTypeMessageUpdated       EventMessageType = "message.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventMessageType enum.
@@ -1321,6 +1325,8 @@ func (e EventMessageType) Valid() bool {
 	case EventMessageTypeMessageCreated:
 		return true
 	case EventMessageTypeMessageStatusChanged:
+		return true
+	case EventMessageTypeMessageUpdated:
 		return true
 	default:
 		return false
@@ -1549,6 +1555,7 @@ const (
 	ProblemCodeTemplateNotFound         ProblemCode = "template_not_found"
 	ProblemCodeTemplateRequired         ProblemCode = "template_required"
 	ProblemCodeTemplateVariablesInvalid ProblemCode = "template_variables_invalid"
+	ProblemCodeURLSignatureInvalid      ProblemCode = "url_signature_invalid"
 	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
@@ -1692,6 +1699,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTemplateRequired:
 		return true
 	case ProblemCodeTemplateVariablesInvalid:
+		return true
+	case ProblemCodeURLSignatureInvalid:
 		return true
 	case ProblemCodeUnauthenticated:
 		return true
@@ -3098,6 +3107,7 @@ const (
 	UpdateWebhookRequestEventsMentionCreated            UpdateWebhookRequestEvents = "mention.created"
 	UpdateWebhookRequestEventsMessageCreated            UpdateWebhookRequestEvents = "message.created"
 	UpdateWebhookRequestEventsMessageStatusChanged      UpdateWebhookRequestEvents = "message.status_changed"
+	UpdateWebhookRequestEventsMessageUpdated            UpdateWebhookRequestEvents = "message.updated"
 	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
 	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
@@ -3133,6 +3143,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsMessageCreated:
 		return true
 	case UpdateWebhookRequestEventsMessageStatusChanged:
+		return true
+	case UpdateWebhookRequestEventsMessageUpdated:
 		return true
 	case UpdateWebhookRequestEventsNoteCreated:
 		return true
@@ -3343,6 +3355,7 @@ const (
 	ListEventsParamsTypesMentionCreated            ListEventsParamsTypes = "mention.created"
 	ListEventsParamsTypesMessageCreated            ListEventsParamsTypes = "message.created"
 	ListEventsParamsTypesMessageStatusChanged      ListEventsParamsTypes = "message.status_changed"
+	ListEventsParamsTypesMessageUpdated            ListEventsParamsTypes = "message.updated"
 	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
 	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
@@ -3376,6 +3389,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesMessageCreated:
 		return true
 	case ListEventsParamsTypesMessageStatusChanged:
+		return true
+	case ListEventsParamsTypesMessageUpdated:
 		return true
 	case ListEventsParamsTypesNoteCreated:
 		return true
@@ -5573,7 +5588,7 @@ type Problem struct {
 	// - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 	// - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 	// - `invalid_query`: The query string cannot be parsed.
-	// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
+	// - `invalid_signature`: A provider webhook's signature is missing or does not verify.
 	// - `invalid_token`: The token or key is invalid, expired or revoked.
 	// - `invalid_type`: A body field has the wrong JSON type; detail names it.
 	// - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
@@ -5615,6 +5630,7 @@ type Problem struct {
 	// - `unknown_field`: The body has a field this request does not take; detail names it.
 	// - `unknown_provider`: The channel's provider is not known to this server.
 	// - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
+	// - `url_signature_invalid`: A signed media URL's signature does not verify, or the URL has expired.
 	// - `user_not_found`: No such user in this workspace.
 	// - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 	// - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -5680,7 +5696,7 @@ type Problem struct {
 // - `invalid_json`: The body is empty, not JSON, or more than one JSON object.
 // - `invalid_parameter`: A query or path parameter is malformed or out of range; detail names it.
 // - `invalid_query`: The query string cannot be parsed.
-// - `invalid_signature`: A provider webhook's signature does not verify (401), or a signed media URL's does not or it has expired (403).
+// - `invalid_signature`: A provider webhook's signature is missing or does not verify.
 // - `invalid_token`: The token or key is invalid, expired or revoked.
 // - `invalid_type`: A body field has the wrong JSON type; detail names it.
 // - `label_exists`: A label with this name (without regard to case) exists; existing_id names it.
@@ -5722,6 +5738,7 @@ type Problem struct {
 // - `unknown_field`: The body has a field this request does not take; detail names it.
 // - `unknown_provider`: The channel's provider is not known to this server.
 // - `unsupported_media_type`: The body is not sent as application/json (multipart/form-data for an upload).
+// - `url_signature_invalid`: A signed media URL's signature does not verify, or the URL has expired.
 // - `user_not_found`: No such user in this workspace.
 // - `user_required`: Only a user has this (read state, an inbox of their own); an API key has none.
 // - `validation_failed`: One or more fields are invalid; errors names each with a message.
@@ -8968,6 +8985,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventMessage()
 	case "message.status_changed":
 		return t.AsEventMessage()
+	case "message.updated":
+		return t.AsEventMessage()
 	case "note.created":
 		return t.AsEventNote()
 	case "note.deleted":
@@ -11296,7 +11315,7 @@ type ClientInterface interface {
 
 	// GetSignedMedia Download a media file by its signed URL
 	//
-	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 	//
 	// Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
 	GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -11524,7 +11543,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhookWithBody Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -11533,7 +11552,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhook Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -11542,7 +11561,7 @@ type ClientInterface interface {
 
 	// ReceiveProviderWebhookWithFormdataBody Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -12843,7 +12862,7 @@ func (c *Client) GetMedia(ctx context.Context, id openapi_types.UUID, params *Ge
 
 // GetSignedMedia Download a media file by its signed URL
 //
-// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 //
 // Corresponds with GET /v1/media/{id}/content (the `GetSignedMedia` operationId).
 func (c *Client) GetSignedMedia(ctx context.Context, id openapi_types.UUID, params *GetSignedMediaParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -13351,7 +13370,7 @@ func (c *Client) VerifyProviderWebhook(ctx context.Context, id openapi_types.UUI
 
 // ReceiveProviderWebhookWithBody Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes any type of body and a specified content type.
 //
@@ -13370,7 +13389,7 @@ func (c *Client) ReceiveProviderWebhookWithBody(ctx context.Context, id openapi_
 
 // ReceiveProviderWebhook Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13389,7 +13408,7 @@ func (c *Client) ReceiveProviderWebhook(ctx context.Context, id openapi_types.UU
 
 // ReceiveProviderWebhookWithFormdataBody Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -17580,7 +17599,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSignedMediaWithResponse Download a media file by its signed URL
 	//
-	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+	// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17836,7 +17855,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithBodyWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17845,7 +17864,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17854,7 +17873,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReceiveProviderWebhookWithFormdataBodyWithResponse Receive a provider webhook
 	//
-	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+	// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -26768,7 +26787,7 @@ func (c *ClientWithResponses) GetMediaWithResponse(ctx context.Context, id opena
 
 // GetSignedMediaWithResponse Download a media file by its signed URL
 //
-// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 invalid_signature and tells nothing about the media.
+// What a URL from GET /v1/media/{id}/url serves: the file, as GET /v1/media/{id} does (ranges, conditional requests, the same headers), with no bearer token. Any page may embed it (Access-Control-Allow-Origin: *, Cross-Origin-Resource-Policy: cross-origin): the URL is the credential. A signature that does not verify, or an expired URL, answers 403 url_signature_invalid and tells nothing about the media.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -27192,7 +27211,7 @@ func (c *ClientWithResponses) VerifyProviderWebhookWithResponse(ctx context.Cont
 
 // ReceiveProviderWebhookWithBodyWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27207,7 +27226,7 @@ func (c *ClientWithResponses) ReceiveProviderWebhookWithBodyWithResponse(ctx con
 
 // ReceiveProviderWebhookWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27222,7 +27241,7 @@ func (c *ClientWithResponses) ReceiveProviderWebhookWithResponse(ctx context.Con
 
 // ReceiveProviderWebhookWithFormdataBodyWithResponse Receive a provider webhook
 //
-// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever.
+// Where a channel's provider posts inbound messages and delivery receipts: configure `{PUBLIC_BASE_URL}/webhooks/{channel_id}/{provider}` at the provider. There is no bearer token: the body is checked with the provider's own signature before anything is read from it — Meta's `X-Hub-Signature-256` (whatsapp_cloud, messenger, instagram), Telegram's `X-Telegram-Bot-Api-Secret-Token`, Twilio's `X-Twilio-Signature` (over the full public URL), Viber's `X-Viber-Content-Signature`, LINE's `X-Line-Signature`, and for smtp the inbound mail gateway's `Authorization: Bearer <inbound_secret>` with a raw RFC 5322 message. A missing or wrong signature answers 401 and stores nothing. Inbound messages are ingested as by POST /v1/channels/{id}/inbound, deduplicated by the provider's message id (a retried webhook stores nothing twice); receipts move the channel's messages (found by the provider's message id) forward only: queued, sent, delivered, read, or failed. Messages that cannot be ingested are skipped and logged, so the provider does not retry them forever. A message's files become its attachments: pending while a job copies each from the provider into the media store (ready with a media_id, or failed with a failure_reason; event message.updated either way), or, for smtp, whose mail carries them, stored at once.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //

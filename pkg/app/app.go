@@ -48,6 +48,9 @@ type Services struct {
 	// Deliveries delivers outgoing messages (its worker runs on the process's job.Home) and
 	// applies provider webhooks.
 	Deliveries *dispatch.Dispatcher
+	// Fetches brings the files customers send through providers into Media (its worker runs
+	// on the process's job.Home).
+	Fetches *dispatch.Fetcher
 	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
 	Events   *event.Service
 	Webhooks *subscription.Service
@@ -67,6 +70,9 @@ type Services struct {
 	box     *secret.Box
 	now     func() time.Time
 }
+
+// maxFetchWorkers bounds the media fetches a process runs at once (dispatch.Fetcher).
+const maxFetchWorkers = 4
 
 // NewServices builds every domain service on the store with the clock. It fails only when the
 // media store (MEDIA_STORE) cannot be opened.
@@ -99,8 +105,15 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, dispatch.Media{Files: files, URLs: providerLinks}, log, now)
+	fetches := dispatch.NewFetcher(dispatch.FetchConfig{
+		// A process that delivers also fetches; a few at once, since each streams a file of up
+		// to MEDIA_MAX_BYTES.
+		Workers:               min(cfg.DeliveryWorkers, maxFetchWorkers),
+		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
+	}, st, channels, files, log, now)
 	return Services{
 		Media:         files,
+		Fetches:       fetches,
 		MediaURLs:     media.NewSigner(cfg.JWTSecret, cfg.MediaURLTTL, now),
 		Hashes:        hashes,
 		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
@@ -124,9 +137,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 }
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
-// (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge, event
-// prune, snooze wake-up and media sweep, the subscriber webhook outbox and the event listener that feeds
-// this process's streams. Any number of processes may run it: River shares the jobs out,
+// (DELIVERY_WORKERS; none: another process delivers) and as many media fetch workers (at most
+// four), the periodic idempotency purge, event prune, snooze wake-up and media sweep, the
+// subscriber webhook outbox and the event listener that feeds this process's streams. Any number of processes may run it: River shares the jobs out,
 // River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
 // and the outbox's claims share the webhooks. tune adjusts River's
 // settings (tests make it poll and retry fast). The caller starts and stops it.
@@ -141,6 +154,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	}
 	h := job.NewHome(svc.st.Pool, jc, log)
 	if err := svc.Deliveries.Register(h); err != nil {
+		return nil, err
+	}
+	if err := svc.Fetches.Register(h); err != nil {
 		return nil, err
 	}
 	if err := job.AddHousekeeping(h, svc.st, job.Housekeeping{PurgeEvery: cfg.IdempotencyPurgeInterval,

@@ -70,6 +70,9 @@ type Attachment struct {
 	Status   AttachmentStatus `json:"status"`
 	// Reason is why a fetch failed.
 	Reason string `json:"failure_reason,omitempty"`
+	// Ref is the provider's id of a pending attachment's file (a WhatsApp media id, a Telegram
+	// file_id, a LINE message id), for the job that fetches it; it is never stored or shown.
+	Ref string `json:"-"`
 }
 
 // TemplateRef names the template an outgoing message was rendered from.

@@ -407,14 +407,21 @@ func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 		switch {
 		case a.MediaID != nil && a.URL != "":
 			errs.Add(at+"url", "is not taken with media_id: an attachment is stored media or a link")
+		case a.MediaID != nil && a.Status == AttachmentReady:
+			// Media the provider webhook path stored itself (an email's parts), before the
+			// contact was known: ingestion gives it to the message's contact. The API never
+			// sets a status.
 		case a.MediaID != nil:
 			// Stored media: the store reads it where the message is stored, and
 			// resolveAttachments fills in its type, size and name from what it found.
 			a.MimeType, a.Size = "", 0
 		case a.Status == AttachmentPending:
 			// A provider's media, set by the provider webhook path (never by the API): a fetch
-			// job brings it into the media store; its URL, when the provider gave one, is the
-			// provider's and may expire.
+			// job brings it into the media store, by Ref or by its URL (the provider's, which
+			// may expire).
+		case a.Status == AttachmentFailed:
+			// A file the provider webhook path could not store (over the size cap, a refused
+			// type): the message keeps it, with Reason.
 		default:
 			u, err := url.Parse(a.URL)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || utf8.RuneCountInString(a.URL) > maxAttachmentURL {

@@ -15,7 +15,8 @@
 // Statuses only move forward (queued → sent → delivered → read, or failed), in one UPDATE each:
 // a late receipt never undoes a newer one. The Receiver applies provider webhooks: inbound
 // messages go through the same ingestion as POST /v1/channels/{id}/inbound, receipts move
-// statuses.
+// statuses. The Fetcher brings the files of inbound messages into the media store, one job
+// per file, on its own queue (fetch.go).
 package dispatch
 
 import (

@@ -1,7 +1,9 @@
 package dispatch
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,12 +49,14 @@ func (s settings) api(c clients) *http.Client {
 
 // clients are what adapters send with: providers' public APIs (fixed hosts), and the
 // destinations a tenant chooses, whose clients refuse internal addresses: an api_base
-// override, a custom channel's webhook URL, an SMTP host.
+// override, a custom channel's webhook URL, an SMTP host; and, for fetches, the links a
+// provider's webhook names (media), which refuse internal addresses too.
 type clients struct {
 	api     *http.Client
 	apiBase *http.Client
 	tenant  *http.Client
 	smtp    *net.Dialer
+	media   *http.Client
 }
 
 // Webhook is one provider webhook call as it arrived.
@@ -64,13 +68,21 @@ type Webhook struct {
 }
 
 // adapter is one row of the provider table: how to build a provider's Sender from a channel,
-// and how to check and read its webhooks. A nil verify means the provider has no webhooks.
+// how to check and read its webhooks, and how to download a customer's file its webhook named
+// (by the provider's id or by a link; a file the provider declares over maxBytes is refused,
+// before its download where the provider declares sizes first). A nil verify means the
+// provider has no webhooks; a nil fetch that its files, if any, arrive in the webhook itself
+// (SMTP).
 type adapter struct {
 	sender    func(s settings, c clients) provider.Sender
 	verify    func(s settings, w Webhook) error
 	parse     func(body []byte) (provider.Event, error)
 	handshake func(s settings, query url.Values) (string, error)
+	fetch     fetcher
 }
+
+// fetcher downloads a customer's file a provider's webhook named, as a body to stream.
+type fetcher func(ctx context.Context, s settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error)
 
 var adapters = map[string]adapter{
 	channel.ProviderSandbox: {
@@ -85,6 +97,9 @@ var adapters = map[string]adapter{
 		handshake: func(s settings, q url.Values) (string, error) {
 			return whatsapp.Handshake(q, s.config.(whatsapp.Config).VerifyToken)
 		},
+		fetch: func(ctx context.Context, s settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
+			return whatsapp.New(s.config.(whatsapp.Config), s.api(c)).Media(ctx, a.ID, maxBytes, c.media)
+		},
 	},
 	channel.ProviderMessenger: metaAdapter,
 	channel.ProviderInstagram: metaAdapter,
@@ -94,6 +109,9 @@ var adapters = map[string]adapter{
 			return telegram.Verify(w.Header, w.Body, s.config.(telegram.Config).SecretToken)
 		},
 		parse: telegram.Parse,
+		fetch: func(ctx context.Context, s settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
+			return telegram.New(s.config.(telegram.Config), s.api(c)).File(ctx, a.ID, maxBytes)
+		},
 	},
 	channel.ProviderTwilio: {
 		sender: func(s settings, c clients) provider.Sender {
@@ -105,6 +123,9 @@ var adapters = map[string]adapter{
 			return twilio.Verify(w.Header, w.Body, s.config.(twilio.Config).AuthToken, w.URL)
 		},
 		parse: twilio.Parse,
+		fetch: func(ctx context.Context, s settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
+			return twilio.New(s.config.(twilio.Config), s.api(c)).Media(ctx, a.URL, c.media)
+		},
 	},
 	channel.ProviderSMTP: {
 		sender: func(s settings, c clients) provider.Sender { return smtp.New(s.config.(smtp.Config), nil, c.smtp) },
@@ -119,6 +140,7 @@ var adapters = map[string]adapter{
 			return viber.Verify(w.Header, w.Body, s.config.(viber.Config).AuthToken)
 		},
 		parse: viber.Parse,
+		fetch: fetchLink("viber"),
 	},
 	channel.ProviderLINE: {
 		sender: func(s settings, c clients) provider.Sender { return line.New(s.config.(line.Config), s.api(c)) },
@@ -126,6 +148,12 @@ var adapters = map[string]adapter{
 			return line.Verify(w.Header, w.Body, s.config.(line.Config).ChannelSecret)
 		},
 		parse: line.Parse,
+		fetch: func(ctx context.Context, s settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
+			if a.ID == "" { // contentProvider external: the sender's app keeps the file
+				return provider.Fetch(ctx, c.media, "line", a.URL)
+			}
+			return line.New(s.config.(line.Config), s.api(c)).Content(ctx, a.ID)
+		},
 	},
 	// Custom and website-chat channels post their inbound messages to /v1/channels/{id}/inbound.
 	channel.ProviderWebhook: {
@@ -144,6 +172,15 @@ var metaAdapter = adapter{
 	handshake: func(s settings, q url.Values) (string, error) {
 		return messenger.Handshake(q, s.config.(messenger.Config).VerifyToken)
 	},
+	fetch: fetchLink("messenger"),
+}
+
+// fetchLink downloads a file by the link a provider's webhook gave, without credentials
+// (Messenger's and Instagram's CDN URLs expire; Viber's media).
+func fetchLink(name string) fetcher {
+	return func(ctx context.Context, _ settings, c clients, a provider.Attachment, maxBytes int64) (io.ReadCloser, provider.MediaInfo, error) {
+		return provider.Fetch(ctx, c.media, name, a.URL)
+	}
 }
 
 // Secrets opens a channel's provider secrets (channel.Service).

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/provider"
 )
 
@@ -47,19 +49,21 @@ type Receiver struct {
 	store   Store
 	secrets Secrets
 	ingest  Ingester
+	files   Files
 	log     *slog.Logger
 	now     func() time.Time
 }
 
 // Receiver returns the Receiver of provider webhooks on the dispatcher's store, secrets, log
-// and clock, ingesting inbound messages through in.
-func (d *Dispatcher) Receiver(in Ingester) *Receiver {
-	return NewReceiver(d.store, d.secrets, in, d.log, d.now)
+// and clock, ingesting inbound messages through in and storing the files a webhook carries
+// itself (an email's) in files.
+func (d *Dispatcher) Receiver(in Ingester, files Files) *Receiver {
+	return NewReceiver(d.store, d.secrets, in, files, d.log, d.now)
 }
 
 // NewReceiver builds a Receiver.
-func NewReceiver(st Store, sec Secrets, in Ingester, log *slog.Logger, now func() time.Time) *Receiver {
-	return &Receiver{store: st, secrets: sec, ingest: in, log: log, now: now}
+func NewReceiver(st Store, sec Secrets, in Ingester, files Files, log *slog.Logger, now func() time.Time) *Receiver {
+	return &Receiver{store: st, secrets: sec, ingest: in, files: files, log: log, now: now}
 }
 
 // channel loads the channel a webhook names and checks that it uses the provider named.
@@ -87,6 +91,13 @@ func (r *Receiver) channel(ctx context.Context, channelID uuid.UUID, providerNam
 // is stored. A message that cannot be ingested (no text, an unreadable identifier) is logged
 // and skipped, so the provider does not retry it forever; a storage failure is an error, so the
 // provider retries the call and deduplication absorbs what was already stored.
+//
+// A message's files are ingested as attachments: those the provider keeps (by id or link) as
+// pending, each with a fetch job that ingestion inserts in the message's transaction (see
+// Fetcher); those the webhook carries (an email's parts) are stored in the media store first,
+// without a contact, and ingestion gives them to the message's contact in its transaction. A
+// replayed or skipped message's stored files are deleted again. Whatever a fetch does later,
+// the message is kept and the webhook answered.
 func (r *Receiver) Receive(ctx context.Context, channelID uuid.UUID, providerName string, w Webhook) (Received, error) {
 	ch, a, s, err := r.channel(ctx, channelID, providerName)
 	if err != nil {
@@ -104,7 +115,14 @@ func (r *Receiver) Receive(ctx context.Context, channelID uuid.UUID, providerNam
 	var out Received
 	now := r.now().UTC()
 	for _, in := range ev.Inbound {
-		_, replayed, err := r.ingest.Ingest(ctx, ch.WorkspaceID, ch.ID, inbound(in, now))
+		msg, err := r.inbound(ctx, ch.WorkspaceID, in, now)
+		if err != nil {
+			return out, err
+		}
+		_, replayed, err := r.ingest.Ingest(ctx, ch.WorkspaceID, ch.ID, msg)
+		if err != nil || replayed {
+			r.forget(ctx, log, ch.WorkspaceID, msg.Attachments)
+		}
 		switch e, ok := errkind.As(err); {
 		case err == nil && replayed:
 			out.Duplicates++
@@ -146,9 +164,12 @@ func (r *Receiver) Handshake(ctx context.Context, channelID uuid.UUID, providerN
 	return challenge, err
 }
 
-// inbound turns a provider's message into the ingestion input. Media the provider sends only
-// by id (no URL) is noted in the text, since fetching it needs the provider's media API.
-func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
+// inbound turns a provider's message into the ingestion input: its files are pending
+// attachments (fetched later by the provider's id or link), or, when the webhook carries the
+// bytes, media stored now. A file the media store refuses (over the cap, a refused type) is a
+// failed attachment with the reason; a failure of the store itself is an error, so the
+// provider retries the webhook.
+func (r *Receiver) inbound(ctx context.Context, ws uuid.UUID, in provider.Inbound, now time.Time) (conversation.InboundMessage, error) {
 	out := conversation.InboundMessage{Identifier: in.From, Text: in.Text}
 	if in.ExternalID != "" {
 		id := in.ExternalID
@@ -157,12 +178,30 @@ func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
 	if in.Subject != "" && in.Text == "" {
 		out.Text = in.Subject
 	}
-	if a := in.Attachment; a != nil {
-		if a.URL != "" {
-			out.Attachments = []conversation.Attachment{{URL: a.URL, MimeType: a.MIMEType, Filename: a.Filename}}
-		} else if out.Text == "" {
-			out.Text = "[" + strings.TrimSpace("attachment "+a.MIMEType) + "]"
+	for _, a := range in.Attachments {
+		if len(out.Attachments) == conversation.MaxAttachments {
+			break
 		}
+		att := conversation.Attachment{MimeType: a.MIMEType, Filename: a.Filename}
+		switch {
+		case a.Data != nil:
+			m, err := r.files.Put(ctx, ws, bytes.NewReader(a.Data), media.New{Filename: a.Filename})
+			if e, ok := errkind.As(err); ok {
+				att.Status, att.Reason = conversation.AttachmentFailed, refusal(e, r.files.MaxBytes())
+				break
+			}
+			if err != nil {
+				r.forget(ctx, r.log, ws, out.Attachments)
+				return conversation.InboundMessage{}, fmt.Errorf("store inbound media: %w", err)
+			}
+			att = conversation.Attachment{MediaID: &m.ID, MimeType: m.MimeType, Filename: m.Filename, Size: m.Size,
+				Status: conversation.AttachmentReady}
+		case a.ID != "" || a.URL != "":
+			att.Status, att.Ref, att.URL = conversation.AttachmentPending, a.ID, a.URL
+		default:
+			continue
+		}
+		out.Attachments = append(out.Attachments, att)
 	}
 	// A provider's clock may run ahead of ours; such a time becomes now.
 	if !in.ReceivedAt.IsZero() && !in.ReceivedAt.After(now) {
@@ -176,7 +215,27 @@ func inbound(in provider.Inbound, now time.Time) conversation.InboundMessage {
 			out.Contact.LastName = &last
 		}
 	}
-	return out
+	return out, nil
+}
+
+// refusal is why the media store refused a file a webhook carried, for people.
+func refusal(e *errkind.Error, limit int64) string {
+	reason, _ := failure(e, false, limit)
+	return reason
+}
+
+// forget deletes the media a webhook stored for a message that was not ingested (a replay
+// keeps the first delivery's, a skipped message has none): the rows go, and the media sweep
+// deletes their blobs unless another row shares them.
+func (r *Receiver) forget(ctx context.Context, log *slog.Logger, ws uuid.UUID, atts []conversation.Attachment) {
+	for _, a := range atts {
+		if a.MediaID == nil {
+			continue
+		}
+		if err := r.store.DeleteMedia(context.WithoutCancel(ctx), ws, *a.MediaID); err != nil {
+			log.Warn("provider webhook: stored media not deleted", "media_id", a.MediaID.String(), "error", err.Error())
+		}
+	}
 }
 
 // storable makes every string in a parsed webhook storable as PostgreSQL text, in place: a
@@ -195,6 +254,9 @@ func storable(v reflect.Value) {
 			storable(v.Elem())
 		}
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // bytes (an email's files), not text
+		}
 		for i := range v.Len() {
 			storable(v.Index(i))
 		}

@@ -52,4 +52,7 @@ type Store interface {
 	ChannelByID(ctx context.Context, id uuid.UUID) (channel.Channel, error)
 	// QueueDepth counts the delivery jobs not yet finished, by River job state.
 	QueueDepth(ctx context.Context) (map[string]int64, error)
+	// DeleteMedia deletes a media row (its blob goes with the media sweep): what a webhook
+	// stored for a message that was not ingested.
+	DeleteMedia(ctx context.Context, ws, id uuid.UUID) error
 }

@@ -19,8 +19,11 @@ import (
 // state once the change committed), of contact.* a Contact, of note.* the note as a Message
 // (as it was, when deleted), of mention.* a Mention, each as the API returns it.
 const (
-	MessageCreated         = "message.created"
-	MessageStatusChanged   = "message.status_changed"
+	MessageCreated       = "message.created"
+	MessageStatusChanged = "message.status_changed"
+	// MessageUpdated is published when a message's content changes after it was created: a
+	// customer's attachment, fetched from the provider, settled (ready or failed).
+	MessageUpdated         = "message.updated"
 	ConversationOpened     = "conversation.opened"
 	ConversationClosed     = "conversation.closed"
 	ConversationReopened   = "conversation.reopened"
@@ -41,7 +44,7 @@ const (
 const ConversationLabelsChanged = "conversation.labels_changed"
 
 // Types lists every event type, in a stable order.
-var Types = []string{MessageCreated, MessageStatusChanged, ConversationOpened, ConversationClosed,
+var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
 	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated}
 

@@ -51,6 +51,22 @@ func (q *Queue) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opt
 	return nil
 }
 
+// InsertManyTx inserts jobs inside tx in one statement, each with its args' InsertOpts: they
+// run once tx commits, and never if tx rolls back.
+func (q *Queue) InsertManyTx(ctx context.Context, tx pgx.Tx, args ...river.JobArgs) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a}
+	}
+	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("insert %d %s jobs: %w", len(args), args[0].Kind(), err)
+	}
+	return nil
+}
+
 // Backoff is how long to wait before retrying after the attempt-th failed attempt: base,
 // doubling with each attempt up to max, with ±25 % jitter so that a destination that is down
 // is not hammered and many failures do not retry in lockstep. It is the one retry schedule of

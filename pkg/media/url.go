@@ -18,7 +18,7 @@ import (
 // ErrSignature refuses a signed media URL whose signature does not verify or whose time is up.
 // It is the code a provider webhook's bad signature has, with 403: the URL is the credential,
 // and nothing about the media is told.
-var ErrSignature = errkind.New(errkind.KindForbidden, "invalid_signature", "The media URL's signature does not verify, or the URL has expired.")
+var ErrSignature = errkind.New(errkind.KindForbidden, "url_signature_invalid", "The media URL's signature does not verify, or the URL has expired.")
 
 // urlKeyLabel separates the key of media URLs from every other use of the secret it is derived
 // from (JWT_SECRET signs access tokens): a signature of one can never pass for the other.

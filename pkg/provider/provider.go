@@ -17,6 +17,11 @@
 //     messenger.Handshake.
 //   - Parse(body []byte) (Event, error), turning a verified webhook into Inbound messages (the
 //     ingestion path, deduplicated on ExternalID) and Receipts; failures wrap ErrMalformed.
+//
+// Customers' files arrive by the provider's id or by a link, and are downloaded as streams for
+// the media store: whatsapp.Client.Media, telegram.Client.File and line.Client.Content by id,
+// twilio.Client.Media by a link behind the account's credentials, Fetch by any other link. A
+// failed download is an *Error as a failed send is: 404 permanent, 5xx and 429 transient.
 package provider
 
 import (
@@ -128,8 +133,16 @@ type Inbound struct {
 	// ReceivedAt is when the provider received the message; zero when the provider does not
 	// say (Twilio), and the caller stamps it with its own clock.
 	ReceivedAt time.Time
-	Attachment *Attachment
+	// Attachments are the message's files: by the provider's media id (ID), by a link the
+	// provider keeps (URL, which may expire or need the provider's credentials), or carried
+	// in the webhook itself (Data). The receiver brings each into the media store; at most
+	// MaxAttachments are kept.
+	Attachments []Attachment
 }
+
+// MaxAttachments bounds the files kept of one inbound message, as a message carries at most
+// ten (conversation.MaxAttachments); Twilio's NumMedia is at most ten too.
+const MaxAttachments = 10
 
 // Receipt is a delivery status report for one of our messages.
 type Receipt struct {

@@ -101,17 +101,24 @@ WHERE m.workspace_id = $6 AND m.id = $7 AND m.direction = 'outgoing' AND ` + adv
 }
 
 // changeStatus runs a status UPDATE and publishes message.status_changed for every message it
-// changed, in one transaction: subscribers hear of exactly the changes that committed. publish
-// goes out with COMMIT (see pgxTx), as the send path's does: each delivery takes the same
-// workspace lock as the sends.
+// changed (changeMessages).
 func (s *Store) changeStatus(ctx context.Context, update statement) (int64, error) {
+	return s.changeMessages(ctx, update, event.MessageStatusChanged)
+}
+
+// changeMessages runs an UPDATE of messages m and publishes an event of type typ for every
+// message it changed, in one transaction: subscribers hear of exactly the changes that
+// committed. The UPDATE locks the rows it changes, so a condition in its WHERE is checked on
+// each row's latest version. publish goes out with COMMIT (see pgxTx), as the send path's
+// does: each change takes the same workspace lock as the sends.
+func (s *Store) changeMessages(ctx context.Context, update statement, typ string) (int64, error) {
 	var n int64
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		// A batch of one, so that the transaction's BEGIN goes with it (see lazyTx).
 		var changed []messageRow
 		b := &batch{}
 		update.sql += "\nRETURNING " + messageColumns
-		queueRows(b, "change status", &changed, update)
+		queueRows(b, "change messages", &changed, update)
 		if err := b.send(ctx, tx); err != nil {
 			return nil, err
 		}
@@ -122,7 +129,7 @@ func (s *Store) changeStatus(ctx context.Context, update statement) (int64, erro
 		evs := make([]pending, len(changed))
 		for i, r := range changed {
 			m := r.domain()
-			evs[i] = pending{typ: event.MessageStatusChanged, conv: &m.ConversationID, v: m}
+			evs[i] = pending{typ: typ, conv: &m.ConversationID, v: m}
 		}
 		b = &batch{}
 		return b, s.queuePublish(b, changed[0].WorkspaceID, evs)

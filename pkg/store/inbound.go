@@ -84,7 +84,13 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID); err != nil {
 			return nil, err
 		}
+		// m, not out.Message: the pending attachments' provider ids (Ref) are never stored, so
+		// only the message as ingested has them for the fetch jobs.
+		if err := s.enqueueFetches(ctx, tx, m); err != nil {
+			return nil, err
+		}
 		b := &batch{}
+		queueAdoptMedia(b, m)
 		return b, s.queuePublish(b, in.Channel.WorkspaceID, ingestedEvents(out, newContact, events))
 	})
 	if err != nil {

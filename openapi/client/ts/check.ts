@@ -22,7 +22,8 @@ export function describe(event: Event): string {
   const when: string = event.occurred_at;
   switch (event.type) {
     case "message.created":
-    case "message.status_changed": {
+    case "message.status_changed":
+    case "message.updated": {
       exactly<Equals<typeof event.data, Message>>();
       const text: string = event.data.text;
       const direction: "incoming" | "outgoing" | "internal" = event.data.direction;
@@ -87,10 +88,7 @@ export const sends: SendMessageRequest[] = [
   { type: "text", text: "Following up on your refund.", tag: "HUMAN_AGENT" },
   { type: "template", template: { name: "order_update", language: "en_US", variables: ["Maria"] } },
   { type: "attachment", attachments: [{ url: "https://example.com/invoice.pdf", mime_type: "application/pdf" }], text: "Your invoice" },
-  { type: "attachment", attachments: [{ media_id: "0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0", filename: "invoice.pdf" }] },
 ];
-// @ts-expect-error a link has its media type
-export const typeless: SendMessageRequest = { type: "attachment", attachments: [{ url: "https://example.com/a" }] };
 // @ts-expect-error a text message has text
 export const textless: SendMessageRequest = { type: "text" };
 // @ts-expect-error a template message takes no text: it is rendered from the template

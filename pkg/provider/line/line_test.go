@@ -181,6 +181,17 @@ const messageWebhook = `{
      "timestamp": 1627356924722,
      "source": {"type": "group", "groupId": "Ca56f94637c...", "userId": "U4af4980629..."},
      "replyToken": "bf7b...", "mode": "active", "webhookEventId": "01FZ74A0TDDPYRVKNK77XKC3ZS", "deliveryContext": {"isRedelivery": false}},
+    {"type": "message",
+     "message": {"type": "file", "id": "325708", "fileName": "invoice.pdf", "fileSize": 2138},
+     "timestamp": 1627356924800, "source": {"type": "user", "userId": "U80696558e1aa831..."}, "mode": "active"},
+    {"type": "message",
+     "message": {"type": "video", "id": "325709", "duration": 60000,
+                 "contentProvider": {"type": "external", "originalContentUrl": "https://example.com/original.mp4",
+                                     "previewImageUrl": "https://example.com/preview.jpg"}},
+     "timestamp": 1627356924900, "source": {"type": "user", "userId": "U80696558e1aa831..."}, "mode": "active"},
+    {"type": "message",
+     "message": {"type": "sticker", "id": "325710", "packageId": "1", "stickerId": "1"},
+     "timestamp": 1627356925000, "source": {"type": "user", "userId": "U80696558e1aa831..."}, "mode": "active"},
     {"type": "follow", "timestamp": 1625665242214, "source": {"type": "user", "userId": "U80696558e1aa831..."},
      "replyToken": "85cbe770fa8b4f45bbe077b1d4be4a36", "mode": "active", "webhookEventId": "01FZ74ASS536FW97EX38NKCZQK",
      "deliveryContext": {"isRedelivery": false}, "follow": {"isUnblocked": false}}
@@ -192,16 +203,18 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev.Inbound) != 2 || len(ev.Receipts) != 0 {
-		t.Fatalf("got %+v", ev)
+	if len(ev.Inbound) != 4 || len(ev.Receipts) != 0 {
+		t.Fatalf("got %+v (the sticker has nothing to show)", ev)
 	}
-	pt.Equal(t, "text", ev.Inbound[0], provider.Inbound{ExternalID: "14353798921116", From: "U80696558e1aa831...",
+	pt.DeepEqual(t, "text", ev.Inbound[0], provider.Inbound{ExternalID: "14353798921116", From: "U80696558e1aa831...",
 		Text: "Hello, world", ReceivedAt: time.UnixMilli(1625665242211).UTC()})
 	img := ev.Inbound[1]
 	pt.Equal(t, "group message comes from the group", img.From, "Ca56f94637c...")
-	if img.Attachment == nil || img.Attachment.ID != "354718705033693861" || img.Attachment.URL != "" {
-		t.Errorf("image attachment = %+v", img.Attachment)
-	}
+	pt.DeepEqual(t, "image by message id", img.Attachments, []provider.Attachment{{ID: "354718705033693861"}})
+	pt.DeepEqual(t, "file by message id, with its name", ev.Inbound[2].Attachments,
+		[]provider.Attachment{{ID: "325708", Filename: "invoice.pdf"}})
+	pt.DeepEqual(t, "external content by its URL", ev.Inbound[3].Attachments,
+		[]provider.Attachment{{URL: "https://example.com/original.mp4"}})
 
 	verification := `{"destination":"U1","events":[]}`
 	if ev, err := line.Parse([]byte(verification)); err != nil || len(ev.Inbound) != 0 {

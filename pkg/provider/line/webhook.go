@@ -101,10 +101,13 @@ func Parse(body []byte) (provider.Event, error) {
 		case "text":
 			in.Text = e.Message.Text
 		case "image", "video", "audio", "file":
-			in.Attachment = &provider.Attachment{ID: e.Message.ID, Filename: e.Message.FileName}
-			if e.Message.ContentProvider.Type == "external" {
-				in.Attachment.URL = e.Message.ContentProvider.OriginalContentURL
+			// The content is fetched by message id (Client.Content), unless the sender's app
+			// keeps it elsewhere (contentProvider external): then by its URL.
+			a := provider.Attachment{ID: e.Message.ID, Filename: e.Message.FileName}
+			if cp := e.Message.ContentProvider; cp.Type == "external" && cp.OriginalContentURL != "" {
+				a.ID, a.URL = "", cp.OriginalContentURL
 			}
+			in.Attachments = []provider.Attachment{a}
 		default:
 			continue // stickers, locations: nothing to show as text
 		}

@@ -152,7 +152,11 @@ const pageWebhook = `{
       {"sender": {"id": "1234567890"}, "recipient": {"id": "6543210987654321"}, "timestamp": 1458692752500,
        "message": {"mid": "m_echo", "is_echo": true, "app_id": 1517776481860111, "text": "our own reply"}},
       {"sender": {"id": "6543210987654321"}, "recipient": {"id": "1234567890"}, "timestamp": 1458692752600,
-       "message": {"mid": "m_img", "attachments": [{"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/v/photo.jpg"}}]}},
+       "message": {"mid": "m_img", "attachments": [{"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/v/photo.jpg"}},
+                   {"type": "file", "payload": {"url": "https://cdn.fbsbx.com/v/t59/invoice.pdf"}},
+                   {"type": "location", "payload": {"coordinates": {"lat": 1, "long": 2}}}]}},
+      {"sender": {"id": "6543210987654321"}, "recipient": {"id": "1234567890"}, "timestamp": 1458692752700,
+       "message": {"mid": "m_link", "attachments": [{"type": "fallback", "title": "A page", "payload": {"url": "https://example.com/page"}}]}},
       {"sender": {"id": "6543210987654321"}, "recipient": {"id": "1234567890"},
        "delivery": {"mids": ["mid.1458668856218:ed81099e15d3f4f233"], "watermark": 1458668856253}},
       {"sender": {"id": "6543210987654321"}, "recipient": {"id": "1234567890"},
@@ -182,14 +186,15 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ev.Inbound) != 2 {
-			t.Fatalf("want 2 inbound (echo skipped), got %+v", ev.Inbound)
+		if len(ev.Inbound) != 3 {
+			t.Fatalf("want 3 inbound (echo skipped), got %+v", ev.Inbound)
 		}
-		pt.Equal(t, "inbound", ev.Inbound[0], provider.Inbound{ExternalID: "m_1457764197618:41d102a3e1ae206a38", From: "6543210987654321",
+		pt.DeepEqual(t, "inbound", ev.Inbound[0], provider.Inbound{ExternalID: "m_1457764197618:41d102a3e1ae206a38", From: "6543210987654321",
 			Text: "hello, world!", ReceivedAt: time.UnixMilli(1458692752478).UTC()})
-		if a := ev.Inbound[1].Attachment; a == nil || a.URL != "https://scontent.xx.fbcdn.net/v/photo.jpg" {
-			t.Errorf("attachment = %+v", a)
-		}
+		pt.DeepEqual(t, "both files of one message, the location left out", ev.Inbound[1].Attachments, []provider.Attachment{
+			{URL: "https://scontent.xx.fbcdn.net/v/photo.jpg"}, {URL: "https://cdn.fbsbx.com/v/t59/invoice.pdf"}})
+		pt.DeepEqual(t, "a shared link is text, not a file", ev.Inbound[2], provider.Inbound{ExternalID: "m_link",
+			From: "6543210987654321", Text: "https://example.com/page", ReceivedAt: time.UnixMilli(1458692752700).UTC()})
 		want := []provider.Receipt{
 			{ProviderMessageID: "mid.1458668856218:ed81099e15d3f4f233", Recipient: "6543210987654321", Status: "delivered", At: time.UnixMilli(1458668856253).UTC()},
 			{Recipient: "6543210987654321", Status: "delivered", At: time.UnixMilli(1458668856300).UTC()},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/pkg/provider"
@@ -52,8 +53,15 @@ type webhook struct {
 	} `json:"entry"`
 }
 
+// mediaTypes are the attachment types whose payload.url is a file (Messenger's image, video,
+// audio and file, stickers included; Instagram's story mentions and reels). Those URLs are on
+// Meta's CDN and expire, so the receiver copies them into the media store.
+var mediaTypes = map[string]bool{"image": true, "video": true, "audio": true, "file": true,
+	"story_mention": true, "ig_reel": true, "reel": true}
+
 // Parse reads a Messenger (object "page") or Instagram (object "instagram") webhook: messages
-// from people become Inbound (echoes of our own sends are skipped), deliveries and reads
+// from people become Inbound with their media attachments, several per message (echoes of our
+// own sends are skipped), deliveries and reads
 // become Receipts. A delivery without mids, or a Messenger read (watermark only), becomes a
 // receipt without ProviderMessageID covering every message to that person up to the watermark.
 func Parse(body []byte) (provider.Event, error) {
@@ -78,10 +86,24 @@ func Parse(body []byte) (provider.Event, error) {
 					Text:       m.Message.Text,
 					ReceivedAt: millis(m.Timestamp),
 				}
-				if len(m.Message.Attachments) > 0 && m.Message.Attachments[0].Payload.URL != "" {
-					in.Attachment = &provider.Attachment{URL: m.Message.Attachments[0].Payload.URL}
+				var links []string
+				for _, a := range m.Message.Attachments {
+					switch {
+					case a.Payload.URL == "":
+						// a location or a template: nothing to fetch or show
+					case mediaTypes[a.Type]:
+						if len(in.Attachments) < provider.MaxAttachments {
+							in.Attachments = append(in.Attachments, provider.Attachment{URL: a.Payload.URL})
+						}
+					default:
+						// A shared link (fallback, share) is a web page, not a file: shown as a link.
+						links = append(links, a.Payload.URL)
+					}
 				}
-				if in.Text == "" && in.Attachment == nil {
+				if in.Text == "" && len(in.Attachments) == 0 {
+					in.Text = strings.Join(links, "\n")
+				}
+				if in.Text == "" && len(in.Attachments) == 0 {
 					continue // deleted, unsupported or reaction-only messages carry nothing to show
 				}
 				ev.Inbound = append(ev.Inbound, in)

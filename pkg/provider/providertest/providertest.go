@@ -146,6 +146,15 @@ func Equal[T comparable](t testing.TB, field string, got, want T) {
 	}
 }
 
+// DeepEqual fails the test unless got and want are deeply equal (reflect.DeepEqual): for
+// values Equal cannot compare, such as an Inbound with its Attachments.
+func DeepEqual[T any](t testing.TB, field string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %+v, want %+v", field, got, want)
+	}
+}
+
 // JSONEqual fails the test unless got is the same JSON value as want, field by field (object
 // key order and spacing do not matter; extra or missing fields do).
 func JSONEqual(t testing.TB, got []byte, want string) {

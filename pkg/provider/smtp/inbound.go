@@ -39,8 +39,13 @@ func Verify(h http.Header, _ []byte, inboundSecret string) error {
 
 // Parse reads one raw RFC 5322 message (message/rfc822) into an Inbound: the From address,
 // the display name, the Message-ID (without angle brackets) as ExternalID, In-Reply-To, the
-// decoded Subject, the Date, and the first text/plain part as Text. A message without a
+// decoded Subject, the Date, the first text/plain part as Text, and the files as Attachments
+// with their bytes in Data: every part with Content-Disposition attachment, and inline parts
+// that are not text (a pasted image), up to provider.MaxAttachments. A message without a
 // Message-ID gets "sha256:<hex of the raw message>", so a redelivered copy still deduplicates.
+//
+// The files are decoded in memory: the webhook body they come in is already bounded by the
+// server's body limit (BODY_LIMIT), and a decoded part is never larger than its encoding.
 func Parse(raw []byte) (provider.Event, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -64,12 +69,12 @@ func Parse(raw []byte) (provider.Event, error) {
 	if date, err := msg.Header.Date(); err == nil {
 		in.ReceivedAt = date.UTC()
 	}
-	parts := 0
-	text, err := firstText(mailHeader(msg.Header), msg.Body, &parts)
-	if err != nil {
+	var w walker
+	if err := w.walk(mailHeader(msg.Header), msg.Body); err != nil {
 		return provider.Event{}, fmt.Errorf("inbound mail: %w: %w", provider.ErrMalformed, err)
 	}
-	in.Text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	in.Text = strings.TrimSpace(strings.ReplaceAll(w.text, "\r\n", "\n"))
+	in.Attachments = w.files
 	return provider.Event{Inbound: []provider.Inbound{in}}, nil
 }
 
@@ -80,9 +85,17 @@ type mailHeader mail.Header
 
 func (h mailHeader) Get(k string) string { return mail.Header(h).Get(k) }
 
-// firstText returns the first text/plain body in a (possibly nested) MIME structure, decoded
-// to UTF-8; attachments are skipped.
-func firstText(h header, body io.Reader, parts *int) (string, error) {
+// walker reads a (possibly nested) MIME structure: the first text/plain body that is not an
+// attachment, decoded to UTF-8, and the files.
+type walker struct {
+	parts int
+	text  string
+	found bool // text was found (it may be empty)
+	files []provider.Attachment
+}
+
+// walk reads one part (or the message itself) and, for a multipart, its parts in order.
+func (w *walker) walk(h header, body io.Reader) error {
 	ct := h.Get("Content-Type")
 	if ct == "" {
 		ct = "text/plain; charset=us-ascii"
@@ -91,36 +104,55 @@ func firstText(h header, body io.Reader, parts *int) (string, error) {
 	if err != nil {
 		mediaType, params = "text/plain", map[string]string{}
 	}
+	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
 	switch {
 	case strings.HasPrefix(mediaType, "multipart/"):
 		mr := multipart.NewReader(body, params["boundary"])
 		for {
-			if *parts++; *parts > maxParts {
-				return "", nil
+			if w.parts++; w.parts > maxParts {
+				return nil
 			}
 			p, err := mr.NextRawPart()
 			if err == io.EOF {
-				return "", nil
+				return nil
 			}
 			if err != nil {
-				return "", err
+				return err
 			}
-			if disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition")); disp == "attachment" {
-				continue
-			}
-			text, err := firstText(p.Header, p, parts)
-			if err != nil || text != "" {
-				return text, err
+			if err := w.walk(p.Header, p); err != nil {
+				return err
 			}
 		}
-	case mediaType == "text/plain":
+	case disp != "attachment" && mediaType == "text/plain":
+		if w.found {
+			return nil
+		}
 		b, err := io.ReadAll(io.LimitReader(decodeTransfer(h.Get("Content-Transfer-Encoding"), body), 1<<20))
 		if err != nil {
-			return "", err
+			return err
 		}
-		return toUTF8(b, params["charset"]), nil
+		w.text, w.found = toUTF8(b, params["charset"]), true
+		return nil
+	case disp != "attachment" && strings.HasPrefix(mediaType, "text/"):
+		return nil // the HTML (or other) rendering of the text: not a file
 	default:
-		return "", nil
+		if len(w.files) >= provider.MaxAttachments {
+			return nil
+		}
+		b, err := io.ReadAll(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
+		if err != nil || len(b) == 0 {
+			// A file that does not decode (broken base64) is left out rather than the mail
+			// refused: its text still reaches the agents. A broken MIME structure fails on
+			// the next part.
+			return nil
+		}
+		name := dparams["filename"]
+		if name == "" {
+			name = params["name"] // older mailers name the file in Content-Type only
+		}
+		w.files = append(w.files, provider.Attachment{Data: b, MIMEType: mediaType, Filename: decodeHeader(name),
+			Size: int64(len(b))})
+		return nil
 	}
 }
 

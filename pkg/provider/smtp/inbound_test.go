@@ -65,6 +65,60 @@ Content-Transfer-Encoding: base64
 --outer--
 `)
 
+	// An HTML mail with a pasted image (inline, related), a PDF attached with an RFC 2047
+	// name, a text file attached, and a part whose base64 is broken.
+	filesMail = crlf(`From: Dee <dee@example.com>
+To: support@acme.example
+Subject: Papers
+Message-ID: <files-1@example.com>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="mix"
+
+--mix
+Content-Type: multipart/related; boundary="rel"
+
+--rel
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/plain; charset=utf-8
+
+See the scan.
+--alt
+Content-Type: text/html; charset=utf-8
+
+<p>See the scan.</p><img src="cid:scan">
+--alt--
+
+--rel
+Content-Type: image/png
+Content-ID: <scan>
+Content-Disposition: inline
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgo=
+--rel--
+
+--mix
+Content-Type: application/pdf; name="=?UTF-8?B?UmVjaG51bmcucGRm?="
+Content-Disposition: attachment; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQK
+--mix
+Content-Type: text/plain; charset=utf-8; name="notes.txt"
+Content-Disposition: attachment; filename="notes.txt"
+
+not the body
+--mix
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="broken.bin"
+Content-Transfer-Encoding: base64
+
+!!!!
+--mix--
+`)
+
 	noMessageID = crlf(`From: carol@example.net
 To: support@acme.example
 Subject: hello
@@ -95,6 +149,20 @@ func TestParse(t *testing.T) {
 			Subject:     "Photo of the damage",
 			ReceivedAt:  time.Date(2026, 11, 5, 14, 15, 0, 0, time.UTC),
 			Text:        "The box arrived crushed. Café ?",
+			Attachments: []provider.Attachment{{Data: []byte{0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01,
+				0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff}, MIMEType: "image/jpeg", Filename: "box.jpg", Size: 21}},
+		}},
+		{"inline image and attached files, in order; the broken one left out", filesMail, provider.Inbound{
+			ExternalID:  "files-1@example.com",
+			From:        "dee@example.com",
+			ContactName: "Dee",
+			Subject:     "Papers",
+			Text:        "See the scan.",
+			Attachments: []provider.Attachment{
+				{Data: []byte("\x89PNG\r\n\x1a\n"), MIMEType: "image/png", Size: 8},
+				{Data: []byte("%PDF-1.4\n"), MIMEType: "application/pdf", Filename: "Rechnung März.pdf", Size: 9},
+				{Data: []byte("not the body"), MIMEType: "text/plain", Filename: "notes.txt", Size: 12},
+			},
 		}},
 	}
 	for _, tc := range tests {
@@ -106,7 +174,7 @@ func TestParse(t *testing.T) {
 			if len(ev.Inbound) != 1 || len(ev.Receipts) != 0 {
 				t.Fatalf("got %+v", ev)
 			}
-			pt.Equal(t, "inbound", ev.Inbound[0], tc.want)
+			pt.DeepEqual(t, "inbound", ev.Inbound[0], tc.want)
 		})
 	}
 	t.Run("no Message-ID gets a content hash", func(t *testing.T) {

@@ -57,6 +57,7 @@ type update struct {
 		Video    *file  `json:"video"`
 		Audio    *file  `json:"audio"`
 		Voice    *file  `json:"voice"`
+		Sticker  *file  `json:"sticker"`
 	} `json:"message"`
 }
 
@@ -102,12 +103,17 @@ func Parse(body []byte) (provider.Event, error) {
 		f = msg.Audio
 	case msg.Voice != nil:
 		f = msg.Voice
+	case msg.Sticker != nil:
+		// A sticker is a WebP image, or an animated (TGS) or video (WebM) one; the type is
+		// sniffed from the bytes once fetched.
+		f = msg.Sticker
 	}
-	if f != nil {
+	if f != nil && f.FileID != "" {
+		// The file id is fetched with getFile (Client.File); the caption is the text.
 		in.Text = msg.Caption
-		in.Attachment = &provider.Attachment{ID: f.FileID, MIMEType: f.MIMEType, Filename: f.FileName}
+		in.Attachments = []provider.Attachment{{ID: f.FileID, MIMEType: f.MIMEType, Filename: f.FileName}}
 	}
-	if in.Text == "" && in.Attachment == nil {
+	if in.Text == "" && len(in.Attachments) == 0 {
 		return provider.Event{}, nil // service messages (members joined, pinned, ...) carry nothing to show
 	}
 	return provider.Event{Inbound: []provider.Inbound{in}}, nil

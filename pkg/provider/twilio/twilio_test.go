@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"reflect"
 	"testing"
 	"time"
 
@@ -202,7 +201,15 @@ func TestParse(t *testing.T) {
 		{"incoming whatsapp with media and profile name",
 			"SmsMessageSid=MM22&NumMedia=1&ProfileName=Ana+Ruiz&MessageType=image&SmsSid=MM22&WaId=15558675310&SmsStatus=received&Body=&To=whatsapp%3A%2B14155238886&MediaContentType0=image%2Fjpeg&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FMM22%2FMedia%2FME33&NumSegments=1&MessageSid=MM22&AccountSid=" + accountSID + "&From=whatsapp%3A%2B15558675310&ApiVersion=2010-04-01",
 			[]provider.Inbound{{ExternalID: "MM22", From: "+15558675310", ContactName: "Ana Ruiz",
-				Attachment: &provider.Attachment{URL: "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM22/Media/ME33", MIMEType: "image/jpeg"}}}, nil},
+				Attachments: []provider.Attachment{{URL: "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM22/Media/ME33", MIMEType: "image/jpeg"}}}}, nil},
+		{"incoming mms with two files",
+			"SmsMessageSid=MM23&NumMedia=2&SmsSid=MM23&SmsStatus=received&Body=both+sides&To=%2B15017122661" +
+				"&MediaContentType0=image%2Fpng&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FMM23%2FMedia%2FME1" +
+				"&MediaContentType1=application%2Fpdf&MediaUrl1=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FMM23%2FMedia%2FME2" +
+				"&MessageSid=MM23&AccountSid=" + accountSID + "&From=%2B15558675310&ApiVersion=2010-04-01",
+			[]provider.Inbound{{ExternalID: "MM23", From: "+15558675310", Text: "both sides", Attachments: []provider.Attachment{
+				{URL: "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM23/Media/ME1", MIMEType: "image/png"},
+				{URL: "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM23/Media/ME2", MIMEType: "application/pdf"}}}}, nil},
 		{"delivered callback",
 			"SmsSid=SM44&SmsStatus=delivered&MessageStatus=delivered&To=%2B15558675310&MessageSid=SM44&AccountSid=" + accountSID + "&From=%2B15017122661&ApiVersion=2010-04-01",
 			nil, []provider.Receipt{{ProviderMessageID: "SM44", Recipient: "+15558675310", Status: "delivered"}}},
@@ -225,12 +232,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("got %+v", ev)
 			}
 			for i, want := range tc.inbound {
-				got := ev.Inbound[i]
-				if !reflect.DeepEqual(got.Attachment, want.Attachment) {
-					t.Errorf("attachment = %+v, want %+v", got.Attachment, want.Attachment)
-				}
-				got.Attachment, want.Attachment = nil, nil
-				pt.Equal(t, "inbound", got, want)
+				pt.DeepEqual(t, "inbound", ev.Inbound[i], want)
 			}
 			for i, want := range tc.receipts {
 				pt.Equal(t, "receipt", ev.Receipts[i], want)

@@ -113,7 +113,7 @@ var statuses = map[string]string{
 }
 
 // Parse reads a form-encoded webhook: a status callback (MessageStatus) becomes a Receipt, an
-// incoming message (Body, NumMedia, MediaUrl0) an Inbound. Twilio sends no time with either, so
+// incoming message (Body, and NumMedia files MediaUrl0..9 with MediaContentType0..9) an Inbound. Twilio sends no time with either, so
 // ReceivedAt and At are zero. The "whatsapp:" prefix is stripped from addresses.
 func Parse(body []byte) (provider.Event, error) {
 	f, err := url.ParseQuery(string(body))
@@ -146,8 +146,15 @@ func Parse(body []byte) (provider.Event, error) {
 		ContactName: f.Get("ProfileName"), // WhatsApp only
 		Text:        f.Get("Body"),
 	}
-	if n, _ := strconv.Atoi(f.Get("NumMedia")); n > 0 {
-		in.Attachment = &provider.Attachment{URL: f.Get("MediaUrl0"), MIMEType: f.Get("MediaContentType0")}
+	// NumMedia says how many of MediaUrl0..9 there are; each URL is Twilio's copy of the file,
+	// behind the account's basic auth when the account requires it (Client.Media).
+	n, _ := strconv.Atoi(f.Get("NumMedia"))
+	for i := range min(n, provider.MaxAttachments) {
+		u := f.Get("MediaUrl" + strconv.Itoa(i))
+		if u == "" {
+			continue
+		}
+		in.Attachments = append(in.Attachments, provider.Attachment{URL: u, MIMEType: f.Get("MediaContentType" + strconv.Itoa(i))})
 	}
 	return provider.Event{Inbound: []provider.Inbound{in}}, nil
 }

@@ -119,17 +119,23 @@ func TestParse(t *testing.T) {
 		body     string
 		inbound  *provider.Inbound
 		receipt  *provider.Receipt
-		attached string
+		attached []provider.Attachment
 	}{
 		{"text message", messageCallback, &provider.Inbound{ExternalID: "4912661846655238145", From: "01234567890A=", ContactName: "John McClane",
-			Text: "a message to the service", ReceivedAt: at}, nil, ""},
+			Text: "a message to the service", ReceivedAt: at}, nil, nil},
 		{"picture message", pictureCallback, &provider.Inbound{ExternalID: "4912661846655238146", From: "01234567890A=", ContactName: "John McClane",
 			Text: "look", ReceivedAt: time.UnixMilli(1457764197700).UTC()}, nil,
-			"https://dl-media.viber.com/1/share/2/long/vibes/icon/image/0x0/95e0/5688fdffdaa81fee1e98de5d1e18d15a.jpg"},
-		{"delivered", deliveredCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "delivered", At: at}, ""},
-		{"seen", seenCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "read", At: at}, ""},
-		{"failed", failedCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "failed", At: at, ErrorText: "failure description"}, ""},
-		{"subscribed carries nothing", `{"event":"subscribed","timestamp":1457764197627,"user":{"id":"01234567890A=","name":"John McClane"},"message_token":4912661846655238145}`, nil, nil, ""},
+			[]provider.Attachment{{URL: "https://dl-media.viber.com/1/share/2/long/vibes/icon/image/0x0/95e0/5688fdffdaa81fee1e98de5d1e18d15a.jpg"}}},
+		{"file message", `{"event":"message","timestamp":1457764197800,"message_token":4912661846655238147,
+ "sender":{"id":"01234567890A=","name":"John McClane"},
+ "message":{"type":"file","media":"https://dl-media.viber.com/5/media/2/short/any/sig/image/0x0/dd51/1cb8.pdf","size":10000,"file_name":"invoice.pdf"}}`,
+			&provider.Inbound{ExternalID: "4912661846655238147", From: "01234567890A=", ContactName: "John McClane",
+				ReceivedAt: time.UnixMilli(1457764197800).UTC()}, nil,
+			[]provider.Attachment{{URL: "https://dl-media.viber.com/5/media/2/short/any/sig/image/0x0/dd51/1cb8.pdf", Filename: "invoice.pdf", Size: 10000}}},
+		{"delivered", deliveredCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "delivered", At: at}, nil},
+		{"seen", seenCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "read", At: at}, nil},
+		{"failed", failedCallback, nil, &provider.Receipt{ProviderMessageID: "4912661846655238145", Recipient: "01234567890A=", Status: "failed", At: at, ErrorText: "failure description"}, nil},
+		{"subscribed carries nothing", `{"event":"subscribed","timestamp":1457764197627,"user":{"id":"01234567890A=","name":"John McClane"},"message_token":4912661846655238145}`, nil, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,12 +147,9 @@ func TestParse(t *testing.T) {
 				t.Fatalf("got %+v", ev)
 			}
 			if tc.inbound != nil {
-				got := ev.Inbound[0]
-				if tc.attached != "" && (got.Attachment == nil || got.Attachment.URL != tc.attached) {
-					t.Errorf("attachment = %+v", got.Attachment)
-				}
-				got.Attachment = nil
-				pt.Equal(t, "inbound", got, *tc.inbound)
+				want := *tc.inbound
+				want.Attachments = tc.attached
+				pt.DeepEqual(t, "inbound", ev.Inbound[0], want)
 			}
 			if tc.receipt != nil {
 				pt.Equal(t, "receipt", ev.Receipts[0], *tc.receipt)

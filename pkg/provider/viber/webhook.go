@@ -23,6 +23,7 @@ type callback struct {
 		Text     string `json:"text"`
 		Media    string `json:"media"`
 		FileName string `json:"file_name"`
+		Size     int64  `json:"size"`
 	} `json:"message"`
 }
 
@@ -66,7 +67,9 @@ func Parse(body []byte) (provider.Event, error) {
 		ReceivedAt:  at,
 	}
 	if cb.Message.Media != "" && cb.Message.Type != "url" {
-		in.Attachment = &provider.Attachment{URL: cb.Message.Media, Filename: cb.Message.FileName}
+		// A picture, video, file or sticker: media is a URL on Viber's servers, fetched into
+		// the media store.
+		in.Attachments = []provider.Attachment{{URL: cb.Message.Media, Filename: cb.Message.FileName, Size: max(cb.Message.Size, 0)}}
 	} else if cb.Message.Type == "url" && in.Text == "" {
 		in.Text = cb.Message.Media
 	}

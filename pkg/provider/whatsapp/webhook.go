@@ -87,7 +87,8 @@ type webhook struct {
 }
 
 // Parse reads a messages webhook: customers' messages become Inbound (text, captions, button
-// and list replies, media by id; other kinds such as a location as "[location]", since they
+// and list replies, an image, video, audio, document or sticker by media id with its type and
+// file name; other kinds such as a location as "[location]", since they
 // restart the 24-hour window too), statuses become Receipts. Reactions, system messages, other
 // fields and unknown statuses are ignored.
 func Parse(body []byte) (provider.Event, error) {
@@ -123,9 +124,11 @@ func Parse(body []byte) (provider.Event, error) {
 				case "reaction", "system":
 					continue // a reaction or a number change is not a message to answer
 				default:
-					if md := firstMedia(msg.Image, msg.Video, msg.Audio, msg.Document, msg.Sticker); md != nil {
+					if md := firstMedia(msg.Image, msg.Video, msg.Audio, msg.Document, msg.Sticker); md != nil && md.ID != "" {
+						// The media id is fetched through the Graph API (Client.Media); the caption
+						// is the message's text.
 						in.Text = md.Caption
-						in.Attachment = &provider.Attachment{ID: md.ID, MIMEType: md.MIMEType, Filename: md.Filename}
+						in.Attachments = []provider.Attachment{{ID: md.ID, MIMEType: md.MIMEType, Filename: md.Filename}}
 					} else {
 						// location, contacts, order, unsupported: still a customer message that
 						// restarts the 24-hour window, shown by its type.

@@ -246,6 +246,10 @@ const inboundWebhook = `{
            "timestamp": "1749416383", "type": "text", "text": {"body": "Does it come in another color?"}},
           {"from": "16505551234", "id": "wamid.IMG", "timestamp": "1749416390", "type": "image",
            "image": {"caption": "this one", "mime_type": "image/jpeg", "sha256": "abc", "id": "1003383421387256"}},
+          {"from": "16505551234", "id": "wamid.DOC", "timestamp": "1749416395", "type": "document",
+           "document": {"filename": "invoice.pdf", "mime_type": "application/pdf", "sha256": "def", "id": "1003383421387257"}},
+          {"from": "16505551234", "id": "wamid.STK", "timestamp": "1749416396", "type": "sticker",
+           "sticker": {"mime_type": "image/webp", "sha256": "ghi", "id": "1003383421387258", "animated": false}},
           {"from": "16505551234", "id": "wamid.LOC", "timestamp": "1749416391", "type": "location",
            "location": {"latitude": 37.48, "longitude": -122.14, "name": "Main St store"}},
           {"from": "16505551234", "id": "wamid.REACT", "timestamp": "1749416392", "type": "reaction",
@@ -289,7 +293,7 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ev.Inbound) != 3 || len(ev.Receipts) != 0 {
+		if len(ev.Inbound) != 5 || len(ev.Receipts) != 0 {
 			t.Fatalf("got %+v", ev)
 		}
 		in := ev.Inbound[0]
@@ -300,10 +304,12 @@ func TestParse(t *testing.T) {
 		pt.Equal(t, "ReceivedAt", in.ReceivedAt, time.Unix(1749416383, 0).UTC())
 		img := ev.Inbound[1]
 		pt.Equal(t, "image caption", img.Text, "this one")
-		if img.Attachment == nil || img.Attachment.ID != "1003383421387256" || img.Attachment.MIMEType != "image/jpeg" {
-			t.Errorf("image attachment = %+v", img.Attachment)
-		}
-		pt.Equal(t, "location shown by its type", ev.Inbound[2].Text, "[location]")
+		pt.DeepEqual(t, "image by media id", img.Attachments, []provider.Attachment{{ID: "1003383421387256", MIMEType: "image/jpeg"}})
+		pt.DeepEqual(t, "document with its file name", ev.Inbound[2].Attachments,
+			[]provider.Attachment{{ID: "1003383421387257", MIMEType: "application/pdf", Filename: "invoice.pdf"}})
+		pt.DeepEqual(t, "sticker", ev.Inbound[3].Attachments, []provider.Attachment{{ID: "1003383421387258", MIMEType: "image/webp"}})
+		pt.Equal(t, "location shown by its type", ev.Inbound[4].Text, "[location]")
+		pt.Equal(t, "location has no files", len(ev.Inbound[4].Attachments), 0)
 	})
 	t.Run("statuses", func(t *testing.T) {
 		ev, err := whatsapp.Parse([]byte(statusWebhook))
