@@ -48,8 +48,8 @@ func TestSigner(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("Verify = %v, want ok %v", err, tc.ok)
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "invalid_signature") {
-				t.Fatalf("error %v, want invalid_signature", err)
+			if err != nil && !strings.HasPrefix(err.Error(), "url_signature_invalid") {
+				t.Fatalf("error %v, want url_signature_invalid", err)
 			}
 		})
 	}
