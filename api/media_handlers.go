@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -268,9 +267,7 @@ func (h *mediaHandler) signedURL(c echo.Context) error {
 	if _, err := h.media.Get(c.Request().Context(), ws, id); err != nil {
 		return err
 	}
-	expires, sig := h.urls.Sign(ws, id)
-	q := url.Values{"workspace": {ws.String()}, "expires": {strconv.FormatInt(expires.Unix(), 10)}, "signature": {sig}}
-	u := publicBase(c, h.publicBaseURL) + "/v1/media/" + id.String() + "/content?" + q.Encode()
+	u, expires := h.urls.URL(publicBase(c, h.publicBaseURL), ws, id)
 	return c.JSON(http.StatusOK, resource.MediaURL{URL: u, ExpiresAt: expires})
 }
 

@@ -63,7 +63,7 @@ const maxIdempotencyKey = 255
 // send godoc
 // @Summary     Send a message
 // @ID          sendMessage
-// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
 // @Tags        messages
 // @Accept      json
 // @Produce     json
@@ -79,7 +79,7 @@ const maxIdempotencyKey = 255
 // @Failure     404 {object} Problem "contact_not_found"
 // @Failure     409 {object} Problem "channel_archived"
 // @Failure     413 {object} Problem
-// @Failure     422 {object} Problem "A refusal (with decision), validation_failed or idempotency_key_reused"
+// @Failure     422 {object} Problem "A refusal (with decision), attachment_not_supported, validation_failed or idempotency_key_reused"
 // @Router      /v1/contacts/{id}/messages [post]
 func (h *sendHandler) send(c echo.Context) error {
 	id, err := pathID(c, contact.ErrNotFound)

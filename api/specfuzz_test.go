@@ -440,11 +440,12 @@ func confinedDestination(raw string, bareHost bool) (string, bool) {
 
 // sendRefusals are the send's refusals by the rule table and the contact's reach (documented
 // on sendMessage): they answer the conversation's state (its window, quota, the contact's
-// identities, the templates' review), not the request's shape, like a 409.
+// identities, the templates' review, what the channel's provider carries), not the request's
+// shape, like a 409.
 var sendRefusals = map[string]bool{
 	"messaging_window_closed": true, "template_required": true, "tag_required": true, "tag_not_allowed": true,
 	"template_not_approved": true, "template_variables_invalid": true, "quota_exceeded": true,
-	"no_channel_identity": true, "idempotency_key_reused": true,
+	"no_channel_identity": true, "idempotency_key_reused": true, "attachment_not_supported": true,
 }
 
 // madeUp reports whether a refusal is the state of the data rather than the request's shape:

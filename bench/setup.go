@@ -441,7 +441,7 @@ func (e *env) loadFixture(ctx context.Context) (*fixture, error) {
 	}
 	convs := conversation.NewService(e.st, time.Now)
 	f := &fixture{base: e.server.base, workspaceID: ws, st: e.st, recorded: map[string][]statement{},
-		contacts: contact.NewService(e.st, time.Now), convs: convs, sends: conversation.NewSendService(e.st, convs, time.Now),
+		contacts: contact.NewService(e.st, time.Now), convs: convs, sends: conversation.NewSendService(e.st, convs, time.Now, conversation.SendConfig{}),
 		keyAuth: http.Header{"Authorization": {"Bearer " + e.state.APIKey}, "Content-Type": {"application/json"}},
 		runID:   strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, m := range e.state.Agents {

@@ -42,7 +42,7 @@ func TestReadStatements(t *testing.T) {
 	convs := conversation.NewService(st, time.Now)
 	f := &fixture{workspaceID: w.ID, agents: []agent{{id: owner.ID, session: session}}, phoneFragments: []string{"5550", "0102"},
 		nameFragments: []string{"smit", "jo"}, contactIDs: ids, st: st, contacts: contacts, convs: convs,
-		sends: conversation.NewSendService(st, convs, time.Now), recorded: map[string][]statement{}}
+		sends: conversation.NewSendService(st, convs, time.Now, conversation.SendConfig{}), recorded: map[string][]statement{}}
 	// The labels, snoozes and mentions the inbox's filters read, made once: a second call
 	// finds them and makes nothing.
 	e := &env{st: st, pool: st.Pool}

@@ -135,7 +135,7 @@ func TestKill9Worker(t *testing.T) {
 		FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true}, log)
 	err = dispatch.New(dispatch.Config{Workers: 4, SendTimeout: time.Second,
 		ProviderAllowLoopback: true}, // the fake LINE API is on loopback, as PROVIDER_API_BASE_OVERRIDE allows
-		st, svc.Channels, log, time.Now).Register(survivor)
+		st, svc.Channels, dispatch.Media{Files: svc.Media, URLs: svc.MediaURLs}, log, time.Now).Register(survivor)
 	if err != nil {
 		t.Fatal(err)
 	}

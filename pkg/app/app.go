@@ -87,6 +87,14 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
 		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now)
 	channels := channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now)
+	// Opening a bucket reads its URL and, for s3://, the AWS configuration; it calls no server,
+	// so it needs no deadline.
+	files, err := media.Open(context.Background(), st, media.Config{URL: cfg.MediaStore, MaxBytes: cfg.MediaMaxBytes}, now)
+	if err != nil {
+		return Services{}, err
+	}
+	// Providers' links are signed with the key of the content route's URLs, for longer.
+	providerLinks := media.NewSigner(cfg.JWTSecret, cfg.MediaProviderURLTTL, now)
 	deliveries := dispatch.New(dispatch.Config{
 		Workers:              cfg.DeliveryWorkers,
 		MaxAttempts:          cfg.DeliveryMaxAttempts,
@@ -96,13 +104,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		// The switch that lets a channel name an api_base is the one that lets provider
 		// destinations (api_base, SMTP hosts) be loopback: both exist for tests and staging.
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
-	}, st, channels, log, now)
-	// Opening a bucket reads its URL and, for s3://, the AWS configuration; it calls no server,
-	// so it needs no deadline.
-	files, err := media.Open(context.Background(), st, media.Config{URL: cfg.MediaStore, MaxBytes: cfg.MediaMaxBytes}, now)
-	if err != nil {
-		return Services{}, err
-	}
+	}, st, channels, dispatch.Media{Files: files, URLs: providerLinks}, log, now)
 	fetches := dispatch.NewFetcher(dispatch.FetchConfig{
 		// A process that delivers also fetches; a few at once, since each streams a file of up
 		// to MEDIA_MAX_BYTES.
@@ -129,7 +131,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Templates:     template.NewService(st, now),
 		Labels:        label.NewService(st, now),
 		Conversations: convs,
-		Sends:         conversation.NewSendService(st, convs, now),
+		Sends:         conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""}),
 		Deliveries:    deliveries,
 	}, nil
 }

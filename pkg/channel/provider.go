@@ -14,8 +14,10 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/provider"
 	"github.com/switchboard/switchboard/pkg/provider/line"
 	"github.com/switchboard/switchboard/pkg/provider/messenger"
+	"github.com/switchboard/switchboard/pkg/provider/sandbox"
 	"github.com/switchboard/switchboard/pkg/provider/smtp"
 	"github.com/switchboard/switchboard/pkg/provider/telegram"
 	"github.com/switchboard/switchboard/pkg/provider/twilio"
@@ -74,11 +76,14 @@ type providerSpec struct {
 	fields []field
 	// oneOf lists groups of fields of which exactly one must be set (Twilio's sender).
 	oneOf [][]string
+	// media is what the provider carries in one message on a channel of the type (the
+	// provider package's own table).
+	media func(rules.ChannelType) provider.Limits
 }
 
-// adapterSpec makes a row of the table from the adapter's Config.
-func adapterSpec(name string, config any, types ...rules.ChannelType) providerSpec {
-	p := providerSpec{name: name, types: types, config: reflect.TypeOf(config)}
+// adapterSpec makes a row of the table from the adapter's Config and media limits.
+func adapterSpec(name string, config any, media provider.Limits, types ...rules.ChannelType) providerSpec {
+	p := providerSpec{name: name, types: types, config: reflect.TypeOf(config), media: fixed(media)}
 	p.fields = configFields(p.config)
 	return p
 }
@@ -134,20 +139,47 @@ func configFields(t reflect.Type) []field {
 // providers is the provider table. Fields needed to send or to check a webhook's signature
 // are required; the rest are optional.
 var providers = []providerSpec{
-	{name: ProviderSandbox},
-	adapterSpec(ProviderWhatsAppCloud, whatsapp.Config{}, rules.WhatsApp),
-	adapterSpec(ProviderMessenger, messenger.Config{}, rules.Messenger),
-	adapterSpec(ProviderInstagram, messenger.Config{}, rules.Instagram),
-	adapterSpec(ProviderTelegram, telegram.Config{}, rules.Telegram),
+	{name: ProviderSandbox, media: fixed(sandbox.Limits)},
+	adapterSpec(ProviderWhatsAppCloud, whatsapp.Config{}, whatsapp.Limits, rules.WhatsApp),
+	adapterSpec(ProviderMessenger, messenger.Config{}, messenger.Limits, rules.Messenger),
+	adapterSpec(ProviderInstagram, messenger.Config{}, instagramLimits(), rules.Instagram),
+	adapterSpec(ProviderTelegram, telegram.Config{}, telegram.Limits, rules.Telegram),
 	twilioSpec(),
-	adapterSpec(ProviderSMTP, smtp.Config{}, rules.Email),
-	adapterSpec(ProviderViber, viber.Config{}, rules.Viber),
-	adapterSpec(ProviderLINE, line.Config{}, rules.LINE),
-	adapterSpec(ProviderWebhook, webhook.Config{}, rules.Custom, rules.Webchat),
+	adapterSpec(ProviderSMTP, smtp.Config{}, smtp.Limits, rules.Email),
+	adapterSpec(ProviderViber, viber.Config{}, viber.Limits, rules.Viber),
+	adapterSpec(ProviderLINE, line.Config{}, line.Limits, rules.LINE),
+	adapterSpec(ProviderWebhook, webhook.Config{}, webhook.Limits, rules.Custom, rules.Webchat),
+}
+
+func fixed(l provider.Limits) func(rules.ChannelType) provider.Limits {
+	return func(rules.ChannelType) provider.Limits { return l }
+}
+
+// instagramLimits are Messenger's, as Instagram sends through the same Send API.
+func instagramLimits() provider.Limits {
+	l := messenger.Limits
+	l.Name = "Instagram"
+	return l
+}
+
+// MediaLimits are what the channel's provider carries in one message; a provider this build
+// does not know carries nothing.
+func MediaLimits(ch Channel) provider.Limits {
+	p, ok := lookupProvider(ch.Provider)
+	if !ok {
+		return provider.Limits{Name: ch.Provider}
+	}
+	return p.media(ch.Type)
 }
 
 func twilioSpec() providerSpec {
-	p := adapterSpec(ProviderTwilio, twilio.Config{}, rules.SMS, rules.WhatsApp)
+	p := adapterSpec(ProviderTwilio, twilio.Config{}, twilio.MMSLimits, rules.SMS, rules.WhatsApp)
+	p.media = func(t rules.ChannelType) provider.Limits {
+		if t == rules.WhatsApp {
+			return twilio.WhatsAppLimits
+		}
+		return twilio.MMSLimits
+	}
 	p.oneOf = [][]string{{"from", "messaging_service_sid"}}
 	for _, name := range p.oneOf[0] {
 		if f, ok := p.field(name); !ok || f.required {

@@ -161,3 +161,32 @@ func TestProvidersDescribeParseConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaLimits pins which table each provider's channels check attachments against: every
+// provider has one, and Twilio's depends on the channel's type.
+func TestMediaLimits(t *testing.T) {
+	want := map[string]string{
+		ProviderSandbox:       "The sandbox",
+		ProviderWhatsAppCloud: "WhatsApp Cloud",
+		ProviderMessenger:     "Messenger",
+		ProviderInstagram:     "Instagram",
+		ProviderTelegram:      "Telegram",
+		ProviderTwilio:        "Twilio MMS",
+		ProviderSMTP:          "Email",
+		ProviderViber:         "Viber",
+		ProviderLINE:          "LINE",
+		ProviderWebhook:       "A custom channel",
+	}
+	for _, name := range ProviderNames() {
+		l := MediaLimits(Channel{Provider: name, Type: rules.SMS})
+		if l.Name != want[name] || (!l.Any && (l.MaxFiles < 1 || len(l.Kinds) == 0)) {
+			t.Errorf("%s: limits %q with %d files and %d kinds, want %q", name, l.Name, l.MaxFiles, len(l.Kinds), want[name])
+		}
+	}
+	if l := MediaLimits(Channel{Provider: ProviderTwilio, Type: rules.WhatsApp}); l.Name != twilio.WhatsAppLimits.Name {
+		t.Errorf("twilio on a WhatsApp channel: %q", l.Name)
+	}
+	if l := MediaLimits(Channel{Provider: "carrier-pigeon"}); l.MaxFiles != 0 || l.Any {
+		t.Errorf("an unknown provider carries %+v", l)
+	}
+}

@@ -99,6 +99,9 @@ type Config struct {
 	MediaMaxBytes int64
 	// MediaURLTTL is how long a signed media URL stays valid.
 	MediaURLTTL time.Duration
+	// MediaProviderURLTTL is how long the signed URL of stored media that a provider fetches
+	// (LINE, Twilio, Viber, custom channels) stays valid.
+	MediaProviderURLTTL time.Duration
 	// MediaSweepInterval is how often the blobs of deleted media are deleted.
 	MediaSweepInterval time.Duration
 }
@@ -155,6 +158,7 @@ var Vars = []Var{
 	{"MEDIA_STORE", "file://./.data/media", "Where media files are stored (gocloud.dev/blob URL): file:///a/dir (created if missing; file://./dir is relative to the working directory, the default is make run's .data/media), or s3://bucket?region=...&endpoint=...&use_path_style=true for any S3-compatible store (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the usual AWS sources). Set it on worker processes too: they delete the files of deleted media."},
 	{"MEDIA_MAX_BYTES", "26214400", "Largest media file, in bytes, an upload (POST /v1/media) or a media fetch takes (larger → 413 media_too_large); 25 MiB by default."},
 	{"MEDIA_URL_TTL", "15m", "How long a signed media URL (GET /v1/media/{id}/url) stays valid (1s..24h)."},
+	{"MEDIA_PROVIDER_URL_TTL", "168h", "How long the signed URL of stored media sent to a provider that fetches files by URL (LINE, Twilio, Viber, custom channels) stays valid (1h..720h); LINE fetches when the customer opens the message, so days. Such sends need PUBLIC_BASE_URL."},
 	{"MEDIA_SWEEP_INTERVAL", "5m", "How often the stored files of deleted media (a deleted contact's, or workspace's) are deleted when nothing else refers to them (a periodic job; one process runs it)."},
 	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
 	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
@@ -304,6 +308,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.MediaURLTTL = dur("MEDIA_URL_TTL"); c.MediaURLTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("MEDIA_URL_TTL: want at most 24h, got %q", get("MEDIA_URL_TTL")))
+	}
+	if c.MediaProviderURLTTL = dur("MEDIA_PROVIDER_URL_TTL"); c.MediaProviderURLTTL < time.Hour || c.MediaProviderURLTTL > 720*time.Hour {
+		errs = append(errs, fmt.Errorf("MEDIA_PROVIDER_URL_TTL: want 1h to 720h, got %q", get("MEDIA_PROVIDER_URL_TTL")))
 	}
 	c.MediaSweepInterval = dur("MEDIA_SWEEP_INTERVAL")
 	if k := get("SECRETS_KEY"); k != "" {

@@ -299,6 +299,8 @@ func TestMediaSettings(t *testing.T) {
 		{name: "a cap under 1 KiB", env: map[string]string{"MEDIA_MAX_BYTES": "1023"}, err: "MEDIA_MAX_BYTES: want"},
 		{name: "a cap with a unit", env: map[string]string{"MEDIA_MAX_BYTES": "25MiB"}, err: "MEDIA_MAX_BYTES: want"},
 		{name: "a URL valid for days", env: map[string]string{"MEDIA_URL_TTL": "48h"}, err: "MEDIA_URL_TTL: want at most 24h"},
+		{name: "a provider's URL valid for minutes", env: map[string]string{"MEDIA_PROVIDER_URL_TTL": "30m"}, err: "MEDIA_PROVIDER_URL_TTL: want 1h to 720h"},
+		{name: "a provider's URL valid for months", env: map[string]string{"MEDIA_PROVIDER_URL_TTL": "1000h"}, err: "MEDIA_PROVIDER_URL_TTL: want 1h to 720h"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/rules"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -61,6 +62,8 @@ type SendState struct {
 	Template *template.Template
 	// MonthInitiated is the channel's chatbot-initiated count this UTC month (Viber).
 	MonthInitiated int
+	// Media are the workspace's media among those the send's attachments name (Send.MediaIDs).
+	Media map[uuid.UUID]media.Media
 }
 
 // Send is one send prepared by the service for the store.
@@ -70,8 +73,10 @@ type Send struct {
 	ChannelID   *uuid.UUID
 	// TemplateName and TemplateLanguage name the template to load, when it is a template send.
 	TemplateName, TemplateLanguage string
-	Idempotency                    *Idempotency
-	Now                            time.Time
+	// MediaIDs are the media the attachments name, read into SendState.Media.
+	MediaIDs    []uuid.UUID
+	Idempotency *Idempotency
+	Now         time.Time
 	// UserID is the person who sends (a user, or the user a key acts for), nil for a key on
 	// its own: the store reads their name and email with the locks, for the answer when the
 	// send assigns the conversation to them.
@@ -142,16 +147,24 @@ func (c Caller) sender() rules.Sender {
 	return rules.Sender{Kind: rules.SenderKind(c.Actor.Kind)}
 }
 
+// SendConfig is what sends need to know of the server.
+type SendConfig struct {
+	// PublicURL says the server has a public URL (PUBLIC_BASE_URL) that providers which fetch
+	// files by URL can fetch stored media from; without it such sends are refused up front.
+	PublicURL bool
+}
+
 // SendService runs rule-checked sends and eligibility answers.
 type SendService struct {
 	store SendStore
 	convs *Service
 	now   func() time.Time
+	cfg   SendConfig
 }
 
 // NewSendService builds a SendService.
-func NewSendService(st SendStore, convs *Service, now func() time.Time) *SendService {
-	return &SendService{store: st, convs: convs, now: now}
+func NewSendService(st SendStore, convs *Service, now func() time.Time, cfg SendConfig) *SendService {
+	return &SendService{store: st, convs: convs, now: now, cfg: cfg}
 }
 
 func (o *Draft) validate() error {
@@ -220,12 +233,13 @@ func (s *SendService) Send(ctx context.Context, ws, contactID uuid.UUID, by Call
 		return Sent{}, nil, err
 	}
 	now := channel.Now(s.now)
-	in := Send{WorkspaceID: ws, ContactID: contactID, ChannelID: out.ChannelID, Idempotency: idem, Now: now, UserID: by.User}
+	in := Send{WorkspaceID: ws, ContactID: contactID, ChannelID: out.ChannelID, Idempotency: idem, Now: now, UserID: by.User,
+		MediaIDs: mediaIDs(out.Attachments)}
 	if out.Type == TypeTemplate {
 		in.TemplateName, in.TemplateLanguage = out.Template.Name, out.Template.Language
 	}
 	in.Decide = func(st *SendState) (Message, rules.Result, []Event, error) {
-		return decideSend(st, by, out, now)
+		return decideSend(st, by, out, now, s.cfg)
 	}
 	sent, replay, err := s.store.Send(ctx, in)
 	if errors.Is(err, ErrQuotaRace) {
@@ -237,7 +251,19 @@ func (s *SendService) Send(ctx context.Context, ws, contactID uuid.UUID, by Call
 }
 
 // decideSend applies the rule table to the locked state and builds the message and events.
-func decideSend(st *SendState, by Caller, out Draft, now time.Time) (Message, rules.Result, []Event, error) {
+// Attachments are resolved and checked against what the channel's provider carries first:
+// before the rules decide, so nothing the provider cannot carry is counted or queued.
+func decideSend(st *SendState, by Caller, out Draft, now time.Time, cfg SendConfig) (Message, rules.Result, []Event, error) {
+	if len(out.Attachments) > 0 {
+		atts, err := resolveAttachments(out.Attachments, st.Media)
+		if err != nil {
+			return Message{}, rules.Result{}, nil, err
+		}
+		if err := checkMediaLimits(st.Channel, atts, out.Text, cfg.PublicURL); err != nil {
+			return Message{}, rules.Result{}, nil, err
+		}
+		out.Attachments = atts
+	}
 	msg := &rules.Message{Type: rules.MessageType(out.Type), Tag: out.Tag}
 	if out.Type == TypeTemplate {
 		if st.Template == nil {

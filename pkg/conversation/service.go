@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/rules"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -64,6 +65,10 @@ type Inbound struct {
 	// email) or NewContact's own phone or email.
 	NewContact contact.Contact
 	Now        time.Time
+	// MediaIDs are the media the message's attachments name; the store reads them (found: the
+	// workspace's only) and Attach answers the attachments to store, or why not.
+	MediaIDs []uuid.UUID
+	Attach   func(found map[uuid.UUID]media.Media) ([]Attachment, error)
 	// Apply is called with the contact's locked conversation after the message is recorded on
 	// it, and returns the lifecycle events to store (a reopen, a wake).
 	Apply func(*Conversation) ([]Event, error)
@@ -362,6 +367,10 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 		}
 	}
 	out, replayed, err := s.store.Ingest(ctx, Inbound{Channel: ch, Identifier: identifier, Message: msg, NewContact: nc, Now: now,
+		MediaIDs: mediaIDs(msg.Attachments),
+		Attach: func(found map[uuid.UUID]media.Media) ([]Attachment, error) {
+			return resolveAttachments(msg.Attachments, found)
+		},
 		Apply: func(c *Conversation) ([]Event, error) {
 			customer := Actor{Kind: ActorContact, ID: c.Contact.ID}
 			switch c.Status {
@@ -379,8 +388,9 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 }
 
 // checkAttachments checks a message's attachments and answers them trimmed: each is stored
-// media (a media id) or a link (an absolute http(s) URL with its media type); a link is
-// ready as it is, since the server does not fetch it.
+// media (a media id, resolved where the message is stored: resolveAttachments) or a link (an
+// absolute http(s) URL with its media type); a link is ready as it is, since the server does
+// not fetch it.
 func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 	var errs errkind.Fields
 	if len(in) > MaxAttachments {
@@ -402,8 +412,9 @@ func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 			// contact was known: ingestion gives it to the message's contact. The API never
 			// sets a status.
 		case a.MediaID != nil:
-			// Until sends resolve media ids against the media store (issue 15's next step).
-			errs.Add(at+"media_id", "no such media in this workspace")
+			// Stored media: the store reads it where the message is stored, and
+			// resolveAttachments fills in its type, size and name from what it found.
+			a.MimeType, a.Size = "", 0
 		case a.Status == AttachmentPending:
 			// A provider's media, set by the provider webhook path (never by the API): a fetch
 			// job brings it into the media store, by Ref or by its URL (the provider's, which

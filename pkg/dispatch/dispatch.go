@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/egress"
 	"github.com/switchboard/switchboard/pkg/job"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/provider"
 	"github.com/switchboard/switchboard/pkg/provider/sandbox"
 )
@@ -78,8 +80,9 @@ type Config struct {
 	SendTimeout time.Duration
 	// MaxRetryAfter caps a provider's Retry-After (default 1h).
 	MaxRetryAfter time.Duration
-	// PublicBaseURL is where providers reach this server (Twilio's StatusCallback); empty:
-	// no status callback is requested.
+	// PublicBaseURL is where providers reach this server (Twilio's StatusCallback, the signed
+	// links to stored media of providers that fetch files by URL); empty: no status callback is
+	// requested, and stored media has no link.
 	PublicBaseURL string
 	// WebhookAllowLoopback lets custom channels' webhook URLs point at loopback (development,
 	// tests); private and link-local addresses stay refused.
@@ -104,12 +107,25 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Media is how deliveries reach stored media: Files reads its bytes (for providers that
+// upload them with the send), URLs signs links to the public content route (for providers
+// that fetch them; valid for MEDIA_PROVIDER_URL_TTL).
+type Media struct {
+	Files interface {
+		Open(ctx context.Context, ws, id uuid.UUID) (media.Media, io.ReadSeekCloser, error)
+	}
+	URLs interface {
+		URL(base string, ws, id uuid.UUID) (string, time.Time)
+	}
+}
+
 // Dispatcher delivers outgoing messages: its worker runs the delivery jobs the send path
 // inserts.
 type Dispatcher struct {
 	cfg     Config
 	store   Store
 	secrets Secrets
+	media   Media
 	log     *slog.Logger
 	now     func() time.Time
 	http    clients
@@ -117,9 +133,9 @@ type Dispatcher struct {
 }
 
 // New builds a dispatcher on the store.
-func New(cfg Config, st Store, sec Secrets, log *slog.Logger, now func() time.Time) *Dispatcher {
+func New(cfg Config, st Store, sec Secrets, md Media, log *slog.Logger, now func() time.Time) *Dispatcher {
 	cfg = cfg.withDefaults()
-	return &Dispatcher{cfg: cfg, store: st, secrets: sec, log: log, now: now, metrics: newMetrics(st, log),
+	return &Dispatcher{cfg: cfg, store: st, secrets: sec, media: md, log: log, now: now, metrics: newMetrics(st, log),
 		http: clients{
 			api:     &http.Client{Transport: http.DefaultTransport},
 			apiBase: egress.Client(cfg.ProviderAllowLoopback, 0),
@@ -178,7 +194,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ws, id uuid.UUID, lastJobAttem
 	if err != nil {
 		return d.failed(ctx, log, dl, attempts, final, err, nil)
 	}
-	m, err := message(dl, d.cfg.PublicBaseURL)
+	m, err := d.message(dl)
 	if err != nil {
 		return d.failed(ctx, log, dl, attempts, final, err, s.secretValues())
 	}
@@ -300,7 +316,8 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, dl Delivery, 
 
 // message translates a stored message into the provider's. Its ID is the message id, so every
 // attempt carries the same idempotency key.
-func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
+func (d *Dispatcher) message(dl Delivery) (provider.Message, error) {
+	publicBaseURL := d.cfg.PublicBaseURL
 	m := dl.Message
 	if dl.To == "" {
 		return provider.Message{}, provider.Invalid(dl.Channel.Provider, "the message has no channel identity to send to")
@@ -315,9 +332,12 @@ func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
 	if t := m.Template; t != nil {
 		pm.Template = &provider.Template{Name: t.Name, Language: t.Language, Variables: t.Variables}
 	}
-	if len(m.Attachments) > 0 {
-		a := m.Attachments[0]
-		pm.Attachment = &provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename}
+	for _, a := range m.Attachments {
+		pa := provider.Attachment{URL: a.URL, MIMEType: a.MimeType, Filename: a.Filename, Size: a.Size}
+		if a.MediaID != nil {
+			d.stored(&pa, m.WorkspaceID, *a.MediaID, dl.Channel.Provider)
+		}
+		pm.Attachments = append(pm.Attachments, pa)
 	}
 	if dl.InReplyTo != "" {
 		pm.References = []string{dl.InReplyTo}
@@ -326,4 +346,29 @@ func message(dl Delivery, publicBaseURL string) (provider.Message, error) {
 		pm.StatusCallbackURL = publicBaseURL + "/webhooks/" + dl.Channel.ID.String() + "/twilio"
 	}
 	return pm, nil
+}
+
+// stored makes a the stored media ws/id: Open reads its bytes from the media store, and URL
+// is its signed link when the server has a public URL. A media that is gone fails the
+// delivery for good; a store that cannot be read now is retried.
+func (d *Dispatcher) stored(a *provider.Attachment, ws, id uuid.UUID, prov string) {
+	a.MediaID = id.String()
+	if d.cfg.PublicBaseURL != "" && d.media.URLs != nil {
+		a.URL, _ = d.media.URLs.URL(d.cfg.PublicBaseURL, ws, id)
+	}
+	a.Open = func(ctx context.Context) (io.ReadCloser, error) {
+		if d.media.Files == nil {
+			return nil, &provider.Error{Provider: prov, Permanent: true, Code: "media_unavailable", Text: "this server has no media store"}
+		}
+		_, r, err := d.media.Files.Open(ctx, ws, id)
+		switch {
+		case errors.Is(err, media.ErrNotFound):
+			return nil, &provider.Error{Provider: prov, Permanent: true, Code: "media_not_found",
+				Text: "the attachment's stored file was deleted before the message could be delivered"}
+		case err != nil:
+			d.log.Warn("delivery: cannot open stored media; will retry", "workspace_id", ws.String(), "media_id", id.String(), "error", err.Error())
+			return nil, &provider.Error{Provider: prov, Code: "media_unavailable", Text: "the attachment's stored file cannot be read now"}
+		}
+		return r, nil
+	}
 }

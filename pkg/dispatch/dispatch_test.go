@@ -268,7 +268,7 @@ func TestForbiddenWebhookDestination(t *testing.T) {
 	e := newEnv(t)
 	// Not e.dispatcher: its test configuration allows loopback destinations.
 	h := job.NewHome(e.st.Pool, job.Config{FetchPollInterval: 100 * time.Millisecond, TestOnly: true}, e.log)
-	if err := dispatch.New(dispatch.Config{Workers: 2}, e.st, e.channels, e.log, time.Now).Register(h); err != nil {
+	if err := dispatch.New(dispatch.Config{Workers: 2}, e.st, e.channels, dispatch.Media{}, e.log, time.Now).Register(h); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Start(context.Background()); err != nil {

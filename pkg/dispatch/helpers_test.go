@@ -190,7 +190,7 @@ func (e *env) deliverer(t *testing.T, st *store.Store, c dispatch.Config, jc job
 	t.Helper()
 	c, jc = fast(c, jc)
 	h := job.NewHome(st.Pool, jc, e.log)
-	if err := dispatch.New(c, st, e.channels, e.log, time.Now).Register(h); err != nil {
+	if err := dispatch.New(c, st, e.channels, dispatch.Media{}, e.log, time.Now).Register(h); err != nil {
 		t.Fatalf("register delivery worker: %v", err)
 	}
 	return h

@@ -39,6 +39,7 @@ var Codes = map[string]string{
 	"template_variables_invalid": "The template's variables are missing or invalid.",
 	"quota_exceeded":             "The channel's monthly quota of business-initiated messages is spent.",
 	"media_type_refused":         "Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.",
+	"attachment_not_supported":   "The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.",
 	// Credentials and rights (401, 403).
 	"unauthenticated":           "No credentials, or credentials of an unknown kind.",
 	"invalid_credentials":       "The email or password is wrong.",

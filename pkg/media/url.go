@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,6 +43,15 @@ func NewSigner(secret []byte, ttl time.Duration, now func() time.Time) *Signer {
 func (s *Signer) Sign(ws, id uuid.UUID) (time.Time, string) {
 	expires := s.now().Add(s.ttl).Truncate(time.Second).UTC()
 	return expires, s.signature(ws, id, expires.Unix())
+}
+
+// URL is the signed URL of the media on the server at base (its public URL): the public
+// content route, GET /v1/media/{id}/content, with the workspace, the expiry and the signature
+// in the query. It answers when the URL expires too.
+func (s *Signer) URL(base string, ws, id uuid.UUID) (string, time.Time) {
+	expires, sig := s.Sign(ws, id)
+	q := url.Values{"workspace": {ws.String()}, "expires": {strconv.FormatInt(expires.Unix(), 10)}, "signature": {sig}}
+	return strings.TrimRight(base, "/") + "/v1/media/" + id.String() + "/content?" + q.Encode(), expires
 }
 
 // Verify checks a URL's signature over the media and expiry (Unix seconds), and that the

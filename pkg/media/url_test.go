@@ -1,6 +1,8 @@
 package media
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +48,8 @@ func TestSigner(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("Verify = %v, want ok %v", err, tc.ok)
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "invalid_signature") {
-				t.Fatalf("error %v, want invalid_signature", err)
+			if err != nil && !strings.HasPrefix(err.Error(), "url_signature_invalid") {
+				t.Fatalf("error %v, want url_signature_invalid", err)
 			}
 		})
 	}
@@ -60,5 +62,31 @@ func TestSignerKeyIsDerived(t *testing.T) {
 	s := NewSigner(secret, time.Minute, time.Now)
 	if string(s.key) == string(secret) || len(s.key) != 32 {
 		t.Fatalf("key %x", s.key)
+	}
+}
+
+// URL builds the public content route's URL; a signer of another TTL on the same secret (the
+// links providers get) signs URLs the route's signer verifies.
+func TestSignerURL(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	secret := []byte(strings.Repeat("s", 32))
+	route := NewSigner(secret, 15*time.Minute, func() time.Time { return now })
+	providers := NewSigner(secret, 7*24*time.Hour, func() time.Time { return now })
+	ws, id := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	raw, expires := providers.URL("https://sb.example.com/", ws, id)
+	if want := now.Add(7 * 24 * time.Hour); !expires.Equal(want) {
+		t.Errorf("expires %s, want %s", expires, want)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme+"://"+u.Host+u.Path != "https://sb.example.com/v1/media/"+id.String()+"/content" {
+		t.Fatalf("URL %q", raw)
+	}
+	q := u.Query()
+	exp, _ := strconv.ParseInt(q.Get("expires"), 10, 64)
+	if q.Get("workspace") != ws.String() || exp != expires.Unix() {
+		t.Fatalf("query %v", q)
+	}
+	if err := route.Verify(ws, id, exp, q.Get("signature")); err != nil {
+		t.Fatalf("the content route refuses a provider's URL: %v", err)
 	}
 }

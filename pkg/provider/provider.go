@@ -59,9 +59,11 @@ type Message struct {
 	Type string // TypeText, TypeTemplate or TypeAttachment
 	Text string // the text, or the caption of an attachment
 	// Tag is the message tag of a Messenger/Instagram MESSAGE_TAG send ("HUMAN_AGENT").
-	Tag        string
-	Template   *Template
-	Attachment *Attachment
+	Tag      string
+	Template *Template
+	// Attachments are the files of an attachment message, in order (Text is their caption);
+	// the send's check (the provider's Limits) has made sure the provider can carry them.
+	Attachments []Attachment
 
 	// Email threading.
 	Subject    string
@@ -95,8 +97,16 @@ type Attachment struct {
 	// ID is the provider's media id, for inbound media that arrives without a URL (WhatsApp,
 	// Telegram, LINE); fetching it needs the provider's media API.
 	ID string
+	// MediaID is our id of stored media (outbound), which custom channels receive beside its
+	// URL.
+	MediaID string
 	// Data is inbound media the webhook itself carries (an email's MIME parts).
 	Data []byte
+}
+
+// File is what a provider's Limits know of the attachment: stored media has Open.
+func (a Attachment) File() File {
+	return File{MIMEType: a.MIMEType, Size: a.Size, Stored: a.Open != nil}
 }
 
 // Result is what a provider answered to an accepted send.

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/event"
+	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
 
@@ -76,7 +77,7 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 				return nil, err
 			}
 		}
-		m, conv, events, err := applyInbound(in, f.row)
+		m, conv, events, err := applyInbound(in, f.row, mediaByID(f.media))
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +124,8 @@ type inboundLookup struct {
 	// identity exists.
 	row   identityConversationRow
 	found bool
+	// media are the workspace's media among those the message's attachments name.
+	media []mediaRow
 }
 
 // priorMessage is a message found by its external id.
@@ -174,15 +177,23 @@ func findInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound) (inbou
 		queueRow(b, "find external id", &f.prior, &f.hasPrior, statement{externalIDSQL, []any{ws, ch, *x}})
 	}
 	queueRow(b, "find identity", &f.row, &f.found, statement{identityConversationSQL, []any{ws, ch, in.Identifier}})
+	queueMedia(b, ws, in.MediaIDs, &f.media)
 	return f, b.send(ctx, tx)
 }
 
-// applyInbound is the message as stored and the conversation as it changes: the message
-// becomes the conversation's last unless a later one is (a late delivery), and in.Apply
-// decides the rest (a closed conversation reopens).
-func applyInbound(in conversation.Inbound, r identityConversationRow) (conversation.Message, conversation.Conversation, []conversation.Event, error) {
+// applyInbound is the message as stored and the conversation as it changes: in.Attach
+// resolves the attachments' media, the message becomes the conversation's last unless a later
+// one is (a late delivery), and in.Apply decides the rest (a closed conversation reopens).
+func applyInbound(in conversation.Inbound, r identityConversationRow, found map[uuid.UUID]media.Media) (conversation.Message, conversation.Conversation, []conversation.Event, error) {
 	conv := r.domain()
 	m := in.Message
+	if in.Attach != nil {
+		atts, err := in.Attach(found)
+		if err != nil {
+			return conversation.Message{}, conversation.Conversation{}, nil, err
+		}
+		m.Attachments = atts
+	}
 	m.ConversationID, m.ContactID, m.IdentityID = conv.ID, r.ContactID, &r.IdentityID
 	m.Sender = conversation.Actor{Kind: conversation.ActorContact, ID: r.ContactID}
 	if conv.LastMessage == nil || m.CreatedAt.After(conv.LastMessageAt) ||

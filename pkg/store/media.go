@@ -141,3 +141,23 @@ func (s *Store) SweepMedia(ctx context.Context, limit int, remove func(ctx conte
 	}
 	return n, nil
 }
+
+// mediaByIDsSQL reads the media of a workspace among ids ($2, a uuid[]): a message's
+// attachments, in one statement however many they name.
+const mediaByIDsSQL = `SELECT ` + mediaColumns + ` FROM media WHERE workspace_id = $1 AND id = ANY($2)`
+
+// queueMedia queues the read of a workspace's media among ids into dst, when there are ids.
+func queueMedia(b *batch, ws uuid.UUID, ids []uuid.UUID, dst *[]mediaRow) {
+	if len(ids) > 0 {
+		queueRows(b, "read media", dst, statement{mediaByIDsSQL, []any{ws, ids}})
+	}
+}
+
+// mediaByID is the media rows read by queueMedia, by id.
+func mediaByID(rows []mediaRow) map[uuid.UUID]media.Media {
+	out := make(map[uuid.UUID]media.Media, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.domain()
+	}
+	return out
+}

@@ -34,7 +34,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	convs := conversation.NewService(st, time.Now)
-	sends := conversation.NewSendService(st, convs, time.Now)
+	sends := conversation.NewSendService(st, convs, time.Now, conversation.SendConfig{})
 	contacts := contact.NewService(st, time.Now)
 	by := conversation.Caller{Actor: conversation.Actor{Kind: conversation.ActorUser, ID: owner.ID}, User: &owner.ID}
 	ingest := func(ctx context.Context, identifier, external string) (conversation.Ingested, error) {

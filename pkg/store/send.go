@@ -175,6 +175,7 @@ type sendLock struct {
 	channel  channelRow
 	sender   userName
 	template templateRow
+	media    []mediaRow
 	found    struct{ conv, identity, channel, sender, template bool }
 }
 
@@ -184,7 +185,8 @@ type sendLock struct {
 // on, else the newest identity) when it is nil.
 //
 // One batch: the conversation's lock, then the identity's (in the order every path takes
-// them), the channel, the sending user, and the template a template message names.
+// them), the channel, the sending user, the template a template message names, and the media
+// its attachments name.
 func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.SendState, *conversation.Assignee, error) {
 	ws := in.WorkspaceID
 	channelID := in.ChannelID
@@ -207,6 +209,7 @@ func lockSend(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversatio
 		queueRow(b, "read template", &l.template, &l.found.template, statement{templateSQL,
 			[]any{ws, *channelID, in.TemplateName, in.TemplateLanguage}})
 	}
+	queueMedia(b, ws, in.MediaIDs, &l.media)
 	if err := b.send(ctx, tx); err != nil {
 		return conversation.SendState{}, nil, err
 	}
@@ -228,7 +231,7 @@ func (l *sendLock) state(ctx context.Context, tx pgx.Tx, in conversation.Send) (
 	if !l.found.identity {
 		return conversation.SendState{}, nil, conversation.ErrNoChannelIdentity
 	}
-	st := conversation.SendState{Conversation: l.conv.domain(), Identity: l.identity.domain(), Channel: ch}
+	st := conversation.SendState{Conversation: l.conv.domain(), Identity: l.identity.domain(), Channel: ch, Media: mediaByID(l.media)}
 	if l.found.template {
 		t := l.template.domain()
 		st.Template = &t

@@ -62,6 +62,7 @@ type message struct {
 	Text               string `json:"text,omitempty"`
 	OriginalContentURL string `json:"originalContentUrl,omitempty"`
 	PreviewImageURL    string `json:"previewImageUrl,omitempty"`
+	Duration           int64  `json:"duration,omitempty"` // audio, in milliseconds
 }
 
 type request struct {
@@ -83,11 +84,12 @@ type sentMessages struct {
 // Send pushes the message with X-Line-Retry-Key derived from the message id, so a retried
 // push after a timeout or 5xx is executed at most once; the 409 LINE answers to a key it has
 // already accepted counts as success, identified by the sent message id when LINE repeats it
-// and by x-line-accepted-request-id otherwise. An image goes as an image message followed by its
-// caption in the same push; other attachments go as a text with the link, since LINE's video
-// and audio messages need a preview image and a duration. LINE has no templates.
+// and by x-line-accepted-request-id otherwise. An attachment message is one push: the text
+// first, then each file as the message of its kind in Limits: an image message, an audio
+// message (stored M4A, whose length LINE requires), or else a text with the file's link. LINE
+// fetches files by URL, stored media by its signed link. LINE has no templates.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
-	body, err := build(m)
+	body, err := build(ctx, m)
 	if err != nil {
 		return provider.Result{}, err
 	}
@@ -125,7 +127,7 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 	return provider.Result{}, provider.FromResponse(name, resp, "", text).Redact(c.cfg.ChannelAccessToken, c.cfg.ChannelSecret)
 }
 
-func build(m provider.Message) (request, error) {
+func build(ctx context.Context, m provider.Message) (request, error) {
 	if m.To == "" {
 		return request{}, provider.Invalid(name, "the message has no recipient")
 	}
@@ -137,26 +139,44 @@ func build(m provider.Message) (request, error) {
 		}
 		r.Messages = []message{{Type: "text", Text: m.Text}}
 	case provider.TypeAttachment:
-		a := m.Attachment
-		if a == nil || a.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		if len(m.Attachments) == 0 || len(m.Attachments) > Limits.MaxFiles {
+			return request{}, provider.Invalid(name, "LINE pushes 1 to 5 messages at once")
 		}
-		if mt := strings.ToLower(a.MIMEType); mt == "image/jpeg" || mt == "image/png" {
-			r.Messages = []message{{Type: "image", OriginalContentURL: a.URL, PreviewImageURL: a.URL}}
-			if m.Text != "" {
-				r.Messages = append(r.Messages, message{Type: "text", Text: m.Text})
+		if m.Text != "" {
+			r.Messages = append(r.Messages, message{Type: "text", Text: m.Text})
+		}
+		for _, a := range m.Attachments {
+			if a.URL == "" {
+				return request{}, provider.Invalid(name, "an attachment has no URL LINE could fetch (stored media needs PUBLIC_BASE_URL)")
 			}
-		} else {
-			text := a.URL
-			if m.Text != "" {
-				text = m.Text + "\n" + a.URL
-			}
-			r.Messages = []message{{Type: "text", Text: text}}
+			r.Messages = append(r.Messages, fileMessage(ctx, a))
+		}
+		if len(r.Messages) > Limits.MaxFiles {
+			return request{}, provider.Invalid(name, "LINE pushes at most 5 messages at once, the text among them")
 		}
 	default:
 		return request{}, provider.Invalid(name, fmt.Sprintf("LINE has no %q messages", m.Type))
 	}
 	return r, nil
+}
+
+// fileMessage is the message that carries a file: its kind's in Limits, or its link in a text
+// when LINE has no message for it (or, for audio, its length cannot be read).
+func fileMessage(ctx context.Context, a provider.Attachment) message {
+	k, _ := Limits.Kind(a.File())
+	switch k.Kind {
+	case provider.KindImage:
+		return message{Type: "image", OriginalContentURL: a.URL, PreviewImageURL: a.URL}
+	case provider.KindAudio:
+		if ms, ok := audioDuration(ctx, a); ok {
+			return message{Type: "audio", OriginalContentURL: a.URL, Duration: ms}
+		}
+	}
+	text := a.URL
+	if a.Filename != "" {
+		text = a.Filename + "\n" + a.URL
+	}
+	return message{Type: "text", Text: text}
 }
 
 // RetryKey returns the X-Line-Retry-Key for a message id: the id itself when it is a UUID (our
@@ -191,4 +211,22 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// Limits are the Messaging API's (message objects; "Send push message"): a push carries up to
+// five messages, the text being one of them; an image message takes JPEG or PNG up to 10 MB and
+// an audio message M4A up to 200 MB, both by HTTPS URL that LINE fetches when the customer
+// opens them. Every other file (and audio whose length is unknown, which LINE requires) goes as
+// its link in a text: a video message needs a preview image this server cannot make, and
+// LINE has no file message for bots.
+var Limits = provider.Limits{
+	Name: "LINE",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 10 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/mp4", "audio/x-m4a"}, MaxBytes: 200 * provider.MB},
+		{Kind: provider.KindLink},
+	},
+	MaxFiles:     5,
+	TextTakesOne: true,
+	NeedsURL:     true,
 }

@@ -2,6 +2,7 @@ package line_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"regexp"
@@ -35,11 +36,25 @@ func TestSendRequest(t *testing.T) {
 		{"text", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Text: "Hello, world"},
 			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"Hello, world"}]}`},
 		{"image with caption in one push", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Type: "attachment", Text: "the menu",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/menu.jpg", MIMEType: "image/jpeg"}},
-			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"image","originalContentUrl":"https://cdn.example.com/menu.jpg","previewImageUrl":"https://cdn.example.com/menu.jpg"},{"type":"text","text":"the menu"}]}`},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/menu.jpg", MIMEType: "image/jpeg"}}},
+			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"the menu"},{"type":"image","originalContentUrl":"https://cdn.example.com/menu.jpg","previewImageUrl":"https://cdn.example.com/menu.jpg"}]}`},
 		{"pdf as a link", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Type: "attachment", Text: "Invoice",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}},
-			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"Invoice\nhttps://cdn.example.com/inv.pdf"}]}`},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}}},
+			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[{"type":"text","text":"Invoice"},{"type":"text","text":"https://cdn.example.com/inv.pdf"}]}`},
+		{"stored media by its signed link, audio with its length", provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3", Type: "attachment",
+			Attachments: []provider.Attachment{
+				pt.Stored("image/png", "map.png", []byte("\x89PNG"), "https://sb.example.com/v1/media/1/content?signature=a"),
+				pt.Stored("audio/x-m4a", "hello.m4a", m4a(0, 44100, 44100*95/10), "https://sb.example.com/v1/media/2/content?signature=b"),
+				pt.Stored("application/pdf", "menu.pdf", []byte("%PDF-"), "https://sb.example.com/v1/media/3/content?signature=c"),
+				{URL: "https://cdn.example.com/a.m4a", MIMEType: "audio/mp4"},
+				pt.Stored("video/mp4", "", []byte("....ftypisom"), "https://sb.example.com/v1/media/4/content?signature=d"),
+			}},
+			`{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[
+				{"type":"image","originalContentUrl":"https://sb.example.com/v1/media/1/content?signature=a","previewImageUrl":"https://sb.example.com/v1/media/1/content?signature=a"},
+				{"type":"audio","originalContentUrl":"https://sb.example.com/v1/media/2/content?signature=b","duration":9500},
+				{"type":"text","text":"menu.pdf\nhttps://sb.example.com/v1/media/3/content?signature=c"},
+				{"type":"text","text":"https://cdn.example.com/a.m4a"},
+				{"type":"text","text":"https://sb.example.com/v1/media/4/content?signature=d"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,6 +252,72 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("Verify = %v", err)
 			}
 			pt.NoSecret(t, err, nil, channelSecret)
+		})
+	}
+}
+
+// m4a is the head of an M4A file: ftyp, an mdat before the moov (as files not made for
+// streaming have it), and a movie header of the version with its time scale and duration.
+func m4a(version byte, scale uint32, duration uint64) []byte {
+	box := func(typ string, body []byte) []byte {
+		return append(binary.BigEndian.AppendUint32(nil, uint32(8+len(body))), append([]byte(typ), body...)...)
+	}
+	mvhd := []byte{version, 0, 0, 0}
+	if version == 1 {
+		mvhd = append(mvhd, make([]byte, 16)...)
+		mvhd = binary.BigEndian.AppendUint32(mvhd, scale)
+		mvhd = binary.BigEndian.AppendUint64(mvhd, duration)
+	} else {
+		mvhd = append(mvhd, make([]byte, 8)...)
+		mvhd = binary.BigEndian.AppendUint32(mvhd, scale)
+		mvhd = binary.BigEndian.AppendUint32(mvhd, uint32(duration))
+	}
+	mvhd = append(mvhd, make([]byte, 80)...) // rate, volume, matrix, ...: not read
+	out := box("ftyp", []byte("M4A \x00\x00\x00\x00M4A isom"))
+	out = append(out, box("mdat", make([]byte, 4096))...)
+	return append(out, box("moov", box("mvhd", mvhd))...)
+}
+
+// TestAudioLength: LINE's audio message needs the length, read from the movie header of
+// either version; a file without one goes as its link.
+func TestAudioLength(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"version 0", m4a(0, 1000, 30_000), `{"type":"audio","originalContentUrl":"https://sb.example.com/a","duration":30000}`},
+		{"version 1", m4a(1, 48000, 48000*61), `{"type":"audio","originalContentUrl":"https://sb.example.com/a","duration":61000}`},
+		{"no time scale", m4a(0, 0, 100), `{"type":"text","text":"a.m4a\nhttps://sb.example.com/a"}`},
+		{"no movie header", m4a(0, 1000, 1000)[:4150], `{"type":"text","text":"a.m4a\nhttps://sb.example.com/a"}`},
+		{"not an MP4 at all", []byte("ID3 an mp3 sniffed wrong"), `{"type":"text","text":"a.m4a\nhttps://sb.example.com/a"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pt.NewServer(t, pt.Reply{Body: okReply})
+			_, err := client(srv).Send(context.Background(), provider.Message{ID: messageID, To: "U4af4980629e4c0b3f2e3f3e3f3e3f3e3",
+				Type: "attachment", Attachments: []provider.Attachment{pt.Stored("audio/x-m4a", "a.m4a", tc.data, "https://sb.example.com/a")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pt.JSONEqual(t, srv.Only(t).Body, `{"to":"U4af4980629e4c0b3f2e3f3e3f3e3f3e3","messages":[`+tc.want+`]}`)
+		})
+	}
+}
+
+// TestSendRejectsBadAttachments: stored media without its link, and more messages than a push
+// takes, fail for good without a call.
+func TestSendRejectsBadAttachments(t *testing.T) {
+	img := provider.Attachment{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"}
+	for name, msg := range map[string]provider.Message{
+		"stored media without a link": {To: "U1", Type: "attachment", Attachments: []provider.Attachment{pt.Stored("image/png", "", []byte("x"), "")}},
+		"five files and a text":       {To: "U1", Type: "attachment", Text: "hi", Attachments: []provider.Attachment{img, img, img, img, img}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := pt.NewServer(t)
+			if _, err := client(srv).Send(context.Background(), msg); !provider.IsPermanent(err) || len(srv.Requests()) != 0 {
+				t.Fatalf("err %v after %d requests", err, len(srv.Requests()))
+			}
 		})
 	}
 }

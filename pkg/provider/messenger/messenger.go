@@ -5,6 +5,9 @@
 //   - Send API: POST /{PAGE-ID}/messages with recipient.id, messaging_type (RESPONSE,
 //     MESSAGE_TAG + tag), message.text or message.attachment {type, payload.url}; answer
 //     {recipient_id, message_id}. https://developers.facebook.com/docs/messenger-platform/reference/send-api
+//   - Sending a file from the local file system: the same call as multipart/form-data, the
+//     recipient and message as JSON fields and the file as filedata (types and sizes: Limits).
+//     https://developers.facebook.com/docs/messenger-platform/send-messages/saving-assets
 //   - Error codes (551 person unavailable, 10/2018278 outside the allowed window, 1200 temporary
 //     failure, 4/613 rate limits): https://developers.facebook.com/docs/messenger-platform/error-codes
 //   - Webhook events: messages, message_deliveries (mids, watermark), message_reads (watermark):
@@ -66,7 +69,8 @@ type recipient struct {
 type attachment struct {
 	Type    string `json:"type"`
 	Payload struct {
-		URL        string `json:"url"`
+		// URL is a link's; an uploaded file (filedata) has none.
+		URL        string `json:"url,omitempty"`
 		IsReusable bool   `json:"is_reusable"`
 	} `json:"payload"`
 }
@@ -84,15 +88,21 @@ type request struct {
 }
 
 // Send posts the message to {base}/{page_id}/messages. A message with a Tag goes as
-// MESSAGE_TAG, any other as RESPONSE. Attachments carry no caption on Messenger, so the text of
-// an attachment message is not sent.
+// MESSAGE_TAG, any other as RESPONSE. A link goes as the attachment's payload.url; stored media
+// is uploaded with the send, as multipart/form-data whose filedata part is the file.
+// Attachments carry no caption on Messenger, so the text of an attachment message is not sent.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	body, err := build(m)
 	if err != nil {
 		return provider.Result{}, err
 	}
 	endpoint := c.cfg.APIBase + "/" + url.PathEscape(c.cfg.PageID) + "/messages"
-	req, err := provider.JSONRequest(ctx, name, endpoint, body)
+	var req *http.Request
+	if len(m.Attachments) == 1 && m.Attachments[0].Open != nil {
+		req, err = provider.MultipartRequest(ctx, name, endpoint, body.form(m.Attachments[0]))
+	} else {
+		req, err = provider.JSONRequest(ctx, name, endpoint, body)
+	}
 	if err != nil {
 		return provider.Result{}, err
 	}
@@ -129,11 +139,21 @@ func build(m provider.Message) (request, error) {
 		}
 		r.Message.Text = m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		if len(m.Attachments) != 1 {
+			return request{}, provider.Invalid(name, "Messenger takes one attachment per message")
 		}
-		a := &attachment{Type: attachmentType(m.Attachment.MIMEType)}
-		a.Payload.URL = m.Attachment.URL
+		f := m.Attachments[0]
+		k, err := Limits.KindOf(name, f)
+		if err != nil {
+			return request{}, err
+		}
+		a := &attachment{Type: k.Kind}
+		if k.Kind == provider.KindDocument {
+			a.Type = "file"
+		}
+		if f.Open == nil {
+			a.Payload.URL = f.URL
+		}
 		a.Payload.IsReusable = true
 		r.Message.Attachment = a
 	default:
@@ -142,13 +162,16 @@ func build(m provider.Message) (request, error) {
 	return r, nil
 }
 
-func attachmentType(mimeType string) string {
-	switch major, _, _ := strings.Cut(strings.ToLower(mimeType), "/"); major {
-	case "image", "video", "audio":
-		return major
-	default:
-		return "file"
+// form is the request as multipart/form-data fields (recipient and message as JSON) with the
+// file as filedata: the Send API's upload with the send.
+func (r request) form(file provider.Attachment) []provider.Part {
+	recipient, _ := json.Marshal(r.Recipient)
+	message, _ := json.Marshal(r.Message)
+	parts := []provider.Part{{Name: "recipient", Value: string(recipient)}, {Name: "messaging_type", Value: r.MessagingType}}
+	if r.Tag != "" {
+		parts = append(parts, provider.Part{Name: "tag", Value: r.Tag})
 	}
+	return append(parts, provider.Part{Name: "message", Value: string(message)}, provider.Part{Name: "filedata", File: &file})
 }
 
 // permanent lists the Send API codes no retry can fix.
@@ -175,4 +198,19 @@ func transient(code, _ int) bool {
 		return true
 	}
 	return false
+}
+
+// Limits are the Send API's attachments (Send API reference; "Saving assets"): one attachment
+// per message, image (JPEG, PNG, GIF), video, audio or any other file, each up to 25 MB (an
+// image by URL up to 8 MB, which a link's unknown size cannot be checked against). Instagram
+// takes the same (pkg/channel names it).
+var Limits = provider.Limits{
+	Name: "Messenger",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/*"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/*"}, MaxBytes: 25 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 25 * provider.MB},
+	},
+	MaxFiles: 1,
 }

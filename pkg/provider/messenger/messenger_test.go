@@ -42,10 +42,10 @@ func TestSendRequest(t *testing.T) {
 			provider.Message{To: "6543210987654321", Type: "text", Text: "Following up", Tag: "HUMAN_AGENT"},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"MESSAGE_TAG","tag":"HUMAN_AGENT","message":{"text":"Following up"}}`},
 		{"image attachment",
-			provider.Message{To: "6543210987654321", Type: "attachment", Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"}},
+			provider.Message{To: "6543210987654321", Type: "attachment", Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"}}},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"RESPONSE","message":{"attachment":{"type":"image","payload":{"url":"https://cdn.example.com/a.png","is_reusable":true}}}}`},
 		{"pdf goes as file",
-			provider.Message{To: "6543210987654321", Type: "attachment", Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.pdf", MIMEType: "application/pdf"}},
+			provider.Message{To: "6543210987654321", Type: "attachment", Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.pdf", MIMEType: "application/pdf"}}},
 			`{"recipient":{"id":"6543210987654321"},"messaging_type":"RESPONSE","message":{"attachment":{"type":"file","payload":{"url":"https://cdn.example.com/a.pdf","is_reusable":true}}}}`},
 	}
 	for _, tc := range tests {
@@ -225,4 +225,26 @@ func TestParse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSendStoredMedia: stored media goes with the send as multipart/form-data: recipient and
+// message as JSON fields (the attachment's type, no URL) and the file's exact bytes as filedata.
+func TestSendStoredMedia(t *testing.T) {
+	srv := pt.NewServer(t, pt.Reply{Body: `{"recipient_id":"6543210987654321","message_id":"m_up"}`})
+	res, err := client(srv).Send(context.Background(), provider.Message{To: "6543210987654321", Type: "attachment", Tag: "HUMAN_AGENT",
+		Text:        "not sent: Messenger attachments have no caption",
+		Attachments: []provider.Attachment{pt.Stored("application/pdf", "invoice.pdf", []byte("%PDF-1.7 invoice"), "")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, "m_up")
+	r := srv.Only(t)
+	pt.Equal(t, "path", r.Path, "/v25.0/1234567890/messages")
+	pt.Equal(t, "Authorization", r.Header.Get("Authorization"), "Bearer "+pageToken)
+	form := r.Form(t)
+	pt.JSONEqual(t, []byte(form["recipient"].Data), `{"id":"6543210987654321"}`)
+	pt.Equal(t, "messaging_type", form["messaging_type"].Data, "MESSAGE_TAG")
+	pt.Equal(t, "tag", form["tag"].Data, "HUMAN_AGENT")
+	pt.JSONEqual(t, []byte(form["message"].Data), `{"attachment":{"type":"file","payload":{"is_reusable":true}}}`)
+	pt.Equal(t, "filedata", form["filedata"], pt.FormPart{Filename: "invoice.pdf", ContentType: "application/pdf", Data: "%PDF-1.7 invoice"})
 }

@@ -1,14 +1,18 @@
 // Package providertest provides a fake provider API for the adapters' tests: an httptest server
-// that records every request and replays canned answers, and a check that no credential leaks
-// into an error or a result; and FuzzParse, the invariants every webhook parser's fuzz
-// target holds.
+// that records every request and replays canned answers (and reads multipart uploads), a fake
+// SMTP server, stored attachments, and a check that no credential leaks into an error or a
+// result; and FuzzParse, the invariants every webhook parser's fuzz target holds.
 package providertest
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -26,6 +30,8 @@ type Request struct {
 	RawQuery string
 	Header   http.Header
 	Body     []byte
+	// ContentLength is the request's announced length; -1 when it had none (chunked).
+	ContentLength int64
 }
 
 // JSON decodes the body into a generic map, failing the test when it is not a JSON object.
@@ -72,7 +78,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body,
+		Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength,
 	})
 	reply := s.replies[min(len(s.requests), len(s.replies))-1]
 	s.mu.Unlock()
@@ -176,4 +182,47 @@ func FuzzParse(f *testing.F, parse func(body []byte) (provider.Event, error)) {
 			t.Fatalf("Parse failed without ErrMalformed: %v", err)
 		}
 	})
+}
+
+// Stored is an attachment of stored media with these bytes, as the dispatcher hands it: Open
+// reads them, Size is their length, and URL its signed link (providers that fetch by URL).
+func Stored(mimeType, filename string, data []byte, url string) provider.Attachment {
+	return provider.Attachment{MIMEType: mimeType, Filename: filename, Size: int64(len(data)), URL: url,
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+}
+
+// FormPart is one part of a multipart/form-data request the fake provider received.
+type FormPart struct {
+	Filename    string
+	ContentType string
+	Data        string
+}
+
+// Form decodes a multipart/form-data body by part name, failing the test when it is not one
+// or when its Content-Length is not its length.
+func (r Request) Form(t testing.TB) map[string]FormPart {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		t.Fatalf("request is not multipart/form-data: %q", r.Header.Get("Content-Type"))
+	}
+	if r.ContentLength != int64(len(r.Body)) {
+		t.Errorf("Content-Length %d for a body of %d bytes", r.ContentLength, len(r.Body))
+	}
+	out := map[string]FormPart{}
+	mr := multipart.NewReader(bytes.NewReader(r.Body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("read multipart body: %v", err)
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatalf("read part %s: %v", p.FormName(), err)
+		}
+		out[p.FormName()] = FormPart{Filename: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: string(data)}
+	}
 }

@@ -1,12 +1,15 @@
 // Package smtp sends email through an SMTP server (net/smtp, PLAIN auth, STARTTLS or implicit
 // TLS) as RFC 5322 text/plain UTF-8 messages threaded with Message-ID, In-Reply-To and
-// References, and parses inbound mail handed to Switchboard as raw RFC 5322.
+// References, files attached as multipart/mixed base64 parts, and parses inbound mail handed
+// to Switchboard as raw RFC 5322.
 //
 // References followed:
 //   - RFC 5321 (SMTP; reply codes 4yz transient, 5yz permanent), RFC 3207 (STARTTLS),
 //     RFC 8314 (implicit TLS for submission), RFC 4616 (PLAIN).
 //   - RFC 5322 (Internet Message Format: From, To, Subject, Date, Message-ID, In-Reply-To,
-//     References), RFC 2045 (MIME, quoted-printable), RFC 2047 (encoded words in headers).
+//     References), RFC 2045 (MIME, quoted-printable, base64 in 76-character lines), RFC 2046
+//     (multipart/mixed), RFC 2183 (Content-Disposition), RFC 2231 (non-ASCII file names),
+//     RFC 2047 (encoded words in headers).
 //   - Go's net/smtp, net/mail, mime, mime/multipart and mime/quotedprintable documentation.
 package smtp
 
@@ -16,11 +19,13 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -94,8 +99,9 @@ func New(cfg Config, tlsConfig *tls.Config, dialer *net.Dialer) *Client {
 }
 
 // Send delivers m as one email and returns its Message-ID (without angle brackets) as the
-// provider message id. Attachments are sent as a link in the text: the adapter never fetches a
-// URL. Email has no templates.
+// provider message id. Stored files travel as MIME parts (multipart/mixed, base64, with their
+// file names), streamed from the media store into the SMTP DATA; links go in the text, since
+// the adapter never fetches a URL. Email has no templates.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	from, err := mail.ParseAddress(c.cfg.From)
 	if err != nil {
@@ -105,33 +111,67 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 	if err != nil {
 		return provider.Result{}, provider.Invalid(name, "the recipient is not an email address")
 	}
-	msgID, raw, err := c.compose(from, to, m)
+	e, err := c.compose(from, to, m)
 	if err != nil {
 		return provider.Result{}, err
 	}
-	if err := c.deliver(ctx, from.Address, to.Address, raw); err != nil {
+	// Every file is opened before the server is called, so one that is gone fails the send
+	// before any mail is started.
+	files := make([]io.ReadCloser, len(e.files))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				_ = f.Close()
+			}
+		}
+	}()
+	for i, a := range e.files {
+		if files[i], err = provider.OpenFile(ctx, name, a); err != nil {
+			return provider.Result{}, err
+		}
+	}
+	if err := c.deliver(ctx, from.Address, to.Address, func(w io.Writer) error { return e.write(w, files) }); err != nil {
 		return provider.Result{}, err
 	}
-	return provider.Result{ProviderMessageID: msgID}, nil
+	return provider.Result{ProviderMessageID: e.msgID}, nil
 }
 
-// compose builds the RFC 5322 message. Header values come from mail.Address and mime encoding,
-// and line breaks are removed from the subject, so no input can add a header.
-func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []byte, error) {
-	var text string
+// email is a composed message: its header, its text, and the stored files to attach.
+type email struct {
+	msgID  string
+	header []byte
+	text   string
+	files  []provider.Attachment
+}
+
+// compose builds the RFC 5322 header and sorts the attachments: stored files become parts,
+// links go in the text. Header values come from mail.Address and mime encoding, and line
+// breaks are removed from the subject, so no input can add a header.
+func (c *Client) compose(from, to *mail.Address, m provider.Message) (email, error) {
+	e := email{text: m.Text}
 	switch m.Type {
 	case provider.TypeText, "":
-		text = m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
-			return "", nil, provider.Invalid(name, "an attachment message needs a URL")
+		if len(m.Attachments) == 0 {
+			return email{}, provider.Invalid(name, "an attachment message needs attachments")
 		}
-		text = strings.TrimSpace(m.Text + "\n\n" + m.Attachment.URL)
+		var links []string
+		for _, a := range m.Attachments {
+			switch {
+			case a.Open != nil:
+				e.files = append(e.files, a)
+			case a.URL != "":
+				links = append(links, a.URL)
+			default:
+				return email{}, provider.Invalid(name, "an attachment needs a file or a URL")
+			}
+		}
+		e.text = strings.TrimSpace(strings.Join(append([]string{m.Text}, links...), "\n\n"))
 	default:
-		return "", nil, provider.Invalid(name, fmt.Sprintf("email has no %q messages", m.Type))
+		return email{}, provider.Invalid(name, fmt.Sprintf("email has no %q messages", m.Type))
 	}
-	if text == "" {
-		return "", nil, provider.Invalid(name, "an email needs text")
+	if e.text == "" && len(e.files) == 0 {
+		return email{}, provider.Invalid(name, "an email needs text")
 	}
 	local := m.ID
 	if local == "" {
@@ -139,9 +179,9 @@ func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []
 		_, _ = rand.Read(b)
 		local = hex.EncodeToString(b)
 	}
-	msgID := local + "@" + domain(from.Address)
-	if !validID(msgID) {
-		return "", nil, provider.Invalid(name, "the message id cannot form a Message-ID")
+	e.msgID = local + "@" + domain(from.Address)
+	if !validID(e.msgID) {
+		return email{}, provider.Invalid(name, "the message id cannot form a Message-ID")
 	}
 
 	var b bytes.Buffer
@@ -152,7 +192,7 @@ func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []
 		header("Subject", mime.QEncoding.Encode("utf-8", s))
 	}
 	header("Date", c.now().Format(time.RFC1123Z))
-	header("Message-ID", "<"+msgID+">")
+	header("Message-ID", "<"+e.msgID+">")
 	if id := bare(m.InReplyTo); validID(id) {
 		header("In-Reply-To", "<"+id+">")
 	}
@@ -166,17 +206,125 @@ func (c *Client) compose(from, to *mail.Address, m provider.Message) (string, []
 		header("References", strings.Join(refs, "\r\n "))
 	}
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=UTF-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
-	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	_, _ = qp.Write([]byte(strings.ReplaceAll(text, "\r\n", "\n")))
-	_ = qp.Close()
-	b.WriteString("\r\n")
-	return msgID, b.Bytes(), nil
+	e.header = b.Bytes()
+	return e, nil
 }
 
-func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err error) {
+// write writes the message: a text/plain body, or, with files, multipart/mixed with the text
+// first and each file base64-encoded as it is read from files (the opened e.files).
+func (e email) write(w io.Writer, files []io.ReadCloser) error {
+	if _, err := w.Write(e.header); err != nil {
+		return err
+	}
+	if len(e.files) == 0 {
+		return writeText(w, e.text, true)
+	}
+	mw := multipart.NewWriter(w)
+	// Folded: the boundary alone is 60 characters, and lines stay within 78.
+	if _, err := fmt.Fprintf(w, "Content-Type: multipart/mixed;\r\n boundary=%s\r\n\r\n", mw.Boundary()); err != nil {
+		return err
+	}
+	if e.text != "" {
+		pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=UTF-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"}})
+		if err != nil {
+			return err
+		}
+		if err := writeText(pw, e.text, false); err != nil {
+			return err
+		}
+	}
+	for i, a := range e.files {
+		pw, err := mw.CreatePart(fileHeader(a))
+		if err != nil {
+			return err
+		}
+		if err := writeBase64(pw, files[i]); err != nil {
+			return err
+		}
+	}
+	return mw.Close()
+}
+
+// writeText writes text as quoted-printable, with the header that says so when header is set.
+func writeText(w io.Writer, text string, header bool) error {
+	if header {
+		if _, err := io.WriteString(w, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"); err != nil {
+			return err
+		}
+	}
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(strings.ReplaceAll(text, "\r\n", "\n"))); err != nil {
+		return err
+	}
+	if err := qp.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\r\n")
+	return err
+}
+
+// fileHeader is a file part's header: its type with its name, and Content-Disposition
+// attachment with the file name (RFC 2231-encoded when it is not ASCII: mime.FormatMediaType).
+func fileHeader(a provider.Attachment) textproto.MIMEHeader {
+	filename := provider.FilenameOf(a)
+	t, params, err := mime.ParseMediaType(a.MIMEType)
+	if err != nil {
+		t, params = "application/octet-stream", map[string]string{}
+	}
+	params["name"] = filename
+	contentType := mime.FormatMediaType(t, params)
+	if contentType == "" { // a parameter mime cannot write
+		contentType = t
+	}
+	return textproto.MIMEHeader{
+		"Content-Type":              {contentType},
+		"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": filename})},
+		"Content-Transfer-Encoding": {"base64"},
+	}
+}
+
+// writeBase64 copies r as base64 in lines of 76 characters (RFC 2045).
+func writeBase64(w io.Writer, r io.Reader) error {
+	enc := base64.NewEncoder(base64.StdEncoding, &lineWriter{w: w})
+	if _, err := io.Copy(enc, r); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\r\n")
+	return err
+}
+
+// lineWriter breaks what it writes into lines of 76 characters.
+type lineWriter struct {
+	w   io.Writer
+	col int
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if l.col == 76 {
+			if _, err := io.WriteString(l.w, "\r\n"); err != nil {
+				return n, err
+			}
+			l.col = 0
+		}
+		k := min(len(p), 76-l.col)
+		if _, err := l.w.Write(p[:k]); err != nil {
+			return n, err
+		}
+		l.col += k
+		n += k
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// deliver runs one SMTP transaction whose DATA write writes.
+func (c *Client) deliver(ctx context.Context, from, to string, write func(io.Writer) error) (err error) {
 	addr := net.JoinHostPort(c.cfg.Host, strconv.Itoa(c.cfg.Port))
 	conn, err := c.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -236,7 +384,10 @@ func (c *Client) deliver(ctx context.Context, from, to string, raw []byte) (err 
 	if err != nil {
 		return c.classify(err)
 	}
-	if _, err := w.Write(raw); err != nil {
+	if err := write(w); err != nil {
+		if pe := (*provider.Error)(nil); errors.As(err, &pe) {
+			return pe // a stored file that could not be read
+		}
 		return c.classify(err)
 	}
 	if err := w.Close(); err != nil {
@@ -301,4 +452,13 @@ func validID(id string) bool {
 
 func oneLine(s string) string {
 	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s))
+}
+
+// Limits bound an email's attachments: up to 10 files of any type, 25 MB together before
+// base64, the size most mail services take.
+var Limits = provider.Limits{
+	Name:          "Email",
+	Kinds:         []provider.KindLimit{{Kind: provider.KindDocument}},
+	MaxFiles:      10,
+	MaxTotalBytes: 25 * provider.MB,
 }

@@ -2,9 +2,11 @@ package smtp_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
@@ -30,13 +32,13 @@ const (
 // PROVIDER_API_BASE_OVERRIDE allows it.
 var loopback = egress.Dialer(true)
 
-func config(f *fakeServer, mode string) smtp.Config {
-	return smtp.Config{Host: "127.0.0.1", Port: f.port, Username: "support@acme.example", Password: password,
+func config(f *pt.SMTP, mode string) smtp.Config {
+	return smtp.Config{Host: "127.0.0.1", Port: f.Port, Username: "support@acme.example", Password: password,
 		From: "Acme Support <support@acme.example>", TLS: mode, InboundSecret: inboundSecret}
 }
 
 func TestSendComposesAThreadedMessage(t *testing.T) {
-	f := startFake(t, &fakeServer{})
+	f := pt.StartSMTP(t, &pt.SMTP{})
 	c := smtp.New(config(f, smtp.TLSNone), nil, loopback)
 	res, err := c.Send(context.Background(), provider.Message{
 		ID: msgID, To: "Ann Lee <ann@example.com>", Type: "text",
@@ -50,7 +52,7 @@ func TestSendComposesAThreadedMessage(t *testing.T) {
 	}
 	pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, msgID+"@acme.example")
 
-	s := f.only(t)
+	s := f.Only(t)
 	pt.Equal(t, "MAIL FROM", s.MailFrom, "FROM:<support@acme.example>")
 	if !slices.Equal(s.RcptTo, []string{"TO:<ann@example.com>"}) {
 		t.Errorf("RCPT TO = %v", s.RcptTo)
@@ -89,7 +91,7 @@ func TestSendComposesAThreadedMessage(t *testing.T) {
 }
 
 func TestSendCannotInjectHeaders(t *testing.T) {
-	f := startFake(t, &fakeServer{})
+	f := pt.StartSMTP(t, &pt.SMTP{})
 	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
 		ID: msgID, To: "ann@example.com", Subject: "Hello\r\nBcc: victim@example.com", Text: "x",
 		InReplyTo: "<a@b>\r\nBcc: victim@example.com",
@@ -97,7 +99,7 @@ func TestSendCannotInjectHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := mail.ReadMessage(strings.NewReader(f.only(t).Data))
+	m, err := mail.ReadMessage(strings.NewReader(f.Only(t).Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,22 +114,22 @@ func TestSendTLSModes(t *testing.T) {
 	tests := []struct {
 		name     string
 		mode     string
-		server   *fakeServer
+		server   *pt.SMTP
 		commands []string
 	}{
-		{"starttls upgrades before AUTH", smtp.TLSStartTLS, &fakeServer{offerTLS: true, tlsConfig: c.server},
+		{"starttls upgrades before AUTH", smtp.TLSStartTLS, &pt.SMTP{OfferTLS: true, TLSConfig: c.server},
 			[]string{"EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"}},
-		{"implicit tls", smtp.TLSImplicit, &fakeServer{implicitTLS: true, tlsConfig: c.server},
+		{"implicit tls", smtp.TLSImplicit, &pt.SMTP{ImplicitTLS: true, TLSConfig: c.server},
 			[]string{"EHLO", "AUTH", "MAIL", "RCPT", "DATA", "QUIT"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFake(t, tc.server)
+			f := pt.StartSMTP(t, tc.server)
 			_, err := smtp.New(config(f, tc.mode), c.client, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := f.only(t)
+			s := f.Only(t)
 			if !slices.Equal(s.Commands, tc.commands) {
 				t.Errorf("commands = %v, want %v", s.Commands, tc.commands)
 			}
@@ -141,18 +143,18 @@ func TestSendTLSModes(t *testing.T) {
 func TestSendRefusesWhatItMustNot(t *testing.T) {
 	c := newCerts(t)
 	t.Run("starttls required but not offered: no AUTH, no mail", func(t *testing.T) {
-		f := startFake(t, &fakeServer{})
+		f := pt.StartSMTP(t, &pt.SMTP{})
 		res, err := smtp.New(config(f, smtp.TLSStartTLS), c.client, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		if !provider.IsPermanent(err) {
 			t.Fatalf("want a permanent error, got %v", err)
 		}
-		if s := f.only(t); slices.Contains(s.Commands, "AUTH") || slices.Contains(s.Commands, "MAIL") {
+		if s := f.Only(t); slices.Contains(s.Commands, "AUTH") || slices.Contains(s.Commands, "MAIL") {
 			t.Errorf("commands = %v", s.Commands)
 		}
 		pt.NoSecret(t, err, res, password)
 	})
 	t.Run("untrusted certificate is permanent", func(t *testing.T) {
-		f := startFake(t, &fakeServer{implicitTLS: true, tlsConfig: c.server})
+		f := pt.StartSMTP(t, &pt.SMTP{ImplicitTLS: true, TLSConfig: c.server})
 		_, err := smtp.New(config(f, smtp.TLSImplicit), nil, loopback).Send(context.Background(), provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
 		var e *provider.Error
 		if !errors.As(err, &e) || !e.Permanent || e.Code != "tls_certificate" {
@@ -165,7 +167,7 @@ func TestSendRefusesWhatItMustNot(t *testing.T) {
 // loopback, by address or by name, is refused before connecting: the server never hears a
 // connection, and the error is permanent with one fixed text.
 func TestSendRefusesInternalHosts(t *testing.T) {
-	f := startFake(t, &fakeServer{})
+	f := pt.StartSMTP(t, &pt.SMTP{})
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		t.Run(host, func(t *testing.T) {
 			cfg := config(f, smtp.TLSNone)
@@ -180,31 +182,29 @@ func TestSendRefusesInternalHosts(t *testing.T) {
 			pt.Equal(t, "Text", e.Text, provider.TextForbidden)
 		})
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	pt.Equal(t, "connections", len(f.sessions), 0)
+	pt.Equal(t, "connections", len(f.Sessions()), 0)
 }
 
 func TestSendErrors(t *testing.T) {
 	tests := []struct {
 		name      string
-		server    *fakeServer
+		server    *pt.SMTP
 		msg       provider.Message
 		permanent bool
 		code      string
 	}{
-		{"mailbox unavailable", &fakeServer{rcptReply: "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown"},
+		{"mailbox unavailable", &pt.SMTP{RcptReply: "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown"},
 			provider.Message{ID: msgID, To: "nobody@example.com", Text: "hi"}, true, "550"},
-		{"greylisted", &fakeServer{rcptReply: "451 4.7.1 Greylisted, please try again later"},
+		{"greylisted", &pt.SMTP{RcptReply: "451 4.7.1 Greylisted, please try again later"},
 			provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"}, false, "451"},
-		{"bad credentials", &fakeServer{authReply: "535 5.7.8 Error: authentication failed"},
+		{"bad credentials", &pt.SMTP{AuthReply: "535 5.7.8 Error: authentication failed"},
 			provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"}, true, "535"},
-		{"not an address", &fakeServer{}, provider.Message{ID: msgID, To: "ann at example", Text: "hi"}, true, "invalid_message"},
-		{"templates do not exist in email", &fakeServer{}, provider.Message{ID: msgID, To: "ann@example.com", Type: "template", Template: &provider.Template{Name: "x"}}, true, "invalid_message"},
+		{"not an address", &pt.SMTP{}, provider.Message{ID: msgID, To: "ann at example", Text: "hi"}, true, "invalid_message"},
+		{"templates do not exist in email", &pt.SMTP{}, provider.Message{ID: msgID, To: "ann@example.com", Type: "template", Template: &provider.Template{Name: "x"}}, true, "invalid_message"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFake(t, tc.server)
+			f := pt.StartSMTP(t, tc.server)
 			res, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), tc.msg)
 			var e *provider.Error
 			if !errors.As(err, &e) {
@@ -250,7 +250,7 @@ func TestSendErrors(t *testing.T) {
 		}
 	})
 	t.Run("a cancelled context is transient", func(t *testing.T) {
-		f := startFake(t, &fakeServer{})
+		f := pt.StartSMTP(t, &pt.SMTP{})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(ctx, provider.Message{ID: msgID, To: "ann@example.com", Text: "hi"})
@@ -286,5 +286,91 @@ func TestVerify(t *testing.T) {
 	}
 	if err := smtp.Verify(http.Header{"Authorization": {"Bearer "}}, nil, ""); err == nil {
 		t.Error("an empty configured secret must never verify")
+	}
+}
+
+// TestSendAttachments: stored files travel as MIME parts of a multipart/mixed message, after
+// the text: base64 in short lines, with their type and file name (RFC 2231 when not ASCII);
+// links stay in the text.
+func TestSendAttachments(t *testing.T) {
+	f := pt.StartSMTP(t, &pt.SMTP{})
+	pdf := []byte("%PDF-1.7\n" + strings.Repeat("binary \x00\x01\x02 stream ", 400))
+	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
+		ID: msgID, To: "ann@example.com", Type: "attachment", Subject: "Your invoice", Text: "Hi Ann, your invoice is attached.",
+		Attachments: []provider.Attachment{
+			pt.Stored("application/pdf", "invoice 12345.pdf", pdf, "https://sb.example.com/v1/media/1/content?s=a"),
+			{URL: "https://cdn.example.com/terms.html", MIMEType: "text/html"},
+			pt.Stored("text/plain; charset=utf-8", "Grüße.txt", []byte("Grüße"), ""),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := f.Only(t).Data
+	for _, line := range strings.Split(data, "\r\n") {
+		if len(line) > 78 {
+			t.Fatalf("line longer than 78 characters: %q", line)
+		}
+	}
+	m, err := mail.ReadMessage(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q", m.Header.Get("Content-Type"))
+	}
+	pt.Equal(t, "MIME-Version", m.Header.Get("MIME-Version"), "1.0")
+	r := multipart.NewReader(m.Body, params["boundary"])
+	type part struct{ contentType, disposition, filename, body string }
+	var got []part
+	for {
+		p, err := r.NextPart() // decodes quoted-printable itself
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(p)
+		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
+			body, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(string(body), "\r\n", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		disposition, dp, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+		got = append(got, part{p.Header.Get("Content-Type"), disposition, dp["filename"], string(body)})
+	}
+	want := []part{
+		{"text/plain; charset=UTF-8", "", "", "Hi Ann, your invoice is attached.\r\n\r\nhttps://cdn.example.com/terms.html\r\n"},
+		{`application/pdf; name="invoice 12345.pdf"`, "attachment", "invoice 12345.pdf", string(pdf)},
+		{"text/plain; charset=utf-8; name*=utf-8''Gr%C3%BC%C3%9Fe.txt", "attachment", "Grüße.txt", "Grüße"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d parts: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("part %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSendAttachmentGone: a stored file that cannot be opened fails the send before the
+// server is called, as the dispatcher classified it.
+func TestSendAttachmentGone(t *testing.T) {
+	f := pt.StartSMTP(t, &pt.SMTP{})
+	gone := pt.Stored("application/pdf", "a.pdf", []byte("x"), "")
+	gone.Open = func(context.Context) (io.ReadCloser, error) {
+		return nil, &provider.Error{Provider: "smtp", Permanent: true, Code: "media_not_found"}
+	}
+	_, err := smtp.New(config(f, smtp.TLSNone), nil, loopback).Send(context.Background(), provider.Message{
+		ID: msgID, To: "ann@example.com", Type: "attachment", Attachments: []provider.Attachment{gone}})
+	var e *provider.Error
+	if !errors.As(err, &e) || !e.Permanent || e.Code != "media_not_found" {
+		t.Fatalf("err %v", err)
+	}
+	if s := f.Sessions(); len(s) != 0 {
+		t.Errorf("the server was called: %+v", s[0])
 	}
 }

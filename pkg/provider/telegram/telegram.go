@@ -4,9 +4,11 @@
 //   - Making requests: POST https://api.telegram.org/bot<token>/METHOD with a JSON body; the
 //     answer is {"ok":true,"result":...} or {"ok":false,"error_code","description",
 //     "parameters":{"retry_after"}} (#making-requests, #responseparameters).
-//   - sendMessage (chat_id, text), sendPhoto, sendVideo, sendAudio and sendDocument by HTTP URL;
-//     "sending by URL will currently only work for GIF, PDF and ZIP files" in sendDocument, so
-//     images, MP4 videos and MP3 audio go through their own methods (#sending-files).
+//   - sendMessage (chat_id, text), sendPhoto, sendVideo, sendAudio and sendDocument by HTTP URL
+//     or uploaded as multipart/form-data; "sending by URL will currently only work for GIF, PDF
+//     and ZIP files" in sendDocument, so images, MP4 videos and MP3 audio go through their own
+//     methods (#sending-files); sendMediaGroup with InputMedia* objects, files attached as
+//     "attach://<name>" (#sendmediagroup, #inputfile). Sizes and types: Limits.
 //   - setWebhook secret_token: sent back in X-Telegram-Bot-Api-Secret-Token (#setwebhook).
 //   - Update and Message objects (#update, #message).
 //
@@ -17,7 +19,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,14 +59,22 @@ func New(cfg Config, client *http.Client) *Client {
 	return &Client{cfg: cfg, http: client}
 }
 
-// Send calls sendMessage for text and sendPhoto, sendVideo, sendAudio or sendDocument (by URL,
-// with the text as caption) for an attachment. Telegram has no templates.
+// Send calls sendMessage for text; sendPhoto, sendVideo, sendAudio or sendDocument (with the
+// text as caption) for one file, by URL for a link and uploaded (multipart) for stored media;
+// and sendMediaGroup for two to ten files, the caption on the first. A file's method is its
+// kind in Limits, the table the send was checked against. Telegram has no templates.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
-	method, body, err := build(m)
+	call, err := build(m)
 	if err != nil {
 		return provider.Result{}, err
 	}
-	req, err := provider.JSONRequest(ctx, name, c.cfg.APIBase+"/bot"+c.cfg.BotToken+"/"+method, body)
+	endpoint := c.cfg.APIBase + "/bot" + c.cfg.BotToken + "/" + call.method
+	var req *http.Request
+	if call.parts != nil {
+		req, err = provider.MultipartRequest(ctx, name, endpoint, call.form())
+	} else {
+		req, err = provider.JSONRequest(ctx, name, endpoint, call.body)
+	}
 	if err != nil {
 		return provider.Result{}, err
 	}
@@ -71,12 +83,11 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 		return provider.Result{}, err
 	}
 	var answer struct {
-		OK     bool `json:"ok"`
-		Result struct {
-			MessageID provider.ID `json:"message_id"`
-		} `json:"result"`
-		ErrorCode   int    `json:"error_code"`
-		Description string `json:"description"`
+		OK bool `json:"ok"`
+		// Result is a Message, or an array of them (sendMediaGroup).
+		Result      json.RawMessage `json:"result"`
+		ErrorCode   int             `json:"error_code"`
+		Description string          `json:"description"`
 		Parameters  struct {
 			RetryAfter int64 `json:"retry_after"`
 		} `json:"parameters"`
@@ -96,52 +107,133 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 		}
 		return provider.Result{}, e.Redact(c.cfg.BotToken, c.cfg.SecretToken)
 	}
-	if decodeErr != nil || answer.Result.MessageID == "" {
+	id := firstMessageID(answer.Result)
+	if decodeErr != nil || id == "" {
 		return provider.Result{}, provider.Unreadable(name, resp)
 	}
-	return provider.Result{ProviderMessageID: string(answer.Result.MessageID)}, nil
+	return provider.Result{ProviderMessageID: id}, nil
 }
 
-func build(m provider.Message) (string, map[string]any, error) {
-	if m.To == "" {
-		return "", nil, provider.Invalid(name, "the message has no chat id")
+// firstMessageID is the id of the Message a method answered, or of the first of a media
+// group's.
+func firstMessageID(result json.RawMessage) string {
+	type message struct {
+		MessageID provider.ID `json:"message_id"`
 	}
-	body := map[string]any{"chat_id": chatID(m.To)}
+	var one message
+	if json.Unmarshal(result, &one) == nil {
+		return string(one.MessageID)
+	}
+	var group []message
+	if json.Unmarshal(result, &group) == nil && len(group) > 0 {
+		return string(group[0].MessageID)
+	}
+	return ""
+}
+
+// call is one Bot API call: its method, and its parameters as a JSON body, or as a multipart
+// form when it uploads files (parts set).
+type call struct {
+	method string
+	body   map[string]any
+	parts  []provider.Part
+}
+
+// form is the call's parameters as form fields (objects and arrays as JSON), then its files.
+func (c call) form() []provider.Part {
+	keys := slices.Sorted(maps.Keys(c.body))
+	fields := make([]provider.Part, 0, len(keys)+len(c.parts))
+	for _, k := range keys {
+		v, ok := c.body[k].(string)
+		if !ok {
+			b, _ := json.Marshal(c.body[k])
+			v = string(b)
+		}
+		fields = append(fields, provider.Part{Name: k, Value: v})
+	}
+	return append(fields, c.parts...)
+}
+
+func build(m provider.Message) (call, error) {
+	if m.To == "" {
+		return call{}, provider.Invalid(name, "the message has no chat id")
+	}
+	c := call{body: map[string]any{"chat_id": chatID(m.To)}}
 	switch m.Type {
 	case provider.TypeText, "":
 		if m.Text == "" {
-			return "", nil, provider.Invalid(name, "a text message needs text")
+			return call{}, provider.Invalid(name, "a text message needs text")
 		}
-		body["text"] = m.Text
-		return "sendMessage", body, nil
+		c.method, c.body["text"] = "sendMessage", m.Text
+		return c, nil
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
-			return "", nil, provider.Invalid(name, "an attachment message needs a URL")
+		switch n := len(m.Attachments); {
+		case n == 1:
+			return c, c.file(m.Attachments[0], m.Text)
+		case n >= 2 && n <= Limits.MaxFiles:
+			return c, c.group(m.Attachments, m.Text)
 		}
-		method, field := fileMethod(m.Attachment.MIMEType)
-		body[field] = m.Attachment.URL
-		if m.Text != "" {
-			body["caption"] = m.Text
-		}
-		return method, body, nil
+		return call{}, provider.Invalid(name, fmt.Sprintf("Telegram sends 1 to %d files in a message", Limits.MaxFiles))
 	default:
-		return "", nil, provider.Invalid(name, fmt.Sprintf("Telegram has no %q messages", m.Type))
+		return call{}, provider.Invalid(name, fmt.Sprintf("Telegram has no %q messages", m.Type))
 	}
 }
 
-// fileMethod picks the Bot API method that accepts the file type by URL.
-func fileMethod(mimeType string) (method, field string) {
-	mt := strings.ToLower(mimeType)
-	switch {
-	case strings.HasPrefix(mt, "image/") && mt != "image/gif":
-		return "sendPhoto", "photo"
-	case mt == "video/mp4":
-		return "sendVideo", "video"
-	case mt == "audio/mpeg" || mt == "audio/mp3":
-		return "sendAudio", "audio"
-	default:
-		return "sendDocument", "document"
+// inputType is the Bot API's name of a kind: its method is "send" + the name, capitalised,
+// and its InputMedia type and file parameter are the name.
+var inputType = map[string]string{
+	provider.KindImage: "photo", provider.KindVideo: "video", provider.KindAudio: "audio", provider.KindDocument: "document",
+}
+
+// kind is the Bot API's name of a's kind.
+func kind(a provider.Attachment) (string, error) {
+	k, err := Limits.KindOf(name, a)
+	return inputType[k.Kind], err
+}
+
+// file makes c the call that sends one file: by its URL, or uploaded under the method's file
+// parameter.
+func (c *call) file(a provider.Attachment, caption string) error {
+	t, err := kind(a)
+	if err != nil {
+		return err
 	}
+	c.method = "send" + strings.ToUpper(t[:1]) + t[1:]
+	if caption != "" {
+		c.body["caption"] = caption
+	}
+	if a.Open == nil {
+		c.body[t] = a.URL
+		return nil
+	}
+	c.parts = []provider.Part{{Name: t, File: &a}}
+	return nil
+}
+
+// group makes c a sendMediaGroup of the files, each an InputMedia by URL or attached as
+// "attach://file<i>"; the caption goes on the first.
+func (c *call) group(atts []provider.Attachment, caption string) error {
+	type inputMedia struct {
+		Type    string `json:"type"`
+		Media   string `json:"media"`
+		Caption string `json:"caption,omitempty"`
+	}
+	media := make([]inputMedia, len(atts))
+	for i, a := range atts {
+		t, err := kind(a)
+		if err != nil {
+			return err
+		}
+		media[i] = inputMedia{Type: t, Media: a.URL}
+		if a.Open != nil {
+			part := "file" + strconv.Itoa(i)
+			media[i].Media = "attach://" + part
+			c.parts = append(c.parts, provider.Part{Name: part, File: &atts[i]})
+		}
+	}
+	media[0].Caption = caption
+	c.method, c.body["media"] = "sendMediaGroup", media
+	return nil
 }
 
 // chatID sends numeric chat ids as JSON numbers and channel usernames ("@name") as strings,
@@ -151,4 +243,22 @@ func chatID(to string) any {
 		return n
 	}
 	return to
+}
+
+// Limits are the Bot API's (#sending-files, #sendmediagroup): a stored file is uploaded, up to
+// 10 MB as a photo (JPEG or PNG) and 50 MB otherwise (an MP4 video, MP3 or M4A audio, any
+// other file as a document); by URL Telegram fetches documents only as GIF, PDF or ZIP (and
+// photos up to 5 MB, other files up to 20 MB, which a link's unknown size cannot be checked
+// against). Two to ten files go as one media group, whose photos and videos may mix but whose
+// documents and audio go only with their own kind.
+var Limits = provider.Limits{
+	Name: "Telegram",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 10 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 50 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/mpeg", "audio/mp4", "audio/x-m4a"}, MaxBytes: 50 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB, LinkTypes: []string{"image/gif", "application/pdf", "application/zip"}},
+	},
+	MaxFiles: 10,
+	Groups:   [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
 }

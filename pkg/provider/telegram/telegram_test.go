@@ -37,16 +37,16 @@ func TestSendRequest(t *testing.T) {
 		{"negative group id", provider.Message{To: "-1001234567890", Text: "hi all"},
 			"sendMessage", `{"chat_id":-1001234567890,"text":"hi all"}`},
 		{"pdf by URL through sendDocument", provider.Message{To: "123456789", Type: "attachment", Text: "Invoice",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf"}}},
 			"sendDocument", `{"chat_id":123456789,"document":"https://cdn.example.com/inv.pdf","caption":"Invoice"}`},
 		{"jpeg by URL through sendPhoto", provider.Message{To: "123456789", Type: "attachment",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.jpg", MIMEType: "image/jpeg"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.jpg", MIMEType: "image/jpeg"}}},
 			"sendPhoto", `{"chat_id":123456789,"photo":"https://cdn.example.com/a.jpg"}`},
 		{"gif stays a document", provider.Message{To: "123456789", Type: "attachment",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.gif", MIMEType: "image/gif"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.gif", MIMEType: "image/gif"}}},
 			"sendDocument", `{"chat_id":123456789,"document":"https://cdn.example.com/a.gif"}`},
 		{"mp4 through sendVideo", provider.Message{To: "123456789", Type: "attachment", Text: "demo",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}}},
 			"sendVideo", `{"chat_id":123456789,"video":"https://cdn.example.com/v.mp4","caption":"demo"}`},
 	}
 	for _, tc := range tests {
@@ -201,5 +201,82 @@ func TestParse(t *testing.T) {
 		if _, err := telegram.Parse([]byte(body)); !errors.Is(err, provider.ErrMalformed) {
 			t.Errorf("Parse(%s) = %v, want ErrMalformed", body, err)
 		}
+	}
+}
+
+// TestSendStoredMedia: stored files are uploaded as multipart/form-data to the method of their
+// kind; two to ten go as one sendMediaGroup, stored ones attached by name, links by URL, the
+// caption on the first. The media group's answer is an array: its first message is the id.
+func TestSendStoredMedia(t *testing.T) {
+	jpeg := []byte{0xff, 0xd8, 0xff, 0xe0, 'J', 'F', 'I', 'F'}
+	t.Run("one photo", func(t *testing.T) {
+		srv := pt.NewServer(t, pt.Reply{Body: okReply})
+		res, err := client(srv).Send(context.Background(), provider.Message{To: "123456789", Type: "attachment", Text: "The red one",
+			Attachments: []provider.Attachment{pt.Stored("image/jpeg", "red.jpg", jpeg, "")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, "4242")
+		r := srv.Only(t)
+		pt.Equal(t, "path", r.Path, "/bot"+botToken+"/sendPhoto")
+		form := r.Form(t)
+		pt.Equal(t, "chat_id", form["chat_id"].Data, "123456789")
+		pt.Equal(t, "caption", form["caption"].Data, "The red one")
+		pt.Equal(t, "photo", form["photo"], pt.FormPart{Filename: "red.jpg", ContentType: "image/jpeg", Data: string(jpeg)})
+	})
+	t.Run("a media group", func(t *testing.T) {
+		srv := pt.NewServer(t, pt.Reply{Body: `{"ok":true,"result":[{"message_id":51,"date":1762164000},{"message_id":52,"date":1762164000},{"message_id":53,"date":1762164000}]}`})
+		res, err := client(srv).Send(context.Background(), provider.Message{To: "@switchboard_news", Type: "attachment", Text: "Our new shop",
+			Attachments: []provider.Attachment{
+				pt.Stored("image/png", "front.png", []byte("\x89PNG front"), ""),
+				{URL: "https://cdn.example.com/tour.mp4", MIMEType: "video/mp4"},
+				pt.Stored("image/jpeg", "", jpeg, ""),
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt.Equal(t, "ProviderMessageID", res.ProviderMessageID, "51")
+		r := srv.Only(t)
+		pt.Equal(t, "path", r.Path, "/bot"+botToken+"/sendMediaGroup")
+		form := r.Form(t)
+		pt.Equal(t, "chat_id", form["chat_id"].Data, "@switchboard_news")
+		pt.JSONEqual(t, []byte(form["media"].Data), `[
+			{"type":"photo","media":"attach://file0","caption":"Our new shop"},
+			{"type":"video","media":"https://cdn.example.com/tour.mp4"},
+			{"type":"photo","media":"attach://file2"}]`)
+		pt.Equal(t, "file0", form["file0"], pt.FormPart{Filename: "front.png", ContentType: "image/png", Data: "\x89PNG front"})
+		pt.Equal(t, "file2", form["file2"], pt.FormPart{Filename: "file.jpg", ContentType: "image/jpeg", Data: string(jpeg)})
+		if len(form) != 4 {
+			t.Errorf("parts %v", form)
+		}
+	})
+	t.Run("a media group of links is JSON", func(t *testing.T) {
+		srv := pt.NewServer(t, pt.Reply{Body: `{"ok":true,"result":[{"message_id":61},{"message_id":62}]}`})
+		_, err := client(srv).Send(context.Background(), provider.Message{To: "123456789", Type: "attachment",
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.pdf", MIMEType: "application/pdf"},
+				{URL: "https://cdn.example.com/b.zip", MIMEType: "application/zip"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt.JSONEqual(t, srv.Only(t).Body, `{"chat_id":123456789,"media":[{"type":"document","media":"https://cdn.example.com/a.pdf"},
+			{"type":"document","media":"https://cdn.example.com/b.zip"}]}`)
+	})
+}
+
+// TestLimits: a photo too large for sendPhoto goes as a document; a link is a document only
+// as GIF, PDF or ZIP; photos and videos may share a group, documents and audio only their own.
+func TestLimits(t *testing.T) {
+	if k, _ := telegram.Limits.Kind(provider.File{MIMEType: "image/jpeg", Size: 10_000_001, Stored: true}); k.Kind != provider.KindDocument {
+		t.Errorf("a photo over 10 MB: %q", k.Kind)
+	}
+	if _, ok := telegram.Limits.Kind(provider.File{MIMEType: "application/msword"}); ok {
+		t.Error("a Word link is taken")
+	}
+	photo, doc := provider.File{MIMEType: "image/png"}, provider.File{MIMEType: "application/pdf"}
+	if r := telegram.Limits.Check([]provider.File{photo, {MIMEType: "video/mp4"}}, true, false); r != nil {
+		t.Errorf("a photo and a video: %+v", r)
+	}
+	if r := telegram.Limits.Check([]provider.File{photo, doc}, false, false); r == nil || r.Index != 1 {
+		t.Errorf("a photo and a document: %+v", r)
 	}
 }

@@ -3,7 +3,8 @@
 //
 // References followed:
 //   - Message resource, create: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
-//     form-encoded To, From or MessagingServiceSid, Body, MediaUrl, StatusCallback, ContentSid,
+//     form-encoded To, From or MessagingServiceSid, Body, MediaUrl (repeated, up to 10; Twilio
+//     fetches each), StatusCallback, ContentSid,
 //     ContentVariables; basic auth AccountSid:AuthToken; answer 201 with sid.
 //     https://www.twilio.com/docs/messaging/api/message-resource
 //   - REST API errors: {"code","message","more_info","status"}; 21211 invalid To, 20429 too
@@ -126,10 +127,17 @@ func (c *Client) form(m provider.Message) (url.Values, error) {
 		}
 		f.Set("Body", m.Text)
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
-			return nil, provider.Invalid(name, "an attachment message needs a URL")
+		// Twilio fetches every file itself: stored media by its signed link. Up to 10; the
+		// send was checked against the channel's Limits (one on WhatsApp).
+		if len(m.Attachments) == 0 || len(m.Attachments) > MMSLimits.MaxFiles {
+			return nil, provider.Invalid(name, "Twilio takes 1 to 10 media URLs per message")
 		}
-		f.Set("MediaUrl", m.Attachment.URL)
+		for _, a := range m.Attachments {
+			if a.URL == "" {
+				return nil, provider.Invalid(name, "an attachment has no URL Twilio could fetch (stored media needs PUBLIC_BASE_URL)")
+			}
+			f.Add("MediaUrl", a.URL)
+		}
 		if m.Text != "" {
 			f.Set("Body", m.Text)
 		}
@@ -161,4 +169,43 @@ func (c *Client) address(a string) string {
 		return whatsappPrefix + a
 	}
 	return a
+}
+
+// MMSLimits are Twilio's for SMS channels ("Accepted Content Types for Media"): up to 10
+// MediaUrl, 5 MB together, of the types Twilio accepts. Twilio fetches every file by URL.
+var MMSLimits = provider.Limits{
+	Name: "Twilio MMS",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/gif", "image/png", "image/bmp"}, MaxBytes: 5 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/basic", "audio/L24", "audio/mp4", "audio/x-m4a", "audio/mpeg", "audio/ogg",
+			"audio/vorbis", "audio/vnd.rn-realaudio", "audio/wav", "audio/ac3", "audio/amr"},
+			MaxBytes: 5 * provider.MB},
+		// 3GPP and WebM audio sniff as video/3gpp, video/3gpp2 and video/webm.
+		{Kind: provider.KindVideo, Types: []string{"video/mpeg", "video/mp4", "video/quicktime", "video/webm", "video/3gpp", "video/3gpp2",
+			"video/3gpp-tt", "video/H261", "video/H263", "video/H263-1998", "video/H263-2000", "video/H264"}, MaxBytes: 5 * provider.MB},
+		{Kind: provider.KindDocument, Types: []string{"text/vcard", "text/csv", "text/rtf", "text/richtext", "text/calendar",
+			"text/directory", "application/pdf"}, MaxBytes: 5 * provider.MB},
+	},
+	MaxFiles:      10,
+	MaxTotalBytes: 5 * provider.MB,
+	NeedsURL:      true,
+}
+
+// WhatsAppLimits are Twilio's for WhatsApp channels ("Guidance on WhatsApp Media Messages"):
+// one file per message, 16 MB, images (JPEG, PNG) 5 MB; audio OGG, AMR, 3GP, AAC or MP3;
+// documents PDF, DOC, DOCX, PPTX, XLSX; video MP4. Twilio fetches it by URL.
+var WhatsAppLimits = provider.Limits{
+	Name: "Twilio WhatsApp",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 5 * provider.MB},
+		// A 3GP file sniffs as video/3gpp whatever it holds.
+		{Kind: provider.KindAudio, Types: []string{"audio/ogg", "audio/amr", "video/3gpp", "audio/aac", "audio/mpeg"}, MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindDocument, Types: []string{"application/pdf", "application/msword",
+			"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 16 * provider.MB},
+	},
+	MaxFiles: 1,
+	NeedsURL: true,
 }

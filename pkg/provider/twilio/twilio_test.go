@@ -56,8 +56,14 @@ func TestSendRequest(t *testing.T) {
 			url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:+14155238886"}, "Body": {"hola"}}},
 		{"media with caption", twilio.Config{From: "+15017122661"},
 			provider.Message{To: "+15558675310", Type: "attachment", Text: "map",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/map.png", MIMEType: "image/png"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/map.png", MIMEType: "image/png"}}},
 			url.Values{"To": {"+15558675310"}, "From": {"+15017122661"}, "Body": {"map"}, "MediaUrl": {"https://cdn.example.com/map.png"}}},
+		{"several files, stored ones by their signed link", twilio.Config{From: "+15017122661"},
+			provider.Message{To: "+15558675310", Type: "attachment",
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/map.png", MIMEType: "image/png"},
+					pt.Stored("application/pdf", "menu.pdf", []byte("%PDF-"), "https://sb.example.com/v1/media/0193/content?signature=x")}},
+			url.Values{"To": {"+15558675310"}, "From": {"+15017122661"},
+				"MediaUrl": {"https://cdn.example.com/map.png", "https://sb.example.com/v1/media/0193/content?signature=x"}}},
 		{"content template", twilio.Config{From: "+14155238886", WhatsApp: true},
 			provider.Message{To: "+15558675310", Type: "template", Template: &provider.Template{Name: "HXb5b62575e6e4ff6129ad7c8efe1f983e", Language: "en", Variables: []string{"12/1", "3pm"}}},
 			url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:+14155238886"},
@@ -238,5 +244,16 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := twilio.Parse([]byte("%zz")); !errors.Is(err, provider.ErrMalformed) {
 		t.Errorf("a broken form: %v", err)
+	}
+}
+
+// TestSendStoredMediaWithoutALink: stored media without its signed link (the server lost its
+// PUBLIC_BASE_URL after the send was accepted) fails for good, without a call.
+func TestSendStoredMediaWithoutALink(t *testing.T) {
+	srv := pt.NewServer(t)
+	_, err := client(srv, twilio.Config{From: "+15017122661"}).Send(context.Background(), provider.Message{To: "+15558675310",
+		Type: "attachment", Attachments: []provider.Attachment{pt.Stored("image/png", "a.png", []byte("\x89PNG"), "")}})
+	if !provider.IsPermanent(err) || len(srv.Requests()) != 0 {
+		t.Fatalf("err %v after %d requests", err, len(srv.Requests()))
 	}
 }

@@ -67,11 +67,15 @@ type request struct {
 	Type          string `json:"type"`
 	Text          string `json:"text,omitempty"`
 	Media         string `json:"media,omitempty"`
+	// Size and FileName are a video's or a file's (Viber requires the size of both).
+	Size     int64  `json:"size,omitempty"`
+	FileName string `json:"file_name,omitempty"`
 }
 
-// Send posts to {base}/send_message. Images go as picture messages (the text as description),
-// other attachments as url messages, since Viber's file messages need the file size up front.
-// Viber has no templates.
+// Send posts to {base}/send_message. Viber fetches every file by URL, stored media by its
+// signed link. Images go as picture messages (the text as description); stored video as a video
+// message and other stored files as file messages, with the size Viber requires; a link of
+// another kind, whose size is unknown, as a url message. Viber has no templates.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	body, err := c.build(m)
 	if err != nil {
@@ -125,13 +129,23 @@ func (c *Client) build(m provider.Message) (request, error) {
 		}
 		r.Type, r.Text = "text", m.Text
 	case provider.TypeAttachment:
-		if m.Attachment == nil || m.Attachment.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		if len(m.Attachments) != 1 {
+			return request{}, provider.Invalid(name, "Viber takes one attachment per message")
 		}
-		r.Media = m.Attachment.URL
-		if strings.HasPrefix(strings.ToLower(m.Attachment.MIMEType), "image/") {
+		a := m.Attachments[0]
+		if a.URL == "" {
+			return request{}, provider.Invalid(name, "the attachment has no URL Viber could fetch (stored media needs PUBLIC_BASE_URL)")
+		}
+		r.Media = a.URL
+		k, _ := Limits.Kind(a.File())
+		switch {
+		case k.Kind == provider.KindImage:
 			r.Type, r.Text = "picture", m.Text
-		} else {
+		case a.Size > 0 && k.Kind == provider.KindVideo:
+			r.Type, r.Size = "video", a.Size
+		case a.Size > 0 && k.Kind == provider.KindDocument:
+			r.Type, r.Size, r.FileName = "file", a.Size, provider.FilenameOf(a)
+		default:
 			r.Type = "url"
 		}
 	default:
@@ -180,4 +194,18 @@ func mac(body []byte, key string) []byte {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write(body)
 	return m.Sum(nil)
+}
+
+// Limits are the REST Bot API's (send_message: picture, video and file messages): one file per
+// message by URL; pictures JPEG, PNG or GIF up to 1 MB, video MP4 up to 26 MB, any other file up
+// to 50 MB (a file message needs its size, so a link of another type goes as a URL message).
+var Limits = provider.Limits{
+	Name: "Viber",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 1 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 26 * provider.MB},
+		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB},
+	},
+	MaxFiles: 1,
+	NeedsURL: true,
 }

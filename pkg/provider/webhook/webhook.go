@@ -75,13 +75,13 @@ type Event struct {
 
 // Data is the message of an Event.
 type Data struct {
-	ID         string      `json:"id"`
-	To         string      `json:"to"`
-	Type       string      `json:"type"`
-	Text       string      `json:"text,omitempty"`
-	Tag        string      `json:"tag,omitempty"`
-	Template   *Template   `json:"template,omitempty"`
-	Attachment *Attachment `json:"attachment,omitempty"`
+	ID          string       `json:"id"`
+	To          string       `json:"to"`
+	Type        string       `json:"type"`
+	Text        string       `json:"text,omitempty"`
+	Tag         string       `json:"tag,omitempty"`
+	Template    *Template    `json:"template,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // Template is a template message's template.
@@ -91,11 +91,15 @@ type Template struct {
 	Variables []string `json:"variables"`
 }
 
-// Attachment is an attachment message's media.
+// Attachment is one file of an attachment message: its URL (for stored media a signed link,
+// valid for MEDIA_PROVIDER_URL_TTL, that the receiver fetches) and, for stored media, its
+// media id and size.
 type Attachment struct {
 	URL      string `json:"url"`
 	MIMEType string `json:"mime_type,omitempty"`
 	Filename string `json:"filename,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	MediaID  string `json:"media_id,omitempty"`
 }
 
 // Send posts the message as an Event signed with the channel's secret. webhook-id is the
@@ -105,6 +109,11 @@ type Attachment struct {
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	if c.cfg.Secret == "" {
 		return provider.Result{}, &provider.Error{Provider: name, Permanent: true, Code: "invalid_config", Text: "no signing secret is configured"}
+	}
+	for _, a := range m.Attachments {
+		if a.URL == "" {
+			return provider.Result{}, provider.Invalid(name, "an attachment has no URL the receiver could fetch (stored media needs PUBLIC_BASE_URL)")
+		}
 	}
 	id := m.ID
 	if id == "" {
@@ -153,8 +162,8 @@ func data(id string, m provider.Message) Data {
 			d.Template.Variables = []string{}
 		}
 	}
-	if a := m.Attachment; a != nil {
-		d.Attachment = &Attachment{URL: a.URL, MIMEType: a.MIMEType, Filename: a.Filename}
+	for _, a := range m.Attachments {
+		d.Attachments = append(d.Attachments, Attachment{URL: a.URL, MIMEType: a.MIMEType, Filename: a.Filename, Size: a.Size, MediaID: a.MediaID})
 	}
 	return d
 }
@@ -230,4 +239,13 @@ func key(secret string) []byte {
 		}
 	}
 	return []byte(secret)
+}
+
+// Limits are a custom channel's: up to 10 files of any type, each posted as its URL (a signed
+// link to stored media, which the receiver fetches) and media id.
+var Limits = provider.Limits{
+	Name:     "A custom channel",
+	Kinds:    []provider.KindLimit{{Kind: provider.KindDocument}},
+	MaxFiles: 10,
+	NeedsURL: true,
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -34,8 +35,15 @@ func TestSendRequest(t *testing.T) {
 			Template: &provider.Template{Name: "reminder", Language: "en", Variables: []string{"Ann"}}},
 			`{"id":"0192f0c1-7a2b-7000-8000-000000000002","to":"visitor-42","type":"template","template":{"name":"reminder","language":"en","variables":["Ann"]}}`},
 		{"attachment", provider.Message{ID: "0192f0c1-7a2b-7000-8000-000000000003", To: "visitor-42", Type: "attachment", Text: "here",
-			Attachment: &provider.Attachment{URL: "https://cdn.example.com/f.pdf", MIMEType: "application/pdf", Filename: "f.pdf"}},
-			`{"id":"0192f0c1-7a2b-7000-8000-000000000003","to":"visitor-42","type":"attachment","text":"here","attachment":{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}}`},
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/f.pdf", MIMEType: "application/pdf", Filename: "f.pdf"}}},
+			`{"id":"0192f0c1-7a2b-7000-8000-000000000003","to":"visitor-42","type":"attachment","text":"here","attachments":[{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}]}`},
+		{"stored media by its signed link and media id", provider.Message{ID: "0192f0c1-7a2b-7000-8000-000000000004", To: "visitor-42", Type: "attachment",
+			Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.png", MIMEType: "image/png"},
+				{URL: "https://sb.example.com/v1/media/0193/content?signature=x", MIMEType: "application/pdf", Filename: "menu.pdf", Size: 2048,
+					MediaID: "0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0", Open: func(context.Context) (io.ReadCloser, error) { panic("a custom channel fetches by URL") }}}},
+			`{"id":"0192f0c1-7a2b-7000-8000-000000000004","to":"visitor-42","type":"attachment","attachments":[
+				{"url":"https://cdn.example.com/a.png","mime_type":"image/png"},
+				{"url":"https://sb.example.com/v1/media/0193/content?signature=x","mime_type":"application/pdf","filename":"menu.pdf","size":2048,"media_id":"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,4 +178,15 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestSendStoredMediaWithoutALink: stored media without its signed link (no PUBLIC_BASE_URL)
+// fails for good, without a call.
+func TestSendStoredMediaWithoutALink(t *testing.T) {
+	srv := pt.NewServer(t)
+	_, err := webhook.New(webhook.Config{URL: srv.URL, Secret: secret}, nil).Send(context.Background(), provider.Message{To: "visitor-42",
+		Type: "attachment", Attachments: []provider.Attachment{pt.Stored("image/png", "a.png", []byte("x"), "")}})
+	if !provider.IsPermanent(err) || len(srv.Requests()) != 0 {
+		t.Fatalf("err %v after %d requests", err, len(srv.Requests()))
+	}
 }

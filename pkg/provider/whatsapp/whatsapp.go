@@ -3,8 +3,12 @@
 //
 // References followed:
 //   - Cloud API messages: POST /{phone-number-id}/messages with text, template (name,
-//     language.code, components[].parameters[]) and media by link; answer messages[0].id.
+//     language.code, components[].parameters[]) and media (image, video, audio, document,
+//     sticker) by link or by an uploaded media's id; answer messages[0].id.
 //     https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+//   - Media upload: POST /{phone-number-id}/media, multipart file, type and
+//     messaging_product=whatsapp; answer {id}. Supported types and sizes: Limits.
+//     https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
 //   - Error codes (131047 re-engagement, 131026 undeliverable, 132xxx templates, 130429 and
 //     131056 rate limits): https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
 //   - messages webhook (incoming messages, contacts[].profile.name) and status webhook
@@ -61,8 +65,10 @@ type textBody struct {
 	PreviewURL bool   `json:"preview_url"`
 }
 
+// media is a media message's object: an uploaded file by id, or a link.
 type media struct {
-	Link     string `json:"link"`
+	ID       string `json:"id,omitempty"`
+	Link     string `json:"link,omitempty"`
 	Caption  string `json:"caption,omitempty"`
 	Filename string `json:"filename,omitempty"`
 }
@@ -96,26 +102,32 @@ type request struct {
 	Video            *media    `json:"video,omitempty"`
 	Audio            *media    `json:"audio,omitempty"`
 	Document         *media    `json:"document,omitempty"`
+	Sticker          *media    `json:"sticker,omitempty"`
 }
 
-// Send posts the message to {base}/{phone_number_id}/messages.
+// Send posts the message to {base}/{phone_number_id}/messages. Stored media is uploaded
+// first (POST {base}/{phone_number_id}/media) and sent by the media id the upload answers; a
+// link is sent as the link, which WhatsApp fetches.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	body, err := build(m)
 	if err != nil {
 		return provider.Result{}, err
+	}
+	if len(m.Attachments) == 1 && m.Attachments[0].Open != nil {
+		id, err := c.upload(ctx, m.Attachments[0])
+		if err != nil {
+			return provider.Result{}, err
+		}
+		body.media().ID = id
 	}
 	endpoint := c.cfg.APIBase + "/" + url.PathEscape(c.cfg.PhoneNumberID) + "/messages"
 	req, err := provider.JSONRequest(ctx, name, endpoint, body)
 	if err != nil {
 		return provider.Result{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
-	resp, err := provider.Do(c.http, name, req)
+	resp, err := c.do(req)
 	if err != nil {
 		return provider.Result{}, err
-	}
-	if !resp.OK() {
-		return provider.Result{}, meta.ErrorFor(name, resp, permanent, transient).Redact(c.cfg.AccessToken, c.cfg.AppSecret)
 	}
 	var ok struct {
 		Messages []struct {
@@ -126,6 +138,56 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 		return provider.Result{}, provider.Unreadable(name, resp)
 	}
 	return provider.Result{ProviderMessageID: ok.Messages[0].ID}, nil
+}
+
+// upload sends a stored file to the Cloud API's media endpoint (multipart: messaging_product,
+// type, file) and answers its media id.
+func (c *Client) upload(ctx context.Context, a provider.Attachment) (string, error) {
+	endpoint := c.cfg.APIBase + "/" + url.PathEscape(c.cfg.PhoneNumberID) + "/media"
+	req, err := provider.MultipartRequest(ctx, name, endpoint, []provider.Part{
+		{Name: "messaging_product", Value: "whatsapp"},
+		{Name: "type", Value: provider.BaseType(a.MIMEType)},
+		{Name: "file", File: &a},
+	})
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.do(req)
+	if err != nil {
+		return "", err
+	}
+	var ok struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(resp.Body, &ok); err != nil || ok.ID == "" {
+		// Nothing was sent to the customer yet: a retry may upload again.
+		return "", &provider.Error{Provider: name, Code: "unreadable_response", HTTPStatus: resp.StatusCode,
+			Text: "the media upload's answer has no media id"}
+	}
+	return ok.ID, nil
+}
+
+// do sends an authorised request to the Graph API; an answer other than 2xx is its error.
+func (c *Client) do(req *http.Request) (*provider.Response, error) {
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	resp, err := provider.Do(c.http, name, req)
+	if err != nil {
+		return nil, err
+	}
+	if !resp.OK() {
+		return nil, meta.ErrorFor(name, resp, permanent, transient).Redact(c.cfg.AccessToken, c.cfg.AppSecret)
+	}
+	return resp, nil
+}
+
+// media is the request's media object, whichever kind it is.
+func (r *request) media() *media {
+	for _, md := range []*media{r.Image, r.Video, r.Audio, r.Document, r.Sticker} {
+		if md != nil {
+			return md
+		}
+	}
+	return &media{}
 }
 
 func build(m provider.Message) (request, error) {
@@ -157,20 +219,30 @@ func build(m provider.Message) (request, error) {
 		r.Type = "template"
 		r.Template = t
 	case provider.TypeAttachment:
-		a := m.Attachment
-		if a == nil || a.URL == "" {
-			return request{}, provider.Invalid(name, "an attachment message needs a URL")
+		if len(m.Attachments) != 1 {
+			return request{}, provider.Invalid(name, "WhatsApp takes one attachment per message")
 		}
-		md := &media{Link: a.URL, Caption: m.Text}
-		r.Type = mediaKind(a.MIMEType)
-		switch r.Type {
-		case "image":
+		a := m.Attachments[0]
+		k, err := Limits.KindOf(name, a)
+		if err != nil {
+			return request{}, err
+		}
+		md := &media{Caption: m.Text}
+		if a.Open == nil {
+			md.Link = a.URL // else the upload's media id
+		}
+		r.Type = k.Kind
+		switch k.Kind {
+		case provider.KindImage:
 			r.Image = md
-		case "video":
+		case provider.KindVideo:
 			r.Video = md
-		case "audio":
+		case provider.KindAudio:
 			md.Caption = "" // audio takes no caption
 			r.Audio = md
+		case provider.KindSticker:
+			md.Caption = "" // nor does a sticker
+			r.Sticker = md
 		default:
 			md.Filename = a.Filename
 			r.Document = md
@@ -179,17 +251,6 @@ func build(m provider.Message) (request, error) {
 		return request{}, provider.Invalid(name, fmt.Sprintf("unsupported message type %q", m.Type))
 	}
 	return r, nil
-}
-
-// mediaKind picks the Cloud API media type from a MIME type; anything that is not an image,
-// a video or audio travels as a document.
-func mediaKind(mimeType string) string {
-	switch major, _, _ := strings.Cut(strings.ToLower(mimeType), "/"); major {
-	case "image", "video", "audio":
-		return major
-	default:
-		return "document"
-	}
 }
 
 // digits keeps only the digits of an E.164 number: the Cloud API takes "to" without "+".
@@ -236,4 +297,27 @@ func transient(code, _ int) bool {
 		return true
 	}
 	return false
+}
+
+// Limits are the Cloud API's supported media (Media reference, "Supported media types"): one
+// file per message; images JPEG or PNG up to 5 MB, stickers WebP up to 500 KB (animated; static
+// ones are 100 KB, which the bytes alone do not tell apart), video MP4 or 3GPP up to 16 MB,
+// audio AAC, AMR, MP3, MP4 audio or OGG up to 16 MB, documents (text, PDF, Word, Excel,
+// PowerPoint) up to 100 MB. The upload endpoint refuses other types.
+// https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
+var Limits = provider.Limits{
+	Name: "WhatsApp Cloud",
+	Kinds: []provider.KindLimit{
+		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png"}, MaxBytes: 5 * provider.MB},
+		{Kind: provider.KindSticker, Types: []string{"image/webp"}, MaxBytes: 500 * provider.KB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4", "video/3gpp"}, MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindAudio, Types: []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/ogg"},
+			MaxBytes: 16 * provider.MB},
+		{Kind: provider.KindDocument, Types: []string{"text/plain", "application/pdf",
+			"application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+			"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+			MaxBytes: 100 * provider.MB},
+	},
+	MaxFiles: 1,
 }

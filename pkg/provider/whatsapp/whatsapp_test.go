@@ -3,6 +3,7 @@ package whatsapp_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,25 +67,25 @@ func TestSendRequest(t *testing.T) {
 		{
 			name: "image by link with caption",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "The red one",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/red.jpg", MIMEType: "image/jpeg"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/red.jpg", MIMEType: "image/jpeg"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"image","image":{"link":"https://cdn.example.com/red.jpg","caption":"The red one"}}`,
 		},
 		{
 			name: "pdf as document with filename",
 			msg: provider.Message{To: "+16505551234", Type: "attachment",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf", Filename: "invoice.pdf"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/inv.pdf", MIMEType: "application/pdf", Filename: "invoice.pdf"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"document","document":{"link":"https://cdn.example.com/inv.pdf","filename":"invoice.pdf"}}`,
 		},
 		{
 			name: "audio takes no caption",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "listen",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/a.ogg", MIMEType: "audio/ogg"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/a.ogg", MIMEType: "audio/ogg"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"audio","audio":{"link":"https://cdn.example.com/a.ogg"}}`,
 		},
 		{
 			name: "video",
 			msg: provider.Message{To: "+16505551234", Type: "attachment", Text: "demo",
-				Attachment: &provider.Attachment{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}},
+				Attachments: []provider.Attachment{{URL: "https://cdn.example.com/v.mp4", MIMEType: "video/mp4"}}},
 			want: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"video","video":{"link":"https://cdn.example.com/v.mp4","caption":"demo"}}`,
 		},
 	}
@@ -155,7 +156,11 @@ func TestSendRejectsBadMessagesWithoutACall(t *testing.T) {
 		{"no digits", provider.Message{To: "alice", Text: "hi"}},
 		{"empty text", provider.Message{To: "+16505551234"}},
 		{"template without name", provider.Message{To: "+16505551234", Type: "template", Template: &provider.Template{Language: "en"}}},
-		{"attachment without url", provider.Message{To: "+16505551234", Type: "attachment", Attachment: &provider.Attachment{}}},
+		{"attachment without url", provider.Message{To: "+16505551234", Type: "attachment", Attachments: []provider.Attachment{{}}}},
+		{"two attachments", provider.Message{To: "+16505551234", Type: "attachment", Attachments: []provider.Attachment{
+			{URL: "https://cdn.example.com/a.jpg", MIMEType: "image/jpeg"}, {URL: "https://cdn.example.com/b.jpg", MIMEType: "image/jpeg"}}}},
+		{"a type WhatsApp does not carry", provider.Message{To: "+16505551234", Type: "attachment", Attachments: []provider.Attachment{
+			{URL: "https://cdn.example.com/a.zip", MIMEType: "application/zip"}}}},
 		{"unknown type", provider.Message{To: "+16505551234", Type: "sticker"}},
 	}
 	for _, tc := range tests {
@@ -332,4 +337,105 @@ func TestParse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLimits checks the table against the Cloud API's supported media: each type travels as
+// its kind up to its size, and nothing else is taken.
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		mimeType string
+		size     int64
+		kind     string // "" refused
+	}{
+		{"image/jpeg", 5_000_000, "image"},
+		{"image/png", 5_000_001, ""},
+		{"image/webp", 500_000, "sticker"},
+		{"video/mp4", 16_000_000, "video"},
+		{"video/3gpp", 17_000_000, ""},
+		{"audio/ogg", 1, "audio"},
+		{"audio/x-m4a", 1, "audio"},
+		{"audio/mp3", 1, "audio"},
+		{"application/pdf", 100_000_000, "document"},
+		{"text/plain; charset=utf-8", 1, "document"},
+		{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", 1, "document"},
+		{"application/zip", 1, ""},
+		{"image/gif", 1, ""},
+	}
+	for _, tc := range tests {
+		k, ok := whatsapp.Limits.Kind(provider.File{MIMEType: tc.mimeType, Size: tc.size, Stored: true})
+		if ok != (tc.kind != "") || k.Kind != tc.kind {
+			t.Errorf("%s of %d bytes: kind %q, %v; want %q", tc.mimeType, tc.size, k.Kind, ok, tc.kind)
+		}
+	}
+	r := whatsapp.Limits.Check([]provider.File{{MIMEType: "video/mp4", Size: 40_000_000, Stored: true}}, true, true)
+	if r == nil || r.Detail != "WhatsApp Cloud takes video up to 16 MB (video/mp4, video/3gpp); this file is 40 MB." {
+		t.Errorf("a 40 MB video: %+v", r)
+	}
+}
+
+// TestSendStoredMedia: stored media is uploaded to /{phone-number-id}/media (multipart: the
+// exact bytes as file, its type, messaging_product) and then sent by the id the upload answers,
+// as the kind the Limits table gives it.
+func TestSendStoredMedia(t *testing.T) {
+	jpeg := append([]byte{0xff, 0xd8, 0xff, 0xe0}, []byte("a photo")...)
+	tests := []struct {
+		name string
+		a    provider.Attachment
+		text string
+		want string // the message, with the upload's id 4490709327384033
+	}{
+		{"image with caption", pt.Stored("image/jpeg", "red.jpg", jpeg, ""), "The red one",
+			`{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"image","image":{"id":"4490709327384033","caption":"The red one"}}`},
+		{"document with its name", pt.Stored("application/pdf", "invoice.pdf", []byte("%PDF-1.7"), ""), "",
+			`{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"document","document":{"id":"4490709327384033","filename":"invoice.pdf"}}`},
+		{"sticker without caption", pt.Stored("image/webp", "", []byte("RIFF....WEBPVP8 "), ""), "hi",
+			`{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"sticker","sticker":{"id":"4490709327384033"}}`},
+		{"text with parameters as a document", pt.Stored("text/plain; charset=utf-8", "notes.txt", []byte("notes"), ""), "",
+			`{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"document","document":{"id":"4490709327384033","filename":"notes.txt"}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pt.NewServer(t, pt.Reply{Status: 200, Body: `{"id":"4490709327384033"}`}, pt.Reply{Status: 200, Body: okReply})
+			_, err := client(srv).Send(context.Background(), provider.Message{To: "+16505551234", Type: "attachment", Text: tc.text,
+				Attachments: []provider.Attachment{tc.a}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("%d requests", len(reqs))
+			}
+			up := reqs[0]
+			pt.Equal(t, "upload path", up.Path, "/v25.0/106540352242922/media")
+			pt.Equal(t, "upload Authorization", up.Header.Get("Authorization"), "Bearer "+accessToken)
+			form := up.Form(t)
+			rc, _ := tc.a.Open(context.Background())
+			data, _ := io.ReadAll(rc)
+			pt.Equal(t, "file bytes", form["file"].Data, string(data))
+			pt.Equal(t, "file type", form["file"].ContentType, tc.a.MIMEType)
+			pt.Equal(t, "type", form["type"].Data, provider.BaseType(tc.a.MIMEType))
+			pt.Equal(t, "messaging_product", form["messaging_product"].Data, "whatsapp")
+			pt.Equal(t, "message path", reqs[1].Path, "/v25.0/106540352242922/messages")
+			pt.JSONEqual(t, reqs[1].Body, tc.want)
+		})
+	}
+}
+
+// TestSendStoredMediaUploadFails: a refused upload is the send's error, and no message goes
+// out; an upload answer without an id may be retried, since nothing reached the customer.
+func TestSendStoredMediaUploadFails(t *testing.T) {
+	msg := provider.Message{To: "+16505551234", Type: "attachment",
+		Attachments: []provider.Attachment{pt.Stored("image/png", "a.png", []byte("\x89PNG"), "")}}
+	srv := pt.NewServer(t, pt.Reply{Status: 400, Body: `{"error":{"message":"(#131053) Media upload error","type":"OAuthException","code":131053}}`})
+	_, err := client(srv).Send(context.Background(), msg)
+	var e *provider.Error
+	if !errors.As(err, &e) || !e.Permanent || e.Code != "131053" || len(srv.Requests()) != 1 {
+		t.Fatalf("refused upload: %v after %d requests", err, len(srv.Requests()))
+	}
+	srv = pt.NewServer(t, pt.Reply{Status: 200, Body: `{}`})
+	_, err = client(srv).Send(context.Background(), msg)
+	if err == nil || provider.IsPermanent(err) || len(srv.Requests()) != 1 {
+		t.Fatalf("upload without an id: %v after %d requests", err, len(srv.Requests()))
+	}
+	pt.NoSecret(t, err, nil, accessToken, appSecret)
 }
