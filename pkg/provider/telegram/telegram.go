@@ -262,7 +262,7 @@ func chatID(to string) any {
 // other file as a document); by URL Telegram fetches documents only as GIF, PDF or ZIP (and
 // photos up to 5 MB, other files up to 20 MB, which a link's unknown size cannot be checked
 // against). Two to ten files go as one media group, whose photos and videos may mix but whose
-// documents and audio go only with their own kind.
+// documents and audio go only with their own kind. A caption is 0-1024 characters (sendPhoto).
 var Limits = provider.Limits{
 	Name: "Telegram",
 	Kinds: []provider.KindLimit{
@@ -271,6 +271,7 @@ var Limits = provider.Limits{
 		{Kind: provider.KindAudio, Types: []string{"audio/mpeg", "audio/mp4", "audio/x-m4a"}, MaxBytes: 50 * provider.MB},
 		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB, LinkTypes: []string{"image/gif", "application/pdf", "application/zip"}},
 	},
-	MaxFiles: 10,
-	Groups:   [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
+	MaxFiles:   10,
+	MaxCaption: 1024,
+	Groups:     [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
 }
