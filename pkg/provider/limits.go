@@ -42,6 +42,9 @@ type KindLimit struct {
 	// LinkTypes, when set, narrows the types a link of the kind may have (Telegram fetches
 	// documents by URL only as GIF, PDF or ZIP).
 	LinkTypes []string
+	// NoCaption says a file of the kind travels without text (Viber's video and file
+	// messages): a message with text is refused rather than sent without it.
+	NoCaption bool
 }
 
 // Limits are a provider's documented limits on the files of one message: one declarative
@@ -67,6 +70,9 @@ type Limits struct {
 	// MaxCaption bounds, in characters, the text sent as the caption of a message's files
 	// (WhatsApp's and Telegram's 1024); 0 bounds it by nothing of its own.
 	MaxCaption int
+	// NoCaption says files travel without text (Messenger's attachments), as KindLimit's
+	// NoCaption for every kind.
+	NoCaption bool
 	// NeedsURL says the provider only fetches files by URL: stored media needs the server's
 	// public URL (PUBLIC_BASE_URL) to reach it.
 	NeedsURL bool
@@ -155,6 +161,10 @@ func (l Limits) Check(files []File, text string, publicURL bool) *Refusal {
 		k, ok := l.Kind(f)
 		if !ok {
 			return &Refusal{Index: i, Detail: l.refusedDetail(f)}
+		}
+		if hasText && (l.NoCaption || k.NoCaption) {
+			return &Refusal{Index: -1, Caption: true, Detail: fmt.Sprintf("%s carries no text with a file (%s); send the text as a message of its own.",
+				l.Name, k.Kind)}
 		}
 		if f.Stored {
 			total += f.Size

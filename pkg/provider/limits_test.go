@@ -109,6 +109,16 @@ func TestLimitsCheck(t *testing.T) {
 		{name: "a caption at its length", l: captioned, files: []provider.File{link("image/png")}, text: "ñandú", index: -1},
 		{name: "a caption over its length", l: captioned, files: []provider.File{link("image/png")}, text: "ñandús",
 			index: -1, caption: true, detail: "Example takes a caption of up to 5 characters with a file; this text has 6."},
+		{name: "no text with any file", l: func() provider.Limits { l := one; l.NoCaption = true; return l }(), files: []provider.File{link("image/png")},
+			text: "hi", index: -1, caption: true, detail: "Example carries no text with a file (image); send the text as a message of its own."},
+		{name: "no text with a file of a kind", l: func() provider.Limits {
+			l := one
+			l.Kinds = append([]provider.KindLimit(nil), one.Kinds...)
+			l.Kinds[1].NoCaption = true
+			return l
+		}(),
+			files: []provider.File{link("video/mp4")}, text: "hi", index: -1, caption: true, detail: "Example carries no text with a file (video); send the text as a message of its own."},
+		{name: "a kind without text, sent without", l: func() provider.Limits { l := one; l.NoCaption = true; return l }(), files: []provider.File{link("image/png")}, index: -1},
 		{name: "the sandbox takes anything", l: provider.Limits{Any: true}, files: make([]provider.File, 11), index: -1},
 	}
 	for _, tc := range tests {
