@@ -1064,6 +1064,8 @@ const (
 	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
 	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
+	CreateWebhookRequestEventsWindowClosed              CreateWebhookRequestEvents = "window.closed"
+	CreateWebhookRequestEventsWindowExpiring            CreateWebhookRequestEvents = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the CreateWebhookRequestEvents enum.
@@ -1102,6 +1104,10 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsNoteDeleted:
 		return true
 	case CreateWebhookRequestEventsNoteUpdated:
+		return true
+	case CreateWebhookRequestEventsWindowClosed:
+		return true
+	case CreateWebhookRequestEventsWindowExpiring:
 		return true
 	default:
 		return false
@@ -1342,6 +1348,24 @@ func (e EventNoteType) Valid() bool {
 	case EventNoteTypeNoteDeleted:
 		return true
 	case EventNoteTypeNoteUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventWindowType.
+const (
+	EventWindowTypeWindowClosed   EventWindowType = "window.closed"
+	EventWindowTypeWindowExpiring EventWindowType = "window.expiring"
+)
+
+// Valid indicates whether the value is a known member of the EventWindowType enum.
+func (e EventWindowType) Valid() bool {
+	switch e {
+	case EventWindowTypeWindowClosed:
+		return true
+	case EventWindowTypeWindowExpiring:
 		return true
 	default:
 		return false
@@ -1696,6 +1720,30 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeWebhookURLRefused:
 		return true
 	case ProblemCodeWorkspaceNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplyWindowDecision.
+const (
+	ReplyWindowDecisionAllowed          ReplyWindowDecision = "allowed"
+	ReplyWindowDecisionBlocked          ReplyWindowDecision = "blocked"
+	ReplyWindowDecisionTagRequired      ReplyWindowDecision = "tag_required"
+	ReplyWindowDecisionTemplateRequired ReplyWindowDecision = "template_required"
+)
+
+// Valid indicates whether the value is a known member of the ReplyWindowDecision enum.
+func (e ReplyWindowDecision) Valid() bool {
+	switch e {
+	case ReplyWindowDecisionAllowed:
+		return true
+	case ReplyWindowDecisionBlocked:
+		return true
+	case ReplyWindowDecisionTagRequired:
+		return true
+	case ReplyWindowDecisionTemplateRequired:
 		return true
 	default:
 		return false
@@ -3083,6 +3131,8 @@ const (
 	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
 	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
+	UpdateWebhookRequestEventsWindowClosed              UpdateWebhookRequestEvents = "window.closed"
+	UpdateWebhookRequestEventsWindowExpiring            UpdateWebhookRequestEvents = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the UpdateWebhookRequestEvents enum.
@@ -3121,6 +3171,10 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsNoteDeleted:
 		return true
 	case UpdateWebhookRequestEventsNoteUpdated:
+		return true
+	case UpdateWebhookRequestEventsWindowClosed:
+		return true
+	case UpdateWebhookRequestEventsWindowExpiring:
 		return true
 	default:
 		return false
@@ -3244,6 +3298,90 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for WindowAlertChannelType.
+const (
+	WindowAlertChannelTypeCustom    WindowAlertChannelType = "custom"
+	WindowAlertChannelTypeEmail     WindowAlertChannelType = "email"
+	WindowAlertChannelTypeInstagram WindowAlertChannelType = "instagram"
+	WindowAlertChannelTypeLine      WindowAlertChannelType = "line"
+	WindowAlertChannelTypeMessenger WindowAlertChannelType = "messenger"
+	WindowAlertChannelTypeSms       WindowAlertChannelType = "sms"
+	WindowAlertChannelTypeTelegram  WindowAlertChannelType = "telegram"
+	WindowAlertChannelTypeViber     WindowAlertChannelType = "viber"
+	WindowAlertChannelTypeWebchat   WindowAlertChannelType = "webchat"
+	WindowAlertChannelTypeWechat    WindowAlertChannelType = "wechat"
+	WindowAlertChannelTypeWhatsapp  WindowAlertChannelType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertChannelType enum.
+func (e WindowAlertChannelType) Valid() bool {
+	switch e {
+	case WindowAlertChannelTypeCustom:
+		return true
+	case WindowAlertChannelTypeEmail:
+		return true
+	case WindowAlertChannelTypeInstagram:
+		return true
+	case WindowAlertChannelTypeLine:
+		return true
+	case WindowAlertChannelTypeMessenger:
+		return true
+	case WindowAlertChannelTypeSms:
+		return true
+	case WindowAlertChannelTypeTelegram:
+		return true
+	case WindowAlertChannelTypeViber:
+		return true
+	case WindowAlertChannelTypeWebchat:
+		return true
+	case WindowAlertChannelTypeWechat:
+		return true
+	case WindowAlertChannelTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WindowAlertStatus.
+const (
+	WindowAlertStatusClosed  WindowAlertStatus = "closed"
+	WindowAlertStatusOpen    WindowAlertStatus = "open"
+	WindowAlertStatusSnoozed WindowAlertStatus = "snoozed"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertStatus enum.
+func (e WindowAlertStatus) Valid() bool {
+	switch e {
+	case WindowAlertStatusClosed:
+		return true
+	case WindowAlertStatusOpen:
+		return true
+	case WindowAlertStatusSnoozed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WindowAlertWindow.
+const (
+	HumanAgentTag WindowAlertWindow = "human_agent_tag"
+	Messaging     WindowAlertWindow = "messaging"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertWindow enum.
+func (e WindowAlertWindow) Valid() bool {
+	switch e {
+	case HumanAgentTag:
+		return true
+	case Messaging:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListConversationsParamsStatus.
 const (
 	ListConversationsParamsStatusAll     ListConversationsParamsStatus = "all"
@@ -3328,6 +3466,8 @@ const (
 	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
 	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
+	ListEventsParamsTypesWindowClosed              ListEventsParamsTypes = "window.closed"
+	ListEventsParamsTypesWindowExpiring            ListEventsParamsTypes = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
@@ -3364,6 +3504,10 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesNoteDeleted:
 		return true
 	case ListEventsParamsTypesNoteUpdated:
+		return true
+	case ListEventsParamsTypesWindowClosed:
+		return true
+	case ListEventsParamsTypesWindowExpiring:
 		return true
 	default:
 		return false
@@ -3880,6 +4024,12 @@ type Conversation struct {
 	// inbox rows, GET /v1/conversations/{id} and the read and unread answers, for a user;
 	// null for an API key and in events.
 	LastReadAt *time.Time `json:"last_read_at"`
+
+	// ReplyWindow ReplyWindow is what the rule table allows a person to send on the conversation's default
+	// channel (the one the contact last wrote on, else their newest identity) at the answer's
+	// instant, or in an event at the event's; null when the contact has no identity on a live
+	// channel.
+	ReplyWindow *ReplyWindow `json:"reply_window"`
 
 	// SnoozedUntil SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
 	// snoozed, and while snoozed until the customer writes.
@@ -5061,6 +5211,28 @@ type EventNote struct {
 // EventNoteType Example: note.created
 type EventNoteType string
 
+// EventWindow An event about a windowalert: data is the WindowAlert as the API returns it.
+type EventWindow struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string     `json:"conversation_id"`
+	Data           WindowAlert `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: window.expiring
+	Type EventWindowType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventWindowType Example: window.expiring
+type EventWindowType string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: email
@@ -5713,6 +5885,29 @@ type ReopenConversationRequest struct {
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
 }
+
+// ReplyWindow defines model for ReplyWindow.
+type ReplyWindow struct {
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string `json:"channel_id"`
+
+	// Decision Example: allowed
+	Decision ReplyWindowDecision `json:"decision"`
+
+	// ReasonCode ReasonCode is send-eligibility's: within_window, no_window, window_closed_template_required, human_agent_tag_window, window_closed, tag_window_expired, quota_available, quota_exceeded, commercial_terms, wechat_reply_limit.
+	//
+	// Example: within_window
+	ReasonCode string `json:"reason_code"`
+
+	// WindowExpiresAt WindowExpiresAt is when the channel's messaging window closes (or closed); null on
+	// channels without one and before the customer's first message.
+	//
+	// Example: 2026-11-30T08:00:00Z
+	WindowExpiresAt *time.Time `json:"window_expires_at"`
+}
+
+// ReplyWindowDecision Example: allowed
+type ReplyWindowDecision string
 
 // SMTPConfig The smtp provider's settings.
 type SMTPConfig struct {
@@ -7532,6 +7727,13 @@ type UpdateWorkspaceSettingsRequest struct {
 
 	// UnassignOnClose Example: true
 	UnassignOnClose *bool `json:"unassign_on_close,omitempty"`
+
+	// WindowClosingMinutes WindowClosingMinutes is how long before a reply window closes it counts as closing
+	// (window=closing, the window.expiring event): 1 to 1440. A change moves the pending
+	// window.expiring alerts to the new lead.
+	//
+	// Example: 30
+	WindowClosingMinutes *int `json:"window_closing_minutes,omitempty"`
 }
 
 // User defines model for User.
@@ -7716,6 +7918,59 @@ type WhatsAppCloudConfig struct {
 	VerifyToken *string `json:"verify_token,omitempty"`
 }
 
+// WindowAlert defines model for WindowAlert.
+type WindowAlert struct {
+	// AssigneeID AssigneeID is the conversation's assignee, or null.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	AssigneeID *string `json:"assignee_id"`
+
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string `json:"channel_id"`
+
+	// ChannelType Example: whatsapp
+	ChannelType WindowAlertChannelType `json:"channel_type"`
+
+	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	ContactID string `json:"contact_id"`
+
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID string `json:"conversation_id"`
+
+	// ExpiresAt ExpiresAt is when the window closes (window.expiring) or closed (window.closed).
+	//
+	// Example: 2026-11-30T08:00:00Z
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// ReplyWindow ReplyWindow is the rule table's answer for a person at the event's instant.
+	ReplyWindow ReplyWindow `json:"reply_window"`
+
+	// Status Status is the conversation's at the event's instant.
+	//
+	// Example: open
+	Status WindowAlertStatus `json:"status"`
+
+	// Window Window is messaging (the channel's reply window) or human_agent_tag (Messenger's, and
+	// Instagram's when enabled, 7 days in which a person may still send tagged HUMAN_AGENT).
+	//
+	// Example: messaging
+	Window WindowAlertWindow `json:"window"`
+}
+
+// WindowAlertChannelType Example: whatsapp
+type WindowAlertChannelType string
+
+// WindowAlertStatus Status is the conversation's at the event's instant.
+//
+// Example: open
+type WindowAlertStatus string
+
+// WindowAlertWindow Window is messaging (the channel's reply window) or human_agent_tag (Messenger's, and
+// Instagram's when enabled, 7 days in which a person may still send tagged HUMAN_AGENT).
+//
+// Example: messaging
+type WindowAlertWindow string
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	// CreatedAt Example: 2026-11-29T08:00:00Z
@@ -7753,6 +8008,12 @@ type WorkspaceSettings struct {
 	//
 	// Example: true
 	UnassignOnClose bool `json:"unassign_on_close"`
+
+	// WindowClosingMinutes WindowClosingMinutes is how long before a reply window closes it counts as closing: the
+	// inbox's window=closing lists it, and the window.expiring event goes out (1 to 1440).
+	//
+	// Example: 60
+	WindowClosingMinutes int `json:"window_closing_minutes"`
 }
 
 // ListAPIKeysParams defines parameters for ListAPIKeys.
@@ -8830,6 +9091,32 @@ func (t *Event) MergeEventMention(v EventMention) error {
 	return err
 }
 
+// AsEventWindow returns the union data inside the Event as a EventWindow
+func (t Event) AsEventWindow() (EventWindow, error) {
+	var body EventWindow
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventWindow overwrites any union data inside the Event as the provided EventWindow
+func (t *Event) FromEventWindow(v EventWindow) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventWindow performs a merge with any union data inside the Event, using the provided EventWindow
+func (t *Event) MergeEventWindow(v EventWindow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -8876,6 +9163,10 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventNote()
 	case "note.updated":
 		return t.AsEventNote()
+	case "window.closed":
+		return t.AsEventWindow()
+	case "window.expiring":
+		return t.AsEventWindow()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}

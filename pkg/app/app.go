@@ -109,7 +109,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
 // (DELIVERY_WORKERS; none: another process delivers), the periodic idempotency purge, event
-// prune and snooze wake-up, the subscriber webhook outbox and the event listener that feeds
+// prune, snooze wake-up and reply window alerts (with the window refreshes), the subscriber webhook outbox and the event listener that feeds
 // this process's streams. Any number of processes may run it: River shares the jobs out,
 // River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
 // and the outbox's claims share the webhooks. tune adjusts River's
@@ -132,6 +132,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		return nil, err
 	}
 	if err := job.AddSnoozeWake(h, svc.Conversations, job.Snooze{Every: cfg.SnoozeWakeInterval}); err != nil {
+		return nil, err
+	}
+	if err := job.AddWindowJobs(h, svc.Conversations, job.WindowAlerts{Every: cfg.WindowAlertInterval}); err != nil {
 		return nil, err
 	}
 	hub := svc.Events.Hub

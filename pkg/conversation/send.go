@@ -285,7 +285,25 @@ func decideSend(st *SendState, by Caller, out Draft, now time.Time) (Message, ru
 	case c.AssigneeID == nil && by.User != nil:
 		events = c.Assign(by.User, by.Actor, now)
 	}
+	c.sentOnWindow(m, d, now)
 	return m, d, events, nil
+}
+
+// sentOnWindow counts a message just sent against the default channel when it went there (the
+// WeChat cap per customer message, the Viber month), so the answer's reply window is the one
+// after it.
+func (c *Conversation) sentOnWindow(m Message, d rules.Result, now time.Time) {
+	if w := c.Window; w != nil && m.IdentityID != nil && *m.IdentityID == w.IdentityID {
+		w.SentSinceInbound++
+		if d.Initiated {
+			if w.UsageMonth == nil || !monthOf(*w.UsageMonth).Equal(monthOf(now)) {
+				month := monthOf(now)
+				w.UsageMonth, w.UsageInitiated = &month, 0
+			}
+			w.UsageInitiated++
+		}
+	}
+	c.DecideReplyWindow(now)
 }
 
 // Eligibility answers, per identity of the contact, what may be sent now. asUser answers for

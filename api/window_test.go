@@ -1,0 +1,282 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/api/apitest"
+)
+
+// replyWindowBody is a row's reply_window.
+type replyWindowBody struct {
+	ChannelID       string     `json:"channel_id"`
+	Decision        string     `json:"decision"`
+	ReasonCode      string     `json:"reason_code"`
+	WindowExpiresAt *time.Time `json:"window_expires_at"`
+}
+
+// windowRow is an inbox row with its reply window.
+type windowRow struct {
+	ID          string           `json:"id"`
+	Status      string           `json:"status"`
+	ReplyWindow *replyWindowBody `json:"reply_window"`
+}
+
+type windowPage struct {
+	Data       []windowRow `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// windowAlertBody is the data of window.expiring and window.closed.
+type windowAlertBody struct {
+	ConversationID string          `json:"conversation_id"`
+	ContactID      string          `json:"contact_id"`
+	Status         string          `json:"status"`
+	AssigneeID     *string         `json:"assignee_id"`
+	ChannelID      string          `json:"channel_id"`
+	ChannelType    string          `json:"channel_type"`
+	Window         string          `json:"window"`
+	ExpiresAt      time.Time       `json:"expires_at"`
+	ReplyWindow    replyWindowBody `json:"reply_window"`
+}
+
+type windowEvent struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	OccurredAt     time.Time       `json:"occurred_at"`
+	ConversationID *string         `json:"conversation_id"`
+	Data           windowAlertBody `json:"data"`
+}
+
+// windowEvents lists the workspace's window events, oldest first.
+func windowEvents(t *testing.T, e *apitest.Env, token string) []windowEvent {
+	t.Helper()
+	var p struct {
+		Data []windowEvent `json:"data"`
+	}
+	e.Get(t, "/v1/events?limit=100&types=window.expiring,window.closed", token).Expect(t, http.StatusOK).JSON(t, &p)
+	return p.Data
+}
+
+func windowInbox(t *testing.T, e *apitest.Env, token string, qs url.Values) windowPage {
+	t.Helper()
+	var p windowPage
+	e.Get(t, "/v1/conversations?"+qs.Encode(), token).Expect(t, http.StatusOK).JSON(t, &p)
+	return p
+}
+
+// windowIDs pages through the whole list (limit per page) and answers its ids.
+func windowIDs(t *testing.T, e *apitest.Env, token string, qs url.Values) []string {
+	t.Helper()
+	ids := []string{}
+	for range 50 {
+		p := windowInbox(t, e, token, qs)
+		for _, c := range p.Data {
+			ids = append(ids, c.ID)
+		}
+		if p.NextCursor == nil {
+			return ids
+		}
+		qs.Set("cursor", *p.NextCursor)
+	}
+	t.Fatal("more than 50 pages")
+	return nil
+}
+
+// wrote ingests a customer's message received d ago and answers the conversation id.
+func wrote(t *testing.T, e *apitest.Env, w *apitest.Workspace, channel, identifier string, ago time.Duration) string {
+	t.Helper()
+	body := map[string]any{"identifier": identifier, "text": "hello"}
+	if ago > 0 {
+		body["received_at"] = e.Clock.Now().Add(-ago).Format(time.RFC3339Nano)
+	}
+	return ingest(t, e, w.APIKey, channel, body).Conversation.ID
+}
+
+// Every row, and GET /v1/conversations/{id}, carries the rule table's answer for a person on
+// the default channel: the channel the contact last wrote on, else the newest identity.
+func TestReplyWindowOnRows(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+	ms := newChannel(t, e, w.OwnerToken, "messenger")
+	tg := newChannel(t, e, w.OwnerToken, "telegram")
+	now := e.Clock.Now()
+
+	// 23 h 59 m after the customer wrote on WhatsApp: allowed, for another minute.
+	ana := wrote(t, e, w, wa, "+14155550101", 23*time.Hour+59*time.Minute)
+	// Messenger 30 h ago: only HUMAN_AGENT, from a person, until 7 days.
+	ben := wrote(t, e, w, ms, "PSID-ben", 30*time.Hour)
+	// Telegram: no window.
+	cy := wrote(t, e, w, tg, "42", 0)
+	// Wrote on WhatsApp yesterday and on Telegram an hour ago: Telegram is the default.
+	dee := wrote(t, e, w, wa, "+14155550102", 30*time.Hour)
+	e.Post(t, "/v1/contacts/"+contactOf(t, e, w, dee)+"/channels", w.OwnerToken, map[string]any{"channel_id": tg, "identifier": "43"}).
+		Expect(t, http.StatusCreated)
+	wrote(t, e, w, tg, "43", time.Hour)
+	// A contact made through the API with no identity: no reply window.
+	bare := conversationOf(t, e, w.OwnerToken, e.NewContact(t, w.OwnerToken, map[string]any{"first_name": "Bare"}))
+	// One with a WhatsApp identity who never wrote: a template.
+	lone := e.NewContact(t, w.OwnerToken, map[string]any{"first_name": "Lone"})
+	e.Post(t, "/v1/contacts/"+lone+"/channels", w.OwnerToken, map[string]any{"channel_id": wa, "identifier": "+14155550103"}).
+		Expect(t, http.StatusCreated)
+	loneConv := conversationOf(t, e, w.OwnerToken, lone)
+
+	exp := func(ago time.Duration) *time.Time { v := now.Add(-ago + 24*time.Hour); return &v }
+	want := map[string]*replyWindowBody{
+		ana:      {ChannelID: wa, Decision: "allowed", ReasonCode: "within_window", WindowExpiresAt: exp(23*time.Hour + 59*time.Minute)},
+		ben:      {ChannelID: ms, Decision: "tag_required", ReasonCode: "human_agent_tag_window", WindowExpiresAt: exp(30 * time.Hour)},
+		cy:       {ChannelID: tg, Decision: "allowed", ReasonCode: "no_window"},
+		dee:      {ChannelID: tg, Decision: "allowed", ReasonCode: "no_window"},
+		bare:     nil,
+		loneConv: {ChannelID: wa, Decision: "template_required", ReasonCode: "window_closed_template_required"},
+	}
+	check := func(where string, id string, got *replyWindowBody) {
+		t.Helper()
+		w := want[id]
+		if (got == nil) != (w == nil) || (got != nil && (got.ChannelID != w.ChannelID || got.Decision != w.Decision ||
+			got.ReasonCode != w.ReasonCode || !sameTime(got.WindowExpiresAt, w.WindowExpiresAt))) {
+			t.Errorf("%s %s: reply_window %+v, want %+v", where, id, got, w)
+		}
+	}
+	p := windowInbox(t, e, w.OwnerToken, q("status", "all", "limit", "100"))
+	if len(p.Data) != len(want) {
+		t.Fatalf("%d rows, want %d", len(p.Data), len(want))
+	}
+	for _, r := range p.Data {
+		check("row", r.ID, r.ReplyWindow)
+		var one windowRow
+		e.Get(t, "/v1/conversations/"+r.ID, w.APIKey).Expect(t, http.StatusOK).JSON(t, &one)
+		check("GET", r.ID, one.ReplyWindow)
+	}
+
+	// An ingestion's answer and its events carry the window as of then.
+	var in struct {
+		Conversation windowRow `json:"conversation"`
+	}
+	e.Post(t, "/v1/channels/"+wa+"/inbound", w.APIKey, map[string]any{"identifier": "+14155550101", "text": "still there?"}).
+		Expect(t, http.StatusCreated).JSON(t, &in)
+	if r := in.Conversation.ReplyWindow; r == nil || r.Decision != "allowed" || !sameTime(r.WindowExpiresAt, exp(0)) {
+		t.Fatalf("the inbound answer's reply_window: %+v", r)
+	}
+	var evs struct {
+		Data []struct {
+			Data windowRow `json:"data"`
+		} `json:"data"`
+	}
+	e.Get(t, "/v1/events?types=message.created,conversation.opened&conversation_id="+ben, w.APIKey).Expect(t, http.StatusOK).JSON(t, &evs)
+	if len(evs.Data) == 0 {
+		t.Fatal("no events of ben's conversation")
+	}
+	for _, ev := range evs.Data {
+		if ev.Data.ID == ben && ev.Data.ReplyWindow == nil {
+			t.Errorf("a conversation event without reply_window: %+v", ev.Data)
+		}
+	}
+
+	// The window closes: a minute later Ana's row says template_required.
+	e.Clock.Advance(24*time.Hour + time.Minute)
+	var later windowRow
+	e.Get(t, "/v1/conversations/"+ana, w.APIKey).Expect(t, http.StatusOK).JSON(t, &later)
+	if r := later.ReplyWindow; r == nil || r.Decision != "template_required" {
+		t.Fatalf("after the window: %+v", r)
+	}
+
+	// An archived channel is no default: once the refresh job ran, Ana's next identity is.
+	e.Post(t, "/v1/contacts/"+contactOf(t, e, w, ana)+"/channels", w.APIKey, map[string]any{"channel_id": tg, "identifier": "44"}).
+		Expect(t, http.StatusCreated)
+	e.Delete(t, "/v1/channels/"+wa, w.APIKey).Expect(t, http.StatusNoContent)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		e.Get(t, "/v1/conversations/"+ana, w.APIKey).Expect(t, http.StatusOK).JSON(t, &later)
+		if r := later.ReplyWindow; r != nil && r.ChannelID == tg && r.ReasonCode == "no_window" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after the archive: %+v", later.ReplyWindow)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Deleting a channel without messages moves its contacts' default to their next identity
+	// at once.
+	sms := newChannel(t, e, w.APIKey, "sms")
+	e.Post(t, "/v1/contacts/"+lone+"/channels", w.APIKey, map[string]any{"channel_id": sms, "identifier": "+14155550104"}).
+		Expect(t, http.StatusCreated)
+	e.Get(t, "/v1/conversations/"+loneConv, w.APIKey).Expect(t, http.StatusOK).JSON(t, &later)
+	if r := later.ReplyWindow; r == nil || r.ChannelID != sms {
+		t.Fatalf("lone's newest identity: %+v", r)
+	}
+	e.Delete(t, "/v1/channels/"+sms, w.APIKey).Expect(t, http.StatusNoContent)
+	e.Get(t, "/v1/conversations/"+loneConv, w.APIKey).Expect(t, http.StatusOK).JSON(t, &later)
+	if r := later.ReplyWindow; r != nil {
+		t.Fatalf("lone's default after the delete: %+v (the WhatsApp channel is archived)", r)
+	}
+}
+
+// contactOf is the contact of a conversation.
+func contactOf(t *testing.T, e *apitest.Env, w *apitest.Workspace, conv string) string {
+	t.Helper()
+	var c conversationBody
+	e.Get(t, "/v1/conversations/"+conv, w.APIKey).Expect(t, http.StatusOK).JSON(t, &c)
+	return c.Contact.ID
+}
+
+// conversationOf is a contact's conversation.
+func conversationOf(t *testing.T, e *apitest.Env, token, contact string) string {
+	t.Helper()
+	var c contactBody
+	e.Get(t, "/v1/contacts/"+contact, token).Expect(t, http.StatusOK).JSON(t, &c)
+	return c.Conversation.ID
+}
+
+// The workspace's window_closing_minutes: 60 by default, 1 to 1440, for those who manage it.
+func TestWindowClosingMinutesSetting(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	agent := e.NewUser(t, w, "agent")
+	var ws struct {
+		Settings struct {
+			WindowClosingMinutes int `json:"window_closing_minutes"`
+		} `json:"settings"`
+	}
+	e.Get(t, "/v1/workspace", agent.Token).Expect(t, http.StatusOK).JSON(t, &ws)
+	if ws.Settings.WindowClosingMinutes != 60 {
+		t.Fatalf("default %d, want 60", ws.Settings.WindowClosingMinutes)
+	}
+	cases := []struct {
+		name   string
+		token  string
+		value  any
+		status int
+		code   string
+	}{
+		{"the least", w.OwnerToken, 1, 200, ""},
+		{"a day", w.APIKey, 1440, 200, ""},
+		{"zero", w.OwnerToken, 0, 422, "validation_failed"},
+		{"negative", w.OwnerToken, -5, 422, "validation_failed"},
+		{"over a day", w.OwnerToken, 1441, 422, "validation_failed"},
+		{"a fraction", w.OwnerToken, 1.5, 400, "invalid_type"},
+		{"a string", w.OwnerToken, "60", 400, "invalid_type"},
+		{"null", w.OwnerToken, nil, 422, "validation_failed"},
+		{"an agent", agent.Token, 30, 403, "forbidden"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Patch(t, "/v1/workspace", tc.token, map[string]any{"settings": map[string]any{"window_closing_minutes": tc.value}})
+			if tc.status != 200 {
+				r.ExpectProblem(t, tc.status, tc.code)
+				return
+			}
+			r.Expect(t, http.StatusOK).JSON(t, &ws)
+			if ws.Settings.WindowClosingMinutes != tc.value {
+				t.Fatalf("answered %d, want %v", ws.Settings.WindowClosingMinutes, tc.value)
+			}
+		})
+	}
+	e.Get(t, "/v1/workspace", w.APIKey).Expect(t, http.StatusOK).JSON(t, &ws)
+	if ws.Settings.WindowClosingMinutes != 1440 {
+		t.Fatalf("kept %d, want 1440", ws.Settings.WindowClosingMinutes)
+	}
+}
