@@ -192,6 +192,9 @@ func TestWindowRefreshOnChannelChange(t *testing.T) {
 	e.Patch(t, "/v1/channels/"+custom.ID, w.OwnerToken, map[string]any{"type": "custom", "rule_options": map[string]any{"window_hours": 48}}).
 		Expect(t, http.StatusOK)
 	waitFor("the longer window", func() bool { u, _ := state(); return u != nil && u.Equal(start.Add(38*time.Hour)) })
+	if p := windowIDs(t, e, w.APIKey, q("window", "open")); len(p) != 1 {
+		t.Fatalf("window=open after the change: %v", p)
+	}
 
 	// The contact also wrote on WeChat (48 h), before: archiving the custom channel makes WeChat
 	// the default, with its own window.

@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboard/switchboard/api/apitest"
+	"github.com/switchboard/switchboard/pkg/job"
 )
 
 // replyWindowBody is a row's reply_window.
@@ -231,6 +237,164 @@ func conversationOf(t *testing.T, e *apitest.Env, token, contact string) string 
 	return c.Conversation.ID
 }
 
+// sort=window_closing: open conversations with an open window, soonest-closing first, then the
+// rest newest first; window=open|closing|closed filter; every combination pages with its
+// cursor, in every status, and sees only the caller's workspace.
+func TestWindowSortAndFilters(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	other := e.NewWorkspace(t, "Other")
+	ana := e.NewUser(t, w, "agent")
+	wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+	wc := newChannel(t, e, w.OwnerToken, "wechat")
+	tg := newChannel(t, e, w.OwnerToken, "telegram")
+	owa := newChannel(t, e, other.OwnerToken, "whatsapp")
+	h := time.Hour
+	// A minute apart; each one's last message is when its customer wrote (received_at).
+	mk := func(ch, id string, ago time.Duration) string {
+		e.Clock.Advance(time.Minute)
+		return wrote(t, e, w, ch, id, ago)
+	}
+	closedWA := mk(wa, "+14155550110", 30*h)             // window closed 6 h ago
+	in5h := mk(wa, "+14155550111", 19*h)                 // closes in 5 h
+	telegram := mk(tg, "1", 0)                           // no window
+	in10m := mk(wa, "+14155550112", 23*h+50*time.Minute) // closing
+	wechat := mk(wc, "wx1", 8*h)                         // closes in 40 h
+	in30m := mk(wa, "+14155550113", 23*h+30*time.Minute) // closing
+	shut := mk(wa, "+14155550114", 23*h+45*time.Minute)  // closing, but closed by an agent
+	nap := mk(wa, "+14155550115", 2*h)                   // open window, snoozed
+	e.Post(t, "/v1/conversations/"+shut+"/close", w.APIKey, nil).Expect(t, http.StatusOK)
+	e.Post(t, "/v1/conversations/"+nap+"/snooze", w.APIKey, map[string]any{"until": nil}).Expect(t, http.StatusOK)
+	for _, c := range []string{in30m, closedWA, telegram} {
+		e.Put(t, "/v1/conversations/"+c+"/assignee", w.APIKey, map[string]any{"user_id": ana.ID}).Expect(t, http.StatusOK)
+	}
+	foreign := wrote(t, e, other, owa, "+14155550110", time.Hour)
+
+	// Closes, from now: in10m 6 m, shut 14 m, in30m 28 m, in5h 4 h 54 m, nap 22 h, wechat 40 h.
+	// Last messages, newest first: telegram, nap, wechat, in5h, in30m, shut, in10m, closedWA.
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"sort=window_closing", []string{in10m, in30m, in5h, wechat, telegram, closedWA}},
+		{"sort=window_closing&status=all", []string{in10m, in30m, in5h, wechat, telegram, nap, shut, closedWA}},
+		{"sort=window_closing&status=closed", []string{shut}},
+		{"sort=window_closing&status=snoozed", []string{nap}},
+		{"sort=window_closing&inbox=mine", []string{in30m, telegram, closedWA}},
+		{"sort=window_closing&inbox=unassigned", []string{in10m, in5h, wechat}},
+		{"sort=window_closing&window=closing", []string{in10m, in30m}},
+		{"sort=window_closing&window=open", []string{in10m, in30m, in5h, wechat}},
+		{"sort=window_closing&window=closed", []string{telegram, closedWA}},
+		{"sort=window_closing&window=open&status=all", []string{in10m, in30m, in5h, wechat, nap, shut}},
+		{"sort=window_closing&window=closing&status=all", []string{in10m, in30m, shut}},
+		{"sort=window_closing&channel_id=" + wa, []string{in10m, in30m, in5h, closedWA}},
+		{"window=closing", []string{in30m, in10m}},
+		{"window=open", []string{wechat, in5h, in30m, in10m}},
+		{"window=open&sort=oldest", []string{in10m, in30m, in5h, wechat}},
+		{"window=closed", []string{telegram, closedWA}},
+		{"window=closed&sort=oldest", []string{closedWA, telegram}},
+		{"window=closed&status=all", []string{telegram, closedWA}},
+		{"window=open&status=all", []string{nap, wechat, in5h, in30m, shut, in10m}},
+		{"window=closing&status=closed", []string{shut}},
+		{"window=open&q=nobody", []string{}},
+		{"window=closed&inbox=mine", []string{telegram, closedWA}},
+		{"sort=window_closing&q=555011", []string{in10m, in30m, in5h, closedWA}},
+		{"sort=window_closing&q=555011&status=all", []string{in10m, in30m, in5h, nap, shut, closedWA}},
+		{"sort=window_closing&q=5550113", []string{in30m}},
+		{"window=closing&q=555011", []string{in30m, in10m}},
+		{"inbox=mentions&window=open&status=all", []string{shut, in5h, nap}},
+		{"inbox=mentions&window=closed", []string{telegram}},
+	}
+	// Ana is mentioned in four conversations, latest first: shut, telegram, in5h, then nap.
+	for _, c := range []string{nap, in5h, telegram, shut} {
+		e.Clock.Advance(time.Second)
+		e.Post(t, "/v1/conversations/"+c+"/notes", w.OwnerToken, map[string]any{"text": "look", "mentions": []string{ana.ID}}).
+			Expect(t, http.StatusCreated)
+	}
+	for _, tc := range cases {
+		t.Run(tc.query, func(t *testing.T) {
+			if got := windowIDs(t, e, ana.Token, mustQuery(tc.query)); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for _, limit := range []string{"1", "3"} { // every cursor, across the two parts
+				qs := mustQuery(tc.query)
+				qs.Set("limit", limit)
+				if got := windowIDs(t, e, ana.Token, qs); !slices.Equal(got, tc.want) {
+					t.Fatalf("%s a page: got %v, want %v", limit, got, tc.want)
+				}
+			}
+		})
+	}
+	if got := windowIDs(t, e, other.OwnerToken, q("sort", "window_closing", "status", "all")); !slices.Equal(got, []string{foreign}) {
+		t.Fatalf("the other workspace sees %v", got)
+	}
+	// A search's other steps: the matching contacts' conversations (no first walk), and the
+	// walk without bound (more matches than the lookup takes).
+	for _, step := range []struct {
+		name        string
+		walk, first int
+	}{{"from the matching contacts", 0, 1000}, {"the whole walk", 0, 1}} {
+		t.Run(step.name, func(t *testing.T) {
+			e.Store.SearchWalkBound, e.Store.SearchFirstLimit = step.walk, step.first
+			defer func() { e.Store.SearchWalkBound, e.Store.SearchFirstLimit = 5000, 1000 }()
+			for _, limit := range []string{"1", "25"} {
+				got := windowIDs(t, e, ana.Token, q("sort", "window_closing", "q", "555011", "status", "all", "limit", limit))
+				if want := []string{in10m, in30m, in5h, nap, shut, closedWA}; !slices.Equal(got, want) {
+					t.Fatalf("%s a page: got %v, want %v", limit, got, want)
+				}
+			}
+		})
+	}
+
+	// The workspace's window_closing_minutes is what closing means.
+	e.Patch(t, "/v1/workspace", w.APIKey, map[string]any{"settings": map[string]any{"window_closing_minutes": 20}}).Expect(t, http.StatusOK)
+	if got := windowIDs(t, e, ana.Token, q("window", "closing")); !slices.Equal(got, []string{in10m}) {
+		t.Fatalf("closing within 20 minutes: %v", got)
+	}
+
+	// Time passes without the alert job: a window that closed moves to the second part at
+	// once, and out of window=open, into window=closed.
+	e.Clock.Advance(10 * time.Minute)
+	after := []string{in30m, in5h, wechat, telegram, in10m, closedWA}
+	if got := windowIDs(t, e, w.APIKey, q("sort", "window_closing")); !slices.Equal(got, after) {
+		t.Fatalf("10 minutes on: %v", got)
+	}
+	if got := windowIDs(t, e, w.APIKey, q("window", "closed", "limit", "1")); !slices.Equal(got, []string{telegram, in10m, closedWA}) {
+		t.Fatalf("10 minutes on, window=closed: %v", got)
+	}
+	if got := windowIDs(t, e, w.APIKey, q("window", "open")); slices.Contains(got, in10m) {
+		t.Fatalf("10 minutes on, window=open: %v", got)
+	}
+	// The job clears it; the lists stay the same.
+	runJob(t, e, job.AlertWindows{})
+	if n := count(t, e, `SELECT count(*) FROM conversations WHERE id = $1 AND window_open_until IS NULL`, in10m); n != 1 {
+		t.Fatal("the alert job did not clear a closed window")
+	}
+	if got := windowIDs(t, e, w.APIKey, q("sort", "window_closing", "limit", "2")); !slices.Equal(got, after) {
+		t.Fatalf("after the job: %v", got)
+	}
+
+	// A cursor belongs to its sort; a part other than 1 or 2 is no cursor.
+	p := windowInbox(t, e, w.APIKey, q("sort", "window_closing", "limit", "1"))
+	e.Get(t, "/v1/conversations?cursor="+*p.NextCursor, w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_cursor")
+	newest := windowInbox(t, e, w.APIKey, q("limit", "1"))
+	e.Get(t, "/v1/conversations?sort=window_closing&cursor="+*newest.NextCursor, w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_cursor")
+	forged := pageCursor(t, `{"s":"window_closing","g":3,"t":"2026-01-01T00:00:00Z","id":"`+uuid.NewString()+`"}`)
+	e.Get(t, "/v1/conversations?sort=window_closing&cursor="+forged, w.APIKey).ExpectProblem(t, http.StatusBadRequest, "invalid_cursor")
+
+	fresh, _ := e.Login(t, ana.Email, apitest.Password) // (Ana's first session expired as the clock moved)
+	for _, bad := range []struct{ query, field string }{
+		{"window=soon", "window"},
+		{"sort=closing", "sort"},
+		{"inbox=mentions&sort=window_closing", "sort"},
+	} {
+		r := e.Get(t, "/v1/conversations?"+bad.query, fresh).ExpectProblem(t, http.StatusBadRequest, "invalid_parameter")
+		if !strings.Contains(r.Map(t)["detail"].(string), bad.field) {
+			t.Errorf("%s: %s", bad.query, r.Map(t)["detail"])
+		}
+	}
+}
+
 // The workspace's window_closing_minutes: 60 by default, 1 to 1440, for those who manage it.
 func TestWindowClosingMinutesSetting(t *testing.T) {
 	e := apitest.New(t)
@@ -279,4 +443,10 @@ func TestWindowClosingMinutesSetting(t *testing.T) {
 	if ws.Settings.WindowClosingMinutes != 1440 {
 		t.Fatalf("kept %d, want 1440", ws.Settings.WindowClosingMinutes)
 	}
+}
+
+// pageCursor encodes a cursor position as the store does.
+func pageCursor(t *testing.T, json string) string {
+	t.Helper()
+	return base64.RawURLEncoding.EncodeToString([]byte(json))
 }

@@ -3432,8 +3432,9 @@ func (e ListConversationsParamsInbox) Valid() bool {
 
 // Defines values for ListConversationsParamsSort.
 const (
-	Newest ListConversationsParamsSort = "newest"
-	Oldest ListConversationsParamsSort = "oldest"
+	Newest        ListConversationsParamsSort = "newest"
+	Oldest        ListConversationsParamsSort = "oldest"
+	WindowClosing ListConversationsParamsSort = "window_closing"
 )
 
 // Valid indicates whether the value is a known member of the ListConversationsParamsSort enum.
@@ -3442,6 +3443,29 @@ func (e ListConversationsParamsSort) Valid() bool {
 	case Newest:
 		return true
 	case Oldest:
+		return true
+	case WindowClosing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListConversationsParamsWindow.
+const (
+	ListConversationsParamsWindowClosed  ListConversationsParamsWindow = "closed"
+	ListConversationsParamsWindowClosing ListConversationsParamsWindow = "closing"
+	ListConversationsParamsWindowOpen    ListConversationsParamsWindow = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListConversationsParamsWindow enum.
+func (e ListConversationsParamsWindow) Valid() bool {
+	switch e {
+	case ListConversationsParamsWindowClosed:
+		return true
+	case ListConversationsParamsWindowClosing:
+		return true
+	case ListConversationsParamsWindowOpen:
 		return true
 	default:
 		return false
@@ -8102,8 +8126,11 @@ type ListConversationsParams struct {
 	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
-	// Sort Order by last message time
+	// Sort Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first
 	Sort *ListConversationsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Window Only conversations whose default channel's window is open, closing (within window_closing_minutes) or closed
+	Window *ListConversationsParamsWindow `form:"window,omitempty" json:"window,omitempty"`
 
 	// Limit Page size (1-100)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -8120,6 +8147,9 @@ type ListConversationsParamsInbox string
 
 // ListConversationsParamsSort defines parameters for ListConversations.
 type ListConversationsParamsSort string
+
+// ListConversationsParamsWindow defines parameters for ListConversations.
+type ListConversationsParamsWindow string
 
 // ListConversationEventsParams defines parameters for ListConversationEvents.
 type ListConversationEventsParams struct {
@@ -11236,7 +11266,7 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -12443,7 +12473,7 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14901,6 +14931,18 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 
 		}
 
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -17196,7 +17238,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25692,7 +25734,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -46,11 +46,15 @@ type Filter struct {
 	// ChannelID keeps conversations whose contact has an identity on the channel.
 	ChannelID *uuid.UUID
 	Q         string
-	Sort      string // newest or oldest, by last message time
+	// Sort is newest or oldest, by last message time, or SortWindowClosing.
+	Sort string
 	// Reader is the user whose read state the rows carry; nil for an API key.
 	Reader *uuid.UUID
 	// LabelID keeps conversations that carry the label.
 	LabelID *uuid.UUID
+	// Window keeps conversations by their default channel's window: WindowOpen, WindowClosing
+	// or WindowClosed; "" any.
+	Window string
 	// Now is the instant windows are open or closed at; the service sets it.
 	Now time.Time
 }
@@ -183,7 +187,8 @@ func (s *Service) decided(c Conversation, err error) (Conversation, error) {
 	return c, nil
 }
 
-// List returns a page of the inbox, each row with its reply window as of now.
+// List returns a page of the inbox, each row with its reply window as of now. The window sort
+// does not combine with inbox=mentions, which lists by latest mention.
 func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Conversation, string, error) {
 	f.Q = strings.TrimSpace(f.Q)
 	if utf8.RuneCountInString(f.Q) > maxQ {
@@ -198,12 +203,22 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 	if f.Sort == "" {
 		f.Sort = SortNewest
 	}
+	if f.Inbox == InboxMentions && f.Sort == SortWindowClosing {
+		return nil, "", badParameter("sort", "sort=window_closing does not combine with inbox=mentions, which lists by latest mention")
+	}
 	f.Now = s.clock()
 	vs, next, err := s.store.Conversations(ctx, ws, f, p)
 	for i := range vs {
 		vs[i].DecideReplyWindow(f.Now)
 	}
 	return vs, next, err
+}
+
+// badParameter is a 400 invalid_parameter naming a query parameter.
+func badParameter(field, msg string) error {
+	e := errkind.New(errkind.KindBadRequest, "invalid_parameter", field+": "+msg)
+	e.Fields = []errkind.Field{{Field: field, Message: msg}}
+	return e
 }
 
 // Messages returns a page of a conversation's messages, newest first.

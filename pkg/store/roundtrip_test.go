@@ -181,6 +181,16 @@ func TestRoundTrips(t *testing.T) {
 			_, _, err := convs.List(ctx, w.ID, conversation.Filter{LabelID: &refund.ID}, page.Request{Limit: 25})
 			return err
 		}, 2},
+		// The window sort's first part alone fills the page: the page, then its extras. On the
+		// page where it ends, the second part is read after it.
+		{"inbox by reply window", func(ctx context.Context) error {
+			_, _, err := convs.List(ctx, w.ID, conversation.Filter{Sort: conversation.SortWindowClosing}, page.Request{Limit: 1})
+			return err
+		}, 2},
+		{"inbox by reply window, where the open windows end", func(ctx context.Context) error {
+			_, _, err := convs.List(ctx, w.ID, conversation.Filter{Sort: conversation.SortWindowClosing}, page.Request{Limit: 3})
+			return err
+		}, 3},
 		// BEGIN with the lock of the due alerts; the next alerts and the events with COMMIT.
 		{"window alerts", func(ctx context.Context) error {
 			n, err := convs.AlertDue(ctx, 100)
