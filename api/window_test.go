@@ -445,6 +445,99 @@ func TestWindowClosingMinutesSetting(t *testing.T) {
 	}
 }
 
+// send-eligibility?at= answers for a future instant assuming nothing else happens; an instant
+// that is not RFC 3339 is 400, one in the past 422.
+func TestSendEligibilityAt(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	other := e.NewWorkspace(t, "Other")
+	wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+	var vb channelBody
+	e.Post(t, "/v1/channels", w.OwnerToken, map[string]any{"type": "viber", "name": "Viber", "rule_options": map[string]any{"monthly_initiated_limit": 1}}).
+		Expect(t, http.StatusCreated).JSON(t, &vb)
+	conv := wrote(t, e, w, wa, "+14155550120", 23*time.Hour)
+	person := contactOf(t, e, w, conv)
+	now := e.Clock.Now()
+	type answer struct {
+		At       time.Time `json:"at"`
+		Channels []struct {
+			ChannelID       string     `json:"channel_id"`
+			Decision        string     `json:"decision"`
+			ReasonCode      string     `json:"reason_code"`
+			WindowExpiresAt *time.Time `json:"window_expires_at"`
+			Reason          string     `json:"reason"`
+			Quota           *struct {
+				Used int `json:"used"`
+			} `json:"quota"`
+		} `json:"channels"`
+	}
+	ask := func(at string) *apitest.Response {
+		path := "/v1/contacts/" + person + "/send-eligibility"
+		if at != "" {
+			path += "?at=" + at
+		}
+		return e.Get(t, path, w.OwnerToken)
+	}
+	cases := []struct {
+		name     string
+		at       string
+		decision string
+		reason   string
+	}{
+		{"now", "", "allowed", "within_window"},
+		{"in half an hour", url.QueryEscape(now.Add(30 * time.Minute).Format(time.RFC3339)), "allowed", "within_window"},
+		{"at the close", url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339Nano)), "template_required", "window_closed_template_required"},
+		{"in two hours, another zone", url.QueryEscape(now.Add(2 * time.Hour).In(time.FixedZone("X", 2*3600)).Format(time.RFC3339)), "template_required", "window_closed_template_required"},
+		{"exactly now", url.QueryEscape(now.Format(time.RFC3339Nano)), "allowed", "within_window"},
+		{"a day ago: as of now", url.QueryEscape(now.Add(-24 * time.Hour).Format(time.RFC3339)), "allowed", "within_window"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var a answer
+			ask(tc.at).Expect(t, http.StatusOK).JSON(t, &a)
+			if len(a.Channels) != 1 || a.Channels[0].Decision != tc.decision || a.Channels[0].ReasonCode != tc.reason {
+				t.Fatalf("answer %+v, want %s (%s)", a, tc.decision, tc.reason)
+			}
+			if want := now.Add(time.Hour); (strings.HasPrefix(tc.name, "at the close") && !a.At.Equal(want)) ||
+				((tc.at == "" || strings.HasPrefix(tc.name, "a day ago") || tc.name == "exactly now") && !a.At.Equal(now)) {
+				t.Fatalf("answered for %s", a.At)
+			}
+		})
+	}
+	for _, bad := range []struct{ name, at, code string }{
+		{"not an instant", "tomorrow", "invalid_parameter"},
+		{"a date", "2026-12-24", "invalid_parameter"},
+		{"no zone", "2026-12-24T10:00:00", "invalid_parameter"},
+		{"an offset's + unencoded", strings.ReplaceAll(now.Add(2*time.Hour).In(time.FixedZone("X", 2*3600)).Format(time.RFC3339), "+", "%20"), "invalid_parameter"},
+	} {
+		t.Run(bad.name, func(t *testing.T) { ask(bad.at).ExpectProblem(t, http.StatusBadRequest, bad.code) })
+	}
+	e.Get(t, "/v1/contacts/"+person+"/send-eligibility?at="+url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339)), other.OwnerToken).
+		ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+
+	// Viber outside its session: the month's quota is spent now, and starts again next month.
+	e.Post(t, "/v1/contacts/"+person+"/channels", w.OwnerToken, map[string]any{"channel_id": vb.ID, "identifier": "vb-1"}).Expect(t, http.StatusCreated)
+	e.Post(t, "/v1/contacts/"+person+"/messages", w.OwnerToken, map[string]any{"channel_id": vb.ID, "type": "text", "text": "hi"}).Expect(t, http.StatusCreated)
+	viber := func(at time.Time) string {
+		var a answer
+		ask(url.QueryEscape(at.Format(time.RFC3339))).Expect(t, http.StatusOK).JSON(t, &a)
+		for _, c := range a.Channels {
+			if c.ChannelID == vb.ID {
+				return c.ReasonCode
+			}
+		}
+		t.Fatal("no viber answer")
+		return ""
+	}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if r := viber(now.Add(time.Minute)); r != "quota_exceeded" {
+		t.Fatalf("this month: %s", r)
+	}
+	if r := viber(month.AddDate(0, 1, 0)); r != "quota_available" {
+		t.Fatalf("next month: %s", r)
+	}
+}
+
 // pageCursor encodes a cursor position as the store does.
 func pageCursor(t *testing.T, json string) string {
 	t.Helper()

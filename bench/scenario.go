@@ -188,7 +188,7 @@ var scenarios = []scenario{
 			return f.asAgent(ctx, i, func() error {
 				a := pick(f.agents, i)
 				by := conversation.Caller{Actor: conversation.Actor{Kind: conversation.ActorUser, ID: a.id}, User: &a.id, Agent: true}
-				_, err := f.sends.Eligibility(ctx, f.workspaceID, uuid.MustParse(pick(f.contactIDs, i)), by, nil)
+				_, err := f.sends.Eligibility(ctx, f.workspaceID, uuid.MustParse(pick(f.contactIDs, i)), by, nil, nil)
 				return err
 			})
 		},

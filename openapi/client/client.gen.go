@@ -5994,6 +5994,10 @@ type SendAttachmentMessageRequestType string
 
 // SendEligibility defines model for SendEligibility.
 type SendEligibility struct {
+	// At At is the instant the answer is for: the future at the request asked about, else now.
+	//
+	// Example: 2026-11-29T08:00:00Z
+	At       time.Time            `json:"at"`
 	Channels []ChannelEligibility `json:"channels"`
 
 	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
@@ -8104,6 +8108,9 @@ type SendMessageParams struct {
 type GetSendEligibilityParams struct {
 	// AsUser Answer for this user of the workspace
 	AsUser *openapi_types.UUID `form:"as_user,omitempty" json:"as_user,omitempty"`
+
+	// At Answer for this future instant (RFC 3339) instead of now; a past one is answered as of now
+	At *time.Time `form:"at,omitempty" json:"at,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -11259,7 +11266,7 @@ type ClientInterface interface {
 
 	// GetSendEligibility May I write to this contact now?
 	//
-	// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+	// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 	//
 	// Corresponds with GET /v1/contacts/{id}/send-eligibility (the `GetSendEligibility` operationId).
 	GetSendEligibility(ctx context.Context, id openapi_types.UUID, params *GetSendEligibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -12456,7 +12463,7 @@ func (c *Client) SendMessage(ctx context.Context, id openapi_types.UUID, params 
 
 // GetSendEligibility May I write to this contact now?
 //
-// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 //
 // Corresponds with GET /v1/contacts/{id}/send-eligibility (the `GetSendEligibility` operationId).
 func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, params *GetSendEligibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14796,6 +14803,18 @@ func NewGetSendEligibilityRequest(server string, id openapi_types.UUID, params *
 		if params.AsUser != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "as_user", *params.AsUser, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.At != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "at", *params.At, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -17229,7 +17248,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSendEligibilityWithResponse May I write to this contact now?
 	//
-	// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+	// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -25719,7 +25738,7 @@ func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, id op
 
 // GetSendEligibilityWithResponse May I write to this contact now?
 //
-// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 //
 // Returns a wrapper object for the known response body format(s).
 //

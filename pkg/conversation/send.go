@@ -107,6 +107,8 @@ type Eligibility struct {
 	ContactID        uuid.UUID
 	DefaultChannelID *uuid.UUID
 	Channels         []ChannelEligibility
+	// At is the instant the answer is for: now, or the future instant asked about.
+	At time.Time
 }
 
 // ChannelEligibility is the rule table's answer for one of the contact's identities.
@@ -306,9 +308,18 @@ func (c *Conversation) sentOnWindow(m Message, d rules.Result, now time.Time) {
 	c.DecideReplyWindow(now)
 }
 
-// Eligibility answers, per identity of the contact, what may be sent now. asUser answers for
-// another sender (owners, managers and keys only); nil answers for the caller.
-func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, by Caller, asUser *uuid.UUID) (Eligibility, error) {
+// Eligibility answers, per identity of the contact, what may be sent now, or at a future
+// instant (at) assuming nothing else happens until then: no message either way, so windows
+// close and a new calendar month starts the Viber quota again. An instant that has passed is
+// answered as of now (Eligibility.At says which instant the answer is for): what the rules
+// said then depends on what has happened since, which the answer cannot know. asUser answers
+// for another sender (owners, managers and keys only); nil answers for the caller.
+func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, by Caller, asUser *uuid.UUID, at *time.Time) (Eligibility, error) {
+	now := channel.Now(s.now)
+	when := now
+	if at != nil && at.After(now) {
+		when = at.UTC()
+	}
 	if asUser != nil {
 		if by.Agent && (by.User == nil || *by.User != *asUser) {
 			return Eligibility{}, errkind.ErrForbidden.Detailf("Only owners, managers and API keys may ask on behalf of another user.")
@@ -324,17 +335,18 @@ func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, 
 		id := *asUser
 		by = Caller{Actor: Actor{Kind: ActorUser, ID: id}, User: &id}
 	}
-	now := channel.Now(s.now)
 	rows, err := s.store.Eligibility(ctx, ws, contactID, now)
 	if err != nil {
 		return Eligibility{}, err
 	}
-	out := Eligibility{ContactID: contactID, Channels: make([]ChannelEligibility, 0, len(rows))}
+	out := Eligibility{ContactID: contactID, Channels: make([]ChannelEligibility, 0, len(rows)), At: when}
 	var best *channel.Identity
 	for _, r := range rows {
-		id := rules.Identity{LastInboundAt: r.Identity.LastInboundAt, SentSinceInbound: r.Identity.OutboundSinceInbound,
-			MonthInitiated: r.MonthInitiated}
-		d := rules.Decide(rules.Lookup(r.Channel.Type), r.Channel.RuleOptions, id, by.sender(), nil, now)
+		id := rules.Identity{LastInboundAt: r.Identity.LastInboundAt, SentSinceInbound: r.Identity.OutboundSinceInbound}
+		if monthOf(when).Equal(monthOf(now)) {
+			id.MonthInitiated = r.MonthInitiated // this month's count; a later month starts again
+		}
+		d := rules.Decide(rules.Lookup(r.Channel.Type), r.Channel.RuleOptions, id, by.sender(), nil, when)
 		out.Channels = append(out.Channels, ChannelEligibility{Identity: r.Identity, Decision: d})
 		if best == nil || newer(r.Identity, *best) {
 			i := r.Identity
