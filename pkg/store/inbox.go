@@ -143,7 +143,7 @@ func (q inboxQuery) filters(args *params) string {
 		where = append(where, "v.status = "+st)
 	}
 	if f.Window != "" {
-		where = append(where, q.windowCond(f.Window, args.add(f.Now), args))
+		where = append(where, q.windowCond(f.Window, args.add(f.Now)+"::timestamptz", args))
 	}
 	if q.after != nil {
 		_, op := q.order()

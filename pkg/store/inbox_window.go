@@ -60,7 +60,7 @@ func (s *Store) windowInbox(ctx context.Context, q inboxQuery, bound int) ([]rea
 	var nowArg string
 	now := func() string {
 		if nowArg == "" {
-			nowArg = args.add(f.Now)
+			nowArg = args.add(f.Now) + "::timestamptz" // typed: now + interval must not read it as an interval
 		}
 		return nowArg
 	}
@@ -140,7 +140,7 @@ func (s *Store) windowInbox(ctx context.Context, q inboxQuery, bound int) ([]rea
 // of conversations_window_open, joined as the plain list's rows are.
 func (s *Store) windowFirstPart(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	var args params
-	now := args.add(q.f.Now)
+	now := args.add(q.f.Now) + "::timestamptz"
 	w := q.base(&args) + " AND v.status = 'open' AND v.window_open_until > " + now
 	if q.f.Window == conversation.WindowClosing {
 		w += " AND v.window_open_until <= " + now + " + " + q.lead(&args)
@@ -165,7 +165,7 @@ func (s *Store) windowFromIDs(ctx context.Context, q inboxQuery, ids []uuid.UUID
 	unpositioned := q
 	unpositioned.after = nil
 	where := unpositioned.filters(&args)
-	now := args.add(q.f.Now)
+	now := args.add(q.f.Now) + "::timestamptz"
 	first := "(v.status = 'open' AND coalesce(v.window_open_until > " + now + ", false))"
 	if a := q.after; a != nil {
 		t, id := args.add(a.At), args.add(a.ID)
