@@ -151,7 +151,7 @@ func TestSendAttachmentRefusals(t *testing.T) {
 		eleven[i] = map[string]any{"media_id": photo.ID}
 	}
 	p = refusal(t, send(map[string]any{"type": "attachment", "attachments": eleven}), "validation_failed")
-	if len(p.Errors) != 1 || p.Errors[0].Field != "attachments" || p.Errors[0].Message != "must be at most 10" {
+	if len(p.Errors) != 1 || p.Errors[0].Field != "attachments" || p.Errors[0].Message != "must hold 1 to 10 files" {
 		t.Errorf("eleven attachments: %+v", p.Errors)
 	}
 

@@ -368,7 +368,7 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	if !utf8.ValidString(msg.Text) || utf8.RuneCountInString(msg.Text) > maxText {
 		errs.Add("text", fmt.Sprintf("must be at most %d characters", maxText))
 	}
-	if len(in.Attachments) > 0 {
+	if in.Attachments != nil { // given, if empty: an empty list is refused, not taken for none
 		var fe errkind.Fields
 		msg.Attachments, fe = checkAttachments(in.Attachments)
 		errs = append(errs, fe...)
@@ -440,8 +440,8 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 // not fetch it.
 func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 	var errs errkind.Fields
-	if len(in) > MaxAttachments {
-		errs.Add("attachments", fmt.Sprintf("must be at most %d", MaxAttachments))
+	if len(in) == 0 || len(in) > MaxAttachments {
+		errs.Add("attachments", fmt.Sprintf("must hold 1 to %d files", MaxAttachments))
 		return in, errs
 	}
 	out := make([]Attachment, len(in))
