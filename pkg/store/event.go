@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +40,43 @@ func messageCreated(m conversation.Message) pending {
 func contactEvent(typ string, c contact.Contact) pending {
 	conv := c.Conversation.ID
 	return pending{typ: typ, conv: &conv, v: c}
+}
+
+// queuePublishEach queues the publication of each workspace's pending events, workspaces in
+// id order: the periodic jobs that change many workspaces' conversations at once (snooze
+// wake-ups, window alerts) take their per-workspace locks in one order, so two cannot deadlock.
+func (s *Store) queuePublishEach(b *batch, published map[uuid.UUID][]pending) error {
+	workspaces := make([]uuid.UUID, 0, len(published))
+	for ws := range published {
+		workspaces = append(workspaces, ws)
+	}
+	slices.SortFunc(workspaces, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	for _, ws := range workspaces {
+		if err := s.queuePublish(b, ws, published[ws]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// explainLocking returns EXPLAIN (ANALYZE, BUFFERS) of a statement that locks rows (a timed
+// job's claim of what is due), in a transaction rolled back so nothing stays locked, for
+// tests and the bench; what names it in an error.
+func (s *Store) explainLocking(ctx context.Context, what, sql string, args ...any) (string, error) {
+	var plan []string
+	errExplained := errors.New("explained")
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+		var err error
+		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, err
+		}
+		return nil, errExplained // rolls back
+	})
+	if !errors.Is(err, errExplained) {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return strings.Join(plan, "\n"), nil
 }
 
 // queuePublish queues, on a transaction's batch, the writing of its events to the outbox, their

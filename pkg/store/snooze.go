@@ -3,10 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,15 +78,8 @@ func (s *Store) WakeSnoozed(ctx context.Context, now time.Time, limit int, wake 
 			return nil, nil
 		}
 		b.exec("insert conversation events", eventsInsert(events))
-		workspaces := make([]uuid.UUID, 0, len(published))
-		for ws := range published {
-			workspaces = append(workspaces, ws)
-		}
-		slices.SortFunc(workspaces, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-		for _, ws := range workspaces {
-			if err := s.queuePublish(b, ws, published[ws]); err != nil {
-				return nil, err
-			}
+		if err := s.queuePublishEach(b, published); err != nil {
+			return nil, err
 		}
 		return b, nil
 	})
@@ -101,18 +92,5 @@ func (s *Store) WakeSnoozed(ctx context.Context, now time.Time, limit int, wake 
 // ExplainWake returns EXPLAIN (ANALYZE, BUFFERS) of the wake-up's lock of due snoozes, in a
 // transaction rolled back (so nothing stays locked), for tests that check its plan.
 func (s *Store) ExplainWake(ctx context.Context, now time.Time, limit int) (string, error) {
-	var plan []string
-	errExplained := errors.New("explained")
-	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
-		rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+dueSnoozesSQL, now, limit)
-		var err error
-		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return nil, err
-		}
-		return nil, errExplained // rolls back
-	})
-	if !errors.Is(err, errExplained) {
-		return "", fmt.Errorf("explain wake: %w", err)
-	}
-	return strings.Join(plan, "\n"), nil
+	return s.explainLocking(ctx, "explain wake", dueSnoozesSQL, now, limit)
 }

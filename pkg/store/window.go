@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -103,15 +100,8 @@ func (s *Store) WindowAlerts(ctx context.Context, now time.Time, limit int,
 		}
 		b = &batch{}
 		b.exec("save window alerts", writes.statement())
-		workspaces := make([]uuid.UUID, 0, len(published))
-		for ws := range published {
-			workspaces = append(workspaces, ws)
-		}
-		slices.SortFunc(workspaces, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-		for _, ws := range workspaces {
-			if err := s.queuePublish(b, ws, published[ws]); err != nil {
-				return nil, err
-			}
+		if err := s.queuePublishEach(b, published); err != nil {
+			return nil, err
 		}
 		return b, nil
 	})
@@ -124,20 +114,7 @@ func (s *Store) WindowAlerts(ctx context.Context, now time.Time, limit int,
 // ExplainWindowAlerts returns EXPLAIN (ANALYZE, BUFFERS) of the alert job's lock of due
 // alerts, in a transaction rolled back (so nothing stays locked), for tests and the bench.
 func (s *Store) ExplainWindowAlerts(ctx context.Context, now time.Time, limit int) (string, error) {
-	var plan []string
-	errExplained := errors.New("explained")
-	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
-		rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+dueWindowAlertsSQL, now, limit)
-		var err error
-		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return nil, err
-		}
-		return nil, errExplained // rolls back
-	})
-	if !errors.Is(err, errExplained) {
-		return "", fmt.Errorf("explain window alerts: %w", err)
-	}
-	return strings.Join(plan, "\n"), nil
+	return s.explainLocking(ctx, "explain window alerts", dueWindowAlertsSQL, now, limit)
 }
 
 // refreshWindowsSQL locks the conversations of the contacts with an identity on the channel $2,
