@@ -87,6 +87,8 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Scheduled schedules sends (POST /contacts/{id}/messages with send_at) and lists them.
+	Scheduled *conversation.ScheduledService
 	// Media stores and serves files; MediaURLs signs the URLs that need no bearer token.
 	Media     *media.Service
 	MediaURLs *media.Signer
@@ -133,6 +135,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Labels:             svc.Labels,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
+		Scheduled:          svc.Scheduled,
 		Media:              svc.Media,
 		MediaURLs:          svc.MediaURLs,
 		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
@@ -293,10 +296,14 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodDelete, "/notes/:id", nh.delete, auth.ScopeConversationsWrite)
 	route(http.MethodGet, "/notes/:id/mentions", nh.mentions, auth.ScopeConversationsRead)
 
-	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
+	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations, scheduled: d.Scheduled}
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
+	sch := &scheduledHandler{scheduled: d.Scheduled}
+	route(http.MethodGet, "/scheduled-messages", sch.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/scheduled-messages/:id", sch.get, auth.ScopeConversationsRead)
+	route(http.MethodDelete, "/scheduled-messages/:id", sch.cancel, auth.ScopeMessagesSend)
 
 	mh := &mediaHandler{media: d.Media, urls: d.MediaURLs, publicBaseURL: d.PublicBaseURL}
 	// An upload exists to be sent: messages:send is what a reply needs, so a key made for

@@ -355,6 +355,7 @@ var eventResources = []struct{ prefix, schema, name string }{
 	{"contact.", "Contact", "EventContact"},
 	{"note.", "Message", "EventNote"},
 	{"mention.", "Mention", "EventMention"},
+	{"scheduled_message.", "ScheduledMessage", "EventScheduledMessage"},
 }
 
 // eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated
@@ -771,13 +772,16 @@ func enumOf(ref *openapi3.SchemaRef) []string {
 // sendUnion: SendMessageRequest by type (conversation.Draft's validate). A text message takes
 // text only, not blank once trimmed; a template message its template (its text is rendered);
 // an attachment message its attachments and an optional caption, which may be blank. Each takes
-// channel_id, tag (the rules decide whether a tag is allowed on the channel) and on_behalf_of.
+// channel_id, tag (the rules decide whether a tag is allowed on the channel), on_behalf_of and
+// the scheduling members.
 func sendUnion(doc *openapi3.T) {
-	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachments", "channel_id", "tag", "on_behalf_of")
+	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachments", "channel_id", "tag", "on_behalf_of",
+		"send_at", "fallback_template", "cancel_if_customer_replied")
 	if got := enumOf(p["type"]); !slices.Equal(got, []string{"text", "template", "attachment"}) {
 		panic(fmt.Sprintf("SendMessageRequest.type is one of %v: give each type a shape", got))
 	}
-	common := []string{"channel_id", "tag", "on_behalf_of"}
+	// Every type may be scheduled (send_at, with its fallback and cancel condition).
+	common := []string{"channel_id", "tag", "on_behalf_of", "send_at", "fallback_template", "cancel_if_customer_replied"}
 	text := derived(p["text"], func(s *openapi3.Schema) {
 		s.MinLength, s.Pattern = 1, notBlank
 		s.Description = "The message: not blank; it is trimmed."

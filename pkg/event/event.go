@@ -43,10 +43,20 @@ const (
 // /v1/conversations/{id}/labels); renaming, recolouring or deleting a label publishes none.
 const ConversationLabelsChanged = "conversation.labels_changed"
 
+// Scheduled sends' events, with the ScheduledMessage as payload: it fired and sent a message
+// (message_id), was blocked by the rules at send_at (decision), or was cancelled (DELETE, or
+// the customer replied: reason).
+const (
+	ScheduledMessageSent      = "scheduled_message.sent"
+	ScheduledMessageBlocked   = "scheduled_message.blocked"
+	ScheduledMessageCancelled = "scheduled_message.cancelled"
+)
+
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
-	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated}
+	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
+	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageCancelled}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"
