@@ -297,3 +297,27 @@ func TestScheduleIdempotencyAndList(t *testing.T) {
 	pt.Equal(t, "scheduled", len(l.Data), 3)
 	e.Get(t, "/v1/scheduled-messages?status=later", w.OwnerToken).ExpectProblem(t, http.StatusBadRequest, "invalid_parameter")
 }
+
+// TestScheduledFailsWithoutChannel: a send that cannot be attempted at send_at (its channel
+// archived since) is failed with the code, and event scheduled_message.failed.
+func TestScheduledFailsWithoutChannel(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	channel := newChannel(t, e, w.OwnerToken, "whatsapp")
+	contact := ingest(t, e, w.APIKey, channel, map[string]any{"identifier": "+16505551234", "text": "hi"}).Contact.ID
+	sc := schedule(t, e, w.OwnerToken, contact, map[string]any{"type": "text", "text": "Later",
+		"send_at": e.Clock.Now().Add(time.Second).Format(time.RFC3339)})
+	// The channel has a message, so DELETE archives it.
+	e.Delete(t, "/v1/channels/"+channel, w.OwnerToken).Expect(t, http.StatusNoContent)
+	got := waitScheduled(t, e, w.OwnerToken, sc.ID)
+	if got.Status != "failed" || got.Reason == nil || *got.Reason != "channel_archived" || got.MessageID != nil {
+		t.Fatalf("fired on an archived channel: %+v", got)
+	}
+	var evs struct {
+		Data []struct {
+			Type string `json:"type"`
+		} `json:"data"`
+	}
+	e.Get(t, "/v1/events?types=scheduled_message.failed", w.OwnerToken).Expect(t, http.StatusOK).JSON(t, &evs)
+	pt.Equal(t, "failed events", len(evs.Data), 1)
+}

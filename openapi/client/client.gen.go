@@ -1067,6 +1067,7 @@ const (
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
 	CreateWebhookRequestEventsScheduledMessageBlocked   CreateWebhookRequestEvents = "scheduled_message.blocked"
 	CreateWebhookRequestEventsScheduledMessageCancelled CreateWebhookRequestEvents = "scheduled_message.cancelled"
+	CreateWebhookRequestEventsScheduledMessageFailed    CreateWebhookRequestEvents = "scheduled_message.failed"
 	CreateWebhookRequestEventsScheduledMessageSent      CreateWebhookRequestEvents = "scheduled_message.sent"
 )
 
@@ -1112,6 +1113,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsScheduledMessageBlocked:
 		return true
 	case CreateWebhookRequestEventsScheduledMessageCancelled:
+		return true
+	case CreateWebhookRequestEventsScheduledMessageFailed:
 		return true
 	case CreateWebhookRequestEventsScheduledMessageSent:
 		return true
@@ -1367,6 +1370,7 @@ func (e EventNoteType) Valid() bool {
 const (
 	EventScheduledMessageTypeScheduledMessageBlocked   EventScheduledMessageType = "scheduled_message.blocked"
 	EventScheduledMessageTypeScheduledMessageCancelled EventScheduledMessageType = "scheduled_message.cancelled"
+	EventScheduledMessageTypeScheduledMessageFailed    EventScheduledMessageType = "scheduled_message.failed"
 	EventScheduledMessageTypeScheduledMessageSent      EventScheduledMessageType = "scheduled_message.sent"
 )
 
@@ -1376,6 +1380,8 @@ func (e EventScheduledMessageType) Valid() bool {
 	case EventScheduledMessageTypeScheduledMessageBlocked:
 		return true
 	case EventScheduledMessageTypeScheduledMessageCancelled:
+		return true
+	case EventScheduledMessageTypeScheduledMessageFailed:
 		return true
 	case EventScheduledMessageTypeScheduledMessageSent:
 		return true
@@ -3197,6 +3203,7 @@ const (
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
 	UpdateWebhookRequestEventsScheduledMessageBlocked   UpdateWebhookRequestEvents = "scheduled_message.blocked"
 	UpdateWebhookRequestEventsScheduledMessageCancelled UpdateWebhookRequestEvents = "scheduled_message.cancelled"
+	UpdateWebhookRequestEventsScheduledMessageFailed    UpdateWebhookRequestEvents = "scheduled_message.failed"
 	UpdateWebhookRequestEventsScheduledMessageSent      UpdateWebhookRequestEvents = "scheduled_message.sent"
 )
 
@@ -3242,6 +3249,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsScheduledMessageBlocked:
 		return true
 	case UpdateWebhookRequestEventsScheduledMessageCancelled:
+		return true
+	case UpdateWebhookRequestEventsScheduledMessageFailed:
 		return true
 	case UpdateWebhookRequestEventsScheduledMessageSent:
 		return true
@@ -3454,6 +3463,7 @@ const (
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
 	ListEventsParamsTypesScheduledMessageBlocked   ListEventsParamsTypes = "scheduled_message.blocked"
 	ListEventsParamsTypesScheduledMessageCancelled ListEventsParamsTypes = "scheduled_message.cancelled"
+	ListEventsParamsTypesScheduledMessageFailed    ListEventsParamsTypes = "scheduled_message.failed"
 	ListEventsParamsTypesScheduledMessageSent      ListEventsParamsTypes = "scheduled_message.sent"
 )
 
@@ -3497,6 +3507,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesScheduledMessageBlocked:
 		return true
 	case ListEventsParamsTypesScheduledMessageCancelled:
+		return true
+	case ListEventsParamsTypesScheduledMessageFailed:
 		return true
 	case ListEventsParamsTypesScheduledMessageSent:
 		return true
@@ -9311,6 +9323,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 	case "scheduled_message.blocked":
 		return t.AsEventScheduledMessage()
 	case "scheduled_message.cancelled":
+		return t.AsEventScheduledMessage()
+	case "scheduled_message.failed":
 		return t.AsEventScheduledMessage()
 	case "scheduled_message.sent":
 		return t.AsEventScheduledMessage()

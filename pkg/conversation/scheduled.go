@@ -291,8 +291,12 @@ func IsRefusal(err error) (*Refusal, bool) {
 	return r, ok
 }
 
-// FireDue fires a due scheduled message (the job's entry point).
+// FireDue fires a due scheduled message (the job's entry point). One that no longer exists
+// (its contact was deleted, and the row with it) is done, not retried.
 func (s *ScheduledService) FireDue(ctx context.Context, ws, id uuid.UUID) error {
 	_, err := s.Fire(ctx, ws, id)
+	if errors.Is(err, ErrScheduledNotFound) {
+		return nil
+	}
 	return err
 }

@@ -44,11 +44,13 @@ const (
 const ConversationLabelsChanged = "conversation.labels_changed"
 
 // Scheduled sends' events, with the ScheduledMessage as payload: it fired and sent a message
-// (message_id), was blocked by the rules at send_at (decision), or was cancelled (DELETE, or
-// the customer replied: reason).
+// (message_id), was blocked by the rules at send_at (decision), could not be sent at all
+// (failed: reason, e.g. no_channel_identity or channel_archived), or was cancelled (DELETE,
+// or the customer replied: reason).
 const (
 	ScheduledMessageSent      = "scheduled_message.sent"
 	ScheduledMessageBlocked   = "scheduled_message.blocked"
+	ScheduledMessageFailed    = "scheduled_message.failed"
 	ScheduledMessageCancelled = "scheduled_message.cancelled"
 )
 
@@ -56,7 +58,7 @@ const (
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
 	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
-	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageCancelled}
+	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

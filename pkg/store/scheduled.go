@@ -181,7 +181,7 @@ FOR UPDATE`
 // sends in order through the ordinary send path (send): the first the rules allow commits with
 // the row marked sent; when every one is refused the row is blocked with the last decision
 // (event scheduled_message.blocked); when the send cannot be attempted (no identity, the
-// channel archived, a medium gone) it is failed with the code. Anything else rolls back, for
+// channel archived, a medium gone) it is failed with the code (scheduled_message.failed). Anything else rolls back, for
 // the job to retry.
 func (s *Store) FireScheduled(ctx context.Context, in conversation.Firing) (conversation.Scheduled, error) {
 	var out conversation.Scheduled
@@ -241,7 +241,7 @@ func (s *Store) unsent(sc conversation.Scheduled, why error, now time.Time) (*ba
 		}
 	} else if e, ok := errkind.As(why); ok {
 		code = e.Code
-		sc.Status = conversation.ScheduledFailed
+		typ, sc.Status = event.ScheduledMessageFailed, conversation.ScheduledFailed
 	}
 	sc.Reason, sc.UpdatedAt = &code, now
 	st, err := scheduledUpdate(sc)
@@ -250,9 +250,6 @@ func (s *Store) unsent(sc conversation.Scheduled, why error, now time.Time) (*ba
 	}
 	b := &batch{}
 	b.exec("mark scheduled message "+string(sc.Status), st)
-	if sc.Status == conversation.ScheduledFailed {
-		return b, nil
-	}
 	return b, s.queuePublish(b, sc.WorkspaceID, []pending{{typ: typ, v: sc}})
 }
 

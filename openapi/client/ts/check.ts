@@ -72,6 +72,7 @@ export function describe(event: Event): string {
     }
     case "scheduled_message.sent":
     case "scheduled_message.blocked":
+    case "scheduled_message.failed":
     case "scheduled_message.cancelled": {
       exactly<Equals<typeof event.data, ScheduledMessage>>();
       const sent: string | null = event.data.message_id;
