@@ -218,8 +218,6 @@ func TestScheduleBadInput(t *testing.T) {
 		{"send_at beyond 30 days", map[string]any{"type": "text", "text": "x", "send_at": at(30*24*time.Hour + time.Minute)}, "send_at"},
 		{"fallback not approved", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("promo")}, "fallback_template.name"},
 		{"fallback of another channel", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("elsewhere")}, "fallback_template.name"},
-		{"fallback without send_at", map[string]any{"type": "text", "text": "x", "fallback_template": fallback("order_update")}, "fallback_template"},
-		{"cancel flag without send_at", map[string]any{"type": "text", "text": "x", "cancel_if_customer_replied": true}, "cancel_if_customer_replied"},
 		{"blank text", map[string]any{"type": "text", "text": "  ", "send_at": at(time.Hour)}, "text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,4 +318,27 @@ func TestScheduledFailsWithoutChannel(t *testing.T) {
 	}
 	e.Get(t, "/v1/events?types=scheduled_message.failed", w.OwnerToken).Expect(t, http.StatusOK).JSON(t, &evs)
 	pt.Equal(t, "failed events", len(evs.Data), 1)
+}
+
+// TestSendFallbackNow: an immediate send with fallback_template that the rules refuse (the
+// WhatsApp window closed) sends the template instead; cancel_if_customer_replied means nothing
+// without send_at and is ignored.
+func TestSendFallbackNow(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	var ch channelBody
+	e.Post(t, "/v1/channels", w.OwnerToken, map[string]any{"type": "whatsapp", "name": "WA"}).Expect(t, http.StatusCreated).JSON(t, &ch)
+	addTemplate(t, e, w.OwnerToken, ch.ID, "order_update", "approved", "Hi {{1}}")
+	in := ingest(t, e, w.APIKey, ch.ID, map[string]any{"identifier": "+16505551234", "text": "hi",
+		"received_at": e.Clock.Now().Add(-25 * time.Hour).Format(time.RFC3339)})
+	var s sendBody
+	e.Post(t, "/v1/contacts/"+in.Contact.ID+"/messages", w.OwnerToken, map[string]any{"type": "text", "text": "Following up",
+		"cancel_if_customer_replied": true,
+		"fallback_template":          map[string]any{"name": "order_update", "language": "en_US", "variables": []string{"Maria"}}}).
+		Expect(t, http.StatusCreated).JSON(t, &s)
+	if s.Message.Template == nil || s.Message.Template.Name != "order_update" || s.Message.Text != "Hi Maria" {
+		t.Fatalf("sent: %+v", s.Message)
+	}
+	e.Post(t, "/v1/contacts/"+in.Contact.ID+"/messages", w.OwnerToken, map[string]any{"type": "text", "text": "No fallback"}).
+		ExpectProblem(t, http.StatusUnprocessableEntity, "template_required")
 }

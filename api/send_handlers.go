@@ -42,24 +42,17 @@ type sendMessageRequest struct {
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
 	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable" example:"2026-12-06T09:00:00Z"`
-	// FallbackTemplate (with send_at) is sent instead when the rules refuse the message at send_at: an approved template of the send's channel.
+	// FallbackTemplate is sent instead when the rules refuse the message (now, or at send_at when scheduled): a template of the send's channel, approved (checked at scheduling for a scheduled send).
 	FallbackTemplate *templateSendRequest `json:"fallback_template" extensions:"x-nullable"`
-	// CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at.
+	// CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
 	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied" extensions:"x-nullable" example:"true"`
 } // @name SendMessageRequest
 
-// schedule reads the scheduling fields: nil for an immediate send. fallback_template and
-// cancel_if_customer_replied mean nothing without send_at, so they are refused, not ignored.
+// schedule reads the scheduling fields: nil for an immediate send (which takes
+// fallback_template too, and for which cancel_if_customer_replied means nothing).
 func (r sendMessageRequest) schedule() (*conversation.ScheduleOptions, error) {
 	if r.SendAt == nil {
-		var errs errkind.Fields
-		if r.FallbackTemplate != nil {
-			errs.Add("fallback_template", "is only for a scheduled send (send_at)")
-		}
-		if r.CancelIfCustomerReplied != nil {
-			errs.Add("cancel_if_customer_replied", "is only for a scheduled send (send_at)")
-		}
-		return nil, errs.Err()
+		return nil, nil
 	}
 	at, err := time.Parse(time.RFC3339Nano, *r.SendAt)
 	if err != nil {
@@ -95,7 +88,7 @@ const maxIdempotencyKey = 255
 // send godoc
 // @Summary     Send a message
 // @ID          sendMessage
-// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
+// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 // @Tags        messages
 // @Accept      json
 // @Produce     json
@@ -143,7 +136,11 @@ func (h *sendHandler) send(c echo.Context) error {
 	if opts != nil {
 		return h.schedule(c, id, by, draft, *opts, idempotency(c, key, req))
 	}
-	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idempotency(c, key, req))
+	var fallback *conversation.TemplateRef
+	if t := req.FallbackTemplate; t != nil {
+		fallback = &conversation.TemplateRef{Name: t.Name, Language: t.Language, Variables: t.Variables}
+	}
+	sent, replay, err := h.sends.SendOrFallback(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, fallback, idempotency(c, key, req))
 	if err != nil {
 		return refusalProblem(err)
 	}
