@@ -42,8 +42,10 @@ type sendMessageRequest struct {
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
 	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable" example:"2026-12-06T09:00:00Z"`
-	// FallbackTemplate is sent instead when the rules refuse the message (now, or at send_at when scheduled): a template of the send's channel, approved (checked at scheduling for a scheduled send).
-	FallbackTemplate *templateSendRequest `json:"fallback_template" extensions:"x-nullable"`
+	// (fallback_template is described in the operation: a description here would make swag wrap
+	// the $ref in an allOf, a free-form object to the spec's readers.)
+
+	FallbackTemplate *templateSendRequest `json:"fallback_template"`
 	// CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
 	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied" extensions:"x-nullable" example:"true"`
 } // @name SendMessageRequest

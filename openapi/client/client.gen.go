@@ -6083,9 +6083,7 @@ type SendAttachmentMessageRequest struct {
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
-
-	// FallbackTemplate FallbackTemplate is sent instead when the rules refuse the message (now, or at send_at when scheduled): a template of the send's channel, approved (checked at scheduling for a scheduled send).
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
 	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
@@ -6150,9 +6148,7 @@ type SendTemplateMessageRequest struct {
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
-
-	// FallbackTemplate FallbackTemplate is sent instead when the rules refuse the message (now, or at send_at when scheduled): a template of the send's channel, approved (checked at scheduling for a scheduled send).
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
 	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
@@ -6188,9 +6184,7 @@ type SendTextMessageRequest struct {
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
-
-	// FallbackTemplate FallbackTemplate is sent instead when the rules refuse the message (now, or at send_at when scheduled): a template of the send's channel, approved (checked at scheduling for a scheduled send).
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
 	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
