@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -165,6 +166,20 @@ func uuidParam(c echo.Context, name string) (*uuid.UUID, error) {
 		return nil, invalidParam(name, "must be an id")
 	}
 	return &id, nil
+}
+
+// timeParam reads an optional RFC 3339 instant from the query (a "+" of its offset encoded as
+// %2B, as in any query).
+func timeParam(c echo.Context, name string) (*time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, invalidParam(name, "must be an RFC 3339 instant, e.g. 2026-12-01T09:00:00Z")
+	}
+	return &t, nil
 }
 
 // pathID reads the {id} path parameter; a malformed id names nothing, so it is notFound.

@@ -100,6 +100,7 @@ func TestInboxBadInput(t *testing.T) {
 		{"inbound: received_at not a time", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550100", "text": "hi", "received_at": "yesterday"}`, 422, "validation_failed", "received_at"},
 		{"inbound: no text, no attachment", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550100", "text": "   "}`, 422, "validation_failed", "text"},
 		{"inbound: bad attachment", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550100", "attachments": [{"url": "ftp://x", "mime_type": "jpeg"}]}`, 422, "validation_failed", "attachments[0].url"},
+		{"inbound: an empty attachment list", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550100", "text": "hi", "attachments": []}`, 422, "validation_failed", "attachments"},
 		{"inbound: bad identifier", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "not a phone", "text": "hi"}`, 422, "validation_failed", "identifier"},
 		{"inbound: bad contact email", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550177", "text": "hi", "contact": {"email": "nope"}}`, 422, "validation_failed", "contact.email"},
 		{"inbound: overlong external_id", "POST", "/v1/channels/" + wa + "/inbound", key, `{"identifier": "+12025550100", "text": "hi", "external_id": "` + strings.Repeat("x", 300) + `"}`, 422, "validation_failed", "external_id"},

@@ -268,8 +268,8 @@ func TestInboundMediaFailures(t *testing.T) {
 
 	tests := []struct{ id, reason string }{
 		{"unknown", "the provider answered 404 for the media id: Unsupported get request."},
-		{"big", "the file is over the 64 KB limit"},
-		{"endless", "the file is over the 64 KB limit"},
+		{"big", "the file is over the 64 KiB limit"},
+		{"endless", "the file is over the 64 KiB limit"},
 		{"flaky", "the provider answered 500 for the media id (gave up after 8 attempts)"},
 	}
 	var msgs []string

@@ -134,6 +134,12 @@ func TestSendAttachmentRefusals(t *testing.T) {
 	if len(p.Errors) != 1 || p.Errors[0].Field != "attachments[1]" {
 		t.Errorf("errors %+v", p.Errors)
 	}
+	p = refusal(t, send(map[string]any{"type": "attachment", "text": strings.Repeat("é", 1025), "attachments": []any{
+		map[string]any{"media_id": photo.ID}}}), "attachment_not_supported")
+	pt.Equal(t, "a long caption", p.Detail, "WhatsApp Cloud takes a caption of up to 1024 characters with a file; this text has 1025.")
+	if len(p.Errors) != 1 || p.Errors[0].Field != "text" {
+		t.Errorf("errors %+v", p.Errors)
+	}
 	p = refusal(t, send(map[string]any{"type": "attachment", "attachments": []any{
 		map[string]any{"url": "https://cdn.example.com/a.zip", "mime_type": "application/zip"}}}), "attachment_not_supported")
 	if !strings.HasPrefix(p.Detail, "WhatsApp Cloud cannot carry files of type application/zip; it takes image (image/jpeg, image/png), ") {
@@ -145,7 +151,7 @@ func TestSendAttachmentRefusals(t *testing.T) {
 		eleven[i] = map[string]any{"media_id": photo.ID}
 	}
 	p = refusal(t, send(map[string]any{"type": "attachment", "attachments": eleven}), "validation_failed")
-	if len(p.Errors) != 1 || p.Errors[0].Field != "attachments" || p.Errors[0].Message != "must be at most 10" {
+	if len(p.Errors) != 1 || p.Errors[0].Field != "attachments" || p.Errors[0].Message != "must hold 1 to 10 files" {
 		t.Errorf("eleven attachments: %+v", p.Errors)
 	}
 

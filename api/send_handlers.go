@@ -211,12 +211,13 @@ func checkIdempotencyKey(key string) error {
 // eligibility godoc
 // @Summary     May I write to this contact now?
 // @ID          getSendEligibility
-// @Description For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// @Description For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 // @Tags        messages
 // @Produce     json
 // @Security    BearerAuth
 // @Param       id      path  string true  "Contact id"
 // @Param       as_user query string false "Answer for this user of the workspace"
+// @Param       at      query string false "Answer for this future instant (RFC 3339) instead of now; a past one is answered as of now" format(date-time)
 // @Success     200 {object} resource.SendEligibility
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
@@ -232,7 +233,11 @@ func (h *sendHandler) eligibility(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	el, err := h.sends.Eligibility(c.Request().Context(), principal(c).WorkspaceID, id, caller(c), asUser)
+	at, err := timeParam(c, "at")
+	if err != nil {
+		return err
+	}
+	el, err := h.sends.Eligibility(c.Request().Context(), principal(c).WorkspaceID, id, caller(c), asUser, at)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type updateWorkspaceSettings struct {
 	// DefaultPhoneRegion is an ISO 3166-1 alpha-2 region with a phone numbering plan (the
 	// regions of the phone library, any case): national phone numbers are read in it.
 	DefaultPhoneRegion *string `json:"default_phone_region" extensions:"x-pattern=^\\s*([Aa][CDEFGILMORSTUWXZcdefgilmorstuwxz]|[Bb][ABDEFGHIJLMNOQRSTWYZabdefghijlmnoqrstwyz]|[Cc][ACDFGHIKLMNORUVWXYZacdfghiklmnoruvwxyz]|[Dd][EJKMOZejkmoz]|[Ee][CEGHRSTceghrst]|[Ff][IJKMORijkmor]|[Gg][ABDEFGHILMNPQRTUWYabdefghilmnpqrtuwy]|[Hh][KNRTUknrtu]|[Ii][DELMNOQRSTdelmnoqrst]|[Jj][EMOPemop]|[Kk][EGHIMNPRWYZeghimnprwyz]|[Ll][ABCIKRSTUVYabcikrstuvy]|[Mm][ACDEFGHKLMNOPQRSTUVWXYZacdefghklmnopqrstuvwxyz]|[Nn][ACEFGILOPRUZacefgilopruz]|[Oo][Mm]|[Pp][AEFGHKLMRSTWYaefghklmrstwy]|[Qq][Aa]|[Rr][EOSUWeosuw]|[Ss][ABCDEGHIJKLMNORSTVXYZabcdeghijklmnorstvxyz]|[Tt][ACDGHJKLMNORTVWZacdghjklmnortvwz]|[Uu][AGSYZagsyz]|[Vv][ACEGINUaceginu]|[Ww][FSfs]|[Xx][Kk]|[Yy][ETet]|[Zz][AMWamw])\\s*$" example:"GB"`
+	// WindowClosingMinutes is how long before a reply window closes it counts as closing
+	// (window=closing, the window.expiring event): 1 to 1440. A change moves the pending
+	// window.expiring alerts to the new lead.
+	WindowClosingMinutes *int `json:"window_closing_minutes" minimum:"1" maximum:"1440" example:"30"`
 } // @name UpdateWorkspaceSettingsRequest
 
 type updateWorkspaceRequest struct {
@@ -69,8 +73,8 @@ func (h *workspaceHandler) update(c echo.Context) error {
 	}
 	p := workspace.Patch{Name: req.Name}
 	if s := req.Settings; s != nil {
-		p.UnassignOnClose, p.ClosingNoteRequired, p.ClosingNoteCategories, p.DefaultPhoneRegion =
-			s.UnassignOnClose, s.ClosingNoteRequired, s.ClosingNoteCategories, s.DefaultPhoneRegion
+		p.UnassignOnClose, p.ClosingNoteRequired, p.ClosingNoteCategories, p.DefaultPhoneRegion, p.WindowClosingMinutes =
+			s.UnassignOnClose, s.ClosingNoteRequired, s.ClosingNoteCategories, s.DefaultPhoneRegion, s.WindowClosingMinutes
 	}
 	w, err := h.workspaces.Update(c.Request().Context(), principal(c).WorkspaceID, p)
 	if err != nil {

@@ -14,15 +14,16 @@ import (
 )
 
 // The seed makes contacts, conversations and messages; the inbox's filters on labels,
-// snoozes and mentions (issue 14) need rows of their own. ensureExtras makes a fixed set of
+// snoozes and mentions (issue 14) and on reply windows (issue 16) need rows of their own. ensureExtras makes a fixed set of
 // them in the bench workspace through the services, as the API would, the first time and
 // again whenever the write scenarios have used some up (an inbound message wakes a snooze):
 // the same conversations every time, picked by a hash of their ids.
 const (
-	wideLabelRows   = 5000 // conversations labelled "bench wide": the walk probes the label per row
-	narrowLabelRows = 50   // "bench narrow": the label's own index drives
-	snoozedRows     = 1000 // open conversations snoozed until the customer writes
-	mentionsPerUser = 40   // conversations in which a note mentions each agent
+	wideLabelRows   = 5000  // conversations labelled "bench wide": the walk probes the label per row
+	narrowLabelRows = 50    // "bench narrow": the label's own index drives
+	snoozedRows     = 1000  // open conversations snoozed until the customer writes
+	mentionsPerUser = 40    // conversations in which a note mentions each agent
+	closingRows     = 50000 // open conversations whose WhatsApp window closes within the next hour
 )
 
 // extrasNote is the text of the notes that mention the agents.
@@ -55,6 +56,10 @@ func (e *env) ensureExtras(ctx context.Context, f *fixture) error {
 	}
 	made += n
 	if n, err = e.mentionRows(ctx, f); err != nil {
+		return err
+	}
+	made += n
+	if n, err = e.closingRows(ctx, f); err != nil {
 		return err
 	}
 	made += n
@@ -147,6 +152,55 @@ func (e *env) mentionRows(ctx context.Context, f *fixture) (int, error) {
 		}
 	}
 	return made, nil
+}
+
+// closingRows makes open conversations' WhatsApp windows close within the next hour, until
+// closingRows do, as the customers' messages would: each customer writes on the seeded
+// WhatsApp channel with a received_at 23 to 24 hours ago (ingestion moves the window and
+// schedules its alerts). The expiring alerts this makes are due at once (the lead is 60
+// minutes): they are sent here, through the alert job's own call, so that the measured server
+// only sends the closed ones as their windows close (about 14 a second). It answers how many
+// customers wrote. The windows close within the hour, so every later run makes them again.
+func (e *env) closingRows(ctx context.Context, f *fixture) (int, error) {
+	var has bool
+	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('conversations_window_open') IS NOT NULL`).Scan(&has); err != nil || !has ||
+		f.inboundChannel == "" {
+		return 0, err // before migration 0018, or a workspace without the seeded WhatsApp channel
+	}
+	rows, err := e.pool.Query(ctx, `
+SELECT i.identifier FROM contact_identities i
+JOIN conversations v ON v.workspace_id = i.workspace_id AND v.contact_id = i.contact_id
+WHERE i.workspace_id = $1 AND i.channel_id = $2 AND v.status = 'open'
+  AND v.window_open_until IS NULL
+ORDER BY md5(i.id::text) LIMIT greatest($3 - (SELECT count(*) FROM conversations WHERE workspace_id = $1 AND status = 'open'
+    AND window_open_until > now() AND window_open_until <= now() + interval '1 hour'), 0)`, f.workspaceID, f.inboundChannel, closingRows)
+	if err != nil {
+		return 0, fmt.Errorf("closing windows: %w", err)
+	}
+	identifiers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("closing windows: %w", err)
+	}
+	channel := uuid.MustParse(f.inboundChannel)
+	now := time.Now()
+	for i, id := range identifiers {
+		// Closing 1 to 59 minutes from now, spread evenly.
+		at := now.Add(-24*time.Hour + time.Minute + time.Duration(i%3480)*time.Second)
+		in := conversation.InboundMessage{Identifier: id, Text: "Are you still there?", ReceivedAt: &at}
+		if _, _, err := f.convs.Ingest(ctx, f.workspaceID, channel, in); err != nil {
+			return 0, fmt.Errorf("closing window of %s: %w", id, err)
+		}
+	}
+	for {
+		n, err := f.convs.AlertDue(ctx, 500)
+		if err != nil {
+			return 0, fmt.Errorf("send the expiring alerts: %w", err)
+		}
+		if n < 500 {
+			break
+		}
+	}
+	return len(identifiers), nil
 }
 
 // pick runs a query of conversation ids.

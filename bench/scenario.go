@@ -178,6 +178,64 @@ var scenarios = []scenario{
 		}),
 	},
 	{
+		// The plain inbox, as it opens: open conversations, newest first (conversations_open).
+		// The window scenarios below are measured against it.
+		id:    "inbox-open",
+		name:  "inbox list: open",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortNewest}
+		}),
+	},
+	{
+		// Open conversations by reply window, soonest-closing first (ensureExtras opens the
+		// windows): a range of conversations_window_open from now on.
+		id:     "inbox-window-sort",
+		name:   "inbox list: sort=window_closing",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?sort=window_closing")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortWindowClosing}
+		}),
+	},
+	{
+		// The closing tab: open conversations whose window closes within the workspace's
+		// window_closing_minutes (60), soonest first: a range of conversations_window_open.
+		id:     "inbox-window-closing",
+		name:   "inbox list: window=closing, soonest first",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?window=closing&sort=window_closing")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortWindowClosing,
+				Window: conversation.WindowClosing}
+		}),
+	},
+	{
+		// The same, newest first (the default sort): a walk of conversations_window_recent, which
+		// passes the open windows newer than the closing ones (every window that opened in the
+		// last 23 hours) before it has a page.
+		id:     "inbox-window-closing-newest",
+		name:   "inbox list: window=closing, newest first",
+		needs:  "GET /v1/conversations",
+		extras: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?window=closing")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortNewest,
+				Window: conversation.WindowClosing}
+		}),
+	},
+	{
 		id:    "send-eligibility",
 		name:  "send-eligibility",
 		needs: "GET /v1/contacts/{id}/send-eligibility",
@@ -188,7 +246,7 @@ var scenarios = []scenario{
 			return f.asAgent(ctx, i, func() error {
 				a := pick(f.agents, i)
 				by := conversation.Caller{Actor: conversation.Actor{Kind: conversation.ActorUser, ID: a.id}, User: &a.id, Agent: true}
-				_, err := f.sends.Eligibility(ctx, f.workspaceID, uuid.MustParse(pick(f.contactIDs, i)), by, nil)
+				_, err := f.sends.Eligibility(ctx, f.workspaceID, uuid.MustParse(pick(f.contactIDs, i)), by, nil, nil)
 				return err
 			})
 		},

@@ -62,6 +62,12 @@ func run(in, out, examples string) error {
 		return fmt.Errorf("convert to OpenAPI 3: %w", err)
 	}
 	doc.Servers = openapi3.Servers{{URL: "/", Description: "This server"}}
+	// The anchor of the event data schemas no route returns (pkg/resource, eventDataSchemas)
+	// is not a route: its schemas stay, for eventUnion.
+	if doc.Paths.Find(eventDataAnchor) == nil {
+		return fmt.Errorf("no %s in the swagger: pkg/resource's eventDataSchemas anchor is missing", eventDataAnchor)
+	}
+	doc.Paths.Delete(eventDataAnchor)
 	fixErrorMediaTypes(doc)
 	requireResponseFields(doc)
 	fixOperations(doc)
@@ -349,6 +355,10 @@ func problemCodes(doc *openapi3.T) {
 	code.Value.Description = desc.String()
 }
 
+// eventDataAnchor is the path of pkg/resource's eventDataSchemas: an annotation that makes
+// swag keep the schemas of event data that no route returns.
+const eventDataAnchor = "/x-event-data"
+
 // eventResources maps an event type's prefix to the schema of its data.
 var eventResources = []struct{ prefix, schema, name string }{
 	{"message.", "Message", "EventMessage"},
@@ -357,6 +367,7 @@ var eventResources = []struct{ prefix, schema, name string }{
 	{"note.", "Message", "EventNote"},
 	{"mention.", "Mention", "EventMention"},
 	{"scheduled_message.", "ScheduledMessage", "EventScheduledMessage"},
+	{"window.", "WindowAlert", "EventWindow"},
 }
 
 // eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated

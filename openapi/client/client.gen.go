@@ -1069,6 +1069,8 @@ const (
 	CreateWebhookRequestEventsScheduledMessageCancelled CreateWebhookRequestEvents = "scheduled_message.cancelled"
 	CreateWebhookRequestEventsScheduledMessageFailed    CreateWebhookRequestEvents = "scheduled_message.failed"
 	CreateWebhookRequestEventsScheduledMessageSent      CreateWebhookRequestEvents = "scheduled_message.sent"
+	CreateWebhookRequestEventsWindowClosed              CreateWebhookRequestEvents = "window.closed"
+	CreateWebhookRequestEventsWindowExpiring            CreateWebhookRequestEvents = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the CreateWebhookRequestEvents enum.
@@ -1117,6 +1119,10 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsScheduledMessageFailed:
 		return true
 	case CreateWebhookRequestEventsScheduledMessageSent:
+		return true
+	case CreateWebhookRequestEventsWindowClosed:
+		return true
+	case CreateWebhookRequestEventsWindowExpiring:
 		return true
 	default:
 		return false
@@ -1384,6 +1390,24 @@ func (e EventScheduledMessageType) Valid() bool {
 	case EventScheduledMessageTypeScheduledMessageFailed:
 		return true
 	case EventScheduledMessageTypeScheduledMessageSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventWindowType.
+const (
+	EventWindowTypeWindowClosed   EventWindowType = "window.closed"
+	EventWindowTypeWindowExpiring EventWindowType = "window.expiring"
+)
+
+// Valid indicates whether the value is a known member of the EventWindowType enum.
+func (e EventWindowType) Valid() bool {
+	switch e {
+	case EventWindowTypeWindowClosed:
+		return true
+	case EventWindowTypeWindowExpiring:
 		return true
 	default:
 		return false
@@ -1765,6 +1789,30 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeWebhookURLRefused:
 		return true
 	case ProblemCodeWorkspaceNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplyWindowDecision.
+const (
+	ReplyWindowDecisionAllowed          ReplyWindowDecision = "allowed"
+	ReplyWindowDecisionBlocked          ReplyWindowDecision = "blocked"
+	ReplyWindowDecisionTagRequired      ReplyWindowDecision = "tag_required"
+	ReplyWindowDecisionTemplateRequired ReplyWindowDecision = "template_required"
+)
+
+// Valid indicates whether the value is a known member of the ReplyWindowDecision enum.
+func (e ReplyWindowDecision) Valid() bool {
+	switch e {
+	case ReplyWindowDecisionAllowed:
+		return true
+	case ReplyWindowDecisionBlocked:
+		return true
+	case ReplyWindowDecisionTagRequired:
+		return true
+	case ReplyWindowDecisionTemplateRequired:
 		return true
 	default:
 		return false
@@ -3205,6 +3253,8 @@ const (
 	UpdateWebhookRequestEventsScheduledMessageCancelled UpdateWebhookRequestEvents = "scheduled_message.cancelled"
 	UpdateWebhookRequestEventsScheduledMessageFailed    UpdateWebhookRequestEvents = "scheduled_message.failed"
 	UpdateWebhookRequestEventsScheduledMessageSent      UpdateWebhookRequestEvents = "scheduled_message.sent"
+	UpdateWebhookRequestEventsWindowClosed              UpdateWebhookRequestEvents = "window.closed"
+	UpdateWebhookRequestEventsWindowExpiring            UpdateWebhookRequestEvents = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the UpdateWebhookRequestEvents enum.
@@ -3253,6 +3303,10 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsScheduledMessageFailed:
 		return true
 	case UpdateWebhookRequestEventsScheduledMessageSent:
+		return true
+	case UpdateWebhookRequestEventsWindowClosed:
+		return true
+	case UpdateWebhookRequestEventsWindowExpiring:
 		return true
 	default:
 		return false
@@ -3376,6 +3430,90 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for WindowAlertChannelType.
+const (
+	WindowAlertChannelTypeCustom    WindowAlertChannelType = "custom"
+	WindowAlertChannelTypeEmail     WindowAlertChannelType = "email"
+	WindowAlertChannelTypeInstagram WindowAlertChannelType = "instagram"
+	WindowAlertChannelTypeLine      WindowAlertChannelType = "line"
+	WindowAlertChannelTypeMessenger WindowAlertChannelType = "messenger"
+	WindowAlertChannelTypeSms       WindowAlertChannelType = "sms"
+	WindowAlertChannelTypeTelegram  WindowAlertChannelType = "telegram"
+	WindowAlertChannelTypeViber     WindowAlertChannelType = "viber"
+	WindowAlertChannelTypeWebchat   WindowAlertChannelType = "webchat"
+	WindowAlertChannelTypeWechat    WindowAlertChannelType = "wechat"
+	WindowAlertChannelTypeWhatsapp  WindowAlertChannelType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertChannelType enum.
+func (e WindowAlertChannelType) Valid() bool {
+	switch e {
+	case WindowAlertChannelTypeCustom:
+		return true
+	case WindowAlertChannelTypeEmail:
+		return true
+	case WindowAlertChannelTypeInstagram:
+		return true
+	case WindowAlertChannelTypeLine:
+		return true
+	case WindowAlertChannelTypeMessenger:
+		return true
+	case WindowAlertChannelTypeSms:
+		return true
+	case WindowAlertChannelTypeTelegram:
+		return true
+	case WindowAlertChannelTypeViber:
+		return true
+	case WindowAlertChannelTypeWebchat:
+		return true
+	case WindowAlertChannelTypeWechat:
+		return true
+	case WindowAlertChannelTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WindowAlertStatus.
+const (
+	WindowAlertStatusClosed  WindowAlertStatus = "closed"
+	WindowAlertStatusOpen    WindowAlertStatus = "open"
+	WindowAlertStatusSnoozed WindowAlertStatus = "snoozed"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertStatus enum.
+func (e WindowAlertStatus) Valid() bool {
+	switch e {
+	case WindowAlertStatusClosed:
+		return true
+	case WindowAlertStatusOpen:
+		return true
+	case WindowAlertStatusSnoozed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WindowAlertWindow.
+const (
+	HumanAgentTag WindowAlertWindow = "human_agent_tag"
+	Messaging     WindowAlertWindow = "messaging"
+)
+
+// Valid indicates whether the value is a known member of the WindowAlertWindow enum.
+func (e WindowAlertWindow) Valid() bool {
+	switch e {
+	case HumanAgentTag:
+		return true
+	case Messaging:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListConversationsParamsStatus.
 const (
 	ListConversationsParamsStatusAll     ListConversationsParamsStatus = "all"
@@ -3426,8 +3564,9 @@ func (e ListConversationsParamsInbox) Valid() bool {
 
 // Defines values for ListConversationsParamsSort.
 const (
-	Newest ListConversationsParamsSort = "newest"
-	Oldest ListConversationsParamsSort = "oldest"
+	Newest        ListConversationsParamsSort = "newest"
+	Oldest        ListConversationsParamsSort = "oldest"
+	WindowClosing ListConversationsParamsSort = "window_closing"
 )
 
 // Valid indicates whether the value is a known member of the ListConversationsParamsSort enum.
@@ -3436,6 +3575,29 @@ func (e ListConversationsParamsSort) Valid() bool {
 	case Newest:
 		return true
 	case Oldest:
+		return true
+	case WindowClosing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListConversationsParamsWindow.
+const (
+	ListConversationsParamsWindowClosed  ListConversationsParamsWindow = "closed"
+	ListConversationsParamsWindowClosing ListConversationsParamsWindow = "closing"
+	ListConversationsParamsWindowOpen    ListConversationsParamsWindow = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListConversationsParamsWindow enum.
+func (e ListConversationsParamsWindow) Valid() bool {
+	switch e {
+	case ListConversationsParamsWindowClosed:
+		return true
+	case ListConversationsParamsWindowClosing:
+		return true
+	case ListConversationsParamsWindowOpen:
 		return true
 	default:
 		return false
@@ -3465,6 +3627,8 @@ const (
 	ListEventsParamsTypesScheduledMessageCancelled ListEventsParamsTypes = "scheduled_message.cancelled"
 	ListEventsParamsTypesScheduledMessageFailed    ListEventsParamsTypes = "scheduled_message.failed"
 	ListEventsParamsTypesScheduledMessageSent      ListEventsParamsTypes = "scheduled_message.sent"
+	ListEventsParamsTypesWindowClosed              ListEventsParamsTypes = "window.closed"
+	ListEventsParamsTypesWindowExpiring            ListEventsParamsTypes = "window.expiring"
 )
 
 // Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
@@ -3511,6 +3675,10 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesScheduledMessageFailed:
 		return true
 	case ListEventsParamsTypesScheduledMessageSent:
+		return true
+	case ListEventsParamsTypesWindowClosed:
+		return true
+	case ListEventsParamsTypesWindowExpiring:
 		return true
 	default:
 		return false
@@ -4054,6 +4222,12 @@ type Conversation struct {
 	// inbox rows, GET /v1/conversations/{id} and the read and unread answers, for a user;
 	// null for an API key and in events.
 	LastReadAt *time.Time `json:"last_read_at"`
+
+	// ReplyWindow ReplyWindow is what the rule table allows a person to send on the conversation's default
+	// channel (the one the contact last wrote on, else their newest identity) at the answer's
+	// instant, or in an event at the event's; null when the contact has no identity on a live
+	// channel.
+	ReplyWindow *ReplyWindow `json:"reply_window"`
 
 	// SnoozedUntil SnoozedUntil is when a snoozed conversation wakes (within a minute after it); null unless
 	// snoozed, and while snoozed until the customer writes.
@@ -5257,6 +5431,28 @@ type EventScheduledMessage struct {
 // EventScheduledMessageType Example: scheduled_message.sent
 type EventScheduledMessageType string
 
+// EventWindow An event about a windowalert: data is the WindowAlert as the API returns it.
+type EventWindow struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string     `json:"conversation_id"`
+	Data           WindowAlert `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: window.expiring
+	Type EventWindowType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventWindowType Example: window.expiring
+type EventWindowType string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: email
@@ -5966,6 +6162,29 @@ type ReopenConversationRequest struct {
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
 }
 
+// ReplyWindow defines model for ReplyWindow.
+type ReplyWindow struct {
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string `json:"channel_id"`
+
+	// Decision Example: allowed
+	Decision ReplyWindowDecision `json:"decision"`
+
+	// ReasonCode ReasonCode is send-eligibility's: within_window, no_window, window_closed_template_required, human_agent_tag_window, window_closed, tag_window_expired, quota_available, quota_exceeded, commercial_terms, wechat_reply_limit.
+	//
+	// Example: within_window
+	ReasonCode string `json:"reason_code"`
+
+	// WindowExpiresAt WindowExpiresAt is when the channel's messaging window closes (or closed); null on
+	// channels without one and before the customer's first message.
+	//
+	// Example: 2026-11-30T08:00:00Z
+	WindowExpiresAt *time.Time `json:"window_expires_at"`
+}
+
+// ReplyWindowDecision Example: allowed
+type ReplyWindowDecision string
+
 // SMTPConfig The smtp provider's settings.
 type SMTPConfig struct {
 	// From 1 to 2000 characters; trimmed.
@@ -6115,6 +6334,10 @@ type SendAttachmentMessageRequestType string
 
 // SendEligibility defines model for SendEligibility.
 type SendEligibility struct {
+	// At At is the instant the answer is for: the future at the request asked about, else now.
+	//
+	// Example: 2026-11-29T08:00:00Z
+	At       time.Time            `json:"at"`
 	Channels []ChannelEligibility `json:"channels"`
 
 	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
@@ -7894,6 +8117,13 @@ type UpdateWorkspaceSettingsRequest struct {
 
 	// UnassignOnClose Example: true
 	UnassignOnClose *bool `json:"unassign_on_close,omitempty"`
+
+	// WindowClosingMinutes WindowClosingMinutes is how long before a reply window closes it counts as closing
+	// (window=closing, the window.expiring event): 1 to 1440. A change moves the pending
+	// window.expiring alerts to the new lead.
+	//
+	// Example: 30
+	WindowClosingMinutes *int `json:"window_closing_minutes,omitempty"`
 }
 
 // User defines model for User.
@@ -8078,6 +8308,59 @@ type WhatsAppCloudConfig struct {
 	VerifyToken *string `json:"verify_token,omitempty"`
 }
 
+// WindowAlert defines model for WindowAlert.
+type WindowAlert struct {
+	// AssigneeID AssigneeID is the conversation's assignee, or null.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	AssigneeID *string `json:"assignee_id"`
+
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string `json:"channel_id"`
+
+	// ChannelType Example: whatsapp
+	ChannelType WindowAlertChannelType `json:"channel_type"`
+
+	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	ContactID string `json:"contact_id"`
+
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID string `json:"conversation_id"`
+
+	// ExpiresAt ExpiresAt is when the window closes (window.expiring) or closed (window.closed).
+	//
+	// Example: 2026-11-30T08:00:00Z
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// ReplyWindow ReplyWindow is the rule table's answer for a person at the event's instant.
+	ReplyWindow ReplyWindow `json:"reply_window"`
+
+	// Status Status is the conversation's at the event's instant.
+	//
+	// Example: open
+	Status WindowAlertStatus `json:"status"`
+
+	// Window Window is messaging (the channel's reply window) or human_agent_tag (Messenger's, and
+	// Instagram's when enabled, 7 days in which a person may still send tagged HUMAN_AGENT).
+	//
+	// Example: messaging
+	Window WindowAlertWindow `json:"window"`
+}
+
+// WindowAlertChannelType Example: whatsapp
+type WindowAlertChannelType string
+
+// WindowAlertStatus Status is the conversation's at the event's instant.
+//
+// Example: open
+type WindowAlertStatus string
+
+// WindowAlertWindow Window is messaging (the channel's reply window) or human_agent_tag (Messenger's, and
+// Instagram's when enabled, 7 days in which a person may still send tagged HUMAN_AGENT).
+//
+// Example: messaging
+type WindowAlertWindow string
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	// CreatedAt Example: 2026-11-29T08:00:00Z
@@ -8115,6 +8398,12 @@ type WorkspaceSettings struct {
 	//
 	// Example: true
 	UnassignOnClose bool `json:"unassign_on_close"`
+
+	// WindowClosingMinutes WindowClosingMinutes is how long before a reply window closes it counts as closing: the
+	// inbox's window=closing lists it, and the window.expiring event goes out (1 to 1440).
+	//
+	// Example: 60
+	WindowClosingMinutes int `json:"window_closing_minutes"`
 }
 
 // ListAPIKeysParams defines parameters for ListAPIKeys.
@@ -8181,6 +8470,9 @@ type SendMessageParams struct {
 type GetSendEligibilityParams struct {
 	// AsUser Answer for this user of the workspace
 	AsUser *openapi_types.UUID `form:"as_user,omitempty" json:"as_user,omitempty"`
+
+	// At Answer for this future instant (RFC 3339) instead of now; a past one is answered as of now
+	At *time.Time `form:"at,omitempty" json:"at,omitempty"`
 }
 
 // ListConversationsParams defines parameters for ListConversations.
@@ -8203,8 +8495,11 @@ type ListConversationsParams struct {
 	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
-	// Sort Order by last message time
+	// Sort Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first
 	Sort *ListConversationsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Window Only conversations whose default channel's window is open, closing (within window_closing_minutes) or closed
+	Window *ListConversationsParamsWindow `form:"window,omitempty" json:"window,omitempty"`
 
 	// Limit Page size (1-100)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -8221,6 +8516,9 @@ type ListConversationsParamsInbox string
 
 // ListConversationsParamsSort defines parameters for ListConversations.
 type ListConversationsParamsSort string
+
+// ListConversationsParamsWindow defines parameters for ListConversations.
+type ListConversationsParamsWindow string
 
 // ListConversationEventsParams defines parameters for ListConversationEvents.
 type ListConversationEventsParams struct {
@@ -9266,6 +9564,32 @@ func (t *Event) MergeEventScheduledMessage(v EventScheduledMessage) error {
 	return err
 }
 
+// AsEventWindow returns the union data inside the Event as a EventWindow
+func (t Event) AsEventWindow() (EventWindow, error) {
+	var body EventWindow
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventWindow overwrites any union data inside the Event as the provided EventWindow
+func (t *Event) FromEventWindow(v EventWindow) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventWindow performs a merge with any union data inside the Event, using the provided EventWindow
+func (t *Event) MergeEventWindow(v EventWindow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -9322,6 +9646,10 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventScheduledMessage()
 	case "scheduled_message.sent":
 		return t.AsEventScheduledMessage()
+	case "window.closed":
+		return t.AsEventWindow()
+	case "window.expiring":
+		return t.AsEventWindow()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -11384,14 +11712,14 @@ type ClientInterface interface {
 
 	// GetSendEligibility May I write to this contact now?
 	//
-	// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+	// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 	//
 	// Corresponds with GET /v1/contacts/{id}/send-eligibility (the `GetSendEligibility` operationId).
 	GetSendEligibility(ctx context.Context, id openapi_types.UUID, params *GetSendEligibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -12632,7 +12960,7 @@ func (c *Client) SendMessage(ctx context.Context, id openapi_types.UUID, params 
 
 // GetSendEligibility May I write to this contact now?
 //
-// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 //
 // Corresponds with GET /v1/contacts/{id}/send-eligibility (the `GetSendEligibility` operationId).
 func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, params *GetSendEligibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -12649,7 +12977,7 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15102,6 +15430,18 @@ func NewGetSendEligibilityRequest(server string, id openapi_types.UUID, params *
 
 		}
 
+		if params.At != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "at", *params.At, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -15219,6 +15559,18 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 		if params.Sort != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -17872,7 +18224,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetSendEligibilityWithResponse May I write to this contact now?
 	//
-	// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+	// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17881,7 +18233,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -27197,7 +27549,7 @@ func (c *ClientWithResponses) SendMessageWithResponse(ctx context.Context, id op
 
 // GetSendEligibilityWithResponse May I write to this contact now?
 //
-// For each of the contact's channel identities (on live channels), the rule table's answer right now: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). One database round trip.
+// For each of the contact's channel identities (on live channels), the rule table's answer right now, or at the future instant at: decision (allowed, template_required, tag_required, blocked), a stable reason_code and a reason, when the window closes, the HUMAN_AGENT tag's expiry and whether the sender may use it, any quota, and the rule_version. default_channel_id is where a send without channel_id goes. The answer depends on who sends (HUMAN_AGENT is for people): as_user answers for another user (owners, managers and API keys; an agent only for themselves). at answers for that instant assuming nothing else happens until then (no message either way: windows close, a new calendar month restarts Viber's quota); an instant that is not RFC 3339 is 400 invalid_parameter, and one that has passed is answered as of now (what the rules said then depends on what happened since), so the answer's at is the instant it is for. One database round trip.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -27212,7 +27564,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another.
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -142,8 +142,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 
 // NewJobs builds the process's background work on the store's pool: the delivery workers
 // (DELIVERY_WORKERS; none: another process delivers) and as many media fetch workers (at most
-// four), the periodic idempotency purge, event prune, snooze wake-up and media sweep, the
-// subscriber webhook outbox and the event listener that feeds this process's streams. Any number of processes may run it: River shares the jobs out,
+// four), the periodic idempotency purge, event prune, snooze wake-up, media sweep and reply
+// window alerts (with the window refreshes), the subscriber webhook outbox and the event
+// listener that feeds this process's streams. Any number of processes may run it: River shares the jobs out,
 // River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
 // and the outbox's claims share the webhooks. tune adjusts River's
 // settings (tests make it poll and retry fast). The caller starts and stops it.
@@ -179,6 +180,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		return nil, err
 	}
 	if err := job.AddMediaSweep(h, svc.Media, job.MediaSweep{Every: cfg.MediaSweepInterval}); err != nil {
+		return nil, err
+	}
+	if err := job.AddWindowJobs(h, svc.Conversations, job.WindowAlerts{Every: cfg.WindowAlertInterval}); err != nil {
 		return nil, err
 	}
 	hub := svc.Events.Hub

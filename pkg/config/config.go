@@ -104,6 +104,9 @@ type Config struct {
 	MediaProviderURLTTL time.Duration
 	// MediaSweepInterval is how often the blobs of deleted media are deleted.
 	MediaSweepInterval time.Duration
+	// WindowAlertInterval is how often the reply window alerts whose instant has come go out:
+	// at most 30s, so that each goes out within a minute of its instant.
+	WindowAlertInterval time.Duration
 }
 
 // Var documents one environment variable; README's table is made from the same facts.
@@ -130,6 +133,7 @@ var Vars = []Var{
 	{"EVENT_PRUNE_INTERVAL", "1h", "How often events past EVENT_RETENTION are deleted, with their delivery logs (one process does it at a time)."},
 	{"IDEMPOTENCY_PURGE_INTERVAL", "10m", "How often expired Idempotency-Key records (kept 24h) are deleted (one process does it at a time)."},
 	{"SNOOZE_WAKE_INTERVAL", "15s", "How often snoozed conversations whose instant has passed are woken (a periodic job; at most 30s, so each wakes within a minute of its instant)."},
+	{"WINDOW_ALERT_INTERVAL", "15s", "How often the reply window alerts whose instant has come (window.expiring, window.closed) go out (a periodic job; at most 30s, so each goes out within a minute of its instant)."},
 	{"WEBHOOK_POLL_INTERVAL", "1s", "How often the delivery worker looks for due webhook deliveries (new events also wake it)."},
 	{"WEBHOOK_RETRY_FOR", "24h", "Keep retrying a failing webhook delivery at least this long (at least 24h)."},
 	{"WEBHOOK_DISABLE_AFTER", "72h", "Disable a webhook whose deliveries have all failed for this long."},
@@ -244,6 +248,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.IdempotencyPurgeInterval = dur("IDEMPOTENCY_PURGE_INTERVAL")
 	if c.SnoozeWakeInterval = dur("SNOOZE_WAKE_INTERVAL"); c.SnoozeWakeInterval > 30*time.Second {
 		errs = append(errs, fmt.Errorf("SNOOZE_WAKE_INTERVAL: want at most 30s, got %q", get("SNOOZE_WAKE_INTERVAL")))
+	}
+	if c.WindowAlertInterval = dur("WINDOW_ALERT_INTERVAL"); c.WindowAlertInterval > 30*time.Second {
+		errs = append(errs, fmt.Errorf("WINDOW_ALERT_INTERVAL: want at most 30s, got %q", get("WINDOW_ALERT_INTERVAL")))
 	}
 	for _, v := range []struct {
 		name string

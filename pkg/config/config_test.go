@@ -311,3 +311,28 @@ func TestMediaSettings(t *testing.T) {
 		})
 	}
 }
+
+// WINDOW_ALERT_INTERVAL is bounded so that a window alert goes out within a minute of its
+// instant.
+func TestWindowAlertInterval(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want time.Duration
+		err  string
+	}{
+		{name: "default", want: 15 * time.Second},
+		{name: "set", env: map[string]string{"WINDOW_ALERT_INTERVAL": "1s"}, want: time.Second},
+		{name: "at the bound", env: map[string]string{"WINDOW_ALERT_INTERVAL": "30s"}, want: 30 * time.Second},
+		{name: "over the bound", env: map[string]string{"WINDOW_ALERT_INTERVAL": "31s"}, err: "WINDOW_ALERT_INTERVAL: want at most 30s"},
+		{name: "zero", env: map[string]string{"WINDOW_ALERT_INTERVAL": "0s"}, err: "WINDOW_ALERT_INTERVAL:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := load(t, tc.env, tc.err)
+			if ok && c.WindowAlertInterval != tc.want {
+				t.Errorf("got %v, want %v", c.WindowAlertInterval, tc.want)
+			}
+		})
+	}
+}

@@ -62,11 +62,15 @@ func checkMediaLimits(ch channel.Channel, atts []Attachment, text string, public
 	for i, a := range atts {
 		files[i] = provider.File{MIMEType: a.MimeType, Size: a.Size, Stored: a.MediaID != nil}
 	}
-	r := channel.MediaLimits(ch).Check(files, text != "", publicURL)
+	r := channel.MediaLimits(ch).Check(files, text, publicURL)
 	if r == nil {
 		return nil
 	}
+	field := fmt.Sprintf("attachments[%d]", r.Index)
+	if r.Caption {
+		field = "text"
+	}
 	e := ErrAttachmentNotSupported.Detailf("%s", r.Detail)
-	e.Fields = []errkind.Field{{Field: fmt.Sprintf("attachments[%d]", r.Index), Message: r.Detail}}
+	e.Fields = []errkind.Field{{Field: field, Message: r.Detail}}
 	return e
 }

@@ -154,6 +154,17 @@ type Conversation struct {
 	// Labels are the conversation's labels in name order (without regard to case), filled on
 	// reads; pkg/label changes them.
 	Labels []Label
+	// Window is the default channel (the live one the contact last wrote on, else their newest
+	// identity), read with the conversation; nil without one.
+	Window *Window
+	// WindowOpenUntil is when the default channel's window closes while it is open, as
+	// stored for the inbox's window sort and filters (see window.go).
+	WindowOpenUntil *time.Time
+	// Alert is the window's next alert; nil when none is to come.
+	Alert *NextAlert
+	// ReplyWindow is the rule table's answer for a person on the default channel, decided for
+	// an answer (DecideReplyWindow); nil until then and without a default channel.
+	ReplyWindow *ReplyWindow
 }
 
 // Errors of this package.

@@ -48,19 +48,19 @@ var ErrReadMessage = errkind.Invalid(errkind.Field{Field: "message_id", Message:
 // GetFor returns one conversation with reader's read state (none for a nil reader).
 func (s *Service) GetFor(ctx context.Context, ws, id uuid.UUID, reader *uuid.UUID) (Conversation, error) {
 	if reader == nil {
-		return s.store.Conversation(ctx, ws, id)
+		return s.Get(ctx, ws, id)
 	}
-	return s.store.ConversationFor(ctx, ws, id, *reader)
+	return s.decided(s.store.ConversationFor(ctx, ws, id, *reader))
 }
 
 // MarkRead marks the conversation read for the user, up to the message or everything now.
 func (s *Service) MarkRead(ctx context.Context, ws, id, user uuid.UUID, message *uuid.UUID) (Conversation, error) {
-	return s.store.MarkRead(ctx, ws, id, user, message, s.clock())
+	return s.decided(s.store.MarkRead(ctx, ws, id, user, message, s.clock()))
 }
 
 // MarkUnread marks the conversation's latest incoming message unread for the user.
 func (s *Service) MarkUnread(ctx context.Context, ws, id, user uuid.UUID) (Conversation, error) {
-	return s.store.MarkUnread(ctx, ws, id, user)
+	return s.decided(s.store.MarkUnread(ctx, ws, id, user))
 }
 
 // Counts returns the inbox's tab counts; user is nil for an API key.

@@ -112,6 +112,8 @@ type Eligibility struct {
 	ContactID        uuid.UUID
 	DefaultChannelID *uuid.UUID
 	Channels         []ChannelEligibility
+	// At is the instant the answer is for: now, or the future instant asked about.
+	At time.Time
 }
 
 // ChannelEligibility is the rule table's answer for one of the contact's identities.
@@ -347,12 +349,39 @@ func decideSend(st *SendState, by Caller, out Draft, now time.Time, cfg SendConf
 	case c.AssigneeID == nil && by.User != nil:
 		events = c.Assign(by.User, by.Actor, now)
 	}
+	c.sentOnWindow(m, d, now)
 	return m, d, events, nil
 }
 
-// Eligibility answers, per identity of the contact, what may be sent now. asUser answers for
-// another sender (owners, managers and keys only); nil answers for the caller.
-func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, by Caller, asUser *uuid.UUID) (Eligibility, error) {
+// sentOnWindow counts a message just sent against the default channel when it went there (the
+// WeChat cap per customer message, the Viber month), so the answer's reply window is the one
+// after it.
+func (c *Conversation) sentOnWindow(m Message, d rules.Result, now time.Time) {
+	if w := c.Window; w != nil && m.IdentityID != nil && *m.IdentityID == w.IdentityID {
+		w.SentSinceInbound++
+		if d.Initiated {
+			if w.UsageMonth == nil || !monthOf(*w.UsageMonth).Equal(monthOf(now)) {
+				month := monthOf(now)
+				w.UsageMonth, w.UsageInitiated = &month, 0
+			}
+			w.UsageInitiated++
+		}
+	}
+	c.DecideReplyWindow(now)
+}
+
+// Eligibility answers, per identity of the contact, what may be sent now, or at a future
+// instant (at) assuming nothing else happens until then: no message either way, so windows
+// close and a new calendar month starts the Viber quota again. An instant that has passed is
+// answered as of now (Eligibility.At says which instant the answer is for): what the rules
+// said then depends on what has happened since, which the answer cannot know. asUser answers
+// for another sender (owners, managers and keys only); nil answers for the caller.
+func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, by Caller, asUser *uuid.UUID, at *time.Time) (Eligibility, error) {
+	now := channel.Now(s.now)
+	when := now
+	if at != nil && at.After(now) {
+		when = at.UTC()
+	}
 	if asUser != nil {
 		if by.Agent && (by.User == nil || *by.User != *asUser) {
 			return Eligibility{}, errkind.ErrForbidden.Detailf("Only owners, managers and API keys may ask on behalf of another user.")
@@ -368,17 +397,18 @@ func (s *SendService) Eligibility(ctx context.Context, ws, contactID uuid.UUID, 
 		id := *asUser
 		by = Caller{Actor: Actor{Kind: ActorUser, ID: id}, User: &id}
 	}
-	now := channel.Now(s.now)
 	rows, err := s.store.Eligibility(ctx, ws, contactID, now)
 	if err != nil {
 		return Eligibility{}, err
 	}
-	out := Eligibility{ContactID: contactID, Channels: make([]ChannelEligibility, 0, len(rows))}
+	out := Eligibility{ContactID: contactID, Channels: make([]ChannelEligibility, 0, len(rows)), At: when}
 	var best *channel.Identity
 	for _, r := range rows {
-		id := rules.Identity{LastInboundAt: r.Identity.LastInboundAt, SentSinceInbound: r.Identity.OutboundSinceInbound,
-			MonthInitiated: r.MonthInitiated}
-		d := rules.Decide(rules.Lookup(r.Channel.Type), r.Channel.RuleOptions, id, by.sender(), nil, now)
+		id := rules.Identity{LastInboundAt: r.Identity.LastInboundAt, SentSinceInbound: r.Identity.OutboundSinceInbound}
+		if monthOf(when).Equal(monthOf(now)) {
+			id.MonthInitiated = r.MonthInitiated // this month's count; a later month starts again
+		}
+		d := rules.Decide(rules.Lookup(r.Channel.Type), r.Channel.RuleOptions, id, by.sender(), nil, when)
 		out.Channels = append(out.Channels, ChannelEligibility{Identity: r.Identity, Decision: d})
 		if best == nil || newer(r.Identity, *best) {
 			i := r.Identity

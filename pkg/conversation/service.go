@@ -47,11 +47,17 @@ type Filter struct {
 	// ChannelID keeps conversations whose contact has an identity on the channel.
 	ChannelID *uuid.UUID
 	Q         string
-	Sort      string // newest or oldest, by last message time
+	// Sort is newest or oldest, by last message time, or SortWindowClosing.
+	Sort string
 	// Reader is the user whose read state the rows carry; nil for an API key.
 	Reader *uuid.UUID
 	// LabelID keeps conversations that carry the label.
 	LabelID *uuid.UUID
+	// Window keeps conversations by their default channel's window: WindowOpen, WindowClosing
+	// or WindowClosed; "" any.
+	Window string
+	// Now is the instant windows are open or closed at; the service sets it.
+	Now time.Time
 }
 
 // Inbound is a customer's message ready to store: the store finds or creates the contact,
@@ -69,9 +75,10 @@ type Inbound struct {
 	// workspace's only) and Attach answers the attachments to store, or why not.
 	MediaIDs []uuid.UUID
 	Attach   func(found map[uuid.UUID]media.Media) ([]Attachment, error)
-	// Apply is called with the contact's locked conversation after the message is recorded on
-	// it, and returns the lifecycle events to store (a reopen, a wake).
-	Apply func(*Conversation) ([]Event, error)
+	// Apply is called with the contact's locked conversation after the message (as stored) is
+	// recorded on it, and returns the lifecycle events to store (a reopen, a wake); it also
+	// moves the reply window.
+	Apply func(c *Conversation, m Message) ([]Event, error)
 }
 
 // Ingested is what an inbound message produced, as the API answers it.
@@ -99,6 +106,17 @@ type Store interface {
 	// skipping those another transaction holds, calls wake on each, and saves those it changed
 	// with their events in one transaction. It answers how many changed.
 	WakeSnoozed(ctx context.Context, now time.Time, limit int, wake func(*Conversation) []Event) (int, error)
+	// WindowAlerts locks at most limit conversations whose next window alert is due at now
+	// (skipping those another transaction holds), calls due on each with its workspace's
+	// lead, and saves their next alerts with the returned alerts' events in one transaction.
+	// It answers how many it locked.
+	WindowAlerts(ctx context.Context, now time.Time, limit int, due func(c *Conversation, lead time.Duration) []WindowAlert) (int, error)
+	// RefreshWindows locks the conversations of at most limit contacts with an identity on
+	// the channel, after the identifier, calls refresh on each with the contact's identities
+	// on live channels and saves those it changed. It answers the identifier to continue
+	// after, "" at the end.
+	RefreshWindows(ctx context.Context, ws, channelID uuid.UUID, after string, limit int,
+		refresh func(c *Conversation, live []LiveIdentity, lead time.Duration) bool) (string, error)
 	// Ingest stores an inbound message. With an external id already ingested on the channel
 	// it writes nothing and answers the stored message with replayed set.
 	Ingest(ctx context.Context, in Inbound) (out Ingested, replayed bool, err error)
@@ -162,10 +180,20 @@ func (s *Service) resolve(ctx context.Context, ws uuid.UUID, c Caller) (Caller, 
 
 // Get returns one conversation.
 func (s *Service) Get(ctx context.Context, ws, id uuid.UUID) (Conversation, error) {
-	return s.store.Conversation(ctx, ws, id)
+	return s.decided(s.store.Conversation(ctx, ws, id))
 }
 
-// List returns a page of the inbox.
+// decided is a conversation read for an answer, with its reply window decided now.
+func (s *Service) decided(c Conversation, err error) (Conversation, error) {
+	if err != nil {
+		return c, err
+	}
+	c.DecideReplyWindow(s.clock())
+	return c, nil
+}
+
+// List returns a page of the inbox, each row with its reply window as of now. The window sort
+// does not combine with inbox=mentions, which lists by latest mention.
 func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Conversation, string, error) {
 	f.Q = strings.TrimSpace(f.Q)
 	if utf8.RuneCountInString(f.Q) > maxQ {
@@ -180,7 +208,22 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 	if f.Sort == "" {
 		f.Sort = SortNewest
 	}
-	return s.store.Conversations(ctx, ws, f, p)
+	if f.Inbox == InboxMentions && f.Sort == SortWindowClosing {
+		return nil, "", badParameter("sort", "sort=window_closing does not combine with inbox=mentions, which lists by latest mention")
+	}
+	f.Now = s.clock()
+	vs, next, err := s.store.Conversations(ctx, ws, f, p)
+	for i := range vs {
+		vs[i].DecideReplyWindow(f.Now)
+	}
+	return vs, next, err
+}
+
+// badParameter is a 400 invalid_parameter naming a query parameter.
+func badParameter(field, msg string) error {
+	e := errkind.New(errkind.KindBadRequest, "invalid_parameter", field+": "+msg)
+	e.Fields = []errkind.Field{{Field: field, Message: msg}}
+	return e
 }
 
 // Messages returns a page of a conversation's messages, newest first.
@@ -235,9 +278,9 @@ func (s *Service) Close(ctx context.Context, ws, id uuid.UUID, by Caller, catego
 	if err := errs.Err(); err != nil {
 		return Conversation{}, err
 	}
-	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+	return s.decided(s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
 		return c.Close(category, summary, set.UnassignOnClose, by.Actor, s.clock())
-	})
+	}))
 }
 
 // Reopen opens a closed conversation, or wakes a snoozed one, and assigns it to the person
@@ -248,9 +291,9 @@ func (s *Service) Reopen(ctx context.Context, ws, id uuid.UUID, by Caller) (Conv
 	if err != nil {
 		return Conversation{}, err
 	}
-	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+	return s.decided(s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
 		return c.Reopen(by.User, by.Actor, s.clock())
-	})
+	}))
 }
 
 // Assign sets (to a user of the workspace) or clears the assignee. Agents may assign only to
@@ -268,12 +311,12 @@ func (s *Service) Assign(ctx context.Context, ws, id uuid.UUID, by Caller, to *u
 	if by.Agent && to != nil && (by.User == nil || *to != *by.User) {
 		return Conversation{}, ErrAssignForbidden
 	}
-	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+	return s.decided(s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
 		if by.Agent && to == nil && c.AssigneeID != nil && (by.User == nil || *c.AssigneeID != *by.User) {
 			return nil, ErrAssignForbidden
 		}
 		return c.Assign(to, by.Actor, s.clock()), nil
-	})
+	}))
 }
 
 // ErrUnknownAssignee: the user to assign is not a member of this workspace.
@@ -313,7 +356,7 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	if err != nil {
 		return Ingested{}, false, fmt.Errorf("ingest: %w", err)
 	}
-	region := w.Settings.DefaultPhoneRegion
+	region, lead := w.Settings.DefaultPhoneRegion, w.Settings.WindowLead()
 	now := s.clock()
 	var errs errkind.Fields
 	identifier, err := channel.NormalizeIdentifier(ch.Type, in.Identifier, region)
@@ -325,7 +368,7 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	if !utf8.ValidString(msg.Text) || utf8.RuneCountInString(msg.Text) > maxText {
 		errs.Add("text", fmt.Sprintf("must be at most %d characters", maxText))
 	}
-	if len(in.Attachments) > 0 {
+	if in.Attachments != nil { // given, if empty: an empty list is refused, not taken for none
 		var fe errkind.Fields
 		msg.Attachments, fe = checkAttachments(in.Attachments)
 		errs = append(errs, fe...)
@@ -371,7 +414,10 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 		Attach: func(found map[uuid.UUID]media.Media) ([]Attachment, error) {
 			return resolveAttachments(msg.Attachments, found)
 		},
-		Apply: func(c *Conversation) ([]Event, error) {
+		Apply: func(c *Conversation, m Message) ([]Event, error) {
+			if m.IdentityID != nil {
+				c.moveWindow(*m.IdentityID, WindowChannel{ID: ch.ID, Type: ch.Type, Options: ch.RuleOptions}, m.CreatedAt, lead, now)
+			}
 			customer := Actor{Kind: ActorContact, ID: c.Contact.ID}
 			switch c.Status {
 			case StatusClosed:
@@ -384,6 +430,7 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 	if err != nil {
 		return Ingested{}, false, fmt.Errorf("ingest: %w", err)
 	}
+	out.Conversation.DecideReplyWindow(now)
 	return out, replayed, nil
 }
 
@@ -393,8 +440,8 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 // not fetch it.
 func checkAttachments(in []Attachment) ([]Attachment, errkind.Fields) {
 	var errs errkind.Fields
-	if len(in) > MaxAttachments {
-		errs.Add("attachments", fmt.Sprintf("must be at most %d", MaxAttachments))
+	if len(in) == 0 || len(in) > MaxAttachments {
+		errs.Add("attachments", fmt.Sprintf("must hold 1 to %d files", MaxAttachments))
 		return in, errs
 	}
 	out := make([]Attachment, len(in))

@@ -90,9 +90,9 @@ func (s *Service) Snooze(ctx context.Context, ws, id uuid.UUID, by Caller, until
 	if err := CheckSnoozeUntil(until, now); err != nil {
 		return Conversation{}, err
 	}
-	return s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
+	return s.decided(s.store.ChangeConversation(ctx, ws, id, func(c *Conversation) ([]Event, error) {
 		return c.Snooze(until, by.Actor, now)
-	})
+	}))
 }
 
 // WakeDue wakes at most limit snoozed conversations whose time has come, each once however

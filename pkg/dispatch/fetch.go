@@ -277,7 +277,7 @@ func failure(err error, byID bool, limit int64) (string, bool) {
 	var p permanentErr
 	switch {
 	case errors.Is(err, media.ErrTooLarge), errors.As(err, &pe) && pe.Code == provider.CodeTooLarge:
-		return "the file is over the " + sizeText(limit) + " limit", true
+		return "the file is over the " + media.SizeText(limit) + " limit", true
 	case errors.Is(err, media.ErrTypeRefused):
 		// "Files of type application/x-msdownload are not accepted."
 		e, _ := errkind.As(err)
@@ -300,20 +300,6 @@ func failure(err error, byID bool, limit int64) (string, bool) {
 	}
 	// The stream broke mid-way, or the media store failed: worth another try.
 	return "the download was interrupted", false
-}
-
-// sizeText writes a byte count in the largest binary unit that divides it ("25 MB" for
-// 25 MiB, as people say it), or in bytes.
-func sizeText(n int64) string {
-	for _, u := range []struct {
-		size int64
-		name string
-	}{{1 << 30, "GB"}, {1 << 20, "MB"}, {1 << 10, "KB"}} {
-		if n >= u.size && n%u.size == 0 {
-			return fmt.Sprintf("%d %s", n/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -54,10 +54,20 @@ const (
 	ScheduledMessageCancelled = "scheduled_message.cancelled"
 )
 
+// Reply window alerts, with a WindowAlert as payload: window.expiring goes out the workspace's
+// window_closing_minutes before a conversation's default channel's window (or HUMAN_AGENT tag
+// period) closes, window.closed when it closes; each once per window, from one process, and
+// never for a window a newer customer message extended.
+const (
+	WindowExpiring = "window.expiring"
+	WindowClosed   = "window.closed"
+)
+
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
 	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
+	WindowExpiring, WindowClosed,
 	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".

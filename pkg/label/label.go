@@ -141,9 +141,13 @@ func (s *Service) SetConversationLabels(ctx context.Context, ws, id uuid.UUID, i
 	if err != nil {
 		return conversation.Conversation{}, err
 	}
-	return s.store.ReplaceConversationLabels(ctx, ws, id, want, func(c *conversation.Conversation, found []conversation.Label) (bool, error) {
+	c, err := s.store.ReplaceConversationLabels(ctx, ws, id, want, func(c *conversation.Conversation, found []conversation.Label) (bool, error) {
 		return Replace(c, ids, found, s.clock())
 	})
+	if err == nil {
+		c.DecideReplyWindow(s.clock())
+	}
+	return c, err
 }
 
 // distinct is ids without repeats, in their order; more than MaxPerConversation is invalid.

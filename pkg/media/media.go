@@ -294,11 +294,12 @@ func (s *Service) writeTemp(ctx context.Context, key string, r io.Reader, limit 
 
 // TooLarge is ErrTooLarge naming the cap, for a file (or a body) over limit bytes.
 func TooLarge(limit int64) error {
-	return ErrTooLarge.Detailf("The file is over the limit of %d bytes (%s).", limit, humanBytes(limit))
+	return ErrTooLarge.Detailf("The file is over the limit of %d bytes (%s).", limit, SizeText(limit))
 }
 
-// humanBytes writes n in the largest binary unit that divides it, or in bytes.
-func humanBytes(n int64) string {
+// SizeText writes n bytes in the largest binary unit that divides it ("25 MiB", the way
+// MEDIA_MAX_BYTES is set), or in bytes: the one way a media cap is written to people.
+func SizeText(n int64) string {
 	for _, u := range []struct {
 		size int64
 		name string

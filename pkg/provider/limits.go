@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
 )
@@ -41,6 +42,9 @@ type KindLimit struct {
 	// LinkTypes, when set, narrows the types a link of the kind may have (Telegram fetches
 	// documents by URL only as GIF, PDF or ZIP).
 	LinkTypes []string
+	// NoCaption says a file of the kind travels without text (Viber's video and file
+	// messages): a message with text is refused rather than sent without it.
+	NoCaption bool
 }
 
 // Limits are a provider's documented limits on the files of one message: one declarative
@@ -63,6 +67,12 @@ type Limits struct {
 	// Groups, when set, are the kinds that may travel together in a message of several files;
 	// every file of such a message must be of one group (Telegram's media groups).
 	Groups [][]string
+	// MaxCaption bounds, in characters, the text sent as the caption of a message's files
+	// (WhatsApp's and Telegram's 1024); 0 bounds it by nothing of its own.
+	MaxCaption int
+	// NoCaption says files travel without text (Messenger's attachments), as KindLimit's
+	// NoCaption for every kind.
+	NoCaption bool
 	// NeedsURL says the provider only fetches files by URL: stored media needs the server's
 	// public URL (PUBLIC_BASE_URL) to reach it.
 	NeedsURL bool
@@ -79,11 +89,14 @@ type File struct {
 	Stored bool
 }
 
-// Refusal says which file a provider cannot carry, and why.
+// Refusal says which file a provider cannot carry, or that it cannot carry the caption, and
+// why.
 type Refusal struct {
-	// Index is the file's position in the message.
-	Index  int
-	Detail string
+	// Index is the file's position in the message; -1 when Caption.
+	Index int
+	// Caption says the text is over the caption's length.
+	Caption bool
+	Detail  string
 }
 
 // Kind is the kind f travels as: the first of l.Kinds that takes its type (for a link, its
@@ -122,15 +135,21 @@ func (k KindLimit) takes(t string, f File) bool {
 	return !f.Stored || k.MaxBytes == 0 || f.Size <= k.MaxBytes
 }
 
-// Check checks one message's files, with or without text, against the limits; publicURL says
-// whether the server has a public URL the provider could fetch stored media from. It answers
-// nil when the provider can carry them all, else the first file it cannot and why.
-func (l Limits) Check(files []File, text bool, publicURL bool) *Refusal {
+// Check checks one message's files, and the text that goes with them (its caption, or a
+// message of its own), against the limits; publicURL says whether the server has a public URL
+// the provider could fetch stored media from. It answers nil when the provider can carry them
+// all, else the first file it cannot (or the caption) and why.
+func (l Limits) Check(files []File, text string, publicURL bool) *Refusal {
 	if l.Any {
 		return nil
 	}
-	if max := l.maxFiles(text); len(files) > max {
-		return &Refusal{Index: max, Detail: l.countDetail(text)}
+	hasText := text != ""
+	if max := l.maxFiles(hasText); len(files) > max {
+		return &Refusal{Index: max, Detail: l.countDetail(hasText)}
+	}
+	if n := utf8.RuneCountInString(text); l.MaxCaption > 0 && len(files) > 0 && n > l.MaxCaption {
+		return &Refusal{Index: -1, Caption: true, Detail: fmt.Sprintf("%s takes a caption of up to %d characters with a file; this text has %d.",
+			l.Name, l.MaxCaption, n)}
 	}
 	var total int64
 	var group []string
@@ -142,6 +161,10 @@ func (l Limits) Check(files []File, text bool, publicURL bool) *Refusal {
 		k, ok := l.Kind(f)
 		if !ok {
 			return &Refusal{Index: i, Detail: l.refusedDetail(f)}
+		}
+		if hasText && (l.NoCaption || k.NoCaption) {
+			return &Refusal{Index: -1, Caption: true, Detail: fmt.Sprintf("%s carries no text with a file (%s); send the text as a message of its own.",
+				l.Name, k.Kind)}
 		}
 		if f.Stored {
 			total += f.Size

@@ -64,13 +64,16 @@ func TestLimitsCheck(t *testing.T) {
 	one.MaxFiles = 1
 	strict := limits
 	strict.Kinds = limits.Kinds[:3]
+	captioned := limits
+	captioned.MaxCaption = 5
 	tests := []struct {
 		name      string
 		l         provider.Limits
 		files     []provider.File
-		text      bool
+		text      string
 		publicURL bool
-		index     int    // -1: accepted
+		index     int    // -1: accepted, unless caption
+		caption   bool   // refused for the caption's length
 		detail    string // the refusal's detail
 	}{
 		{name: "within limits", l: limits, files: []provider.File{stored("image/jpeg", 100), link("video/mp4")}, index: -1},
@@ -78,10 +81,10 @@ func TestLimitsCheck(t *testing.T) {
 			index: 3, detail: "Example takes up to 3 attachments per message."},
 		{name: "one per message", l: one, files: []provider.File{link("image/png"), link("image/png")},
 			index: 1, detail: "Example takes one attachment per message."},
-		{name: "the text takes one", l: caption, files: []provider.File{link("image/png"), link("image/png"), link("image/png")}, text: true,
+		{name: "the text takes one", l: caption, files: []provider.File{link("image/png"), link("image/png"), link("image/png")}, text: "a caption",
 			index: 2, detail: "Example takes up to 3 messages at once, the text being one of them: up to 2 attachments with text."},
 		{name: "the text takes none where it is a caption", l: limits, files: []provider.File{link("image/png"), link("image/png"), link("image/png")},
-			text: true, index: -1},
+			text: "a caption", index: -1},
 		{name: "over the size of its kind", l: strict, files: []provider.File{stored("video/mp4", 40*provider.MB)},
 			index: 0, detail: "Example takes video up to 16 MB (video/mp4); this file is 40 MB."},
 		{name: "over by less than the rounding shows", l: strict, files: []provider.File{stored("video/mp4", 16*provider.MB+1)},
@@ -103,12 +106,25 @@ func TestLimitsCheck(t *testing.T) {
 		{name: "a group of one kind", l: limits, files: []provider.File{stored("application/pdf", 1), link("application/pdf")}, index: -1},
 		{name: "a kind in no group travels alone", l: limits, files: []provider.File{stored("audio/ogg", 1), stored("audio/ogg", 1)}, index: -1},
 		{name: "alone, any kind", l: limits, files: []provider.File{stored("audio/ogg", 1)}, index: -1},
+		{name: "a caption at its length", l: captioned, files: []provider.File{link("image/png")}, text: "ñandú", index: -1},
+		{name: "a caption over its length", l: captioned, files: []provider.File{link("image/png")}, text: "ñandús",
+			index: -1, caption: true, detail: "Example takes a caption of up to 5 characters with a file; this text has 6."},
+		{name: "no text with any file", l: func() provider.Limits { l := one; l.NoCaption = true; return l }(), files: []provider.File{link("image/png")},
+			text: "hi", index: -1, caption: true, detail: "Example carries no text with a file (image); send the text as a message of its own."},
+		{name: "no text with a file of a kind", l: func() provider.Limits {
+			l := one
+			l.Kinds = append([]provider.KindLimit(nil), one.Kinds...)
+			l.Kinds[1].NoCaption = true
+			return l
+		}(),
+			files: []provider.File{link("video/mp4")}, text: "hi", index: -1, caption: true, detail: "Example carries no text with a file (video); send the text as a message of its own."},
+		{name: "a kind without text, sent without", l: func() provider.Limits { l := one; l.NoCaption = true; return l }(), files: []provider.File{link("image/png")}, index: -1},
 		{name: "the sandbox takes anything", l: provider.Limits{Any: true}, files: make([]provider.File, 11), index: -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.l.Check(tc.files, tc.text, tc.publicURL)
-			if tc.index < 0 {
+			if tc.index < 0 && !tc.caption {
 				if r != nil {
 					t.Fatalf("refused: %+v", r)
 				}
@@ -117,8 +133,8 @@ func TestLimitsCheck(t *testing.T) {
 			if r == nil {
 				t.Fatal("accepted")
 			}
-			if r.Index != tc.index || r.Detail != tc.detail {
-				t.Errorf("refusal = %d %q\nwant      %d %q", r.Index, r.Detail, tc.index, tc.detail)
+			if r.Index != tc.index || r.Caption != tc.caption || r.Detail != tc.detail {
+				t.Errorf("refusal = %d %v %q\nwant      %d %v %q", r.Index, r.Caption, r.Detail, tc.index, tc.caption, tc.detail)
 			}
 		})
 	}

@@ -77,7 +77,57 @@ type Conversation struct {
 	// UnreadCount is how many incoming messages came after the calling user's last read; set
 	// where last_read_at is (0 or more), else null.
 	UnreadCount *int64 `json:"unread_count" extensions:"x-nullable" example:"2"`
+	// ReplyWindow is what the rule table allows a person to send on the conversation's default
+	// channel (the one the contact last wrote on, else their newest identity) at the answer's
+	// instant, or in an event at the event's; null when the contact has no identity on a live
+	// channel.
+	ReplyWindow *ReplyWindow `json:"reply_window" extensions:"x-nullable"`
 } // @name Conversation
+
+// ReplyWindow is the rule table's answer for a person writing on a conversation's default
+// channel: the send-eligibility answer of that channel, in short.
+type ReplyWindow struct {
+	ChannelID string `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	Decision  string `json:"decision" enums:"allowed,template_required,tag_required,blocked" example:"allowed"`
+	// ReasonCode is send-eligibility's: within_window, no_window, window_closed_template_required, human_agent_tag_window, window_closed, tag_window_expired, quota_available, quota_exceeded, commercial_terms, wechat_reply_limit.
+	ReasonCode string `json:"reason_code" example:"within_window"`
+	// WindowExpiresAt is when the channel's messaging window closes (or closed); null on
+	// channels without one and before the customer's first message.
+	WindowExpiresAt *time.Time `json:"window_expires_at" extensions:"x-nullable" format:"date-time" example:"2026-11-30T08:00:00Z"`
+} // @name ReplyWindow
+
+// WindowAlert is the data of window.expiring (the workspace's window_closing_minutes before a
+// window closes) and window.closed (when it closes): which conversation, which channel, which
+// window, when it closes, and what a person may send at the event's instant.
+type WindowAlert struct {
+	ConversationID string `json:"conversation_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	ContactID      string `json:"contact_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+	// Status is the conversation's at the event's instant.
+	Status string `json:"status" enums:"open,snoozed,closed" example:"open"`
+	// AssigneeID is the conversation's assignee, or null.
+	AssigneeID  *string `json:"assignee_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	ChannelID   string  `json:"channel_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
+	ChannelType string  `json:"channel_type" enums:"whatsapp,messenger,instagram,viber,wechat,telegram,line,webchat,sms,email,custom" example:"whatsapp"`
+	// Window is messaging (the channel's reply window) or human_agent_tag (Messenger's, and
+	// Instagram's when enabled, 7 days in which a person may still send tagged HUMAN_AGENT).
+	Window string `json:"window" enums:"messaging,human_agent_tag" example:"messaging"`
+	// ExpiresAt is when the window closes (window.expiring) or closed (window.closed).
+	ExpiresAt time.Time `json:"expires_at" format:"date-time" example:"2026-11-30T08:00:00Z"`
+	// ReplyWindow is the rule table's answer for a person at the event's instant.
+	ReplyWindow ReplyWindow `json:"reply_window"`
+} // @name WindowAlert
+
+// ToWindowAlert is a as the API writes it.
+func ToWindowAlert(a conversation.WindowAlert) WindowAlert {
+	return WindowAlert{ConversationID: a.ConversationID.String(), ContactID: a.ContactID.String(), Status: string(a.Status),
+		AssigneeID: optID(a.AssigneeID), ChannelID: a.ChannelID.String(), ChannelType: string(a.ChannelType), Window: a.Window,
+		ExpiresAt: a.ExpiresAt.UTC(), ReplyWindow: toReplyWindow(a.Reply)}
+}
+
+func toReplyWindow(r conversation.ReplyWindow) ReplyWindow {
+	return ReplyWindow{ChannelID: r.ChannelID.String(), Decision: string(r.Decision), ReasonCode: r.ReasonCode,
+		WindowExpiresAt: r.WindowExpiresAt}
+}
 
 // Counts are the inbox's tab counts, kept as counters. The caller's own counts (mine,
 // mentions_unread) are null for an API key.
@@ -170,6 +220,10 @@ func ToConversation(v conversation.Conversation) Conversation {
 	if r := v.Read; r != nil {
 		unread := r.Unread
 		out.LastReadAt, out.UnreadCount = r.LastReadAt, &unread
+	}
+	if r := v.ReplyWindow; r != nil {
+		rw := toReplyWindow(*r)
+		out.ReplyWindow = &rw
 	}
 	return out
 }

@@ -52,6 +52,8 @@ type SendEligibility struct {
 	// DefaultChannelID is where a send without channel_id goes: the channel the contact last wrote on (else the newest identity); null without identities.
 	DefaultChannelID *string              `json:"default_channel_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60"`
 	Channels         []ChannelEligibility `json:"channels"`
+	// At is the instant the answer is for: the future at the request asked about, else now.
+	At time.Time `json:"at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 } // @name SendEligibility
 
 // SendResult is the answer of a send: the message, its conversation and the decision
@@ -76,7 +78,7 @@ func ToDecision(d rules.Result) Decision {
 // ToSendEligibility is el with every identity's identifier.
 func ToSendEligibility(el conversation.Eligibility) SendEligibility {
 	out := SendEligibility{ContactID: el.ContactID.String(), DefaultChannelID: optID(el.DefaultChannelID),
-		Channels: make([]ChannelEligibility, len(el.Channels))}
+		Channels: make([]ChannelEligibility, len(el.Channels)), At: el.At}
 	for i, ch := range el.Channels {
 		out.Channels[i] = ChannelEligibility{ChannelID: ch.Identity.ChannelID.String(), ChannelType: string(ch.Identity.ChannelType),
 			Identifier: &ch.Identity.Identifier, LastInboundAt: ch.Identity.LastInboundAt, Decision: ToDecision(ch.Decision)}

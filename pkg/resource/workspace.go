@@ -37,6 +37,9 @@ type WorkspaceSettings struct {
 	ClosingNoteCategories []string `json:"closing_note_categories" example:"resolved,spam,no_response"`
 	// DefaultPhoneRegion parses national phone numbers (ISO 3166-1 alpha-2).
 	DefaultPhoneRegion string `json:"default_phone_region" example:"US"`
+	// WindowClosingMinutes is how long before a reply window closes it counts as closing: the
+	// inbox's window=closing lists it, and the window.expiring event goes out (1 to 1440).
+	WindowClosingMinutes int `json:"window_closing_minutes" minimum:"1" maximum:"1440" example:"60"`
 } // @name WorkspaceSettings
 
 // Workspace is the caller's workspace with its settings.
@@ -52,5 +55,6 @@ type Workspace struct {
 func ToWorkspace(w workspace.Workspace) Workspace {
 	return Workspace{ID: w.ID.String(), Name: w.Name, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		Settings: WorkspaceSettings{UnassignOnClose: w.Settings.UnassignOnClose, ClosingNoteRequired: w.Settings.ClosingNoteRequired,
-			ClosingNoteCategories: orEmpty(w.Settings.ClosingNoteCategories), DefaultPhoneRegion: w.Settings.DefaultPhoneRegion}}
+			ClosingNoteCategories: orEmpty(w.Settings.ClosingNoteCategories), DefaultPhoneRegion: w.Settings.DefaultPhoneRegion,
+			WindowClosingMinutes: w.Settings.WindowClosingMinutes}}
 }

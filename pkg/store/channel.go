@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
+	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/rules"
 )
@@ -88,9 +89,28 @@ func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p 
 
 var channelsByID = byID(func(r channelRow) uuid.UUID { return r.ID }, true)
 
-// UpdateChannel locks a channel, applies the change and saves it. The type never changes.
+// UpdateChannel locks a channel, applies the change and saves it. The type never changes. A
+// change of its rule options refreshes the reply windows of its contacts (job.RefreshWindows,
+// in the same transaction): a custom channel's window_hours moves their windows' closes, the
+// HUMAN_AGENT tag adds or removes the tag period's alerts.
 func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*channel.Channel) error) (channel.Channel, error) {
-	return channelChange.run(ctx, s, apply, ws, id)
+	c := channelChange
+	c.also = func(ctx context.Context, tx pgx.Tx, before, after channel.Channel) error {
+		if before.RuleOptions == after.RuleOptions {
+			return nil
+		}
+		return s.refreshWindows(ctx, tx, ws, id)
+	}
+	return c.run(ctx, s, apply, ws, id)
+}
+
+// refreshWindows enqueues, inside tx, the refresh of the reply windows of the channel's
+// contacts.
+func (s *Store) refreshWindows(ctx context.Context, tx pgx.Tx, ws, channelID uuid.UUID) error {
+	if err := s.queue.InsertTx(ctx, tx, job.RefreshWindows{WorkspaceID: ws, ChannelID: channelID}, nil); err != nil {
+		return fmt.Errorf("enqueue window refresh: %w", err)
+	}
+	return nil
 }
 
 const (
@@ -114,6 +134,22 @@ WHERE workspace_id = $1 AND id = $2`
 	what: "channel",
 }
 
+// moveDefaultsOffSQL gives the conversations whose default channel is $2, which is being
+// deleted, the next one: their contact's newest identity on another live channel. A channel
+// without messages has no identity the customer wrote on, and a contact whose default it is
+// wrote on no live channel, so the next one has no window either.
+const moveDefaultsOffSQL = `
+UPDATE conversations v SET window_identity_id = d.id, window_channel_id = d.channel_id, window_inbound_at = d.last_inbound_at,
+       window_sent = coalesce(d.outbound_since_inbound, 0), window_open_until = NULL, window_alert = NULL, window_alert_at = NULL
+FROM (SELECT DISTINCT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $2) x
+LEFT JOIN LATERAL (
+    SELECT i.id, i.channel_id, i.last_inbound_at, i.outbound_since_inbound
+    FROM contact_identities i JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id AND ch.archived_at IS NULL
+    WHERE i.workspace_id = $1 AND i.contact_id = x.contact_id AND i.channel_id <> $2
+    ORDER BY i.last_inbound_at DESC NULLS LAST, i.created_at DESC
+    LIMIT 1) d ON true
+WHERE v.workspace_id = $1 AND v.contact_id = x.contact_id AND v.window_channel_id = $2`
+
 // DeleteChannel deletes a channel that has no messages, with its identities, or archives
 // one that has. The channel row is locked first: a message insert checks its foreign key
 // against that row, so no message can slip in between the check and the delete. Two round
@@ -136,12 +172,19 @@ func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Ti
 		}
 		b = &batch{}
 		if !used {
+			b.exec("move default channels", statement{moveDefaultsOffSQL, []any{ws, id}})
 			b.exec("delete channel", statement{`DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
 			return b, nil
 		}
 		archived = true
 		if c.ArchivedAt != nil {
 			return nil, nil
+		}
+		// Its identities are no one's default channel any more: the conversations whose
+		// contacts wrote on it take their next one's window. (Deleted, a channel had no
+		// messages, so no window to give up.)
+		if err := s.refreshWindows(ctx, tx, ws, id); err != nil {
+			return nil, err
 		}
 		b.exec("archive channel", statement{`UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
 			[]any{now, ws, id}})
@@ -213,19 +256,44 @@ LIMIT ` + args.add(limit)
 
 var identitiesByID = byID(func(r identityRow) uuid.UUID { return r.ID }, true)
 
-// CreateIdentity stores an identity.
+// The statements of CreateIdentity.
+const (
+	insertIdentityRowSQL = `
+INSERT INTO contact_identities (workspace_id, id, contact_id, channel_id, identifier, last_inbound_at,
+                                outbound_since_inbound, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	// newestDefaultSQL makes the new identity its contact's default channel (migration 0018)
+	// when the contact has not written on the default: then the newest identity is the default.
+	newestDefaultSQL = `
+UPDATE conversations SET window_identity_id = $3, window_channel_id = $4, window_inbound_at = NULL, window_sent = 0,
+       window_open_until = NULL, window_alert = NULL, window_alert_at = NULL
+WHERE workspace_id = $1 AND contact_id = $2 AND window_inbound_at IS NULL`
+	identityHolderSQL = `SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $2 AND identifier = $3`
+)
+
+// CreateIdentity stores an identity, in one transaction of one round trip: the contact's
+// conversation's lock (ingestion's order: the conversation, then identities), the identity,
+// and the conversation's default channel when the identity is now the contact's newest and
+// they never wrote on the default.
 func (s *Store) CreateIdentity(ctx context.Context, id *channel.Identity) error {
 	r := toIdentityRow(*id)
-	err := s.conn(ctx).Create(&r).Error
+	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		b := &batch{}
+		b.exec("lock conversation", statement{`SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2 FOR UPDATE`,
+			[]any{r.WorkspaceID, r.ContactID}})
+		b.execWrap(statement{insertIdentityRowSQL, []any{r.WorkspaceID, r.ID, r.ContactID, r.ChannelID, r.Identifier, r.LastInboundAt,
+			r.OutboundSinceInbound, r.CreatedAt, r.UpdatedAt}}, func(err error) error { return err })
+		b.exec("set the default channel", statement{newestDefaultSQL, []any{r.WorkspaceID, r.ContactID, r.ID, r.ChannelID}})
+		return b, nil
+	})
 	if err == nil {
 		return nil
 	}
 	switch code, constraint := pgCode(err); {
 	case code == uniqueViolation && constraint == "contact_identities_identifier_key":
-		var holder identityRow
-		_ = s.conn(ctx).Select("contact_id").Where(map[string]any{"workspace_id": id.WorkspaceID, "channel_id": id.ChannelID,
-			"identifier": id.Identifier}).Take(&holder).Error
-		return channel.ErrIdentityExists.With("existing_id", holder.ContactID.String())
+		var holder uuid.UUID
+		_ = s.Pool.QueryRow(ctx, identityHolderSQL, id.WorkspaceID, id.ChannelID, id.Identifier).Scan(&holder)
+		return channel.ErrIdentityExists.With("existing_id", holder.String())
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_contact_id_fkey":
 		return contact.ErrNotFound
 	case code == foreignKeyViolation && constraint == "contact_identities_workspace_id_channel_id_fkey":

@@ -27,6 +27,13 @@ import (
 // columns of those types are NOT NULL.
 func collect[T any](rows pgx.Rows, n int) ([]T, error) {
 	defer rows.Close()
+	if rows.FieldDescriptions() == nil {
+		// A statement that failed has no columns: its error, not a column mismatch.
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	var r, zero T
 	dest, err := destinations(&r, rows.FieldDescriptions())
 	if err != nil {

@@ -46,6 +46,19 @@ type conversationFields struct {
 	ContactPhone         *string
 	AssigneeName         *string
 	AssigneeEmail        *string
+	// The default channel and its window, kept on the row (migration 0018).
+	WindowIdentityID *uuid.UUID
+	WindowChannelID  *uuid.UUID
+	WindowInboundAt  *time.Time
+	WindowSent       int32
+	WindowOpenUntil  *time.Time
+	WindowAlert      *string
+	WindowAlertAt    *time.Time
+	// The default channel's rule and month (conversationJoins' wc, wu), NULL without one.
+	WindowChannelType    *string
+	WindowRuleOptions    jsonObject
+	WindowUsageMonth     *time.Time
+	WindowUsageInitiated *int32
 }
 
 // conversationRow is one conversation read whole, its labels in the same statement
@@ -102,7 +115,25 @@ func (r conversationFields) domain() conversation.Conversation {
 			ClosedAt: *r.ClosingAt, ClosedBy: actorOf(deref(r.ClosingActorKind), r.ClosingActorID)}
 	}
 	c.Labels = []conversation.Label{}
+	c.Window, c.WindowOpenUntil = r.window(), r.WindowOpenUntil
+	if r.WindowAlert != nil && r.WindowAlertAt != nil {
+		c.Alert = &conversation.NextAlert{Kind: conversation.AlertKind(*r.WindowAlert), At: *r.WindowAlertAt}
+	}
 	return c
+}
+
+// window is the default channel read with the row, nil without one.
+func (r conversationFields) window() *conversation.Window {
+	if r.WindowIdentityID == nil || r.WindowChannelID == nil || r.WindowChannelType == nil {
+		return nil
+	}
+	ch := channelRow{Type: *r.WindowChannelType, RuleOptions: r.WindowRuleOptions}.domain()
+	w := &conversation.Window{IdentityID: *r.WindowIdentityID, ChannelID: *r.WindowChannelID, Type: ch.Type, Options: ch.RuleOptions,
+		LastInboundAt: r.WindowInboundAt, SentSinceInbound: int(r.WindowSent), UsageMonth: r.WindowUsageMonth}
+	if r.WindowUsageInitiated != nil {
+		w.UsageInitiated = int(*r.WindowUsageInitiated)
+	}
+	return w
 }
 
 func (r conversationRow) domain() conversation.Conversation {
@@ -133,7 +164,11 @@ const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.ass
        v.closed_at, v.closing_category, v.closing_summary, v.closing_at, v.closing_actor_kind, v.closing_actor_id,
        v.snoozed_until, v.created_at, v.updated_at, v.incoming_count,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
-       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email`
+       c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email,
+       v.window_identity_id, v.window_channel_id, v.window_inbound_at, v.window_sent,
+       v.window_open_until, v.window_alert, v.window_alert_at,
+       wc.type AS window_channel_type, wc.rule_options AS window_rule_options,
+       wu.month AS window_usage_month, wu.initiated AS window_usage_initiated`
 
 // conversationLabels is the labels of the conversation v as a JSON array, in name order
 // without regard to case (labels_name_key's), for a statement that reads one conversation (its
@@ -144,10 +179,20 @@ const conversationLabels = `(SELECT coalesce(json_agg(json_build_object('id', l.
         FROM conversation_labels cl JOIN labels l ON l.workspace_id = cl.workspace_id AND l.id = cl.label_id
         WHERE cl.workspace_id = v.workspace_id AND cl.conversation_id = v.id) AS labels`
 
-// conversationJoins embeds the contact summary and the assignee.
+// conversationJoins embeds the contact summary, the assignee, and the rule of the default
+// channel the reply window is decided on, with its latest month of chatbot-initiated messages
+// (Viber). The default identity's state is on the row (migration 0018); the channel is one
+// lookup per channel, which the rows of a page share (PostgreSQL memoizes it). A channel
+// archived since is no default: the row reads none until the refresh job moves it on.
 const conversationJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
-LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id`
+LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id
+LEFT JOIN channels wc ON wc.workspace_id = v.workspace_id AND wc.id = v.window_channel_id AND wc.archived_at IS NULL
+LEFT JOIN LATERAL (
+    SELECT cu.month, cu.initiated FROM channel_usage cu
+    WHERE cu.workspace_id = v.workspace_id AND cu.channel_id = wc.id AND wc.type = 'viber'
+    ORDER BY cu.month DESC
+    LIMIT 1) wu ON true`
 
 // conversationSelect reads conversationRows; a WHERE on v follows.
 const conversationSelect = `
@@ -240,7 +285,9 @@ UPDATE conversations SET status = $1, assignee_id = $2, closed_at = $3,
        last_message_at = $4, last_message_id = $5, last_message_channel_id = $6,
        last_message_direction = $7, last_message_type = $8, last_message_text = $9,
        closing_category = $10, closing_summary = $11, closing_at = $12,
-       closing_actor_kind = $13, closing_actor_id = $14, snoozed_until = $15, updated_at = $16, incoming_count = $19
+       closing_actor_kind = $13, closing_actor_id = $14, snoozed_until = $15, updated_at = $16, incoming_count = $19,
+       window_identity_id = $20, window_channel_id = $21, window_inbound_at = $22, window_sent = $23,
+       window_open_until = $24, window_alert = $25, window_alert_at = $26
 WHERE workspace_id = $17 AND id = $18`
 
 // queueConversationUpdate queues the write of a conversation's state, last message and
@@ -262,12 +309,36 @@ func queueConversationUpdate(b *batch, c conversation.Conversation) {
 		t := n.ClosedAt
 		at = &t
 	}
+	w := windowColumnsOf(c)
 	b.execWrap(statement{updateConversationSQL, []any{string(c.Status), c.AssigneeID, c.ClosedAt, c.LastMessageAt, lastID,
-		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.SnoozedUntil, c.UpdatedAt, c.WorkspaceID, c.ID, c.IncomingCount}},
+		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.SnoozedUntil, c.UpdatedAt, c.WorkspaceID, c.ID, c.IncomingCount,
+		w.identity, w.channel, w.inbound, w.sent, c.WindowOpenUntil, w.alert, w.alertAt}},
 		func(err error) error {
 			if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
 				return conversation.ErrUnknownAssignee
 			}
 			return fmt.Errorf("update conversation: %w", err)
 		})
+}
+
+// windowColumns are a conversation's default channel and next alert as its columns hold them
+// (NULL for none).
+type windowColumns struct {
+	identity, channel *uuid.UUID
+	inbound, alertAt  *time.Time
+	sent              int
+	alert             *string
+}
+
+func windowColumnsOf(c conversation.Conversation) windowColumns {
+	var w windowColumns
+	if d := c.Window; d != nil {
+		id, ch := d.IdentityID, d.ChannelID
+		w.identity, w.channel, w.inbound, w.sent = &id, &ch, d.LastInboundAt, d.SentSinceInbound
+	}
+	if a := c.Alert; a != nil {
+		kind, at := string(a.Kind), a.At
+		w.alert, w.alertAt = &kind, &at
+	}
+	return w
 }

@@ -88,6 +88,9 @@ type change[R, D any] struct {
 	// explain, when set, rewrites the transaction's error after it has ended; it gets the
 	// changed value when apply ran (to name what a unique violation collided with).
 	explain func(ctx context.Context, s *Store, err error, v D) error
+	// also, when set, runs on the transaction after apply, with the value as locked and as
+	// changed: the jobs a change starts go in with it.
+	also func(ctx context.Context, tx pgx.Tx, before, after D) error
 }
 
 // run applies apply to the row the key arguments of lock select, in two round trips: BEGIN
@@ -106,8 +109,14 @@ func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, k
 			return nil, c.missing
 		}
 		v := c.domain(r)
+		before := c.domain(r)
 		if err := apply(&v); err != nil {
 			return nil, err
+		}
+		if c.also != nil {
+			if err := c.also(ctx, tx, before, v); err != nil {
+				return nil, err
+			}
 		}
 		out = v
 		q, args := c.save(v)

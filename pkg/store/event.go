@@ -78,12 +78,19 @@ deliveries AS (
 SELECT pg_notify($7, $8 || ':' || max(id)) FROM ev`
 
 // publishStatement renders the events' payloads (resource.EventPayload) and builds publishSQL.
+// A conversation's reply window is the one at the events' instant.
 func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error) {
+	now := s.Now()
 	types := make([]string, len(evs))
 	convs := make([]string, len(evs))
 	payloads := make([]string, len(evs))
 	for i, e := range evs {
-		b, err := resource.EventPayload(e.v)
+		v := e.v
+		if c, ok := v.(conversation.Conversation); ok {
+			c.DecideReplyWindow(now)
+			v = c
+		}
+		b, err := resource.EventPayload(v)
 		if err != nil {
 			return statement{}, fmt.Errorf("encode %s event: %w", e.typ, err)
 		}
@@ -93,7 +100,7 @@ func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error)
 		}
 	}
 	wsID := ws.String()
-	return statement{publishSQL, []any{"events/" + wsID, ws, s.Now(), types, convs, payloads, event.Channel, wsID}}, nil
+	return statement{publishSQL, []any{"events/" + wsID, ws, now, types, convs, payloads, event.Channel, wsID}}, nil
 }
 
 type eventOutRow struct {

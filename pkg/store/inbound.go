@@ -205,7 +205,7 @@ func applyInbound(in conversation.Inbound, r identityConversationRow, found map[
 	}
 	// Under the conversation's lock: unread counts are this minus what a reader has read.
 	conv.IncomingCount++
-	events, err := in.Apply(&conv)
+	events, err := in.Apply(&conv, m)
 	if err != nil {
 		return conversation.Message{}, conversation.Conversation{}, nil, err
 	}

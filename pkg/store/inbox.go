@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -14,11 +16,42 @@ import (
 )
 
 // inboxCursor is the inbox's position: the last row's (last_message_at, id), and the sort it
-// belongs to.
+// belongs to. Under sort=window_closing it is the part the row is in too (Seg): 1, the open
+// conversations with an open window, by (window_open_until, id); 2, the rest, by
+// (last_message_at, id).
 type inboxCursor struct {
 	Sort string    `json:"s"`
+	Seg  int       `json:"g,omitempty"`
 	At   time.Time `json:"t"`
 	ID   uuid.UUID `json:"id"`
+}
+
+// inboxPosition is r's position in the inbox f orders.
+func inboxPosition(f conversation.Filter, r readRow) inboxCursor {
+	if f.Sort != conversation.SortWindowClosing {
+		return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID}
+	}
+	if u := r.WindowOpenUntil; r.Status == string(conversation.StatusOpen) && u != nil && u.After(f.Now) {
+		return inboxCursor{Sort: f.Sort, Seg: 1, At: *u, ID: r.ID}
+	}
+	return inboxCursor{Sort: f.Sort, Seg: 2, At: r.LastMessageAt, ID: r.ID}
+}
+
+// compareWindowClosing orders two positions of sort=window_closing: part 1 before part 2,
+// soonest-closing first in part 1 and newest first in part 2, by id (as PostgreSQL orders
+// uuids) between equal instants.
+func compareWindowClosing(a, b inboxCursor) int {
+	if a.Seg != b.Seg {
+		return cmp.Compare(a.Seg, b.Seg)
+	}
+	c := a.At.Compare(b.At)
+	if c == 0 {
+		c = bytes.Compare(a.ID[:], b.ID[:])
+	}
+	if a.Seg == 2 {
+		return -c
+	}
+	return c
 }
 
 // Conversations is the inbox, newest (or oldest) last message first, keyset on (last_message_at,
@@ -33,8 +66,14 @@ func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.
 		return s.mentionedConversations(ctx, ws, f, p) // note.go
 	}
 	order := keyset[readRow, inboxCursor]{
-		key:   func(r readRow) inboxCursor { return inboxCursor{Sort: f.Sort, At: r.LastMessageAt, ID: r.ID} },
-		valid: func(c inboxCursor) bool { return !c.At.IsZero() && c.ID != uuid.Nil },
+		key: func(r readRow) inboxCursor { return inboxPosition(f, r) },
+		valid: func(c inboxCursor) bool {
+			seg := c.Seg == 0
+			if c.Sort == conversation.SortWindowClosing {
+				seg = c.Seg == 1 || c.Seg == 2
+			}
+			return seg && !c.At.IsZero() && c.ID != uuid.Nil
+		},
 	}
 	return list(order, p, func(after *inboxCursor, limit int) ([]readRow, error) {
 		if after != nil && after.Sort != f.Sort {
@@ -50,6 +89,8 @@ type inboxQuery struct {
 	f     conversation.Filter
 	after *inboxCursor
 	limit int
+	// secondPart reads only the second part of sort=window_closing (windowInbox).
+	secondPart bool
 }
 
 // planEach reports whether the page's statements are planned for their arguments on every
@@ -95,17 +136,54 @@ func (q inboxQuery) order() (orderBy, cmp string) {
 // filters are the request's conditions on v other than q.
 func (q inboxQuery) filters(args *params) string {
 	f := q.f
-	where := []string{"v.workspace_id = " + args.add(q.ws)}
+	where := []string{q.base(args)}
 	// Statuses are literals, not parameters, so the planner can match the partial
 	// indexes even with a generic plan.
-	switch f.Status {
-	case string(conversation.StatusOpen):
-		where = append(where, "v.status = 'open'")
-	case string(conversation.StatusClosed):
-		where = append(where, "v.status = 'closed'")
-	case string(conversation.StatusSnoozed):
-		where = append(where, "v.status = 'snoozed'")
+	if st, ok := statusLiteral(f.Status); ok {
+		where = append(where, "v.status = "+st)
 	}
+	if f.Window != "" {
+		where = append(where, q.windowCond(f.Window, args.add(f.Now)+"::timestamptz", args))
+	}
+	if q.after != nil {
+		_, op := q.order()
+		where = append(where, "(v.last_message_at, v.id) "+op+" ("+args.add(q.after.At)+", "+args.add(q.after.ID)+")")
+	}
+	return strings.Join(where, " AND ")
+}
+
+// statusLiteral is a status as a SQL literal; false for all.
+func statusLiteral(status string) (string, bool) {
+	switch status {
+	case string(conversation.StatusOpen), string(conversation.StatusClosed), string(conversation.StatusSnoozed):
+		return "'" + status + "'", true
+	}
+	return "", false
+}
+
+// windowCond is a window filter's condition on v at the instant now (a placeholder). A window
+// is open while window_open_until is after now: the alert job clears the column when it
+// closes, but a row it has not reached yet still holds a past instant.
+func (q inboxQuery) windowCond(window, now string, args *params) string {
+	switch window {
+	case conversation.WindowOpen:
+		return "v.window_open_until > " + now
+	case conversation.WindowClosing:
+		return "v.window_open_until > " + now + " AND v.window_open_until <= " + now + " + " + q.lead(args)
+	}
+	return "(v.window_open_until IS NULL OR v.window_open_until <= " + now + ")"
+}
+
+// lead is the workspace's window_closing_minutes as an interval: a subquery PostgreSQL runs
+// once per statement (an InitPlan), not a round trip of its own.
+func (q inboxQuery) lead(args *params) string {
+	return "(SELECT make_interval(mins => lw.window_closing_minutes) FROM workspaces lw WHERE lw.id = " + args.add(q.ws) + ")"
+}
+
+// base are the request's conditions on v other than its status, window, position and q.
+func (q inboxQuery) base(args *params) string {
+	f := q.f
+	where := []string{"v.workspace_id = " + args.add(q.ws)}
 	switch f.Inbox {
 	case conversation.InboxMine:
 		where = append(where, "v.assignee_id = "+args.add(f.Me))
@@ -125,25 +203,43 @@ func (q inboxQuery) filters(args *params) string {
 		where = append(where, `EXISTS (SELECT 1 FROM conversation_labels cl
     WHERE cl.workspace_id = v.workspace_id AND cl.label_id = `+args.add(*f.LabelID)+` AND cl.conversation_id = v.id)`)
 	}
-	if q.after != nil {
-		_, cmp := q.order()
-		where = append(where, "(v.last_message_at, v.id) "+cmp+" ("+args.add(q.after.At)+", "+args.add(q.after.ID)+")")
-	}
 	return strings.Join(where, " AND ")
 }
 
-// joinPage joins the contact and the assignee to the conversations m picked by id.
+// joinPage joins the contact and the assignee to the conversations m picked by id. Under
+// sort=window_closing the caller orders the page (windowInbox).
 func (q inboxQuery) joinPage(m string, args *params) string {
 	orderBy, _ := q.order()
+	if q.f.Sort == conversation.SortWindowClosing {
+		orderBy = ""
+	}
 	return `SELECT ` + conversationColumns + `
 FROM (` + m + `) m
 JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id` + conversationJoins + `
 ` + orderBy
 }
 
-// inbox reads one page: without q the list's own walk, with q the search's steps; then the
-// page's labels and read state (pageExtras).
+// inbox reads one page: without q the list's own walk, with q the search's steps (under
+// sort=window_closing, and for a window filter without q, windowInbox's walks and
+// windowFromIDs); then the page's labels and read state (pageExtras).
 func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
+	if q.f.Sort == conversation.SortWindowClosing || (q.f.Window != "" && q.f.Q == "") {
+		var found []readRow
+		walk := func(bound int) (int, error) {
+			var err error
+			found, err = s.windowInbox(ctx, q, bound)
+			return len(found), err
+		}
+		fromIDs := func(ids []uuid.UUID) error {
+			var err error
+			found, err = s.windowFromIDs(ctx, q, ids)
+			return err
+		}
+		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+			return nil, err
+		}
+		return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
+	}
 	orderBy, _ := q.order()
 	var found []readRow
 	run := func(sql string, args params) (int, error) {

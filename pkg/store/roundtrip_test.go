@@ -91,6 +91,17 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Two WhatsApp customers whose windows close within the hour: their expiring alerts are due.
+	wa, err := channels.Create(ctx, w.ID, channel.New{Type: "whatsapp", Name: "WA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closing := time.Now().Add(-23*time.Hour - 30*time.Minute)
+	for _, phone := range []string{"+14155550160", "+14155550161"} {
+		if _, _, err := convs.Ingest(ctx, w.ID, wa.ID, conversation.InboundMessage{Identifier: phone, Text: "hi", ReceivedAt: &closing}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n := 0
 	tests := []struct {
 		name string
@@ -168,6 +179,24 @@ func TestRoundTrips(t *testing.T) {
 		// page's own statement, which is planned on every execution).
 		{"inbox by label", func(ctx context.Context) error {
 			_, _, err := convs.List(ctx, w.ID, conversation.Filter{LabelID: &refund.ID}, page.Request{Limit: 25})
+			return err
+		}, 2},
+		// The window sort's first part alone fills the page: the page, then its extras. On the
+		// page where it ends, the second part is read after it.
+		{"inbox by reply window", func(ctx context.Context) error {
+			_, _, err := convs.List(ctx, w.ID, conversation.Filter{Sort: conversation.SortWindowClosing}, page.Request{Limit: 1})
+			return err
+		}, 2},
+		{"inbox by reply window, where the open windows end", func(ctx context.Context) error {
+			_, _, err := convs.List(ctx, w.ID, conversation.Filter{Sort: conversation.SortWindowClosing}, page.Request{Limit: 3})
+			return err
+		}, 3},
+		// BEGIN with the lock of the due alerts; the next alerts and the events with COMMIT.
+		{"window alerts", func(ctx context.Context) error {
+			n, err := convs.AlertDue(ctx, 100)
+			if err == nil && n != 2 {
+				err = fmt.Errorf("handled %d, want 2", n)
+			}
 			return err
 		}, 2},
 		// An empty page has no labels to read.

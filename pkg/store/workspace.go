@@ -20,6 +20,7 @@ type workspaceRow struct {
 	ClosingNoteRequired   bool
 	ClosingNoteCategories textArray
 	DefaultPhoneRegion    string
+	WindowClosingMinutes  int
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 }
@@ -29,17 +30,23 @@ func (workspaceRow) TableName() string { return "workspaces" }
 func (r workspaceRow) domain() workspace.Workspace {
 	return workspace.Workspace{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Settings: workspace.Settings{UnassignOnClose: r.UnassignOnClose, ClosingNoteRequired: r.ClosingNoteRequired,
-			ClosingNoteCategories: []string(r.ClosingNoteCategories), DefaultPhoneRegion: r.DefaultPhoneRegion}}
+			ClosingNoteCategories: []string(r.ClosingNoteCategories), DefaultPhoneRegion: r.DefaultPhoneRegion,
+			WindowClosingMinutes: r.WindowClosingMinutes}}
 }
 
 // workspaceColumns are workspaceRow's columns.
 const workspaceColumns = `id, name, unassign_on_close, closing_note_required, closing_note_categories,
-       default_phone_region, created_at, updated_at`
+       default_phone_region, window_closing_minutes, created_at, updated_at`
 
 func toWorkspaceRow(w workspace.Workspace) workspaceRow {
+	if w.Settings.WindowClosingMinutes == 0 {
+		// A workspace made without the setting (it came with migration 0018) takes its default.
+		w.Settings.WindowClosingMinutes = workspace.DefaultWindowClosingMinutes
+	}
 	return workspaceRow{ID: w.ID, Name: w.Name, UnassignOnClose: w.Settings.UnassignOnClose,
 		ClosingNoteRequired: w.Settings.ClosingNoteRequired, ClosingNoteCategories: textArray(w.Settings.ClosingNoteCategories),
-		DefaultPhoneRegion: w.Settings.DefaultPhoneRegion, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		DefaultPhoneRegion: w.Settings.DefaultPhoneRegion, WindowClosingMinutes: w.Settings.WindowClosingMinutes,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 type userRow struct {
@@ -80,7 +87,7 @@ func userErr(err error) error {
 // lock and then the check; the inserts with COMMIT.
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
 	const (
-		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	)
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
@@ -103,7 +110,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, own
 		w, u := toWorkspaceRow(ws), toUserRow(owner)
 		b = &batch{}
 		b.exec("insert workspace", statement{insertWorkspace, []any{w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
-			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.CreatedAt, w.UpdatedAt}})
+			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.WindowClosingMinutes, w.CreatedAt, w.UpdatedAt}})
 		b.execWrap(statement{insertOwner, []any{u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
 			u.CreatedAt, u.UpdatedAt}}, func(err error) error { return fmt.Errorf("insert owner: %w", userErr(err)) })
 		return b, nil
@@ -136,16 +143,28 @@ var workspaceChange = change[workspaceRow, workspace.Workspace]{
 	missing: workspace.ErrNotFound,
 	domain:  workspaceRow.domain,
 	save: func(w workspace.Workspace) (string, []any) {
-		const q = `
-UPDATE workspaces SET name = $2, unassign_on_close = $3, closing_note_required = $4, closing_note_categories = $5,
-       default_phone_region = $6, created_at = $7, updated_at = $8
-WHERE id = $1`
 		r := toWorkspaceRow(w)
-		return q, []any{r.ID, r.Name, r.UnassignOnClose, r.ClosingNoteRequired, r.ClosingNoteCategories,
-			r.DefaultPhoneRegion, r.CreatedAt, r.UpdatedAt}
+		return saveWorkspaceSQL, []any{r.ID, r.Name, r.UnassignOnClose, r.ClosingNoteRequired, r.ClosingNoteCategories,
+			r.DefaultPhoneRegion, r.CreatedAt, r.UpdatedAt, r.WindowClosingMinutes}
 	},
 	what: "workspace",
 }
+
+// saveWorkspaceSQL writes a workspace back. A new window_closing_minutes moves the pending
+// expiring alerts of its conversations by the difference (an expiring alert is due that long
+// before its window closes), in the same statement: old reads the value before the update
+// (every part of a statement sees the same snapshot). It walks conversations_window_alert,
+// which holds only the pending alerts of every workspace.
+const saveWorkspaceSQL = `
+WITH old AS (SELECT window_closing_minutes AS minutes FROM workspaces WHERE id = $1),
+saved AS (
+    UPDATE workspaces SET name = $2, unassign_on_close = $3, closing_note_required = $4, closing_note_categories = $5,
+           default_phone_region = $6, created_at = $7, updated_at = $8, window_closing_minutes = $9
+    WHERE id = $1)
+UPDATE conversations v SET window_alert_at = v.window_alert_at + make_interval(mins => old.minutes - $9)
+FROM old
+WHERE old.minutes <> $9 AND v.window_alert_at IS NOT NULL AND v.workspace_id = $1
+  AND v.window_alert IN ('expiring', 'tag_expiring')`
 
 // CreateUser stores a user.
 func (s *Store) CreateUser(ctx context.Context, u workspace.User) error {

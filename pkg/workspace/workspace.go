@@ -41,6 +41,21 @@ type Settings struct {
 	ClosingNoteRequired   bool
 	ClosingNoteCategories []string
 	DefaultPhoneRegion    string
+	// WindowClosingMinutes is how long before a reply window closes it counts as closing: the
+	// inbox's window=closing, and the window.expiring alert.
+	WindowClosingMinutes int
+}
+
+// Limits of WindowClosingMinutes: a minute to a day (WhatsApp's whole window).
+const (
+	DefaultWindowClosingMinutes = 60
+	MinWindowClosingMinutes     = 1
+	MaxWindowClosingMinutes     = 24 * 60
+)
+
+// WindowLead is WindowClosingMinutes as a duration.
+func (s Settings) WindowLead() time.Duration {
+	return time.Duration(s.WindowClosingMinutes) * time.Minute
 }
 
 // Workspace is the tenant.
@@ -187,7 +202,7 @@ func (s *Service) Bootstrap(ctx context.Context, name string, owner NewUser) (Wo
 	}
 	now := s.now().UTC()
 	ws := Workspace{ID: uuid.Must(uuid.NewV7()), Name: name, CreatedAt: now, UpdatedAt: now,
-		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}}}
+		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}, WindowClosingMinutes: DefaultWindowClosingMinutes}}
 	u, err := s.newUser(ctx, ws.ID, owner)
 	if err != nil {
 		return Workspace{}, User{}, err
@@ -210,6 +225,7 @@ type Patch struct {
 	ClosingNoteRequired   *bool
 	ClosingNoteCategories *[]string
 	DefaultPhoneRegion    *string
+	WindowClosingMinutes  *int
 }
 
 // Update applies a patch after validating it.
@@ -248,6 +264,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 		}
 		p.DefaultPhoneRegion = &r
 	}
+	if m := p.WindowClosingMinutes; m != nil && (*m < MinWindowClosingMinutes || *m > MaxWindowClosingMinutes) {
+		f.Add("window_closing_minutes", fmt.Sprintf("must be %d to %d", MinWindowClosingMinutes, MaxWindowClosingMinutes))
+	}
 	if err := f.Err(); err != nil {
 		return Workspace{}, err
 	}
@@ -266,6 +285,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 		}
 		if p.DefaultPhoneRegion != nil {
 			w.Settings.DefaultPhoneRegion = *p.DefaultPhoneRegion
+		}
+		if p.WindowClosingMinutes != nil {
+			w.Settings.WindowClosingMinutes = *p.WindowClosingMinutes
 		}
 		w.UpdatedAt = s.now().UTC()
 		return nil

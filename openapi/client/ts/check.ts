@@ -10,6 +10,7 @@ type Conversation = components["schemas"]["Conversation"];
 type Contact = components["schemas"]["Contact"];
 type Mention = components["schemas"]["Mention"];
 type ScheduledMessage = components["schemas"]["ScheduledMessage"];
+type WindowAlert = components["schemas"]["WindowAlert"];
 
 // Equals is true only for identical types: `any`, `unknown` or a loose record do not pass.
 type Equals<A, B> =
@@ -79,6 +80,15 @@ export function describe(event: Event): string {
       // @ts-expect-error a scheduled message event's data is not a Message
       void event.data.direction;
       return `${when} ${event.type} ${event.data.id} at ${event.data.send_at}: ${event.data.status} ${sent ?? event.data.reason ?? ""}`;
+    }
+    case "window.expiring":
+    case "window.closed": {
+      exactly<Equals<typeof event.data, WindowAlert>>();
+      const window: "messaging" | "human_agent_tag" = event.data.window;
+      const decision: "allowed" | "template_required" | "tag_required" | "blocked" = event.data.reply_window.decision;
+      // @ts-expect-error a window event's data is not a Conversation
+      void event.data.last_message;
+      return `${when} ${event.type} ${window} window of ${event.data.conversation_id} closes ${event.data.expires_at} (${decision})`;
     }
     default: {
       // Every event type is handled above: a new one must say what its data is.

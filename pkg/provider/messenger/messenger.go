@@ -90,7 +90,8 @@ type request struct {
 // Send posts the message to {base}/{page_id}/messages. A message with a Tag goes as
 // MESSAGE_TAG, any other as RESPONSE. A link goes as the attachment's payload.url; stored media
 // is uploaded with the send, as multipart/form-data whose filedata part is the file.
-// Attachments carry no caption on Messenger, so the text of an attachment message is not sent.
+// Attachments carry no caption on Messenger: the send's check (Limits.NoCaption) refuses an
+// attachment message with text, so none is dropped here.
 func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result, error) {
 	body, err := build(m)
 	if err != nil {
@@ -203,7 +204,8 @@ func transient(code, _ int) bool {
 // Limits are the Send API's attachments (Send API reference; "Saving assets"): one attachment
 // per message, image (JPEG, PNG, GIF), video, audio or any other file, each up to 25 MB (an
 // image by URL up to 8 MB, which a link's unknown size cannot be checked against). Instagram
-// takes the same (pkg/channel names it).
+// takes the same (pkg/channel names it). An attachment carries no text: a message with both is
+// refused rather than sent without its text.
 var Limits = provider.Limits{
 	Name: "Messenger",
 	Kinds: []provider.KindLimit{
@@ -212,5 +214,6 @@ var Limits = provider.Limits{
 		{Kind: provider.KindAudio, Types: []string{"audio/*"}, MaxBytes: 25 * provider.MB},
 		{Kind: provider.KindDocument, MaxBytes: 25 * provider.MB},
 	},
-	MaxFiles: 1,
+	MaxFiles:  1,
+	NoCaption: true,
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/switchboard/switchboard/pkg/provider"
@@ -30,36 +29,26 @@ func (c *Client) File(ctx context.Context, fileID string, maxBytes int64) (io.Re
 	if err != nil {
 		return nil, provider.MediaInfo{}, err
 	}
-	var answer struct {
-		OK     bool `json:"ok"`
-		Result struct {
-			FilePath string `json:"file_path"`
-			FileSize int64  `json:"file_size"`
-		} `json:"result"`
-		ErrorCode   int    `json:"error_code"`
-		Description string `json:"description"`
+	raw, err := c.read(resp)
+	if _, failed := err.(*provider.Error); failed {
+		return nil, provider.MediaInfo{}, err
 	}
-	decodeErr := json.Unmarshal(resp.Body, &answer)
-	if !resp.OK() || (decodeErr == nil && !answer.OK) {
-		code := ""
-		if answer.ErrorCode != 0 {
-			code = strconv.Itoa(answer.ErrorCode)
-		}
-		e := provider.FromResponse(name, resp, code, answer.Description)
-		if resp.OK() { // ok:false on a 2xx: trust error_code
-			e.Permanent = !provider.Transient(answer.ErrorCode)
-		}
-		return nil, provider.MediaInfo{}, e.Redact(c.cfg.BotToken, c.cfg.SecretToken)
+	var file struct {
+		FilePath string `json:"file_path"`
+		FileSize int64  `json:"file_size"`
 	}
-	if decodeErr != nil || answer.Result.FilePath == "" {
+	if err == nil {
+		err = json.Unmarshal(raw, &file)
+	}
+	if err != nil || file.FilePath == "" {
 		return nil, provider.MediaInfo{}, &provider.Error{Provider: name, Permanent: true, Code: "unreadable_response",
 			Text: "getFile answered no file_path"}
 	}
-	if size := answer.Result.FileSize; maxBytes > 0 && size > maxBytes {
+	if size := file.FileSize; maxBytes > 0 && size > maxBytes {
 		return nil, provider.MediaInfo{}, provider.TooLarge(name, size, maxBytes)
 	}
 	// file_path is Telegram's own ("photos/file_1.jpg"): each segment is escaped, the slashes kept.
-	segments := strings.Split(answer.Result.FilePath, "/")
+	segments := strings.Split(file.FilePath, "/")
 	for i, s := range segments {
 		segments[i] = url.PathEscape(s)
 	}
@@ -74,11 +63,11 @@ func (c *Client) File(ctx context.Context, fileID string, maxBytes int64) (io.Re
 		}
 		return nil, provider.MediaInfo{}, err
 	}
-	if answer.Result.FileSize > 0 {
-		info.Size = answer.Result.FileSize
+	if file.FileSize > 0 {
+		info.Size = file.FileSize
 	}
 	// The Bot API serves files as application/octet-stream; the name is the path's last part.
-	info.Filename = answer.Result.FilePath[strings.LastIndexByte(answer.Result.FilePath, '/')+1:]
+	info.Filename = file.FilePath[strings.LastIndexByte(file.FilePath, '/')+1:]
 	if info.MIMEType == "application/octet-stream" {
 		info.MIMEType = ""
 	}

@@ -82,9 +82,25 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 	if err != nil {
 		return provider.Result{}, err
 	}
+	// Result is a Message, or an array of them (sendMediaGroup).
+	result, err := c.read(resp)
+	if _, failed := err.(*provider.Error); failed {
+		return provider.Result{}, err
+	}
+	id := firstMessageID(result)
+	if err != nil || id == "" {
+		return provider.Result{}, provider.Unreadable(name, resp)
+	}
+	return provider.Result{ProviderMessageID: id}, nil
+}
+
+// read reads a Bot API answer's envelope: the result of an answer with ok true; the
+// *provider.Error an answer stands for when its status failed, or when ok is false on a 2xx
+// (then error_code says whether it is worth a retry), with the tokens redacted; or the
+// decoding error of a 2xx answer that is not the envelope.
+func (c *Client) read(resp *provider.Response) (json.RawMessage, error) {
 	var answer struct {
-		OK bool `json:"ok"`
-		// Result is a Message, or an array of them (sendMediaGroup).
+		OK          bool            `json:"ok"`
 		Result      json.RawMessage `json:"result"`
 		ErrorCode   int             `json:"error_code"`
 		Description string          `json:"description"`
@@ -105,13 +121,9 @@ func (c *Client) Send(ctx context.Context, m provider.Message) (provider.Result,
 		if answer.Parameters.RetryAfter > 0 {
 			e.RetryAfter = provider.RetryAfterSeconds(answer.Parameters.RetryAfter)
 		}
-		return provider.Result{}, e.Redact(c.cfg.BotToken, c.cfg.SecretToken)
+		return nil, e.Redact(c.cfg.BotToken, c.cfg.SecretToken)
 	}
-	id := firstMessageID(answer.Result)
-	if decodeErr != nil || id == "" {
-		return provider.Result{}, provider.Unreadable(name, resp)
-	}
-	return provider.Result{ProviderMessageID: id}, nil
+	return answer.Result, decodeErr
 }
 
 // firstMessageID is the id of the Message a method answered, or of the first of a media
@@ -250,7 +262,7 @@ func chatID(to string) any {
 // other file as a document); by URL Telegram fetches documents only as GIF, PDF or ZIP (and
 // photos up to 5 MB, other files up to 20 MB, which a link's unknown size cannot be checked
 // against). Two to ten files go as one media group, whose photos and videos may mix but whose
-// documents and audio go only with their own kind.
+// documents and audio go only with their own kind. A caption is 0-1024 characters (sendPhoto).
 var Limits = provider.Limits{
 	Name: "Telegram",
 	Kinds: []provider.KindLimit{
@@ -259,6 +271,7 @@ var Limits = provider.Limits{
 		{Kind: provider.KindAudio, Types: []string{"audio/mpeg", "audio/mp4", "audio/x-m4a"}, MaxBytes: 50 * provider.MB},
 		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB, LinkTypes: []string{"image/gif", "application/pdf", "application/zip"}},
 	},
-	MaxFiles: 10,
-	Groups:   [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
+	MaxFiles:   10,
+	MaxCaption: 1024,
+	Groups:     [][]string{{provider.KindImage, provider.KindVideo}, {provider.KindDocument}, {provider.KindAudio}},
 }

@@ -273,10 +273,10 @@ func TestLimits(t *testing.T) {
 		t.Error("a Word link is taken")
 	}
 	photo, doc := provider.File{MIMEType: "image/png"}, provider.File{MIMEType: "application/pdf"}
-	if r := telegram.Limits.Check([]provider.File{photo, {MIMEType: "video/mp4"}}, true, false); r != nil {
+	if r := telegram.Limits.Check([]provider.File{photo, {MIMEType: "video/mp4"}}, "a caption", false); r != nil {
 		t.Errorf("a photo and a video: %+v", r)
 	}
-	if r := telegram.Limits.Check([]provider.File{photo, doc}, false, false); r == nil || r.Index != 1 {
+	if r := telegram.Limits.Check([]provider.File{photo, doc}, "", false); r == nil || r.Index != 1 {
 		t.Errorf("a photo and a document: %+v", r)
 	}
 }

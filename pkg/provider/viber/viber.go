@@ -199,13 +199,15 @@ func mac(body []byte, key string) []byte {
 // Limits are the REST Bot API's (send_message: picture, video and file messages): one file per
 // message by URL; pictures JPEG, PNG or GIF up to 1 MB, video MP4 up to 26 MB, any other file up
 // to 50 MB (a file message needs its size, so a link of another type goes as a URL message).
+// Only a picture carries text, its description of at most 120 characters.
 var Limits = provider.Limits{
 	Name: "Viber",
 	Kinds: []provider.KindLimit{
 		{Kind: provider.KindImage, Types: []string{"image/jpeg", "image/png", "image/gif"}, MaxBytes: 1 * provider.MB},
-		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 26 * provider.MB},
-		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB},
+		{Kind: provider.KindVideo, Types: []string{"video/mp4"}, MaxBytes: 26 * provider.MB, NoCaption: true},
+		{Kind: provider.KindDocument, MaxBytes: 50 * provider.MB, NoCaption: true},
 	},
-	MaxFiles: 1,
-	NeedsURL: true,
+	MaxFiles:   1,
+	MaxCaption: 120,
+	NeedsURL:   true,
 }

@@ -303,7 +303,8 @@ func transient(code, _ int) bool {
 // file per message; images JPEG or PNG up to 5 MB, stickers WebP up to 500 KB (animated; static
 // ones are 100 KB, which the bytes alone do not tell apart), video MP4 or 3GPP up to 16 MB,
 // audio AAC, AMR, MP3, MP4 audio or OGG up to 16 MB, documents (text, PDF, Word, Excel,
-// PowerPoint) up to 100 MB. The upload endpoint refuses other types.
+// PowerPoint) up to 100 MB. The upload endpoint refuses other types. A caption is at most 1024
+// characters (Messages reference, media object).
 // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
 var Limits = provider.Limits{
 	Name: "WhatsApp Cloud",
@@ -319,5 +320,6 @@ var Limits = provider.Limits{
 			"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
 			MaxBytes: 100 * provider.MB},
 	},
-	MaxFiles: 1,
+	MaxFiles:   1,
+	MaxCaption: 1024,
 }

@@ -367,7 +367,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("%s of %d bytes: kind %q, %v; want %q", tc.mimeType, tc.size, k.Kind, ok, tc.kind)
 		}
 	}
-	r := whatsapp.Limits.Check([]provider.File{{MIMEType: "video/mp4", Size: 40_000_000, Stored: true}}, true, true)
+	r := whatsapp.Limits.Check([]provider.File{{MIMEType: "video/mp4", Size: 40_000_000, Stored: true}}, "a caption", true)
 	if r == nil || r.Detail != "WhatsApp Cloud takes video up to 16 MB (video/mp4, video/3gpp); this file is 40 MB." {
 		t.Errorf("a 40 MB video: %+v", r)
 	}
