@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,7 @@ import (
 type sendHandler struct {
 	sends         *conversation.SendService
 	conversations *conversation.Service
+	scheduled     *conversation.ScheduledService
 }
 
 type templateSendRequest struct {
@@ -38,7 +40,32 @@ type sendMessageRequest struct {
 	Tag string `json:"tag" maxLength:"64" example:"HUMAN_AGENT"`
 	// OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	// SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
+	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable,x-from-now=sendAt" example:"2026-12-06T09:00:00Z"`
+	// (fallback_template is described in the operation: a description here would make swag wrap
+	// the $ref in an allOf, a free-form object to the spec's readers.)
+
+	FallbackTemplate *templateSendRequest `json:"fallback_template"`
+	// CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
+	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied" extensions:"x-nullable" example:"true"`
 } // @name SendMessageRequest
+
+// schedule reads the scheduling fields: nil for an immediate send (which takes
+// fallback_template too, and for which cancel_if_customer_replied means nothing).
+func (r sendMessageRequest) schedule() (*conversation.ScheduleOptions, error) {
+	if r.SendAt == nil {
+		return nil, nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, *r.SendAt)
+	if err != nil {
+		return nil, errkind.Invalid(errkind.Field{Field: "send_at", Message: "must be an RFC 3339 instant such as 2026-12-06T09:00:00Z"})
+	}
+	o := &conversation.ScheduleOptions{SendAt: at, CancelIfCustomerReplied: r.CancelIfCustomerReplied != nil && *r.CancelIfCustomerReplied}
+	if t := r.FallbackTemplate; t != nil {
+		o.Fallback = &conversation.TemplateRef{Name: t.Name, Language: t.Language, Variables: t.Variables}
+	}
+	return o, nil
+}
 
 func (r sendMessageRequest) draft() (conversation.Draft, error) {
 	d := conversation.Draft{Type: conversation.MessageType(r.Type), Text: r.Text, Tag: r.Tag}
@@ -63,7 +90,7 @@ const maxIdempotencyKey = 255
 // send godoc
 // @Summary     Send a message
 // @ID          sendMessage
-// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// @Description Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 // @Tags        messages
 // @Accept      json
 // @Produce     json
@@ -72,7 +99,9 @@ const maxIdempotencyKey = 255
 // @Param       Idempotency-Key header string             false "Unique key for this send (1-255 printable ASCII characters without spaces), kept 24 hours" minlength(1) maxlength(255) extensions(x-pattern=^[!-~]+$)
 // @Param       body            body   sendMessageRequest true  "Message"
 // @Success     201 {object} resource.SendResult
+// @Success     202 {object} resource.ScheduledMessage "With send_at: the scheduled message"
 // @Header      201 {string} Idempotent-Replayed "true when this answer replays the first one sent with the same Idempotency-Key"
+// @Header      202 {string} Idempotent-Replayed "true when this answer replays the first one sent with the same Idempotency-Key"
 // @Failure     400 {object} Problem
 // @Failure     401 {object} Problem
 // @Failure     403 {object} Problem
@@ -98,11 +127,22 @@ func (h *sendHandler) send(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	opts, err := req.schedule()
+	if err != nil {
+		return err
+	}
 	by, err := callerFor(c, req.OnBehalfOf)
 	if err != nil {
 		return err
 	}
-	sent, replay, err := h.sends.Send(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, idempotency(c, key, req))
+	if opts != nil {
+		return h.schedule(c, id, by, draft, *opts, idempotency(c, key, req))
+	}
+	var fallback *conversation.TemplateRef
+	if t := req.FallbackTemplate; t != nil {
+		fallback = &conversation.TemplateRef{Name: t.Name, Language: t.Language, Variables: t.Variables}
+	}
+	sent, replay, err := h.sends.SendOrFallback(c.Request().Context(), principal(c).WorkspaceID, id, by, draft, fallback, idempotency(c, key, req))
 	if err != nil {
 		return refusalProblem(err)
 	}

@@ -3,7 +3,7 @@
 //
 // @title                      Switchboard API
 // @version                    1.0
-// @description                Headless REST/JSON API for omnichannel customer conversations: contacts, conversations, a per-channel rule table that decides whether each outbound message may be sent, and rule-checked sends. Errors are RFC 9457 problems (application/problem+json) with a stable `code`. Lists use keyset pagination: pass `next_cursor` back as `cursor`.
+// @description                Headless REST/JSON API for omnichannel customer conversations: contacts, conversations, a per-channel rule table that decides whether each outbound message may be sent, and rule-checked sends. Errors are RFC 9457 problems (application/problem+json) with a stable `code`. Lists use keyset pagination: pass `next_cursor` back as `cursor`. An instant marked `x-from-now` must fall in that range of the server's clock when it takes the request (ISO 8601 durations: `exclusiveMinimum: PT0S` is in the future, `maximum: P30D` at most 30 days ahead).
 // @BasePath                   /
 // @tag.name                  auth
 // @tag.description           Log in, rotate the refresh token, log out; who am I.
@@ -87,6 +87,8 @@ type Deps struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Scheduled schedules sends (POST /contacts/{id}/messages with send_at) and lists them.
+	Scheduled *conversation.ScheduledService
 	// Media stores and serves files; MediaURLs signs the URLs that need no bearer token.
 	Media     *media.Service
 	MediaURLs *media.Signer
@@ -133,6 +135,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Labels:             svc.Labels,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
+		Scheduled:          svc.Scheduled,
 		Media:              svc.Media,
 		MediaURLs:          svc.MediaURLs,
 		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
@@ -293,10 +296,14 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodDelete, "/notes/:id", nh.delete, auth.ScopeConversationsWrite)
 	route(http.MethodGet, "/notes/:id/mentions", nh.mentions, auth.ScopeConversationsRead)
 
-	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations}
+	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations, scheduled: d.Scheduled}
 	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
+	sch := &scheduledHandler{scheduled: d.Scheduled}
+	route(http.MethodGet, "/scheduled-messages", sch.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/scheduled-messages/:id", sch.get, auth.ScopeConversationsRead)
+	route(http.MethodDelete, "/scheduled-messages/:id", sch.cancel, auth.ScopeMessagesSend)
 
 	mh := &mediaHandler{media: d.Media, urls: d.MediaURLs, publicBaseURL: d.PublicBaseURL}
 	// An upload exists to be sent: messages:send is what a reply needs, so a key made for

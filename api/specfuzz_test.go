@@ -137,7 +137,7 @@ const (
 // Why a known case remains: the state of the data or semantics no schema holds. The channel's
 // stored type decides what an identifier may be; a template is sent by a name the channel has; a message may not be received
 // in the future; a phone number must be possible for its country (libphonenumber); a snooze
-// ends in the future, within a year; a note's on_behalf_of is for a key, which must name the
+// ends in the future, within a year, and a scheduled send is due in the future, within 30 days; a note's on_behalf_of is for a key, which must name the
 // author, and refused from a user; a provider's api_base is taken only when the server runs with
 // PROVIDER_API_BASE_OVERRIDE, and a destination that is an address in an internal range only
 // where the server allows loopback (egress).
@@ -151,8 +151,6 @@ const stateOrSemantics = "the state of the data, the clock, the server's configu
 var knownRejections = map[string]string{
 	"POST /v1/channels/{id}/inbound 422 validation_failed identifier":  stateOrSemantics,
 	"POST /v1/contacts/{id}/channels 422 validation_failed identifier": stateOrSemantics,
-	"POST /v1/channels/{id}/inbound 422 validation_failed received_at": stateOrSemantics,
-	"POST /v1/conversations/{id}/snooze 422 validation_failed until":   stateOrSemantics, // in the future, at most a year ahead
 }
 
 // fuzzRequest is one drawn request.
@@ -598,26 +596,37 @@ func (run *fuzzRun) draw(o specOperation) fuzzRequest {
 	return req
 }
 
-// templateRef makes a template send's template a real one four times in five: its name and
-// language, on its channel (channel_id), as an id is a fixture's. A template is named, not
-// given an id, but the name is as much a reference to stored data as channel_id is; the
-// fifth time the drawn name stays and is marked made up (template.name, the field the
-// server's refusal names).
+// templateRef makes a template send's template, and a send's fallback_template, a real one
+// four times in five: its name and language, on its channel (channel_id), as an id is a
+// fixture's. A template is named, not given an id, but the name is as much a reference to
+// stored data as channel_id is; the fifth time the drawn names stay and are marked made up
+// (template.name, fallback_template.name: the fields the server's refusal names).
 func (fx *fuzzFixtures) templateRef(g *fuzzGen, req *fuzzRequest, body any) {
 	b, ok := body.(map[string]any)
 	if !ok || req.op.method != http.MethodPost || !strings.HasSuffix(req.op.path, "/messages") {
 		return
 	}
-	tpl, ok := b["template"].(map[string]any)
-	if !ok || len(fx.templates) == 0 {
+	var refs []map[string]any
+	var names []string
+	for _, member := range []string{"template", "fallback_template"} {
+		if tpl, ok := b[member].(map[string]any); ok {
+			refs, names = append(refs, tpl), append(names, member+".name")
+		}
+	}
+	if len(refs) == 0 || len(fx.templates) == 0 {
 		return
 	}
 	if g.r.Intn(5) == 0 {
-		req.madeUp["template.name"] = true
+		for _, n := range names {
+			req.madeUp[n] = true
+		}
 		return
 	}
 	real := fx.templates[g.r.Intn(len(fx.templates))]
-	tpl["name"], tpl["language"], b["channel_id"] = real.Name, real.Language, real.ChannelID
+	b["channel_id"] = real.ChannelID
+	for _, tpl := range refs {
+		tpl["name"], tpl["language"] = real.Name, real.Language
+	}
 }
 
 // fuzzChannel is a fixture channel's type and provider.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/api/apitest"
 )
@@ -21,6 +22,10 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	}
 	e.Post(t, "/v1/api-keys", a.OwnerToken, map[string]any{"name": "a"}).Expect(t, http.StatusCreated).JSON(t, &aKey)
 	aMedia := upload(t, e, a.APIKey, "a.png", pngBytes)
+	aChannel := newChannel(t, e, a.OwnerToken, "whatsapp")
+	aCustomer := ingest(t, e, a.APIKey, aChannel, map[string]any{"identifier": "+16505550100", "text": "hi"}).Contact.ID
+	later := map[string]any{"type": "text", "text": "later", "send_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)}
+	aScheduled := schedule(t, e, a.OwnerToken, aCustomer, later)
 
 	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
 		t.Run(token.name, func(t *testing.T) {
@@ -33,6 +38,16 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			e.Delete(t, "/v1/api-keys/"+aKey.ID, tok).ExpectProblem(t, http.StatusNotFound, "api_key_not_found")
 			e.Get(t, "/v1/media/"+aMedia.ID, tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
 			e.Get(t, "/v1/media/"+aMedia.ID+"/url", tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
+			e.Get(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")
+			e.Delete(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")
+			e.Post(t, "/v1/contacts/"+aCustomer+"/messages", tok, later).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			var scheduled struct {
+				Data []scheduledBody `json:"data"`
+			}
+			e.Get(t, "/v1/scheduled-messages?contact_id="+aCustomer, tok).Expect(t, http.StatusOK).JSON(t, &scheduled)
+			if len(scheduled.Data) != 0 {
+				t.Errorf("B lists A's scheduled messages: %+v", scheduled.Data)
+			}
 			// B's signature of A's media names B's workspace: the media is not there.
 			var su struct {
 				URL string `json:"url"`

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
@@ -76,6 +78,7 @@ func run(in, out, examples string) error {
 	fixNullableRefs(doc)
 	fixRequests(doc)
 	fixPatterns(doc)
+	fixTimeRanges(doc)
 	requestUnions(doc)
 	problemCodes(doc)
 	eventTypes(doc)
@@ -333,7 +336,8 @@ func fixRequests(doc *openapi3.T) {
 }
 
 // uuidQuery are the query parameters read with uuidParam (api/bind.go).
-var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true, "label_id": true}
+var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true, "label_id": true,
+	"contact_id": true}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -365,6 +369,7 @@ var eventResources = []struct{ prefix, schema, name string }{
 	{"contact.", "Contact", "EventContact"},
 	{"note.", "Message", "EventNote"},
 	{"mention.", "Mention", "EventMention"},
+	{"scheduled_message.", "ScheduledMessage", "EventScheduledMessage"},
 	{"window.", "WindowAlert", "EventWindow"},
 }
 
@@ -655,6 +660,51 @@ func requestUnions(doc *openapi3.T) {
 	channelUnions(doc)
 }
 
+// fixTimeRanges writes out the x-from-now an annotation names (extensions:"x-from-now=sendAt")
+// as the range an instant must fall in, relative to the server's clock when it takes the
+// request: {"exclusiveMinimum": "PT0S", "maximum": "P30D"} is after now and at most 30 days
+// ahead. JSON Schema has no relative time, so the bound is an extension, as Schemathesis is
+// taught a format: a client or a fuzzer that reads it draws instants the server takes. The
+// durations come from the constants the server checks with, so they cannot drift.
+func fixTimeRanges(doc *openapi3.T) {
+	for name, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		for prop, p := range ref.Value.Properties {
+			if p.Value == nil {
+				continue
+			}
+			v, ok := p.Value.Extensions["x-from-now"]
+			if !ok {
+				continue
+			}
+			named, _ := v.(string)
+			r, ok := namedTimeRanges[named]
+			if !ok {
+				panic(fmt.Sprintf("%s.%s: x-from-now %v names no range of namedTimeRanges", name, prop, v))
+			}
+			p.Value.Extensions["x-from-now"] = r
+		}
+	}
+}
+
+// namedTimeRanges are the ranges x-from-now names: a scheduled send's send_at, a snooze's
+// until, and a received_at that must not be in the future.
+var namedTimeRanges = map[string]map[string]string{
+	"sendAt":  {"exclusiveMinimum": "PT0S", "maximum": isoDays(conversation.MaxScheduleAhead)},
+	"snooze":  {"exclusiveMinimum": "PT0S", "maximum": isoDays(conversation.MaxSnooze)},
+	"notLate": {"maximum": "PT0S"},
+}
+
+// isoDays writes a whole number of days as an ISO 8601 duration (P30D).
+func isoDays(d time.Duration) string {
+	if d%(24*time.Hour) != 0 {
+		panic(fmt.Sprintf("%s is not a whole number of days", d))
+	}
+	return fmt.Sprintf("P%dD", d/(24*time.Hour))
+}
+
 // namedPatterns are the patterns an annotation names rather than writes out
 // (extensions:"x-pattern=notBlank"), so the unions below and the annotations share one text.
 var namedPatterns = map[string]string{"notBlank": notBlank, "url": urlPattern, "phone": phonePattern}
@@ -782,13 +832,16 @@ func enumOf(ref *openapi3.SchemaRef) []string {
 // sendUnion: SendMessageRequest by type (conversation.Draft's validate). A text message takes
 // text only, not blank once trimmed; a template message its template (its text is rendered);
 // an attachment message its attachments and an optional caption, which may be blank. Each takes
-// channel_id, tag (the rules decide whether a tag is allowed on the channel) and on_behalf_of.
+// channel_id, tag (the rules decide whether a tag is allowed on the channel), on_behalf_of and
+// the scheduling members.
 func sendUnion(doc *openapi3.T) {
-	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachments", "channel_id", "tag", "on_behalf_of")
+	p := members(doc, "SendMessageRequest", "type", "text", "template", "attachments", "channel_id", "tag", "on_behalf_of",
+		"send_at", "fallback_template", "cancel_if_customer_replied")
 	if got := enumOf(p["type"]); !slices.Equal(got, []string{"text", "template", "attachment"}) {
 		panic(fmt.Sprintf("SendMessageRequest.type is one of %v: give each type a shape", got))
 	}
-	common := []string{"channel_id", "tag", "on_behalf_of"}
+	// Every type may be scheduled (send_at, with its fallback and cancel condition).
+	common := []string{"channel_id", "tag", "on_behalf_of", "send_at", "fallback_template", "cancel_if_customer_replied"}
 	text := derived(p["text"], func(s *openapi3.Schema) {
 		s.MinLength, s.Pattern = 1, notBlank
 		s.Description = "The message: not blank; it is trimmed."

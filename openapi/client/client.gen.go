@@ -1065,6 +1065,10 @@ const (
 	CreateWebhookRequestEventsNoteCreated               CreateWebhookRequestEvents = "note.created"
 	CreateWebhookRequestEventsNoteDeleted               CreateWebhookRequestEvents = "note.deleted"
 	CreateWebhookRequestEventsNoteUpdated               CreateWebhookRequestEvents = "note.updated"
+	CreateWebhookRequestEventsScheduledMessageBlocked   CreateWebhookRequestEvents = "scheduled_message.blocked"
+	CreateWebhookRequestEventsScheduledMessageCancelled CreateWebhookRequestEvents = "scheduled_message.cancelled"
+	CreateWebhookRequestEventsScheduledMessageFailed    CreateWebhookRequestEvents = "scheduled_message.failed"
+	CreateWebhookRequestEventsScheduledMessageSent      CreateWebhookRequestEvents = "scheduled_message.sent"
 	CreateWebhookRequestEventsWindowClosed              CreateWebhookRequestEvents = "window.closed"
 	CreateWebhookRequestEventsWindowExpiring            CreateWebhookRequestEvents = "window.expiring"
 )
@@ -1107,6 +1111,14 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsNoteDeleted:
 		return true
 	case CreateWebhookRequestEventsNoteUpdated:
+		return true
+	case CreateWebhookRequestEventsScheduledMessageBlocked:
+		return true
+	case CreateWebhookRequestEventsScheduledMessageCancelled:
+		return true
+	case CreateWebhookRequestEventsScheduledMessageFailed:
+		return true
+	case CreateWebhookRequestEventsScheduledMessageSent:
 		return true
 	case CreateWebhookRequestEventsWindowClosed:
 		return true
@@ -1360,6 +1372,30 @@ func (e EventNoteType) Valid() bool {
 	}
 }
 
+// Defines values for EventScheduledMessageType.
+const (
+	EventScheduledMessageTypeScheduledMessageBlocked   EventScheduledMessageType = "scheduled_message.blocked"
+	EventScheduledMessageTypeScheduledMessageCancelled EventScheduledMessageType = "scheduled_message.cancelled"
+	EventScheduledMessageTypeScheduledMessageFailed    EventScheduledMessageType = "scheduled_message.failed"
+	EventScheduledMessageTypeScheduledMessageSent      EventScheduledMessageType = "scheduled_message.sent"
+)
+
+// Valid indicates whether the value is a known member of the EventScheduledMessageType enum.
+func (e EventScheduledMessageType) Valid() bool {
+	switch e {
+	case EventScheduledMessageTypeScheduledMessageBlocked:
+		return true
+	case EventScheduledMessageTypeScheduledMessageCancelled:
+		return true
+	case EventScheduledMessageTypeScheduledMessageFailed:
+		return true
+	case EventScheduledMessageTypeScheduledMessageSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventWindowType.
 const (
 	EventWindowTypeWindowClosed   EventWindowType = "window.closed"
@@ -1515,82 +1551,84 @@ func (e MessagePreviewType) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAPIKeyNotFound           ProblemCode = "api_key_not_found"
-	ProblemCodeAssignmentForbidden      ProblemCode = "assignment_forbidden"
-	ProblemCodeAttachmentNotSupported   ProblemCode = "attachment_not_supported"
-	ProblemCodeBadRequest               ProblemCode = "bad_request"
-	ProblemCodeBodyTooLarge             ProblemCode = "body_too_large"
-	ProblemCodeChannelArchived          ProblemCode = "channel_archived"
-	ProblemCodeChannelNotFound          ProblemCode = "channel_not_found"
-	ProblemCodeChannelTypeMismatch      ProblemCode = "channel_type_mismatch"
-	ProblemCodeContactExists            ProblemCode = "contact_exists"
-	ProblemCodeContactNotFound          ProblemCode = "contact_not_found"
-	ProblemCodeConversationClosed       ProblemCode = "conversation_closed"
-	ProblemCodeConversationNotFound     ProblemCode = "conversation_not_found"
-	ProblemCodeConversationOpen         ProblemCode = "conversation_open"
-	ProblemCodeDatabaseUnavailable      ProblemCode = "database_unavailable"
-	ProblemCodeEmailTaken               ProblemCode = "email_taken"
-	ProblemCodeForbidden                ProblemCode = "forbidden"
-	ProblemCodeHandshakeRefused         ProblemCode = "handshake_refused"
-	ProblemCodeIdempotencyInProgress    ProblemCode = "idempotency_in_progress"
-	ProblemCodeIdempotencyKeyReused     ProblemCode = "idempotency_key_reused"
-	ProblemCodeIdentityExists           ProblemCode = "identity_exists"
-	ProblemCodeInternalError            ProblemCode = "internal_error"
-	ProblemCodeInvalidCharacter         ProblemCode = "invalid_character"
-	ProblemCodeInvalidCredentials       ProblemCode = "invalid_credentials"
-	ProblemCodeInvalidCursor            ProblemCode = "invalid_cursor"
-	ProblemCodeInvalidJSON              ProblemCode = "invalid_json"
-	ProblemCodeInvalidParameter         ProblemCode = "invalid_parameter"
-	ProblemCodeInvalidQuery             ProblemCode = "invalid_query"
-	ProblemCodeInvalidSignature         ProblemCode = "invalid_signature"
-	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
-	ProblemCodeInvalidType              ProblemCode = "invalid_type"
-	ProblemCodeLabelExists              ProblemCode = "label_exists"
-	ProblemCodeLabelNotFound            ProblemCode = "label_not_found"
-	ProblemCodeLastOwner                ProblemCode = "last_owner"
-	ProblemCodeMalformedMultipart       ProblemCode = "malformed_multipart"
-	ProblemCodeMalformedWebhook         ProblemCode = "malformed_webhook"
-	ProblemCodeMediaNotFound            ProblemCode = "media_not_found"
-	ProblemCodeMediaTooLarge            ProblemCode = "media_too_large"
-	ProblemCodeMediaTypeRefused         ProblemCode = "media_type_refused"
-	ProblemCodeMessageNotFound          ProblemCode = "message_not_found"
-	ProblemCodeMessagingWindowClosed    ProblemCode = "messaging_window_closed"
-	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
-	ProblemCodeNoChannelIdentity        ProblemCode = "no_channel_identity"
-	ProblemCodeNotASession              ProblemCode = "not_a_session"
-	ProblemCodeNoteForbidden            ProblemCode = "note_forbidden"
-	ProblemCodeNoteNotFound             ProblemCode = "note_not_found"
-	ProblemCodeOwnerOnly                ProblemCode = "owner_only"
-	ProblemCodePasswordChangeForbidden  ProblemCode = "password_change_forbidden"
-	ProblemCodeProviderMismatch         ProblemCode = "provider_mismatch"
-	ProblemCodeQuotaExceeded            ProblemCode = "quota_exceeded"
-	ProblemCodeRangeNotSatisfiable      ProblemCode = "range_not_satisfiable"
-	ProblemCodeRateLimited              ProblemCode = "rate_limited"
-	ProblemCodeRefreshTokenReused       ProblemCode = "refresh_token_reused"
-	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
-	ProblemCodeRouteNotFound            ProblemCode = "route_not_found"
-	ProblemCodeScopeExceedsCreator      ProblemCode = "scope_exceeds_creator"
-	ProblemCodeSecretsUnavailable       ProblemCode = "secrets_unavailable"
-	ProblemCodeServerBusy               ProblemCode = "server_busy"
-	ProblemCodeTagNotAllowed            ProblemCode = "tag_not_allowed"
-	ProblemCodeTagRequired              ProblemCode = "tag_required"
-	ProblemCodeTemplateExists           ProblemCode = "template_exists"
-	ProblemCodeTemplateNotApproved      ProblemCode = "template_not_approved"
-	ProblemCodeTemplateNotFound         ProblemCode = "template_not_found"
-	ProblemCodeTemplateRequired         ProblemCode = "template_required"
-	ProblemCodeTemplateVariablesInvalid ProblemCode = "template_variables_invalid"
-	ProblemCodeURLSignatureInvalid      ProblemCode = "url_signature_invalid"
-	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
-	ProblemCodeUnavailable              ProblemCode = "unavailable"
-	ProblemCodeUnknownField             ProblemCode = "unknown_field"
-	ProblemCodeUnknownProvider          ProblemCode = "unknown_provider"
-	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
-	ProblemCodeUserNotFound             ProblemCode = "user_not_found"
-	ProblemCodeUserRequired             ProblemCode = "user_required"
-	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
-	ProblemCodeWebhookNotFound          ProblemCode = "webhook_not_found"
-	ProblemCodeWebhookURLRefused        ProblemCode = "webhook_url_refused"
-	ProblemCodeWorkspaceNotFound        ProblemCode = "workspace_not_found"
+	ProblemCodeAPIKeyNotFound                 ProblemCode = "api_key_not_found"
+	ProblemCodeAssignmentForbidden            ProblemCode = "assignment_forbidden"
+	ProblemCodeAttachmentNotSupported         ProblemCode = "attachment_not_supported"
+	ProblemCodeBadRequest                     ProblemCode = "bad_request"
+	ProblemCodeBodyTooLarge                   ProblemCode = "body_too_large"
+	ProblemCodeChannelArchived                ProblemCode = "channel_archived"
+	ProblemCodeChannelNotFound                ProblemCode = "channel_not_found"
+	ProblemCodeChannelTypeMismatch            ProblemCode = "channel_type_mismatch"
+	ProblemCodeContactExists                  ProblemCode = "contact_exists"
+	ProblemCodeContactNotFound                ProblemCode = "contact_not_found"
+	ProblemCodeConversationClosed             ProblemCode = "conversation_closed"
+	ProblemCodeConversationNotFound           ProblemCode = "conversation_not_found"
+	ProblemCodeConversationOpen               ProblemCode = "conversation_open"
+	ProblemCodeDatabaseUnavailable            ProblemCode = "database_unavailable"
+	ProblemCodeEmailTaken                     ProblemCode = "email_taken"
+	ProblemCodeForbidden                      ProblemCode = "forbidden"
+	ProblemCodeHandshakeRefused               ProblemCode = "handshake_refused"
+	ProblemCodeIdempotencyInProgress          ProblemCode = "idempotency_in_progress"
+	ProblemCodeIdempotencyKeyReused           ProblemCode = "idempotency_key_reused"
+	ProblemCodeIdentityExists                 ProblemCode = "identity_exists"
+	ProblemCodeInternalError                  ProblemCode = "internal_error"
+	ProblemCodeInvalidCharacter               ProblemCode = "invalid_character"
+	ProblemCodeInvalidCredentials             ProblemCode = "invalid_credentials"
+	ProblemCodeInvalidCursor                  ProblemCode = "invalid_cursor"
+	ProblemCodeInvalidJSON                    ProblemCode = "invalid_json"
+	ProblemCodeInvalidParameter               ProblemCode = "invalid_parameter"
+	ProblemCodeInvalidQuery                   ProblemCode = "invalid_query"
+	ProblemCodeInvalidSignature               ProblemCode = "invalid_signature"
+	ProblemCodeInvalidToken                   ProblemCode = "invalid_token"
+	ProblemCodeInvalidType                    ProblemCode = "invalid_type"
+	ProblemCodeLabelExists                    ProblemCode = "label_exists"
+	ProblemCodeLabelNotFound                  ProblemCode = "label_not_found"
+	ProblemCodeLastOwner                      ProblemCode = "last_owner"
+	ProblemCodeMalformedMultipart             ProblemCode = "malformed_multipart"
+	ProblemCodeMalformedWebhook               ProblemCode = "malformed_webhook"
+	ProblemCodeMediaNotFound                  ProblemCode = "media_not_found"
+	ProblemCodeMediaTooLarge                  ProblemCode = "media_too_large"
+	ProblemCodeMediaTypeRefused               ProblemCode = "media_type_refused"
+	ProblemCodeMessageNotFound                ProblemCode = "message_not_found"
+	ProblemCodeMessagingWindowClosed          ProblemCode = "messaging_window_closed"
+	ProblemCodeMethodNotAllowed               ProblemCode = "method_not_allowed"
+	ProblemCodeNoChannelIdentity              ProblemCode = "no_channel_identity"
+	ProblemCodeNotASession                    ProblemCode = "not_a_session"
+	ProblemCodeNoteForbidden                  ProblemCode = "note_forbidden"
+	ProblemCodeNoteNotFound                   ProblemCode = "note_not_found"
+	ProblemCodeOwnerOnly                      ProblemCode = "owner_only"
+	ProblemCodePasswordChangeForbidden        ProblemCode = "password_change_forbidden"
+	ProblemCodeProviderMismatch               ProblemCode = "provider_mismatch"
+	ProblemCodeQuotaExceeded                  ProblemCode = "quota_exceeded"
+	ProblemCodeRangeNotSatisfiable            ProblemCode = "range_not_satisfiable"
+	ProblemCodeRateLimited                    ProblemCode = "rate_limited"
+	ProblemCodeRefreshTokenReused             ProblemCode = "refresh_token_reused"
+	ProblemCodeRequestTimeout                 ProblemCode = "request_timeout"
+	ProblemCodeRouteNotFound                  ProblemCode = "route_not_found"
+	ProblemCodeScheduledMessageNotCancellable ProblemCode = "scheduled_message_not_cancellable"
+	ProblemCodeScheduledMessageNotFound       ProblemCode = "scheduled_message_not_found"
+	ProblemCodeScopeExceedsCreator            ProblemCode = "scope_exceeds_creator"
+	ProblemCodeSecretsUnavailable             ProblemCode = "secrets_unavailable"
+	ProblemCodeServerBusy                     ProblemCode = "server_busy"
+	ProblemCodeTagNotAllowed                  ProblemCode = "tag_not_allowed"
+	ProblemCodeTagRequired                    ProblemCode = "tag_required"
+	ProblemCodeTemplateExists                 ProblemCode = "template_exists"
+	ProblemCodeTemplateNotApproved            ProblemCode = "template_not_approved"
+	ProblemCodeTemplateNotFound               ProblemCode = "template_not_found"
+	ProblemCodeTemplateRequired               ProblemCode = "template_required"
+	ProblemCodeTemplateVariablesInvalid       ProblemCode = "template_variables_invalid"
+	ProblemCodeURLSignatureInvalid            ProblemCode = "url_signature_invalid"
+	ProblemCodeUnauthenticated                ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable                    ProblemCode = "unavailable"
+	ProblemCodeUnknownField                   ProblemCode = "unknown_field"
+	ProblemCodeUnknownProvider                ProblemCode = "unknown_provider"
+	ProblemCodeUnsupportedMediaType           ProblemCode = "unsupported_media_type"
+	ProblemCodeUserNotFound                   ProblemCode = "user_not_found"
+	ProblemCodeUserRequired                   ProblemCode = "user_required"
+	ProblemCodeValidationFailed               ProblemCode = "validation_failed"
+	ProblemCodeWebhookNotFound                ProblemCode = "webhook_not_found"
+	ProblemCodeWebhookURLRefused              ProblemCode = "webhook_url_refused"
+	ProblemCodeWorkspaceNotFound              ProblemCode = "workspace_not_found"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -1704,6 +1742,10 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeRouteNotFound:
 		return true
+	case ProblemCodeScheduledMessageNotCancellable:
+		return true
+	case ProblemCodeScheduledMessageNotFound:
+		return true
 	case ProblemCodeScopeExceedsCreator:
 		return true
 	case ProblemCodeSecretsUnavailable:
@@ -1792,6 +1834,54 @@ func (e SMTPConfigTLS) Valid() bool {
 	case SMTPConfigTLSStarttls:
 		return true
 	case SMTPConfigTLSTLS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledMessageStatus.
+const (
+	ScheduledMessageStatusBlocked   ScheduledMessageStatus = "blocked"
+	ScheduledMessageStatusCancelled ScheduledMessageStatus = "cancelled"
+	ScheduledMessageStatusFailed    ScheduledMessageStatus = "failed"
+	ScheduledMessageStatusScheduled ScheduledMessageStatus = "scheduled"
+	ScheduledMessageStatusSent      ScheduledMessageStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ScheduledMessageStatus enum.
+func (e ScheduledMessageStatus) Valid() bool {
+	switch e {
+	case ScheduledMessageStatusBlocked:
+		return true
+	case ScheduledMessageStatusCancelled:
+		return true
+	case ScheduledMessageStatusFailed:
+		return true
+	case ScheduledMessageStatusScheduled:
+		return true
+	case ScheduledMessageStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ScheduledMessageType.
+const (
+	ScheduledMessageTypeAttachment ScheduledMessageType = "attachment"
+	ScheduledMessageTypeTemplate   ScheduledMessageType = "template"
+	ScheduledMessageTypeText       ScheduledMessageType = "text"
+)
+
+// Valid indicates whether the value is a known member of the ScheduledMessageType enum.
+func (e ScheduledMessageType) Valid() bool {
+	switch e {
+	case ScheduledMessageTypeAttachment:
+		return true
+	case ScheduledMessageTypeTemplate:
+		return true
+	case ScheduledMessageTypeText:
 		return true
 	default:
 		return false
@@ -3159,6 +3249,10 @@ const (
 	UpdateWebhookRequestEventsNoteCreated               UpdateWebhookRequestEvents = "note.created"
 	UpdateWebhookRequestEventsNoteDeleted               UpdateWebhookRequestEvents = "note.deleted"
 	UpdateWebhookRequestEventsNoteUpdated               UpdateWebhookRequestEvents = "note.updated"
+	UpdateWebhookRequestEventsScheduledMessageBlocked   UpdateWebhookRequestEvents = "scheduled_message.blocked"
+	UpdateWebhookRequestEventsScheduledMessageCancelled UpdateWebhookRequestEvents = "scheduled_message.cancelled"
+	UpdateWebhookRequestEventsScheduledMessageFailed    UpdateWebhookRequestEvents = "scheduled_message.failed"
+	UpdateWebhookRequestEventsScheduledMessageSent      UpdateWebhookRequestEvents = "scheduled_message.sent"
 	UpdateWebhookRequestEventsWindowClosed              UpdateWebhookRequestEvents = "window.closed"
 	UpdateWebhookRequestEventsWindowExpiring            UpdateWebhookRequestEvents = "window.expiring"
 )
@@ -3201,6 +3295,14 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsNoteDeleted:
 		return true
 	case UpdateWebhookRequestEventsNoteUpdated:
+		return true
+	case UpdateWebhookRequestEventsScheduledMessageBlocked:
+		return true
+	case UpdateWebhookRequestEventsScheduledMessageCancelled:
+		return true
+	case UpdateWebhookRequestEventsScheduledMessageFailed:
+		return true
+	case UpdateWebhookRequestEventsScheduledMessageSent:
 		return true
 	case UpdateWebhookRequestEventsWindowClosed:
 		return true
@@ -3521,6 +3623,10 @@ const (
 	ListEventsParamsTypesNoteCreated               ListEventsParamsTypes = "note.created"
 	ListEventsParamsTypesNoteDeleted               ListEventsParamsTypes = "note.deleted"
 	ListEventsParamsTypesNoteUpdated               ListEventsParamsTypes = "note.updated"
+	ListEventsParamsTypesScheduledMessageBlocked   ListEventsParamsTypes = "scheduled_message.blocked"
+	ListEventsParamsTypesScheduledMessageCancelled ListEventsParamsTypes = "scheduled_message.cancelled"
+	ListEventsParamsTypesScheduledMessageFailed    ListEventsParamsTypes = "scheduled_message.failed"
+	ListEventsParamsTypesScheduledMessageSent      ListEventsParamsTypes = "scheduled_message.sent"
 	ListEventsParamsTypesWindowClosed              ListEventsParamsTypes = "window.closed"
 	ListEventsParamsTypesWindowExpiring            ListEventsParamsTypes = "window.expiring"
 )
@@ -3562,9 +3668,44 @@ func (e ListEventsParamsTypes) Valid() bool {
 		return true
 	case ListEventsParamsTypesNoteUpdated:
 		return true
+	case ListEventsParamsTypesScheduledMessageBlocked:
+		return true
+	case ListEventsParamsTypesScheduledMessageCancelled:
+		return true
+	case ListEventsParamsTypesScheduledMessageFailed:
+		return true
+	case ListEventsParamsTypesScheduledMessageSent:
+		return true
 	case ListEventsParamsTypesWindowClosed:
 		return true
 	case ListEventsParamsTypesWindowExpiring:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListScheduledMessagesParamsStatus.
+const (
+	ListScheduledMessagesParamsStatusBlocked   ListScheduledMessagesParamsStatus = "blocked"
+	ListScheduledMessagesParamsStatusCancelled ListScheduledMessagesParamsStatus = "cancelled"
+	ListScheduledMessagesParamsStatusFailed    ListScheduledMessagesParamsStatus = "failed"
+	ListScheduledMessagesParamsStatusScheduled ListScheduledMessagesParamsStatus = "scheduled"
+	ListScheduledMessagesParamsStatusSent      ListScheduledMessagesParamsStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListScheduledMessagesParamsStatus enum.
+func (e ListScheduledMessagesParamsStatus) Valid() bool {
+	switch e {
+	case ListScheduledMessagesParamsStatusBlocked:
+		return true
+	case ListScheduledMessagesParamsStatusCancelled:
+		return true
+	case ListScheduledMessagesParamsStatusFailed:
+		return true
+	case ListScheduledMessagesParamsStatusScheduled:
+		return true
+	case ListScheduledMessagesParamsStatusSent:
 		return true
 	default:
 		return false
@@ -5268,6 +5409,28 @@ type EventNote struct {
 // EventNoteType Example: note.created
 type EventNoteType string
 
+// EventScheduledMessage An event about a scheduledmessage: data is the ScheduledMessage as the API returns it.
+type EventScheduledMessage struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string          `json:"conversation_id"`
+	Data           ScheduledMessage `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: scheduled_message.sent
+	Type EventScheduledMessageType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventScheduledMessageType Example: scheduled_message.sent
+type EventScheduledMessageType string
+
 // EventWindow An event about a windowalert: data is the WindowAlert as the API returns it.
 type EventWindow struct {
 	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
@@ -5811,6 +5974,8 @@ type Problem struct {
 	// - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
 	// - `request_timeout`: The request did not arrive in time.
 	// - `route_not_found`: No route has this path.
+	// - `scheduled_message_not_cancellable`: The scheduled message has already fired or been cancelled (its status is not scheduled).
+	// - `scheduled_message_not_found`: No such scheduled message in this workspace.
 	// - `scope_exceeds_creator`: A key cannot have scopes its creator lacks.
 	// - `secrets_unavailable`: The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.
 	// - `server_busy`: Too many password checks are running; Retry-After says when to try again.
@@ -5919,6 +6084,8 @@ type Problem struct {
 // - `refresh_token_reused`: The refresh token was already used; the whole session is revoked.
 // - `request_timeout`: The request did not arrive in time.
 // - `route_not_found`: No route has this path.
+// - `scheduled_message_not_cancellable`: The scheduled message has already fired or been cancelled (its status is not scheduled).
+// - `scheduled_message_not_found`: No such scheduled message in this workspace.
 // - `scope_exceeds_creator`: A key cannot have scopes its creator lacks.
 // - `secrets_unavailable`: The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.
 // - `server_busy`: Too many password checks are running; Retry-After says when to try again.
@@ -6045,20 +6212,108 @@ type SMTPConfig struct {
 // SMTPConfigTLS One of starttls, tls, none.
 type SMTPConfigTLS string
 
+// ScheduledMessage defines model for ScheduledMessage.
+type ScheduledMessage struct {
+	Attachments []Attachment `json:"attachments"`
+
+	// CancelIfCustomerReplied Example: true
+	CancelIfCustomerReplied bool `json:"cancel_if_customer_replied"`
+
+	// ChannelID ChannelID is the channel chosen at scheduling (the request's, else the contact's default channel then).
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string `json:"channel_id"`
+
+	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	ContactID string `json:"contact_id"`
+
+	// CreatedAt Example: 2026-12-05T09:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy Actor     `json:"created_by"`
+
+	// Decision Decision is the answer at send_at, on the state of that moment (for the fallback template when it was sent); null until it fired.
+	Decision *Decision `json:"decision"`
+
+	// FallbackTemplate FallbackTemplate is sent instead when the rules refuse the message at send_at.
+	FallbackTemplate *MessageTemplate `json:"fallback_template"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90
+	ID string `json:"id"`
+
+	// MessageID MessageID is the message it sent; null until sent.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70
+	MessageID *string `json:"message_id"`
+
+	// PreviewDecision PreviewDecision is the rule table's answer for the message at send_at, assuming nothing else happens before then.
+	PreviewDecision Decision `json:"preview_decision"`
+
+	// Reason Reason says why it was not sent: customer_replied, cancelled, a refusal code (blocked) or a failure code (failed).
+	//
+	// Example: customer_replied
+	Reason *string `json:"reason"`
+
+	// SendAt Example: 2026-12-06T09:00:00Z
+	SendAt time.Time `json:"send_at"`
+
+	// Status Status leaves scheduled once: sent (message_id names the message), blocked (the rules refused the message and the fallback template, or there was none: decision says why), cancelled (DELETE, or the customer replied: reason) or failed (the send could not be attempted, e.g. the identity or channel is gone: reason).
+	//
+	// Example: scheduled
+	Status ScheduledMessageStatus `json:"status"`
+
+	// Tag Example: HUMAN_AGENT
+	Tag      *string          `json:"tag"`
+	Template *MessageTemplate `json:"template"`
+
+	// Text Example: Your parcel arrives tomorrow.
+	Text string `json:"text"`
+
+	// Type Example: text
+	Type ScheduledMessageType `json:"type"`
+
+	// UpdatedAt Example: 2026-12-05T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ScheduledMessageStatus Status leaves scheduled once: sent (message_id names the message), blocked (the rules refused the message and the fallback template, or there was none: decision says why), cancelled (DELETE, or the customer replied: reason) or failed (the send could not be attempted, e.g. the identity or channel is gone: reason).
+//
+// Example: scheduled
+type ScheduledMessageStatus string
+
+// ScheduledMessageType Example: text
+type ScheduledMessageType string
+
+// ScheduledMessageList defines model for ScheduledMessageList.
+type ScheduledMessageList struct {
+	Data       []ScheduledMessage `json:"data"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
 // SendAttachmentMessageRequest 1 to 10 files (uploaded media or links), with an optional caption.
 type SendAttachmentMessageRequest struct {
 	// Attachments Attachments are 1 to 10 files: media uploaded with POST /v1/media, or links. Each provider's own limits (count, size, type) are checked before the send is accepted: 422 attachment_not_supported.
 	Attachments []AttachmentRequest `json:"attachments"`
 
+	// CancelIfCustomerReplied CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
+	//
+	// Example: true
+	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied,omitempty"`
+
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
+	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// SendAt SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
+	//
+	// Example: 2026-12-06T09:00:00Z
+	SendAt *time.Time `json:"send_at,omitempty"`
 
 	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	//
@@ -6108,15 +6363,26 @@ type SendResult struct {
 
 // SendTemplateMessageRequest A template message: an approved template of the channel, with its variables; the message's text is rendered from it.
 type SendTemplateMessageRequest struct {
+	// CancelIfCustomerReplied CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
+	//
+	// Example: true
+	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied,omitempty"`
+
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
+	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// SendAt SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
+	//
+	// Example: 2026-12-06T09:00:00Z
+	SendAt *time.Time `json:"send_at,omitempty"`
 
 	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	//
@@ -6133,15 +6399,26 @@ type SendTemplateMessageRequestType string
 
 // SendTextMessageRequest A free-form text message.
 type SendTextMessageRequest struct {
+	// CancelIfCustomerReplied CancelIfCustomerReplied (with send_at) cancels the scheduled send when the customer writes before send_at; an immediate send ignores it.
+	//
+	// Example: true
+	CancelIfCustomerReplied *bool `json:"cancel_if_customer_replied,omitempty"`
+
 	// ChannelID ChannelID defaults to the channel the contact last wrote on.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
-	ChannelID *openapi_types.UUID `json:"channel_id,omitempty"`
+	ChannelID        *openapi_types.UUID  `json:"channel_id,omitempty"`
+	FallbackTemplate *TemplateSendRequest `json:"fallback_template,omitempty"`
 
 	// OnBehalfOf OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	//
 	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
 	OnBehalfOf *openapi_types.UUID `json:"on_behalf_of,omitempty"`
+
+	// SendAt SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
+	//
+	// Example: 2026-12-06T09:00:00Z
+	SendAt *time.Time `json:"send_at,omitempty"`
 
 	// Tag Tag is a message tag, e.g. HUMAN_AGENT on Messenger after the 24-hour window.
 	//
@@ -8324,6 +8601,24 @@ type GetSignedMediaParams struct {
 	Range *string `json:"Range,omitempty"`
 }
 
+// ListScheduledMessagesParams defines parameters for ListScheduledMessages.
+type ListScheduledMessagesParams struct {
+	// ContactID Only this contact's
+	ContactID *openapi_types.UUID `form:"contact_id,omitempty" json:"contact_id,omitempty"`
+
+	// Status Only those with this status
+	Status *ListScheduledMessagesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListScheduledMessagesParamsStatus defines parameters for ListScheduledMessages.
+type ListScheduledMessagesParamsStatus string
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size (1-100)
@@ -9243,6 +9538,32 @@ func (t *Event) MergeEventMention(v EventMention) error {
 	return err
 }
 
+// AsEventScheduledMessage returns the union data inside the Event as a EventScheduledMessage
+func (t Event) AsEventScheduledMessage() (EventScheduledMessage, error) {
+	var body EventScheduledMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventScheduledMessage overwrites any union data inside the Event as the provided EventScheduledMessage
+func (t *Event) FromEventScheduledMessage(v EventScheduledMessage) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventScheduledMessage performs a merge with any union data inside the Event, using the provided EventScheduledMessage
+func (t *Event) MergeEventScheduledMessage(v EventScheduledMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsEventWindow returns the union data inside the Event as a EventWindow
 func (t Event) AsEventWindow() (EventWindow, error) {
 	var body EventWindow
@@ -9317,6 +9638,14 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventNote()
 	case "note.updated":
 		return t.AsEventNote()
+	case "scheduled_message.blocked":
+		return t.AsEventScheduledMessage()
+	case "scheduled_message.cancelled":
+		return t.AsEventScheduledMessage()
+	case "scheduled_message.failed":
+		return t.AsEventScheduledMessage()
+	case "scheduled_message.sent":
+		return t.AsEventScheduledMessage()
 	case "window.closed":
 		return t.AsEventWindow()
 	case "window.expiring":
@@ -11365,7 +11694,7 @@ type ClientInterface interface {
 
 	// SendMessageWithBody Send a message
 	//
-	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -11374,7 +11703,7 @@ type ClientInterface interface {
 
 	// SendMessage Send a message
 	//
-	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -11693,6 +12022,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
 	ListNoteMentions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListScheduledMessages List scheduled messages
+	//
+	// The workspace's scheduled sends (POST /v1/contacts/{id}/messages with send_at), whatever became of them, in the order they were scheduled (by id), keyset-paginated. contact_id and status filter.
+	//
+	// Corresponds with GET /v1/scheduled-messages (the `ListScheduledMessages` operationId).
+	ListScheduledMessages(ctx context.Context, params *ListScheduledMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelScheduledMessage Cancel a scheduled message
+	//
+	// Cancels a scheduled send that has not fired: 200 with it, status cancelled and reason cancelled (event scheduled_message.cancelled). One that already fired, was blocked or was cancelled answers 409 scheduled_message_not_cancellable. Needs messages:send.
+	//
+	// Corresponds with DELETE /v1/scheduled-messages/{id} (the `CancelScheduledMessage` operationId).
+	CancelScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScheduledMessage Get a scheduled message
+	//
+	// One scheduled send: its status, preview_decision, and once it fired the decision and the message_id it sent.
+	//
+	// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
+	GetScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteTemplate Delete a template
 	//
@@ -12572,7 +12922,7 @@ func (c *Client) CreateContactIdentity(ctx context.Context, id openapi_types.UUI
 
 // SendMessageWithBody Send a message
 //
-// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 //
 // Takes any type of body and a specified content type.
 //
@@ -12591,7 +12941,7 @@ func (c *Client) SendMessageWithBody(ctx context.Context, id openapi_types.UUID,
 
 // SendMessage Send a message
 //
-// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13301,6 +13651,57 @@ func (c *Client) UpdateNote(ctx context.Context, id openapi_types.UUID, body Upd
 // Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
 func (c *Client) ListNoteMentions(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListNoteMentionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListScheduledMessages List scheduled messages
+//
+// The workspace's scheduled sends (POST /v1/contacts/{id}/messages with send_at), whatever became of them, in the order they were scheduled (by id), keyset-paginated. contact_id and status filter.
+//
+// Corresponds with GET /v1/scheduled-messages (the `ListScheduledMessages` operationId).
+func (c *Client) ListScheduledMessages(ctx context.Context, params *ListScheduledMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListScheduledMessagesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelScheduledMessage Cancel a scheduled message
+//
+// Cancels a scheduled send that has not fired: 200 with it, status cancelled and reason cancelled (event scheduled_message.cancelled). One that already fired, was blocked or was cancelled answers 409 scheduled_message_not_cancellable. Needs messages:send.
+//
+// Corresponds with DELETE /v1/scheduled-messages/{id} (the `CancelScheduledMessage` operationId).
+func (c *Client) CancelScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelScheduledMessageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScheduledMessage Get a scheduled message
+//
+// One scheduled send: its status, preview_decision, and once it fired the decision and the message_id it sent.
+//
+// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
+func (c *Client) GetScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScheduledMessageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -16494,6 +16895,164 @@ func NewListNoteMentionsRequest(server string, id openapi_types.UUID) (*http.Req
 	return req, nil
 }
 
+// NewListScheduledMessagesRequest constructs an http.Request for the ListScheduledMessages method
+func NewListScheduledMessagesRequest(server string, params *ListScheduledMessagesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scheduled-messages")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ContactID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "contact_id", *params.ContactID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelScheduledMessageRequest constructs an http.Request for the CancelScheduledMessage method
+func NewCancelScheduledMessageRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scheduled-messages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetScheduledMessageRequest constructs an http.Request for the GetScheduledMessage method
+func NewGetScheduledMessageRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/scheduled-messages/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteTemplateRequest constructs an http.Request for the DeleteTemplate method
 func NewDeleteTemplateRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -17647,7 +18206,7 @@ type ClientWithResponsesInterface interface {
 
 	// SendMessageWithBodyWithResponse Send a message
 	//
-	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17656,7 +18215,7 @@ type ClientWithResponsesInterface interface {
 
 	// SendMessageWithResponse Send a message
 	//
-	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -18011,6 +18570,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/notes/{id}/mentions (the `ListNoteMentions` operationId).
 	ListNoteMentionsWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*ListNoteMentionsResponse, error)
+
+	// ListScheduledMessagesWithResponse List scheduled messages
+	//
+	// The workspace's scheduled sends (POST /v1/contacts/{id}/messages with send_at), whatever became of them, in the order they were scheduled (by id), keyset-paginated. contact_id and status filter.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scheduled-messages (the `ListScheduledMessages` operationId).
+	ListScheduledMessagesWithResponse(ctx context.Context, params *ListScheduledMessagesParams, reqEditors ...RequestEditorFn) (*ListScheduledMessagesResponse, error)
+
+	// CancelScheduledMessageWithResponse Cancel a scheduled message
+	//
+	// Cancels a scheduled send that has not fired: 200 with it, status cancelled and reason cancelled (event scheduled_message.cancelled). One that already fired, was blocked or was cancelled answers 409 scheduled_message_not_cancellable. Needs messages:send.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/scheduled-messages/{id} (the `CancelScheduledMessage` operationId).
+	CancelScheduledMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelScheduledMessageResponse, error)
+
+	// GetScheduledMessageWithResponse Get a scheduled message
+	//
+	// One scheduled send: its status, preview_decision, and once it fired the decision and the message_id it sent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
+	GetScheduledMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetScheduledMessageResponse, error)
 
 	// DeleteTemplateWithResponse Delete a template
 	//
@@ -20971,6 +21557,12 @@ type SendMessageResponse201Headers struct {
 	XRequestID         *string
 }
 
+// SendMessageResponse202Headers the declared response headers of an HTTP 202 response for SendMessage
+type SendMessageResponse202Headers struct {
+	IdempotentReplayed *string
+	XRequestID         *string
+}
+
 // SendMessageResponse400Headers the declared response headers of an HTTP 400 response for SendMessage
 type SendMessageResponse400Headers struct {
 	XRequestID *string
@@ -21012,6 +21604,8 @@ type SendMessageResponse struct {
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *SendResult
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ScheduledMessage
 	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationProblemJSON400 *Problem
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -21028,6 +21622,8 @@ type SendMessageResponse struct {
 	ApplicationProblemJSON422 *Problem
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *SendMessageResponse201Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SendMessageResponse202Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *SendMessageResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21047,6 +21643,11 @@ type SendMessageResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r SendMessageResponse) GetJSON201() *SendResult {
 	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SendMessageResponse) GetJSON202() *ScheduledMessage {
+	return r.JSON202
 }
 
 // GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -24322,6 +24923,293 @@ func (r ListNoteMentionsResponse) ContentType() string {
 	return ""
 }
 
+// ListScheduledMessagesResponse200Headers the declared response headers of an HTTP 200 response for ListScheduledMessages
+type ListScheduledMessagesResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListScheduledMessagesResponse400Headers the declared response headers of an HTTP 400 response for ListScheduledMessages
+type ListScheduledMessagesResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListScheduledMessagesResponse401Headers the declared response headers of an HTTP 401 response for ListScheduledMessages
+type ListScheduledMessagesResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListScheduledMessagesResponse403Headers the declared response headers of an HTTP 403 response for ListScheduledMessages
+type ListScheduledMessagesResponse403Headers struct {
+	XRequestID *string
+}
+
+type ListScheduledMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledMessageList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListScheduledMessagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListScheduledMessagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListScheduledMessagesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListScheduledMessagesResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListScheduledMessagesResponse) GetJSON200() *ScheduledMessageList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListScheduledMessagesResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListScheduledMessagesResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListScheduledMessagesResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListScheduledMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListScheduledMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListScheduledMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListScheduledMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelScheduledMessageResponse200Headers the declared response headers of an HTTP 200 response for CancelScheduledMessage
+type CancelScheduledMessageResponse200Headers struct {
+	XRequestID *string
+}
+
+// CancelScheduledMessageResponse401Headers the declared response headers of an HTTP 401 response for CancelScheduledMessage
+type CancelScheduledMessageResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CancelScheduledMessageResponse403Headers the declared response headers of an HTTP 403 response for CancelScheduledMessage
+type CancelScheduledMessageResponse403Headers struct {
+	XRequestID *string
+}
+
+// CancelScheduledMessageResponse404Headers the declared response headers of an HTTP 404 response for CancelScheduledMessage
+type CancelScheduledMessageResponse404Headers struct {
+	XRequestID *string
+}
+
+// CancelScheduledMessageResponse409Headers the declared response headers of an HTTP 409 response for CancelScheduledMessage
+type CancelScheduledMessageResponse409Headers struct {
+	XRequestID *string
+}
+
+type CancelScheduledMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledMessage
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CancelScheduledMessageResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelScheduledMessageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CancelScheduledMessageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CancelScheduledMessageResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CancelScheduledMessageResponse409Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelScheduledMessageResponse) GetJSON200() *ScheduledMessage {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelScheduledMessageResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelScheduledMessageResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelScheduledMessageResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelScheduledMessageResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelScheduledMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelScheduledMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelScheduledMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelScheduledMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetScheduledMessageResponse200Headers the declared response headers of an HTTP 200 response for GetScheduledMessage
+type GetScheduledMessageResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetScheduledMessageResponse401Headers the declared response headers of an HTTP 401 response for GetScheduledMessage
+type GetScheduledMessageResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetScheduledMessageResponse403Headers the declared response headers of an HTTP 403 response for GetScheduledMessage
+type GetScheduledMessageResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetScheduledMessageResponse404Headers the declared response headers of an HTTP 404 response for GetScheduledMessage
+type GetScheduledMessageResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetScheduledMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScheduledMessage
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetScheduledMessageResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetScheduledMessageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetScheduledMessageResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetScheduledMessageResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetScheduledMessageResponse) GetJSON200() *ScheduledMessage {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetScheduledMessageResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetScheduledMessageResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetScheduledMessageResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScheduledMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScheduledMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScheduledMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScheduledMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteTemplateResponse204Headers the declared response headers of an HTTP 204 response for DeleteTemplate
 type DeleteTemplateResponse204Headers struct {
 	XRequestID *string
@@ -26631,7 +27519,7 @@ func (c *ClientWithResponses) CreateContactIdentityWithResponse(ctx context.Cont
 
 // SendMessageWithBodyWithResponse Send a message
 //
-// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26646,7 +27534,7 @@ func (c *ClientWithResponses) SendMessageWithBodyWithResponse(ctx context.Contex
 
 // SendMessageWithResponse Send a message
 //
-// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it.
+// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -27240,6 +28128,51 @@ func (c *ClientWithResponses) ListNoteMentionsWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListNoteMentionsResponse(rsp)
+}
+
+// ListScheduledMessagesWithResponse List scheduled messages
+//
+// The workspace's scheduled sends (POST /v1/contacts/{id}/messages with send_at), whatever became of them, in the order they were scheduled (by id), keyset-paginated. contact_id and status filter.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scheduled-messages (the `ListScheduledMessages` operationId).
+func (c *ClientWithResponses) ListScheduledMessagesWithResponse(ctx context.Context, params *ListScheduledMessagesParams, reqEditors ...RequestEditorFn) (*ListScheduledMessagesResponse, error) {
+	rsp, err := c.ListScheduledMessages(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListScheduledMessagesResponse(rsp)
+}
+
+// CancelScheduledMessageWithResponse Cancel a scheduled message
+//
+// Cancels a scheduled send that has not fired: 200 with it, status cancelled and reason cancelled (event scheduled_message.cancelled). One that already fired, was blocked or was cancelled answers 409 scheduled_message_not_cancellable. Needs messages:send.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/scheduled-messages/{id} (the `CancelScheduledMessage` operationId).
+func (c *ClientWithResponses) CancelScheduledMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelScheduledMessageResponse, error) {
+	rsp, err := c.CancelScheduledMessage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelScheduledMessageResponse(rsp)
+}
+
+// GetScheduledMessageWithResponse Get a scheduled message
+//
+// One scheduled send: its status, preview_decision, and once it fired the decision and the message_id it sent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
+func (c *ClientWithResponses) GetScheduledMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetScheduledMessageResponse, error) {
+	rsp, err := c.GetScheduledMessage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScheduledMessageResponse(rsp)
 }
 
 // DeleteTemplateWithResponse Delete a template
@@ -30623,6 +31556,13 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 		}
 		response.JSON201 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ScheduledMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30692,6 +31632,23 @@ func ParseSendMessageResponse(rsp *http.Response) (*SendMessageResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 202:
+		var headers SendMessageResponse202Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers202 = &headers
 	case rsp.StatusCode == 400:
 		var headers SendMessageResponse400Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -34357,6 +35314,314 @@ func ParseListNoteMentionsResponse(rsp *http.Response) (*ListNoteMentionsRespons
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListNoteMentionsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListScheduledMessagesResponse parses an HTTP response from a ListScheduledMessagesWithResponse call
+func ParseListScheduledMessagesResponse(rsp *http.Response) (*ListScheduledMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListScheduledMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledMessageList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListScheduledMessagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListScheduledMessagesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListScheduledMessagesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListScheduledMessagesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelScheduledMessageResponse parses an HTTP response from a CancelScheduledMessageWithResponse call
+func ParseCancelScheduledMessageResponse(rsp *http.Response) (*CancelScheduledMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelScheduledMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CancelScheduledMessageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CancelScheduledMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CancelScheduledMessageResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CancelScheduledMessageResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CancelScheduledMessageResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetScheduledMessageResponse parses an HTTP response from a GetScheduledMessageWithResponse call
+func ParseGetScheduledMessageResponse(rsp *http.Response) (*GetScheduledMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScheduledMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScheduledMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetScheduledMessageResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetScheduledMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetScheduledMessageResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetScheduledMessageResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

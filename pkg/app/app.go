@@ -45,6 +45,8 @@ type Services struct {
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
 	Sends *conversation.SendService
+	// Scheduled schedules sends for later and fires them (through Sends' rules).
+	Scheduled *conversation.ScheduledService
 	// Deliveries delivers outgoing messages (its worker runs on the process's job.Home) and
 	// applies provider webhooks.
 	Deliveries *dispatch.Dispatcher
@@ -111,6 +113,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Workers:               min(cfg.DeliveryWorkers, maxFetchWorkers),
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, files, log, now)
+	sends := conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""})
 	return Services{
 		Media:         files,
 		Fetches:       fetches,
@@ -131,7 +134,8 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Templates:     template.NewService(st, now),
 		Labels:        label.NewService(st, now),
 		Conversations: convs,
-		Sends:         conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""}),
+		Sends:         sends,
+		Scheduled:     conversation.NewScheduledService(st, sends),
 		Deliveries:    deliveries,
 	}, nil
 }
@@ -144,6 +148,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 // River's leader alone inserts the periodic ones (a snooze wakes once even if two run at once),
 // and the outbox's claims share the webhooks. tune adjusts River's
 // settings (tests make it poll and retry fast). The caller starts and stops it.
+// scheduledWorkers is how many scheduled sends a process fires at once.
+const scheduledWorkers = 4
+
 func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*job.Config)) (*job.Home, error) {
 	jc := job.Config{
 		// A delivery outlives its provider call by the time to record the provider's answer; a
@@ -165,6 +172,11 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		return nil, err
 	}
 	if err := job.AddSnoozeWake(h, svc.Conversations, job.Snooze{Every: cfg.SnoozeWakeInterval}); err != nil {
+		return nil, err
+	}
+	// Scheduled sends are timed work, fired by every process that runs jobs (River gives each
+	// to one): a few at once, each a send transaction.
+	if err := job.AddScheduledSends(h, scheduledWorkers, svc.Scheduled); err != nil {
 		return nil, err
 	}
 	if err := job.AddMediaSweep(h, svc.Media, job.MediaSweep{Every: cfg.MediaSweepInterval}); err != nil {

@@ -252,6 +252,42 @@ func (s *SendService) Send(ctx context.Context, ws, contactID uuid.UUID, by Call
 	return sent, replay, err
 }
 
+// SendOrFallback is Send, and when the rules refuse the message and fallback names a template,
+// the send of that template to the same channel instead, as a scheduled send falls back at
+// send_at. The refused attempt wrote nothing (its transaction, Idempotency-Key claim
+// included, rolled back), so the key answers whichever send committed.
+func (s *SendService) SendOrFallback(ctx context.Context, ws, contactID uuid.UUID, by Caller, out Draft, fallback *TemplateRef,
+	idem *Idempotency) (Sent, *Replay, error) {
+	sent, replay, err := s.Send(ctx, ws, contactID, by, out, idem)
+	if _, refused := IsRefusal(err); !refused || fallback == nil {
+		return sent, replay, err
+	}
+	ref := *fallback
+	sent, replay, err = s.Send(ctx, ws, contactID, by, Draft{ChannelID: out.ChannelID, Type: TypeTemplate, Template: &ref}, idem)
+	return sent, replay, asFallback(err)
+}
+
+// asFallback names the fallback's fields in its validation error (fallback_template.name, not
+// the template.name of the send it was tried as).
+func asFallback(err error) error {
+	e, ok := errkind.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = make([]errkind.Field, len(e.Fields))
+	for i, f := range e.Fields {
+		if strings.HasPrefix(f.Field, "template") {
+			f.Field = "fallback_" + f.Field
+		}
+		c.Fields[i] = f
+	}
+	if len(c.Fields) == 1 {
+		c.Detail = c.Fields[0].Field + ": " + c.Fields[0].Message
+	}
+	return &c
+}
+
 // decideSend applies the rule table to the locked state and builds the message and events.
 // Attachments are resolved and checked against what the channel's provider carries first:
 // before the rules decide, so nothing the provider cannot carry is counted or queued.

@@ -43,6 +43,17 @@ const (
 // /v1/conversations/{id}/labels); renaming, recolouring or deleting a label publishes none.
 const ConversationLabelsChanged = "conversation.labels_changed"
 
+// Scheduled sends' events, with the ScheduledMessage as payload: it fired and sent a message
+// (message_id), was blocked by the rules at send_at (decision), could not be sent at all
+// (failed: reason, e.g. no_channel_identity or channel_archived), or was cancelled (DELETE,
+// or the customer replied: reason).
+const (
+	ScheduledMessageSent      = "scheduled_message.sent"
+	ScheduledMessageBlocked   = "scheduled_message.blocked"
+	ScheduledMessageFailed    = "scheduled_message.failed"
+	ScheduledMessageCancelled = "scheduled_message.cancelled"
+)
+
 // Reply window alerts, with a WindowAlert as payload: window.expiring goes out the workspace's
 // window_closing_minutes before a conversation's default channel's window (or HUMAN_AGENT tag
 // period) closes, window.closed when it closes; each once per window, from one process, and
@@ -56,7 +67,8 @@ const (
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
 	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
-	WindowExpiring, WindowClosed}
+	WindowExpiring, WindowClosed,
+	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

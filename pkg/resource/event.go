@@ -21,7 +21,8 @@ type Event struct {
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
 	// Data is the resource as the API returns it: a Message for message.* and note.* (a
 	// deleted note as it was), a Conversation for conversation.*, a Contact for contact.*, a
-	// Mention for mention.*, a WindowAlert for window.*. As in answers, a Conversation's contact has a
+	// Mention for mention.*, a WindowAlert for window.*, a ScheduledMessage for
+	// scheduled_message.*. As in answers, a Conversation's contact has a
 	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
 	// admin sets up, carry them).
 	Data json.RawMessage `json:"data" swaggertype:"object"`
@@ -73,6 +74,8 @@ func EventPayload(v any) ([]byte, error) {
 		return json.Marshal(ToContact(x))
 	case conversation.Mention:
 		return json.Marshal(ToMention(x))
+	case conversation.Scheduled:
+		return json.Marshal(ToScheduledMessage(x))
 	case conversation.WindowAlert:
 		return json.Marshal(ToWindowAlert(x))
 	}

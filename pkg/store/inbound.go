@@ -81,7 +81,8 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		if err != nil {
 			return nil, err
 		}
-		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID); err != nil {
+		var cancelled []scheduledRow
+		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID, &cancelled); err != nil {
 			return nil, err
 		}
 		// m, not out.Message: the pending attachments' provider ids (Ref) are never stored, so
@@ -91,7 +92,8 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		}
 		b := &batch{}
 		queueAdoptMedia(b, m)
-		return b, s.queuePublish(b, in.Channel.WorkspaceID, ingestedEvents(out, newContact, events))
+		return b, s.queuePublish(b, in.Channel.WorkspaceID, append(ingestedEvents(out, newContact, events),
+			replyCancelled(cancelled, out.Conversation.ID)...))
 	})
 	if err != nil {
 		return conversation.Ingested{}, false, err
@@ -217,10 +219,12 @@ const moveWindowSQL = `
 UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, updated_at = $2
 WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`
 
-// writeInbound writes the message, moves the identity's window and saves the conversation with
-// its events, and reads back what the API answers, in one round trip.
+// writeInbound writes the message, moves the identity's window, saves the conversation with
+// its events and cancels the contact's scheduled messages that wait for no reply (into
+// cancelled: under the conversation's lock, so a fire cannot race it), and reads back what
+// the API answers, in one round trip.
 func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m conversation.Message, conv conversation.Conversation,
-	events []conversation.Event, identityID uuid.UUID) (conversation.Ingested, error) {
+	events []conversation.Event, identityID uuid.UUID, cancelled *[]scheduledRow) (conversation.Ingested, error) {
 	insert, err := messageInsert(m)
 	if err != nil {
 		return conversation.Ingested{}, err
@@ -232,6 +236,7 @@ func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m con
 	if len(events) > 0 {
 		b.exec("insert conversation events", eventsInsert(events))
 	}
+	queueReplyCancel(b, m.WorkspaceID, m.ContactID, in.Now, cancelled)
 	var reads ingestedReads
 	reads.queue(b, m)
 	if err := b.send(ctx, tx); err != nil {

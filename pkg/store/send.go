@@ -36,7 +36,7 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 	var out conversation.Sent
 	var replay *conversation.Replay
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (last *batch, err error) {
-		out, replay, last, err = s.send(ctx, tx, in)
+		out, replay, last, err = s.send(ctx, tx, in, nil)
 		return last, err
 	})
 	if err != nil {
@@ -45,9 +45,14 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 	return out, replay, nil
 }
 
+// sendAlso adds a caller's writes to a send's last batch, before its events are published, with
+// the caller's events to publish after the send's (a scheduled message marked sent).
+type sendAlso func(b *batch, out conversation.Sent) ([]pending, error)
+
 // send does the work of Send up to its last batch, which it returns (nil when a replay ends
-// the transaction, or when the writes had to be checked before COMMIT).
-func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conversation.Sent, *conversation.Replay, *batch, error) {
+// the transaction, or when the writes had to be checked before COMMIT). also, when not nil,
+// adds its writes to that batch.
+func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send, also sendAlso) (conversation.Sent, *conversation.Replay, *batch, error) {
 	if in.Idempotency != nil {
 		r, err := claimIdempotency(ctx, tx, in.WorkspaceID, *in.Idempotency, in.Now)
 		if err != nil || r != nil {
@@ -70,7 +75,7 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send) (conv
 		return conversation.Sent{}, nil, nil, err
 	}
 	out := conversation.Sent{Message: m, Conversation: c, Decision: decision}
-	b, err := s.sendWrites(in, st, &out, events)
+	b, err := s.sendWrites(in, st, &out, events, also)
 	if err != nil {
 		return conversation.Sent{}, nil, nil, err
 	}
@@ -112,7 +117,8 @@ UPDATE idempotency_keys SET response_status = $1, response_body = $2 WHERE works
 // sendWrites is the batch that commits a send: the message, the identity's count, the
 // chatbot-initiated count, the conversation, its events, the idempotent answer and, last,
 // the events to publish. It sets out.Body to the idempotent answer.
-func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out *conversation.Sent, events []conversation.Event) (*batch, error) {
+func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out *conversation.Sent, events []conversation.Event,
+	also sendAlso) (*batch, error) {
 	ws := in.WorkspaceID
 	insert, err := messageInsert(out.Message)
 	if err != nil {
@@ -136,7 +142,15 @@ func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out 
 		out.Body = body
 		b.exec("save idempotent answer", statement{saveAnswerSQL, []any{status, body, ws, idem.Key}})
 	}
-	return b, s.queuePublish(b, ws, append([]pending{messageCreated(out.Message)}, conversationEvents(events, out.Conversation)...))
+	evs := append([]pending{messageCreated(out.Message)}, conversationEvents(events, out.Conversation)...)
+	if also != nil {
+		more, err := also(b, *out)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
+	}
+	return b, s.queuePublish(b, ws, evs)
 }
 
 // The statements of lockSend's batch.

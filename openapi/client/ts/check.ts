@@ -9,6 +9,7 @@ type Message = components["schemas"]["Message"];
 type Conversation = components["schemas"]["Conversation"];
 type Contact = components["schemas"]["Contact"];
 type Mention = components["schemas"]["Mention"];
+type ScheduledMessage = components["schemas"]["ScheduledMessage"];
 type WindowAlert = components["schemas"]["WindowAlert"];
 
 // Equals is true only for identical types: `any`, `unknown` or a loose record do not pass.
@@ -69,6 +70,16 @@ export function describe(event: Event): string {
       // @ts-expect-error a mention event's data is not a Message
       void event.data.text;
       return `${when} ${event.type} ${user} in ${event.data.conversation_id} by note ${event.data.note_id}`;
+    }
+    case "scheduled_message.sent":
+    case "scheduled_message.blocked":
+    case "scheduled_message.failed":
+    case "scheduled_message.cancelled": {
+      exactly<Equals<typeof event.data, ScheduledMessage>>();
+      const sent: string | null = event.data.message_id;
+      // @ts-expect-error a scheduled message event's data is not a Message
+      void event.data.direction;
+      return `${when} ${event.type} ${event.data.id} at ${event.data.send_at}: ${event.data.status} ${sent ?? event.data.reason ?? ""}`;
     }
     case "window.expiring":
     case "window.closed": {
