@@ -188,11 +188,11 @@ type BroadcastStore interface {
 	// PendingRecipients reads up to limit pending recipients after the contact id (keyset),
 	// with their contact's fields.
 	PendingRecipients(ctx context.Context, ws, id uuid.UUID, after uuid.UUID, limit int) ([]RecipientMember, error)
-	// SendToRecipient locks the recipient and, while it is pending, runs the send through the
-	// ordinary send path and marks it sent, or refused or failed, in the same transaction.
-	// It answers the recipient's status afterwards (a recipient no longer pending is left
-	// alone and answered as it is).
-	SendToRecipient(ctx context.Context, in RecipientSend) (RecipientStatus, error)
+	// SendToRecipients sends to a group of recipients in one transaction: it locks each and,
+	// while it is pending, runs the send through the ordinary send path and marks it sent, or
+	// refused or failed, in that transaction. It answers each recipient's status afterwards (a
+	// recipient no longer pending is left alone and answered as it is).
+	SendToRecipients(ctx context.Context, in []RecipientSend) ([]RecipientStatus, error)
 	// AddBroadcastCounts adds a batch's outcomes to the counts and answers the broadcast.
 	AddBroadcastCounts(ctx context.Context, ws, id uuid.UUID, add BroadcastCounts, now time.Time) (Broadcast, error)
 	// FinishBroadcast counts the recipients again and, while it runs, marks the broadcast
@@ -215,14 +215,14 @@ var (
 type BroadcastService struct {
 	store BroadcastStore
 	sends *SendService
-	// Workers is how many recipients a running broadcast sends to at once (each its own
-	// transaction); Batch how many pending recipients it reads at a time.
-	Workers, Batch int
+	// Workers is how many transactions a running broadcast sends in at once, each to a Group
+	// of recipients; Batch is how many pending recipients it reads at a time.
+	Workers, Group, Batch int
 }
 
 // NewBroadcastService builds a BroadcastService on the send service whose rules it applies.
 func NewBroadcastService(st BroadcastStore, sends *SendService) *BroadcastService {
-	return &BroadcastService{store: st, sends: sends, Workers: 8, Batch: 200}
+	return &BroadcastService{store: st, sends: sends, Workers: 4, Group: 25, Batch: 200}
 }
 
 // BroadcastOptions are the scheduling of a broadcast.
@@ -490,7 +490,8 @@ func (s *BroadcastService) Run(ctx context.Context, ws, id uuid.UUID, budget tim
 	}
 }
 
-// sendBatch sends to a batch of recipients, Workers at once, and counts the outcomes.
+// sendBatch sends to a batch of recipients in groups of Group, each group one transaction, on
+// Workers goroutines, and counts the outcomes.
 func (s *BroadcastService) sendBatch(ctx context.Context, b Broadcast, by Caller, batch []RecipientMember) (BroadcastCounts, error) {
 	var (
 		mu    sync.Mutex
@@ -498,59 +499,66 @@ func (s *BroadcastService) sendBatch(ctx context.Context, b Broadcast, by Caller
 		first error
 		wg    sync.WaitGroup
 	)
-	next := make(chan RecipientMember)
+	next := make(chan []RecipientMember)
 	for range max(1, s.Workers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range next {
-				st, err := s.sendOne(ctx, b, by, m)
+			for group := range next {
+				sts, err := s.sendGroup(ctx, b, by, group)
 				mu.Lock()
-				switch {
-				case err != nil:
-					if first == nil {
-						first = err
+				if err != nil && first == nil {
+					first = err
+				}
+				for _, st := range sts {
+					switch st {
+					case RecipientSent:
+						add.Sent++
+					case RecipientRefused:
+						add.Refused++
+					case RecipientFailed:
+						add.Failed++
 					}
-				case st == RecipientSent:
-					add.Sent++
-				case st == RecipientRefused:
-					add.Refused++
-				case st == RecipientFailed:
-					add.Failed++
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, m := range batch {
-		next <- m
+	size := max(1, s.Group)
+	for i := 0; i < len(batch); i += size {
+		next <- batch[i:min(i+size, len(batch))]
 	}
 	close(next)
 	wg.Wait()
 	return add, first
 }
 
-// sendOne sends the broadcast's message, personalized, to one recipient through the ordinary
-// send path. Another send that took the Viber quota's last unit meanwhile makes it decide
-// again on the new count (then refused, quota_exceeded).
-func (s *BroadcastService) sendOne(ctx context.Context, b Broadcast, by Caller, m RecipientMember) (RecipientStatus, error) {
-	d := Personalize(b.Message, m)
+// sendGroup sends the broadcast's message, personalized, to a group of recipients through the
+// ordinary send path, in one transaction. When another send took the Viber quota's last unit
+// meanwhile, the group is decided again on the new count (its later sends then refused,
+// quota_exceeded).
+func (s *BroadcastService) sendGroup(ctx context.Context, b Broadcast, by Caller, group []RecipientMember) ([]RecipientStatus, error) {
 	ch := b.ChannelID
-	d.ChannelID = &ch
 	cfg := s.sends.cfg
 	for range 3 {
 		now := channel.Now(s.sends.now)
-		in := Send{WorkspaceID: b.WorkspaceID, ContactID: m.ContactID, ChannelID: &ch, Now: now, UserID: by.User}
-		if d.Type == TypeTemplate {
-			in.TemplateName, in.TemplateLanguage = d.Template.Name, d.Template.Language
+		in := make([]RecipientSend, len(group))
+		for k, m := range group {
+			d := Personalize(b.Message, m)
+			d.ChannelID = &ch
+			send := Send{WorkspaceID: b.WorkspaceID, ContactID: m.ContactID, ChannelID: &ch, Now: now, UserID: by.User}
+			if d.Type == TypeTemplate {
+				send.TemplateName, send.TemplateLanguage = d.Template.Name, d.Template.Language
+			}
+			send.Decide = func(st *SendState) (Message, rules.Result, []Event, error) {
+				return decideSend(st, by, d, now, cfg)
+			}
+			in[k] = RecipientSend{WorkspaceID: b.WorkspaceID, BroadcastID: b.ID, ContactID: m.ContactID, Send: send}
 		}
-		in.Decide = func(st *SendState) (Message, rules.Result, []Event, error) {
-			return decideSend(st, by, d, now, cfg)
-		}
-		st, err := s.store.SendToRecipient(ctx, RecipientSend{WorkspaceID: b.WorkspaceID, BroadcastID: b.ID, ContactID: m.ContactID, Send: in})
+		sts, err := s.store.SendToRecipients(ctx, in)
 		if !errors.Is(err, ErrQuotaRace) {
-			return st, err
+			return sts, err
 		}
 	}
-	return "", fmt.Errorf("broadcast %s to %s: %w", b.ID, m.ContactID, ErrQuotaRace)
+	return nil, fmt.Errorf("broadcast %s: %w", b.ID, ErrQuotaRace)
 }

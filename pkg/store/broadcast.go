@@ -440,72 +440,102 @@ const markRecipientSQL = `
 UPDATE broadcast_recipients SET status = $1, decision = $2, message_id = $3, error = $4, updated_at = $5
 WHERE workspace_id = $6 AND broadcast_id = $7 AND contact_id = $8`
 
-// SendToRecipient sends to one recipient in one transaction: it locks the recipient's row and,
-// while it is pending, runs the ordinary send (s.send: the rules, the message, the delivery
-// job, the events) with the row marked sent and the message's id in the send's last batch.
-// A refusal by the rules marks it refused with the decision and its code; a send that cannot
-// be made (no identity on the channel, the channel archived, the contact gone, a template's
-// variables that fill to nothing) marks it failed or refused with the code, in the same
-// transaction. Anything else rolls back, the recipient stays pending, and the error goes to
-// the job. conversation.ErrQuotaRace (a Viber count that lost the race before COMMIT) rolls
-// back too, for the caller to try again.
-func (s *Store) SendToRecipient(ctx context.Context, in conversation.RecipientSend) (conversation.RecipientStatus, error) {
-	var out conversation.RecipientStatus
+// SendToRecipients sends to a group of recipients in one transaction, in the order given
+// (contact id order, so two runs of one broadcast lock them in the same order). For each it
+// locks the recipient's row and, while it is pending, runs the ordinary send (s.send: the
+// rules, the message, the delivery job) with the row marked sent and the message's id in the
+// send's writes. A refusal by the rules marks it refused with the decision and its code; a
+// send that cannot be made (no identity on the channel, the contact gone, the channel
+// archived) marks it failed, or refused for no_channel_identity, with the code. The sends'
+// events are published together in the last batch, with COMMIT: the workspace's event lock is
+// taken once per group, and the group's fsync is shared, which is what makes a broadcast
+// faster than as many single sends. Anything else rolls the whole group back (its recipients
+// stay pending) and is the error; conversation.ErrQuotaRace (a Viber count that lost its race
+// before COMMIT) too, for the caller to try again. It answers each recipient's status
+// afterwards (one no longer pending is left alone and answered as it is).
+func (s *Store) SendToRecipients(ctx context.Context, in []conversation.RecipientSend) ([]conversation.RecipientStatus, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]conversation.RecipientStatus, len(in))
+	ws := in[0].WorkspaceID
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
-		var status string
-		if err := tx.QueryRow(ctx, lockRecipientSQL, in.WorkspaceID, in.BroadcastID, in.ContactID).Scan(&status); err != nil {
-			if isNotFound(err) {
-				out = conversation.RecipientFailed // the broadcast is gone
-				return nil, nil
+		var held []pending
+		last := &batch{}
+		for k, r := range in {
+			var status string
+			if err := tx.QueryRow(ctx, lockRecipientSQL, r.WorkspaceID, r.BroadcastID, r.ContactID).Scan(&status); err != nil {
+				if isNotFound(err) {
+					out[k] = conversation.RecipientFailed // the broadcast is gone
+					continue
+				}
+				return nil, fmt.Errorf("lock recipient: %w", err)
 			}
-			return nil, fmt.Errorf("lock recipient: %w", err)
-		}
-		out = conversation.RecipientStatus(status)
-		if out != conversation.RecipientPending {
-			return nil, nil // sent, refused or failed already: by a process that died after its commit
-		}
-		_, _, b, err := s.send(ctx, tx, in.Send, func(b *batch, o conversation.Sent) ([]pending, error) {
-			decision, err := toNullJSON(&o.Decision)
+			if out[k] = conversation.RecipientStatus(status); out[k] != conversation.RecipientPending {
+				continue // sent, refused or failed already: by a run that died after its commit
+			}
+			_, _, b, err := s.send(ctx, tx, r.Send, func(b *batch, o conversation.Sent, evs []pending) ([]pending, error) {
+				decision, err := toNullJSON(&o.Decision)
+				if err != nil {
+					return nil, err
+				}
+				b.exec("mark recipient sent", statement{markRecipientSQL, []any{string(conversation.RecipientSent), jsonArg(decision),
+					o.Message.ID, nil, r.Send.Now, r.WorkspaceID, r.BroadcastID, r.ContactID}})
+				held = append(held, evs...)
+				return nil, nil
+			})
+			if err == nil {
+				out[k] = conversation.RecipientSent
+				if b != nil { // nil: the writes went out already (a counted send)
+					if err := b.send(ctx, tx); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+			st, mark, err := unsentRecipient(r, err)
 			if err != nil {
 				return nil, err
 			}
-			b.exec("mark recipient sent", statement{markRecipientSQL, []any{string(conversation.RecipientSent), jsonArg(decision),
-				o.Message.ID, nil, in.Send.Now, in.WorkspaceID, in.BroadcastID, in.ContactID}})
-			return nil, nil
-		})
-		if err == nil {
-			out = conversation.RecipientSent
-			return b, nil // nil: the writes went out already (a counted send); commit on its own
+			out[k] = st
+			last.exec("mark recipient "+string(st), mark)
 		}
-		var decision *rules.Result
-		var code string
-		if r, ok := conversation.IsRefusal(err); ok {
-			out, code = conversation.RecipientRefused, r.Code
-			if r.Decision.RuleVersion != "" {
-				d := r.Decision
-				decision = &d
-			}
-		} else if e, ok := errkind.As(err); ok && !errors.Is(err, conversation.ErrQuotaRace) {
-			out, code = conversation.RecipientFailed, e.Code
-			if e.Kind == errkind.KindRefused {
-				out = conversation.RecipientRefused // no_channel_identity: the rules' kind, without a decision
-			}
-		} else {
-			return nil, err
-		}
-		dj, jerr := toNullJSON(decision)
-		if jerr != nil {
-			return nil, jerr
-		}
-		last := &batch{}
-		last.exec("mark recipient "+string(out), statement{markRecipientSQL, []any{string(out), jsonArg(dj), nil, code,
-			in.Send.Now, in.WorkspaceID, in.BroadcastID, in.ContactID}})
-		return last, nil
+		return last, s.queuePublish(last, ws, held)
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return out, nil
+}
+
+// unsentRecipient is the status and the update of a recipient whose send was not made: refused
+// by the rules (with the decision), refused for want of an identity on the channel, or failed
+// for another reason the send could not be made (an errkind error). Any other error is
+// returned: the transaction must roll back.
+func unsentRecipient(r conversation.RecipientSend, why error) (conversation.RecipientStatus, statement, error) {
+	var decision *rules.Result
+	var status conversation.RecipientStatus
+	var code string
+	if ref, ok := conversation.IsRefusal(why); ok {
+		status, code = conversation.RecipientRefused, ref.Code
+		if ref.Decision.RuleVersion != "" {
+			d := ref.Decision
+			decision = &d
+		}
+	} else if e, ok := errkind.As(why); ok && !errors.Is(why, conversation.ErrQuotaRace) {
+		status, code = conversation.RecipientFailed, e.Code
+		if e.Kind == errkind.KindRefused {
+			status = conversation.RecipientRefused // no_channel_identity: the rules' kind, without a decision
+		}
+	} else {
+		return "", statement{}, why
+	}
+	dj, err := toNullJSON(decision)
+	if err != nil {
+		return "", statement{}, err
+	}
+	return status, statement{markRecipientSQL, []any{string(status), jsonArg(dj), nil, code, r.Send.Now, r.WorkspaceID,
+		r.BroadcastID, r.ContactID}}, nil
 }
 
 // AddBroadcastCounts adds a batch's outcomes to the broadcast's counts and answers it (its
