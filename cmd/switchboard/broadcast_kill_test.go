@@ -119,9 +119,10 @@ func TestKill9Broadcast(t *testing.T) {
 	}
 	t.Logf("killed the worker with %d of %d recipients sent", atKill, recipients)
 
-	// The survivor: its rescuer takes jobs running longer than 3 s once it leads, which it
-	// can after the dead process's leader lease runs out.
-	survivor := job.NewHome(st.Pool, job.Config{JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second,
+	// The survivor: its rescuer takes jobs running longer than 11 s once it leads, which it
+	// can after the dead process's leader lease runs out. Its runs send for half of the 10 s
+	// job timeout each: a shared machine may take seconds over a group of recipients.
+	survivor := job.NewHome(st.Pool, job.Config{JobTimeout: 10 * time.Second, RescueAfter: 11 * time.Second,
 		FetchPollInterval: 100 * time.Millisecond, RetryBase: 20 * time.Millisecond, TestOnly: true}, log)
 	if err := job.AddBroadcasts(survivor, 1, svc.Broadcasts); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestKill9Broadcast(t *testing.T) {
 		defer cancel()
 		_ = survivor.Stop(sctx)
 	}()
-	deadline = time.Now().Add(120 * time.Second)
+	deadline = time.Now().Add(180 * time.Second)
 	for {
 		got, err := svc.Broadcasts.Get(ctx, ws.ID, b.ID)
 		if err != nil {

@@ -222,7 +222,9 @@ type BroadcastService struct {
 
 // NewBroadcastService builds a BroadcastService on the send service whose rules it applies.
 func NewBroadcastService(st BroadcastStore, sends *SendService) *BroadcastService {
-	return &BroadcastService{store: st, sends: sends, Workers: 4, Group: 25, Batch: 200}
+	// A batch is one round of the workers' groups: Run looks at the clock (its budget) and at
+	// the broadcast's status (cancelled) between batches, so a batch must be short.
+	return &BroadcastService{store: st, sends: sends, Workers: 4, Group: 25, Batch: 100}
 }
 
 // BroadcastOptions are the scheduling of a broadcast.
