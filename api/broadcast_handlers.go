@@ -38,7 +38,7 @@ type createBroadcastRequest struct {
 	Audience  broadcastAudienceRequest `json:"audience" validate:"required"`
 	Message   broadcastMessageRequest  `json:"message" validate:"required"`
 	// SendAt starts the broadcast later (RFC 3339, in the future, at most 30 days ahead); without it, it starts at once.
-	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable" example:"2026-12-06T09:00:00Z"`
+	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable,x-from-now=sendAt" example:"2026-12-06T09:00:00Z"`
 	// DryRun answers 200 with what the broadcast would do now, and writes nothing.
 	DryRun bool `json:"dry_run" example:"false"`
 } // @name CreateBroadcastRequest

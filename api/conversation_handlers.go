@@ -41,7 +41,7 @@ type assignConversationRequest struct {
 type snoozeConversationRequest struct {
 	// Until is when the conversation wakes: an RFC 3339 instant in the future, at most 365
 	// days ahead, or null to snooze it until the customer writes. Required.
-	Until json.RawMessage `json:"until" validate:"required" format:"date-time" swaggertype:"string" extensions:"x-nullable" example:"2026-12-01T09:00:00Z"`
+	Until json.RawMessage `json:"until" validate:"required" format:"date-time" swaggertype:"string" extensions:"x-nullable,x-from-now=snooze" example:"2026-12-01T09:00:00Z"`
 } // @name SnoozeConversationRequest
 
 // caller is who the request acts as, for conversation changes.

@@ -67,7 +67,7 @@ type inboundRequest struct {
 	// Attachments are 1 to 10 files: links, or media uploaded with POST /v1/media.
 	Attachments []attachmentRequest `json:"attachments" validate:"min=1,max=10"`
 	// ReceivedAt defaults to now and must not be in the future (RFC 3339).
-	ReceivedAt *string                `json:"received_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	ReceivedAt *string                `json:"received_at" format:"date-time" extensions:"x-from-now=notLate" example:"2026-11-29T08:00:00Z"`
 	Contact    *inboundContactRequest `json:"contact"`
 	// ExternalID is the sender's message id: the same id on the same channel is ingested once.
 	ExternalID *string `json:"external_id" maxLength:"256" example:"wamid.HBgLMTIwMjU1NTAxMjM"`

@@ -209,16 +209,22 @@ func TestScheduleBadInput(t *testing.T) {
 		return map[string]any{"name": name, "language": "en_US", "variables": []string{"Maria"}}
 	}
 	for _, tc := range []struct {
-		name  string
-		body  map[string]any
-		field string
+		name        string
+		body        map[string]any
+		field, code string
 	}{
-		{"send_at in the past", map[string]any{"type": "text", "text": "x", "send_at": at(-time.Minute)}, "send_at"},
-		{"send_at now", map[string]any{"type": "text", "text": "x", "send_at": at(0)}, "send_at"},
-		{"send_at beyond 30 days", map[string]any{"type": "text", "text": "x", "send_at": at(30*24*time.Hour + time.Minute)}, "send_at"},
-		{"fallback not approved", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("promo")}, "fallback_template.name"},
-		{"fallback of another channel", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("elsewhere")}, "fallback_template.name"},
-		{"blank text", map[string]any{"type": "text", "text": "  ", "send_at": at(time.Hour)}, "text"},
+		{"send_at in the past", map[string]any{"type": "text", "text": "x", "send_at": at(-time.Minute)}, "send_at", "validation_failed"},
+		{"send_at now", map[string]any{"type": "text", "text": "x", "send_at": at(0)}, "send_at", "validation_failed"},
+		{"send_at beyond 30 days", map[string]any{"type": "text", "text": "x", "send_at": at(30*24*time.Hour + time.Minute)}, "send_at", "validation_failed"},
+		{"fallback not approved", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("promo")}, "fallback_template.name", "validation_failed"},
+		{"fallback of another channel", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour), "fallback_template": fallback("elsewhere")}, "fallback_template.name", "validation_failed"},
+		{"blank text", map[string]any{"type": "text", "text": "  ", "send_at": at(time.Hour)}, "text", "validation_failed"},
+		// The variables a template takes: refused with the code an immediate send's would be.
+		{"fallback variables", map[string]any{"type": "text", "text": "x", "send_at": at(time.Hour),
+			"fallback_template": map[string]any{"name": "order_update", "language": "en_US", "variables": []string{"a", "b"}}},
+			"fallback_template.variables", "template_variables_invalid"},
+		{"template variables", map[string]any{"type": "template", "send_at": at(time.Hour),
+			"template": map[string]any{"name": "order_update", "language": "en_US"}}, "template.variables", "template_variables_invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p struct {
@@ -227,7 +233,7 @@ func TestScheduleBadInput(t *testing.T) {
 				} `json:"errors"`
 			}
 			e.Post(t, "/v1/contacts/"+in.Contact.ID+"/messages", w.OwnerToken, tc.body).
-				ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed").JSON(t, &p)
+				ExpectProblem(t, http.StatusUnprocessableEntity, tc.code).JSON(t, &p)
 			if len(p.Errors) == 0 || p.Errors[0].Field != tc.field {
 				t.Fatalf("errors %+v, want %s", p.Errors, tc.field)
 			}

@@ -41,7 +41,7 @@ type sendMessageRequest struct {
 	// OnBehalfOf (API keys; a user may name only themselves, another is 403 forbidden) names the user the key sends as: the message counts as a person's, and the conversation is assigned to them.
 	OnBehalfOf *string `json:"on_behalf_of" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// SendAt schedules the send (RFC 3339, in the future, at most 30 days ahead): the answer is 202 with a ScheduledMessage, and at send_at the rules decide again on the state of that moment.
-	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable" example:"2026-12-06T09:00:00Z"`
+	SendAt *string `json:"send_at" format:"date-time" extensions:"x-nullable,x-from-now=sendAt" example:"2026-12-06T09:00:00Z"`
 	// (fallback_template is described in the operation: a description here would make swag wrap
 	// the $ref in an allOf, a free-form object to the spec's readers.)
 

@@ -3,7 +3,7 @@
 //
 // @title                      Switchboard API
 // @version                    1.0
-// @description                Headless REST/JSON API for omnichannel customer conversations: contacts, conversations, a per-channel rule table that decides whether each outbound message may be sent, and rule-checked sends. Errors are RFC 9457 problems (application/problem+json) with a stable `code`. Lists use keyset pagination: pass `next_cursor` back as `cursor`.
+// @description                Headless REST/JSON API for omnichannel customer conversations: contacts, conversations, a per-channel rule table that decides whether each outbound message may be sent, and rule-checked sends. Errors are RFC 9457 problems (application/problem+json) with a stable `code`. Lists use keyset pagination: pass `next_cursor` back as `cursor`. An instant marked `x-from-now` must fall in that range of the server's clock when it takes the request (ISO 8601 durations: `exclusiveMinimum: PT0S` is in the future, `maximum: P30D` at most 30 days ahead).
 // @BasePath                   /
 // @tag.name                  auth
 // @tag.description           Log in, rotate the refresh token, log out; who am I.

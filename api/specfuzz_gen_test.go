@@ -146,6 +146,9 @@ func (g *fuzzGen) str(s *openapi3.Schema, name string) string {
 	case "email":
 		return g.email(s)
 	case "date-time":
+		if r, ok := s.Extensions["x-from-now"]; ok {
+			return g.fromNow(r)
+		}
 		return g.dateTime()
 	case "date":
 		return g.dateTime()[:10]
@@ -246,6 +249,42 @@ func (g *fuzzGen) dateTime() string {
 		t = t.In(time.FixedZone("", (g.r.Intn(27)-12)*3600))
 	}
 	return t.Format(time.RFC3339Nano)
+}
+
+// fromNow draws an instant in the range an x-from-now gives relative to now (cmd/specgen
+// fixTimeRanges: exclusiveMinimum and maximum as ISO 8601 durations), a minute inside each
+// bound so the time the request takes to arrive cannot move it out. Without a lower bound it
+// draws from the last ten years.
+func (g *fuzzGen) fromNow(v any) string {
+	r, ok := v.(map[string]any)
+	if !ok {
+		panic(fmt.Sprintf("x-from-now %v is not an object", v))
+	}
+	lo, hi := -10*365*24*time.Hour, 100*365*24*time.Hour
+	if d, ok := r["exclusiveMinimum"]; ok {
+		lo = isoDuration(d) + time.Minute
+	}
+	if d, ok := r["maximum"]; ok {
+		hi = isoDuration(d) - time.Minute
+	}
+	t := time.Now().Add(lo + time.Duration(g.r.Int63n(int64(hi-lo))))
+	if g.r.Intn(3) == 0 {
+		t = t.In(time.FixedZone("", (g.r.Intn(27)-12)*3600))
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// isoDuration reads the durations specgen writes: PT0S and whole days (P30D).
+func isoDuration(v any) time.Duration {
+	s, _ := v.(string)
+	if s == "PT0S" {
+		return 0
+	}
+	days, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(s, "P"), "D"))
+	if err != nil || !strings.HasPrefix(s, "P") || !strings.HasSuffix(s, "D") {
+		panic(fmt.Sprintf("x-from-now duration %v is neither PT0S nor whole days", v))
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // phone draws a number of format phone, as a fuzzer is taught a format the spec names: a

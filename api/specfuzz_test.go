@@ -151,10 +151,6 @@ const stateOrSemantics = "the state of the data, the clock, the server's configu
 var knownRejections = map[string]string{
 	"POST /v1/channels/{id}/inbound 422 validation_failed identifier":  stateOrSemantics,
 	"POST /v1/contacts/{id}/channels 422 validation_failed identifier": stateOrSemantics,
-	"POST /v1/channels/{id}/inbound 422 validation_failed received_at": stateOrSemantics,
-	"POST /v1/conversations/{id}/snooze 422 validation_failed until":   stateOrSemantics, // in the future, at most a year ahead
-	"POST /v1/contacts/{id}/messages 422 validation_failed send_at":    stateOrSemantics, // in the future, at most 30 days ahead
-	"POST /v1/broadcasts 422 validation_failed send_at":                stateOrSemantics, // as a scheduled send's
 }
 
 // fuzzRequest is one drawn request.

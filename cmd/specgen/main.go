@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/switchboard/switchboard/openapi"
 	"github.com/switchboard/switchboard/pkg/channel"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
@@ -76,6 +78,7 @@ func run(in, out, examples string) error {
 	fixNullableRefs(doc)
 	fixRequests(doc)
 	fixPatterns(doc)
+	fixTimeRanges(doc)
 	requestUnions(doc)
 	problemCodes(doc)
 	eventTypes(doc)
@@ -679,6 +682,51 @@ func broadcastUnions(doc *openapi3.T) {
 		{"BroadcastTemplateMessageRequest", "A template of the channel, with its variables ({{contact.*}} filled per recipient).",
 			openapi3.Schemas{"type": constant("template", ""), "template": m["template"]}, []string{"type", "template"}},
 	})
+}
+
+// fixTimeRanges writes out the x-from-now an annotation names (extensions:"x-from-now=sendAt")
+// as the range an instant must fall in, relative to the server's clock when it takes the
+// request: {"exclusiveMinimum": "PT0S", "maximum": "P30D"} is after now and at most 30 days
+// ahead. JSON Schema has no relative time, so the bound is an extension, as Schemathesis is
+// taught a format: a client or a fuzzer that reads it draws instants the server takes. The
+// durations come from the constants the server checks with, so they cannot drift.
+func fixTimeRanges(doc *openapi3.T) {
+	for name, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		for prop, p := range ref.Value.Properties {
+			if p.Value == nil {
+				continue
+			}
+			v, ok := p.Value.Extensions["x-from-now"]
+			if !ok {
+				continue
+			}
+			named, _ := v.(string)
+			r, ok := namedTimeRanges[named]
+			if !ok {
+				panic(fmt.Sprintf("%s.%s: x-from-now %v names no range of namedTimeRanges", name, prop, v))
+			}
+			p.Value.Extensions["x-from-now"] = r
+		}
+	}
+}
+
+// namedTimeRanges are the ranges x-from-now names: a scheduled send's send_at, a snooze's
+// until, and a received_at that must not be in the future.
+var namedTimeRanges = map[string]map[string]string{
+	"sendAt":  {"exclusiveMinimum": "PT0S", "maximum": isoDays(conversation.MaxScheduleAhead)},
+	"snooze":  {"exclusiveMinimum": "PT0S", "maximum": isoDays(conversation.MaxSnooze)},
+	"notLate": {"maximum": "PT0S"},
+}
+
+// isoDays writes a whole number of days as an ISO 8601 duration (P30D).
+func isoDays(d time.Duration) string {
+	if d%(24*time.Hour) != 0 {
+		panic(fmt.Sprintf("%s is not a whole number of days", d))
+	}
+	return fmt.Sprintf("P%dD", d/(24*time.Hour))
 }
 
 // namedPatterns are the patterns an annotation names rather than writes out

@@ -208,6 +208,9 @@ func prepareSchedule(st *SendState, fallback *template.Template, by Caller, out 
 				Message: fmt.Sprintf("the channel has no template %q in language %q", out.Template.Name, out.Template.Language)})
 		}
 		msg.TemplateStatus = st.Template.Status
+		if _, err := st.Template.Render(out.Template.Variables); err != nil {
+			return Scheduled{}, variablesInvalid("template.variables", err)
+		}
 	}
 	if f := opts.Fallback; f != nil {
 		switch {
@@ -219,7 +222,7 @@ func prepareSchedule(st *SendState, fallback *template.Template, by Caller, out 
 				Message: fmt.Sprintf("must be an approved template (it is %s)", fallback.Status)})
 		}
 		if _, err := fallback.Render(f.Variables); err != nil {
-			return Scheduled{}, errkind.Invalid(errkind.Field{Field: "fallback_template.variables", Message: err.Error()})
+			return Scheduled{}, variablesInvalid("fallback_template.variables", err)
 		}
 	}
 	id := rules.Identity{LastInboundAt: st.Identity.LastInboundAt, SentSinceInbound: st.Identity.OutboundSinceInbound,
@@ -230,6 +233,14 @@ func prepareSchedule(st *SendState, fallback *template.Template, by Caller, out 
 		ChannelID: st.Channel.ID, Status: ScheduledWaiting, SendAt: opts.SendAt, Draft: out, Fallback: opts.Fallback,
 		CancelIfCustomerReplied: opts.CancelIfCustomerReplied, CreatedBy: by.Actor, UserID: by.User, PreviewDecision: preview,
 		CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// variablesInvalid is a template's variables that do not fit it, refused at scheduling with
+// the code an immediate send of that template is refused with (template_variables_invalid),
+// naming the field.
+func variablesInvalid(field string, err error) error {
+	return &errkind.Error{Kind: errkind.KindRefused, Code: "template_variables_invalid", Detail: field + ": " + err.Error(),
+		Fields: []errkind.Field{{Field: field, Message: err.Error()}}}
 }
 
 // Fire sends a due scheduled message through the ordinary send path, deciding on the state of
