@@ -29,6 +29,8 @@
 // @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
 // @tag.description           Rule-checked sends, send eligibility ("may I write now?") and single messages.
+// @tag.name                  broadcasts
+// @tag.description           One message to an audience of contacts (by id or tag), each recipient through the rule-checked send; dry runs count decisions and billable sends first.
 // @tag.name                  media
 // @tag.description           Files to send as attachments and that customers sent: upload, download (ranges), and signed URLs for <img src>.
 // @tag.name                  events
@@ -89,6 +91,8 @@ type Deps struct {
 	Sends *conversation.SendService
 	// Scheduled schedules sends (POST /contacts/{id}/messages with send_at) and lists them.
 	Scheduled *conversation.ScheduledService
+	// Broadcasts sends one message to an audience (POST /v1/broadcasts) and lists them.
+	Broadcasts *conversation.BroadcastService
 	// Media stores and serves files; MediaURLs signs the URLs that need no bearer token.
 	Media     *media.Service
 	MediaURLs *media.Signer
@@ -136,6 +140,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		Scheduled:          svc.Scheduled,
+		Broadcasts:         svc.Broadcasts,
 		Media:              svc.Media,
 		MediaURLs:          svc.MediaURLs,
 		ProviderWebhooks:   svc.Deliveries.Receiver(svc.Conversations, svc.Media),
@@ -304,6 +309,12 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/scheduled-messages", sch.list, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/scheduled-messages/:id", sch.get, auth.ScopeConversationsRead)
 	route(http.MethodDelete, "/scheduled-messages/:id", sch.cancel, auth.ScopeMessagesSend)
+	bh := &broadcastHandler{broadcasts: d.Broadcasts}
+	route(http.MethodPost, "/broadcasts", bh.create, auth.ScopeMessagesSend)
+	route(http.MethodGet, "/broadcasts", bh.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/broadcasts/:id", bh.get, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/broadcasts/:id/recipients", bh.recipients, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/broadcasts/:id/cancel", bh.cancel, auth.ScopeMessagesSend)
 
 	mh := &mediaHandler{media: d.Media, urls: d.MediaURLs, publicBaseURL: d.PublicBaseURL}
 	// An upload exists to be sent: messages:send is what a reply needs, so a key made for

@@ -444,6 +444,9 @@ var sendRefusals = map[string]bool{
 	"messaging_window_closed": true, "template_required": true, "tag_required": true, "tag_not_allowed": true,
 	"template_not_approved": true, "template_variables_invalid": true, "quota_exceeded": true,
 	"no_channel_identity": true, "idempotency_key_reused": true, "attachment_not_supported": true,
+	// A broadcast's audience is the contacts the ids or the tag find: made-up ids and drawn
+	// tags find none, the state of the data as much as a send's missing identity.
+	"audience_empty": true,
 }
 
 // madeUp reports whether a refusal is the state of the data rather than the request's shape:
@@ -596,21 +599,32 @@ func (run *fuzzRun) draw(o specOperation) fuzzRequest {
 	return req
 }
 
-// templateRef makes a template send's template, and a send's fallback_template, a real one
+// templateRef makes a template send's template, a send's fallback_template and a broadcast's
+// message.template a real one
 // four times in five: its name and language, on its channel (channel_id), as an id is a
 // fixture's. A template is named, not given an id, but the name is as much a reference to
 // stored data as channel_id is; the fifth time the drawn names stay and are marked made up
 // (template.name, fallback_template.name: the fields the server's refusal names).
 func (fx *fuzzFixtures) templateRef(g *fuzzGen, req *fuzzRequest, body any) {
 	b, ok := body.(map[string]any)
-	if !ok || req.op.method != http.MethodPost || !strings.HasSuffix(req.op.path, "/messages") {
+	if !ok || req.op.method != http.MethodPost {
 		return
 	}
 	var refs []map[string]any
 	var names []string
-	for _, member := range []string{"template", "fallback_template"} {
-		if tpl, ok := b[member].(map[string]any); ok {
-			refs, names = append(refs, tpl), append(names, member+".name")
+	switch {
+	case strings.HasSuffix(req.op.path, "/messages"):
+		for _, member := range []string{"template", "fallback_template"} {
+			if tpl, ok := b[member].(map[string]any); ok {
+				refs, names = append(refs, tpl), append(names, member+".name")
+			}
+		}
+	case req.op.path == "/v1/broadcasts":
+		// A broadcast's message names its template as a send does.
+		if msg, ok := b["message"].(map[string]any); ok {
+			if tpl, ok := msg["template"].(map[string]any); ok {
+				refs, names = append(refs, tpl), append(names, "message.template.name")
+			}
 		}
 	}
 	if len(refs) == 0 || len(fx.templates) == 0 {

@@ -26,6 +26,9 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	aCustomer := ingest(t, e, a.APIKey, aChannel, map[string]any{"identifier": "+16505550100", "text": "hi"}).Contact.ID
 	later := map[string]any{"type": "text", "text": "later", "send_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)}
 	aScheduled := schedule(t, e, a.OwnerToken, aCustomer, later)
+	aBroadcast := createBroadcast(t, e, a.OwnerToken, map[string]any{"name": "A's", "channel_id": aChannel,
+		"audience": map[string]any{"contact_ids": []string{aCustomer}}, "message": map[string]any{"type": "text", "text": "hi"},
+		"send_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
 
 	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
 		t.Run(token.name, func(t *testing.T) {
@@ -41,6 +44,22 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			e.Get(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")
 			e.Delete(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")
 			e.Post(t, "/v1/contacts/"+aCustomer+"/messages", tok, later).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			e.Get(t, "/v1/broadcasts/"+aBroadcast.ID, tok).ExpectProblem(t, http.StatusNotFound, "broadcast_not_found")
+			e.Get(t, "/v1/broadcasts/"+aBroadcast.ID+"/recipients", tok).ExpectProblem(t, http.StatusNotFound, "broadcast_not_found")
+			e.Post(t, "/v1/broadcasts/"+aBroadcast.ID+"/cancel", tok, nil).ExpectProblem(t, http.StatusNotFound, "broadcast_not_found")
+			// A's channel and A's contacts are not B's: the channel is refused, the ids are no audience.
+			e.Post(t, "/v1/broadcasts", tok, map[string]any{"name": "B's", "channel_id": aChannel, "audience": map[string]any{"contact_ids": []string{aCustomer}},
+				"message": map[string]any{"type": "text", "text": "hi"}}).ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")
+			bChannel := newChannel(t, e, tok, "webchat")
+			e.Post(t, "/v1/broadcasts", tok, map[string]any{"name": "B's", "channel_id": bChannel, "audience": map[string]any{"contact_ids": []string{aCustomer}},
+				"message": map[string]any{"type": "text", "text": "hi"}}).ExpectProblem(t, http.StatusUnprocessableEntity, "audience_empty")
+			var broadcasts struct {
+				Data []broadcastBody `json:"data"`
+			}
+			e.Get(t, "/v1/broadcasts", tok).Expect(t, http.StatusOK).JSON(t, &broadcasts)
+			if len(broadcasts.Data) != 0 {
+				t.Errorf("B lists A's broadcasts: %+v", broadcasts.Data)
+			}
 			var scheduled struct {
 				Data []scheduledBody `json:"data"`
 			}

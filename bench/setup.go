@@ -513,6 +513,11 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 			return nil, err
 		}
 	}
+	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.tagged && e.cfg.selected(s) }) {
+		if err := e.ensureBroadcastTag(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 

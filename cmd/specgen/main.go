@@ -371,6 +371,7 @@ var eventResources = []struct{ prefix, schema, name string }{
 	{"mention.", "Mention", "EventMention"},
 	{"scheduled_message.", "ScheduledMessage", "EventScheduledMessage"},
 	{"window.", "WindowAlert", "EventWindow"},
+	{"broadcast.", "Broadcast", "EventBroadcast"},
 }
 
 // eventUnion turns Event, whose data swag can only call an object, into a oneOf discriminated
@@ -658,6 +659,29 @@ func requestUnions(doc *openapi3.T) {
 	attachmentUnion(doc)
 	buttonUnion(doc)
 	channelUnions(doc)
+	broadcastUnions(doc)
+}
+
+// broadcastUnions: a broadcast's audience is contact_ids or a tag, never both nor neither;
+// its message is a text (not blank once trimmed) or a template, as a send's (conversation's
+// BroadcastService validate).
+func broadcastUnions(doc *openapi3.T) {
+	a := members(doc, "BroadcastAudience", "contact_ids", "tag")
+	union(doc, "BroadcastAudience", "Who the broadcast goes to: contacts by id, or every contact with a tag.", "", []shape{
+		{"BroadcastAudienceByIDs", "1 to 10 000 contacts of the workspace by id.", openapi3.Schemas{"contact_ids": a["contact_ids"]}, []string{"contact_ids"}},
+		{"BroadcastAudienceByTag", "Every contact with the tag (at most 1 000 000).", openapi3.Schemas{"tag": a["tag"]}, []string{"tag"}},
+	})
+	m := members(doc, "BroadcastMessageRequest", "type", "text", "template")
+	text := derived(m["text"], func(s *openapi3.Schema) {
+		s.MinLength, s.Pattern = 1, notBlank
+		s.Description = "The message: not blank; it is trimmed. {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} are filled per recipient (a missing field is the empty string)."
+	})
+	union(doc, "BroadcastMessageRequest", "The broadcast's message: a text or a template of the channel, as a send's.", "type", []shape{
+		{"BroadcastTextMessageRequest", "A free-form text message.",
+			openapi3.Schemas{"type": constant("text", ""), "text": text}, []string{"type", "text"}},
+		{"BroadcastTemplateMessageRequest", "A template of the channel, with its variables ({{contact.*}} filled per recipient).",
+			openapi3.Schemas{"type": constant("template", ""), "template": m["template"]}, []string{"type", "template"}},
+	})
 }
 
 // fixTimeRanges writes out the x-from-now an annotation names (extensions:"x-from-now=sendAt")

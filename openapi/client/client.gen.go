@@ -64,6 +64,102 @@ func (e AttachmentStatus) Valid() bool {
 	}
 }
 
+// Defines values for BroadcastStatus.
+const (
+	BroadcastStatusCancelled BroadcastStatus = "cancelled"
+	BroadcastStatusDone      BroadcastStatus = "done"
+	BroadcastStatusRunning   BroadcastStatus = "running"
+	BroadcastStatusScheduled BroadcastStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the BroadcastStatus enum.
+func (e BroadcastStatus) Valid() bool {
+	switch e {
+	case BroadcastStatusCancelled:
+		return true
+	case BroadcastStatusDone:
+		return true
+	case BroadcastStatusRunning:
+		return true
+	case BroadcastStatusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BroadcastMessageType.
+const (
+	BroadcastMessageTypeTemplate BroadcastMessageType = "template"
+	BroadcastMessageTypeText     BroadcastMessageType = "text"
+)
+
+// Valid indicates whether the value is a known member of the BroadcastMessageType enum.
+func (e BroadcastMessageType) Valid() bool {
+	switch e {
+	case BroadcastMessageTypeTemplate:
+		return true
+	case BroadcastMessageTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BroadcastRecipientStatus.
+const (
+	BroadcastRecipientStatusFailed  BroadcastRecipientStatus = "failed"
+	BroadcastRecipientStatusPending BroadcastRecipientStatus = "pending"
+	BroadcastRecipientStatusRefused BroadcastRecipientStatus = "refused"
+	BroadcastRecipientStatusSent    BroadcastRecipientStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the BroadcastRecipientStatus enum.
+func (e BroadcastRecipientStatus) Valid() bool {
+	switch e {
+	case BroadcastRecipientStatusFailed:
+		return true
+	case BroadcastRecipientStatusPending:
+		return true
+	case BroadcastRecipientStatusRefused:
+		return true
+	case BroadcastRecipientStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BroadcastTemplateMessageRequestType.
+const (
+	BroadcastTemplateMessageRequestTypeTemplate BroadcastTemplateMessageRequestType = "template"
+)
+
+// Valid indicates whether the value is a known member of the BroadcastTemplateMessageRequestType enum.
+func (e BroadcastTemplateMessageRequestType) Valid() bool {
+	switch e {
+	case BroadcastTemplateMessageRequestTypeTemplate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BroadcastTextMessageRequestType.
+const (
+	BroadcastTextMessageRequestTypeText BroadcastTextMessageRequestType = "text"
+)
+
+// Valid indicates whether the value is a known member of the BroadcastTextMessageRequestType enum.
+func (e BroadcastTextMessageRequestType) Valid() bool {
+	switch e {
+	case BroadcastTextMessageRequestTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChannelProvider.
 const (
 	ChannelProviderInstagram     ChannelProvider = "instagram"
@@ -1048,6 +1144,7 @@ func (e CreateWebchatWebhookChannelRequestType) Valid() bool {
 // Defines values for CreateWebhookRequestEvents.
 const (
 	CreateWebhookRequestEventsAsterisk                  CreateWebhookRequestEvents = "*"
+	CreateWebhookRequestEventsBroadcastCompleted        CreateWebhookRequestEvents = "broadcast.completed"
 	CreateWebhookRequestEventsContactCreated            CreateWebhookRequestEvents = "contact.created"
 	CreateWebhookRequestEventsContactUpdated            CreateWebhookRequestEvents = "contact.updated"
 	CreateWebhookRequestEventsConversationAssigned      CreateWebhookRequestEvents = "conversation.assigned"
@@ -1077,6 +1174,8 @@ const (
 func (e CreateWebhookRequestEvents) Valid() bool {
 	switch e {
 	case CreateWebhookRequestEventsAsterisk:
+		return true
+	case CreateWebhookRequestEventsBroadcastCompleted:
 		return true
 	case CreateWebhookRequestEventsContactCreated:
 		return true
@@ -1255,6 +1354,21 @@ func (e DecisionDecision) Valid() bool {
 	case DecisionDecisionTagRequired:
 		return true
 	case DecisionDecisionTemplateRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventBroadcastType.
+const (
+	EventBroadcastTypeBroadcastCompleted EventBroadcastType = "broadcast.completed"
+)
+
+// Valid indicates whether the value is a known member of the EventBroadcastType enum.
+func (e EventBroadcastType) Valid() bool {
+	switch e {
+	case EventBroadcastTypeBroadcastCompleted:
 		return true
 	default:
 		return false
@@ -1554,8 +1668,12 @@ const (
 	ProblemCodeAPIKeyNotFound                 ProblemCode = "api_key_not_found"
 	ProblemCodeAssignmentForbidden            ProblemCode = "assignment_forbidden"
 	ProblemCodeAttachmentNotSupported         ProblemCode = "attachment_not_supported"
+	ProblemCodeAudienceEmpty                  ProblemCode = "audience_empty"
+	ProblemCodeAudienceTooLarge               ProblemCode = "audience_too_large"
 	ProblemCodeBadRequest                     ProblemCode = "bad_request"
 	ProblemCodeBodyTooLarge                   ProblemCode = "body_too_large"
+	ProblemCodeBroadcastNotCancellable        ProblemCode = "broadcast_not_cancellable"
+	ProblemCodeBroadcastNotFound              ProblemCode = "broadcast_not_found"
 	ProblemCodeChannelArchived                ProblemCode = "channel_archived"
 	ProblemCodeChannelNotFound                ProblemCode = "channel_not_found"
 	ProblemCodeChannelTypeMismatch            ProblemCode = "channel_type_mismatch"
@@ -1640,9 +1758,17 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeAttachmentNotSupported:
 		return true
+	case ProblemCodeAudienceEmpty:
+		return true
+	case ProblemCodeAudienceTooLarge:
+		return true
 	case ProblemCodeBadRequest:
 		return true
 	case ProblemCodeBodyTooLarge:
+		return true
+	case ProblemCodeBroadcastNotCancellable:
+		return true
+	case ProblemCodeBroadcastNotFound:
 		return true
 	case ProblemCodeChannelArchived:
 		return true
@@ -3232,6 +3358,7 @@ func (e UpdateWebchatWebhookChannelRequestType) Valid() bool {
 // Defines values for UpdateWebhookRequestEvents.
 const (
 	UpdateWebhookRequestEventsAsterisk                  UpdateWebhookRequestEvents = "*"
+	UpdateWebhookRequestEventsBroadcastCompleted        UpdateWebhookRequestEvents = "broadcast.completed"
 	UpdateWebhookRequestEventsContactCreated            UpdateWebhookRequestEvents = "contact.created"
 	UpdateWebhookRequestEventsContactUpdated            UpdateWebhookRequestEvents = "contact.updated"
 	UpdateWebhookRequestEventsConversationAssigned      UpdateWebhookRequestEvents = "conversation.assigned"
@@ -3261,6 +3388,8 @@ const (
 func (e UpdateWebhookRequestEvents) Valid() bool {
 	switch e {
 	case UpdateWebhookRequestEventsAsterisk:
+		return true
+	case UpdateWebhookRequestEventsBroadcastCompleted:
 		return true
 	case UpdateWebhookRequestEventsContactCreated:
 		return true
@@ -3514,6 +3643,30 @@ func (e WindowAlertWindow) Valid() bool {
 	}
 }
 
+// Defines values for ListBroadcastRecipientsParamsStatus.
+const (
+	ListBroadcastRecipientsParamsStatusFailed  ListBroadcastRecipientsParamsStatus = "failed"
+	ListBroadcastRecipientsParamsStatusPending ListBroadcastRecipientsParamsStatus = "pending"
+	ListBroadcastRecipientsParamsStatusRefused ListBroadcastRecipientsParamsStatus = "refused"
+	ListBroadcastRecipientsParamsStatusSent    ListBroadcastRecipientsParamsStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListBroadcastRecipientsParamsStatus enum.
+func (e ListBroadcastRecipientsParamsStatus) Valid() bool {
+	switch e {
+	case ListBroadcastRecipientsParamsStatusFailed:
+		return true
+	case ListBroadcastRecipientsParamsStatusPending:
+		return true
+	case ListBroadcastRecipientsParamsStatusRefused:
+		return true
+	case ListBroadcastRecipientsParamsStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListConversationsParamsStatus.
 const (
 	ListConversationsParamsStatusAll     ListConversationsParamsStatus = "all"
@@ -3606,6 +3759,7 @@ func (e ListConversationsParamsWindow) Valid() bool {
 
 // Defines values for ListEventsParamsTypes.
 const (
+	ListEventsParamsTypesBroadcastCompleted        ListEventsParamsTypes = "broadcast.completed"
 	ListEventsParamsTypesContactCreated            ListEventsParamsTypes = "contact.created"
 	ListEventsParamsTypesContactUpdated            ListEventsParamsTypes = "contact.updated"
 	ListEventsParamsTypesConversationAssigned      ListEventsParamsTypes = "conversation.assigned"
@@ -3634,6 +3788,8 @@ const (
 // Valid indicates whether the value is a known member of the ListEventsParamsTypes enum.
 func (e ListEventsParamsTypes) Valid() bool {
 	switch e {
+	case ListEventsParamsTypesBroadcastCompleted:
+		return true
 	case ListEventsParamsTypesContactCreated:
 		return true
 	case ListEventsParamsTypesContactUpdated:
@@ -3878,6 +4034,213 @@ type AttachmentStatus string
 type AttachmentRequest struct {
 	union json.RawMessage
 }
+
+// Broadcast defines model for Broadcast.
+type Broadcast struct {
+	// Audience Audience is how the recipients were chosen: tag, or contact_ids (how many ids were given).
+	Audience BroadcastAudienceSummary `json:"audience"`
+
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID string          `json:"channel_id"`
+	Counts    BroadcastCounts `json:"counts"`
+
+	// CreatedAt Example: 2026-12-05T09:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy Actor     `json:"created_by"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4fa0
+	ID string `json:"id"`
+
+	// Message Message is the message as given, its {{contact.*}} variables unfilled.
+	Message BroadcastMessage `json:"message"`
+
+	// Name Example: December opening hours
+	Name string `json:"name"`
+
+	// SendAt SendAt is when it starts; null: at once.
+	//
+	// Example: 2026-12-06T09:00:00Z
+	SendAt *time.Time `json:"send_at"`
+
+	// Status Status moves scheduled → running → done; cancelled from scheduled or running (the recipients not reached stay pending).
+	//
+	// Example: running
+	Status BroadcastStatus `json:"status"`
+
+	// UpdatedAt Example: 2026-12-05T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// BroadcastStatus Status moves scheduled → running → done; cancelled from scheduled or running (the recipients not reached stay pending).
+//
+// Example: running
+type BroadcastStatus string
+
+// BroadcastAudience Who the broadcast goes to: contacts by id, or every contact with a tag.
+type BroadcastAudience struct {
+	union json.RawMessage
+}
+
+// BroadcastAudienceByIDs 1 to 10 000 contacts of the workspace by id.
+type BroadcastAudienceByIDs struct {
+	// ContactIds ContactIDs are 1 to 10 000 contacts of the workspace (a larger audience goes by tag); ids of another workspace, or of no contact, are not in the audience.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"]
+	ContactIds []openapi_types.UUID `json:"contact_ids"`
+}
+
+// BroadcastAudienceByTag Every contact with the tag (at most 1 000 000).
+type BroadcastAudienceByTag struct {
+	// Tag Tag takes every contact with this tag.
+	//
+	// Example: vip
+	Tag string `json:"tag"`
+}
+
+// BroadcastAudienceSummary defines model for BroadcastAudienceSummary.
+type BroadcastAudienceSummary struct {
+	// ContactIds Example: 120
+	ContactIds *int `json:"contact_ids"`
+
+	// Tag Example: vip
+	Tag *string `json:"tag"`
+}
+
+// BroadcastCounts defines model for BroadcastCounts.
+type BroadcastCounts struct {
+	// Failed Example: 3
+	Failed int `json:"failed"`
+
+	// Pending Example: 27
+	Pending int `json:"pending"`
+
+	// Refused Example: 850
+	Refused int `json:"refused"`
+
+	// Sent Example: 9120
+	Sent int `json:"sent"`
+}
+
+// BroadcastDecisionCounts defines model for BroadcastDecisionCounts.
+type BroadcastDecisionCounts struct {
+	// Allowed Example: 57000
+	Allowed int `json:"allowed"`
+
+	// Blocked Example: 0
+	Blocked int `json:"blocked"`
+
+	// NoChannelIdentity Example: 2000
+	NoChannelIdentity int `json:"no_channel_identity"`
+
+	// TagRequired Example: 0
+	TagRequired int `json:"tag_required"`
+
+	// TemplateRequired Example: 41000
+	TemplateRequired int `json:"template_required"`
+}
+
+// BroadcastDryRun defines model for BroadcastDryRun.
+type BroadcastDryRun struct {
+	// Billable Billable is how many of the permitted sends the provider charges for: on WhatsApp a template outside the customer-service window, or a marketing or authentication template at any time (Meta's per-message pricing; utility templates inside the window and free-form messages are free); on Viber a chatbot-initiated message under commercial terms.
+	//
+	// Example: 41000
+	Billable int `json:"billable"`
+
+	// ByDecision ByDecision counts the recipients by the rule table's decision on the channel now, and those without an identity on it.
+	ByDecision BroadcastDecisionCounts `json:"by_decision"`
+
+	// Permitted Permitted is how many the rules would let this message through to now.
+	//
+	// Example: 98000
+	Permitted int `json:"permitted"`
+
+	// Recipients Recipients is the number of contacts in the audience.
+	//
+	// Example: 100000
+	Recipients int `json:"recipients"`
+}
+
+// BroadcastList defines model for BroadcastList.
+type BroadcastList struct {
+	Data       []Broadcast `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// BroadcastMessage defines model for BroadcastMessage.
+type BroadcastMessage struct {
+	Template *MessageTemplate `json:"template"`
+
+	// Text Example: Hi {{contact.first_name}}, we open at 10 on Sunday.
+	Text string `json:"text"`
+
+	// Type Example: text
+	Type BroadcastMessageType `json:"type"`
+}
+
+// BroadcastMessageType Example: text
+type BroadcastMessageType string
+
+// BroadcastMessageRequest The broadcast's message: a text or a template of the channel, as a send's.
+type BroadcastMessageRequest struct {
+	union json.RawMessage
+}
+
+// BroadcastRecipient defines model for BroadcastRecipient.
+type BroadcastRecipient struct {
+	// ContactID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	ContactID string    `json:"contact_id"`
+	Decision  *Decision `json:"decision"`
+
+	// Error Example: messaging_window_closed
+	Error *string `json:"error"`
+
+	// MessageID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f70
+	MessageID *string `json:"message_id"`
+
+	// Status Status: pending until the worker reaches them; sent (message_id), refused (the rule table refused the message: decision and error say why; error no_channel_identity without a decision) or failed (the send could not be made: error).
+	//
+	// Example: sent
+	Status BroadcastRecipientStatus `json:"status"`
+
+	// UpdatedAt Example: 2026-12-05T09:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// BroadcastRecipientStatus Status: pending until the worker reaches them; sent (message_id), refused (the rule table refused the message: decision and error say why; error no_channel_identity without a decision) or failed (the send could not be made: error).
+//
+// Example: sent
+type BroadcastRecipientStatus string
+
+// BroadcastRecipientList defines model for BroadcastRecipientList.
+type BroadcastRecipientList struct {
+	Data       []BroadcastRecipient `json:"data"`
+	NextCursor *string              `json:"next_cursor"`
+}
+
+// BroadcastTemplateMessageRequest A template of the channel, with its variables ({{contact.*}} filled per recipient).
+type BroadcastTemplateMessageRequest struct {
+	Template TemplateSendRequest `json:"template"`
+
+	// Type Example: template
+	Type BroadcastTemplateMessageRequestType `json:"type"`
+}
+
+// BroadcastTemplateMessageRequestType Example: template
+type BroadcastTemplateMessageRequestType string
+
+// BroadcastTextMessageRequest A free-form text message.
+type BroadcastTextMessageRequest struct {
+	// Text The message: not blank; it is trimmed. {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} are filled per recipient (a missing field is the empty string).
+	//
+	// Example: Hi {{contact.first_name}}, we open at 10 on Sunday.
+	Text string `json:"text"`
+
+	// Type Example: text
+	Type BroadcastTextMessageRequestType `json:"type"`
+}
+
+// BroadcastTextMessageRequestType Example: text
+type BroadcastTextMessageRequestType string
 
 // Channel defines model for Channel.
 type Channel struct {
@@ -4369,6 +4732,31 @@ type CreateAPIKeyRequest struct {
 
 // CreateAPIKeyRequestScopes defines model for CreateAPIKeyRequest.Scopes.
 type CreateAPIKeyRequestScopes string
+
+// CreateBroadcastRequest defines model for CreateBroadcastRequest.
+type CreateBroadcastRequest struct {
+	// Audience Who the broadcast goes to: contacts by id, or every contact with a tag.
+	Audience BroadcastAudience `json:"audience"`
+
+	// ChannelID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f60
+	ChannelID openapi_types.UUID `json:"channel_id"`
+
+	// DryRun DryRun answers 200 with what the broadcast would do now, and writes nothing.
+	//
+	// Example: false
+	DryRun *bool `json:"dry_run,omitempty"`
+
+	// Message The broadcast's message: a text or a template of the channel, as a send's.
+	Message BroadcastMessageRequest `json:"message"`
+
+	// Name Example: December opening hours
+	Name string `json:"name"`
+
+	// SendAt SendAt starts the broadcast later (RFC 3339, in the future, at most 30 days ahead); without it, it starts at once.
+	//
+	// Example: 2026-12-06T09:00:00Z
+	SendAt *time.Time `json:"send_at,omitempty"`
+}
 
 // CreateChannelIdentityRequest defines model for CreateChannelIdentityRequest.
 type CreateChannelIdentityRequest struct {
@@ -5293,6 +5681,28 @@ type Event struct {
 	union json.RawMessage
 }
 
+// EventBroadcast An event about a broadcast: data is the Broadcast as the API returns it.
+type EventBroadcast struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string   `json:"conversation_id"`
+	Data           Broadcast `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: broadcast.completed
+	Type EventBroadcastType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventBroadcastType Example: broadcast.completed
+type EventBroadcastType string
+
 // EventContact An event about a contact: data is the Contact as the API returns it.
 type EventContact struct {
 	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
@@ -5923,8 +6333,12 @@ type Problem struct {
 	// - `api_key_not_found`: No such API key in this workspace.
 	// - `assignment_forbidden`: Agents may assign a conversation only to themselves, and unassign only themselves.
 	// - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
+	// - `audience_empty`: No contact of the workspace is in the broadcast's audience (none of the ids, or nobody has the tag).
+	// - `audience_too_large`: The broadcast's audience has more than 1 000 000 contacts.
 	// - `bad_request`: The request cannot be read.
 	// - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
+	// - `broadcast_not_cancellable`: The broadcast is done or cancelled already (its status is not scheduled or running).
+	// - `broadcast_not_found`: No such broadcast in this workspace.
 	// - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 	// - `channel_not_found`: No such channel in this workspace.
 	// - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -6033,8 +6447,12 @@ type Problem struct {
 // - `api_key_not_found`: No such API key in this workspace.
 // - `assignment_forbidden`: Agents may assign a conversation only to themselves, and unassign only themselves.
 // - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
+// - `audience_empty`: No contact of the workspace is in the broadcast's audience (none of the ids, or nobody has the tag).
+// - `audience_too_large`: The broadcast's audience has more than 1 000 000 contacts.
 // - `bad_request`: The request cannot be read.
 // - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
+// - `broadcast_not_cancellable`: The broadcast is done or cancelled already (its status is not scheduled or running).
+// - `broadcast_not_found`: No such broadcast in this workspace.
 // - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 // - `channel_not_found`: No such channel in this workspace.
 // - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -8415,6 +8833,36 @@ type ListAPIKeysParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListBroadcastsParams defines parameters for ListBroadcasts.
+type ListBroadcastsParams struct {
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateBroadcastParams defines parameters for CreateBroadcast.
+type CreateBroadcastParams struct {
+	// IdempotencyKey Unique key for this broadcast (1-255 printable ASCII characters without spaces), kept 24 hours
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// ListBroadcastRecipientsParams defines parameters for ListBroadcastRecipients.
+type ListBroadcastRecipientsParams struct {
+	// Status Only those with this status
+	Status *ListBroadcastRecipientsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListBroadcastRecipientsParamsStatus defines parameters for ListBroadcastRecipients.
+type ListBroadcastRecipientsParamsStatus string
+
 // ListChannelsParams defines parameters for ListChannels.
 type ListChannelsParams struct {
 	// IncludeArchived Include archived channels
@@ -8680,6 +9128,9 @@ type LoginJSONRequestBody = LoginRequest
 // RefreshSessionJSONRequestBody defines body for RefreshSession for application/json ContentType.
 type RefreshSessionJSONRequestBody = RefreshRequest
 
+// CreateBroadcastJSONRequestBody defines body for CreateBroadcast for application/json ContentType.
+type CreateBroadcastJSONRequestBody = CreateBroadcastRequest
+
 // CreateChannelJSONRequestBody defines body for CreateChannel for application/json ContentType.
 type CreateChannelJSONRequestBody = CreateChannelRequest
 
@@ -8822,6 +9273,169 @@ func (t AttachmentRequest) MarshalJSON() ([]byte, error) {
 }
 
 func (t *AttachmentRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsBroadcastAudienceByIDs returns the union data inside the BroadcastAudience as a BroadcastAudienceByIDs
+func (t BroadcastAudience) AsBroadcastAudienceByIDs() (BroadcastAudienceByIDs, error) {
+	var body BroadcastAudienceByIDs
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBroadcastAudienceByIDs overwrites any union data inside the BroadcastAudience as the provided BroadcastAudienceByIDs
+func (t *BroadcastAudience) FromBroadcastAudienceByIDs(v BroadcastAudienceByIDs) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBroadcastAudienceByIDs performs a merge with any union data inside the BroadcastAudience, using the provided BroadcastAudienceByIDs
+func (t *BroadcastAudience) MergeBroadcastAudienceByIDs(v BroadcastAudienceByIDs) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBroadcastAudienceByTag returns the union data inside the BroadcastAudience as a BroadcastAudienceByTag
+func (t BroadcastAudience) AsBroadcastAudienceByTag() (BroadcastAudienceByTag, error) {
+	var body BroadcastAudienceByTag
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBroadcastAudienceByTag overwrites any union data inside the BroadcastAudience as the provided BroadcastAudienceByTag
+func (t *BroadcastAudience) FromBroadcastAudienceByTag(v BroadcastAudienceByTag) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBroadcastAudienceByTag performs a merge with any union data inside the BroadcastAudience, using the provided BroadcastAudienceByTag
+func (t *BroadcastAudience) MergeBroadcastAudienceByTag(v BroadcastAudienceByTag) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t BroadcastAudience) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *BroadcastAudience) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsBroadcastTextMessageRequest returns the union data inside the BroadcastMessageRequest as a BroadcastTextMessageRequest
+func (t BroadcastMessageRequest) AsBroadcastTextMessageRequest() (BroadcastTextMessageRequest, error) {
+	var body BroadcastTextMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBroadcastTextMessageRequest overwrites any union data inside the BroadcastMessageRequest as the provided BroadcastTextMessageRequest
+func (t *BroadcastMessageRequest) FromBroadcastTextMessageRequest(v BroadcastTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text"}`))
+	t.union = b
+	return err
+}
+
+// MergeBroadcastTextMessageRequest performs a merge with any union data inside the BroadcastMessageRequest, using the provided BroadcastTextMessageRequest
+func (t *BroadcastMessageRequest) MergeBroadcastTextMessageRequest(v BroadcastTextMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBroadcastTemplateMessageRequest returns the union data inside the BroadcastMessageRequest as a BroadcastTemplateMessageRequest
+func (t BroadcastMessageRequest) AsBroadcastTemplateMessageRequest() (BroadcastTemplateMessageRequest, error) {
+	var body BroadcastTemplateMessageRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBroadcastTemplateMessageRequest overwrites any union data inside the BroadcastMessageRequest as the provided BroadcastTemplateMessageRequest
+func (t *BroadcastMessageRequest) FromBroadcastTemplateMessageRequest(v BroadcastTemplateMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"template"}`))
+	t.union = b
+	return err
+}
+
+// MergeBroadcastTemplateMessageRequest performs a merge with any union data inside the BroadcastMessageRequest, using the provided BroadcastTemplateMessageRequest
+func (t *BroadcastMessageRequest) MergeBroadcastTemplateMessageRequest(v BroadcastTemplateMessageRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"template"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t BroadcastMessageRequest) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t BroadcastMessageRequest) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "template":
+		return t.AsBroadcastTemplateMessageRequest()
+	case "text":
+		return t.AsBroadcastTextMessageRequest()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t BroadcastMessageRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *BroadcastMessageRequest) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -9590,6 +10204,32 @@ func (t *Event) MergeEventWindow(v EventWindow) error {
 	return err
 }
 
+// AsEventBroadcast returns the union data inside the Event as a EventBroadcast
+func (t Event) AsEventBroadcast() (EventBroadcast, error) {
+	var body EventBroadcast
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventBroadcast overwrites any union data inside the Event as the provided EventBroadcast
+func (t *Event) FromEventBroadcast(v EventBroadcast) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventBroadcast performs a merge with any union data inside the Event, using the provided EventBroadcast
+func (t *Event) MergeEventBroadcast(v EventBroadcast) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -9604,6 +10244,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "broadcast.completed":
+		return t.AsEventBroadcast()
 	case "contact.created":
 		return t.AsEventContact()
 	case "contact.updated":
@@ -11487,6 +12129,52 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 	RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBroadcasts List broadcasts
+	//
+	// The workspace's broadcasts, newest first, keyset-paginated, each with its counts.
+	//
+	// Corresponds with GET /v1/broadcasts (the `ListBroadcasts` operationId).
+	ListBroadcasts(ctx context.Context, params *ListBroadcastsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBroadcastWithBody Create a broadcast, or dry-run one
+	//
+	// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+	CreateBroadcastWithBody(ctx context.Context, params *CreateBroadcastParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBroadcast Create a broadcast, or dry-run one
+	//
+	// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+	CreateBroadcast(ctx context.Context, params *CreateBroadcastParams, body CreateBroadcastJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBroadcast Get a broadcast
+	//
+	// One broadcast: its status and counts (sent, refused, failed, pending).
+	//
+	// Corresponds with GET /v1/broadcasts/{id} (the `GetBroadcast` operationId).
+	GetBroadcast(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelBroadcast Cancel a broadcast
+	//
+	// Cancels a scheduled or running broadcast: 200 with it, status cancelled. A running one stops after the batch of recipients under way; those not reached stay pending (and counted so). One done or cancelled already is 409 broadcast_not_cancellable. Needs messages:send.
+	//
+	// Corresponds with POST /v1/broadcasts/{id}/cancel (the `CancelBroadcast` operationId).
+	CancelBroadcast(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBroadcastRecipients List a broadcast's recipients
+	//
+	// The broadcast's recipients by contact id, keyset-paginated, each with its status, and the decision, message_id or error that say what became of it. status filters.
+	//
+	// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
+	ListBroadcastRecipients(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetChannelRules The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -12455,6 +13143,112 @@ func (c *Client) RefreshSessionWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 func (c *Client) RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRefreshSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBroadcasts List broadcasts
+//
+// The workspace's broadcasts, newest first, keyset-paginated, each with its counts.
+//
+// Corresponds with GET /v1/broadcasts (the `ListBroadcasts` operationId).
+func (c *Client) ListBroadcasts(ctx context.Context, params *ListBroadcastsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBroadcastsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBroadcastWithBody Create a broadcast, or dry-run one
+//
+// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+func (c *Client) CreateBroadcastWithBody(ctx context.Context, params *CreateBroadcastParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBroadcastRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBroadcast Create a broadcast, or dry-run one
+//
+// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+func (c *Client) CreateBroadcast(ctx context.Context, params *CreateBroadcastParams, body CreateBroadcastJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBroadcastRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBroadcast Get a broadcast
+//
+// One broadcast: its status and counts (sent, refused, failed, pending).
+//
+// Corresponds with GET /v1/broadcasts/{id} (the `GetBroadcast` operationId).
+func (c *Client) GetBroadcast(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBroadcastRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelBroadcast Cancel a broadcast
+//
+// Cancels a scheduled or running broadcast: 200 with it, status cancelled. A running one stops after the batch of recipients under way; those not reached stay pending (and counted so). One done or cancelled already is 409 broadcast_not_cancellable. Needs messages:send.
+//
+// Corresponds with POST /v1/broadcasts/{id}/cancel (the `CancelBroadcast` operationId).
+func (c *Client) CancelBroadcast(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelBroadcastRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBroadcastRecipients List a broadcast's recipients
+//
+// The broadcast's recipients by contact id, keyset-paginated, each with its status, and the decision, message_id or error that say what became of it. status filters.
+//
+// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
+func (c *Client) ListBroadcastRecipients(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBroadcastRecipientsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -14478,6 +15272,280 @@ func NewRefreshSessionRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListBroadcastsRequest constructs an http.Request for the ListBroadcasts method
+func NewListBroadcastsRequest(server string, params *ListBroadcastsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/broadcasts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateBroadcastRequest calls the generic CreateBroadcast builder with application/json body
+func NewCreateBroadcastRequest(server string, params *CreateBroadcastParams, body CreateBroadcastJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateBroadcastRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateBroadcastRequestWithBody constructs an http.Request for the CreateBroadcast method, with any body, and a specified content type
+func NewCreateBroadcastRequestWithBody(server string, params *CreateBroadcastParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/broadcasts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBroadcastRequest constructs an http.Request for the GetBroadcast method
+func NewGetBroadcastRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/broadcasts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelBroadcastRequest constructs an http.Request for the CancelBroadcast method
+func NewCancelBroadcastRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/broadcasts/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListBroadcastRecipientsRequest constructs an http.Request for the ListBroadcastRecipients method
+func NewListBroadcastRecipientsRequest(server string, id openapi_types.UUID, params *ListBroadcastRecipientsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/broadcasts/%s/recipients", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -17981,6 +19049,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 	RefreshSessionWithResponse(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshSessionResponse, error)
 
+	// ListBroadcastsWithResponse List broadcasts
+	//
+	// The workspace's broadcasts, newest first, keyset-paginated, each with its counts.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/broadcasts (the `ListBroadcasts` operationId).
+	ListBroadcastsWithResponse(ctx context.Context, params *ListBroadcastsParams, reqEditors ...RequestEditorFn) (*ListBroadcastsResponse, error)
+
+	// CreateBroadcastWithBodyWithResponse Create a broadcast, or dry-run one
+	//
+	// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+	CreateBroadcastWithBodyWithResponse(ctx context.Context, params *CreateBroadcastParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBroadcastResponse, error)
+
+	// CreateBroadcastWithResponse Create a broadcast, or dry-run one
+	//
+	// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+	CreateBroadcastWithResponse(ctx context.Context, params *CreateBroadcastParams, body CreateBroadcastJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBroadcastResponse, error)
+
+	// GetBroadcastWithResponse Get a broadcast
+	//
+	// One broadcast: its status and counts (sent, refused, failed, pending).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/broadcasts/{id} (the `GetBroadcast` operationId).
+	GetBroadcastWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBroadcastResponse, error)
+
+	// CancelBroadcastWithResponse Cancel a broadcast
+	//
+	// Cancels a scheduled or running broadcast: 200 with it, status cancelled. A running one stops after the batch of recipients under way; those not reached stay pending (and counted so). One done or cancelled already is 409 broadcast_not_cancellable. Needs messages:send.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/broadcasts/{id}/cancel (the `CancelBroadcast` operationId).
+	CancelBroadcastWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelBroadcastResponse, error)
+
+	// ListBroadcastRecipientsWithResponse List a broadcast's recipients
+	//
+	// The broadcast's recipients by contact id, keyset-paginated, each with its status, and the decision, message_id or error that say what became of it. status filters.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
+	ListBroadcastRecipientsWithResponse(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*ListBroadcastRecipientsResponse, error)
+
 	// GetChannelRulesWithResponse The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -19575,6 +20697,547 @@ func (r RefreshSessionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RefreshSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBroadcastsResponse200Headers the declared response headers of an HTTP 200 response for ListBroadcasts
+type ListBroadcastsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListBroadcastsResponse400Headers the declared response headers of an HTTP 400 response for ListBroadcasts
+type ListBroadcastsResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListBroadcastsResponse401Headers the declared response headers of an HTTP 401 response for ListBroadcasts
+type ListBroadcastsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListBroadcastsResponse403Headers the declared response headers of an HTTP 403 response for ListBroadcasts
+type ListBroadcastsResponse403Headers struct {
+	XRequestID *string
+}
+
+type ListBroadcastsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BroadcastList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBroadcastsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListBroadcastsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBroadcastsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListBroadcastsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBroadcastsResponse) GetJSON200() *BroadcastList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBroadcastsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBroadcastsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListBroadcastsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBroadcastsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBroadcastsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBroadcastsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBroadcastsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateBroadcastResponse200Headers the declared response headers of an HTTP 200 response for CreateBroadcast
+type CreateBroadcastResponse200Headers struct {
+	XRequestID *string
+}
+
+// CreateBroadcastResponse201Headers the declared response headers of an HTTP 201 response for CreateBroadcast
+type CreateBroadcastResponse201Headers struct {
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         *string
+}
+
+// CreateBroadcastResponse400Headers the declared response headers of an HTTP 400 response for CreateBroadcast
+type CreateBroadcastResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateBroadcastResponse401Headers the declared response headers of an HTTP 401 response for CreateBroadcast
+type CreateBroadcastResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateBroadcastResponse403Headers the declared response headers of an HTTP 403 response for CreateBroadcast
+type CreateBroadcastResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateBroadcastResponse409Headers the declared response headers of an HTTP 409 response for CreateBroadcast
+type CreateBroadcastResponse409Headers struct {
+	XRequestID *string
+}
+
+// CreateBroadcastResponse413Headers the declared response headers of an HTTP 413 response for CreateBroadcast
+type CreateBroadcastResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateBroadcastResponse422Headers the declared response headers of an HTTP 422 response for CreateBroadcast
+type CreateBroadcastResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateBroadcastResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BroadcastDryRun
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Broadcast
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateBroadcastResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateBroadcastResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateBroadcastResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateBroadcastResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateBroadcastResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateBroadcastResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateBroadcastResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateBroadcastResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateBroadcastResponse) GetJSON200() *BroadcastDryRun {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateBroadcastResponse) GetJSON201() *Broadcast {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateBroadcastResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateBroadcastResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateBroadcastResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateBroadcastResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateBroadcastResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBroadcastResponse200Headers the declared response headers of an HTTP 200 response for GetBroadcast
+type GetBroadcastResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetBroadcastResponse401Headers the declared response headers of an HTTP 401 response for GetBroadcast
+type GetBroadcastResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetBroadcastResponse403Headers the declared response headers of an HTTP 403 response for GetBroadcast
+type GetBroadcastResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetBroadcastResponse404Headers the declared response headers of an HTTP 404 response for GetBroadcast
+type GetBroadcastResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetBroadcastResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Broadcast
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBroadcastResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBroadcastResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetBroadcastResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetBroadcastResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBroadcastResponse) GetJSON200() *Broadcast {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBroadcastResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetBroadcastResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBroadcastResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBroadcastResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBroadcastResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBroadcastResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBroadcastResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelBroadcastResponse200Headers the declared response headers of an HTTP 200 response for CancelBroadcast
+type CancelBroadcastResponse200Headers struct {
+	XRequestID *string
+}
+
+// CancelBroadcastResponse401Headers the declared response headers of an HTTP 401 response for CancelBroadcast
+type CancelBroadcastResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CancelBroadcastResponse403Headers the declared response headers of an HTTP 403 response for CancelBroadcast
+type CancelBroadcastResponse403Headers struct {
+	XRequestID *string
+}
+
+// CancelBroadcastResponse404Headers the declared response headers of an HTTP 404 response for CancelBroadcast
+type CancelBroadcastResponse404Headers struct {
+	XRequestID *string
+}
+
+// CancelBroadcastResponse409Headers the declared response headers of an HTTP 409 response for CancelBroadcast
+type CancelBroadcastResponse409Headers struct {
+	XRequestID *string
+}
+
+type CancelBroadcastResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Broadcast
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CancelBroadcastResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelBroadcastResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CancelBroadcastResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CancelBroadcastResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CancelBroadcastResponse409Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelBroadcastResponse) GetJSON200() *Broadcast {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelBroadcastResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelBroadcastResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelBroadcastResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CancelBroadcastResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelBroadcastResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelBroadcastResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelBroadcastResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelBroadcastResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBroadcastRecipientsResponse200Headers the declared response headers of an HTTP 200 response for ListBroadcastRecipients
+type ListBroadcastRecipientsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListBroadcastRecipientsResponse400Headers the declared response headers of an HTTP 400 response for ListBroadcastRecipients
+type ListBroadcastRecipientsResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListBroadcastRecipientsResponse401Headers the declared response headers of an HTTP 401 response for ListBroadcastRecipients
+type ListBroadcastRecipientsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListBroadcastRecipientsResponse403Headers the declared response headers of an HTTP 403 response for ListBroadcastRecipients
+type ListBroadcastRecipientsResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListBroadcastRecipientsResponse404Headers the declared response headers of an HTTP 404 response for ListBroadcastRecipients
+type ListBroadcastRecipientsResponse404Headers struct {
+	XRequestID *string
+}
+
+type ListBroadcastRecipientsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BroadcastRecipientList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBroadcastRecipientsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListBroadcastRecipientsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBroadcastRecipientsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListBroadcastRecipientsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListBroadcastRecipientsResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBroadcastRecipientsResponse) GetJSON200() *BroadcastRecipientList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBroadcastRecipientsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBroadcastRecipientsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListBroadcastRecipientsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBroadcastRecipientsResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBroadcastRecipientsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBroadcastRecipientsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBroadcastRecipientsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBroadcastRecipientsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -27144,6 +28807,96 @@ func (c *ClientWithResponses) RefreshSessionWithResponse(ctx context.Context, bo
 	return ParseRefreshSessionResponse(rsp)
 }
 
+// ListBroadcastsWithResponse List broadcasts
+//
+// The workspace's broadcasts, newest first, keyset-paginated, each with its counts.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/broadcasts (the `ListBroadcasts` operationId).
+func (c *ClientWithResponses) ListBroadcastsWithResponse(ctx context.Context, params *ListBroadcastsParams, reqEditors ...RequestEditorFn) (*ListBroadcastsResponse, error) {
+	rsp, err := c.ListBroadcasts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBroadcastsResponse(rsp)
+}
+
+// CreateBroadcastWithBodyWithResponse Create a broadcast, or dry-run one
+//
+// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+func (c *ClientWithResponses) CreateBroadcastWithBodyWithResponse(ctx context.Context, params *CreateBroadcastParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBroadcastResponse, error) {
+	rsp, err := c.CreateBroadcastWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBroadcastResponse(rsp)
+}
+
+// CreateBroadcastWithResponse Create a broadcast, or dry-run one
+//
+// Sends one message to an audience on one channel: the workspace's contacts among audience.contact_ids (1 to 10 000; ids of another workspace, or of no contact, are simply not in the audience), or every contact with audience.tag (at most 1 000 000). The message is text or a template of the channel, with {{contact.first_name}}, {{contact.last_name}} and {{contact.custom_fields.KEY}} filled per recipient in the text and in the template's variables (a missing field is the empty string; a template variable that fills to nothing makes that recipient refused, template_variables_invalid). With dry_run the answer is 200 with what the broadcast would do now — recipients, their count by the rule table's decision on the channel (no_channel_identity: no identity there), how many the rules would let the message through to (permitted) and how many of those the provider charges for (billable) — and nothing is written. Otherwise the broadcast and its recipients (all pending) are stored, 201, and a job sends to each recipient (at send_at when given: in the future, at most 30 days ahead) through the same rule-checked send as POST /v1/contacts/{id}/messages — the rules and quotas of that moment, the message, reopening and assignment to the person who created the broadcast (a key on its own assigns no one), delivery — once per recipient, whatever crashes or restarts: a recipient is marked sent (message_id), refused (the rules refused, with the decision; no_channel_identity too) or failed in the transaction that sends to them. The status moves scheduled → running → done (event broadcast.completed). An empty audience is 422 audience_empty, one over 1 000 000 422 audience_too_large; a channel of another workspace is 422 validation_failed on channel_id, an archived one 409 channel_archived; a template the channel lacks is 422 on message.template.name. An Idempotency-Key replays the first answer, as for sends. Needs messages:send.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/broadcasts (the `CreateBroadcast` operationId).
+func (c *ClientWithResponses) CreateBroadcastWithResponse(ctx context.Context, params *CreateBroadcastParams, body CreateBroadcastJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBroadcastResponse, error) {
+	rsp, err := c.CreateBroadcast(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBroadcastResponse(rsp)
+}
+
+// GetBroadcastWithResponse Get a broadcast
+//
+// One broadcast: its status and counts (sent, refused, failed, pending).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/broadcasts/{id} (the `GetBroadcast` operationId).
+func (c *ClientWithResponses) GetBroadcastWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetBroadcastResponse, error) {
+	rsp, err := c.GetBroadcast(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBroadcastResponse(rsp)
+}
+
+// CancelBroadcastWithResponse Cancel a broadcast
+//
+// Cancels a scheduled or running broadcast: 200 with it, status cancelled. A running one stops after the batch of recipients under way; those not reached stay pending (and counted so). One done or cancelled already is 409 broadcast_not_cancellable. Needs messages:send.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/broadcasts/{id}/cancel (the `CancelBroadcast` operationId).
+func (c *ClientWithResponses) CancelBroadcastWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelBroadcastResponse, error) {
+	rsp, err := c.CancelBroadcast(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelBroadcastResponse(rsp)
+}
+
+// ListBroadcastRecipientsWithResponse List a broadcast's recipients
+//
+// The broadcast's recipients by contact id, keyset-paginated, each with its status, and the decision, message_id or error that say what became of it. status filters.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
+func (c *ClientWithResponses) ListBroadcastRecipientsWithResponse(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*ListBroadcastRecipientsResponse, error) {
+	rsp, err := c.ListBroadcastRecipients(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBroadcastRecipientsResponse(rsp)
+}
+
 // GetChannelRulesWithResponse The channel rule table
 //
 // Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -29341,6 +31094,607 @@ func ParseRefreshSessionResponse(rsp *http.Response) (*RefreshSessionResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBroadcastsResponse parses an HTTP response from a ListBroadcastsWithResponse call
+func ParseListBroadcastsResponse(rsp *http.Response) (*ListBroadcastsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBroadcastsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BroadcastList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBroadcastsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListBroadcastsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBroadcastsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListBroadcastsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateBroadcastResponse parses an HTTP response from a CreateBroadcastWithResponse call
+func ParseCreateBroadcastResponse(rsp *http.Response) (*CreateBroadcastResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateBroadcastResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BroadcastDryRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Broadcast
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateBroadcastResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers CreateBroadcastResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateBroadcastResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateBroadcastResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateBroadcastResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateBroadcastResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateBroadcastResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateBroadcastResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBroadcastResponse parses an HTTP response from a GetBroadcastWithResponse call
+func ParseGetBroadcastResponse(rsp *http.Response) (*GetBroadcastResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBroadcastResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Broadcast
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBroadcastResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBroadcastResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetBroadcastResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetBroadcastResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelBroadcastResponse parses an HTTP response from a CancelBroadcastWithResponse call
+func ParseCancelBroadcastResponse(rsp *http.Response) (*CancelBroadcastResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelBroadcastResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Broadcast
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CancelBroadcastResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CancelBroadcastResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CancelBroadcastResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CancelBroadcastResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CancelBroadcastResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBroadcastRecipientsResponse parses an HTTP response from a ListBroadcastRecipientsWithResponse call
+func ParseListBroadcastRecipientsResponse(rsp *http.Response) (*ListBroadcastRecipientsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBroadcastRecipientsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BroadcastRecipientList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBroadcastRecipientsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListBroadcastRecipientsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBroadcastRecipientsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListBroadcastRecipientsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListBroadcastRecipientsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
 	}
 
 	return response, nil

@@ -47,6 +47,8 @@ type Services struct {
 	Sends *conversation.SendService
 	// Scheduled schedules sends for later and fires them (through Sends' rules).
 	Scheduled *conversation.ScheduledService
+	// Broadcasts sends one message to an audience, each recipient through Sends' rules.
+	Broadcasts *conversation.BroadcastService
 	// Deliveries delivers outgoing messages (its worker runs on the process's job.Home) and
 	// applies provider webhooks.
 	Deliveries *dispatch.Dispatcher
@@ -136,6 +138,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Conversations: convs,
 		Sends:         sends,
 		Scheduled:     conversation.NewScheduledService(st, sends),
+		Broadcasts:    conversation.NewBroadcastService(st, sends),
 		Deliveries:    deliveries,
 	}, nil
 }
@@ -150,6 +153,10 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 // settings (tests make it poll and retry fast). The caller starts and stops it.
 // scheduledWorkers is how many scheduled sends a process fires at once.
 const scheduledWorkers = 4
+
+// broadcastWorkers is how many broadcasts a process runs at once (each sends to several
+// recipients at once: conversation.BroadcastService.Workers).
+const broadcastWorkers = 2
 
 func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*job.Config)) (*job.Home, error) {
 	jc := job.Config{
@@ -177,6 +184,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	// Scheduled sends are timed work, fired by every process that runs jobs (River gives each
 	// to one): a few at once, each a send transaction.
 	if err := job.AddScheduledSends(h, scheduledWorkers, svc.Scheduled); err != nil {
+		return nil, err
+	}
+	if err := job.AddBroadcasts(h, broadcastWorkers, svc.Broadcasts); err != nil {
 		return nil, err
 	}
 	if err := job.AddMediaSweep(h, svc.Media, job.MediaSweep{Every: cfg.MediaSweepInterval}); err != nil {

@@ -39,6 +39,8 @@ var Codes = map[string]string{
 	"template_variables_invalid": "The template's variables are missing or invalid.",
 	"quota_exceeded":             "The channel's monthly quota of business-initiated messages is spent.",
 	"media_type_refused":         "Files of this type (programs, scripts) are never accepted; detail names the type sniffed from the bytes.",
+	"audience_empty":             "No contact of the workspace is in the broadcast's audience (none of the ids, or nobody has the tag).",
+	"audience_too_large":         "The broadcast's audience has more than 1 000 000 contacts.",
 	"attachment_not_supported":   "The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.",
 	// Credentials and rights (401, 403).
 	"unauthenticated":           "No credentials, or credentials of an unknown kind.",
@@ -70,6 +72,7 @@ var Codes = map[string]string{
 	"label_not_found":             "No such label in this workspace.",
 	"media_not_found":             "No such media in this workspace.",
 	"scheduled_message_not_found": "No such scheduled message in this workspace.",
+	"broadcast_not_found":         "No such broadcast in this workspace.",
 	// State conflicts (409).
 	"contact_exists":                    "Another contact has this email or phone; existing_id names it.",
 	"identity_exists":                   "The identifier is already a contact's identity on this channel; existing_id names the contact.",
@@ -84,6 +87,7 @@ var Codes = map[string]string{
 	"conversation_open":                 "The conversation is already open.",
 	"idempotency_in_progress":           "A request with this Idempotency-Key is still in progress; retry later.",
 	"scheduled_message_not_cancellable": "The scheduled message has already fired or been cancelled (its status is not scheduled).",
+	"broadcast_not_cancellable":         "The broadcast is done or cancelled already (its status is not scheduled or running).",
 	// Limits and availability (429, 503, 500).
 	"rate_limited":         "Too many requests; Retry-After says when to try again.",
 	"server_busy":          "Too many password checks are running; Retry-After says when to try again.",

@@ -54,6 +54,10 @@ const (
 	ScheduledMessageCancelled = "scheduled_message.cancelled"
 )
 
+// BroadcastCompleted is published when a broadcast has gone through every recipient (status
+// done), with the Broadcast, its final counts included, as payload. A cancelled one publishes none.
+const BroadcastCompleted = "broadcast.completed"
+
 // Reply window alerts, with a WindowAlert as payload: window.expiring goes out the workspace's
 // window_closing_minutes before a conversation's default channel's window (or HUMAN_AGENT tag
 // period) closes, window.closed when it closes; each once per window, from one process, and
@@ -68,7 +72,7 @@ var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, Conve
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
 	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
 	WindowExpiring, WindowClosed,
-	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled}
+	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled, BroadcastCompleted}
 
 // Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>".
 const Channel = "switchboard_events"

@@ -22,7 +22,7 @@ type Event struct {
 	// Data is the resource as the API returns it: a Message for message.* and note.* (a
 	// deleted note as it was), a Conversation for conversation.*, a Contact for contact.*, a
 	// Mention for mention.*, a WindowAlert for window.*, a ScheduledMessage for
-	// scheduled_message.*. As in answers, a Conversation's contact has a
+	// scheduled_message.*, a Broadcast for broadcast.*. As in answers, a Conversation's contact has a
 	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
 	// admin sets up, carry them).
 	Data json.RawMessage `json:"data" swaggertype:"object"`
@@ -78,6 +78,8 @@ func EventPayload(v any) ([]byte, error) {
 		return json.Marshal(ToScheduledMessage(x))
 	case conversation.WindowAlert:
 		return json.Marshal(ToWindowAlert(x))
+	case conversation.Broadcast:
+		return json.Marshal(ToBroadcast(x))
 	}
 	return nil, fmt.Errorf("no event payload for %T", v)
 }

@@ -199,14 +199,14 @@ func (s *Store) FireScheduled(ctx context.Context, in conversation.Firing) (conv
 		}
 		var last error
 		for _, send := range in.Plan(out) {
-			_, _, b, err := s.send(ctx, tx, send, func(b *batch, o conversation.Sent) ([]pending, error) {
+			_, _, b, err := s.send(ctx, tx, send, func(b *batch, o conversation.Sent, evs []pending) ([]pending, error) {
 				out.Status, out.MessageID, out.Decision, out.UpdatedAt = conversation.ScheduledSent, &o.Message.ID, &o.Decision, send.Now
 				st, err := scheduledUpdate(out)
 				if err != nil {
 					return nil, err
 				}
 				b.exec("mark scheduled message sent", st)
-				return []pending{{typ: event.ScheduledMessageSent, conv: &o.Conversation.ID, v: out}}, nil
+				return append(evs, pending{typ: event.ScheduledMessageSent, conv: &o.Conversation.ID, v: out}), nil
 			})
 			if err == nil {
 				if b == nil {

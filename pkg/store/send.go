@@ -45,9 +45,12 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 	return out, replay, nil
 }
 
-// sendAlso adds a caller's writes to a send's last batch, before its events are published, with
-// the caller's events to publish after the send's (a scheduled message marked sent).
-type sendAlso func(b *batch, out conversation.Sent) ([]pending, error)
+// sendAlso adds a caller's writes to a send's last batch (a scheduled message or a broadcast's
+// recipient marked sent). It gets the send's events and returns the events the batch publishes:
+// those, with the caller's after them, or none when the caller publishes them itself later in
+// the transaction (a broadcast publishes a batch of sends' events at once, so that the
+// workspace's event lock is taken once per transaction, not once per send).
+type sendAlso func(b *batch, out conversation.Sent, evs []pending) ([]pending, error)
 
 // send does the work of Send up to its last batch, which it returns (nil when a replay ends
 // the transaction, or when the writes had to be checked before COMMIT). also, when not nil,
@@ -144,11 +147,10 @@ func (s *Store) sendWrites(in conversation.Send, st conversation.SendState, out 
 	}
 	evs := append([]pending{messageCreated(out.Message)}, conversationEvents(events, out.Conversation)...)
 	if also != nil {
-		more, err := also(b, *out)
-		if err != nil {
+		var err error
+		if evs, err = also(b, *out, evs); err != nil {
 			return nil, err
 		}
-		evs = append(evs, more...)
 	}
 	return b, s.queuePublish(b, ws, evs)
 }

@@ -10,6 +10,7 @@ type Conversation = components["schemas"]["Conversation"];
 type Contact = components["schemas"]["Contact"];
 type Mention = components["schemas"]["Mention"];
 type ScheduledMessage = components["schemas"]["ScheduledMessage"];
+type Broadcast = components["schemas"]["Broadcast"];
 type WindowAlert = components["schemas"]["WindowAlert"];
 
 // Equals is true only for identical types: `any`, `unknown` or a loose record do not pass.
@@ -80,6 +81,13 @@ export function describe(event: Event): string {
       // @ts-expect-error a scheduled message event's data is not a Message
       void event.data.direction;
       return `${when} ${event.type} ${event.data.id} at ${event.data.send_at}: ${event.data.status} ${sent ?? event.data.reason ?? ""}`;
+    }
+    case "broadcast.completed": {
+      exactly<Equals<typeof event.data, Broadcast>>();
+      const pending: number = event.data.counts.pending;
+      // @ts-expect-error a broadcast event's data is not a Message
+      void event.data.direction;
+      return `${when} ${event.type} ${event.data.id} ${event.data.name}: ${event.data.counts.sent} sent, ${pending} pending`;
     }
     case "window.expiring":
     case "window.closed": {
