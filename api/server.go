@@ -25,6 +25,8 @@
 // @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
 // @tag.name                  labels
 // @tag.description           Conversation labels of the workspace; a conversation's own labels are set under conversations.
+// @tag.name                  teams
+// @tag.description           Teams of users that conversations belong to and channels route to; a conversation's team is set under conversations.
 // @tag.name                  notes
 // @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
@@ -69,6 +71,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/subscription"
+	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -83,6 +86,8 @@ type Deps struct {
 	Templates  *template.Service
 	// Labels manages labels and a conversation's set of them.
 	Labels *label.Service
+	// Teams manages teams and their members.
+	Teams *team.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -131,6 +136,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Channels:           svc.Channels,
 		Templates:          svc.Templates,
 		Labels:             svc.Labels,
+		Teams:              svc.Teams,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		Media:              svc.Media,
@@ -287,6 +293,17 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPatch, "/labels/:id", lh.update, auth.ScopeAdmin)
 	route(http.MethodDelete, "/labels/:id", lh.delete, auth.ScopeAdmin)
 	route(http.MethodPut, "/conversations/:id/labels", lh.setConversation, auth.ScopeConversationsWrite)
+	// Everyone reads teams and moves conversations between them; forming them is an admin's
+	// job, as labels are. Availability is each user's own.
+	tmh := &teamHandler{teams: d.Teams, conversations: d.Conversations, workspaces: d.Workspaces}
+	route(http.MethodGet, "/teams", tmh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/teams", tmh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/teams/:id", tmh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/teams/:id", tmh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/teams/:id", tmh.delete, auth.ScopeAdmin)
+	route(http.MethodPut, "/teams/:id/members", tmh.setMembers, auth.ScopeAdmin)
+	route(http.MethodPut, "/conversations/:id/team", tmh.setConversation, auth.ScopeConversationsWrite)
+	route(http.MethodPut, "/me/availability", tmh.setAvailability, "")
 	nh := &noteHandler{conversations: d.Conversations}
 	route(http.MethodPost, "/conversations/:id/notes", nh.create, auth.ScopeConversationsWrite)
 	route(http.MethodPatch, "/notes/:id", nh.update, auth.ScopeConversationsWrite)

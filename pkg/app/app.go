@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/subscription"
+	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -41,6 +42,8 @@ type Services struct {
 	Templates  *template.Service
 	// Labels manages labels and a conversation's set of them.
 	Labels *label.Service
+	// Teams manages teams and their members.
+	Teams *team.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -130,6 +133,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Channels:      channels,
 		Templates:     template.NewService(st, now),
 		Labels:        label.NewService(st, now),
+		Teams:         team.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""}),
 		Deliveries:    deliveries,
