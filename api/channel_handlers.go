@@ -66,7 +66,7 @@ type channelRoutingRequest struct {
 	Mode string `json:"mode" enums:"manual,round_robin,least_open" example:"round_robin"`
 	// MaxOpenPerAgent caps the open conversations (all of theirs) a member may have for routing
 	// to give them one more; null or absent: no cap. Less than 1 answers 422.
-	MaxOpenPerAgent *int `json:"max_open_per_agent" minimum:"1" extensions:"x-nullable" example:"5"`
+	MaxOpenPerAgent *int `json:"max_open_per_agent" minimum:"1" maximum:"10000" extensions:"x-nullable" example:"5"`
 } // @name ChannelRoutingRequest
 
 // patch is the routing as the channel service takes it.

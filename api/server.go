@@ -27,6 +27,8 @@
 // @tag.description           Conversation labels of the workspace; a conversation's own labels are set under conversations.
 // @tag.name                  teams
 // @tag.description           Teams of users that conversations belong to and channels route to; a conversation's team is set under conversations.
+// @tag.name                  canned-responses
+// @tag.description           Reusable answers found by shortcut or title, rendered for a conversation with the contact's and the agent's names.
 // @tag.name                  notes
 // @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
@@ -62,6 +64,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -88,6 +91,8 @@ type Deps struct {
 	Labels *label.Service
 	// Teams manages teams and their members.
 	Teams *team.Service
+	// Canned manages and renders canned responses.
+	Canned *canned.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -137,6 +142,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Templates:          svc.Templates,
 		Labels:             svc.Labels,
 		Teams:              svc.Teams,
+		Canned:             svc.Canned,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		Media:              svc.Media,
@@ -304,6 +310,14 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPut, "/teams/:id/members", tmh.setMembers, auth.ScopeAdmin)
 	route(http.MethodPut, "/conversations/:id/team", tmh.setConversation, auth.ScopeConversationsWrite)
 	route(http.MethodPut, "/me/availability", tmh.setAvailability, "")
+	// Agents find and render canned responses; writing them is an admin's job.
+	cnh := &cannedHandler{canned: d.Canned}
+	route(http.MethodGet, "/canned-responses", cnh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/canned-responses", cnh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/canned-responses/:id", cnh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/canned-responses/:id", cnh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/canned-responses/:id", cnh.delete, auth.ScopeAdmin)
+	route(http.MethodPost, "/canned-responses/:id/render", cnh.render, auth.ScopeConversationsRead)
 	nh := &noteHandler{conversations: d.Conversations}
 	route(http.MethodPost, "/conversations/:id/notes", nh.create, auth.ScopeConversationsWrite)
 	route(http.MethodPatch, "/notes/:id", nh.update, auth.ScopeConversationsWrite)

@@ -333,7 +333,7 @@ func fixRequests(doc *openapi3.T) {
 }
 
 // uuidQuery are the query parameters read with uuidParam (api/bind.go).
-var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true, "label_id": true}
+var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true, "label_id": true, "team_id": true}
 
 func ptr[T any](v T) *T { return &v }
 

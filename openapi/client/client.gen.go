@@ -1568,6 +1568,8 @@ const (
 	ProblemCodeAttachmentNotSupported   ProblemCode = "attachment_not_supported"
 	ProblemCodeBadRequest               ProblemCode = "bad_request"
 	ProblemCodeBodyTooLarge             ProblemCode = "body_too_large"
+	ProblemCodeCannedResponseNotFound   ProblemCode = "canned_response_not_found"
+	ProblemCodeCannedShortcutTaken      ProblemCode = "canned_shortcut_taken"
 	ProblemCodeChannelArchived          ProblemCode = "channel_archived"
 	ProblemCodeChannelNotFound          ProblemCode = "channel_not_found"
 	ProblemCodeChannelTypeMismatch      ProblemCode = "channel_type_mismatch"
@@ -1655,6 +1657,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeBadRequest:
 		return true
 	case ProblemCodeBodyTooLarge:
+		return true
+	case ProblemCodeCannedResponseNotFound:
+		return true
+	case ProblemCodeCannedShortcutTaken:
 		return true
 	case ProblemCodeChannelArchived:
 		return true
@@ -3840,6 +3846,37 @@ type AttachmentRequest struct {
 	union json.RawMessage
 }
 
+// CannedResponse defines model for CannedResponse.
+type CannedResponse struct {
+	// CreatedAt Example: 2026-11-29T08:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90
+	ID string `json:"id"`
+
+	// Shortcut Shortcut is unique in the workspace without regard to case.
+	//
+	// Example: refund
+	Shortcut string `json:"shortcut"`
+
+	// Text Example: Hi {{contact.first_name}}, your refund is on its way. {{agent.name}}
+	Text string `json:"text"`
+
+	// Title Example: Refund on its way
+	Title string `json:"title"`
+
+	// UpdatedAt Example: 2026-11-29T08:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CannedResponseList defines model for CannedResponseList.
+type CannedResponseList struct {
+	Data []CannedResponse `json:"data"`
+
+	// NextCursor Example: eyJzIjoicmVmdW5kIn0
+	NextCursor *string `json:"next_cursor"`
+}
+
 // Channel defines model for Channel.
 type Channel struct {
 	// ArchivedAt ArchivedAt is set when the channel was deleted while it had messages: it keeps its
@@ -4402,6 +4439,26 @@ type CreateAPIKeyRequest struct {
 
 // CreateAPIKeyRequestScopes defines model for CreateAPIKeyRequest.Scopes.
 type CreateAPIKeyRequestScopes string
+
+// CreateCannedResponseRequest defines model for CreateCannedResponseRequest.
+type CreateCannedResponseRequest struct {
+	// Shortcut Shortcut is 1 to 50 characters without spaces, unique in the workspace without regard
+	// to case.
+	//
+	// Example: refund
+	Shortcut string `json:"shortcut"`
+
+	// Text Text is 1 to 5000 characters; {{contact.first_name}}, {{contact.last_name}} and
+	// {{agent.name}} are filled when it is rendered.
+	//
+	// Example: Hi {{contact.first_name}}, your refund is on its way. {{agent.name}}
+	Text string `json:"text"`
+
+	// Title Title is 1 to 200 characters once surrounding spaces are trimmed.
+	//
+	// Example: Refund on its way
+	Title string `json:"title"`
+}
 
 // CreateChannelIdentityRequest defines model for CreateChannelIdentityRequest.
 type CreateChannelIdentityRequest struct {
@@ -5945,6 +6002,8 @@ type Problem struct {
 	// - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
 	// - `bad_request`: The request cannot be read.
 	// - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
+	// - `canned_response_not_found`: No such canned response in this workspace.
+	// - `canned_shortcut_taken`: A canned response with this shortcut (without regard to case) exists; existing_id names it.
 	// - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 	// - `channel_not_found`: No such channel in this workspace.
 	// - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -6055,6 +6114,8 @@ type Problem struct {
 // - `attachment_not_supported`: The channel's provider cannot carry an attachment (its type, size or number, or stored media without the server's public URL); detail names the limit, errors the attachment.
 // - `bad_request`: The request cannot be read.
 // - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
+// - `canned_response_not_found`: No such canned response in this workspace.
+// - `canned_shortcut_taken`: A canned response with this shortcut (without regard to case) exists; existing_id names it.
 // - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 // - `channel_not_found`: No such channel in this workspace.
 // - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -6171,6 +6232,20 @@ type ReadConversationRequest struct {
 type RefreshRequest struct {
 	// RefreshToken Example: sbr_AZOlsHweHSqfAGsc...
 	RefreshToken string `json:"refresh_token"`
+}
+
+// RenderCannedResponseRequest defines model for RenderCannedResponseRequest.
+type RenderCannedResponseRequest struct {
+	// ConversationID ConversationID is a conversation of this workspace. Required.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID openapi_types.UUID `json:"conversation_id"`
+}
+
+// RenderedCannedResponse defines model for RenderedCannedResponse.
+type RenderedCannedResponse struct {
+	// Text Example: Hi Maria, your refund is on its way. Ana Silva
+	Text string `json:"text"`
 }
 
 // ReopenConversationRequest defines model for ReopenConversationRequest.
@@ -7215,6 +7290,18 @@ type TwilioMessagingServiceSidConfig struct {
 
 	// MessagingServiceSid 1 to 2000 characters; trimmed.
 	MessagingServiceSid string `json:"messaging_service_sid"`
+}
+
+// UpdateCannedResponseRequest defines model for UpdateCannedResponseRequest.
+type UpdateCannedResponseRequest struct {
+	// Shortcut Example: refund
+	Shortcut *string `json:"shortcut,omitempty"`
+
+	// Text Example: Hi {{contact.first_name}}, your refund is on its way.
+	Text *string `json:"text,omitempty"`
+
+	// Title Example: Refund on its way
+	Title *string `json:"title,omitempty"`
 }
 
 // UpdateChannelRequest Changes to a channel: one shape per channel type, and one per type and provider with config. type is the channel's (it never changes); provider, named with config, is the channel's (PUT /v1/channels/{id}/provider switches providers). config is merged over the current settings and rule_options over the current options.
@@ -8471,6 +8558,18 @@ type ListAPIKeysParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListCannedResponsesParams defines parameters for ListCannedResponses.
+type ListCannedResponsesParams struct {
+	// Q Prefix of the shortcut or the title
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListChannelsParams defines parameters for ListChannels.
 type ListChannelsParams struct {
 	// IncludeArchived Include archived channels
@@ -8549,7 +8648,7 @@ type ListConversationsParams struct {
 	LabelID *openapi_types.UUID `form:"label_id,omitempty" json:"label_id,omitempty"`
 
 	// TeamID Only the team's conversations (with inbox=unassigned: the team's queue)
-	TeamID *string `form:"team_id,omitempty" json:"team_id,omitempty"`
+	TeamID *openapi_types.UUID `form:"team_id,omitempty" json:"team_id,omitempty"`
 
 	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
@@ -8729,6 +8828,15 @@ type LoginJSONRequestBody = LoginRequest
 
 // RefreshSessionJSONRequestBody defines body for RefreshSession for application/json ContentType.
 type RefreshSessionJSONRequestBody = RefreshRequest
+
+// CreateCannedResponseJSONRequestBody defines body for CreateCannedResponse for application/json ContentType.
+type CreateCannedResponseJSONRequestBody = CreateCannedResponseRequest
+
+// UpdateCannedResponseJSONRequestBody defines body for UpdateCannedResponse for application/json ContentType.
+type UpdateCannedResponseJSONRequestBody = UpdateCannedResponseRequest
+
+// RenderCannedResponseJSONRequestBody defines body for RenderCannedResponse for application/json ContentType.
+type RenderCannedResponseJSONRequestBody = RenderCannedResponseRequest
 
 // CreateChannelJSONRequestBody defines body for CreateChannel for application/json ContentType.
 type CreateChannelJSONRequestBody = CreateChannelRequest
@@ -11520,6 +11628,81 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 	RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCannedResponses List canned responses
+	//
+	// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+	//
+	// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+	ListCannedResponses(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCannedResponseWithBody Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCannedResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCannedResponse Delete a canned response
+	//
+	// Deletes a canned response. Owners, managers and admin keys.
+	//
+	// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+	DeleteCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCannedResponse Get a canned response
+	//
+	// One canned response, its text as written.
+	//
+	// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+	GetCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCannedResponseWithBody Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCannedResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenderCannedResponseWithBody Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenderCannedResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetChannelRules The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -12578,6 +12761,171 @@ func (c *Client) RefreshSessionWithBody(ctx context.Context, contentType string,
 // Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 func (c *Client) RefreshSession(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRefreshSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCannedResponses List canned responses
+//
+// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+//
+// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+func (c *Client) ListCannedResponses(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCannedResponsesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCannedResponseWithBody Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *Client) CreateCannedResponseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCannedResponseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCannedResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *Client) CreateCannedResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCannedResponseRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCannedResponse Delete a canned response
+//
+// Deletes a canned response. Owners, managers and admin keys.
+//
+// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+func (c *Client) DeleteCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCannedResponseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCannedResponse Get a canned response
+//
+// One canned response, its text as written.
+//
+// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+func (c *Client) GetCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCannedResponseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCannedResponseWithBody Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *Client) UpdateCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCannedResponseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCannedResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *Client) UpdateCannedResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCannedResponseRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenderCannedResponseWithBody Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *Client) RenderCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenderCannedResponseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenderCannedResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *Client) RenderCannedResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenderCannedResponseRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -14795,6 +15143,286 @@ func NewRefreshSessionRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewListCannedResponsesRequest constructs an http.Request for the ListCannedResponses method
+func NewListCannedResponsesRequest(server string, params *ListCannedResponsesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCannedResponseRequest calls the generic CreateCannedResponse builder with application/json body
+func NewCreateCannedResponseRequest(server string, body CreateCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCannedResponseRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCannedResponseRequestWithBody constructs an http.Request for the CreateCannedResponse method, with any body, and a specified content type
+func NewCreateCannedResponseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCannedResponseRequest constructs an http.Request for the DeleteCannedResponse method
+func NewDeleteCannedResponseRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCannedResponseRequest constructs an http.Request for the GetCannedResponse method
+func NewGetCannedResponseRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCannedResponseRequest calls the generic UpdateCannedResponse builder with application/json body
+func NewUpdateCannedResponseRequest(server string, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCannedResponseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCannedResponseRequestWithBody constructs an http.Request for the UpdateCannedResponse method, with any body, and a specified content type
+func NewUpdateCannedResponseRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRenderCannedResponseRequest calls the generic RenderCannedResponse builder with application/json body
+func NewRenderCannedResponseRequest(server string, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRenderCannedResponseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRenderCannedResponseRequestWithBody constructs an http.Request for the RenderCannedResponse method, with any body, and a specified content type
+func NewRenderCannedResponseRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s/render", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetChannelRulesRequest constructs an http.Request for the GetChannelRules method
 func NewGetChannelRulesRequest(server string) (*http.Request, error) {
 	var err error
@@ -15859,7 +16487,7 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 
 		if params.TeamID != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team_id", *params.TeamID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team_id", *params.TeamID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -18503,6 +19131,87 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/auth/refresh (the `RefreshSession` operationId).
 	RefreshSessionWithResponse(ctx context.Context, body RefreshSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshSessionResponse, error)
 
+	// ListCannedResponsesWithResponse List canned responses
+	//
+	// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+	ListCannedResponsesWithResponse(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*ListCannedResponsesResponse, error)
+
+	// CreateCannedResponseWithBodyWithResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error)
+
+	// CreateCannedResponseWithResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error)
+
+	// DeleteCannedResponseWithResponse Delete a canned response
+	//
+	// Deletes a canned response. Owners, managers and admin keys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+	DeleteCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCannedResponseResponse, error)
+
+	// GetCannedResponseWithResponse Get a canned response
+	//
+	// One canned response, its text as written.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+	GetCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCannedResponseResponse, error)
+
+	// UpdateCannedResponseWithBodyWithResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error)
+
+	// UpdateCannedResponseWithResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error)
+
+	// RenderCannedResponseWithBodyWithResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error)
+
+	// RenderCannedResponseWithResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error)
+
 	// GetChannelRulesWithResponse The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -20187,6 +20896,700 @@ func (r RefreshSessionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RefreshSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCannedResponsesResponse200Headers the declared response headers of an HTTP 200 response for ListCannedResponses
+type ListCannedResponsesResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse400Headers the declared response headers of an HTTP 400 response for ListCannedResponses
+type ListCannedResponsesResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse401Headers the declared response headers of an HTTP 401 response for ListCannedResponses
+type ListCannedResponsesResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListCannedResponsesResponse403Headers the declared response headers of an HTTP 403 response for ListCannedResponses
+type ListCannedResponsesResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse422Headers the declared response headers of an HTTP 422 response for ListCannedResponses
+type ListCannedResponsesResponse422Headers struct {
+	XRequestID *string
+}
+
+type ListCannedResponsesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponseList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCannedResponsesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListCannedResponsesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCannedResponsesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCannedResponsesResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListCannedResponsesResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCannedResponsesResponse) GetJSON200() *CannedResponseList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCannedResponsesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCannedResponsesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCannedResponsesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCannedResponsesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCannedResponseResponse201Headers the declared response headers of an HTTP 201 response for CreateCannedResponse
+type CreateCannedResponseResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for CreateCannedResponse
+type CreateCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for CreateCannedResponse
+type CreateCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for CreateCannedResponse
+type CreateCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse409Headers the declared response headers of an HTTP 409 response for CreateCannedResponse
+type CreateCannedResponseResponse409Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for CreateCannedResponse
+type CreateCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for CreateCannedResponse
+type CreateCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCannedResponseResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateCannedResponseResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateCannedResponseResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateCannedResponseResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCannedResponseResponse) GetJSON201() *CannedResponse {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCannedResponseResponse204Headers the declared response headers of an HTTP 204 response for DeleteCannedResponse
+type DeleteCannedResponseResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for DeleteCannedResponse
+type DeleteCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// DeleteCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for DeleteCannedResponse
+type DeleteCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for DeleteCannedResponse
+type DeleteCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+type DeleteCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteCannedResponseResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteCannedResponseResponse404Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for GetCannedResponse
+type GetCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for GetCannedResponse
+type GetCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for GetCannedResponse
+type GetCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for GetCannedResponse
+type GetCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponse
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCannedResponseResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCannedResponseResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCannedResponseResponse) GetJSON200() *CannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for UpdateCannedResponse
+type UpdateCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for UpdateCannedResponse
+type UpdateCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for UpdateCannedResponse
+type UpdateCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UpdateCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for UpdateCannedResponse
+type UpdateCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for UpdateCannedResponse
+type UpdateCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse409Headers the declared response headers of an HTTP 409 response for UpdateCannedResponse
+type UpdateCannedResponseResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for UpdateCannedResponse
+type UpdateCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for UpdateCannedResponse
+type UpdateCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type UpdateCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCannedResponseResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateCannedResponseResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateCannedResponseResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateCannedResponseResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCannedResponseResponse) GetJSON200() *CannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RenderCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for RenderCannedResponse
+type RenderCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for RenderCannedResponse
+type RenderCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for RenderCannedResponse
+type RenderCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// RenderCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for RenderCannedResponse
+type RenderCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for RenderCannedResponse
+type RenderCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for RenderCannedResponse
+type RenderCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for RenderCannedResponse
+type RenderCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type RenderCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RenderedCannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RenderCannedResponseResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RenderCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RenderCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RenderCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RenderCannedResponseResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RenderCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RenderCannedResponseResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RenderCannedResponseResponse) GetJSON200() *RenderedCannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r RenderCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RenderCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RenderCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RenderCannedResponseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28386,6 +29789,141 @@ func (c *ClientWithResponses) RefreshSessionWithResponse(ctx context.Context, bo
 	return ParseRefreshSessionResponse(rsp)
 }
 
+// ListCannedResponsesWithResponse List canned responses
+//
+// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+func (c *ClientWithResponses) ListCannedResponsesWithResponse(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*ListCannedResponsesResponse, error) {
+	rsp, err := c.ListCannedResponses(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCannedResponsesResponse(rsp)
+}
+
+// CreateCannedResponseWithBodyWithResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *ClientWithResponses) CreateCannedResponseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error) {
+	rsp, err := c.CreateCannedResponseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCannedResponseResponse(rsp)
+}
+
+// CreateCannedResponseWithResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *ClientWithResponses) CreateCannedResponseWithResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error) {
+	rsp, err := c.CreateCannedResponse(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCannedResponseResponse(rsp)
+}
+
+// DeleteCannedResponseWithResponse Delete a canned response
+//
+// Deletes a canned response. Owners, managers and admin keys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+func (c *ClientWithResponses) DeleteCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCannedResponseResponse, error) {
+	rsp, err := c.DeleteCannedResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCannedResponseResponse(rsp)
+}
+
+// GetCannedResponseWithResponse Get a canned response
+//
+// One canned response, its text as written.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+func (c *ClientWithResponses) GetCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCannedResponseResponse, error) {
+	rsp, err := c.GetCannedResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCannedResponseResponse(rsp)
+}
+
+// UpdateCannedResponseWithBodyWithResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *ClientWithResponses) UpdateCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error) {
+	rsp, err := c.UpdateCannedResponseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCannedResponseResponse(rsp)
+}
+
+// UpdateCannedResponseWithResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *ClientWithResponses) UpdateCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error) {
+	rsp, err := c.UpdateCannedResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCannedResponseResponse(rsp)
+}
+
+// RenderCannedResponseWithBodyWithResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *ClientWithResponses) RenderCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error) {
+	rsp, err := c.RenderCannedResponseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenderCannedResponseResponse(rsp)
+}
+
+// RenderCannedResponseWithResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *ClientWithResponses) RenderCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error) {
+	rsp, err := c.RenderCannedResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenderCannedResponseResponse(rsp)
+}
+
 // GetChannelRulesWithResponse The channel rule table
 //
 // Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -30725,6 +32263,778 @@ func ParseRefreshSessionResponse(rsp *http.Response) (*RefreshSessionResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers RefreshSessionResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCannedResponsesResponse parses an HTTP response from a ListCannedResponsesWithResponse call
+func ParseListCannedResponsesResponse(rsp *http.Response) (*ListCannedResponsesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCannedResponsesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponseList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCannedResponsesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListCannedResponsesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCannedResponsesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCannedResponsesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListCannedResponsesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCannedResponseResponse parses an HTTP response from a CreateCannedResponseWithResponse call
+func ParseCreateCannedResponseResponse(rsp *http.Response) (*CreateCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCannedResponseResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateCannedResponseResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateCannedResponseResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCannedResponseResponse parses an HTTP response from a DeleteCannedResponseWithResponse call
+func ParseDeleteCannedResponseResponse(rsp *http.Response) (*DeleteCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteCannedResponseResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCannedResponseResponse parses an HTTP response from a GetCannedResponseWithResponse call
+func ParseGetCannedResponseResponse(rsp *http.Response) (*GetCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCannedResponseResponse parses an HTTP response from a UpdateCannedResponseWithResponse call
+func ParseUpdateCannedResponseResponse(rsp *http.Response) (*UpdateCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateCannedResponseResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateCannedResponseResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRenderCannedResponseResponse parses an HTTP response from a RenderCannedResponseWithResponse call
+func ParseRenderCannedResponseResponse(rsp *http.Response) (*RenderCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RenderCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RenderedCannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RenderCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RenderCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RenderCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RenderCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RenderCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers RenderCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers RenderCannedResponseResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

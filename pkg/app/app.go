@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -44,6 +45,8 @@ type Services struct {
 	Labels *label.Service
 	// Teams manages teams and their members.
 	Teams *team.Service
+	// Canned manages and renders canned responses.
+	Canned *canned.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -134,6 +137,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Templates:     template.NewService(st, now),
 		Labels:        label.NewService(st, now),
 		Teams:         team.NewService(st, now),
+		Canned:        canned.NewService(st, now),
 		Conversations: convs,
 		Sends:         conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""}),
 		Deliveries:    deliveries,

@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -22,6 +23,10 @@ const (
 	// going to the one routed least recently.
 	RoutingLeastOpen RoutingMode = "least_open"
 )
+
+// MaxOpenCap is the highest max_open_per_agent: more is no cap in practice, and the column is
+// an integer.
+const MaxOpenCap = 10000
 
 // RoutingModes lists the modes, in a stable order.
 var RoutingModes = []RoutingMode{RoutingManual, RoutingRoundRobin, RoutingLeastOpen}
@@ -55,8 +60,8 @@ func (p RoutingPatch) apply(r *Routing, errs *errkind.Fields) {
 		errs.Add("routing.mode", "must be one of manual, round_robin, least_open")
 		bad = true
 	}
-	if n := p.MaxOpenPerAgent; n != nil && *n < 1 {
-		errs.Add("routing.max_open_per_agent", "must be at least 1 (null: no cap)")
+	if n := p.MaxOpenPerAgent; n != nil && (*n < 1 || *n > MaxOpenCap) {
+		errs.Add("routing.max_open_per_agent", fmt.Sprintf("must be 1 to %d (null: no cap)", MaxOpenCap))
 		bad = true
 	}
 	if !bad {

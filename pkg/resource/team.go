@@ -40,7 +40,7 @@ type ChannelRouting struct {
 	Mode string `json:"mode" enums:"manual,round_robin,least_open" example:"round_robin"`
 	// MaxOpenPerAgent: routing gives no member more than this many open assigned
 	// conversations (counting all of theirs); null: no cap.
-	MaxOpenPerAgent *int `json:"max_open_per_agent" extensions:"x-nullable" minimum:"1" example:"5"`
+	MaxOpenPerAgent *int `json:"max_open_per_agent" extensions:"x-nullable" minimum:"1" maximum:"10000" example:"5"`
 } // @name ChannelRouting
 
 // ToTeam is t as the API writes it.
