@@ -41,6 +41,7 @@ var requestTypes = []func() any{
 	func() any { return new(createCannedRequest) },
 	func() any { return new(updateCannedRequest) },
 	func() any { return new(renderCannedRequest) },
+	func() any { return new(bulkRequest) },
 }
 
 // FuzzBind decodes each input into every request type. The invariants: bind never panics,

@@ -64,6 +64,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/bulk"
 	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
@@ -93,6 +94,8 @@ type Deps struct {
 	Teams *team.Service
 	// Canned manages and renders canned responses.
 	Canned *canned.Service
+	// Bulk applies one action to many conversations.
+	Bulk *bulk.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -143,6 +146,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Labels:             svc.Labels,
 		Teams:              svc.Teams,
 		Canned:             svc.Canned,
+		Bulk:               svc.Bulk,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		Media:              svc.Media,
@@ -281,6 +285,8 @@ func New(d Deps) *echo.Echo {
 	vh := &conversationHandler{conversations: d.Conversations}
 	route(http.MethodGet, "/conversations", vh.list, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/conversations/counts", vh.counts, auth.ScopeConversationsRead)
+	bh := &bulkHandler{bulk: d.Bulk, log: d.Log}
+	route(http.MethodPost, "/conversations/bulk", bh.apply, auth.ScopeConversationsWrite)
 	route(http.MethodGet, "/conversations/:id", vh.get, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/read", vh.read, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/unread", vh.unread, auth.ScopeConversationsRead)

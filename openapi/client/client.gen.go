@@ -64,6 +64,33 @@ func (e AttachmentStatus) Valid() bool {
 	}
 }
 
+// Defines values for BulkConversationsRequestAction.
+const (
+	BulkConversationsRequestActionAssign   BulkConversationsRequestAction = "assign"
+	BulkConversationsRequestActionClose    BulkConversationsRequestAction = "close"
+	BulkConversationsRequestActionLabel    BulkConversationsRequestAction = "label"
+	BulkConversationsRequestActionSnooze   BulkConversationsRequestAction = "snooze"
+	BulkConversationsRequestActionUnassign BulkConversationsRequestAction = "unassign"
+)
+
+// Valid indicates whether the value is a known member of the BulkConversationsRequestAction enum.
+func (e BulkConversationsRequestAction) Valid() bool {
+	switch e {
+	case BulkConversationsRequestActionAssign:
+		return true
+	case BulkConversationsRequestActionClose:
+		return true
+	case BulkConversationsRequestActionLabel:
+		return true
+	case BulkConversationsRequestActionSnooze:
+		return true
+	case BulkConversationsRequestActionUnassign:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChannelProvider.
 const (
 	ChannelProviderInstagram     ChannelProvider = "instagram"
@@ -3844,6 +3871,66 @@ type AttachmentStatus string
 // AttachmentRequest One file: media uploaded with POST /v1/media, or a link.
 type AttachmentRequest struct {
 	union json.RawMessage
+}
+
+// BulkConversationResult defines model for BulkConversationResult.
+type BulkConversationResult struct {
+	// Error Error is the problem of a conversation the action did not apply to; null when it did.
+	Error *Problem `json:"error"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ID string `json:"id"`
+
+	// Status Status is the HTTP status the single-conversation request would have answered: 200
+	// applied (or nothing to change), else the error's.
+	//
+	// Example: 200
+	Status int `json:"status"`
+}
+
+// BulkConversationsRequest defines model for BulkConversationsRequest.
+type BulkConversationsRequest struct {
+	// Action Example: assign
+	Action BulkConversationsRequestAction `json:"action"`
+
+	// AssigneeID AssigneeID is the user to assign (assign: required).
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	AssigneeID *openapi_types.UUID `json:"assignee_id,omitempty"`
+
+	// Category Category and Summary are the closing note (close), as POST /v1/conversations/{id}/close.
+	//
+	// Example: spam
+	Category *string `json:"category,omitempty"`
+
+	// ConversationIds ConversationIDs are 1 to 100 conversations of this workspace; a repeated id is applied
+	// and answered once.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"]
+	ConversationIds []openapi_types.UUID `json:"conversation_ids"`
+
+	// LabelIds LabelIDs replace each conversation's labels, as PUT /v1/conversations/{id}/labels (label:
+	// required; [] takes them all off).
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"]
+	LabelIds *[]openapi_types.UUID `json:"label_ids,omitempty"`
+
+	// Summary Example: Bulk-closed spam
+	Summary *string `json:"summary,omitempty"`
+
+	// Until Until is when snoozed conversations wake (snooze: absent or null, when the customer
+	// writes; else a future instant at most 365 days ahead).
+	//
+	// Example: 2026-12-01T09:00:00Z
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// BulkConversationsRequestAction Example: assign
+type BulkConversationsRequestAction string
+
+// BulkConversationsResponse defines model for BulkConversationsResponse.
+type BulkConversationsResponse struct {
+	Results []BulkConversationResult `json:"results"`
 }
 
 // CannedResponse defines model for CannedResponse.
@@ -8865,6 +8952,9 @@ type CreateContactIdentityJSONRequestBody = CreateChannelIdentityRequest
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = SendMessageRequest
 
+// BulkConversationsJSONRequestBody defines body for BulkConversations for application/json ContentType.
+type BulkConversationsJSONRequestBody = BulkConversationsRequest
+
 // AssignConversationJSONRequestBody defines body for AssignConversation for application/json ContentType.
 type AssignConversationJSONRequestBody = AssignConversationRequest
 
@@ -11940,6 +12030,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkConversationsWithBody Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkConversations Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversations(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetConversationCounts Count the inbox's tabs
 	//
 	// The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
@@ -13453,6 +13561,44 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkConversationsWithBody Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *Client) BulkConversationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkConversationsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkConversations Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *Client) BulkConversations(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkConversationsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -16571,6 +16717,46 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 	return req, nil
 }
 
+// NewBulkConversationsRequest calls the generic BulkConversations builder with application/json body
+func NewBulkConversationsRequest(server string, body BulkConversationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkConversationsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkConversationsRequestWithBody constructs an http.Request for the BulkConversations method, with any body, and a specified content type
+func NewBulkConversationsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetConversationCountsRequest constructs an http.Request for the GetConversationCounts method
 func NewGetConversationCountsRequest(server string) (*http.Request, error) {
 	var err error
@@ -19470,6 +19656,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+
+	// BulkConversationsWithBodyWithResponse Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error)
+
+	// BulkConversationsWithResponse Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithResponse(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error)
 
 	// GetConversationCountsWithResponse Count the inbox's tabs
 	//
@@ -23918,6 +24122,125 @@ func (r ListConversationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListConversationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// BulkConversationsResponse200Headers the declared response headers of an HTTP 200 response for BulkConversations
+type BulkConversationsResponse200Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse400Headers the declared response headers of an HTTP 400 response for BulkConversations
+type BulkConversationsResponse400Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse401Headers the declared response headers of an HTTP 401 response for BulkConversations
+type BulkConversationsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// BulkConversationsResponse403Headers the declared response headers of an HTTP 403 response for BulkConversations
+type BulkConversationsResponse403Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse413Headers the declared response headers of an HTTP 413 response for BulkConversations
+type BulkConversationsResponse413Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse422Headers the declared response headers of an HTTP 422 response for BulkConversations
+type BulkConversationsResponse422Headers struct {
+	XRequestID *string
+}
+
+type BulkConversationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkConversationsResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *BulkConversationsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *BulkConversationsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkConversationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *BulkConversationsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *BulkConversationsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *BulkConversationsResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkConversationsResponse) GetJSON200() *BulkConversationsResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkConversationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkConversationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkConversationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkConversationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30357,6 +30680,36 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 	return ParseListConversationsResponse(rsp)
 }
 
+// BulkConversationsWithBodyWithResponse Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *ClientWithResponses) BulkConversationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error) {
+	rsp, err := c.BulkConversationsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkConversationsResponse(rsp)
+}
+
+// BulkConversationsWithResponse Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *ClientWithResponses) BulkConversationsWithResponse(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error) {
+	rsp, err := c.BulkConversations(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkConversationsResponse(rsp)
+}
+
 // GetConversationCountsWithResponse Count the inbox's tabs
 //
 // The inbox's tab counts, exact and kept as counters in the transactions that change them: open conversations (the caller's, unassigned, all), snoozed ones (the caller's, all), and mentions_unread, conversations with a mention of the caller after the caller's last read. For an API key the caller's own counts are null.
@@ -35624,6 +35977,137 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers ListConversationsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBulkConversationsResponse parses an HTTP response from a BulkConversationsWithResponse call
+func ParseBulkConversationsResponse(rsp *http.Response) (*BulkConversationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkConversationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkConversationsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers BulkConversationsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers BulkConversationsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers BulkConversationsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers BulkConversationsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers BulkConversationsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers BulkConversationsResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/bulk"
 	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
@@ -47,6 +48,8 @@ type Services struct {
 	Teams *team.Service
 	// Canned manages and renders canned responses.
 	Canned *canned.Service
+	// Bulk applies one action to many conversations through Conversations and Labels.
+	Bulk *bulk.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -117,7 +120,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Workers:               min(cfg.DeliveryWorkers, maxFetchWorkers),
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, files, log, now)
+	labels := label.NewService(st, now)
 	return Services{
+		Bulk:          bulk.NewService(convs, labels),
 		Media:         files,
 		Fetches:       fetches,
 		MediaURLs:     media.NewSigner(cfg.JWTSecret, cfg.MediaURLTTL, now),
@@ -135,7 +140,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Contacts:      contact.NewService(st, now),
 		Channels:      channels,
 		Templates:     template.NewService(st, now),
-		Labels:        label.NewService(st, now),
+		Labels:        labels,
 		Teams:         team.NewService(st, now),
 		Canned:        canned.NewService(st, now),
 		Conversations: convs,
