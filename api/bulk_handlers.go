@@ -32,7 +32,7 @@ type bulkRequest struct {
 	LabelIDs []string `json:"label_ids" maxItems:"20" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"`
 	// Until is when snoozed conversations wake (snooze: absent or null, when the customer
 	// writes; else a future instant at most 365 days ahead).
-	Until *time.Time `json:"until" format:"date-time" extensions:"x-nullable" example:"2026-12-01T09:00:00Z"`
+	Until *string `json:"until" format:"date-time" extensions:"x-nullable" example:"2026-12-01T09:00:00Z"`
 	// Category and Summary are the closing note (close), as POST /v1/conversations/{id}/close.
 	Category *string `json:"category" maxLength:"100" example:"spam"`
 	Summary  *string `json:"summary" maxLength:"2000" example:"Bulk-closed spam"`
@@ -74,7 +74,7 @@ func (h *bulkHandler) apply(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	r := bulk.Request{Action: req.Action, Until: req.Until, Category: req.Category, Summary: req.Summary}
+	r := bulk.Request{Action: req.Action, Category: req.Category, Summary: req.Summary}
 	var errs errkind.Fields
 	ids := func(field string, in []string) []uuid.UUID {
 		if in == nil {
@@ -103,12 +103,16 @@ func (h *bulkHandler) apply(c echo.Context) error {
 		}
 		r.AssigneeID = &id
 	}
+	if req.Until != nil {
+		u, err := time.Parse(time.RFC3339Nano, *req.Until)
+		if err != nil {
+			errs.Add("until", "must be an RFC 3339 instant such as 2026-12-01T09:00:00Z, or null")
+		}
+		u = u.UTC()
+		r.Until = &u
+	}
 	if err := errs.Err(); err != nil {
 		return err
-	}
-	if r.Until != nil {
-		u := r.Until.UTC()
-		r.Until = &u
 	}
 	results, err := h.bulk.Apply(c.Request().Context(), principal(c).WorkspaceID, caller(c), r)
 	if err != nil {
