@@ -23,13 +23,13 @@ type bulkHandler struct {
 type bulkRequest struct {
 	// ConversationIDs are 1 to 100 conversations of this workspace; a repeated id is applied
 	// and answered once.
-	ConversationIDs []string `json:"conversation_ids" validate:"required" minItems:"1" maxItems:"100" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
+	ConversationIDs []string `json:"conversation_ids" validate:"required,min=1,max=100" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
 	Action          string   `json:"action" validate:"required" enums:"assign,unassign,close,label,snooze" example:"assign"`
 	// AssigneeID is the user to assign (assign: required).
 	AssigneeID *string `json:"assignee_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	// LabelIDs replace each conversation's labels, as PUT /v1/conversations/{id}/labels (label:
 	// required; [] takes them all off).
-	LabelIDs []string `json:"label_ids" maxItems:"20" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"`
+	LabelIDs []string `json:"label_ids" validate:"max=20" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"`
 	// Until is when snoozed conversations wake (snooze: absent or null, when the customer
 	// writes; else a future instant at most 365 days ahead).
 	Until *string `json:"until" format:"date-time" extensions:"x-nullable" example:"2026-12-01T09:00:00Z"`
@@ -56,7 +56,7 @@ type bulkResponse struct {
 // apply godoc
 // @Summary     Act on many conversations
 // @ID          bulkConversations
-// @Description Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, assign without assignee_id, label without label_ids) is a 422 of its own. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+// @Description Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
 // @Tags        conversations
 // @Accept      json
 // @Produce     json

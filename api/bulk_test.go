@@ -87,7 +87,7 @@ func TestBulkConversations(t *testing.T) {
 	}{
 		{"over 100 ids", map[string]any{"action": "close", "conversation_ids": many}},
 		{"no ids", map[string]any{"action": "close", "conversation_ids": []string{}}},
-		{"assign without assignee", map[string]any{"action": "assign", "conversation_ids": ids}},
+		{"unknown action", map[string]any{"action": "merge", "conversation_ids": ids}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.Post(t, "/v1/conversations/bulk", w.OwnerToken, tc.body).ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")

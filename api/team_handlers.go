@@ -40,7 +40,7 @@ type updateTeamRequest struct {
 type setTeamMembersRequest struct {
 	// UserIDs are users of this workspace: at most 500 distinct ids (a repeated id counts
 	// once); [] empties the team. Required.
-	UserIDs []string `json:"user_ids" validate:"required" maxItems:"500" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	UserIDs []string `json:"user_ids" validate:"required,max=500" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 } // @name SetTeamMembersRequest
 
 // setConversationTeamRequest puts a conversation in a team, or takes it out.

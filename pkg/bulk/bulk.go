@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -68,18 +69,17 @@ func (r Request) check() error {
 	if n := len(r.ConversationIDs); n < 1 || n > MaxIDs {
 		errs.Add("conversation_ids", fmt.Sprintf("must name 1 to %d conversations", MaxIDs))
 	}
-	switch r.Action {
-	case Assign:
-		if r.AssigneeID == nil {
-			errs.Add("assignee_id", "is required to assign")
-		}
-	case Label:
-		if r.LabelIDs == nil {
-			errs.Add("label_ids", "is required to label: the labels' ids, or [] to take them all off")
-		}
-	case Unassign, Close, Snooze:
-	default:
+	if !slices.Contains(Actions, r.Action) {
 		errs.Add("action", "must be one of assign, unassign, close, label, snooze")
+	}
+	if len(r.LabelIDs) > label.MaxPerConversation {
+		errs.Add("label_ids", fmt.Sprintf("a conversation carries at most %d labels", label.MaxPerConversation))
+	}
+	if r.Category != nil && utf8.RuneCountInString(*r.Category) > 100 {
+		errs.Add("category", "must be at most 100 characters")
+	}
+	if r.Summary != nil && utf8.RuneCountInString(*r.Summary) > 2000 {
+		errs.Add("summary", "must be at most 2000 characters")
 	}
 	return errs.Err()
 }
@@ -107,12 +107,20 @@ func (s *Service) one(ctx context.Context, ws uuid.UUID, by conversation.Caller,
 	var err error
 	switch r.Action {
 	case Assign:
+		// What each conversation's own request would refuse, each answers: the spec cannot
+		// tie assignee_id to the action.
+		if r.AssigneeID == nil {
+			return errkind.Invalid(errkind.Field{Field: "assignee_id", Message: "is required to assign"})
+		}
 		_, err = s.conversations.Assign(ctx, ws, id, by, r.AssigneeID)
 	case Unassign:
 		_, err = s.conversations.Assign(ctx, ws, id, by, nil)
 	case Close:
 		_, err = s.conversations.Close(ctx, ws, id, by, r.Category, r.Summary)
 	case Label:
+		if r.LabelIDs == nil {
+			return errkind.Invalid(errkind.Field{Field: "label_ids", Message: "is required to label: the labels' ids, or [] to take them all off"})
+		}
 		_, err = s.labels.SetConversationLabels(ctx, ws, id, r.LabelIDs)
 	case Snooze:
 		_, err = s.conversations.Snooze(ctx, ws, id, by, r.Until)
