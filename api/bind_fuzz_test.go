@@ -33,6 +33,15 @@ var requestTypes = []func() any{
 	func() any { return new(createLabelRequest) },
 	func() any { return new(updateLabelRequest) },
 	func() any { return new(setConversationLabelsRequest) },
+	func() any { return new(createTeamRequest) },
+	func() any { return new(updateTeamRequest) },
+	func() any { return new(setTeamMembersRequest) },
+	func() any { return new(setConversationTeamRequest) },
+	func() any { return new(setAvailabilityRequest) },
+	func() any { return new(createCannedRequest) },
+	func() any { return new(updateCannedRequest) },
+	func() any { return new(renderCannedRequest) },
+	func() any { return new(bulkRequest) },
 }
 
 // FuzzBind decodes each input into every request type. The invariants: bind never panics,

@@ -50,7 +50,40 @@ type updateChannelRequest struct {
 	Config map[string]any `json:"config"`
 	// RuleOptions is merged over the current options: null restores one's default.
 	RuleOptions map[string]any `json:"rule_options"`
+	// Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *channelRoutingRequest `json:"routing"`
 } // @name UpdateChannelRequest
+
+// channelRoutingRequest is a channel's routing: where its new and customer-reopened
+// unassigned conversations go, in the ingestion transaction.
+type channelRoutingRequest struct {
+	// TeamID is a team of this workspace (another workspace's answers 422), or null: no
+	// routing.
+	TeamID *string `json:"team_id" format:"uuid" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80"`
+	// Mode: manual puts them in the team's unassigned queue; round_robin assigns the online
+	// member under the cap routed least recently; least_open the online member under the cap
+	// with the fewest open conversations (ties: routed least recently). Default manual.
+	Mode string `json:"mode" enums:"manual,round_robin,least_open" example:"round_robin"`
+	// MaxOpenPerAgent caps the open conversations (all of theirs) a member may have for routing
+	// to give them one more; null or absent: no cap. Less than 1 answers 422.
+	MaxOpenPerAgent *int `json:"max_open_per_agent" minimum:"1" maximum:"10000" extensions:"x-nullable" example:"5"`
+} // @name ChannelRoutingRequest
+
+// patch is the routing as the channel service takes it.
+func (r *channelRoutingRequest) patch() (*channel.RoutingPatch, error) {
+	if r == nil {
+		return nil, nil
+	}
+	p := &channel.RoutingPatch{Mode: r.Mode, MaxOpenPerAgent: r.MaxOpenPerAgent}
+	if r.TeamID != nil {
+		id, err := uuidField("routing.team_id", *r.TeamID)
+		if err != nil {
+			return nil, err
+		}
+		p.TeamID = &id
+	}
+	return p, nil
+}
 
 // setChannelProviderRequest switches a channel's provider: the provider and its whole config,
 // as at creation (cmd/specgen's providerUnion).
@@ -174,8 +207,12 @@ func (h *channelHandler) update(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	routing, err := req.Routing.patch()
+	if err != nil {
+		return err
+	}
 	ch, err := h.channels.Update(c.Request().Context(), principal(c).WorkspaceID, id,
-		channel.Patch{Type: req.Type, Name: req.Name, Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions})
+		channel.Patch{Type: req.Type, Name: req.Name, Provider: req.Provider, Config: req.Config, RuleOptions: req.RuleOptions, Routing: routing})
 	if err != nil {
 		return err
 	}

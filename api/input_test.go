@@ -95,6 +95,10 @@ type probe struct {
 // shape per case, as cmd/specgen writes SendMessageRequest) has the members of all its shapes,
 // each with its first shape's schema.
 func flat(s *openapi3.Schema) *openapi3.Schema {
+	if len(s.AllOf) == 1 && len(s.Properties) == 0 {
+		// A described reference (a member with its own description): the referenced schema.
+		return flat(s.AllOf[0].Value)
+	}
 	if len(s.OneOf) == 0 {
 		return s
 	}

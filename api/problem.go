@@ -71,72 +71,17 @@ var echoCodes = map[int]string{
 	http.StatusRequestedRangeNotSatisfiable: "range_not_satisfiable",
 }
 
-// errorHandler is echo's HTTPErrorHandler: the only place that turns an error into a status.
+// errorHandler is echo's HTTPErrorHandler: the only place that turns an error into a status
+// (problemOf), for a whole answer.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
-		body := map[string]any{}
-		var status int
-		var code, detail string
-		var he *echo.HTTPError
-		if e, ok := errkind.As(err); ok {
-			status = statusOf[e.Kind]
-			if status == 0 {
-				status = http.StatusInternalServerError
-			}
-			code, detail = e.Code, e.Detail
-			if e.RetryAfter > 0 {
-				// Whole seconds, rounded up, so a client that waits that long is not refused again.
-				c.Response().Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
-			}
-			for k, v := range e.Extra {
-				body[k] = v
-			}
-			if len(e.Fields) > 0 {
-				fe := make([]FieldError, len(e.Fields))
-				for i, f := range e.Fields {
-					fe[i] = FieldError{f.Field, f.Message}
-				}
-				body["errors"] = fe
-			}
-		} else if errors.As(err, &he) {
-			status = he.Code
-			code = echoCodes[status]
-			if code == "" {
-				code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-			}
-			detail = http.StatusText(status)
-			if m, ok := he.Message.(string); ok && m != "" {
-				detail = m
-			}
-			if status == http.StatusNotFound {
-				detail = "No route matches " + c.Request().Method + " " + c.Request().URL.Path + "."
-			}
-		} else {
-			status = http.StatusInternalServerError
-		}
-		if status >= 500 {
-			log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error(),
-				"request_id", requestID(c), "method", c.Request().Method, "path", c.Path())
-			if code == "" {
-				code = "internal_error"
-			}
-			// The chain may hold SQL or internals; the client gets the request id to quote.
-			detail = "An unexpected error occurred; quote the request id when reporting it."
-		}
-		body["type"] = "urn:switchboard:problem:" + code
-		body["title"] = http.StatusText(status)
-		body["status"] = status
-		body["detail"] = detail
-		body["code"] = code
-		if id := requestID(c); id != "" {
-			body["request_id"] = id
-		}
+		status, body := problemOf(err, c, log)
 		if status == http.StatusUnauthorized {
 			v := `Bearer realm="switchboard"`
-			if code != "unauthenticated" {
+			if body["code"] != "unauthenticated" {
 				v += `, error="invalid_token"`
 			}
 			c.Response().Header().Set("WWW-Authenticate", v)
@@ -152,4 +97,68 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.Blob(status, problemContentType, b)
 	}
+}
+
+// problemOf is err as a problem's status and body, by the one kind → status table: for the
+// answer (errorHandler) and for each item of a bulk answer. A 500 is logged with its chain and
+// shows nothing of it.
+func problemOf(err error, c echo.Context, log *slog.Logger) (int, map[string]any) {
+	body := map[string]any{}
+	var status int
+	var code, detail string
+	var he *echo.HTTPError
+	if e, ok := errkind.As(err); ok {
+		status = statusOf[e.Kind]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		code, detail = e.Code, e.Detail
+		if e.RetryAfter > 0 {
+			// Whole seconds, rounded up, so a client that waits that long is not refused again.
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
+		for k, v := range e.Extra {
+			body[k] = v
+		}
+		if len(e.Fields) > 0 {
+			fe := make([]FieldError, len(e.Fields))
+			for i, f := range e.Fields {
+				fe[i] = FieldError{f.Field, f.Message}
+			}
+			body["errors"] = fe
+		}
+	} else if errors.As(err, &he) {
+		status = he.Code
+		code = echoCodes[status]
+		if code == "" {
+			code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+		}
+		detail = http.StatusText(status)
+		if m, ok := he.Message.(string); ok && m != "" {
+			detail = m
+		}
+		if status == http.StatusNotFound {
+			detail = "No route matches " + c.Request().Method + " " + c.Request().URL.Path + "."
+		}
+	} else {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		log.ErrorContext(c.Request().Context(), "request failed", "error", err.Error(),
+			"request_id", requestID(c), "method", c.Request().Method, "path", c.Path())
+		if code == "" {
+			code = "internal_error"
+		}
+		// The chain may hold SQL or internals; the client gets the request id to quote.
+		detail = "An unexpected error occurred; quote the request id when reporting it."
+	}
+	body["type"] = "urn:switchboard:problem:" + code
+	body["title"] = http.StatusText(status)
+	body["status"] = status
+	body["detail"] = detail
+	body["code"] = code
+	if id := requestID(c); id != "" {
+		body["request_id"] = id
+	}
+	return status, body
 }

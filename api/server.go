@@ -25,6 +25,10 @@
 // @tag.description           The inbox: list, search and filter conversations; close, reopen and assign them.
 // @tag.name                  labels
 // @tag.description           Conversation labels of the workspace; a conversation's own labels are set under conversations.
+// @tag.name                  teams
+// @tag.description           Teams of users that conversations belong to and channels route to; a conversation's team is set under conversations.
+// @tag.name                  canned-responses
+// @tag.description           Reusable answers found by shortcut or title, rendered for a conversation with the contact's and the agent's names.
 // @tag.name                  notes
 // @tag.description           Internal notes on a conversation's thread, never sent to the customer, with @mentions of users (GET /v1/conversations?inbox=mentions).
 // @tag.name                  messages
@@ -62,6 +66,8 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/app"
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/bulk"
+	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -71,6 +77,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/subscription"
+	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -85,6 +92,12 @@ type Deps struct {
 	Templates  *template.Service
 	// Labels manages labels and a conversation's set of them.
 	Labels *label.Service
+	// Teams manages teams and their members.
+	Teams *team.Service
+	// Canned manages and renders canned responses.
+	Canned *canned.Service
+	// Bulk applies one action to many conversations.
+	Bulk *bulk.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -137,6 +150,9 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Channels:           svc.Channels,
 		Templates:          svc.Templates,
 		Labels:             svc.Labels,
+		Teams:              svc.Teams,
+		Canned:             svc.Canned,
+		Bulk:               svc.Bulk,
 		Conversations:      svc.Conversations,
 		Sends:              svc.Sends,
 		Scheduled:          svc.Scheduled,
@@ -277,6 +293,8 @@ func New(d Deps) *echo.Echo {
 	vh := &conversationHandler{conversations: d.Conversations}
 	route(http.MethodGet, "/conversations", vh.list, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/conversations/counts", vh.counts, auth.ScopeConversationsRead)
+	bh := &bulkHandler{bulk: d.Bulk, log: d.Log}
+	route(http.MethodPost, "/conversations/bulk", bh.apply, auth.ScopeConversationsWrite)
 	route(http.MethodGet, "/conversations/:id", vh.get, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/read", vh.read, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/conversations/:id/unread", vh.unread, auth.ScopeConversationsRead)
@@ -295,6 +313,25 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodPatch, "/labels/:id", lh.update, auth.ScopeAdmin)
 	route(http.MethodDelete, "/labels/:id", lh.delete, auth.ScopeAdmin)
 	route(http.MethodPut, "/conversations/:id/labels", lh.setConversation, auth.ScopeConversationsWrite)
+	// Everyone reads teams and moves conversations between them; forming them is an admin's
+	// job, as labels are. Availability is each user's own.
+	tmh := &teamHandler{teams: d.Teams, conversations: d.Conversations, workspaces: d.Workspaces}
+	route(http.MethodGet, "/teams", tmh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/teams", tmh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/teams/:id", tmh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/teams/:id", tmh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/teams/:id", tmh.delete, auth.ScopeAdmin)
+	route(http.MethodPut, "/teams/:id/members", tmh.setMembers, auth.ScopeAdmin)
+	route(http.MethodPut, "/conversations/:id/team", tmh.setConversation, auth.ScopeConversationsWrite)
+	route(http.MethodPut, "/me/availability", tmh.setAvailability, "")
+	// Agents find and render canned responses; writing them is an admin's job.
+	cnh := &cannedHandler{canned: d.Canned}
+	route(http.MethodGet, "/canned-responses", cnh.list, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/canned-responses", cnh.create, auth.ScopeAdmin)
+	route(http.MethodGet, "/canned-responses/:id", cnh.get, auth.ScopeConversationsRead)
+	route(http.MethodPatch, "/canned-responses/:id", cnh.update, auth.ScopeAdmin)
+	route(http.MethodDelete, "/canned-responses/:id", cnh.delete, auth.ScopeAdmin)
+	route(http.MethodPost, "/canned-responses/:id/render", cnh.render, auth.ScopeConversationsRead)
 	nh := &noteHandler{conversations: d.Conversations}
 	route(http.MethodPost, "/conversations/:id/notes", nh.create, auth.ScopeConversationsWrite)
 	route(http.MethodPatch, "/notes/:id", nh.update, auth.ScopeConversationsWrite)
@@ -309,12 +346,12 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/scheduled-messages", sch.list, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/scheduled-messages/:id", sch.get, auth.ScopeConversationsRead)
 	route(http.MethodDelete, "/scheduled-messages/:id", sch.cancel, auth.ScopeMessagesSend)
-	bh := &broadcastHandler{broadcasts: d.Broadcasts}
-	route(http.MethodPost, "/broadcasts", bh.create, auth.ScopeMessagesSend)
-	route(http.MethodGet, "/broadcasts", bh.list, auth.ScopeConversationsRead)
-	route(http.MethodGet, "/broadcasts/:id", bh.get, auth.ScopeConversationsRead)
-	route(http.MethodGet, "/broadcasts/:id/recipients", bh.recipients, auth.ScopeConversationsRead)
-	route(http.MethodPost, "/broadcasts/:id/cancel", bh.cancel, auth.ScopeMessagesSend)
+	brh := &broadcastHandler{broadcasts: d.Broadcasts}
+	route(http.MethodPost, "/broadcasts", brh.create, auth.ScopeMessagesSend)
+	route(http.MethodGet, "/broadcasts", brh.list, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/broadcasts/:id", brh.get, auth.ScopeConversationsRead)
+	route(http.MethodGet, "/broadcasts/:id/recipients", brh.recipients, auth.ScopeConversationsRead)
+	route(http.MethodPost, "/broadcasts/:id/cancel", brh.cancel, auth.ScopeMessagesSend)
 
 	mh := &mediaHandler{media: d.Media, urls: d.MediaURLs, publicBaseURL: d.PublicBaseURL}
 	// An upload exists to be sent: messages:send is what a reply needs, so a key made for

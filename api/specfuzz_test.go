@@ -476,8 +476,9 @@ func madeUp(req fuzzRequest, resp *apitest.Response) bool {
 func madeUpField(req fuzzRequest, e problemField) bool {
 	// An item of an id list (label_ids[1]) was made up when its list drew one, and a member
 	// of a list's item (attachments[0].media_id) when its name drew one.
+	// A nested member (routing.team_id) by its own name too.
 	field, _, _ := strings.Cut(e.Field, "[")
-	if strings.Contains(e.Field, "].") {
+	if strings.Contains(e.Field, "].") || !strings.Contains(e.Field, "[") {
 		field = e.Field[strings.LastIndex(e.Field, ".")+1:]
 	}
 	return req.madeUp[field] && (!req.confined[e.Field] || strings.Contains(e.Message, "does not resolve"))
@@ -1171,6 +1172,21 @@ func newFuzzFixtures(t *testing.T, e *apitest.Env, w *apitest.Workspace) *fuzzFi
 		e.Post(t, "/v1/labels", w.OwnerToken, map[string]any{"name": name, "color": "#1f93ff"}).Expect(t, http.StatusCreated).JSON(t, &l)
 		add("labels", l.ID)
 	}
+	for _, name := range []string{"Billing", "Sales"} {
+		var tm struct {
+			ID string `json:"id"`
+		}
+		e.Post(t, "/v1/teams", w.OwnerToken, map[string]any{"name": name}).Expect(t, http.StatusCreated).JSON(t, &tm)
+		add("teams", tm.ID)
+	}
+	for _, shortcut := range []string{"refund", "hours"} {
+		var cr struct {
+			ID string `json:"id"`
+		}
+		e.Post(t, "/v1/canned-responses", w.OwnerToken, map[string]any{"shortcut": shortcut, "title": shortcut, "text": "Hi {{contact.first_name}}"}).
+			Expect(t, http.StatusCreated).JSON(t, &cr)
+		add("canned-responses", cr.ID)
+	}
 	for i, data := range [][]byte{pngBytes, []byte("a note\n")} {
 		var m struct {
 			ID string `json:"id"`
@@ -1225,6 +1241,10 @@ func (fx *fuzzFixtures) idFor(r *rand.Rand, name string) (string, bool) {
 		ids = fx.by["conversations"]
 	case "label_id", "label_ids":
 		ids = fx.by["labels"]
+	case "team_id":
+		ids = fx.by["teams"]
+	case "user_ids":
+		ids = fx.users
 	case "media_id":
 		ids = fx.by["media"]
 	case "workspace_id":

@@ -29,6 +29,12 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	aBroadcast := createBroadcast(t, e, a.OwnerToken, map[string]any{"name": "A's", "channel_id": aChannel,
 		"audience": map[string]any{"contact_ids": []string{aCustomer}}, "message": map[string]any{"type": "text", "text": "hi"},
 		"send_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	var aTeam, aCanned struct {
+		ID string `json:"id"`
+	}
+	e.Post(t, "/v1/teams", a.OwnerToken, map[string]any{"name": "A team"}).Expect(t, http.StatusCreated).JSON(t, &aTeam)
+	e.Post(t, "/v1/canned-responses", a.OwnerToken, map[string]any{"shortcut": "a", "title": "A", "text": "A"}).
+		Expect(t, http.StatusCreated).JSON(t, &aCanned)
 
 	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
 		t.Run(token.name, func(t *testing.T) {
@@ -40,6 +46,14 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			e.Delete(t, "/v1/users/"+aAgent.ID, tok).ExpectProblem(t, http.StatusNotFound, "user_not_found")
 			e.Delete(t, "/v1/api-keys/"+aKey.ID, tok).ExpectProblem(t, http.StatusNotFound, "api_key_not_found")
 			e.Get(t, "/v1/media/"+aMedia.ID, tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
+			e.Get(t, "/v1/teams/"+aTeam.ID, tok).ExpectProblem(t, http.StatusNotFound, "team_not_found")
+			e.Put(t, "/v1/teams/"+aTeam.ID+"/members", tok, map[string]any{"user_ids": []string{}}).ExpectProblem(t, http.StatusNotFound, "team_not_found")
+			e.Delete(t, "/v1/teams/"+aTeam.ID, tok).ExpectProblem(t, http.StatusNotFound, "team_not_found")
+			e.Get(t, "/v1/canned-responses/"+aCanned.ID, tok).ExpectProblem(t, http.StatusNotFound, "canned_response_not_found")
+			e.Delete(t, "/v1/canned-responses/"+aCanned.ID, tok).ExpectProblem(t, http.StatusNotFound, "canned_response_not_found")
+			if p := e.Get(t, "/v1/teams", tok).Expect(t, http.StatusOK).Map(t); len(p["data"].([]any)) != 0 {
+				t.Errorf("B lists A's teams: %v", p["data"])
+			}
 			e.Get(t, "/v1/media/"+aMedia.ID+"/url", tok).ExpectProblem(t, http.StatusNotFound, "media_not_found")
 			e.Get(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")
 			e.Delete(t, "/v1/scheduled-messages/"+aScheduled.ID, tok).ExpectProblem(t, http.StatusNotFound, "scheduled_message_not_found")

@@ -337,7 +337,7 @@ func fixRequests(doc *openapi3.T) {
 
 // uuidQuery are the query parameters read with uuidParam (api/bind.go).
 var uuidQuery = map[string]bool{"assignee_id": true, "channel_id": true, "conversation_id": true, "as_user": true, "label_id": true,
-	"contact_id": true}
+	"contact_id": true, "team_id": true}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -1065,7 +1065,7 @@ func sameType(t rules.ChannelType) *openapi3.SchemaRef {
 // full name follows the type's, as the sandbox-less shapes of a type named after its provider
 // (messenger, telegram, ...) would otherwise take the type's shape's name.
 func updateChannelUnion(doc *openapi3.T, providers []channel.Provider) {
-	p := members(doc, "UpdateChannelRequest", "type", "name", "provider", "config", "rule_options")
+	p := members(doc, "UpdateChannelRequest", "type", "name", "provider", "config", "rule_options", "routing")
 	channelEnums("UpdateChannelRequest", p)
 	configs := map[string]*openapi3.SchemaRef{}
 	for _, pr := range providers {
@@ -1079,7 +1079,7 @@ func updateChannelUnion(doc *openapi3.T, providers []channel.Provider) {
 		options := updateRuleOptions(doc, t)
 		shapes = append(shapes, shape{"Update" + tn + "ChannelRequest",
 			fmt.Sprintf("Changes %s %s channel's name or rule options.", strings.ToLower(article(string(t))), t),
-			openapi3.Schemas{"type": sameType(t), "name": p["name"], "rule_options": options}, []string{"type"}})
+			openapi3.Schemas{"type": sameType(t), "name": p["name"], "rule_options": options, "routing": p["routing"]}, []string{"type"}})
 		for _, pr := range providers {
 			config, ok := configs[pr.Name]
 			if !ok || !slices.Contains(pr.Types, t) {
@@ -1092,6 +1092,7 @@ func updateChannelUnion(doc *openapi3.T, providers []channel.Provider) {
 					"provider":     constant(pr.Name, "The channel's provider: another answers 409 provider_mismatch (PUT /v1/channels/{id}/provider switches providers)."),
 					"name":         p["name"],
 					"rule_options": options,
+					"routing":      p["routing"],
 					"config":       config,
 				}, []string{"type", "provider"}})
 		}

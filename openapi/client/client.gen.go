@@ -160,6 +160,33 @@ func (e BroadcastTextMessageRequestType) Valid() bool {
 	}
 }
 
+// Defines values for BulkConversationsRequestAction.
+const (
+	BulkConversationsRequestActionAssign   BulkConversationsRequestAction = "assign"
+	BulkConversationsRequestActionClose    BulkConversationsRequestAction = "close"
+	BulkConversationsRequestActionLabel    BulkConversationsRequestAction = "label"
+	BulkConversationsRequestActionSnooze   BulkConversationsRequestAction = "snooze"
+	BulkConversationsRequestActionUnassign BulkConversationsRequestAction = "unassign"
+)
+
+// Valid indicates whether the value is a known member of the BulkConversationsRequestAction enum.
+func (e BulkConversationsRequestAction) Valid() bool {
+	switch e {
+	case BulkConversationsRequestActionAssign:
+		return true
+	case BulkConversationsRequestActionClose:
+		return true
+	case BulkConversationsRequestActionLabel:
+		return true
+	case BulkConversationsRequestActionSnooze:
+		return true
+	case BulkConversationsRequestActionUnassign:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChannelProvider.
 const (
 	ChannelProviderInstagram     ChannelProvider = "instagram"
@@ -310,6 +337,48 @@ func (e ChannelIdentityChannelType) Valid() bool {
 	case ChannelIdentityChannelTypeWechat:
 		return true
 	case ChannelIdentityChannelTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRoutingMode.
+const (
+	ChannelRoutingModeLeastOpen  ChannelRoutingMode = "least_open"
+	ChannelRoutingModeManual     ChannelRoutingMode = "manual"
+	ChannelRoutingModeRoundRobin ChannelRoutingMode = "round_robin"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRoutingMode enum.
+func (e ChannelRoutingMode) Valid() bool {
+	switch e {
+	case ChannelRoutingModeLeastOpen:
+		return true
+	case ChannelRoutingModeManual:
+		return true
+	case ChannelRoutingModeRoundRobin:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelRoutingRequestMode.
+const (
+	ChannelRoutingRequestModeLeastOpen  ChannelRoutingRequestMode = "least_open"
+	ChannelRoutingRequestModeManual     ChannelRoutingRequestMode = "manual"
+	ChannelRoutingRequestModeRoundRobin ChannelRoutingRequestMode = "round_robin"
+)
+
+// Valid indicates whether the value is a known member of the ChannelRoutingRequestMode enum.
+func (e ChannelRoutingRequestMode) Valid() bool {
+	switch e {
+	case ChannelRoutingRequestModeLeastOpen:
+		return true
+	case ChannelRoutingRequestModeManual:
+		return true
+	case ChannelRoutingRequestModeRoundRobin:
 		return true
 	default:
 		return false
@@ -1153,6 +1222,7 @@ const (
 	CreateWebhookRequestEventsConversationOpened        CreateWebhookRequestEvents = "conversation.opened"
 	CreateWebhookRequestEventsConversationReopened      CreateWebhookRequestEvents = "conversation.reopened"
 	CreateWebhookRequestEventsConversationSnoozed       CreateWebhookRequestEvents = "conversation.snoozed"
+	CreateWebhookRequestEventsConversationTeamChanged   CreateWebhookRequestEvents = "conversation.team_changed"
 	CreateWebhookRequestEventsConversationUnassigned    CreateWebhookRequestEvents = "conversation.unassigned"
 	CreateWebhookRequestEventsConversationWoke          CreateWebhookRequestEvents = "conversation.woke"
 	CreateWebhookRequestEventsMentionCreated            CreateWebhookRequestEvents = "mention.created"
@@ -1192,6 +1262,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsConversationReopened:
 		return true
 	case CreateWebhookRequestEventsConversationSnoozed:
+		return true
+	case CreateWebhookRequestEventsConversationTeamChanged:
 		return true
 	case CreateWebhookRequestEventsConversationUnassigned:
 		return true
@@ -1401,6 +1473,7 @@ const (
 	EventConversationTypeConversationOpened        EventConversationType = "conversation.opened"
 	EventConversationTypeConversationReopened      EventConversationType = "conversation.reopened"
 	EventConversationTypeConversationSnoozed       EventConversationType = "conversation.snoozed"
+	EventConversationTypeConversationTeamChanged   EventConversationType = "conversation.team_changed"
 	EventConversationTypeConversationUnassigned    EventConversationType = "conversation.unassigned"
 	EventConversationTypeConversationWoke          EventConversationType = "conversation.woke"
 )
@@ -1419,6 +1492,8 @@ func (e EventConversationType) Valid() bool {
 	case EventConversationTypeConversationReopened:
 		return true
 	case EventConversationTypeConversationSnoozed:
+		return true
+	case EventConversationTypeConversationTeamChanged:
 		return true
 	case EventConversationTypeConversationUnassigned:
 		return true
@@ -1674,6 +1749,8 @@ const (
 	ProblemCodeBodyTooLarge                   ProblemCode = "body_too_large"
 	ProblemCodeBroadcastNotCancellable        ProblemCode = "broadcast_not_cancellable"
 	ProblemCodeBroadcastNotFound              ProblemCode = "broadcast_not_found"
+	ProblemCodeCannedResponseNotFound         ProblemCode = "canned_response_not_found"
+	ProblemCodeCannedShortcutTaken            ProblemCode = "canned_shortcut_taken"
 	ProblemCodeChannelArchived                ProblemCode = "channel_archived"
 	ProblemCodeChannelNotFound                ProblemCode = "channel_not_found"
 	ProblemCodeChannelTypeMismatch            ProblemCode = "channel_type_mismatch"
@@ -1730,6 +1807,8 @@ const (
 	ProblemCodeServerBusy                     ProblemCode = "server_busy"
 	ProblemCodeTagNotAllowed                  ProblemCode = "tag_not_allowed"
 	ProblemCodeTagRequired                    ProblemCode = "tag_required"
+	ProblemCodeTeamExists                     ProblemCode = "team_exists"
+	ProblemCodeTeamNotFound                   ProblemCode = "team_not_found"
 	ProblemCodeTemplateExists                 ProblemCode = "template_exists"
 	ProblemCodeTemplateNotApproved            ProblemCode = "template_not_approved"
 	ProblemCodeTemplateNotFound               ProblemCode = "template_not_found"
@@ -1769,6 +1848,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeBroadcastNotCancellable:
 		return true
 	case ProblemCodeBroadcastNotFound:
+		return true
+	case ProblemCodeCannedResponseNotFound:
+		return true
+	case ProblemCodeCannedShortcutTaken:
 		return true
 	case ProblemCodeChannelArchived:
 		return true
@@ -1881,6 +1964,10 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTagNotAllowed:
 		return true
 	case ProblemCodeTagRequired:
+		return true
+	case ProblemCodeTeamExists:
+		return true
+	case ProblemCodeTeamNotFound:
 		return true
 	case ProblemCodeTemplateExists:
 		return true
@@ -2053,6 +2140,27 @@ const (
 func (e SendTextMessageRequestType) Valid() bool {
 	switch e {
 	case SendTextMessageRequestTypeText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetAvailabilityRequestAvailability.
+const (
+	SetAvailabilityRequestAvailabilityAway    SetAvailabilityRequestAvailability = "away"
+	SetAvailabilityRequestAvailabilityOffline SetAvailabilityRequestAvailability = "offline"
+	SetAvailabilityRequestAvailabilityOnline  SetAvailabilityRequestAvailability = "online"
+)
+
+// Valid indicates whether the value is a known member of the SetAvailabilityRequestAvailability enum.
+func (e SetAvailabilityRequestAvailability) Valid() bool {
+	switch e {
+	case SetAvailabilityRequestAvailabilityAway:
+		return true
+	case SetAvailabilityRequestAvailabilityOffline:
+		return true
+	case SetAvailabilityRequestAvailabilityOnline:
 		return true
 	default:
 		return false
@@ -3367,6 +3475,7 @@ const (
 	UpdateWebhookRequestEventsConversationOpened        UpdateWebhookRequestEvents = "conversation.opened"
 	UpdateWebhookRequestEventsConversationReopened      UpdateWebhookRequestEvents = "conversation.reopened"
 	UpdateWebhookRequestEventsConversationSnoozed       UpdateWebhookRequestEvents = "conversation.snoozed"
+	UpdateWebhookRequestEventsConversationTeamChanged   UpdateWebhookRequestEvents = "conversation.team_changed"
 	UpdateWebhookRequestEventsConversationUnassigned    UpdateWebhookRequestEvents = "conversation.unassigned"
 	UpdateWebhookRequestEventsConversationWoke          UpdateWebhookRequestEvents = "conversation.woke"
 	UpdateWebhookRequestEventsMentionCreated            UpdateWebhookRequestEvents = "mention.created"
@@ -3406,6 +3515,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsConversationReopened:
 		return true
 	case UpdateWebhookRequestEventsConversationSnoozed:
+		return true
+	case UpdateWebhookRequestEventsConversationTeamChanged:
 		return true
 	case UpdateWebhookRequestEventsConversationUnassigned:
 		return true
@@ -3511,6 +3622,27 @@ const (
 func (e UpdateWhatsAppWhatsAppCloudChannelRequestType) Valid() bool {
 	switch e {
 	case UpdateWhatsAppWhatsAppCloudChannelRequestTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserAvailability.
+const (
+	UserAvailabilityAway    UserAvailability = "away"
+	UserAvailabilityOffline UserAvailability = "offline"
+	UserAvailabilityOnline  UserAvailability = "online"
+)
+
+// Valid indicates whether the value is a known member of the UserAvailability enum.
+func (e UserAvailability) Valid() bool {
+	switch e {
+	case UserAvailabilityAway:
+		return true
+	case UserAvailabilityOffline:
+		return true
+	case UserAvailabilityOnline:
 		return true
 	default:
 		return false
@@ -3768,6 +3900,7 @@ const (
 	ListEventsParamsTypesConversationOpened        ListEventsParamsTypes = "conversation.opened"
 	ListEventsParamsTypesConversationReopened      ListEventsParamsTypes = "conversation.reopened"
 	ListEventsParamsTypesConversationSnoozed       ListEventsParamsTypes = "conversation.snoozed"
+	ListEventsParamsTypesConversationTeamChanged   ListEventsParamsTypes = "conversation.team_changed"
 	ListEventsParamsTypesConversationUnassigned    ListEventsParamsTypes = "conversation.unassigned"
 	ListEventsParamsTypesConversationWoke          ListEventsParamsTypes = "conversation.woke"
 	ListEventsParamsTypesMentionCreated            ListEventsParamsTypes = "mention.created"
@@ -3805,6 +3938,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesConversationReopened:
 		return true
 	case ListEventsParamsTypesConversationSnoozed:
+		return true
+	case ListEventsParamsTypesConversationTeamChanged:
 		return true
 	case ListEventsParamsTypesConversationUnassigned:
 		return true
@@ -4242,6 +4377,97 @@ type BroadcastTextMessageRequest struct {
 // BroadcastTextMessageRequestType Example: text
 type BroadcastTextMessageRequestType string
 
+// BulkConversationResult defines model for BulkConversationResult.
+type BulkConversationResult struct {
+	// Error Error is the problem of a conversation the action did not apply to; null when it did.
+	Error *Problem `json:"error"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ID string `json:"id"`
+
+	// Status Status is the HTTP status the single-conversation request would have answered: 200
+	// applied (or nothing to change), else the error's.
+	//
+	// Example: 200
+	Status int `json:"status"`
+}
+
+// BulkConversationResults defines model for BulkConversationResults.
+type BulkConversationResults struct {
+	Results []BulkConversationResult `json:"results"`
+}
+
+// BulkConversationsRequest defines model for BulkConversationsRequest.
+type BulkConversationsRequest struct {
+	// Action Example: assign
+	Action BulkConversationsRequestAction `json:"action"`
+
+	// AssigneeID AssigneeID is the user to assign (assign: required).
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	AssigneeID *openapi_types.UUID `json:"assignee_id,omitempty"`
+
+	// Category Category and Summary are the closing note (close), as POST /v1/conversations/{id}/close.
+	//
+	// Example: spam
+	Category *string `json:"category,omitempty"`
+
+	// ConversationIds ConversationIDs are 1 to 100 conversations of this workspace; a repeated id is applied
+	// and answered once.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"]
+	ConversationIds []openapi_types.UUID `json:"conversation_ids"`
+
+	// LabelIds LabelIDs replace each conversation's labels, as PUT /v1/conversations/{id}/labels (label:
+	// required; [] takes them all off).
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"]
+	LabelIds *[]openapi_types.UUID `json:"label_ids,omitempty"`
+
+	// Summary Example: Bulk-closed spam
+	Summary *string `json:"summary,omitempty"`
+
+	// Until Until is when snoozed conversations wake (snooze: absent or null, when the customer
+	// writes; else a future instant at most 365 days ahead).
+	//
+	// Example: 2026-12-01T09:00:00Z
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// BulkConversationsRequestAction Example: assign
+type BulkConversationsRequestAction string
+
+// CannedResponse defines model for CannedResponse.
+type CannedResponse struct {
+	// CreatedAt Example: 2026-11-29T08:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90
+	ID string `json:"id"`
+
+	// Shortcut Shortcut is unique in the workspace without regard to case.
+	//
+	// Example: refund
+	Shortcut string `json:"shortcut"`
+
+	// Text Example: Hi {{contact.first_name}}, your refund is on its way. {{agent.name}}
+	Text string `json:"text"`
+
+	// Title Example: Refund on its way
+	Title string `json:"title"`
+
+	// UpdatedAt Example: 2026-11-29T08:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CannedResponseList defines model for CannedResponseList.
+type CannedResponseList struct {
+	Data []CannedResponse `json:"data"`
+
+	// NextCursor Example: eyJzIjoicmVmdW5kIn0
+	NextCursor *string `json:"next_cursor"`
+}
+
 // Channel defines model for Channel.
 type Channel struct {
 	// ArchivedAt ArchivedAt is set when the channel was deleted while it had messages: it keeps its
@@ -4266,6 +4492,9 @@ type Channel struct {
 	//
 	// Example: whatsapp_cloud
 	Provider ChannelProvider `json:"provider"`
+
+	// Routing Routing is where the channel's new and customer-reopened unassigned conversations go.
+	Routing ChannelRouting `json:"routing"`
 
 	// RuleOptions RuleOptions are the channel's rule options, every option of its type with defaults applied.
 	RuleOptions map[string]interface{} `json:"rule_options"`
@@ -4389,6 +4618,63 @@ type ChannelList struct {
 	Data       []Channel `json:"data"`
 	NextCursor *string   `json:"next_cursor"`
 }
+
+// ChannelRouting defines model for ChannelRouting.
+type ChannelRouting struct {
+	// MaxOpenPerAgent MaxOpenPerAgent: routing gives no member more than this many open assigned
+	// conversations (counting all of theirs); null: no cap.
+	//
+	// Example: 5
+	MaxOpenPerAgent *int `json:"max_open_per_agent"`
+
+	// Mode Mode: manual puts them in the team's unassigned queue; round_robin assigns the online
+	// member under the cap routed least recently; least_open the online member under the cap
+	// with the fewest open conversations (ties: routed least recently).
+	//
+	// Example: round_robin
+	Mode ChannelRoutingMode `json:"mode"`
+
+	// TeamID TeamID is the team they go to; null: no routing.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	TeamID *openapi_types.UUID `json:"team_id"`
+}
+
+// ChannelRoutingMode Mode: manual puts them in the team's unassigned queue; round_robin assigns the online
+// member under the cap routed least recently; least_open the online member under the cap
+// with the fewest open conversations (ties: routed least recently).
+//
+// Example: round_robin
+type ChannelRoutingMode string
+
+// ChannelRoutingRequest defines model for ChannelRoutingRequest.
+type ChannelRoutingRequest struct {
+	// MaxOpenPerAgent MaxOpenPerAgent caps the open conversations (all of theirs) a member may have for routing
+	// to give them one more; null or absent: no cap. Less than 1 answers 422.
+	//
+	// Example: 5
+	MaxOpenPerAgent *int `json:"max_open_per_agent,omitempty"`
+
+	// Mode Mode: manual puts them in the team's unassigned queue; round_robin assigns the online
+	// member under the cap routed least recently; least_open the online member under the cap
+	// with the fewest open conversations (ties: routed least recently). Default manual.
+	//
+	// Example: round_robin
+	Mode *ChannelRoutingRequestMode `json:"mode,omitempty"`
+
+	// TeamID TeamID is a team of this workspace (another workspace's answers 422), or null: no
+	// routing.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	TeamID *openapi_types.UUID `json:"team_id,omitempty"`
+}
+
+// ChannelRoutingRequestMode Mode: manual puts them in the team's unassigned queue; round_robin assigns the online
+// member under the cap routed least recently; least_open the online member under the cap
+// with the fewest open conversations (ties: routed least recently). Default manual.
+//
+// Example: round_robin
+type ChannelRoutingRequestMode string
 
 // ChannelRule defines model for ChannelRule.
 type ChannelRule struct {
@@ -4599,6 +4885,9 @@ type Conversation struct {
 	// Status Example: open
 	Status ConversationStatus `json:"status"`
 
+	// Team Team is the team the conversation belongs to (its queue while unassigned), or null.
+	Team *ConversationTeam `json:"team"`
+
 	// UnreadCount UnreadCount is how many incoming messages came after the calling user's last read; set
 	// where last_read_at is (0 or more), else null.
 	//
@@ -4719,6 +5008,15 @@ type ConversationRef struct {
 // ConversationRefStatus Example: open
 type ConversationRefStatus string
 
+// ConversationTeam defines model for ConversationTeam.
+type ConversationTeam struct {
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	ID string `json:"id"`
+
+	// Name Example: Billing
+	Name string `json:"name"`
+}
+
 // CreateAPIKeyRequest defines model for CreateAPIKeyRequest.
 type CreateAPIKeyRequest struct {
 	// Name Example: CRM sync
@@ -4756,6 +5054,26 @@ type CreateBroadcastRequest struct {
 	//
 	// Example: 2026-12-06T09:00:00Z
 	SendAt *time.Time `json:"send_at,omitempty"`
+}
+
+// CreateCannedResponseRequest defines model for CreateCannedResponseRequest.
+type CreateCannedResponseRequest struct {
+	// Shortcut Shortcut is 1 to 50 characters without spaces, unique in the workspace without regard
+	// to case.
+	//
+	// Example: refund
+	Shortcut string `json:"shortcut"`
+
+	// Text Text is 1 to 5000 characters; {{contact.first_name}}, {{contact.last_name}} and
+	// {{agent.name}} are filled when it is rendered.
+	//
+	// Example: Hi {{contact.first_name}}, your refund is on its way. {{agent.name}}
+	Text string `json:"text"`
+
+	// Title Title is 1 to 200 characters once surrounding spaces are trimmed.
+	//
+	// Example: Refund on its way
+	Title string `json:"title"`
 }
 
 // CreateChannelIdentityRequest defines model for CreateChannelIdentityRequest.
@@ -5175,6 +5493,15 @@ type CreateSMSTwilioChannelRequestProvider string
 //
 // Example: sms
 type CreateSMSTwilioChannelRequestType string
+
+// CreateTeamRequest defines model for CreateTeamRequest.
+type CreateTeamRequest struct {
+	// Name Name is 1 to 100 characters once surrounding spaces are trimmed, unique in the workspace
+	// without regard to case.
+	//
+	// Example: Billing
+	Name string `json:"name"`
+}
 
 // CreateTelegramChannelRequest A telegram channel delivered by the telegram provider.
 type CreateTelegramChannelRequest struct {
@@ -6339,6 +6666,8 @@ type Problem struct {
 	// - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 	// - `broadcast_not_cancellable`: The broadcast is done or cancelled already (its status is not scheduled or running).
 	// - `broadcast_not_found`: No such broadcast in this workspace.
+	// - `canned_response_not_found`: No such canned response in this workspace.
+	// - `canned_shortcut_taken`: A canned response with this shortcut (without regard to case) exists; existing_id names it.
 	// - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 	// - `channel_not_found`: No such channel in this workspace.
 	// - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -6395,6 +6724,8 @@ type Problem struct {
 	// - `server_busy`: Too many password checks are running; Retry-After says when to try again.
 	// - `tag_not_allowed`: The message tag is not allowed on this channel or at this time.
 	// - `tag_required`: Outside the standard window only a message tag may be sent; decision names the tags.
+	// - `team_exists`: A team with this name (without regard to case) exists; existing_id names it.
+	// - `team_not_found`: No such team in this workspace.
 	// - `template_exists`: A template with this name and language exists; existing_id names it.
 	// - `template_not_approved`: The template is not approved for sending.
 	// - `template_not_found`: No such template in this workspace.
@@ -6453,6 +6784,8 @@ type Problem struct {
 // - `body_too_large`: The body is over the server's limit (BODY_LIMIT).
 // - `broadcast_not_cancellable`: The broadcast is done or cancelled already (its status is not scheduled or running).
 // - `broadcast_not_found`: No such broadcast in this workspace.
+// - `canned_response_not_found`: No such canned response in this workspace.
+// - `canned_shortcut_taken`: A canned response with this shortcut (without regard to case) exists; existing_id names it.
 // - `channel_archived`: The channel is archived: it keeps its history but takes no new messages or identities.
 // - `channel_not_found`: No such channel in this workspace.
 // - `channel_type_mismatch`: The request names another type than the channel's; a channel's type never changes.
@@ -6509,6 +6842,8 @@ type Problem struct {
 // - `server_busy`: Too many password checks are running; Retry-After says when to try again.
 // - `tag_not_allowed`: The message tag is not allowed on this channel or at this time.
 // - `tag_required`: Outside the standard window only a message tag may be sent; decision names the tags.
+// - `team_exists`: A team with this name (without regard to case) exists; existing_id names it.
+// - `team_not_found`: No such team in this workspace.
 // - `template_exists`: A template with this name and language exists; existing_id names it.
 // - `template_not_approved`: The template is not approved for sending.
 // - `template_not_found`: No such template in this workspace.
@@ -6569,6 +6904,20 @@ type ReadConversationRequest struct {
 type RefreshRequest struct {
 	// RefreshToken Example: sbr_AZOlsHweHSqfAGsc...
 	RefreshToken string `json:"refresh_token"`
+}
+
+// RenderCannedResponseRequest defines model for RenderCannedResponseRequest.
+type RenderCannedResponseRequest struct {
+	// ConversationID ConversationID is a conversation of this workspace. Required.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID openapi_types.UUID `json:"conversation_id"`
+}
+
+// RenderedCannedResponse defines model for RenderedCannedResponse.
+type RenderedCannedResponse struct {
+	// Text Example: Hi Maria, your refund is on its way. Ana Silva
+	Text string `json:"text"`
 }
 
 // ReopenConversationRequest defines model for ReopenConversationRequest.
@@ -6855,6 +7204,19 @@ type SendTextMessageRequest struct {
 // SendTextMessageRequestType Example: text
 type SendTextMessageRequestType string
 
+// SetAvailabilityRequest defines model for SetAvailabilityRequest.
+type SetAvailabilityRequest struct {
+	// Availability Availability: routing gives new conversations only to online users.
+	//
+	// Example: online
+	Availability SetAvailabilityRequestAvailability `json:"availability"`
+}
+
+// SetAvailabilityRequestAvailability Availability: routing gives new conversations only to online users.
+//
+// Example: online
+type SetAvailabilityRequestAvailability string
+
 // SetChannelProviderRequest A channel's new provider: one shape per channel type and provider that delivers it, with the provider's whole config, which replaces the current settings (secrets sealed anew). type is the channel's (it never changes).
 //
 // Config is the provider's settings, secrets included (sealed anew, never returned); they
@@ -6874,6 +7236,15 @@ type SetConversationLabelsRequest struct {
 	//
 	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f90"]
 	LabelIds []openapi_types.UUID `json:"label_ids"`
+}
+
+// SetConversationTeamRequest defines model for SetConversationTeamRequest.
+type SetConversationTeamRequest struct {
+	// TeamID TeamID is a team of this workspace, or null to take the conversation out of its team.
+	// Required.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	TeamID *openapi_types.UUID `json:"team_id"`
 }
 
 // SetCustomSandboxProviderRequest Switches a custom channel to the sandbox provider, which delivers nothing outside the server.
@@ -7140,6 +7511,15 @@ type SetSMSTwilioProviderRequestProvider string
 // Example: sms
 type SetSMSTwilioProviderRequestType string
 
+// SetTeamMembersRequest defines model for SetTeamMembersRequest.
+type SetTeamMembersRequest struct {
+	// UserIds UserIDs are users of this workspace: at most 500 distinct ids (a repeated id counts
+	// once); [] empties the team. Required.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"]
+	UserIds []openapi_types.UUID `json:"user_ids"`
+}
+
 // SetTelegramProviderRequest Switches a telegram channel to the telegram provider, with its settings.
 type SetTelegramProviderRequest struct {
 	// Config The telegram provider's settings.
@@ -7391,6 +7771,36 @@ type StreamToken struct {
 
 	// Token Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...
 	Token string `json:"token"`
+}
+
+// Team defines model for Team.
+type Team struct {
+	// CreatedAt Example: 2026-11-29T08:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f80
+	ID string `json:"id"`
+
+	// MemberIds MemberIDs are the members' user ids, ascending.
+	//
+	// Example: ["0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"]
+	MemberIds []openapi_types.UUID `json:"member_ids"`
+
+	// Name Name is unique in the workspace without regard to case.
+	//
+	// Example: Billing
+	Name string `json:"name"`
+
+	// UpdatedAt Example: 2026-11-29T08:00:00Z
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// TeamList defines model for TeamList.
+type TeamList struct {
+	Data []Team `json:"data"`
+
+	// NextCursor Example: eyJuIjoiQmlsbGluZyJ9
+	NextCursor *string `json:"next_cursor"`
 }
 
 // TelegramConfig The telegram provider's settings.
@@ -7664,6 +8074,18 @@ type TwilioMessagingServiceSidConfig struct {
 	MessagingServiceSid string `json:"messaging_service_sid"`
 }
 
+// UpdateCannedResponseRequest defines model for UpdateCannedResponseRequest.
+type UpdateCannedResponseRequest struct {
+	// Shortcut Example: refund
+	Shortcut *string `json:"shortcut,omitempty"`
+
+	// Text Example: Hi {{contact.first_name}}, your refund is on its way.
+	Text *string `json:"text,omitempty"`
+
+	// Title Example: Refund on its way
+	Title *string `json:"title,omitempty"`
+}
+
 // UpdateChannelRequest Changes to a channel: one shape per channel type, and one per type and provider with config. type is the channel's (it never changes); provider, named with config, is the channel's (PUT /v1/channels/{id}/provider switches providers). config is merged over the current settings and rule_options over the current options.
 type UpdateChannelRequest struct {
 	union json.RawMessage
@@ -7673,6 +8095,9 @@ type UpdateChannelRequest struct {
 type UpdateCustomChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions Changes to the rule options of custom channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateCustomRuleOptions `json:"rule_options,omitempty"`
@@ -7713,6 +8138,9 @@ type UpdateCustomWebhookChannelRequest struct {
 	// Example: webhook
 	Provider UpdateCustomWebhookChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions Changes to the rule options of custom channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateCustomRuleOptions `json:"rule_options,omitempty"`
 
@@ -7736,6 +8164,9 @@ type UpdateCustomWebhookChannelRequestType string
 type UpdateEmailChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions email channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -7764,6 +8195,9 @@ type UpdateEmailSMTPChannelRequest struct {
 	// Example: smtp
 	Provider UpdateEmailSMTPChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions email channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -7787,6 +8221,9 @@ type UpdateEmailSMTPChannelRequestType string
 type UpdateInstagramChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions Changes to the rule options of instagram channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateInstagramRuleOptions `json:"rule_options,omitempty"`
@@ -7833,6 +8270,9 @@ type UpdateInstagramInstagramChannelRequest struct {
 	// Example: instagram
 	Provider UpdateInstagramInstagramChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions Changes to the rule options of instagram channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateInstagramRuleOptions `json:"rule_options,omitempty"`
 
@@ -7862,6 +8302,9 @@ type UpdateInstagramRuleOptions struct {
 type UpdateLINEChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions line channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -7902,6 +8345,9 @@ type UpdateLINELINEChannelRequest struct {
 	// Example: line
 	Provider UpdateLINELINEChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions line channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -7939,6 +8385,9 @@ type UpdateLabelRequest struct {
 type UpdateMessengerChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions Changes to the rule options of messenger channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateMessengerRuleOptions `json:"rule_options,omitempty"`
@@ -7985,6 +8434,9 @@ type UpdateMessengerMessengerChannelRequest struct {
 	// Example: messenger
 	Provider UpdateMessengerMessengerChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions Changes to the rule options of messenger channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateMessengerRuleOptions `json:"rule_options,omitempty"`
 
@@ -8028,6 +8480,9 @@ type UpdateSMSChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -8054,6 +8509,9 @@ type UpdateSMSTwilioChannelRequest struct {
 	//
 	// Example: twilio
 	Provider UpdateSMSTwilioChannelRequestProvider `json:"provider"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions sms channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8101,10 +8559,22 @@ type UpdateSMTPConfig struct {
 // UpdateSMTPConfigTLS One of starttls, tls, none. null clears it.
 type UpdateSMTPConfigTLS string
 
+// UpdateTeamRequest defines model for UpdateTeamRequest.
+type UpdateTeamRequest struct {
+	// Name Name is 1 to 100 characters once surrounding spaces are trimmed, unique in the workspace
+	// without regard to case.
+	//
+	// Example: Billing EU
+	Name *string `json:"name,omitempty"`
+}
+
 // UpdateTelegramChannelRequest Changes a telegram channel's name or rule options.
 type UpdateTelegramChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8144,6 +8614,9 @@ type UpdateTelegramTelegramChannelRequest struct {
 	//
 	// Example: telegram
 	Provider UpdateTelegramTelegramChannelRequestProvider `json:"provider"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions telegram channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8243,6 +8716,9 @@ type UpdateViberChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions Changes to the rule options of viber channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateViberRuleOptions `json:"rule_options,omitempty"`
 
@@ -8291,6 +8767,9 @@ type UpdateViberViberChannelRequest struct {
 	// Example: viber
 	Provider UpdateViberViberChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions Changes to the rule options of viber channels, merged over the channel's: each left out keeps its value.
 	RuleOptions *UpdateViberRuleOptions `json:"rule_options,omitempty"`
 
@@ -8315,6 +8794,9 @@ type UpdateWeChatChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions wechat channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -8333,6 +8815,9 @@ type UpdateWeChatChannelRequestType string
 type UpdateWebchatChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8360,6 +8845,9 @@ type UpdateWebchatWebhookChannelRequest struct {
 	//
 	// Example: webhook
 	Provider UpdateWebchatWebhookChannelRequestProvider `json:"provider"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions webchat channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8414,6 +8902,9 @@ type UpdateWhatsAppChannelRequest struct {
 	// Name Example: WhatsApp EU
 	Name *string `json:"name,omitempty"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -8459,6 +8950,9 @@ type UpdateWhatsAppTwilioChannelRequest struct {
 	// Example: twilio
 	Provider UpdateWhatsAppTwilioChannelRequestProvider `json:"provider"`
 
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
+
 	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
 
@@ -8490,6 +8984,9 @@ type UpdateWhatsAppWhatsAppCloudChannelRequest struct {
 	//
 	// Example: whatsapp_cloud
 	Provider UpdateWhatsAppWhatsAppCloudChannelRequestProvider `json:"provider"`
+
+	// Routing Routing replaces the channel's routing as a whole (absent: unchanged).
+	Routing *ChannelRoutingRequest `json:"routing,omitempty"`
 
 	// RuleOptions whatsapp channels take no rule options: an empty object, or leave it out.
 	RuleOptions *map[string]interface{} `json:"rule_options,omitempty"`
@@ -8546,6 +9043,11 @@ type UpdateWorkspaceSettingsRequest struct {
 
 // User defines model for User.
 type User struct {
+	// Availability Availability: routing gives conversations only to online users. A new user is offline.
+	//
+	// Example: online
+	Availability UserAvailability `json:"availability"`
+
 	// CreatedAt Example: 2026-11-29T08:00:00Z
 	CreatedAt time.Time `json:"created_at"`
 
@@ -8564,6 +9066,11 @@ type User struct {
 	// UpdatedAt Example: 2026-11-29T08:00:00Z
 	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// UserAvailability Availability: routing gives conversations only to online users. A new user is offline.
+//
+// Example: online
+type UserAvailability string
 
 // UserRole Example: agent
 type UserRole string
@@ -8863,6 +9370,18 @@ type ListBroadcastRecipientsParams struct {
 // ListBroadcastRecipientsParamsStatus defines parameters for ListBroadcastRecipients.
 type ListBroadcastRecipientsParamsStatus string
 
+// ListCannedResponsesParams defines parameters for ListCannedResponses.
+type ListCannedResponsesParams struct {
+	// Q Prefix of the shortcut or the title
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListChannelsParams defines parameters for ListChannels.
 type ListChannelsParams struct {
 	// IncludeArchived Include archived channels
@@ -8939,6 +9458,9 @@ type ListConversationsParams struct {
 
 	// LabelID Only conversations that carry this label
 	LabelID *openapi_types.UUID `form:"label_id,omitempty" json:"label_id,omitempty"`
+
+	// TeamID Only the team's conversations (with inbox=unassigned: the team's queue)
+	TeamID *openapi_types.UUID `form:"team_id,omitempty" json:"team_id,omitempty"`
 
 	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
@@ -9067,6 +9589,15 @@ type ListScheduledMessagesParams struct {
 // ListScheduledMessagesParamsStatus defines parameters for ListScheduledMessages.
 type ListScheduledMessagesParamsStatus string
 
+// ListTeamsParams defines parameters for ListTeams.
+type ListTeamsParams struct {
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Page size (1-100)
@@ -9131,6 +9662,15 @@ type RefreshSessionJSONRequestBody = RefreshRequest
 // CreateBroadcastJSONRequestBody defines body for CreateBroadcast for application/json ContentType.
 type CreateBroadcastJSONRequestBody = CreateBroadcastRequest
 
+// CreateCannedResponseJSONRequestBody defines body for CreateCannedResponse for application/json ContentType.
+type CreateCannedResponseJSONRequestBody = CreateCannedResponseRequest
+
+// UpdateCannedResponseJSONRequestBody defines body for UpdateCannedResponse for application/json ContentType.
+type UpdateCannedResponseJSONRequestBody = UpdateCannedResponseRequest
+
+// RenderCannedResponseJSONRequestBody defines body for RenderCannedResponse for application/json ContentType.
+type RenderCannedResponseJSONRequestBody = RenderCannedResponseRequest
+
 // CreateChannelJSONRequestBody defines body for CreateChannel for application/json ContentType.
 type CreateChannelJSONRequestBody = CreateChannelRequest
 
@@ -9158,6 +9698,9 @@ type CreateContactIdentityJSONRequestBody = CreateChannelIdentityRequest
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = SendMessageRequest
 
+// BulkConversationsJSONRequestBody defines body for BulkConversations for application/json ContentType.
+type BulkConversationsJSONRequestBody = BulkConversationsRequest
+
 // AssignConversationJSONRequestBody defines body for AssignConversation for application/json ContentType.
 type AssignConversationJSONRequestBody = AssignConversationRequest
 
@@ -9179,17 +9722,32 @@ type ReopenConversationJSONRequestBody = ReopenConversationRequest
 // SnoozeConversationJSONRequestBody defines body for SnoozeConversation for application/json ContentType.
 type SnoozeConversationJSONRequestBody = SnoozeConversationRequest
 
+// SetConversationTeamJSONRequestBody defines body for SetConversationTeam for application/json ContentType.
+type SetConversationTeamJSONRequestBody = SetConversationTeamRequest
+
 // CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
 type CreateLabelJSONRequestBody = CreateLabelRequest
 
 // UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
 type UpdateLabelJSONRequestBody = UpdateLabelRequest
 
+// SetMyAvailabilityJSONRequestBody defines body for SetMyAvailability for application/json ContentType.
+type SetMyAvailabilityJSONRequestBody = SetAvailabilityRequest
+
 // UploadMediaMultipartRequestBody defines body for UploadMedia for multipart/form-data ContentType.
 type UploadMediaMultipartRequestBody UploadMediaMultipartBody
 
 // UpdateNoteJSONRequestBody defines body for UpdateNote for application/json ContentType.
 type UpdateNoteJSONRequestBody = UpdateNoteRequest
+
+// CreateTeamJSONRequestBody defines body for CreateTeam for application/json ContentType.
+type CreateTeamJSONRequestBody = CreateTeamRequest
+
+// UpdateTeamJSONRequestBody defines body for UpdateTeam for application/json ContentType.
+type UpdateTeamJSONRequestBody = UpdateTeamRequest
+
+// SetTeamMembersJSONRequestBody defines body for SetTeamMembers for application/json ContentType.
+type SetTeamMembersJSONRequestBody = SetTeamMembersRequest
 
 // UpdateTemplateJSONRequestBody defines body for UpdateTemplate for application/json ContentType.
 type UpdateTemplateJSONRequestBody = TemplateRequest
@@ -10261,6 +10819,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 	case "conversation.reopened":
 		return t.AsEventConversation()
 	case "conversation.snoozed":
+		return t.AsEventConversation()
+	case "conversation.team_changed":
 		return t.AsEventConversation()
 	case "conversation.unassigned":
 		return t.AsEventConversation()
@@ -12175,6 +12735,81 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
 	ListBroadcastRecipients(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCannedResponses List canned responses
+	//
+	// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+	//
+	// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+	ListCannedResponses(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCannedResponseWithBody Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCannedResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCannedResponse Delete a canned response
+	//
+	// Deletes a canned response. Owners, managers and admin keys.
+	//
+	// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+	DeleteCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCannedResponse Get a canned response
+	//
+	// One canned response, its text as written.
+	//
+	// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+	GetCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCannedResponseWithBody Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCannedResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenderCannedResponseWithBody Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenderCannedResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetChannelRules The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -12407,10 +13042,28 @@ type ClientInterface interface {
 
 	// ListConversations The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; team_id keeps the team's conversations, and with inbox=unassigned it is the team's queue (another workspace's team matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkConversationsWithBody Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkConversations Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversations(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetConversationCounts Count the inbox's tabs
 	//
@@ -12564,6 +13217,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
 	SnoozeConversation(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetConversationTeamWithBody Set a conversation's team
+	//
+	// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+	SetConversationTeamWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetConversationTeam Set a conversation's team
+	//
+	// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+	SetConversationTeam(ctx context.Context, id openapi_types.UUID, body SetConversationTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// MarkConversationUnread Mark a conversation unread
 	//
 	// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
@@ -12641,6 +13312,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyAvailabilityWithBody Set my availability
+	//
+	// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+	SetMyAvailabilityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyAvailability Set my availability
+	//
+	// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+	SetMyAvailability(ctx context.Context, body SetMyAvailabilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadMediaWithBody Upload a media file
 	//
@@ -12731,6 +13420,81 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
 	GetScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTeams List teams
+	//
+	// The workspace's teams by name, without regard to case, each with its members' ids.
+	//
+	// Corresponds with GET /v1/teams (the `ListTeams` operationId).
+	ListTeams(ctx context.Context, params *ListTeamsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTeamWithBody Create a team
+	//
+	// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+	CreateTeamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTeam Create a team
+	//
+	// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+	CreateTeam(ctx context.Context, body CreateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTeam Delete a team
+	//
+	// Deletes the team: its conversations lose their team (they keep their assignees; no conversation.team_changed is published for them) and the channels that routed to it stop routing (routing.team_id null). Owners, managers and admin keys.
+	//
+	// Corresponds with DELETE /v1/teams/{id} (the `DeleteTeam` operationId).
+	DeleteTeam(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTeam Get a team
+	//
+	// One team with its members' ids.
+	//
+	// Corresponds with GET /v1/teams/{id} (the `GetTeam` operationId).
+	GetTeam(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTeamWithBody Rename a team
+	//
+	// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+	UpdateTeamWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTeam Rename a team
+	//
+	// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+	UpdateTeam(ctx context.Context, id openapi_types.UUID, body UpdateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetTeamMembersWithBody Set a team's members
+	//
+	// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+	SetTeamMembersWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetTeamMembers Set a team's members
+	//
+	// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+	SetTeamMembers(ctx context.Context, id openapi_types.UUID, body SetTeamMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteTemplate Delete a template
 	//
@@ -13259,6 +14023,171 @@ func (c *Client) ListBroadcastRecipients(ctx context.Context, id openapi_types.U
 	return c.Client.Do(req)
 }
 
+// ListCannedResponses List canned responses
+//
+// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+//
+// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+func (c *Client) ListCannedResponses(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCannedResponsesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCannedResponseWithBody Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *Client) CreateCannedResponseWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCannedResponseRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCannedResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *Client) CreateCannedResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCannedResponseRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCannedResponse Delete a canned response
+//
+// Deletes a canned response. Owners, managers and admin keys.
+//
+// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+func (c *Client) DeleteCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCannedResponseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCannedResponse Get a canned response
+//
+// One canned response, its text as written.
+//
+// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+func (c *Client) GetCannedResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCannedResponseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCannedResponseWithBody Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *Client) UpdateCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCannedResponseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCannedResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *Client) UpdateCannedResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCannedResponseRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenderCannedResponseWithBody Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *Client) RenderCannedResponseWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenderCannedResponseRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenderCannedResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *Client) RenderCannedResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenderCannedResponseRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetChannelRules The channel rule table
 //
 // Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -13771,11 +14700,49 @@ func (c *Client) GetSendEligibility(ctx context.Context, id openapi_types.UUID, 
 
 // ListConversations The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; team_id keeps the team's conversations, and with inbox=unassigned it is the team's queue (another workspace's team matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 func (c *Client) ListConversations(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListConversationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkConversationsWithBody Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *Client) BulkConversationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkConversationsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkConversations Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *Client) BulkConversations(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkConversationsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -14118,6 +15085,44 @@ func (c *Client) SnoozeConversation(ctx context.Context, id openapi_types.UUID, 
 	return c.Client.Do(req)
 }
 
+// SetConversationTeamWithBody Set a conversation's team
+//
+// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+func (c *Client) SetConversationTeamWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetConversationTeamRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetConversationTeam Set a conversation's team
+//
+// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+func (c *Client) SetConversationTeam(ctx context.Context, id openapi_types.UUID, body SetConversationTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetConversationTeamRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // MarkConversationUnread Mark a conversation unread
 //
 // Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
@@ -14286,6 +15291,44 @@ func (c *Client) UpdateLabel(ctx context.Context, id openapi_types.UUID, body Up
 // Corresponds with GET /v1/me (the `GetMe` operationId).
 func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMeRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyAvailabilityWithBody Set my availability
+//
+// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+func (c *Client) SetMyAvailabilityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyAvailabilityRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyAvailability Set my availability
+//
+// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+func (c *Client) SetMyAvailability(ctx context.Context, body SetMyAvailabilityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyAvailabilityRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -14496,6 +15539,171 @@ func (c *Client) CancelScheduledMessage(ctx context.Context, id openapi_types.UU
 // Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
 func (c *Client) GetScheduledMessage(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetScheduledMessageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTeams List teams
+//
+// The workspace's teams by name, without regard to case, each with its members' ids.
+//
+// Corresponds with GET /v1/teams (the `ListTeams` operationId).
+func (c *Client) ListTeams(ctx context.Context, params *ListTeamsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTeamsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTeamWithBody Create a team
+//
+// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+func (c *Client) CreateTeamWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTeamRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTeam Create a team
+//
+// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+func (c *Client) CreateTeam(ctx context.Context, body CreateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTeamRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTeam Delete a team
+//
+// Deletes the team: its conversations lose their team (they keep their assignees; no conversation.team_changed is published for them) and the channels that routed to it stop routing (routing.team_id null). Owners, managers and admin keys.
+//
+// Corresponds with DELETE /v1/teams/{id} (the `DeleteTeam` operationId).
+func (c *Client) DeleteTeam(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTeamRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTeam Get a team
+//
+// One team with its members' ids.
+//
+// Corresponds with GET /v1/teams/{id} (the `GetTeam` operationId).
+func (c *Client) GetTeam(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTeamRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTeamWithBody Rename a team
+//
+// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+func (c *Client) UpdateTeamWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTeamRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTeam Rename a team
+//
+// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+func (c *Client) UpdateTeam(ctx context.Context, id openapi_types.UUID, body UpdateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTeamRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetTeamMembersWithBody Set a team's members
+//
+// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+func (c *Client) SetTeamMembersWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetTeamMembersRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetTeamMembers Set a team's members
+//
+// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+func (c *Client) SetTeamMembers(ctx context.Context, id openapi_types.UUID, body SetTeamMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetTeamMembersRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15546,6 +16754,286 @@ func NewListBroadcastRecipientsRequest(server string, id openapi_types.UUID, par
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListCannedResponsesRequest constructs an http.Request for the ListCannedResponses method
+func NewListCannedResponsesRequest(server string, params *ListCannedResponsesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCannedResponseRequest calls the generic CreateCannedResponse builder with application/json body
+func NewCreateCannedResponseRequest(server string, body CreateCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCannedResponseRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCannedResponseRequestWithBody constructs an http.Request for the CreateCannedResponse method, with any body, and a specified content type
+func NewCreateCannedResponseRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCannedResponseRequest constructs an http.Request for the DeleteCannedResponse method
+func NewDeleteCannedResponseRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCannedResponseRequest constructs an http.Request for the GetCannedResponse method
+func NewGetCannedResponseRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCannedResponseRequest calls the generic UpdateCannedResponse builder with application/json body
+func NewUpdateCannedResponseRequest(server string, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCannedResponseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCannedResponseRequestWithBody constructs an http.Request for the UpdateCannedResponse method, with any body, and a specified content type
+func NewUpdateCannedResponseRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRenderCannedResponseRequest calls the generic RenderCannedResponse builder with application/json body
+func NewRenderCannedResponseRequest(server string, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRenderCannedResponseRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRenderCannedResponseRequestWithBody constructs an http.Request for the RenderCannedResponse method, with any body, and a specified content type
+func NewRenderCannedResponseRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/canned-responses/%s/render", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -16612,6 +18100,18 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 
 		}
 
+		if params.TeamID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "team_id", *params.TeamID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Q != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -16682,6 +18182,46 @@ func NewListConversationsRequest(server string, params *ListConversationsParams)
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewBulkConversationsRequest calls the generic BulkConversations builder with application/json body
+func NewBulkConversationsRequest(server string, body BulkConversationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkConversationsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkConversationsRequestWithBody constructs an http.Request for the BulkConversations method, with any body, and a specified content type
+func NewBulkConversationsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -17237,6 +18777,53 @@ func NewSnoozeConversationRequestWithBody(server string, id openapi_types.UUID, 
 	return req, nil
 }
 
+// NewSetConversationTeamRequest calls the generic SetConversationTeam builder with application/json body
+func NewSetConversationTeamRequest(server string, id openapi_types.UUID, body SetConversationTeamJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetConversationTeamRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetConversationTeamRequestWithBody constructs an http.Request for the SetConversationTeam method, with any body, and a specified content type
+func NewSetConversationTeamRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/conversations/%s/team", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewMarkConversationUnreadRequest constructs an http.Request for the MarkConversationUnread method
 func NewMarkConversationUnreadRequest(server string, id openapi_types.UUID) (*http.Request, error) {
 	var err error
@@ -17610,6 +19197,46 @@ func NewGetMeRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetMyAvailabilityRequest calls the generic SetMyAvailability builder with application/json body
+func NewSetMyAvailabilityRequest(server string, body SetMyAvailabilityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetMyAvailabilityRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetMyAvailabilityRequestWithBody constructs an http.Request for the SetMyAvailability method, with any body, and a specified content type
+func NewSetMyAvailabilityRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/me/availability")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -18117,6 +19744,274 @@ func NewGetScheduledMessageRequest(server string, id openapi_types.UUID) (*http.
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListTeamsRequest constructs an http.Request for the ListTeams method
+func NewListTeamsRequest(server string, params *ListTeamsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTeamRequest calls the generic CreateTeam builder with application/json body
+func NewCreateTeamRequest(server string, body CreateTeamJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTeamRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateTeamRequestWithBody constructs an http.Request for the CreateTeam method, with any body, and a specified content type
+func NewCreateTeamRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteTeamRequest constructs an http.Request for the DeleteTeam method
+func NewDeleteTeamRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTeamRequest constructs an http.Request for the GetTeam method
+func NewGetTeamRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateTeamRequest calls the generic UpdateTeam builder with application/json body
+func NewUpdateTeamRequest(server string, id openapi_types.UUID, body UpdateTeamJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTeamRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateTeamRequestWithBody constructs an http.Request for the UpdateTeam method, with any body, and a specified content type
+func NewUpdateTeamRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetTeamMembersRequest calls the generic SetTeamMembers builder with application/json body
+func NewSetTeamMembersRequest(server string, id openapi_types.UUID, body SetTeamMembersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetTeamMembersRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetTeamMembersRequestWithBody constructs an http.Request for the SetTeamMembers method, with any body, and a specified content type
+func NewSetTeamMembersRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/teams/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -19103,6 +20998,87 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/broadcasts/{id}/recipients (the `ListBroadcastRecipients` operationId).
 	ListBroadcastRecipientsWithResponse(ctx context.Context, id openapi_types.UUID, params *ListBroadcastRecipientsParams, reqEditors ...RequestEditorFn) (*ListBroadcastRecipientsResponse, error)
 
+	// ListCannedResponsesWithResponse List canned responses
+	//
+	// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+	ListCannedResponsesWithResponse(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*ListCannedResponsesResponse, error)
+
+	// CreateCannedResponseWithBodyWithResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error)
+
+	// CreateCannedResponseWithResponse Create a canned response
+	//
+	// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+	CreateCannedResponseWithResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error)
+
+	// DeleteCannedResponseWithResponse Delete a canned response
+	//
+	// Deletes a canned response. Owners, managers and admin keys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+	DeleteCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCannedResponseResponse, error)
+
+	// GetCannedResponseWithResponse Get a canned response
+	//
+	// One canned response, its text as written.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+	GetCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCannedResponseResponse, error)
+
+	// UpdateCannedResponseWithBodyWithResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error)
+
+	// UpdateCannedResponseWithResponse Update a canned response
+	//
+	// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+	UpdateCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error)
+
+	// RenderCannedResponseWithBodyWithResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error)
+
+	// RenderCannedResponseWithResponse Render a canned response
+	//
+	// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+	RenderCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error)
+
 	// GetChannelRulesWithResponse The channel rule table
 	//
 	// Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -19355,12 +21331,30 @@ type ClientWithResponsesInterface interface {
 
 	// ListConversationsWithResponse The inbox
 	//
-	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
+	// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; team_id keeps the team's conversations, and with inbox=unassigned it is the team's queue (another workspace's team matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/conversations (the `ListConversations` operationId).
 	ListConversationsWithResponse(ctx context.Context, params *ListConversationsParams, reqEditors ...RequestEditorFn) (*ListConversationsResponse, error)
+
+	// BulkConversationsWithBodyWithResponse Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error)
+
+	// BulkConversationsWithResponse Act on many conversations
+	//
+	// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+	BulkConversationsWithResponse(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error)
 
 	// GetConversationCountsWithResponse Count the inbox's tabs
 	//
@@ -19522,6 +21516,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/conversations/{id}/snooze (the `SnoozeConversation` operationId).
 	SnoozeConversationWithResponse(ctx context.Context, id openapi_types.UUID, body SnoozeConversationJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeConversationResponse, error)
 
+	// SetConversationTeamWithBodyWithResponse Set a conversation's team
+	//
+	// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+	SetConversationTeamWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetConversationTeamResponse, error)
+
+	// SetConversationTeamWithResponse Set a conversation's team
+	//
+	// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+	SetConversationTeamWithResponse(ctx context.Context, id openapi_types.UUID, body SetConversationTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*SetConversationTeamResponse, error)
+
 	// MarkConversationUnreadWithResponse Mark a conversation unread
 	//
 	// Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
@@ -19611,6 +21623,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/me (the `GetMe` operationId).
 	GetMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeResponse, error)
+
+	// SetMyAvailabilityWithBodyWithResponse Set my availability
+	//
+	// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+	SetMyAvailabilityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyAvailabilityResponse, error)
+
+	// SetMyAvailabilityWithResponse Set my availability
+	//
+	// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+	SetMyAvailabilityWithResponse(ctx context.Context, body SetMyAvailabilityJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyAvailabilityResponse, error)
 
 	// UploadMediaWithBodyWithResponse Upload a media file
 	//
@@ -19719,6 +21749,87 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/scheduled-messages/{id} (the `GetScheduledMessage` operationId).
 	GetScheduledMessageWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetScheduledMessageResponse, error)
+
+	// ListTeamsWithResponse List teams
+	//
+	// The workspace's teams by name, without regard to case, each with its members' ids.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/teams (the `ListTeams` operationId).
+	ListTeamsWithResponse(ctx context.Context, params *ListTeamsParams, reqEditors ...RequestEditorFn) (*ListTeamsResponse, error)
+
+	// CreateTeamWithBodyWithResponse Create a team
+	//
+	// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+	CreateTeamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTeamResponse, error)
+
+	// CreateTeamWithResponse Create a team
+	//
+	// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+	CreateTeamWithResponse(ctx context.Context, body CreateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTeamResponse, error)
+
+	// DeleteTeamWithResponse Delete a team
+	//
+	// Deletes the team: its conversations lose their team (they keep their assignees; no conversation.team_changed is published for them) and the channels that routed to it stop routing (routing.team_id null). Owners, managers and admin keys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/teams/{id} (the `DeleteTeam` operationId).
+	DeleteTeamWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteTeamResponse, error)
+
+	// GetTeamWithResponse Get a team
+	//
+	// One team with its members' ids.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/teams/{id} (the `GetTeam` operationId).
+	GetTeamWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetTeamResponse, error)
+
+	// UpdateTeamWithBodyWithResponse Rename a team
+	//
+	// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+	UpdateTeamWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTeamResponse, error)
+
+	// UpdateTeamWithResponse Rename a team
+	//
+	// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+	UpdateTeamWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTeamResponse, error)
+
+	// SetTeamMembersWithBodyWithResponse Set a team's members
+	//
+	// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+	SetTeamMembersWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetTeamMembersResponse, error)
+
+	// SetTeamMembersWithResponse Set a team's members
+	//
+	// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+	SetTeamMembersWithResponse(ctx context.Context, id openapi_types.UUID, body SetTeamMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*SetTeamMembersResponse, error)
 
 	// DeleteTemplateWithResponse Delete a template
 	//
@@ -21238,6 +23349,700 @@ func (r ListBroadcastRecipientsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListBroadcastRecipientsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCannedResponsesResponse200Headers the declared response headers of an HTTP 200 response for ListCannedResponses
+type ListCannedResponsesResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse400Headers the declared response headers of an HTTP 400 response for ListCannedResponses
+type ListCannedResponsesResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse401Headers the declared response headers of an HTTP 401 response for ListCannedResponses
+type ListCannedResponsesResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListCannedResponsesResponse403Headers the declared response headers of an HTTP 403 response for ListCannedResponses
+type ListCannedResponsesResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListCannedResponsesResponse422Headers the declared response headers of an HTTP 422 response for ListCannedResponses
+type ListCannedResponsesResponse422Headers struct {
+	XRequestID *string
+}
+
+type ListCannedResponsesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponseList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCannedResponsesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListCannedResponsesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCannedResponsesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCannedResponsesResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListCannedResponsesResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCannedResponsesResponse) GetJSON200() *CannedResponseList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCannedResponsesResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCannedResponsesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCannedResponsesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCannedResponsesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCannedResponsesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCannedResponseResponse201Headers the declared response headers of an HTTP 201 response for CreateCannedResponse
+type CreateCannedResponseResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for CreateCannedResponse
+type CreateCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for CreateCannedResponse
+type CreateCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for CreateCannedResponse
+type CreateCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse409Headers the declared response headers of an HTTP 409 response for CreateCannedResponse
+type CreateCannedResponseResponse409Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for CreateCannedResponse
+type CreateCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for CreateCannedResponse
+type CreateCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCannedResponseResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateCannedResponseResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateCannedResponseResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateCannedResponseResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCannedResponseResponse) GetJSON201() *CannedResponse {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCannedResponseResponse204Headers the declared response headers of an HTTP 204 response for DeleteCannedResponse
+type DeleteCannedResponseResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for DeleteCannedResponse
+type DeleteCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// DeleteCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for DeleteCannedResponse
+type DeleteCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for DeleteCannedResponse
+type DeleteCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+type DeleteCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteCannedResponseResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteCannedResponseResponse404Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for GetCannedResponse
+type GetCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for GetCannedResponse
+type GetCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for GetCannedResponse
+type GetCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for GetCannedResponse
+type GetCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponse
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCannedResponseResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCannedResponseResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCannedResponseResponse) GetJSON200() *CannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for UpdateCannedResponse
+type UpdateCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for UpdateCannedResponse
+type UpdateCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for UpdateCannedResponse
+type UpdateCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UpdateCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for UpdateCannedResponse
+type UpdateCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for UpdateCannedResponse
+type UpdateCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse409Headers the declared response headers of an HTTP 409 response for UpdateCannedResponse
+type UpdateCannedResponseResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for UpdateCannedResponse
+type UpdateCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// UpdateCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for UpdateCannedResponse
+type UpdateCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type UpdateCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCannedResponseResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateCannedResponseResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateCannedResponseResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateCannedResponseResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCannedResponseResponse) GetJSON200() *CannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCannedResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RenderCannedResponseResponse200Headers the declared response headers of an HTTP 200 response for RenderCannedResponse
+type RenderCannedResponseResponse200Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse400Headers the declared response headers of an HTTP 400 response for RenderCannedResponse
+type RenderCannedResponseResponse400Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse401Headers the declared response headers of an HTTP 401 response for RenderCannedResponse
+type RenderCannedResponseResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// RenderCannedResponseResponse403Headers the declared response headers of an HTTP 403 response for RenderCannedResponse
+type RenderCannedResponseResponse403Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse404Headers the declared response headers of an HTTP 404 response for RenderCannedResponse
+type RenderCannedResponseResponse404Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse413Headers the declared response headers of an HTTP 413 response for RenderCannedResponse
+type RenderCannedResponseResponse413Headers struct {
+	XRequestID *string
+}
+
+// RenderCannedResponseResponse422Headers the declared response headers of an HTTP 422 response for RenderCannedResponse
+type RenderCannedResponseResponse422Headers struct {
+	XRequestID *string
+}
+
+type RenderCannedResponseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RenderedCannedResponse
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RenderCannedResponseResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RenderCannedResponseResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RenderCannedResponseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RenderCannedResponseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RenderCannedResponseResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RenderCannedResponseResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RenderCannedResponseResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RenderCannedResponseResponse) GetJSON200() *RenderedCannedResponse {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RenderCannedResponseResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r RenderCannedResponseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RenderCannedResponseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RenderCannedResponseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RenderCannedResponseResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23587,6 +26392,125 @@ func (r ListConversationsResponse) ContentType() string {
 	return ""
 }
 
+// BulkConversationsResponse200Headers the declared response headers of an HTTP 200 response for BulkConversations
+type BulkConversationsResponse200Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse400Headers the declared response headers of an HTTP 400 response for BulkConversations
+type BulkConversationsResponse400Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse401Headers the declared response headers of an HTTP 401 response for BulkConversations
+type BulkConversationsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// BulkConversationsResponse403Headers the declared response headers of an HTTP 403 response for BulkConversations
+type BulkConversationsResponse403Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse413Headers the declared response headers of an HTTP 413 response for BulkConversations
+type BulkConversationsResponse413Headers struct {
+	XRequestID *string
+}
+
+// BulkConversationsResponse422Headers the declared response headers of an HTTP 422 response for BulkConversations
+type BulkConversationsResponse422Headers struct {
+	XRequestID *string
+}
+
+type BulkConversationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkConversationResults
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *BulkConversationsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *BulkConversationsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkConversationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *BulkConversationsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *BulkConversationsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *BulkConversationsResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkConversationsResponse) GetJSON200() *BulkConversationResults {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r BulkConversationsResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkConversationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkConversationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkConversationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkConversationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetConversationCountsResponse200Headers the declared response headers of an HTTP 200 response for GetConversationCounts
 type GetConversationCountsResponse200Headers struct {
 	XRequestID *string
@@ -24940,6 +27864,139 @@ func (r SnoozeConversationResponse) ContentType() string {
 	return ""
 }
 
+// SetConversationTeamResponse200Headers the declared response headers of an HTTP 200 response for SetConversationTeam
+type SetConversationTeamResponse200Headers struct {
+	XRequestID *string
+}
+
+// SetConversationTeamResponse400Headers the declared response headers of an HTTP 400 response for SetConversationTeam
+type SetConversationTeamResponse400Headers struct {
+	XRequestID *string
+}
+
+// SetConversationTeamResponse401Headers the declared response headers of an HTTP 401 response for SetConversationTeam
+type SetConversationTeamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SetConversationTeamResponse403Headers the declared response headers of an HTTP 403 response for SetConversationTeam
+type SetConversationTeamResponse403Headers struct {
+	XRequestID *string
+}
+
+// SetConversationTeamResponse404Headers the declared response headers of an HTTP 404 response for SetConversationTeam
+type SetConversationTeamResponse404Headers struct {
+	XRequestID *string
+}
+
+// SetConversationTeamResponse413Headers the declared response headers of an HTTP 413 response for SetConversationTeam
+type SetConversationTeamResponse413Headers struct {
+	XRequestID *string
+}
+
+// SetConversationTeamResponse422Headers the declared response headers of an HTTP 422 response for SetConversationTeam
+type SetConversationTeamResponse422Headers struct {
+	XRequestID *string
+}
+
+type SetConversationTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Conversation
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetConversationTeamResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetConversationTeamResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetConversationTeamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetConversationTeamResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetConversationTeamResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetConversationTeamResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetConversationTeamResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetConversationTeamResponse) GetJSON200() *Conversation {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetConversationTeamResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SetConversationTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetConversationTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetConversationTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetConversationTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MarkConversationUnreadResponse200Headers the declared response headers of an HTTP 200 response for MarkConversationUnread
 type MarkConversationUnreadResponse200Headers struct {
 	XRequestID *string
@@ -25711,6 +28768,125 @@ func (r GetMeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetMyAvailabilityResponse200Headers the declared response headers of an HTTP 200 response for SetMyAvailability
+type SetMyAvailabilityResponse200Headers struct {
+	XRequestID *string
+}
+
+// SetMyAvailabilityResponse400Headers the declared response headers of an HTTP 400 response for SetMyAvailability
+type SetMyAvailabilityResponse400Headers struct {
+	XRequestID *string
+}
+
+// SetMyAvailabilityResponse401Headers the declared response headers of an HTTP 401 response for SetMyAvailability
+type SetMyAvailabilityResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SetMyAvailabilityResponse403Headers the declared response headers of an HTTP 403 response for SetMyAvailability
+type SetMyAvailabilityResponse403Headers struct {
+	XRequestID *string
+}
+
+// SetMyAvailabilityResponse413Headers the declared response headers of an HTTP 413 response for SetMyAvailability
+type SetMyAvailabilityResponse413Headers struct {
+	XRequestID *string
+}
+
+// SetMyAvailabilityResponse422Headers the declared response headers of an HTTP 422 response for SetMyAvailability
+type SetMyAvailabilityResponse422Headers struct {
+	XRequestID *string
+}
+
+type SetMyAvailabilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetMyAvailabilityResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetMyAvailabilityResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetMyAvailabilityResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetMyAvailabilityResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetMyAvailabilityResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetMyAvailabilityResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetMyAvailabilityResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetMyAvailabilityResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetMyAvailabilityResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetMyAvailabilityResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetMyAvailabilityResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetMyAvailabilityResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SetMyAvailabilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetMyAvailabilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetMyAvailabilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetMyAvailabilityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26867,6 +30043,686 @@ func (r GetScheduledMessageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetScheduledMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTeamsResponse200Headers the declared response headers of an HTTP 200 response for ListTeams
+type ListTeamsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListTeamsResponse400Headers the declared response headers of an HTTP 400 response for ListTeams
+type ListTeamsResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListTeamsResponse401Headers the declared response headers of an HTTP 401 response for ListTeams
+type ListTeamsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListTeamsResponse403Headers the declared response headers of an HTTP 403 response for ListTeams
+type ListTeamsResponse403Headers struct {
+	XRequestID *string
+}
+
+type ListTeamsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TeamList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTeamsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListTeamsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTeamsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListTeamsResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTeamsResponse) GetJSON200() *TeamList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListTeamsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTeamsResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListTeamsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTeamsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTeamsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTeamsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTeamsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTeamResponse201Headers the declared response headers of an HTTP 201 response for CreateTeam
+type CreateTeamResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// CreateTeamResponse400Headers the declared response headers of an HTTP 400 response for CreateTeam
+type CreateTeamResponse400Headers struct {
+	XRequestID *string
+}
+
+// CreateTeamResponse401Headers the declared response headers of an HTTP 401 response for CreateTeam
+type CreateTeamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// CreateTeamResponse403Headers the declared response headers of an HTTP 403 response for CreateTeam
+type CreateTeamResponse403Headers struct {
+	XRequestID *string
+}
+
+// CreateTeamResponse409Headers the declared response headers of an HTTP 409 response for CreateTeam
+type CreateTeamResponse409Headers struct {
+	XRequestID *string
+}
+
+// CreateTeamResponse413Headers the declared response headers of an HTTP 413 response for CreateTeam
+type CreateTeamResponse413Headers struct {
+	XRequestID *string
+}
+
+// CreateTeamResponse422Headers the declared response headers of an HTTP 422 response for CreateTeam
+type CreateTeamResponse422Headers struct {
+	XRequestID *string
+}
+
+type CreateTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Team
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateTeamResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateTeamResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTeamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateTeamResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateTeamResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateTeamResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateTeamResponse422Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTeamResponse) GetJSON201() *Team {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateTeamResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteTeamResponse204Headers the declared response headers of an HTTP 204 response for DeleteTeam
+type DeleteTeamResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteTeamResponse401Headers the declared response headers of an HTTP 401 response for DeleteTeam
+type DeleteTeamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// DeleteTeamResponse403Headers the declared response headers of an HTTP 403 response for DeleteTeam
+type DeleteTeamResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteTeamResponse404Headers the declared response headers of an HTTP 404 response for DeleteTeam
+type DeleteTeamResponse404Headers struct {
+	XRequestID *string
+}
+
+type DeleteTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteTeamResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteTeamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteTeamResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteTeamResponse404Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteTeamResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteTeamResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteTeamResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTeamResponse200Headers the declared response headers of an HTTP 200 response for GetTeam
+type GetTeamResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetTeamResponse401Headers the declared response headers of an HTTP 401 response for GetTeam
+type GetTeamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetTeamResponse403Headers the declared response headers of an HTTP 403 response for GetTeam
+type GetTeamResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetTeamResponse404Headers the declared response headers of an HTTP 404 response for GetTeam
+type GetTeamResponse404Headers struct {
+	XRequestID *string
+}
+
+type GetTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Team
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetTeamResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTeamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetTeamResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetTeamResponse404Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTeamResponse) GetJSON200() *Team {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetTeamResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetTeamResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetTeamResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTeamResponse200Headers the declared response headers of an HTTP 200 response for UpdateTeam
+type UpdateTeamResponse200Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse400Headers the declared response headers of an HTTP 400 response for UpdateTeam
+type UpdateTeamResponse400Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse401Headers the declared response headers of an HTTP 401 response for UpdateTeam
+type UpdateTeamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// UpdateTeamResponse403Headers the declared response headers of an HTTP 403 response for UpdateTeam
+type UpdateTeamResponse403Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse404Headers the declared response headers of an HTTP 404 response for UpdateTeam
+type UpdateTeamResponse404Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse409Headers the declared response headers of an HTTP 409 response for UpdateTeam
+type UpdateTeamResponse409Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse413Headers the declared response headers of an HTTP 413 response for UpdateTeam
+type UpdateTeamResponse413Headers struct {
+	XRequestID *string
+}
+
+// UpdateTeamResponse422Headers the declared response headers of an HTTP 422 response for UpdateTeam
+type UpdateTeamResponse422Headers struct {
+	XRequestID *string
+}
+
+type UpdateTeamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Team
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateTeamResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateTeamResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateTeamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateTeamResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateTeamResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateTeamResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateTeamResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateTeamResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTeamResponse) GetJSON200() *Team {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateTeamResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTeamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTeamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTeamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTeamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetTeamMembersResponse200Headers the declared response headers of an HTTP 200 response for SetTeamMembers
+type SetTeamMembersResponse200Headers struct {
+	XRequestID *string
+}
+
+// SetTeamMembersResponse400Headers the declared response headers of an HTTP 400 response for SetTeamMembers
+type SetTeamMembersResponse400Headers struct {
+	XRequestID *string
+}
+
+// SetTeamMembersResponse401Headers the declared response headers of an HTTP 401 response for SetTeamMembers
+type SetTeamMembersResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// SetTeamMembersResponse403Headers the declared response headers of an HTTP 403 response for SetTeamMembers
+type SetTeamMembersResponse403Headers struct {
+	XRequestID *string
+}
+
+// SetTeamMembersResponse404Headers the declared response headers of an HTTP 404 response for SetTeamMembers
+type SetTeamMembersResponse404Headers struct {
+	XRequestID *string
+}
+
+// SetTeamMembersResponse413Headers the declared response headers of an HTTP 413 response for SetTeamMembers
+type SetTeamMembersResponse413Headers struct {
+	XRequestID *string
+}
+
+// SetTeamMembersResponse422Headers the declared response headers of an HTTP 422 response for SetTeamMembers
+type SetTeamMembersResponse422Headers struct {
+	XRequestID *string
+}
+
+type SetTeamMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Team
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetTeamMembersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SetTeamMembersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetTeamMembersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SetTeamMembersResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetTeamMembersResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SetTeamMembersResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SetTeamMembersResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetTeamMembersResponse) GetJSON200() *Team {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetTeamMembersResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r SetTeamMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetTeamMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetTeamMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetTeamMembersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28897,6 +32753,141 @@ func (c *ClientWithResponses) ListBroadcastRecipientsWithResponse(ctx context.Co
 	return ParseListBroadcastRecipientsResponse(rsp)
 }
 
+// ListCannedResponsesWithResponse List canned responses
+//
+// The workspace's canned responses by shortcut, without regard to case. q keeps those whose shortcut or title starts with it, without regard to case (what an agent typed after "/").
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/canned-responses (the `ListCannedResponses` operationId).
+func (c *ClientWithResponses) ListCannedResponsesWithResponse(ctx context.Context, params *ListCannedResponsesParams, reqEditors ...RequestEditorFn) (*ListCannedResponsesResponse, error) {
+	rsp, err := c.ListCannedResponses(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCannedResponsesResponse(rsp)
+}
+
+// CreateCannedResponseWithBodyWithResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *ClientWithResponses) CreateCannedResponseWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error) {
+	rsp, err := c.CreateCannedResponseWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCannedResponseResponse(rsp)
+}
+
+// CreateCannedResponseWithResponse Create a canned response
+//
+// Adds a canned response. A shortcut the workspace already has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses (the `CreateCannedResponse` operationId).
+func (c *ClientWithResponses) CreateCannedResponseWithResponse(ctx context.Context, body CreateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCannedResponseResponse, error) {
+	rsp, err := c.CreateCannedResponse(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCannedResponseResponse(rsp)
+}
+
+// DeleteCannedResponseWithResponse Delete a canned response
+//
+// Deletes a canned response. Owners, managers and admin keys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/canned-responses/{id} (the `DeleteCannedResponse` operationId).
+func (c *ClientWithResponses) DeleteCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCannedResponseResponse, error) {
+	rsp, err := c.DeleteCannedResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCannedResponseResponse(rsp)
+}
+
+// GetCannedResponseWithResponse Get a canned response
+//
+// One canned response, its text as written.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/canned-responses/{id} (the `GetCannedResponse` operationId).
+func (c *ClientWithResponses) GetCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCannedResponseResponse, error) {
+	rsp, err := c.GetCannedResponse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCannedResponseResponse(rsp)
+}
+
+// UpdateCannedResponseWithBodyWithResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *ClientWithResponses) UpdateCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error) {
+	rsp, err := c.UpdateCannedResponseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCannedResponseResponse(rsp)
+}
+
+// UpdateCannedResponseWithResponse Update a canned response
+//
+// Changes a canned response; absent fields stay. A shortcut another has, in any case, answers 409 canned_shortcut_taken with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/canned-responses/{id} (the `UpdateCannedResponse` operationId).
+func (c *ClientWithResponses) UpdateCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCannedResponseResponse, error) {
+	rsp, err := c.UpdateCannedResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCannedResponseResponse(rsp)
+}
+
+// RenderCannedResponseWithBodyWithResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *ClientWithResponses) RenderCannedResponseWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error) {
+	rsp, err := c.RenderCannedResponseWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenderCannedResponseResponse(rsp)
+}
+
+// RenderCannedResponseWithResponse Render a canned response
+//
+// The canned response's text for a conversation of this workspace, with {{contact.first_name}} and {{contact.last_name}} (the conversation's contact) and {{agent.name}} (the calling user's name; empty for an API key, which is no person) filled in. Spaces inside the braces are allowed; any other {{...}} stays as written. Nothing is sent: the agent edits the text and sends it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/canned-responses/{id}/render (the `RenderCannedResponse` operationId).
+func (c *ClientWithResponses) RenderCannedResponseWithResponse(ctx context.Context, id openapi_types.UUID, body RenderCannedResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*RenderCannedResponseResponse, error) {
+	rsp, err := c.RenderCannedResponse(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenderCannedResponseResponse(rsp)
+}
+
 // GetChannelRulesWithResponse The channel rule table
 //
 // Every channel type's messaging window, what may be sent inside and after it, its per-channel options with defaults, and the sources, as the send path applies them. Every eligibility answer and send carries the same rule_version.
@@ -29317,7 +33308,7 @@ func (c *ClientWithResponses) GetSendEligibilityWithResponse(ctx context.Context
 
 // ListConversationsWithResponse The inbox
 //
-// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
+// Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; team_id keeps the team's conversations, and with inbox=unassigned it is the team's queue (another workspace's team matches nothing); q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -29328,6 +33319,36 @@ func (c *ClientWithResponses) ListConversationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListConversationsResponse(rsp)
+}
+
+// BulkConversationsWithBodyWithResponse Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *ClientWithResponses) BulkConversationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error) {
+	rsp, err := c.BulkConversationsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkConversationsResponse(rsp)
+}
+
+// BulkConversationsWithResponse Act on many conversations
+//
+// Applies one action (assign, unassign, close, label, snooze) to 1 to 100 conversations, each in its own transaction through the single-conversation request's rules (PUT .../assignee, POST .../close, PUT .../labels, POST .../snooze): an agent may assign only themselves, a closing note follows the workspace's settings, and so on. Answers 200 with one result per distinct id, in order: status is what that single request would have answered and error its problem. A conversation of another workspace (or none) answers 404 conversation_not_found in its result, and the others are applied. A request no conversation could take (no ids, more than 100, an unknown action, a closing note too long) is a 422 of its own; assign without assignee_id and label without label_ids answer 422 in each result. Handy when an agent goes offline: their conversations stay theirs until a manager moves them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/conversations/bulk (the `BulkConversations` operationId).
+func (c *ClientWithResponses) BulkConversationsWithResponse(ctx context.Context, body BulkConversationsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkConversationsResponse, error) {
+	rsp, err := c.BulkConversations(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkConversationsResponse(rsp)
 }
 
 // GetConversationCountsWithResponse Count the inbox's tabs
@@ -29598,6 +33619,36 @@ func (c *ClientWithResponses) SnoozeConversationWithResponse(ctx context.Context
 	return ParseSnoozeConversationResponse(rsp)
 }
 
+// SetConversationTeamWithBodyWithResponse Set a conversation's team
+//
+// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+func (c *ClientWithResponses) SetConversationTeamWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetConversationTeamResponse, error) {
+	rsp, err := c.SetConversationTeamWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetConversationTeamResponse(rsp)
+}
+
+// SetConversationTeamWithResponse Set a conversation's team
+//
+// Puts the conversation in a team of this workspace ({"team_id": "..."}) or takes it out of its team ({"team_id": null}); its assignee stays. While unassigned it is in the team's queue: GET /v1/conversations?team_id=...&inbox=unassigned. A team_id that is no team of this workspace (another workspace's included) answers 422. A change moves updated_at and publishes conversation.team_changed; the same team again changes nothing. Agents may move any conversation they can see.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/conversations/{id}/team (the `SetConversationTeam` operationId).
+func (c *ClientWithResponses) SetConversationTeamWithResponse(ctx context.Context, id openapi_types.UUID, body SetConversationTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*SetConversationTeamResponse, error) {
+	rsp, err := c.SetConversationTeam(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetConversationTeamResponse(rsp)
+}
+
 // MarkConversationUnreadWithResponse Mark a conversation unread
 //
 // Moves the calling user's last read back to just before the latest incoming message, so unread_count is 1 (0 when the customer never wrote). An API key answers 403 user_required.
@@ -29746,6 +33797,36 @@ func (c *ClientWithResponses) GetMeWithResponse(ctx context.Context, reqEditors 
 		return nil, err
 	}
 	return ParseGetMeResponse(rsp)
+}
+
+// SetMyAvailabilityWithBodyWithResponse Set my availability
+//
+// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+func (c *ClientWithResponses) SetMyAvailabilityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyAvailabilityResponse, error) {
+	rsp, err := c.SetMyAvailabilityWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyAvailabilityResponse(rsp)
+}
+
+// SetMyAvailabilityWithResponse Set my availability
+//
+// Sets the calling user's availability: routing (a channel's routing, round_robin or least_open) gives new and customer-reopened conversations only to online members of the channel's team. Going away or offline does not take anyone's conversations away: those assigned to the user stay theirs until someone reassigns them (a manager can move many at once with POST /v1/conversations/bulk). Users only: an API key has no availability and gets 403 user_required. A new user is offline.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/me/availability (the `SetMyAvailability` operationId).
+func (c *ClientWithResponses) SetMyAvailabilityWithResponse(ctx context.Context, body SetMyAvailabilityJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyAvailabilityResponse, error) {
+	rsp, err := c.SetMyAvailability(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyAvailabilityResponse(rsp)
 }
 
 // UploadMediaWithBodyWithResponse Upload a media file
@@ -29926,6 +34007,141 @@ func (c *ClientWithResponses) GetScheduledMessageWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetScheduledMessageResponse(rsp)
+}
+
+// ListTeamsWithResponse List teams
+//
+// The workspace's teams by name, without regard to case, each with its members' ids.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/teams (the `ListTeams` operationId).
+func (c *ClientWithResponses) ListTeamsWithResponse(ctx context.Context, params *ListTeamsParams, reqEditors ...RequestEditorFn) (*ListTeamsResponse, error) {
+	rsp, err := c.ListTeams(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTeamsResponse(rsp)
+}
+
+// CreateTeamWithBodyWithResponse Create a team
+//
+// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+func (c *ClientWithResponses) CreateTeamWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTeamResponse, error) {
+	rsp, err := c.CreateTeamWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTeamResponse(rsp)
+}
+
+// CreateTeamWithResponse Create a team
+//
+// Adds a team, without members (PUT /v1/teams/{id}/members sets them). A name the workspace already has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/teams (the `CreateTeam` operationId).
+func (c *ClientWithResponses) CreateTeamWithResponse(ctx context.Context, body CreateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTeamResponse, error) {
+	rsp, err := c.CreateTeam(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTeamResponse(rsp)
+}
+
+// DeleteTeamWithResponse Delete a team
+//
+// Deletes the team: its conversations lose their team (they keep their assignees; no conversation.team_changed is published for them) and the channels that routed to it stop routing (routing.team_id null). Owners, managers and admin keys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/teams/{id} (the `DeleteTeam` operationId).
+func (c *ClientWithResponses) DeleteTeamWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteTeamResponse, error) {
+	rsp, err := c.DeleteTeam(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTeamResponse(rsp)
+}
+
+// GetTeamWithResponse Get a team
+//
+// One team with its members' ids.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/teams/{id} (the `GetTeam` operationId).
+func (c *ClientWithResponses) GetTeamWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetTeamResponse, error) {
+	rsp, err := c.GetTeam(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTeamResponse(rsp)
+}
+
+// UpdateTeamWithBodyWithResponse Rename a team
+//
+// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+func (c *ClientWithResponses) UpdateTeamWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTeamResponse, error) {
+	rsp, err := c.UpdateTeamWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTeamResponse(rsp)
+}
+
+// UpdateTeamWithResponse Rename a team
+//
+// Renames a team; an absent name stays. A name another team has, in any case, answers 409 team_exists with existing_id. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/teams/{id} (the `UpdateTeam` operationId).
+func (c *ClientWithResponses) UpdateTeamWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateTeamJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTeamResponse, error) {
+	rsp, err := c.UpdateTeam(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTeamResponse(rsp)
+}
+
+// SetTeamMembersWithBodyWithResponse Set a team's members
+//
+// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+func (c *ClientWithResponses) SetTeamMembersWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetTeamMembersResponse, error) {
+	rsp, err := c.SetTeamMembersWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetTeamMembersResponse(rsp)
+}
+
+// SetTeamMembersWithResponse Set a team's members
+//
+// Replaces the team's members with user_ids (a repeated id counts once; [] empties the team). An id that is no user of this workspace (another workspace's user included) answers 422 naming it (user_ids[i]), and nothing changes. Members who stay keep their place in round robin. Owners, managers and admin keys.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/teams/{id}/members (the `SetTeamMembers` operationId).
+func (c *ClientWithResponses) SetTeamMembersWithResponse(ctx context.Context, id openapi_types.UUID, body SetTeamMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*SetTeamMembersResponse, error) {
+	rsp, err := c.SetTeamMembers(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetTeamMembersResponse(rsp)
 }
 
 // DeleteTemplateWithResponse Delete a template
@@ -31695,6 +35911,778 @@ func ParseListBroadcastRecipientsResponse(rsp *http.Response) (*ListBroadcastRec
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCannedResponsesResponse parses an HTTP response from a ListCannedResponsesWithResponse call
+func ParseListCannedResponsesResponse(rsp *http.Response) (*ListCannedResponsesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCannedResponsesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponseList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCannedResponsesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListCannedResponsesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCannedResponsesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCannedResponsesResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListCannedResponsesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCannedResponseResponse parses an HTTP response from a CreateCannedResponseWithResponse call
+func ParseCreateCannedResponseResponse(rsp *http.Response) (*CreateCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCannedResponseResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateCannedResponseResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateCannedResponseResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCannedResponseResponse parses an HTTP response from a DeleteCannedResponseWithResponse call
+func ParseDeleteCannedResponseResponse(rsp *http.Response) (*DeleteCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteCannedResponseResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCannedResponseResponse parses an HTTP response from a GetCannedResponseWithResponse call
+func ParseGetCannedResponseResponse(rsp *http.Response) (*GetCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCannedResponseResponse parses an HTTP response from a UpdateCannedResponseWithResponse call
+func ParseUpdateCannedResponseResponse(rsp *http.Response) (*UpdateCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateCannedResponseResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateCannedResponseResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRenderCannedResponseResponse parses an HTTP response from a RenderCannedResponseWithResponse call
+func ParseRenderCannedResponseResponse(rsp *http.Response) (*RenderCannedResponseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RenderCannedResponseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RenderedCannedResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RenderCannedResponseResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RenderCannedResponseResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RenderCannedResponseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RenderCannedResponseResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RenderCannedResponseResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers RenderCannedResponseResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers RenderCannedResponseResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
 	}
 
 	return response, nil
@@ -34313,6 +39301,137 @@ func ParseListConversationsResponse(rsp *http.Response) (*ListConversationsRespo
 	return response, nil
 }
 
+// ParseBulkConversationsResponse parses an HTTP response from a BulkConversationsWithResponse call
+func ParseBulkConversationsResponse(rsp *http.Response) (*BulkConversationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkConversationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkConversationResults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers BulkConversationsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers BulkConversationsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers BulkConversationsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers BulkConversationsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers BulkConversationsResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers BulkConversationsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetConversationCountsResponse parses an HTTP response from a GetConversationCountsWithResponse call
 func ParseGetConversationCountsResponse(rsp *http.Response) (*GetConversationCountsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -35819,6 +40938,154 @@ func ParseSnoozeConversationResponse(rsp *http.Response) (*SnoozeConversationRes
 	return response, nil
 }
 
+// ParseSetConversationTeamResponse parses an HTTP response from a SetConversationTeamWithResponse call
+func ParseSetConversationTeamResponse(rsp *http.Response) (*SetConversationTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetConversationTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Conversation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetConversationTeamResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetConversationTeamResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetConversationTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetConversationTeamResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetConversationTeamResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetConversationTeamResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetConversationTeamResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseMarkConversationUnreadResponse parses an HTTP response from a MarkConversationUnreadWithResponse call
 func ParseMarkConversationUnreadResponse(rsp *http.Response) (*MarkConversationUnreadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36654,6 +41921,137 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetMyAvailabilityResponse parses an HTTP response from a SetMyAvailabilityWithResponse call
+func ParseSetMyAvailabilityResponse(rsp *http.Response) (*SetMyAvailabilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetMyAvailabilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetMyAvailabilityResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetMyAvailabilityResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetMyAvailabilityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetMyAvailabilityResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetMyAvailabilityResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetMyAvailabilityResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
 	}
 
 	return response, nil
@@ -37984,6 +43382,761 @@ func ParseGetScheduledMessageResponse(rsp *http.Response) (*GetScheduledMessageR
 			headers.XRequestID = &value
 		}
 		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTeamsResponse parses an HTTP response from a ListTeamsWithResponse call
+func ParseListTeamsResponse(rsp *http.Response) (*ListTeamsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTeamsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TeamList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTeamsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListTeamsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListTeamsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListTeamsResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTeamResponse parses an HTTP response from a CreateTeamWithResponse call
+func ParseCreateTeamResponse(rsp *http.Response) (*CreateTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Team
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateTeamResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateTeamResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateTeamResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateTeamResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateTeamResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateTeamResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTeamResponse parses an HTTP response from a DeleteTeamWithResponse call
+func ParseDeleteTeamResponse(rsp *http.Response) (*DeleteTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteTeamResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteTeamResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteTeamResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTeamResponse parses an HTTP response from a GetTeamWithResponse call
+func ParseGetTeamResponse(rsp *http.Response) (*GetTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Team
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetTeamResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetTeamResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetTeamResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTeamResponse parses an HTTP response from a UpdateTeamWithResponse call
+func ParseUpdateTeamResponse(rsp *http.Response) (*UpdateTeamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTeamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Team
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateTeamResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateTeamResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateTeamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateTeamResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateTeamResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateTeamResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateTeamResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateTeamResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetTeamMembersResponse parses an HTTP response from a SetTeamMembersWithResponse call
+func ParseSetTeamMembersResponse(rsp *http.Response) (*SetTeamMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetTeamMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Team
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetTeamMembersResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers SetTeamMembersResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetTeamMembersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SetTeamMembersResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetTeamMembersResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers SetTeamMembersResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SetTeamMembersResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
 	}
 
 	return response, nil

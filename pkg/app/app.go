@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/auth"
+	"github.com/switchboard/switchboard/pkg/bulk"
+	"github.com/switchboard/switchboard/pkg/canned"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/config"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -28,6 +30,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/subscription"
+	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -41,6 +44,12 @@ type Services struct {
 	Templates  *template.Service
 	// Labels manages labels and a conversation's set of them.
 	Labels *label.Service
+	// Teams manages teams and their members.
+	Teams *team.Service
+	// Canned manages and renders canned responses.
+	Canned *canned.Service
+	// Bulk applies one action to many conversations through Conversations and Labels.
+	Bulk *bulk.Service
 	// Conversations runs the inbox, the conversation lifecycle and inbound ingestion.
 	Conversations *conversation.Service
 	// Sends runs rule-checked sends and eligibility answers.
@@ -116,7 +125,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, files, log, now)
 	sends := conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""})
+	labels := label.NewService(st, now)
 	return Services{
+		Bulk:          bulk.NewService(convs, labels),
 		Media:         files,
 		Fetches:       fetches,
 		MediaURLs:     media.NewSigner(cfg.JWTSecret, cfg.MediaURLTTL, now),
@@ -134,7 +145,9 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Contacts:      contact.NewService(st, now),
 		Channels:      channels,
 		Templates:     template.NewService(st, now),
-		Labels:        label.NewService(st, now),
+		Labels:        labels,
+		Teams:         team.NewService(st, now),
+		Canned:        canned.NewService(st, now),
 		Conversations: convs,
 		Sends:         sends,
 		Scheduled:     conversation.NewScheduledService(st, sends),

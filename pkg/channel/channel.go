@@ -39,9 +39,11 @@ type Channel struct {
 	// Secrets is the sealed JSON object of the provider's secrets (nil when there are none).
 	Secrets     []byte
 	RuleOptions rules.Options
-	ArchivedAt  *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Routing is where the channel's new and customer-reopened conversations go (routing.go).
+	Routing    Routing
+	ArchivedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Archived reports whether the channel is archived: kept for its history, closed to new traffic.
@@ -154,6 +156,8 @@ type Patch struct {
 	Provider    *string
 	Config      map[string]any
 	RuleOptions map[string]any
+	// Routing changes the channel's routing (nil: unchanged).
+	Routing *RoutingPatch
 }
 
 // ProviderSwitch replaces a channel's provider and its whole config, as Create sets them.
@@ -267,7 +271,7 @@ func (s *Service) Create(ctx context.Context, ws uuid.UUID, n New) (Channel, err
 		errs.Add("type", "must be one of "+typeNames())
 	}
 	now := Now(s.now)
-	ch := Channel{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Type: t, Name: checkName(n.Name, &errs),
+	ch := Channel{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Type: t, Routing: Routing{Mode: RoutingManual}, Name: checkName(n.Name, &errs),
 		Provider: ProviderSandbox, Config: map[string]any{}, SecretNames: []string{}, CreatedAt: now, UpdatedAt: now}
 	if ok {
 		ch.RuleOptions = checkOptions(t, n.RuleOptions, &errs)
@@ -335,6 +339,9 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channe
 				}
 			}
 			ch.RuleOptions = checkOptions(ch.Type, merged, &errs)
+		}
+		if p.Routing != nil {
+			p.Routing.apply(&ch.Routing, &errs)
 		}
 		if p.Config != nil {
 			config, err := s.mergeConfig(*ch, p.Config, &errs)

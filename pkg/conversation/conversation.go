@@ -99,6 +99,12 @@ type Assignee struct {
 	Email string
 }
 
+// TeamRef is a conversation's team as its rows show it (pkg/team manages teams).
+type TeamRef struct {
+	ID   uuid.UUID
+	Name string
+}
+
 // Preview is the last message of a conversation, as the inbox shows it.
 type Preview struct {
 	ID        uuid.UUID
@@ -135,7 +141,11 @@ type Conversation struct {
 	Contact     ContactSummary
 	AssigneeID  *uuid.UUID
 	// Assignee is filled on reads; changes go through AssigneeID.
-	Assignee      *Assignee
+	Assignee *Assignee
+	// TeamID is the team the conversation belongs to (its queue while unassigned); Team is
+	// filled on reads.
+	TeamID        *uuid.UUID
+	Team          *TeamRef
 	LastMessage   *Preview
 	LastMessageAt time.Time
 	// ClosingNote is the latest closing note; it stays after a reopen.
@@ -176,6 +186,8 @@ var (
 	ErrSnoozeClosed = errkind.New(errkind.KindConflict, "conversation_closed",
 		"The conversation is closed; reopen it before snoozing it.")
 	// ErrAssignForbidden: agents may only assign conversations to themselves or unassign themselves.
+	// ErrUnknownTeam: the team to set is no team of this workspace.
+	ErrUnknownTeam     = errkind.Invalid(errkind.Field{Field: "team_id", Message: "must be a team of this workspace"})
 	ErrAssignForbidden = errkind.New(errkind.KindForbidden, "assignment_forbidden",
 		"Agents may assign a conversation only to themselves, and unassign only themselves.")
 )

@@ -53,6 +53,8 @@ type Filter struct {
 	Reader *uuid.UUID
 	// LabelID keeps conversations that carry the label.
 	LabelID *uuid.UUID
+	// TeamID keeps the team's conversations (with InboxUnassigned: the team's queue).
+	TeamID *uuid.UUID
 	// Window keeps conversations by their default channel's window: WindowOpen, WindowClosing
 	// or WindowClosed; "" any.
 	Window string
@@ -79,6 +81,10 @@ type Inbound struct {
 	// recorded on it, and returns the lifecycle events to store (a reopen, a wake); it also
 	// moves the reply window.
 	Apply func(c *Conversation, m Message) ([]Event, error)
+	// Route is called after Apply with the events it returned and a reader of the team to
+	// route to, which locks the team (see Store.Ingest); it answers the assignment's events
+	// and the routing to record, nil when nothing was routed.
+	Route func(ctx context.Context, c *Conversation, events []Event, read TeamReader) ([]Event, *Routed, error)
 }
 
 // Ingested is what an inbound message produced, as the API answers it.
@@ -102,6 +108,11 @@ type Store interface {
 	// ChangeConversation locks the conversation row (SELECT ... FOR UPDATE), calls change, and
 	// saves the changed conversation with the events change returns, in one transaction.
 	ChangeConversation(ctx context.Context, ws, id uuid.UUID, change func(*Conversation) ([]Event, error)) (Conversation, error)
+	// SetConversationTeam locks the conversation, lets change set its team (reporting
+	// whether it changed) and, when it did, saves it and publishes
+	// conversation.team_changed, in one transaction; a team that is no team of ws is
+	// ErrUnknownTeam.
+	SetConversationTeam(ctx context.Context, ws, id uuid.UUID, change func(*Conversation) bool) (Conversation, error)
 	// WakeSnoozed locks at most limit snoozed conversations due at now (snoozed_until <= now),
 	// skipping those another transaction holds, calls wake on each, and saves those it changed
 	// with their events in one transaction. It answers how many changed.
@@ -426,6 +437,9 @@ func (s *Service) Ingest(ctx context.Context, ws, channelID uuid.UUID, in Inboun
 				return c.Wake(WokeCustomerReplied, customer, now), nil
 			}
 			return nil, nil
+		},
+		Route: func(ctx context.Context, c *Conversation, events []Event, read TeamReader) ([]Event, *Routed, error) {
+			return c.route(ctx, ch.Routing, events, read, now)
 		}})
 	if err != nil {
 		return Ingested{}, false, fmt.Errorf("ingest: %w", err)

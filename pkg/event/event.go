@@ -58,6 +58,11 @@ const (
 // done), with the Broadcast, its final counts included, as payload. A cancelled one publishes none.
 const BroadcastCompleted = "broadcast.completed"
 
+// ConversationTeamChanged is published when a conversation's team is set or cleared (PUT
+// /v1/conversations/{id}/team), and when routing gives an inbound conversation its channel's
+// team; deleting a team publishes none for its conversations.
+const ConversationTeamChanged = "conversation.team_changed"
+
 // Reply window alerts, with a WindowAlert as payload: window.expiring goes out the workspace's
 // window_closing_minutes before a conversation's default channel's window (or HUMAN_AGENT tag
 // period) closes, window.closed when it closes; each once per window, from one process, and
@@ -70,7 +75,7 @@ const (
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
-	ConversationLabelsChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
+	ConversationLabelsChanged, ConversationTeamChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
 	WindowExpiring, WindowClosed,
 	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled, BroadcastCompleted}
 

@@ -21,6 +21,8 @@ type Channel struct {
 	SecretsSet []string `json:"secrets_set" example:"access_token,app_secret"`
 	// RuleOptions are the channel's rule options, every option of its type with defaults applied.
 	RuleOptions map[string]any `json:"rule_options"`
+	// Routing is where the channel's new and customer-reopened unassigned conversations go.
+	Routing ChannelRouting `json:"routing"`
 	// ArchivedAt is set when the channel was deleted while it had messages: it keeps its
 	// history but takes no new messages or identities.
 	ArchivedAt *time.Time `json:"archived_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T08:00:00Z"`
@@ -89,7 +91,7 @@ func ToChannel(ch channel.Channel) Channel {
 		cfg = map[string]any{}
 	}
 	return Channel{ID: ch.ID.String(), Type: string(ch.Type), Name: ch.Name, Provider: ch.Provider, Config: cfg,
-		SecretsSet: orEmpty(ch.SecretNames), RuleOptions: ch.RuleOptions.Map(ch.Type), ArchivedAt: ch.ArchivedAt,
+		SecretsSet: orEmpty(ch.SecretNames), RuleOptions: ch.RuleOptions.Map(ch.Type), Routing: ToChannelRouting(ch.Routing), ArchivedAt: ch.ArchivedAt,
 		CreatedAt: ch.CreatedAt, UpdatedAt: ch.UpdatedAt}
 }
 

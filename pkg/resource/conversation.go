@@ -57,6 +57,8 @@ type Conversation struct {
 	Contact ConversationContact `json:"contact"`
 	// Assignee is the user working the conversation, or null.
 	Assignee *Assignee `json:"assignee" extensions:"x-nullable"`
+	// Team is the team the conversation belongs to (its queue while unassigned), or null.
+	Team *ConversationTeam `json:"team" extensions:"x-nullable"`
 	// LastMessage previews the latest message, or null before the first one.
 	LastMessage *MessagePreview `json:"last_message" extensions:"x-nullable"`
 	// ClosingNote is the latest closing note; it stays after a reopen. Null if never closed.
@@ -209,6 +211,9 @@ func ToConversation(v conversation.Conversation) Conversation {
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ClosedAt: v.ClosedAt, SnoozedUntil: v.SnoozedUntil, Labels: toConversationLabels(v.Labels)}
 	if a := v.Assignee; a != nil {
 		out.Assignee = &Assignee{ID: a.ID.String(), Name: a.Name, Email: a.Email}
+	}
+	if t := v.Team; t != nil {
+		out.Team = &ConversationTeam{ID: t.ID.String(), Name: t.Name}
 	}
 	if m := v.LastMessage; m != nil {
 		out.LastMessage = &MessagePreview{ID: m.ID.String(), ChannelID: m.ChannelID.String(), Direction: string(m.Direction),

@@ -8,12 +8,14 @@ import (
 
 // User is a member of the workspace.
 type User struct {
-	ID        string    `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
-	Email     string    `json:"email" example:"ana@example.com"`
-	Name      string    `json:"name" example:"Ana Silva"`
-	Role      string    `json:"role" enums:"owner,manager,agent" example:"agent"`
-	CreatedAt time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
-	UpdatedAt time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	ID    string `json:"id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
+	Email string `json:"email" example:"ana@example.com"`
+	Name  string `json:"name" example:"Ana Silva"`
+	Role  string `json:"role" enums:"owner,manager,agent" example:"agent"`
+	// Availability: routing gives conversations only to online users. A new user is offline.
+	Availability string    `json:"availability" enums:"online,away,offline" example:"online"`
+	CreatedAt    time.Time `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
+	UpdatedAt    time.Time `json:"updated_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 } // @name User
 
 // UserList is a page of users.
@@ -24,7 +26,7 @@ type UserList struct {
 
 // ToUser is u without its password.
 func ToUser(u workspace.User) User {
-	return User{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return User{ID: u.ID.String(), Email: u.Email, Name: u.Name, Role: string(u.Role), Availability: string(u.Availability), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // WorkspaceSettings are the workspace's inbox rules and phone region.

@@ -25,9 +25,13 @@ type channelRow struct {
 	Secrets     []byte
 	SecretNames textArray
 	RuleOptions jsonObject
-	ArchivedAt  *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Routing (migration 0021): RoutingTeamID nil is no routing.
+	RoutingTeamID  *uuid.UUID
+	RoutingMode    string
+	RoutingMaxOpen *int32
+	ArchivedAt     *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 func (channelRow) TableName() string { return "channels" }
@@ -42,13 +46,34 @@ func (r channelRow) domain() channel.Channel {
 	}
 	return channel.Channel{WorkspaceID: r.WorkspaceID, ID: r.ID, Type: t, Name: r.Name, Provider: r.Provider,
 		Config: map[string]any(r.Config), SecretNames: []string(r.SecretNames), Secrets: r.Secrets, RuleOptions: opts,
-		ArchivedAt: r.ArchivedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Routing: routingOf(r), ArchivedAt: r.ArchivedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func routingOf(r channelRow) channel.Routing {
+	out := channel.Routing{TeamID: r.RoutingTeamID, Mode: channel.RoutingMode(r.RoutingMode)}
+	if out.Mode == "" {
+		out.Mode = channel.RoutingManual
+	}
+	if r.RoutingMaxOpen != nil {
+		n := int(*r.RoutingMaxOpen)
+		out.MaxOpenPerAgent = &n
+	}
+	return out
 }
 
 func toChannelRow(c channel.Channel) channelRow {
-	return channelRow{WorkspaceID: c.WorkspaceID, ID: c.ID, Type: string(c.Type), Name: c.Name, Provider: c.Provider,
+	r := channelRow{WorkspaceID: c.WorkspaceID, ID: c.ID, Type: string(c.Type), Name: c.Name, Provider: c.Provider,
 		Config: jsonObject(c.Config), Secrets: c.Secrets, SecretNames: textArray(c.SecretNames),
-		RuleOptions: jsonObject(c.RuleOptions.Map(c.Type)), ArchivedAt: c.ArchivedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		RuleOptions: jsonObject(c.RuleOptions.Map(c.Type)), ArchivedAt: c.ArchivedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		RoutingTeamID: c.Routing.TeamID, RoutingMode: string(c.Routing.Mode)}
+	if r.RoutingMode == "" {
+		r.RoutingMode = string(channel.RoutingManual)
+	}
+	if n := c.Routing.MaxOpenPerAgent; n != nil {
+		v := int32(*n)
+		r.RoutingMaxOpen = &v
+	}
+	return r
 }
 
 // CreateChannel stores a channel.
@@ -75,7 +100,7 @@ func (s *Store) Channel(ctx context.Context, ws, id uuid.UUID) (channel.Channel,
 
 // channelColumns are channelRow's columns.
 const channelColumns = `workspace_id, id, type, name, provider, config, secrets, secret_names, rule_options,
-       archived_at, created_at, updated_at`
+       routing_team_id, routing_mode, routing_max_open, archived_at, created_at, updated_at`
 
 // Channels lists channels, oldest first.
 func (s *Store) Channels(ctx context.Context, ws uuid.UUID, f channel.Filter, p page.Request) ([]channel.Channel, string, error) {
@@ -126,12 +151,22 @@ var channelChange = change[channelRow, channel.Channel]{
 	domain:  channelRow.domain,
 	save: func(c channel.Channel) (string, []any) {
 		const q = `
-UPDATE channels SET name = $3, provider = $4, config = $5, secrets = $6, secret_names = $7, rule_options = $8, updated_at = $9
+UPDATE channels SET name = $3, provider = $4, config = $5, secrets = $6, secret_names = $7, rule_options = $8, updated_at = $9,
+       routing_team_id = $10, routing_mode = $11, routing_max_open = $12
 WHERE workspace_id = $1 AND id = $2`
 		r := toChannelRow(c)
-		return q, []any{r.WorkspaceID, r.ID, r.Name, r.Provider, r.Config, r.Secrets, r.SecretNames, r.RuleOptions, r.UpdatedAt}
+		return q, []any{r.WorkspaceID, r.ID, r.Name, r.Provider, r.Config, r.Secrets, r.SecretNames, r.RuleOptions, r.UpdatedAt,
+			r.RoutingTeamID, r.RoutingMode, r.RoutingMaxOpen}
 	},
 	what: "channel",
+	// The routing team's foreign key is the check that it is a team of the channel's
+	// workspace: another workspace's team, or none, fails it.
+	explain: func(_ context.Context, _ *Store, err error, _ channel.Channel) error {
+		if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "channels_routing_team_fkey" {
+			return channel.ErrRoutingTeamUnknown
+		}
+		return err
+	},
 }
 
 // moveDefaultsOffSQL gives the conversations whose default channel is $2, which is being

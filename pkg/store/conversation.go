@@ -46,6 +46,9 @@ type conversationFields struct {
 	ContactPhone         *string
 	AssigneeName         *string
 	AssigneeEmail        *string
+	// The team (migration 0021) and its name, NULL without one.
+	TeamID   *uuid.UUID
+	TeamName *string
 	// The default channel and its window, kept on the row (migration 0018).
 	WindowIdentityID *uuid.UUID
 	WindowChannelID  *uuid.UUID
@@ -101,6 +104,10 @@ func (r conversationFields) domain() conversation.Conversation {
 		SnoozedUntil: r.SnoozedUntil, IncomingCount: r.IncomingCount}
 	if r.AssigneeID != nil && r.AssigneeName != nil {
 		c.Assignee = &conversation.Assignee{ID: *r.AssigneeID, Name: *r.AssigneeName, Email: deref(r.AssigneeEmail)}
+	}
+	if r.TeamID != nil && r.TeamName != nil {
+		c.TeamID = r.TeamID
+		c.Team = &conversation.TeamRef{ID: *r.TeamID, Name: *r.TeamName}
 	}
 	if r.LastMessageID != nil {
 		p := conversation.Preview{ID: *r.LastMessageID, Direction: conversation.Direction(deref(r.LastMessageDirection)),
@@ -165,6 +172,7 @@ const conversationColumns = `v.workspace_id, v.id, v.contact_id, v.status, v.ass
        v.snoozed_until, v.created_at, v.updated_at, v.incoming_count,
        c.first_name AS contact_first_name, c.last_name AS contact_last_name, c.email AS contact_email,
        c.phone AS contact_phone, u.name AS assignee_name, u.email AS assignee_email,
+       v.team_id, tm.name AS team_name,
        v.window_identity_id, v.window_channel_id, v.window_inbound_at, v.window_sent,
        v.window_open_until, v.window_alert, v.window_alert_at,
        wc.type AS window_channel_type, wc.rule_options AS window_rule_options,
@@ -187,6 +195,7 @@ const conversationLabels = `(SELECT coalesce(json_agg(json_build_object('id', l.
 const conversationJoins = `
 JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
 LEFT JOIN users u ON u.workspace_id = v.workspace_id AND u.id = v.assignee_id
+LEFT JOIN teams tm ON tm.workspace_id = v.workspace_id AND tm.id = v.team_id
 LEFT JOIN channels wc ON wc.workspace_id = v.workspace_id AND wc.id = v.window_channel_id AND wc.archived_at IS NULL
 LEFT JOIN LATERAL (
     SELECT cu.month, cu.initiated FROM channel_usage cu
@@ -287,7 +296,7 @@ UPDATE conversations SET status = $1, assignee_id = $2, closed_at = $3,
        closing_category = $10, closing_summary = $11, closing_at = $12,
        closing_actor_kind = $13, closing_actor_id = $14, snoozed_until = $15, updated_at = $16, incoming_count = $19,
        window_identity_id = $20, window_channel_id = $21, window_inbound_at = $22, window_sent = $23,
-       window_open_until = $24, window_alert = $25, window_alert_at = $26
+       window_open_until = $24, window_alert = $25, window_alert_at = $26, team_id = $27
 WHERE workspace_id = $17 AND id = $18`
 
 // queueConversationUpdate queues the write of a conversation's state, last message and
@@ -312,10 +321,14 @@ func queueConversationUpdate(b *batch, c conversation.Conversation) {
 	w := windowColumnsOf(c)
 	b.execWrap(statement{updateConversationSQL, []any{string(c.Status), c.AssigneeID, c.ClosedAt, c.LastMessageAt, lastID,
 		lastChannel, lastDir, lastType, lastText, cat, sum, at, kind, closingBy, c.SnoozedUntil, c.UpdatedAt, c.WorkspaceID, c.ID, c.IncomingCount,
-		w.identity, w.channel, w.inbound, w.sent, c.WindowOpenUntil, w.alert, w.alertAt}},
+		w.identity, w.channel, w.inbound, w.sent, c.WindowOpenUntil, w.alert, w.alertAt, c.TeamID}},
 		func(err error) error {
-			if code, constraint := pgCode(err); code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey" {
+			code, constraint := pgCode(err)
+			switch {
+			case code == foreignKeyViolation && constraint == "conversations_workspace_id_assignee_id_fkey":
 				return conversation.ErrUnknownAssignee
+			case code == foreignKeyViolation && constraint == "conversations_team_fkey":
+				return conversation.ErrUnknownTeam
 			}
 			return fmt.Errorf("update conversation: %w", err)
 		})

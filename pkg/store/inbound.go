@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/event"
@@ -42,6 +44,8 @@ func retryableIngest(err error) bool {
 // unique violation; the attempt is then repeated and finds the winner's rows.
 //
 // Locks are taken in the order conversation, then identity, as in every path that takes both.
+// Routing (routeInbound) then locks the channel's team, and the events' workspace lock comes
+// last (queuePublish): identifier, conversation, team, workspace events.
 func (s *Store) Ingest(ctx context.Context, in conversation.Inbound) (conversation.Ingested, bool, error) {
 	for attempt := 1; ; attempt++ {
 		out, replayed, err := s.ingestOnce(ctx, in)
@@ -82,7 +86,11 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 			return nil, err
 		}
 		var cancelled []scheduledRow
-		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID, &cancelled); err != nil {
+		events, routed, err := routeInbound(ctx, tx, in, &conv, events)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = writeInbound(ctx, tx, in, m, conv, events, f.row.IdentityID, routed, &cancelled); err != nil {
 			return nil, err
 		}
 		// m, not out.Message: the pending attachments' provider ids (Ref) are never stored, so
@@ -92,7 +100,8 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 		}
 		b := &batch{}
 		queueAdoptMedia(b, m)
-		return b, s.queuePublish(b, in.Channel.WorkspaceID, append(ingestedEvents(out, newContact, events),
+		teamChanged := !sameID(f.row.TeamID, conv.TeamID)
+		return b, s.queuePublish(b, in.Channel.WorkspaceID, append(ingestedEvents(out, newContact, events, teamChanged),
 			replyCancelled(cancelled, out.Conversation.ID)...))
 	})
 	if err != nil {
@@ -106,15 +115,24 @@ func (s *Store) ingestOnce(ctx context.Context, in conversation.Inbound) (conver
 }
 
 // ingestedEvents are what an ingestion publishes: a new contact with its conversation, the
-// message, and the conversation's lifecycle (a reopening).
-func ingestedEvents(out conversation.Ingested, newContact bool, events []conversation.Event) []pending {
+// message, the conversation's lifecycle (a reopening, routing's assignment) and the team
+// routing gave it.
+func ingestedEvents(out conversation.Ingested, newContact bool, events []conversation.Event, teamChanged bool) []pending {
 	var evs []pending
 	if newContact {
 		evs = append(evs, contactEvent(event.ContactCreated, out.Contact),
 			pending{typ: event.ConversationOpened, conv: &out.Conversation.ID, v: out.Conversation})
 	}
 	evs = append(evs, messageCreated(out.Message))
+	if teamChanged {
+		evs = append(evs, pending{typ: event.ConversationTeamChanged, conv: &out.Conversation.ID, v: out.Conversation})
+	}
 	return append(evs, conversationEvents(events, out.Conversation)...)
+}
+
+// sameID reports whether two optional ids are equal.
+func sameID(a, b *uuid.UUID) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // inboundLookup is what findInbound finds under the identifier's lock.
@@ -220,11 +238,12 @@ UPDATE contact_identities SET last_inbound_at = $1, outbound_since_inbound = 0, 
 WHERE workspace_id = $3 AND id = $4 AND (last_inbound_at IS NULL OR last_inbound_at < $1)`
 
 // writeInbound writes the message, moves the identity's window, saves the conversation with
-// its events and cancels the contact's scheduled messages that wait for no reply (into
-// cancelled: under the conversation's lock, so a fire cannot race it), and reads back what
-// the API answers, in one round trip.
+// its events, cancels the contact's scheduled messages that wait for no reply (into
+// cancelled: under the conversation's lock, so a fire cannot race it), records a routing's
+// turn (routed, when routing assigned the conversation) and reads back what the API answers,
+// in one round trip.
 func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m conversation.Message, conv conversation.Conversation,
-	events []conversation.Event, identityID uuid.UUID, cancelled *[]scheduledRow) (conversation.Ingested, error) {
+	events []conversation.Event, identityID uuid.UUID, routed *conversation.Routed, cancelled *[]scheduledRow) (conversation.Ingested, error) {
 	insert, err := messageInsert(m)
 	if err != nil {
 		return conversation.Ingested{}, err
@@ -237,12 +256,79 @@ func writeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, m con
 		b.exec("insert conversation events", eventsInsert(events))
 	}
 	queueReplyCancel(b, m.WorkspaceID, m.ContactID, in.Now, cancelled)
+	if routed != nil {
+		b.exec("record routing", statement{recordRoutingSQL, []any{m.WorkspaceID, routed.TeamID, routed.UserID, routed.At}})
+	}
 	var reads ingestedReads
 	reads.queue(b, m)
 	if err := b.send(ctx, tx); err != nil {
 		return conversation.Ingested{}, err
 	}
 	return reads.answer()
+}
+
+const (
+	// lockRoutingTeamSQL locks the team a conversation is routed to. FOR NO KEY UPDATE: two
+	// routings to one team take turns (the second reads the members after the first
+	// committed its assignment, so nobody goes over the cap and round robin moves on), while
+	// a conversation's team_id foreign key check (FOR KEY SHARE) does not wait for it. No path
+	// locks a team and then a conversation: DeleteTeam clears the team's conversations before
+	// it deletes the team's row.
+	lockRoutingTeamSQL = `SELECT last_routed_at FROM teams WHERE workspace_id = $1 AND id = $2 FOR NO KEY UPDATE`
+	// onlineMembersSQL reads the team's online members with their open assigned conversations
+	// (of every team and none; conversations_assignee counts them) and their last routing in
+	// the team. A statement of its own after the lock: it sees what the routing before it
+	// committed.
+	onlineMembersSQL = `
+SELECT m.user_id, m.last_routed_at,
+       (SELECT count(*) FROM conversations o
+        WHERE o.workspace_id = m.workspace_id AND o.assignee_id = m.user_id AND o.status = 'open')::int AS open
+FROM team_members m
+JOIN users u ON u.workspace_id = m.workspace_id AND u.id = m.user_id
+WHERE m.workspace_id = $1 AND m.team_id = $2 AND u.availability = 'online'
+ORDER BY m.user_id`
+	// recordRoutingSQL stamps the routing on the member picked and on the team.
+	recordRoutingSQL = `
+WITH team AS (UPDATE teams SET last_routed_at = $4 WHERE workspace_id = $1 AND id = $2)
+UPDATE team_members SET last_routed_at = $4 WHERE workspace_id = $1 AND team_id = $2 AND user_id = $3`
+)
+
+// candidateRow is a team member routing may pick.
+type candidateRow struct {
+	UserID       uuid.UUID
+	LastRoutedAt *time.Time
+	Open         int32
+}
+
+// routeInbound lets in.Route route the conversation, reading the team under its lock when it
+// routes, and answers the events with the routing's added.
+func routeInbound(ctx context.Context, tx pgx.Tx, in conversation.Inbound, conv *conversation.Conversation,
+	events []conversation.Event) ([]conversation.Event, *conversation.Routed, error) {
+	if in.Route == nil {
+		return events, nil, nil
+	}
+	ws := in.Channel.WorkspaceID
+	read := func(ctx context.Context, teamID uuid.UUID) (channel.Team, bool, error) {
+		var last struct{ LastRoutedAt *time.Time }
+		var found bool
+		var rows []candidateRow
+		b := &batch{}
+		queueRow(b, "lock team", &last, &found, statement{lockRoutingTeamSQL, []any{ws, teamID}})
+		queueRows(b, "read team members", &rows, statement{onlineMembersSQL, []any{ws, teamID}})
+		if err := b.send(ctx, tx); err != nil || !found {
+			return channel.Team{}, false, err
+		}
+		t := channel.Team{LastRoutedAt: last.LastRoutedAt, Online: make([]channel.Candidate, len(rows))}
+		for i, r := range rows {
+			t.Online[i] = channel.Candidate{UserID: r.UserID, Open: int(r.Open), LastRoutedAt: r.LastRoutedAt}
+		}
+		return t, true, nil
+	}
+	more, routed, err := in.Route(ctx, conv, events, read)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(events, more...), routed, nil
 }
 
 const insertIdentitySQL = `

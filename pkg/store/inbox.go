@@ -102,7 +102,7 @@ type inboxQuery struct {
 // them read 105 000 buffers, 100 ms, where its own plan reads 471, 1 ms); a channel filter, for
 // the same reason; and one assignee's conversations of every status, read from
 // conversations_assignee and sorted for an assignee with few, by walking conversations_recent
-// for one with many.
+// for one with many; a team's, the same way.
 //
 // Every other page walks one index whatever its arguments (a status's partial index, or
 // conversations_assignee for a status and an assignee), and its statement keeps one plan per
@@ -118,7 +118,7 @@ func (q inboxQuery) planEach() bool {
 	}
 	oneStatus := f.Status == string(conversation.StatusOpen) || f.Status == string(conversation.StatusClosed) ||
 		f.Status == string(conversation.StatusSnoozed)
-	return !oneStatus && (f.Inbox == conversation.InboxMine || f.AssigneeID != nil)
+	return !oneStatus && (f.Inbox == conversation.InboxMine || f.AssigneeID != nil || f.TeamID != nil)
 }
 
 // pageLimit is the LIMIT of a page's statement, written in (see planEach): limit comes from
@@ -192,6 +192,11 @@ func (q inboxQuery) base(args *params) string {
 	}
 	if f.AssigneeID != nil {
 		where = append(where, "v.assignee_id = "+args.add(*f.AssigneeID))
+	}
+	if f.TeamID != nil {
+		// conversations_team walks it with a status, conversations_team_queue the team's
+		// unassigned queue (migration 0021).
+		where = append(where, "v.team_id = "+args.add(*f.TeamID))
 	}
 	if f.ChannelID != nil {
 		where = append(where, `EXISTS (SELECT 1 FROM contact_identities i

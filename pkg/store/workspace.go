@@ -56,6 +56,7 @@ type userRow struct {
 	Name         string
 	Role         string
 	PasswordHash string
+	Availability string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -64,15 +65,20 @@ func (userRow) TableName() string { return "users" }
 
 func (r userRow) domain() workspace.User {
 	return workspace.User{WorkspaceID: r.WorkspaceID, ID: r.ID, Email: r.Email, Name: r.Name,
-		Role: workspace.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Role: workspace.Role(r.Role), PasswordHash: r.PasswordHash, Availability: workspace.Availability(r.Availability),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // userColumns are userRow's columns.
-const userColumns = `workspace_id, id, email, name, role, password_hash, created_at, updated_at`
+const userColumns = `workspace_id, id, email, name, role, password_hash, availability, created_at, updated_at`
 
 func toUserRow(u workspace.User) userRow {
-	return userRow{WorkspaceID: u.WorkspaceID, ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
-		PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	r := userRow{WorkspaceID: u.WorkspaceID, ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
+		PasswordHash: u.PasswordHash, Availability: string(u.Availability), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	if r.Availability == "" {
+		r.Availability = string(workspace.Offline) // a new user is offline until they say otherwise
+	}
+	return r
 }
 
 func userErr(err error) error {
@@ -88,7 +94,7 @@ func userErr(err error) error {
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
 	const (
 		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	)
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		// Bootstrap is the operator's command, so refusing an email another workspace has tells
@@ -112,7 +118,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, own
 		b.exec("insert workspace", statement{insertWorkspace, []any{w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
 			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.WindowClosingMinutes, w.CreatedAt, w.UpdatedAt}})
 		b.execWrap(statement{insertOwner, []any{u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
-			u.CreatedAt, u.UpdatedAt}}, func(err error) error { return fmt.Errorf("insert owner: %w", userErr(err)) })
+			u.Availability, u.CreatedAt, u.UpdatedAt}}, func(err error) error { return fmt.Errorf("insert owner: %w", userErr(err)) })
 		return b, nil
 	})
 	return userErr(err)
@@ -173,6 +179,20 @@ func (s *Store) CreateUser(ctx context.Context, u workspace.User) error {
 		return fmt.Errorf("insert user: %w", userErr(err))
 	}
 	return nil
+}
+
+// SetAvailability sets a user's availability (no lock beyond the row's update: routing reads
+// it without one, and sees it from the next routing on).
+func (s *Store) SetAvailability(ctx context.Context, ws, id uuid.UUID, a workspace.Availability, now time.Time) (workspace.User, error) {
+	const q = `UPDATE users SET availability = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING ` + userColumns
+	r, err := queryRow[userRow](ctx, s.Pool, q, ws, id, string(a), now)
+	if isNotFound(err) {
+		return workspace.User{}, workspace.ErrUserNotFound
+	}
+	if err != nil {
+		return workspace.User{}, fmt.Errorf("set availability: %w", err)
+	}
+	return r.domain(), nil
 }
 
 // User returns one user of a workspace.

@@ -75,9 +75,24 @@ type User struct {
 	Name         string
 	Role         Role
 	PasswordHash string
+	// Availability is whether routing may give the user conversations (online) or not.
+	Availability Availability
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
+
+// Availability is whether a user takes routed conversations now.
+type Availability string
+
+// The availabilities. A new user is offline until they say otherwise.
+const (
+	Online  Availability = "online"
+	Away    Availability = "away"
+	Offline Availability = "offline"
+)
+
+// Valid reports whether a is one of the availabilities.
+func (a Availability) Valid() bool { return a == Online || a == Away || a == Offline }
 
 // Errors of this package.
 var (
@@ -109,6 +124,18 @@ type Store interface {
 	// sessions apply names in the same transaction as the user's new row.
 	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) (EndSessions, error)) (User, error)
 	DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(u User, owners int) error) error
+	// SetAvailability sets a user's availability and answers the user.
+	SetAvailability(ctx context.Context, ws, id uuid.UUID, a Availability, now time.Time) (User, error)
+}
+
+// SetAvailability sets whether the user takes routed conversations: only online users are
+// routed to. Going away or offline leaves the conversations already assigned to them as they
+// are (a manager reassigns them, e.g. with POST /v1/conversations/bulk).
+func (s *Service) SetAvailability(ctx context.Context, ws, id uuid.UUID, a Availability) (User, error) {
+	if !a.Valid() {
+		return User{}, errkind.Invalid(errkind.Field{Field: "availability", Message: "must be one of online, away, offline"})
+	}
+	return s.store.SetAvailability(ctx, ws, id, a, s.now().UTC().Truncate(time.Microsecond))
 }
 
 // Service runs the workspace use cases.
@@ -181,7 +208,7 @@ func (s *Service) newUser(ctx context.Context, ws uuid.UUID, n NewUser) (User, e
 		return User{}, fmt.Errorf("hash password: %w", err)
 	}
 	now := s.now().UTC()
-	return User{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Email: n.Email, Name: n.Name, Role: n.Role,
+	return User{WorkspaceID: ws, ID: uuid.Must(uuid.NewV7()), Email: n.Email, Name: n.Name, Role: n.Role, Availability: Offline,
 		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}, nil
 }
 

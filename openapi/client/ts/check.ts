@@ -41,7 +41,8 @@ export function describe(event: Event): string {
     case "conversation.unassigned":
     case "conversation.snoozed":
     case "conversation.woke":
-    case "conversation.labels_changed": {
+    case "conversation.labels_changed":
+    case "conversation.team_changed": {
       exactly<Equals<typeof event.data, Conversation>>();
       const contact: string = event.data.contact.id;
       // @ts-expect-error a conversation event's data is not a Message
