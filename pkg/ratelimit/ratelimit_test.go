@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
@@ -125,5 +126,28 @@ func TestRedisSharedAndFailOpen(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(a.Collectors()[0]); got != 5 {
 		t.Fatalf("fail-open count %v, want 5", got)
+	}
+}
+
+// TestWaitSend: a worker's send waits on the workspace's send budget, shared with the API's
+// sends, and gives up when its context ends.
+func TestWaitSend(t *testing.T) {
+	c := &clock{t: t0}
+	s := ratelimit.New(ratelimit.NewMemory(c.now), ratelimit.Config{PerMinute: 1200, PerAddressPerMinute: 600, SendsPerSecond: 2})
+	ws := uuid.New()
+	ctx := context.Background()
+	if r := s.Send(ctx, ws); !r.Allowed { // an API send
+		t.Fatalf("first send refused: %+v", r)
+	}
+	if err := s.WaitSend(ctx, ws); err != nil {
+		t.Fatalf("the budget's second send waited: %v", err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.WaitSend(done, ws); err != context.Canceled {
+		t.Fatalf("WaitSend on a spent budget and an ended context: %v, want context.Canceled", err)
+	}
+	if r := s.Send(ctx, uuid.New()); !r.Allowed {
+		t.Fatalf("another workspace's send refused: %+v", r)
 	}
 }
