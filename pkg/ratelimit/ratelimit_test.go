@@ -151,3 +151,23 @@ func TestWaitSend(t *testing.T) {
 		t.Fatalf("another workspace's send refused: %+v", r)
 	}
 }
+
+// BenchmarkMemoryAllow is the in-process limiter's cost per request (one credential's key, as
+// every authenticated request spends), for comparison with a request's (make bench).
+func BenchmarkMemoryAllow(b *testing.B) {
+	m := ratelimit.NewMemory(time.Now)
+	ctx := context.Background()
+	l := ratelimit.PerMinute(1_000_000_000)
+	keys := make([]string, 50)
+	for i := range keys {
+		keys[i] = "user:" + uuid.NewString()
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			m.Allow(ctx, keys[i%len(keys)], l)
+			i++
+		}
+	})
+}
