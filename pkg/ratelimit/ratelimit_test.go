@@ -150,6 +150,10 @@ func TestWaitSend(t *testing.T) {
 	if r := s.Send(ctx, uuid.New()); !r.Allowed {
 		t.Fatalf("another workspace's send refused: %+v", r)
 	}
+	var off *ratelimit.Service // RATE_LIMITS=off
+	if err := off.WaitSend(ctx, ws); err != nil {
+		t.Fatalf("WaitSend without limits: %v", err)
+	}
 }
 
 // BenchmarkMemoryAllow is the in-process limiter's cost per request (one credential's key, as

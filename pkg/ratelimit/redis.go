@@ -36,6 +36,11 @@ type Redis struct {
 // retryRedis is how long the limiter decides locally after Redis failed, before asking again.
 const retryRedis = 2 * time.Second
 
+// redisTimeout bounds each decision in Redis, dialling included: a request waits at most
+// about this long before it is decided in this process. A GCRA script answers in well under
+// a millisecond on a healthy server.
+const redisTimeout = 250 * time.Millisecond
+
 // NewRedis returns a limiter on the Redis client, which should have short timeouts: a request
 // waits for Redis at most that long before it is decided locally. now is the fallback's clock.
 func NewRedis(rdb *redis.Client, log *slog.Logger, now func() time.Time) *Redis {
@@ -68,7 +73,9 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) Result {
 	skip := now.Before(r.downUntil)
 	r.mu.Unlock()
 	if !skip {
-		res, err := r.lim.Allow(ctx, key, redis_rate.Limit{Rate: l.Rate, Burst: l.Rate, Period: l.Period})
+		rctx, cancel := context.WithTimeout(ctx, redisTimeout)
+		res, err := r.lim.Allow(rctx, key, redis_rate.Limit{Rate: l.Rate, Burst: l.Rate, Period: l.Period})
+		cancel()
 		if err == nil {
 			r.recovered()
 			return fromRedis(res)
