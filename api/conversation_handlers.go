@@ -72,7 +72,7 @@ func callerFor(c echo.Context, onBehalfOf *string) (conversation.Caller, error) 
 // list godoc
 // @Summary     The inbox
 // @ID          listConversations
-// @Description Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
+// @Description Conversations with their contact summary, assignee, last message preview and latest closing note, and for a user caller their read state (last_read_at, unread_count). status defaults to open (snoozed conversations are listed under status=snoozed and status=all, not open); inbox=mine is the caller's own (users only: an API key gets 403 user_required and uses assignee_id), unassigned those without an assignee; channel_id keeps contacts with an identity on that channel (another workspace's channel matches nothing); label_id keeps conversations that carry the label (an unknown label, or another workspace's, matches nothing); each row carries its labels; q matches a fragment of the contact's first name, last name, "first last", email or phone digits, as contact search does. Sorted by last message time (newest default; window=closing without q defaults to sort=window_closing, the closing tab read by urgency), keyset-paginated: the cursor carries the sort and is refused (400 invalid_cursor) with another. Each row carries reply_window: what the rule table allows a person to send on the conversation's default channel now. window keeps rows by that channel's window: open, closing (open, and closing within the workspace's window_closing_minutes) or closed (closed, never opened, or a channel without one). sort=window_closing lists open conversations whose window is open first, soonest-closing first, then the rest newest first; it does not combine with q or inbox=mentions, nor window with inbox=mentions (400 invalid_parameter).
 // @Tags        conversations
 // @Produce     json
 // @Security    BearerAuth
@@ -82,7 +82,7 @@ func callerFor(c echo.Context, onBehalfOf *string) (conversation.Caller, error) 
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
 // @Param       label_id    query string false "Only conversations that carry this label"
 // @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
-// @Param       sort        query string false "Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first" Enums(newest, oldest, window_closing) default(newest)
+// @Param       sort        query string false "Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first. The default is newest, except with window=closing and no q: window_closing" Enums(newest, oldest, window_closing)
 // @Param       window      query string false "Only conversations whose default channel's window is open, closing (within window_closing_minutes) or closed" Enums(open, closing, closed)
 // @Param       limit       query int    false "Page size (1-100)" default(25)
 // @Param       cursor      query string false "Cursor from the previous page"
@@ -133,6 +133,12 @@ func (h *conversationHandler) list(c echo.Context) error {
 		// q matches emails and phone digits: answering it would let a caller who may not read
 		// contacts confirm an address one guess at a time.
 		return errkind.ErrForbidden.Detailf("q searches contacts' names, emails and phones; it needs the %q scope.", auth.ScopeContactsRead)
+	}
+	if c.QueryParam("sort") == "" && f.Window == conversation.WindowClosing && f.Q == "" {
+		// The closing tab is read by urgency: soonest-closing first unless sort says otherwise.
+		// It is also the index's order (conversations_window_open), where newest first walks
+		// past every window opened since.
+		f.Sort = conversation.SortWindowClosing
 	}
 	vs, next, err := h.conversations.List(c.Request().Context(), pr.WorkspaceID, f, p)
 	if err != nil {

@@ -288,7 +288,8 @@ func TestWindowSortAndFilters(t *testing.T) {
 		{"sort=window_closing&window=open&status=all", []string{in10m, in30m, in5h, wechat, nap, shut}},
 		{"sort=window_closing&window=closing&status=all", []string{in10m, in30m, shut}},
 		{"sort=window_closing&channel_id=" + wa, []string{in10m, in30m, in5h, closedWA}},
-		{"window=closing", []string{in30m, in10m}},
+		{"window=closing", []string{in10m, in30m}}, // the closing tab defaults to soonest-closing first
+		{"window=closing&sort=newest", []string{in30m, in10m}},
 		{"window=open", []string{wechat, in5h, in30m, in10m}},
 		{"window=open&sort=oldest", []string{in10m, in30m, in5h, wechat}},
 		{"window=closed", []string{telegram, closedWA}},

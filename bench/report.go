@@ -298,6 +298,9 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 		"(plan_cache_mode = force_generic_plan here), except for the statements the server plans for their arguments on "+
 		"every execution (the searches), which never get it. Buffers are the root node's, so the whole statement's.\n\n", variants)
 	b.WriteString(summary.String() + plans.String())
+	if err := alertTick(ctx, e, &b); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(e.cfg.resultsDir, 0o755); err != nil {
 		return err
 	}
@@ -350,6 +353,12 @@ func explain(ctx context.Context, e *env, st statement, generic bool) (explained
 		return x, err
 	}
 	x.plan = strings.Join(lines, "\n")
+	x.read()
+	return x, nil
+}
+
+// read takes the figures from x.plan.
+func (x *explained) read() {
 	if m := executionTime.FindStringSubmatch(x.plan); m != nil {
 		x.ms, _ = strconv.ParseFloat(m[1], 64)
 	}
@@ -365,7 +374,6 @@ func explain(ctx context.Context, e *env, st statement, generic bool) (explained
 	for _, m := range seqScan.FindAllStringSubmatch(x.plan, -1) {
 		x.seqScans = append(x.seqScans, m[1])
 	}
-	return x, nil
 }
 
 func median[T any](xs []T, v func(T) float64) float64 {
@@ -376,3 +384,70 @@ func median[T any](xs []T, v func(T) float64) float64 {
 	slices.Sort(vs)
 	return vs[len(vs)/2]
 }
+
+// alertTicks is how many ticks of the window alert job alertTick times.
+const alertTicks = 10
+
+// alertTick writes what a tick of the window alert job reads (issue 16: at 1 M conversations
+// with 50 000 windows closing in the next hour, each tick reads only what is due): EXPLAIN of
+// its claim of due alerts at now, and as if it ran 5 and 60 minutes late, and the time of
+// real ticks at now, which send the alerts that are due (the measured server would have).
+func alertTick(ctx context.Context, e *env, b *strings.Builder) error {
+	var has bool
+	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('conversations_window_alert') IS NOT NULL`).Scan(&has); err != nil || !has {
+		return err
+	}
+	var pending, closing int64
+	if err := e.pool.QueryRow(ctx, `
+SELECT count(*), count(*) FILTER (WHERE window_open_until <= now() + interval '1 hour')
+FROM conversations WHERE window_alert_at IS NOT NULL`).Scan(&pending, &closing); err != nil {
+		return fmt.Errorf("count pending window alerts: %w", err)
+	}
+	b.WriteString("\n## The window alert job's tick\n\n")
+	fmt.Fprintf(b, "%s conversations have a pending window alert, %s of them a window closing within the hour. "+
+		"A tick claims at most 500 due alerts (`FOR UPDATE SKIP LOCKED`, earliest first) from "+
+		"`conversations_window_alert`, a partial index of the pending alerts by instant, so it reads what is due, "+
+		"not what is pending.\n\n", thousands(pending), thousands(closing))
+	b.WriteString("| claim as of | rows | ms | shared buffers | index | seq scans |\n| --- | ---: | ---: | ---: | --- | --- |\n")
+	var plans strings.Builder
+	now := time.Now()
+	for _, late := range []time.Duration{0, 5 * time.Minute, time.Hour} {
+		plan, err := e.st.ExplainWindowAlerts(ctx, now.Add(late), 500)
+		if err != nil {
+			return err
+		}
+		x := explained{plan: plan}
+		x.read()
+		rows := "?"
+		if m := limitRows.FindStringSubmatch(plan); m != nil {
+			rows = m[1]
+		}
+		what := "now"
+		if late > 0 {
+			what = "now + " + late.String()
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f | %s | %v | %s |\n", what, rows, x.ms, thousands(x.buffers), x.index, strings.Join(x.seqScans, ", "))
+		fmt.Fprintf(&plans, "\nClaim as of %s:\n\n```\n%s\n```\n", what, plan)
+	}
+	var took []time.Duration
+	sent := 0
+	for range alertTicks {
+		start := time.Now()
+		n, err := e.fix.convs.AlertDue(ctx, 500)
+		if err != nil {
+			return err
+		}
+		took = append(took, time.Since(start))
+		sent += n
+		time.Sleep(time.Second)
+	}
+	slices.Sort(took)
+	fmt.Fprintf(b, "\n%d real ticks at now, a second apart (the job's interval is WINDOW_ALERT_INTERVAL): %d alerts sent, "+
+		"a tick took %s median, %s at most (claim, events and COMMIT).\n", alertTicks, sent,
+		took[len(took)/2].Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
+	b.WriteString(plans.String())
+	return nil
+}
+
+// limitRows is the rows the root Limit node returned.
+var limitRows = regexp.MustCompile(`(?m)^Limit .*actual time=[0-9.]+\.\.[0-9.]+ rows=([0-9]+)`)

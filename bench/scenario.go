@@ -220,7 +220,7 @@ var scenarios = []scenario{
 		}),
 	},
 	{
-		// The same, newest first (the default sort): a walk of conversations_window_recent, which
+		// The same, newest first (asked for: the closing tab's default is soonest first): a walk of conversations_window_recent, which
 		// passes the open windows newer than the closing ones (every window that opened in the
 		// last 23 hours) before it has a page.
 		id:     "inbox-window-closing-newest",
@@ -228,7 +228,7 @@ var scenarios = []scenario{
 		needs:  "GET /v1/conversations",
 		extras: true,
 		request: func(f *fixture, i int) vegeta.Target {
-			return f.get(i, "/v1/conversations?window=closing")
+			return f.get(i, "/v1/conversations?window=closing&sort=newest")
 		},
 		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
 			return conversation.Filter{Status: "open", Inbox: conversation.FilterAll, Sort: conversation.SortNewest,
