@@ -1,5 +1,5 @@
 # Switchboard. `make run` serves the API with a demo workspace (`make stop` stops its
-# PostgreSQL); `make test` runs every test and needs only Go installed (it installs Debian's postgresql, chromium, curl and jq when missing; no Node).
+# PostgreSQL); `make test` runs every test and needs only Go installed (it installs Debian's postgresql, chromium, curl, jq and redis-server when missing; no Node).
 # Without DATABASE_URL both start a private PostgreSQL (.ci/postgres) under .data/.
 # `make bench` measures the API at scale (bench/README.md).
 
@@ -69,7 +69,8 @@ stop: ## stop what make run started: its server, if still running, and the priva
 # make test starts the private PostgreSQL when DATABASE_URL is unset and stops it again when it
 # was not running before (a server from make run keeps its database). Tests need Debian's
 # chromium (api/browser_test.go drives it headless), curl and jq (cmd/switchboard's README
-# test runs README's tour): test-tools installs those missing, as .ci/postgres installs
+# test runs README's tour) and redis-server (the shared rate limits' tests start their own,
+# pkg/ratelimit/redistest): test-tools installs those missing, as .ci/postgres installs
 # postgresql. The api package's tests take about 7 minutes on 2 quiet cores, near go test's
 # default 10-minute limit per package: the limit is 30 minutes, so a busy machine is slow, not
 # failed.
@@ -83,12 +84,12 @@ test: test-tools openapi-check ## run every test against a real PostgreSQL (inst
 	$(GO) test -count=1 -p 2 -timeout 30m ./...; \
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
 
-TEST_TOOLS := chromium curl jq
+TEST_TOOLS := chromium curl jq redis-server
 
-test-tools: ## install Debian's chromium, curl and jq for the tests when missing
+test-tools: ## install Debian's chromium, curl, jq and redis-server for the tests when missing
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [[ -n "$$missing" ]]; then \
-		echo "installing Debian's$$missing (the browser and README tests need them)" >&2; \
+		echo "installing Debian's$$missing (the browser, README and rate limit tests need them)" >&2; \
 		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq$$missing; \
 	fi
 

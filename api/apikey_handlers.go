@@ -17,6 +17,10 @@ type createAPIKeyRequest struct {
 	Name string `json:"name" validate:"required" minLength:"1" maxLength:"100" extensions:"x-pattern=notBlank" example:"CRM sync"`
 	// Scopes default to, and may not exceed, the creator's.
 	Scopes []string `json:"scopes" validate:"min=1" enums:"contacts:read,contacts:write,conversations:read,conversations:write,messages:send,admin" example:"contacts:read,contacts:write"`
+	// RateLimitPerMinute is the key's own budget of requests a minute, at most the server's
+	// RATE_LIMIT_PER_MINUTE (1200 unless the server sets another; above it: 422). Without it
+	// the key has the server's budget.
+	RateLimitPerMinute *int `json:"rate_limit_per_minute" minimum:"1" maximum:"1200" extensions:"x-nullable" example:"600"`
 } // @name CreateAPIKeyRequest
 
 // list godoc
@@ -62,7 +66,8 @@ func (h *apiKeyHandler) create(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	k, secret, err := h.auth.CreateKey(c.Request().Context(), principal(c), req.Name, req.Scopes)
+	k, secret, err := h.auth.CreateKey(c.Request().Context(), principal(c),
+		auth.NewKey{Name: req.Name, Scopes: req.Scopes, RateLimitPerMinute: req.RateLimitPerMinute})
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/media"
+	"github.com/switchboard/switchboard/pkg/ratelimit"
 	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
@@ -136,6 +137,8 @@ type Deps struct {
 	TrustedProxies []string
 	// CORSAllowedOrigins are the browser origins whose pages may call the API; none: no CORS.
 	CORSAllowedOrigins []config.Origin
+	// Limits are the request and send budgets; nil: none (RATE_LIMITS=off).
+	Limits *ratelimit.Service
 }
 
 // FromServices is the HTTP API of a process on its services, as cfg configures it: what serve
@@ -174,6 +177,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		Version:            version,
 		TrustedProxies:     cfg.TrustedProxies,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		Limits:             svc.Limits,
 	})
 }
 
@@ -227,19 +231,24 @@ func New(d Deps) *echo.Echo {
 		e.GET("/debug/pprof/trace", echo.WrapHandler(http.HandlerFunc(pprof.Trace)))
 	}
 
+	// The routes without a credential spend their client address's budget; provider webhooks
+	// (signed, from the providers' shared addresses, and a refusal would drop a customer's
+	// message), signed media URLs (issued by a counted request) and the probes above do not.
+	lim := limits{svc: d.Limits}
 	ah := &authHandler{auth: d.Auth, workspaces: d.Workspaces}
-	e.POST("/v1/auth/login", ah.login)
-	e.POST("/v1/auth/refresh", ah.refresh)
+	e.POST("/v1/auth/login", ah.login, lim.address)
+	e.POST("/v1/auth/refresh", ah.refresh, lim.address)
 
 	// Authentication is attached per route, not to a group: echo gives a group with middleware
-	// a catch-all route, which would turn an unknown path into 401 instead of 404.
+	// a catch-all route, which would turn an unknown path into 401 instead of 404. The
+	// credential's budget is spent before the scope check, so a 403 tells it too.
 	authn := authenticate(d.Auth)
-	route := func(method, path string, h echo.HandlerFunc, scope string) {
-		mw := []echo.MiddlewareFunc{authn}
+	route := func(method, path string, h echo.HandlerFunc, scope string, extra ...echo.MiddlewareFunc) {
+		mw := []echo.MiddlewareFunc{lim.unauthenticated, authn, lim.credential}
 		if scope != "" {
 			mw = append(mw, require(scope))
 		}
-		e.Add(method, "/v1"+path, h, mw...)
+		e.Add(method, "/v1"+path, h, append(mw, extra...)...)
 	}
 	route(http.MethodPost, "/auth/logout", ah.logout, "")
 	route(http.MethodGet, "/me", ah.me, "")
@@ -339,7 +348,8 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/notes/:id/mentions", nh.mentions, auth.ScopeConversationsRead)
 
 	sh := &sendHandler{sends: d.Sends, conversations: d.Conversations, scheduled: d.Scheduled}
-	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend)
+	// Sends spend their workspace's send budget too, so a script cannot flood providers.
+	route(http.MethodPost, "/contacts/:id/messages", sh.send, auth.ScopeMessagesSend, lim.sends)
 	route(http.MethodGet, "/contacts/:id/send-eligibility", sh.eligibility, auth.ScopeConversationsRead)
 	route(http.MethodGet, "/messages/:id", sh.message, auth.ScopeConversationsRead)
 	sch := &scheduledHandler{scheduled: d.Scheduled}
@@ -380,7 +390,7 @@ func New(d Deps) *echo.Echo {
 		closing: d.Closing, log: d.Log}
 	route(http.MethodGet, "/events", evh.list, auth.ScopeConversationsRead)
 	route(http.MethodPost, "/events/stream-token", evh.streamToken, auth.ScopeConversationsRead)
-	e.GET("/v1/events/stream", evh.stream, streamAuth(d.Auth), require(auth.ScopeConversationsRead))
+	e.GET("/v1/events/stream", evh.stream, lim.unauthenticated, streamAuth(d.Auth), lim.credential, require(auth.ScopeConversationsRead))
 
 	wbh := &webhookHandler{webhooks: d.Webhooks}
 	route(http.MethodGet, "/webhooks", wbh.list, auth.ScopeAdmin)

@@ -182,6 +182,7 @@ func TestLoadConfig(t *testing.T) {
 		{"unknown scenario", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_SCENARIOS": "nope"}, "BENCH_SCENARIOS"},
 		{"sub-second duration", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "500ms"}, "BENCH_DURATION"},
 		{"fractional seconds", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "2500ms"}, "BENCH_DURATION"},
+		{"rate limit neither on nor off", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_RATE_LIMIT": "yes"}, "BENCH_RATE_LIMIT"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

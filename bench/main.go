@@ -91,6 +91,7 @@ type config struct {
 	levels     []int         // BENCH_LEVELS: concurrent clients
 	only       []string      // BENCH_SCENARIOS: scenario ids to run (all when empty)
 	logLevel   string        // BENCH_LOG_LEVEL: the server's LOG_LEVEL (its default when empty)
+	rateLimit  bool          // BENCH_RATE_LIMIT: the server's budgets on (never reached) or off
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -126,6 +127,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		duration:   dur("BENCH_DURATION", "10s"),
 		warmup:     dur("BENCH_WARMUP", "2s"),
 		logLevel:   get("BENCH_LOG_LEVEL", ""),
+	}
+	switch v := get("BENCH_RATE_LIMIT", "off"); v {
+	case "on", "off":
+		c.rateLimit = v == "on"
+	default:
+		errs = append(errs, fmt.Errorf("BENCH_RATE_LIMIT: want on or off, got %q", v))
 	}
 	if c.dbURL == "" {
 		errs = append(errs, errors.New("BENCH_DATABASE_URL: required (make bench sets it to the private PostgreSQL's switchboard_bench)"))

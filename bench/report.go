@@ -34,6 +34,7 @@ type facts struct {
 	seed          string
 	dbMaxConns    string
 	logLevel      string
+	rateLimits    string
 }
 
 func gatherFacts(ctx context.Context, e *env) (facts, error) {
@@ -64,6 +65,13 @@ func gatherFacts(ctx context.Context, e *env) (facts, error) {
 			if v.Name == "DB_MAX_CONNS" {
 				f.dbMaxConns = v.Default + " (default)"
 			}
+		}
+	}
+	f.rateLimits = "rate limits off (BENCH_RATE_LIMIT=off)"
+	if e.cfg.rateLimit {
+		f.rateLimits = "rate limits on (BENCH_RATE_LIMIT=on, in process)"
+		if os.Getenv("REDIS_URL") != "" {
+			f.rateLimits = "rate limits on (BENCH_RATE_LIMIT=on, in Redis)"
 		}
 	}
 	f.logLevel = e.cfg.logLevel
@@ -108,11 +116,12 @@ func (f facts) markdown(agents int) string {
 	row("build", "`"+f.commit+"`")
 	row("data", fmt.Sprintf("%s contacts; conversations: %s; messages: %s; %d agents", thousands(f.contacts), f.conversations, f.messages, agents))
 	row("seed", f.seed)
-	row("server", fmt.Sprintf("DB_MAX_CONNS=%s, LOG_LEVEL=%s, started by the harness on 127.0.0.1", f.dbMaxConns, f.logLevel))
+	row("server", fmt.Sprintf("DB_MAX_CONNS=%s, LOG_LEVEL=%s, %s, started by the harness on 127.0.0.1", f.dbMaxConns, f.logLevel, f.rateLimits))
 	return b.String()
 }
 
-// writeResults prints the table and writes it to bench/results/YYYY-MM-DD-<N>core.md.
+// writeResults prints the table and writes it to bench/results/YYYY-MM-DD-<N>core.md
+// (-<N>core-ratelimit.md with BENCH_RATE_LIMIT=on).
 func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Switchboard benchmark, %s, %d cores\n\n", f.date.Format("2006-01-02"), f.cores)
@@ -164,7 +173,12 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 	if err := os.MkdirAll(cfg.resultsDir, 0o755); err != nil {
 		return err
 	}
-	p := filepath.Join(cfg.resultsDir, fmt.Sprintf("%s-%dcore.md", f.date.Format("2006-01-02"), f.cores))
+	// A run with the rate limits on is written beside the day's run without them, to compare.
+	suffix := ""
+	if cfg.rateLimit {
+		suffix = "-ratelimit"
+	}
+	p := filepath.Join(cfg.resultsDir, fmt.Sprintf("%s-%dcore%s.md", f.date.Format("2006-01-02"), f.cores, suffix))
 	logf("results written to %s", p)
 	return os.WriteFile(p, []byte(b.String()), 0o644)
 }

@@ -322,6 +322,18 @@ type server struct {
 	log  *os.File
 }
 
+// rateLimitEnv is the server's rate limit settings for BENCH_RATE_LIMIT. On, every request
+// goes through the limiter (in process, or in Redis when REDIS_URL is set in the
+// environment) with budgets no scenario reaches, so the run measures what the limiter costs,
+// not refusals: 64 clients on 50 agents' tokens ask far more than the default 1200 a minute.
+// Off, the server has none, as before the limits existed.
+func rateLimitEnv(on bool) []string {
+	if !on {
+		return []string{"RATE_LIMITS=off"}
+	}
+	return []string{"RATE_LIMITS=on", "RATE_LIMIT_PER_MINUTE=1000000", "RATE_LIMIT_PER_ADDRESS=1000000", "SEND_RATE_PER_SECOND=100000"}
+}
+
 func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -353,6 +365,7 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	if cfg.logLevel != "" {
 		cmd.Env = append(cmd.Env, "LOG_LEVEL="+cfg.logLevel)
 	}
+	cmd.Env = append(cmd.Env, rateLimitEnv(cfg.rateLimit)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

@@ -85,6 +85,11 @@ func WithCORS(origins string) Option {
 	return func(c *config.Config) { c.CORSAllowedOrigins = allowed }
 }
 
+// WithRateLimits turns the request and send budgets on (RATE_LIMITS=on, the settings' defaults
+// unless the test changes them). Without it the test server has none: tests, the spec fuzzer
+// above all, send many requests from one credential.
+func WithRateLimits() Option { return func(c *config.Config) { c.RateLimits = true } }
+
 // New starts the API for the test. The clock starts at the current second.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
@@ -110,6 +115,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	// Tests log in in parallel on a shared machine: a login waits for its password hash rather
 	// than failing the test with 503 server_busy.
 	cfg.PasswordHashWait = time.Minute
+	cfg.RateLimits = false // on where a test asks (WithRateLimits)
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -149,6 +155,9 @@ func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 	svc, err := app.NewServices(cfg, st, log, clock.Now)
 	if err != nil {
 		t.Fatalf("services: %v", err)
+	}
+	if svc.Limits != nil {
+		t.Cleanup(func() { _ = svc.Limits.Close() })
 	}
 	jobs, err := app.NewJobs(cfg, svc, log, func(c *job.Config) {
 		// Deliveries in HTTP tests should take milliseconds, not the production backoff.

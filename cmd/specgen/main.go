@@ -75,6 +75,7 @@ func run(in, out, examples string) error {
 	fixOperations(doc)
 	fixSecurity(doc)
 	addHeaders(doc)
+	addRateLimits(doc)
 	fixNullableRefs(doc)
 	fixRequests(doc)
 	fixPatterns(doc)
@@ -207,6 +208,65 @@ func addHeaders(doc *openapi3.T) {
 				ref.Value.Headers["X-Request-Id"] = requestID
 				if code == "401" {
 					ref.Value.Headers["WWW-Authenticate"] = authenticate
+				}
+			}
+		}
+	}
+}
+
+// addressLimited are the operations without a credential that spend the client address's
+// budget (api/server.go); the others without one (probes, provider webhooks, signed media
+// URLs) are not limited.
+var addressLimited = map[string]bool{"/v1/auth/login": true, "/v1/auth/refresh": true}
+
+// addRateLimits documents the budgets' middleware (api/ratelimit.go) on every operation it
+// guards: every operation with a credential, and login and refresh. Each of their answers may
+// carry RateLimit-Limit, -Remaining and -Reset (not required: an answer before the budget is
+// known, a 400 for a malformed query, has none, and a server with RATE_LIMITS=off sends none);
+// each may answer 429 rate_limited with Retry-After.
+func addRateLimits(doc *openapi3.T) {
+	integer := func() *openapi3.SchemaRef {
+		return &openapi3.SchemaRef{Value: openapi3.NewIntegerSchema().WithMin(0)}
+	}
+	headers := []struct{ name, component, description string }{
+		{"RateLimit-Limit", "RateLimitLimit", "The budget of the credential (requests a minute: RATE_LIMIT_PER_MINUTE, or the key's rate_limit_per_minute), or of the client address on routes without a credential (RATE_LIMIT_PER_ADDRESS)."},
+		{"RateLimit-Remaining", "RateLimitRemaining", "Requests left in the budget now, after this one."},
+		{"RateLimit-Reset", "RateLimitReset", "Seconds until the budget is full again (RateLimit-Remaining equals RateLimit-Limit); the budget refills evenly, one request every minute/RateLimit-Limit."},
+		{"Retry-After", "RetryAfter", "Seconds to wait before the next request is allowed."},
+	}
+	refs := map[string]*openapi3.HeaderRef{}
+	for _, h := range headers {
+		doc.Components.Headers[h.component] = &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+			Description: h.description, Schema: integer()}}}
+		refs[h.name] = &openapi3.HeaderRef{Ref: "#/components/headers/" + h.component, Value: doc.Components.Headers[h.component].Value}
+	}
+	problem, ok := doc.Components.Schemas["Problem"]
+	if !ok {
+		panic("no Problem schema: see api/problem.go")
+	}
+	problemRef := &openapi3.SchemaRef{Ref: "#/components/schemas/Problem", Value: problem.Value}
+	for path, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if (op.Security == nil || len(*op.Security) == 0) && !addressLimited[path] {
+				continue
+			}
+			if op.Responses.Value("429") == nil {
+				desc := "rate_limited: the credential's budget of requests a minute (or, without a valid credential, the client address's) is spent; Retry-After says when to try again."
+				if op.OperationID == "sendMessage" {
+					desc = "rate_limited: the credential's budget of requests a minute, or the workspace's of sends a second (SEND_RATE_PER_SECOND), is spent; Retry-After says when to try again."
+				}
+				resp := openapi3.NewResponse().WithDescription(desc).
+					WithContent(openapi3.Content{"application/problem+json": openapi3.NewMediaType().WithSchemaRef(problemRef)})
+				resp.Headers = openapi3.Headers{"Retry-After": refs["Retry-After"],
+					"X-Request-Id": &openapi3.HeaderRef{Ref: "#/components/headers/RequestId", Value: doc.Components.Headers["RequestId"].Value}}
+				op.Responses.Set("429", &openapi3.ResponseRef{Value: resp})
+			}
+			for _, ref := range op.Responses.Map() {
+				if ref.Value == nil {
+					continue
+				}
+				for _, name := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+					ref.Value.Headers[name] = refs[name]
 				}
 			}
 		}

@@ -340,7 +340,7 @@ func bootstrap(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	p := auth.Principal{WorkspaceID: ws.ID, Kind: auth.KindUser, UserID: owner.ID, Role: owner.Role, Scopes: auth.AllScopes}
 	// The key is made after the workspace commits; JWT settings don't matter for keys.
-	_, key, err := auth.NewService(st, auth.Config{}, time.Now).CreateKey(ctx, p, "bootstrap", auth.AllScopes)
+	_, key, err := auth.NewService(st, auth.Config{}, time.Now).CreateKey(ctx, p, auth.NewKey{Name: "bootstrap", Scopes: auth.AllScopes})
 	if err != nil {
 		return err
 	}

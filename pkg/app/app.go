@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/media"
 	"github.com/switchboard/switchboard/pkg/password"
+	"github.com/switchboard/switchboard/pkg/ratelimit"
 	"github.com/switchboard/switchboard/pkg/secret"
 	"github.com/switchboard/switchboard/pkg/store"
 	"github.com/switchboard/switchboard/pkg/subscription"
@@ -73,6 +74,9 @@ type Services struct {
 	MediaURLs *media.Signer
 	// Hashes bounds the password hashes of logins running at once.
 	Hashes *password.Gate
+	// Limits are the request and send budgets (nil: RATE_LIMITS=off); a broadcast worker
+	// waits on Limits.WaitSend before each send.
+	Limits *ratelimit.Service
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 	// Metrics are the process's Prometheus collectors besides HTTP's and Go's: the connection
@@ -98,7 +102,18 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 	hashes := password.NewGate(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
 	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
-		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress}, now)
+		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress,
+		MaxRateLimit: cfg.RateLimitPerMinute}, now)
+	var limits *ratelimit.Service
+	if cfg.RateLimits {
+		// Open only parses REDIS_URL, which config.Load has checked; it connects on first use.
+		l, err := ratelimit.Open(ratelimit.Config{PerMinute: cfg.RateLimitPerMinute, PerAddressPerMinute: cfg.RateLimitPerAddress,
+			SendsPerSecond: cfg.SendRatePerSecond, RedisURL: cfg.RedisURL}, log, now)
+		if err != nil {
+			return Services{}, err
+		}
+		limits = l
+	}
 	channels := channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now)
 	// Opening a bucket reads its URL and, for s3://, the AWS configuration; it calls no server,
 	// so it needs no deadline.
@@ -124,6 +139,10 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Workers:               min(cfg.DeliveryWorkers, maxFetchWorkers),
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, files, log, now)
+	metrics := append([]prometheus.Collector{store.PoolCollector(st.Pool), hashes}, deliveries.Collectors()...)
+	if limits != nil {
+		metrics = append(metrics, limits.Collectors()...)
+	}
 	sends := conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""})
 	labels := label.NewService(st, now)
 	return Services{
@@ -135,7 +154,8 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
 		Webhooks:      subscription.NewService(st, box, guard, now),
 		Ready:         st.Ping,
-		Metrics:       append([]prometheus.Collector{store.PoolCollector(st.Pool), hashes}, deliveries.Collectors()...),
+		Metrics:       metrics,
+		Limits:        limits,
 		st:            st,
 		guard:         guard,
 		box:           box,

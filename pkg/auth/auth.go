@@ -57,6 +57,8 @@ type Principal struct {
 	SessionID   uuid.UUID
 	KeyID       uuid.UUID // keys only
 	Scopes      []string
+	// RateLimit is a key's own budget of requests a minute; 0: the server's.
+	RateLimit int
 }
 
 // Has reports whether the principal holds scope (admin implies every scope).
@@ -89,6 +91,9 @@ type Key struct {
 	CreatedBy   *uuid.UUID
 	CreatedAt   time.Time
 	LastUsedAt  *time.Time
+	// RateLimitPerMinute is the key's own budget of requests a minute, below the server's; nil:
+	// the server's (RATE_LIMIT_PER_MINUTE).
+	RateLimitPerMinute *int
 }
 
 // Session is one login: the family of its refresh tokens.
@@ -155,6 +160,9 @@ type Config struct {
 	// FailuresPerEmail and FailuresPerAddress are the failed-login budgets a minute; zero:
 	// 10 and 50, the bounds DESIGN fixes.
 	FailuresPerEmail, FailuresPerAddress int
+	// MaxRateLimit is the largest budget a minute a key may be created with, the server's
+	// RATE_LIMIT_PER_MINUTE; zero: no bound.
+	MaxRateLimit int
 }
 
 // Service issues and checks credentials.
@@ -296,7 +304,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		if err != nil {
 			return Principal{}, err
 		}
-		return Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}, nil
+		p := Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}
+		if k.RateLimitPerMinute != nil {
+			p.RateLimit = *k.RateLimitPerMinute
+		}
+		return p, nil
 	}
 	t, err := s.accessToken(bearer)
 	if err != nil {
@@ -341,13 +353,25 @@ func (s *Service) accessToken(bearer string) (verifiedToken, error) {
 	return t, nil
 }
 
-// CreateKey makes an API key. Its scopes default to, and may not exceed, the creator's.
-// The secret is returned only here.
-func (s *Service) CreateKey(ctx context.Context, by Principal, name string, scopes []string) (Key, string, error) {
+// NewKey is what a key is created with.
+type NewKey struct {
+	Name string
+	// Scopes default to, and may not exceed, the creator's.
+	Scopes []string
+	// RateLimitPerMinute is the key's own budget a minute (1 to the server's); nil: the
+	// server's.
+	RateLimitPerMinute *int
+}
+
+// CreateKey makes an API key. The secret is returned only here.
+func (s *Service) CreateKey(ctx context.Context, by Principal, in NewKey) (Key, string, error) {
 	var f errkind.Fields
-	name = strings.TrimSpace(name)
+	name, scopes := strings.TrimSpace(in.Name), in.Scopes
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		f.Add("name", "must be 1 to 100 characters")
+	}
+	if n := in.RateLimitPerMinute; n != nil && (*n < 1 || (s.cfg.MaxRateLimit > 0 && *n > s.cfg.MaxRateLimit)) {
+		f.Add("rate_limit_per_minute", fmt.Sprintf("must be 1 to %d (the server's RATE_LIMIT_PER_MINUTE)", s.cfg.MaxRateLimit))
 	}
 	if scopes == nil {
 		scopes = slices.Clone(by.Scopes)
@@ -380,7 +404,7 @@ func (s *Service) CreateKey(ctx context.Context, by Principal, name string, scop
 	_, _ = rand.Read(secret)
 	raw := KeyPrefix + base64.RawURLEncoding.EncodeToString(secret)
 	k := Key{WorkspaceID: by.WorkspaceID, ID: uuid.Must(uuid.NewV7()), Name: name, Prefix: raw[:len(KeyPrefix)+6],
-		Scopes: clean, CreatedAt: s.now().UTC()}
+		Scopes: clean, CreatedAt: s.now().UTC(), RateLimitPerMinute: in.RateLimitPerMinute}
 	if by.Kind == KindUser {
 		uid := by.UserID
 		k.CreatedBy = &uid
@@ -485,7 +509,11 @@ func (s *Service) Recheck(ctx context.Context, p Principal) (Principal, error) {
 		if err != nil {
 			return Principal{}, err
 		}
-		return Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}, nil
+		p := Principal{WorkspaceID: k.WorkspaceID, Kind: KindAPIKey, KeyID: k.ID, Scopes: k.Scopes}
+		if k.RateLimitPerMinute != nil {
+			p.RateLimit = *k.RateLimitPerMinute
+		}
+		return p, nil
 	case KindUser:
 		u, err := s.store.SessionUser(ctx, p.WorkspaceID, p.SessionID, p.UserID)
 		if err != nil {

@@ -104,6 +104,18 @@ type Config struct {
 	MediaProviderURLTTL time.Duration
 	// MediaSweepInterval is how often the blobs of deleted media are deleted.
 	MediaSweepInterval time.Duration
+	// RateLimits switches the request and send budgets on (RATE_LIMITS); off leaves them to a
+	// gateway in front. The failed-login throttle is on either way.
+	RateLimits bool
+	// RateLimitPerMinute is each credential's budget of requests a minute, and the most a key
+	// may be given; RateLimitPerAddress a client address's on the routes without a credential;
+	// SendRatePerSecond a workspace's sends a second.
+	RateLimitPerMinute  int
+	RateLimitPerAddress int
+	SendRatePerSecond   int
+	// RedisURL names the Redis that shares the budgets between API processes; empty: each
+	// process keeps its own.
+	RedisURL string
 	// WindowAlertInterval is how often the reply window alerts whose instant has come go out:
 	// at most 30s, so that each goes out within a minute of its instant.
 	WindowAlertInterval time.Duration
@@ -164,6 +176,11 @@ var Vars = []Var{
 	{"MEDIA_URL_TTL", "15m", "How long a signed media URL (GET /v1/media/{id}/url) stays valid (1s..24h)."},
 	{"MEDIA_PROVIDER_URL_TTL", "168h", "How long the signed URL of stored media sent to a provider that fetches files by URL (LINE, Twilio, Viber, custom channels) stays valid (1h..720h); LINE fetches when the customer opens the message, so days. Such sends need PUBLIC_BASE_URL."},
 	{"MEDIA_SWEEP_INTERVAL", "5m", "How often the stored files of deleted media (a deleted contact's, or workspace's) are deleted when nothing else refers to them (a periodic job; one process runs it)."},
+	{"RATE_LIMITS", "on", "on: every credential, client address and workspace has the budgets below (429 rate_limited with Retry-After past them; RateLimit-Limit, -Remaining and -Reset on every answer of an authenticated route, login and refresh); off: none (a gateway in front limits). The failed-login throttle is on either way."},
+	{"RATE_LIMIT_PER_MINUTE", "1200", "Requests a minute of each API key and each user (a user's sessions share it), 1..1000000; a key may be created with a lower rate_limit_per_minute. The whole budget may be spent at once; it refills evenly over the minute."},
+	{"RATE_LIMIT_PER_ADDRESS", "600", "Requests a minute from one client address (IPv6: its /64) to login and refresh, and with a credential that does not check out (401), 50..1000000. Provider webhooks, signed media URLs and the probes are not counted."},
+	{"SEND_RATE_PER_SECOND", "100", "Sends (POST /v1/contacts/{id}/messages, and broadcasts) a second of one workspace over all its credentials, 1..100000, so a script cannot flood the providers."},
+	{"REDIS_URL", "", "redis://host:6379/0: the budgets live in Redis, shared by every API process (GCRA). Empty: each process keeps its own (per-process budgets). Redis down: each process decides alone until it answers again (fail open), with a warning in the log and switchboard_ratelimit_fail_open_total."},
 	{"GOGC", "400", "Go's garbage collection target, percent of the live heap, or off (Go's own variable, with serve's and worker's default)."},
 	{"GOMEMLIMIT", "150MiB", "Go's soft memory limit (B, KiB, MiB, GiB), or off: the collector runs sooner rather than let the heap pass it (Go's own variable, with serve's and worker's default)."},
 }
@@ -293,6 +310,27 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.LoginFailuresPerAddress, err = strconv.Atoi(get("LOGIN_FAILURES_PER_ADDRESS")); err != nil || c.LoginFailuresPerAddress < 50 || c.LoginFailuresPerAddress > 100000 {
 		errs = append(errs, fmt.Errorf("LOGIN_FAILURES_PER_ADDRESS: want 50..100000, got %q", get("LOGIN_FAILURES_PER_ADDRESS")))
+	}
+	switch v := get("RATE_LIMITS"); v {
+	case "on", "off":
+		c.RateLimits = v == "on"
+	default:
+		errs = append(errs, fmt.Errorf("RATE_LIMITS: want on or off, got %q", v))
+	}
+	for _, v := range []struct {
+		name   string
+		to     *int
+		lo, hi int
+	}{{"RATE_LIMIT_PER_MINUTE", &c.RateLimitPerMinute, 1, 1_000_000}, {"RATE_LIMIT_PER_ADDRESS", &c.RateLimitPerAddress, 50, 1_000_000},
+		{"SEND_RATE_PER_SECOND", &c.SendRatePerSecond, 1, 100_000}} {
+		if *v.to, err = strconv.Atoi(get(v.name)); err != nil || *v.to < v.lo || *v.to > v.hi {
+			errs = append(errs, fmt.Errorf("%s: want %d..%d, got %q", v.name, v.lo, v.hi, get(v.name)))
+		}
+	}
+	if c.RedisURL = get("REDIS_URL"); c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			errs = append(errs, errors.New("REDIS_URL: want redis://[user:password@]host:port/db, rediss:// or unix://"))
+		}
 	}
 	for _, p := range strings.Split(get("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {

@@ -75,6 +75,41 @@ func TestLoginSettings(t *testing.T) {
 	}
 }
 
+func TestRateLimitSettings(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(Config) bool
+		err   string
+	}{
+		{name: "defaults", check: func(c Config) bool {
+			return c.RateLimits && c.RateLimitPerMinute == 1200 && c.RateLimitPerAddress == 600 && c.SendRatePerSecond == 100 && c.RedisURL == ""
+		}},
+		{name: "set", env: map[string]string{"RATE_LIMITS": "off", "RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_PER_ADDRESS": "50",
+			"SEND_RATE_PER_SECOND": "1", "REDIS_URL": "redis://:secret@cache:6379/2"},
+			check: func(c Config) bool {
+				return !c.RateLimits && c.RateLimitPerMinute == 60 && c.RateLimitPerAddress == 50 && c.SendRatePerSecond == 1 &&
+					c.RedisURL == "redis://:secret@cache:6379/2"
+			}},
+		{name: "switch neither on nor off", env: map[string]string{"RATE_LIMITS": "yes"}, err: "RATE_LIMITS:"},
+		{name: "no credential budget", env: map[string]string{"RATE_LIMIT_PER_MINUTE": "0"}, err: "RATE_LIMIT_PER_MINUTE:"},
+		{name: "address budget below 50", env: map[string]string{"RATE_LIMIT_PER_ADDRESS": "49"}, err: "RATE_LIMIT_PER_ADDRESS:"},
+		{name: "send rate not a number", env: map[string]string{"SEND_RATE_PER_SECOND": "fast"}, err: "SEND_RATE_PER_SECOND:"},
+		{name: "redis URL of another scheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, err: "REDIS_URL:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := load(t, tc.env, tc.err)
+			if !ok {
+				return
+			}
+			if !tc.check(c) {
+				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
 func TestHTTPTimeoutsAndStreamRecheck(t *testing.T) {
 	tests := []struct {
 		name string

@@ -15,6 +15,9 @@ type APIKey struct {
 	CreatedBy  *string    `json:"created_by" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	CreatedAt  time.Time  `json:"created_at" format:"date-time" example:"2026-11-29T08:00:00Z"`
 	LastUsedAt *time.Time `json:"last_used_at" extensions:"x-nullable" format:"date-time" example:"2026-11-29T09:30:00Z"`
+	// RateLimitPerMinute is the key's own budget of requests a minute; null: the server's
+	// (RATE_LIMIT_PER_MINUTE).
+	RateLimitPerMinute *int `json:"rate_limit_per_minute" extensions:"x-nullable" minimum:"1" example:"600"`
 } // @name APIKey
 
 // CreatedAPIKey is a new API key with its secret, shown once.
@@ -49,7 +52,8 @@ type Me struct {
 
 // ToAPIKey is k without its secret.
 func ToAPIKey(k auth.Key) APIKey {
-	r := APIKey{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+	r := APIKey{ID: k.ID.String(), Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt,
+		RateLimitPerMinute: k.RateLimitPerMinute}
 	if k.CreatedBy != nil {
 		s := k.CreatedBy.String()
 		r.CreatedBy = &s

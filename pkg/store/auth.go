@@ -140,22 +140,24 @@ type keyRow struct {
 	CreatedAt   time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	// RateLimitPerMinute is the key's own budget; NULL: the server's.
+	RateLimitPerMinute *int
 }
 
 func (keyRow) TableName() string { return "api_keys" }
 
 // keyColumns are keyRow's columns.
-const keyColumns = `workspace_id, id, name, prefix, key_hash, scopes, created_by, created_at, last_used_at, revoked_at`
+const keyColumns = `workspace_id, id, name, prefix, key_hash, scopes, created_by, created_at, last_used_at, revoked_at, rate_limit_per_minute`
 
 func (r keyRow) domain() auth.Key {
 	return auth.Key{WorkspaceID: r.WorkspaceID, ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: []string(r.Scopes),
-		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt}
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RateLimitPerMinute: r.RateLimitPerMinute}
 }
 
 // CreateKey stores a key's hash.
 func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte) error {
 	r := keyRow{WorkspaceID: k.WorkspaceID, ID: k.ID, Name: k.Name, Prefix: k.Prefix, KeyHash: hash,
-		Scopes: textArray(k.Scopes), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt}
+		Scopes: textArray(k.Scopes), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RateLimitPerMinute: k.RateLimitPerMinute}
 	if err := s.conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
