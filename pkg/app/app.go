@@ -145,6 +145,8 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 	}
 	sends := conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""})
 	labels := label.NewService(st, now)
+	broadcasts := conversation.NewBroadcastService(st, sends)
+	broadcasts.Pace = limits.WaitSend // nil-safe: without limits it never waits
 	return Services{
 		Bulk:          bulk.NewService(convs, labels),
 		Media:         files,
@@ -171,7 +173,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Conversations: convs,
 		Sends:         sends,
 		Scheduled:     conversation.NewScheduledService(st, sends),
-		Broadcasts:    conversation.NewBroadcastService(st, sends),
+		Broadcasts:    broadcasts,
 		Deliveries:    deliveries,
 	}, nil
 }

@@ -218,6 +218,11 @@ type BroadcastService struct {
 	// Workers is how many transactions a running broadcast sends in at once, each to a Group
 	// of recipients; Batch is how many pending recipients it reads at a time.
 	Workers, Group, Batch int
+	// Pace, when set, waits until the workspace's send budget (SEND_RATE_PER_SECOND, shared
+	// with the API's sends) has room for one send and spends it. A group spends one per
+	// recipient before it is sent, refusals included: a broadcast never sends faster than the
+	// budget, though it may go slower.
+	Pace func(ctx context.Context, ws uuid.UUID) error
 }
 
 // NewBroadcastService builds a BroadcastService on the send service whose rules it applies.
@@ -542,6 +547,13 @@ func (s *BroadcastService) sendBatch(ctx context.Context, b Broadcast, by Caller
 func (s *BroadcastService) sendGroup(ctx context.Context, b Broadcast, by Caller, group []RecipientMember) ([]RecipientStatus, error) {
 	ch := b.ChannelID
 	cfg := s.sends.cfg
+	if s.Pace != nil {
+		for range group {
+			if err := s.Pace(ctx, b.WorkspaceID); err != nil {
+				return nil, fmt.Errorf("broadcast %s: wait for the send budget: %w", b.ID, err)
+			}
+		}
+	}
 	for range 3 {
 		now := channel.Now(s.sends.now)
 		in := make([]RecipientSend, len(group))
