@@ -471,3 +471,28 @@ func explain(t *testing.T, e *apitest.Env, q string, args ...any) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestAuditLogClientAddress checks the address an entry records follows the server's proxy
+// policy: X-Forwarded-For counts only from TRUSTED_PROXIES, as for the login throttle.
+func TestAuditLogClientAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    string
+	}{
+		{"no trusted proxy: the connection's address", nil, "127.0.0.1"},
+		{"behind a trusted proxy: the forwarded client", []string{"127.0.0.0/8", "::1/128"}, "203.0.113.7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := apitest.New(t, func(c *config.Config) { c.TrustedProxies = tc.trusted })
+			w := e.NewWorkspace(t, "Acme")
+			e.Do(t, apitest.Request{Method: http.MethodPost, Path: "/v1/api-keys", Token: w.OwnerToken,
+				Body:   map[string]any{"name": "forwarded"},
+				Header: map[string]string{"X-Forwarded-For": "203.0.113.7", "User-Agent": auditUA}}).Expect(t, http.StatusCreated)
+			en := auditLog(t, e, w.OwnerToken, "action=api_key.created")[0]
+			if en.ClientIP == nil || *en.ClientIP != tc.want || en.UserAgent != auditUA {
+				t.Fatalf("client %v, user agent %q; want %s", en.ClientIP, en.UserAgent, tc.want)
+			}
+		})
+	}
+}
