@@ -48,15 +48,22 @@ func (r auditRow) domain() audit.Entry {
 	return e
 }
 
-// auditValues are the arguments of an audit entry's row, in auditInsertColumns' order.
-func (s *Store) auditValues(ctx context.Context, ws uuid.UUID, r audit.Record) ([]any, error) {
+// insertAudit starts the INSERT of audit entries; auditRowSQL gives each row's values.
+const insertAudit = `INSERT INTO audit_log (workspace_id, id, action, actor_kind, actor_id, client_ip, user_agent,
+                       resource_type, resource_id, changes, created_at)`
+
+// auditRowSQL adds the values of r's entry in workspace ws, stamped with ctx's origin, to
+// args and returns them as the comma-separated expressions of insertAudit's columns.
+func (s *Store) auditRowSQL(ctx context.Context, args *params, ws uuid.UUID, r audit.Record) (string, error) {
 	e := audit.Stamp(ctx, ws, r, s.Now())
 	changes, err := json.Marshal(e.Changes)
 	if err != nil {
-		return nil, fmt.Errorf("encode audit changes: %w", err)
+		return "", fmt.Errorf("encode audit changes: %w", err)
 	}
-	return []any{e.WorkspaceID, e.ID, e.Action, e.Actor.Kind, e.Actor.ID, e.ClientIP, e.UserAgent, e.Resource.Type,
-		e.Resource.ID, string(changes), e.CreatedAt}, nil
+	return args.add(e.WorkspaceID) + ", " + args.add(e.ID) + ", " + args.add(e.Action) + ", " + args.add(e.Actor.Kind) + ", " +
+		args.add(e.Actor.ID) + ", CAST(NULLIF(" + args.add(e.ClientIP) + ", '') AS inet), " + args.add(e.UserAgent) + ", " +
+		args.add(e.Resource.Type) + ", " + args.add(e.Resource.ID) + ", CAST(" + args.add(string(changes)) + " AS jsonb), " +
+		args.add(e.CreatedAt), nil
 }
 
 // auditInsert is the statement that writes records to workspace ws's log, stamped with the
@@ -66,19 +73,16 @@ func (s *Store) auditInsert(ctx context.Context, ws uuid.UUID, recs ...audit.Rec
 		return nil, nil
 	}
 	var args params
-	q := `INSERT INTO audit_log (workspace_id, id, action, actor_kind, actor_id, client_ip, user_agent, resource_type,
-                       resource_id, changes, created_at) VALUES `
+	q := insertAudit + ` VALUES `
 	for i, r := range recs {
-		v, err := s.auditValues(ctx, ws, r)
+		row, err := s.auditRowSQL(ctx, &args, ws, r)
 		if err != nil {
 			return nil, err
 		}
 		if i > 0 {
 			q += ", "
 		}
-		q += "(" + args.add(v[0]) + ", " + args.add(v[1]) + ", " + args.add(v[2]) + ", " + args.add(v[3]) + ", " +
-			args.add(v[4]) + ", CAST(NULLIF(" + args.add(v[5]) + ", '') AS inet), " + args.add(v[6]) + ", " +
-			args.add(v[7]) + ", " + args.add(v[8]) + ", CAST(" + args.add(v[9]) + " AS jsonb), " + args.add(v[10]) + ")"
+		q += "(" + row + ")"
 	}
 	return &statement{q, args}, nil
 }
@@ -97,17 +101,14 @@ func (s *Store) queueAudit(ctx context.Context, b *batch, ws uuid.UUID, recs ...
 // statement writes r to the log when st changed a row: one statement is one transaction. Its
 // command tag counts the entry written (1) or not (0: st changed nothing).
 func (s *Store) audited(ctx context.Context, ws uuid.UUID, st statement, r audit.Record) (statement, error) {
-	v, err := s.auditValues(ctx, ws, r)
+	args := params(st.args)
+	row, err := s.auditRowSQL(ctx, &args, ws, r)
 	if err != nil {
 		return statement{}, err
 	}
-	args := params(st.args)
 	q := `WITH changed AS (` + st.sql + `)
-INSERT INTO audit_log (workspace_id, id, action, actor_kind, actor_id, client_ip, user_agent, resource_type,
-                       resource_id, changes, created_at)
-SELECT ` + args.add(v[0]) + `, ` + args.add(v[1]) + `, ` + args.add(v[2]) + `, ` + args.add(v[3]) + `, ` + args.add(v[4]) +
-		`, CAST(NULLIF(` + args.add(v[5]) + `, '') AS inet), ` + args.add(v[6]) + `, ` + args.add(v[7]) + `, ` + args.add(v[8]) +
-		`, CAST(` + args.add(v[9]) + ` AS jsonb), ` + args.add(v[10]) + `
+` + insertAudit + `
+SELECT ` + row + `
 WHERE EXISTS (SELECT 1 FROM changed)`
 	return statement{q, args}, nil
 }

@@ -25,7 +25,13 @@ import (
 // statement, sees and ends the new session. The refresh token goes in the same statement, so
 // there is one only when the session is, and so does the login's audit entry (rec).
 func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken, passwordHash string, rec audit.Record) error {
-	const q = `
+	args := params{sess.WorkspaceID, sess.ID, sess.CreatedAt, sess.UserID, passwordHash,
+		first.WorkspaceID, first.ID, first.SessionID, first.Hash, first.ExpiresAt, first.CreatedAt}
+	row, err := s.auditRowSQL(ctx, &args, sess.WorkspaceID, rec)
+	if err != nil {
+		return err
+	}
+	q := `
 WITH session AS (
     INSERT INTO sessions (workspace_id, id, user_id, created_at)
     SELECT workspace_id, $2, id, $3 FROM users
@@ -37,16 +43,9 @@ WITH session AS (
     SELECT $6, $7, $8, $9, $10, $11 FROM session
     RETURNING id
 )
-INSERT INTO audit_log (workspace_id, id, action, actor_kind, actor_id, client_ip, user_agent, resource_type,
-                       resource_id, changes, created_at)
-SELECT $12, $13, $14, $15, $16, CAST(NULLIF($17, '') AS inet), $18, $19, $20, CAST($21 AS jsonb), $22
+` + insertAudit + `
+SELECT ` + row + `
 WHERE EXISTS (SELECT 1 FROM token)`
-	entry, err := s.auditValues(ctx, sess.WorkspaceID, rec)
-	if err != nil {
-		return err
-	}
-	args := append([]any{sess.WorkspaceID, sess.ID, sess.CreatedAt, sess.UserID, passwordHash,
-		first.WorkspaceID, first.ID, first.SessionID, first.Hash, first.ExpiresAt, first.CreatedAt}, entry...)
 	tag, err := s.Pool.Exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
