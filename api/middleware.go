@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/errkind"
 )
@@ -184,6 +185,7 @@ func authenticate(a authenticator) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(keyPrincipal, p)
+			c.SetRequest(c.Request().WithContext(audit.WithActor(c.Request().Context(), actorOf(p))))
 			return next(c)
 		}
 	}

@@ -65,6 +65,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard/switchboard/pkg/app"
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/bulk"
 	"github.com/switchboard/switchboard/pkg/canned"
@@ -116,8 +117,10 @@ type Deps struct {
 	// empty means the request's scheme and host.
 	PublicBaseURL string
 	// Events serves the event outbox and the live stream; Webhooks manages subscribers.
-	Events    *event.Service
-	Webhooks  *subscription.Service
+	Events   *event.Service
+	Webhooks *subscription.Service
+	// Audit reads the audit log.
+	Audit     *audit.Service
 	Heartbeat time.Duration // between heartbeat comments on idle streams
 	// StreamRecheck is how often a stream checks that its credential is still live (5s if 0).
 	StreamRecheck time.Duration
@@ -166,6 +169,7 @@ func FromServices(cfg config.Config, svc app.Services, log *slog.Logger, version
 		PublicBaseURL:      cfg.PublicBaseURL,
 		Events:             svc.Events,
 		Webhooks:           svc.Webhooks,
+		Audit:              svc.Audit,
 		Heartbeat:          cfg.EventHeartbeat,
 		StreamRecheck:      cfg.EventStreamRecheck,
 		StreamWrite:        cfg.HTTPWriteTimeout,
@@ -209,7 +213,7 @@ func New(d Deps) *echo.Echo {
 	if limit == "" {
 		limit = "1M"
 	}
-	mw := []echo.MiddlewareFunc{withRequestID, metrics, accessLog(d.Log), middleware.Recover()}
+	mw := []echo.MiddlewareFunc{withRequestID, withAuditOrigin, metrics, accessLog(d.Log), middleware.Recover()}
 	// CORS comes before every middleware and route that can refuse a request, so refusals
 	// (413, 401, 404...) carry its headers and a page can read them.
 	if c := cors(d.CORSAllowedOrigins); c != nil {
@@ -265,6 +269,9 @@ func New(d Deps) *echo.Echo {
 	// decides who may change whom.
 	route(http.MethodPatch, "/users/:id", uh.update, "")
 	route(http.MethodDelete, "/users/:id", uh.delete, auth.ScopeAdmin)
+
+	adh := &auditHandler{audit: d.Audit}
+	route(http.MethodGet, "/audit-log", adh.list, auth.ScopeAdmin)
 
 	wh := &workspaceHandler{workspaces: d.Workspaces}
 	route(http.MethodGet, "/workspace", wh.get, "")

@@ -476,12 +476,14 @@ func madeUp(req fuzzRequest, resp *apitest.Response) bool {
 func madeUpField(req fuzzRequest, e problemField) bool {
 	// An item of an id list (label_ids[1]) was made up when its list drew one, and a member
 	// of a list's item (attachments[0].media_id) when its name drew one.
-	// A nested member (routing.team_id) by its own name too.
+	// A nested member by its path (message.template.name) or by its own name (routing.team_id).
 	field, _, _ := strings.Cut(e.Field, "[")
-	if strings.Contains(e.Field, "].") || !strings.Contains(e.Field, "[") {
+	if strings.Contains(e.Field, "].") {
 		field = e.Field[strings.LastIndex(e.Field, ".")+1:]
 	}
-	return req.madeUp[field] && (!req.confined[e.Field] || strings.Contains(e.Message, "does not resolve"))
+	own := e.Field[strings.LastIndex(e.Field, ".")+1:]
+	return (req.madeUp[field] || (!strings.Contains(e.Field, "[") && req.madeUp[own])) &&
+		(!req.confined[e.Field] || strings.Contains(e.Message, "does not resolve"))
 }
 
 // notePage keeps the next page of a list answer, for a later draw to ask for.

@@ -106,6 +106,16 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 			if ws["id"] != b.ID {
 				t.Errorf("B's workspace is %v", ws["id"])
 			}
+			// B's audit log holds none of A's changes, even filtered by A's actor.
+			for _, en := range auditLog(t, e, tok, "") {
+				if en.Resource.ID != nil && (*en.Resource.ID == aAgent.ID || *en.Resource.ID == aKey.ID || *en.Resource.ID == aChannel ||
+					*en.Resource.ID == a.OwnerID || *en.Resource.ID == a.ID) {
+					t.Errorf("B's audit log has A's %s", en.Action)
+				}
+			}
+			if got := auditLog(t, e, tok, "actor_id="+a.OwnerID); len(got) != 0 {
+				t.Errorf("B's audit log filtered by A's owner: %+v", got)
+			}
 		})
 	}
 

@@ -25,6 +25,8 @@ type updateWorkspaceSettings struct {
 	// (window=closing, the window.expiring event): 1 to 1440. A change moves the pending
 	// window.expiring alerts to the new lead.
 	WindowClosingMinutes *int `json:"window_closing_minutes" minimum:"1" maximum:"1440" example:"30"`
+	// AuditRetentionDays is how long the audit log keeps an entry: 1 to 3650 days.
+	AuditRetentionDays *int `json:"audit_retention_days" minimum:"1" maximum:"3650" example:"365"`
 } // @name UpdateWorkspaceSettingsRequest
 
 type updateWorkspaceRequest struct {
@@ -53,7 +55,7 @@ func (h *workspaceHandler) get(c echo.Context) error {
 // update godoc
 // @Summary     Update the workspace
 // @ID          updateWorkspace
-// @Description Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+// @Description Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 // @Tags        workspace
 // @Accept      json
 // @Produce     json
@@ -75,6 +77,7 @@ func (h *workspaceHandler) update(c echo.Context) error {
 	if s := req.Settings; s != nil {
 		p.UnassignOnClose, p.ClosingNoteRequired, p.ClosingNoteCategories, p.DefaultPhoneRegion, p.WindowClosingMinutes =
 			s.UnassignOnClose, s.ClosingNoteRequired, s.ClosingNoteCategories, s.DefaultPhoneRegion, s.WindowClosingMinutes
+		p.AuditRetentionDays = s.AuditRetentionDays
 	}
 	w, err := h.workspaces.Update(c.Request().Context(), principal(c).WorkspaceID, p)
 	if err != nil {

@@ -64,6 +64,30 @@ func (e AttachmentStatus) Valid() bool {
 	}
 }
 
+// Defines values for AuditActorKind.
+const (
+	AuditActorKindAPIKey    AuditActorKind = "api_key"
+	AuditActorKindAnonymous AuditActorKind = "anonymous"
+	AuditActorKindSystem    AuditActorKind = "system"
+	AuditActorKindUser      AuditActorKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditActorKind enum.
+func (e AuditActorKind) Valid() bool {
+	switch e {
+	case AuditActorKindAPIKey:
+		return true
+	case AuditActorKindAnonymous:
+		return true
+	case AuditActorKindSystem:
+		return true
+	case AuditActorKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BroadcastStatus.
 const (
 	BroadcastStatusCancelled BroadcastStatus = "cancelled"
@@ -4174,6 +4198,67 @@ type AttachmentStatus string
 // AttachmentRequest One file: media uploaded with POST /v1/media, or a link.
 type AttachmentRequest struct {
 	union json.RawMessage
+}
+
+// AuditActor defines model for AuditActor.
+type AuditActor struct {
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	ID *string `json:"id"`
+
+	// Kind Kind is user or api_key; system for what no request did, anonymous for a failed login.
+	//
+	// Example: user
+	Kind AuditActorKind `json:"kind"`
+}
+
+// AuditActorKind Kind is user or api_key; system for what no request did, anonymous for a failed login.
+//
+// Example: user
+type AuditActorKind string
+
+// AuditChange defines model for AuditChange.
+type AuditChange struct {
+	After  interface{} `json:"after"`
+	Before interface{} `json:"before"`
+}
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action Example: channel.updated
+	Action  string                 `json:"action"`
+	Actor   AuditActor             `json:"actor"`
+	Changes map[string]AuditChange `json:"changes"`
+
+	// ClientIP ClientIP is the client's address (X-Forwarded-For only from TRUSTED_PROXIES); null for
+	// what no request did.
+	//
+	// Example: 203.0.113.7
+	ClientIP *string `json:"client_ip"`
+
+	// CreatedAt Example: 2026-12-05T10:00:00Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	ID       string        `json:"id"`
+	Resource AuditResource `json:"resource"`
+
+	// UserAgent Example: curl/8.5.0
+	UserAgent string `json:"user_agent"`
+}
+
+// AuditLog defines model for AuditLog.
+type AuditLog struct {
+	Data       []AuditEntry `json:"data"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// AuditResource defines model for AuditResource.
+type AuditResource struct {
+	// ID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	ID *string `json:"id"`
+
+	// Type Example: channel
+	Type string `json:"type"`
 }
 
 // Broadcast defines model for Broadcast.
@@ -9035,6 +9120,11 @@ type UpdateWorkspaceRequest struct {
 
 // UpdateWorkspaceSettingsRequest defines model for UpdateWorkspaceSettingsRequest.
 type UpdateWorkspaceSettingsRequest struct {
+	// AuditRetentionDays AuditRetentionDays is how long the audit log keeps an entry: 1 to 3650 days.
+	//
+	// Example: 365
+	AuditRetentionDays *int `json:"audit_retention_days,omitempty"`
+
 	// ClosingNoteCategories ClosingNoteCategories are at most 50 distinct categories of 1 to 100 characters.
 	//
 	// Example: ["resolved","spam"]
@@ -9323,6 +9413,12 @@ type Workspace struct {
 
 // WorkspaceSettings defines model for WorkspaceSettings.
 type WorkspaceSettings struct {
+	// AuditRetentionDays AuditRetentionDays is how long the audit log keeps an entry (1 to 3650); older ones
+	// are purged.
+	//
+	// Example: 365
+	AuditRetentionDays int `json:"audit_retention_days"`
+
 	// ClosingNoteCategories ClosingNoteCategories, when not empty, are the only categories a closing note may use.
 	//
 	// Example: ["resolved","spam","no_response"]
@@ -9352,6 +9448,24 @@ type WorkspaceSettings struct {
 
 // ListAPIKeysParams defines parameters for ListAPIKeys.
 type ListAPIKeysParams struct {
+	// Limit Page size (1-100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Cursor from the previous page's next_cursor
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	// Action An action (channel.updated) or a prefix ending in .* (channel.*)
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// ActorID Only the changes of this user or API key
+	ActorID *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// Since Only entries created at or after this instant (RFC 3339)
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
 	// Limit Page size (1-100)
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -12663,6 +12777,13 @@ type ClientInterface interface {
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAuditLog List the audit log
+	//
+	// Who (a user or an API key, from which client address and user agent) changed what and when, newest first, keyset-paginated: API keys (created, revoked), users (created, role and password changes, deleted), workspace settings, channels (an archive is channel.deleted with archived: true), templates, webhooks, and logins (login.succeeded; login.failed with the email tried, recorded in the workspace of each account that email names: a failed login for an email no account has is recorded nowhere). changes holds each changed field's before and after; a secret's is "changed" or null, never its value. Each entry is written in the same transaction as its change. action filters by an exact action, or by a prefix ending in ".*" (channel.* is every channel action); actor_id by the user or key; since by created_at (RFC 3339). Entries older than the workspace's audit_retention_days are purged. Owners, managers and admin keys.
+	//
+	// Corresponds with GET /v1/audit-log (the `ListAuditLog` operationId).
+	ListAuditLog(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LoginWithBody Log in
 	//
 	// Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
@@ -13667,7 +13788,7 @@ type ClientInterface interface {
 
 	// UpdateWorkspaceWithBody Update the workspace
 	//
-	// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+	// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -13676,7 +13797,7 @@ type ClientInterface interface {
 
 	// UpdateWorkspace Update the workspace
 	//
-	// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+	// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -13831,6 +13952,23 @@ func (c *Client) CreateAPIKey(ctx context.Context, body CreateAPIKeyJSONRequestB
 // Corresponds with DELETE /v1/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeAPIKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAuditLog List the audit log
+//
+// Who (a user or an API key, from which client address and user agent) changed what and when, newest first, keyset-paginated: API keys (created, revoked), users (created, role and password changes, deleted), workspace settings, channels (an archive is channel.deleted with archived: true), templates, webhooks, and logins (login.succeeded; login.failed with the email tried, recorded in the workspace of each account that email names: a failed login for an email no account has is recorded nowhere). changes holds each changed field's before and after; a secret's is "changed" or null, never its value. Each entry is written in the same transaction as its change. action filters by an exact action, or by a prefix ending in ".*" (channel.* is every channel action); actor_id by the user or key; since by created_at (RFC 3339). Entries older than the workspace's audit_retention_days are purged. Owners, managers and admin keys.
+//
+// Corresponds with GET /v1/audit-log (the `ListAuditLog` operationId).
+func (c *Client) ListAuditLog(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditLogRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -16065,7 +16203,7 @@ func (c *Client) GetWorkspace(ctx context.Context, reqEditors ...RequestEditorFn
 
 // UpdateWorkspaceWithBody Update the workspace
 //
-// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 //
 // Takes any type of body and a specified content type.
 //
@@ -16084,7 +16222,7 @@ func (c *Client) UpdateWorkspaceWithBody(ctx context.Context, contentType string
 
 // UpdateWorkspace Update the workspace
 //
-// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -16389,6 +16527,108 @@ func NewRevokeAPIKeyRequest(server string, id openapi_types.UUID) (*http.Request
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAuditLogRequest constructs an http.Request for the ListAuditLog method
+func NewListAuditLogRequest(server string, params *ListAuditLogParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/audit-log")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "actor_id", *params.ActorID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -20916,6 +21156,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKeyWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*RevokeAPIKeyResponse, error)
 
+	// ListAuditLogWithResponse List the audit log
+	//
+	// Who (a user or an API key, from which client address and user agent) changed what and when, newest first, keyset-paginated: API keys (created, revoked), users (created, role and password changes, deleted), workspace settings, channels (an archive is channel.deleted with archived: true), templates, webhooks, and logins (login.succeeded; login.failed with the email tried, recorded in the workspace of each account that email names: a failed login for an email no account has is recorded nowhere). changes holds each changed field's before and after; a secret's is "changed" or null, never its value. Each entry is written in the same transaction as its change. action filters by an exact action, or by a prefix ending in ".*" (channel.* is every channel action); actor_id by the user or key; since by created_at (RFC 3339). Entries older than the workspace's audit_retention_days are purged. Owners, managers and admin keys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/audit-log (the `ListAuditLog` operationId).
+	ListAuditLogWithResponse(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*ListAuditLogResponse, error)
+
 	// LoginWithBodyWithResponse Log in
 	//
 	// Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
@@ -22018,7 +22267,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateWorkspaceWithBodyWithResponse Update the workspace
 	//
-	// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+	// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22027,7 +22276,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateWorkspaceWithResponse Update the workspace
 	//
-	// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+	// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -22613,6 +22862,127 @@ func (r RevokeAPIKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeAPIKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAuditLogResponse200Headers the declared response headers of an HTTP 200 response for ListAuditLog
+type ListAuditLogResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// ListAuditLogResponse400Headers the declared response headers of an HTTP 400 response for ListAuditLog
+type ListAuditLogResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// ListAuditLogResponse401Headers the declared response headers of an HTTP 401 response for ListAuditLog
+type ListAuditLogResponse401Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	WWWAuthenticate    *string
+	XRequestID         *string
+}
+
+// ListAuditLogResponse403Headers the declared response headers of an HTTP 403 response for ListAuditLog
+type ListAuditLogResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// ListAuditLogResponse429Headers the declared response headers of an HTTP 429 response for ListAuditLog
+type ListAuditLogResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         *int
+	XRequestID         *string
+}
+
+type ListAuditLogResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditLog
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAuditLogResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListAuditLogResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAuditLogResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListAuditLogResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuditLogResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditLogResponse) GetJSON200() *AuditLog {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAuditLogResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAuditLogResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAuditLogResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAuditLogResponse) GetApplicationProblemJSON429() *Problem {
+	return r.ApplicationProblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditLogResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditLogResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditLogResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditLogResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -35650,6 +36020,21 @@ func (c *ClientWithResponses) RevokeAPIKeyWithResponse(ctx context.Context, id o
 	return ParseRevokeAPIKeyResponse(rsp)
 }
 
+// ListAuditLogWithResponse List the audit log
+//
+// Who (a user or an API key, from which client address and user agent) changed what and when, newest first, keyset-paginated: API keys (created, revoked), users (created, role and password changes, deleted), workspace settings, channels (an archive is channel.deleted with archived: true), templates, webhooks, and logins (login.succeeded; login.failed with the email tried, recorded in the workspace of each account that email names: a failed login for an email no account has is recorded nowhere). changes holds each changed field's before and after; a secret's is "changed" or null, never its value. Each entry is written in the same transaction as its change. action filters by an exact action, or by a prefix ending in ".*" (channel.* is every channel action); actor_id by the user or key; since by created_at (RFC 3339). Entries older than the workspace's audit_retention_days are purged. Owners, managers and admin keys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/audit-log (the `ListAuditLog` operationId).
+func (c *ClientWithResponses) ListAuditLogWithResponse(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*ListAuditLogResponse, error) {
+	rsp, err := c.ListAuditLog(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditLogResponse(rsp)
+}
+
 // LoginWithBodyWithResponse Log in
 //
 // Exchanges a user's email and password for a short-lived access token and a refresh token. An email may be a member of several workspaces: `workspace_id` names the account; without it the login tries the email's two most recently updated accounts, newest first, and the first the password matches logs in. Every login costs the same password hashing whatever its outcome.
@@ -37484,7 +37869,7 @@ func (c *ClientWithResponses) GetWorkspaceWithResponse(ctx context.Context, reqE
 
 // UpdateWorkspaceWithBodyWithResponse Update the workspace
 //
-// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37499,7 +37884,7 @@ func (c *ClientWithResponses) UpdateWorkspaceWithBodyWithResponse(ctx context.Co
 
 // UpdateWorkspaceWithResponse Update the workspace
 //
-// Changes the name and settings; absent fields stay as they are. Owners, managers and admin keys.
+// Changes the name and settings; absent fields stay as they are. What changed is recorded in the audit log (workspace.settings_changed). Owners, managers and admin keys.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -38415,6 +38800,232 @@ func ParseRevokeAPIKeyResponse(rsp *http.Response) (*RevokeAPIKeyResponse, error
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers RevokeAPIKeyResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAuditLogResponse parses an HTTP response from a ListAuditLogWithResponse call
+func ParseListAuditLogResponse(rsp *http.Response) (*ListAuditLogResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditLogResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditLog
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAuditLogResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListAuditLogResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListAuditLogResponse401Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListAuditLogResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAuditLogResponse429Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

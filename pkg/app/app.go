@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/bulk"
 	"github.com/switchboard/switchboard/pkg/canned"
@@ -68,6 +69,8 @@ type Services struct {
 	// Events reads the event outbox; its Hub fans this process's LISTEN out to streams.
 	Events   *event.Service
 	Webhooks *subscription.Service
+	// Audit reads the audit log and purges what is past its workspaces' retention.
+	Audit *audit.Service
 	// Media stores files (uploads, what customers send) in MEDIA_STORE.
 	Media *media.Service
 	// MediaURLs signs the media URLs that need no bearer token (MEDIA_URL_TTL).
@@ -155,6 +158,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Hashes:        hashes,
 		Events:        event.NewService(st, event.NewHub(st.ListenConn)),
 		Webhooks:      subscription.NewService(st, box, guard, now),
+		Audit:         audit.NewService(st, now),
 		Ready:         st.Ping,
 		Metrics:       metrics,
 		Limits:        limits,
@@ -211,6 +215,9 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	}
 	if err := job.AddHousekeeping(h, svc.st, job.Housekeeping{PurgeEvery: cfg.IdempotencyPurgeInterval,
 		PruneEvery: cfg.EventPruneInterval, Retention: cfg.EventRetention}, svc.now); err != nil {
+		return nil, err
+	}
+	if err := job.AddAuditPurge(h, svc.Audit, 0); err != nil {
 		return nil, err
 	}
 	if err := job.AddSnoozeWake(h, svc.Conversations, job.Snooze{Every: cfg.SnoozeWakeInterval}); err != nil {

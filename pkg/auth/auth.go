@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/password"
@@ -131,7 +132,8 @@ type Store interface {
 	// CreateSession stores a session unless the user's password hash is no longer passwordHash
 	// (the one the login verified): then it returns ErrInvalidCredentials, so a login racing a
 	// password change cannot keep a session the change should have ended.
-	CreateSession(ctx context.Context, s Session, first RefreshToken, passwordHash string) error
+	// rec, the login's audit record, goes in the same statement.
+	CreateSession(ctx context.Context, s Session, first RefreshToken, passwordHash string, rec audit.Record) error
 	// RotateRefresh consumes the token with hash and stores next in its family. A token already
 	// used revokes its session and returns ErrRefreshReused; an unknown, expired or revoked one
 	// returns ErrInvalidToken.
@@ -139,13 +141,17 @@ type Store interface {
 	RevokeSession(ctx context.Context, ws, id uuid.UUID) error
 	// SessionUser returns the user of a live session.
 	SessionUser(ctx context.Context, ws, session, user uuid.UUID) (workspace.User, error)
-	CreateKey(ctx context.Context, k Key, hash []byte) error
+	// CreateKey stores a key's hash with its audit record.
+	CreateKey(ctx context.Context, k Key, hash []byte, rec audit.Record) error
 	// KeyByHash returns a live key and records its use (at most once a minute).
 	KeyByHash(ctx context.Context, hash []byte) (Key, error)
 	// LiveKey returns the key unless it is revoked or unknown (then ErrInvalidToken).
 	LiveKey(ctx context.Context, ws, id uuid.UUID) (Key, error)
 	Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key, string, error)
-	RevokeKey(ctx context.Context, ws, id uuid.UUID) error
+	// RevokeKey revokes a live key with its audit record.
+	RevokeKey(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error
+	// RecordAudit writes records on their own (a failed login, which changes nothing).
+	RecordAudit(ctx context.Context, ws uuid.UUID, recs ...audit.Record) error
 }
 
 // Config holds the token settings.
@@ -409,7 +415,10 @@ func (s *Service) CreateKey(ctx context.Context, by Principal, in NewKey) (Key, 
 		uid := by.UserID
 		k.CreatedBy = &uid
 	}
-	if err := s.store.CreateKey(ctx, k, hash(raw)); err != nil {
+	// The key's secret, and its prefix, stay out of the log.
+	rec := audit.On(audit.APIKeyCreated, "api_key", k.ID, audit.Changes{"name": {After: k.Name}, "scopes": {After: k.Scopes},
+		"rate_limit_per_minute": {After: k.RateLimitPerMinute}})
+	if err := s.store.CreateKey(ctx, k, hash(raw), rec); err != nil {
 		return Key{}, "", fmt.Errorf("create key: %w", err)
 	}
 	return k, raw, nil
@@ -422,7 +431,7 @@ func (s *Service) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]Key
 
 // RevokeKey revokes a key; requests with it get 401 from then on.
 func (s *Service) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
-	return s.store.RevokeKey(ctx, ws, id)
+	return s.store.RevokeKey(ctx, ws, id, audit.On(audit.APIKeyRevoked, "api_key", id, audit.Changes{"revoked": {Before: false, After: true}}))
 }
 
 // StreamTokenTTL is how long a stream token may be used to open an event stream.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/throttle"
@@ -50,32 +51,56 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	u, failed, err := s.checkPassword(ctx, email, in.Password, in.WorkspaceID)
+	u, tried, failed, err := s.checkPassword(ctx, email, in.Password, in.WorkspaceID)
 	attempt.end(s.now(), failed)
+	if failed {
+		if rerr := s.recordFailure(ctx, email, tried); rerr != nil {
+			return Tokens{}, rerr
+		}
+	}
 	if err != nil {
 		return Tokens{}, err
 	}
 	now := s.now().UTC()
 	sess := Session{WorkspaceID: u.WorkspaceID, ID: uuid.Must(uuid.NewV7()), UserID: u.ID, CreatedAt: now}
 	raw, rt := s.newRefresh(sess, now)
-	if err := s.store.CreateSession(ctx, sess, rt, u.PasswordHash); err != nil {
+	uid := u.ID
+	// The user logging in is who acts: the request had no credentials before.
+	ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorUser, ID: &uid})
+	rec := audit.On(audit.LoginSucceeded, "user", u.ID, audit.Changes{"session_id": {After: sess.ID.String()}})
+	if err := s.store.CreateSession(ctx, sess, rt, u.PasswordHash, rec); err != nil {
 		return Tokens{}, fmt.Errorf("login: %w", err)
 	}
 	return s.tokens(sess, raw, now)
 }
 
+// recordFailure writes login.failed, with the email tried, to the log of each account the
+// email names (tried). A failed login for an email no account has names no workspace, so no
+// log receives it; nobody proved who they are, so the actor is anonymous.
+func (s *Service) recordFailure(ctx context.Context, email string, tried []workspace.User) error {
+	ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorAnonymous})
+	for _, u := range tried {
+		rec := audit.On(audit.LoginFailed, "user", u.ID, audit.Changes{"email": {After: email}})
+		if err := s.store.RecordAudit(ctx, u.WorkspaceID, rec); err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+	}
+	return nil
+}
+
 // checkPassword finds the account the email and password (and workspace, if named) log into.
-// failed reports a wrong guess, which the throttle counts; a busy gate is not one.
+// failed reports a wrong guess, which the throttle counts; a busy gate is not one. tried are
+// the accounts the email names (those a failure is recorded for).
 //
 // Without a workspace the accounts are tried most recently updated first, and the first that
 // matches wins. A workspace that adds an address to try guesses against another workspace's
 // account must set its own account's password to each guess, which makes its own account the
 // newest: it logs into that one and learns nothing of the other. Every login runs exactly
 // loginHashes hashes, padded with a dummy, so its duration says nothing either.
-func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uuid.UUID) (workspace.User, bool, error) {
+func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uuid.UUID) (workspace.User, []workspace.User, bool, error) {
 	users, err := s.store.UsersByEmail(ctx, email, ws, loginHashes)
 	if err != nil {
-		return workspace.User{}, false, fmt.Errorf("login: %w", err)
+		return workspace.User{}, nil, false, fmt.Errorf("login: %w", err)
 	}
 	// Every candidate is checked, and the dummy pads the rest, so a login costs loginHashes
 	// hashes in one turn of the gate whatever it finds; the first match wins.
@@ -88,15 +113,15 @@ func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uu
 	}
 	first, err := s.hashes.VerifyFirst(ctx, hashes, plain)
 	if errors.Is(err, password.ErrBusy) {
-		return workspace.User{}, false, err
+		return workspace.User{}, nil, false, err
 	}
 	if err != nil {
-		return workspace.User{}, false, fmt.Errorf("login: %w", err)
+		return workspace.User{}, nil, false, fmt.Errorf("login: %w", err)
 	}
 	if first < 0 || first >= len(users) { // no match (the dummy never matches)
-		return workspace.User{}, true, ErrInvalidCredentials
+		return workspace.User{}, users, true, ErrInvalidCredentials
 	}
-	return users[first], false, nil
+	return users[first], nil, false, nil
 }
 
 // ConfirmPassword checks a signed-in user's current password, which they give to change it.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/phone"
@@ -92,14 +93,16 @@ type Filter struct {
 // Store is what the channel service needs from persistence.
 type Store interface {
 	Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspace, error)
-	CreateChannel(ctx context.Context, ch Channel) error
+	// CreateChannel stores a channel with its audit record.
+	CreateChannel(ctx context.Context, ch Channel, rec audit.Record) error
 	Channel(ctx context.Context, ws, id uuid.UUID) (Channel, error)
 	Channels(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Channel, string, error)
-	// UpdateChannel locks the channel, applies the change and saves it.
-	UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*Channel) error) (Channel, error)
+	// UpdateChannel locks the channel, applies the change and saves it with the audit records
+	// apply returns.
+	UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*Channel) ([]audit.Record, error)) (Channel, error)
 	// DeleteChannel deletes a channel without messages or archives one with messages, and
-	// reports which.
-	DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (archived bool, err error)
+	// reports which; record makes the audit entry of either.
+	DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time, record func(ch Channel, archived bool) audit.Record) (archived bool, err error)
 	// Identities lists a contact's identities; an unknown contact is contact.ErrNotFound.
 	Identities(ctx context.Context, ws, contactID uuid.UUID, p page.Request) ([]Identity, string, error)
 	// CreateIdentity stores an identity; the identifier taken on the channel is
@@ -288,7 +291,11 @@ func (s *Service) Create(ctx context.Context, ws uuid.UUID, n New) (Channel, err
 	if err := errs.Err(); err != nil {
 		return Channel{}, err
 	}
-	if err := s.store.CreateChannel(ctx, ch); err != nil {
+	rec, err := s.changes(audit.ChannelCreated, Channel{}, ch)
+	if err != nil {
+		return Channel{}, err
+	}
+	if err := s.store.CreateChannel(ctx, ch, rec); err != nil {
 		return Channel{}, fmt.Errorf("create channel: %w", err)
 	}
 	return ch, nil
@@ -308,7 +315,7 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 // its provider (SetProvider does): a patch that names others is ErrTypeMismatch or
 // ErrProviderMismatch.
 func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channel, error) {
-	return s.store.UpdateChannel(ctx, ws, id, func(ch *Channel) error {
+	return s.store.UpdateChannel(ctx, ws, id, s.audited(func(ch *Channel) error {
 		var errs errkind.Fields
 		if err := checkType(*ch, p.Type, &errs); err != nil {
 			return err
@@ -357,7 +364,79 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Channe
 		}
 		ch.UpdatedAt = Now(s.now)
 		return nil
-	})
+	}))
+}
+
+// audited turns apply into an UpdateChannel change that also records what it changed
+// (channel.updated), when it changed anything.
+func (s *Service) audited(apply func(*Channel) error) func(*Channel) ([]audit.Record, error) {
+	return func(ch *Channel) ([]audit.Record, error) {
+		before := *ch
+		if err := apply(ch); err != nil {
+			return nil, err
+		}
+		rec, err := s.changes(audit.ChannelUpdated, before, *ch)
+		if err != nil || len(rec.Changes) == 0 {
+			return nil, err
+		}
+		return []audit.Record{rec}, nil
+	}
+}
+
+// changes is the audit record of a channel going from a to b (a zero Channel: created). The
+// config's public settings are keyed config.<name>; its secrets are opened only to compare
+// them, and recorded as "changed" or null.
+func (s *Service) changes(action string, a, b Channel) (audit.Record, error) {
+	ch := audit.Changes{}
+	created := a.ID == uuid.Nil
+	if created {
+		ch.Set("type", nil, string(b.Type))
+		ch.Set("name", nil, b.Name)
+		ch.Set("provider", nil, b.Provider)
+		ch.Set("rule_options", nil, b.RuleOptions.Map(b.Type))
+	} else {
+		ch.Set("name", a.Name, b.Name)
+		ch.Set("provider", a.Provider, b.Provider)
+		ch.Set("rule_options", a.RuleOptions.Map(a.Type), b.RuleOptions.Map(b.Type))
+	}
+	for _, k := range slices.Sorted(maps.Keys(union(a.Config, b.Config))) {
+		before, had := a.Config[k]
+		after, has := b.Config[k]
+		if !had {
+			before = nil
+		}
+		if !has {
+			after = nil
+		}
+		ch.Set("config."+k, before, after)
+	}
+	if len(a.Secrets) > 0 || len(b.Secrets) > 0 {
+		old, err := s.openSecrets(a)
+		if err != nil {
+			return audit.Record{}, err
+		}
+		cur, err := s.openSecrets(b)
+		if err != nil {
+			return audit.Record{}, err
+		}
+		for _, k := range slices.Sorted(maps.Keys(union(old, cur))) {
+			before, had := old[k]
+			after, has := cur[k]
+			ch.Secret("config."+k, had, has, before != after)
+		}
+	}
+	return audit.On(action, "channel", b.ID, ch), nil
+}
+
+func union[V any](a, b map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
 
 // checkType holds the type a change names to the channel's: absent or unknown is invalid
@@ -426,7 +505,7 @@ func (s *Service) mergeConfig(ch Channel, patch map[string]any, errs *errkind.Fi
 // SetProvider replaces a channel's provider and config, checked and sealed as Create does.
 // Its type never changes: a switch that names another is ErrTypeMismatch.
 func (s *Service) SetProvider(ctx context.Context, ws, id uuid.UUID, sw ProviderSwitch) (Channel, error) {
-	return s.store.UpdateChannel(ctx, ws, id, func(ch *Channel) error {
+	return s.store.UpdateChannel(ctx, ws, id, s.audited(func(ch *Channel) error {
 		var errs errkind.Fields
 		if err := checkType(*ch, sw.Type, &errs); err != nil {
 			return err
@@ -441,13 +520,20 @@ func (s *Service) SetProvider(ctx context.Context, ws, id uuid.UUID, sw Provider
 		}
 		ch.UpdatedAt = Now(s.now)
 		return nil
-	})
+	}))
 }
 
 // Delete deletes a channel without messages, or archives one with messages (its history
 // stays; it takes no new messages or identities). It reports whether it archived.
 func (s *Service) Delete(ctx context.Context, ws, id uuid.UUID) (bool, error) {
-	return s.store.DeleteChannel(ctx, ws, id, Now(s.now))
+	return s.store.DeleteChannel(ctx, ws, id, Now(s.now), func(ch Channel, archived bool) audit.Record {
+		// Both are channel.deleted, what the client asked for; an archived channel keeps its
+		// row and history, so its entry says archived rather than that the channel is gone.
+		if archived {
+			return audit.On(audit.ChannelDeleted, "channel", ch.ID, audit.Changes{"archived": {Before: false, After: true}})
+		}
+		return audit.On(audit.ChannelDeleted, "channel", ch.ID, audit.Changes{"name": {Before: ch.Name}})
+	})
 }
 
 // Identities lists a contact's channel identities.

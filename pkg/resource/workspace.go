@@ -42,6 +42,9 @@ type WorkspaceSettings struct {
 	// WindowClosingMinutes is how long before a reply window closes it counts as closing: the
 	// inbox's window=closing lists it, and the window.expiring event goes out (1 to 1440).
 	WindowClosingMinutes int `json:"window_closing_minutes" minimum:"1" maximum:"1440" example:"60"`
+	// AuditRetentionDays is how long the audit log keeps an entry (1 to 3650); older ones
+	// are purged.
+	AuditRetentionDays int `json:"audit_retention_days" minimum:"1" maximum:"3650" example:"365"`
 } // @name WorkspaceSettings
 
 // Workspace is the caller's workspace with its settings.
@@ -58,5 +61,5 @@ func ToWorkspace(w workspace.Workspace) Workspace {
 	return Workspace{ID: w.ID.String(), Name: w.Name, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 		Settings: WorkspaceSettings{UnassignOnClose: w.Settings.UnassignOnClose, ClosingNoteRequired: w.Settings.ClosingNoteRequired,
 			ClosingNoteCategories: orEmpty(w.Settings.ClosingNoteCategories), DefaultPhoneRegion: w.Settings.DefaultPhoneRegion,
-			WindowClosingMinutes: w.Settings.WindowClosingMinutes}}
+			WindowClosingMinutes: w.Settings.WindowClosingMinutes, AuditRetentionDays: w.Settings.AuditRetentionDays}}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
@@ -22,20 +23,30 @@ import (
 // passwordHash: if the change holds the row, the insert waits for its commit and then finds
 // the new hash (no session); if the insert holds it, the change waits, and its revoke, a later
 // statement, sees and ends the new session. The refresh token goes in the same statement, so
-// there is one only when the session is.
-func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken, passwordHash string) error {
-	const q = `
+// there is one only when the session is, and so does the login's audit entry (rec).
+func (s *Store) CreateSession(ctx context.Context, sess auth.Session, first auth.RefreshToken, passwordHash string, rec audit.Record) error {
+	args := params{sess.WorkspaceID, sess.ID, sess.CreatedAt, sess.UserID, passwordHash,
+		first.WorkspaceID, first.ID, first.SessionID, first.Hash, first.ExpiresAt, first.CreatedAt}
+	row, err := s.auditRowSQL(ctx, &args, sess.WorkspaceID, rec)
+	if err != nil {
+		return err
+	}
+	q := `
 WITH session AS (
     INSERT INTO sessions (workspace_id, id, user_id, created_at)
     SELECT workspace_id, $2, id, $3 FROM users
     WHERE workspace_id = $1 AND id = $4 AND password_hash = $5
     FOR SHARE
     RETURNING id
+), token AS (
+    INSERT INTO refresh_tokens (workspace_id, id, session_id, token_hash, expires_at, created_at)
+    SELECT $6, $7, $8, $9, $10, $11 FROM session
+    RETURNING id
 )
-INSERT INTO refresh_tokens (workspace_id, id, session_id, token_hash, expires_at, created_at)
-SELECT $6, $7, $8, $9, $10, $11 FROM session`
-	tag, err := s.Pool.Exec(ctx, q, sess.WorkspaceID, sess.ID, sess.CreatedAt, sess.UserID, passwordHash,
-		first.WorkspaceID, first.ID, first.SessionID, first.Hash, first.ExpiresAt, first.CreatedAt)
+` + insertAudit + `
+SELECT ` + row + `
+WHERE EXISTS (SELECT 1 FROM token)`
+	tag, err := s.Pool.Exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -154,11 +165,11 @@ func (r keyRow) domain() auth.Key {
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RateLimitPerMinute: r.RateLimitPerMinute}
 }
 
-// CreateKey stores a key's hash.
-func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte) error {
-	r := keyRow{WorkspaceID: k.WorkspaceID, ID: k.ID, Name: k.Name, Prefix: k.Prefix, KeyHash: hash,
-		Scopes: textArray(k.Scopes), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RateLimitPerMinute: k.RateLimitPerMinute}
-	if err := s.conn(ctx).Create(&r).Error; err != nil {
+// CreateKey stores a key's hash with its audit record, in one statement.
+func (s *Store) CreateKey(ctx context.Context, k auth.Key, hash []byte, rec audit.Record) error {
+	const q = `INSERT INTO api_keys (` + keyColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9) RETURNING id`
+	st := statement{q, []any{k.WorkspaceID, k.ID, k.Name, k.Prefix, hash, textArray(k.Scopes), k.CreatedBy, k.CreatedAt, k.RateLimitPerMinute}}
+	if _, err := s.execAudited(ctx, k.WorkspaceID, st, rec); err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
 	return nil
@@ -207,13 +218,14 @@ func (s *Store) Keys(ctx context.Context, ws uuid.UUID, p page.Request) ([]auth.
 
 var keysByID = byID(func(r keyRow) uuid.UUID { return r.ID }, false)
 
-// RevokeKey revokes a live key.
-func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID) error {
-	res := s.conn(ctx).Model(&keyRow{}).Where(map[string]any{"workspace_id": ws, "id": id, "revoked_at": nil}).Update("revoked_at", s.Now())
-	if res.Error != nil {
-		return fmt.Errorf("revoke api key: %w", res.Error)
+// RevokeKey revokes a live key with its audit record, in one statement.
+func (s *Store) RevokeKey(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error {
+	const q = `UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING id`
+	found, err := s.execAudited(ctx, ws, statement{q, []any{s.Now(), ws, id}}, rec)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return auth.ErrKeyNotFound
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/job"
@@ -76,10 +77,13 @@ func toChannelRow(c channel.Channel) channelRow {
 	return r
 }
 
-// CreateChannel stores a channel.
-func (s *Store) CreateChannel(ctx context.Context, c channel.Channel) error {
+// CreateChannel stores a channel with its audit record, in one statement.
+func (s *Store) CreateChannel(ctx context.Context, c channel.Channel, rec audit.Record) error {
+	const q = `INSERT INTO channels (` + channelColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`
 	r := toChannelRow(c)
-	if err := s.conn(ctx).Create(&r).Error; err != nil {
+	st := statement{q, []any{r.WorkspaceID, r.ID, r.Type, r.Name, r.Provider, r.Config, r.Secrets, r.SecretNames, r.RuleOptions,
+		r.RoutingTeamID, r.RoutingMode, r.RoutingMaxOpen, r.ArchivedAt, r.CreatedAt, r.UpdatedAt}}
+	if _, err := s.execAudited(ctx, c.WorkspaceID, st, rec); err != nil {
 		return fmt.Errorf("insert channel: %w", err)
 	}
 	return nil
@@ -118,7 +122,7 @@ var channelsByID = byID(func(r channelRow) uuid.UUID { return r.ID }, true)
 // change of its rule options refreshes the reply windows of its contacts (job.RefreshWindows,
 // in the same transaction): a custom channel's window_hours moves their windows' closes, the
 // HUMAN_AGENT tag adds or removes the tag period's alerts.
-func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*channel.Channel) error) (channel.Channel, error) {
+func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(*channel.Channel) ([]audit.Record, error)) (channel.Channel, error) {
 	c := channelChange
 	c.also = func(ctx context.Context, tx pgx.Tx, before, after channel.Channel) error {
 		if before.RuleOptions == after.RuleOptions {
@@ -126,7 +130,7 @@ func (s *Store) UpdateChannel(ctx context.Context, ws, id uuid.UUID, apply func(
 		}
 		return s.refreshWindows(ctx, tx, ws, id)
 	}
-	return c.run(ctx, s, apply, ws, id)
+	return c.runAudited(ctx, s, ws, apply, ws, id)
 }
 
 // refreshWindows enqueues, inside tx, the refresh of the reply windows of the channel's
@@ -189,8 +193,9 @@ WHERE v.workspace_id = $1 AND v.contact_id = x.contact_id AND v.window_channel_i
 // one that has. The channel row is locked first: a message insert checks its foreign key
 // against that row, so no message can slip in between the check and the delete. Two round
 // trips: BEGIN with the lock and then the check (a statement of its own, so it reads after
-// the lock is held); the delete or the archive with COMMIT.
-func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time) (bool, error) {
+// the lock is held); the delete or the archive with COMMIT, and the audit entry record makes of
+// the channel and whether it was archived.
+func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Time, record func(channel.Channel, bool) audit.Record) (bool, error) {
 	archived := false
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		var c channelRow
@@ -209,7 +214,7 @@ func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Ti
 		if !used {
 			b.exec("move default channels", statement{moveDefaultsOffSQL, []any{ws, id}})
 			b.exec("delete channel", statement{`DELETE FROM channels WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
-			return b, nil
+			return b, s.queueAudit(ctx, b, ws, record(c.domain(), false))
 		}
 		archived = true
 		if c.ArchivedAt != nil {
@@ -223,7 +228,7 @@ func (s *Store) DeleteChannel(ctx context.Context, ws, id uuid.UUID, now time.Ti
 		}
 		b.exec("archive channel", statement{`UPDATE channels SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3`,
 			[]any{now, ws, id}})
-		return b, nil
+		return b, s.queueAudit(ctx, b, ws, record(c.domain(), true))
 	})
 	return archived, err
 }

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/page"
 )
 
@@ -96,6 +97,12 @@ type change[R, D any] struct {
 // run applies apply to the row the key arguments of lock select, in two round trips: BEGIN
 // with the lock; the UPDATE with COMMIT.
 func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, key ...any) (D, error) {
+	return c.runAudited(ctx, s, uuid.Nil, func(d *D) ([]audit.Record, error) { return nil, apply(d) }, key...)
+}
+
+// runAudited is run whose apply also returns the change's audit records, written to
+// workspace ws's log in the UPDATE's batch.
+func (c change[R, D]) runAudited(ctx context.Context, s *Store, ws uuid.UUID, apply func(*D) ([]audit.Record, error), key ...any) (D, error) {
 	var out D
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		var r R
@@ -110,7 +117,8 @@ func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, k
 		}
 		v := c.domain(r)
 		before := c.domain(r)
-		if err := apply(&v); err != nil {
+		recs, err := apply(&v)
+		if err != nil {
 			return nil, err
 		}
 		if c.also != nil {
@@ -122,7 +130,7 @@ func (c change[R, D]) run(ctx context.Context, s *Store, apply func(*D) error, k
 		q, args := c.save(v)
 		b = &batch{}
 		b.exec("update "+c.what, statement{q, args})
-		return b, nil
+		return b, s.queueAudit(ctx, b, ws, recs...)
 	})
 	if err != nil {
 		if c.explain != nil {

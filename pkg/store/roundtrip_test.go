@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
@@ -299,7 +300,7 @@ func TestAdminRoundTrips(t *testing.T) {
 	now := time.Now().UTC()
 	hook := subscription.Webhook{WorkspaceID: w.ID, ID: uuid.New(), URL: "https://hooks.example.com/x", Events: []string{"*"},
 		Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateWebhook(ctx, hook, []byte("sealed")); err != nil {
+	if err := st.CreateWebhook(ctx, hook, []byte("sealed"), audit.On(audit.WebhookCreated, "webhook", hook.ID, nil)); err != nil {
 		t.Fatal(err)
 	}
 	name := "Bea"
@@ -312,16 +313,19 @@ func TestAdminRoundTrips(t *testing.T) {
 			ExpiresAt: now.Add(time.Hour), CreatedAt: now}
 	}
 	first := refresh(sess)
-	if err := st.CreateSession(ctx, sess, first, owner.PasswordHash); err != nil {
+	if err := st.CreateSession(ctx, sess, first, owner.PasswordHash, audit.On(audit.LoginSucceeded, "user", owner.ID, nil)); err != nil {
 		t.Fatal(err)
 	}
 	member := func() workspace.User {
 		u := workspace.User{WorkspaceID: w.ID, ID: uuid.New(), Email: uuid.NewString() + "@example.com", Name: "M",
 			Role: workspace.RoleAgent, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
-		if err := st.CreateUser(ctx, u); err != nil {
+		if err := st.CreateUser(ctx, u, audit.On(audit.UserCreated, "user", u.ID, nil)); err != nil {
 			t.Fatal(err)
 		}
 		return u
+	}
+	deleted := func(c channel.Channel, _ bool) audit.Record {
+		return audit.On(audit.ChannelDeleted, "channel", c.ID, nil)
 	}
 	var jobs []subscription.Job
 	tests := []struct {
@@ -335,30 +339,35 @@ func TestAdminRoundTrips(t *testing.T) {
 				Name: "O", Role: workspace.RoleOwner, PasswordHash: "x", CreatedAt: now, UpdatedAt: now})
 		}, 2},
 		{"update workspace", func(ctx context.Context) error {
-			_, err := st.UpdateWorkspace(ctx, w.ID, func(*workspace.Workspace) error { return nil })
+			_, err := st.UpdateWorkspace(ctx, w.ID, func(*workspace.Workspace) ([]audit.Record, error) { return nil, nil })
 			return err
 		}, 2},
 		{"update channel", func(ctx context.Context) error {
-			_, err := st.UpdateChannel(ctx, w.ID, used.ID, func(c *channel.Channel) error { c.Name = "Renamed"; return nil })
+			_, err := st.UpdateChannel(ctx, w.ID, used.ID, func(c *channel.Channel) ([]audit.Record, error) {
+				c.Name = "Renamed"
+				return []audit.Record{audit.On(audit.ChannelUpdated, "channel", c.ID, nil)}, nil
+			})
 			return err
 		}, 2},
 		{"archive channel", func(ctx context.Context) error {
-			_, err := st.DeleteChannel(ctx, w.ID, used.ID, now)
+			_, err := st.DeleteChannel(ctx, w.ID, used.ID, now, deleted)
 			return err
 		}, 2},
 		{"delete channel", func(ctx context.Context) error {
-			_, err := st.DeleteChannel(ctx, w.ID, unused.ID, now)
+			_, err := st.DeleteChannel(ctx, w.ID, unused.ID, now, deleted)
 			return err
 		}, 2},
 		{"update user", func(ctx context.Context) error {
-			_, err := st.UpdateUser(ctx, w.ID, owner.ID, func(*workspace.User, int) (workspace.EndSessions, error) {
-				return workspace.EndSessions{All: true, Except: sess.ID}, nil
+			_, err := st.UpdateUser(ctx, w.ID, owner.ID, func(*workspace.User, int) (workspace.EndSessions, []audit.Record, error) {
+				return workspace.EndSessions{All: true, Except: sess.ID}, []audit.Record{audit.On(audit.UserPasswordChanged, "user", owner.ID, nil)}, nil
 			})
 			return err
 		}, 2},
 		{"delete user", func(ctx context.Context) error {
 			u := member()
-			return st.DeleteUser(ctx, w.ID, u.ID, func(workspace.User, int) error { return nil })
+			return st.DeleteUser(ctx, w.ID, u.ID, func(u workspace.User, _ int) (audit.Record, error) {
+				return audit.On(audit.UserDeleted, "user", u.ID, nil), nil
+			})
 		}, 2},
 		{"rotate refresh token", func(ctx context.Context) error {
 			_, err := st.RotateRefresh(ctx, w.ID, first.Hash, refresh)

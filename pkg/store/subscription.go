@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/resource"
@@ -38,11 +39,13 @@ func (r webhookRow) domain() subscription.Webhook {
 		DisabledReason: r.DisabledReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-// CreateWebhook stores a webhook with its sealed signing secret.
-func (s *Store) CreateWebhook(ctx context.Context, w subscription.Webhook, sealed []byte) error {
-	r := webhookRow{WorkspaceID: w.WorkspaceID, ID: w.ID, URL: w.URL, Description: w.Description,
-		Events: textArray(w.Events), SecretSealed: sealed, Enabled: w.Enabled, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
-	if err := s.conn(ctx).Create(&r).Error; err != nil {
+// CreateWebhook stores a webhook with its sealed signing secret and its audit record, in one
+// statement.
+func (s *Store) CreateWebhook(ctx context.Context, w subscription.Webhook, sealed []byte, rec audit.Record) error {
+	const q = `INSERT INTO webhooks (` + webhookColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+	st := statement{q, []any{w.WorkspaceID, w.ID, w.URL, w.Description, textArray(w.Events), sealed, w.Enabled, w.FailingSince,
+		w.DisabledAt, w.DisabledReason, w.CreatedAt, w.UpdatedAt}}
+	if _, err := s.execAudited(ctx, w.WorkspaceID, st, rec); err != nil {
 		return fmt.Errorf("insert webhook: %w", err)
 	}
 	return nil
@@ -61,8 +64,8 @@ func (s *Store) Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]s
 var webhooksByID = byID(func(r webhookRow) uuid.UUID { return r.ID }, false)
 
 // UpdateWebhook locks a webhook, applies the change and saves it.
-func (s *Store) UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*subscription.Webhook) error) (subscription.Webhook, error) {
-	return webhookChange.run(ctx, s, apply, ws, id)
+func (s *Store) UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*subscription.Webhook) ([]audit.Record, error)) (subscription.Webhook, error) {
+	return webhookChange.runAudited(ctx, s, ws, apply, ws, id)
 }
 
 // webhookColumns are webhookRow's columns.
@@ -84,9 +87,18 @@ WHERE workspace_id = $1 AND id = $2`
 	what: "webhook",
 }
 
-// DeleteWebhook removes a webhook and its delivery log.
-func (s *Store) DeleteWebhook(ctx context.Context, ws, id uuid.UUID) error {
-	return remove[webhookRow](s.conn(ctx), subscription.ErrNotFound, "webhook", ws, id)
+// DeleteWebhook removes a webhook and its delivery log, with its audit record, in one
+// statement.
+func (s *Store) DeleteWebhook(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error {
+	const q = `DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2 RETURNING id`
+	found, err := s.execAudited(ctx, ws, statement{q, []any{ws, id}}, rec)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if !found {
+		return subscription.ErrNotFound
+	}
+	return nil
 }
 
 // deliveryRow is a row of a webhook's delivery log; the attempt log is decoded as it is read.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/template"
@@ -136,7 +137,9 @@ func (s *Store) templateExists(ctx context.Context, err error, t template.Templa
 // CreateTemplate stores a template on a live channel: an archived channel is
 // channel.ErrArchived, an unknown one channel.ErrNotFound, a taken name and language
 // template.ErrExists with the holder's id.
-func (s *Store) CreateTemplate(ctx context.Context, t template.Template) error {
+//
+// Its audit record goes in the same statement, written only when the template is.
+func (s *Store) CreateTemplate(ctx context.Context, t template.Template, rec audit.Record) error {
 	r := toTemplateRow(t)
 	// The insert reads the channel row FOR SHARE, so a concurrent archive (which locks it
 	// FOR UPDATE) either finishes first and the insert sees archived_at, or waits for it.
@@ -145,13 +148,14 @@ INSERT INTO templates (` + templateColumns + `)
 SELECT $1, $2, ch.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
 FROM channels ch
 WHERE ch.workspace_id = $1 AND ch.id = $3 AND ch.archived_at IS NULL
-FOR SHARE`
-	tag, err := s.Pool.Exec(ctx, q, r.WorkspaceID, r.ID, r.ChannelID, r.Name, r.Language, r.Category, r.Status, r.Body,
-		r.Header, r.Footer, r.Buttons, r.CreatedAt, r.UpdatedAt)
+FOR SHARE
+RETURNING id`
+	inserted, err := s.execAudited(ctx, t.WorkspaceID, statement{q, []any{r.WorkspaceID, r.ID, r.ChannelID, r.Name, r.Language,
+		r.Category, r.Status, r.Body, r.Header, r.Footer, r.Buttons, r.CreatedAt, r.UpdatedAt}}, rec)
 	if err != nil {
 		return s.templateExists(ctx, fmt.Errorf("insert template: %w", err), t)
 	}
-	if tag.RowsAffected() == 0 {
+	if !inserted {
 		archived, err := s.channelState(ctx, t.WorkspaceID, t.ChannelID)
 		if err != nil {
 			return err
@@ -203,8 +207,8 @@ LIMIT ` + args.add(limit)
 
 // UpdateTemplate locks a template, applies the change and saves it. Renaming onto a name and
 // language the channel already has is template.ErrExists.
-func (s *Store) UpdateTemplate(ctx context.Context, ws, id uuid.UUID, apply func(*template.Template) error) (template.Template, error) {
-	return templateChange.run(ctx, s, apply, ws, id)
+func (s *Store) UpdateTemplate(ctx context.Context, ws, id uuid.UUID, apply func(*template.Template) ([]audit.Record, error)) (template.Template, error) {
+	return templateChange.runAudited(ctx, s, ws, apply, ws, id)
 }
 
 var templateChange = change[templateRow, template.Template]{
@@ -226,7 +230,16 @@ WHERE workspace_id = $1 AND id = $2`
 	},
 }
 
-// DeleteTemplate deletes a template. Messages keep their rendered text, not a reference.
-func (s *Store) DeleteTemplate(ctx context.Context, ws, id uuid.UUID) error {
-	return remove[templateRow](s.conn(ctx), template.ErrNotFound, "template", ws, id)
+// DeleteTemplate deletes a template with its audit record, in one statement. Messages keep
+// their rendered text, not a reference.
+func (s *Store) DeleteTemplate(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error {
+	const q = `DELETE FROM templates WHERE workspace_id = $1 AND id = $2 RETURNING id`
+	found, err := s.execAudited(ctx, ws, statement{q, []any{ws, id}}, rec)
+	if err != nil {
+		return fmt.Errorf("delete template: %w", err)
+	}
+	if !found {
+		return template.ErrNotFound
+	}
+	return nil
 }

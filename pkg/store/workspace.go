@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm/clause"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
@@ -21,6 +22,7 @@ type workspaceRow struct {
 	ClosingNoteCategories textArray
 	DefaultPhoneRegion    string
 	WindowClosingMinutes  int
+	AuditRetentionDays    int
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 }
@@ -31,22 +33,25 @@ func (r workspaceRow) domain() workspace.Workspace {
 	return workspace.Workspace{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Settings: workspace.Settings{UnassignOnClose: r.UnassignOnClose, ClosingNoteRequired: r.ClosingNoteRequired,
 			ClosingNoteCategories: []string(r.ClosingNoteCategories), DefaultPhoneRegion: r.DefaultPhoneRegion,
-			WindowClosingMinutes: r.WindowClosingMinutes}}
+			WindowClosingMinutes: r.WindowClosingMinutes, AuditRetentionDays: r.AuditRetentionDays}}
 }
 
 // workspaceColumns are workspaceRow's columns.
 const workspaceColumns = `id, name, unassign_on_close, closing_note_required, closing_note_categories,
-       default_phone_region, window_closing_minutes, created_at, updated_at`
+       default_phone_region, window_closing_minutes, audit_retention_days, created_at, updated_at`
 
 func toWorkspaceRow(w workspace.Workspace) workspaceRow {
 	if w.Settings.WindowClosingMinutes == 0 {
 		// A workspace made without the setting (it came with migration 0018) takes its default.
 		w.Settings.WindowClosingMinutes = workspace.DefaultWindowClosingMinutes
 	}
+	if w.Settings.AuditRetentionDays == 0 {
+		w.Settings.AuditRetentionDays = audit.DefaultRetentionDays // as migration 0022's default
+	}
 	return workspaceRow{ID: w.ID, Name: w.Name, UnassignOnClose: w.Settings.UnassignOnClose,
 		ClosingNoteRequired: w.Settings.ClosingNoteRequired, ClosingNoteCategories: textArray(w.Settings.ClosingNoteCategories),
 		DefaultPhoneRegion: w.Settings.DefaultPhoneRegion, WindowClosingMinutes: w.Settings.WindowClosingMinutes,
-		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		AuditRetentionDays: w.Settings.AuditRetentionDays, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 type userRow struct {
@@ -93,7 +98,7 @@ func userErr(err error) error {
 // lock and then the check; the inserts with COMMIT.
 func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, owner workspace.User) error {
 	const (
-		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+		insertWorkspace = `INSERT INTO workspaces (` + workspaceColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 		insertOwner     = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	)
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
@@ -116,7 +121,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws workspace.Workspace, own
 		w, u := toWorkspaceRow(ws), toUserRow(owner)
 		b = &batch{}
 		b.exec("insert workspace", statement{insertWorkspace, []any{w.ID, w.Name, w.UnassignOnClose, w.ClosingNoteRequired,
-			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.WindowClosingMinutes, w.CreatedAt, w.UpdatedAt}})
+			w.ClosingNoteCategories, w.DefaultPhoneRegion, w.WindowClosingMinutes, w.AuditRetentionDays, w.CreatedAt, w.UpdatedAt}})
 		b.execWrap(statement{insertOwner, []any{u.WorkspaceID, u.ID, u.Email, u.Name, u.Role, u.PasswordHash,
 			u.Availability, u.CreatedAt, u.UpdatedAt}}, func(err error) error { return fmt.Errorf("insert owner: %w", userErr(err)) })
 		return b, nil
@@ -139,9 +144,10 @@ func (s *Store) Workspace(ctx context.Context, id uuid.UUID) (workspace.Workspac
 	return r.domain(), nil
 }
 
-// UpdateWorkspace locks the workspace row, applies the change and saves it.
-func (s *Store) UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*workspace.Workspace) error) (workspace.Workspace, error) {
-	return workspaceChange.run(ctx, s, apply, id)
+// UpdateWorkspace locks the workspace row, applies the change and saves it with its audit
+// records.
+func (s *Store) UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*workspace.Workspace) ([]audit.Record, error)) (workspace.Workspace, error) {
+	return workspaceChange.runAudited(ctx, s, id, apply, id)
 }
 
 var workspaceChange = change[workspaceRow, workspace.Workspace]{
@@ -151,7 +157,7 @@ var workspaceChange = change[workspaceRow, workspace.Workspace]{
 	save: func(w workspace.Workspace) (string, []any) {
 		r := toWorkspaceRow(w)
 		return saveWorkspaceSQL, []any{r.ID, r.Name, r.UnassignOnClose, r.ClosingNoteRequired, r.ClosingNoteCategories,
-			r.DefaultPhoneRegion, r.CreatedAt, r.UpdatedAt, r.WindowClosingMinutes}
+			r.DefaultPhoneRegion, r.CreatedAt, r.UpdatedAt, r.WindowClosingMinutes, r.AuditRetentionDays}
 	},
 	what: "workspace",
 }
@@ -165,17 +171,20 @@ const saveWorkspaceSQL = `
 WITH old AS (SELECT window_closing_minutes AS minutes FROM workspaces WHERE id = $1),
 saved AS (
     UPDATE workspaces SET name = $2, unassign_on_close = $3, closing_note_required = $4, closing_note_categories = $5,
-           default_phone_region = $6, created_at = $7, updated_at = $8, window_closing_minutes = $9
+           default_phone_region = $6, created_at = $7, updated_at = $8, window_closing_minutes = $9,
+           audit_retention_days = $10
     WHERE id = $1)
 UPDATE conversations v SET window_alert_at = v.window_alert_at + make_interval(mins => old.minutes - $9)
 FROM old
 WHERE old.minutes <> $9 AND v.window_alert_at IS NOT NULL AND v.workspace_id = $1
   AND v.window_alert IN ('expiring', 'tag_expiring')`
 
-// CreateUser stores a user.
-func (s *Store) CreateUser(ctx context.Context, u workspace.User) error {
+// CreateUser stores a user with its audit record, in one statement.
+func (s *Store) CreateUser(ctx context.Context, u workspace.User, rec audit.Record) error {
+	const q = `INSERT INTO users (` + userColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
 	r := toUserRow(u)
-	if err := s.conn(ctx).Create(&r).Error; err != nil {
+	st := statement{q, []any{r.WorkspaceID, r.ID, r.Email, r.Name, r.Role, r.PasswordHash, r.Availability, r.CreatedAt, r.UpdatedAt}}
+	if _, err := s.execAudited(ctx, u.WorkspaceID, st, rec); err != nil {
 		return fmt.Errorf("insert user: %w", userErr(err))
 	}
 	return nil
@@ -258,7 +267,7 @@ func lockOwners(ctx context.Context, tx pgx.Tx, ws, id uuid.UUID) (userRow, int,
 // UpdateUser changes a user under the owners' locks and ends the sessions apply names in the
 // same transaction: no moment exists where the new password is stored and a session it ends
 // still works. Two round trips: BEGIN with the locks; the writes with COMMIT.
-func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) (workspace.EndSessions, error)) (workspace.User, error) {
+func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*workspace.User, int) (workspace.EndSessions, []audit.Record, error)) (workspace.User, error) {
 	var out workspace.User
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		r, owners, err := lockOwners(ctx, tx, ws, id)
@@ -266,7 +275,7 @@ func (s *Store) UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(*wo
 			return nil, err
 		}
 		u := r.domain()
-		end, err := apply(&u, owners)
+		end, recs, err := apply(&u, owners)
 		if err != nil {
 			return nil, err
 		}
@@ -280,7 +289,7 @@ WHERE workspace_id = $1 AND id = $2`
 			b.exec("end sessions", endSessions(ws, id, end.Except, s.Now()))
 		}
 		out = u
-		return b, nil
+		return b, s.queueAudit(ctx, b, ws, recs...)
 	})
 	return out, err
 }
@@ -295,17 +304,18 @@ func endSessions(ws, user, keep uuid.UUID, now time.Time) statement {
 
 // DeleteUser removes a user under the owners' locks; their conversations become unassigned.
 // Two round trips: BEGIN with the locks; the delete with COMMIT.
-func (s *Store) DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(workspace.User, int) error) error {
+func (s *Store) DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(workspace.User, int) (audit.Record, error)) error {
 	return s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		r, owners, err := lockOwners(ctx, tx, ws, id)
 		if err != nil {
 			return nil, err
 		}
-		if err := check(r.domain(), owners); err != nil {
+		rec, err := check(r.domain(), owners)
+		if err != nil {
 			return nil, err
 		}
 		b := &batch{}
 		b.exec("delete user", statement{`DELETE FROM users WHERE workspace_id = $1 AND id = $2`, []any{ws, id}})
-		return b, nil
+		return b, s.queueAudit(ctx, b, ws, rec)
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/page"
@@ -83,10 +84,12 @@ var (
 
 // Store is what the service needs from persistence.
 type Store interface {
-	CreateWebhook(ctx context.Context, w Webhook, sealedSecret []byte) error
+	// CreateWebhook stores a webhook with its sealed secret and its audit record.
+	CreateWebhook(ctx context.Context, w Webhook, sealedSecret []byte, rec audit.Record) error
 	Webhooks(ctx context.Context, ws uuid.UUID, p page.Request) ([]Webhook, string, error)
-	UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*Webhook) error) (Webhook, error)
-	DeleteWebhook(ctx context.Context, ws, id uuid.UUID) error
+	UpdateWebhook(ctx context.Context, ws, id uuid.UUID, apply func(*Webhook) ([]audit.Record, error)) (Webhook, error)
+	// DeleteWebhook removes a webhook with its audit record.
+	DeleteWebhook(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error
 	Deliveries(ctx context.Context, ws, id uuid.UUID, p page.Request) ([]Delivery, string, error)
 }
 
@@ -169,7 +172,9 @@ func (s *Service) Create(ctx context.Context, ws uuid.UUID, in New) (Webhook, st
 	if err != nil {
 		return Webhook{}, "", fmt.Errorf("seal webhook secret: %w", err)
 	}
-	if err := s.store.CreateWebhook(ctx, w, sealed); err != nil {
+	ch := webhookChanges(Webhook{}, w)
+	ch.Secret("secret", false, true, true) // shown once to the caller, never to the log
+	if err := s.store.CreateWebhook(ctx, w, sealed, audit.On(audit.WebhookCreated, "webhook", w.ID, ch)); err != nil {
 		return Webhook{}, "", err
 	}
 	return w, plain, nil
@@ -201,7 +206,8 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Webhoo
 		}
 	}
 	now := s.now().UTC()
-	return s.store.UpdateWebhook(ctx, ws, id, func(w *Webhook) error {
+	return s.store.UpdateWebhook(ctx, ws, id, func(w *Webhook) ([]audit.Record, error) {
+		before := *w
 		if p.URL != nil {
 			w.URL = u
 		}
@@ -222,13 +228,35 @@ func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, p Patch) (Webhoo
 			w.Enabled = *p.Enabled
 		}
 		w.UpdatedAt = now
-		return nil
+		ch := webhookChanges(before, *w)
+		if len(ch) == 0 {
+			return nil, nil
+		}
+		return []audit.Record{audit.On(audit.WebhookUpdated, "webhook", w.ID, ch)}, nil
 	})
+}
+
+// webhookChanges are the fields that differ from a to b (a zero Webhook: created), by API
+// name.
+func webhookChanges(a, b Webhook) audit.Changes {
+	ch := audit.Changes{}
+	if a.ID == uuid.Nil {
+		ch.Set("url", nil, b.URL)
+		ch.Set("description", nil, b.Description)
+		ch.Set("events", nil, b.Events)
+		ch.Set("enabled", nil, b.Enabled)
+		return ch
+	}
+	ch.Set("url", a.URL, b.URL)
+	ch.Set("description", a.Description, b.Description)
+	ch.Set("events", a.Events, b.Events)
+	ch.Set("enabled", a.Enabled, b.Enabled)
+	return ch
 }
 
 // Delete removes a webhook with its delivery log.
 func (s *Service) Delete(ctx context.Context, ws, id uuid.UUID) error {
-	return s.store.DeleteWebhook(ctx, ws, id)
+	return s.store.DeleteWebhook(ctx, ws, id, audit.On(audit.WebhookDeleted, "webhook", id, nil))
 }
 
 // Deliveries lists a webhook's deliveries, newest first.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 )
@@ -224,11 +225,15 @@ func contains(list []string, s string) bool {
 type Store interface {
 	// ChannelExists fails with the channel's not-found error when the channel is not in ws.
 	ChannelExists(ctx context.Context, ws, channel uuid.UUID) error
-	CreateTemplate(ctx context.Context, t Template) error
+	// CreateTemplate stores a template with its audit record.
+	CreateTemplate(ctx context.Context, t Template, rec audit.Record) error
 	Template(ctx context.Context, ws, id uuid.UUID) (Template, error)
 	Templates(ctx context.Context, ws, channel uuid.UUID, p page.Request) ([]Template, string, error)
-	UpdateTemplate(ctx context.Context, ws, id uuid.UUID, apply func(*Template) error) (Template, error)
-	DeleteTemplate(ctx context.Context, ws, id uuid.UUID) error
+	// UpdateTemplate locks the template, applies the change and saves it with the audit
+	// records apply returns.
+	UpdateTemplate(ctx context.Context, ws, id uuid.UUID, apply func(*Template) ([]audit.Record, error)) (Template, error)
+	// DeleteTemplate deletes the template with its audit record.
+	DeleteTemplate(ctx context.Context, ws, id uuid.UUID, rec audit.Record) error
 }
 
 // Service runs the template use cases.
@@ -250,7 +255,7 @@ func (s *Service) Create(ctx context.Context, ws, channel uuid.UUID, f Fields) (
 	if err := f.apply(&t); err != nil {
 		return Template{}, err
 	}
-	if err := s.store.CreateTemplate(ctx, t); err != nil {
+	if err := s.store.CreateTemplate(ctx, t, audit.On(audit.TemplateCreated, "template", t.ID, changes(Template{}, t))); err != nil {
 		return Template{}, err
 	}
 	return t, nil
@@ -271,16 +276,53 @@ func (s *Service) List(ctx context.Context, ws, channel uuid.UUID, p page.Reques
 
 // Update patches a template (e.g. its status as the platform reviews it).
 func (s *Service) Update(ctx context.Context, ws, id uuid.UUID, f Fields) (Template, error) {
-	return s.store.UpdateTemplate(ctx, ws, id, func(t *Template) error {
+	return s.store.UpdateTemplate(ctx, ws, id, func(t *Template) ([]audit.Record, error) {
+		before := *t
 		if err := f.apply(t); err != nil {
-			return err
+			return nil, err
 		}
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-		return nil
+		ch := changes(before, *t)
+		if len(ch) == 0 {
+			return nil, nil
+		}
+		return []audit.Record{audit.On(audit.TemplateUpdated, "template", t.ID, ch)}, nil
 	})
+}
+
+// changes are the fields that differ from a to b (a zero Template: created), by API name.
+func changes(a, b Template) audit.Changes {
+	ch := audit.Changes{}
+	str := func(field, x, y string) {
+		var before any = x
+		if a.ID == uuid.Nil {
+			before = nil
+		}
+		ch.Set(field, before, y)
+	}
+	if a.ID == uuid.Nil {
+		ch.Set("channel_id", nil, b.ChannelID.String())
+	}
+	str("name", a.Name, b.Name)
+	str("language", a.Language, b.Language)
+	str("category", a.Category, b.Category)
+	str("status", a.Status, b.Status)
+	str("body", a.Body, b.Body)
+	str("header", a.Header, b.Header)
+	str("footer", a.Footer, b.Footer)
+	var before any = a.Buttons
+	if a.ID == uuid.Nil || a.Buttons == nil {
+		before = nil
+	}
+	var after any = b.Buttons
+	if b.Buttons == nil {
+		after = nil
+	}
+	ch.Set("buttons", before, after)
+	return ch
 }
 
 // Delete removes a template; messages already sent keep their rendered text.
 func (s *Service) Delete(ctx context.Context, ws, id uuid.UUID) error {
-	return s.store.DeleteTemplate(ctx, ws, id)
+	return s.store.DeleteTemplate(ctx, ws, id, audit.On(audit.TemplateDeleted, "template", id, nil))
 }

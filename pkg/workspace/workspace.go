@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/password"
@@ -44,6 +45,9 @@ type Settings struct {
 	// WindowClosingMinutes is how long before a reply window closes it counts as closing: the
 	// inbox's window=closing, and the window.expiring alert.
 	WindowClosingMinutes int
+	// AuditRetentionDays is how long the audit log keeps an entry (audit.MinRetentionDays to
+	// audit.MaxRetentionDays); a periodic job deletes older ones.
+	AuditRetentionDays int
 }
 
 // Limits of WindowClosingMinutes: a minute to a day (WhatsApp's whole window).
@@ -115,15 +119,20 @@ type Store interface {
 	// already has is ErrEmailTaken (members' emails are unique per workspace only).
 	CreateWorkspace(ctx context.Context, ws Workspace, owner User) error
 	Workspace(ctx context.Context, id uuid.UUID) (Workspace, error)
-	UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*Workspace) error) (Workspace, error)
-	CreateUser(ctx context.Context, u User) error
+	// UpdateWorkspace locks the workspace, applies the change and saves it with the audit
+	// records apply returns, in one transaction.
+	UpdateWorkspace(ctx context.Context, id uuid.UUID, apply func(*Workspace) ([]audit.Record, error)) (Workspace, error)
+	// CreateUser stores a user with its audit record.
+	CreateUser(ctx context.Context, u User, rec audit.Record) error
 	User(ctx context.Context, ws, id uuid.UUID) (User, error)
 	Users(ctx context.Context, ws uuid.UUID, p page.Request) ([]User, string, error)
 	// UpdateUser locks the workspace's owners and the user, and calls apply with the number of
 	// owners, so the last owner can never be demoted by two concurrent requests. It ends the
 	// sessions apply names in the same transaction as the user's new row.
-	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) (EndSessions, error)) (User, error)
-	DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(u User, owners int) error) error
+	// apply also returns the change's audit records, which go in the same transaction.
+	UpdateUser(ctx context.Context, ws, id uuid.UUID, apply func(u *User, owners int) (EndSessions, []audit.Record, error)) (User, error)
+	// DeleteUser removes the user if check allows it, with check's audit record.
+	DeleteUser(ctx context.Context, ws, id uuid.UUID, check func(u User, owners int) (audit.Record, error)) error
 	// SetAvailability sets a user's availability and answers the user.
 	SetAvailability(ctx context.Context, ws, id uuid.UUID, a Availability, now time.Time) (User, error)
 }
@@ -229,7 +238,8 @@ func (s *Service) Bootstrap(ctx context.Context, name string, owner NewUser) (Wo
 	}
 	now := s.now().UTC()
 	ws := Workspace{ID: uuid.Must(uuid.NewV7()), Name: name, CreatedAt: now, UpdatedAt: now,
-		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}, WindowClosingMinutes: DefaultWindowClosingMinutes}}
+		Settings: Settings{DefaultPhoneRegion: "US", ClosingNoteCategories: []string{}, WindowClosingMinutes: DefaultWindowClosingMinutes,
+			AuditRetentionDays: audit.DefaultRetentionDays}}
 	u, err := s.newUser(ctx, ws.ID, owner)
 	if err != nil {
 		return Workspace{}, User{}, err
@@ -253,6 +263,28 @@ type Patch struct {
 	ClosingNoteCategories *[]string
 	DefaultPhoneRegion    *string
 	WindowClosingMinutes  *int
+	AuditRetentionDays    *int
+}
+
+// settingsChanges are the fields of the workspace (its name and settings) that differ, by
+// their API names.
+func settingsChanges(a, b Workspace) audit.Changes {
+	ch := audit.Changes{}
+	ch.Set("name", a.Name, b.Name)
+	ch.Set("unassign_on_close", a.Settings.UnassignOnClose, b.Settings.UnassignOnClose)
+	ch.Set("closing_note_required", a.Settings.ClosingNoteRequired, b.Settings.ClosingNoteRequired)
+	ch.Set("closing_note_categories", orEmpty(a.Settings.ClosingNoteCategories), orEmpty(b.Settings.ClosingNoteCategories))
+	ch.Set("default_phone_region", a.Settings.DefaultPhoneRegion, b.Settings.DefaultPhoneRegion)
+	ch.Set("window_closing_minutes", a.Settings.WindowClosingMinutes, b.Settings.WindowClosingMinutes)
+	ch.Set("audit_retention_days", a.Settings.AuditRetentionDays, b.Settings.AuditRetentionDays)
+	return ch
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // Update applies a patch after validating it.
@@ -294,10 +326,14 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 	if m := p.WindowClosingMinutes; m != nil && (*m < MinWindowClosingMinutes || *m > MaxWindowClosingMinutes) {
 		f.Add("window_closing_minutes", fmt.Sprintf("must be %d to %d", MinWindowClosingMinutes, MaxWindowClosingMinutes))
 	}
+	if d := p.AuditRetentionDays; d != nil && (*d < audit.MinRetentionDays || *d > audit.MaxRetentionDays) {
+		f.Add("audit_retention_days", fmt.Sprintf("must be %d to %d", audit.MinRetentionDays, audit.MaxRetentionDays))
+	}
 	if err := f.Err(); err != nil {
 		return Workspace{}, err
 	}
-	return s.store.UpdateWorkspace(ctx, id, func(w *Workspace) error {
+	return s.store.UpdateWorkspace(ctx, id, func(w *Workspace) ([]audit.Record, error) {
+		before := *w
 		if p.Name != nil {
 			w.Name = *p.Name
 		}
@@ -316,8 +352,15 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, p Patch) (Workspace,
 		if p.WindowClosingMinutes != nil {
 			w.Settings.WindowClosingMinutes = *p.WindowClosingMinutes
 		}
+		if p.AuditRetentionDays != nil {
+			w.Settings.AuditRetentionDays = *p.AuditRetentionDays
+		}
 		w.UpdatedAt = s.now().UTC()
-		return nil
+		ch := settingsChanges(before, *w)
+		if len(ch) == 0 {
+			return nil, nil // nothing changed: nothing to record
+		}
+		return []audit.Record{audit.On(audit.WorkspaceSettingsChanged, "workspace", w.ID, ch)}, nil
 	})
 }
 
@@ -377,7 +420,12 @@ func (s *Service) CreateUser(ctx context.Context, ws uuid.UUID, by Actor, n NewU
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	ch := audit.Changes{}
+	ch.Set("email", nil, u.Email)
+	ch.Set("name", nil, u.Name)
+	ch.Set("role", nil, string(u.Role))
+	ch.Secret("password", false, true, true)
+	if err := s.store.CreateUser(ctx, u, audit.On(audit.UserCreated, "user", u.ID, ch)); err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -460,19 +508,20 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 		}
 		hash = h
 	}
-	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) (EndSessions, error) {
+	return s.store.UpdateUser(ctx, ws, id, func(u *User, owners int) (EndSessions, []audit.Record, error) {
 		if err := by.mayTouch(*u); err != nil {
-			return EndSessions{}, err
+			return EndSessions{}, nil, err
 		}
+		before := *u
 		if p.Role != nil && *p.Role != u.Role {
 			if !by.Role.Manages() { // an agent changing their own role
-				return EndSessions{}, errkind.ErrForbidden
+				return EndSessions{}, nil, errkind.ErrForbidden
 			}
 			if (u.Role == RoleOwner || *p.Role == RoleOwner) && by.Role != RoleOwner {
-				return EndSessions{}, ErrOwnerOnly
+				return EndSessions{}, nil, ErrOwnerOnly
 			}
 			if u.Role == RoleOwner && owners <= 1 {
-				return EndSessions{}, ErrLastOwner
+				return EndSessions{}, nil, ErrLastOwner
 			}
 			u.Role = *p.Role
 		}
@@ -488,7 +537,7 @@ func (s *Service) UpdateUser(ctx context.Context, ws, id uuid.UUID, by Actor, p 
 			}
 		}
 		u.UpdatedAt = s.now().UTC()
-		return end, nil
+		return end, userChanges(before, *u, hash != ""), nil
 	})
 }
 
@@ -498,13 +547,35 @@ func (s *Service) DeleteUser(ctx context.Context, ws, id uuid.UUID, by Actor) er
 	if !by.isUser(id) && !by.Role.Manages() {
 		return errkind.ErrForbidden
 	}
-	return s.store.DeleteUser(ctx, ws, id, func(u User, owners int) error {
+	return s.store.DeleteUser(ctx, ws, id, func(u User, owners int) (audit.Record, error) {
 		if err := by.mayTouch(u); err != nil {
-			return err
+			return audit.Record{}, err
 		}
 		if u.Role == RoleOwner && owners <= 1 {
-			return ErrLastOwner
+			return audit.Record{}, ErrLastOwner
 		}
-		return nil
+		ch := audit.Changes{}
+		ch.Set("email", u.Email, nil)
+		ch.Set("name", u.Name, nil)
+		ch.Set("role", string(u.Role), nil)
+		return audit.On(audit.UserDeleted, "user", u.ID, ch), nil
 	})
+}
+
+// userChanges are the audit records of a user's change: each of role and password has its
+// action (a password only as "changed"), and the name goes in user.updated.
+func userChanges(a, b User, passwordSet bool) []audit.Record {
+	var out []audit.Record
+	if a.Role != b.Role {
+		out = append(out, audit.On(audit.UserRoleChanged, "user", b.ID, audit.Changes{"role": {Before: string(a.Role), After: string(b.Role)}}))
+	}
+	if passwordSet {
+		ch := audit.Changes{}
+		ch.Secret("password", true, true, true)
+		out = append(out, audit.On(audit.UserPasswordChanged, "user", b.ID, ch))
+	}
+	if a.Name != b.Name {
+		out = append(out, audit.On(audit.UserUpdated, "user", b.ID, audit.Changes{"name": {Before: a.Name, After: b.Name}}))
+	}
+	return out
 }
