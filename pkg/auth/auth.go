@@ -416,8 +416,11 @@ func (s *Service) CreateKey(ctx context.Context, by Principal, in NewKey) (Key, 
 		k.CreatedBy = &uid
 	}
 	// The key's secret, and its prefix, stay out of the log.
-	rec := audit.On(audit.APIKeyCreated, "api_key", k.ID, audit.Changes{"name": {After: k.Name}, "scopes": {After: k.Scopes},
-		"rate_limit_per_minute": {After: k.RateLimitPerMinute}})
+	changes := audit.Changes{"name": {After: k.Name}, "scopes": {After: k.Scopes}}
+	if k.RateLimitPerMinute != nil { // a budget of its own; without one the key has the server's
+		changes["rate_limit_per_minute"] = audit.Change{After: *k.RateLimitPerMinute}
+	}
+	rec := audit.On(audit.APIKeyCreated, "api_key", k.ID, changes)
 	if err := s.store.CreateKey(ctx, k, hash(raw), rec); err != nil {
 		return Key{}, "", fmt.Errorf("create key: %w", err)
 	}
