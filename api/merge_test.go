@@ -225,3 +225,46 @@ func TestContactMergeConcurrentInbound(t *testing.T) {
 		}
 	}
 }
+
+// TestContactMergeAssigneeAndReadState: both conversations open and assigned, the later
+// assignment wins; each agent keeps the later of their reads, and what they read in either
+// conversation stays read (what they never saw stays unread), a mention moves with its note, and the tab counters equal a
+// direct count afterwards.
+func TestContactMergeAssigneeAndReadState(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	ana, ben := e.NewUser(t, w, "agent"), e.NewUser(t, w, "agent")
+	fb := newChannel(t, e, w.OwnerToken, "messenger")
+	wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+	m, wm := mergePair(t, e, w, fb, wa, "psid-leo", "+12025550190", e.Clock.Now().Add(-time.Hour))
+	sConv, mConv := m.Conversation.ID, wm.Conversation.ID
+	e.Put(t, "/v1/conversations/"+sConv+"/assignee", w.OwnerToken, map[string]any{"user_id": ana.ID}).Expect(t, http.StatusOK)
+	e.Clock.Advance(time.Minute)
+	e.Put(t, "/v1/conversations/"+mConv+"/assignee", w.OwnerToken, map[string]any{"user_id": ben.ID}).Expect(t, http.StatusOK)
+	// Ana has read the Messenger thread (up to m2), Ben the WhatsApp one (up to w3).
+	e.Post(t, "/v1/conversations/"+sConv+"/read", ana.Token, nil).Expect(t, http.StatusOK)
+	e.Post(t, "/v1/conversations/"+mConv+"/read", ben.Token, nil).Expect(t, http.StatusOK)
+	e.Clock.Advance(time.Minute)
+	e.Post(t, "/v1/conversations/"+mConv+"/notes", ben.Token, map[string]any{"text": "@ana can you take this?",
+		"mentions": []string{ana.ID}}).Expect(t, http.StatusCreated)
+
+	merge(e, t, w.OwnerToken, m.Contact.ID, wm.Contact.ID).Expect(t, http.StatusOK)
+
+	var conv conversationBody
+	e.Get(t, "/v1/conversations/"+sConv, w.OwnerToken).Expect(t, http.StatusOK).JSON(t, &conv)
+	if conv.Status != "open" || conv.Assignee == nil || conv.Assignee.ID != ben.ID {
+		t.Errorf("merged conversation %s assigned to %+v, want open and Ben's (the later assignment)", conv.Status, conv.Assignee)
+	}
+	wantUnread(t, "Ana (read m0 and m2, never saw w1 and w3)", row(t, e, ana.Token, sConv), 2)
+	wantUnread(t, "Ben (read w1 and w3, never saw m0 and m2)", row(t, e, ben.Token, sConv), 2)
+	for _, u := range []*apitest.User{ana, ben} {
+		var got countsBody
+		e.Get(t, "/v1/conversations/counts", u.Token).Expect(t, http.StatusOK).JSON(t, &got)
+		sameCounts(t, "counts of "+u.ID, got, directCounts(t, e, w.ID, u.ID))
+	}
+	var anaCounts countsBody
+	e.Get(t, "/v1/conversations/counts", ana.Token).Expect(t, http.StatusOK).JSON(t, &anaCounts)
+	if *anaCounts.MentionsUnread != 1 || *anaCounts.Open.Mine != 0 {
+		t.Errorf("Ana's counts %+v: want her mention unread and nothing open of hers", anaCounts)
+	}
+}

@@ -84,20 +84,15 @@ INSERT INTO conversation_labels (workspace_id, conversation_id, label_id, create
 SELECT workspace_id, $2, label_id, created_at FROM conversation_labels
 WHERE workspace_id = $1 AND conversation_id = $3
 ON CONFLICT (workspace_id, conversation_id, label_id) DO NOTHING`, []any{ws, sc, mc}}},
-		// Read state: per user, the later last_read_at (greatest ignores NULL).
+		// Read state, per user: the later last_read_at (greatest ignores NULL), and as read the
+		// incoming messages they had read in either conversation (read_incoming counts what a read
+		// covered; unread_count is incoming_count minus it), so what they never saw stays unread.
 		{"merge read state", statement{`
-INSERT INTO conversation_reads AS r (workspace_id, user_id, conversation_id, last_read_at)
-SELECT workspace_id, user_id, $2, last_read_at FROM conversation_reads
+INSERT INTO conversation_reads AS r (workspace_id, user_id, conversation_id, last_read_at, read_incoming)
+SELECT workspace_id, user_id, $2, last_read_at, read_incoming FROM conversation_reads
 WHERE workspace_id = $1 AND conversation_id = $3
-ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE SET last_read_at = greatest(r.last_read_at, EXCLUDED.last_read_at)`, []any{ws, sc, mc}}},
-		// unread_count is incoming_count - read_incoming: count again what each read now covers
-		// of the united thread.
-		{"recount reads", statement{`
-UPDATE conversation_reads r SET read_incoming = (
-    SELECT count(*) FROM messages m
-    WHERE m.workspace_id = r.workspace_id AND m.conversation_id = r.conversation_id
-      AND m.direction = 'incoming' AND m.created_at <= r.last_read_at)
-WHERE r.workspace_id = $1 AND r.conversation_id = $2 AND r.last_read_at IS NOT NULL`, []any{ws, sc}}},
+ON CONFLICT (workspace_id, user_id, conversation_id) DO UPDATE
+SET last_read_at = greatest(r.last_read_at, EXCLUDED.last_read_at), read_incoming = r.read_incoming + EXCLUDED.read_incoming`, []any{ws, sc, mc}}},
 		{"move note mentions", statement{`UPDATE note_mentions SET conversation_id = $2 WHERE workspace_id = $1 AND conversation_id = $3`, []any{ws, sc, mc}}},
 		{"merge mentions", statement{`
 INSERT INTO conversation_mentions AS cm (workspace_id, user_id, conversation_id, last_mention_at)
