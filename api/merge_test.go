@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -266,5 +267,63 @@ func TestContactMergeAssigneeAndReadState(t *testing.T) {
 	e.Get(t, "/v1/conversations/counts", ana.Token).Expect(t, http.StatusOK).JSON(t, &anaCounts)
 	if *anaCounts.MentionsUnread != 1 || *anaCounts.Open.Mine != 0 {
 		t.Errorf("Ana's counts %+v: want her mention unread and nothing open of hers", anaCounts)
+	}
+}
+
+// TestContactMergeInboundWaitingOnTheMerge forces the interleaving the random rounds of
+// TestContactMergeConcurrentInbound may miss: the merge holds the merged conversation's lock
+// while an inbound message to the merged identity waits on it. The test holds that lock
+// itself until both wait (the merge first), then lets go: the merge deletes the row the
+// ingest waited for, and the ingest must find the identity on the survivor instead.
+func TestContactMergeInboundWaitingOnTheMerge(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	fb := newChannel(t, e, w.OwnerToken, "messenger")
+	wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+	m, wm := mergePair(t, e, w, fb, wa, "psid-eva", "+12025550170", e.Clock.Now().Add(-time.Hour))
+	ctx := context.Background()
+	tx, err := e.Store.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // released below; this is for a failure before
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM conversations WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+		w.ID, wm.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int) func() bool {
+		return func() bool {
+			return count(t, e, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) >= n
+		}
+	}
+	var wg sync.WaitGroup
+	var mergeRes, inRes *apitest.Response
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		mergeRes = merge(e, t, w.OwnerToken, m.Contact.ID, wm.Contact.ID)
+	}()
+	waitFor(t, waiting(1))
+	go func() {
+		defer wg.Done()
+		inRes = e.Post(t, "/v1/channels/"+wa+"/inbound", w.APIKey, map[string]any{"identifier": "+12025550170", "text": "while merging"})
+	}()
+	waitFor(t, waiting(2))
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	mergeRes.Expect(t, http.StatusOK)
+	var in inboundBody
+	inRes.Expect(t, http.StatusCreated).JSON(t, &in)
+	if in.Contact.ID != m.Contact.ID || in.Conversation.ID != m.Conversation.ID {
+		t.Errorf("the waiting inbound went to contact %s, conversation %s; want the survivor's %s, %s",
+			in.Contact.ID, in.Conversation.ID, m.Contact.ID, m.Conversation.ID)
+	}
+	if n := count(t, e, `SELECT count(*) FROM messages WHERE conversation_id = $1`, m.Conversation.ID); n != 5 {
+		t.Errorf("survivor's thread has %d messages, want 5", n)
+	}
+	if n := count(t, e, `SELECT count(*) FROM contacts WHERE workspace_id = $1`, w.ID); n != 1 {
+		t.Errorf("%d contacts, want the survivor alone (the waiting inbound made no new one)", n)
 	}
 }
