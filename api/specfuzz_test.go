@@ -481,7 +481,9 @@ func madeUpField(req fuzzRequest, e problemField) bool {
 	if strings.Contains(e.Field, "].") || !strings.Contains(e.Field, "[") {
 		field = e.Field[strings.LastIndex(e.Field, ".")+1:]
 	}
-	return req.madeUp[field] && (!req.confined[e.Field] || strings.Contains(e.Message, "does not resolve"))
+	// A made-up template name is marked by its whole path (template.name,
+	// message.template.name: templateRef), which the last member alone ("name") never matches.
+	return (req.madeUp[field] || req.madeUp[e.Field]) && (!req.confined[e.Field] || strings.Contains(e.Message, "does not resolve"))
 }
 
 // notePage keeps the next page of a list answer, for a later draw to ask for.

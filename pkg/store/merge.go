@@ -212,7 +212,6 @@ func (s *Store) MergeContacts(ctx context.Context, ws, survivorID, mergedID uuid
 		b = &batch{}
 		queueConversationUpdate(b, conv)
 		queueRow(b, "get contact", &out, &outFound, contactByID(ws, survivorID))
-		conv.Contact.ID = survivorID
 		return b, s.queuePublish(b, ws, []pending{{typ: event.ContactMerged, conv: &conv.ID,
 			v: contact.Merge{SurvivorID: survivorID, MergedID: mergedID}}})
 	})
