@@ -154,3 +154,44 @@ func (h *contactHandler) update(c echo.Context) error {
 func (h *contactHandler) delete(c echo.Context) error {
 	return deleteByID(c, contact.ErrNotFound, h.contacts.Delete)
 }
+
+// mergeContactRequest names the contact merged into {id}.
+type mergeContactRequest struct {
+	// FromContactID is another contact of this workspace; it is deleted once merged. Required.
+	FromContactID string `json:"from_contact_id" validate:"required" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f54"`
+} // @name MergeContactRequest
+
+// merge godoc
+// @Summary     Merge a contact into this one
+// @ID          mergeContact
+// @Description Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+// @Tags        contacts
+// @Accept      json
+// @Produce     json
+// @Security    BearerAuth
+// @Param       id   path string              true "Contact id (the survivor)"
+// @Param       body body mergeContactRequest true "Contact to merge"
+// @Success     200 {object} resource.Contact
+// @Failure     400 {object} Problem "invalid_json, invalid_type, unknown_field"
+// @Failure     401 {object} Problem
+// @Failure     403 {object} Problem
+// @Failure     404 {object} Problem "contact_not_found"
+// @Failure     413 {object} Problem
+// @Failure     422 {object} Problem "validation_failed"
+// @Router      /v1/contacts/{id}/merge [post]
+func (h *contactHandler) merge(c echo.Context) error {
+	var req mergeContactRequest
+	id, err := bindByID(c, contact.ErrNotFound, &req)
+	if err != nil {
+		return err
+	}
+	from, err := uuidField("from_contact_id", req.FromContactID)
+	if err != nil {
+		return err
+	}
+	ct, err := h.contacts.Merge(c.Request().Context(), principal(c).WorkspaceID, id, from)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, resource.ToContact(ct))
+}

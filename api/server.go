@@ -285,6 +285,7 @@ func New(d Deps) *echo.Echo {
 	route(http.MethodGet, "/contacts/:id", ch.get, auth.ScopeContactsRead)
 	route(http.MethodPatch, "/contacts/:id", ch.update, auth.ScopeContactsWrite)
 	route(http.MethodDelete, "/contacts/:id", ch.delete, auth.ScopeContactsWrite)
+	route(http.MethodPost, "/contacts/:id/merge", ch.merge, auth.ScopeContactsWrite)
 
 	chh := &channelHandler{channels: d.Channels}
 	route(http.MethodGet, "/contacts/:id/channels", chh.identities, auth.ScopeContactsRead)

@@ -36,9 +36,15 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	e.Post(t, "/v1/canned-responses", a.OwnerToken, map[string]any{"shortcut": "a", "title": "A", "text": "A"}).
 		Expect(t, http.StatusCreated).JSON(t, &aCanned)
 
+	bContact := e.NewContact(t, b.OwnerToken, map[string]any{"first_name": "Bob"})
+
 	for _, token := range []struct{ name, value string }{{"user", b.OwnerToken}, {"api key", b.APIKey}} {
 		t.Run(token.name, func(t *testing.T) {
 			tok := token.value
+			// A merge across workspaces: A's contact as {id} is unknown (404), as
+			// from_contact_id it is no contact of B's (422), and nothing moves.
+			e.Post(t, "/v1/contacts/"+aContact+"/merge", tok, map[string]any{"from_contact_id": bContact}).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
+			e.Post(t, "/v1/contacts/"+bContact+"/merge", tok, map[string]any{"from_contact_id": aCustomer}).ExpectProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 			e.Get(t, "/v1/contacts/"+aContact, tok).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
 			e.Patch(t, "/v1/contacts/"+aContact, tok, map[string]any{"first_name": "Mallory"}).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
 			e.Delete(t, "/v1/contacts/"+aContact, tok).ExpectProblem(t, http.StatusNotFound, "contact_not_found")
@@ -129,4 +135,5 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 	}
 	e.Get(t, "/v1/me", aAgent.Token).Expect(t, http.StatusOK)
 	e.Get(t, "/v1/media/"+aMedia.ID, a.APIKey).Expect(t, http.StatusOK)
+	e.Get(t, "/v1/contacts/"+aCustomer, a.OwnerToken).Expect(t, http.StatusOK) // not merged into B's
 }

@@ -426,6 +426,8 @@ const eventDataAnchor = "/x-event-data"
 var eventResources = []struct{ prefix, schema, name string }{
 	{"message.", "Message", "EventMessage"},
 	{"conversation.", "Conversation", "EventConversation"},
+	// Before "contact.": a type goes to the first entry it matches.
+	{"contact.merged", "ContactMerged", "EventContactMerged"},
 	{"contact.", "Contact", "EventContact"},
 	{"note.", "Message", "EventNote"},
 	{"mention.", "Mention", "EventMention"},
@@ -452,7 +454,7 @@ func eventUnion(doc *openapi3.T) {
 		typ := *event.Properties["type"].Value
 		typ.Enum = nil
 		for _, t := range types {
-			if strings.HasPrefix(t.(string), r.prefix) {
+			if _, taken := mapping[t.(string)]; !taken && strings.HasPrefix(t.(string), r.prefix) {
 				typ.Enum = append(typ.Enum, t)
 				mapping[t.(string)] = openapi3.MappingRef{Ref: "#/components/schemas/" + r.name}
 			}

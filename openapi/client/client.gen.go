@@ -1239,6 +1239,7 @@ const (
 	CreateWebhookRequestEventsAsterisk                  CreateWebhookRequestEvents = "*"
 	CreateWebhookRequestEventsBroadcastCompleted        CreateWebhookRequestEvents = "broadcast.completed"
 	CreateWebhookRequestEventsContactCreated            CreateWebhookRequestEvents = "contact.created"
+	CreateWebhookRequestEventsContactMerged             CreateWebhookRequestEvents = "contact.merged"
 	CreateWebhookRequestEventsContactUpdated            CreateWebhookRequestEvents = "contact.updated"
 	CreateWebhookRequestEventsConversationAssigned      CreateWebhookRequestEvents = "conversation.assigned"
 	CreateWebhookRequestEventsConversationClosed        CreateWebhookRequestEvents = "conversation.closed"
@@ -1272,6 +1273,8 @@ func (e CreateWebhookRequestEvents) Valid() bool {
 	case CreateWebhookRequestEventsBroadcastCompleted:
 		return true
 	case CreateWebhookRequestEventsContactCreated:
+		return true
+	case CreateWebhookRequestEventsContactMerged:
 		return true
 	case CreateWebhookRequestEventsContactUpdated:
 		return true
@@ -1483,6 +1486,21 @@ func (e EventContactType) Valid() bool {
 	case EventContactTypeContactCreated:
 		return true
 	case EventContactTypeContactUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventContactMergedType.
+const (
+	EventContactMergedTypeContactMerged EventContactMergedType = "contact.merged"
+)
+
+// Valid indicates whether the value is a known member of the EventContactMergedType enum.
+func (e EventContactMergedType) Valid() bool {
+	switch e {
+	case EventContactMergedTypeContactMerged:
 		return true
 	default:
 		return false
@@ -3492,6 +3510,7 @@ const (
 	UpdateWebhookRequestEventsAsterisk                  UpdateWebhookRequestEvents = "*"
 	UpdateWebhookRequestEventsBroadcastCompleted        UpdateWebhookRequestEvents = "broadcast.completed"
 	UpdateWebhookRequestEventsContactCreated            UpdateWebhookRequestEvents = "contact.created"
+	UpdateWebhookRequestEventsContactMerged             UpdateWebhookRequestEvents = "contact.merged"
 	UpdateWebhookRequestEventsContactUpdated            UpdateWebhookRequestEvents = "contact.updated"
 	UpdateWebhookRequestEventsConversationAssigned      UpdateWebhookRequestEvents = "conversation.assigned"
 	UpdateWebhookRequestEventsConversationClosed        UpdateWebhookRequestEvents = "conversation.closed"
@@ -3525,6 +3544,8 @@ func (e UpdateWebhookRequestEvents) Valid() bool {
 	case UpdateWebhookRequestEventsBroadcastCompleted:
 		return true
 	case UpdateWebhookRequestEventsContactCreated:
+		return true
+	case UpdateWebhookRequestEventsContactMerged:
 		return true
 	case UpdateWebhookRequestEventsContactUpdated:
 		return true
@@ -3917,6 +3938,7 @@ func (e ListConversationsParamsWindow) Valid() bool {
 const (
 	ListEventsParamsTypesBroadcastCompleted        ListEventsParamsTypes = "broadcast.completed"
 	ListEventsParamsTypesContactCreated            ListEventsParamsTypes = "contact.created"
+	ListEventsParamsTypesContactMerged             ListEventsParamsTypes = "contact.merged"
 	ListEventsParamsTypesContactUpdated            ListEventsParamsTypes = "contact.updated"
 	ListEventsParamsTypesConversationAssigned      ListEventsParamsTypes = "conversation.assigned"
 	ListEventsParamsTypesConversationClosed        ListEventsParamsTypes = "conversation.closed"
@@ -3948,6 +3970,8 @@ func (e ListEventsParamsTypes) Valid() bool {
 	case ListEventsParamsTypesBroadcastCompleted:
 		return true
 	case ListEventsParamsTypesContactCreated:
+		return true
+	case ListEventsParamsTypesContactMerged:
 		return true
 	case ListEventsParamsTypesContactUpdated:
 		return true
@@ -4893,6 +4917,15 @@ type ContactList struct {
 
 	// NextCursor Example: eyJpZCI6IjAxOTNhNWIwIn0
 	NextCursor *string `json:"next_cursor"`
+}
+
+// ContactMerged defines model for ContactMerged.
+type ContactMerged struct {
+	// MergedID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53
+	MergedID openapi_types.UUID `json:"merged_id"`
+
+	// SurvivorID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51
+	SurvivorID openapi_types.UUID `json:"survivor_id"`
 }
 
 // ContactRequest defines model for ContactRequest.
@@ -6156,6 +6189,28 @@ type EventContact struct {
 // EventContactType Example: contact.created
 type EventContactType string
 
+// EventContactMerged An event about a contactmerged: data is the ContactMerged as the API returns it.
+type EventContactMerged struct {
+	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
+	ConversationID *string       `json:"conversation_id"`
+	Data           ContactMerged `json:"data"`
+
+	// ID Example: 1042
+	ID string `json:"id"`
+
+	// OccurredAt Example: 2026-11-29T08:00:00Z
+	OccurredAt time.Time `json:"occurred_at"`
+
+	// Type Example: contact.merged
+	Type EventContactMergedType `json:"type"`
+
+	// WorkspaceID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// EventContactMergedType Example: contact.merged
+type EventContactMergedType string
+
 // EventConversation An event about a conversation: data is the Conversation as the API returns it.
 type EventConversation struct {
 	// ConversationID Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52
@@ -6569,6 +6624,14 @@ type Mention struct {
 // MentionList defines model for MentionList.
 type MentionList struct {
 	Data []Mention `json:"data"`
+}
+
+// MergeContactRequest defines model for MergeContactRequest.
+type MergeContactRequest struct {
+	// FromContactID FromContactID is another contact of this workspace; it is deleted once merged. Required.
+	//
+	// Example: 0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f54
+	FromContactID openapi_types.UUID `json:"from_contact_id"`
 }
 
 // Message defines model for Message.
@@ -9828,6 +9891,9 @@ type UpdateContactJSONRequestBody = ContactRequest
 // CreateContactIdentityJSONRequestBody defines body for CreateContactIdentity for application/json ContentType.
 type CreateContactIdentityJSONRequestBody = CreateChannelIdentityRequest
 
+// MergeContactJSONRequestBody defines body for MergeContact for application/json ContentType.
+type MergeContactJSONRequestBody = MergeContactRequest
+
 // SendMessageJSONRequestBody defines body for SendMessage for application/json ContentType.
 type SendMessageJSONRequestBody = SendMessageRequest
 
@@ -10765,6 +10831,32 @@ func (t *Event) MergeEventConversation(v EventConversation) error {
 	return err
 }
 
+// AsEventContactMerged returns the union data inside the Event as a EventContactMerged
+func (t Event) AsEventContactMerged() (EventContactMerged, error) {
+	var body EventContactMerged
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventContactMerged overwrites any union data inside the Event as the provided EventContactMerged
+func (t *Event) FromEventContactMerged(v EventContactMerged) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventContactMerged performs a merge with any union data inside the Event, using the provided EventContactMerged
+func (t *Event) MergeEventContactMerged(v EventContactMerged) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 // AsEventContact returns the union data inside the Event as a EventContact
 func (t Event) AsEventContact() (EventContact, error) {
 	var body EventContact
@@ -10939,6 +11031,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return t.AsEventBroadcast()
 	case "contact.created":
 		return t.AsEventContact()
+	case "contact.merged":
+		return t.AsEventContactMerged()
 	case "contact.updated":
 		return t.AsEventContact()
 	case "conversation.assigned":
@@ -13155,6 +13249,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/contacts/{id}/channels (the `CreateContactIdentity` operationId).
 	CreateContactIdentity(ctx context.Context, id openapi_types.UUID, body CreateContactIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MergeContactWithBody Merge a contact into this one
+	//
+	// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+	MergeContactWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergeContact Merge a contact into this one
+	//
+	// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+	MergeContact(ctx context.Context, id openapi_types.UUID, body MergeContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SendMessageWithBody Send a message
 	//
 	// Checks the message against the channel's rules (see GET /v1/channel-rules) and, when they allow it, stores it (status queued), counts it against any quota, reopens a closed conversation and assigns it to the sending user (an open, unassigned one too; an assigned one keeps its assignee), and queues its delivery — all in one transaction: a 201 means committed. A refusal is a 422 problem whose code is messaging_window_closed, template_required, tag_required, tag_not_allowed, template_not_approved, template_variables_invalid, no_channel_identity or quota_exceeded, with the decision. Attachments the channel's provider cannot carry (a type it does not take, a file over its size for that kind, more files than one message takes, or stored media for a provider that fetches files by URL while the server has no PUBLIC_BASE_URL) are a 422 attachment_not_supported whose detail names the limit and whose errors name the attachment (attachments[i]); a media_id that is not the workspace's is validation_failed on attachments[i].media_id. An Idempotency-Key makes retries safe: the same key with the same request replays the first answer byte for byte (header Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused; a concurrent duplicate waits for the first and replays it. With fallback_template, a message the rules refuse is replaced by that template on the same channel (the answer is the template's send; refused too, the template's refusal). With send_at the send is scheduled instead: the message is checked as it would be now (fields, template known, attachments resolved and within the provider's limits), fallback_template must be an approved template of the send's channel (else 422 on fallback_template.name), send_at must be in the future and at most 30 days ahead (else 422 on send_at), and the answer is 202 with the scheduled message and its preview_decision (the rules' answer at send_at if nothing else happens). At send_at (never before, normally within seconds; once however many servers run) the message goes through this same send — rules, quota, reopen, assignment to the person who scheduled it, delivery — on the state of that moment; refused, the fallback template is tried; refused too (or none), the scheduled message is blocked with the decision (event scheduled_message.blocked). cancel_if_customer_replied cancels it when the customer writes before send_at (reason customer_replied). See /v1/scheduled-messages.
@@ -14790,6 +14902,44 @@ func (c *Client) CreateContactIdentityWithBody(ctx context.Context, id openapi_t
 // Corresponds with POST /v1/contacts/{id}/channels (the `CreateContactIdentity` operationId).
 func (c *Client) CreateContactIdentity(ctx context.Context, id openapi_types.UUID, body CreateContactIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateContactIdentityRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergeContactWithBody Merge a contact into this one
+//
+// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+func (c *Client) MergeContactWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergeContactRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergeContact Merge a contact into this one
+//
+// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+func (c *Client) MergeContact(ctx context.Context, id openapi_types.UUID, body MergeContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergeContactRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -18117,6 +18267,53 @@ func NewCreateContactIdentityRequestWithBody(server string, id openapi_types.UUI
 	}
 
 	operationPath := fmt.Sprintf("/v1/contacts/%s/channels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMergeContactRequest calls the generic MergeContact builder with application/json body
+func NewMergeContactRequest(server string, id openapi_types.UUID, body MergeContactJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMergeContactRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMergeContactRequestWithBody constructs an http.Request for the MergeContact method, with any body, and a specified content type
+func NewMergeContactRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/contacts/%s/merge", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -21569,6 +21766,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/contacts/{id}/channels (the `CreateContactIdentity` operationId).
 	CreateContactIdentityWithResponse(ctx context.Context, id openapi_types.UUID, body CreateContactIdentityJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateContactIdentityResponse, error)
+
+	// MergeContactWithBodyWithResponse Merge a contact into this one
+	//
+	// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+	MergeContactWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergeContactResponse, error)
+
+	// MergeContactWithResponse Merge a contact into this one
+	//
+	// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+	MergeContactWithResponse(ctx context.Context, id openapi_types.UUID, body MergeContactJSONRequestBody, reqEditors ...RequestEditorFn) (*MergeContactResponse, error)
 
 	// SendMessageWithBodyWithResponse Send a message
 	//
@@ -27563,6 +27778,178 @@ func (r CreateContactIdentityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateContactIdentityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MergeContactResponse200Headers the declared response headers of an HTTP 200 response for MergeContact
+type MergeContactResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse400Headers the declared response headers of an HTTP 400 response for MergeContact
+type MergeContactResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse401Headers the declared response headers of an HTTP 401 response for MergeContact
+type MergeContactResponse401Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	WWWAuthenticate    *string
+	XRequestID         *string
+}
+
+// MergeContactResponse403Headers the declared response headers of an HTTP 403 response for MergeContact
+type MergeContactResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse404Headers the declared response headers of an HTTP 404 response for MergeContact
+type MergeContactResponse404Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse413Headers the declared response headers of an HTTP 413 response for MergeContact
+type MergeContactResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse422Headers the declared response headers of an HTTP 422 response for MergeContact
+type MergeContactResponse422Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestID         *string
+}
+
+// MergeContactResponse429Headers the declared response headers of an HTTP 429 response for MergeContact
+type MergeContactResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         *int
+	XRequestID         *string
+}
+
+type MergeContactResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Contact
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Problem
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *MergeContactResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MergeContactResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MergeContactResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MergeContactResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MergeContactResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MergeContactResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MergeContactResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *MergeContactResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MergeContactResponse) GetJSON200() *Contact {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON401() *Problem {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r MergeContactResponse) GetApplicationProblemJSON429() *Problem {
+	return r.ApplicationProblemJSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r MergeContactResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MergeContactResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MergeContactResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MergeContactResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -36708,6 +37095,36 @@ func (c *ClientWithResponses) CreateContactIdentityWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseCreateContactIdentityResponse(rsp)
+}
+
+// MergeContactWithBodyWithResponse Merge a contact into this one
+//
+// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+func (c *ClientWithResponses) MergeContactWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergeContactResponse, error) {
+	rsp, err := c.MergeContactWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergeContactResponse(rsp)
+}
+
+// MergeContactWithResponse Merge a contact into this one
+//
+// Merges from_contact_id into {id}, which survives, in one transaction: the other contact's identities, messages, notes, conversation lifecycle, labels (united), read state (per user the later last_read_at, and what they had read in either conversation stays read), mentions, scheduled messages and media move to the survivor, and the two conversations become the survivor's one: every message in time order; open if either was open, else snoozed if either was (the earlier wake-up), else closed; the assignee is the most recently assigned of an open one; the survivor's team, else the other's; last message, unread counts and the reply window recomputed over the united thread and identities. Tags are united; the survivor's names, email, phone, language, country and custom fields win, the other's are kept where the survivor has none. Broadcast recipients stay as recorded. The other contact is deleted: it answers 404 afterwards, in contact search and the inbox too, and contact.merged {survivor_id, merged_id} is published. Repeating a merge answers the same (200 with the survivor). Lock order, so that merges, inbound messages and sends cannot deadlock: both contacts' rows in id order, then both conversations' rows in id order, then identities, then the workspace's event lock; an inbound message to the other contact during the merge lands in the survivor's conversation. from_contact_id equal to {id}, of another workspace or unknown is 422 on from_contact_id. Needs contacts:write.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/contacts/{id}/merge (the `MergeContact` operationId).
+func (c *ClientWithResponses) MergeContactWithResponse(ctx context.Context, id openapi_types.UUID, body MergeContactJSONRequestBody, reqEditors ...RequestEditorFn) (*MergeContactResponse, error) {
+	rsp, err := c.MergeContact(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergeContactResponse(rsp)
 }
 
 // SendMessageWithBodyWithResponse Send a message
@@ -47965,6 +48382,346 @@ func ParseCreateContactIdentityResponse(rsp *http.Response) (*CreateContactIdent
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateContactIdentityResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMergeContactResponse parses an HTTP response from a MergeContactWithResponse call
+func ParseMergeContactResponse(rsp *http.Response) (*MergeContactResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MergeContactResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Contact
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers MergeContactResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers MergeContactResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MergeContactResponse401Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MergeContactResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MergeContactResponse404Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers MergeContactResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers MergeContactResponse422Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers MergeContactResponse429Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -63,6 +63,9 @@ type Store interface {
 	Contacts(ctx context.Context, ws uuid.UUID, f Filter, p page.Request) ([]Contact, string, error)
 	UpdateContact(ctx context.Context, ws, id uuid.UUID, apply func(*Contact) error) (Contact, error)
 	DeleteContact(ctx context.Context, ws, id uuid.UUID) error
+	// MergeContacts merges contact merged into survivor in one transaction and answers the
+	// survivor; ErrNotFound for an unknown survivor, ErrMergeUnknown for an unknown merged.
+	MergeContacts(ctx context.Context, ws, survivor, merged uuid.UUID, now time.Time) (Contact, error)
 }
 
 // Service runs the contact use cases.

@@ -33,10 +33,13 @@ const (
 	ConversationWoke       = "conversation.woke"
 	ContactCreated         = "contact.created"
 	ContactUpdated         = "contact.updated"
-	NoteCreated            = "note.created"
-	NoteUpdated            = "note.updated"
-	NoteDeleted            = "note.deleted"
-	MentionCreated         = "mention.created"
+	// ContactMerged's payload is a ContactMerged {survivor_id, merged_id}: POST
+	// /v1/contacts/{id}/merge moved merged_id's everything to survivor_id and deleted it.
+	ContactMerged  = "contact.merged"
+	NoteCreated    = "note.created"
+	NoteUpdated    = "note.updated"
+	NoteDeleted    = "note.deleted"
+	MentionCreated = "mention.created"
 )
 
 // ConversationLabelsChanged is published when a conversation's set of labels changes (PUT
@@ -75,7 +78,7 @@ const (
 // Types lists every event type, in a stable order.
 var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, ConversationOpened, ConversationClosed,
 	ConversationReopened, ConversationAssigned, ConversationUnassigned, ConversationSnoozed, ConversationWoke,
-	ConversationLabelsChanged, ConversationTeamChanged, ContactCreated, ContactUpdated, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
+	ConversationLabelsChanged, ConversationTeamChanged, ContactCreated, ContactUpdated, ContactMerged, NoteCreated, NoteUpdated, NoteDeleted, MentionCreated,
 	WindowExpiring, WindowClosed,
 	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled, BroadcastCompleted}
 

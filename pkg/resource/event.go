@@ -20,7 +20,7 @@ type Event struct {
 	WorkspaceID    string    `json:"workspace_id" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f50"`
 	ConversationID *string   `json:"conversation_id" extensions:"x-nullable" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f52"`
 	// Data is the resource as the API returns it: a Message for message.* and note.* (a
-	// deleted note as it was), a Conversation for conversation.*, a Contact for contact.*, a
+	// deleted note as it was), a Conversation for conversation.*, a Contact for contact.* (a ContactMerged for contact.merged), a
 	// Mention for mention.*, a WindowAlert for window.*, a ScheduledMessage for
 	// scheduled_message.*, a Broadcast for broadcast.*. As in answers, a Conversation's contact has a
 	// null email and phone for a caller without contacts:read (subscriber webhooks, which an
@@ -72,6 +72,8 @@ func EventPayload(v any) ([]byte, error) {
 		return json.Marshal(ToConversation(x))
 	case contact.Contact:
 		return json.Marshal(ToContact(x))
+	case contact.Merge:
+		return json.Marshal(ContactMerged{SurvivorID: x.SurvivorID.String(), MergedID: x.MergedID.String()})
 	case conversation.Mention:
 		return json.Marshal(ToMention(x))
 	case conversation.Scheduled:
@@ -91,7 +93,15 @@ func EventPayload(v any) ([]byte, error) {
 // @ID      eventDataSchemas
 // @Tags    events
 // @Success 200 {object} WindowAlert
+// @Success 201 {object} ContactMerged
 // @Router  /x-event-data [get]
 func eventDataSchemas() {}
 
 var _ = eventDataSchemas // read by swag only
+
+// ContactMerged is contact.merged's data: merged_id was merged into survivor_id (POST
+// /v1/contacts/{id}/merge) and answers 404 from then on.
+type ContactMerged struct {
+	SurvivorID string `json:"survivor_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f51"`
+	MergedID   string `json:"merged_id" format:"uuid" example:"0193a5b0-7c1e-7d2a-9f00-6b1c2d3e4f53"`
+} // @name ContactMerged

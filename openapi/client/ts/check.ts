@@ -12,6 +12,7 @@ type Mention = components["schemas"]["Mention"];
 type ScheduledMessage = components["schemas"]["ScheduledMessage"];
 type Broadcast = components["schemas"]["Broadcast"];
 type WindowAlert = components["schemas"]["WindowAlert"];
+type ContactMerged = components["schemas"]["ContactMerged"];
 
 // Equals is true only for identical types: `any`, `unknown` or a loose record do not pass.
 type Equals<A, B> =
@@ -56,6 +57,13 @@ export function describe(event: Event): string {
       // @ts-expect-error a contact event's data is not a Conversation
       void event.data.closing_note;
       return `${when} ${event.type} ${event.data.id} ${email ?? ""}`;
+    }
+    case "contact.merged": {
+      exactly<Equals<typeof event.data, ContactMerged>>();
+      const survivor: string = event.data.survivor_id;
+      // @ts-expect-error a merge event's data is not a Contact
+      void event.data.email;
+      return `${when} ${event.type} ${event.data.merged_id} into ${survivor}`;
     }
     case "note.created":
     case "note.updated":
