@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go bench-media help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go bench-media bench-broadcast help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -193,6 +193,9 @@ bench: build ## seed once (kept in .data/bench), measure the API against raw SQL
 
 bench-explain: build ## write EXPLAIN (ANALYZE, BUFFERS) of every read scenario to bench/results/
 	@$(BENCH_RUN) explain
+
+bench-broadcast: build ## a broadcast's send rate against single sends, and the inbox's p99 during it, to bench/results/
+	@$(BENCH_RUN) broadcast
 
 bench-reset: ## drop the bench database and state; the next make bench seeds again
 	@$(BENCH_RUN) reset

@@ -8,6 +8,8 @@
 //
 //	bench [run]   seed if needed, measure every scenario, write results and EXPLAIN plans
 //	bench explain only write EXPLAIN (ANALYZE, BUFFERS) of every read scenario's SQL
+//	bench broadcast  measure a broadcast's send rate against single sends, and the inbox's
+//	              p99 during it (bench/broadcast_send.go)
 //	bench reset   drop the bench database and its state, so the next run seeds afresh
 //
 // Settings come from the environment (see loadConfig and bench/README.md).
@@ -51,9 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 			return err
 		}
 		return os.RemoveAll(cfg.stateDir)
-	case "run", "explain":
+	case "run", "explain", "broadcast":
 	default:
-		return fmt.Errorf("unknown command %q (want run, explain or reset)", cmd)
+		return fmt.Errorf("unknown command %q (want run, explain, broadcast or reset)", cmd)
 	}
 
 	e, err := prepare(ctx, cfg)
@@ -64,6 +66,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	facts, err := gatherFacts(ctx, e)
 	if err != nil {
 		return err
+	}
+	if cmd == "broadcast" {
+		return measureBroadcast(ctx, e, facts)
 	}
 	if cmd == "run" {
 		ms, err := measure(ctx, e)
