@@ -19,7 +19,7 @@ type bulkBody struct {
 	} `json:"results"`
 }
 
-// Bulk actions answer per id: another workspace's conversation is its own 404 and the others
+// Bulk actions answer per id: another workspace's conversation is its own 422 and the others
 // are applied; the single-conversation rules hold per id; over 100 ids is refused whole
 // (issue 17, acceptance 3).
 func TestBulkConversations(t *testing.T) {
@@ -48,7 +48,7 @@ func TestBulkConversations(t *testing.T) {
 	}
 	r := do(w.OwnerToken, map[string]any{"action": "assign", "assignee_id": agent.ID,
 		"conversation_ids": []string{ids[0], foreign, ids[1], ids[0]}})
-	if got := status(r); len(got) != 3 || got[0] != 200 || got[1] != 404 || got[2] != 200 || r.Results[1].Error.Code != "conversation_not_found" {
+	if got := status(r); len(got) != 3 || got[0] != 200 || got[1] != 422 || got[2] != 200 || r.Results[1].Error.Code != "validation_failed" {
 		t.Fatalf("assign answers %+v", r)
 	}
 	if got := listIDs(t, e, w.OwnerToken, "assignee_id="+agent.ID); len(got) != 2 {

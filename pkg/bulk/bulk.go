@@ -5,6 +5,7 @@ package bulk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -87,8 +88,8 @@ func (r Request) check() error {
 // Apply runs the action on each conversation in turn, each in its own transaction through the
 // single-conversation use case with its rules (an agent assigns only themselves, a closing
 // note follows the workspace's settings...). A repeated id is applied once and answered once.
-// A conversation of another workspace answers conversation_not_found, and the others are
-// applied. Only a request no conversation could take is an error of its own.
+// A conversation of another workspace (or none) answers 422 on conversation_id, and the
+// others are applied. Only a request no conversation could take is an error of its own.
 func (s *Service) Apply(ctx context.Context, ws uuid.UUID, by conversation.Caller, r Request) ([]Result, error) {
 	if err := r.check(); err != nil {
 		return nil, err
@@ -98,7 +99,13 @@ func (s *Service) Apply(ctx context.Context, ws uuid.UUID, by conversation.Calle
 		if slices.ContainsFunc(out, func(x Result) bool { return x.ID == id }) {
 			continue
 		}
-		out = append(out, Result{ID: id, Err: s.one(ctx, ws, by, r, id)})
+		err := s.one(ctx, ws, by, r, id)
+		if errors.Is(err, conversation.ErrNotFound) {
+			// The id is the request's, not a path's: a reference to nothing is invalid input,
+			// as any other field naming another workspace's resource (issue 17).
+			err = errkind.Invalid(errkind.Field{Field: "conversation_id", Message: "must be a conversation of this workspace"})
+		}
+		out = append(out, Result{ID: id, Err: err})
 	}
 	return out, nil
 }
