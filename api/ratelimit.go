@@ -31,10 +31,8 @@ func (l limits) credential(next echo.HandlerFunc) echo.HandlerFunc {
 		return next
 	}
 	return func(c echo.Context) error {
-		r := l.svc.Credential(c.Request().Context(), principal(c))
-		setRateHeaders(c, r)
-		if !r.Allowed {
-			return ratelimit.Refusal(ratelimit.ErrCredential, r)
+		if err := spend(c, l.svc.Credential(c.Request().Context(), principal(c)), ratelimit.ErrCredential); err != nil {
+			return err
 		}
 		return next(c)
 	}
@@ -47,10 +45,8 @@ func (l limits) address(next echo.HandlerFunc) echo.HandlerFunc {
 		return next
 	}
 	return func(c echo.Context) error {
-		r := l.svc.Address(c.Request().Context(), clientAddr(c))
-		setRateHeaders(c, r)
-		if !r.Allowed {
-			return ratelimit.Refusal(ratelimit.ErrAddress, r)
+		if err := spend(c, l.svc.Address(c.Request().Context(), clientAddr(c)), ratelimit.ErrAddress); err != nil {
+			return err
 		}
 		return next(c)
 	}
@@ -68,10 +64,8 @@ func (l limits) unauthenticated(next echo.HandlerFunc) echo.HandlerFunc {
 		if e, ok := errkind.As(err); !ok || e.Kind != errkind.KindUnauthenticated || c.Get(keyPrincipal) != nil {
 			return err
 		}
-		r := l.svc.Address(c.Request().Context(), clientAddr(c))
-		setRateHeaders(c, r)
-		if !r.Allowed {
-			return ratelimit.Refusal(ratelimit.ErrAddress, r)
+		if refused := spend(c, l.svc.Address(c.Request().Context(), clientAddr(c)), ratelimit.ErrAddress); refused != nil {
+			return refused
 		}
 		return err
 	}
@@ -89,6 +83,16 @@ func (l limits) sends(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// spend tells the client where a budget stands (the headers) and answers its refusal (why,
+// with Retry-After) when the request was over it.
+func spend(c echo.Context, r ratelimit.Result, why *errkind.Error) error {
+	setRateHeaders(c, r)
+	if !r.Allowed {
+		return ratelimit.Refusal(why, r)
+	}
+	return nil
 }
 
 func setRateHeaders(c echo.Context, r ratelimit.Result) {
