@@ -453,7 +453,26 @@ WHERE workspace_id = $6 AND broadcast_id = $7 AND contact_id = $8`
 // stay pending) and is the error; conversation.ErrQuotaRace (a Viber count that lost its race
 // before COMMIT) too, for the caller to try again. It answers each recipient's status
 // afterwards (one no longer pending is left alone and answered as it is).
+//
+// A group holds all its conversations' locks until its COMMIT, so a send, an inbound
+// or a close on one of them that waits in another order can deadlock with it; PostgreSQL then
+// rolls one of the two back. Nothing of a rolled-back group was written, so it is tried again
+// (at most groupAttempts times) rather than failing the broadcast's run, which would put its
+// job into River's retry backoff for seconds.
 func (s *Store) SendToRecipients(ctx context.Context, in []conversation.RecipientSend) ([]conversation.RecipientStatus, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.sendToRecipients(ctx, in)
+		if code, _ := pgCode(err); attempt < groupAttempts && (code == deadlockDetected || code == serializationFailure) {
+			continue
+		}
+		return out, err
+	}
+}
+
+// groupAttempts bounds how often SendToRecipients tries a group that lost a deadlock.
+const groupAttempts = 3
+
+func (s *Store) sendToRecipients(ctx context.Context, in []conversation.RecipientSend) ([]conversation.RecipientStatus, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}

@@ -29,7 +29,7 @@ func retryableIngest(err error) bool {
 		case "contacts_email_key", "contacts_phone_key", "contact_identities_identifier_key", "messages_external_id_key":
 			return true
 		}
-	case "40001", "40P01": // serialization failure, deadlock
+	case serializationFailure, deadlockDetected:
 		return true
 	}
 	return false

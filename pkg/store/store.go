@@ -164,8 +164,10 @@ func pgCode(err error) (code, constraint string) {
 }
 
 const (
-	uniqueViolation     = "23505"
-	foreignKeyViolation = "23503"
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
 )
 
 func isNotFound(err error) bool {
