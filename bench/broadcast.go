@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 const (
 	broadcastTag      = "bench-broadcast"
 	broadcastAudience = 100000
+	// reachableTag is the broadcast send's audience (ensureReachableTag).
+	reachableTag = "bench-broadcast-reachable"
 )
 
 // ensureBroadcastTag tags the audience when the schema has broadcasts (migration 0020), once:
@@ -38,6 +41,38 @@ WHERE workspace_id = $1 AND id IN (SELECT id FROM contacts WHERE workspace_id = 
 		_, err = e.pool.Exec(ctx, `VACUUM (ANALYZE) contacts`)
 	}
 	return err
+}
+
+// ensureReachableTag tags broadcastAudience contacts (all that have one, at a smaller scale)
+// with an identity on the window-less channel that has the most identities, picked by a hash
+// of their ids, once, and answers the channel and how many are tagged: the audience of the
+// broadcast send (measureBroadcast).
+func (e *env) ensureReachableTag(ctx context.Context) (channel string, tagged int64, err error) {
+	err = e.pool.QueryRow(ctx, `
+SELECT ch.id::text FROM channels ch JOIN contact_identities i ON i.workspace_id = ch.workspace_id AND i.channel_id = ch.id
+WHERE ch.workspace_id = $1 AND ch.archived_at IS NULL AND ch.type IN ('telegram', 'sms', 'email', 'line', 'webchat')
+GROUP BY ch.id ORDER BY count(*) DESC, ch.id LIMIT 1`, e.state.WorkspaceID).Scan(&channel)
+	if err != nil {
+		return "", 0, fmt.Errorf("pick the broadcast's channel: %w", err)
+	}
+	start := time.Now()
+	tag, err := e.pool.Exec(ctx, `
+UPDATE contacts SET tags = array_append(tags, $2)
+WHERE workspace_id = $1 AND id IN (SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $3
+                                   ORDER BY md5(contact_id::text) LIMIT $4)
+  AND NOT tags @> ARRAY[$2]::text[]`, e.state.WorkspaceID, reachableTag, channel, broadcastAudience)
+	if err != nil {
+		return "", 0, fmt.Errorf("tag the broadcast's audience: %w", err)
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		logf("tagged %d contacts %q for the broadcast send in %s", n, reachableTag, time.Since(start).Round(time.Second))
+		if _, err = e.pool.Exec(ctx, `VACUUM (ANALYZE) contacts`); err != nil {
+			return "", 0, err
+		}
+	}
+	err = e.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE workspace_id = $1 AND tags @> ARRAY[$2]::text[]`,
+		e.state.WorkspaceID, reachableTag).Scan(&tagged)
+	return channel, tagged, err
 }
 
 // broadcastDryRun is the broadcast-dry-run scenario's request: a dry run of a text to the

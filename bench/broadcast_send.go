@@ -32,22 +32,14 @@ const (
 
 // measureBroadcast runs the measurement and writes bench/results/<date>-broadcast.md.
 func measureBroadcast(ctx context.Context, e *env, f facts) error {
-	if err := e.ensureBroadcastTag(ctx); err != nil {
-		return err
-	}
-	// The window-less channel most of the audience can be reached on: every send is allowed,
-	// so the figure is the send path's cost, as in the send scenario.
-	var channel string
-	var reachable int64
-	err := e.pool.QueryRow(ctx, `
-SELECT i.channel_id::text, count(*) FROM contact_identities i
-JOIN channels ch ON ch.workspace_id = i.workspace_id AND ch.id = i.channel_id
-JOIN contacts c ON c.workspace_id = i.workspace_id AND c.id = i.contact_id
-WHERE i.workspace_id = $1 AND c.tags @> ARRAY[$2]::text[] AND ch.archived_at IS NULL
-  AND ch.type IN ('telegram', 'sms', 'email', 'line', 'webchat')
-GROUP BY 1 ORDER BY 2 DESC LIMIT 1`, e.state.WorkspaceID, broadcastTag).Scan(&channel, &reachable)
+	// The audience is 100 000 contacts every one of whom the broadcast reaches (reachableTag),
+	// on the window-less channel that has the most identities: every send is allowed, so the
+	// figure is the send path's cost, as in the send scenario. (The dry run's audience,
+	// broadcastTag, is mostly contacts without an identity on any one channel: a send to it
+	// would measure refusals.)
+	channel, reachable, err := e.ensureReachableTag(ctx)
 	if err != nil {
-		return fmt.Errorf("pick the broadcast's channel: %w", err)
+		return err
 	}
 	send := scenarioByID("send")
 	inbox := scenarioByID("inbox-open")
@@ -65,7 +57,7 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 1`, e.state.WorkspaceID, broadcastTag).Scan(&ch
 	}
 
 	body, _ := json.Marshal(map[string]any{"name": "bench broadcast " + time.Now().UTC().Format(time.RFC3339),
-		"channel_id": channel, "audience": map[string]any{"tag": broadcastTag},
+		"channel_id": channel, "audience": map[string]any{"tag": reachableTag},
 		"message": map[string]any{"type": "text", "text": "Our summer sale starts today, {{contact.first_name}}!"}})
 	var b broadcastState
 	start := time.Now()
@@ -102,8 +94,12 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 1`, e.state.WorkspaceID, broadcastTag).Scan(&ch
 			return err
 		}
 	}
-	took := time.Since(start)
+	took, t2 := time.Since(start), time.Now()
 	rate := float64(mid.Sent-first.Sent) / t1.Sub(t0).Seconds()
+	// sustained is the rate from the first sends to the end (done, or cancelled at the cap):
+	// the delivery jobs of the messages sent pile up behind the first seconds' burst and
+	// compete with the broadcast for the database, so the burst alone flatters it.
+	sustained := float64(b.Counts.Sent-first.Sent) / t2.Sub(t0).Seconds()
 	handled := float64((mid.Sent+mid.Refused+mid.Failed)-(first.Sent+first.Refused+first.Failed)) / t1.Sub(t0).Seconds()
 
 	var out strings.Builder
@@ -111,12 +107,13 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 1`, e.state.WorkspaceID, broadcastTag).Scan(&ch
 	out.WriteString(f.markdown(len(e.fix.agents)) + "\n")
 	fmt.Fprintf(&out, "`make bench-broadcast`: back to back on one server, single sends (the send scenario, 16 clients, %s), "+
 		"the inbox list at %d req/s (open loop, %s) alone, then a broadcast of a text with `{{contact.first_name}}` to the "+
-		"%s contacts tagged `%s`, on the window-less channel most of them are reachable on (%s of them), with the inbox "+
-		"list at the same rate during it.\n\n", d, inboxRate, d, thousands(int64(b.total())), broadcastTag, thousands(reachable))
+		"%s contacts tagged `%s`, each with an identity on the window-less channel that has the most (%s of its identities), "+
+		"with the inbox list at the same rate during it.\n\n", d, inboxRate, d, thousands(int64(b.total())), reachableTag, thousands(reachable))
 	out.WriteString("| measure | figure |\n| --- | ---: |\n")
 	fmt.Fprintf(&out, "| single sends, 16 clients | %.0f sends/s (p99 %s) |\n", single.rate(), ms(single.p99))
 	fmt.Fprintf(&out, "| broadcast, while the inbox was measured | %.0f sends/s (%.0f recipients/s, refusals included) |\n", rate, handled)
-	fmt.Fprintf(&out, "| broadcast / single sends | %.2f |\n", rate/single.rate())
+	fmt.Fprintf(&out, "| broadcast, sustained from its first sends to its end (%s) | %.0f sends/s |\n", t2.Sub(t0).Round(time.Second), sustained)
+	fmt.Fprintf(&out, "| broadcast sustained / single sends | %.2f |\n", sustained/single.rate())
 	fmt.Fprintf(&out, "| inbox list p99 at %d req/s, alone | %s (p50 %s, %d errors) |\n", inboxRate, ms(alone.p99), ms(alone.p50), alone.errorCount())
 	fmt.Fprintf(&out, "| inbox list p99 at %d req/s, during the broadcast | %s (p50 %s, %d errors) |\n", inboxRate, ms(during.p99), ms(during.p50), during.errorCount())
 	fmt.Fprintf(&out, "| p99 during / alone | %.2f |\n", float64(during.p99)/float64(alone.p99))
@@ -126,7 +123,7 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 1`, e.state.WorkspaceID, broadcastTag).Scan(&ch
 		return err
 	}
 	p := filepath.Join(e.cfg.resultsDir, f.date.Format("2006-01-02")+"-broadcast.md")
-	logf("broadcast: %.0f sends/s against %.0f single; inbox p99 %s alone, %s during; written to %s", rate, single.rate(),
+	logf("broadcast: %.0f sends/s (%.0f sustained) against %.0f single; inbox p99 %s alone, %s during; written to %s", rate, sustained, single.rate(),
 		ms(alone.p99), ms(during.p99), p)
 	return os.WriteFile(p, []byte(out.String()), 0o644)
 }
@@ -173,6 +170,7 @@ func openLoop(ctx context.Context, e *env, s scenario, perSecond int, d time.Dur
 	if len(latencies) == 0 {
 		return m, fmt.Errorf("%s: no answers", s.name)
 	}
+	slices.Sort(latencies) // quantile reads a sorted slice
 	m.p50, m.p95, m.p99 = quantile(latencies, 0.50), quantile(latencies, 0.95), quantile(latencies, 0.99)
 	return m, ctx.Err()
 }

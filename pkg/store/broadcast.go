@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/conversation"
+	"github.com/switchboard/switchboard/pkg/dispatch"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/event"
 	"github.com/switchboard/switchboard/pkg/job"
@@ -431,28 +432,27 @@ LIMIT $4`
 	return out, nil
 }
 
-// lockRecipientSQL locks a recipient row: whoever holds it is the one sending to them. It is
-// taken before the send's locks (conversation, identity); nothing else locks recipients.
-const lockRecipientSQL = `
-SELECT status FROM broadcast_recipients WHERE workspace_id = $1 AND broadcast_id = $2 AND contact_id = $3 FOR UPDATE`
-
 const markRecipientSQL = `
 UPDATE broadcast_recipients SET status = $1, decision = $2, message_id = $3, error = $4, updated_at = $5
 WHERE workspace_id = $6 AND broadcast_id = $7 AND contact_id = $8`
 
 // SendToRecipients sends to a group of recipients in one transaction, in the order given
-// (contact id order, so two runs of one broadcast lock them in the same order). For each it
-// locks the recipient's row and, while it is pending, runs the ordinary send (s.send: the
-// rules, the message, the delivery job) with the row marked sent and the message's id in the
-// send's writes. A refusal by the rules marks it refused with the decision and its code; a
-// send that cannot be made (no identity on the channel, the contact gone, the channel
-// archived) marks it failed, or refused for no_channel_identity, with the code. The sends'
-// events are published together in the last batch, with COMMIT: the workspace's event lock is
-// taken once per group, and the group's fsync is shared, which is what makes a broadcast
-// faster than as many single sends. Anything else rolls the whole group back (its recipients
-// stay pending) and is the error; conversation.ErrQuotaRace (a Viber count that lost its race
-// before COMMIT) too, for the caller to try again. It answers each recipient's status
-// afterwards (one no longer pending is left alone and answered as it is).
+// (contact id order, so two runs of one broadcast lock them in the same order). It locks the
+// group's recipient rows in one statement and, for each still pending, runs the ordinary send
+// (s.send: its locks and reads, the rules, the message) with the row marked sent and the
+// message's id in the send's writes. A refusal by the rules marks it refused with the decision
+// and its code; a send that cannot be made (no identity on the channel, the contact gone, the
+// channel archived) marks it failed, or refused for no_channel_identity, with the code.
+//
+// A recipient costs one round trip, its send's locks and reads. Its writes touch only its own
+// contact's rows, which no later send of the group reads, so they wait for the group's last
+// batch, with the group's delivery jobs (inserted together before it), its events and COMMIT:
+// the workspace's event lock is taken once per group, the counters' slot is held for that
+// batch alone, and the fsync is shared, which is what makes a broadcast faster than as many
+// single sends. Anything else rolls the whole group back (its recipients stay pending) and is
+// the error; conversation.ErrQuotaRace (a Viber count that lost its race before COMMIT) too,
+// for the caller to try again. It answers each recipient's status afterwards (one no longer
+// pending is left alone and answered as it is).
 //
 // A group holds all its conversations' locks until its COMMIT, so a send, an inbound
 // or a close on one of them that waits in another order can deadlock with it; PostgreSQL then
@@ -479,18 +479,20 @@ func (s *Store) sendToRecipients(ctx context.Context, in []conversation.Recipien
 	out := make([]conversation.RecipientStatus, len(in))
 	ws := in[0].WorkspaceID
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		status, err := lockRecipients(ctx, tx, in)
+		if err != nil {
+			return nil, err
+		}
 		var held []pending
+		var deliveries []river.JobArgs
 		last := &batch{}
 		for k, r := range in {
-			var status string
-			if err := tx.QueryRow(ctx, lockRecipientSQL, r.WorkspaceID, r.BroadcastID, r.ContactID).Scan(&status); err != nil {
-				if isNotFound(err) {
-					out[k] = conversation.RecipientFailed // the broadcast is gone
-					continue
-				}
-				return nil, fmt.Errorf("lock recipient: %w", err)
+			st, ok := status[r.ContactID]
+			if !ok {
+				out[k] = conversation.RecipientFailed // the broadcast is gone
+				continue
 			}
-			if out[k] = conversation.RecipientStatus(status); out[k] != conversation.RecipientPending {
+			if out[k] = st; st != conversation.RecipientPending {
 				continue // sent, refused or failed already: by a run that died after its commit
 			}
 			_, _, b, err := s.send(ctx, tx, r.Send, func(b *batch, o conversation.Sent, evs []pending) ([]pending, error) {
@@ -501,14 +503,13 @@ func (s *Store) sendToRecipients(ctx context.Context, in []conversation.Recipien
 				b.exec("mark recipient sent", statement{markRecipientSQL, []any{string(conversation.RecipientSent), jsonArg(decision),
 					o.Message.ID, nil, r.Send.Now, r.WorkspaceID, r.BroadcastID, r.ContactID}})
 				held = append(held, evs...)
+				deliveries = append(deliveries, dispatch.Args{WorkspaceID: ws, MessageID: o.Message.ID})
 				return nil, nil
-			})
+			}, sendGrouped)
 			if err == nil {
 				out[k] = conversation.RecipientSent
 				if b != nil { // nil: the writes went out already (a counted send)
-					if err := b.send(ctx, tx); err != nil {
-						return nil, err
-					}
+					last.append(b)
 				}
 				continue
 			}
@@ -519,10 +520,47 @@ func (s *Store) sendToRecipients(ctx context.Context, in []conversation.Recipien
 			out[k] = st
 			last.exec("mark recipient "+string(st), mark)
 		}
+		if len(deliveries) > 0 {
+			if err := s.queue.InsertManyTx(ctx, tx, deliveries...); err != nil {
+				return nil, fmt.Errorf("enqueue deliveries: %w", err)
+			}
+		}
 		return last, s.queuePublish(last, ws, held)
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// lockRecipientsSQL locks a group's recipient rows, in contact id order (the order a group is
+// given in, so two runs of one broadcast take them in the same order): whoever holds one is
+// the one sending to it. They are taken before the sends' locks (conversations, identities);
+// nothing else locks recipients.
+const lockRecipientsSQL = `
+SELECT contact_id, status FROM broadcast_recipients
+WHERE workspace_id = $1 AND broadcast_id = $2 AND contact_id = ANY($3)
+ORDER BY contact_id
+FOR UPDATE`
+
+// lockRecipients locks a group's recipients in one statement and answers their statuses by
+// contact; a recipient missing from the answer is gone with its broadcast.
+func lockRecipients(ctx context.Context, tx pgx.Tx, in []conversation.RecipientSend) (map[uuid.UUID]conversation.RecipientStatus, error) {
+	ids := make([]uuid.UUID, len(in))
+	for k, r := range in {
+		ids[k] = r.ContactID
+	}
+	rows, _ := tx.Query(ctx, lockRecipientsSQL, in[0].WorkspaceID, in[0].BroadcastID, ids)
+	found, err := collect[struct {
+		ContactID uuid.UUID
+		Status    string
+	}](rows, len(in))
+	if err != nil {
+		return nil, fmt.Errorf("lock recipients: %w", err)
+	}
+	out := make(map[uuid.UUID]conversation.RecipientStatus, len(found))
+	for _, r := range found {
+		out[r.ContactID] = conversation.RecipientStatus(r.Status)
 	}
 	return out, nil
 }

@@ -207,7 +207,7 @@ func (s *Store) FireScheduled(ctx context.Context, in conversation.Firing) (conv
 				}
 				b.exec("mark scheduled message sent", st)
 				return append(evs, pending{typ: event.ScheduledMessageSent, conv: &o.Conversation.ID, v: out}), nil
-			})
+			}, sendAlone)
 			if err == nil {
 				if b == nil {
 					// The writes went out already (a counted send); commit on its own.

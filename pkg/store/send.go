@@ -36,7 +36,7 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 	var out conversation.Sent
 	var replay *conversation.Replay
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (last *batch, err error) {
-		out, replay, last, err = s.send(ctx, tx, in, nil)
+		out, replay, last, err = s.send(ctx, tx, in, nil, sendAlone)
 		return last, err
 	})
 	if err != nil {
@@ -52,10 +52,21 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 // workspace's event lock is taken once per transaction, not once per send).
 type sendAlso func(b *batch, out conversation.Sent, evs []pending) ([]pending, error)
 
+// sendMode says what a send leaves to its caller.
+type sendMode int
+
+const (
+	// sendAlone: the send inserts its delivery job itself.
+	sendAlone sendMode = iota
+	// sendGrouped: one of a broadcast's group of sends in one transaction. The caller inserts
+	// the group's delivery jobs in one statement, and its also records them.
+	sendGrouped
+)
+
 // send does the work of Send up to its last batch, which it returns (nil when a replay ends
 // the transaction, or when the writes had to be checked before COMMIT). also, when not nil,
 // adds its writes to that batch.
-func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send, also sendAlso) (conversation.Sent, *conversation.Replay, *batch, error) {
+func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send, also sendAlso, mode sendMode) (conversation.Sent, *conversation.Replay, *batch, error) {
 	if in.Idempotency != nil {
 		r, err := claimIdempotency(ctx, tx, in.WorkspaceID, *in.Idempotency, in.Now)
 		if err != nil || r != nil {
@@ -74,8 +85,10 @@ func (s *Store) send(ctx context.Context, tx pgx.Tx, in conversation.Send, also 
 	if err != nil {
 		return conversation.Sent{}, nil, nil, err
 	}
-	if err := s.enqueueDelivery(ctx, tx, in.WorkspaceID, m.ID); err != nil {
-		return conversation.Sent{}, nil, nil, err
+	if mode == sendAlone {
+		if err := s.enqueueDelivery(ctx, tx, in.WorkspaceID, m.ID); err != nil {
+			return conversation.Sent{}, nil, nil, err
+		}
 	}
 	out := conversation.Sent{Message: m, Conversation: c, Decision: decision}
 	b, err := s.sendWrites(in, st, &out, events, also)

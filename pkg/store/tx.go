@@ -46,6 +46,13 @@ func (b *batch) read(st statement, read func(pgx.BatchResults) error) {
 	b.reads = append(b.reads, read)
 }
 
+// append queues o's statements after b's, each read as o would have read it: the writes of
+// several sends, made under their own locks, go out together in one round trip.
+func (b *batch) append(o *batch) {
+	b.b.QueuedQueries = append(b.b.QueuedQueries, o.b.QueuedQueries...)
+	b.reads = append(b.reads, o.reads...)
+}
+
 // queueRow queues a statement whose row, if it returns one, is read into dst by column name
 // (see collect); found reports whether it did. what names the statement in its error.
 func queueRow[T any](b *batch, what string, dst *T, found *bool, st statement) {
