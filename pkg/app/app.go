@@ -202,6 +202,8 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 		// A delivery outlives its provider call by the time to record the provider's answer; a
 		// killed process's deliveries are retried after twice that (RescueAfter's default).
 		JobTimeout: cfg.DeliverySendTimeout + 10*time.Second,
+		// Jobs' transactions share half the pool, so the API's requests find the rest.
+		WorkContext: store.Background,
 	}
 	for _, f := range tune {
 		f(&jc)

@@ -39,6 +39,9 @@ type Config struct {
 	LeaderElectionDisabled bool
 	// TestOnly skips River's jittered start-up of maintenance services.
 	TestOnly bool
+	// WorkContext, when set, marks the context every job and loop works under (the store's
+	// Background: background work's transactions share a bounded part of the pool).
+	WorkContext func(context.Context) context.Context
 }
 
 func (c Config) withDefaults() Config {
@@ -117,6 +120,24 @@ func (h *Home) AddPeriodic(every time.Duration, args river.JobArgs) {
 		&river.PeriodicJobOpts{ID: args.Kind(), RunOnStart: true}))
 }
 
+// middleware is River's worker middleware: WorkContext around every job's work.
+func (h *Home) middleware() []rivertype.Middleware {
+	if h.cfg.WorkContext == nil {
+		return nil
+	}
+	return []rivertype.Middleware{&workContext{mark: h.cfg.WorkContext}}
+}
+
+// workContext runs each job under its mark.
+type workContext struct {
+	river.MiddlewareDefaults
+	mark func(context.Context) context.Context
+}
+
+func (w *workContext) Work(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+	return doInner(w.mark(ctx))
+}
+
 // AddLoop runs run from Start until Stop beside River's workers: long-running work that is not
 // a job. run returns once its ctx ends.
 func (h *Home) AddLoop(run func(ctx context.Context)) {
@@ -144,6 +165,7 @@ func (h *Home) Start(ctx context.Context) error {
 			RetryPolicy:            retryPolicy{base: h.cfg.RetryBase, max: h.cfg.RetryMax},
 			LeaderElectionDisabled: h.cfg.LeaderElectionDisabled,
 			TestOnly:               h.cfg.TestOnly,
+			Middleware:             h.middleware(),
 		})
 		if err != nil {
 			return fmt.Errorf("river client: %w", err)
@@ -155,6 +177,9 @@ func (h *Home) Start(ctx context.Context) error {
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopLoops = cancel
+	if h.cfg.WorkContext != nil {
+		lctx = h.cfg.WorkContext(lctx)
+	}
 	for _, run := range h.loops {
 		h.loopsDone.Go(func() { run(lctx) })
 	}

@@ -62,6 +62,27 @@ type Store struct {
 	// searchSteps); 0 skips that walk.
 	SearchWalkBound int
 	queue           Queue
+	// background holds a slot for each transaction background work has open (Background).
+	background chan struct{}
+}
+
+// backgroundKey marks a context as background work's (Background).
+type backgroundKey struct{}
+
+// Background marks ctx as background work's: the job home's workers and loops (deliveries,
+// broadcasts, scheduled sends, alerts). Their transactions (pgxTx) hold at most half the
+// pool's connections at once, so the API's requests always find the rest. Without the bound a
+// broadcast's groups and a burst of deliveries, each holding a connection while it waits for
+// the workspace's event lock, took all eight, and an inbox page waited behind them. A
+// transaction waits for its slot before it begins, holding no lock, so waiting cannot
+// deadlock.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// backgroundShare is how many of a pool's connections background transactions may hold.
+func backgroundShare(maxConns int32) int {
+	return max(1, int(maxConns)/2)
 }
 
 // Open connects to PostgreSQL with a bounded pool. q is the queue that the store inserts jobs
@@ -122,7 +143,7 @@ func OpenPool(ctx context.Context, cfg *pgxpool.Config, q Queue, now func() time
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
 	return &Store{Pool: pool, SQL: sqlDB, db: db, now: now, queue: q, SearchFirstLimit: DefaultSearchFirstLimit,
-		SearchWalkBound: DefaultSearchWalkBound}, nil
+		SearchWalkBound: DefaultSearchWalkBound, background: make(chan struct{}, backgroundShare(cfg.MaxConns))}, nil
 }
 
 // Settings are the PostgreSQL settings the store's connections run with, unless DATABASE_URL

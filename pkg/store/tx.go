@@ -126,6 +126,14 @@ func (b *batch) send(ctx context.Context, to batchSender) error {
 // then PostgreSQL has run the whole batch, so the caller gets that error for a transaction
 // that committed. A read whose Go-side check must decide the commit goes in an earlier batch.
 func (s *Store) pgxTx(ctx context.Context, fn func(tx pgx.Tx) (*batch, error)) error {
+	if ctx.Value(backgroundKey{}) != nil {
+		select {
+		case s.background <- struct{}{}:
+			defer func() { <-s.background }()
+		case <-ctx.Done():
+			return fmt.Errorf("wait for a background connection: %w", ctx.Err())
+		}
+	}
 	c, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire connection: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TestLazyTxFailedBegin: a statement whose BEGIN fails answers the error through its rows as
@@ -128,4 +129,73 @@ func testConn(t *testing.T) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// TestBackgroundShare: background work's transactions hold at most half the pool at once, and
+// a request's transaction still gets a connection while they hold theirs: two background
+// transactions wait inside for a lock, a third waits for its turn before it begins, and a
+// foreground one runs meanwhile.
+func TestBackgroundShare(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := &Store{Pool: pool, background: make(chan struct{}, backgroundShare(cfg.MaxConns))}
+	if got := cap(s.background); got != 2 {
+		t.Fatalf("a pool of 4 gives background work %d connections, want 2", got)
+	}
+
+	const lock = `SELECT pg_advisory_xact_lock(hashtextextended('switchboard/test/background-share', 0))`
+	holder := testConn(t)
+	if _, err := holder.Exec(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, lock); err != nil {
+		t.Fatal(err)
+	}
+	bg := Background(ctx)
+	inside := make(chan int, 3)
+	done := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			done <- s.pgxTx(bg, func(tx pgx.Tx) (*batch, error) {
+				inside <- i
+				_, err := tx.Exec(bg, lock)
+				return nil, err
+			})
+		}()
+	}
+	// Two begin (and wait for the lock inside, holding their slots); the third waits for a
+	// slot, which neither gives up before the lock is released.
+	<-inside
+	<-inside
+	if err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
+		_, err := tx.Exec(ctx, `SELECT 1`)
+		return nil, err
+	}); err != nil {
+		t.Fatalf("a foreground transaction beside two background ones: %v", err)
+	}
+	select {
+	case i := <-inside:
+		t.Fatalf("background transaction %d began while two others held the background share", i)
+	default:
+	}
+	if _, err := holder.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(inside); n != 1 {
+		t.Fatalf("%d background transactions began after the lock was released, want the third", n)
+	}
 }
