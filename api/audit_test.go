@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/api/apitest"
 	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/config"
+	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/store"
@@ -288,6 +289,21 @@ func TestAuditLogRollback(t *testing.T) {
 	e.Delete(t, "/v1/api-keys/"+uuid.NewString(), w.OwnerToken).ExpectProblem(t, http.StatusNotFound, "api_key_not_found")
 	if n := count("api_key.revoked"); n != 0 {
 		t.Fatalf("revoking no key left %d entries", n)
+	}
+	// A bulk action's change of one conversation: its entry is in the batch of the label writes,
+	// and a label that does not exist breaks the insert's foreign key, so both roll back.
+	ch := newChannel(t, e, w.OwnerToken, "custom")
+	conv := uuid.MustParse(ingest(t, e, w.APIKey, ch, map[string]any{"identifier": "u1", "text": "hi"}).Conversation.ID)
+	_, err = e.Store.ReplaceConversationLabels(audit.WithBulk(ctx, "label"), uuid.MustParse(w.ID), conv, nil,
+		func(c *conversation.Conversation, _ []conversation.Label) (bool, error) {
+			c.Labels = []conversation.Label{{ID: uuid.New(), Name: "gone"}}
+			return true, nil
+		})
+	if err == nil {
+		t.Fatal("writing a label that does not exist succeeded")
+	}
+	if n := count("conversation.bulk"); n != 0 {
+		t.Fatalf("a rolled-back bulk change left %d entries", n)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard/switchboard/api/apitest"
 	"github.com/switchboard/switchboard/pkg/config"
+	"github.com/switchboard/switchboard/pkg/ratelimit/redistest"
 )
 
 // login posts credentials; ws, when not "", names the workspace.
@@ -325,4 +326,55 @@ func TestAnotherWorkspaceCannotGuessAnOwnersPassword(t *testing.T) {
 		t.Fatalf("%d wrong guesses at A's owner, each followed by a login to B's copy, throttled=%v: want 429 after at most 10", failures, throttled)
 	}
 	expectThrottled(t, login(t, e, a.OwnerEmail, apitest.Password, a.ID, nil))
+}
+
+// TestLoginThrottleSharedThroughRedis: with REDIS_URL two API processes count an email's failed
+// logins together, so failures split across both reach the lock-out as one process's would
+// (in each process alone it would take twice as many), and both refuse after it; a success
+// spends nothing. When Redis stops, each process decides alone (fail open): a wrong password is
+// 401, never 500, with a warning and the fail-open metric.
+func TestLoginThrottleSharedThroughRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	e := apitest.New(t, func(c *config.Config) { c.RedisURL = srv.URL })
+	twin := e.Twin(t)
+	w := e.NewWorkspace(t, "Acme")
+	other := e.NewUser(t, w, "agent")
+	envs := []*apitest.Env{e, twin}
+
+	first429 := 0
+	for i := 1; i <= 12 && first429 == 0; i++ {
+		r := login(t, envs[i%2], w.OwnerEmail, "wrong password!", "", nil)
+		if r.Status == http.StatusTooManyRequests {
+			expectThrottled(t, r)
+			first429 = i
+		} else {
+			r.ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+	}
+	// LOGIN_FAILURES_PER_EMAIL 10 is a burst of 5 and one more every 12 s (on Redis's clock):
+	// the 6th is refused, or the 7th on a machine slow enough to take 12 s over the first.
+	// Counted per process, the burst would be 5 on each: the 11th.
+	if first429 < 6 || first429 > 7 {
+		t.Fatalf("first 429 at attempt %d over two processes, want the 6th (or the 7th)", first429)
+	}
+	for _, p := range envs {
+		expectThrottled(t, login(t, p, w.OwnerEmail, apitest.Password, "", nil))
+	}
+	// Successes give their place back: another user logs in again and again through both.
+	for i := 0; i < 8; i++ {
+		login(t, envs[i%2], other.Email, apitest.Password, "", nil).Expect(t, http.StatusOK)
+	}
+
+	srv.Stop()
+	for _, p := range envs {
+		login(t, p, other.Email, "wrong password!", "", nil).ExpectProblem(t, http.StatusUnauthorized, "invalid_credentials")
+		if !strings.Contains(p.LogText(), "Redis does not answer") {
+			t.Fatalf("no warning of the outage in the log:\n%s", p.LogText())
+		}
+		// The address's budget and the email's: two decisions made in the process.
+		m := string(p.Unvalidated(t, "/metrics").Body)
+		if !strings.Contains(m, "switchboard_ratelimit_fail_open_total 2") || !strings.Contains(m, "switchboard_ratelimit_redis_up 0") {
+			t.Fatalf("metrics do not count the outage:\n%s", grepLines(m, "switchboard_ratelimit"))
+		}
+	}
 }

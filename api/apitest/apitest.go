@@ -156,9 +156,7 @@ func start(t testing.TB, cfg config.Config, clock *Clock, dbURL string) *Env {
 	if err != nil {
 		t.Fatalf("services: %v", err)
 	}
-	if svc.Limits != nil {
-		t.Cleanup(func() { _ = svc.Limits.Close() })
-	}
+	t.Cleanup(func() { _ = svc.Close() })
 	jobs, err := app.NewJobs(cfg, svc, log, func(c *job.Config) {
 		// Deliveries in HTTP tests should take milliseconds, not the production backoff.
 		c.FetchPollInterval, c.FetchCooldown, c.RetryBase, c.RetryMax = 100*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond, time.Second

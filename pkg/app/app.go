@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/job"
 	"github.com/switchboard/switchboard/pkg/label"
 	"github.com/switchboard/switchboard/pkg/media"
+	"github.com/switchboard/switchboard/pkg/outage"
 	"github.com/switchboard/switchboard/pkg/password"
 	"github.com/switchboard/switchboard/pkg/ratelimit"
 	"github.com/switchboard/switchboard/pkg/secret"
@@ -34,6 +35,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/subscription"
 	"github.com/switchboard/switchboard/pkg/team"
 	"github.com/switchboard/switchboard/pkg/template"
+	"github.com/switchboard/switchboard/pkg/throttle"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -86,9 +88,19 @@ type Services struct {
 	// pool, the password gate, deliveries.
 	Metrics []prometheus.Collector
 	st      *store.Store
+	shared  throttle.Shared
 	guard   subscription.Guard
 	box     *secret.Box
 	now     func() time.Time
+}
+
+// Close releases the connections to Redis (REDIS_URL), if any. A process that exits need not
+// call it; tests that start many servers do.
+func (s Services) Close() error {
+	if s.shared.Redis == nil {
+		return nil
+	}
+	return s.shared.Redis.Close()
 }
 
 // maxFetchWorkers bounds the media fetches a process runs at once (dispatch.Fetcher).
@@ -103,19 +115,26 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 	convs := conversation.NewService(st, now)
 	guard := subscription.Guard{AllowLoopback: cfg.WebhookAllowLoopback}
 	hashes := password.NewGate(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)
-	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
-		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress,
-		MaxRateLimit: cfg.RateLimitPerMinute}, now)
-	var limits *ratelimit.Service
-	if cfg.RateLimits {
-		// Open only parses REDIS_URL, which config.Load has checked; it connects on first use.
-		l, err := ratelimit.Open(ratelimit.Config{PerMinute: cfg.RateLimitPerMinute, PerAddressPerMinute: cfg.RateLimitPerAddress,
-			SendsPerSecond: cfg.SendRatePerSecond, RedisURL: cfg.RedisURL}, log, now)
+	// One Redis (REDIS_URL) holds what the API processes share, the request budgets and the
+	// failed-login counts, and one Guard decides around its outages for both: one warning and
+	// one metric per outage.
+	var shared throttle.Shared
+	if cfg.RedisURL != "" {
+		// NewClient only parses REDIS_URL, which config.Load has checked; it connects on first use.
+		rdb, err := ratelimit.NewClient(cfg.RedisURL)
 		if err != nil {
 			return Services{}, err
 		}
-		limits = l
+		shared = throttle.Shared{Redis: rdb, Guard: outage.New(log)}
+	}
+	authn := auth.NewService(st, auth.Config{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, Hashes: hashes,
+		FailuresPerEmail: cfg.LoginFailuresPerEmail, FailuresPerAddress: cfg.LoginFailuresPerAddress,
+		Throttle: shared, MaxRateLimit: cfg.RateLimitPerMinute}, now)
+	var limits *ratelimit.Service
+	if cfg.RateLimits {
+		limits = ratelimit.Open(ratelimit.Config{PerMinute: cfg.RateLimitPerMinute, PerAddressPerMinute: cfg.RateLimitPerAddress,
+			SendsPerSecond: cfg.SendRatePerSecond}, shared.Redis, shared.Guard, now)
 	}
 	channels := channel.NewService(st, box, channel.Destinations{ProviderOverride: cfg.ProviderAPIBaseOverride, WebhookLoopback: cfg.WebhookAllowLoopback}, now)
 	// Opening a bucket reads its URL and, for s3://, the AWS configuration; it calls no server,
@@ -143,8 +162,8 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		ProviderAllowLoopback: cfg.ProviderAPIBaseOverride,
 	}, st, channels, files, log, now)
 	metrics := append([]prometheus.Collector{store.PoolCollector(st.Pool), hashes}, deliveries.Collectors()...)
-	if limits != nil {
-		metrics = append(metrics, limits.Collectors()...)
+	if shared.Guard != nil {
+		metrics = append(metrics, shared.Guard.Collectors()...)
 	}
 	sends := conversation.NewSendService(st, convs, now, conversation.SendConfig{PublicURL: cfg.PublicBaseURL != ""})
 	labels := label.NewService(st, now)
@@ -163,6 +182,7 @@ func NewServices(cfg config.Config, st *store.Store, log *slog.Logger, now func(
 		Metrics:       metrics,
 		Limits:        limits,
 		st:            st,
+		shared:        shared,
 		guard:         guard,
 		box:           box,
 		now:           now,

@@ -36,8 +36,8 @@ const (
 	WebhookDeleted           = "webhook.deleted"
 	LoginSucceeded           = "login.succeeded"
 	LoginFailed              = "login.failed"
-	// ContactMerged and ConversationBulk are written by the contact merge and the bulk actions
-	// (their own branches) through the same Record.
+	// ContactMerged is written by the contact merge, ConversationBulk for each conversation a
+	// bulk action changed (see WithBulk).
 	ContactMerged    = "contact.merged"
 	ConversationBulk = "conversation.bulk"
 )
@@ -164,6 +164,27 @@ func OriginFrom(ctx context.Context) Origin {
 		return o
 	}
 	return Origin{Actor: Actor{Kind: ActorSystem}}
+}
+
+type ctxBulk struct{}
+
+// WithBulk returns ctx marking the conversation changes made under it as parts of the bulk
+// action (close, assign...): the store's conversation transactions then record each
+// conversation they change as a ConversationBulk entry, in that conversation's transaction.
+//
+// It travels in the context, as the Origin does, rather than as a parameter: a bulk action goes
+// through the single-conversation use cases unchanged (their rules are the point), and those
+// use cases, their store methods and every other caller (the single endpoints, routing, jobs,
+// which record nothing) would otherwise all carry an argument that only the store reads. Like
+// the Origin, it says who asks, not what to change.
+func WithBulk(ctx context.Context, action string) context.Context {
+	return context.WithValue(ctx, ctxBulk{}, action)
+}
+
+// BulkFrom returns the bulk action ctx carries, and whether it carries one.
+func BulkFrom(ctx context.Context) (string, bool) {
+	a, ok := ctx.Value(ctxBulk{}).(string)
+	return a, ok && a != ""
 }
 
 // Stamp is the entry of r in workspace ws, made by ctx's origin at the instant.

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
 	"github.com/switchboard/switchboard/pkg/password"
+	"github.com/switchboard/switchboard/pkg/throttle"
 	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
@@ -166,6 +167,9 @@ type Config struct {
 	// FailuresPerEmail and FailuresPerAddress are the failed-login budgets a minute; zero:
 	// 10 and 50, the bounds DESIGN fixes.
 	FailuresPerEmail, FailuresPerAddress int
+	// Throttle is where the failed-login budgets count: in the Redis every API process shares
+	// (REDIS_URL), or, the zero value, in this process.
+	Throttle throttle.Shared
 	// MaxRateLimit is the largest budget a minute a key may be created with, the server's
 	// RATE_LIMIT_PER_MINUTE; zero: no bound.
 	MaxRateLimit int
@@ -203,7 +207,7 @@ func NewService(st Store, cfg Config, now func() time.Time) *Service {
 		cfg.Hashes = password.NewGate(1, 3*time.Second)
 	}
 	s := &Service{store: st, cfg: cfg, now: now, dummyHash: h, verified: newTokenCache(verifiedTokens),
-		hashes: cfg.Hashes, throttle: newLoginThrottle(cfg.FailuresPerEmail, cfg.FailuresPerAddress)}
+		hashes: cfg.Hashes, throttle: newLoginThrottle(cfg.Throttle, cfg.FailuresPerEmail, cfg.FailuresPerAddress)}
 	s.access, s.stream = parser(cfg.Audience), parser(s.streamAudience())
 	return s
 }

@@ -47,12 +47,12 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (Tokens, error) {
 	if !ok || in.Password == "" || utf8.RuneCountInString(in.Password) > password.MaxLength {
 		return Tokens{}, ErrInvalidCredentials
 	}
-	attempt, err := s.throttle.begin(email, in.Client, s.now())
+	attempt, err := s.throttle.begin(ctx, email, in.Client, s.now())
 	if err != nil {
 		return Tokens{}, err
 	}
 	u, tried, failed, err := s.checkPassword(ctx, email, in.Password, in.WorkspaceID)
-	attempt.end(s.now(), failed)
+	attempt.end(ctx, s.now(), failed)
 	if failed {
 		if rerr := s.recordFailure(ctx, email, tried); rerr != nil {
 			return Tokens{}, rerr
@@ -130,11 +130,12 @@ func (s *Service) checkPassword(ctx context.Context, email, plain string, ws *uu
 // then lock the user out by changing it).
 func (s *Service) ConfirmPassword(ctx context.Context, u workspace.User, plain string) error {
 	now := s.now()
-	if wait, ok := s.throttle.emails.Begin(u.Email, now); !ok {
+	attempt, wait, ok := s.throttle.emails.Begin(ctx, u.Email, now)
+	if !ok {
 		return ErrLoginThrottled.WithRetryAfter(wait)
 	}
 	ok, err := s.hashes.Verify(ctx, u.PasswordHash, plain)
-	s.throttle.emails.End(u.Email, s.now(), err == nil && !ok)
+	attempt.End(ctx, s.now(), err == nil && !ok)
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		return err
@@ -146,13 +147,13 @@ func (s *Service) ConfirmPassword(ctx context.Context, u workspace.User, plain s
 	return nil
 }
 
-// loginThrottle holds the failed-login budgets of this process (DESIGN: per process unless
-// limits are shared).
+// loginThrottle holds the failed-login budgets: in Redis, shared by every API process, when
+// REDIS_URL names one; otherwise each process's own (README says so).
 type loginThrottle struct {
-	emails, addresses *throttle.Limiter
+	emails, addresses throttle.Budget
 }
 
-func newLoginThrottle(perEmail, perAddress int) *loginThrottle {
+func newLoginThrottle(shared throttle.Shared, perEmail, perAddress int) *loginThrottle {
 	if perEmail < 2 {
 		perEmail = 10
 	}
@@ -167,37 +168,36 @@ func newLoginThrottle(perEmail, perAddress int) *loginThrottle {
 	// An address may stand for a whole office behind one NAT, so its budget is a floor (DESIGN:
 	// not before 50): the whole of it is there at once, and it refills within the minute.
 	return &loginThrottle{
-		emails:    throttle.New(burst, time.Minute/time.Duration(perEmail-burst)),
-		addresses: throttle.New(perAddress, time.Minute/time.Duration(perAddress)),
+		emails:    shared.Budget("login:email", burst, time.Minute/time.Duration(perEmail-burst)),
+		addresses: shared.Budget("login:address", perAddress, time.Minute/time.Duration(perAddress)),
 	}
 }
 
 // loginAttempt is a login the throttle let through; end it with its outcome.
 type loginAttempt struct {
-	t           *loginThrottle
-	email, addr string
+	email, addr throttle.Attempt
 }
 
-func (t *loginThrottle) begin(email string, client netip.Addr, now time.Time) (loginAttempt, error) {
-	addr := addressKey(client)
-	wait, ok := t.addresses.Begin(addr, now)
+func (t *loginThrottle) begin(ctx context.Context, email string, client netip.Addr, now time.Time) (loginAttempt, error) {
+	addr, wait, ok := t.addresses.Begin(ctx, addressKey(client), now)
 	if !ok {
 		return loginAttempt{}, ErrLoginThrottled.WithRetryAfter(wait)
 	}
-	if wait, ok = t.emails.Begin(email, now); !ok {
-		t.addresses.End(addr, now, false)
+	em, wait, ok := t.emails.Begin(ctx, email, now)
+	if !ok {
+		addr.End(ctx, now, false)
 		return loginAttempt{}, ErrLoginThrottled.WithRetryAfter(wait)
 	}
-	return loginAttempt{t: t, email: email, addr: addr}, nil
+	return loginAttempt{email: em, addr: addr}, nil
 }
 
 // end records the outcome. A success clears no failures: an email may be a member of several
 // workspaces, and an attacker logging into an account of their own with that email (or from
 // their address) between guesses would otherwise clear the budget of the account they guess.
 // The budgets refill on their own (one try every 12 s by default).
-func (a loginAttempt) end(now time.Time, failed bool) {
-	a.t.addresses.End(a.addr, now, failed)
-	a.t.emails.End(a.email, now, failed)
+func (a loginAttempt) end(ctx context.Context, now time.Time, failed bool) {
+	a.addr.End(ctx, now, failed)
+	a.email.End(ctx, now, failed)
 }
 
 // addressKey is the throttle's key for a client: an IPv4 address, or an IPv6 address's /64,

@@ -1,6 +1,7 @@
 // Package bulk applies one action to many conversations, each in its own transaction through
 // the single-conversation use cases, and answers per conversation: a manager reassigns an
-// offline agent's queue, closes a batch of spam, labels or snoozes a selection.
+// offline agent's queue, closes a batch of spam, labels or snoozes a selection. Each
+// conversation an action changed is recorded in the audit log (conversation.bulk).
 package bulk
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/label"
@@ -111,6 +113,9 @@ func (s *Service) Apply(ctx context.Context, ws uuid.UUID, by conversation.Calle
 }
 
 func (s *Service) one(ctx context.Context, ws uuid.UUID, by conversation.Caller, r Request, id uuid.UUID) error {
+	// The use case's transaction records the conversation in the audit log when it changes
+	// it (audit.WithBulk says why the mark travels in the context).
+	ctx = audit.WithBulk(ctx, r.Action)
 	var err error
 	switch r.Action {
 	case Assign:

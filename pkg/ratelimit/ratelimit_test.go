@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/switchboard/switchboard/pkg/outage"
 	"github.com/switchboard/switchboard/pkg/ratelimit"
 	"github.com/switchboard/switchboard/pkg/ratelimit/redistest"
 )
@@ -88,17 +88,16 @@ func TestRedisSharedAndFailOpen(t *testing.T) {
 	srv := redistest.Start(t)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	open := func() *ratelimit.Redis {
-		opt, err := redis.ParseURL(srv.URL)
+	guard := outage.New(log) // process a's
+	open := func(g *outage.Guard) *ratelimit.Redis {
+		rdb, err := ratelimit.NewClient(srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, -1
-		rdb := redis.NewClient(opt)
 		t.Cleanup(func() { _ = rdb.Close() })
-		return ratelimit.NewRedis(rdb, log, time.Now)
+		return ratelimit.NewRedis(rdb, g, time.Now)
 	}
-	a, b := open(), open()
+	a, b := open(guard), open(outage.New(log))
 	ctx := context.Background()
 	l := ratelimit.PerMinute(20)
 	for i := 19; i >= 0; i-- {
@@ -124,7 +123,7 @@ func TestRedisSharedAndFailOpen(t *testing.T) {
 	if n := strings.Count(logs.String(), "Redis does not answer"); n != 1 {
 		t.Fatalf("%d warnings for one outage, want 1:\n%s", n, logs.String())
 	}
-	if got := testutil.ToFloat64(a.Collectors()[0]); got != 5 {
+	if got := testutil.ToFloat64(guard.Collectors()[0]); got != 5 {
 		t.Fatalf("fail-open count %v, want 5", got)
 	}
 }

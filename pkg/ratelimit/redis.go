@@ -2,13 +2,13 @@ package ratelimit
 
 import (
 	"context"
-	"log/slog"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/switchboard/switchboard/pkg/outage"
 )
 
 // Redis keeps budgets in Redis, shared by every API process that names the same server
@@ -16,100 +16,59 @@ import (
 // processes' clocks need not agree.
 //
 // When Redis does not answer, the limiter fails open: it decides in this process (its
-// fallback Memory, per-process budgets as without REDIS_URL) rather than refuse or answer 500,
-// logs one warning per outage and counts the requests in a metric. After a failure it leaves
-// Redis alone for a while (retryRedis), so an outage does not add a connection timeout to
-// every request.
+// fallback Memory, per-process budgets as without REDIS_URL) rather than refuse or answer 500.
+// The Guard, which the failed-login throttle shares, logs one warning per outage, counts the
+// requests decided locally, and keeps Redis unasked for a while after a failure.
 type Redis struct {
 	lim      *redis_rate.Limiter
 	fallback *Memory
-	log      *slog.Logger
-
-	mu        sync.Mutex
-	downUntil time.Time // Redis is not asked before this
-	down      bool      // an outage was logged and its end not yet
-
-	failOpen prometheus.Counter
-	up       prometheus.Gauge
+	guard    *outage.Guard
 }
 
-// retryRedis is how long the limiter decides locally after Redis failed, before asking again.
-const retryRedis = 2 * time.Second
-
-// redisTimeout bounds each decision in Redis, dialling included: a request waits at most
-// about this long before it is decided in this process. A GCRA script answers in well under
-// a millisecond on a healthy server.
+// redisTimeout bounds each call to Redis, dialling included: a request waits at most about
+// this long before it is decided in this process. A GCRA script answers in well under a
+// millisecond on a healthy server.
 const redisTimeout = 250 * time.Millisecond
 
-// NewRedis returns a limiter on the Redis client, which should have short timeouts: a request
-// waits for Redis at most that long before it is decided locally. now is the fallback's clock.
-func NewRedis(rdb *redis.Client, log *slog.Logger, now func() time.Time) *Redis {
-	r := &Redis{
-		lim:      redis_rate.NewLimiter(rdb),
-		fallback: NewMemory(now),
-		log:      log,
-		failOpen: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "switchboard", Subsystem: "ratelimit", Name: "fail_open_total",
-			Help: "Requests decided in this process because the shared limiter (Redis) did not answer.",
-		}),
-		up: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "switchboard", Subsystem: "ratelimit", Name: "redis_up",
-			Help: "1 while the shared limiter (Redis) answers, 0 during an outage.",
-		}),
+// NewClient is the client of the Redis at url (REDIS_URL) that the budgets and the
+// failed-login throttle share, with timeouts short enough that a request waits at most
+// redisTimeout before it is decided locally. It does not connect.
+func NewClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	r.up.Set(1)
-	return r
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
+	// A failed call is decided locally at once rather than retried while the request waits,
+	// and a refused connection is not dialled again and again (go-redis's default is 5 tries).
+	opt.MaxRetries, opt.DialerRetries = -1, 1
+	return redis.NewClient(opt), nil
 }
 
-// Collectors are the limiter's metrics.
-func (r *Redis) Collectors() []prometheus.Collector { return []prometheus.Collector{r.failOpen, r.up} }
+// NewRedis returns a limiter on the Redis client (see NewClient), whose outages guard
+// tracks. now is the fallback's clock.
+func NewRedis(rdb *redis.Client, guard *outage.Guard, now func() time.Time) *Redis {
+	return &Redis{lim: redis_rate.NewLimiter(rdb), fallback: NewMemory(now), guard: guard}
+}
 
 // Allow decides one request against key's budget in Redis, or locally while Redis fails.
 func (r *Redis) Allow(ctx context.Context, key string, l Limit) Result {
-	// The outage is timed on the wall clock: it is the network's time, not the domain's (a
-	// test's fixed clock would otherwise never let Redis be asked again).
-	now := time.Now()
-	r.mu.Lock()
-	skip := now.Before(r.downUntil)
-	r.mu.Unlock()
-	if !skip {
+	if r.guard.Ask() {
 		rctx, cancel := context.WithTimeout(ctx, redisTimeout)
 		res, err := r.lim.Allow(rctx, key, redis_rate.Limit{Rate: l.Rate, Burst: l.Rate, Period: l.Period})
 		cancel()
 		if err == nil {
-			r.recovered()
+			r.guard.Answered()
 			return fromRedis(res)
 		}
 		if ctx.Err() != nil {
 			// The client went away: not Redis's fault, and nothing to answer.
 			return r.fallback.Allow(ctx, key, l)
 		}
-		r.failed(now, err)
+		r.guard.Failed(err)
 	}
-	r.failOpen.Inc()
+	r.guard.Local()
 	return r.fallback.Allow(ctx, key, l)
-}
-
-func (r *Redis) failed(now time.Time, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.downUntil = now.Add(retryRedis)
-	if !r.down {
-		r.down = true
-		r.up.Set(0)
-		r.log.Warn("rate limits: Redis does not answer; deciding in this process (per-process budgets) until it does",
-			"error", err.Error())
-	}
-}
-
-func (r *Redis) recovered() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.down {
-		r.down = false
-		r.up.Set(1)
-		r.log.Info("rate limits: Redis answers again; budgets are shared")
-	}
 }
 
 func fromRedis(res *redis_rate.Result) Result {

@@ -2,17 +2,15 @@ package ratelimit
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchboard/switchboard/pkg/auth"
 	"github.com/switchboard/switchboard/pkg/errkind"
+	"github.com/switchboard/switchboard/pkg/outage"
 )
 
 // Config holds the budgets and where they live.
@@ -26,50 +24,27 @@ type Config struct {
 	// SendsPerSecond is a workspace's budget of sends a second (SEND_RATE_PER_SECOND), over all
 	// its credentials and, through WaitSend, its broadcasts.
 	SendsPerSecond int
-	// RedisURL names the Redis that shares the budgets between processes (REDIS_URL); empty:
-	// each process keeps its own.
-	RedisURL string
 }
 
 // Service applies the budgets of Config on a Limiter.
 type Service struct {
-	lim        Limiter
-	cfg        Config
-	collectors []prometheus.Collector
-	close      func() error
+	lim Limiter
+	cfg Config
 }
 
-// Open builds the budgets of cfg: in Redis when cfg.RedisURL is set, otherwise in this
-// process. It does not connect; a Redis that does not answer is decided around (see Redis).
-func Open(cfg Config, log *slog.Logger, now func() time.Time) (*Service, error) {
-	if cfg.RedisURL == "" {
-		return New(NewMemory(now), cfg), nil
+// Open builds the budgets of cfg: in Redis when rdb (NewClient of REDIS_URL) is not nil,
+// with guard deciding around its outages; otherwise in this process.
+func Open(cfg Config, rdb *redis.Client, guard *outage.Guard, now func() time.Time) *Service {
+	if rdb == nil {
+		return New(NewMemory(now), cfg)
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
-	// A failed call is decided locally at once rather than retried while the request waits,
-	// and a refused connection is not dialled again and again (go-redis's default is 5 tries).
-	opt.MaxRetries, opt.DialerRetries = -1, 1
-	rdb := redis.NewClient(opt)
-	lim := NewRedis(rdb, log, now)
-	s := New(lim, cfg)
-	s.collectors, s.close = lim.Collectors(), rdb.Close
-	return s, nil
+	return New(NewRedis(rdb, guard, now), cfg)
 }
 
 // New applies cfg's budgets on lim.
 func New(lim Limiter, cfg Config) *Service {
-	return &Service{lim: lim, cfg: cfg, close: func() error { return nil }}
+	return &Service{lim: lim, cfg: cfg}
 }
-
-// Close releases the connections to Redis, if any.
-func (s *Service) Close() error { return s.close() }
-
-// Collectors are the limiter's metrics (Redis outages), if any.
-func (s *Service) Collectors() []prometheus.Collector { return s.collectors }
 
 // PerMinute is the server's budget of a credential a minute, the most a key may be given.
 func (s *Service) PerMinute() int { return s.cfg.PerMinute }

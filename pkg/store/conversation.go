@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchboard/switchboard/pkg/audit"
 	"github.com/switchboard/switchboard/pkg/conversation"
 )
 
@@ -266,7 +267,7 @@ func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change
 		if !found {
 			return nil, conversation.ErrNotFound
 		}
-		c := r.domain()
+		before, c := r.domain(), r.domain()
 		events, err := change(&c)
 		if err != nil {
 			return nil, err
@@ -284,9 +285,24 @@ func (s *Store) ChangeConversation(ctx context.Context, ws, id uuid.UUID, change
 		}
 		out = r.domain()
 		b = &batch{}
+		if err := s.queueBulkAudit(ctx, b, before, out); err != nil {
+			return nil, err
+		}
 		return b, s.queuePublish(b, ws, conversationEvents(events, out))
 	})
 	return out, err
+}
+
+// queueBulkAudit adds to b, a conversation change's last batch, the audit entry of the bulk
+// action ctx carries (audit.WithBulk), if any: a bulk action records each conversation it
+// changed in that conversation's own transaction, so one that rolls back has none. Callers
+// queue it only for a change that changed something.
+func (s *Store) queueBulkAudit(ctx context.Context, b *batch, before, after conversation.Conversation) error {
+	action, ok := audit.BulkFrom(ctx)
+	if !ok {
+		return nil
+	}
+	return s.queueAudit(ctx, b, after.WorkspaceID, conversation.BulkRecord(action, before, after))
 }
 
 const updateConversationSQL = `

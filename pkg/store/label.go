@@ -171,7 +171,7 @@ func (s *Store) ReplaceConversationLabels(ctx context.Context, ws, id uuid.UUID,
 		if !found {
 			return nil, conversation.ErrNotFound
 		}
-		c := r.domain()
+		before, c := r.domain(), r.domain()
 		refs := make([]conversation.Label, len(labels))
 		for i, l := range labels {
 			refs[i] = conversation.Label{ID: l.ID, Name: l.Name, Color: l.Color}
@@ -192,6 +192,9 @@ func (s *Store) ReplaceConversationLabels(ctx context.Context, ws, id uuid.UUID,
 		b.exec("remove labels", statement{removeLabelsSQL, []any{ws, id, ids}})
 		b.exec("add labels", statement{addLabelsSQL, []any{ws, id, ids, c.UpdatedAt}})
 		b.exec("touch conversation", statement{touchConversationSQL, []any{ws, id, c.UpdatedAt}})
+		if err := s.queueBulkAudit(ctx, b, before, c); err != nil {
+			return nil, err
+		}
 		return b, s.queuePublish(b, ws, []pending{{typ: event.ConversationLabelsChanged, conv: &c.ID, v: c}})
 	})
 	return out, err

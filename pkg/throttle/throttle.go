@@ -1,14 +1,16 @@
 // Package throttle counts failures per key (an email, a client address) in token buckets and
 // says when a key has used its budget and must wait.
 //
-// The buckets are golang.org/x/time/rate limiters driven by the caller's clock. What this
-// package adds is the bookkeeping around them: attempts in flight count against the budget
-// (so a burst of parallel attempts cannot all pass the check before the first failure is
-// recorded), only failures spend a token, and idle keys are forgotten so that an attacker
+// A Budget lives in this process (Limiter: golang.org/x/time/rate limiters driven by the
+// caller's clock) or, with a Shared Redis, in Redis for every process (redis.go). What this
+// package adds is the bookkeeping around the buckets: attempts in flight count against the
+// budget (so a burst of parallel attempts cannot all pass the check before the first failure
+// is recorded), only failures spend a token, and idle keys are forgotten so that an attacker
 // who rotates keys cannot grow memory without bound.
 package throttle
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -40,10 +42,44 @@ func New(burst int, every time.Duration) *Limiter {
 	return &Limiter{burst: max(burst, 1), every: every, keys: map[string]*entry{}, sweepAt: minSweep}
 }
 
-// Begin starts an attempt for key at now. It answers false, with how long to wait, when the
-// key's failures and its attempts in flight have used its budget; otherwise the caller must
-// call End for the key once the attempt's outcome is known.
-func (l *Limiter) Begin(key string, now time.Time) (time.Duration, bool) {
+// Budget is a failure budget per key.
+type Budget interface {
+	// Begin starts an attempt for key at now. It answers false, with how long to wait, when
+	// the key's failures and its attempts in flight have used its budget; otherwise the caller
+	// must End the Attempt once its outcome is known.
+	Begin(ctx context.Context, key string, now time.Time) (Attempt, time.Duration, bool)
+}
+
+// Attempt is an attempt a Budget let through. End records its outcome where the attempt was
+// counted: in this process, or in Redis (a Shared budget that fell back to this process during
+// an outage ends its attempts here, even once Redis answers again).
+type Attempt struct {
+	key    string
+	local  *Limiter
+	shared *redisBudget
+}
+
+// End records the attempt's outcome at now: a failure spends one of the key's tokens, a
+// success gives back the place the attempt held.
+func (a Attempt) End(ctx context.Context, now time.Time, failed bool) {
+	switch {
+	case a.local != nil:
+		a.local.end(a.key, now, failed)
+	case a.shared != nil:
+		a.shared.end(ctx, a.key, failed)
+	}
+}
+
+// Begin starts an attempt for key at now (see Budget).
+func (l *Limiter) Begin(_ context.Context, key string, now time.Time) (Attempt, time.Duration, bool) {
+	wait, ok := l.begin(key, now)
+	if !ok {
+		return Attempt{}, wait, false
+	}
+	return Attempt{key: key, local: l}, 0, true
+}
+
+func (l *Limiter) begin(key string, now time.Time) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.keys[key]
@@ -62,8 +98,7 @@ func (l *Limiter) Begin(key string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-// End finishes an attempt that Begin let through; a failure spends one of the key's tokens.
-func (l *Limiter) End(key string, now time.Time, failed bool) {
+func (l *Limiter) end(key string, now time.Time, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.keys[key]
