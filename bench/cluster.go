@@ -29,9 +29,9 @@ import (
 // The cluster measurement (bench cluster, make bench-cluster; issue 19, "Several processes"):
 // three `switchboard serve` processes and two `switchboard worker` processes behind HAProxy,
 // under an open-loop mixed load, against the same load on one serve process; then the same
-// load again while one serve process and one worker are killed with SIGKILL, and three counts
-// that must be zero: acknowledged writes missing from the database, messages a provider that
-// dedupes by key was given twice, and events a resumed stream missed or saw twice.
+// load again while one serve process and one worker are killed with SIGKILL, and counts that
+// must be zero: acknowledged writes missing from the database or never delivered, messages a
+// provider that dedupes by key was given twice, and events a resumed stream missed or saw twice.
 //
 // HAProxy rather than nginx: Debian starts a package's service when it is installed on a
 // machine with systemd, and HAProxy's packaged configuration listens nowhere while nginx's
@@ -545,16 +545,30 @@ type streamCheck struct {
 	unexpected int // ids received that the table does not hold
 }
 
-func (f faultResult) counts() (missing, twice, streamMissing, streamDuplicated int) {
+// counts are the fault run's counts that must be zero: acknowledged writes missing from the
+// database, acknowledged sends the provider never got (still queued when the drain ended,
+// failed, or marked sent without reaching it), messages the provider took twice, and events a
+// stream missed or received twice.
+type counts struct{ missing, undelivered, twice, streamMissing, streamDuplicated int }
+
+func (c counts) zero() bool { return c == counts{} }
+
+func (f faultResult) counts() counts {
+	c := counts{missing: f.missing, undelivered: f.queuedAfterDrain + f.failed + f.sentNotTaken, twice: f.twice}
 	for _, s := range f.streams {
-		streamMissing += s.missing + s.unexpected
-		streamDuplicated += s.duplicated
+		c.streamMissing += s.missing + s.unexpected
+		c.streamDuplicated += s.duplicated
 	}
-	return f.missing, f.twice, streamMissing, streamDuplicated
+	return c
+}
+
+func (c counts) String() string {
+	return fmt.Sprintf("%d acknowledged writes missing, %d acknowledged sends never delivered, %d messages delivered twice, "+
+		"%d stream events missing, %d received twice", c.missing, c.undelivered, c.twice, c.streamMissing, c.streamDuplicated)
 }
 
 // measureCluster runs the whole measurement and writes bench/results/<date>-cluster.md. It
-// returns an error when any of the three counts is not zero.
+// returns an error when any count is not zero.
 func measureCluster(ctx context.Context, cfg config, getenv func(string) string) (err error) {
 	cs, err := loadClusterSettings(getenv)
 	if err != nil {
@@ -645,12 +659,10 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 	if err != nil {
 		return err
 	}
-	missing, twice, sm, sd := fr.counts()
-	logf("cluster: written to %s; acknowledged writes missing %d, delivered twice %d, stream events missing %d, duplicated %d",
-		p, missing, twice, sm, sd)
-	if missing+twice+sm+sd > 0 {
-		return fmt.Errorf("the fault run lost or repeated something: %d acknowledged writes missing, %d messages delivered twice, %d stream events missing, %d duplicated (see %s)",
-			missing, twice, sm, sd, p)
+	n := fr.counts()
+	logf("cluster: written to %s: %s", p, n)
+	if !n.zero() {
+		return fmt.Errorf("the fault run lost or repeated something: %s (see %s)", n, p)
 	}
 	return nil
 }
@@ -955,7 +967,7 @@ func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, ru
 		b.WriteString("\n")
 	}
 
-	missing, twice, sm, sd := fr.counts()
+	n := fr.counts()
 	fmt.Fprintf(&b, "\n## The fault run\n\nThe mix through HAProxy at %d req/s for %s, with three event streams read "+
 		"through HAProxy as EventSource reads them (on a cut, reconnect after the stream's `retry` with `Last-Event-ID`). "+
 		"`kill -9` of %s, the process stream 1 was on, at %s, and of %s at %s; neither is restarted. Then the harness "+
@@ -963,16 +975,15 @@ func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, ru
 		fr.run.rate, cs.fault, fr.killedServe, fr.killServeAt, fr.killedWorker, fr.killWorkerAt, fr.drained.Round(time.Second))
 	b.WriteString("| count | found | must be |\n| --- | ---: | ---: |\n")
 	fmt.Fprintf(&b, "| (a) acknowledged (2xx) writes of all runs missing from the database, of %s (%s sends, %s inbound) | %d | 0 |\n",
-		thousands(int64(fr.writesChecked)), thousands(int64(fr.sends)), thousands(int64(fr.writesChecked-fr.sends)), missing)
+		thousands(int64(fr.writesChecked)), thousands(int64(fr.sends)), thousands(int64(fr.writesChecked-fr.sends)), n.missing)
+	fmt.Fprintf(&b, "| (a) acknowledged sends the fake LINE API never took: %d still queued %s after the run, %d failed, %d marked sent without reaching it | %d | 0 |\n",
+		fr.queuedAfterDrain, fr.drained.Round(time.Second), fr.failed, fr.sentNotTaken, n.undelivered)
 	fmt.Fprintf(&b, "| (b) messages the fake LINE API took more than once (by retry key; keys that are no message of the channel count too: %d) | %d | 0 |\n",
-		fr.unattributed, twice)
-	fmt.Fprintf(&b, "| (c) events missing from a resumed stream | %d | 0 |\n", sm)
-	fmt.Fprintf(&b, "| (c) events a resumed stream received twice | %d | 0 |\n", sd)
+		fr.unattributed, n.twice)
+	fmt.Fprintf(&b, "| (c) events missing from a resumed stream | %d | 0 |\n", n.streamMissing)
+	fmt.Fprintf(&b, "| (c) events a resumed stream received twice | %d | 0 |\n", n.streamDuplicated)
 	b.WriteString("\n| also seen | |\n| --- | ---: |\n")
 	fmt.Fprintf(&b, "| retries the fake LINE API had already taken (answered 409: the dedupe at work) | %d |\n", fr.dedupedRetries)
-	fmt.Fprintf(&b, "| acknowledged sends still queued when the drain ended (after %s) | %d |\n", cs.drain, fr.queuedAfterDrain)
-	fmt.Fprintf(&b, "| acknowledged sends failed | %d |\n", fr.failed)
-	fmt.Fprintf(&b, "| acknowledged sends marked sent that the fake never took | %d |\n", fr.sentNotTaken)
 	fmt.Fprintf(&b, "| 2xx write answers without a message id | %d |\n", fr.noID)
 	b.WriteString("\n| stream | served by (each connection) | reconnects | events expected | received | missing | twice | not in the table |\n" +
 		"| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
