@@ -633,6 +633,7 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 	}
 	defer px.stop()
 
+	loadBefore := loadAverage()
 	w := &writes{}
 	logf("cluster: warming up for %s", cfg.warmup)
 	if _, err := runMix(ctx, c, w, "warm-up", "HAProxy", px.base, cs.rates[0], cfg.warmup); err != nil {
@@ -655,6 +656,7 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 	if err != nil {
 		return err
 	}
+	facts.load = [2]string{loadBefore, loadAverage()}
 	p, err := writeClusterResults(cfg, cs, facts, len(e.fix.agents), runs, fr)
 	if err != nil {
 		return err
@@ -936,7 +938,9 @@ func compareStream(r *streamReader, expected []int64, upTo int64) streamCheck {
 func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, runs []mixRun, fr faultResult) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Several processes, %s, %d cores\n\n", f.date.Format("2006-01-02"), f.cores)
-	b.WriteString(f.markdown(agents) + "\n")
+	b.WriteString(f.markdown(agents))
+	// Other work on the cores shows in every figure: the runs cannot say it was quiet.
+	fmt.Fprintf(&b, "| load average | %s before the runs, %s after the fault run (1, 5, 15 min; /proc/loadavg) |\n\n", f.load[0], f.load[1])
 	fmt.Fprintf(&b, "`make bench-cluster` (bench/README.md, \"Several processes\"): three `switchboard serve` processes "+
 		"(`DELIVERY_WORKERS=0`) and two `switchboard worker` processes on 127.0.0.1, HAProxy in front (round robin, "+
 		"`/readyz` checked every 500 ms), each process on its own `DB_MAX_CONNS` pool. The load is open loop (vegeta at "+
@@ -996,4 +1000,13 @@ func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, ru
 	}
 	p := filepath.Join(cfg.resultsDir, f.date.Format("2006-01-02")+"-cluster.md")
 	return p, os.WriteFile(p, []byte(b.String()), 0o644)
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], ", ")
+	}
+	return "unknown"
 }
