@@ -639,6 +639,7 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 	if _, err := runMix(ctx, c, w, "warm-up", "HAProxy", px.base, cs.rates[0], cfg.warmup); err != nil {
 		return err
 	}
+	procs := append(slices.Clone(serves), workers...)
 	var runs []mixRun
 	for _, rate := range cs.rates {
 		one, err := runMix(ctx, c, w, fmt.Sprintf("one process, %d req/s", rate), "serve-1 directly", e.server.base, rate, cfg.duration)
@@ -649,11 +650,19 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 		if err != nil {
 			return err
 		}
+		if err := alive(procs...); err != nil {
+			return err
+		}
 		runs = append(runs, one, three)
 	}
 
 	fr, err := faultRun(ctx, e, c, w, fake, px, serves, workers, cs)
 	if err != nil {
+		return err
+	}
+	if err := alive(slices.DeleteFunc(procs, func(s *server) bool {
+		return s.name == fr.killedServe || s.name == fr.killedWorker
+	})...); err != nil {
 		return err
 	}
 	facts.load = [2]string{loadBefore, loadAverage()}
@@ -1009,4 +1018,19 @@ func loadAverage() string {
 		return strings.Join(f[:3], ", ")
 	}
 	return "unknown"
+}
+
+// alive fails when one of procs has exited: the harness kills only the fault run's two, so
+// another process's end means something outside it stopped the process (another bench's
+// clean-up, say), and the figures and counts of the run are void.
+func alive(procs ...*server) error {
+	for _, s := range procs {
+		select {
+		case <-s.done:
+			return fmt.Errorf("%s (pid %d) exited during the run (%v), not killed by the harness: the run is void; see %s",
+				s.name, s.pid(), s.err, s.log.Name())
+		default:
+		}
+	}
+	return nil
 }
