@@ -694,8 +694,8 @@ SELECT id::text FROM channels WHERE workspace_id = $1 AND type = 'line' AND arch
 	if err := c.call(ctx, http.MethodPut, "/v1/channels/"+c.lineChannel+"/provider", body, http.StatusOK, &ch); err != nil {
 		return nil, fmt.Errorf("point the LINE channel at the fake LINE API: %w", err)
 	}
-	sample := func(q string, into *[]string) error {
-		rows, err := e.pool.Query(ctx, q, e.state.WorkspaceID, contactSample)
+	sample := func(q string, into *[]string, args ...any) error {
+		rows, err := e.pool.Query(ctx, q, append([]any{e.state.WorkspaceID, contactSample}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -712,8 +712,8 @@ SELECT id::text FROM channels WHERE workspace_id = $1 AND type = 'line' AND arch
 	if err := sample(`SELECT id::text FROM conversations WHERE workspace_id = $1 ORDER BY md5(id::text) LIMIT $2`, &c.conversations); err != nil {
 		return nil, fmt.Errorf("sample conversations: %w", err)
 	}
-	q := `SELECT DISTINCT contact_id::text FROM contact_identities WHERE workspace_id = $1 AND channel_id = '` + c.lineChannel + `' LIMIT $2`
-	if err := sample(q, &c.lineContacts); err != nil {
+	const q = `SELECT DISTINCT contact_id::text FROM contact_identities WHERE workspace_id = $1 AND channel_id = $3 LIMIT $2`
+	if err := sample(q, &c.lineContacts, c.lineChannel); err != nil {
 		return nil, fmt.Errorf("sample the LINE channel's contacts: %w", err)
 	}
 	if len(c.conversations) == 0 || len(c.lineContacts) == 0 {
