@@ -13,7 +13,7 @@ DATA     := .data
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: fuzz bench-go bench-media bench-broadcast help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
+.PHONY: fuzz bench-go bench-media bench-broadcast bench-cluster help build run stop test test-tools db db-stop openapi openapi-check clients-ts lint spec-lint fmt bench bench-explain bench-reset
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -196,6 +196,19 @@ bench-explain: build ## write EXPLAIN (ANALYZE, BUFFERS) of every read scenario 
 
 bench-broadcast: build ## a broadcast's send rate against single sends, and the inbox's p99 during it, to bench/results/
 	@$(BENCH_RUN) broadcast
+
+# Its own small database (switchboard_bench_cluster unless BENCH_CLUSTER_DATABASE_URL names
+# another), seeded once and kept in .data/bench-cluster, never make bench's. HAProxy is
+# Debian's package, installed here when missing (bench/cluster.go says why not nginx); the
+# run exits non-zero when the fault run lost or repeated a write, a delivery or an event.
+bench-cluster: build ## 3 serve + 2 worker processes behind HAProxy against one process, then kill -9 of one of each: losses (0) to bench/results/
+	@if ! command -v haproxy >/dev/null && [[ ! -x /usr/sbin/haproxy ]]; then \
+		echo "installing Debian's haproxy (make bench-cluster puts it in front of the serve processes)" >&2; \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq haproxy; \
+	fi; \
+	if [[ -z "$${BENCH_CLUSTER_DATABASE_URL:-}" ]]; then .ci/postgres start; fi; \
+	export BENCH_CLUSTER_DATABASE_URL="$${BENCH_CLUSTER_DATABASE_URL:-$$(.ci/postgres url switchboard_bench_cluster)}"; \
+	$(GO) build -o bin/bench ./bench; bin/bench cluster
 
 bench-reset: ## drop the bench database and state; the next make bench seeds again
 	@$(BENCH_RUN) reset

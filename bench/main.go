@@ -10,6 +10,9 @@
 //	bench explain only write EXPLAIN (ANALYZE, BUFFERS) of every read scenario's SQL
 //	bench broadcast  measure a broadcast's send rate against single sends, and the inbox's
 //	              p99 during it (bench/broadcast_send.go)
+//	bench cluster three serve and two worker processes behind HAProxy under a mixed load,
+//	              against one process; then kill -9 of one of each, and the writes, deliveries
+//	              and stream events lost or repeated (bench/cluster.go)
 //	bench reset   drop the bench database and its state, so the next run seeds afresh
 //
 // Settings come from the environment (see loadConfig and bench/README.md).
@@ -43,11 +46,16 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if len(args) > 0 {
 		cmd = args[0]
 	}
+	if cmd == "cluster" {
+		getenv = clusterEnv(getenv)
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	switch cmd {
+	case "cluster":
+		return measureCluster(ctx, cfg, getenv)
 	case "reset":
 		if err := dropDatabase(ctx, cfg.dbURL); err != nil {
 			return err
@@ -55,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return os.RemoveAll(cfg.stateDir)
 	case "run", "explain", "broadcast":
 	default:
-		return fmt.Errorf("unknown command %q (want run, explain, broadcast or reset)", cmd)
+		return fmt.Errorf("unknown command %q (want run, explain, broadcast, cluster or reset)", cmd)
 	}
 
 	e, err := prepare(ctx, cfg)
@@ -97,6 +105,7 @@ type config struct {
 	only       []string      // BENCH_SCENARIOS: scenario ids to run (all when empty)
 	logLevel   string        // BENCH_LOG_LEVEL: the server's LOG_LEVEL (its default when empty)
 	rateLimit  bool          // BENCH_RATE_LIMIT: the server's budgets on (never reached) or off
+	serverEnv  []string      // more environment of the measured server (bench cluster's)
 }
 
 func loadConfig(getenv func(string) string) (config, error) {

@@ -35,6 +35,7 @@ type facts struct {
 	dbMaxConns    string
 	logLevel      string
 	rateLimits    string
+	load          [2]string // the load averages around a run, when the run reports them
 }
 
 func gatherFacts(ctx context.Context, e *env) (facts, error) {

@@ -313,12 +313,15 @@ func workspaceExists(ctx context.Context, dbURL, id string) (bool, error) {
 	return ok, nil
 }
 
-// server is `switchboard serve` on a loopback port, started by the harness so it can read
-// the process's memory and CPU.
+// server is a `switchboard serve` (or `worker`) process on a loopback port, started by the
+// harness so it can read the process's memory and CPU, and kill it.
 type server struct {
+	name string // in the log's file name and the results
 	cmd  *exec.Cmd
+	addr string // 127.0.0.1:port
 	base string
-	done chan error
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit, once done
 	log  *os.File
 }
 
@@ -334,7 +337,16 @@ func rateLimitEnv(on bool) []string {
 	return []string{"RATE_LIMITS=on", "RATE_LIMIT_PER_MINUTE=1000000", "RATE_LIMIT_PER_ADDRESS=1000000", "SEND_RATE_PER_SECOND=100000"}
 }
 
+// startServer starts the measured `switchboard serve`, its log in the state directory's
+// server.log.
 func startServer(ctx context.Context, cfg config, st state) (*server, error) {
+	return startProcess(ctx, cfg, st, "server", "serve", cfg.serverEnv...)
+}
+
+// startProcess starts `switchboard <command>` (serve or worker, both answer /readyz) on a
+// free 127.0.0.1 port with the bench's settings and env, logging to <state dir>/<name>.log,
+// and waits until it is ready.
+func startProcess(ctx context.Context, cfg config, st state, name, command string, env ...string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -342,7 +354,7 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	addr := l.Addr().String()
 	_ = l.Close()
 
-	logPath := filepath.Join(cfg.stateDir, "server.log")
+	logPath := filepath.Join(cfg.stateDir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -351,7 +363,7 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(cfg.bin, "serve")
+	cmd := exec.Command(cfg.bin, command)
 	cmd.Env = append(os.Environ(),
 		"MEDIA_STORE=file://"+media, // beside the bench's other state, not the default .data/media
 		"DATABASE_URL="+cfg.dbURL,
@@ -366,24 +378,25 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 		cmd.Env = append(cmd.Env, "LOG_LEVEL="+cfg.logLevel)
 	}
 	cmd.Env = append(cmd.Env, rateLimitEnv(cfg.rateLimit)...)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start %s serve: %w", cfg.bin, err)
+		return nil, fmt.Errorf("start %s %s: %w", cfg.bin, command, err)
 	}
-	s := &server{cmd: cmd, base: "http://" + addr, done: make(chan error, 1), log: logFile}
-	go func() { s.done <- cmd.Wait() }()
+	s := &server{name: name, cmd: cmd, addr: addr, base: "http://" + addr, done: make(chan struct{}), log: logFile}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if err := s.call(ctx, http.MethodGet, "/readyz", "", nil, nil); err == nil {
-			logf("server pid %d on %s (log: %s)", cmd.Process.Pid, addr, logPath)
+			logf("%s: %s pid %d on %s (log: %s)", name, command, cmd.Process.Pid, addr, logPath)
 			return s, nil
 		}
 		select {
-		case err := <-s.done:
+		case <-s.done:
 			logFile.Close()
-			return nil, fmt.Errorf("server exited before it was ready (%v); see %s", err, logPath)
+			return nil, fmt.Errorf("%s exited before it was ready (%v); see %s", name, s.err, logPath)
 		case <-ctx.Done():
 			_ = s.stop()
 			return nil, ctx.Err()
@@ -391,16 +404,22 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 		}
 		if time.Now().After(deadline) {
 			_ = s.stop()
-			return nil, fmt.Errorf("server not ready after 30s; see %s", logPath)
+			return nil, fmt.Errorf("%s not ready after 30s; see %s", name, logPath)
 		}
 	}
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
 
-// stop sends SIGTERM and waits for the graceful shutdown, killing the server if it hangs.
+// stop sends SIGTERM and waits for the graceful shutdown, killing the server if it hangs. A
+// process that already exited (killed) is only waited for.
 func (s *server) stop() error {
 	defer s.log.Close()
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
@@ -408,8 +427,18 @@ func (s *server) stop() error {
 	case <-time.After(40 * time.Second):
 		_ = s.cmd.Process.Kill()
 		<-s.done
-		return errors.New("server ignored SIGTERM for 40s and was killed")
+		return fmt.Errorf("%s ignored SIGTERM for 40s and was killed", s.name)
 	}
+}
+
+// kill9 ends the process with SIGKILL, as a crash would: no draining, no goodbye to River or
+// the database, and waits for it to be gone.
+func (s *server) kill9() error {
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill -9 %s: %w", s.name, err)
+	}
+	<-s.done
+	return nil
 }
 
 var setupClient = &http.Client{Timeout: 30 * time.Second}

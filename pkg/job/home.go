@@ -87,17 +87,21 @@ func NewHome(pool *pgxpool.Pool, cfg Config, log *slog.Logger) *Home {
 
 // AddWorker makes this process work the jobs of w's kind, up to n at once, from the queue the
 // kind's InsertOpts name (River's default queue when they name none). Kinds that share a queue
-// share the largest n. With n < 1 it does nothing: another process works the kind.
+// share the largest n. With n < 1 this process works none (another process does) but still
+// knows the kind: River's rescuer, on whichever process is the leader, discards a stuck job of
+// a kind its process does not know, so a `serve` with DELIVERY_WORKERS=0 elected leader would
+// throw away the deliveries a killed worker left running, and their messages would stay queued
+// for good (make bench-cluster found it).
 func AddWorker[T river.JobArgs](h *Home, n int, w river.Worker[T]) error {
-	if n < 1 {
-		return nil
-	}
 	var args T
 	if h.client != nil {
 		return fmt.Errorf("register %s worker: after Start", args.Kind())
 	}
 	if err := river.AddWorkerSafely(h.workers, w); err != nil {
 		return fmt.Errorf("register %s worker: %w", args.Kind(), err)
+	}
+	if n < 1 {
+		return nil // known, not worked: no queue to fetch it from
 	}
 	queue := river.QueueDefault
 	if o, ok := any(args).(river.JobArgsWithInsertOpts); ok && o.InsertOpts().Queue != "" {

@@ -140,3 +140,56 @@ func TestPurgeDeletesInBatchesUntilShort(t *testing.T) {
 		t.Fatalf("%d purge statements, want 3 (10, 10, then 3 < the batch of 10)", st.calls)
 	}
 }
+
+// parked is a kind in a queue of its own, as deliveries are.
+type parked struct{}
+
+func (parked) Kind() string { return "test_parked" }
+
+func (parked) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: "test_parked"} }
+
+type parkedWorker struct{ river.WorkerDefaults[parked] }
+
+func (parkedWorker) Work(context.Context, *river.Job[parked]) error { return nil }
+
+// A process that works none of a kind (a serve with DELIVERY_WORKERS=0) may be River's leader,
+// whose rescuer takes the jobs a killed process left running: it must hand them back to be
+// retried, not discard them as a kind it does not know.
+func TestLeaderThatWorksNoneOfAKindRetriesItsStuckJobs(t *testing.T) {
+	h, pool := newHome(t, job.Config{JobTimeout: time.Second, RescueAfter: 2 * time.Second})
+	if err := job.AddWorker(h, 0, parkedWorker{}); err != nil {
+		t.Fatal(err)
+	}
+	// Another kind it does work, so that it runs River and can lead.
+	if err := job.AddWorker(h, 1, &tickWorker{ran: make(chan struct{}, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var id int64
+	// As a killed process leaves it: running, attempted an hour ago, by a client long gone.
+	const stuck = `
+INSERT INTO river_job (args, kind, queue, state, attempt, max_attempts, attempted_at, attempted_by, scheduled_at)
+VALUES ('{}', $1, $2, 'running', 1, 5, now() - interval '1 hour', '{killed}', now() - interval '1 hour')
+RETURNING id`
+	if err := pool.QueryRow(ctx, stuck, parked{}.Kind(), parked{}.InsertOpts().Queue).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	start(t, h)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var state string
+		if err := pool.QueryRow(ctx, `SELECT state FROM river_job WHERE id = $1`, id).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state != "running" {
+			if state != "retryable" && state != "available" {
+				t.Fatalf("the rescued job is %s, want retryable (another process works its kind)", state)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the leader did not rescue the stuck job within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

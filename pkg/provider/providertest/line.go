@@ -8,13 +8,14 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 )
 
 // LINE is a fake LINE Messaging API that honours X-Line-Retry-Key as LINE does: it takes a
 // message as soon as it reads the request, whatever happens to the connection afterwards, and
 // answers a key it accepted before with 409 and the accepted request's id, so a retried push is
-// never delivered twice. It counts deliveries and requests per key and can hold requests until
-// released. It stops with the test.
+// never delivered twice. It counts deliveries and requests per key, can hold requests until
+// released, and can answer late. NewLINE's stops with the test, StartLINE's when stopped.
 type LINE struct {
 	URL string
 
@@ -24,18 +25,33 @@ type LINE struct {
 	conflicts int
 	hold      chan struct{} // while non-nil, requests wait on it (and are still accepted)
 	held      int
+	latency   time.Duration // how long an accepted request waits for its answer
 }
 
-// NewLINE starts a fake LINE API on 127.0.0.1.
+// NewLINE starts a fake LINE API on 127.0.0.1 that stops with the test.
 func NewLINE(t testing.TB) *LINE {
 	t.Helper()
-	f := &LINE{delivered: map[string]int{}, requests: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	// Cleanups run last first: release held requests, then close the server (which waits for them).
-	t.Cleanup(srv.Close)
-	t.Cleanup(f.Release)
-	f.URL = srv.URL
+	f, stop := StartLINE()
+	t.Cleanup(stop)
 	return f
+}
+
+// StartLINE starts a fake LINE API on 127.0.0.1 outside a test (the cluster benchmark's
+// provider); stop releases held requests and closes it.
+func StartLINE() (f *LINE, stop func()) {
+	f = &LINE{delivered: map[string]int{}, requests: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	f.URL = srv.URL
+	// Release held requests first: closing the server waits for them.
+	return f, func() { f.Release(); srv.Close() }
+}
+
+// SetLatency makes every later request wait d after it is accepted, before its answer: as a
+// real API's round trip does, it keeps calls in flight for a killed worker to leave behind.
+func (f *LINE) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	f.latency = d
+	f.mu.Unlock()
 }
 
 func (f *LINE) serve(w http.ResponseWriter, r *http.Request) {
@@ -49,11 +65,18 @@ func (f *LINE) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f.conflicts++
 	}
-	hold := f.hold
+	hold, latency := f.hold, f.latency
 	if hold != nil {
 		f.held++
 	}
 	f.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if hold != nil {
 		select {
 		case <-hold:
