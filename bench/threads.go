@@ -192,7 +192,8 @@ func threadAttachments(ctx context.Context, f *fixture, files *media.Service, ki
 }
 
 // threadFiles are the files the media threads carry: a photo, a screenshot and a document,
-// small (a few KiB) and always the same bytes, so every run stores the same three blobs.
+// under a KiB each (a thread's read never opens a blob, so their size does not matter to it)
+// and always the same bytes, so every run stores the same three blobs.
 func threadFiles() ([]threadFile, error) {
 	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
 	for x := range 64 {
