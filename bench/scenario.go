@@ -362,7 +362,7 @@ type fixture struct {
 	inboundIdentifiers []string    // a sample of its identities
 	labels             []string    // the labels ensureExtras made: one on many conversations, one on few
 	mediaThreads       []string    // conversations whose newest messages carry media (ensureThreads)
-	textThreads        []string    // as many whose newest messages are text, as many of them
+	textThreads        []string    // as many others whose newest messages are as many texts
 	runID              string      // makes external ids unique across runs
 	sequence           atomic.Uint64
 
