@@ -44,6 +44,9 @@ type scenario struct {
 	// extras is set for a scenario that reads the labels, snoozes and mentions ensureExtras
 	// makes; they are made only when such a scenario runs.
 	extras bool
+	// threads is set for a scenario that reads the threads ensureThreads writes (with media,
+	// and text); they are written only when such a scenario runs.
+	threads bool
 	// tagged is set for a scenario that sends to the broadcast audience ensureBroadcastTag
 	// tags; it is tagged only when such a scenario runs.
 	tagged bool
@@ -239,6 +242,33 @@ var scenarios = []scenario{
 		}),
 	},
 	{
+		// A thread as an agent opens it: the newest page of a conversation's messages, whose
+		// newest carry photos and documents (ensureThreads: 1 to 3 files each, stored media).
+		// Attachments are JSON on the message rows, so the statements are thread's; what media
+		// adds is their bytes read, decoded and written out. (The conversation's own GET,
+		// which the frontend sends beside it, reads no attachment.)
+		id:      "thread-media",
+		name:    "thread: newest page, with media",
+		needs:   "GET /v1/conversations/{id}/messages",
+		threads: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations/"+pick(sample(f.mediaThreads), i)+"/messages")
+		},
+		reads: threadReads(func(f *fixture) []string { return f.mediaThreads }),
+	},
+	{
+		// The same without media: as many messages (the same number ingested the same way),
+		// text only. thread-media against it is what media adds.
+		id:      "thread",
+		name:    "thread: newest page, text",
+		needs:   "GET /v1/conversations/{id}/messages",
+		threads: true,
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations/"+pick(sample(f.textThreads), i)+"/messages")
+		},
+		reads: threadReads(func(f *fixture) []string { return f.textThreads }),
+	},
+	{
 		id:    "send-eligibility",
 		name:  "send-eligibility",
 		needs: "GET /v1/contacts/{id}/send-eligibility",
@@ -331,6 +361,8 @@ type fixture struct {
 	inboundChannel     string      // the seeded WhatsApp channel
 	inboundIdentifiers []string    // a sample of its identities
 	labels             []string    // the labels ensureExtras made: one on many conversations, one on few
+	mediaThreads       []string    // conversations whose newest messages carry media (ensureThreads)
+	textThreads        []string    // as many others whose newest messages are as many texts
 	runID              string      // makes external ids unique across runs
 	sequence           atomic.Uint64
 
@@ -553,3 +585,18 @@ func inboxReads(filter func(f *fixture, i int, me uuid.UUID) conversation.Filter
 		})
 	}
 }
+
+// threadReads is a thread scenario's reads: agent i's first page of the messages of
+// conversation i of the pool.
+func threadReads(pool func(f *fixture) []string) func(context.Context, *fixture, int) error {
+	return func(ctx context.Context, f *fixture, i int) error {
+		return f.asAgent(ctx, i, func() error {
+			_, _, err := f.convs.Messages(ctx, f.workspaceID, uuid.MustParse(pick(sample(pool(f)), i)), firstPage)
+			return err
+		})
+	}
+}
+
+// sample is the part of a pool the API run draws from: its first variants entries, so that
+// the API reads what pgbench replays (pgbench has one parameter set per variant).
+func sample[T any](pool []T) []T { return pool[:min(len(pool), variants)] }

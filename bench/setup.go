@@ -57,6 +57,9 @@ func (e *env) unavailable(s scenario) string {
 		return "the seed made no identities on channels without a window"
 	case s.id == "inbox-label" && len(e.fix.labels) == 0:
 		return "the bench database has no labels (its schema is older than migration 0014)"
+	case s.threads && (len(e.fix.mediaThreads) == 0 || len(e.fix.textThreads) == 0):
+		return "the bench workspace has no threads to read: ensureThreads writes them on the seeded WhatsApp channel, " +
+			"into open conversations whose last message is older than two days"
 	}
 	return ""
 }
@@ -343,6 +346,11 @@ func startServer(ctx context.Context, cfg config, st state) (*server, error) {
 	return startProcess(ctx, cfg, st, "server", "serve", cfg.serverEnv...)
 }
 
+// mediaDir is the measured server's MEDIA_STORE directory, beside the bench's other state
+// rather than the default .data/media; the harness stores the thread scenarios' files there
+// too (ensureThreads).
+func mediaDir(cfg config) (string, error) { return filepath.Abs(filepath.Join(cfg.stateDir, "media")) }
+
 // startProcess starts `switchboard <command>` (serve or worker, both answer /readyz) on a
 // free 127.0.0.1 port with the bench's settings and env, logging to <state dir>/<name>.log,
 // and waits until it is ready.
@@ -359,13 +367,13 @@ func startProcess(ctx context.Context, cfg config, st state, name, command strin
 	if err != nil {
 		return nil, err
 	}
-	media, err := filepath.Abs(filepath.Join(cfg.stateDir, "media"))
+	media, err := mediaDir(cfg)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(cfg.bin, command)
 	cmd.Env = append(os.Environ(),
-		"MEDIA_STORE=file://"+media, // beside the bench's other state, not the default .data/media
+		"MEDIA_STORE=file://"+media,
 		"DATABASE_URL="+cfg.dbURL,
 		"HTTP_ADDR="+addr,
 		"JWT_SECRET="+st.JWTSecret,
@@ -552,6 +560,11 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 	}
 	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.extras && e.cfg.selected(s) }) {
 		if err := e.ensureExtras(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.threads && e.cfg.selected(s) }) {
+		if err := e.ensureThreads(ctx, f, threadRows); err != nil {
 			return nil, err
 		}
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/channel"
 	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/store/storetest"
@@ -60,6 +63,55 @@ func TestReadStatements(t *testing.T) {
 	}
 	if made, again := extras(), extras(); made == 0 || again != made || len(f.labels) != 2 {
 		t.Fatalf("extras: %d rows, then %d; %d labels", made, again, len(f.labels))
+	}
+
+	// The threads the thread scenarios read: customers on a WhatsApp channel who last wrote
+	// three days ago, then ensureThreads twice: the second run finds the same conversations
+	// and writes nothing.
+	wa, err := channel.NewService(st, nil, channel.Destinations{}, time.Now).Create(ctx, w.ID, channel.New{Type: "whatsapp", Name: "WhatsApp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.inboundChannel = wa.ID.String()
+	for n := range 5 {
+		at := time.Now().Add(-72 * time.Hour)
+		if _, _, err := convs.Ingest(ctx, w.ID, wa.ID, conversation.InboundMessage{Identifier: fmt.Sprintf("+1415555020%d", n),
+			Text: "Hello", ReceivedAt: &at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.cfg.stateDir = t.TempDir()
+	threads := func() (n int, attachments int) {
+		if err := e.ensureThreads(ctx, f, 2); err != nil {
+			t.Fatal(err)
+		}
+		err := st.Pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(jsonb_array_length(attachments)), 0) FROM messages
+WHERE external_id LIKE 'bench:thread-%'`).Scan(&n, &attachments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, attachments
+	}
+	made, atts := threads()
+	media, text := slices.Clone(f.mediaThreads), slices.Clone(f.textThreads)
+	if again, _ := threads(); made == 0 || again != made || !slices.Equal(media, f.mediaThreads) || !slices.Equal(text, f.textThreads) {
+		t.Fatalf("threads: %d messages, then %d; with media %v, then %v", made, again, media, f.mediaThreads)
+	}
+	if len(media) == 0 || len(text) == 0 || slices.ContainsFunc(media, func(id string) bool { return slices.Contains(text, id) }) {
+		t.Fatalf("threads with media %v and text %v: want some of each, none in both", media, text)
+	}
+	// Every message of a media thread carries 1 to 3 files, each stored media with its blob.
+	if want := len(media) * (1 + 2 + 3 + 1 + 2); atts != want {
+		t.Errorf("%d attachments, want %d", atts, want)
+	}
+	page, _, err := convs.Messages(ctx, w.ID, uuid.MustParse(media[0]), firstPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range page[:threadMessages] {
+		if len(m.Attachments) == 0 || m.Attachments[0].MediaID == nil || m.Attachments[0].Status != conversation.AttachmentReady {
+			t.Errorf("message %s of a media thread: attachments %+v, want stored media", m.ID, m.Attachments)
+		}
 	}
 
 	lookups := 0
