@@ -28,19 +28,8 @@ func (e *env) ensureBroadcastTag(ctx context.Context) error {
 	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('broadcasts') IS NOT NULL`).Scan(&has); err != nil || !has {
 		return err
 	}
-	start := time.Now()
-	tag, err := e.pool.Exec(ctx, `
-UPDATE contacts SET tags = array_append(tags, $2)
-WHERE workspace_id = $1 AND id IN (SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY md5(id::text) LIMIT $3)
-  AND NOT tags @> ARRAY[$2]::text[]`, e.state.WorkspaceID, broadcastTag, broadcastAudience)
-	if err != nil {
-		return err
-	}
-	if n := tag.RowsAffected(); n > 0 {
-		logf("tagged %d contacts %q for the broadcast scenarios in %s", n, broadcastTag, time.Since(start).Round(time.Second))
-		_, err = e.pool.Exec(ctx, `VACUUM (ANALYZE) contacts`)
-	}
-	return err
+	return e.tagContacts(ctx, broadcastTag, `SELECT id FROM contacts WHERE workspace_id = $1 ORDER BY md5(id::text) LIMIT $3`,
+		broadcastAudience)
 }
 
 // ensureReachableTag tags broadcastAudience contacts (all that have one, at a smaller scale)
@@ -55,24 +44,33 @@ GROUP BY ch.id ORDER BY count(*) DESC, ch.id LIMIT 1`, e.state.WorkspaceID).Scan
 	if err != nil {
 		return "", 0, fmt.Errorf("pick the broadcast's channel: %w", err)
 	}
-	start := time.Now()
-	tag, err := e.pool.Exec(ctx, `
-UPDATE contacts SET tags = array_append(tags, $2)
-WHERE workspace_id = $1 AND id IN (SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $3
-                                   ORDER BY md5(contact_id::text) LIMIT $4)
-  AND NOT tags @> ARRAY[$2]::text[]`, e.state.WorkspaceID, reachableTag, channel, broadcastAudience)
+	err = e.tagContacts(ctx, reachableTag, `SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND channel_id = $4
+                                   ORDER BY md5(contact_id::text) LIMIT $3`, broadcastAudience, channel)
 	if err != nil {
-		return "", 0, fmt.Errorf("tag the broadcast's audience: %w", err)
-	}
-	if n := tag.RowsAffected(); n > 0 {
-		logf("tagged %d contacts %q for the broadcast send in %s", n, reachableTag, time.Since(start).Round(time.Second))
-		if _, err = e.pool.Exec(ctx, `VACUUM (ANALYZE) contacts`); err != nil {
-			return "", 0, err
-		}
+		return "", 0, err
 	}
 	err = e.pool.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE workspace_id = $1 AND tags @> ARRAY[$2]::text[]`,
 		e.state.WorkspaceID, reachableTag).Scan(&tagged)
 	return channel, tagged, err
+}
+
+// tagContacts adds tag to the bench workspace's contacts that pick selects ($1 the workspace,
+// $2 the tag, $3 limit, $4… more), those not tagged yet, and vacuums contacts when it tagged
+// any: a later run finds the tag on them and changes nothing.
+func (e *env) tagContacts(ctx context.Context, tag, pick string, limit int, more ...any) error {
+	start := time.Now()
+	res, err := e.pool.Exec(ctx, `
+UPDATE contacts SET tags = array_append(tags, $2)
+WHERE workspace_id = $1 AND id IN (`+pick+`)
+  AND NOT tags @> ARRAY[$2]::text[]`, append([]any{e.state.WorkspaceID, tag, limit}, more...)...)
+	if err != nil {
+		return fmt.Errorf("tag contacts %q: %w", tag, err)
+	}
+	if n := res.RowsAffected(); n > 0 {
+		logf("tagged %d contacts %q in %s", n, tag, time.Since(start).Round(time.Second))
+		_, err = e.pool.Exec(ctx, `VACUUM (ANALYZE) contacts`)
+	}
+	return err
 }
 
 // broadcastDryRun is the broadcast-dry-run scenario's request: a dry run of a text to the
