@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
 	"testing"
 
@@ -29,15 +28,7 @@ func BenchmarkRateLimits(b *testing.B) {
 		{"redis", []apitest.Option{apitest.WithRateLimits(), unlimited, func(c *config.Config) { c.RedisURL = redis.URL }}},
 	} {
 		e := apitest.New(b, v.opts...)
-		w := e.NewWorkspace(b, "Bench "+v.name)
-		var ch channelBody
-		e.Post(b, "/v1/channels", w.OwnerToken, map[string]any{"type": "whatsapp", "name": "wa"}).Expect(b, http.StatusCreated).JSON(b, &ch)
-		for i := range 40 {
-			var in inboundBody
-			e.Post(b, "/v1/channels/"+ch.ID+"/inbound", w.APIKey, map[string]any{"identifier": fmt.Sprintf("+1415555%04d", i),
-				"text": "Hi, my order #1234 never arrived"}).Expect(b, http.StatusCreated).JSON(b, &in)
-			e.Put(b, "/v1/conversations/"+in.Conversation.ID+"/assignee", w.OwnerToken, map[string]any{"user_id": w.OwnerID}).Expect(b, http.StatusOK)
-		}
+		w, _ := seedBenchInbox(b, e, "Bench "+v.name)
 		c := newBenchClient(e, w.OwnerToken)
 		runParallel(b, "inbox/limits="+v.name, func(int64) { c.do(b, http.MethodGet, "/v1/conversations?status=open&inbox=mine", nil) })
 	}

@@ -13,7 +13,19 @@ import (
 // req/s it reports cpu-µs/req (see runParallel). Run with `make bench-go`.
 func BenchmarkReads(b *testing.B) {
 	e := apitest.New(b)
-	w := e.NewWorkspace(b, "Bench")
+	w, contacts := seedBenchInbox(b, e, "Bench")
+	c := newBenchClient(e, w.OwnerToken)
+	runParallel(b, "inbox", func(int64) { c.do(b, http.MethodGet, "/v1/conversations?status=open&inbox=mine", nil) })
+	runParallel(b, "eligibility", func(i int64) {
+		c.do(b, http.MethodGet, "/v1/contacts/"+contacts[i%int64(len(contacts))]+"/send-eligibility", nil)
+	})
+}
+
+// seedBenchInbox makes a workspace named name whose owner has 40 open conversations, each
+// from a new WhatsApp contact, assigned to them: the owner's inbox page the read benchmarks
+// request. It answers the workspace and the contacts' ids.
+func seedBenchInbox(b *testing.B, e *apitest.Env, name string) (*apitest.Workspace, []string) {
+	w := e.NewWorkspace(b, name)
 	var ch channelBody
 	e.Post(b, "/v1/channels", w.OwnerToken, map[string]any{"type": "whatsapp", "name": "wa"}).Expect(b, http.StatusCreated).JSON(b, &ch)
 	contacts := make([]string, 40)
@@ -25,9 +37,5 @@ func BenchmarkReads(b *testing.B) {
 		e.Put(b, "/v1/conversations/"+in.Conversation.ID+"/assignee", w.OwnerToken, map[string]any{"user_id": w.OwnerID}).Expect(b, http.StatusOK)
 		contacts[i] = in.Contact.ID
 	}
-	c := newBenchClient(e, w.OwnerToken)
-	runParallel(b, "inbox", func(int64) { c.do(b, http.MethodGet, "/v1/conversations?status=open&inbox=mine", nil) })
-	runParallel(b, "eligibility", func(i int64) {
-		c.do(b, http.MethodGet, "/v1/contacts/"+contacts[i%int64(len(contacts))]+"/send-eligibility", nil)
-	})
+	return w, contacts
 }
