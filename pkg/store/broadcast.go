@@ -462,7 +462,7 @@ WHERE workspace_id = $6 AND broadcast_id = $7 AND contact_id = $8`
 func (s *Store) SendToRecipients(ctx context.Context, in []conversation.RecipientSend) ([]conversation.RecipientStatus, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := s.sendToRecipients(ctx, in)
-		if code, _ := pgCode(err); attempt < groupAttempts && (code == deadlockDetected || code == serializationFailure) {
+		if attempt < groupAttempts && lostToConcurrent(err) {
 			continue
 		}
 		return out, err

@@ -22,17 +22,13 @@ const ingestRetries = 3
 // retryableIngest reports whether a concurrent ingest (or API call) won a race that a fresh
 // attempt resolves by finding what the other one wrote.
 func retryableIngest(err error) bool {
-	code, constraint := pgCode(err)
-	switch code {
-	case uniqueViolation:
+	if code, constraint := pgCode(err); code == uniqueViolation {
 		switch constraint {
 		case "contacts_email_key", "contacts_phone_key", "contact_identities_identifier_key", "messages_external_id_key":
 			return true
 		}
-	case serializationFailure, deadlockDetected:
-		return true
 	}
-	return false
+	return lostToConcurrent(err)
 }
 
 // Ingest stores an inbound message with everything around it in one transaction.

@@ -191,6 +191,14 @@ const (
 	deadlockDetected     = "40P01"
 )
 
+// lostToConcurrent reports whether err is PostgreSQL rolling a transaction back for another
+// one's sake (a deadlock, a serialization failure): nothing of it was written, and the same
+// work tried again normally succeeds.
+func lostToConcurrent(err error) bool {
+	code, _ := pgCode(err)
+	return code == deadlockDetected || code == serializationFailure
+}
+
 func isNotFound(err error) bool {
 	return errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows)
 }
