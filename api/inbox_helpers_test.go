@@ -173,9 +173,13 @@ func eventTypes(es []eventBody) []string {
 	return out
 }
 
-// count runs a counting query against the test database.
+// count runs a counting query against the test database, after numbering the events that
+// committed (a query of the events table sees them all, as an API read would).
 func count(t *testing.T, e *apitest.Env, q string, args ...any) int {
 	t.Helper()
+	if err := e.Store.SequenceAll(context.Background()); err != nil {
+		t.Fatalf("number queued events: %v", err)
+	}
 	var n int
 	if err := e.Store.Pool.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)

@@ -728,8 +728,12 @@ SELECT id::text FROM channels WHERE workspace_id = $1 AND type = 'line' AND arch
 func faultRun(ctx context.Context, e *env, c *clusterFixture, w *writes, fake *pt.LINE, px *proxy,
 	serves, workers []*server, cs clusterSettings) (faultResult, error) {
 	var fr faultResult
-	var from int64
-	if err := e.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, e.state.WorkspaceID).Scan(&from); err != nil {
+	wsID, err := uuid.Parse(e.state.WorkspaceID)
+	if err != nil {
+		return fr, fmt.Errorf("bench workspace id: %w", err)
+	}
+	from, err := e.st.LastEventID(ctx, wsID)
+	if err != nil {
 		return fr, err
 	}
 	streamCtx, stopStreams := context.WithCancel(ctx)
@@ -876,8 +880,9 @@ SELECT count(*) FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND id
 	}
 
 	// (c) Each stream received every event of the workspace once, the cut one too.
-	var upTo int64
-	if err := e.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, ws).Scan(&upTo); err != nil {
+	// LastEventID numbers what is still queued first, so upTo covers every committed event.
+	upTo, err := e.st.LastEventID(ctx, wsID)
+	if err != nil {
 		return fr, err
 	}
 	caughtUp := time.Now().Add(30 * time.Second)

@@ -115,8 +115,8 @@ func TestKill9Cluster(t *testing.T) {
 	})
 	defer proxy.Close()
 
-	var from int64
-	if err := st.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, ws.ID).Scan(&from); err != nil {
+	from, err := st.LastEventID(ctx, ws.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	streamCtx, stopStream := context.WithCancel(ctx)
@@ -244,8 +244,9 @@ WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.workspace_id = $1 AND m.id = 
 	t.Logf("%d sends and %d inbound acknowledged; the provider answered %d retries it had taken with 409", len(sends), len(inbound), retries)
 
 	// (c) The stream, cut with serve-a and resumed through the proxy, has every event once.
-	var upTo int64
-	if err := st.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, ws.ID).Scan(&upTo); err != nil {
+	// LastEventID numbers what is still queued first, so upTo covers every committed event.
+	upTo, err := st.LastEventID(ctx, ws.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	deadline = time.Now().Add(30 * time.Second)

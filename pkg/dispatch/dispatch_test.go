@@ -167,6 +167,9 @@ func TestSandboxDelivers(t *testing.T) {
 	pt.Equal(t, "provider_message_id", deref(m.ProviderMessageID), "sandbox-"+id.String())
 	// Each change was published in its own transaction: sent, then delivered.
 	var events int
+	if err := e.st.SequenceAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.st.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM events WHERE workspace_id = $1 AND type = 'message.status_changed'`, e.ws).Scan(&events); err != nil {
 		t.Fatal(err)

@@ -447,7 +447,7 @@ WHERE workspace_id = $6 AND broadcast_id = $7 AND contact_id = $8`
 // A recipient costs one round trip, its send's locks and reads. Its writes touch only its own
 // contact's rows, which no later send of the group reads, so they wait for the group's last
 // batch, with the group's delivery jobs (inserted together before it), its events and COMMIT:
-// the workspace's event lock is taken once per group, the counters' slot is held for that
+// the group's events are queued in one statement, the counters' slot is held for that
 // batch alone, and the fsync is shared, which is what makes a broadcast faster than as many
 // single sends. Anything else rolls the whole group back (its recipients stay pending) and is
 // the error; conversation.ErrQuotaRace (a Viber count that lost its race before COMMIT) too,

@@ -42,9 +42,9 @@ func contactEvent(typ string, c contact.Contact) pending {
 	return pending{typ: typ, conv: &conv, v: c}
 }
 
-// queuePublishEach queues the publication of each workspace's pending events, workspaces in
-// id order: the periodic jobs that change many workspaces' conversations at once (snooze
-// wake-ups, window alerts) take their per-workspace locks in one order, so two cannot deadlock.
+// queuePublishEach queues the publication of each workspace's pending events, for the periodic
+// jobs that change many workspaces' conversations at once (snooze wake-ups, window alerts);
+// workspaces in id order, so a run's queue rows are in a reproducible order.
 func (s *Store) queuePublishEach(b *batch, published map[uuid.UUID][]pending) error {
 	workspaces := make([]uuid.UUID, 0, len(published))
 	for ws := range published {
@@ -79,12 +79,10 @@ func (s *Store) explainLocking(ctx context.Context, what, sql string, args ...an
 	return strings.Join(plan, "\n"), nil
 }
 
-// queuePublish queues, on a transaction's batch, the writing of its events to the outbox, their
-// webhook deliveries and the notification of listeners (PostgreSQL sends it on commit). It
-// must be the last write of a transaction that takes row locks: it takes a per-workspace
-// transaction lock, so the workspace's event ids are allocated in commit order and a stream
-// resuming after id N can never miss an event that committed later with a smaller id. With
-// COMMIT in the same batch (see pgxTx), the lock is held for no round trip.
+// queuePublish queues, on a transaction's batch, the appending of its events to the queue
+// and a notification (PostgreSQL sends it on commit) that wakes the sequencers. No lock is
+// taken: transactions of one workspace commit side by side, and PostgreSQL flushes their
+// commits together. The sequencer (SequenceEvents) numbers them once they committed.
 func (s *Store) queuePublish(b *batch, ws uuid.UUID, evs []pending) error {
 	if len(evs) == 0 {
 		return nil
@@ -97,25 +95,16 @@ func (s *Store) queuePublish(b *batch, ws uuid.UUID, evs []pending) error {
 	return nil
 }
 
-// publishSQL is queuePublish's one statement: the workspace's lock, then (the insert reads the
-// lock's row, so it cannot start before the lock is held) the events, numbered in the order
-// given, their webhook deliveries, and the notification naming the last id. Held from here to
-// COMMIT, the lock spans one round trip.
+// publishSQL is queuePublish's one statement: the events, queued in the order given (identity
+// values follow the ORDER BY), and the "queued" notification naming the workspace.
 const publishSQL = `
-WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)) AS held),
-ev AS (
-    INSERT INTO events (workspace_id, type, occurred_at, conversation_id, payload)
-    SELECT $2, e.type, $3, nullif(e.conv, '')::uuid, e.payload::jsonb
-    FROM lock, unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(type, conv, payload, n)
+WITH q AS (
+    INSERT INTO event_queue (workspace_id, type, occurred_at, conversation_id, payload)
+    SELECT $1, e.type, $2, nullif(e.conv, '')::uuid, e.payload::jsonb
+    FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(type, conv, payload, n)
     ORDER BY e.n
-    RETURNING id, type, conversation_id),
-deliveries AS (
-    INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, order_key, next_attempt_at, created_at)
-    SELECT w.workspace_id, w.id, e.id, coalesce(e.conversation_id, w.id), $3, $3
-    FROM ev e
-    JOIN webhooks w ON w.workspace_id = $2 AND w.enabled AND (w.events && ARRAY['*', e.type])
-    ORDER BY e.id, w.id)
-SELECT pg_notify($7, $8 || ':' || max(id)) FROM ev`
+    RETURNING 1)
+SELECT pg_notify($6, $7) FROM (SELECT 1 FROM q LIMIT 1) x`
 
 // publishStatement renders the events' payloads (resource.EventPayload) and builds publishSQL.
 // A conversation's reply window is the one at the events' instant.
@@ -139,8 +128,7 @@ func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error)
 			convs[i] = e.conv.String()
 		}
 	}
-	wsID := ws.String()
-	return statement{publishSQL, []any{"events/" + wsID, ws, now, types, convs, payloads, event.Channel, wsID}}, nil
+	return statement{publishSQL, []any{ws, now, types, convs, payloads, event.Channel, event.QueuedPayload(ws)}}, nil
 }
 
 type eventOutRow struct {
@@ -160,6 +148,9 @@ func (r eventOutRow) domain() event.Event {
 // EventsAfter returns the workspace's events with id > after that pass the filter, oldest
 // first, at most limit.
 func (s *Store) EventsAfter(ctx context.Context, ws uuid.UUID, after int64, f event.Filter, limit int) ([]event.Event, error) {
+	if err := s.sequenceQueued(ctx, ws); err != nil {
+		return nil, err
+	}
 	var args params
 	q := `SELECT workspace_id, id, type, occurred_at, conversation_id, payload FROM events
 WHERE workspace_id = ` + args.add(ws) + ` AND id > ` + args.add(after)
@@ -185,6 +176,9 @@ WHERE workspace_id = ` + args.add(ws) + ` AND id > ` + args.add(after)
 // LastEventID is the workspace's newest event id (0 when there is none): where a stream that
 // does not ask for a replay starts.
 func (s *Store) LastEventID(ctx context.Context, ws uuid.UUID) (int64, error) {
+	if err := s.sequenceQueued(ctx, ws); err != nil {
+		return 0, err
+	}
 	var id int64
 	if err := s.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events WHERE workspace_id = $1`, ws).Scan(&id); err != nil {
 		return 0, fmt.Errorf("last event id: %w", err)

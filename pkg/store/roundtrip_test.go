@@ -373,6 +373,15 @@ func TestAdminRoundTrips(t *testing.T) {
 			_, err := st.RotateRefresh(ctx, w.ID, first.Hash, refresh)
 			return err
 		}, 2},
+		// The sequencer numbers the events queued above and makes their webhook deliveries:
+		// BEGIN, the lock, the move and COMMIT in one batch.
+		{"number queued events", func(ctx context.Context) error {
+			n, err := st.SequenceEvents(ctx, w.ID)
+			if err == nil && n == 0 {
+				err = fmt.Errorf("no queued event numbered")
+			}
+			return err
+		}, 1},
 		{"claim deliveries", func(ctx context.Context) error {
 			var err error
 			jobs, err = st.ClaimDeliveries(ctx, subscription.Claim{Now: time.Now(), Lease: time.Minute, Limit: 10, PerWorkspace: 10, PerWebhook: 10})

@@ -30,8 +30,7 @@ func monthStart(t time.Time) time.Time {
 //
 // It runs on pgx directly, in three round trips: BEGIN with the batch that locks and reads
 // everything the rules need; the delivery job; and one batch with the writes, the idempotent
-// answer, the events and COMMIT. The events go last, so the workspace's event lock is held
-// only while PostgreSQL finishes that batch (see pgxTx).
+// answer, the events (queued for the sequencer: no lock) and COMMIT.
 func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Sent, *conversation.Replay, error) {
 	var out conversation.Sent
 	var replay *conversation.Replay
@@ -48,8 +47,7 @@ func (s *Store) Send(ctx context.Context, in conversation.Send) (conversation.Se
 // sendAlso adds a caller's writes to a send's last batch (a scheduled message or a broadcast's
 // recipient marked sent). It gets the send's events and returns the events the batch publishes:
 // those, with the caller's after them, or none when the caller publishes them itself later in
-// the transaction (a broadcast publishes a batch of sends' events at once, so that the
-// workspace's event lock is taken once per transaction, not once per send).
+// the transaction (a broadcast queues a batch of sends' events in one statement).
 type sendAlso func(b *batch, out conversation.Sent, evs []pending) ([]pending, error)
 
 // sendMode says what a send leaves to its caller.

@@ -32,9 +32,6 @@ FOR UPDATE OF v SKIP LOCKED`
 // saves those it changed with their lifecycle events and their events in the outbox, in one
 // transaction of two round trips: BEGIN with the lock; the writes, the events and COMMIT. It
 // answers how many changed.
-//
-// The workspaces' event locks are taken in the order of their ids, so two runners that share
-// workspaces cannot deadlock on them.
 func (s *Store) WakeSnoozed(ctx context.Context, now time.Time, limit int, wake func(*conversation.Conversation) []conversation.Event) (int, error) {
 	var woke int
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {

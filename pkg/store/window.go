@@ -71,9 +71,6 @@ func (w *windowWrites) statement() statement {
 // decide each (with its workspace's lead), and saves their next alerts with the alerts'
 // events in the outbox, in one transaction of two round trips: BEGIN with the lock; the
 // writes, the events and COMMIT. It answers how many conversations it locked.
-//
-// The workspaces' event locks are taken in the order of their ids, so two runners that share
-// workspaces cannot deadlock on them.
 func (s *Store) WindowAlerts(ctx context.Context, now time.Time, limit int,
 	due func(c *conversation.Conversation, lead time.Duration) []conversation.WindowAlert) (int, error) {
 	var locked int
