@@ -50,6 +50,8 @@ type scenario struct {
 	// tagged is set for a scenario that sends to the broadcast audience ensureBroadcastTag
 	// tags; it is tagged only when such a scenario runs.
 	tagged bool
+	// spread is set for a scenario that writes to the ten workspaces ensureSpread makes.
+	spread bool
 }
 
 // firstPage is the page every read scenario asks for.
@@ -302,6 +304,15 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The same send spread over ten workspaces (ensureSpread), each by its API key: each
+		// workspace numbers its own events, so their sends do not wait on one another.
+		id:      "send-spread",
+		name:    "rule-checked send, 10 workspaces",
+		needs:   "POST /v1/contacts/{id}/messages",
+		spread:  true,
+		request: sendSpread,
+	},
+	{
 		// A bridge (API key) delivers customers' messages on WhatsApp: seeded identities
 		// writing again, each message new (unique external_id).
 		id:    "inbound",
@@ -356,6 +367,7 @@ type fixture struct {
 	nameFragments  []string // 4 letters of seeded last names, lower-cased
 	contactIDs     []string // a sample of seeded contacts, for per-contact scenarios
 	sendTargets    []sendTarget
+	spreadTargets  [][]spreadTarget // per workspace
 
 	keyAuth            http.Header // the bench owner's API key, as an integration calls
 	inboundChannel     string      // the seeded WhatsApp channel

@@ -53,6 +53,8 @@ func (e *env) unavailable(s scenario) string {
 		return s.needs + " is not served by this build (not in its /openapi.json)"
 	case s.id == "inbound" && len(e.fix.inboundIdentifiers) == 0:
 		return "the seed made no WhatsApp identities to write from"
+	case s.spread && len(e.fix.spreadTargets) == 0:
+		return "the send-spread workspaces were not made"
 	case s.id == "send" && len(e.fix.sendTargets) == 0:
 		return "the seed made no identities on channels without a window"
 	case s.id == "inbox-label" && len(e.fix.labels) == 0:
@@ -86,6 +88,8 @@ type state struct {
 	SecretsKey  string    `json:"secrets_key"`
 	Agents      []member  `json:"agents"`
 	Seed        *seedSize `json:"seed"` // set once seeding finished
+	// Spread are the send-spread scenario's workspaces (ensureSpread).
+	Spread []spreadWorkspace `json:"spread,omitempty"`
 }
 
 type member struct {
@@ -565,6 +569,11 @@ ORDER BY md5(id::text) LIMIT $2`, e.state.WorkspaceID, contactSample)
 	}
 	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.threads && e.cfg.selected(s) }) {
 		if err := e.ensureThreads(ctx, f, threadRows); err != nil {
+			return nil, err
+		}
+	}
+	if slices.ContainsFunc(scenarios, func(s scenario) bool { return s.spread && e.cfg.selected(s) }) {
+		if err := e.ensureSpread(ctx, f); err != nil {
 			return nil, err
 		}
 	}
