@@ -821,7 +821,8 @@ func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, ru
 		"a fixed rate) for %s a run, issue 19's mix: 30 %% inbox lists (open, mine), 30 %% thread reads, 15 %% searches "+
 		"(contacts by phone digits and by name, closed conversations by name), 10 %% send-eligibility, 10 %% sends "+
 		"(to the seeded LINE channel, delivered by the workers to a fake LINE API that answers in 1 s and takes a "+
-		"retry key once), 5 %% inbound. *One process* is the same load sent to one serve process directly, with the "+
+		"retry key once; each send under an Idempotency-Key of its own), 5 %% inbound. Latencies count from each "+
+		"request's intended send time. *One process* is the same load sent to one serve process directly, with the "+
 		"same workers delivering.\n\n", cfg.duration)
 	b.WriteString("| run | target | rate | answered 2xx/s | p50 | p99 | errors |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range append(slices.Clone(runs), fr.run) {

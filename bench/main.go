@@ -79,11 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return measureBroadcast(ctx, e, facts)
 	}
 	if cmd == "run" {
-		ms, err := measure(ctx, e)
+		ms, open, err := measure(ctx, e)
 		if err != nil {
 			return err
 		}
-		if err := writeResults(cfg, facts, len(e.fix.agents), ms); err != nil {
+		if err := writeResults(cfg, facts, len(e.fix.agents), ms, open); err != nil {
 			return err
 		}
 	}
@@ -102,6 +102,7 @@ type config struct {
 	duration   time.Duration // BENCH_DURATION: per scenario and level
 	warmup     time.Duration // BENCH_WARMUP: per scenario, before the first level
 	levels     []int         // BENCH_LEVELS: concurrent clients
+	openRates  []int         // BENCH_OPEN_RATES: req/s of the open-mix scenario, in the order run
 	only       []string      // BENCH_SCENARIOS: scenario ids to run (all when empty)
 	logLevel   string        // BENCH_LOG_LEVEL: the server's LOG_LEVEL (its default when empty)
 	rateLimit  bool          // BENCH_RATE_LIMIT: the server's budgets on (never reached) or off
@@ -164,6 +165,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			break
 		}
 		c.levels = append(c.levels, n)
+	}
+	// From issue 19's target up, in steps a run of a few minutes covers; the sweep stops at
+	// the first rate not held.
+	for _, f := range strings.Split(get("BENCH_OPEN_RATES", "300,400,500,600,800,1000"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			errs = append(errs, errors.New("BENCH_OPEN_RATES: want positive integers (req/s) separated by commas"))
+			break
+		}
+		c.openRates = append(c.openRates, n)
 	}
 	for _, id := range strings.Split(get("BENCH_SCENARIOS", ""), ",") {
 		if id = strings.TrimSpace(id); id == "" {
