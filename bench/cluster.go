@@ -76,15 +76,11 @@ type clusterSettings struct {
 func loadClusterSettings(getenv func(string) string) (clusterSettings, error) {
 	var c clusterSettings
 	var errs []error
-	rates := cmpOr(getenv("BENCH_CLUSTER_RATES"), "100,200,300")
-	for _, f := range strings.Split(rates, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			errs = append(errs, errors.New("BENCH_CLUSTER_RATES: want positive integers (req/s) separated by commas"))
-			break
-		}
-		c.rates = append(c.rates, n)
+	rates, err := positiveInts(cmpOr(getenv("BENCH_CLUSTER_RATES"), "100,200,300"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_CLUSTER_RATES: %w", err))
 	}
+	c.rates = rates
 	dur := func(name, def string, least time.Duration) time.Duration {
 		d, err := time.ParseDuration(cmpOr(getenv(name), def))
 		if err != nil || d < least {

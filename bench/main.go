@@ -158,23 +158,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.duration < time.Second || c.duration%time.Second != 0 {
 		errs = append(errs, errors.New("BENCH_DURATION: whole seconds, at least 1s (pgbench runs for whole seconds, and the API as long)"))
 	}
-	for _, f := range strings.Split(get("BENCH_LEVELS", "1,16,64"), ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			errs = append(errs, errors.New("BENCH_LEVELS: want positive integers separated by commas"))
-			break
-		}
-		c.levels = append(c.levels, n)
+	var err error
+	if c.levels, err = positiveInts(get("BENCH_LEVELS", "1,16,64")); err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_LEVELS: %w", err))
 	}
 	// From issue 19's target up, in steps a run of a few minutes covers; the sweep stops at
 	// the first rate not held.
-	for _, f := range strings.Split(get("BENCH_OPEN_RATES", "300,400,500,600,800,1000"), ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			errs = append(errs, errors.New("BENCH_OPEN_RATES: want positive integers (req/s) separated by commas"))
-			break
-		}
-		c.openRates = append(c.openRates, n)
+	if c.openRates, err = positiveInts(get("BENCH_OPEN_RATES", "300,400,500,600,800,1000")); err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_OPEN_RATES: %w", err))
 	}
 	for _, id := range strings.Split(get("BENCH_SCENARIOS", ""), ",") {
 		if id = strings.TrimSpace(id); id == "" {
@@ -186,6 +177,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.only = append(c.only, id)
 	}
 	return c, errors.Join(errs...)
+}
+
+// positiveInts reads a list such as "1,16,64" (client counts, rates).
+func positiveInts(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, errors.New("want positive integers separated by commas")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // selected reports whether the scenario runs in this benchmark.
