@@ -123,3 +123,27 @@ func TestOpenVerdict(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterMix: bench cluster's mix reads its own sample of conversations and sends every
+// message to the LINE channel.
+func TestClusterMix(t *testing.T) {
+	f := &fixture{base: "http://127.0.0.1:1", agents: []agent{{auth: http.Header{"Authorization": {"Bearer a"}}}},
+		phoneFragments: []string{"1234"}, nameFragments: []string{"garc"}, contactIDs: []string{"c1"},
+		inboundChannel: "wa", inboundIdentifiers: []string{"+1555"}, keyAuth: http.Header{"Authorization": {"Bearer key"}}, runID: "r"}
+	c := &clusterFixture{mixer: mixer{fixture: f, threads: []string{"conv"}}, lineChannel: "line", lineContacts: []string{"lc"}}
+	c.send = c.lineSend
+	for r := range mixShares {
+		tg := c.request(r, r)
+		switch kindOf(tg.Method, tg.URL) {
+		case "thread":
+			if !strings.Contains(tg.URL, "/v1/conversations/conv/messages") {
+				t.Errorf("thread read of %s, want the cluster's sample", tg.URL)
+			}
+		case "send":
+			if !strings.Contains(tg.URL, "/v1/contacts/lc/messages") || !strings.Contains(string(tg.Body), `"channel_id":"line"`) ||
+				tg.Header.Get("Idempotency-Key") == "" {
+				t.Errorf("send %s %s %v, want one to a LINE contact on the LINE channel, with a key", tg.URL, tg.Body, tg.Header)
+			}
+		}
+	}
+}
