@@ -99,8 +99,8 @@ func TestScenarios(t *testing.T) {
 				t.Errorf("scenario %q: wants a unique id, a name and the route it needs", s.id)
 			}
 			ids[s.id] = true
-			if (s.pending == "") == (s.request == nil) {
-				t.Errorf("scenario %q: wants either a request or a pending reason", s.id)
+			if (s.pending == "" && !s.open) == (s.request == nil) {
+				t.Errorf("scenario %q: wants either a request, a pending reason, or to be the open mix", s.id)
 			}
 		})
 	}
@@ -183,6 +183,7 @@ func TestLoadConfig(t *testing.T) {
 		{"sub-second duration", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "500ms"}, "BENCH_DURATION"},
 		{"fractional seconds", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_DURATION": "2500ms"}, "BENCH_DURATION"},
 		{"rate limit neither on nor off", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_RATE_LIMIT": "yes"}, "BENCH_RATE_LIMIT"},
+		{"bad open rates", map[string]string{"BENCH_DATABASE_URL": "u", "BENCH_OPEN_RATES": "300,0"}, "BENCH_OPEN_RATES"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +192,7 @@ func TestLoadConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.contacts != 1_000_000 || c.duration != 10*time.Second || len(c.levels) != 3 {
+				if c.contacts != 1_000_000 || c.duration != 10*time.Second || len(c.levels) != 3 || c.openRates[0] != openTargetRate {
 					t.Errorf("defaults: %+v", c)
 				}
 				return

@@ -133,8 +133,8 @@ func measureBroadcast(ctx context.Context, e *env, f facts) error {
 
 // settleDeliveries waits until no delivery job is left to run (a cancelled broadcast of an
 // earlier run leaves tens of thousands, which the server delivers as it starts), then
-// checkpoints: the single sends and the broadcast are measured on a settled database, not
-// beside another run's backlog.
+// checkpoints: the single sends and the broadcast, and the open mix, are measured on a
+// settled database, not beside another run's backlog.
 func (e *env) settleDeliveries(ctx context.Context) error {
 	const q = `SELECT count(*) FROM river_job WHERE kind = 'deliver_message' AND state IN ('available', 'running', 'retryable')`
 	start := time.Now()
@@ -149,7 +149,7 @@ func (e *env) settleDeliveries(ctx context.Context) error {
 		if time.Since(start) > 15*time.Minute {
 			return fmt.Errorf("%d deliveries still pending after %s", n, time.Since(start).Round(time.Second))
 		}
-		logf("broadcast: waiting for %d pending deliveries to finish", n)
+		logf("waiting for %d pending deliveries to finish", n)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,15 +76,11 @@ type clusterSettings struct {
 func loadClusterSettings(getenv func(string) string) (clusterSettings, error) {
 	var c clusterSettings
 	var errs []error
-	rates := cmpOr(getenv("BENCH_CLUSTER_RATES"), "100,200,300")
-	for _, f := range strings.Split(rates, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			errs = append(errs, errors.New("BENCH_CLUSTER_RATES: want positive integers (req/s) separated by commas"))
-			break
-		}
-		c.rates = append(c.rates, n)
+	rates, err := positiveInts(cmpOr(getenv("BENCH_CLUSTER_RATES"), "100,200,300"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_CLUSTER_RATES: %w", err))
 	}
+	c.rates = rates
 	dur := func(name, def string, least time.Duration) time.Duration {
 		d, err := time.ParseDuration(cmpOr(getenv(name), def))
 		if err != nil || d < least {
@@ -114,72 +107,23 @@ func cmpOr(v, def string) string {
 var mixScenarios = []string{"inbox-open", "inbox-mine", "contacts-phone", "contacts-name", "closed-search",
 	"send-eligibility", "inbound"}
 
-// mix is issue 19's realistic mix, in twentieths: 60 % inbox lists and thread reads, 15 %
-// searches, 10 % eligibility, 10 % sends, 5 % inbound.
-var mix = []struct {
-	kind  string
-	share int
-}{{"inbox", 6}, {"thread", 6}, {"search", 3}, {"eligibility", 2}, {"send", 2}, {"inbound", 1}}
-
-// clusterFixture is what the mix needs beyond the scenarios' fixture.
+// clusterFixture is the mix as bench cluster sends it: thread reads of a sample of all
+// conversations (threads), and every send to a contact of the seeded LINE channel, which the
+// workers deliver to the fake LINE API.
 type clusterFixture struct {
-	*fixture
-	conversations []string // a sample, for thread reads
-	lineChannel   string   // the seeded LINE channel, switched to the fake LINE API
-	lineContacts  []string // contacts with an identity on it: every send goes there
+	mixer
+	lineChannel  string   // the seeded LINE channel, switched to the fake LINE API
+	lineContacts []string // contacts with an identity on it: every send goes there
 }
 
-// request is the mix's request for a random draw r (0..19) and variant i.
-func (c *clusterFixture) request(r, i int) vegeta.Target {
-	kind := ""
-	for _, m := range mix {
-		if r < m.share {
-			kind = m.kind
-			break
-		}
-		r -= m.share
-	}
-	switch kind {
-	case "inbox":
-		return scenarioByID(pick([]string{"inbox-open", "inbox-mine"}, i)).request(c.fixture, i)
-	case "thread":
-		return c.get(i, "/v1/conversations/"+pick(c.conversations, i)+"/messages")
-	case "search":
-		return scenarioByID(pick([]string{"contacts-phone", "contacts-name", "closed-search"}, i)).request(c.fixture, i)
-	case "eligibility":
-		return scenarioByID("send-eligibility").request(c.fixture, i)
-	case "send":
-		body, _ := json.Marshal(map[string]string{"type": "text", "text": pick(sendTexts, i), "channel_id": c.lineChannel})
-		tg := c.get(i, "/v1/contacts/"+pick(c.lineContacts, i)+"/messages")
-		tg.Method, tg.Body = http.MethodPost, body
-		tg.Header = tg.Header.Clone()
-		tg.Header.Set("Content-Type", "application/json")
-		return tg
-	default:
-		return scenarioByID("inbound").request(c.fixture, i)
-	}
-}
-
-// kindOf is the mix's kind of a request, from its method and URL.
-func kindOf(method, rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "?"
-	}
-	p := u.Path
-	switch {
-	case method == http.MethodPost && strings.HasSuffix(p, "/inbound"):
-		return "inbound"
-	case method == http.MethodPost:
-		return "send"
-	case strings.HasSuffix(p, "/send-eligibility"):
-		return "eligibility"
-	case strings.HasPrefix(p, "/v1/conversations/"):
-		return "thread"
-	case u.Query().Get("q") != "" || p == "/v1/contacts":
-		return "search"
-	}
-	return "inbox"
+// lineSend is the send of variant i: a text to a contact of the LINE channel.
+func (c *clusterFixture) lineSend(i int) vegeta.Target {
+	body, _ := json.Marshal(map[string]string{"type": "text", "text": pick(sendTexts, i), "channel_id": c.lineChannel})
+	tg := c.get(i, "/v1/contacts/"+pick(c.lineContacts, i)+"/messages")
+	tg.Method, tg.Body = http.MethodPost, body
+	tg.Header = tg.Header.Clone()
+	tg.Header.Set("Content-Type", "application/json")
+	return tg
 }
 
 // writes are the acknowledged (2xx) writes of the runs: the ids of the messages the answers
@@ -208,91 +152,6 @@ func (w *writes) record(kind string, body []byte) {
 	} else {
 		w.inbound = append(w.inbound, ans.Message.ID)
 	}
-}
-
-// mixRun is one open-loop run of the mix.
-type mixRun struct {
-	name    string
-	target  string
-	rate    int
-	elapsed time.Duration
-	all     kindStats
-	kinds   map[string]*kindStats
-}
-
-type kindStats struct {
-	ok        int
-	errors    map[int]int
-	latencies []time.Duration
-}
-
-func (k *kindStats) add(r *vegeta.Result) {
-	k.latencies = append(k.latencies, r.Latency)
-	if r.Code >= 200 && r.Code < 300 {
-		k.ok++
-		return
-	}
-	if k.errors == nil {
-		k.errors = map[int]int{}
-	}
-	k.errors[int(r.Code)]++
-}
-
-func (k *kindStats) quantile(q float64) time.Duration {
-	slices.Sort(k.latencies)
-	return quantile(k.latencies, q)
-}
-
-func (k *kindStats) errorText() string {
-	if len(k.errors) == 0 {
-		return "0"
-	}
-	n := 0
-	var parts []string
-	for _, code := range slices.Sorted(maps.Keys(k.errors)) {
-		n += k.errors[code]
-		label := strconv.Itoa(code)
-		if code == 0 {
-			label = "no answer"
-		}
-		parts = append(parts, fmt.Sprintf("%d× %s", k.errors[code], label))
-	}
-	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
-}
-
-// runMix sends the mix to base at rate req/s for d, open loop (requests leave on time
-// whether or not earlier ones have answered), and records the acknowledged writes.
-func runMix(ctx context.Context, c *clusterFixture, w *writes, name, target, base string, rate int, d time.Duration) (mixRun, error) {
-	c.base = base
-	run := mixRun{name: name, target: target, rate: rate, kinds: map[string]*kindStats{}}
-	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second), vegeta.Redirects(vegeta.NoFollow))
-	defer context.AfterFunc(ctx, func() { atk.Stop() })()
-	targeter := func(t *vegeta.Target) error {
-		*t = c.request(rand.IntN(20), rand.IntN(1<<30))
-		return nil
-	}
-	shown := 0
-	start := time.Now()
-	for r := range atk.Attack(targeter, vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
-		kind := kindOf(r.Method, r.URL)
-		if run.kinds[kind] == nil {
-			run.kinds[kind] = &kindStats{}
-		}
-		run.kinds[kind].add(r)
-		run.all.add(r)
-		ok := r.Code >= 200 && r.Code < 300
-		if ok && (kind == "send" || kind == "inbound") {
-			w.record(kind, r.Body)
-		}
-		if !ok && shown < 3 {
-			shown++
-			logf("%s: %s %s: %d %s %s", name, r.Method, r.URL, r.Code, r.Error, strings.TrimSpace(string(r.Body)))
-		}
-	}
-	run.elapsed = time.Since(start)
-	logf("%s: %.0f req/s answered 2xx, p50 %s, p99 %s, errors %s", name, float64(run.all.ok)/run.elapsed.Seconds(),
-		ms(run.all.quantile(0.5)), ms(run.all.quantile(0.99)), run.all.errorText())
-	return run, ctx.Err()
 }
 
 // proxy is HAProxy in front of the serve processes, a child process in the foreground.
@@ -635,18 +494,19 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 
 	loadBefore := loadAverage()
 	w := &writes{}
+	c.ack = w.record
 	logf("cluster: warming up for %s", cfg.warmup)
-	if _, err := runMix(ctx, c, w, "warm-up", "HAProxy", px.base, cs.rates[0], cfg.warmup); err != nil {
+	if _, err := runMix(ctx, &c.mixer, "warm-up", "HAProxy", px.base, cs.rates[0], cfg.warmup); err != nil {
 		return err
 	}
 	procs := append(slices.Clone(serves), workers...)
 	var runs []mixRun
 	for _, rate := range cs.rates {
-		one, err := runMix(ctx, c, w, fmt.Sprintf("one process, %d req/s", rate), "serve-1 directly", e.server.base, rate, cfg.duration)
+		one, err := runMix(ctx, &c.mixer, fmt.Sprintf("one process, %d req/s", rate), "serve-1 directly", e.server.base, rate, cfg.duration)
 		if err != nil {
 			return err
 		}
-		three, err := runMix(ctx, c, w, fmt.Sprintf("cluster, %d req/s", rate), "HAProxy → 3 serve", px.base, rate, cfg.duration)
+		three, err := runMix(ctx, &c.mixer, fmt.Sprintf("cluster, %d req/s", rate), "HAProxy → 3 serve", px.base, rate, cfg.duration)
 		if err != nil {
 			return err
 		}
@@ -681,7 +541,8 @@ func measureCluster(ctx context.Context, cfg config, getenv func(string) string)
 // clusterFixture points the seeded LINE channel at the fake LINE API (its address changes
 // every run) and samples the conversations and the LINE channel's contacts.
 func (e *env) clusterFixture(ctx context.Context, fakeURL string) (*clusterFixture, error) {
-	c := &clusterFixture{fixture: e.fix}
+	c := &clusterFixture{mixer: mixer{fixture: e.fix}}
+	c.send = c.lineSend
 	err := e.pool.QueryRow(ctx, `
 SELECT id::text FROM channels WHERE workspace_id = $1 AND type = 'line' AND archived_at IS NULL ORDER BY id LIMIT 1`,
 		e.state.WorkspaceID).Scan(&c.lineChannel)
@@ -709,14 +570,14 @@ SELECT id::text FROM channels WHERE workspace_id = $1 AND type = 'line' AND arch
 		}
 		return rows.Err()
 	}
-	if err := sample(`SELECT id::text FROM conversations WHERE workspace_id = $1 ORDER BY md5(id::text) LIMIT $2`, &c.conversations); err != nil {
+	if err := sample(`SELECT id::text FROM conversations WHERE workspace_id = $1 ORDER BY md5(id::text) LIMIT $2`, &c.threads); err != nil {
 		return nil, fmt.Errorf("sample conversations: %w", err)
 	}
 	const q = `SELECT DISTINCT contact_id::text FROM contact_identities WHERE workspace_id = $1 AND channel_id = $3 LIMIT $2`
 	if err := sample(q, &c.lineContacts, c.lineChannel); err != nil {
 		return nil, fmt.Errorf("sample the LINE channel's contacts: %w", err)
 	}
-	if len(c.conversations) == 0 || len(c.lineContacts) == 0 {
+	if len(c.threads) == 0 || len(c.lineContacts) == 0 {
 		return nil, errors.New("the cluster workspace has no conversations or no contacts on its LINE channel")
 	}
 	return c, nil
@@ -797,7 +658,7 @@ func faultRun(ctx context.Context, e *env, c *clusterFixture, w *writes, fake *p
 		}
 		killErr <- err
 	}()
-	run, err := runMix(ctx, c, w, fmt.Sprintf("fault run, %d req/s", rate), "HAProxy → 3 serve, 1 killed", px.base, rate, cs.fault)
+	run, err := runMix(ctx, &c.mixer, fmt.Sprintf("fault run, %d req/s", rate), "HAProxy → 3 serve, 1 killed", px.base, rate, cs.fault)
 	if err != nil {
 		return fr, err
 	}
@@ -961,7 +822,8 @@ func writeClusterResults(cfg config, cs clusterSettings, f facts, agents int, ru
 		"a fixed rate) for %s a run, issue 19's mix: 30 %% inbox lists (open, mine), 30 %% thread reads, 15 %% searches "+
 		"(contacts by phone digits and by name, closed conversations by name), 10 %% send-eligibility, 10 %% sends "+
 		"(to the seeded LINE channel, delivered by the workers to a fake LINE API that answers in 1 s and takes a "+
-		"retry key once), 5 %% inbound. *One process* is the same load sent to one serve process directly, with the "+
+		"retry key once; each send under an Idempotency-Key of its own), 5 %% inbound. Latencies count from each "+
+		"request's intended send time. *One process* is the same load sent to one serve process directly, with the "+
 		"same workers delivering.\n\n", cfg.duration)
 	b.WriteString("| run | target | rate | answered 2xx/s | p50 | p99 | errors |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range append(slices.Clone(runs), fr.run) {

@@ -48,15 +48,17 @@ func (m measurement) errorCount() int {
 
 func (m measurement) rate() float64 { return float64(m.ok) / m.elapsed.Seconds() }
 
-// measure runs every selected scenario at every level: the API first, then pgbench.
-func measure(ctx context.Context, e *env) ([]measurement, error) {
+// measure runs every selected scenario at every level: the API first, then pgbench; and the
+// open-mix scenario at its rates, whose runs it returns apart.
+func measure(ctx context.Context, e *env) ([]measurement, []mixRun, error) {
 	tmp, err := os.MkdirTemp("", "switchboard-bench-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer os.RemoveAll(tmp)
 
 	var out []measurement
+	var open []mixRun
 	for _, s := range scenarios {
 		if !e.cfg.selected(s) {
 			continue
@@ -66,23 +68,29 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 			out = append(out, measurement{scenario: s, skipped: why})
 			continue
 		}
+		if s.open {
+			if open, err = measureOpenMix(ctx, e); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		logf("%s: warming up for %s", s.name, e.cfg.warmup)
 		unverified, err := warmUp(ctx, e, s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var scripts []string
 		mode := "prepared"
 		if s.reads != nil {
 			if scripts, err = writeScripts(filepath.Join(tmp, s.id), e.fix, s); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			mode = pgbenchMode(e.fix.statements(s, 0))
 		}
 		for _, n := range e.cfg.levels {
 			m, err := attack(ctx, e, s, n, e.cfg.duration)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			m.sqlUnverified = unverified
 			if scripts != nil {
@@ -97,7 +105,7 @@ func measure(ctx context.Context, e *env) ([]measurement, error) {
 			out = append(out, m)
 		}
 	}
-	return out, ctx.Err()
+	return out, open, ctx.Err()
 }
 
 // warmUp runs the scenario briefly at 16 clients (caches, prepared statements, connections)

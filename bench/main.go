@@ -79,11 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return measureBroadcast(ctx, e, facts)
 	}
 	if cmd == "run" {
-		ms, err := measure(ctx, e)
+		ms, open, err := measure(ctx, e)
 		if err != nil {
 			return err
 		}
-		if err := writeResults(cfg, facts, len(e.fix.agents), ms); err != nil {
+		if err := writeResults(cfg, facts, len(e.fix.agents), ms, open); err != nil {
 			return err
 		}
 	}
@@ -102,6 +102,7 @@ type config struct {
 	duration   time.Duration // BENCH_DURATION: per scenario and level
 	warmup     time.Duration // BENCH_WARMUP: per scenario, before the first level
 	levels     []int         // BENCH_LEVELS: concurrent clients
+	openRates  []int         // BENCH_OPEN_RATES: req/s of the open-mix scenario, in the order run
 	only       []string      // BENCH_SCENARIOS: scenario ids to run (all when empty)
 	logLevel   string        // BENCH_LOG_LEVEL: the server's LOG_LEVEL (its default when empty)
 	rateLimit  bool          // BENCH_RATE_LIMIT: the server's budgets on (never reached) or off
@@ -157,13 +158,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.duration < time.Second || c.duration%time.Second != 0 {
 		errs = append(errs, errors.New("BENCH_DURATION: whole seconds, at least 1s (pgbench runs for whole seconds, and the API as long)"))
 	}
-	for _, f := range strings.Split(get("BENCH_LEVELS", "1,16,64"), ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			errs = append(errs, errors.New("BENCH_LEVELS: want positive integers separated by commas"))
-			break
-		}
-		c.levels = append(c.levels, n)
+	var err error
+	if c.levels, err = positiveInts(get("BENCH_LEVELS", "1,16,64")); err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_LEVELS: %w", err))
+	}
+	// From issue 19's target up, in steps a run of a few minutes covers; the sweep stops at
+	// the first rate not held.
+	if c.openRates, err = positiveInts(get("BENCH_OPEN_RATES", "300,400,500,600,800,1000")); err != nil {
+		errs = append(errs, fmt.Errorf("BENCH_OPEN_RATES: %w", err))
 	}
 	for _, id := range strings.Split(get("BENCH_SCENARIOS", ""), ",") {
 		if id = strings.TrimSpace(id); id == "" {
@@ -175,6 +177,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.only = append(c.only, id)
 	}
 	return c, errors.Join(errs...)
+}
+
+// positiveInts reads a list such as "1,16,64" (client counts, rates).
+func positiveInts(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, errors.New("want positive integers separated by commas")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // selected reports whether the scenario runs in this benchmark.

@@ -123,17 +123,21 @@ func (f facts) markdown(agents int) string {
 
 // writeResults prints the table and writes it to bench/results/YYYY-MM-DD-<N>core.md
 // (-<N>core-ratelimit.md with BENCH_RATE_LIMIT=on).
-func writeResults(cfg config, f facts, agents int, ms []measurement) error {
+func writeResults(cfg config, f facts, agents int, ms []measurement, open []mixRun) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Switchboard benchmark, %s, %d cores\n\n", f.date.Format("2006-01-02"), f.cores)
 	b.WriteString(f.markdown(agents) + "\n")
-	fmt.Fprintf(&b, "Load: vegeta v12.13.0 as a library, a closed loop of N clients (N workers, unlimited rate, keep-alive), "+
+	// The closed-loop table, written only when a scenario ran in it (a run of open-mix alone
+	// has none).
+	var closed strings.Builder
+	rows := 0
+	fmt.Fprintf(&closed, "Load: vegeta v12.13.0 as a library, a closed loop of N clients (N workers, unlimited rate, keep-alive), "+
 		"%s per level after a %s warm-up at 16 clients. SQL: pgbench -M prepared -j 2 with the same N clients and duration, "+
 		"replaying the statements one request runs (authentication included), %d parameter sets shared with the API run; "+
 		"-M extended for the scenarios whose statements the server plans for their arguments on every execution (the searches).\n\n",
 		cfg.duration, cfg.warmup, variants)
-	b.WriteString("| scenario | clients | API req/s | p50 ms | p95 ms | p99 ms | errors | SQL tps | API % of SQL | server RSS MB | server CPU s |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	closed.WriteString("| scenario | clients | API req/s | p50 ms | p95 ms | p99 ms | errors | SQL tps | API % of SQL | server RSS MB | server CPU s |\n")
+	closed.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	var pending, unverified, sqlErrors []string
 	for _, m := range ms {
 		s := m.scenario
@@ -153,13 +157,17 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 		if len(m.sqlUnverified) > 0 && m.clients == cfg.levels[0] {
 			unverified = append(unverified, fmt.Sprintf("- %s: %s", s.name, strings.Join(m.sqlUnverified, "; ")))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |\n", s.name, m.clients,
+		rows++
+		fmt.Fprintf(&closed, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |\n", s.name, m.clients,
 			thousands(int64(m.rate()+0.5)), millis(m.p50), millis(m.p95), millis(m.p99), errorCell(m), sqlTPS, ratio,
 			float64(m.rssPeak)/(1<<20), m.cpu.Seconds())
 	}
-	b.WriteString("\nAPI req/s counts 2xx answers; every other answer is an error. API % of SQL is API req/s ÷ SQL tps: " +
+	closed.WriteString("\nAPI req/s counts 2xx answers; every other answer is an error. API % of SQL is API req/s ÷ SQL tps: " +
 		"the share of the database's own throughput that survives HTTP, authentication, Go and JSON. " +
 		"Server RSS is the peak VmRSS during the level, CPU the server process's user+system seconds in it.\n")
+	if rows > 0 {
+		b.WriteString(closed.String())
+	}
 	section := func(title string, lines []string) {
 		if len(lines) > 0 {
 			fmt.Fprintf(&b, "\n%s\n\n%s\n", title, strings.Join(lines, "\n"))
@@ -168,6 +176,9 @@ func writeResults(cfg config, f facts, agents int, ms []measurement) error {
 	section("Not measured:", pending)
 	section("WARNING: statements of the harness's store that the server did not run, built from other code? (their SQL figures compare different queries):", unverified)
 	section("pgbench failures:", sqlErrors)
+	if len(open) > 0 {
+		b.WriteString(openMarkdown(cfg, open))
+	}
 
 	fmt.Println()
 	fmt.Print(b.String())

@@ -34,7 +34,7 @@ type scenario struct {
 	needs string
 	// pending says why the scenario has no implementation yet; it is listed in the results.
 	pending string
-	// request builds the request for variant i. i is random per request; pick parameters
+	// request builds the request for variant i (nil for the open mix, which has its own). i is random per request; pick parameters
 	// with pick(pool, i) so that the API and pgbench draw from the same pools.
 	request func(f *fixture, i int) vegeta.Target
 	// reads, for read scenarios, makes the calls into the store (through the services, as
@@ -47,6 +47,9 @@ type scenario struct {
 	// threads is set for a scenario that reads the threads ensureThreads writes (with media,
 	// and text); they are written only when such a scenario runs.
 	threads bool
+	// open is set for the open-mix scenario: issue 19's mix at the fixed rates of
+	// BENCH_OPEN_RATES (measureOpenMix), not a closed loop at the levels; no pgbench.
+	open bool
 	// tagged is set for a scenario that sends to the broadcast audience ensureBroadcastTag
 	// tags; it is tagged only when such a scenario runs.
 	tagged bool
@@ -327,6 +330,17 @@ var scenarios = []scenario{
 			return vegeta.Target{Method: http.MethodPost, URL: f.base + "/v1/channels/" + f.inboundChannel + "/inbound",
 				Header: f.keyAuth, Body: body}
 		},
+	},
+	{
+		// Issue 19's realistic mix in an open loop at fixed rates (openmix.go): the latency an
+		// inbox in use sees, and the highest rate the server holds. Its requests are the
+		// mixer's (benchMixer), built from the other scenarios' (so not a request here: that
+		// would make scenarios refer to itself).
+		id:      "open-mix",
+		name:    "open loop: issue 19's mix",
+		needs:   "GET /v1/conversations/{id}/messages", // and the rest of mixRoutes (env.unavailable)
+		open:    true,
+		threads: true,
 	},
 	{
 		// A dry run of a broadcast to 100 000 contacts by tag (ensureBroadcastTag): the audience

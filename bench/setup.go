@@ -51,11 +51,13 @@ func (e *env) unavailable(s scenario) string {
 		return s.pending
 	case !e.routes[s.needs]:
 		return s.needs + " is not served by this build (not in its /openapi.json)"
-	case s.id == "inbound" && len(e.fix.inboundIdentifiers) == 0:
+	case s.open && slices.ContainsFunc(mixRoutes, func(r string) bool { return !e.routes[r] }):
+		return "the mix needs " + strings.Join(mixRoutes, ", ") + ", not all served by this build (its /openapi.json)"
+	case (s.id == "inbound" || s.open) && len(e.fix.inboundIdentifiers) == 0:
 		return "the seed made no WhatsApp identities to write from"
 	case s.spread && len(e.fix.spreadTargets) == 0:
 		return "the send-spread workspaces were not made"
-	case s.id == "send" && len(e.fix.sendTargets) == 0:
+	case (s.id == "send" || s.open) && len(e.fix.sendTargets) == 0:
 		return "the seed made no identities on channels without a window"
 	case s.id == "inbox-label" && len(e.fix.labels) == 0:
 		return "the bench database has no labels (its schema is older than migration 0014)"
