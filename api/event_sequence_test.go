@@ -56,8 +56,8 @@ SELECT workspace_id, type, occurred_at, conversation_id, payload FROM events WHE
 	}
 	seen := page.Data[0].ID
 
-	// The late writer commits (with no notification: the sequencers' sweep finds it), and a
-	// stream following from the last id seen hears it.
+	// The late writer commits, and a stream following from the last id seen hears it (the
+	// sequencer numbers it within milliseconds and notifies).
 	s := openStream(t, e.URL, "/v1/events/stream?types=contact.created", w.OwnerToken, map[string]string{"Last-Event-ID": seen})
 	if err := late.Commit(ctx); err != nil {
 		t.Fatal(err)

@@ -177,7 +177,7 @@ func eventTypes(es []eventBody) []string {
 // committed (a query of the events table sees them all, as an API read would).
 func count(t *testing.T, e *apitest.Env, q string, args ...any) int {
 	t.Helper()
-	if err := e.Store.SequenceAll(context.Background()); err != nil {
+	if _, err := e.Store.SequenceEvents(context.Background()); err != nil {
 		t.Fatalf("number queued events: %v", err)
 	}
 	var n int

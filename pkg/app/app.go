@@ -261,10 +261,8 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	}
 	hub := svc.Events.Hub
 	// Every process numbers the events transactions queue (migration 0027); they take turns
-	// on each workspace's lock, so any one of them keeps the streams and webhooks going.
-	seq := event.NewSequencer(svc.st, eventQueueSweep, log)
-	hub.OnQueued(seq.Queued)
-	h.AddLoop(seq.Run)
+	// on the events' lock, so any one of them keeps the streams and webhooks going.
+	h.AddLoop(event.NewSequencer(svc.st, eventSequenceEvery, log).Run)
 	h.AddLoop(func(ctx context.Context) { hub.Run(ctx, log) })
 	h.AddLoop(func(ctx context.Context) {
 		// New events wake the outbox at once; without them it polls.
@@ -278,9 +276,10 @@ func NewJobs(cfg config.Config, svc Services, log *slog.Logger, tune ...func(*jo
 	return h, nil
 }
 
-// eventQueueSweep is how often a sequencer looks for queued events nobody was told about (a
-// notification sent while its listener reconnected): the longest such an event waits.
-const eventQueueSweep = time.Second
+// eventSequenceEvery is how often a process's sequencer numbers queued events: what a live
+// stream or a webhook waits for at most beyond the write's commit. A run that finds nothing
+// is one round trip that writes nothing.
+const eventSequenceEvery = 10 * time.Millisecond
 
 // NewServer is the HTTP server for h with the configured timeouts, for serve and worker alike.
 // A request's header and body must arrive within the read timeouts, so a client trickling

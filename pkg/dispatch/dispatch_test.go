@@ -167,7 +167,7 @@ func TestSandboxDelivers(t *testing.T) {
 	pt.Equal(t, "provider_message_id", deref(m.ProviderMessageID), "sandbox-"+id.String())
 	// Each change was published in its own transaction: sent, then delivered.
 	var events int
-	if err := e.st.SequenceAll(context.Background()); err != nil {
+	if _, err := e.st.SequenceEvents(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.st.Pool.QueryRow(context.Background(),

@@ -82,15 +82,9 @@ var Types = []string{MessageCreated, MessageStatusChanged, MessageUpdated, Conve
 	WindowExpiring, WindowClosed,
 	ScheduledMessageSent, ScheduledMessageBlocked, ScheduledMessageFailed, ScheduledMessageCancelled, BroadcastCompleted}
 
-// Channel is the PostgreSQL NOTIFY channel. A payload "<workspace id>:<last event id>" says the
-// workspace's events up to that id are numbered (readers look); "q:<workspace id>" says a
-// transaction queued events for the sequencer to number (see Sequencer).
+// Channel is the PostgreSQL NOTIFY channel; each payload is "<workspace id>:<last event id>",
+// sent by the Sequencer when it numbered events.
 const Channel = "switchboard_events"
-
-// QueuedPayload is the notification of events queued in ws.
-func QueuedPayload(ws uuid.UUID) string { return queuedPrefix + ws.String() }
-
-const queuedPrefix = "q:"
 
 // Event is one published change.
 type Event struct {

@@ -18,9 +18,6 @@ import (
 type Hub struct {
 	connect func(ctx context.Context) (*pgx.Conn, error)
 
-	// queued hears the "events queued" notifications (the process's sequencer); nil ignores them.
-	queued func(ws uuid.UUID)
-
 	mu    sync.Mutex
 	subs  map[uuid.UUID]map[*Sub]struct{}
 	all   map[*Sub]struct{}
@@ -33,10 +30,6 @@ func NewHub(connect func(ctx context.Context) (*pgx.Conn, error)) *Hub {
 	return &Hub{connect: connect, subs: map[uuid.UUID]map[*Sub]struct{}{}, all: map[*Sub]struct{}{},
 		ready: make(chan struct{})}
 }
-
-// OnQueued makes the hub pass each "events queued" notification's workspace to f (a
-// Sequencer's Queued). Call it before Run.
-func (h *Hub) OnQueued(f func(ws uuid.UUID)) { h.queued = f }
 
 // Sub is one subscriber. C receives a value when there may be new events; it holds at most one,
 // so bursts coalesce.
@@ -145,12 +138,6 @@ func (h *Hub) listen(ctx context.Context) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
-		}
-		if q, ok := strings.CutPrefix(n.Payload, queuedPrefix); ok {
-			if ws, err := uuid.Parse(q); err == nil && h.queued != nil {
-				h.queued(ws)
-			}
-			continue
 		}
 		wsText, _, _ := strings.Cut(n.Payload, ":")
 		ws, err := uuid.Parse(wsText)

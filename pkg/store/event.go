@@ -79,10 +79,10 @@ func (s *Store) explainLocking(ctx context.Context, what, sql string, args ...an
 	return strings.Join(plan, "\n"), nil
 }
 
-// queuePublish queues, on a transaction's batch, the appending of its events to the queue
-// and a notification (PostgreSQL sends it on commit) that wakes the sequencers. No lock is
-// taken: transactions of one workspace commit side by side, and PostgreSQL flushes their
-// commits together. The sequencer (SequenceEvents) numbers them once they committed.
+// queuePublish queues, on a transaction's batch, the appending of its events to the queue. No
+// lock is taken and nothing is notified (see event.Sequencer for why): transactions commit side
+// by side, and PostgreSQL flushes their commits together. The sequencer (SequenceEvents)
+// numbers them once they committed.
 func (s *Store) queuePublish(b *batch, ws uuid.UUID, evs []pending) error {
 	if len(evs) == 0 {
 		return nil
@@ -96,15 +96,12 @@ func (s *Store) queuePublish(b *batch, ws uuid.UUID, evs []pending) error {
 }
 
 // publishSQL is queuePublish's one statement: the events, queued in the order given (identity
-// values follow the ORDER BY), and the "queued" notification naming the workspace.
+// values follow the ORDER BY).
 const publishSQL = `
-WITH q AS (
-    INSERT INTO event_queue (workspace_id, type, occurred_at, conversation_id, payload)
-    SELECT $1, e.type, $2, nullif(e.conv, '')::uuid, e.payload::jsonb
-    FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(type, conv, payload, n)
-    ORDER BY e.n
-    RETURNING 1)
-SELECT pg_notify($6, $7) FROM (SELECT 1 FROM q LIMIT 1) x`
+INSERT INTO event_queue (workspace_id, type, occurred_at, conversation_id, payload)
+SELECT $1, e.type, $2, nullif(e.conv, '')::uuid, e.payload::jsonb
+FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(type, conv, payload, n)
+ORDER BY e.n`
 
 // publishStatement renders the events' payloads (resource.EventPayload) and builds publishSQL.
 // A conversation's reply window is the one at the events' instant.
@@ -128,7 +125,7 @@ func (s *Store) publishStatement(ws uuid.UUID, evs []pending) (statement, error)
 			convs[i] = e.conv.String()
 		}
 	}
-	return statement{publishSQL, []any{ws, now, types, convs, payloads, event.Channel, event.QueuedPayload(ws)}}, nil
+	return statement{publishSQL, []any{ws, now, types, convs, payloads}}, nil
 }
 
 type eventOutRow struct {

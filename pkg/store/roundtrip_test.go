@@ -376,7 +376,7 @@ func TestAdminRoundTrips(t *testing.T) {
 		// The sequencer numbers the events queued above and makes their webhook deliveries:
 		// BEGIN, the lock, the move and COMMIT in one batch.
 		{"number queued events", func(ctx context.Context) error {
-			n, err := st.SequenceEvents(ctx, w.ID)
+			n, err := st.SequenceEvents(ctx)
 			if err == nil && n == 0 {
 				err = fmt.Errorf("no queued event numbered")
 			}
