@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	serverconfig "github.com/switchboard/switchboard/pkg/config"
@@ -313,6 +314,9 @@ func writeExplain(ctx context.Context, e *env, f facts) error {
 	if err := alertTick(ctx, e, &b); err != nil {
 		return err
 	}
+	if err := sequencerRun(ctx, e, &b); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(e.cfg.resultsDir, 0o755); err != nil {
 		return err
 	}
@@ -463,3 +467,27 @@ FROM conversations WHERE window_alert_at IS NOT NULL`).Scan(&pending, &closing);
 
 // limitRows is the rows the root Limit node returned.
 var limitRows = regexp.MustCompile(`(?m)^Limit .*actual time=[0-9.]+\.\.[0-9.]+ rows=([0-9]+)`)
+
+// sequencerRun writes the plans of the event sequencer (migration 0027): a run that numbers a
+// batch of queued events, and the probe a reader of the outbox makes for its workspace's.
+func sequencerRun(ctx context.Context, e *env, b *strings.Builder) error {
+	var has bool
+	if err := e.pool.QueryRow(ctx, `SELECT to_regclass('event_queue') IS NOT NULL`).Scan(&has); err != nil || !has {
+		return err
+	}
+	ws, err := uuid.Parse(e.state.WorkspaceID)
+	if err != nil {
+		return fmt.Errorf("bench workspace id: %w", err)
+	}
+	const queued = 50
+	run, probe, err := e.st.ExplainSequence(ctx, ws, queued)
+	if err != nil {
+		return err
+	}
+	b.WriteString("\n## The event sequencer\n\n")
+	fmt.Fprintf(b, "Writes queue their events (`event_queue`) and every process's sequencer numbers the committed ones "+
+		"every 10 ms, in one transaction under one lock. Below: a run numbering %d queued events (copies of the bench "+
+		"workspace's newest, in a transaction rolled back), and a reader's probe for its workspace's queued events.\n\n", queued)
+	fmt.Fprintf(b, "```\n%s\n```\n\n```\n%s\n```\n", run, probe)
+	return nil
+}
