@@ -168,23 +168,29 @@ const phoneGramCap = 2000
 // an InitPlan counts each up to phoneGramCap and picks the smallest. Its result is a constant
 // to the walk, which therefore stays in the index's order.
 func phoneGram(ws, d string, args *params) string {
+	// Each gram a parameter of its own, an int: the bench harness writes them into pgbench
+	// scripts (bench/scenario.go sqlLiteral).
 	grams := digitGrams(d)
 	if len(grams) == 1 {
 		return args.add(grams[0]) + "::int2"
 	}
-	return `(SELECT x.gram FROM unnest(` + args.add(grams) + `::int2[]) AS x(gram)
+	ps := make([]string, len(grams))
+	for i, g := range grams {
+		ps[i] = args.add(g)
+	}
+	return `(SELECT x.gram FROM unnest(ARRAY[` + strings.Join(ps, ", ") + `]::int2[]) AS x(gram)
     ORDER BY (SELECT count(*) FROM (SELECT FROM contact_phone_grams n WHERE n.workspace_id = ` + ws + ` AND n.gram = x.gram
               LIMIT ` + strconv.Itoa(phoneGramCap) + `) n) LIMIT 1)`
 }
 
 // digitGrams are the distinct 4-digit grams of d as migration 0026's phone_grams stores them
 // (the digits read as a number).
-func digitGrams(d string) []int16 {
-	var grams []int16
+func digitGrams(d string) []int {
+	var grams []int
 	for i := 0; i+contact.MinPhoneDigits <= len(d); i++ {
 		n, _ := strconv.Atoi(d[i : i+contact.MinPhoneDigits])
-		if !slices.Contains(grams, int16(n)) {
-			grams = append(grams, int16(n))
+		if !slices.Contains(grams, n) {
+			grams = append(grams, n)
 		}
 	}
 	return grams
