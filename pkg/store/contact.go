@@ -180,7 +180,8 @@ type contactCursor struct {
 // per entry — against collecting every match from the trigram indexes and sorting them, and at
 // 1 000 000 contacts it chooses as well as any fixed rule we measured (the inbox, which has no
 // such choice, runs in steps: see searchSteps). A q without a trigram cannot use the trigram
-// indexes except by reading them whole, so it always walks.
+// index except by reading it whole, so it always walks. A phone fragment walks its rarest
+// 4-digit gram in contact_phone_grams, which is in this list's order (see phoneMatches).
 func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
 	return list(contactOrder, p, func(after *contactCursor, limit int) ([]contactRow, error) {
 		return s.contacts(ctx, ws, f, after, limit)
