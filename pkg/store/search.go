@@ -74,6 +74,10 @@ func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want in
 		return err
 	}
 	if d, ok := contact.PhoneFragment(q); ok {
+		// No bounded walk first: 4 digits are held by ~1 contact in 1 300, so a walk rarely
+		// fills a page. At 1 000 000 contacts, the 521 contacts of one gram took 10 buffers to
+		// find and ~2 100 to look up in closed conversations; the walk of conversations_closed
+		// for the same digits read ~35 000 (44 000 entries, a third of them heap fetches).
 		ids, err := s.phoneContacts(ctx, ws, d, s.SearchFirstLimit+1)
 		if err != nil {
 			return err
