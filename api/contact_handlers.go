@@ -46,7 +46,7 @@ func (r contactRequest) fields() contact.Fields {
 // @Tags        contacts
 // @Produce     json
 // @Security    BearerAuth
-// @Param       q      query string false "Search fragment" maxlength(200)
+// @Param       q      query string false "Fragment of the name or email; or, when it is only digits and phone punctuation (spaces, + - ( ) . /), of the phone digits, at least 4 of them (fewer: 422 search_too_short)" maxlength(200)
 // @Param       tag    query string false "Only contacts with this tag"
 // @Param       limit  query int    false "Page size (1-100)" default(25)
 // @Param       cursor query string false "Cursor from the previous page"

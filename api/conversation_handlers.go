@@ -82,7 +82,7 @@ func callerFor(c echo.Context, onBehalfOf *string) (conversation.Caller, error) 
 // @Param       channel_id  query string false "Only contacts with an identity on this channel"
 // @Param       label_id    query string false "Only conversations that carry this label"
 // @Param       team_id     query string false "Only the team's conversations (with inbox=unassigned: the team's queue)"
-// @Param       q           query string false "Fragment of the contact's name, email or phone digits (needs the contacts:read scope)" maxlength(200)
+// @Param       q           query string false "Fragment of the contact's name or email; or, when it is only digits and phone punctuation (spaces, + - ( ) . /), of the phone digits, at least 4 of them (fewer: 422 search_too_short). Needs the contacts:read scope" maxlength(200)
 // @Param       sort        query string false "Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first. The default is newest, except with window=closing and no q: window_closing" Enums(newest, oldest, window_closing)
 // @Param       window      query string false "Only conversations whose default channel's window is open, closing (within window_closing_minutes) or closed" Enums(open, closing, closed)
 // @Param       limit       query int    false "Page size (1-100)" default(25)

@@ -1845,6 +1845,7 @@ const (
 	ProblemCodeScheduledMessageNotCancellable ProblemCode = "scheduled_message_not_cancellable"
 	ProblemCodeScheduledMessageNotFound       ProblemCode = "scheduled_message_not_found"
 	ProblemCodeScopeExceedsCreator            ProblemCode = "scope_exceeds_creator"
+	ProblemCodeSearchTooShort                 ProblemCode = "search_too_short"
 	ProblemCodeSecretsUnavailable             ProblemCode = "secrets_unavailable"
 	ProblemCodeServerBusy                     ProblemCode = "server_busy"
 	ProblemCodeTagNotAllowed                  ProblemCode = "tag_not_allowed"
@@ -1998,6 +1999,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeScheduledMessageNotFound:
 		return true
 	case ProblemCodeScopeExceedsCreator:
+		return true
+	case ProblemCodeSearchTooShort:
 		return true
 	case ProblemCodeSecretsUnavailable:
 		return true
@@ -6887,6 +6890,7 @@ type Problem struct {
 	// - `scheduled_message_not_cancellable`: The scheduled message has already fired or been cancelled (its status is not scheduled).
 	// - `scheduled_message_not_found`: No such scheduled message in this workspace.
 	// - `scope_exceeds_creator`: A key cannot have scopes its creator lacks.
+	// - `search_too_short`: q is a phone number fragment with fewer digits than search takes (4); errors names q.
 	// - `secrets_unavailable`: The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.
 	// - `server_busy`: Too many password checks are running; Retry-After says when to try again.
 	// - `tag_not_allowed`: The message tag is not allowed on this channel or at this time.
@@ -7005,6 +7009,7 @@ type Problem struct {
 // - `scheduled_message_not_cancellable`: The scheduled message has already fired or been cancelled (its status is not scheduled).
 // - `scheduled_message_not_found`: No such scheduled message in this workspace.
 // - `scope_exceeds_creator`: A key cannot have scopes its creator lacks.
+// - `search_too_short`: q is a phone number fragment with fewer digits than search takes (4); errors names q.
 // - `secrets_unavailable`: The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.
 // - `server_busy`: Too many password checks are running; Retry-After says when to try again.
 // - `tag_not_allowed`: The message tag is not allowed on this channel or at this time.
@@ -9601,7 +9606,7 @@ type ListTemplatesParams struct {
 
 // ListContactsParams defines parameters for ListContacts.
 type ListContactsParams struct {
-	// Q Search fragment
+	// Q Fragment of the name or email; or, when it is only digits and phone punctuation (spaces, + - ( ) . /), of the phone digits, at least 4 of them (fewer: 422 search_too_short)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Tag Only contacts with this tag
@@ -9658,7 +9663,7 @@ type ListConversationsParams struct {
 	// TeamID Only the team's conversations (with inbox=unassigned: the team's queue)
 	TeamID *openapi_types.UUID `form:"team_id,omitempty" json:"team_id,omitempty"`
 
-	// Q Fragment of the contact's name, email or phone digits (needs the contacts:read scope)
+	// Q Fragment of the contact's name or email; or, when it is only digits and phone punctuation (spaces, + - ( ) . /), of the phone digits, at least 4 of them (fewer: 422 search_too_short). Needs the contacts:read scope
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort Order by last message time, or window_closing: open windows soonest-closing first, then the rest newest first. The default is newest, except with window=closing and no q: window_closing

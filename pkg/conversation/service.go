@@ -210,6 +210,9 @@ func (s *Service) List(ctx context.Context, ws uuid.UUID, f Filter, p page.Reque
 	if utf8.RuneCountInString(f.Q) > maxQ {
 		return nil, "", errkind.Invalid(errkind.Field{Field: "q", Message: fmt.Sprintf("must be at most %d characters", maxQ)})
 	}
+	if err := contact.CheckQuery(f.Q); err != nil {
+		return nil, "", err
+	}
 	if f.Status == "" {
 		f.Status = string(StatusOpen)
 	}

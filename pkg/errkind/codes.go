@@ -26,6 +26,7 @@ var Codes = map[string]string{
 	"range_not_satisfiable":  "No range of the Range header is within the file; Content-Range gives its size.",
 	// Validation and business rules (422).
 	"validation_failed":          "One or more fields are invalid; errors names each with a message.",
+	"search_too_short":           "q is a phone number fragment with fewer digits than search takes (4); errors names q.",
 	"idempotency_key_reused":     "The Idempotency-Key was used for a different request.",
 	"secrets_unavailable":        "The server has no SECRETS_KEY, so it cannot keep provider or webhook secrets.",
 	"unknown_provider":           "The channel's provider is not known to this server.",

@@ -180,7 +180,8 @@ type contactCursor struct {
 // per entry — against collecting every match from the trigram indexes and sorting them, and at
 // 1 000 000 contacts it chooses as well as any fixed rule we measured (the inbox, which has no
 // such choice, runs in steps: see searchSteps). A q without a trigram cannot use the trigram
-// indexes except by reading them whole, so it always walks.
+// index except by reading it whole, so it always walks. A phone fragment walks its rarest
+// 4-digit gram in contact_phone_grams, which is in this list's order (see phoneMatches).
 func (s *Store) Contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, p page.Request) ([]contact.Contact, string, error) {
 	return list(contactOrder, p, func(after *contactCursor, limit int) ([]contactRow, error) {
 		return s.contacts(ctx, ws, f, after, limit)
@@ -229,7 +230,24 @@ FROM (SELECT c.workspace_id, c.id, c.first_name, c.last_name, c.email, c.phone, 
 JOIN conversations v ON v.workspace_id = c.workspace_id AND v.contact_id = c.id
 ORDER BY c.id DESC`
 		})
-	case !hasTrigram(f.Q):
+	}
+	if d, ok := contact.PhoneFragment(f.Q); ok {
+		// The rarest gram's entries newest first (see phoneMatches): a full page after ~26
+		// index entries for 4 digits, and no sort.
+		// Its own arguments: the common conditions are on c, this walk's on g.
+		var args params
+		var cond string
+		if f.Tag != "" {
+			cond = "c.tags @> ARRAY[" + args.add(f.Tag) + "]::text[]"
+		}
+		m := phoneMatches(ws, d, cond, &args)
+		if after != nil {
+			m += " AND g.contact_id < " + args.add(after.ID)
+		}
+		q := contactsByID(m+` ORDER BY g.contact_id DESC LIMIT `+args.add(limit), &args, ws)
+		return listRows[contactRow](ctx, s, "contacts", q, args, true, limit)
+	}
+	if !hasTrigram(f.Q) {
 		return run(walk(math.MaxInt))
 	}
 	// A common fragment fills the page within the walk's first entries; the planner guesses

@@ -1,0 +1,198 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/api/apitest"
+)
+
+// TestPhoneSearch holds search by phone digits (contact_phone_grams, migration 0026) to the
+// contacts that really hold the digits, on contacts and in the inbox, at any page size, as
+// contacts are created, renumbered, deleted and merged; to the minimum fragment; and to the
+// workspace.
+func TestPhoneSearch(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	other := e.NewWorkspace(t, "Globex")
+	seedContacts(t, e, w.ID, 300) // phones +447700000001 ... +447700000300
+	target := e.NewContact(t, w.OwnerToken, map[string]any{"first_name": "Adaeze", "last_name": "Quist", "phone": "+1 (415) 867-5309"})
+	// The same number in another workspace, and a text-only contact whose email holds the digits.
+	stranger := e.NewContact(t, other.OwnerToken, map[string]any{"first_name": "Eve", "last_name": "Other", "phone": "+1 (415) 867-5309"})
+	e.NewContact(t, w.OwnerToken, map[string]any{"first_name": "Mail", "last_name": "Only", "email": "x8675309@example.org"})
+
+	// contacts pages through /v1/contacts?q= by limit and returns the ids, checking the order.
+	contacts := func(t *testing.T, token, q string, limit int) []string {
+		t.Helper()
+		var ids []string
+		path := fmt.Sprintf("/v1/contacts?limit=%d&q=%s", limit, url.QueryEscape(q))
+		for next := path; ; {
+			var p contactPage
+			e.Get(t, next, token).Expect(t, http.StatusOK).JSON(t, &p)
+			for _, c := range p.Data {
+				if len(ids) > 0 && c.ID >= ids[len(ids)-1] {
+					t.Fatalf("q=%s: %s after %s, not newest first", q, c.ID, ids[len(ids)-1])
+				}
+				ids = append(ids, c.ID)
+			}
+			if p.NextCursor == nil {
+				return ids
+			}
+			next = path + "&cursor=" + url.QueryEscape(*p.NextCursor)
+		}
+	}
+	// conversations pages through the inbox (every status) by limit.
+	conversations := func(t *testing.T, token, q string, limit int) []string {
+		t.Helper()
+		var ids []string
+		v := url.Values{"status": {"all"}, "inbox": {"all"}, "q": {q}, "limit": {fmt.Sprint(limit)}}
+		for {
+			p := inbox(t, e, token, v)
+			for _, c := range p.Data {
+				ids = append(ids, c.ID)
+			}
+			if p.NextCursor == nil {
+				return ids
+			}
+			v.Set("cursor", *p.NextCursor)
+		}
+	}
+	// want is what the documented rule answers, from every contact of the workspace: its ids,
+	// newest first, and their conversations' ids (as a set).
+	want := func(t *testing.T, q string) (ids, convs []string) {
+		t.Helper()
+		d := digitsOf(q)
+		for _, c := range all(t, e, w.OwnerToken) {
+			if c.Phone != nil && strings.Contains(digitsOf(*c.Phone), d) {
+				ids = append(ids, c.ID)
+				convs = append(convs, c.Conversation.ID)
+			}
+		}
+		slices.Sort(convs)
+		return ids, convs
+	}
+	check := func(t *testing.T, q string, min int) {
+		t.Helper()
+		wantIDs, wantConvs := want(t, q)
+		if len(wantIDs) < min {
+			t.Fatalf("q=%s: %d contacts hold the digits, the case needs %d", q, len(wantIDs), min)
+		}
+		for _, limit := range []int{7, 100} {
+			if got := contacts(t, w.OwnerToken, q, limit); !slices.Equal(got, wantIDs) {
+				t.Errorf("contacts q=%s limit %d: %d contacts %v, want %d %v", q, limit, len(got), got, len(wantIDs), wantIDs)
+			}
+			got := conversations(t, w.OwnerToken, q, limit)
+			slices.Sort(got)
+			if !slices.Equal(got, wantConvs) {
+				t.Errorf("inbox q=%s limit %d: %d conversations, want %d", q, limit, len(got), len(wantConvs))
+			}
+		}
+	}
+
+	cases := []struct {
+		name string
+		q    string
+		min  int // contacts that hold it, at least
+	}{
+		{"one gram, one contact", "8675", 1},
+		{"one gram, with punctuation", "867-5", 1},
+		{"several grams, the whole number", "+1 (415) 867-5309", 1},
+		{"one gram, every seeded contact", "7700", 300},
+		{"several grams, many contacts over pages", "4477000001", 100},
+		{"several grams, a few", "00002", 10},
+		{"digits no phone holds", "99999999", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { check(t, tc.q, tc.min) })
+	}
+	// The inbox's other steps: more matches than it looks up (the walk), and a walk bound.
+	t.Run("inbox beyond the lookup", func(t *testing.T) {
+		first := e.Store.SearchFirstLimit
+		defer func() { e.Store.SearchFirstLimit = first }()
+		e.Store.SearchFirstLimit = 5
+		check(t, "00002", 10)
+		check(t, "8675", 1)
+	})
+
+	t.Run("the digits of a text-only contact's email match only as text", func(t *testing.T) {
+		if got := contacts(t, w.OwnerToken, "x8675309", 25); len(got) != 1 {
+			t.Errorf("x8675309 found %v, want the contact with it in its email", got)
+		}
+		if got := contacts(t, w.OwnerToken, "8675309", 25); !slices.Equal(got, []string{target}) {
+			t.Errorf("8675309 found %v, want only %s: a phone fragment searches phones", got, target)
+		}
+	})
+
+	t.Run("minimum fragment", func(t *testing.T) {
+		for _, q := range []string{"867", "+1 (4", "5", "0-0"} {
+			e.Get(t, "/v1/contacts?q="+url.QueryEscape(q), w.OwnerToken).ExpectProblem(t, http.StatusUnprocessableEntity, "search_too_short")
+			e.Get(t, "/v1/conversations?status=all&q="+url.QueryEscape(q), w.OwnerToken).ExpectProblem(t, http.StatusUnprocessableEntity, "search_too_short")
+		}
+		// A fragment with a letter is text, whatever its length.
+		for _, q := range []string{"q", "86a", "+"} {
+			e.Get(t, "/v1/contacts?q="+url.QueryEscape(q), w.OwnerToken).Expect(t, http.StatusOK)
+		}
+	})
+
+	t.Run("tenancy", func(t *testing.T) {
+		if got := contacts(t, w.OwnerToken, "4158675309", 25); !slices.Equal(got, []string{target}) {
+			t.Errorf("Acme finds %v, want only its own %s", got, target)
+		}
+		if got := contacts(t, other.OwnerToken, "8675", 25); !slices.Equal(got, []string{stranger}) {
+			t.Errorf("Globex finds %v, want only its own %s", got, stranger)
+		}
+		if got := conversations(t, other.OwnerToken, "7700", 25); len(got) != 0 {
+			t.Errorf("Globex's inbox finds %d of Acme's conversations", len(got))
+		}
+	})
+
+	t.Run("kept as contacts change", func(t *testing.T) {
+		e.Patch(t, "/v1/contacts/"+target, w.OwnerToken, map[string]any{"phone": "+1 (212) 555-0199"}).Expect(t, http.StatusOK)
+		check(t, "8675", 0)
+		check(t, "2125550199", 1)
+		if got := contacts(t, w.OwnerToken, "2125550199", 25); !slices.Equal(got, []string{target}) {
+			t.Errorf("the new number finds %v, want %s", got, target)
+		}
+		e.Patch(t, "/v1/contacts/"+target, w.OwnerToken, map[string]any{"phone": "+1 (415) 867-5309"}).Expect(t, http.StatusOK)
+		check(t, "5550199", 0)
+		check(t, "8675309", 1)
+		e.Delete(t, "/v1/contacts/"+target, w.OwnerToken).Expect(t, http.StatusNoContent)
+		check(t, "8675", 0)
+		// Still the other workspace's.
+		if got := contacts(t, other.OwnerToken, "8675", 25); !slices.Equal(got, []string{stranger}) {
+			t.Errorf("after Acme's deletion Globex finds %v, want %s", got, stranger)
+		}
+	})
+
+	t.Run("merge", func(t *testing.T) {
+		fb := newChannel(t, e, w.OwnerToken, "messenger")
+		wa := newChannel(t, e, w.OwnerToken, "whatsapp")
+		m, wm := mergePair(t, e, w, fb, wa, "psid-maria", "+12025550180", e.Clock.Now().Add(-time.Hour))
+		check(t, "2025550180", 1)
+		merge(e, t, w.OwnerToken, m.Contact.ID, wm.Contact.ID).Expect(t, http.StatusOK)
+		check(t, "2025550180", 1)
+		if got := contacts(t, w.OwnerToken, "2025550180", 25); !slices.Equal(got, []string{m.Contact.ID}) {
+			t.Errorf("after the merge the number finds %v, want the survivor %s", got, m.Contact.ID)
+		}
+	})
+}
+
+// all lists every contact of the workspace, newest first.
+func all(t *testing.T, e *apitest.Env, token string) []contactBody {
+	t.Helper()
+	var out []contactBody
+	for next := "/v1/contacts?limit=100"; ; {
+		var p contactPage
+		e.Get(t, next, token).Expect(t, http.StatusOK).JSON(t, &p)
+		out = append(out, p.Data...)
+		if p.NextCursor == nil {
+			return out
+		}
+		next = "/v1/contacts?limit=100&cursor=" + url.QueryEscape(*p.NextCursor)
+	}
+}
