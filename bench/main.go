@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if cmd == "broadcast" {
 		return measureBroadcast(ctx, e, facts)
 	}
+	if err := e.settle(ctx); err != nil {
+		return err
+	}
 	if cmd == "run" {
 		ms, open, err := measure(ctx, e)
 		if err != nil {
