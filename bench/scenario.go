@@ -103,6 +103,19 @@ var scenarios = []scenario{
 		}),
 	},
 	{
+		// The inbox searched by phone, every status: the contacts that share the fragment's
+		// 4-digit gram (contact_phone_grams), then their conversations newest first.
+		id:    "inbox-phone",
+		name:  "inbox: all statuses + 4 phone digits",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=all&q="+url.QueryEscape(pick(f.phoneFragments, i)))
+		},
+		reads: inboxReads(func(f *fixture, i int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: conversation.FilterAll, Q: pick(f.phoneFragments, i)}
+		}),
+	},
+	{
 		id:    "closed-search",
 		name:  "inbox: closed + last-name fragment",
 		needs: "GET /v1/conversations",
