@@ -421,14 +421,7 @@ func TestEventList(t *testing.T) {
 	w := e.NewWorkspace(t, "A")
 	id := e.NewContact(t, w.APIKey, map[string]any{"first_name": "Maria"})
 	e.Patch(t, "/v1/contacts/"+id, w.APIKey, map[string]any{"last_name": "Gonzalez"}).Expect(t, http.StatusOK)
-	var page struct {
-		Data []struct {
-			ID   string         `json:"id"`
-			Type string         `json:"type"`
-			Data map[string]any `json:"data"`
-		} `json:"data"`
-		NextCursor *string `json:"next_cursor"`
-	}
+	var page eventPage
 	e.Get(t, "/v1/events?limit=2", w.APIKey).Expect(t, http.StatusOK).JSON(t, &page)
 	if len(page.Data) != 2 || page.Data[0].Type != "contact.created" || page.Data[1].Type != "conversation.opened" || page.NextCursor == nil {
 		t.Fatalf("page 1: %+v", page)
