@@ -179,7 +179,7 @@ func (b broadcastState) total() int {
 // openLoop requests s at a fixed rate for d (vegeta's open loop: requests go out on time
 // whether or not earlier ones have answered), with the latencies of every answer.
 func openLoop(ctx context.Context, e *env, s scenario, perSecond int, d time.Duration) (measurement, error) {
-	m := measurement{scenario: s, errors: map[int]int{}}
+	m := measurement{scenario: s, errors: statusCounts{}}
 	atk := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second), vegeta.Redirects(vegeta.NoFollow))
 	defer context.AfterFunc(ctx, func() { atk.Stop() })()
 	i := 0

@@ -27,8 +27,8 @@ type measurement struct {
 	scenario      scenario
 	skipped       string // why the scenario did not run
 	clients       int
-	ok            int         // 2xx answers
-	errors        map[int]int // every other answer by status (0: no answer)
+	ok            int          // 2xx answers
+	errors        statusCounts // every other answer by status (0: no answer)
 	elapsed       time.Duration
 	p50, p95, p99 time.Duration
 	rssPeak       int64         // bytes, the server's VmRSS sampled every 100 ms
@@ -38,12 +38,35 @@ type measurement struct {
 	sqlUnverified []string // statements of the scenario not seen among the server's queries
 }
 
-func (m measurement) errorCount() int {
+func (m measurement) errorCount() int { return m.errors.total() }
+
+// statusCounts counts answers by HTTP status (0: no answer), the errors of a closed-loop level
+// and of an open-loop run alike.
+type statusCounts map[int]int
+
+func (c statusCounts) total() int {
 	n := 0
-	for _, c := range m.errors {
-		n += c
+	for _, k := range c {
+		n += k
 	}
 	return n
+}
+
+// String is the results' error cell: "0", or the total and each status, "3 (500×2, no answer×1)".
+func (c statusCounts) String() string {
+	n := c.total()
+	if n == 0 {
+		return "0"
+	}
+	var parts []string
+	for _, code := range slices.Sorted(maps.Keys(c)) {
+		label := strconv.Itoa(code)
+		if code == 0 {
+			label = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s×%d", label, c[code]))
+	}
+	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
 }
 
 func (m measurement) rate() float64 { return float64(m.ok) / m.elapsed.Seconds() }
@@ -216,7 +239,7 @@ func firstWords(s string, n int) string {
 // attack drives the API with a closed loop of n clients: vegeta with n workers and no rate
 // limit, so each worker sends its next request as soon as the previous answer arrives.
 func attack(ctx context.Context, e *env, s scenario, n int, d time.Duration) (measurement, error) {
-	m := measurement{scenario: s, clients: n, errors: map[int]int{}}
+	m := measurement{scenario: s, clients: n, errors: statusCounts{}}
 	atk := vegeta.NewAttacker(
 		vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)),
 		vegeta.Connections(n), vegeta.KeepAlive(true),

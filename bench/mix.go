@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -111,7 +109,7 @@ type mixRun struct {
 
 type kindStats struct {
 	ok        int
-	errors    map[int]int
+	errors    statusCounts
 	latencies []time.Duration
 }
 
@@ -122,7 +120,7 @@ func (k *kindStats) add(r *vegeta.Result, latency time.Duration) {
 		return
 	}
 	if k.errors == nil {
-		k.errors = map[int]int{}
+		k.errors = statusCounts{}
 	}
 	k.errors[int(r.Code)]++
 }
@@ -132,28 +130,9 @@ func (k *kindStats) quantile(q float64) time.Duration {
 	return quantile(k.latencies, q)
 }
 
-func (k *kindStats) errorCount() int {
-	n := 0
-	for _, c := range k.errors {
-		n += c
-	}
-	return n
-}
+func (k *kindStats) errorCount() int { return k.errors.total() }
 
-func (k *kindStats) errorText() string {
-	if len(k.errors) == 0 {
-		return "0"
-	}
-	var parts []string
-	for _, code := range slices.Sorted(maps.Keys(k.errors)) {
-		label := strconv.Itoa(code)
-		if code == 0 {
-			label = "no answer"
-		}
-		parts = append(parts, fmt.Sprintf("%d× %s", k.errors[code], label))
-	}
-	return fmt.Sprintf("%d (%s)", k.errorCount(), strings.Join(parts, ", "))
-}
+func (k *kindStats) errorText() string { return k.errors.String() }
 
 // intendedLatency is a result's latency counted from the moment a constant pacer meant to
 // send it (seq / rate after the attack began), not from when it left: vegeta times a

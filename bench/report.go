@@ -196,21 +196,7 @@ func writeResults(cfg config, f facts, agents int, ms []measurement, open []mixR
 	return os.WriteFile(p, []byte(b.String()), 0o644)
 }
 
-func errorCell(m measurement) string {
-	n := m.errorCount()
-	if n == 0 {
-		return "0"
-	}
-	var parts []string
-	for _, code := range slices.Sorted(maps.Keys(m.errors)) {
-		label := strconv.Itoa(code)
-		if code == 0 {
-			label = "no answer"
-		}
-		parts = append(parts, fmt.Sprintf("%s×%d", label, m.errors[code]))
-	}
-	return fmt.Sprintf("%d (%s)", n, strings.Join(parts, ", "))
-}
+func errorCell(m measurement) string { return m.errors.String() }
 
 func millis(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
