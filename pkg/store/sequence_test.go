@@ -2,15 +2,8 @@ package store_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/switchboard/switchboard/pkg/job"
-	"github.com/switchboard/switchboard/pkg/store"
-	"github.com/switchboard/switchboard/pkg/store/storetest"
-	"github.com/switchboard/switchboard/pkg/workspace"
 )
 
 // TestExplainSequenceNumbersNothing: the bench's plan of a sequencer run runs it for real
@@ -18,20 +11,7 @@ import (
 // nothing numbered.
 func TestExplainSequenceNumbersNothing(t *testing.T) {
 	ctx := context.Background()
-	q, err := job.NewQueue(slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, storetest.URL(t), 2, q, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	w, _, err := workspace.NewService(st, nil, nil, time.Now).Bootstrap(ctx, "Acme",
-		workspace.NewUser{Email: "owner@example.com", Name: "Owner", Password: "a long passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, w, _, _ := acme(t)
 	for range 3 {
 		if _, err := st.Pool.Exec(ctx, `INSERT INTO events (workspace_id, type, occurred_at, payload)
 VALUES ($1, 'contact.created', now(), '{}')`, w.ID); err != nil {
