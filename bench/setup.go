@@ -214,17 +214,9 @@ func randomBytes(n int) []byte {
 // seed creates the bench workspace, its agents and the data set, and records it as done.
 func (e *env) seed(ctx context.Context, want seedSize) error {
 	start := time.Now()
-	out, err := switchboard(ctx, e.cfg, "bootstrap", "--workspace", "Switchboard bench",
-		"--email", "owner@bench.switchboard.test", "--name", "Bench Owner", "--password", e.state.Password)
+	boot, err := e.bootstrap(ctx, "Switchboard bench", "owner@bench.switchboard.test", "Bench Owner")
 	if err != nil {
 		return err
-	}
-	var boot struct {
-		WorkspaceID string `json:"workspace_id"`
-		APIKey      string `json:"api_key"`
-	}
-	if err := json.Unmarshal(out, &boot); err != nil {
-		return fmt.Errorf("bootstrap output %q: %w", out, err)
 	}
 	e.state.WorkspaceID, e.state.APIKey, e.state.OwnerEmail = boot.WorkspaceID, boot.APIKey, "owner@bench.switchboard.test"
 
@@ -234,6 +226,27 @@ func (e *env) seed(ctx context.Context, want seedSize) error {
 	e.state.Seed = &want
 	logf("seeded in %s", time.Since(start).Round(time.Second))
 	return saveState(e.cfg.statePath(), e.state)
+}
+
+// bootstrapped is what `switchboard bootstrap` prints.
+type bootstrapped struct {
+	WorkspaceID string `json:"workspace_id"`
+	APIKey      string `json:"api_key"`
+}
+
+// bootstrap creates a workspace with its owner (the bench's password) and an all-scope API key
+// through the switchboard binary.
+func (e *env) bootstrap(ctx context.Context, workspace, email, owner string) (bootstrapped, error) {
+	var boot bootstrapped
+	out, err := switchboard(ctx, e.cfg, "bootstrap", "--workspace", workspace,
+		"--email", email, "--name", owner, "--password", e.state.Password)
+	if err != nil {
+		return boot, err
+	}
+	if err := json.Unmarshal(out, &boot); err != nil {
+		return boot, fmt.Errorf("bootstrap output %q: %w", out, err)
+	}
+	return boot, nil
 }
 
 // switchboard runs the switchboard binary against the bench database and returns its stdout.

@@ -37,21 +37,12 @@ type spreadTarget struct {
 // message each) and loads their contacts as targets.
 func (e *env) ensureSpread(ctx context.Context, f *fixture) error {
 	for i := len(e.state.Spread); i < spreadWorkspaces; i++ {
-		email := "owner-spread-" + strconv.Itoa(i+1) + "@bench.switchboard.test"
-		out, err := switchboard(ctx, e.cfg, "bootstrap", "--workspace", "Switchboard bench spread "+strconv.Itoa(i+1),
-			"--email", email, "--name", "Spread Owner", "--password", e.state.Password)
+		n := strconv.Itoa(i + 1)
+		boot, err := e.bootstrap(ctx, "Switchboard bench spread "+n, "owner-spread-"+n+"@bench.switchboard.test", "Spread Owner")
 		if err != nil {
 			return err
 		}
-		var w spreadWorkspace
-		var boot struct {
-			WorkspaceID string `json:"workspace_id"`
-			APIKey      string `json:"api_key"`
-		}
-		if err := json.Unmarshal(out, &boot); err != nil {
-			return fmt.Errorf("bootstrap output %q: %w", out, err)
-		}
-		w.ID, w.APIKey = boot.WorkspaceID, boot.APIKey
+		w := spreadWorkspace{ID: boot.WorkspaceID, APIKey: boot.APIKey}
 		var ch struct {
 			ID string `json:"id"`
 		}
