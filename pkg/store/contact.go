@@ -286,7 +286,12 @@ func (s *Store) ExplainContacts(ctx context.Context, ws uuid.UUID, f contact.Fil
 
 // explain runs EXPLAIN (ANALYZE, BUFFERS) of q with args as given (planEach included).
 func (s *Store) explain(ctx context.Context, q string, args ...any) (string, error) {
-	rows, _ := s.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
+	return explainOn(ctx, s.Pool, q, args...)
+}
+
+// explainOn runs EXPLAIN (ANALYZE, BUFFERS) of q on the pool or inside a transaction.
+func explainOn(ctx context.Context, on querier, q string, args ...any) (string, error) {
+	rows, _ := on.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return "", fmt.Errorf("explain: %w", err)

@@ -63,12 +63,11 @@ func (s *Store) queuePublishEach(b *batch, published map[uuid.UUID][]pending) er
 // job's claim of what is due), in a transaction rolled back so nothing stays locked, for
 // tests and the bench; what names it in an error.
 func (s *Store) explainLocking(ctx context.Context, what, sql string, args ...any) (string, error) {
-	var plan []string
+	var plan string
 	errExplained := errors.New("explained")
 	err := s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
-		rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
 		var err error
-		if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		if plan, err = explainOn(ctx, tx, sql, args...); err != nil {
 			return nil, err
 		}
 		return nil, errExplained // rolls back
@@ -76,7 +75,7 @@ func (s *Store) explainLocking(ctx context.Context, what, sql string, args ...an
 	if !errors.Is(err, errExplained) {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	return strings.Join(plan, "\n"), nil
+	return plan, nil
 }
 
 // queuePublish queues, on a transaction's batch, the appending of its events to the queue. No

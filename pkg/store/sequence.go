@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -93,11 +92,6 @@ func (s *Store) sequenceQueued(ctx context.Context, ws uuid.UUID) error {
 // events, in a transaction rolled back, for the bench.
 func (s *Store) ExplainSequence(ctx context.Context, ws uuid.UUID, n int) (run, probe string, err error) {
 	errExplained := errors.New("explained")
-	explain := func(tx pgx.Tx, sql string, args ...any) (string, error) {
-		rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		return strings.Join(plan, "\n"), err
-	}
 	err = s.pgxTx(ctx, func(tx pgx.Tx) (*batch, error) {
 		if _, err := tx.Exec(ctx, `
 INSERT INTO event_queue (workspace_id, type, occurred_at, conversation_id, payload)
@@ -105,13 +99,13 @@ SELECT workspace_id, type, occurred_at, conversation_id, payload
 FROM (SELECT * FROM events WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id`, ws, n); err != nil {
 			return nil, fmt.Errorf("queue events to explain: %w", err)
 		}
-		if probe, err = explain(tx, `SELECT EXISTS (SELECT 1 FROM event_queue WHERE workspace_id = $1)`, ws); err != nil {
+		if probe, err = explainOn(ctx, tx, `SELECT EXISTS (SELECT 1 FROM event_queue WHERE workspace_id = $1)`, ws); err != nil {
 			return nil, err
 		}
 		if _, err := tx.Exec(ctx, sequenceLockSQL); err != nil {
 			return nil, err
 		}
-		if run, err = explain(tx, sequenceSQL, sequenceBatch, event.Channel); err != nil {
+		if run, err = explainOn(ctx, tx, sequenceSQL, sequenceBatch, event.Channel); err != nil {
 			return nil, err
 		}
 		return nil, errExplained // rolls back: nothing numbered, nothing notified
