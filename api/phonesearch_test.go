@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -195,4 +196,124 @@ func all(t *testing.T, e *apitest.Env, token string) []contactBody {
 		}
 		next = "/v1/contacts?limit=100&cursor=" + url.QueryEscape(*p.NextCursor)
 	}
+}
+
+// TestInboxPhoneSearchByDay holds the inbox's 4-digit search, which reads a gram's rows latest
+// day of last message first (migration 0028), to the page the plain inbox gives for the
+// contacts that hold the digits: the same conversations in the same order, page after page,
+// newest or oldest first, under a status filter, with conversations spread over many days and
+// several on one day; as messages move a conversation to a new day; and through the walk that
+// takes over when the gram has more rows than the search looks up.
+func TestInboxPhoneSearchByDay(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	other := e.NewWorkspace(t, "Globex")
+	seedContacts(t, e, w.ID, 400) // phones +447700000001 ... +447700000400
+	seedContacts(t, e, other.ID, 50)
+	ctx := context.Background()
+	// 400 conversations over 30 days, up to 14 a day, a third of them closed.
+	if _, err := e.Store.Pool.Exec(ctx, `
+UPDATE conversations v SET last_message_at = now() - (n.i % 30) * interval '1 day' - (n.i % 7) * interval '1 minute',
+       status = CASE WHEN n.i % 3 = 0 THEN 'closed' ELSE 'open' END
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS i FROM conversations WHERE workspace_id = $1) n
+WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// pages lists the inbox page by page (limit rows a page) and returns the conversation ids
+	// with their contacts' phones.
+	pages := func(t *testing.T, v url.Values, limit int) (ids, phones []string) {
+		t.Helper()
+		v.Set("inbox", "all")
+		v.Set("limit", fmt.Sprint(limit))
+		for {
+			p := inbox(t, e, w.OwnerToken, v)
+			for _, c := range p.Data {
+				ids = append(ids, c.ID)
+				phones = append(phones, *c.Contact.Phone)
+			}
+			if p.NextCursor == nil {
+				return ids, phones
+			}
+			v.Set("cursor", *p.NextCursor)
+		}
+	}
+	// check compares the search with the plain list filtered by the digits.
+	check := func(t *testing.T, status, sort, q string, min int) {
+		t.Helper()
+		list, phones := pages(t, url.Values{"status": {status}, "sort": {sort}}, 100)
+		var want []string
+		for i, id := range list {
+			if strings.Contains(digitsOf(phones[i]), q) {
+				want = append(want, id)
+			}
+		}
+		if len(want) < min {
+			t.Fatalf("status=%s q=%s: %d conversations hold the digits, the case needs %d", status, q, len(want), min)
+		}
+		for _, limit := range []int{1, 7, 26, 100} {
+			got, _ := pages(t, url.Values{"status": {status}, "sort": {sort}, "q": {q}}, limit)
+			if !slices.Equal(got, want) {
+				t.Errorf("status=%s sort=%s q=%s limit %d: %d conversations %v, want %d %v", status, sort, q, limit, len(got), got, len(want), want)
+			}
+		}
+	}
+	cases := []struct {
+		q   string
+		min int
+	}{
+		{"7700", 400}, // every contact: the page's days are the latest few
+		{"0000", 300}, // 000001-000399 hold it, the rest (000400) too
+		{"0003", 100}, // 0003xx and a few more
+		{"0012", 10},  // fewer than a page under some filters: every match
+		{"9999", 0},   // none
+	}
+	for _, tc := range cases {
+		for _, status := range []string{"all", "closed", "open"} {
+			for _, sort := range []string{"newest", "oldest"} {
+				t.Run(tc.q+"/"+status+"/"+sort, func(t *testing.T) {
+					min := tc.min
+					if status != "all" {
+						min /= 4
+					}
+					check(t, status, sort, tc.q, min)
+				})
+			}
+		}
+	}
+
+	t.Run("a message moves a conversation to today", func(t *testing.T) {
+		// The oldest of the gram's conversations gets a message now: it leads the page.
+		list, phones := pages(t, url.Values{"status": {"all"}, "sort": {"oldest"}}, 100)
+		var oldest string
+		for i, id := range list {
+			if strings.Contains(digitsOf(phones[i]), "0003") {
+				oldest = id
+				break
+			}
+		}
+		if _, err := e.Store.Pool.Exec(ctx, `UPDATE conversations SET last_message_at = now() + interval '1 second' WHERE workspace_id = $1 AND id = $2`, w.ID, oldest); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := pages(t, url.Values{"status": {"all"}, "q": {"0003"}}, 5)
+		if len(got) == 0 || got[0] != oldest {
+			t.Fatalf("after its message %s leads the search, got %v", oldest, got)
+		}
+		check(t, "all", "newest", "0003", 100)
+	})
+
+	t.Run("a gram beyond the lookup walks the inbox", func(t *testing.T) {
+		first := e.Store.SearchFirstLimit
+		defer func() { e.Store.SearchFirstLimit = first }()
+		e.Store.SearchFirstLimit = 50
+		check(t, "all", "newest", "7700", 400)
+		check(t, "closed", "oldest", "0003", 25)
+	})
+
+	t.Run("tenancy", func(t *testing.T) {
+		p := inbox(t, e, other.OwnerToken, url.Values{"status": {"all"}, "inbox": {"all"}, "q": {"7700"}, "limit": {"100"}})
+		if len(p.Data) != 50 {
+			t.Errorf("Globex finds %d conversations for 7700, want its own 50", len(p.Data))
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/pkg/contact"
 	"github.com/switchboard/switchboard/pkg/conversation"
 	"github.com/switchboard/switchboard/pkg/errkind"
 	"github.com/switchboard/switchboard/pkg/page"
@@ -282,10 +283,86 @@ LIMIT `+pageLimit(q.limit), args)
 		_, err := run(q.joinPage(m, &args), args)
 		return err
 	}
-	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
-		return nil, err
+	done := false
+	if d, ok := contact.PhoneFragment(q.f.Q); ok && len(d) == contact.MinPhoneDigits {
+		var err error
+		if done, err = s.phoneDays(ctx, q, d, run, fromIDs); err != nil {
+			return nil, err
+		}
+	}
+	if !done {
+		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+			return nil, err
+		}
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
+}
+
+// phoneDays reads the page of a 4-digit phone fragment (one gram) from the gram's rows latest
+// day of last message first (contact_phone_grams_day, migration 0028), in two statements:
+//
+//  1. The gram's rows in day order joined to their conversations under the page's filters,
+//     stopping at the page's size: the day of its last row is the cutoff. Fewer rows are every
+//     match, and fromIDs builds the page from their contacts.
+//  2. The rows of the cutoff day and the later ones, sorted by the exact last message: every
+//     conversation of an earlier day is older than all of these, so they hold the page.
+//
+// At 1 000 000 contacts a gram has ~800 rows, of which a page looks up ~30-100 conversations
+// where the contacts' lookup (fromIDs) looked up all ~800. A gram of more than SearchFirstLimit
+// rows (a country or area code) may crowd a day, so done is false and the search's steps walk
+// the inbox instead, which such a fragment fills at once.
+func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string,
+	run func(sql string, args params) (int, error), fromIDs func(ids []uuid.UUID) error) (done bool, err error) {
+	// The same walk for both statements: the gram's rows in day order (the cursor's day
+	// bounds it), their conversations by (workspace_id, contact_id), the page's filters.
+	dayOrder, after, cutoff := "DESC", "<=", ">="
+	if q.f.Sort == conversation.SortOldest {
+		dayOrder, after, cutoff = "ASC", ">=", "<="
+	}
+	gram := digitGrams(d)[0]
+	rows := func(args *params) string {
+		w := args.add(q.ws)
+		where := `g.workspace_id = ` + w + ` AND g.gram = ` + args.add(gram) + `::int2 AND g.last_day IS NOT NULL`
+		if q.after != nil {
+			where += ` AND g.last_day ` + after + ` conversation_day(` + args.add(q.after.At) + `)`
+		}
+		return `contact_phone_grams g
+      JOIN conversations v ON v.workspace_id = g.workspace_id AND v.contact_id = g.contact_id
+      WHERE ` + where + ` AND ` + q.filters(args)
+	}
+
+	var args params
+	first := `SELECT g.last_day, g.contact_id,
+       (SELECT count(*) FROM (SELECT FROM contact_phone_grams n WHERE n.workspace_id = ` + args.add(q.ws) +
+		` AND n.gram = ` + args.add(gram) + `::int2 LIMIT ` + args.add(s.SearchFirstLimit+1) + `) n) AS grams
+FROM ` + rows(&args) + `
+ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + args.add(q.limit)
+	type dayRow struct {
+		LastDay   int32     `db:"last_day"`
+		ContactID uuid.UUID `db:"contact_id"`
+		Grams     int64     `db:"grams"`
+	}
+	walked, err := listRows[dayRow](ctx, s, "conversations", first, args, true, q.limit)
+	if err != nil {
+		return false, err
+	}
+	if len(walked) < q.limit {
+		ids := make([]uuid.UUID, len(walked))
+		for i, r := range walked {
+			ids[i] = r.ContactID
+		}
+		return true, fromIDs(ids)
+	}
+	if walked[0].Grams > int64(s.SearchFirstLimit) {
+		return false, nil
+	}
+
+	orderBy, _ := q.order()
+	args = nil
+	m := `SELECT v.id FROM ` + rows(&args) + ` AND g.last_day ` + cutoff + ` ` + args.add(walked[len(walked)-1].LastDay) + `
+      ` + orderBy + ` LIMIT ` + args.add(q.limit)
+	_, err = run(q.joinPage(m, &args), args)
+	return true, err
 }
 
 // ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations
