@@ -359,7 +359,9 @@ ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + args.add(q.limit)
 
 	orderBy, _ := q.order()
 	args = nil
-	m := `SELECT v.id FROM ` + rows(&args) + ` AND g.last_day ` + cutoff + ` ` + args.add(walked[len(walked)-1].LastDay) + `
+	// The cutoff an int, as the gram: the bench harness writes the arguments into pgbench
+	// scripts (bench/scenario.go sqlLiteral).
+	m := `SELECT v.id FROM ` + rows(&args) + ` AND g.last_day ` + cutoff + ` ` + args.add(int(walked[len(walked)-1].LastDay)) + `
       ` + orderBy + ` LIMIT ` + args.add(q.limit)
 	_, err = run(q.joinPage(m, &args), args)
 	return true, err
