@@ -307,17 +307,19 @@ LIMIT `+pageLimit(q.limit), args)
 //  2. The rows of the cutoff day and the later ones, sorted by the exact last message: every
 //     conversation of an earlier day is older than all of these, so they hold the page.
 //
-// At 1 000 000 contacts a gram has ~800 rows, of which a page looks up ~30-100 conversations
-// where the contacts' lookup (fromIDs) looked up all ~800. A gram of more than SearchFirstLimit
-// rows (a country or area code) may crowd a day, so done is false and the search's steps walk
-// the inbox instead, which such a fragment fills at once.
+// At 1 000 000 contacts a gram has ~800 rows (a third of the bench's more than 1 000), of which
+// a page looks up ~30-100 conversations, where the contacts' lookup (fromIDs) looked up all of
+// them and a gram of more than SearchFirstLimit walked the inbox (~30 000 entries). Statement 1
+// also counts the gram's rows in the cutoff's days, up to SearchFirstLimit: a gram that crowds
+// them (a country or area code, or every conversation written today) is done false, and the
+// search's steps walk the inbox instead, which such a fragment fills at once.
 func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string,
 	run func(sql string, args params) (int, error), fromIDs func(ids []uuid.UUID) error) (done bool, err error) {
 	// The same walk for both statements: the gram's rows in day order (the cursor's day
 	// bounds it), their conversations by (workspace_id, contact_id), the page's filters.
-	dayOrder, after, cutoff := "DESC", "<=", ">="
+	dayOrder, edge, after, cutoff := "DESC", "min", "<=", ">="
 	if q.f.Sort == conversation.SortOldest {
-		dayOrder, after, cutoff = "ASC", ">=", "<="
+		dayOrder, edge, after, cutoff = "ASC", "max", ">=", "<="
 	}
 	gram := digitGrams(d)[0]
 	rows := func(args *params) string {
@@ -332,15 +334,20 @@ func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string,
 	}
 
 	var args params
-	first := `SELECT g.last_day, g.contact_id,
-       (SELECT count(*) FROM (SELECT FROM contact_phone_grams n WHERE n.workspace_id = ` + args.add(q.ws) +
-		` AND n.gram = ` + args.add(gram) + `::int2 LIMIT ` + args.add(s.SearchFirstLimit+1) + `) n) AS grams
-FROM ` + rows(&args) + `
-ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + args.add(q.limit)
+	crowd := `SELECT FROM contact_phone_grams n WHERE n.workspace_id = ` + args.add(q.ws) + ` AND n.gram = ` + args.add(gram) +
+		`::int2 AND n.last_day ` + cutoff + ` (SELECT ` + edge + `(last_day) FROM w)`
+	if q.after != nil {
+		crowd += ` AND n.last_day ` + after + ` conversation_day(` + args.add(q.after.At) + `)`
+	}
+	first := `WITH w AS (SELECT g.last_day, g.contact_id FROM ` + rows(&args) + `
+    ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + args.add(q.limit) + `)
+SELECT w.last_day, w.contact_id,
+       (SELECT count(*) FROM (` + crowd + ` LIMIT ` + args.add(s.SearchFirstLimit+1) + `) n) AS crowd
+FROM w`
 	type dayRow struct {
 		LastDay   int32     `db:"last_day"`
 		ContactID uuid.UUID `db:"contact_id"`
-		Grams     int64     `db:"grams"`
+		Crowd     int64     `db:"crowd"`
 	}
 	walked, err := listRows[dayRow](ctx, s, "conversations", first, args, true, q.limit)
 	if err != nil {
@@ -353,7 +360,7 @@ ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + args.add(q.limit)
 		}
 		return true, fromIDs(ids)
 	}
-	if walked[0].Grams > int64(s.SearchFirstLimit) {
+	if walked[0].Crowd > int64(s.SearchFirstLimit) {
 		return false, nil
 	}
 
