@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -240,19 +241,17 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 			found, err = s.windowFromIDs(ctx, q, ids)
 			return err
 		}
-		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, nil, fromIDs); err != nil {
 			return nil, err
 		}
 		return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 	}
 	orderBy, _ := q.order()
-	var found []readRow
-	run := func(sql string, args params) (int, error) {
-		var err error
-		found, err = listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
-		return len(found), err
+	run := func(sql string, args params) ([]readRow, error) {
+		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
-	walk := func(bound int) (int, error) {
+	// read walks the inbox from q's position, at most bound entries with q.
+	read := func(q inboxQuery, bound int) ([]readRow, error) {
 		var args params
 		where := q.filters(&args)
 		if q.f.Q == "" {
@@ -271,6 +270,21 @@ LIMIT `+pageLimit(q.limit), args)
       WHERE ` + searchCondition("v", q.f.Q, &args) + ` ` + orderBy + ` LIMIT ` + args.add(q.limit)
 		return run(q.joinPage(m, &args), args)
 	}
+	var found []readRow
+	walk := func(bound int) (int, error) {
+		var err error
+		found, err = read(q, bound)
+		return len(found), err
+	}
+	walkOn := func() (int, error) {
+		// From the last row found: the walk passed every entry before it.
+		rest := q
+		at := inboxPosition(q.f, found[len(found)-1])
+		rest.after, rest.limit = &at, q.limit-len(found)
+		more, err := read(rest, math.MaxInt)
+		found = append(found, more...)
+		return len(found), err
+	}
 	fromIDs := func(ids []uuid.UUID) error {
 		// At most SearchFirstLimit index lookups and a top-N sort, however the matches
 		// spread over the conversations. (As a filter, contact_id = ANY(...), the planner
@@ -279,10 +293,11 @@ LIMIT `+pageLimit(q.limit), args)
 		m := `SELECT v.id FROM unnest(` + args.add(ids) + `::uuid[]) AS c(id)
       JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.contact_id = c.id
       WHERE ` + q.filters(&args) + ` ` + orderBy + ` LIMIT ` + args.add(q.limit)
-		_, err := run(q.joinPage(m, &args), args)
+		var err error
+		found, err = run(q.joinPage(m, &args), args)
 		return err
 	}
-	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, walkOn, fromIDs); err != nil {
 		return nil, err
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
