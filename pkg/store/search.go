@@ -81,8 +81,8 @@ const DefaultSearchFirstLimit = 1000
 // the walk that goes on instead near want*searchRareEvery (~32 000) entries, ~7 ms.
 const searchRareEvery = 1250
 
-// searchRare reports whether a bounded walk that found n matches in bound entries (it would
-// have stopped at a full page) estimates q rare enough for the trigram lookup.
+// searchRare reports whether a bounded walk that found n matches, fewer than a page, in its
+// bound entries estimates q rare enough for the trigram lookup.
 func searchRare(n, bound int) bool {
 	return n*searchRareEvery < bound
 }
@@ -90,10 +90,11 @@ func searchRare(n, bound int) bool {
 // searchSteps runs the steps (without q, the list's own walk: walk(0)). walk runs the inbox's
 // query from the page's position walking at most bound entries (math.MaxInt: to the end) and
 // reports how many rows it found; walkOn, after walk found n rows (0 < n < want), walks on
-// from the last of them without bound and reports how many rows there are now, or is nil when
-// the walk cannot go on from a row (the window sort's walks are several, each bounded on its
-// own, so their matches are not a prefix of the order); fromIDs builds the page from the
-// contacts that match (all of them). want is the page size plus one, a full page.
+// from the last of them without bound and reports how many rows there are now. walkOn is nil
+// where a walk cannot go on from a row (sort=window_closing's walks are several, each bounded
+// on its own, so their matches are no prefix of the order) or where nobody measured it
+// (inbox=mentions): those keep step 2 and the walk from the start. fromIDs builds the page
+// from the contacts that match (all of them). want is the page size plus one, a full page.
 func (s *Store) searchSteps(ctx context.Context, ws uuid.UUID, q string, want int,
 	walk func(bound int) (int, error), walkOn func() (int, error), fromIDs func(ids []uuid.UUID) error) error {
 	if q == "" {
