@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -241,19 +242,17 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 			found, err = s.windowFromIDs(ctx, q, ids)
 			return err
 		}
-		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+		if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, nil, fromIDs); err != nil {
 			return nil, err
 		}
 		return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 	}
 	orderBy, _ := q.order()
-	var found []readRow
-	run := func(sql string, args params) (int, error) {
-		var err error
-		found, err = listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
-		return len(found), err
+	run := func(sql string, args params) ([]readRow, error) {
+		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
-	walk := func(bound int) (int, error) {
+	// read walks the inbox from q's position, at most bound entries with q.
+	read := func(q inboxQuery, bound int) ([]readRow, error) {
 		var args params
 		where := q.filters(&args)
 		if q.f.Q == "" {
@@ -272,6 +271,21 @@ LIMIT `+pageLimit(q.limit), args)
       WHERE ` + searchCondition("v", q.f.Q, &args) + ` ` + orderBy + ` LIMIT ` + args.add(q.limit)
 		return run(q.joinPage(m, &args), args)
 	}
+	var found []readRow
+	walk := func(bound int) (int, error) {
+		var err error
+		found, err = read(q, bound)
+		return len(found), err
+	}
+	walkOn := func() (int, error) {
+		// From the last row found: the walk passed every entry before it.
+		rest := q
+		at := inboxPosition(q.f, found[len(found)-1])
+		rest.after, rest.limit = &at, q.limit-len(found)
+		more, err := read(rest, math.MaxInt)
+		found = append(found, more...)
+		return len(found), err
+	}
 	fromIDs := func(ids []uuid.UUID) error {
 		// At most SearchFirstLimit index lookups and a top-N sort, however the matches
 		// spread over the conversations. (As a filter, contact_id = ANY(...), the planner
@@ -280,27 +294,29 @@ LIMIT `+pageLimit(q.limit), args)
 		m := `SELECT v.id FROM unnest(` + args.add(ids) + `::uuid[]) AS c(id)
       JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.contact_id = c.id
       WHERE ` + q.filters(&args) + ` ` + orderBy + ` LIMIT ` + args.add(q.limit)
-		_, err := run(q.joinPage(m, &args), args)
+		var err error
+		found, err = run(q.joinPage(m, &args), args)
 		return err
 	}
 	if d, ok := contact.PhoneFragment(q.f.Q); ok && len(d) == contact.MinPhoneDigits {
-		if err := s.phoneRecent(ctx, q, d, run); err != nil {
+		var err error
+		if found, err = run(q.phoneRecent(d)); err != nil {
 			return nil, err
 		}
-	} else if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+	} else if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, walkOn, fromIDs); err != nil {
 		return nil, err
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 }
 
-// phoneRecent reads the page of a 4-digit phone fragment (one gram) by walking the gram's rows
-// as the inbox orders conversations (contact_phone_grams_recent, migration 0028: each row
-// carries its contact's conversation and its last message instant) and looking up each row's
-// conversation for the page's filters, until the page is full. All statuses: 26 lookups; a
-// filter that keeps one conversation in n, 26·n. (The contacts' lookup, fromIDs, looked up
-// every one of the gram's ~800 conversations at 1 000 000 contacts, and a gram of more than
-// SearchFirstLimit walked the inbox.)
-func (s *Store) phoneRecent(ctx context.Context, q inboxQuery, d string, run func(sql string, args params) (int, error)) error {
+// phoneRecent is the statement of a page for a 4-digit phone fragment (one gram): it walks the
+// gram's rows as the inbox orders conversations (contact_phone_grams_recent, migration 0028:
+// each row carries its contact's conversation and that conversation's last message instant)
+// and looks up each row's conversation for the page's filters, until the page is full. All
+// statuses: 26 lookups; a filter that keeps one conversation in n, 26·n. (The contacts'
+// lookup, fromIDs, looked up every one of the gram's ~800 conversations at 1 000 000
+// contacts, and a gram of more than SearchFirstLimit walked the inbox.)
+func (q inboxQuery) phoneRecent(d string) (string, params) {
 	dir, op := "DESC", "<"
 	if q.f.Sort == conversation.SortOldest {
 		dir, op = "ASC", ">"
@@ -315,8 +331,7 @@ func (s *Store) phoneRecent(ctx context.Context, q inboxQuery, d string, run fun
       JOIN conversations v ON v.workspace_id = g.workspace_id AND v.id = g.conversation_id
       WHERE ` + where + ` AND ` + q.filters(&args) + `
       ORDER BY g.last_message_at ` + dir + `, g.conversation_id ` + dir + ` LIMIT ` + args.add(q.limit)
-	_, err := run(q.joinPage(m, &args), args)
-	return err
+	return q.joinPage(m, &args), args
 }
 
 // ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations

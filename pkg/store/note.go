@@ -281,7 +281,7 @@ LIMIT `+pageLimit(q.limit), args)
 		_, err := run(joinPage(m, &args), args)
 		return err
 	}
-	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, fromIDs); err != nil {
+	if err := s.searchSteps(ctx, q.ws, q.f.Q, q.limit, walk, nil, fromIDs); err != nil {
 		return nil, err
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i].readRow })
