@@ -198,13 +198,13 @@ func all(t *testing.T, e *apitest.Env, token string) []contactBody {
 	}
 }
 
-// TestInboxPhoneSearchRecent holds the inbox's 4-digit search, which walks a gram's rows in the
-// inbox's order (migration 0028: each row carries its conversation's last message instant), to
-// the page the plain inbox gives for the contacts that hold the digits: the same conversations
-// in the same order, page after page, newest or oldest first, under a status filter, with
-// conversations spread over many days and several at one instant; and as a message moves a
-// conversation to the front.
-func TestInboxPhoneSearchRecent(t *testing.T) {
+// TestInboxPhoneSearchByDay holds the inbox's 4-digit search, which reads a gram's rows latest
+// day of last message first (migration 0028), to the page the plain inbox gives for the
+// contacts that hold the digits: the same conversations in the same order, page after page,
+// newest or oldest first, under a status filter, with conversations spread over many days and
+// several at one instant; as a message moves a conversation to a new day; and through the walk
+// that takes over when a page's days hold more rows than the search looks up.
+func TestInboxPhoneSearchByDay(t *testing.T) {
 	e := apitest.New(t)
 	w := e.NewWorkspace(t, "Acme")
 	other := e.NewWorkspace(t, "Globex")
@@ -303,6 +303,15 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 			t.Fatalf("after its message %s leads the search, got %v", oldest, got)
 		}
 		check(t, "all", "newest", "0003", 100)
+	})
+
+	t.Run("a gram that crowds its latest days walks the inbox", func(t *testing.T) {
+		first := e.Store.SearchFirstLimit
+		defer func() { e.Store.SearchFirstLimit = first }()
+		// The latest days of a page hold 26 or more rows: more than 10.
+		e.Store.SearchFirstLimit = 10
+		check(t, "all", "newest", "7700", 400)
+		check(t, "closed", "oldest", "0003", 25)
 	})
 
 	t.Run("tenancy", func(t *testing.T) {

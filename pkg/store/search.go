@@ -26,8 +26,9 @@ import (
 // full page after a few index pages (phoneContacts, Contacts), and the inbox looks its
 // contacts up there (step 2 below, in place of the trigram index and of the first walk, which
 // a fragment held by one contact in 1 000 would read to the end). For a fragment of 4 digits
-// (one gram) the inbox's lists by last message walk the gram's rows in the inbox's order
-// instead (migration 0028, inboxQuery.phoneRecent), looking up only the conversations they pass.
+// (one gram) the inbox's lists by last message read the gram's rows latest day first instead
+// (migration 0028, Store.phoneDays), and look up only the conversations of the days that hold
+// the page.
 // Migration 0008 puts that text in the indexes
 // the lists walk (contacts_search_walk, and the inbox's status and assignee indexes;
 // conversations copy their contact's text, kept equal by triggers), so walking a list and
