@@ -253,11 +253,11 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	run := func(sql string, args params) ([]readRow, error) {
 		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
-	// picked runs m, which picks the page's conversation ids (a search's walk, phoneRecent), planned
-	// for its arguments, and then the page's join for those ids, which keeps one plan: the plan
-	// cache never adopted a generic plan for the walk and the join in one statement (its
-	// estimate for an unknown workspace is a tenth of the rows), and planning that ten-table
-	// join on every request cost ~0.75 ms, as much as running it.
+	// picked runs m, which picks the page's conversation ids (a search's walk, phoneDays' second
+	// statement), planned for its arguments, and then the page's join for those ids, which
+	// keeps one plan: the plan cache never adopted a generic plan for the walk and the join in
+	// one statement (its estimate for an unknown workspace is a tenth of the rows), and
+	// planning that ten-table join on every request cost ~0.75 ms, as much as running it.
 	picked := func(m string, args params) ([]readRow, error) {
 		ids, err := pgx.CollectRows(s.query(ctx, m, planEach(args)...), pgx.RowTo[uuid.UUID])
 		if err != nil {
