@@ -28,11 +28,10 @@ import (
 // a fragment held by one contact in 1 000 would read to the end). For a fragment of 4 digits
 // (one gram) the inbox's lists by last message read the gram's rows latest day first instead
 // (migration 0028, Store.phoneDays), and look up only the conversations of the days that hold
-// the page.
-// Migration 0008 puts that text in the indexes
-// the lists walk (contacts_search_walk, and the inbox's status and assignee indexes;
-// conversations copy their contact's text, kept equal by triggers), so walking a list and
-// testing each entry reads no table row.
+// the page. Migration 0008 puts the search text and the digits in the indexes the lists walk
+// (contacts_search_walk, and the inbox's status and assignee indexes; conversations copy their
+// contact's text, kept equal by triggers), so walking a list and testing each entry reads no
+// table row.
 //
 // Contact search (Contacts) first walks contacts_search_walk newest first over at most
 // SearchWalkBound entries (a common fragment fills its page there), and otherwise runs one
