@@ -137,6 +137,21 @@ func inbox(t *testing.T, e *apitest.Env, token string, q url.Values) conversatio
 	return p
 }
 
+// inboxPages lists every page of the inbox with the query (q's cursor is set on the way) and
+// answers their rows in order.
+func inboxPages(t *testing.T, e *apitest.Env, token string, q url.Values) []conversationBody {
+	t.Helper()
+	var rows []conversationBody
+	for {
+		p := inbox(t, e, token, q)
+		rows = append(rows, p.Data...)
+		if p.NextCursor == nil {
+			return rows
+		}
+		q.Set("cursor", *p.NextCursor)
+	}
+}
+
 func inboxIDs(t *testing.T, e *apitest.Env, token string, q url.Values) []string {
 	t.Helper()
 	p := inbox(t, e, token, q)

@@ -52,16 +52,10 @@ func TestPhoneSearch(t *testing.T) {
 		t.Helper()
 		var ids []string
 		v := url.Values{"status": {"all"}, "inbox": {"all"}, "q": {q}, "limit": {fmt.Sprint(limit)}}
-		for {
-			p := inbox(t, e, token, v)
-			for _, c := range p.Data {
-				ids = append(ids, c.ID)
-			}
-			if p.NextCursor == nil {
-				return ids
-			}
-			v.Set("cursor", *p.NextCursor)
+		for _, c := range inboxPages(t, e, token, v) {
+			ids = append(ids, c.ID)
 		}
+		return ids
 	}
 	// want is what the documented rule answers, from every contact of the workspace: its ids,
 	// newest first, and their conversations' ids (as a set).
@@ -229,17 +223,11 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 		t.Helper()
 		v.Set("inbox", "all")
 		v.Set("limit", fmt.Sprint(limit))
-		for {
-			p := inbox(t, e, w.OwnerToken, v)
-			for _, c := range p.Data {
-				ids = append(ids, c.ID)
-				phones = append(phones, *c.Contact.Phone)
-			}
-			if p.NextCursor == nil {
-				return ids, phones
-			}
-			v.Set("cursor", *p.NextCursor)
+		for _, c := range inboxPages(t, e, w.OwnerToken, v) {
+			ids = append(ids, c.ID)
+			phones = append(phones, *c.Contact.Phone)
 		}
+		return ids, phones
 	}
 	// check compares the search with the plain list filtered by the digits.
 	check := func(t *testing.T, status, sort, q string, min int) {
