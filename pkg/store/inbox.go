@@ -319,13 +319,14 @@ LIMIT `+pageLimit(q.limit), args)
 	}
 	done := false
 	if d, ok := contact.PhoneFragment(q.f.Q); ok && len(d) == contact.MinPhoneDigits {
-		var rows []readRow
-		var err error
-		if rows, done, err = s.phoneDays(ctx, q, d, picked, fromIDs); err != nil {
-			return nil, err
+		fromDays := func(m string, args params) error {
+			var err error
+			found, err = picked(m, args)
+			return err
 		}
-		if rows != nil {
-			found = rows
+		var err error
+		if done, err = s.phoneDays(ctx, q, d, fromDays, fromIDs); err != nil {
+			return nil, err
 		}
 	}
 	if !done {
@@ -344,7 +345,7 @@ LIMIT `+pageLimit(q.limit), args)
 //     match, and fromIDs builds the page from their contacts.
 //  2. The rows of the cutoff day and the later ones, sorted by the exact last message: every
 //     conversation of an earlier day is older than all of these, so they hold the page. It
-//     picks the page's ids, and picked joins the page for them.
+//     picks the page's ids, and fromDays builds the page from them (picked, in inbox).
 //
 // At 1 000 000 contacts a gram has ~800 rows (a third of the bench's more than 1 000), of which
 // a page looks up ~30-100 conversations, where the contacts' lookup (fromIDs) looked up all of
@@ -353,7 +354,7 @@ LIMIT `+pageLimit(q.limit), args)
 // them (a country or area code, or every conversation written today) is done false, and the
 // search's steps walk the inbox instead, which such a fragment fills at once.
 func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string,
-	picked func(m string, args params) ([]readRow, error), fromIDs func(ids []uuid.UUID) error) (rows []readRow, done bool, err error) {
+	fromDays func(m string, args params) error, fromIDs func(ids []uuid.UUID) error) (done bool, err error) {
 	// The same walk for both statements: the gram's rows in day order (the cursor's day
 	// bounds it), their conversations by (workspace_id, contact_id), the page's filters.
 	dayOrder, edge, after, cutoff := "DESC", "min", "<=", ">="
@@ -390,17 +391,17 @@ FROM w`
 	}
 	walked, err := listRows[dayRow](ctx, s, "conversations", first, args, true, q.limit)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if len(walked) < q.limit {
 		ids := make([]uuid.UUID, len(walked))
 		for i, r := range walked {
 			ids[i] = r.ContactID
 		}
-		return nil, true, fromIDs(ids)
+		return true, fromIDs(ids)
 	}
 	if walked[0].Crowd > int64(s.SearchFirstLimit) {
-		return nil, false, nil
+		return false, nil
 	}
 
 	orderBy, _ := q.order()
@@ -409,8 +410,7 @@ FROM w`
 	// scripts (bench/scenario.go sqlLiteral).
 	m := `SELECT v.id FROM ` + gramRows(&args) + ` AND g.last_day ` + cutoff + ` ` + args.add(int(walked[len(walked)-1].LastDay)) + `
       ` + orderBy + ` LIMIT ` + args.add(q.limit)
-	rows, err = picked(m, args)
-	return rows, true, err
+	return true, fromDays(m, args)
 }
 
 // ExplainConversations returns EXPLAIN (ANALYZE, BUFFERS) of each statement Conversations
