@@ -75,6 +75,9 @@ func TestInboxPagesKeepTheirPlan(t *testing.T) {
 		// keeps its plan.
 		{"open, q", conversation.Filter{Status: "open", Q: "ann"}, false, 0},
 		{"open, q: the page for the ids", conversation.Filter{Status: "open", Q: "ann"}, true, 1},
+		// 4 phone digits pick the page's ids from the gram's rows by day the same way for any
+		// gram (Store.phoneDays).
+		{"all, 4 phone digits", conversation.Filter{Status: "all", Q: "5550"}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var page0 store.Statement
