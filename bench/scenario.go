@@ -127,6 +127,30 @@ var scenarios = []scenario{
 		}),
 	},
 	{
+		// The two searches above without their q: the same lists, which issue 19 measures each
+		// search against (every status: conversations_recent; closed: conversations_closed).
+		id:    "inbox-all",
+		name:  "inbox list: all statuses",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=all")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: conversation.FilterAll}
+		}),
+	},
+	{
+		id:    "inbox-closed",
+		name:  "inbox list: closed",
+		needs: "GET /v1/conversations",
+		request: func(f *fixture, i int) vegeta.Target {
+			return f.get(i, "/v1/conversations?status=closed")
+		},
+		reads: inboxReads(func(_ *fixture, _ int, _ uuid.UUID) conversation.Filter {
+			return conversation.Filter{Status: "closed"}
+		}),
+	},
+	{
 		// The tab counts an inbox shows beside its list: counters, not count(*) over the open set.
 		id:    "counts",
 		name:  "inbox tab counts",
