@@ -277,12 +277,28 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	// matches to picks. Only columns of the walked index (conversations_open, _closed,
 	// _snoozed, _recent, _assignee carry the search text), so the walk reads no table row. The
 	// subquery's LIMIT keeps the walk a walk (see Contacts).
+	//
+	// A bounded walk reads its index whatever the fragment, so it is prepared with its limits
+	// written in, and keeps the generic plan, as the list's page does (unless the list's own
+	// filters are planned for their arguments: inboxQuery.planEach): planning it on every
+	// request cost ~0.15 ms. The walk without bound stays planned for its fragment.
+	list := q
+	list.f.Q = ""
 	pick := func(q inboxQuery, bound int) error {
 		var args params
+		prepared := bound != math.MaxInt && !list.planEach()
+		limits := func(n int) string {
+			if prepared {
+				return pageLimit(n)
+			}
+			return args.add(n)
+		}
+		where := q.filters(&args)
+		cond := searchCondition("v", q.f.Q, &args)
 		m := `SELECT v.id, v.last_message_at FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
-      WHERE ` + q.filters(&args) + ` ` + orderBy + ` LIMIT ` + args.add(bound) + `) v
-      WHERE ` + searchCondition("v", q.f.Q, &args) + ` ` + orderBy + ` LIMIT ` + args.add(q.limit)
-		more, err := listRows[pickedRow](ctx, s, "conversations", m, args, true, q.limit)
+      WHERE ` + where + ` ` + orderBy + ` LIMIT ` + limits(bound) + `) v
+      WHERE ` + cond + ` ` + orderBy + ` LIMIT ` + limits(q.limit)
+		more, err := listRows[pickedRow](ctx, s, "conversations", m, args, !prepared, q.limit)
 		picks = append(picks, more...)
 		return err
 	}

@@ -71,9 +71,10 @@ func TestInboxPagesKeepTheirPlan(t *testing.T) {
 		{"all, mine", conversation.Filter{Status: "all", Inbox: conversation.InboxMine, Me: me, Reader: &me}, false, 0},
 		{"open, a channel", conversation.Filter{Status: "open", ChannelID: &channel}, false, 0},
 		{"open, a label", conversation.Filter{Status: "open", LabelID: &l.ID}, false, 0},
-		// A search's walk picks the page's ids, planned for its q; the page's join for those ids
-		// keeps its plan.
-		{"open, q", conversation.Filter{Status: "open", Q: "ann"}, false, 0},
+		// A search's bounded walk picks the page's ids, and the page's join for those ids: each
+		// keeps its plan whatever q is.
+		{"open, q", conversation.Filter{Status: "open", Q: "ann"}, true, 0},
+		{"open, a label, q", conversation.Filter{Status: "open", LabelID: &l.ID, Q: "ann"}, false, 0},
 		{"open, q: the page for the ids", conversation.Filter{Status: "open", Q: "ann"}, true, 1},
 		// 4 phone digits pick the page's ids from the gram's rows by day the same way for any
 		// gram (Store.phoneDays).
