@@ -434,11 +434,11 @@ SELECT v.id, (SELECT crowd FROM c) AS crowd FROM (
       AND (SELECT n FROM e) = ` + limit + ` AND (SELECT crowd FROM c) <= ` + pageLimit(s.SearchFirstLimit) + `
   ) v
 ` + orderBy + ` LIMIT ` + limit
-	type pickedRow struct {
+	type dayRow struct {
 		ID    uuid.UUID `db:"id"`
-		Crowd int64     `db:"crowd"`
+		Crowd int64     `db:"crowd"` // the gram's rows in the page's days, up to SearchFirstLimit+1
 	}
-	rows, err := listRows[pickedRow](ctx, s, "conversations", sql, args, list.planEach(), q.limit)
+	rows, err := listRows[dayRow](ctx, s, "conversations", sql, args, list.planEach(), q.limit)
 	if err != nil {
 		return false, err
 	}
