@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -221,7 +222,9 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 	// with their contacts' phones.
 	pages := func(t *testing.T, v url.Values, limit int) (ids, phones []string) {
 		t.Helper()
-		v.Set("inbox", "all")
+		if !v.Has("inbox") {
+			v.Set("inbox", "all")
+		}
 		v.Set("limit", fmt.Sprint(limit))
 		for _, c := range inboxPages(t, e, w.OwnerToken, v) {
 			ids = append(ids, c.ID)
@@ -229,10 +232,11 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 		}
 		return ids, phones
 	}
-	// check compares the search with the plain list filtered by the digits.
-	check := func(t *testing.T, status, sort, q string, min int) {
+	// checkIn compares the search with the plain list filtered by the digits, under the
+	// request's other filters.
+	checkIn := func(t *testing.T, filters url.Values, q string, min int) {
 		t.Helper()
-		list, phones := pages(t, url.Values{"status": {status}, "sort": {sort}}, 100)
+		list, phones := pages(t, maps.Clone(filters), 100)
 		var want []string
 		for i, id := range list {
 			if strings.Contains(digitsOf(phones[i]), q) {
@@ -240,14 +244,20 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 			}
 		}
 		if len(want) < min {
-			t.Fatalf("status=%s q=%s: %d conversations hold the digits, the case needs %d", status, q, len(want), min)
+			t.Fatalf("%v q=%s: %d conversations hold the digits, the case needs %d", filters, q, len(want), min)
 		}
 		for _, limit := range []int{1, 7, 26, 100} {
-			got, _ := pages(t, url.Values{"status": {status}, "sort": {sort}, "q": {q}}, limit)
+			v := maps.Clone(filters)
+			v.Set("q", q)
+			got, _ := pages(t, v, limit)
 			if !slices.Equal(got, want) {
-				t.Errorf("status=%s sort=%s q=%s limit %d: %d conversations %v, want %d %v", status, sort, q, limit, len(got), got, len(want), want)
+				t.Errorf("%v q=%s limit %d: %d conversations %v, want %d %v", filters, q, limit, len(got), got, len(want), want)
 			}
 		}
+	}
+	check := func(t *testing.T, status, sort, q string, min int) {
+		t.Helper()
+		checkIn(t, url.Values{"status": {status}, "sort": {sort}}, q, min)
 	}
 	cases := []struct {
 		q   string
@@ -300,6 +310,33 @@ WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID); err != nil {
 		e.Store.SearchFirstLimit = 10
 		check(t, "all", "newest", "7700", 400)
 		check(t, "closed", "oldest", "0003", 25)
+	})
+
+	t.Run("mine and a label", func(t *testing.T) {
+		// Every other conversation is the owner's, every third carries a label: the page's
+		// filters apply to the gram's rows of every day (a label's page is planned for its
+		// arguments, mine of every status too; open and mine keeps the generic plan).
+		refund := newLabel(t, e, w.OwnerToken, "Refund", "#e5484d")
+		if _, err := e.Store.Pool.Exec(ctx, `
+UPDATE conversations v SET assignee_id = CASE WHEN n.i % 2 = 0 THEN $2::uuid END
+FROM (SELECT v.id, right(c.phone, 6)::int AS i FROM conversations v
+      JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id WHERE v.workspace_id = $1) n
+WHERE v.workspace_id = $1 AND v.id = n.id`, w.ID, w.OwnerID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Store.Pool.Exec(ctx, `
+INSERT INTO conversation_labels (workspace_id, conversation_id, label_id, created_at)
+SELECT v.workspace_id, v.id, $2, now() FROM conversations v JOIN contacts c ON c.workspace_id = v.workspace_id AND c.id = v.contact_id
+WHERE v.workspace_id = $1 AND right(c.phone, 6)::int % 3 = 0`, w.ID, refund.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, sort := range []string{"newest", "oldest"} {
+			for _, q := range []string{"7700", "0003"} {
+				checkIn(t, url.Values{"status": {"all"}, "inbox": {"mine"}, "sort": {sort}}, q, 15)
+				checkIn(t, url.Values{"status": {"open"}, "inbox": {"mine"}, "sort": {sort}}, q, 10)
+				checkIn(t, url.Values{"status": {"all"}, "label_id": {refund.ID}, "sort": {sort}}, q, 10)
+			}
+		}
 	})
 
 	t.Run("tenancy", func(t *testing.T) {
