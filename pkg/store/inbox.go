@@ -123,6 +123,14 @@ func (q inboxQuery) planEach() bool {
 	return !oneStatus && (f.Inbox == conversation.InboxMine || f.AssigneeID != nil || f.TeamID != nil)
 }
 
+// listPlanEach reports whether the page's list without q is planned for its arguments on every
+// execution: a search statement whose plan does not depend on q (a bounded walk, phoneDays)
+// is prepared unless the list's own filters need planning.
+func (q inboxQuery) listPlanEach() bool {
+	q.f.Q = ""
+	return q.planEach()
+}
+
 // pageLimit is the LIMIT of a page's statement, written in (see planEach): limit comes from
 // page.Request, an int the API bounds, never text from a request.
 func pageLimit(limit int) string { return strconv.Itoa(limit) }
@@ -280,13 +288,11 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	//
 	// A bounded walk reads its index whatever the fragment, so it is prepared with its limits
 	// written in, and keeps the generic plan, as the list's page does (unless the list's own
-	// filters are planned for their arguments: inboxQuery.planEach): planning it on every
+	// filters are planned for their arguments: inboxQuery.listPlanEach): planning it on every
 	// request cost ~0.15 ms. The walk without bound stays planned for its fragment.
-	list := q
-	list.f.Q = ""
 	pick := func(q inboxQuery, bound int) error {
 		var args params
-		prepared := bound != math.MaxInt && !list.planEach()
+		prepared := bound != math.MaxInt && !q.listPlanEach()
 		limits := func(n int) string {
 			if prepared {
 				return pageLimit(n)
@@ -394,33 +400,32 @@ func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string, join func
 	if q.f.Sort == conversation.SortOldest {
 		dayOrder, edge, cutoff = "ASC", "max", "<="
 	}
-	orderBy, _ := q.order()
+	orderBy, op := q.order()
 	// Its plan is the same for every gram: the gram's rows from contact_phone_grams_day, and
 	// their conversations by (workspace_id, contact_id). So it is prepared, its limits written
 	// in (see pageLimit), and PostgreSQL's plan cache keeps its generic plan, where planning it
 	// for each request cost 0.57 ms, as much as running it. Unless the page's filters are
-	// planned for their arguments (a label, a channel: inboxQuery.planEach).
-	list := q
-	list.f.Q = ""
+	// planned for their arguments (a label, a channel: inboxQuery.listPlanEach).
 	var args params
 	ws, gram, limit := args.add(q.ws), args.add(digitGrams(d)[0])+"::int2", pageLimit(q.limit)
-	// The gram's rows (the cursor's day bounds them), their conversations by (workspace_id,
-	// contact_id), the page's filters.
+	day := ""
+	if q.after != nil {
+		day = args.add(q.after.At)
+	}
+	// The gram's rows of table alias g (the cursor's day bounds them).
 	gramRows := func(g string) string {
 		where := g + `.workspace_id = ` + ws + ` AND ` + g + `.gram = ` + gram + ` AND ` + g + `.last_day IS NOT NULL`
-		if q.after != nil {
-			_, op := q.order()
-			where += ` AND ` + g + `.last_day ` + op + `= conversation_day(` + args.add(q.after.At) + `)`
+		if day != "" {
+			where += ` AND ` + g + `.last_day ` + op + `= conversation_day(` + day + `)`
 		}
 		return where
 	}
-	joined := func() string {
-		return `contact_phone_grams g
+	// The gram's rows, their conversations by (workspace_id, contact_id), the page's filters.
+	joined := `contact_phone_grams g
       JOIN conversations v ON v.workspace_id = g.workspace_id AND v.contact_id = g.contact_id
       WHERE ` + gramRows("g") + ` AND ` + q.filters(&args)
-	}
 	sql := `WITH w AS MATERIALIZED (
-    SELECT g.last_day, g.contact_id, v.id, v.last_message_at FROM ` + joined() + `
+    SELECT g.last_day, g.contact_id, v.id, v.last_message_at FROM ` + joined + `
     ORDER BY g.last_day ` + dayOrder + ` LIMIT ` + limit + `),
   e AS (SELECT ` + edge + `(w.last_day) AS day, count(*) AS n FROM w),
   c AS (SELECT CASE WHEN e.n < ` + limit + ` THEN 0 ELSE (SELECT count(*) FROM (
@@ -429,7 +434,7 @@ func (s *Store) phoneDays(ctx context.Context, q inboxQuery, d string, join func
 SELECT v.id, (SELECT crowd FROM c) AS crowd FROM (
     SELECT w.id, w.last_message_at FROM w
     UNION ALL
-    SELECT v.id, v.last_message_at FROM ` + joined() + ` AND g.last_day = (SELECT day FROM e)
+    SELECT v.id, v.last_message_at FROM ` + joined + ` AND g.last_day = (SELECT day FROM e)
       AND g.contact_id <> ALL (ARRAY(SELECT w.contact_id FROM w))
       AND (SELECT n FROM e) = ` + limit + ` AND (SELECT crowd FROM c) <= ` + pageLimit(s.SearchFirstLimit) + `
   ) v
@@ -438,7 +443,7 @@ SELECT v.id, (SELECT crowd FROM c) AS crowd FROM (
 		ID    uuid.UUID `db:"id"`
 		Crowd int64     `db:"crowd"` // the gram's rows in the page's days, up to SearchFirstLimit+1
 	}
-	rows, err := listRows[dayRow](ctx, s, "conversations", sql, args, list.planEach(), q.limit)
+	rows, err := listRows[dayRow](ctx, s, "conversations", sql, args, q.listPlanEach(), q.limit)
 	if err != nil {
 		return false, err
 	}
