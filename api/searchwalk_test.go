@@ -128,10 +128,9 @@ func TestSearchWalksOn(t *testing.T) {
 		})
 	}
 
-	// The first page's statements: the first walk (2 of its 4 entries match) and the walk on
-	// from the second match, positioned after it, never the trigram lookup; then one join of
-	// the page for the ids of both walks, and the page's labels.
-	e.Store.SearchWalkBound, e.Store.SearchFirstLimit = 4, 1000
+	// A first walk that fills the page reads it in one statement, the walk joined to the
+	// page's columns, and then the page's labels.
+	e.Store.SearchWalkBound, e.Store.SearchFirstLimit = bound, first
 	ctx := context.Background()
 	ws := uuid.MustParse(w.ID)
 	plans, err := e.Store.ExplainConversations(ctx, ws, conversation.Filter{Status: "open", Sort: conversation.SortNewest, Q: "walkon"},
@@ -139,9 +138,22 @@ func TestSearchWalksOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(plans) != 2 || !strings.Contains(plans[0], "strpos") || !strings.Contains(plans[0], " on contacts c") {
+		t.Errorf("%d statements, want the first walk with the page's join, and the page's labels:\n%s", len(plans), strings.Join(plans, "\n\n"))
+	}
+	// The first page's statements when the first walk is 4 entries: the first walk (2 of
+	// its 4 entries match) with their join, and the walk on from the second match,
+	// positioned after it, never the trigram lookup; then the join of the page's rows the
+	// walk on picked, and the page's labels.
+	e.Store.SearchWalkBound, e.Store.SearchFirstLimit = 4, 1000
+	plans, err = e.Store.ExplainConversations(ctx, ws, conversation.Filter{Status: "open", Sort: conversation.SortNewest, Q: "walkon"},
+		page.Request{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(plans) != 4 || !strings.Contains(plans[1], convs[3]) || strings.Contains(plans[1], "contacts_search_trgm") ||
 		!strings.Contains(plans[2], "unnest") {
-		t.Errorf("%d statements, want the first walk, the walk on from %s, the page of both and the page's labels:\n%s", len(plans), convs[3],
+		t.Errorf("%d statements, want the first walk, the walk on from %s, the page of its rows and the page's labels:\n%s", len(plans), convs[3],
 			strings.Join(plans, "\n\n"))
 	}
 	plans, err = e.Store.ExplainContacts(ctx, ws, contact.Filter{Q: "walkon"}, page.Request{Limit: 3})

@@ -234,6 +234,22 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 ` + orderBy
 }
 
+// walkSQL selects (id, last_message_at) of the conversations matching q.f.Q (by cond) among
+// the first bound entries of the inbox from q's position (math.MaxInt: all), at most the
+// page's size, in the inbox's order; limits writes a LIMIT's number. The walk passes on only
+// the column cond tests: the phone digits of every entry cost a name's walk ~10 % more.
+func (q inboxQuery) walkSQL(bound int, cond func(alias, q string, args *params) string, args *params, limits func(int) string) string {
+	orderBy, _ := q.order()
+	where := q.filters(args)
+	tested := "v.search_text"
+	if _, ok := contact.PhoneFragment(q.f.Q); ok {
+		tested = "v.phone_digits"
+	}
+	return `SELECT v.id, v.last_message_at FROM (SELECT v.id, v.last_message_at, ` + tested + ` FROM conversations v
+      WHERE ` + where + ` ` + orderBy + ` LIMIT ` + limits(bound) + `) v
+      WHERE ` + cond("v", q.f.Q, args) + ` ` + orderBy + ` LIMIT ` + limits(q.limit)
+}
+
 // inbox reads one page: without q the list's own walk, with q the search's steps (under
 // sort=window_closing, and for a window filter without q, windowInbox's walks and
 // windowFromIDs); then the page's labels and read state (pageExtras).
@@ -259,11 +275,10 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	run := func(sql string, args params) ([]readRow, error) {
 		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
-	// join builds the page from the conversation ids a search picked (its walks, phoneDays), in
-	// the inbox's order: the page's join for those ids keeps one plan, where the plan cache
-	// never adopted a generic plan for the walk and the join in one statement (its estimate
-	// for an unknown workspace is a tenth of the rows), and planning that ten-table join on
-	// every request cost ~0.75 ms, as much as running it.
+	// join builds the page from the conversation ids a search picked (the walks after the
+	// first, phoneDays), in the inbox's order: the page's join for those ids keeps one plan,
+	// where a statement that picks them and is planned for its arguments would plan the
+	// ten-table join on every request (~0.75 ms, as much as running it).
 	join := func(ids []uuid.UUID) ([]readRow, error) {
 		if len(ids) == 0 {
 			return []readRow{}, nil
@@ -273,39 +288,51 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 		return listRows[readRow](ctx, s, "conversations", sql, page, false, len(ids))
 	}
 	var found []readRow
-	// A search's walks pick conversations at their positions, and the page is joined once
-	// for all of them (joinPicks): a fragment that walks on joins one page, not two.
+	// A search's walks pick conversations at their positions (picks). The first walk's are
+	// joined in its own statement (walkJoined) when its plan does not depend on q; the rest
+	// are joined once at the end (joinPicks), for all the walks that picked them.
 	type pickedRow struct {
 		ID            uuid.UUID `db:"id"`
 		LastMessageAt time.Time `db:"last_message_at"`
 	}
 	var picks []pickedRow
 	joinPicks := false
+	// joined is how many of picks found already holds as rows: the first, bounded walk's
+	// (walkJoined).
+	joined := 0
 	// pick walks the inbox with q from q's position, at most bound entries, and adds its
 	// matches to picks. Only columns of the walked index (conversations_open, _closed,
 	// _snoozed, _recent, _assignee carry the search text), so the walk reads no table row. The
-	// subquery's LIMIT keeps the walk a walk (see Contacts).
-	//
-	// A bounded walk reads its index whatever the fragment, so it is prepared with its limits
-	// written in, and keeps the generic plan, as the list's page does (unless the list's own
-	// filters are planned for their arguments: inboxQuery.listPlanEach): planning it on every
-	// request cost ~0.15 ms. The walk without bound stays planned for its fragment.
+	// subquery's LIMIT keeps the walk a walk (see Contacts). The walk without bound, and walks
+	// under a label or channel filter (inboxQuery.listPlanEach), are planned for their
+	// arguments.
 	pick := func(q inboxQuery, bound int) error {
 		var args params
-		prepared := bound != math.MaxInt && !q.listPlanEach()
-		limits := func(n int) string {
-			if prepared {
-				return pageLimit(n)
-			}
-			return args.add(n)
-		}
-		where := q.filters(&args)
-		cond := searchCondition("v", q.f.Q, &args)
-		m := `SELECT v.id, v.last_message_at FROM (SELECT v.id, v.last_message_at, v.search_text, v.phone_digits FROM conversations v
-      WHERE ` + where + ` ` + orderBy + ` LIMIT ` + limits(bound) + `) v
-      WHERE ` + cond + ` ` + orderBy + ` LIMIT ` + limits(q.limit)
-		more, err := listRows[pickedRow](ctx, s, "conversations", m, args, !prepared, q.limit)
+		m := q.walkSQL(bound, searchCondition, &args, func(n int) string { return args.add(n) })
+		more, err := listRows[pickedRow](ctx, s, "conversations", m, args, true, q.limit)
 		picks = append(picks, more...)
+		return err
+	}
+	// walkJoined is the first, bounded walk of a page whose list keeps one plan (not
+	// listPlanEach), joined to the page's columns in the same statement: a fragment that
+	// fills its page there (most do) costs one statement, not a walk and a join. It reads its
+	// index whatever the fragment, so it is prepared with its limits written in, and keeps the
+	// generic plan, as the list's page does. q is tested with strpos, not LIKE: PostgreSQL
+	// estimates a LIKE pattern from the column's statistics, so each fragment's custom plan
+	// came out cheaper than the generic plan and the plan cache never adopted it (0 generic
+	// plans in 8 executions, 1.3 ms of planning for each); strpos has one estimate for any
+	// fragment, and the same matches (q has no wildcards to escape).
+	walkJoined := func(bound int) error {
+		var args params
+		// MATERIALIZED: the walk runs once, whichever side of the join the plan puts it on
+		// (on an almost empty table the planner may loop over the conversations outside).
+		m := "WITH w AS MATERIALIZED (" + q.walkSQL(bound, walkCondition, &args, pageLimit) + ")\n"
+		m += q.joinPage("SELECT w.id FROM w", &args)
+		rows, err := listRows[readRow](ctx, s, "conversations", m, args, false, q.limit)
+		found, joined = rows, len(rows)
+		for _, r := range rows {
+			picks = append(picks, pickedRow{ID: r.ID, LastMessageAt: r.LastMessageAt})
+		}
 		return err
 	}
 	walk := func(bound int) (int, error) {
@@ -320,8 +347,13 @@ WHERE `+q.filters(&args)+`
 LIMIT `+pageLimit(q.limit), args)
 			return len(found), err
 		}
-		picks, joinPicks = nil, true
-		err := pick(q, bound)
+		picks, joinPicks, found, joined = nil, true, nil, 0
+		var err error
+		if bound != math.MaxInt && !q.listPlanEach() {
+			err = walkJoined(bound)
+		} else {
+			err = pick(q, bound)
+		}
 		return len(picks), err
 	}
 	walkOn := func() (int, error) {
@@ -362,15 +394,18 @@ LIMIT `+pageLimit(q.limit), args)
 			return nil, err
 		}
 	}
-	if joinPicks {
-		ids := make([]uuid.UUID, len(picks))
-		for i, p := range picks {
-			ids[i] = p.ID
+	if joinPicks && len(picks) > joined {
+		// The rows the walks picked past the first walk's, which come after them in the
+		// inbox's order.
+		ids := make([]uuid.UUID, 0, len(picks)-joined)
+		for _, p := range picks[joined:] {
+			ids = append(ids, p.ID)
 		}
-		var err error
-		if found, err = join(ids); err != nil {
+		rest, err := join(ids)
+		if err != nil {
 			return nil, err
 		}
+		found = append(found[:joined], rest...)
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 }

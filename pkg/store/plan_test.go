@@ -55,36 +55,53 @@ func TestInboxPagesKeepTheirPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	me, channel := owner.ID, uuid.New()
+	// Fragments of the contacts' names, each held by more than a page of them; newest, by
+	// the two newest too (Ann 29 and 28: a first walk of 2 entries finds both and walks on).
+	fragments := []string{"ann", "nn 1", "ann 2", "n 1", "ANN", "an", "ann 1", "nn"}
+	newest := []string{"ann", "ann 2", "nn 2", "n 2", "ANN 2", "an"}
 	for _, tc := range []struct {
 		name string
 		f    conversation.Filter
 		keep bool
 		stmt int // which of the request's statements (0: the page's)
+		// bound is the search's first walk (0: the default), and qs the fragments the
+		// executions search in turn (nil: f.Q each time).
+		bound int
+		qs    []string
 	}{
-		{"open", conversation.Filter{Status: "open"}, true, 0},
-		{"open, mine", conversation.Filter{Status: "open", Inbox: conversation.InboxMine, Me: me, Reader: &me}, true, 0},
-		{"snoozed, oldest", conversation.Filter{Status: "snoozed", Sort: conversation.SortOldest, Reader: &me}, true, 0},
-		{"all", conversation.Filter{Status: "all"}, true, 0},
-		{"open, unassigned", conversation.Filter{Status: "open", Inbox: conversation.InboxUnassigned}, true, 0},
-		{"open, an assignee", conversation.Filter{Status: "open", AssigneeID: &me}, true, 0},
-		{"mentions", conversation.Filter{Status: "all", Inbox: conversation.InboxMentions, Me: me, Reader: &me}, true, 0},
-		{"all, mine", conversation.Filter{Status: "all", Inbox: conversation.InboxMine, Me: me, Reader: &me}, false, 0},
-		{"open, a channel", conversation.Filter{Status: "open", ChannelID: &channel}, false, 0},
-		{"open, a label", conversation.Filter{Status: "open", LabelID: &l.ID}, false, 0},
-		// A search's bounded walk picks the page's ids, and the page's join for those ids: each
-		// keeps its plan whatever q is.
-		{"open, q", conversation.Filter{Status: "open", Q: "ann"}, true, 0},
-		{"open, a label, q", conversation.Filter{Status: "open", LabelID: &l.ID, Q: "ann"}, false, 0},
-		{"open, q: the page for the ids", conversation.Filter{Status: "open", Q: "ann"}, true, 1},
+		{"open", conversation.Filter{Status: "open"}, true, 0, 0, nil},
+		{"open, mine", conversation.Filter{Status: "open", Inbox: conversation.InboxMine, Me: me, Reader: &me}, true, 0, 0, nil},
+		{"snoozed, oldest", conversation.Filter{Status: "snoozed", Sort: conversation.SortOldest, Reader: &me}, true, 0, 0, nil},
+		{"all", conversation.Filter{Status: "all"}, true, 0, 0, nil},
+		{"open, unassigned", conversation.Filter{Status: "open", Inbox: conversation.InboxUnassigned}, true, 0, 0, nil},
+		{"open, an assignee", conversation.Filter{Status: "open", AssigneeID: &me}, true, 0, 0, nil},
+		{"mentions", conversation.Filter{Status: "all", Inbox: conversation.InboxMentions, Me: me, Reader: &me}, true, 0, 0, nil},
+		{"all, mine", conversation.Filter{Status: "all", Inbox: conversation.InboxMine, Me: me, Reader: &me}, false, 0, 0, nil},
+		{"open, a channel", conversation.Filter{Status: "open", ChannelID: &channel}, false, 0, 0, nil},
+		{"open, a label", conversation.Filter{Status: "open", LabelID: &l.ID}, false, 0, 0, nil},
+		// A search's bounded walk joined to the page keeps its plan whatever q is (each
+		// execution below searches another fragment); the page's join for the ids a walk on
+		// picks, too.
+		{"open, q", conversation.Filter{Status: "open", Q: "ann"}, true, 0, 0, fragments},
+		{"open, a label, q", conversation.Filter{Status: "open", LabelID: &l.ID, Q: "ann"}, false, 0, 0, nil},
+		{"open, q: the page for the ids the walk on picks", conversation.Filter{Status: "open", Q: "ann"}, true, 2, 2, newest},
 		// 4 phone digits pick the page's ids from the gram's rows by day the same way for any
 		// gram (Store.phoneDays).
-		{"all, 4 phone digits", conversation.Filter{Status: "all", Q: "5550"}, true, 0},
+		{"all, 4 phone digits", conversation.Filter{Status: "all", Q: "5550"}, true, 0, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.bound != 0 {
+				defer func(b int) { st.SearchWalkBound = b }(st.SearchWalkBound)
+				st.SearchWalkBound = tc.bound
+			}
 			var page0 store.Statement
 			for i := range 8 {
+				f := tc.f
+				if tc.qs != nil {
+					f.Q = tc.qs[i%len(tc.qs)]
+				}
 				tctx, trace := store.Traced(ctx)
-				if _, _, err := st.Conversations(tctx, w.ID, tc.f, page.Request{Limit: 5}); err != nil {
+				if _, _, err := st.Conversations(tctx, w.ID, f, page.Request{Limit: 5}); err != nil {
 					t.Fatal(err)
 				}
 				if i == 0 {

@@ -44,7 +44,8 @@ import (
 //  1. A bounded walk: the inbox's own order (the status or assignee index by last message), at
 //     most SearchWalkBound entries, keeping the matches. The walked indexes carry the search
 //     text (migration 0008), so this is an index-only scan: a common fragment fills a page
-//     after a few dozen index pages.
+//     after a few dozen index pages. Where the list keeps one plan, the same statement joins
+//     the page's rows (Store.inbox's walkJoined), so such a page costs one statement.
 //  2. A lookup: the matching contacts from the trigram indexes on contacts, at most
 //     SearchFirstLimit of them (searchContacts). When every match fits, the page is built from
 //     their conversations alone: a rare fragment costs as many lookups as it has matches,
@@ -264,6 +265,19 @@ func searchCondition(alias, q string, p *params) string {
 	}
 	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
 	return alias + `.search_text LIKE ` + p.add(likePattern(q))
+}
+
+// walkCondition is searchCondition as strpos, for a prepared statement that walks an index
+// and tests each entry (Store.inbox's walkJoined): the same matches, as q is lower-cased and
+// its spaces collapsed the same way and strpos has no wildcards to escape, but one
+// selectivity estimate for every q, so the statement's generic plan costs what its custom
+// plans do. (No trigram index serves strpos: searchCondition's LIKE stays wherever one can.)
+func walkCondition(alias, q string, p *params) string {
+	if d, ok := contact.PhoneFragment(q); ok {
+		return `strpos(` + alias + `.phone_digits, ` + p.add(d) + `) > 0`
+	}
+	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
+	return `strpos(` + alias + `.search_text, ` + p.add(q) + `) > 0`
 }
 
 // likePattern escapes LIKE's wildcards in a user's fragment and wraps it in %.
