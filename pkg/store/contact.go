@@ -206,23 +206,39 @@ func (s *Store) contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, af
 	}
 	// run runs one statement; how many contacts match decides a search's or a tag's plan
 	// (see planEach). Each statement gets its own copy of the common arguments.
-	run := func(m func(args *params) string) ([]contactRow, error) {
+	runAs := func(planEach bool, m func(args *params) string) ([]contactRow, error) {
 		args := slices.Clone(args)
 		q := m(&args)
-		return listRows[contactRow](ctx, s, "contacts", q, args, f.Q != "" || f.Tag != "", limit)
+		return listRows[contactRow](ctx, s, "contacts", q, args, planEach, limit)
 	}
+	run := func(m func(args *params) string) ([]contactRow, error) { return runAs(f.Q != "" || f.Tag != "", m) }
 	// walk walks contacts_search_walk newest first over at most bound entries, reading only
 	// its columns (no table row), for at most n matches; the subquery's LIMIT keeps it a walk.
 	// from, when set, is where it starts instead of the page's position.
-	walk := func(from *uuid.UUID, bound, n int) func(args *params) string {
+	//
+	// prepared, the walk's plan is the same for any fragment (a bounded walk without a tag):
+	// its limits are written in and q is tested with strpos (walkCondition), so the plan
+	// cache adopts the generic plan, as for the inbox's first walk (Store.inbox's walkJoined);
+	// it was planned on every request. MATERIALIZED runs the walk once whichever side of the
+	// join the plan puts it.
+	walk := func(from *uuid.UUID, bound, n int, prepared bool) func(args *params) string {
 		return func(args *params) string {
 			w := strings.Join(where, " AND ")
 			if from != nil {
 				w += " AND c.id < " + args.add(*from)
 			}
-			return contactsByID(`SELECT c.id FROM (SELECT c.id, c.search_text, c.phone_digits FROM contacts c WHERE `+
-				w+` ORDER BY c.id DESC LIMIT `+args.add(bound)+`) c
-      WHERE `+searchCondition("c", f.Q, args)+` ORDER BY c.id DESC LIMIT `+args.add(n), args, ws)
+			limits, cond := func(n int) string { return args.add(n) }, searchCondition
+			if prepared {
+				limits, cond = pageLimit, walkCondition
+			}
+			// Phone fragments are answered above; the walk passes on only the search text.
+			m := `SELECT c.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE ` +
+				w + ` ORDER BY c.id DESC LIMIT ` + limits(bound) + `) c
+      WHERE ` + cond("c", f.Q, args) + ` ORDER BY c.id DESC LIMIT ` + limits(n)
+			if prepared {
+				return "WITH w AS MATERIALIZED (" + m + ")\n" + contactsByID("SELECT w.id FROM w", args, ws)
+			}
+			return contactsByID(m, args, ws)
 		}
 	}
 	switch {
@@ -256,13 +272,13 @@ ORDER BY c.id DESC`
 		return listRows[contactRow](ctx, s, "contacts", q, args, true, limit)
 	}
 	if !hasTrigram(f.Q) {
-		return run(walk(nil, math.MaxInt, limit))
+		return run(walk(nil, math.MaxInt, limit, false))
 	}
 	// A common fragment fills the page within the walk's first entries; the planner guesses
 	// some of them rare (Santos: 595 contacts for 8 339) and would sort every match, so the
 	// bounded walk goes first.
 	if s.SearchWalkBound > 0 {
-		found, err := run(walk(nil, s.SearchWalkBound, limit))
+		found, err := runAs(f.Tag != "", walk(nil, s.SearchWalkBound, limit, f.Tag == ""))
 		if err != nil || len(found) >= limit {
 			return found, err
 		}
@@ -271,7 +287,7 @@ ORDER BY c.id DESC`
 			// inbox's search does (searchSteps). The bounded walk read every entry before it,
 			// so found is the page's start; the planner, asked instead, collected every match
 			// from the trigram index (4 000 to 22 000 for the bench's fragments) and sorted them.
-			more, err := run(walk(&found[len(found)-1].ID, math.MaxInt, limit-len(found)))
+			more, err := run(walk(&found[len(found)-1].ID, math.MaxInt, limit-len(found), false))
 			return append(found, more...), err
 		}
 	}

@@ -108,18 +108,53 @@ func TestInboxPagesKeepTheirPlan(t *testing.T) {
 					page0 = trace.Statements()[tc.stmt]
 				}
 			}
-			if !tc.keep {
-				if !page0.PlanEach {
-					t.Errorf("the page's statement is prepared; its plan depends on its arguments:\n%s", page0.SQL)
-				}
-				return
-			}
-			var generic, custom int64
-			err := st.Pool.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
-				page0.SQL).Scan(&generic, &custom)
-			if err != nil || page0.PlanEach || generic == 0 {
-				t.Errorf("the page's statement does not keep its plan (%d generic, %d custom plans, %v):\n%s", generic, custom, err, page0.SQL)
-			}
+			checkKept(t, st, page0, tc.keep)
 		})
+	}
+
+	// A contact search's bounded walk keeps its plan whatever q is (each fragment has a
+	// trigram, so each execution takes that walk); under a tag, whose plan depends on how
+	// many contacts carry it, it is planned on every execution.
+	for _, tc := range []struct {
+		name string
+		f    contact.Filter
+		keep bool
+	}{
+		{"contacts, q", contact.Filter{}, true},
+		{"contacts, a tag, q", contact.Filter{Tag: "vip"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var walk store.Statement
+			for i, q := range []string{"ann", "ann 1", "nn 2", "ANN", "ann 2", "nn 1", "ann 3", "Ann 1"} {
+				f := tc.f
+				f.Q = q
+				tctx, trace := store.Traced(ctx)
+				if _, _, err := st.Contacts(tctx, w.ID, f, page.Request{Limit: 5}); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					walk = trace.Statements()[0]
+				}
+			}
+			checkKept(t, st, walk, tc.keep)
+		})
+	}
+}
+
+// checkKept checks that stmt, run eight times, kept its plan (keep: the plan cache adopted
+// the generic plan of its prepared statement), or else was planned on every execution.
+func checkKept(t *testing.T, st *store.Store, stmt store.Statement, keep bool) {
+	t.Helper()
+	if !keep {
+		if !stmt.PlanEach {
+			t.Errorf("the statement is prepared; its plan depends on its arguments:\n%s", stmt.SQL)
+		}
+		return
+	}
+	var generic, custom int64
+	err := st.Pool.QueryRow(context.Background(), `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
+		stmt.SQL).Scan(&generic, &custom)
+	if err != nil || stmt.PlanEach || generic == 0 {
+		t.Errorf("the statement does not keep its plan (%d generic, %d custom plans, %v):\n%s", generic, custom, err, stmt.SQL)
 	}
 }
