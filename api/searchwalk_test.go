@@ -193,3 +193,70 @@ func reversed(ids []string) []string {
 	slices.Reverse(out)
 	return out
 }
+
+// TestSearchTakesWildcardsLiterally checks that %, _ and \ in q are literal and that q's case
+// and repeated spaces do not matter, both where a first walk fills the page (strpos in a
+// prepared statement, store.walkCondition) and where the pages after it take the other
+// steps (LIKE with the wildcards escaped): every page of each search, inbox and contacts,
+// holds exactly the contacts whose name holds the fragment.
+func TestSearchTakesWildcardsLiterally(t *testing.T) {
+	e := apitest.New(t)
+	w := e.NewWorkspace(t, "Acme")
+	ch := newChannel(t, e, w.OwnerToken, "custom")
+	names := []string{`100% Sure`, `100X Sure`, `Under_Score`, `UnderXScore`, `Back\Slash`, `BackXSlash`, `Back\\Slash`}
+	contacts := map[string][]string{} // name -> its contacts' ids, two of each
+	convs := map[string]string{}      // conversation id -> its contact's name
+	for i := range 2 * len(names) {
+		name := names[i%len(names)]
+		in := ingest(t, e, w.APIKey, ch, map[string]any{"identifier": fmt.Sprintf("wild-%02d", i), "text": "hi",
+			"contact": map[string]any{"first_name": "Wild", "last_name": name}})
+		contacts[name] = append(contacts[name], in.Contact.ID)
+		convs[in.Conversation.ID] = name
+	}
+	for _, tc := range []struct {
+		q    string
+		want []string // the names that hold it
+	}{
+		{"0% s", []string{`100% Sure`}},
+		{"100%   SURE", []string{`100% Sure`}},
+		{"r_s", []string{`Under_Score`}},
+		{"UNDER_", []string{`Under_Score`}},
+		{`k\s`, []string{`Back\Slash`}},
+		{`k\\s`, []string{`Back\\Slash`}},
+		{`ck\`, []string{`Back\Slash`, `Back\\Slash`}},
+		{"%", []string{`100% Sure`}},
+		{"_", []string{`Under_Score`}},
+	} {
+		t.Run(tc.q, func(t *testing.T) {
+			var wantContacts, wantNames []string
+			for _, n := range tc.want {
+				wantContacts = append(wantContacts, contacts[n]...)
+				wantNames = append(wantNames, n, n)
+			}
+			slices.Sort(wantContacts)
+			slices.Sort(wantNames)
+			// limit=1: the first walk fills the first page (two contacts hold each name).
+			var inbox, people []string
+			for _, line := range searchPages(t, e, w.APIKey, "/v1/conversations?status=all&limit=1&q="+url.QueryEscape(tc.q)) {
+				if ids := strings.Split(line, " next ")[0]; ids != "" {
+					for _, id := range strings.Split(ids, ",") {
+						inbox = append(inbox, convs[id])
+					}
+				}
+			}
+			for _, line := range searchPages(t, e, w.APIKey, "/v1/contacts?limit=1&q="+url.QueryEscape(tc.q)) {
+				if ids := strings.Split(line, " next ")[0]; ids != "" {
+					people = append(people, strings.Split(ids, ",")...)
+				}
+			}
+			slices.Sort(inbox)
+			slices.Sort(people)
+			if !slices.Equal(inbox, wantNames) {
+				t.Errorf("the inbox found the conversations of %q, want those of %q", inbox, wantNames)
+			}
+			if !slices.Equal(people, wantContacts) {
+				t.Errorf("contact search found %v, want %v", people, wantContacts)
+			}
+		})
+	}
+}

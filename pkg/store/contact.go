@@ -176,7 +176,8 @@ type contactCursor struct {
 // With q, the page's contact ids are chosen from contacts_search_walk's columns alone and the
 // rest (every contact has exactly one conversation) is joined for those rows only. A text
 // search first walks that index newest first over at most SearchWalkBound entries
-// (index-only, a LIKE per entry). When that falls short of a page, the matches it found
+// (index-only, a test of q per entry; without a tag one prepared statement with the page's
+// join, see walk below). When that falls short of a page, the matches it found
 // estimate how common q is (searchRare): a common one walks on from the last match; a rare
 // one runs one statement planned for its arguments (see planEach), where the planner weighs,
 // from the column's statistics (migration 0007), walking on against collecting every match
@@ -219,15 +220,14 @@ func (s *Store) contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, af
 	// prepared, the walk's plan is the same for any fragment (a bounded walk without a tag):
 	// its limits are written in and q is tested with strpos (walkCondition), so the plan
 	// cache adopts the generic plan, as for the inbox's first walk (Store.inbox's walkJoined);
-	// it was planned on every request. MATERIALIZED runs the walk once whichever side of the
-	// join the plan puts it.
+	// it was planned on every request.
 	walk := func(from *uuid.UUID, bound, n int, prepared bool) func(args *params) string {
 		return func(args *params) string {
 			w := strings.Join(where, " AND ")
 			if from != nil {
 				w += " AND c.id < " + args.add(*from)
 			}
-			limits, cond := func(n int) string { return args.add(n) }, searchCondition
+			limits, cond := args.addInt, searchCondition
 			if prepared {
 				limits, cond = pageLimit, walkCondition
 			}
@@ -236,7 +236,7 @@ func (s *Store) contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, af
 				w + ` ORDER BY c.id DESC LIMIT ` + limits(bound) + `) c
       WHERE ` + cond("c", f.Q, args) + ` ORDER BY c.id DESC LIMIT ` + limits(n)
 			if prepared {
-				return "WITH w AS MATERIALIZED (" + m + ")\n" + contactsByID("SELECT w.id FROM w", args, ws)
+				return materializedWalk(m, func(ids string) string { return contactsByID(ids, args, ws) })
 			}
 			return contactsByID(m, args, ws)
 		}

@@ -61,8 +61,10 @@ func compareWindowClosing(a, b inboxCursor) int {
 // contacts (a search) or a label's conversations (migration 0012), picks the page's
 // conversation ids, and only then joins the contact and the assignee for those rows. The
 // page's labels and the reader's read state are read after it, by its ids (pageExtras). A
-// search runs in steps (see searchSteps); it and a label filter are planned for their
-// arguments on every execution (see inboxQuery.planEach).
+// search runs in steps (see searchSteps); a label filter and a search's steps are planned for
+// their arguments on every execution (see inboxQuery.planEach), except a search's first,
+// bounded walk and a 4-digit phone fragment's statement, whose plans do not depend on q
+// (inbox's walkJoined, phoneDays).
 func (s *Store) Conversations(ctx context.Context, ws uuid.UUID, f conversation.Filter, p page.Request) ([]conversation.Conversation, string, error) {
 	if f.Inbox == conversation.InboxMentions {
 		return s.mentionedConversations(ctx, ws, f, p) // note.go
@@ -275,8 +277,8 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	run := func(sql string, args params) ([]readRow, error) {
 		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
-	// join builds the page from the conversation ids a search picked (the walks after the
-	// first, phoneDays), in the inbox's order: the page's join for those ids keeps one plan,
+	// join builds the page from the conversation ids a search picked (its walks, but for a
+	// first walk joined in its own statement; phoneDays), in the inbox's order: the page's join for those ids keeps one plan,
 	// where a statement that picks them and is planned for its arguments would plan the
 	// ten-table join on every request (~0.75 ms, as much as running it).
 	join := func(ids []uuid.UUID) ([]readRow, error) {
@@ -308,7 +310,7 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	// arguments.
 	pick := func(q inboxQuery, bound int) error {
 		var args params
-		m := q.walkSQL(bound, searchCondition, &args, func(n int) string { return args.add(n) })
+		m := q.walkSQL(bound, searchCondition, &args, args.addInt)
 		more, err := listRows[pickedRow](ctx, s, "conversations", m, args, true, q.limit)
 		picks = append(picks, more...)
 		return err
@@ -317,17 +319,14 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 	// listPlanEach), joined to the page's columns in the same statement: a fragment that
 	// fills its page there (most do) costs one statement, not a walk and a join. It reads its
 	// index whatever the fragment, so it is prepared with its limits written in, and keeps the
-	// generic plan, as the list's page does. q is tested with strpos, not LIKE: PostgreSQL
-	// estimates a LIKE pattern from the column's statistics, so each fragment's custom plan
-	// came out cheaper than the generic plan and the plan cache never adopted it (0 generic
-	// plans in 8 executions, 1.3 ms of planning for each); strpos has one estimate for any
-	// fragment, and the same matches (q has no wildcards to escape).
+	// generic plan, as the list's page does. q is tested with strpos (walkCondition): with
+	// LIKE the plan cache never adopted the generic plan on the bench database (0 generic
+	// plans in 8 executions, 1.3 ms of planning for each).
 	walkJoined := func(bound int) error {
 		var args params
-		// MATERIALIZED: the walk runs once, whichever side of the join the plan puts it on
-		// (on an almost empty table the planner may loop over the conversations outside).
-		m := "WITH w AS MATERIALIZED (" + q.walkSQL(bound, walkCondition, &args, pageLimit) + ")\n"
-		m += q.joinPage("SELECT w.id FROM w", &args)
+		m := materializedWalk(q.walkSQL(bound, walkCondition, &args, pageLimit), func(ids string) string {
+			return q.joinPage(ids, &args)
+		})
 		rows, err := listRows[readRow](ctx, s, "conversations", m, args, false, q.limit)
 		found, joined = rows, len(rows)
 		for _, r := range rows {

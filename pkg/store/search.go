@@ -254,30 +254,44 @@ func hasTrigram(q string) bool {
 	return false
 }
 
-// searchCondition is the q predicate shared by contact search and the inbox's walks: a
-// fragment of the phone's digits when q is a phone fragment (contact.PhoneFragment), else of
-// the lower-cased "first last email" text. alias is contacts or conversations (which copy both
-// columns, migration 0008); on contacts the trigram GIN index contacts_search_trgm serves the
-// text, contact_phone_grams the digits (phoneMatches).
-func searchCondition(alias, q string, p *params) string {
+// searchTarget is what q is matched against: the phone's digits and q's digits when q is a
+// phone fragment (contact.PhoneFragment), else the lower-cased "first last email" text and q
+// lower-cased with its spaces collapsed. alias is contacts or conversations (which copy both
+// columns, migration 0008).
+func searchTarget(alias, q string) (column, fragment string) {
 	if d, ok := contact.PhoneFragment(q); ok {
-		return alias + `.phone_digits LIKE ` + p.add(likePattern(d))
+		return alias + ".phone_digits", d
 	}
-	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	return alias + `.search_text LIKE ` + p.add(likePattern(q))
+	return alias + ".search_text", strings.ToLower(strings.Join(strings.Fields(q), " "))
+}
+
+// searchCondition is the q predicate of a search wherever PostgreSQL chooses how to find the
+// matches, or walks with a plan made for q: a LIKE of searchTarget's fragment anywhere in its
+// column. On contacts the trigram GIN index contacts_search_trgm serves the text,
+// contact_phone_grams the digits (phoneMatches).
+func searchCondition(alias, q string, p *params) string {
+	column, fragment := searchTarget(alias, q)
+	return column + ` LIKE ` + p.add(likePattern(fragment))
 }
 
 // walkCondition is searchCondition as strpos, for a prepared statement that walks an index
-// and tests each entry (Store.inbox's walkJoined): the same matches, as q is lower-cased and
-// its spaces collapsed the same way and strpos has no wildcards to escape, but one
-// selectivity estimate for every q, so the statement's generic plan costs what its custom
-// plans do. (No trigram index serves strpos: searchCondition's LIKE stays wherever one can.)
+// and tests each entry (the first, bounded walks: Store.inbox's walkJoined, Store.contacts):
+// the same matches, as strpos has no wildcards to escape, but one selectivity estimate for
+// every q, so the statement's generic plan costs what its custom plans do. With LIKE,
+// PostgreSQL estimates each pattern from the column's statistics and found each custom plan
+// cheaper, so the plan cache never adopted the generic one. (No trigram index serves strpos:
+// searchCondition's LIKE stays wherever one can.)
 func walkCondition(alias, q string, p *params) string {
-	if d, ok := contact.PhoneFragment(q); ok {
-		return `strpos(` + alias + `.phone_digits, ` + p.add(d) + `) > 0`
-	}
-	q = strings.ToLower(strings.Join(strings.Fields(q), " "))
-	return `strpos(` + alias + `.search_text, ` + p.add(q) + `) > 0`
+	column, fragment := searchTarget(alias, q)
+	return `strpos(` + column + `, ` + p.add(fragment) + `) > 0`
+}
+
+// materializedWalk is a statement that runs walk (which selects id) once, MATERIALIZED, and
+// joins the page's rows to its ids with join (given the ids' subquery): whichever side of the
+// join the plan puts the walk on (on an almost empty table the planner looped over the rows
+// outside it), it runs once.
+func materializedWalk(walk string, join func(ids string) string) string {
+	return "WITH w AS MATERIALIZED (" + walk + ")\n" + join("SELECT w.id FROM w")
 }
 
 // likePattern escapes LIKE's wildcards in a user's fragment and wraps it in %.

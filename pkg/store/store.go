@@ -212,6 +212,9 @@ func (p *params) add(v any) string {
 	return "$" + strconv.Itoa(len(*p))
 }
 
+// addInt is add for an int (a LIMIT's placeholder, where pageLimit would write it in).
+func (p *params) addInt(n int) string { return p.add(n) }
+
 // planEach prefixes a query's arguments so that PostgreSQL plans it for these arguments on
 // every execution. pgx then sends it as the unnamed statement (its description cached per
 // connection, still one round trip), which PostgreSQL never switches to a generic plan. A
