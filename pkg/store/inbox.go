@@ -278,9 +278,10 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 		return listRows[readRow](ctx, s, "conversations", sql, args, q.planEach(), q.limit)
 	}
 	// join builds the page from the conversation ids a search picked (its walks, but for a
-	// first walk joined in its own statement; phoneDays), in the inbox's order: the page's join for those ids keeps one plan,
-	// where a statement that picks them and is planned for its arguments would plan the
-	// ten-table join on every request (~0.75 ms, as much as running it).
+	// first walk joined in its own statement; phoneDays), in the inbox's order. The page's
+	// join for those ids keeps one plan, where a statement that picks them and is planned for
+	// its arguments would plan the ten-table join on every request (~0.75 ms, as much as
+	// running it).
 	join := func(ids []uuid.UUID) ([]readRow, error) {
 		if len(ids) == 0 {
 			return []readRow{}, nil
