@@ -231,8 +231,9 @@ func (s *Store) contacts(ctx context.Context, ws uuid.UUID, f contact.Filter, af
 			if prepared {
 				limits, cond = pageLimit, walkCondition
 			}
-			// Phone fragments are answered above; the walk passes on only the search text.
-			m := `SELECT c.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE ` +
+			// The walk passes on only the column q is tested against.
+			tested, _ := searchTarget("c", f.Q)
+			m := `SELECT c.id FROM (SELECT c.id, ` + tested + ` FROM contacts c WHERE ` +
 				w + ` ORDER BY c.id DESC LIMIT ` + limits(bound) + `) c
       WHERE ` + cond("c", f.Q, args) + ` ORDER BY c.id DESC LIMIT ` + limits(n)
 			if prepared {

@@ -243,10 +243,7 @@ JOIN conversations v ON v.workspace_id = ` + args.add(q.ws) + ` AND v.id = m.id`
 func (q inboxQuery) walkSQL(bound int, cond func(alias, q string, args *params) string, args *params, limits func(int) string) string {
 	orderBy, _ := q.order()
 	where := q.filters(args)
-	tested := "v.search_text"
-	if _, ok := contact.PhoneFragment(q.f.Q); ok {
-		tested = "v.phone_digits"
-	}
+	tested, _ := searchTarget("v", q.f.Q)
 	return `SELECT v.id, v.last_message_at FROM (SELECT v.id, v.last_message_at, ` + tested + ` FROM conversations v
       WHERE ` + where + ` ` + orderBy + ` LIMIT ` + limits(bound) + `) v
       WHERE ` + cond("v", q.f.Q, args) + ` ` + orderBy + ` LIMIT ` + limits(q.limit)
@@ -298,11 +295,10 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 		ID            uuid.UUID `db:"id"`
 		LastMessageAt time.Time `db:"last_message_at"`
 	}
+	// While joinPicks, found holds the rows of picks' first len(found): the first walk's, when
+	// walkJoined read them.
 	var picks []pickedRow
 	joinPicks := false
-	// joined is how many of picks found already holds as rows: the first, bounded walk's
-	// (walkJoined).
-	joined := 0
 	// pick walks the inbox with q from q's position, at most bound entries, and adds its
 	// matches to picks. Only columns of the walked index (conversations_open, _closed,
 	// _snoozed, _recent, _assignee carry the search text), so the walk reads no table row. The
@@ -329,7 +325,7 @@ func (s *Store) inbox(ctx context.Context, q inboxQuery) ([]readRow, error) {
 			return q.joinPage(ids, &args)
 		})
 		rows, err := listRows[readRow](ctx, s, "conversations", m, args, false, q.limit)
-		found, joined = rows, len(rows)
+		found = rows
 		for _, r := range rows {
 			picks = append(picks, pickedRow{ID: r.ID, LastMessageAt: r.LastMessageAt})
 		}
@@ -347,7 +343,7 @@ WHERE `+q.filters(&args)+`
 LIMIT `+pageLimit(q.limit), args)
 			return len(found), err
 		}
-		picks, joinPicks, found, joined = nil, true, nil, 0
+		picks, joinPicks, found = nil, true, nil
 		var err error
 		if bound != math.MaxInt && !q.listPlanEach() {
 			err = walkJoined(bound)
@@ -394,18 +390,18 @@ LIMIT `+pageLimit(q.limit), args)
 			return nil, err
 		}
 	}
-	if joinPicks && len(picks) > joined {
+	if joinPicks && len(picks) > len(found) {
 		// The rows the walks picked past the first walk's, which come after them in the
 		// inbox's order.
-		ids := make([]uuid.UUID, 0, len(picks)-joined)
-		for _, p := range picks[joined:] {
+		ids := make([]uuid.UUID, 0, len(picks)-len(found))
+		for _, p := range picks[len(found):] {
 			ids = append(ids, p.ID)
 		}
 		rest, err := join(ids)
 		if err != nil {
 			return nil, err
 		}
-		found = append(found[:joined], rest...)
+		found = append(found, rest...)
 	}
 	return found, s.pageExtras(ctx, q.ws, q.f.Reader, len(found), func(i int) *readRow { return &found[i] })
 }
